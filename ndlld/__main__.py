@@ -1,0 +1,3 @@
+from ndlld.cli import cli
+
+cli()

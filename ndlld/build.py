@@ -1,0 +1,141 @@
+"""The whole pipeline: records -> graph -> checks -> dumps, published atomically.
+
+Each stage is a plain function in its own module; this one only runs them in
+order and makes sure that what was published before is never lost: the new
+output is written into a fresh directory beside the old one and swapped in
+only when every file is complete.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import RdfFormat, parse
+
+from ndlld.checks import Report, check, load_shapes, load_turtle
+from ndlld.context import Context
+from ndlld.errors import ConfigError, ConformanceError, PublishError
+from ndlld.graph import Graph, build_graph
+from ndlld.resources import context_path, ontology_path, schema_classes_path, shapes_dir
+from ndlld.dumps import write_dumps
+from ndlld.sources import load_sources
+
+@dataclass
+class Summary:
+    """What a build wrote, for the one line the CLI prints."""
+
+    out_dir: Path
+    entities: int
+    triples: int
+    files: list[Path]
+    seconds: float
+    report: Report
+
+    def __str__(self) -> str:
+        return (
+            f"built {self.entities} entities, {self.triples} triples, {len(self.files)} files "
+            f"into {self.out_dir} in {self.seconds:.1f} s ({self.report.count('Warning')} warning(s))"
+        )
+
+
+def load_graph(data_dir: str | Path, context: Context | None = None) -> Graph:
+    """Read the records of *data_dir* and make the graph (source checks included)."""
+    context = context or Context.load(context_path())
+    return build_graph(load_sources(data_dir), context)
+
+
+def validate(data_dir: str | Path) -> Report:
+    """Source checks, then SHACL: the report on the data of *data_dir*."""
+    return _checked(data_dir, Context.load(context_path()))[1]
+
+
+def _checked(data_dir: str | Path, context: Context) -> tuple[Graph, Report]:
+    graph = load_graph(data_dir, context)
+    ontology = load_turtle(ontology_path(), schema_classes_path())
+    return graph, check(graph, load_shapes(shapes_dir()), ontology, context)
+
+
+def build(data_dir: str | Path, out_dir: str | Path = "dist") -> Summary:
+    """Validate the data of *data_dir* and publish its dumps into *out_dir*."""
+    started = time.perf_counter()
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    context = Context.load(context_path())
+    graph, report = _checked(data_dir, context)
+    if not report.conforms:
+        raise ConformanceError(report)
+    ontology_triples = list(parse(path=str(ontology_path()), format=RdfFormat.TURTLE))
+    with _staging(out_dir) as staging:
+        files = write_dumps(graph.triples, ontology_triples, context, staging)
+    return Summary(
+        out_dir=out_dir,
+        entities=len(graph.nodes),
+        triples=len(graph),
+        files=[out_dir / f.name for f in files],
+        seconds=time.perf_counter() - started,
+        report=report,
+    )
+
+
+class _staging:
+    """A fresh directory beside *out_dir*, swapped in on success, removed on failure."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+
+    def __enter__(self) -> Path:
+        parent = self.out_dir.resolve().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.path = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.new-", dir=parent))
+        except OSError as err:
+            raise PublishError(f"cannot write beside {self.out_dir}: {err.strerror}", path=self.out_dir) from None
+        return self.path
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise PublishError(f"cannot write the output: {exc.strerror}", path=self.out_dir) from None
+            return
+        os.chmod(self.path, 0o755)  # mkdtemp makes it private; published output is not
+        try:
+            _swap_into_place(self.path, self.out_dir)
+        except OSError as err:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise PublishError(f"cannot replace the output: {err.strerror}", path=self.out_dir) from None
+
+
+def _swap_into_place(new: Path, out_dir: Path) -> None:
+    """Put *new* at *out_dir*; the old output stays whole until the new one is in place."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"{out_dir} exists and is not a directory")
+    if not out_dir.exists():
+        os.rename(new, out_dir)
+        return
+    if not _exchange(new, out_dir):
+        old = new.with_name(new.name.replace(".new-", ".old-"))
+        os.rename(out_dir, old)  # the one moment out_dir is missing: between these two renames
+        os.rename(new, out_dir)
+        new = old
+    shutil.rmtree(new, ignore_errors=True)  # after the swap, *new* holds the old output
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one atomic step (Linux renameat2 RENAME_EXCHANGE)."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return result == 0

@@ -1,0 +1,168 @@
+"""SHACL validation of the graph, each result traced back to its record.
+
+The shapes in shapes/ are run by pySHACL (https://www.w3.org/TR/shacl/). A
+non-conforming graph is a result, not an exception: :func:`check` returns a
+:class:`Report` whose findings carry the file and line of the record that
+states (or should state) the fact, taken from the origins the graph stage
+kept. Violations make the data non-conforming; Warnings (something
+recommended is missing, e.g. a Japanese name) do not.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import rdflib
+from pyoxigraph import Literal, NamedNode, Triple
+from rdflib.namespace import SH
+
+from ndlld.context import Context
+from ndlld.errors import ShapesError
+from ndlld.graph import Graph, Origin
+
+SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One SHACL result, in a librarian's terms."""
+
+    severity: str
+    message: str
+    focus: str
+    path: str | None = None
+    value: str | None = None
+    shape: str | None = None
+    origin: Origin | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.origin}: " if self.origin else ""
+        about = f" [{self.focus}" + (f" {self.path}" if self.path else "") + "]"
+        return f"{where}{self.severity}: {self.message}{about}"
+
+
+@dataclass
+class Report:
+    """The outcome of :func:`check`: findings and pySHACL's own report graph."""
+
+    findings: list[Finding]
+    graph: rdflib.Graph = field(repr=False)
+
+    @property
+    def conforms(self) -> bool:
+        return not any(f.severity == "Violation" for f in self.findings)
+
+    def count(self, severity: str) -> int:
+        return sum(f.severity == severity for f in self.findings)
+
+    def summary(self) -> str:
+        verdict = "conforms" if self.conforms else "does not conform"
+        return f"the data {verdict}: {self.count('Violation')} violation(s), {self.count('Warning')} warning(s)"
+
+    def text(self) -> str:
+        return "\n".join([*(str(f) for f in self.findings), self.summary()])
+
+    def json(self) -> str:
+        findings = []
+        for finding in self.findings:
+            item = asdict(finding)
+            origin = item.pop("origin")
+            item["file"], item["line"] = (origin["path"], origin["line"]) if origin else (None, None)
+            findings.append(item)
+        return json.dumps({"conforms": self.conforms, "findings": findings}, ensure_ascii=False, indent=2)
+
+    def turtle(self) -> str:
+        return self.graph.serialize(format="turtle")
+
+
+def load_shapes(shapes_dir: str | Path) -> rdflib.Graph:
+    """Every ``*.ttl`` file of *shapes_dir* as one shapes graph."""
+    shapes = rdflib.Graph()
+    files = sorted(Path(shapes_dir).glob("*.ttl"))
+    if not files:
+        raise ShapesError(f"no shapes (*.ttl) in {shapes_dir}")
+    for path in files:
+        try:
+            shapes.parse(path, format="turtle")
+        except Exception as err:  # rdflib raises many parser-specific types
+            raise ShapesError(f"cannot read shapes: {err}", path=path) from None
+    return shapes
+
+
+def load_turtle(*paths: str | Path) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for path in paths:
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def to_rdflib(triples: list[Triple]) -> rdflib.Graph:
+    """The triples as an rdflib graph, for pySHACL."""
+    graph = rdflib.Graph()
+    add = graph.add
+    for t in triples:
+        add((rdflib.URIRef(t.subject.value), rdflib.URIRef(t.predicate.value), _rdflib_term(t.object)))
+    return graph
+
+
+def _rdflib_term(term):
+    if isinstance(term, Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    return rdflib.URIRef(term.value)
+
+
+def check(graph: Graph, shapes: rdflib.Graph, ontology: rdflib.Graph, context: Context | None = None) -> Report:
+    """Validate *graph* against *shapes*; *ontology* supplies class hierarchies."""
+    import pyshacl  # heavy: imported only when validating
+
+    data = to_rdflib(graph.triples)
+    _conforms, report_graph, _text = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        allow_warnings=True,
+        advanced=True,
+    )
+    findings = [_finding(report_graph, result, graph, context) for result in report_graph.objects(None, SH.result)]
+    findings.sort(key=lambda f: (f.origin.path if f.origin else "~", f.origin.line if f.origin else 0, f.message))
+    return Report(findings=findings, graph=report_graph)
+
+
+def _finding(report: rdflib.Graph, result, graph: Graph, context: Context | None) -> Finding:
+    value = report.value(result, SH.value)
+    focus = report.value(result, SH.focusNode)
+    path = report.value(result, SH.resultPath)
+    severity = SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation")
+    message = report.value(result, SH.resultMessage) or "does not conform to its shape"
+    triple = None
+    if isinstance(path, rdflib.URIRef) and value is not None:
+        triple = Triple(NamedNode(str(focus)), NamedNode(str(path)), _oxigraph_term(value))
+    name = context.compact if context else str
+    return Finding(
+        severity=severity,
+        message=str(message),
+        focus=_short(str(focus), graph.base),
+        path=name(str(path)) if isinstance(path, rdflib.URIRef) else None,
+        value=str(value) if value is not None else None,
+        shape=str(report.value(result, SH.sourceShape)) if isinstance(report.value(result, SH.sourceShape), rdflib.URIRef) else None,
+        origin=graph.origin(str(focus), triple),
+    )
+
+
+def _oxigraph_term(term):
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return Literal(str(term), language=term.language)
+        return Literal(str(term), datatype=NamedNode(str(term.datatype or rdflib.XSD.string)))
+    return NamedNode(str(term))
+
+
+def _short(iri: str, base: str) -> str:
+    """``<base>id/ifla`` as ``ifla``: the id the librarian wrote."""
+    prefix = base + "id/"
+    return iri[len(prefix):] if iri.startswith(prefix) else iri

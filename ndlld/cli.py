@@ -1,0 +1,92 @@
+"""The ``ndlld`` command: a thin layer over the pipeline stages.
+
+Each command parses its options, calls one library function and prints what
+it returns. ndlld's own errors become one message per line on stderr and the
+exit code they carry (1: the data does not conform, 2: ndlld could not run);
+a user never sees a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from ndlld import __version__
+from ndlld.errors import NdlldError
+
+
+def _reports_errors(command):
+    """Turn an :class:`NdlldError` into its message and exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except NdlldError as err:
+            click.echo(str(err), err=True)
+            sys.exit(err.exit_code)
+
+    return wrapper
+
+
+def data_option(command):
+    return click.option(
+        "--data",
+        "data_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("data"),
+        show_default=True,
+        help="Directory of source records, with dataset.yaml at its top.",
+    )(command)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="ndlld")
+def cli():
+    """Publish the National Diet Library's international cooperation network as Linked Open Data."""
+
+
+@cli.command()
+@data_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "turtle"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs, turtle for the SHACL report graph.",
+)
+@_reports_errors
+def validate(data_dir: Path, output_format: str):
+    """Check the records, then the graph against shapes/.
+
+    Exit 0 when the data conforms (warnings allowed), 1 on violations, 2 when
+    the records cannot be read.
+    """
+    from ndlld.build import validate as run_validate
+
+    report = run_validate(data_dir)
+    click.echo(getattr(report, output_format)())
+    sys.exit(0 if report.conforms else 1)
+
+
+@cli.command()
+@data_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Output directory; replaced as a whole only when the build succeeds.",
+)
+@_reports_errors
+def build(data_dir: Path, out_dir: Path):
+    """Validate the data and write the Turtle, JSON-LD and N-Triples dumps."""
+    from ndlld.build import build as run_build
+
+    summary = run_build(data_dir, out_dir)
+    click.echo(str(summary))

@@ -1,0 +1,148 @@
+"""The graph as files: Turtle, JSON-LD and N-Triples dumps, byte for byte deterministic.
+
+* ``dataset.ttl`` -- Turtle (https://www.w3.org/TR/turtle/), prefixes first,
+  grouped by subject, subjects and their statements sorted.
+* ``dataset.nt`` -- N-Triples (https://www.w3.org/TR/n-triples/), one line a
+  triple, lines sorted by code point.
+* ``dataset.jsonld`` -- JSON-LD 1.1 compacted with the project context
+  (inline, so the file needs nothing from the network), one flat node object
+  per resource, ``@graph`` sorted by ``@id``.
+
+pyoxigraph writes Turtle and N-Triples: it is the fast writer of the field
+(rdflib's pretty Turtle writer grows quadratically with the graph). The
+JSON-LD is compacted here, term by term from the context, because a generic
+compaction (pyld) is two orders of magnitude slower on large graphs; the tests
+expand the result with pyld and compare it with the other dumps.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
+
+from ndlld.context import Context
+from ndlld.namespaces import PREFIXES, RDF_TYPE, XSD
+
+DATASET_FILES = {"turtle": "dataset.ttl", "jsonld": "dataset.jsonld", "ntriples": "dataset.nt"}
+
+
+def _object_key(term) -> tuple:
+    if isinstance(term, Literal):
+        return (1, term.value, term.datatype.value, term.language or "")
+    return (0, term.value, "", "")
+
+
+def sort_triples(triples: Iterable[Triple]) -> list[Triple]:
+    """Subjects in IRI order; in each, rdf:type first, then predicates and objects in order."""
+    for triple in triples:
+        if isinstance(triple.subject, BlankNode) or isinstance(triple.object, BlankNode):
+            raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
+    return sorted(
+        triples,
+        key=lambda t: (t.subject.value, t.predicate != RDF_TYPE, t.predicate.value, _object_key(t.object)),
+    )
+
+
+def turtle(triples: Iterable[Triple]) -> bytes:
+    """Sorted, grouped Turtle with the project's prefixes."""
+    return serialize(sort_triples(triples), format=RdfFormat.TURTLE, prefixes=PREFIXES)
+
+
+def ntriples(triples: Iterable[Triple]) -> bytes:
+    """N-Triples, one line a triple, lines sorted."""
+    lines = serialize(list(triples), format=RdfFormat.N_TRIPLES).splitlines(keepends=True)
+    return b"".join(sorted(set(lines)))
+
+
+def jsonld(triples: Iterable[Triple], context: Context) -> bytes:
+    """JSON-LD compacted with *context* (inline), one node object per subject."""
+    by_subject: dict[str, list[Triple]] = defaultdict(list)
+    for triple in triples:
+        by_subject[triple.subject.value].append(triple)
+    compactor = _Compactor(context)
+    document = {
+        "@context": context.document["@context"],
+        "@graph": [compactor.node(iri, by_subject[iri]) for iri in sorted(by_subject)],
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+class _Compactor:
+    """Chooses, for each statement, the context term that expands back to it."""
+
+    def __init__(self, context: Context):
+        self.context = context
+        self.id_key = context.alias_of.get("@id", "@id")
+        self.type_key = context.alias_of.get("@type", "@type")
+        self.terms_by_iri = defaultdict(list)
+        for term in sorted(context.terms.values(), key=lambda t: t.name):
+            if not term.reverse:
+                self.terms_by_iri[term.iri].append(term)
+
+    def node(self, iri: str, triples: list[Triple]) -> dict:
+        node: dict = {self.id_key: iri}
+        values: dict[str, list] = defaultdict(list)
+        language_maps: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for triple in sort_triples(triples):
+            if triple.predicate == RDF_TYPE and isinstance(triple.object, NamedNode):
+                values[self.type_key].append(self.context.compact(triple.object.value))
+                continue
+            key, value, language = self.compact(triple.predicate.value, triple.object)
+            if language is not None:
+                language_maps[key][language].append(value)
+            else:
+                values[key].append(value)
+        for key, by_language in language_maps.items():
+            values[key] = [{lang: _one_or_many(texts) for lang, texts in sorted(by_language.items())}]
+        for key in sorted(values, key=lambda k: (k != self.type_key, k)):
+            node[key] = _one_or_many(values[key])
+        return node
+
+    def compact(self, predicate: str, obj) -> tuple[str, object, str | None]:
+        """(key, value, language) for one statement; language set for language maps."""
+        for term in self.terms_by_iri.get(predicate, ()):
+            if isinstance(obj, NamedNode):
+                if term.type == "@vocab" and self.context.name_of(obj.value):
+                    return term.name, self.context.name_of(obj.value), None
+                if term.type == "@id":
+                    return term.name, obj.value, None
+            elif obj.language:
+                if term.container == "@language":
+                    return term.name, obj.value, obj.language
+            elif term.type is None and term.container is None and obj.datatype.value == str(XSD) + "string":
+                return term.name, obj.value, None
+            elif term.type == obj.datatype.value:
+                return term.name, int(obj.value) if term.type == str(XSD) + "integer" else obj.value, None
+        # No term fits: a compact IRI key with an explicit value object.
+        key = self.context.compact(predicate)
+        if isinstance(obj, NamedNode):
+            return key, {"@id": obj.value}, None
+        if obj.language:
+            return key, {"@value": obj.value, "@language": obj.language}, None
+        return key, {"@value": obj.value, "@type": self.context.compact(obj.datatype.value)}, None
+
+
+def _one_or_many(values: list):
+    return values[0] if len(values) == 1 else values
+
+
+def write_dumps(triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path) -> list[Path]:
+    """Write the dataset dumps, the ontology and the context into *out_dir*."""
+    out_dir = Path(out_dir)
+    files = {
+        DATASET_FILES["turtle"]: turtle(triples),
+        DATASET_FILES["jsonld"]: jsonld(triples, context),
+        DATASET_FILES["ntriples"]: ntriples(triples),
+        "ontology.ttl": turtle(ontology),
+        "context.jsonld": (json.dumps(context.document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+    }
+    written = []
+    for name, content in files.items():
+        path = out_dir / name
+        path.write_bytes(content)
+        written.append(path)
+    return written

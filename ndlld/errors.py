@@ -1,0 +1,75 @@
+"""The one error hierarchy of ndlld.
+
+Every error carries a human message and, where it has one, the file and line
+it is about, so that the CLI can print ``data/organizations/ifla.yaml:12: ...``
+and a librarian knows where to look. Library code raises these; only the CLI
+prints them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class NdlldError(Exception):
+    """Base of every error ndlld reports to its user (exit code 2)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+
+    @property
+    def location(self) -> str | None:
+        if self.path is None:
+            return None
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class SourceError(NdlldError):
+    """A source record is wrong: YAML syntax, unknown key, bad date, duplicate id, ..."""
+
+
+class SourceErrors(NdlldError):
+    """Several source errors found in one pass, reported together."""
+
+    def __init__(self, errors: list[SourceError]):
+        self.errors = sorted(errors, key=lambda e: (e.path or "", e.line or 0, e.message))
+        super().__init__(f"{len(self.errors)} error(s) in the source records")
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+class ConformanceError(NdlldError):
+    """The graph violates the SHACL shapes, so nothing was published (exit code 1).
+
+    It carries the whole report (an :class:`ndlld.checks.Report`).
+    """
+
+    exit_code = 1
+
+    def __init__(self, report):
+        super().__init__(report.summary())
+        self.report = report
+
+    def __str__(self) -> str:
+        return self.report.text()
+
+
+class ConfigError(NdlldError):
+    """The project itself is broken: a missing directory, context or dataset file."""
+
+
+class ShapesError(NdlldError):
+    """shapes/ cannot be loaded or is not valid SHACL."""
+
+
+class PublishError(NdlldError):
+    """Writing the output failed; what was published before is left as it was."""

@@ -1,0 +1,290 @@
+"""Records -> RDF graph, through the project's JSON-LD context.
+
+The records are YAML-LD (https://www.w3.org/TR/yaml-ld/): JSON-LD written as
+YAML. This module turns them into triples the way a JSON-LD 1.1 processor
+would (https://www.w3.org/TR/json-ld11-api/#deserialize-json-ld-to-rdf-algorithm)
+for the subset of JSON-LD the context uses, and differs from one on purpose
+in three ways that serve the librarian who edits the records:
+
+* a key the context does not define is an error, not silently dropped;
+* every node must have an ``id`` (no blank nodes a consumer cannot link to);
+* every triple remembers the file and line it was written on.
+
+The tests check that pyld, an independent JSON-LD processor, makes the same
+triples from every record.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from ndlld.context import Context, Term
+from ndlld.errors import SourceError, SourceErrors
+from ndlld.namespaces import RDF_TYPE, XSD
+from ndlld.sources import Pointer, Record, Sources
+
+_IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`]')
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")  # BCP 47, the common forms
+_YEAR = re.compile(r"^\d{4}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where in the source records something was written."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass
+class Graph:
+    """The dataset as triples, each traced back to its record."""
+
+    base: str
+    triples: list[Triple] = field(default_factory=list)
+    origins: dict[Triple, Origin] = field(default_factory=dict)  # where each triple was stated
+    nodes: dict[str, Origin] = field(default_factory=dict)  # where each resource is described
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+    def origin(self, subject: str, triple: Triple | None = None) -> Origin | None:
+        """The best place to point at: the triple's line, else the resource's."""
+        if triple is not None and triple in self.origins:
+            return self.origins[triple]
+        return self.nodes.get(subject)
+
+
+def resource_base(base: str) -> str:
+    """Record ids are relative to ``<base>id/``: ``ifla`` is ``<base>id/ifla``."""
+    return base + "id/"
+
+
+def build_graph(sources: Sources, context: Context) -> Graph:
+    """Turn every record into triples; raise :class:`SourceErrors` listing every problem."""
+    reader = _Reader(context, sources.base)
+    for record in [sources.dataset, *sources.records]:
+        reader.read(record)
+    reader.check_references()
+    if reader.errors:
+        raise SourceErrors(reader.errors)
+    return reader.graph
+
+
+class _Reader:
+    def __init__(self, context: Context, base: str):
+        self.context = context
+        self.base = resource_base(base)
+        self.graph = Graph(base=base)
+        self.errors: list[SourceError] = []
+        self.references: list[tuple[str, Origin]] = []
+        self.id_key = context.alias_of.get("@id", "@id")
+        self.type_key = context.alias_of.get("@type", "@type")
+        self.graph_key = context.alias_of.get("@graph", "@graph")
+
+    # -- reporting ---------------------------------------------------------
+    def error(self, message: str, record: Record, pointer: Pointer) -> None:
+        self.errors.append(SourceError(message, path=record.path, line=record.line(pointer)))
+
+    def emit(self, triple: Triple, record: Record, pointer: Pointer) -> None:
+        if triple not in self.graph.origins:
+            self.graph.origins[triple] = Origin(str(record.path), record.line(pointer))
+            self.graph.triples.append(triple)
+
+    # -- records and nodes -------------------------------------------------
+    def read(self, record: Record) -> None:
+        data = record.data
+        if self.graph_key in data:
+            extra = sorted(set(data) - {self.graph_key})
+            if extra:
+                self.error(f"a file with '{self.graph_key}' holds nothing else (found '{extra[0]}')", record, (extra[0],))
+            nodes = data[self.graph_key]
+            if not isinstance(nodes, list):
+                self.error(f"'{self.graph_key}' must be a list of nodes", record, (self.graph_key,))
+                return
+            for i, node in enumerate(nodes):
+                if isinstance(node, dict):
+                    self.node(record, node, (self.graph_key, i))
+                else:
+                    self.error("each item of the list must be a node with an 'id'", record, (self.graph_key, i))
+        else:
+            self.node(record, data, ())
+
+    def node(self, record: Record, data: dict, pointer: Pointer) -> NamedNode | None:
+        if self.id_key not in data:
+            self.error(f"this node has no '{self.id_key}'; give it one so that others can link to it", record, pointer)
+            return None
+        iri = self.iri(record, data[self.id_key], pointer + (self.id_key,))
+        if iri is None:
+            return None
+        subject = NamedNode(iri)
+        if len(data) > 1:  # described here, not only referred to
+            here = Origin(str(record.path), record.line(pointer + (self.id_key,)))
+            first = self.graph.nodes.setdefault(iri, here)
+            if first != here:
+                self.error(f"duplicate id '{data[self.id_key]}': already described at {first}", record, pointer + (self.id_key,))
+        for key, value in data.items():
+            at = pointer + (key,)
+            if key == self.id_key:
+                continue
+            if key == self.type_key:
+                for item, item_at in _items(value, at):
+                    self.type(record, subject, item, item_at)
+            elif key in self.context.terms:
+                for item, item_at in _items(value, at):
+                    self.value(record, subject, self.context.terms[key], item, item_at)
+            else:
+                self.unknown_key(record, key, at)
+        return subject
+
+    def unknown_key(self, record: Record, key: str, at: Pointer) -> None:
+        known = [*self.context.terms, self.id_key, self.type_key]
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else "; see ontology/context.jsonld for the keys"
+        self.error(f"unknown key '{key}'{hint}", record, at)
+
+    def type(self, record: Record, subject: NamedNode, value: Any, at: Pointer) -> None:
+        if not isinstance(value, str):
+            self.error(f"'{self.type_key}' takes a class name such as Organization", record, at)
+            return
+        iri = self.context.expand(value)
+        if value not in self.context.names and iri == value:
+            close = difflib.get_close_matches(value, list(self.context.names), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            self.error(f"unknown type '{value}'{hint}", record, at)
+            return
+        self.emit(Triple(subject, RDF_TYPE, NamedNode(iri)), record, at)
+
+    # -- values ------------------------------------------------------------
+    def value(self, record: Record, subject: NamedNode, term: Term, value: Any, at: Pointer) -> None:
+        if value is None or value == "":
+            self.error(f"'{term.name}' is empty; give a value or remove the key", record, at)
+            return
+        if term.container == "@language":
+            self.language_map(record, subject, term, value, at)
+            return
+        if isinstance(value, dict):
+            if not term.is_reference:
+                self.error(f"'{term.name}' takes a value, not a mapping", record, at)
+                return
+            obj = self.node(record, value, at)
+        elif term.is_reference:
+            obj = self.reference(record, term, value, at)
+        else:
+            obj = self.literal(record, term, value, at)
+        if obj is None:
+            return
+        if term.reverse:
+            self.emit(Triple(obj, NamedNode(term.iri), subject), record, at)
+        else:
+            self.emit(Triple(subject, NamedNode(term.iri), obj), record, at)
+
+    def reference(self, record: Record, term: Term, value: Any, at: Pointer) -> NamedNode | None:
+        if not isinstance(value, str):
+            self.error(f"'{term.name}' takes an id such as 'ifla', not {type(value).__name__} {value!r}", record, at)
+            return None
+        if term.type == "@vocab":
+            if value not in self.context.names:
+                close = difflib.get_close_matches(value, list(self.context.names), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                self.error(f"unknown value '{value}' for '{term.name}'{hint}", record, at)
+                return None
+            return NamedNode(self.context.names[value])
+        iri = self.iri(record, value, at)
+        return NamedNode(iri) if iri else None
+
+    def iri(self, record: Record, value: Any, at: Pointer) -> str | None:
+        if not isinstance(value, str) or not value:
+            self.error(f"an id must be text such as 'ifla', not {value!r}", record, at)
+            return None
+        if _IRI_FORBIDDEN.search(value):
+            self.error(f"'{value}' is not a valid id or IRI (spaces and <>\"{{}}|\\^` are not allowed)", record, at)
+            return None
+        expanded = self.context.expand(value)
+        if self.context.is_absolute(expanded):
+            iri = expanded
+        else:
+            iri = urljoin(self.base, value)
+        if iri.startswith(self.base):
+            self.references.append((iri, Origin(str(record.path), record.line(at))))
+        return iri
+
+    def literal(self, record: Record, term: Term, value: Any, at: Pointer) -> Literal | None:
+        if term.type is None:
+            if isinstance(value, bool):
+                return Literal(str(value).lower(), datatype=XSD.boolean)
+            if isinstance(value, (int, str)):
+                return Literal(str(value)) if isinstance(value, str) else Literal(str(value), datatype=XSD.integer)
+            self.error(f"'{term.name}' takes text, not {type(value).__name__}", record, at)
+            return None
+        datatype = NamedNode(term.type)
+        if datatype == XSD.gYear:
+            text = str(value)
+            if isinstance(value, bool) or not _YEAR.match(text):
+                self.error(f"'{term.name}' must be a year such as 1966, not {value!r}", record, at)
+                return None
+            return Literal(text, datatype=datatype)
+        if datatype == XSD.date:
+            if not isinstance(value, str) or not _DATE.match(value) or not _valid_date(value):
+                self.error(f"'{term.name}' must be a date such as 2003-10-01, not {value!r}", record, at)
+                return None
+            return Literal(value, datatype=datatype)
+        if datatype == XSD.integer:
+            if isinstance(value, bool) or not isinstance(value, int):
+                self.error(f"'{term.name}' must be a whole number, not {value!r}", record, at)
+                return None
+            return Literal(str(value), datatype=datatype)
+        if not isinstance(value, str):
+            self.error(f"'{term.name}' takes text, not {value!r}", record, at)
+            return None
+        return Literal(value, datatype=datatype)
+
+    def language_map(self, record: Record, subject: NamedNode, term: Term, value: Any, at: Pointer) -> None:
+        if not isinstance(value, dict):
+            self.error(f"'{term.name}' takes text per language, e.g. '{term.name}: {{en: ..., ja: ...}}'", record, at)
+            return
+        predicate = NamedNode(term.iri)
+        for language, texts in value.items():
+            if not _LANGUAGE_TAG.match(language):
+                self.error(f"'{language}' is not a language tag such as en or ja", record, at + (language,))
+                continue
+            for text, text_at in _items(texts, at + (language,)):
+                if not isinstance(text, str) or not text.strip():
+                    self.error(f"'{term.name}' in '{language}' must be non-empty text", record, text_at)
+                    continue
+                self.emit(Triple(subject, predicate, Literal(text, language=language.lower())), record, text_at)
+
+    # -- across records ----------------------------------------------------
+    def check_references(self) -> None:
+        for iri, origin in self.references:
+            if iri not in self.graph.nodes:
+                name = iri[len(self.base):]
+                close = difflib.get_close_matches(name, [n[len(self.base):] for n in self.graph.nodes], n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                self.errors.append(SourceError(f"'{name}' is not described by any record{hint}", path=origin.path, line=origin.line))
+
+
+def _items(value: Any, at: Pointer):
+    """A value or each item of a list, with its pointer."""
+    if isinstance(value, list):
+        return [(item, at + (i,)) for i, item in enumerate(value)]
+    return [(value, at)]
+
+
+def _valid_date(text: str) -> bool:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,38 @@
+"""Where the project's data files are: ontology/, shapes/, queries/.
+
+They live at the top of the repository, beside the package (the layout the
+client fixed). An installed wheel carries a copy inside the package
+(pyproject.toml's force-include); a checkout or editable install reads the
+repository's own directories.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """The directory *name* (``"ontology"``, ``"shapes"``, ``"queries"``)."""
+    for candidate in (_PACKAGE / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"ndlld is installed without its {name}/ directory")
+
+
+def context_path() -> Path:
+    return resource_dir("ontology") / "context.jsonld"
+
+
+def ontology_path() -> Path:
+    return resource_dir("ontology") / "ndl.ttl"
+
+
+def schema_classes_path() -> Path:
+    """The schema.org class hierarchy the checks need (not published)."""
+    return resource_dir("ontology") / "schemaorg-classes.ttl"
+
+
+def shapes_dir() -> Path:
+    return resource_dir("shapes")

@@ -1,0 +1,180 @@
+"""Source records: the YAML files in data/, read with the line of every value.
+
+A record is one YAML file. It is read into plain Python values (dicts, lists,
+strings, numbers) together with a table of line numbers keyed by the path to
+each value, so that every later stage can say *where* a fact came from.
+
+YAML's own implicit typing is narrowed on purpose: an unquoted ``2003-10-01``
+stays the text the librarian wrote (the graph stage checks it as a date), and
+duplicate keys, which YAML parsers silently collapse, are errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ndlld.errors import ConfigError, SourceError, SourceErrors
+
+try:  # libyaml's composer is several times faster than the pure-Python one
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - libyaml is in every PyYAML wheel
+    from yaml import SafeLoader as _Loader
+
+DATASET_FILE = "dataset.yaml"
+
+# Where a value sits inside a record: keys and list indexes from the top.
+Pointer = tuple[str | int, ...]
+
+
+@dataclass
+class Record:
+    """One source file: its data and the line of every value in it."""
+
+    path: Path
+    data: Any
+    lines: dict[Pointer, int] = field(default_factory=dict)
+
+    def line(self, pointer: Pointer) -> int:
+        """The line of the value at *pointer*, or of its nearest enclosing value."""
+        while pointer not in self.lines and pointer:
+            pointer = pointer[:-1]
+        return self.lines.get(pointer, 1)
+
+
+@dataclass
+class Sources:
+    """Everything read from a data directory."""
+
+    base: str
+    dataset: Record
+    records: list[Record]
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    if node.style:  # quoted: always text
+        return node.value
+    if node.tag == "tag:yaml.org,2002:int":
+        try:
+            return int(node.value.replace("_", ""), 0)
+        except ValueError:
+            return node.value
+    if node.tag == "tag:yaml.org,2002:bool":
+        return node.value.lower() in {"true", "yes", "on", "y"}
+    if node.tag == "tag:yaml.org,2002:null":
+        return None
+    if node.tag == "tag:yaml.org,2002:float":
+        return float(node.value)
+    return node.value  # str, and timestamps kept as written
+
+
+def _convert(node: yaml.Node, pointer: Pointer, record: Record, errors: list[SourceError]) -> Any:
+    record.lines[pointer] = node.start_mark.line + 1
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(item, pointer + (i,), record, errors) for i, item in enumerate(node.value)]
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            errors.append(SourceError("a key must be a plain name", path=record.path, line=line))
+            continue
+        key = key_node.value
+        if key in result:
+            first = record.lines[pointer + (key,)]
+            errors.append(
+                SourceError(f"duplicate key '{key}' (first given on line {first})", path=record.path, line=line)
+            )
+            continue
+        record.lines[pointer + (key,)] = line
+        result[key] = _convert(value_node, pointer + (key,), record, errors)
+        record.lines[pointer + (key,)] = line  # the key's line, not its value's
+    return result
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise SourceError("the file is not UTF-8 text; save it as UTF-8", path=path, line=line) from None
+    return text.removeprefix("\ufeff")
+
+
+def read_record(path: Path) -> Record:
+    """Read one YAML file into a :class:`Record`, or raise :class:`SourceError`."""
+    text = _decode(path, path.read_bytes())
+    record = Record(path=path, data=None)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        problem = err.problem or err.context or "not valid YAML"
+        raise SourceError(f"YAML syntax: {problem}", path=path, line=mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as err:
+        raise SourceError(f"YAML syntax: {err}", path=path) from None
+    if node is None:
+        raise SourceError("the file is empty", path=path, line=1)
+    errors: list[SourceError] = []
+    record.data = _convert(node, (), record, errors)
+    if errors:
+        raise SourceErrors(errors)
+    if not isinstance(record.data, dict):
+        raise SourceError("a record must be a mapping of keys to values", path=path, line=1)
+    return record
+
+
+def load_sources(data_dir: str | Path) -> Sources:
+    """Read ``dataset.yaml`` and every other ``*.yaml`` record below *data_dir*.
+
+    All files are read before anything is reported, so one run lists every
+    broken file, not only the first.
+    """
+    data_dir = Path(data_dir)
+    dataset_path = data_dir / DATASET_FILE
+    if not dataset_path.is_file():
+        raise ConfigError(f"no {DATASET_FILE} in {data_dir}: is this an ndlld data directory?")
+    errors: list[SourceError] = []
+    records: list[Record] = []
+    for path in [dataset_path] + sorted(p for p in data_dir.rglob("*.yaml") if p != dataset_path):
+        try:
+            records.append(read_record(path))
+        except SourceErrors as err:
+            errors.extend(err.errors)
+        except SourceError as err:
+            errors.append(err)
+    if errors:
+        raise SourceErrors(errors)
+    dataset, records = records[0], records[1:]
+    return Sources(base=_base(dataset), dataset=_dataset_node(dataset), records=records)
+
+
+def _base(dataset: Record) -> str:
+    base = dataset.data.get("base")
+    if not isinstance(base, str) or not base.startswith(("http://", "https://")) or not base.endswith("/"):
+        raise SourceError(
+            "'base' must be an http(s) IRI ending in '/', e.g. https://example.org/",
+            path=dataset.path,
+            line=dataset.line(("base",)),
+        )
+    return base
+
+
+def _dataset_node(dataset: Record) -> Record:
+    """The ``dataset:`` part of dataset.yaml, as a record of its own."""
+    unknown = set(dataset.data) - {"base", "dataset"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise SourceError(
+            f"unknown key '{key}' in {DATASET_FILE} (expected 'base' and 'dataset')",
+            path=dataset.path,
+            line=dataset.line((key,)),
+        )
+    if not isinstance(dataset.data.get("dataset"), dict):
+        raise SourceError("'dataset' must describe the dataset", path=dataset.path, line=1)
+    lines = {pointer[1:]: line for pointer, line in dataset.lines.items() if pointer[:1] == ("dataset",)}
+    return Record(path=dataset.path, data=dataset.data["dataset"], lines=lines)
