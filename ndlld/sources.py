@@ -113,8 +113,15 @@ def read_record(path: Path) -> Record:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        problem = err.problem or err.context or "not valid YAML"
-        raise SourceError(f"YAML syntax: {problem}", path=path, line=mark.line + 1 if mark else None) from None
+        problem = err.problem or "not valid YAML"
+        if err.context_mark and "end of stream" in problem:
+            # "end of stream" is where it was noticed; where it began is the useful place.
+            mark, problem = err.context_mark, f"{err.context} that never ends"
+        line = mark.line + 1 if mark else None
+        lines = text.splitlines()
+        if line and line <= len(lines) and "\t" in lines[line - 1]:
+            problem += " (a tab: indent with spaces)"
+        raise SourceError(f"YAML syntax: {problem}", path=path, line=line) from None
     except yaml.YAMLError as err:
         raise SourceError(f"YAML syntax: {err}", path=path) from None
     if node is None:

@@ -1,0 +1,76 @@
+"""Shared fixtures: the project's context, the real data's graph and build, and
+copies of the small good dataset in tests/records/good to break on purpose."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ndlld.build import build, load_graph
+from ndlld.context import Context
+from ndlld.resources import context_path
+
+TESTS = Path(__file__).parent
+ROOT = TESTS.parent
+DATA = ROOT / "data"
+GOOD = TESTS / "records" / "good"
+GOLDEN = TESTS / "golden"
+
+_EXPECT = re.compile(r"^# expect: (?:(?P<severity>Violation|Warning) )?(?P<line>\d+): (?P<message>.+)$")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a fixture file says must be reported about it (its '# expect:' lines)."""
+
+    line: int
+    message: str
+    severity: str | None = None
+
+
+def expectations(path: Path) -> list[Expectation]:
+    found = []
+    for text in path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff").splitlines():
+        match = _EXPECT.match(text)
+        if match:
+            found.append(Expectation(int(match["line"]), match["message"], match["severity"]))
+    assert found, f"{path} has no '# expect:' line"
+    return found
+
+
+def add_fixture(data_dir: Path, fixture: Path) -> Path:
+    """Put *fixture* into a copy of the good dataset; return where it went.
+
+    ``dataset-*.yaml`` fixtures replace dataset.yaml; others are added as an
+    organization record.
+    """
+    target = data_dir / "dataset.yaml" if fixture.name.startswith("dataset-") else data_dir / "organizations" / fixture.name
+    shutil.copyfile(fixture, target)
+    return target
+
+
+@pytest.fixture
+def good_data(tmp_path: Path) -> Path:
+    """A fresh, writable copy of tests/records/good."""
+    return Path(shutil.copytree(GOOD, tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def context() -> Context:
+    return Context.load(context_path())
+
+
+@pytest.fixture(scope="session")
+def real_graph(context):
+    return load_graph(DATA, context)
+
+
+@pytest.fixture(scope="session")
+def real_dist(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("real") / "dist"
+    build(DATA, out)
+    return out

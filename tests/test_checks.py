@@ -1,0 +1,93 @@
+"""SHACL checks: one failing fixture per constraint in shapes/ (tests/shapes/bad/),
+each finding traced back to the file and line of the record."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import rdflib
+
+from ndlld.build import validate
+from ndlld.checks import load_shapes
+from ndlld.resources import shapes_dir
+
+from conftest import DATA, GOOD, TESTS, add_fixture, expectations
+
+BAD = sorted((TESTS / "shapes" / "bad").glob("*.yaml"))
+
+
+def test_good_fixture_conforms_without_warnings():
+    report = validate(GOOD)
+    assert report.conforms, report.text()
+    assert report.findings == []
+
+
+def test_real_data_conforms():
+    report = validate(DATA)
+    assert report.conforms, report.text()
+
+
+@pytest.mark.parametrize("fixture", BAD, ids=[p.stem for p in BAD])
+def test_constraint_is_reported_at_its_line(fixture: Path, good_data: Path):
+    target = add_fixture(good_data, fixture)
+    report = validate(good_data)
+    expected = expectations(fixture)
+    for expectation in expected:
+        matching = [
+            f
+            for f in report.findings
+            if f.origin
+            and f.origin.path == str(target)
+            and f.origin.line == expectation.line
+            and f.severity == expectation.severity
+            and f.message == expectation.message
+        ]
+        assert matching, f"expected {expectation}; got:\n{report.text()}"
+    # Nothing else is reported: the fixture breaks one rule, and only there.
+    assert {(f.origin.line, f.severity, f.message) for f in report.findings} == {
+        (e.line, e.severity, e.message) for e in expected
+    }, report.text()
+    assert report.conforms == all(e.severity != "Violation" for e in expected)
+
+
+def test_every_constraint_has_a_failing_fixture():
+    shapes = load_shapes(shapes_dir())
+    messages = {str(m) for m in shapes.objects(None, rdflib.SH.message)}
+    covered = {e.message for fixture in BAD for e in expectations(fixture)}
+    assert messages - covered == set(), "constraints without a fixture in tests/shapes/bad/"
+
+
+def test_shapes_are_valid_shacl():
+    """The shapes themselves conform to SHACL-SHACL (https://www.w3.org/TR/shacl/#shacl-shacl)."""
+    import pyshacl
+
+    shapes = load_shapes(shapes_dir())
+    conforms, _graph, text = pyshacl.validate(shapes, shacl_graph=None, meta_shacl=True)
+    assert conforms, text
+
+
+def test_every_shape_explains_itself():
+    """Each shape has an rdfs:comment and every constraint a sh:message, for the librarian."""
+    shapes = load_shapes(shapes_dir())
+    SH = rdflib.SH
+    for shape in set(shapes.subjects(rdflib.RDF.type, SH.NodeShape)) | set(shapes.subjects(rdflib.RDF.type, SH.PropertyShape)):
+        assert shapes.value(shape, rdflib.RDFS.comment), f"{shape} has no rdfs:comment"
+    for prop in shapes.objects(None, SH.property):
+        assert shapes.value(prop, SH.message), f"a property shape of {shapes.value(None, SH.property, prop)} has no sh:message"
+
+
+def test_report_formats(good_data: Path):
+    add_fixture(good_data, TESTS / "shapes" / "bad" / "no-english-name.yaml")
+    report = validate(good_data)
+    text = report.text()
+    assert re.search(r"no-english-name\.yaml:2: Violation: has no English name", text)
+    assert text.endswith("the data does not conform: 1 violation(s), 0 warning(s)")
+    import json
+
+    [finding] = json.loads(report.json())["findings"]
+    assert finding["line"] == 2 and finding["file"].endswith("no-english-name.yaml")
+    assert finding["focus"] == "no-english-name" and finding["severity"] == "Violation"
+    parsed = rdflib.Graph().parse(data=report.turtle(), format="turtle")
+    assert (None, rdflib.SH.conforms, rdflib.Literal(False)) in parsed

@@ -1,0 +1,74 @@
+"""Source checks: every broken record in tests/records/bad/ is reported with its
+file, line and a message a librarian can act on ('# expect:' in each file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ndlld.build import load_graph
+from ndlld.errors import SourceError, SourceErrors
+from ndlld.sources import load_sources, read_record
+
+from conftest import GOOD, TESTS, add_fixture, expectations
+
+BAD = sorted((TESTS / "records" / "bad").glob("*.yaml"))
+
+
+def _errors(data_dir: Path) -> list[SourceError]:
+    with pytest.raises((SourceError, SourceErrors)) as caught:
+        load_graph(data_dir)
+    err = caught.value
+    return err.errors if isinstance(err, SourceErrors) else [err]
+
+
+@pytest.mark.parametrize("fixture", BAD, ids=[p.stem for p in BAD])
+def test_bad_record_is_reported_at_its_line(fixture: Path, good_data: Path):
+    target = add_fixture(good_data, fixture)
+    errors = _errors(good_data)
+    for expected in expectations(fixture):
+        matching = [e for e in errors if e.path == str(target) and e.line == expected.line and expected.message in e.message]
+        assert matching, f"expected {target.name}:{expected.line}: {expected.message!r}; got {[str(e) for e in errors]}"
+    # The error is about the broken file only; the good records stay quiet.
+    assert {e.path for e in errors} == {str(target)}
+
+
+def test_every_error_of_a_run_is_reported_together(good_data: Path):
+    add_fixture(good_data, TESTS / "records" / "bad" / "unknown-key.yaml")
+    add_fixture(good_data, TESTS / "records" / "bad" / "bad-year.yaml")
+    errors = _errors(good_data)
+    assert {Path(e.path).name for e in errors} == {"unknown-key.yaml", "bad-year.yaml"}
+
+
+def test_error_message_names_file_and_line(good_data: Path):
+    target = add_fixture(good_data, TESTS / "records" / "bad" / "unknown-key.yaml")
+    [error] = _errors(good_data)
+    assert str(error) == f"{target}:7: unknown key 'homepage'; see ontology/context.jsonld for the keys"
+
+
+def test_lines_are_those_of_keys_and_list_items():
+    record = read_record(GOOD / "organizations" / "ifla.yaml")
+    assert record.line(("member",)) == 15
+    assert record.line(("member", 0, "startYear")) == 22
+    assert record.line(("memberCount", "value")) == 12
+    assert record.line(("name", "ja")) == 5
+
+
+def test_dates_stay_as_written():
+    """YAML would turn 2003-10-01 into a date object; the record keeps the text."""
+    record = read_record(GOOD / "organizations" / "foundation.yaml")
+    assert record.data["legalStatus"][1]["startDate"] == "2003-10-01"
+    assert record.data["foundingYear"] == 1972
+
+
+def test_byte_order_mark_is_ignored(good_data: Path):
+    add_fixture(good_data, TESTS / "records" / "bom.yaml")
+    graph = load_graph(good_data)
+    assert "https://example.org/ndlld/id/bom" in graph.nodes
+
+
+def test_dataset_file_is_required(tmp_path: Path):
+    with pytest.raises(Exception) as caught:
+        load_sources(tmp_path)
+    assert "no dataset.yaml" in str(caught.value)
