@@ -1,0 +1,110 @@
+"""Records -> graph: the triples are those a JSON-LD processor makes of the
+records, and each remembers where it was written."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import pytest
+import rdflib
+import yaml
+from pyld import jsonld
+from pyoxigraph import Literal, NamedNode, Triple
+
+from ndlld.build import load_graph
+from ndlld.dumps import ntriples
+from ndlld.graph import resource_base
+from ndlld.sources import load_sources
+
+from conftest import DATA, GOOD
+
+SCHEMA = "http://schema.org/"
+ID = "https://example.org/ndlld/id/"
+
+
+def _as_json(value):
+    """YAML's own dates as the text they were written as (as ndlld reads them)."""
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_json(v) for v in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _pyld_graph(data_dir: Path, context: dict) -> rdflib.Graph:
+    """Every record through pyld, an independent JSON-LD processor."""
+    sources = load_sources(data_dir)
+    graph = rdflib.Graph()
+    for record in [sources.dataset, *sources.records]:
+        document = _as_json(yaml.safe_load(record.path.read_text(encoding="utf-8")))
+        if record is sources.dataset:
+            document = document["dataset"]
+        document["@context"] = [context["@context"], {"@base": resource_base(sources.base)}]
+        graph.parse(data=jsonld.to_rdf(document, {"format": "application/n-quads"}), format="nt")
+    return graph
+
+
+@pytest.mark.parametrize("data_dir", [GOOD, DATA], ids=["fixture", "real"])
+def test_same_triples_as_an_independent_json_ld_processor(data_dir: Path, context):
+    ours = rdflib.Graph().parse(data=ntriples(load_graph(data_dir, context).triples), format="nt")
+    theirs = _pyld_graph(data_dir, context.document)
+    assert set(ours) == set(theirs)
+
+
+def test_role_pattern_links_member_role_and_organization(context):
+    graph = set(load_graph(GOOD, context).triples)
+    role = NamedNode(ID + "ifla#ndl-associate-member")
+    assert Triple(NamedNode(ID + "ndl"), NamedNode(SCHEMA + "memberOf"), role) in graph
+    assert Triple(role, NamedNode(SCHEMA + "memberOf"), NamedNode(ID + "ifla")) in graph
+    year = Literal("1966", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#gYear"))
+    assert Triple(role, NamedNode(SCHEMA + "startDate"), year) in graph
+
+
+def test_every_triple_knows_its_file_and_line(context):
+    graph = load_graph(GOOD, context)
+    assert set(graph.origins) == set(graph.triples)
+    start = Triple(
+        NamedNode(ID + "ifla#ndl-associate-member"),
+        NamedNode(SCHEMA + "startDate"),
+        Literal("1966", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#gYear")),
+    )
+    origin = graph.origins[start]
+    assert Path(origin.path) == GOOD / "organizations" / "ifla.yaml" and origin.line == 22
+    assert graph.nodes[ID + "ifla"].line == 1
+
+
+def test_no_blank_nodes(real_graph):
+    for triple in real_graph.triples:
+        assert isinstance(triple.subject, NamedNode)
+        assert not type(triple.object).__name__ == "BlankNode"
+
+
+def test_ids_resolve_against_the_configured_base(good_data: Path, context):
+    dataset = good_data / "dataset.yaml"
+    dataset.write_text(dataset.read_text().replace("https://example.org/ndlld/", "https://data.example.jp/"))
+    graph = load_graph(good_data, context)
+    assert "https://data.example.jp/id/ifla" in graph.nodes
+    assert not any(iri.startswith("https://example.org/") for iri in graph.nodes)
+
+
+def test_external_iris_are_kept(good_data: Path, context):
+    record = good_data / "organizations" / "ifla.yaml"
+    record.write_text(record.read_text() + "sameAs: http://www.wikidata.org/entity/Q46207\n")
+    graph = set(load_graph(good_data, context).triples)
+    assert Triple(NamedNode(ID + "ifla"), NamedNode(SCHEMA + "sameAs"), NamedNode("http://www.wikidata.org/entity/Q46207")) in graph
+
+
+def test_unicode_survives_unchanged(good_data: Path, context):
+    names = ["مكتبة", "Bibliothe\u0300que", "図書館 📚"]
+    record = good_data / "organizations" / "unicode.yaml"
+    record.write_text(
+        json.dumps({"id": "unicode", "type": "Organization", "name": {"en": names[1], "ar": names[0], "ja": names[2]}}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    graph = load_graph(good_data, context)
+    written = {t.object.value for t in graph.triples if t.subject.value == ID + "unicode" and isinstance(t.object, Literal)}
+    assert written == set(names)
