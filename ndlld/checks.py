@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import rdflib
+import rdflib.collection
 from pyoxigraph import Literal, NamedNode, Triple
 from rdflib.namespace import SH
 
@@ -136,22 +137,38 @@ def check(graph: Graph, shapes: rdflib.Graph, ontology: rdflib.Graph, context: C
 def _finding(report: rdflib.Graph, result, graph: Graph, context: Context | None) -> Finding:
     value = report.value(result, SH.value)
     focus = report.value(result, SH.focusNode)
-    path = report.value(result, SH.resultPath)
     severity = SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation")
     message = report.value(result, SH.resultMessage) or "does not conform to its shape"
+    shape = report.value(result, SH.sourceShape)
+    predicates = _predicates(report, report.value(result, SH.resultPath))
+    # The statement that breaks the rule, when there is one: its line is the one to fix.
     triple = None
-    if isinstance(path, rdflib.URIRef) and value is not None:
-        triple = Triple(NamedNode(str(focus)), NamedNode(str(path)), _oxigraph_term(value))
+    if value is not None:
+        for predicate in predicates:
+            candidate = Triple(NamedNode(str(focus)), NamedNode(predicate), _oxigraph_term(value))
+            if candidate in graph.origins:
+                triple, predicates = candidate, [predicate]
+                break
     name = context.compact if context else str
     return Finding(
         severity=severity,
         message=str(message),
         focus=_short(str(focus), graph.base),
-        path=name(str(path)) if isinstance(path, rdflib.URIRef) else None,
-        value=str(value) if value is not None else None,
-        shape=str(report.value(result, SH.sourceShape)) if isinstance(report.value(result, SH.sourceShape), rdflib.URIRef) else None,
+        path=" | ".join(name(p) for p in predicates) or None,
+        value=_short(str(value), graph.base) if value is not None else None,
+        shape=str(shape) if isinstance(shape, rdflib.URIRef) else None,
         origin=graph.origin(str(focus), triple),
     )
+
+
+def _predicates(report: rdflib.Graph, path) -> list[str]:
+    """The properties a result path names: one, or each of an sh:alternativePath."""
+    if isinstance(path, rdflib.URIRef):
+        return [str(path)]
+    alternatives = report.value(path, SH.alternativePath) if path is not None else None
+    if alternatives is not None:
+        return [str(p) for p in rdflib.collection.Collection(report, alternatives) if isinstance(p, rdflib.URIRef)]
+    return []  # inverse and other complex paths: the finding points at the resource
 
 
 def _oxigraph_term(term):
