@@ -18,6 +18,7 @@ expand the result with pyld and compare it with the other dumps.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +27,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, seriali
 
 from ndlld.context import Context
 from ndlld.namespaces import PREFIXES, RDF_TYPE, XSD
+
+_SUBJECT_LINE = re.compile(rb"\n(?=[^\t@\n])")
 
 DATASET_FILES = {"turtle": "dataset.ttl", "jsonld": "dataset.jsonld", "ntriples": "dataset.nt"}
 
@@ -48,8 +51,11 @@ def sort_triples(triples: Iterable[Triple]) -> list[Triple]:
 
 
 def turtle(triples: Iterable[Triple]) -> bytes:
-    """Sorted, grouped Turtle with the project's prefixes."""
-    return serialize(sort_triples(triples), format=RdfFormat.TURTLE, prefixes=PREFIXES)
+    """Sorted, grouped Turtle with the project's prefixes, a blank line before each subject."""
+    text = serialize(sort_triples(triples), format=RdfFormat.TURTLE, prefixes=PREFIXES)
+    # pyoxigraph escapes newlines inside literals, so a line that starts with neither a tab
+    # (a continued statement) nor '@' (a prefix) starts a subject.
+    return _SUBJECT_LINE.sub(b"\n\n", text)
 
 
 def ntriples(triples: Iterable[Triple]) -> bytes:

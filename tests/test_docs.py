@@ -1,0 +1,54 @@
+"""The README is the user's manual: it names every command, shapes file and
+test module, and the figures it quotes are those the data gives today."""
+
+from __future__ import annotations
+
+import doctest
+import re
+
+import pytest
+
+import ndlld
+from ndlld.build import build, validate
+from ndlld.cli import cli
+
+from conftest import DATA, ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_is_documented(command: str):
+    assert f"### `ndlld {command}`" in README
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "shapes").glob("*.ttl")), ids=lambda p: p.name)
+def test_every_shapes_file_is_documented(path):
+    assert f"`shapes/{path.name}`" in README
+
+
+def test_every_stage_module_is_in_the_layout():
+    for module in sorted((ROOT / "ndlld").glob("*.py")):
+        if module.name not in {"__init__.py", "__main__.py", "namespaces.py", "resources.py"}:
+            assert f"{module.name} " in README, module.name
+
+
+def test_quoted_build_summary_matches_the_data(tmp_path):
+    quoted = re.search(r"built (\d+) entities, (\d+) triples, 5 files into dist in [\d.]+ s \((\d+) warning", README)
+    summary = build(DATA, tmp_path / "dist")
+    assert (int(quoted[1]), int(quoted[2]), int(quoted[3])) == (
+        summary.entities,
+        summary.triples,
+        summary.report.count("Warning"),
+    ), "update the example in README.md"
+
+
+def test_quoted_validate_summary_matches_the_data():
+    report = validate(DATA)
+    assert report.summary() in README
+
+
+def test_package_docstring_example(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    failures, tried = doctest.testmod(ndlld)
+    assert tried and not failures
