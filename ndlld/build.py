@@ -23,7 +23,7 @@ from ndlld.checks import Report, check, load_shapes, load_turtle
 from ndlld.context import Context
 from ndlld.errors import ConfigError, ConformanceError, PublishError
 from ndlld.graph import Graph, build_graph
-from ndlld.resources import context_path, ontology_path, schema_classes_path, shapes_dir
+from ndlld.resources import context_path, ontology_path, schemaorg_path, shapes_dir
 from ndlld.dumps import write_dumps
 from ndlld.sources import load_sources
 
@@ -48,7 +48,17 @@ class Summary:
 def load_graph(data_dir: str | Path, context: Context | None = None) -> Graph:
     """Read the records of *data_dir* and make the graph (source checks included)."""
     context = context or Context.load(context_path())
-    return build_graph(load_sources(data_dir), context)
+    return build_graph(load_sources(data_dir), context, inverse_properties(schemaorg_path()))
+
+
+def inverse_properties(path: Path) -> dict[str, str]:
+    """The ``schema:inverseOf`` pairs of *path*, both ways round."""
+    inverses = {}
+    for triple in parse(path=str(path), format=RdfFormat.TURTLE):
+        if triple.predicate.value == "http://schema.org/inverseOf":
+            inverses[triple.subject.value] = triple.object.value
+            inverses[triple.object.value] = triple.subject.value
+    return inverses
 
 
 def validate(data_dir: str | Path) -> Report:
@@ -58,7 +68,7 @@ def validate(data_dir: str | Path) -> Report:
 
 def _checked(data_dir: str | Path, context: Context) -> tuple[Graph, Report]:
     graph = load_graph(data_dir, context)
-    ontology = load_turtle(ontology_path(), schema_classes_path())
+    ontology = load_turtle(ontology_path(), schemaorg_path())
     return graph, check(graph, load_shapes(shapes_dir()), ontology, context)
 
 

@@ -20,7 +20,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from rdflib.namespace import SH
 
 from ndlld.context import Context
-from ndlld.errors import ShapesError
+from ndlld.errors import ConfigError, ShapesError
 from ndlld.graph import Graph, Origin
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -93,9 +93,13 @@ def load_shapes(shapes_dir: str | Path) -> rdflib.Graph:
 
 
 def load_turtle(*paths: str | Path) -> rdflib.Graph:
+    """The vocabulary files the checks need beside the data, as one graph."""
     graph = rdflib.Graph()
     for path in paths:
-        graph.parse(path, format="turtle")
+        try:
+            graph.parse(path, format="turtle")
+        except Exception as err:  # rdflib raises many parser-specific types
+            raise ConfigError(f"cannot read the vocabulary: {err}", path=path) from None
     return graph
 
 

@@ -71,15 +71,32 @@ def resource_base(base: str) -> str:
     return base + "id/"
 
 
-def build_graph(sources: Sources, context: Context) -> Graph:
-    """Turn every record into triples; raise :class:`SourceErrors` listing every problem."""
+def build_graph(sources: Sources, context: Context, inverses: dict[str, str] | None = None) -> Graph:
+    """Turn every record into triples; raise :class:`SourceErrors` listing every problem.
+
+    *inverses* maps a property IRI to its inverse (schema:subOrganization to
+    schema:parentOrganization and back): a link a record states one way is
+    added the other way too, traced to the same line.
+    """
     reader = _Reader(context, sources.base)
     for record in [sources.dataset, *sources.records]:
         reader.read(record)
     reader.check_references()
     if reader.errors:
         raise SourceErrors(reader.errors)
+    if inverses:
+        _add_inverses(reader.graph, inverses)
     return reader.graph
+
+
+def _add_inverses(graph: Graph, inverses: dict[str, str]) -> None:
+    for triple in list(graph.triples):
+        inverse = inverses.get(triple.predicate.value)
+        if inverse and isinstance(triple.object, NamedNode):
+            mirrored = Triple(triple.object, NamedNode(inverse), triple.subject)
+            if mirrored not in graph.origins:
+                graph.origins[mirrored] = graph.origins[triple]
+                graph.triples.append(mirrored)
 
 
 class _Reader:

@@ -29,9 +29,9 @@ def ontology_path() -> Path:
     return resource_dir("ontology") / "ndl.ttl"
 
 
-def schema_classes_path() -> Path:
-    """The schema.org class hierarchy the checks need (not published)."""
-    return resource_dir("ontology") / "schemaorg-classes.ttl"
+def schemaorg_path() -> Path:
+    """The part of schema.org ndlld relies on: class hierarchy, inverses (not published)."""
+    return resource_dir("ontology") / "schemaorg.ttl"
 
 
 def shapes_dir() -> Path:

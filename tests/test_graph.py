@@ -15,7 +15,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from ndlld.build import load_graph
 from ndlld.dumps import ntriples
-from ndlld.graph import resource_base
+from ndlld.graph import build_graph, resource_base
 from ndlld.sources import load_sources
 
 from conftest import DATA, GOOD
@@ -50,7 +50,8 @@ def _pyld_graph(data_dir: Path, context: dict) -> rdflib.Graph:
 
 @pytest.mark.parametrize("data_dir", [GOOD, DATA], ids=["fixture", "real"])
 def test_same_triples_as_an_independent_json_ld_processor(data_dir: Path, context):
-    ours = rdflib.Graph().parse(data=ntriples(load_graph(data_dir, context).triples), format="nt")
+    graph = build_graph(load_sources(data_dir), context)  # as written: no inverses added
+    ours = rdflib.Graph().parse(data=ntriples(graph.triples), format="nt")
     theirs = _pyld_graph(data_dir, context.document)
     assert set(ours) == set(theirs)
 
@@ -108,3 +109,19 @@ def test_unicode_survives_unchanged(good_data: Path, context):
     graph = load_graph(good_data, context)
     written = {t.object.value for t in graph.triples if t.subject.value == ID + "unicode" and isinstance(t.object, Literal)}
     assert written == set(names)
+
+
+def test_links_are_stated_both_ways(context):
+    """A record states a series' subEvent; the graph also has the event's superEvent."""
+    graph = load_graph(GOOD, context)
+    sub = Triple(NamedNode(ID + "meetings"), NamedNode(SCHEMA + "subEvent"), NamedNode(ID + "meetings#1"))
+    sup = Triple(NamedNode(ID + "meetings#1"), NamedNode(SCHEMA + "superEvent"), NamedNode(ID + "meetings"))
+    assert sub in graph.origins and sup in graph.origins
+    assert graph.origins[sup] == graph.origins[sub]
+
+
+def test_branches_are_listed_under_their_parent(real_graph):
+    triples = set(real_graph.triples)
+    assert Triple(
+        NamedNode(real_graph.base + "id/ifla"), NamedNode(SCHEMA + "subOrganization"), NamedNode(real_graph.base + "id/ifla-pac")
+    ) in triples
