@@ -107,7 +107,11 @@ def _decode(path: Path, raw: bytes) -> str:
 
 def read_record(path: Path) -> Record:
     """Read one YAML file into a :class:`Record`, or raise :class:`SourceError`."""
-    text = _decode(path, path.read_bytes())
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise SourceError(f"cannot read the file: {err.strerror}", path=path) from None
+    text = _decode(path, raw)
     record = Record(path=path, data=None)
     try:
         node = yaml.compose(text, Loader=_Loader)

@@ -72,3 +72,9 @@ def test_dataset_file_is_required(tmp_path: Path):
     with pytest.raises(Exception) as caught:
         load_sources(tmp_path)
     assert "no dataset.yaml" in str(caught.value)
+
+
+def test_unreadable_record_is_reported_not_raised(good_data: Path):
+    (good_data / "organizations" / "folder.yaml").mkdir()
+    [error] = _errors(good_data)
+    assert error.path.endswith("folder.yaml") and "cannot read the file" in error.message
