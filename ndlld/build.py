@@ -22,9 +22,10 @@ from pyoxigraph import RdfFormat, parse
 from ndlld.checks import Report, check, load_shapes, load_turtle
 from ndlld.context import Context
 from ndlld.errors import ConfigError, ConformanceError, PublishError
-from ndlld.graph import Graph, build_graph
+from ndlld.graph import Graph, build_graph, resource_base
 from ndlld.resources import context_path, ontology_path, schemaorg_path, shapes_dir
 from ndlld.dumps import write_dumps
+from ndlld.site import render_site
 from ndlld.sources import load_sources
 
 @dataclass
@@ -83,11 +84,12 @@ def build(data_dir: str | Path, out_dir: str | Path = "dist") -> Summary:
     ontology_triples = list(parse(path=str(ontology_path()), format=RdfFormat.TURTLE))
     with _staging(out_dir) as staging:
         files = write_dumps(graph.triples, ontology_triples, context, staging)
+        files += render_site(graph.triples, ontology_triples, context, graph.base, staging)
     return Summary(
         out_dir=out_dir,
         entities=len(graph.nodes),
         triples=len(graph),
-        files=[out_dir / f.name for f in files],
+        files=[out_dir / f.relative_to(staging) for f in files],
         seconds=time.perf_counter() - started,
         report=report,
     )
@@ -149,3 +151,21 @@ def _exchange(a: Path, b: Path) -> bool:
     at_fdcwd, rename_exchange = -100, 2
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
     return result == 0
+
+
+def embed_snippet(data_dir: str | Path, record_id: str) -> str:
+    """The schema.org JSON-LD block of the resource whose record id is *record_id*."""
+    import difflib
+
+    from ndlld.site import embed_snippet as snippet
+
+    context = Context.load(context_path())
+    graph = load_graph(data_dir, context)
+    iri = resource_base(graph.base) + record_id
+    if "#" in record_id or iri not in graph.nodes:
+        known = [i[len(resource_base(graph.base)) :] for i in graph.nodes if "#" not in i]
+        close = difflib.get_close_matches(record_id, known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"no record with id '{record_id}'{hint}")
+    vocabulary = list(parse(path=str(ontology_path()), format=RdfFormat.TURTLE))
+    return snippet(graph.triples, vocabulary, context, graph.base, iri)

@@ -73,16 +73,20 @@ def validate(data_dir: Path, output_format: str):
     sys.exit(0 if report.conforms else 1)
 
 
+def out_option(command):
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("dist"),
+        show_default=True,
+        help="Output directory; replaced as a whole only when the build succeeds.",
+    )(command)
+
+
 @cli.command()
 @data_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("dist"),
-    show_default=True,
-    help="Output directory; replaced as a whole only when the build succeeds.",
-)
+@out_option
 @_reports_errors
 def build(data_dir: Path, out_dir: Path):
     """Validate the data and write the Turtle, JSON-LD and N-Triples dumps."""
@@ -90,3 +94,39 @@ def build(data_dir: Path, out_dir: Path):
 
     summary = run_build(data_dir, out_dir)
     click.echo(str(summary))
+
+
+@cli.command()
+@data_option
+@click.argument("record_id")
+@_reports_errors
+def embed(data_dir: Path, record_id: str):
+    """Print the schema.org JSON-LD block of one resource, for pasting into another page.
+
+    RECORD_ID is the id of its record, e.g. ifla.
+    """
+    from ndlld.build import embed_snippet
+
+    click.echo(embed_snippet(data_dir, record_id), nl=False)
+
+
+@cli.command()
+@data_option
+@out_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@_reports_errors
+def serve(data_dir: Path, out_dir: Path, host: str, port: int):
+    """Serve the site with content negotiation, and a read-only SPARQL endpoint at /sparql.
+
+    Builds first when the output directory holds no build yet.
+    """
+    import uvicorn
+
+    from ndlld.build import build as run_build
+    from ndlld.server import create_app
+
+    if not (out_dir / "index.html").is_file():
+        click.echo(str(run_build(data_dir, out_dir)), err=True)
+    click.echo(f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql); Ctrl-C stops", err=True)
+    uvicorn.run(create_app(out_dir), host=host, port=port, log_level="warning")

@@ -13,7 +13,7 @@ from conftest import TESTS, add_fixture
 
 
 def _snapshot(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize(
@@ -41,8 +41,8 @@ def test_build_replaces_the_whole_output(good_data: Path, tmp_path: Path):
     out.mkdir()
     (out / "stale.ttl").write_text("left from an older build")
     summary = build(good_data, out)
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in summary.files)
-    assert "stale.ttl" not in {p.name for p in out.iterdir()}
+    assert set(_snapshot(out)) == {str(p.relative_to(out)) for p in summary.files}
+    assert "stale.ttl" not in _snapshot(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "dist"]
 
 
@@ -51,7 +51,8 @@ def test_summary_counts_what_was_written(good_data: Path, tmp_path: Path):
     lines = (tmp_path / "dist" / "dataset.nt").read_bytes().splitlines()
     assert summary.triples == len(lines)
     assert summary.entities == 13
-    assert str(summary).startswith(f"built 13 entities, {len(lines)} triples, 5 files into {tmp_path / 'dist'} in ")
+    files = len(_snapshot(tmp_path / "dist"))
+    assert str(summary).startswith(f"built 13 entities, {len(lines)} triples, {files} files into {tmp_path / 'dist'} in ")
 
 
 def test_output_path_that_is_a_file_is_refused(good_data: Path, tmp_path: Path):

@@ -55,8 +55,9 @@ def test_build_writes_dumps_and_one_summary_line(tmp_path: Path):
     out = tmp_path / "dist"
     result = run("build", "--data", GOOD, "--out", out)
     assert result.exit_code == 0, result.output
-    assert re.fullmatch(r"built \d+ entities, \d+ triples, 5 files into .+ in \d+\.\d s \(0 warning\(s\)\)\n", result.stdout)
-    assert {p.name for p in out.iterdir()} == {"dataset.ttl", "dataset.jsonld", "dataset.nt", "ontology.ttl", "context.jsonld"}
+    assert re.fullmatch(r"built \d+ entities, \d+ triples, \d+ files into .+ in \d+\.\d s \(0 warning\(s\)\)\n", result.stdout)
+    dumps = {"dataset.ttl", "dataset.jsonld", "dataset.nt", "ontology.ttl", "context.jsonld"}
+    assert dumps | {"index.html", "vocab.html", "sitemap.xml", "void.ttl"} <= {p.name for p in out.iterdir()}
 
 
 def test_build_with_violation_exits_1_and_publishes_nothing(good_data: Path, tmp_path: Path):

@@ -62,8 +62,9 @@ def test_the_three_dumps_are_isomorphic(real_dist: Path):
 
 def test_builds_are_byte_identical(real_dist: Path, tmp_path: Path):
     build(ROOT / "data", tmp_path / "again")
-    for path in sorted(real_dist.iterdir()):
-        assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes(), path.name
+    for path in sorted(p for p in real_dist.rglob("*") if p.is_file()):
+        again = tmp_path / "again" / path.relative_to(real_dist)
+        assert again.read_bytes() == path.read_bytes(), path.relative_to(real_dist)
 
 
 def test_ntriples_lines_are_sorted_and_unique(real_dist: Path):

@@ -1,0 +1,289 @@
+"""The web site: a page for every resource, the index, the vocabulary page.
+
+``render_site`` writes, beside the dumps:
+
+* ``id/<slug>.html`` for every resource (its hash resources on the same
+  page), with its description embedded as JSON-LD, and the same description
+  as ``id/<slug>.ttl``, ``.jsonld`` and ``.nt``;
+* ``index.html`` with the network and timeline pictures and the dataset's
+  schema.org ``Dataset`` description; ``vocab.html`` (and ``vocab.ttl`` …)
+  documenting the NDL vocabulary; ``embed/<slug>.html`` snippets;
+* ``sitemap.xml`` and ``void.ttl`` (VoID and DCAT);
+* ``server/nginx.conf`` and ``.htaccess``: the same content negotiation on a
+  static nginx or Apache server;
+* ``static/style.css``, the only style sheet: nothing is loaded from
+  elsewhere, and no page needs JavaScript.
+
+Templates are jinja2 with autoescape; the pages link to each other by
+relative URLs, so the site works under any host name.
+"""
+
+from __future__ import annotations
+
+import shutil
+from urllib.parse import urlsplit
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from pyoxigraph import Literal, NamedNode, Triple
+
+from ndlld.conneg import static_server_rules
+from ndlld.context import Context
+from ndlld.dumps import jsonld as jsonld_dump
+from ndlld.dumps import ntriples, turtle
+from ndlld.namespaces import NDL, SCHEMA
+from ndlld.site import svg
+from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
+from ndlld.site.view import ORGANIZATION_TYPES, SiteView, Text, relative
+from ndlld.site.void import DISTRIBUTIONS, dataset_jsonld, void_triples
+
+_HERE = Path(__file__).parent
+VOCABULARY_PATH = "vocab"
+
+
+@dataclass(frozen=True)
+class Download:
+    name: str
+    href: str
+    media_type: str
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_HERE / "templates"),
+        autoescape=jinja2.select_autoescape(["html", "xml", "svg"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_site(
+    triples: list[Triple], vocabulary: list[Triple], context: Context, base: str, out_dir: Path
+) -> list[Path]:
+    """Write the pages and their companions into *out_dir*; return what was written."""
+    view = SiteView(triples, vocabulary, base, context)
+    env = environment()
+    site = _site(view)
+    writer = _Writer(Path(out_dir))
+    for document in view.documents():
+        _resource(view, env, site, writer, document, context)
+    _index(view, env, site, writer, triples)
+    _vocabulary(view, env, site, writer, vocabulary, context)
+    urls = [base] + [base + VOCABULARY_PATH] + [document for document in view.documents()]
+    writer.text("sitemap.xml", env.get_template("sitemap.xml").render(urls=urls, modified=site["modified"]))
+    writer.bytes("void.ttl", turtle(void_triples(view, triples)))
+    rules = static_server_rules()
+    host = urlsplit(base).hostname or "_"
+    writer.text("server/nginx.conf", env.get_template("nginx.conf").render(rules=rules, host=host))
+    writer.text(".htaccess", env.get_template("htaccess").render(rules=rules))
+    static = Path(out_dir) / "static"
+    static.mkdir(exist_ok=True)
+    shutil.copyfile(_HERE / "static" / "style.css", static / "style.css")
+    writer.written.append(static / "style.css")
+    return writer.written
+
+
+class _Writer:
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        self.written: list[Path] = []
+
+    def bytes(self, path: str, content: bytes) -> None:
+        target = self.out_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        self.written.append(target)
+
+    def text(self, path: str, content: str) -> None:
+        self.bytes(path, content.encode("utf-8"))
+
+
+def _site(view: SiteView) -> dict:
+    """What every page's header and footer say about the dataset."""
+    dataset = view.dataset
+    license_iri = view.value(dataset, str(SCHEMA) + "license") or ""
+    return {
+        "title": view.name(dataset),
+        "title_ja": view.text(dataset, str(SCHEMA) + "name", "ja"),
+        "descriptions": _texts(view, dataset, str(SCHEMA) + "description"),
+        "version": view.value(dataset, str(SCHEMA) + "version") or "",
+        "modified": view.value(dataset, str(SCHEMA) + "dateModified") or "",
+        "license": license_iri,
+        "license_name": _LICENSES.get(license_iri, license_iri),
+        "publisher": view.name(view.publisher) if view.publisher else "",
+    }
+
+
+_LICENSES = {"https://creativecommons.org/licenses/by/4.0/": "CC BY 4.0"}
+
+
+def _texts(view: SiteView, iri: str, predicate: str) -> list[Text]:
+    texts = [Text(o.value, o.language) for o in view.values(iri, predicate) if isinstance(o, Literal)]
+    return sorted(texts, key=lambda t: (t.language != "en", t.language or ""))
+
+
+def _root(path: str) -> str:
+    """The relative way up from the page at *path* to the site root: '../' for id/ifla."""
+    return "../" * path.count("/")
+
+
+def _resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context) -> None:
+    path = view.path(document)
+    description = view.by_document[document]
+    page = {
+        "iri": document,
+        "file": path.rsplit("/", 1)[-1],
+        "name": view.name(document),
+        "name_ja": view.text(document, str(SCHEMA) + "name", "ja"),
+        "abbreviation": ", ".join(sorted(o.value for o in view.values(document, str(SCHEMA) + "alternateName"))),
+        "types": [view.name(t) for t in view.types(document)],
+        "descriptions": _texts(view, document, str(SCHEMA) + "description"),
+        "sections": view.sections(document),
+        "links_here": view.links_here(document),
+        "sources": [view.link(s.value, path) for s in view.values(document, "http://purl.org/dc/terms/source")],
+        "involvements": [
+            _timeline_row(view, i, path) for i in view.involvements(about=document if document != view.publisher else None)
+        ],
+        "jsonld": script_element(embedded_document(description)),
+    }
+    html = env.get_template("resource.html").render(site=site, page=page, root=_root(path))
+    writer.text(path + ".html", html)
+    writer.bytes(path + ".ttl", turtle(description))
+    writer.bytes(path + ".nt", ntriples(description))
+    writer.bytes(path + ".jsonld", jsonld_dump(description, context))
+    snippet = env.get_template("embed.html").render(
+        site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(description)))
+    )
+    writer.text("embed/" + path.removeprefix("id/") + ".html", snippet)
+
+
+def _timeline_row(view: SiteView, involvement, path: str) -> dict:
+    return {"year": involvement.year, "label": involvement.label, "href": relative(view.path(involvement.iri), path)}
+
+
+def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, triples: list[Triple]) -> None:
+    organizations = view.organizations()
+    nodes, edges = _network(view, organizations)
+    involvements = view.involvements()
+    entries = [svg.TimelineEntry(i.year, i.label, view.path(i.iri)) for i in involvements]
+    groups = []
+    for label, types in _GROUPS:
+        members = sorted(
+            {t.subject.value for t in view.by_object_types(types) if "#" not in t.subject.value},
+            key=lambda iri: view.name(iri).lower(),
+        )
+        if members:
+            groups.append({"label": label, "links": [view.link(m, "") for m in members]})
+    downloads = [Download(d.title, d.file, d.media_type) for d in DISTRIBUTIONS]
+    downloads.append(Download("VoID and DCAT description", "void.ttl", "text/turtle"))
+    downloads.append(Download("Sitemap", "sitemap.xml", "application/xml"))
+    html = env.get_template("index.html").render(
+        site=site,
+        root="",
+        network=svg.network_svg(nodes, edges),
+        timeline=svg.timeline_svg(entries),
+        involvements=[_timeline_row(view, i, "") for i in involvements],
+        organizations=[
+            {"href": view.path(o), "text": view.name(o), "abbreviation": view.short_name(o) if view.short_name(o) != view.name(o) else ""}
+            for o in organizations
+        ],
+        groups=groups,
+        downloads=downloads,
+        jsonld=script_element(dataset_jsonld(view, triples)),
+    )
+    writer.text("index.html", html)
+
+
+_GROUPS = [
+    ("Organizations", ORGANIZATION_TYPES),
+    ("Meeting series and programmes", {str(SCHEMA) + "EventSeries"}),
+    ("Publications and web sites", {str(SCHEMA) + t for t in ("Periodical", "WebSite", "WebPage")}),
+    ("Places", {str(SCHEMA) + t for t in ("Country", "City", "Place")}),
+    ("Sources", {str(SCHEMA) + t for t in ("Legislation", "CreativeWork")}),
+]
+
+# How the publisher takes part, by the property that links it, for the network picture.
+_EDGE_LABELS = {
+    str(SCHEMA) + "memberOf": "member",
+    str(SCHEMA) + "attendee": "attends",
+    str(SCHEMA) + "organizer": "hosts",
+    str(SCHEMA) + "sponsor": "co-sponsors",
+    str(SCHEMA) + "funder": "funds",
+    str(SCHEMA) + "publisher": "publishes",
+    str(NDL) + "editor": "edits",
+    str(NDL) + "cooperatesWith": "cooperates",
+}
+# The links that lead from a role, meeting or publication to the organization it belongs to.
+_FORWARD = {str(SCHEMA) + p for p in ("memberOf", "organizer", "sponsor", "about", "superEvent")}
+_BACKWARD = {str(SCHEMA) + p for p in ("attendee", "funder", "subEvent")}
+
+
+def _network(view: SiteView, organizations: list[str]) -> tuple[list, list]:
+    """Organizations as nodes; parent links and the publisher's part in each as edges."""
+    center = view.publisher
+    keys = {iri: view.path(iri).removeprefix("id/") for iri in organizations}
+    nodes = [
+        svg.NetworkNode(
+            key=keys[iri],
+            label=view.short_name(iri),
+            title=view.name(iri),
+            href=view.path(iri),
+            group="center" if iri == center else "organization",
+        )
+        for iri in organizations
+    ]
+    edges: dict[tuple[str, str], set[str]] = {}
+    for iri in organizations:
+        for parent in view.values(iri, str(SCHEMA) + "parentOrganization"):
+            if parent.value in keys:
+                edges.setdefault((keys[iri], keys[parent.value]), set()).add("part of")
+    if center in keys:
+        links = [(t.predicate.value, t.object.value) for t in view.by_subject.get(center, ()) if isinstance(t.object, NamedNode)]
+        links += [(t.predicate.value, t.subject.value) for t in view.by_object.get(center, ())]
+        for predicate, other in links:
+            label = _EDGE_LABELS.get(predicate)
+            for organization in _organizations_of(view, other, keys) - {center} if label else ():
+                edges.setdefault((keys[center], keys[organization]), set()).add(label)
+    return nodes, [svg.NetworkEdge(s, t, ", ".join(sorted(labels))) for (s, t), labels in sorted(edges.items())]
+
+
+def _organizations_of(view: SiteView, iri: str, organizations: dict[str, str]) -> set[str]:
+    """The organizations a resource belongs to: itself, or those its role, meeting or
+    publication leads to within two links."""
+    found: set[str] = set()
+    frontier = [iri]
+    for _ in range(3):
+        following = []
+        for node in frontier:
+            if node in organizations:
+                found.add(node)
+                continue
+            following += [t.object.value for t in view.by_subject.get(node, ()) if t.predicate.value in _FORWARD]
+            following += [t.subject.value for t in view.by_object.get(node, ()) if t.predicate.value in _BACKWARD]
+        frontier = following
+    return found
+
+
+def _vocabulary(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, vocabulary: list[Triple], context: Context) -> None:
+    from ndlld.site.vocab import vocabulary_page
+
+    page = vocabulary_page(vocabulary, view, context)
+    writer.text(VOCABULARY_PATH + ".html", env.get_template("vocab.html").render(site=site, vocab=page, root=""))
+    writer.bytes(VOCABULARY_PATH + ".ttl", turtle(vocabulary))
+    writer.bytes(VOCABULARY_PATH + ".nt", ntriples(vocabulary))
+    writer.bytes(VOCABULARY_PATH + ".jsonld", jsonld_dump(vocabulary, context))
+
+
+def embed_snippet(triples: Iterable[Triple], vocabulary: list[Triple], context: Context, base: str, iri: str) -> str:
+    """The ``<script type="application/ld+json">`` block for one resource, as ``ndlld embed`` prints it."""
+    view = SiteView(triples, vocabulary, base, context)
+    description = view.by_document.get(iri)
+    if not description:
+        raise KeyError(iri)
+    return environment().get_template("embed.html").render(
+        site=_site(view), name=view.name(iri), iri=iri, jsonld=script_element(embedded_document(schema_org_view(description)))
+    )

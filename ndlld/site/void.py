@@ -1,0 +1,103 @@
+"""The dataset described for machines: VoID and DCAT (void.ttl), schema.org Dataset (index).
+
+VoID (https://www.w3.org/TR/void/) and DCAT 3 (https://www.w3.org/TR/vocab-dcat-3/)
+are what linked-data crawlers and data portals read; the schema.org ``Dataset``
+with its ``distribution`` list is what dataset search engines read
+(https://schema.org/Dataset). Both describe the same dumps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from ndlld.namespaces import RDF_TYPE, SCHEMA, XSD
+from ndlld.site.jsonld import EMBED_CONTEXT, node_objects, schema_org_view
+
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+DCTERMS = "http://purl.org/dc/terms/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+IANA = "https://www.iana.org/assignments/media-types/"
+VOCABULARY = "https://w3id.org/ndlld/vocab#"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    key: str
+    title: str
+    file: str
+    media_type: str
+
+
+DISTRIBUTIONS = [
+    Distribution("turtle", "The dataset in Turtle", "dataset.ttl", "text/turtle"),
+    Distribution("jsonld", "The dataset in JSON-LD", "dataset.jsonld", "application/ld+json"),
+    Distribution("ntriples", "The dataset in N-Triples", "dataset.nt", "application/n-triples"),
+]
+
+
+def _n(iri: str) -> NamedNode:
+    return NamedNode(iri)
+
+
+def void_triples(view, triples: list[Triple]) -> list[Triple]:
+    """The VoID and DCAT description of the dataset and its dumps."""
+    base, dataset = view.base, _n(view.dataset)
+    out: list[Triple] = [
+        Triple(dataset, RDF_TYPE, _n(VOID + "Dataset")),
+        Triple(dataset, RDF_TYPE, _n(DCAT + "Dataset")),
+        Triple(dataset, _n(VOID + "triples"), Literal(str(len(triples)), datatype=XSD.integer)),
+        Triple(dataset, _n(VOID + "entities"), Literal(str(len(view.documents())), datatype=XSD.integer)),
+        Triple(dataset, _n(VOID + "uriSpace"), Literal(base + "id/")),
+        Triple(dataset, _n(VOID + "sparqlEndpoint"), _n(base + "sparql")),
+        Triple(dataset, _n(VOID + "vocabulary"), _n(str(SCHEMA))),
+        Triple(dataset, _n(VOID + "vocabulary"), _n(VOCABULARY)),
+        Triple(dataset, _n(VOID + "rootResource"), _n(view.publisher)) if view.publisher else None,
+        Triple(dataset, _n(FOAF + "homepage"), _n(base)),
+    ]
+    for example in ("ifla", "ndl"):
+        if base + "id/" + example in view.by_subject:
+            out.append(Triple(dataset, _n(VOID + "exampleResource"), _n(base + "id/" + example)))
+    copied = {
+        "name": DCTERMS + "title",
+        "description": DCTERMS + "description",
+        "publisher": DCTERMS + "publisher",
+        "license": DCTERMS + "license",
+        "version": DCAT + "version",
+        "datePublished": DCTERMS + "issued",
+        "dateModified": DCTERMS + "modified",
+    }
+    for name, predicate in copied.items():
+        for value in view.values(view.dataset, str(SCHEMA) + name):
+            out.append(Triple(dataset, _n(predicate), value))
+    license_terms = view.values(view.dataset, str(SCHEMA) + "license")
+    for d in DISTRIBUTIONS:
+        distribution = _n(view.dataset + "#" + d.key)
+        out += [
+            Triple(dataset, _n(DCAT + "distribution"), distribution),
+            Triple(dataset, _n(VOID + "dataDump"), _n(base + d.file)),
+            Triple(distribution, RDF_TYPE, _n(DCAT + "Distribution")),
+            Triple(distribution, _n(DCTERMS + "title"), Literal(d.title, language="en")),
+            Triple(distribution, _n(DCAT + "downloadURL"), _n(base + d.file)),
+            Triple(distribution, _n(DCAT + "mediaType"), _n(IANA + d.media_type)),
+        ]
+        out += [Triple(distribution, _n(DCTERMS + "license"), value) for value in license_terms]
+    return [t for t in out if t is not None]
+
+
+def dataset_jsonld(view, triples: list[Triple]) -> dict:
+    """The schema.org ``Dataset`` for the index page, with a ``DataDownload`` per dump."""
+    dataset = _n(view.dataset)
+    description = schema_org_view(view.by_subject.get(view.dataset, []))
+    for d in DISTRIBUTIONS:
+        download = _n(view.dataset + "#" + d.key)
+        description += [
+            Triple(dataset, _n(str(SCHEMA) + "distribution"), download),
+            Triple(download, RDF_TYPE, _n(str(SCHEMA) + "DataDownload")),
+            Triple(download, _n(str(SCHEMA) + "contentUrl"), _n(view.base + d.file)),
+            Triple(download, _n(str(SCHEMA) + "encodingFormat"), Literal(d.media_type)),
+        ]
+    nodes = node_objects(description)
+    return {"@context": EMBED_CONTEXT, "@graph": nodes}

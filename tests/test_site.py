@@ -1,0 +1,214 @@
+"""The web pages: one per resource, with its description embedded as JSON-LD that
+independent tools (extruct, pyld) read back as exactly that description."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import extruct
+import html5lib
+import pytest
+import rdflib
+from lxml import etree, html as lxml_html
+from pyld import jsonld
+from rdflib.compare import isomorphic
+
+from ndlld.build import build
+
+from conftest import DATA, ROOT, add_fixture
+from test_dumps import read_jsonld
+
+PAGES_OF = lambda dist: sorted((dist / "id").rglob("*.html"))  # noqa: E731
+
+
+def _no_network(url, options=None):
+    raise AssertionError(f"tried to load {url}: pages must be self-contained")
+
+
+def embedded(page: Path) -> list[dict]:
+    """The JSON-LD blocks of a page, as extruct (a real extractor) finds them."""
+    return extruct.extract(page.read_text(encoding="utf-8"), syntaxes=["json-ld"], uniform=False)["json-ld"]
+
+
+def to_graph(document: dict) -> rdflib.Graph:
+    nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": _no_network})
+    return rdflib.Graph().parse(data=nquads, format="nt")
+
+
+def test_every_resource_has_a_page(real_dist: Path):
+    pages = {p.relative_to(real_dist).with_suffix("").as_posix() for p in PAGES_OF(real_dist)}
+    dataset = rdflib.Graph().parse(real_dist / "dataset.nt", format="nt")
+    described = {str(s).split("/ndlld/", 1)[1].split("#")[0] for s in dataset.subjects()}
+    assert pages == described
+    for page in pages:
+        for extension in ("ttl", "jsonld", "nt"):
+            assert (real_dist / f"{page}.{extension}").is_file()
+
+
+def test_embedded_jsonld_is_the_resources_description(real_dist: Path):
+    for page in PAGES_OF(real_dist):
+        [document] = embedded(page)
+        described = rdflib.Graph().parse(page.with_suffix(".nt"), format="nt")
+        assert len(described) > 0
+        assert isomorphic(to_graph(document), described), page.name
+        assert isomorphic(read_jsonld(page.with_suffix(".jsonld")), described), page.name
+        assert isomorphic(rdflib.Graph().parse(page.with_suffix(".ttl"), format="turtle"), described), page.name
+
+
+def test_descriptions_together_are_the_dataset(real_dist: Path):
+    union = rdflib.Graph()
+    for page in PAGES_OF(real_dist):
+        union.parse(page.with_suffix(".nt"), format="nt")
+    assert isomorphic(union, rdflib.Graph().parse(real_dist / "dataset.nt", format="nt"))
+
+
+def test_pages_are_html5_with_languages_and_nothing_external(real_dist: Path):
+    parser = html5lib.HTMLParser(strict=True)
+    for page in [real_dist / "index.html", real_dist / "vocab.html", *PAGES_OF(real_dist)]:
+        text = page.read_text(encoding="utf-8")
+        assert text.startswith("<!DOCTYPE html>")
+        parser.parse(text)  # raises on any parse error
+        tree = lxml_html.fromstring(text.encode("utf-8"))
+        assert tree.get("lang") == "en"
+        for element in tree.iter("script"):
+            assert element.get("type") == "application/ld+json" and element.get("src") is None
+        for element in tree.xpath("//link[@href] | //img[@src] | //iframe"):
+            url = element.get("href") or element.get("src") or ""
+            assert not urlsplit(url).scheme and not url.startswith("//"), f"{page.name} loads {url}"
+        for element in tree.xpath("//*[@lang]"):
+            assert element.get("lang") in {"en", "ja"}
+    ja = lxml_html.fromstring((real_dist / "id" / "ndl.html").read_bytes())
+    assert ja.xpath("//*[@lang='ja']/text()")[0] == "国立国会図書館"
+
+
+def test_every_link_between_pages_resolves(real_dist: Path):
+    for page in [real_dist / "index.html", real_dist / "vocab.html", *PAGES_OF(real_dist)]:
+        tree = lxml_html.fromstring(page.read_bytes())
+        ids = set(tree.xpath("//@id"))
+        for href in tree.xpath("//a/@href | //link/@href | //*[local-name()='a']/@href"):
+            parts = urlsplit(href)
+            if parts.scheme:
+                continue
+            if not parts.path:
+                assert parts.fragment in ids, f"{page.name}: no #{parts.fragment}"
+                continue
+            target = (page.parent / parts.path).resolve()
+            candidates = [target, target.with_name(target.name + ".html"), target / "index.html"]
+            assert any(c.is_file() for c in candidates), f"{page.relative_to(real_dist)} links to {href}"
+            if parts.fragment and candidates[1].is_file():
+                target_ids = set(lxml_html.fromstring(candidates[1].read_bytes()).xpath("//@id"))
+                assert parts.fragment in target_ids, f"{href} has no anchor"
+
+
+def test_page_shows_names_counts_involvement_and_source(real_dist: Path):
+    tree = lxml_html.fromstring((real_dist / "id" / "ifla.html").read_bytes())
+    text = " ".join(tree.text_content().split())
+    assert tree.xpath("//h1/text()") == ["International Federation of Library Associations and Institutions"]
+    assert "more than 1,700 members" in text and "about 150 countries" in text
+    timeline = [" ".join(li.text_content().split()) for li in tree.xpath("//section[@class='timeline']//li")]
+    assert timeline == ["1966 associate member, IFLA", "1976 regular member, IFLA"]
+    assert tree.xpath("//section[@class='sources']//a/text()") == ["International Cooperation > Links"]
+    assert tree.xpath("//section[@id='ndl-regular-member']")
+
+
+def test_script_content_cannot_break_out(good_data: Path, tmp_path: Path):
+    hostile = "</script><script>alert(1)</script> <!-- ]]> {{ 7*7 }} \"\"\" & é"
+    fixture = good_data / "organizations" / "hostile.yaml"
+    fixture.write_text(
+        json.dumps({"id": "hostile", "type": "Organization", "name": {"en": hostile, "ja": "テスト"},
+                    "description": {"en": hostile}, "source": "source/page"}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    build(good_data, tmp_path / "dist")
+    page = tmp_path / "dist" / "id" / "hostile.html"
+    raw = page.read_text(encoding="utf-8")
+    script = raw[raw.index('<script type="application/ld+json">') :]
+    body = script[len('<script type="application/ld+json">') : script.index("</script>")]
+    for dangerous in ("</script", "<!--", "]]>", "<script"):
+        assert dangerous not in body
+    tree = lxml_html.fromstring(raw.encode("utf-8"))
+    assert tree.xpath("//h1/text()") == [hostile]
+    assert not tree.xpath("//script[not(@type='application/ld+json')]")
+    [document] = embedded(page)
+    names = {str(o) for o in to_graph(document).objects(None, rdflib.URIRef("http://schema.org/name"))}
+    assert hostile in names
+
+
+def test_index_embeds_the_dataset_for_dataset_search(real_dist: Path):
+    [document] = embedded(real_dist / "index.html")
+    graph = to_graph(document)
+    SDO = rdflib.Namespace("http://schema.org/")
+    [dataset] = graph.subjects(rdflib.RDF.type, SDO.Dataset)
+    assert graph.value(dataset, SDO.license) == rdflib.URIRef("https://creativecommons.org/licenses/by/4.0/")
+    formats = {str(graph.value(d, SDO.encodingFormat)) for d in graph.objects(dataset, SDO.distribution)}
+    assert formats == {"text/turtle", "application/ld+json", "application/n-triples"}
+    assert {l.language for l in graph.objects(dataset, SDO.name)} == {"en", "ja"}
+
+
+def test_index_draws_the_network_and_timeline(real_dist: Path):
+    tree = lxml_html.fromstring((real_dist / "index.html").read_bytes())
+    svgs = tree.xpath("//*[local-name()='svg']")
+    assert len(svgs) == 2
+    network_links = {a.get("href") for a in svgs[0].xpath(".//*[local-name()='a']")}
+    assert {"id/ifla", "id/ndl", "id/cdnlao"} <= network_links
+    years = [" ".join(li.text_content().split())[:4] for li in tree.xpath("//section[@class='timeline']//li")]
+    assert years == sorted(years) and years[0] == "1966" and years[-1] == "2008"
+
+
+def test_vocabulary_page_documents_every_term_in_both_languages(real_dist: Path):
+    vocabulary = rdflib.Graph().parse(ROOT / "ontology" / "ndl.ttl", format="turtle")
+    terms = {str(s).split("#", 1)[1] for s in vocabulary.subjects() if "#" in str(s) and str(s).startswith("https://w3id.org/ndlld/vocab#")}
+    tree = lxml_html.fromstring((real_dist / "vocab.html").read_bytes())
+    for term in terms:
+        [entry] = tree.xpath(f"//article[@id='{term}']")
+        assert entry.xpath(".//h3/span[@lang='ja']/text()"), term
+        assert entry.xpath(".//p[@lang='en']") and entry.xpath(".//p[@lang='ja']"), term
+
+
+def test_sitemap_lists_every_page(real_dist: Path):
+    tree = etree.parse(str(real_dist / "sitemap.xml"))
+    urls = set(tree.xpath("//s:loc/text()", namespaces={"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}))
+    pages = {"https://w3id.org/ndlld/" + p.relative_to(real_dist).with_suffix("").as_posix() for p in PAGES_OF(real_dist)}
+    assert urls == pages | {"https://w3id.org/ndlld/", "https://w3id.org/ndlld/vocab"}
+
+
+def test_void_describes_the_dumps(real_dist: Path):
+    void = rdflib.Graph().parse(real_dist / "void.ttl", format="turtle")
+    VOID, DCAT = rdflib.Namespace("http://rdfs.org/ns/void#"), rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    dataset = rdflib.URIRef("https://w3id.org/ndlld/id/dataset")
+    lines = (real_dist / "dataset.nt").read_bytes().count(b"\n")
+    assert int(void.value(dataset, VOID.triples)) == lines
+    assert void.value(dataset, VOID.sparqlEndpoint) == rdflib.URIRef("https://w3id.org/ndlld/sparql")
+    dumps = {str(d).rsplit("/", 1)[1] for d in void.objects(dataset, VOID.dataDump)}
+    assert dumps == {"dataset.ttl", "dataset.jsonld", "dataset.nt"}
+    media = {str(void.value(d, DCAT.mediaType)).rsplit("/media-types/", 1)[1] for d in void.objects(dataset, DCAT.distribution)}
+    assert media == {"text/turtle", "application/ld+json", "application/n-triples"}
+    assert (dataset, VOID.exampleResource, rdflib.URIRef("https://w3id.org/ndlld/id/ifla")) in void
+
+
+def test_embed_snippet_is_schema_org_only(real_dist: Path):
+    from click.testing import CliRunner
+
+    from ndlld.cli import cli
+
+    result = CliRunner().invoke(cli, ["embed", "ifla", "--data", str(DATA)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (real_dist / "embed" / "ifla.html").read_text(encoding="utf-8")
+    [document] = extruct.extract(result.stdout, syntaxes=["json-ld"], uniform=False)["json-ld"]
+    graph = to_graph(document)
+    assert all(str(p).startswith("http://schema.org/") or p == rdflib.RDF.type for p in graph.predicates())
+    described = rdflib.Graph().parse(real_dist / "id" / "ifla.nt", format="nt")
+    assert set(graph) <= set(described) and len(graph) > 10
+
+
+def test_embed_of_unknown_id_is_a_clear_error():
+    from click.testing import CliRunner
+
+    from ndlld.cli import cli
+
+    result = CliRunner().invoke(cli, ["embed", "iflaa", "--data", str(DATA)])
+    assert result.exit_code == 2
+    assert result.stderr == "no record with id 'iflaa'; did you mean 'ifla'?\n"
