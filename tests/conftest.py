@@ -3,8 +3,15 @@ copies of the small good dataset in tests/records/good to break on purpose."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,3 +81,33 @@ def real_dist(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("real") / "dist"
     build(DATA, out)
     return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def served(real_dist: Path):
+    """A real `ndlld serve` process on a free loopback port, stopped by its pid."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ndlld", "serve", "--out", str(real_dist), "--data", str(DATA), "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=1)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(process.stdout.read().decode())
+            time.sleep(0.1)
+    yield url
+    os.kill(process.pid, signal.SIGTERM)
+    # uvicorn shuts down gracefully, then exits by the signal it received
+    assert process.wait(timeout=15) in (0, -signal.SIGTERM)

@@ -7,12 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -24,7 +18,6 @@ from starlette.testclient import TestClient
 
 from ndlld.server import create_app
 
-from conftest import DATA, ROOT
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 ORGS = "PREFIX schema: <http://schema.org/> SELECT ?o WHERE { ?o a schema:Organization } ORDER BY ?o LIMIT 3"
@@ -145,36 +138,6 @@ def test_cors_is_allowed(client: TestClient):
     assert response.headers["access-control-allow-origin"] == "*"
     preflight = client.options("/sparql", headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"})
     assert preflight.status_code == 200
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served(real_dist: Path):
-    """A real `ndlld serve` process on a free loopback port, stopped by its pid."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ndlld", "serve", "--out", str(real_dist), "--data", str(DATA), "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=1)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(process.stdout.read().decode())
-            time.sleep(0.1)
-    yield url
-    os.kill(process.pid, signal.SIGTERM)
-    # uvicorn shuts down gracefully, then exits by the signal it received
-    assert process.wait(timeout=15) in (0, -signal.SIGTERM)
 
 
 def test_real_server_negotiates_over_http(served: str):

@@ -1,0 +1,117 @@
+"""The pages in a real browser: Debian's Chromium, driven by Playwright, against a
+real `ndlld serve`. It opens the index, follows a link to an organization,
+reads the embedded JSON-LD from the DOM, and leaves a screenshot of each page
+in tests/output/ for a person to look at."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+
+from conftest import TESTS
+from test_site import to_graph
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+    "--disable-background-networking", "--disable-component-update",
+]
+OUTPUT = TESTS / "output"
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is not installed: .ci/run installs it (apt-get install chromium)")
+    pytest.skip("Debian chromium is not installed here (CI installs it)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as instance:
+        yield instance
+
+
+def launch(playwright, profile: Path, **options):
+    """Debian's Chromium in a fresh user-data directory (never a downloaded browser)."""
+    return playwright.chromium.launch_persistent_context(
+        user_data_dir=str(profile), executable_path=str(CHROMIUM), headless=True, args=FLAGS, **options
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(playwright, tmp_path_factory):
+    context = launch(playwright, tmp_path_factory.mktemp("chromium-profile"), viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(browser, served):
+    """A tab that refuses every request that would leave the local server."""
+    tab = browser.new_page()
+    outside: list[str] = []
+    host = urlsplit(served).netloc
+
+    def guard(route):
+        if urlsplit(route.request.url).netloc == host:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    tab.route("**/*", guard)
+    errors: list[str] = []
+    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    yield tab
+    tab.close()
+    assert outside == [], "the page tried to load resources from elsewhere"
+    assert errors == []
+
+
+def dom_jsonld(page) -> list[dict]:
+    texts = page.eval_on_selector_all('script[type="application/ld+json"]', "elements => elements.map(e => e.textContent)")
+    return [json.loads(text) for text in texts]
+
+
+def test_index_then_an_organization(page, served: str, real_dist: Path):
+    OUTPUT.mkdir(exist_ok=True)
+    page.goto(served + "/")
+    assert page.title() == "The National Diet Library's international cooperation network"
+    assert page.locator("figure svg").count() == 2
+    [dataset] = dom_jsonld(page)
+    assert "Dataset" in json.dumps(dataset)
+    page.screenshot(path=str(OUTPUT / "index.png"), full_page=True)
+
+    page.locator("section.organizations a", has_text="International Federation of Library Associations").click()
+    page.wait_for_url(served + "/id/ifla")
+    assert page.locator("h1").inner_text() == "International Federation of Library Associations and Institutions"
+    assert page.locator("section.timeline li").count() == 2
+    [document] = dom_jsonld(page)
+    described = rdflib.Graph().parse(real_dist / "id" / "ifla.nt", format="nt")
+    assert isomorphic(to_graph(document), described)
+    page.screenshot(path=str(OUTPUT / "ifla.png"), full_page=True)
+
+
+def test_network_picture_links_to_pages(page, served: str):
+    page.goto(served + "/")
+    page.locator("figure svg a[href='id/cdnlao']").first.click()
+    page.wait_for_url(served + "/id/cdnlao")
+    assert "Asia and Oceania" in page.locator("h1").inner_text()
+    page.screenshot(path=str(OUTPUT / "cdnlao.png"), full_page=True)
+
+
+def test_readable_without_javascript(playwright, served: str, tmp_path: Path):
+    context = launch(playwright, tmp_path / "profile", java_script_enabled=False)
+    tab = context.new_page()
+    tab.goto(served + "/id/ndl")
+    assert tab.locator("h1").inner_text() == "National Diet Library"
+    assert tab.locator("[lang=ja]").first.inner_text() == "国立国会図書館"
+    assert tab.locator("section.timeline li").count() >= 5
+    context.close()
