@@ -149,3 +149,17 @@ def test_real_server_negotiates_over_http(served: str):
     query = urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
     with urllib.request.urlopen(f"{served}/sparql?{query}", timeout=5) as response:
         assert json.load(response) == {"head": {}, "boolean": True}
+
+
+def test_sparql_describe_and_format_parameter(client: TestClient):
+    response = client.get("/sparql", params={"query": "DESCRIBE <https://w3id.org/ndlld/id/ifla>", "format": "ntriples"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/n-triples")
+    graph = rdflib.Graph().parse(data=response.text, format="nt")
+    assert (rdflib.URIRef("https://w3id.org/ndlld/id/ifla"), rdflib.URIRef("http://schema.org/alternateName"), rdflib.Literal("IFLA")) in graph
+    csv_response = client.get("/sparql", params={"query": ORGS, "format": "csv"}, headers={"Accept": "application/json"})
+    assert csv_response.headers["content-type"].startswith("text/csv")
+
+
+def test_head_of_a_resource(client: TestClient):
+    response = client.head("/id/ifla", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/turtle") and response.content == b""
