@@ -130,3 +130,93 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int):
         click.echo(str(run_build(data_dir, out_dir)), err=True)
     click.echo(f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql); Ctrl-C stops", err=True)
     uvicorn.run(create_app(out_dir), host=host, port=port, log_level="warning")
+
+
+def _queries_dir() -> Path:
+    from ndlld.resources import resource_dir
+
+    return resource_dir("queries")
+
+
+@cli.command()
+@_reports_errors
+def queries():
+    """List the named queries of queries/ with their titles."""
+    from ndlld.queries import load_queries
+
+    library = load_queries(_queries_dir())
+    width = max((len(name) for name in library), default=0)
+    for name, query in library.items():
+        parameters = "".join(f" [{p.name}={p.default}]" for p in query.parameters.values())
+        click.echo(f"{name.ljust(width)}  {query.title}{parameters}")
+
+
+@cli.command()
+@click.argument("query_spec", metavar="NAME|FILE|-")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Set a parameter of the query (repeatable).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "tsv", "json", "turtle", "jsonld", "nt"]),
+    help="SELECT/ASK: table (default), csv, tsv, json. CONSTRUCT/DESCRIBE: turtle (default), jsonld, nt.",
+)
+@click.option("--endpoint", metavar="URL", help="Query this SPARQL 1.1 endpoint instead of the embedded store.")
+@click.option("--graph", metavar="IRI", help="With --endpoint: the graph holding the dataset (default: <base>id/dataset).")
+@data_option
+@out_option
+@_reports_errors
+def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir):
+    """Run a named query, a query file, or a query from standard input (-).
+
+    Without --endpoint, the query runs against the embedded store loaded from
+    the build in --out (built first when there is none).
+    """
+    from ndlld.build import build as run_build
+    from ndlld.context import Context
+    from ndlld.queries import ParameterError, find_query, run_query
+    from ndlld.resources import context_path
+    from ndlld.results import render
+    from ndlld.sources import read_base
+    from ndlld.store import EmbeddedStore, RemoteEndpoint, dataset_graph
+
+    bindings = {}
+    for item in params:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise ParameterError(f"--param takes KEY=VALUE, not {item!r}")
+        bindings[key] = value
+    selected = find_query(query_spec, _queries_dir())
+    if endpoint:
+        base = read_base(data_dir)
+        from pyoxigraph import NamedNode
+
+        target = RemoteEndpoint(endpoint, NamedNode(graph) if graph else dataset_graph(base))
+    else:
+        if not (out_dir / "dataset.nt").is_file():
+            click.echo(str(run_build(data_dir, out_dir)), err=True)
+        target = EmbeddedStore.open(out_dir)
+        base = target.graph.value.removesuffix("id/dataset")
+    result = run_query(selected, bindings, target, base)
+    click.echo(render(result, output_format, Context.load(context_path())), nl=False)
+
+
+@cli.command()
+@click.option("--store", metavar="URL", help="The store's Graph Store Protocol endpoint (Oxigraph: http://HOST:7878/store).")
+@click.option("--update", metavar="URL", help="Its SPARQL Update endpoint, used when it has no Graph Store Protocol.")
+@click.option("--query", "query_url", metavar="URL", help="Its SPARQL query endpoint, to count what it holds afterwards.")
+@click.option("--graph", metavar="IRI", help="The named graph for the dataset (default: <base>id/dataset).")
+@click.option("--retries", default=4, show_default=True, type=click.IntRange(1, 20), help="Attempts per request.")
+@data_option
+@out_option
+@_reports_errors
+def publish(store, update, query_url, graph, retries, data_dir, out_dir):
+    """Load the built dataset into a SPARQL 1.1 store, replacing its named graph at once.
+
+    Credentials come from NDLLD_STORE_USER and NDLLD_STORE_PASSWORD, or ~/.netrc.
+    """
+    from ndlld.build import build as run_build
+    from ndlld.publish import publish as run_publish
+
+    if not (out_dir / "dataset.nt").is_file():
+        click.echo(str(run_build(data_dir, out_dir)), err=True)
+    click.echo(str(run_publish(out_dir, store=store, update=update, query=query_url, graph=graph, attempts=retries)))

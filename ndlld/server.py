@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
-from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, Store, serialize
+from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, serialize
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -27,7 +27,7 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from ndlld.conneg import CONTENT_TYPES, choose, negotiate
-from ndlld.store import open_store
+from ndlld.store import EmbeddedStore, QueryError
 
 # Files served as they are, by extension.
 FILE_TYPES = {
@@ -60,10 +60,10 @@ _SHORT_FORMATS = {"json": "application/sparql-results+json", "xml": "application
                   "ntriples": "application/n-triples"}
 
 
-def create_app(dist_dir: str | Path, store: Store | None = None) -> Starlette:
+def create_app(dist_dir: str | Path, store: EmbeddedStore | None = None) -> Starlette:
     """The ASGI application serving *dist_dir* (and its dataset at /sparql)."""
     root = Path(dist_dir).resolve()
-    store = store if store is not None else open_store(root)
+    store = store if store is not None else EmbeddedStore.open(root)
 
     async def sparql(request: Request) -> Response:
         return await _sparql(request, store)
@@ -116,14 +116,17 @@ def _not_found() -> Response:
 
 
 # -- SPARQL 1.1 Protocol -----------------------------------------------------
-async def _sparql(request: Request, store: Store) -> Response:
+async def _sparql(request: Request, store: EmbeddedStore) -> Response:
     query, error = await _query_of(request)
     if error:
         return error
+    # The protocol's dataset parameters; without them, the dataset graph is the default graph.
+    default = [NamedNode(iri) for iri in request.query_params.getlist("default-graph-uri")] or None
+    named = [NamedNode(iri) for iri in request.query_params.getlist("named-graph-uri")] or None
     try:
-        result = store.query(query, use_default_graph_as_union=False)
-    except SyntaxError as err:
-        return PlainTextResponse(f"malformed query: {err}\n", status_code=400)
+        result = store.query(query, default_graph=default, named_graphs=named)
+    except (QueryError, ValueError) as err:
+        return PlainTextResponse(f"{err}\n", status_code=400)
     requested = request.query_params.get("format")
     accept = _SHORT_FORMATS.get(requested, requested) if requested else request.headers.get("accept")
     if isinstance(result, (QuerySolutions, QueryBoolean)):

@@ -164,6 +164,14 @@ def load_sources(data_dir: str | Path) -> Sources:
     return Sources(base=_base(dataset), dataset=_dataset_node(dataset), records=records)
 
 
+def read_base(data_dir: str | Path) -> str:
+    """The base IRI set in *data_dir*/dataset.yaml, without reading the other records."""
+    path = Path(data_dir) / DATASET_FILE
+    if not path.is_file():
+        raise ConfigError(f"no {DATASET_FILE} in {data_dir}: is this an ndlld data directory?")
+    return _base(read_record(path))
+
+
 def _base(dataset: Record) -> str:
     base = dataset.data.get("base")
     if not isinstance(base, str) or not base.startswith(("http://", "https://")) or not base.endswith("/"):

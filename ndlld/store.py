@@ -1,30 +1,160 @@
-"""The embedded SPARQL store: the published dumps loaded into pyoxigraph.
+"""Where queries run: the embedded store, or any SPARQL 1.1 endpoint.
 
-The dataset goes into the default graph and the vocabulary into a named graph
-of its own (``https://w3id.org/ndlld/vocab``), the same layout ``ndlld
-publish`` gives a remote store, so a query means the same thing on both.
+Both hold the dataset in the same layout, the one ``ndlld publish`` gives a
+remote store: the dataset in a named graph of its own (by default the
+dataset's IRI, ``<base>id/dataset``) and the vocabulary in
+``https://w3id.org/ndlld/vocab``. Queries are run with the dataset graph as
+their default graph and both graphs as named graphs (the SPARQL 1.1 Protocol's
+``default-graph-uri`` and ``named-graph-uri``), so a query means the same on
+both sides: ``{ ?s ?p ?o }`` is the dataset, ``GRAPH <…/vocab> { … }`` the
+vocabulary's labels.
+
+The embedded store is pyoxigraph: bench/query_engines.py measures it against
+rdflib's own engine on the queries of queries/ (bench/README.md has the figures).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store
+from pyoxigraph import (
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    Store,
+    parse,
+    parse_query_results,
+)
 
 from ndlld.dumps import DATASET_FILES
-from ndlld.errors import ConfigError
+from ndlld.errors import ConfigError, NdlldError
 
 VOCABULARY_GRAPH = NamedNode("https://w3id.org/ndlld/vocab")
 
 
-def open_store(dist_dir: str | Path) -> Store:
-    """An in-memory store holding the dataset and the vocabulary published in *dist_dir*."""
-    dist_dir = Path(dist_dir)
-    dataset, ontology = dist_dir / DATASET_FILES["ntriples"], dist_dir / "ontology.ttl"
-    for path in (dataset, ontology):
-        if not path.is_file():
-            raise ConfigError(f"no {path.name} in {dist_dir}: run 'ndlld build' first", path=dist_dir)
-    store = Store()
-    store.bulk_load(path=str(dataset), format=RdfFormat.N_TRIPLES, to_graph=DefaultGraph())
-    store.bulk_load(path=str(ontology), format=RdfFormat.TURTLE, to_graph=VOCABULARY_GRAPH)
-    return store
+class QueryError(NdlldError):
+    """A query could not be run: malformed, or the endpoint failed."""
+
+
+def malformed(err: SyntaxError, source: str | Path | None = None) -> QueryError:
+    """A SPARQL syntax error as one line, with the line and column pyoxigraph found it at."""
+    text = str(err).replace("\n", " ")
+    match = re.match(r"error at (\d+):(\d+): (.*)", text)
+    if not match:
+        return QueryError(f"malformed query: {text[:200]}", path=source)
+    line, column, problem = int(match[1]), int(match[2]), match[3]
+    if len(problem) > 80:  # pyoxigraph lists every token it would accept
+        problem = problem[:80].rsplit(" ", 1)[0] + " …"
+    return QueryError(f"malformed query at line {line}, column {column}: {problem}", path=source, line=line)
+
+
+def dataset_graph(base: str) -> NamedNode:
+    """The named graph that holds the dataset: the dataset's own IRI."""
+    return NamedNode(base + "id/dataset")
+
+
+def read_base(dist_dir: Path) -> str:
+    """The base IRI a build used, read back from its VoID description."""
+    void = dist_dir / "void.ttl"
+    if void.is_file():
+        for triple in parse(path=str(void), format=RdfFormat.TURTLE):
+            if triple.predicate.value == "http://xmlns.com/foaf/0.1/homepage":
+                return triple.object.value
+    raise ConfigError(f"no void.ttl in {dist_dir}: run 'ndlld build' first", path=dist_dir)
+
+
+@dataclass
+class EmbeddedStore:
+    """The published dumps in an in-memory pyoxigraph store."""
+
+    store: Store
+    graph: NamedNode
+
+    @classmethod
+    def open(cls, dist_dir: str | Path) -> EmbeddedStore:
+        dist_dir = Path(dist_dir)
+        dataset, ontology = dist_dir / DATASET_FILES["ntriples"], dist_dir / "ontology.ttl"
+        for path in (dataset, ontology):
+            if not path.is_file():
+                raise ConfigError(f"no {path.name} in {dist_dir}: run 'ndlld build' first", path=dist_dir)
+        graph = dataset_graph(read_base(dist_dir))
+        store = Store()
+        store.bulk_load(path=str(dataset), format=RdfFormat.N_TRIPLES, to_graph=graph)
+        store.bulk_load(path=str(ontology), format=RdfFormat.TURTLE, to_graph=VOCABULARY_GRAPH)
+        return cls(store, graph)
+
+    def query(self, text: str, default_graph: list[NamedNode] | None = None, named_graphs: list[NamedNode] | None = None):
+        """SELECT -> QuerySolutions, ASK -> QueryBoolean, CONSTRUCT/DESCRIBE -> triples."""
+        try:
+            return self.store.query(
+                text,
+                default_graph=default_graph or [self.graph],
+                named_graphs=named_graphs or [self.graph, VOCABULARY_GRAPH],
+            )
+        except SyntaxError as err:
+            raise malformed(err) from None
+
+
+@dataclass
+class RemoteEndpoint:
+    """A SPARQL 1.1 query endpoint, reached through SPARQLWrapper."""
+
+    url: str
+    graph: NamedNode | None = None
+    timeout: float = 60.0
+
+    def query(self, text: str):
+        from SPARQLWrapper import POST, SPARQLWrapper
+        from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+        wrapper = SPARQLWrapper(self.url)
+        wrapper.setMethod(POST)
+        wrapper.setTimeout(int(self.timeout))
+        wrapper.setQuery(text)
+        if self.graph is not None:
+            wrapper.addDefaultGraph(self.graph.value)
+            wrapper.addNamedGraph(self.graph.value)
+            wrapper.addNamedGraph(VOCABULARY_GRAPH.value)
+        # One Accept header for every query form: the endpoint answers in the one that fits.
+        wrapper.addCustomHttpHeader("Accept", "application/sparql-results+json, application/n-triples;q=0.9")
+        try:
+            response = wrapper.query().response
+            body = response.read()
+            media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+        except SPARQLWrapperException as err:
+            raise QueryError(f"{self.url}: the endpoint refused the query: {_first_line(err)}") from None
+        except OSError as err:
+            raise QueryError(f"{self.url}: {_reason(err)}") from None
+        rdf_format = RdfFormat.from_media_type(media_type) if media_type else None
+        if rdf_format is not None:
+            return list(parse(body, format=rdf_format))
+        results_format = QueryResultsFormat.from_media_type(media_type) or QueryResultsFormat.JSON
+        try:
+            return parse_query_results(body, format=results_format)
+        except SyntaxError as err:
+            raise QueryError(f"{self.url}: the answer is not SPARQL results: {err}") from None
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def _reason(err: OSError) -> str:
+    """A one-line reason for a failed HTTP request."""
+    code = getattr(err, "code", None)
+    if code:
+        return f"HTTP {code} {getattr(err, 'reason', '')}".strip()
+    reason = getattr(err, "reason", None) or err.strerror or err
+    return f"cannot reach the endpoint ({reason})"
+
+
+def is_boolean(result) -> bool:
+    return isinstance(result, QueryBoolean)
+
+
+def is_solutions(result) -> bool:
+    return isinstance(result, QuerySolutions)

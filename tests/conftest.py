@@ -111,3 +111,82 @@ def served(real_dist: Path):
     os.kill(process.pid, signal.SIGTERM)
     # uvicorn shuts down gracefully, then exits by the signal it received
     assert process.wait(timeout=15) in (0, -signal.SIGTERM)
+
+
+OXIGRAPH = Path(sys.executable).parent / "oxigraph"
+
+
+@pytest.fixture(scope="session")
+def oxigraph():
+    """A real Oxigraph server (`oxigraph serve`, from the PyPI package) on a free
+    loopback port, in memory, stopped by its pid. Yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/query?query=ASK%7B%7D", timeout=1)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(process.stdout.read().decode())
+            time.sleep(0.1)
+    yield url
+    os.kill(process.pid, signal.SIGTERM)
+    process.wait(timeout=15)
+
+
+class FaultyStore:
+    """A loopback HTTP server that answers each request from a script of
+    (status, body) pairs, then the last one forever, and records the requests.
+    It stands in for a store that fails: 500s, 503s, refusals."""
+
+    def __init__(self, script: list[tuple[int, str]]):
+        import http.server
+        import threading
+
+        self.script, self.requests = list(script), []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                owner.requests.append((self.command, self.path, dict(self.headers), body))
+                status, text = owner.script.pop(0) if len(owner.script) > 1 else owner.script[0]
+                payload = text.encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_PUT = do_POST = _answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def faulty_store():
+    stores = []
+
+    def make(*script: tuple[int, str]) -> FaultyStore:
+        stores.append(FaultyStore(list(script)))
+        return stores[-1]
+
+    yield make
+    for store in stores:
+        store.close()

@@ -1,0 +1,168 @@
+"""The query library: the named SPARQL queries of queries/, and their parameters.
+
+Each ``queries/<name>.rq`` starts with a header of comments::
+
+    # title: Organizations the NDL belongs to
+    # description: Each membership of the NDL, with its category and start.
+    # columns: organization, name, category, since
+    # param: year xsd:gYear 1980 -- organizations founded before this year
+
+A parameter is a variable of the query, given a default in a ``VALUES``
+block of the query itself (``VALUES ?year { "1980"^^xsd:gYear }``). A value
+from the command line replaces the default inside that block as an RDF term
+written by pyoxigraph (quotes, ``>`` and ``}`` escaped as N-Triples escapes
+them), and the query is parsed again before it runs: the value can only ever
+be one term, never more query text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode, Store
+
+from ndlld.errors import ConfigError, NdlldError
+from ndlld.namespaces import XSD
+from ndlld.store import malformed
+
+_HEADER = re.compile(r"^#\s*(title|description|columns|param):\s*(.*)$")
+_CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
+_PARAM = re.compile(r"^(\w+)\s+(iri|xsd:\w+)\s+(\S+)\s+--\s+(.+)$")
+_IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`]')
+
+
+class ParameterError(NdlldError):
+    """A --param value that does not fit the query's parameter."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A variable of a query that a user may set: ``year xsd:gYear 1980 -- …``."""
+
+    name: str
+    type: str  # "iri" or an xsd: datatype
+    default: str
+    description: str
+
+
+@dataclass
+class Query:
+    """One named query: its text and what its header says about it."""
+
+    name: str
+    path: Path
+    text: str
+    title: str = ""
+    description: str = ""
+    columns: list[str] = field(default_factory=list)
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+
+    def bind(self, values: dict[str, str], base: str) -> str:
+        """The query text with each parameter bound: to its value in *values*, else its default.
+
+        Defaults are bound the same way, so that a record id default (``consal``)
+        resolves against this dataset's base IRI.
+        """
+        text = self.text
+        unknown = sorted(set(values) - set(self.parameters))
+        if unknown:
+            known = ", ".join(self.parameters) or "none"
+            raise ParameterError(f"query '{self.name}' has no parameter '{unknown[0]}' (its parameters: {known})")
+        values = {**{name: p.default for name, p in self.parameters.items()}, **values}
+        for name, raw in values.items():
+            term = _term(self.parameters[name], raw, base)
+            pattern = re.compile(r"(VALUES\s+\?" + re.escape(name) + r"\s*\{)[^{}]*(\})", re.IGNORECASE)
+            text, count = pattern.subn(lambda m: f"{m.group(1)} {term} {m.group(2)}", text, count=1)
+            if count != 1:
+                raise ConfigError(f"query '{self.name}' declares '{name}' but has no 'VALUES ?{name} {{ … }}' block", path=self.path)
+        check_syntax(text, self.path)  # parsed again: each value must have stayed one term
+        return text
+
+
+def _term(parameter: Parameter, raw: str, base: str) -> str:
+    """*raw* as an RDF term in SPARQL syntax, or a ParameterError saying what was expected."""
+    if parameter.type == "iri":
+        iri = raw if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", raw) else base + "id/" + raw
+        if _IRI_FORBIDDEN.search(iri):
+            raise ParameterError(f"'{parameter.name}' must be a record id such as ifla, or an IRI; got {raw!r}")
+        return str(NamedNode(iri))
+    datatype = parameter.type.removeprefix("xsd:")
+    if datatype == "integer" and not re.fullmatch(r"[+-]?\d+", raw):
+        raise ParameterError(f"'{parameter.name}' must be a whole number; got {raw!r}")
+    if datatype == "gYear" and not re.fullmatch(r"\d{4}", raw):
+        raise ParameterError(f"'{parameter.name}' must be a year such as 1980; got {raw!r}")
+    if datatype == "string":
+        return str(Literal(raw))
+    return str(Literal(raw, datatype=NamedNode(str(XSD) + datatype)))
+
+
+def read_query(path: Path) -> Query:
+    """A query file and its header."""
+    text = path.read_text(encoding="utf-8")
+    query = Query(name=path.stem, path=path, text=text)
+    last = None
+    for line in text.splitlines():
+        match = _HEADER.match(line)
+        if match:
+            key, value = match.groups()
+            if key == "param":
+                parameter = _PARAM.match(value.strip())
+                if not parameter:
+                    raise ConfigError(f"a param line reads 'param: NAME TYPE DEFAULT -- description', not {value!r}", path=path)
+                name, type_, default, description = parameter.groups()
+                query.parameters[name] = Parameter(name, type_, default, description)
+            elif key == "columns":
+                query.columns = [c.strip() for c in value.split(",") if c.strip()]
+            else:
+                setattr(query, key, value.strip())
+            last = key
+        elif last in ("title", "description") and _CONTINUATION.match(line):
+            setattr(query, last, getattr(query, last) + " " + _CONTINUATION.match(line).group(1).strip())
+        elif not line.startswith("#"):
+            break
+    return query
+
+
+def load_queries(directory: Path) -> dict[str, Query]:
+    """Every ``*.rq`` of *directory*, by name."""
+    return {path.stem: read_query(path) for path in sorted(Path(directory).glob("*.rq"))}
+
+
+def find_query(spec: str, directory: Path) -> Query:
+    """A query by name (``memberships``), by file path, or ``-`` for standard input."""
+    import sys
+
+    if spec == "-":
+        return Query(name="stdin", path=Path("<stdin>"), text=sys.stdin.read())
+    library = load_queries(directory)
+    if spec in library:
+        return library[spec]
+    path = Path(spec)
+    if path.is_file():
+        return read_query(path)
+    import difflib
+
+    close = difflib.get_close_matches(spec, list(library), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else "; 'ndlld queries' lists them"
+    raise ConfigError(f"no query named '{spec}' and no such file{hint}")
+
+
+def check_syntax(text: str, source: Path | None = None) -> None:
+    """Raise a QueryError naming line and column when *text* is not SPARQL 1.1."""
+    try:
+        Store().query(text)
+    except SyntaxError as err:
+        raise malformed(err, source) from None
+
+
+def run_query(query: Query, params: dict[str, str], target, base: str):
+    """Run *query* with *params* against *target* (an EmbeddedStore or a RemoteEndpoint).
+
+    The query is parsed here first, so a malformed one gets the same message
+    whichever the target.
+    """
+    text = query.bind(params, base)
+    check_syntax(text, query.path)
+    return target.query(text)

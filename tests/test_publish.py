@@ -1,0 +1,132 @@
+"""`ndlld publish` into a real Oxigraph server, and its behaviour when a store
+fails: retries with backoff, clear errors, credentials never on the command line."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import httpx
+import pytest
+import rdflib
+from click.testing import CliRunner
+from rdflib.compare import isomorphic
+
+from ndlld.build import build
+from ndlld.cli import cli
+from ndlld.errors import PublishError
+from ndlld.publish import _Client, publish
+
+from conftest import DATA, free_port
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def graph_in(oxigraph: str, iri: str) -> rdflib.Graph:
+    response = httpx.get(f"{oxigraph}/store", params={"graph": iri}, headers={"Accept": "application/n-triples"})
+    response.raise_for_status()
+    return rdflib.Graph().parse(data=response.text, format="nt")
+
+
+def test_publish_replaces_the_named_graph(oxigraph: str, real_dist: Path, good_data: Path, tmp_path: Path):
+    graph = "https://example.org/graphs/publish-test"
+    result = run("publish", "--store", f"{oxigraph}/store", "--graph", graph, "--out", real_dist, "--data", DATA)
+    assert result.exit_code == 0, result.output
+    lines = (real_dist / "dataset.nt").read_bytes().count(b"\n")
+    assert result.stdout.strip().endswith(f"by the Graph Store Protocol; the store holds {lines}")
+    assert isomorphic(graph_in(oxigraph, graph), rdflib.Graph().parse(real_dist / "dataset.nt", format="nt"))
+    vocabulary = graph_in(oxigraph, "https://w3id.org/ndlld/vocab")
+    assert isomorphic(vocabulary, rdflib.Graph().parse(real_dist / "ontology.ttl", format="turtle"))
+    # Publishing another build replaces the graph: nothing of the first is left.
+    build(good_data, tmp_path / "small")
+    published = publish(tmp_path / "small", store=f"{oxigraph}/store", graph=graph)
+    assert published.in_store == published.triples < lines
+    assert isomorphic(graph_in(oxigraph, graph), rdflib.Graph().parse(tmp_path / "small" / "dataset.nt", format="nt"))
+
+
+def test_sparql_update_when_there_is_no_graph_store_protocol(oxigraph: str, real_dist: Path, faulty_store):
+    no_gsp = faulty_store((405, "Method Not Allowed"))
+    graph = "https://example.org/graphs/update-test"
+    published = publish(real_dist, store=no_gsp.url, update=f"{oxigraph}/update", query=f"{oxigraph}/query", graph=graph)
+    assert published.method == "SPARQL Update" and published.in_store == published.triples
+    assert isomorphic(graph_in(oxigraph, graph), rdflib.Graph().parse(real_dist / "dataset.nt", format="nt"))
+    staging = httpx.get(f"{oxigraph}/store", params={"graph": graph + "-ndlld-staging"})
+    assert staging.status_code == 404, "the staging graph is moved away"
+
+
+def test_transient_failures_are_retried_with_backoff(faulty_store):
+    store = faulty_store((503, "busy"), (502, "bad gateway"), (200, "ok"))
+    client = _Client(attempts=4, backoff=0.01, timeout=5)
+    assert client.request("GET", store.url).status_code == 200
+    assert len(store.requests) == 3
+
+
+def test_it_gives_up_with_a_clear_error(faulty_store):
+    store = faulty_store((500, "Internal Server Error\ntrace ..."))
+    client = _Client(attempts=3, backoff=0.01, timeout=5)
+    with pytest.raises(PublishError) as caught:
+        client.request("PUT", store.url)
+    assert str(caught.value) == f"PUT {store.url} failed after 3 attempts: HTTP 500 Internal Server Error"
+    assert len(store.requests) == 3
+
+
+def test_a_refusal_is_not_retried_and_names_the_credentials(faulty_store, real_dist: Path, monkeypatch):
+    monkeypatch.delenv("NDLLD_STORE_USER", raising=False)
+    store = faulty_store((401, "Unauthorized"))
+    result = run("publish", "--store", store.url, "--out", real_dist)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"PUT {store.url}: HTTP 401 Unauthorized (check NDLLD_STORE_USER")
+    assert len(store.requests) == 1
+
+
+def test_unreachable_store_is_a_clear_error(real_dist: Path):
+    result = run("publish", "--store", f"http://127.0.0.1:{free_port()}/store", "--retries", "2", "--out", real_dist)
+    assert result.exit_code == 2
+    assert "failed after 2 attempts: cannot reach the store" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_count_that_does_not_match_is_an_error(faulty_store, real_dist: Path):
+    store = faulty_store((204, ""), (204, ""), (200, "<http://a> <http://b> <http://c> .\n"))
+    with pytest.raises(PublishError) as caught:
+        publish(real_dist, store=store.url)
+    assert "the store holds 1 triples" in str(caught.value)
+
+
+def test_credentials_from_the_environment(faulty_store, real_dist: Path, monkeypatch):
+    monkeypatch.setenv("NDLLD_STORE_USER", "librarian")
+    monkeypatch.setenv("NDLLD_STORE_PASSWORD", "s3cret")
+    store = faulty_store((403, "Forbidden"))
+    with pytest.raises(PublishError):
+        publish(real_dist, store=store.url)
+    expected = "Basic " + base64.b64encode(b"librarian:s3cret").decode()
+    assert store.requests[0][2]["Authorization"] == expected
+
+
+def test_credentials_from_netrc(faulty_store, real_dist: Path, monkeypatch, tmp_path: Path):
+    monkeypatch.delenv("NDLLD_STORE_USER", raising=False)
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login cataloguer password fromnetrc\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    store = faulty_store((403, "Forbidden"))
+    with pytest.raises(PublishError):
+        publish(real_dist, store=store.url)
+    assert store.requests[0][2]["Authorization"] == "Basic " + base64.b64encode(b"cataloguer:fromnetrc").decode()
+
+
+def test_publish_needs_a_target(real_dist: Path):
+    result = run("publish", "--out", real_dist)
+    assert result.exit_code == 2 and "give --store" in result.stderr
+
+
+def test_digest_credentials_when_asked(faulty_store, real_dist: Path, monkeypatch):
+    """With NDLLD_STORE_AUTH=digest nothing is sent in the clear: the client waits for the challenge."""
+    monkeypatch.setenv("NDLLD_STORE_USER", "dba")
+    monkeypatch.setenv("NDLLD_STORE_PASSWORD", "s3cret")
+    monkeypatch.setenv("NDLLD_STORE_AUTH", "digest")
+    store = faulty_store((403, "Forbidden"))
+    with pytest.raises(PublishError):
+        publish(real_dist, store=store.url)
+    assert "Authorization" not in store.requests[0][2]
