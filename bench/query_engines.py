@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyoxigraph
 import rdflib
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -17,14 +17,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import RdfFormat, parse
+from pyoxigraph import RdfFormat
 
 from ndlld.checks import Report, check, load_shapes, load_turtle
 from ndlld.context import Context
 from ndlld.errors import ConfigError, ConformanceError, PublishError
 from ndlld.graph import Graph, build_graph, resource_base
 from ndlld.resources import context_path, ontology_path, schemaorg_path, shapes_dir
-from ndlld.dumps import write_dumps
+from ndlld.dumps import read_triples, write_dumps
+from ndlld.namespaces import SCHEMA
+from ndlld.releases import add_release, carry_over
 from ndlld.site import render_site
 from ndlld.sources import load_sources
 
@@ -55,7 +57,7 @@ def load_graph(data_dir: str | Path, context: Context | None = None) -> Graph:
 def inverse_properties(path: Path) -> dict[str, str]:
     """The ``schema:inverseOf`` pairs of *path*, both ways round."""
     inverses = {}
-    for triple in parse(path=str(path), format=RdfFormat.TURTLE):
+    for triple in read_triples(path, RdfFormat.TURTLE):
         if triple.predicate.value == "http://schema.org/inverseOf":
             inverses[triple.subject.value] = triple.object.value
             inverses[triple.object.value] = triple.subject.value
@@ -73,18 +75,26 @@ def _checked(data_dir: str | Path, context: Context) -> tuple[Graph, Report]:
     return graph, check(graph, load_shapes(shapes_dir()), ontology, context)
 
 
-def build(data_dir: str | Path, out_dir: str | Path = "dist") -> Summary:
-    """Validate the data of *data_dir* and publish its dumps into *out_dir*."""
+def build(data_dir: str | Path, out_dir: str | Path = "dist", release: bool = False) -> Summary:
+    """Validate the data of *data_dir* and publish its dumps into *out_dir*.
+
+    The releases already in *out_dir* are kept; with *release*, this build's
+    dumps become the release of the dataset's version too.
+    """
     started = time.perf_counter()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     context = Context.load(context_path())
     graph, report = _checked(data_dir, context)
     if not report.conforms:
         raise ConformanceError(report)
-    ontology_triples = list(parse(path=str(ontology_path()), format=RdfFormat.TURTLE))
+    ontology_triples = read_triples(ontology_path(), RdfFormat.TURTLE)
     with _staging(out_dir) as staging:
         files = write_dumps(graph.triples, ontology_triples, context, staging)
         files += render_site(graph.triples, ontology_triples, context, graph.base, staging)
+        carry_over(out_dir, staging)
+        if release:
+            version, released_at = _version_and_time(graph)
+            files += add_release(staging, version, released_at, graph.base)
     return Summary(
         out_dir=out_dir,
         entities=len(graph.nodes),
@@ -93,6 +103,16 @@ def build(data_dir: str | Path, out_dir: str | Path = "dist") -> Summary:
         seconds=time.perf_counter() - started,
         report=report,
     )
+
+
+def _version_and_time(graph: Graph) -> tuple[str, str]:
+    """The dataset's version, and its date of last change as the release time."""
+    dataset = graph.base + "id/dataset"
+    found = {t.predicate.value: t.object.value for t in graph.triples if t.subject.value == dataset}
+    version, modified = found.get(str(SCHEMA) + "version"), found.get(str(SCHEMA) + "dateModified")
+    if not version or not modified:
+        raise ConfigError("a release needs 'version' and 'dateModified' in dataset.yaml")
+    return version, f"{modified}T00:00:00Z"
 
 
 class _staging:
@@ -167,5 +187,5 @@ def embed_snippet(data_dir: str | Path, record_id: str) -> str:
         close = difflib.get_close_matches(record_id, known, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise ConfigError(f"no record with id '{record_id}'{hint}")
-    vocabulary = list(parse(path=str(ontology_path()), format=RdfFormat.TURTLE))
+    vocabulary = read_triples(ontology_path(), RdfFormat.TURTLE)
     return snippet(graph.triples, vocabulary, context, graph.base, iri)

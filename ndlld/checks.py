@@ -16,7 +16,7 @@ from pathlib import Path
 
 import rdflib
 import rdflib.collection
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from rdflib.namespace import SH
 
 from ndlld.context import Context
@@ -108,11 +108,13 @@ def to_rdflib(triples: list[Triple]) -> rdflib.Graph:
     graph = rdflib.Graph()
     add = graph.add
     for t in triples:
-        add((rdflib.URIRef(t.subject.value), rdflib.URIRef(t.predicate.value), _rdflib_term(t.object)))
+        add((_rdflib_term(t.subject), rdflib.URIRef(t.predicate.value), _rdflib_term(t.object)))
     return graph
 
 
 def _rdflib_term(term):
+    if isinstance(term, BlankNode):
+        return rdflib.BNode(term.value)
     if isinstance(term, Literal):
         if term.language:
             return rdflib.Literal(term.value, lang=term.language)
@@ -147,7 +149,7 @@ def _finding(report: rdflib.Graph, result, graph: Graph, context: Context | None
     predicates = _predicates(report, report.value(result, SH.resultPath))
     # The statement that breaks the rule, when there is one: its line is the one to fix.
     triple = None
-    if value is not None:
+    if value is not None and isinstance(focus, rdflib.URIRef) and not isinstance(value, rdflib.BNode):
         for predicate in predicates:
             candidate = Triple(NamedNode(str(focus)), NamedNode(predicate), _oxigraph_term(value))
             if candidate in graph.origins:

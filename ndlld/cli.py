@@ -89,11 +89,52 @@ def out_option(command):
 @out_option
 @_reports_errors
 def build(data_dir: Path, out_dir: Path):
-    """Validate the data and write the Turtle, JSON-LD and N-Triples dumps."""
+    """Validate the data and write the dumps and the web site."""
     from ndlld.build import build as run_build
 
     summary = run_build(data_dir, out_dir)
     click.echo(str(summary))
+
+
+@cli.command()
+@data_option
+@out_option
+@_reports_errors
+def release(data_dir: Path, out_dir: Path):
+    """Build, and keep the dumps as the release of the dataset's version.
+
+    The release goes to OUT/releases/VERSION/ (VERSION from dataset.yaml) and is
+    never rewritten; OUT/releases/latest points to it, and the change feed
+    OUT/releases/changes.json lists what it created, updated and deleted.
+    """
+    from ndlld.build import build as run_build
+
+    summary = run_build(data_dir, out_dir, release=True)
+    click.echo(str(summary))
+
+
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@out_option
+@_reports_errors
+def diff(old: str, new: str, output_format: str, out_dir: Path):
+    """Report the triples added and removed between OLD and NEW, by resource.
+
+    OLD and NEW are dump files (.nt, .ttl, .jsonld, .ndjson, optionally .gz) or
+    release versions in OUT/releases/.
+    """
+    from ndlld.changes import diff as run_diff
+    from ndlld.harvest import read_triples
+    from ndlld.releases import release_dump
+
+    def triples(spec: str):
+        path = spec if Path(spec).is_file() or "://" in spec else str(release_dump(out_dir, spec))
+        return read_triples(path)[0]
+
+    changes = run_diff(triples(old), triples(new))
+    click.echo(changes.text() if output_format == "text" else changes.json(), nl=False)
 
 
 @cli.command()
@@ -220,3 +261,20 @@ def publish(store, update, query_url, graph, retries, data_dir, out_dir):
     if not (out_dir / "dataset.nt").is_file():
         click.echo(str(run_build(data_dir, out_dir)), err=True)
     click.echo(str(run_publish(out_dir, store=store, update=update, query=query_url, graph=graph, attempts=retries)))
+
+
+@cli.command()
+@click.argument("source", metavar="URL|PATH")
+@click.option("--into", "store_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("harvest"),
+              show_default=True, help="The local store (a directory) to load into.")
+@click.option("--accept-violations", is_flag=True, help="Load even when the data violates the shapes.")
+@_reports_errors
+def harvest(source: str, store_dir: Path, accept_violations: bool):
+    """Load a dump or a page with embedded JSON-LD into a local store, checked against shapes/.
+
+    SOURCE is a file or an http(s) URL: .jsonld, .ndjson, .ttl, .nt (optionally .gz) or .html.
+    A harvest of the same source replaces what the last one loaded.
+    """
+    from ndlld.harvest import harvest as run_harvest
+
+    click.echo(str(run_harvest(source, store_dir, accept_violations=accept_violations)))

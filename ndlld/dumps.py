@@ -7,6 +7,10 @@
 * ``dataset.jsonld`` -- JSON-LD 1.1 compacted with the project context
   (inline, so the file needs nothing from the network), one flat node object
   per resource, ``@graph`` sorted by ``@id``.
+* ``dataset.ndjson`` -- one JSON-LD document per line and per resource, for
+  harvesters that stream; the context by reference to ``context.jsonld``
+  beside it.
+* each of them gzip-compressed (``.gz``), and ``SHA256SUMS`` for them all.
 
 pyoxigraph writes Turtle and N-Triples: it is the fast writer of the field
 (rdflib's pretty Turtle writer grows quadratically with the graph). The
@@ -17,20 +21,29 @@ expand the result with pyld and compare it with the other dumps.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import io
 import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse, serialize
 
 from ndlld.context import Context
+from ndlld.graph import document_of
 from ndlld.namespaces import PREFIXES, RDF_TYPE, XSD
 
 _SUBJECT_LINE = re.compile(rb"\n(?=[^\t@\n])")
 
-DATASET_FILES = {"turtle": "dataset.ttl", "jsonld": "dataset.jsonld", "ntriples": "dataset.nt"}
+DATASET_FILES = {"turtle": "dataset.ttl", "jsonld": "dataset.jsonld", "ntriples": "dataset.nt", "ndjson": "dataset.ndjson"}
+
+
+def read_triples(path: Path, rdf_format: RdfFormat) -> list[Triple]:
+    """The triples of an RDF file (pyoxigraph's parser yields quads in the default graph)."""
+    return [quad.triple for quad in parse(path=str(path), format=rdf_format)]
 
 
 def _object_key(term) -> tuple:
@@ -64,17 +77,45 @@ def ntriples(triples: Iterable[Triple]) -> bytes:
     return b"".join(sorted(set(lines)))
 
 
-def jsonld(triples: Iterable[Triple], context: Context) -> bytes:
-    """JSON-LD compacted with *context* (inline), one node object per subject."""
+def node_objects(triples: Iterable[Triple], context: Context) -> list[dict]:
+    """One compacted node object per subject, sorted by ``@id``."""
     by_subject: dict[str, list[Triple]] = defaultdict(list)
     for triple in triples:
         by_subject[triple.subject.value].append(triple)
     compactor = _Compactor(context)
-    document = {
-        "@context": context.document["@context"],
-        "@graph": [compactor.node(iri, by_subject[iri]) for iri in sorted(by_subject)],
-    }
+    return [compactor.node(iri, by_subject[iri]) for iri in sorted(by_subject)]
+
+
+def jsonld(triples: Iterable[Triple], context: Context) -> bytes:
+    """JSON-LD compacted with *context* (inline), one node object per subject."""
+    document = {"@context": context.document["@context"], "@graph": node_objects(triples, context)}
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def ndjson(triples: Iterable[Triple], context: Context, context_url: str = "context.jsonld") -> bytes:
+    """Newline-delimited JSON-LD: one line per resource, with its hash resources
+    (roles, counts, single meetings) beside it, and the context by reference."""
+    id_key = context.alias_of.get("@id", "@id")
+    lines: dict[str, list[dict]] = defaultdict(list)
+    for node in node_objects(triples, context):
+        lines[document_of(node[id_key])].append(node)
+    return b"".join(
+        json.dumps({"@context": context_url, "@graph": nodes}, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        for _, nodes in sorted(lines.items())
+    )
+
+
+def gzipped(content: bytes) -> bytes:
+    """gzip with no name and no time in the header, so the same input gives the same bytes."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=6) as stream:
+        stream.write(content)
+    return buffer.getvalue()
+
+
+def checksums(files: dict[str, bytes]) -> bytes:
+    """A SHA256SUMS file (the format of GNU ``sha256sum``), names sorted."""
+    return "".join(f"{hashlib.sha256(content).hexdigest()}  {name}\n" for name, content in sorted(files.items())).encode()
 
 
 class _Compactor:
@@ -139,10 +180,16 @@ def _one_or_many(values: list):
 def write_dumps(triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path) -> list[Path]:
     """Write the dataset dumps, the ontology and the context into *out_dir*."""
     out_dir = Path(out_dir)
-    files = {
+    dumps = {
         DATASET_FILES["turtle"]: turtle(triples),
         DATASET_FILES["jsonld"]: jsonld(triples, context),
         DATASET_FILES["ntriples"]: ntriples(triples),
+        DATASET_FILES["ndjson"]: ndjson(triples, context),
+    }
+    dumps.update({name + ".gz": gzipped(content) for name, content in list(dumps.items())})
+    files = {
+        **dumps,
+        "SHA256SUMS": checksums(dumps),
         "ontology.ttl": turtle(ontology),
         "context.jsonld": (json.dumps(context.document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
     }

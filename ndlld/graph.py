@@ -66,6 +66,11 @@ class Graph:
         return self.nodes.get(subject)
 
 
+def document_of(iri: str) -> str:
+    """The resource a hash IRI belongs to (``…/id/ifla#ndl-member`` -> ``…/id/ifla``)."""
+    return iri.partition("#")[0]
+
+
 def resource_base(base: str) -> str:
     """Record ids are relative to ``<base>id/``: ``ifla`` is ``<base>id/ifla``."""
     return base + "id/"

@@ -25,9 +25,9 @@ from itertools import islice
 from pathlib import Path
 
 import httpx
-from pyoxigraph import NamedNode, RdfFormat, parse
+from pyoxigraph import NamedNode, RdfFormat
 
-from ndlld.dumps import DATASET_FILES
+from ndlld.dumps import DATASET_FILES, read_triples
 from ndlld.errors import ConfigError, PublishError
 from ndlld.store import VOCABULARY_GRAPH, dataset_graph, read_base
 
@@ -104,7 +104,7 @@ def publish(
         raise ConfigError("give --store (Graph Store Protocol) or --update (SPARQL Update), or both")
     target = NamedNode(graph) if graph else dataset_graph(read_base(dist_dir))
     triples = sum(1 for _ in open(dataset, "rb"))
-    vocabulary = len(list(parse(path=str(ontology), format=RdfFormat.TURTLE)))
+    vocabulary = len(read_triples(ontology, RdfFormat.TURTLE))
     client = _Client(attempts, backoff, timeout)
     try:
         method = None
@@ -142,7 +142,7 @@ def _update(client: _Client, endpoint: str, graph: NamedNode, path: Path, rdf_fo
     """Insert into a staging graph in batches, then MOVE it over *graph* in one request."""
     staging = NamedNode(graph.value.partition("#")[0] + "-ndlld-staging")
     _sparql_update(client, endpoint, f"DROP SILENT GRAPH {staging}")
-    triples = iter(parse(path=str(path), format=rdf_format))
+    triples = iter(read_triples(path, rdf_format))
     while batch := list(islice(triples, BATCH)):
         body = " .\n".join(str(t) for t in batch)
         _sparql_update(client, endpoint, f"INSERT DATA {{ GRAPH {staging} {{\n{body} .\n}} }}")

@@ -36,7 +36,12 @@ FILE_TYPES = {
     ".xml": "application/xml; charset=utf-8",
     ".svg": "image/svg+xml",
     ".txt": "text/plain; charset=utf-8",
+    ".ndjson": "application/x-ndjson; charset=utf-8",
+    ".json": "application/json",
+    ".gz": "application/gzip",
 }
+# Files without an extension, by their path in the site.
+NAMED_FILES = {".well-known/void": "text/turtle; charset=utf-8", "SHA256SUMS": "text/plain; charset=utf-8"}
 NEGOTIATED = ("html", "ttl", "jsonld", "nt")
 
 # SPARQL results: media type -> pyoxigraph format, server preference first.
@@ -89,8 +94,9 @@ def _resource(request: Request, root: Path) -> Response:
         return PlainTextResponse("not found\n", status_code=404)
     if target.is_dir():
         return RedirectResponse(request.url.path.rstrip("/") or "/", status_code=301) if path.endswith("/") else _not_found()
-    if target.is_file() and target.suffix in FILE_TYPES:
-        return FileResponse(target, media_type=FILE_TYPES[target.suffix])
+    named = NAMED_FILES.get(target.relative_to(root).as_posix()) if target.is_relative_to(root) else None
+    if target.is_file() and (named or target.suffix in FILE_TYPES):
+        return FileResponse(target, media_type=named or FILE_TYPES[target.suffix])
     available = [ext for ext in NEGOTIATED if target.with_name(f"{target.name}.{ext}").is_file()]
     if not available:
         return _not_found()

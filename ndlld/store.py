@@ -30,7 +30,7 @@ from pyoxigraph import (
     parse_query_results,
 )
 
-from ndlld.dumps import DATASET_FILES
+from ndlld.dumps import DATASET_FILES, read_triples
 from ndlld.errors import ConfigError, NdlldError
 
 VOCABULARY_GRAPH = NamedNode("https://w3id.org/ndlld/vocab")
@@ -61,7 +61,7 @@ def read_base(dist_dir: Path) -> str:
     """The base IRI a build used, read back from its VoID description."""
     void = dist_dir / "void.ttl"
     if void.is_file():
-        for triple in parse(path=str(void), format=RdfFormat.TURTLE):
+        for triple in read_triples(void, RdfFormat.TURTLE):
             if triple.predicate.value == "http://xmlns.com/foaf/0.1/homepage":
                 return triple.object.value
     raise ConfigError(f"no void.ttl in {dist_dir}: run 'ndlld build' first", path=dist_dir)

@@ -27,7 +27,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "dist"
         build(ROOT / "tests" / "records" / "good", out)
-        for name in DATASET_FILES.values():
+        for name in [*DATASET_FILES.values(), "context.jsonld"]:
             shutil.copyfile(out / name, ROOT / "tests" / "golden" / name)
             print(f"wrote tests/golden/{name}")
         real = Path(tmp) / "real"

@@ -9,7 +9,7 @@ from pyoxigraph import DefaultGraph, Quad, Store
 from ndlld.graph import resource_base
 from ndlld.namespaces import NDL, SCHEMA
 
-from conftest import DATA, TESTS
+from conftest import TESTS
 
 FACTS = yaml.safe_load((TESTS / "coverage.yaml").read_text(encoding="utf-8"))
 

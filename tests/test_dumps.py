@@ -3,6 +3,7 @@ readable by independent processors (rdflib, pyld) with nothing from the network.
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -23,6 +24,18 @@ def _no_network(url, options=None):
     raise AssertionError(f"a JSON-LD processor tried to load {url}: the dumps must be self-contained")
 
 
+def _beside(path: Path):
+    """A document loader that finds a relative context next to the dump, and nothing else."""
+
+    def load(url, options=None):
+        if not url.endswith("/context.jsonld"):
+            _no_network(url)
+        document = json.loads((path.parent / "context.jsonld").read_text(encoding="utf-8"))
+        return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": document}
+
+    return load
+
+
 def read_jsonld(path: Path) -> rdflib.Graph:
     """The JSON-LD dump as pyld, an independent processor, understands it."""
     document = json.loads(path.read_text(encoding="utf-8"))
@@ -30,10 +43,35 @@ def read_jsonld(path: Path) -> rdflib.Graph:
     return rdflib.Graph().parse(data=nquads, format="nt")
 
 
+def read_ndjson(path: Path, text: str | None = None) -> rdflib.Graph:
+    """Each line a JSON-LD document of its own, its context found beside the file."""
+    graph = rdflib.Graph()
+    lines = (text if text is not None else path.read_text(encoding="utf-8")).splitlines()
+    for line in lines:
+        options = {"format": "application/n-quads", "base": path.resolve().as_uri(), "documentLoader": _beside(path)}
+        graph.parse(data=jsonld.to_rdf(json.loads(line), options), format="nt")
+    return graph
+
+
 def read(path: Path) -> rdflib.Graph:
+    if path.suffix == ".gz":
+        text = gzip.decompress(path.read_bytes()).decode("utf-8")
+        plain = path.with_suffix("")
+        if plain.suffix == ".ndjson":
+            return read_ndjson(plain, text)
+        if plain.suffix == ".jsonld":
+            return to_graph_jsonld(text)
+        return rdflib.Graph().parse(data=text, format=FORMATS[plain.name])
     if path.suffix == ".jsonld":
         return read_jsonld(path)
+    if path.suffix == ".ndjson":
+        return read_ndjson(path)
     return rdflib.Graph().parse(path, format=FORMATS[path.name])
+
+
+def to_graph_jsonld(text: str) -> rdflib.Graph:
+    nquads = jsonld.to_rdf(json.loads(text), {"format": "application/n-quads", "documentLoader": _no_network})
+    return rdflib.Graph().parse(data=nquads, format="nt")
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +92,42 @@ def test_golden_file_means_the_fixture_records(fixture_dist: Path, name: str):
     assert isomorphic(read(GOLDEN / name), read(fixture_dist / "dataset.nt"))
 
 
-def test_the_three_dumps_are_isomorphic(real_dist: Path):
-    graphs = [read(real_dist / name) for name in DATASET_FILES.values()]
-    assert len(graphs[0]) > 400
-    assert isomorphic(graphs[0], graphs[1]) and isomorphic(graphs[1], graphs[2])
+ALL_DUMPS = [*DATASET_FILES.values(), *(name + ".gz" for name in DATASET_FILES.values())]
+
+
+@pytest.mark.parametrize("name", ALL_DUMPS)
+def test_every_dump_is_the_same_graph(real_dist: Path, name: str):
+    """Each dump, gzipped or not, read by an independent parser: pyld for JSON-LD, rdflib for the rest."""
+    canonical = rdflib.Graph().parse(real_dist / "dataset.nt", format="nt")
+    assert len(canonical) > 400
+    assert isomorphic(read(real_dist / name), canonical)
+
+
+def test_ndjson_has_one_resource_a_line(real_dist: Path):
+    lines = (real_dist / "dataset.ndjson").read_text(encoding="utf-8").splitlines()
+    pages = {p.relative_to(real_dist / "id").with_suffix("").as_posix() for p in (real_dist / "id").rglob("*.html")}
+    ids = []
+    for line in lines:
+        document = json.loads(line)
+        assert document["@context"] == "context.jsonld"
+        documents = {node["id"].partition("#")[0] for node in document["@graph"]}
+        assert len(documents) == 1
+        ids.append(documents.pop().removeprefix("https://w3id.org/ndlld/id/"))
+    assert ids == sorted(ids) and set(ids) == pages
+
+
+def test_checksums_verify_with_sha256sum(real_dist: Path):
+    """GNU coreutils' own sha256sum -c accepts SHA256SUMS."""
+    import subprocess
+
+    result = subprocess.run(["sha256sum", "--check", "--strict", "SHA256SUMS"], cwd=real_dist, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(line.split(": ")[0] for line in result.stdout.splitlines()) == sorted(ALL_DUMPS)
+
+
+def test_gzip_files_are_deterministic(real_dist: Path):
+    header = (real_dist / "dataset.nt.gz").read_bytes()[:10]
+    assert header[4:8] == b"\0\0\0\0", "no modification time in the gzip header"
 
 
 def test_builds_are_byte_identical(real_dist: Path, tmp_path: Path):

@@ -125,3 +125,8 @@ def test_nginx_serves_files_pages_and_vocabulary(nginx: str, real_dist: Path):
     status, headers, body = get(nginx + "/")
     assert status == 200 and body == (real_dist / "index.html").read_bytes()
     assert get(nginx + "/id/nothing")[0] == 404
+    status, headers, body = get(nginx + "/.well-known/void")
+    assert status == 200 and headers["Content-Type"] == "text/turtle; charset=utf-8"
+    assert body == (real_dist / "void.ttl").read_bytes()
+    status, headers, _ = get(nginx + "/dataset.ndjson")
+    assert headers["Content-Type"] == "application/x-ndjson; charset=utf-8"

@@ -17,7 +17,7 @@ from ndlld.context import Context
 from ndlld.queries import ParameterError, load_queries, run_query
 from ndlld.resources import context_path, resource_dir
 from ndlld.results import render, width
-from ndlld.store import EmbeddedStore, QueryError, RemoteEndpoint
+from ndlld.store import EmbeddedStore, RemoteEndpoint
 
 from conftest import DATA, GOLDEN
 
@@ -144,7 +144,7 @@ def test_table_aligns_wide_characters():
     result = run("query", "japanese-names")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    header, rule, rows = lines[0], lines[1], lines[2:-1]
+    header, rows = lines[0], lines[2:-1]
     source_column = width(header[: header.index("source")])
     for row in rows:
         japanese = row.split("  ", 1)[1].lstrip()

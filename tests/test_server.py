@@ -64,6 +64,10 @@ def test_nothing_acceptable_is_406(client: TestClient):
     ("/dataset.nt", "application/n-triples; charset=utf-8"),
     ("/static/style.css", "text/css; charset=utf-8"),
     ("/sitemap.xml", "application/xml; charset=utf-8"),
+    ("/.well-known/void", "text/turtle; charset=utf-8"),
+    ("/SHA256SUMS", "text/plain; charset=utf-8"),
+    ("/dataset.ndjson", "application/x-ndjson; charset=utf-8"),
+    ("/dataset.nt.gz", "application/gzip"),
     ("/", "text/html; charset=utf-8"),
 ])
 def test_explicit_files_are_served_with_their_type(client: TestClient, path: str, content_type: str):

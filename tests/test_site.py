@@ -4,13 +4,11 @@ independent tools (extruct, pyld) read back as exactly that description."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import extruct
 import html5lib
-import pytest
 import rdflib
 from lxml import etree, html as lxml_html
 from pyld import jsonld
@@ -18,7 +16,7 @@ from rdflib.compare import isomorphic
 
 from ndlld.build import build
 
-from conftest import DATA, ROOT, add_fixture
+from conftest import DATA, ROOT
 from test_dumps import read_jsonld
 
 PAGES_OF = lambda dist: sorted((dist / "id").rglob("*.html"))  # noqa: E731
@@ -143,8 +141,18 @@ def test_index_embeds_the_dataset_for_dataset_search(real_dist: Path):
     SDO = rdflib.Namespace("http://schema.org/")
     [dataset] = graph.subjects(rdflib.RDF.type, SDO.Dataset)
     assert graph.value(dataset, SDO.license) == rdflib.URIRef("https://creativecommons.org/licenses/by/4.0/")
-    formats = {str(graph.value(d, SDO.encodingFormat)) for d in graph.objects(dataset, SDO.distribution)}
-    assert formats == {"text/turtle", "application/ld+json", "application/n-triples"}
+    downloads = list(graph.objects(dataset, SDO.distribution))
+    formats = {str(graph.value(d, SDO.encodingFormat)) for d in downloads}
+    assert formats == {"text/turtle", "application/ld+json", "application/n-triples", "application/x-ndjson", "application/gzip"}
+    import hashlib
+
+    for download in downloads:
+        name = str(graph.value(download, SDO.contentUrl)).rsplit("/", 1)[1]
+        content = (real_dist / name).read_bytes()
+        assert str(graph.value(download, SDO.sha256)) == hashlib.sha256(content).hexdigest()
+        assert str(graph.value(download, SDO.contentSize)) == f"{len(content)} B"
+        assert graph.value(download, SDO.license) == rdflib.URIRef("https://creativecommons.org/licenses/by/4.0/")
+        assert graph.value(download, SDO.version) is not None and graph.value(download, SDO.dateModified) is not None
     assert {l.language for l in graph.objects(dataset, SDO.name)} == {"en", "ja"}
 
 
@@ -172,7 +180,9 @@ def test_sitemap_lists_every_page(real_dist: Path):
     tree = etree.parse(str(real_dist / "sitemap.xml"))
     urls = set(tree.xpath("//s:loc/text()", namespaces={"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}))
     pages = {"https://w3id.org/ndlld/" + p.relative_to(real_dist).with_suffix("").as_posix() for p in PAGES_OF(real_dist)}
-    assert urls == pages | {"https://w3id.org/ndlld/", "https://w3id.org/ndlld/vocab"}
+    dumps = {f"https://w3id.org/ndlld/{name}" for name in ("void.ttl", "dataset.ttl", "dataset.jsonld", "dataset.nt", "dataset.ndjson")}
+    dumps |= {url + ".gz" for url in dumps if "dataset" in url}
+    assert urls == pages | {"https://w3id.org/ndlld/", "https://w3id.org/ndlld/vocab"} | dumps
 
 
 def test_void_describes_the_dumps(real_dist: Path):
@@ -183,9 +193,21 @@ def test_void_describes_the_dumps(real_dist: Path):
     assert int(void.value(dataset, VOID.triples)) == lines
     assert void.value(dataset, VOID.sparqlEndpoint) == rdflib.URIRef("https://w3id.org/ndlld/sparql")
     dumps = {str(d).rsplit("/", 1)[1] for d in void.objects(dataset, VOID.dataDump)}
-    assert dumps == {"dataset.ttl", "dataset.jsonld", "dataset.nt"}
+    assert dumps == {"dataset.ttl", "dataset.jsonld", "dataset.nt", "dataset.ndjson"}
     media = {str(void.value(d, DCAT.mediaType)).rsplit("/media-types/", 1)[1] for d in void.objects(dataset, DCAT.distribution)}
-    assert media == {"text/turtle", "application/ld+json", "application/n-triples"}
+    assert media == {"text/turtle", "application/ld+json", "application/n-triples", "application/x-ndjson"}
+    SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
+    import hashlib
+
+    for distribution in void.objects(dataset, DCAT.distribution):
+        name = str(void.value(distribution, DCAT.downloadURL)).rsplit("/", 1)[1]
+        content = (real_dist / name).read_bytes()
+        assert int(void.value(distribution, DCAT.byteSize)) == len(content)
+        checksum = void.value(distribution, SPDX.checksum)
+        assert str(void.value(checksum, SPDX.checksumValue)) == hashlib.sha256(content).hexdigest()
+        assert int(void.value(distribution, VOID.triples)) == lines
+        assert void.value(distribution, rdflib.DCTERMS.license) is not None
+    assert (real_dist / ".well-known" / "void").read_bytes() == (real_dist / "void.ttl").read_bytes()
     assert (dataset, VOID.exampleResource, rdflib.URIRef("https://w3id.org/ndlld/id/ifla")) in void
 
 

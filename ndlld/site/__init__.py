@@ -37,7 +37,7 @@ from ndlld.namespaces import NDL, SCHEMA
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.view import ORGANIZATION_TYPES, SiteView, Text, relative
-from ndlld.site.void import DISTRIBUTIONS, dataset_jsonld, void_triples
+from ndlld.site.void import DISTRIBUTIONS, dataset_jsonld, file_facts, void_triples
 
 _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"
@@ -69,13 +69,16 @@ def render_site(
     env = environment()
     site = _site(view)
     writer = _Writer(Path(out_dir))
+    facts = file_facts(Path(out_dir))
     for document in view.documents():
         _resource(view, env, site, writer, document, context)
-    _index(view, env, site, writer, triples)
+    _index(view, env, site, writer, triples, facts)
     _vocabulary(view, env, site, writer, vocabulary, context)
-    urls = [base] + [base + VOCABULARY_PATH] + [document for document in view.documents()]
+    urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
     writer.text("sitemap.xml", env.get_template("sitemap.xml").render(urls=urls, modified=site["modified"]))
-    writer.bytes("void.ttl", turtle(void_triples(view, triples)))
+    void = turtle(void_triples(view, triples, facts))
+    writer.bytes("void.ttl", void)
+    writer.bytes(".well-known/void", void)  # where VoID says to look (https://www.w3.org/TR/void/#well-known)
     rules = static_server_rules()
     host = urlsplit(base).hostname or "_"
     writer.text("server/nginx.conf", env.get_template("nginx.conf").render(rules=rules, host=host))
@@ -165,7 +168,7 @@ def _timeline_row(view: SiteView, involvement, path: str) -> dict:
     return {"year": involvement.year, "label": involvement.label, "href": relative(view.path(involvement.iri), path)}
 
 
-def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, triples: list[Triple]) -> None:
+def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, triples: list[Triple], facts) -> None:
     organizations = view.organizations()
     nodes, edges = _network(view, organizations)
     involvements = view.involvements()
@@ -178,7 +181,8 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
         )
         if members:
             groups.append({"label": label, "links": [view.link(m, "") for m in members]})
-    downloads = [Download(d.title, d.file, d.media_type) for d in DISTRIBUTIONS]
+    downloads = [Download(d.title, d.file, "application/gzip" if d.compressed else d.media_type) for d in DISTRIBUTIONS]
+    downloads.append(Download("SHA-256 checksums of the dumps", "SHA256SUMS", "text/plain"))
     downloads.append(Download("VoID and DCAT description", "void.ttl", "text/turtle"))
     downloads.append(Download("Sitemap", "sitemap.xml", "application/xml"))
     html = env.get_template("index.html").render(
@@ -193,7 +197,7 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
         ],
         groups=groups,
         downloads=downloads,
-        jsonld=script_element(dataset_jsonld(view, triples)),
+        jsonld=script_element(dataset_jsonld(view, triples, facts)),
     )
     writer.text("index.html", html)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode, Triple
 
 from ndlld.context import Context
+from ndlld.graph import document_of
 from ndlld.namespaces import NDL, RDF_TYPE, SCHEMA
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -256,11 +257,6 @@ class SiteView:
             hosted = any(o.value == self.publisher for o in self.values(iri, str(SCHEMA) + "organizer"))
             return f"{'hosted' if hosted else 'attended'} the {name}"
         return f"{name}, {self._organizer(held_in)}" if held_in else name
-
-
-def document_of(iri: str) -> str:
-    """The page a resource is described on: its IRI without the fragment."""
-    return iri.partition("#")[0]
 
 
 def relative(target: str, from_path: str) -> str:

@@ -8,7 +8,9 @@ with its ``distribution`` list is what dataset search engines read
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -29,20 +31,43 @@ class Distribution:
     title: str
     file: str
     media_type: str
+    compressed: bool = False
 
 
-DISTRIBUTIONS = [
+_PLAIN = [
     Distribution("turtle", "The dataset in Turtle", "dataset.ttl", "text/turtle"),
     Distribution("jsonld", "The dataset in JSON-LD", "dataset.jsonld", "application/ld+json"),
     Distribution("ntriples", "The dataset in N-Triples", "dataset.nt", "application/n-triples"),
+    Distribution("ndjson", "The dataset in newline-delimited JSON-LD, a resource a line", "dataset.ndjson", "application/x-ndjson"),
 ]
+DISTRIBUTIONS = _PLAIN + [
+    Distribution(d.key + "-gzip", d.title + ", gzip-compressed", d.file + ".gz", d.media_type, compressed=True) for d in _PLAIN
+]
+SPDX = "http://spdx.org/rdf/terms#"
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What a harvester checks a download against."""
+
+    size: int
+    sha256: str
+
+
+def file_facts(out_dir: Path) -> dict[str, FileFacts]:
+    """Byte size and SHA-256 of each distribution written into *out_dir*."""
+    facts = {}
+    for d in DISTRIBUTIONS:
+        content = (out_dir / d.file).read_bytes()
+        facts[d.file] = FileFacts(len(content), hashlib.sha256(content).hexdigest())
+    return facts
 
 
 def _n(iri: str) -> NamedNode:
     return NamedNode(iri)
 
 
-def void_triples(view, triples: list[Triple]) -> list[Triple]:
+def void_triples(view, triples: list[Triple], facts: dict[str, FileFacts]) -> list[Triple]:
     """The VoID and DCAT description of the dataset and its dumps."""
     base, dataset = view.base, _n(view.dataset)
     out: list[Triple] = [
@@ -72,32 +97,50 @@ def void_triples(view, triples: list[Triple]) -> list[Triple]:
     for name, predicate in copied.items():
         for value in view.values(view.dataset, str(SCHEMA) + name):
             out.append(Triple(dataset, _n(predicate), value))
-    license_terms = view.values(view.dataset, str(SCHEMA) + "license")
+    shared = [(DCTERMS + "license", str(SCHEMA) + "license"), (DCAT + "version", str(SCHEMA) + "version"),
+              (DCTERMS + "modified", str(SCHEMA) + "dateModified")]
     for d in DISTRIBUTIONS:
         distribution = _n(view.dataset + "#" + d.key)
+        checksum = _n(view.dataset + "#" + d.key + "-sha256")
         out += [
             Triple(dataset, _n(DCAT + "distribution"), distribution),
-            Triple(dataset, _n(VOID + "dataDump"), _n(base + d.file)),
             Triple(distribution, RDF_TYPE, _n(DCAT + "Distribution")),
             Triple(distribution, _n(DCTERMS + "title"), Literal(d.title, language="en")),
             Triple(distribution, _n(DCAT + "downloadURL"), _n(base + d.file)),
             Triple(distribution, _n(DCAT + "mediaType"), _n(IANA + d.media_type)),
+            Triple(distribution, _n(DCAT + "byteSize"), Literal(str(facts[d.file].size), datatype=XSD.nonNegativeInteger)),
+            Triple(distribution, _n(SPDX + "checksum"), checksum),
+            Triple(checksum, RDF_TYPE, _n(SPDX + "Checksum")),
+            Triple(checksum, _n(SPDX + "algorithm"), _n(SPDX + "checksumAlgorithm_sha256")),
+            Triple(checksum, _n(SPDX + "checksumValue"), Literal(facts[d.file].sha256, datatype=XSD.hexBinary)),
+            Triple(distribution, _n(VOID + "triples"), Literal(str(len(triples)), datatype=XSD.integer)),
         ]
-        out += [Triple(distribution, _n(DCTERMS + "license"), value) for value in license_terms]
+        if d.compressed:
+            out.append(Triple(distribution, _n(DCAT + "compressFormat"), _n(IANA + "application/gzip")))
+        else:
+            out.append(Triple(dataset, _n(VOID + "dataDump"), _n(base + d.file)))
+        for predicate, source in shared:
+            out += [Triple(distribution, _n(predicate), value) for value in view.values(view.dataset, source)]
     return [t for t in out if t is not None]
 
 
-def dataset_jsonld(view, triples: list[Triple]) -> dict:
+def dataset_jsonld(view, triples: list[Triple], facts: dict[str, FileFacts]) -> dict:
     """The schema.org ``Dataset`` for the index page, with a ``DataDownload`` per dump."""
     dataset = _n(view.dataset)
     description = schema_org_view(view.by_subject.get(view.dataset, []))
+    sdo = str(SCHEMA)
     for d in DISTRIBUTIONS:
         download = _n(view.dataset + "#" + d.key)
         description += [
-            Triple(dataset, _n(str(SCHEMA) + "distribution"), download),
-            Triple(download, RDF_TYPE, _n(str(SCHEMA) + "DataDownload")),
-            Triple(download, _n(str(SCHEMA) + "contentUrl"), _n(view.base + d.file)),
-            Triple(download, _n(str(SCHEMA) + "encodingFormat"), Literal(d.media_type)),
+            Triple(dataset, _n(sdo + "distribution"), download),
+            Triple(download, RDF_TYPE, _n(sdo + "DataDownload")),
+            Triple(download, _n(sdo + "name"), Literal(d.title, language="en")),
+            Triple(download, _n(sdo + "contentUrl"), _n(view.base + d.file)),
+            Triple(download, _n(sdo + "encodingFormat"), Literal("application/gzip" if d.compressed else d.media_type)),
+            Triple(download, _n(sdo + "contentSize"), Literal(f"{facts[d.file].size} B")),
+            Triple(download, _n(sdo + "sha256"), Literal(facts[d.file].sha256)),
         ]
+        for name in ("license", "version", "dateModified"):
+            description += [Triple(download, _n(sdo + name), value) for value in view.values(view.dataset, sdo + name)]
     nodes = node_objects(description)
     return {"@context": EMBED_CONTEXT, "@graph": nodes}

@@ -1,0 +1,146 @@
+"""What changed between two versions of the dataset: ``ndlld diff``, and the change feed.
+
+A change is counted per resource (a page: a resource with its hash resources,
+so an edited membership of the NDL in the IFLA is a change of ``…/id/ifla``).
+A resource is *created* when the old version says nothing about it,
+*deleted* when the new one says nothing, and *updated* otherwise.
+
+The feed is ActivityStreams 2.0 (https://www.w3.org/TR/activitystreams-core/)
+in the shape of the IIIF Change Discovery API 1.0
+(https://iiif.io/api/discovery/1.0/): an ``OrderedCollection`` whose pages
+are the releases, each an ``OrderedCollectionPage`` of ``Create``,
+``Update`` and ``Delete`` activities with the release time. It is the form
+libraries' harvesters already poll; Linked Data Event Streams would carry
+each member's triples too, which a harvester gets from the resource's own
+IRI anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pyoxigraph import RdfFormat, Triple, serialize
+
+from ndlld.graph import document_of
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+ACTIVITY = {"created": "Create", "updated": "Update", "deleted": "Delete"}
+
+
+@dataclass
+class ResourceChange:
+    """The triples one resource gained and lost."""
+
+    iri: str
+    status: str  # created, updated, deleted
+    added: list[str] = field(default_factory=list)  # N-Triples lines
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Changes:
+    """The difference between two versions, by resource."""
+
+    resources: list[ResourceChange]
+
+    @property
+    def added(self) -> int:
+        return sum(len(r.added) for r in self.resources)
+
+    @property
+    def removed(self) -> int:
+        return sum(len(r.removed) for r in self.resources)
+
+    def summary(self) -> str:
+        return f"{self.added} triple(s) added, {self.removed} removed, in {len(self.resources)} resource(s)"
+
+    def text(self) -> str:
+        lines = []
+        for change in self.resources:
+            lines.append(f"{change.status} {change.iri}")
+            lines += [f"  + {t}" for t in change.added]
+            lines += [f"  - {t}" for t in change.removed]
+        lines.append(self.summary())
+        return "\n".join(lines) + "\n"
+
+    def json(self) -> str:
+        return json.dumps(
+            {
+                "added": self.added,
+                "removed": self.removed,
+                "resources": [
+                    {"id": r.iri, "status": r.status, "added": r.added, "removed": r.removed} for r in self.resources
+                ],
+            },
+            ensure_ascii=False,
+            indent=2,
+        ) + "\n"
+
+
+def _lines(triples: Iterable[Triple]) -> set[str]:
+    return {line for line in serialize(list(triples), format=RdfFormat.N_TRIPLES).decode("utf-8").splitlines() if line}
+
+
+def diff(old: Iterable[Triple], new: Iterable[Triple]) -> Changes:
+    """The triples added and removed, grouped by the resource (document) they describe."""
+    old, new = list(old), list(new)
+    old_lines, new_lines = _lines(old), _lines(new)
+    old_documents = {document_of(t.subject.value) for t in old}
+    new_documents = {document_of(t.subject.value) for t in new}
+    changes: dict[str, ResourceChange] = {}
+    for line, sign in [(line, "+") for line in new_lines - old_lines] + [(line, "-") for line in old_lines - new_lines]:
+        document = _document_of_line(line)
+        if document not in changes:
+            status = "created" if document not in old_documents else "deleted" if document not in new_documents else "updated"
+            changes[document] = ResourceChange(document, status)
+        (changes[document].added if sign == "+" else changes[document].removed).append(line)
+    for change in changes.values():
+        change.added.sort()
+        change.removed.sort()
+    return Changes(sorted(changes.values(), key=lambda c: c.iri))
+
+
+def _document_of_line(line: str) -> str:
+    """The document of an N-Triples line's subject (an IRI in angle brackets, or a blank node)."""
+    subject = line.split(" ", 1)[0]
+    return document_of(subject[1:-1]) if subject.startswith("<") else subject
+
+
+def release_page(changes: Changes, version: str, time: str, base: str, previous: str | None) -> dict:
+    """One release as an ActivityStreams OrderedCollectionPage of Create/Update/Delete.
+
+    A page never changes once released, so it links only backwards (``prev``):
+    a harvester starts at the collection's ``last`` and walks back to what it has seen.
+    """
+    page = {
+        "@context": AS_CONTEXT,
+        "id": f"{base}releases/{version}/changes.json",
+        "type": "OrderedCollectionPage",
+        "partOf": {"id": f"{base}releases/changes.json", "type": "OrderedCollection"},
+        "summary": f"Release {version}: {changes.summary()}",
+        "endTime": time,
+        "totalItems": len(changes.resources),
+        "orderedItems": [
+            {"type": ACTIVITY[change.status], "object": {"id": change.iri}, "endTime": time}
+            for change in changes.resources
+        ],
+    }
+    if previous:
+        page["prev"] = {"id": f"{base}releases/{previous}/changes.json", "type": "OrderedCollectionPage"}
+    return page
+
+
+def feed(pages: list[dict], base: str) -> dict:
+    """The OrderedCollection of the release pages (oldest first): its size, first and last page."""
+    collection = {
+        "@context": AS_CONTEXT,
+        "id": f"{base}releases/changes.json",
+        "type": "OrderedCollection",
+        "totalItems": sum(page["totalItems"] for page in pages),
+    }
+    if pages:
+        collection["first"] = {"id": pages[0]["id"], "type": "OrderedCollectionPage"}
+        collection["last"] = {"id": pages[-1]["id"], "type": "OrderedCollectionPage"}
+    return collection
