@@ -278,3 +278,27 @@ def harvest(source: str, store_dir: Path, accept_violations: bool):
     from ndlld.harvest import harvest as run_harvest
 
     click.echo(str(run_harvest(source, store_dir, accept_violations=accept_violations)))
+
+
+@cli.command()
+@click.option("--orgs", type=click.IntRange(1), required=True, help="How many organizations.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed writes the same files.")
+@click.option("--defects", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="The share of organizations given one deliberate SHACL violation.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="A new (or empty) directory for the records.")
+@_reports_errors
+def synth(orgs: int, seed: int, defects: float, out_dir: Path):
+    """Write a synthetic data directory of ORGS organizations, shaped like the real records.
+
+    For benchmarks and tests at scale: ndlld build --data OUT then runs on it.
+    """
+    from ndlld.errors import ConfigError
+    from ndlld.synth import synthesize
+
+    try:
+        summary = synthesize(out_dir, orgs, seed=seed, defects=defects)
+    except FileExistsError:
+        raise ConfigError(f"{out_dir} is not empty: synth writes into a new directory") from None
+    click.echo(f"wrote {summary.organizations} organizations in {summary.files} files into {out_dir}"
+               + (f", {len(summary.defects)} with a deliberate violation" if summary.defects else ""))
