@@ -21,6 +21,7 @@ relative URLs, so the site works under any host name.
 from __future__ import annotations
 
 import shutil
+from collections import defaultdict
 from urllib.parse import urlsplit
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from ndlld.site.void import DISTRIBUTIONS, dataset_jsonld, file_facts, void_trip
 
 _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"
+NETWORK_SIZE = 60  # organizations drawn at most; the index lists them all
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,15 @@ def _network(view: SiteView, organizations: list[str]) -> tuple[list, list]:
             label = _EDGE_LABELS.get(predicate)
             for organization in _organizations_of(view, other, keys) - {center} if label else ():
                 edges.setdefault((keys[center], keys[organization]), set()).add(label)
+    if len(nodes) > NETWORK_SIZE:  # a picture of thousands of circles shows nothing: the closest partners
+        degree: dict[str, int] = defaultdict(int)
+        for (source, target), labels in edges.items():
+            degree[source] += len(labels) + (100 if source == keys.get(center) else 0)
+            degree[target] += len(labels) + (100 if source == keys.get(center) else 0)
+        kept = set(sorted((n.key for n in nodes), key=lambda k: (-degree[k], k))[:NETWORK_SIZE])
+        kept.add(keys.get(center, ""))
+        nodes = [n for n in nodes if n.key in kept]
+        edges = {pair: labels for pair, labels in edges.items() if pair[0] in kept and pair[1] in kept}
     return nodes, [svg.NetworkEdge(s, t, ", ".join(sorted(labels))) for (s, t), labels in sorted(edges.items())]
 
 

@@ -96,6 +96,8 @@ class SiteView:
                 self.labels[triple.subject.value].setdefault(triple.object.language or "", triple.object.value)
         self.dataset = self.base + "id/dataset"
         self.publisher = self.value(self.dataset, str(SCHEMA) + "publisher")
+        self._involvements: list[Involvement] | None = None
+        self._involvements_by_document: dict[str, list[Involvement]] = {}
 
     # -- looking things up ---------------------------------------------------
     def values(self, subject: str, predicate: str) -> list:
@@ -221,20 +223,30 @@ class SiteView:
 
         With *about*, only those described on that document's page or held in it.
         """
-        if not self.publisher:
-            return []
-        found = {}
-        related = [t.object.value for t in self.by_subject.get(self.publisher, ()) if isinstance(t.object, NamedNode)]
-        related += [t.subject.value for t in self.by_object.get(self.publisher, ())]
-        for iri in related:
-            start = self.value(iri, str(SCHEMA) + "startDate")
-            if not start or iri in found:
-                continue
-            held_in = self._held_in(iri)
-            if about and document_of(iri) != about and held_in != about:
-                continue
-            found[iri] = Involvement(int(start[:4]), self._involvement_label(iri, held_in), iri)
-        return sorted(found.values(), key=lambda i: (i.year, i.label))
+        if self._involvements is None:
+            self._index_involvements()
+        if about is None:
+            return self._involvements
+        return self._involvements_by_document.get(about, [])
+
+    def _index_involvements(self) -> None:
+        """Found once for the whole site: every page then looks its own up."""
+        found: dict[str, tuple[Involvement, str | None]] = {}
+        if self.publisher:
+            related = [t.object.value for t in self.by_subject.get(self.publisher, ()) if isinstance(t.object, NamedNode)]
+            related += [t.subject.value for t in self.by_object.get(self.publisher, ())]
+            for iri in related:
+                start = self.value(iri, str(SCHEMA) + "startDate")
+                if start and iri not in found:
+                    held_in = self._held_in(iri)
+                    found[iri] = (Involvement(int(start[:4]), self._involvement_label(iri, held_in), iri), held_in)
+        ordered = sorted(found.values(), key=lambda item: (item[0].year, item[0].label))
+        self._involvements = [involvement for involvement, _ in ordered]
+        self._involvements_by_document = defaultdict(list)
+        for involvement, held_in in ordered:
+            pages = {document_of(involvement.iri)} | ({document_of(held_in)} if held_in else set())
+            for page in pages:
+                self._involvements_by_document[page].append(involvement)
 
     def _held_in(self, iri: str) -> str | None:
         """What a role is held in (the organization or series), for its label."""
