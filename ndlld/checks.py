@@ -11,18 +11,21 @@ recommended is missing, e.g. a Japanese name) do not.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import rdflib
 import rdflib.collection
-from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
 from rdflib.namespace import SH
 
 from ndlld.context import Context
 from ndlld.errors import ConfigError, ShapesError
-from ndlld.graph import Graph, Origin
+from ndlld.graph import Graph, Origin, document_of
 
+RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+PARENT_IRI = "http://schema.org/parentOrganization"
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
 
@@ -122,22 +125,133 @@ def _rdflib_term(term):
     return rdflib.URIRef(term.value)
 
 
-def check(graph: Graph, shapes: rdflib.Graph, ontology: rdflib.Graph, context: Context | None = None) -> Report:
-    """Validate *graph* against *shapes*; *ontology* supplies class hierarchies."""
+CHUNK_DOCUMENTS = 2_000  # resources (with their hash resources) per validation run, at scale
+
+
+def check(
+    graph: Graph,
+    shapes: rdflib.Graph,
+    ontology: rdflib.Graph,
+    context: Context | None = None,
+    chunk: int = CHUNK_DOCUMENTS,
+    workers: int | None = None,
+) -> Report:
+    """Validate *graph* against *shapes*; *ontology* supplies class hierarchies.
+
+    A large graph is validated in parts, in parallel processes: each part holds
+    some resources with everything their shapes look at (their own statements,
+    the statements that point at them, the types of what they point at, and
+    every parent link, for the cycle check), and only the results about its
+    own resources are kept. pySHACL's cost grows faster than the graph, so
+    parts are faster even on one core; the tests check that the findings are
+    those of one run over the whole graph.
+    """
+    documents = _documents(graph)
+    if len(documents) <= chunk or any(isinstance(t.subject, BlankNode) for t in graph.triples):
+        report_graph = _validate(to_rdflib(graph.triples), shapes, ontology)
+    else:
+        report_graph = _validate_in_parts(graph, documents, shapes, ontology, chunk, workers)
+    findings = [_finding(report_graph, result, graph, context) for result in report_graph.objects(None, SH.result)]
+    findings.sort(key=lambda f: (f.origin.path if f.origin else "~", f.origin.line if f.origin else 0, f.message, f.focus, f.value or ""))
+    return Report(findings=findings, graph=report_graph)
+
+
+def _validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.Graph:
     import pyshacl  # heavy: imported only when validating
 
-    data = to_rdflib(graph.triples)
-    _conforms, report_graph, _text = pyshacl.validate(
-        data,
-        shacl_graph=shapes,
-        ont_graph=ontology,
-        inference="none",
-        allow_warnings=True,
-        advanced=True,
-    )
-    findings = [_finding(report_graph, result, graph, context) for result in report_graph.objects(None, SH.result)]
-    findings.sort(key=lambda f: (f.origin.path if f.origin else "~", f.origin.line if f.origin else 0, f.message))
-    return Report(findings=findings, graph=report_graph)
+    data += ontology  # what pySHACL's ont_graph does, without its copy of the whole data graph
+    _conforms, report_graph, _text = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+    return report_graph
+
+
+def _documents(graph: Graph) -> dict[str, list[Triple]]:
+    by_document: dict[str, list[Triple]] = {}
+    for triple in graph.triples:
+        by_document.setdefault(document_of(triple.subject.value), []).append(triple)
+    return by_document
+
+
+def _validate_in_parts(graph, documents, shapes, ontology, chunk, workers) -> rdflib.Graph:
+    from concurrent.futures import ProcessPoolExecutor
+
+    incoming: dict[str, list[Triple]] = {}
+    types: dict[str, list[Triple]] = {}
+    parents: dict[str, list[Triple]] = {}
+    for triple in graph.triples:
+        if isinstance(triple.object, NamedNode):
+            incoming.setdefault(triple.object.value, []).append(triple)
+        if triple.predicate.value == RDF_TYPE_IRI:
+            types.setdefault(triple.subject.value, []).append(triple)
+        elif triple.predicate.value == PARENT_IRI:
+            parents.setdefault(triple.subject.value, []).append(triple)
+    names = sorted(documents)
+    parts = []
+    for start in range(0, len(names), chunk):
+        own = names[start : start + chunk]
+        triples: set[Triple] = set()
+        for document in own:
+            triples.update(_ancestry(document, parents))
+            for triple in documents[document]:
+                triples.add(triple)
+                triples.update(incoming.get(triple.subject.value, ()))
+                if isinstance(triple.object, NamedNode):
+                    triples.update(types.get(triple.object.value, ()))
+        parts.append((serialize(list(triples), format=RdfFormat.N_TRIPLES), own))
+    shapes_text, ontology_text = shapes.serialize(format="nt"), ontology.serialize(format="nt")
+    merged = rdflib.Graph()
+    report = rdflib.BNode()
+    merged.add((report, rdflib.RDF.type, SH.ValidationReport))
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_worker_init, initargs=(shapes_text, ontology_text)) as pool:
+        for part in pool.map(_validate_part, parts):
+            merged.parse(data=part, format="nt")
+    results = set(merged.subjects(rdflib.RDF.type, SH.ValidationResult))
+    for result in results:
+        merged.add((report, SH.result, result))
+    conforms = not any(merged.value(r, SH.resultSeverity) == SH.Violation for r in results)
+    merged.add((report, SH.conforms, rdflib.Literal(conforms)))
+    return merged
+
+
+def _ancestry(organization: str, parents: dict[str, list[Triple]]) -> set[Triple]:
+    """Every parent link above *organization*: what the cycle check follows."""
+    found: set[Triple] = set()
+    todo = [organization]
+    while todo:
+        for triple in parents.get(todo.pop(), ()):
+            if triple not in found:
+                found.add(triple)
+                todo.append(triple.object.value)
+    return found
+
+
+_WORKER: dict = {}
+
+
+def _worker_init(shapes_text: str, ontology_text: str) -> None:
+    _WORKER["shapes"] = rdflib.Graph().parse(data=shapes_text, format="nt")
+    _WORKER["ontology"] = rdflib.Graph().parse(data=ontology_text, format="nt")
+
+
+def _validate_part(part: tuple[bytes, list[str]]) -> str:
+    """Validate one part; keep the results about its own resources, as N-Triples."""
+    data_text, own = part
+    data = rdflib.Graph().parse(data=data_text.decode("utf-8"), format="nt")
+    report = _validate(data, _WORKER["shapes"], _WORKER["ontology"])
+    own_documents = set(own)
+    kept = rdflib.Graph()
+    for result in report.objects(None, SH.result):
+        focus = report.value(result, SH.focusNode)
+        if isinstance(focus, rdflib.URIRef) and document_of(str(focus)) in own_documents:
+            _copy_tree(report, result, kept)
+    return kept.serialize(format="nt")
+
+
+def _copy_tree(source: rdflib.Graph, node, target: rdflib.Graph) -> None:
+    """A result and everything below it through blank nodes (paths, lists)."""
+    for triple in source.triples((node, None, None)):
+        target.add(triple)
+        if isinstance(triple[2], rdflib.BNode):
+            _copy_tree(source, triple[2], target)
 
 
 def _finding(report: rdflib.Graph, result, graph: Graph, context: Context | None) -> Finding:

@@ -11,6 +11,7 @@ other than what a full JSON-LD processor would make of them.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -111,6 +112,11 @@ class Context:
 
     def is_absolute(self, value: str) -> bool:
         return bool(_ABSOLUTE_IRI.match(value))
+
+    @functools.cached_property
+    def inline_head(self) -> str:
+        """The start of a JSON-LD document with this context inline (``{"@context": …``), written once."""
+        return json.dumps({"@context": self.document["@context"]}, ensure_ascii=False, indent=2)[:-2]
 
     def name_of(self, iri: str) -> str | None:
         """The context's name for a class or concept IRI, if it has one."""

@@ -93,7 +93,7 @@ def jsonld(triples: Iterable[Triple], context: Context, nodes: list[dict] | None
     do the work (an indented dump goes through the pure-Python one, many times slower).
     """
     nodes = node_objects(triples, context) if nodes is None else nodes
-    head = json.dumps({"@context": context.document["@context"]}, ensure_ascii=False, indent=2)[:-2]
+    head = context.inline_head
     body = ",\n".join(json.dumps(node, ensure_ascii=False) for node in nodes)
     return f'{head},\n  "@graph": [\n{body}\n]}}\n'.encode("utf-8")
 

@@ -92,3 +92,26 @@ def test_report_formats(good_data: Path):
     assert finding["focus"] == "no-english-name" and finding["severity"] == "Violation"
     parsed = rdflib.Graph().parse(data=report.turtle(), format="turtle")
     assert (None, rdflib.SH.conforms, rdflib.Literal(False)) in parsed
+
+
+def test_validation_in_parts_finds_what_one_run_finds(tmp_path: Path):
+    """At scale the graph is validated in parts, in parallel; the findings must not change."""
+    from ndlld.build import load_graph
+    from ndlld.checks import check, load_turtle
+    from ndlld.context import Context
+    from ndlld.resources import context_path, ontology_path, schemaorg_path
+    from ndlld.synth import synthesize
+
+    summary = synthesize(tmp_path / "synth", 240, seed=5, defects=0.05)
+    context = Context.load(context_path())
+    graph = load_graph(tmp_path / "synth", context)
+    shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
+    whole = check(graph, shapes, ontology, context, chunk=10**9)
+    parts = check(graph, shapes, ontology, context, chunk=40, workers=2)
+
+    def key(report):
+        return sorted((f.severity, f.message, f.focus, f.path or "", f.value or "", str(f.origin)) for f in report.findings)
+
+    assert key(parts) == key(whole)
+    assert len(whole.findings) >= len(summary.defects) > 0
+    assert len(list(parts.graph.objects(None, rdflib.SH.result))) == len(whole.findings)
