@@ -51,6 +51,114 @@ Reproduce: `.venv/bin/python bench/query_engines.py 1 10 100 && .venv/bin/python
 """
 
 
+FLOOR_OF = {
+    "SHACL (ndlld, in parts)": ["pySHACL: one run, whole graph"],
+    "dumps (Turtle + N-Triples)": ["pyoxigraph: write Turtle", "pyoxigraph: write N-Triples"],
+    "load into the store": ["pyoxigraph: bulk load N-Triples"],
+}
+
+
+def _seconds(rows: list[dict], names: list[str]) -> float | None:
+    found = [r["seconds"] for r in rows if r["stage"] in names]
+    return round(sum(found), 3) if len(found) == len(names) else None
+
+
+def scale() -> str:
+    runs = sorted(
+        (json.loads(p.read_text(encoding="utf-8")) for p in (HERE / "results").glob("scale-*.json")),
+        key=lambda r: r["organizations"],
+    )
+    if not runs:
+        return ""
+    sizes = [r["organizations"] for r in runs]
+    stages = list(dict.fromkeys([row["stage"] for run in runs for row in run["stages"] if not row["stage"].startswith("query:")]))
+    header = "| stage | " + " | ".join(f"{n:,} orgs" for n in sizes) + " |"
+    lines = [header, "|---|" + "---|" * len(sizes)]
+    for stage in stages:
+        cells = []
+        for run in runs:
+            row = next((r for r in run["stages"] if r["stage"] == stage), None)
+            cells.append(f"{row['seconds']} s, {row['peak_mb']:.0f} MB" if row else "not run")
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    queries = [max((r["seconds"] for r in run["stages"] if r["stage"].startswith("query:")), default=0) for run in runs]
+    lines.append("| slowest query of queries/ | " + " | ".join(f"{q} s" for q in queries) + " |")
+    floors = ["| floor | " + " | ".join(f"{n:,} orgs" for n in sizes) + " |", "|---|" + "---|" * len(sizes)]
+    for floor in dict.fromkeys(row["stage"] for run in runs for row in run["floors"]):
+        cells = [next((f"{r['seconds']} s" for r in run["floors"] if r["stage"] == floor), "not run") for run in runs]
+        floors.append(f"| {floor} | " + " | ".join(cells) + " |")
+    ratios = ["| ndlld / floor | " + " | ".join(f"{n:,} orgs" for n in sizes) + " |", "|---|" + "---|" * len(sizes)]
+    for label, floor_names in FLOOR_OF.items():
+        cells = []
+        for run in runs:
+            ours = _seconds(run["stages"], ["dump: Turtle", "dump: N-Triples"] if label.startswith("dumps") else [label])
+            floor = _seconds(run["floors"], floor_names)
+            cells.append(f"{ours / floor:.2f}×" if ours and floor else "n/a")
+        ratios.append(f"| {label} | " + " | ".join(cells) + " |")
+    build = []
+    for run in runs:
+        names = [r["stage"] for r in run["stages"] if not r["stage"].startswith(("query:", "synth", "pages", "load into"))]
+        build.append(_seconds(run["stages"], names))
+    last = runs[-1]
+    plot(runs)
+    return f"""## ndlld at scale (`scale.py`)
+
+Synthetic data from `ndlld synth` (about 20 triples per organization), each size in a process of
+its own; wall time and the peak resident memory of the process (children included) after each
+stage. Run of {last['date']} on {last['machine']}; {', '.join(f'{k} {v}' for k, v in last['versions'].items())}.
+Results: `results/scale-*.json`. Skipped in a run: {', '.join(sorted({s for r in runs for s in r.get('skipped', [])})) or 'nothing'}.
+
+{chr(10).join(lines)}
+
+Records read, checked and written as dumps (read + graph + SHACL + dumps):
+{', '.join(f'{n:,} orgs: {b} s' if b else f'{n:,} orgs: not complete' for n, b in zip(sizes, build))}.
+
+Floors measured in the same runs:
+
+{chr(10).join(floors)}
+
+{chr(10).join(ratios)}
+
+![time and memory against size](scale.svg)
+"""
+
+
+def plot(runs: list[dict]) -> None:
+    """scale.svg: total seconds and peak MB against organizations, log-log, drawn by hand."""
+    import math
+
+    width, height, pad = 640, 360, 60
+    sizes = [r["organizations"] for r in runs]
+    totals = [sum(x["seconds"] for x in r["stages"] if not x["stage"].startswith("synth")) for r in runs]
+    memory = [max(x["peak_mb"] for x in r["stages"]) for r in runs]
+
+    def x(n):
+        lo, hi = math.log10(min(sizes)), math.log10(max(sizes)) if max(sizes) > min(sizes) else math.log10(min(sizes)) + 1
+        return pad + (math.log10(n) - lo) / (hi - lo) * (width - 2 * pad)
+
+    def y(value, top):
+        return height - pad - math.log10(max(value, 0.01) / 0.01) / math.log10(top / 0.01) * (height - 2 * pad)
+
+    top = max(totals + memory) * 2
+    lines = []
+    for series, colour, label in ((totals, "#0b5cad", "seconds (all stages)"), (memory, "#b5480b", "peak MB")):
+        points = " ".join(f"{x(n):.1f},{y(v, top):.1f}" for n, v in zip(sizes, series))
+        lines.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        lines += [f'<circle cx="{x(n):.1f}" cy="{y(v, top):.1f}" r="3" fill="{colour}"><title>{n:,}: {v:.1f}</title></circle>' for n, v in zip(sizes, series)]
+        lines.append(f'<text x="{x(sizes[-1]) - 150:.0f}" y="{y(series[-1], top) - 8:.0f}" fill="{colour}" font-size="12">{label}</text>')
+    ticks = "".join(f'<text x="{x(n):.1f}" y="{height - pad + 18}" font-size="11" text-anchor="middle">{n:,}</text>' for n in sizes)
+    svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-label="time and memory against organizations">
+<title>ndlld: time and memory against size (log-log; a straight line of slope 1 is linear growth)</title>
+<rect width="{width}" height="{height}" fill="white"/>
+<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#888"/>
+<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#888"/>
+<text x="{width / 2}" y="{height - 15}" font-size="12" text-anchor="middle">organizations (log scale)</text>
+{ticks}
+{chr(10).join(lines)}
+</svg>
+"""
+    (HERE / "scale.svg").write_text(svg, encoding="utf-8")
+
+
 def main() -> None:
     header = """# Benchmarks
 
@@ -58,7 +166,7 @@ Run on demand, never in CI; nothing here asserts a time. Figures are from one ru
 machine named, and are quoted as ratios measured in that run: these machines are shared and noisy.
 
 """
-    (HERE / "README.md").write_text(header + query_engines(), encoding="utf-8")
+    (HERE / "README.md").write_text(header + scale() + "\n" + query_engines(), encoding="utf-8")
     print("wrote bench/README.md")
 
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,21 +76,33 @@ def _checked(data_dir: str | Path, context: Context) -> tuple[Graph, Report]:
     return graph, check(graph, load_shapes(shapes_dir()), ontology, context)
 
 
-def build(data_dir: str | Path, out_dir: str | Path = "dist", release: bool = False) -> Summary:
+def build(
+    data_dir: str | Path,
+    out_dir: str | Path = "dist",
+    release: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Summary:
     """Validate the data of *data_dir* and publish its dumps into *out_dir*.
 
     The releases already in *out_dir* are kept; with *release*, this build's
-    dumps become the release of the dataset's version too.
+    dumps become the release of the dataset's version too. *progress* is told
+    when each stage starts (the CLI prints it on a terminal).
     """
     started = time.perf_counter()
+    say = _progress(progress, started)
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     context = Context.load(context_path())
-    graph, report = _checked(data_dir, context)
+    say("reading the records")
+    graph = load_graph(data_dir, context)
+    say(f"checking {len(graph)} triples against the shapes")
+    report = check(graph, load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path()), context)
     if not report.conforms:
         raise ConformanceError(report)
     ontology_triples = read_triples(ontology_path(), RdfFormat.TURTLE)
     with _staging(out_dir) as staging:
+        say("writing the dumps")
         files = write_dumps(graph.triples, ontology_triples, context, staging)
+        say("writing the pages")
         files += render_site(graph.triples, ontology_triples, context, graph.base, staging)
         carry_over(out_dir, staging)
         if release:
@@ -103,6 +116,12 @@ def build(data_dir: str | Path, out_dir: str | Path = "dist", release: bool = Fa
         seconds=time.perf_counter() - started,
         report=report,
     )
+
+
+def _progress(progress: Callable[[str], None] | None, started: float) -> Callable[[str], None]:
+    if progress is None:
+        return lambda message: None
+    return lambda message: progress(f"[{time.perf_counter() - started:6.1f} s] {message}")
 
 
 def _version_and_time(graph: Graph) -> tuple[str, str]:

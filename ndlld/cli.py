@@ -84,23 +84,36 @@ def out_option(command):
     )(command)
 
 
+def quiet_option(command):
+    return click.option("--quiet", "-q", is_flag=True, help="No progress lines (they are shown only on a terminal anyway).")(command)
+
+
+def _progress(quiet: bool):
+    """Stage lines on stderr, when a person is watching."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    return lambda message: click.echo(message, err=True)
+
+
 @cli.command()
 @data_option
 @out_option
+@quiet_option
 @_reports_errors
-def build(data_dir: Path, out_dir: Path):
+def build(data_dir: Path, out_dir: Path, quiet: bool):
     """Validate the data and write the dumps and the web site."""
     from ndlld.build import build as run_build
 
-    summary = run_build(data_dir, out_dir)
+    summary = run_build(data_dir, out_dir, progress=_progress(quiet))
     click.echo(str(summary))
 
 
 @cli.command()
 @data_option
 @out_option
+@quiet_option
 @_reports_errors
-def release(data_dir: Path, out_dir: Path):
+def release(data_dir: Path, out_dir: Path, quiet: bool):
     """Build, and keep the dumps as the release of the dataset's version.
 
     The release goes to OUT/releases/VERSION/ (VERSION from dataset.yaml) and is
@@ -109,7 +122,7 @@ def release(data_dir: Path, out_dir: Path):
     """
     from ndlld.build import build as run_build
 
-    summary = run_build(data_dir, out_dir, release=True)
+    summary = run_build(data_dir, out_dir, release=True, progress=_progress(quiet))
     click.echo(str(summary))
 
 

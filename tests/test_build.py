@@ -61,3 +61,11 @@ def test_output_path_that_is_a_file_is_refused(good_data: Path, tmp_path: Path):
     with pytest.raises(ConfigError):
         build(good_data, out)
     assert out.read_text() == "not a directory"
+
+
+def test_progress_names_each_stage(good_data: Path, tmp_path: Path):
+    messages: list[str] = []
+    build(good_data, tmp_path / "dist", progress=messages.append)
+    stages = [m.split("] ", 1)[1] for m in messages]
+    assert stages[0] == "reading the records" and stages[-1] == "writing the pages"
+    assert any(s.startswith("checking ") and s.endswith("triples against the shapes") for s in stages)

@@ -1,0 +1,153 @@
+"""ndlld at scale: each stage's wall time and peak memory on synthetic data, beside its floor.
+
+For each size, a fresh process (so peak memory is that size's own) writes the
+synthetic records (``ndlld synth``) and runs every stage of the pipeline on
+them, timed with ``time.perf_counter`` and measured with ``getrusage``; then
+the floors in the same process: pyoxigraph bulk load and serialization of the
+same triples, rdflib parse and serialize, and one pySHACL run over the whole
+graph with the same shapes. Run on demand:
+
+    .venv/bin/python bench/scale.py 1000 10000 [100000] [--skip shacl-floor,rdflib,pages]
+
+Writes bench/results/scale-N.json; bench/report.py turns them into bench/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process and of its finished children, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)
+
+
+class Stages:
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def run(self, name: str, function, *args, **kwargs):
+        started = time.perf_counter()
+        value = function(*args, **kwargs)
+        seconds = time.perf_counter() - started
+        self.rows.append({"stage": name, "seconds": round(seconds, 3), "peak_mb": peak_mb()})
+        print(f"  {name:<28} {seconds:9.3f} s   peak {peak_mb():8.1f} MB", flush=True)
+        return value
+
+
+def measure(orgs: int, skip: set[str]) -> dict:
+    sys.path.insert(0, str(ROOT))
+    import rdflib
+    from pyoxigraph import RdfFormat, Store, serialize
+
+    from ndlld.build import inverse_properties
+    from ndlld.checks import _validate, check, load_shapes, load_turtle, to_rdflib
+    from ndlld.context import Context
+    from ndlld.dumps import gzipped, jsonld, ndjson, node_objects, ntriples, read_triples, turtle
+    from ndlld.graph import build_graph
+    from ndlld.queries import load_queries, run_query
+    from ndlld.resources import context_path, ontology_path, schemaorg_path, shapes_dir
+    from ndlld.site import render_site
+    from ndlld.sources import load_sources
+    from ndlld.store import EmbeddedStore
+    from ndlld.synth import synthesize
+
+    import pyshacl  # noqa: F401  (imported before the clock starts, as in a warm process)
+
+    work = Path(tempfile.mkdtemp(prefix=f"ndlld-bench-{orgs}-"))
+    data, out = work / "data", work / "dist"
+    out.mkdir()
+    s = Stages()
+    print(f"{orgs} organizations in {work}", flush=True)
+    s.run("synth (not ndlld's cost)", synthesize, data, orgs, seed=1)
+    context = Context.load(context_path())
+    sources = s.run("read records", load_sources, data)
+    graph = s.run("make graph + source checks", build_graph, sources, context, inverse_properties(schemaorg_path()))
+    triples = graph.triples
+    shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
+    if "shacl" not in skip:
+        s.run("SHACL (ndlld, in parts)", check, graph, shapes, ontology, context)
+    vocabulary = read_triples(ontology_path(), RdfFormat.TURTLE)
+    ttl = s.run("dump: Turtle", turtle, triples)
+    nt = s.run("dump: N-Triples", ntriples, triples)
+    nodes = s.run("dump: JSON-LD compaction", node_objects, triples, context)
+    js = s.run("dump: JSON-LD", jsonld, triples, context, nodes)
+    nd = s.run("dump: NDJSON", ndjson, triples, context, nodes)
+    s.run("dump: gzip (all four)", lambda: [gzipped(x) for x in (ttl, nt, js, nd)])
+    for name, content in {"dataset.ttl": ttl, "dataset.nt": nt, "dataset.jsonld": js, "dataset.ndjson": nd}.items():
+        (out / name).write_bytes(content)
+    (out / "ontology.ttl").write_bytes(turtle(vocabulary))
+    for name in ("dataset.ttl", "dataset.nt", "dataset.jsonld", "dataset.ndjson"):
+        (out / (name + ".gz")).write_bytes(gzipped((out / name).read_bytes()))
+    if "pages" not in skip:
+        s.run("pages", render_site, triples, vocabulary, context, graph.base, out)
+    else:  # the store reads the base IRI from void.ttl
+        (out / "void.ttl").write_text(f"<{graph.base}id/dataset> <http://xmlns.com/foaf/0.1/homepage> <{graph.base}> .\n")
+    store = s.run("load into the store", EmbeddedStore.open, out)
+    for name, query in load_queries(ROOT / "queries").items():
+        s.run(f"query: {name}", lambda q=query: list(run_query(q, {}, store, graph.base)))
+
+    floors = Stages()
+    print("floors", flush=True)
+    oxstore = Store()
+    floors.run("pyoxigraph: bulk load N-Triples", oxstore.bulk_load, path=str(out / "dataset.nt"), format=RdfFormat.N_TRIPLES)
+    floors.run("pyoxigraph: write Turtle", lambda: serialize((q.triple for q in oxstore), format=RdfFormat.TURTLE))
+    floors.run("pyoxigraph: write N-Triples", lambda: serialize((q.triple for q in oxstore), format=RdfFormat.N_TRIPLES))
+    if "rdflib" not in skip:
+        g = floors.run("rdflib: parse N-Triples", rdflib.Graph().parse, str(out / "dataset.nt"), format="nt")
+        floors.run("rdflib: write N-Triples", g.serialize, format="nt")
+    if "shacl-floor" not in skip:
+        floors.run("pySHACL: one run, whole graph", _validate, to_rdflib(triples), shapes, ontology)
+    subprocess.run(["rm", "-rf", str(work)])
+    return {
+        "organizations": orgs,
+        "triples": len(triples),
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}, {_cpus()} cores",
+        "versions": {p: metadata.version(p) for p in ("pyoxigraph", "rdflib", "pyshacl", "PyYAML", "Jinja2")},
+        "stages": s.rows,
+        "floors": floors.rows,
+        "skipped": sorted(skip),
+    }
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def main(argv: list[str]) -> None:
+    skip = set()
+    sizes = []
+    for arg in argv:
+        if arg.startswith("--skip="):
+            skip |= set(arg.removeprefix("--skip=").split(","))
+        else:
+            sizes.append(int(arg))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if len(sizes) == 1:
+        result = measure(sizes[0], skip)
+        (RESULTS / f"scale-{sizes[0]}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote bench/results/scale-{sizes[0]}.json")
+        return
+    for size in sizes or [1000, 10000, 100000]:  # one process per size: its own peak memory
+        subprocess.run([sys.executable, __file__, str(size), *(f"--skip={','.join(sorted(skip))}" for _ in [0] if skip)], check=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
