@@ -36,6 +36,8 @@ from ndlld.context import Context
 from ndlld.graph import document_of
 from ndlld.namespaces import PREFIXES, RDF_TYPE, XSD
 
+_TYPE = b" <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+_FIRST = b" <\x01> "
 _SUBJECT_LINE = re.compile(rb"\n(?=[^\t@\n])")
 
 DATASET_FILES = {"turtle": "dataset.ttl", "jsonld": "dataset.jsonld", "ntriples": "dataset.nt", "ndjson": "dataset.ndjson"}
@@ -63,9 +65,22 @@ def sort_triples(triples: Iterable[Triple]) -> list[Triple]:
     )
 
 
-def turtle(triples: Iterable[Triple]) -> bytes:
-    """Sorted, grouped Turtle with the project's prefixes, a blank line before each subject."""
-    text = serialize(sort_triples(triples), format=RdfFormat.TURTLE, prefixes=PREFIXES)
+def turtle(triples: Iterable[Triple], sorted_ntriples: bytes | None = None) -> bytes:
+    """Turtle with the project's prefixes, a blank line before each subject; statements in
+    the order of the sorted N-Triples lines (rdf:type first), so each subject's are together.
+
+    The order comes from sorting N-Triples lines (strings, sorted in C) rather than
+    Python keys per triple, which is several times faster on large graphs.
+    """
+    lines = sorted_ntriples if sorted_ntriples is not None else ntriples(triples)
+    for triple in triples if sorted_ntriples is None else ():
+        if isinstance(triple.subject, BlankNode) or isinstance(triple.object, BlankNode):
+            raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
+    # rdf:type first in each subject: a placeholder that sorts before every IRI (N-Triples
+    # escapes control characters, so \x01 cannot occur in the data), then put back.
+    lines = b"".join(sorted(lines.replace(_TYPE, _FIRST).splitlines(keepends=True))).replace(_FIRST, _TYPE)
+    ordered = (quad.triple for quad in parse(lines, format=RdfFormat.N_TRIPLES))
+    text = serialize(ordered, format=RdfFormat.TURTLE, prefixes=PREFIXES)
     # pyoxigraph escapes newlines inside literals, so a line that starts with neither a tab
     # (a continued statement) nor '@' (a prefix) starts a subject.
     return _SUBJECT_LINE.sub(b"\n\n", text)
@@ -187,10 +202,11 @@ def write_dumps(triples: list[Triple], ontology: list[Triple], context: Context,
     """Write the dataset dumps, the ontology and the context into *out_dir*."""
     out_dir = Path(out_dir)
     nodes = node_objects(triples, context)  # compacted once, for both JSON-LD dumps
+    lines = ntriples(triples)
     dumps = {
-        DATASET_FILES["turtle"]: turtle(triples),
+        DATASET_FILES["turtle"]: turtle(triples, lines),
         DATASET_FILES["jsonld"]: jsonld(triples, context, nodes),
-        DATASET_FILES["ntriples"]: ntriples(triples),
+        DATASET_FILES["ntriples"]: lines,
         DATASET_FILES["ndjson"]: ndjson(triples, context, nodes),
     }
     dumps.update({name + ".gz": gzipped(content) for name, content in list(dumps.items())})
