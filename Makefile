@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test clean
+.PHONY: build test bench clean
 
 build: $(VENV)/.installed
 	$(BIN)/ndlld build
@@ -23,6 +23,9 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+bench: $(VENV)/.installed-test
+	bench/run
 
 clean:
 	rm -rf $(VENV) dist .pytest_cache
