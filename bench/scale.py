@@ -66,7 +66,7 @@ def measure(orgs: int, skip: set[str]) -> dict:
     from ndlld.store import EmbeddedStore
     from ndlld.synth import synthesize
 
-    import pyshacl  # noqa: F401  (imported before the clock starts, as in a warm process)
+    import pyshacl  # noqa: F401  imported before the clock starts, as in a warm process
 
     work = Path(tempfile.mkdtemp(prefix=f"ndlld-bench-{orgs}-"))
     data, out = work / "data", work / "dist"

@@ -21,7 +21,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, seriali
 from rdflib.namespace import SH
 
 from ndlld.context import Context
-from ndlld.errors import ConfigError, ShapesError
+from ndlld.errors import ConfigError, NdlldError, ShapesError
 from ndlld.graph import Graph, Origin, document_of
 
 RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -83,26 +83,24 @@ class Report:
 
 def load_shapes(shapes_dir: str | Path) -> rdflib.Graph:
     """Every ``*.ttl`` file of *shapes_dir* as one shapes graph."""
-    shapes = rdflib.Graph()
     files = sorted(Path(shapes_dir).glob("*.ttl"))
     if not files:
         raise ShapesError(f"no shapes (*.ttl) in {shapes_dir}")
-    for path in files:
-        try:
-            shapes.parse(path, format="turtle")
-        except Exception as err:  # rdflib raises many parser-specific types
-            raise ShapesError(f"cannot read shapes: {err}", path=path) from None
-    return shapes
+    return _parse_turtle(files, ShapesError, "shapes")
 
 
 def load_turtle(*paths: str | Path) -> rdflib.Graph:
     """The vocabulary files the checks need beside the data, as one graph."""
+    return _parse_turtle(paths, ConfigError, "the vocabulary")
+
+
+def _parse_turtle(paths, error: type[NdlldError], what: str) -> rdflib.Graph:
     graph = rdflib.Graph()
     for path in paths:
         try:
             graph.parse(path, format="turtle")
         except Exception as err:  # rdflib raises many parser-specific types
-            raise ConfigError(f"cannot read the vocabulary: {err}", path=path) from None
+            raise error(f"cannot read {what}: {err}", path=path) from None
     return graph
 
 

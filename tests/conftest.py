@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,21 @@ def real_dist(tmp_path_factory) -> Path:
     return out
 
 
+def wait_until_up(url: str, process: subprocess.Popen, why, seconds: float = 30) -> None:
+    """Wait until *url* answers; fail with *why()* if the server dies or never answers."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers, if not with 200
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(why())
+            time.sleep(0.1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -98,15 +114,7 @@ def served(real_dist: Path):
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=1)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(process.stdout.read().decode())
-            time.sleep(0.1)
+    wait_until_up(url + "/", process, lambda: process.stdout.read().decode())
     yield url
     os.kill(process.pid, signal.SIGTERM)
     # uvicorn shuts down gracefully, then exits by the signal it received
@@ -125,15 +133,7 @@ def oxigraph():
         [str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/query?query=ASK%7B%7D", timeout=1)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(process.stdout.read().decode())
-            time.sleep(0.1)
+    wait_until_up(url + "/query?query=ASK%7B%7D", process, lambda: process.stdout.read().decode())
     yield url
     os.kill(process.pid, signal.SIGTERM)
     process.wait(timeout=15)

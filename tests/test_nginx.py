@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 
 from ndlld.conneg import negotiate
 
-from conftest import free_port
+from conftest import free_port, wait_until_up
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 if not Path(NGINX).exists():
@@ -58,15 +57,8 @@ def nginx(real_dist: Path, tmp_path_factory):
     assert check.returncode == 0, check.stderr
     process = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf")], stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=1)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp / "error.log").read_text() if (tmp / "error.log").exists() else "nginx did not start")
-            time.sleep(0.1)
+    log = tmp / "error.log"
+    wait_until_up(url + "/", process, lambda: log.read_text() if log.exists() else "nginx did not start")
     yield url
     os.kill(process.pid, signal.SIGQUIT)  # nginx's graceful stop
     process.wait(timeout=15)
