@@ -33,10 +33,11 @@ from ndlld.sources import Pointer, Record, Sources
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`]')
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")  # BCP 47, the common forms
 _YEAR = re.compile(r"^\d{4}$")
+_DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$|[?#])")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where in the source records something was written."""
 
@@ -114,6 +115,8 @@ class _Reader:
         self.id_key = context.alias_of.get("@id", "@id")
         self.type_key = context.alias_of.get("@type", "@type")
         self.graph_key = context.alias_of.get("@graph", "@graph")
+        self.resolved: dict[str, str] = {}  # id as written -> IRI
+        self.origins: dict[tuple, Origin] = {}
 
     # -- reporting ---------------------------------------------------------
     def error(self, message: str, record: Record, pointer: Pointer) -> None:
@@ -121,7 +124,7 @@ class _Reader:
 
     def emit(self, triple: Triple, record: Record, pointer: Pointer) -> None:
         if triple not in self.graph.origins:
-            self.graph.origins[triple] = Origin(str(record.path), record.line(pointer))
+            self.graph.origins[triple] = self.origin(record, pointer)
             self.graph.triples.append(triple)
 
     # -- records and nodes -------------------------------------------------
@@ -233,14 +236,29 @@ class _Reader:
         if _IRI_FORBIDDEN.search(value):
             self.error(f"'{value}' is not a valid id or IRI (spaces and <>\"{{}}|\\^` are not allowed)", record, at)
             return None
+        iri = self.resolved.get(value)
+        if iri is None:
+            iri = self.resolved[value] = self.resolve(value)
+        if iri.startswith(self.base):
+            self.references.append((iri, self.origin(record, at)))
+        return iri
+
+    def resolve(self, value: str) -> str:
+        """A compact IRI, an absolute IRI, or an id relative to the base (RFC 3986 §5.2)."""
         expanded = self.context.expand(value)
         if self.context.is_absolute(expanded):
-            iri = expanded
-        else:
-            iri = urljoin(self.base, value)
-        if iri.startswith(self.base):
-            self.references.append((iri, Origin(str(record.path), record.line(at))))
-        return iri
+            return expanded
+        if value[0] != "/" and not _DOT_SEGMENT.search(value):
+            return self.base + value  # what urljoin gives for a plain path under a base ending in '/'
+        return urljoin(self.base, value)
+
+    def origin(self, record: Record, at: Pointer) -> Origin:
+        """One Origin object per file and line, shared by the triples written there."""
+        key = (record.path, record.line(at))
+        found = self.origins.get(key)
+        if found is None:
+            found = self.origins[key] = Origin(str(record.path), key[1])
+        return found
 
     def literal(self, record: Record, term: Term, value: Any, at: Pointer) -> Literal | None:
         if term.type is None:
