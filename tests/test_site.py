@@ -234,3 +234,25 @@ def test_embed_of_unknown_id_is_a_clear_error():
     result = CliRunner().invoke(cli, ["embed", "iflaa", "--data", str(DATA)])
     assert result.exit_code == 2
     assert result.stderr == "no record with id 'iflaa'; did you mean 'ifla'?\n"
+
+
+def test_pages_written_in_parallel_are_the_same(good_data: Path, tmp_path: Path):
+    """Above a size the pages are written by several processes; the files must not change."""
+    from ndlld.context import Context
+    from ndlld.dumps import read_triples, write_dumps
+    from ndlld.build import load_graph
+    from ndlld.resources import context_path, ontology_path
+    from ndlld.site import render_site
+    from pyoxigraph import RdfFormat
+
+    context = Context.load(context_path())
+    graph = load_graph(good_data, context)
+    vocabulary = read_triples(ontology_path(), RdfFormat.TURTLE)
+    outputs = {}
+    for name, parallel_from in (("serial", 10**9), ("parallel", 1)):
+        out = tmp_path / name
+        out.mkdir()
+        write_dumps(graph.triples, vocabulary, context, out)
+        written = render_site(graph.triples, vocabulary, context, graph.base, out, parallel_from=parallel_from)
+        outputs[name] = {str(p.relative_to(out)): p.read_bytes() for p in written}
+    assert outputs["parallel"] == outputs["serial"] and len(outputs["serial"]) > 40

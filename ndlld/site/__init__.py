@@ -20,6 +20,7 @@ relative URLs, so the site works under any host name.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections import defaultdict
 from urllib.parse import urlsplit
@@ -63,8 +64,16 @@ def environment() -> jinja2.Environment:
     )
 
 
+PARALLEL_PAGES = 2_000  # from this many pages on, they are written by one process per core
+
+
 def render_site(
-    triples: list[Triple], vocabulary: list[Triple], context: Context, base: str, out_dir: Path
+    triples: list[Triple],
+    vocabulary: list[Triple],
+    context: Context,
+    base: str,
+    out_dir: Path,
+    parallel_from: int = PARALLEL_PAGES,
 ) -> list[Path]:
     """Write the pages and their companions into *out_dir*; return what was written."""
     view = SiteView(triples, vocabulary, base, context)
@@ -72,8 +81,12 @@ def render_site(
     site = _site(view)
     writer = _Writer(Path(out_dir))
     facts = file_facts(Path(out_dir))
-    for document in view.documents():
-        _resource(view, env, site, writer, document, context)
+    documents = view.documents()
+    if len(documents) >= parallel_from and (os.cpu_count() or 1) > 1:
+        writer.written += _resources_in_parallel(view, site, Path(out_dir), documents, context)
+    else:
+        for document in documents:
+            _resource(view, env, site, writer, document, context)
     _index(view, env, site, writer, triples, facts)
     _vocabulary(view, env, site, writer, vocabulary, context)
     urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
@@ -89,6 +102,33 @@ def render_site(
     static.mkdir(exist_ok=True)
     shutil.copyfile(_HERE / "static" / "style.css", static / "style.css")
     writer.written.append(static / "style.css")
+    return writer.written
+
+
+_SHARED: dict = {}  # what forked workers inherit: the indexed graph, built once
+
+
+def _resources_in_parallel(view: SiteView, site: dict, out_dir: Path, documents: list[str], context: Context) -> list[Path]:
+    """The resource pages, split between processes forked after the graph was indexed
+    (so each inherits it instead of receiving a copy); every page is its own files."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _SHARED.update(view=view, site=site, out_dir=out_dir, context=context)
+    workers = os.cpu_count() or 1
+    slices = [documents[i::workers] for i in range(workers)]
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return [path for written in pool.map(_resource_slice, slices) for path in written]
+    finally:
+        _SHARED.clear()
+
+
+def _resource_slice(documents: list[str]) -> list[Path]:
+    writer = _Writer(_SHARED["out_dir"])
+    env = environment()
+    for document in documents:
+        _resource(_SHARED["view"], env, _SHARED["site"], writer, document, _SHARED["context"])
     return writer.written
 
 
