@@ -122,6 +122,7 @@ def measure(orgs: int, skip: set[str]) -> dict:
         "stages": s.rows,
         "floors": floors.rows,
         "skipped": sorted(skip),
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
     }
 
 
