@@ -46,7 +46,7 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 MEDIA_TYPES: dict[str, str] = {
     "text/html": "html",
@@ -177,21 +177,13 @@ def negotiate(accept: str | None, available: Iterable[str] = ("html", "ttl", "js
         raise ValueError(f"no media type for extension(s) {', '.join(map(repr, unknown))}")
     if accept is None or not _elements(accept):
         return DEFAULT if DEFAULT in available else (available[0] if available else None)
-    ranges = parse_accept(accept)
-    best: tuple[float, int, int] | None = None
-    chosen = None
-    for preference, extension in enumerate(available):
-        primary = CONTENT_TYPES[extension].split(";")[0]
-        for media_type, served_as in MEDIA_TYPES.items():
-            if served_as != extension:
-                continue
-            quality = _quality(media_type, ranges, exact_only=media_type != primary)
-            if quality is None or quality[0] <= 0:
-                continue
-            key = (quality[0], quality[1], -preference)
-            if best is None or key > best:
-                best, chosen = key, extension
-    return chosen
+    candidates = [
+        (extension, media_type, media_type != CONTENT_TYPES[extension].split(";")[0])
+        for extension in available
+        for media_type, served_as in MEDIA_TYPES.items()
+        if served_as == extension
+    ]
+    return _best(parse_accept(accept), candidates, available)
 
 
 def choose(accept: str | None, media_types: Iterable[str]) -> str | None:
@@ -208,15 +200,20 @@ def choose(accept: str | None, media_types: Iterable[str]) -> str | None:
     media_types = list(media_types)
     if accept is None or not _elements(accept):
         return media_types[0] if media_types else None
-    ranges = parse_accept(accept)
+    return _best(parse_accept(accept), [(m, m, False) for m in media_types], media_types)
+
+
+def _best(ranges: list[Range], candidates: list[tuple[str, str, bool]], order: Sequence[str]) -> str | None:
+    """Of (answer, media type, exact-only) candidates: highest q, then the more specific
+    match, then the server's order of *order*; None when every q is 0."""
     best, chosen = None, None
-    for preference, media_type in enumerate(media_types):
-        quality = _quality(media_type, ranges, exact_only=False)
+    for answer, media_type, exact_only in candidates:
+        quality = _quality(media_type, ranges, exact_only=exact_only)
         if quality is None or quality[0] <= 0:
             continue
-        key = (quality[0], quality[1], -preference)
+        key = (quality[0], quality[1], -order.index(answer))
         if best is None or key > best:
-            best, chosen = key, media_type
+            best, chosen = key, answer
     return chosen
 
 

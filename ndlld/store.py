@@ -21,9 +21,7 @@ from pathlib import Path
 
 from pyoxigraph import (
     NamedNode,
-    QueryBoolean,
     QueryResultsFormat,
-    QuerySolutions,
     RdfFormat,
     Store,
     parse,
@@ -150,11 +148,3 @@ def _reason(err: OSError) -> str:
         return f"HTTP {code} {getattr(err, 'reason', '')}".strip()
     reason = getattr(err, "reason", None) or err.strerror or err
     return f"cannot reach the endpoint ({reason})"
-
-
-def is_boolean(result) -> bool:
-    return isinstance(result, QueryBoolean)
-
-
-def is_solutions(result) -> bool:
-    return isinstance(result, QuerySolutions)
