@@ -139,7 +139,7 @@ def check(
     A large graph is validated in parts, in parallel processes: each part holds
     some resources with everything their shapes look at (their own statements,
     the statements that point at them, the types of what they point at, and
-    every parent link, for the cycle check), and only the results about its
+    the parent links above them, for the cycle check), and only the results about its
     own resources are kept. pySHACL's cost grows faster than the graph, so
     parts are faster even on one core; the tests check that the findings are
     those of one run over the whole graph.

@@ -210,12 +210,11 @@ def harvest(source: str, store_dir: str | Path, check: bool = True, accept_viola
         store = Store(str(store_dir))
     except OSError as err:
         raise HarvestError(f"{store_dir}: cannot open the store ({err})") from None
-    try:
-        store.remove_graph(graph) if graph in set(store.named_graphs()) else None
-        store.extend(Quad(t.subject, t.predicate, t.object, graph) for t in triples)
-        store.flush()
-    finally:
-        del store
+    # Everything was read and checked above; only now is the store touched.
+    if graph in set(store.named_graphs()):
+        store.remove_graph(graph)
+    store.extend(Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+    store.flush()
     return Harvested(source, kind, triples, graph, report)
 
 
