@@ -211,10 +211,13 @@ def harvest(source: str, store_dir: str | Path, check: bool = True, accept_viola
     except OSError as err:
         raise HarvestError(f"{store_dir}: cannot open the store ({err})") from None
     # Everything was read and checked above; only now is the store touched.
-    if graph in set(store.named_graphs()):
-        store.remove_graph(graph)
-    store.extend(Quad(t.subject, t.predicate, t.object, graph) for t in triples)
-    store.flush()
+    try:
+        if graph in set(store.named_graphs()):
+            store.remove_graph(graph)
+        store.extend(Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        store.flush()
+    finally:
+        del store  # releases the store's lock now, so that the next harvest can open it
     return Harvested(source, kind, triples, graph, report)
 
 
