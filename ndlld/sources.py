@@ -145,13 +145,9 @@ def load_sources(data_dir: str | Path) -> Sources:
     All files are read before anything is reported, so one run lists every
     broken file, not only the first.
     """
-    data_dir = Path(data_dir)
-    dataset_path = data_dir / DATASET_FILE
-    if not dataset_path.is_file():
-        raise ConfigError(f"no {DATASET_FILE} in {data_dir}: is this an ndlld data directory?")
     errors: list[SourceError] = []
     records: list[Record] = []
-    for path in [dataset_path] + sorted(p for p in data_dir.rglob("*.yaml") if p != dataset_path):
+    for path in record_paths(data_dir):
         try:
             records.append(read_record(path))
         except SourceErrors as err:
@@ -162,6 +158,21 @@ def load_sources(data_dir: str | Path) -> Sources:
         raise SourceErrors(errors)
     dataset, records = records[0], records[1:]
     return Sources(base=_base(dataset), dataset=_dataset_node(dataset), records=records)
+
+
+def record_paths(data_dir: str | Path) -> list[Path]:
+    """dataset.yaml, then every other ``*.yaml`` below *data_dir* in path order."""
+    data_dir = Path(data_dir)
+    dataset_path = data_dir / DATASET_FILE
+    if not dataset_path.is_file():
+        raise ConfigError(f"no {DATASET_FILE} in {data_dir}: is this an ndlld data directory?")
+    return [dataset_path] + sorted(p for p in data_dir.rglob("*.yaml") if p != dataset_path)
+
+
+def read_dataset(data_dir: str | Path) -> tuple[str, Record]:
+    """The base IRI and the dataset's own record, from *data_dir*/dataset.yaml."""
+    dataset = read_record(Path(data_dir) / DATASET_FILE)
+    return _base(dataset), _dataset_node(dataset)
 
 
 def read_base(data_dir: str | Path) -> str:

@@ -125,3 +125,44 @@ def test_branches_are_listed_under_their_parent(real_graph):
     assert Triple(
         NamedNode(real_graph.base + "id/ifla"), NamedNode(SCHEMA + "subOrganization"), NamedNode(real_graph.base + "id/ifla-pac")
     ) in triples
+
+
+def _as_compared(graph):
+    return (
+        list(graph.triples),
+        {t: (Path(o.path).name, o.line) for t, o in graph.origins.items()},
+        {iri: (Path(o.path).name, o.line) for iri, o in graph.nodes.items()},
+    )
+
+
+def test_reading_in_parallel_makes_the_same_graph(tmp_path: Path, context):
+    """Many records are read by several processes; the graph and its origins must not change."""
+    from ndlld.synth import synthesize
+
+    synthesize(tmp_path / "synth", 120, seed=2)
+    serial = load_graph(tmp_path / "synth", context, parallel_from=10**9)
+    parallel = load_graph(tmp_path / "synth", context, parallel_from=1)
+    assert _as_compared(parallel) == _as_compared(serial)
+    assert len(serial) > 2000
+
+
+def test_reading_in_parallel_reports_the_same_errors(good_data: Path, context):
+    from conftest import TESTS, add_fixture
+    from ndlld.errors import SourceErrors
+
+    for name in ("same-id-as-ifla.yaml", "missing-reference.yaml", "unknown-key.yaml", "yaml-syntax.yaml"):
+        add_fixture(good_data, TESTS / "records" / "bad" / name)
+    reports = []
+    for parallel_from in (10**9, 1):
+        with pytest.raises(SourceErrors) as caught:
+            load_graph(good_data, context, parallel_from=parallel_from)
+        reports.append(str(caught.value))
+    assert reports[0] == reports[1] and "YAML syntax" in reports[0]
+    (good_data / "organizations" / "yaml-syntax.yaml").unlink()  # past the read errors: the graph errors
+    reports = []
+    for parallel_from in (10**9, 1):
+        with pytest.raises(SourceErrors) as caught:
+            load_graph(good_data, context, parallel_from=parallel_from)
+        reports.append(str(caught.value))
+    assert reports[0] == reports[1]
+    assert "duplicate id 'ifla'" in reports[0] and "'iflaa' is not described" in reports[0] and "unknown key" in reports[0]
