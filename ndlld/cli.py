@@ -227,7 +227,8 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir)
     """
     from ndlld.build import build as run_build
     from ndlld.context import Context
-    from ndlld.queries import ParameterError, find_query, run_query
+    from ndlld.errors import ParameterError
+    from ndlld.queries import find_query, run_query
     from ndlld.resources import context_path
     from ndlld.results import render
     from ndlld.sources import read_base

@@ -71,5 +71,17 @@ class ShapesError(NdlldError):
     """shapes/ cannot be loaded or is not valid SHACL."""
 
 
+class QueryError(NdlldError):
+    """A query could not be run: malformed, or the endpoint failed."""
+
+
+class ParameterError(NdlldError):
+    """A --param value that does not fit the query's parameter."""
+
+
+class HarvestError(NdlldError):
+    """An input that cannot be harvested: unreachable, truncated, corrupt, or not of its type."""
+
+
 class PublishError(NdlldError):
     """Writing the output failed; what was published before is left as it was."""

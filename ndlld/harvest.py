@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store, Triple, parse
 
-from ndlld.errors import ConformanceError, NdlldError
+from ndlld.errors import ConformanceError, HarvestError
 from ndlld.resources import context_path
 
 FORMATS = {
@@ -40,10 +40,6 @@ MEDIA_TYPES = {
 }
 SCHEMA_CONTEXTS = {"http://schema.org", "https://schema.org", "http://schema.org/", "https://schema.org/"}
 MAX_BYTES = 2 * 1024**3
-
-
-class HarvestError(NdlldError):
-    """An input that cannot be harvested: unreachable, truncated, corrupt, or not of its type."""
 
 
 @dataclass

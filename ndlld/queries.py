@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Store
 
-from ndlld.errors import ConfigError, NdlldError
+from ndlld.errors import ConfigError, ParameterError
 from ndlld.namespaces import XSD
 from ndlld.store import malformed
 
@@ -31,10 +31,6 @@ _HEADER = re.compile(r"^#\s*(title|description|columns|param):\s*(.*)$")
 _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
 _PARAM = re.compile(r"^(\w+)\s+(iri|xsd:\w+)\s+(\S+)\s+--\s+(.+)$")
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`]')
-
-
-class ParameterError(NdlldError):
-    """A --param value that does not fit the query's parameter."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from ndlld.conneg import CONTENT_TYPES, choose, negotiate
-from ndlld.store import EmbeddedStore, QueryError
+from ndlld.errors import QueryError
+from ndlld.store import EmbeddedStore
 
 # Files served as they are, by extension.
 FILE_TYPES = {

@@ -29,13 +29,9 @@ from pyoxigraph import (
 )
 
 from ndlld.dumps import DATASET_FILES, read_triples
-from ndlld.errors import ConfigError, NdlldError
+from ndlld.errors import ConfigError, QueryError
 
 VOCABULARY_GRAPH = NamedNode("https://w3id.org/ndlld/vocab")
-
-
-class QueryError(NdlldError):
-    """A query could not be run: malformed, or the endpoint failed."""
 
 
 def malformed(err: SyntaxError, source: str | Path | None = None) -> QueryError:

@@ -14,7 +14,8 @@ from pyoxigraph import QueryBoolean, QuerySolutions
 
 from ndlld.cli import cli
 from ndlld.context import Context
-from ndlld.queries import ParameterError, load_queries, run_query
+from ndlld.errors import ParameterError
+from ndlld.queries import load_queries, run_query
 from ndlld.resources import context_path, resource_dir
 from ndlld.results import render, width
 from ndlld.store import EmbeddedStore, RemoteEndpoint
