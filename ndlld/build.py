@@ -20,11 +20,11 @@ from pathlib import Path
 
 from pyoxigraph import RdfFormat
 
-from ndlld.checks import Report, check, load_shapes, load_turtle
+from ndlld.checks import Report, check_with_project_shapes
 from ndlld.context import Context
 from ndlld.errors import ConfigError, ConformanceError, PublishError, SourceError, SourceErrors
 from ndlld.graph import Graph, build_graph, merge_parts, read_part, resource_base
-from ndlld.resources import context_path, ontology_path, schemaorg_path, shapes_dir
+from ndlld.resources import context_path, ontology_path, schemaorg_path
 from ndlld.dumps import read_triples, write_dumps
 from ndlld.namespaces import SCHEMA
 from ndlld.releases import add_release, carry_over
@@ -90,13 +90,8 @@ def inverse_properties(path: Path) -> dict[str, str]:
 
 def validate(data_dir: str | Path) -> Report:
     """Source checks, then SHACL: the report on the data of *data_dir*."""
-    return _checked(data_dir, Context.load(context_path()))[1]
-
-
-def _checked(data_dir: str | Path, context: Context) -> tuple[Graph, Report]:
-    graph = load_graph(data_dir, context)
-    ontology = load_turtle(ontology_path(), schemaorg_path())
-    return graph, check(graph, load_shapes(shapes_dir()), ontology, context)
+    context = Context.load(context_path())
+    return check_with_project_shapes(load_graph(data_dir, context), context)
 
 
 def build(
@@ -118,7 +113,7 @@ def build(
     say("reading the records")
     graph = load_graph(data_dir, context)
     say(f"checking {len(graph)} triples against the shapes")
-    report = check(graph, load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path()), context)
+    report = check_with_project_shapes(graph, context)
     if not report.conforms:
         raise ConformanceError(report)
     ontology_triples = read_triples(ontology_path(), RdfFormat.TURTLE)

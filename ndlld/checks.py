@@ -154,6 +154,13 @@ def check(
     return Report(findings=findings, graph=report_graph)
 
 
+def check_with_project_shapes(graph: Graph, context: Context) -> Report:
+    """:func:`check` with the shapes of shapes/ and the vocabulary ndlld ships."""
+    from ndlld.resources import ontology_path, schemaorg_path, shapes_dir
+
+    return check(graph, load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path()), context)
+
+
 def _validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.Graph:
     import pyshacl  # heavy: imported only when validating
 

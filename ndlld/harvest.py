@@ -219,14 +219,11 @@ def harvest(source: str, store_dir: str | Path, check: bool = True, accept_viola
 
 def _check(triples: list[Triple]):
     """SHACL against shapes/ (no file and line: the records are someone else's)."""
-    from ndlld.checks import check, load_shapes, load_turtle
+    from ndlld.checks import check_with_project_shapes
     from ndlld.context import Context
     from ndlld.graph import Graph
-    from ndlld.resources import ontology_path, schemaorg_path, shapes_dir
 
-    graph = Graph(base="", triples=triples)
-    context = Context.load(context_path())
-    return check(graph, load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path()), context)
+    return check_with_project_shapes(Graph(base="", triples=triples), Context.load(context_path()))
 
 
 def store_triples(store_dir: str | Path, graph: NamedNode | None = None) -> list[Triple]:

@@ -38,7 +38,7 @@ from ndlld.dumps import ntriples, turtle
 from ndlld.namespaces import NDL, SCHEMA
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
-from ndlld.site.view import ORGANIZATION_TYPES, SiteView, Text, relative
+from ndlld.site.view import DCTERMS_SOURCE, ORGANIZATION_TYPES, SiteView, Text, relative
 from ndlld.site.void import DISTRIBUTIONS, dataset_jsonld, file_facts, void_triples
 
 _HERE = Path(__file__).parent
@@ -189,7 +189,7 @@ def _resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writ
         "descriptions": _texts(view, document, str(SCHEMA) + "description"),
         "sections": view.sections(document),
         "links_here": view.links_here(document),
-        "sources": [view.link(s.value, path) for s in view.values(document, "http://purl.org/dc/terms/source")],
+        "sources": [view.link(s.value, path) for s in view.values(document, DCTERMS_SOURCE)],
         "involvements": [
             _timeline_row(view, i, path) for i in view.involvements(about=document if document != view.publisher else None)
         ],
