@@ -231,8 +231,7 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir)
     from ndlld.queries import find_query, run_query
     from ndlld.resources import context_path
     from ndlld.results import render
-    from ndlld.sources import read_base
-    from ndlld.store import EmbeddedStore, RemoteEndpoint, dataset_graph
+    from ndlld.store import open_target
 
     bindings = {}
     for item in params:
@@ -241,16 +240,9 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir)
             raise ParameterError(f"--param takes KEY=VALUE, not {item!r}")
         bindings[key] = value
     selected = find_query(query_spec, _queries_dir())
-    if endpoint:
-        base = read_base(data_dir)
-        from pyoxigraph import NamedNode
-
-        target = RemoteEndpoint(endpoint, NamedNode(graph) if graph else dataset_graph(base))
-    else:
-        if not (out_dir / "dataset.nt").is_file():
-            click.echo(str(run_build(data_dir, out_dir)), err=True)
-        target = EmbeddedStore.open(out_dir)
-        base = target.graph.value.removesuffix("id/dataset")
+    if not endpoint and not (out_dir / "dataset.nt").is_file():
+        click.echo(str(run_build(data_dir, out_dir)), err=True)
+    target, base = open_target(endpoint, graph, data_dir, out_dir)
     result = run_query(selected, bindings, target, base)
     click.echo(render(result, output_format, Context.load(context_path())), nl=False)
 

@@ -144,3 +144,16 @@ def _reason(err: OSError) -> str:
         return f"HTTP {code} {getattr(err, 'reason', '')}".strip()
     reason = getattr(err, "reason", None) or err.strerror or err
     return f"cannot reach the endpoint ({reason})"
+
+
+def open_target(endpoint: str | None, graph: str | None, data_dir: Path, dist_dir: Path) -> tuple[EmbeddedStore | RemoteEndpoint, str]:
+    """Where a query runs, and the base IRI of the dataset there: the remote *endpoint*
+    (its dataset graph *graph*, by default the one ``ndlld publish`` uses for the
+    records in *data_dir*), or the embedded store loaded from the build in *dist_dir*."""
+    if endpoint:
+        from ndlld.sources import read_base
+
+        base = read_base(data_dir)
+        return RemoteEndpoint(endpoint, NamedNode(graph) if graph else dataset_graph(base)), base
+    store = EmbeddedStore.open(dist_dir)
+    return store, store.graph.value.removesuffix("id/dataset")
