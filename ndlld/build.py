@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import shutil
 import tempfile
@@ -107,8 +108,12 @@ def build(
     when each stage starts (the CLI prints it on a terminal).
     """
     started = time.perf_counter()
-    say = _progress(progress, started)
     data_dir, out_dir = Path(data_dir), Path(out_dir)
+    with _lock(out_dir):
+        return _build(data_dir, out_dir, release, _progress(progress, started), started)
+
+
+def _build(data_dir: Path, out_dir: Path, release: bool, say: Callable[[str], None], started: float) -> Summary:
     context = Context.load(context_path())
     say("reading the records")
     graph = load_graph(data_dir, context)
@@ -150,6 +155,41 @@ def _version_and_time(graph: Graph) -> tuple[str, str]:
     if not version or not modified:
         raise ConfigError("a release needs 'version' and 'dateModified' in dataset.yaml")
     return version, f"{modified}T00:00:00Z"
+
+
+class _lock:
+    """Only one build writes *out_dir* at a time: a second one stops with a clear message.
+
+    An advisory ``flock`` on ``.<out_dir>.lock`` beside it; the kernel drops it
+    when the build ends, however it ends (SIGKILL included), so it never goes
+    stale. Under the lock, staging directories left by a killed build are removed.
+    """
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+
+    def __enter__(self) -> None:
+        parent = self.out_dir.resolve().parent
+        self.path = parent / f".{self.out_dir.name}.lock"
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise PublishError(f"cannot write beside {self.out_dir}: {err.strerror}", path=self.out_dir) from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise PublishError(
+                "another build is writing this output now; wait for it to finish, then run again",
+                path=self.out_dir,
+            ) from None
+        for kind in ("new", "old"):
+            for leftover in parent.glob(f".{self.out_dir.name}.{kind}-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        os.close(self.fd)  # releases the lock; the file stays, so no other build can race on it
 
 
 class _staging:

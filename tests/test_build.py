@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from ndlld.build import build
+from ndlld.cli import cli
+from ndlld.synth import synthesize
 from ndlld.errors import ConformanceError, ConfigError, SourceErrors
 
 from conftest import TESTS, add_fixture
@@ -14,6 +22,11 @@ from conftest import TESTS, add_fixture
 
 def _snapshot(directory: Path) -> dict[str, bytes]:
     return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def _beside(directory: Path) -> list[str]:
+    """What is in *directory* but the build lock (which stays, by design)."""
+    return sorted(p.name for p in directory.iterdir() if p.name != ".dist.lock")
 
 
 @pytest.mark.parametrize(
@@ -33,7 +46,7 @@ def test_failed_build_leaves_previous_output_untouched(good_data: Path, tmp_path
     with pytest.raises(error):
         build(good_data, out)
     assert _snapshot(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "dist"], "a staging directory was left behind"
+    assert _beside(tmp_path) == ["data", "dist"], "a staging directory was left behind"
 
 
 def test_build_replaces_the_whole_output(good_data: Path, tmp_path: Path):
@@ -43,7 +56,7 @@ def test_build_replaces_the_whole_output(good_data: Path, tmp_path: Path):
     summary = build(good_data, out)
     assert set(_snapshot(out)) == {str(p.relative_to(out)) for p in summary.files}
     assert "stale.ttl" not in _snapshot(out)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "dist"]
+    assert _beside(tmp_path) == ["data", "dist"]
 
 
 def test_summary_counts_what_was_written(good_data: Path, tmp_path: Path):
@@ -69,3 +82,71 @@ def test_progress_names_each_stage(good_data: Path, tmp_path: Path):
     stages = [m.split("] ", 1)[1] for m in messages]
     assert stages[0] == "reading the records" and stages[-1] == "writing the pages"
     assert any(s.startswith("checking ") and s.endswith("triples against the shapes") for s in stages)
+
+
+# A build killed or raced: the previous output stays whole.
+
+@pytest.fixture(scope="module")
+def larger_data(tmp_path_factory) -> Path:
+    """Enough synthetic records that a build takes a few seconds to write."""
+    data = tmp_path_factory.mktemp("synth") / "data"
+    synthesize(data, orgs=200, seed=5)
+    return data
+
+
+def _start_build(data: Path, out: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "ndlld", "build", "--quiet", "--data", str(data), "--out", str(out)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_for_staging(out: Path, build: subprocess.Popen) -> None:
+    """Until the build has begun writing its new output beside *out*."""
+    deadline = time.monotonic() + 120
+    while not list(out.parent.glob(".dist.new-*")):
+        assert build.poll() is None, f"the build ended before writing: {build.communicate()}"
+        assert time.monotonic() < deadline, "the build never started writing"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.2, 0.8, 2.0])
+def test_build_killed_while_writing_leaves_previous_output_whole(good_data, larger_data, tmp_path, delay):
+    out = tmp_path / "dist"
+    build(good_data, out)
+    before = _snapshot(out)
+    running = _start_build(larger_data, out)
+    _wait_for_staging(out, running)
+    time.sleep(delay)
+    running.send_signal(signal.SIGKILL)
+    running.wait()
+    after = _snapshot(out)
+    if after != before:  # the kill came after the swap: then the new output is whole
+        assert b"<https://example.org/synth/id/" in after["dataset.nt"], "dist/ is neither old nor new"
+        assert after == _snapshot(out) and "SHA256SUMS" in after
+    build(good_data, out)
+    assert _snapshot(out) == before
+    assert _beside(tmp_path) == ["data", "dist"], "the killed build's staging directory was not cleaned up"
+
+
+def _locked(path: Path) -> bool:
+    """Whether some process holds a flock on *path* (read from /proc/locks, without taking it)."""
+    if not path.exists():
+        return False
+    inode = os.stat(path).st_ino
+    return any(line.split()[1] == "FLOCK" and line.split()[5].endswith(f":{inode}") for line in Path("/proc/locks").read_text().splitlines())
+
+
+def test_second_build_at_once_is_refused_with_a_clear_message(good_data, larger_data, tmp_path):
+    out = tmp_path / "dist"
+    build(good_data, out)
+    before = _snapshot(out)
+    first = _start_build(larger_data, out)
+    deadline = time.monotonic() + 60
+    while not _locked(tmp_path / ".dist.lock"):
+        assert first.poll() is None and time.monotonic() < deadline, "the first build never took the lock"
+        time.sleep(0.01)
+    second = CliRunner().invoke(cli, ["build", "--data", str(good_data), "--out", str(out)])
+    assert second.exit_code == 2
+    assert second.output.strip() == f"{out}: another build is writing this output now; wait for it to finish, then run again"
+    assert _snapshot(out) == before, "the refused build touched the output"
+    assert first.wait(timeout=300) == 0, first.communicate()
+    assert "https://example.org/synth/" in (out / "dataset.nt").read_text(), "the first build was not completed"
