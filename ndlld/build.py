@@ -21,10 +21,12 @@ from pathlib import Path
 
 from pyoxigraph import RdfFormat
 
+from ndlld.cache import Cache
+from ndlld.cache import key as cache_key
 from ndlld.checks import Report, check_with_project_shapes
 from ndlld.context import Context
 from ndlld.errors import ConfigError, ConformanceError, PublishError, SourceError, SourceErrors
-from ndlld.graph import Graph, build_graph, merge_parts, read_part, resource_base
+from ndlld.graph import Graph, Part, build_graph, merge_parts, read_each, read_part, resource_base
 from ndlld.resources import context_path, ontology_path, schemaorg_path
 from ndlld.dumps import read_triples, write_dumps
 from ndlld.namespaces import SCHEMA
@@ -53,30 +55,69 @@ class Summary:
 PARALLEL_RECORDS = 5_000  # from this many record files on, they are read by one process per core
 
 
-def load_graph(data_dir: str | Path, context: Context | None = None, parallel_from: int = PARALLEL_RECORDS) -> Graph:
+def load_graph(
+    data_dir: str | Path,
+    context: Context | None = None,
+    parallel_from: int = PARALLEL_RECORDS,
+    cache: Cache | None = None,
+) -> Graph:
     """Read the records of *data_dir* and make the graph (source checks included).
 
     Many records are read by several processes, each over a share of the files,
-    and merged in file order: the same graph, origins and errors (tested).
+    and merged in file order: the same graph, origins and errors (tested). With
+    a *cache*, only the records whose bytes changed are read again.
     """
     context = context or Context.load(context_path())
     inverses = inverse_properties(schemaorg_path())
     paths = record_paths(data_dir)
     workers = os.cpu_count() or 1
-    if len(paths) < parallel_from or workers < 2:
+    parallel = len(paths) >= parallel_from and workers >= 2
+    cached = cache is not None and cache.enabled
+    if not parallel and not cached:
         return build_graph(load_sources(data_dir), context, inverses)
-    from concurrent.futures import ProcessPoolExecutor
-
     try:
         base, dataset = read_dataset(data_dir)
     except (SourceError, SourceErrors):  # the plain path reports it with every other broken file
         return build_graph(load_sources(data_dir), context, inverses)
     files = [str(p) for p in paths[1:]]
-    size = -(-len(files) // (workers * 4))  # contiguous shares, so that merging keeps file order
-    shares = [files[i : i + size] for i in range(0, len(files), size)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(read_part, shares, [base] * len(shares), [context.document] * len(shares)))
+    if cached:
+        parts = _cached_parts(files, base, context, cache, workers if parallel else 1)
+    else:
+        size = -(-len(files) // (workers * 4))  # contiguous shares, so that merging keeps file order
+        shares = [files[i : i + size] for i in range(0, len(files), size)]
+        parts = _in_processes(read_part, shares, base, context, workers)
     return merge_parts(dataset, parts, base, context, inverses)
+
+
+def _cached_parts(files: list[str], base: str, context: Context, cache: Cache, workers: int) -> list[Part]:
+    """Each file's part from the cache when its bytes are unchanged, else read anew (and kept)."""
+    salt = cache_key(cache.fingerprint, base)
+    keys = {path: cache_key(salt, path, _bytes_or_nothing(path)) for path in files}
+    found = cache.get_many("record", keys.values())
+    missing = [path for path in files if keys[path] not in found]
+    if workers > 1 and len(missing) >= PARALLEL_RECORDS:
+        size = -(-len(missing) // (workers * 4))
+        shares = [missing[i : i + size] for i in range(0, len(missing), size)]
+        fresh = [part for parts in _in_processes(read_each, shares, base, context, workers) for part in parts]
+    else:
+        fresh = read_each(missing, base, context.document)
+    cache.put_many("record", {keys[part.paths[0]]: part.to_json() for part in fresh})
+    by_path = {part.paths[0]: part for part in fresh}
+    return [by_path[path] if path in by_path else Part.from_json(found[keys[path]]) for path in files]
+
+
+def _bytes_or_nothing(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError:  # reading the record reports it
+        return os.urandom(16)  # a key that cannot hit
+
+
+def _in_processes(function, shares: list[list[str]], base: str, context: Context, workers: int) -> list:
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, shares, [base] * len(shares), [context.document] * len(shares)))
 
 
 def inverse_properties(path: Path) -> dict[str, str]:
@@ -89,10 +130,15 @@ def inverse_properties(path: Path) -> dict[str, str]:
     return inverses
 
 
-def validate(data_dir: str | Path) -> Report:
-    """Source checks, then SHACL: the report on the data of *data_dir*."""
+def validate(data_dir: str | Path, cache_dir: str | Path | None = None) -> Report:
+    """Source checks, then SHACL: the report on the data of *data_dir*.
+
+    With *cache_dir*, what an earlier run made of unchanged records is reused
+    (see :mod:`ndlld.cache`).
+    """
     context = Context.load(context_path())
-    return check_with_project_shapes(load_graph(data_dir, context), context)
+    with Cache(cache_dir) as cache:
+        return check_with_project_shapes(load_graph(data_dir, context, cache=cache), context, cache)
 
 
 def build(
@@ -100,25 +146,28 @@ def build(
     out_dir: str | Path = "dist",
     release: bool = False,
     progress: Callable[[str], None] | None = None,
+    cache_dir: str | Path | None = None,
 ) -> Summary:
     """Validate the data of *data_dir* and publish its dumps into *out_dir*.
 
     The releases already in *out_dir* are kept; with *release*, this build's
     dumps become the release of the dataset's version too. *progress* is told
-    when each stage starts (the CLI prints it on a terminal).
+    when each stage starts (the CLI prints it on a terminal). With *cache_dir*,
+    only the records and resources that changed since the last build are read
+    and checked again (:mod:`ndlld.cache`); the output is the same.
     """
     started = time.perf_counter()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
-    with _lock(out_dir):
-        return _build(data_dir, out_dir, release, _progress(progress, started), started)
+    with _lock(out_dir), Cache(cache_dir) as cache:
+        return _build(data_dir, out_dir, release, cache, _progress(progress, started), started)
 
 
-def _build(data_dir: Path, out_dir: Path, release: bool, say: Callable[[str], None], started: float) -> Summary:
+def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, say: Callable[[str], None], started: float) -> Summary:
     context = Context.load(context_path())
     say("reading the records")
-    graph = load_graph(data_dir, context)
+    graph = load_graph(data_dir, context, cache=cache)
     say(f"checking {len(graph)} triples against the shapes")
-    report = check_with_project_shapes(graph, context)
+    report = check_with_project_shapes(graph, context, cache)
     if not report.conforms:
         raise ConformanceError(report)
     ontology_triples = read_triples(ontology_path(), RdfFormat.TURTLE)
@@ -126,7 +175,8 @@ def _build(data_dir: Path, out_dir: Path, release: bool, say: Callable[[str], No
         say("writing the dumps")
         files = write_dumps(graph.triples, ontology_triples, context, staging)
         say("writing the pages")
-        files += render_site(graph.triples, ontology_triples, context, graph.base, staging)
+        previous = out_dir if out_dir.is_dir() else None
+        files += render_site(graph.triples, ontology_triples, context, graph.base, staging, previous=previous)
         carry_over(out_dir, staging)
         if release:
             version, released_at = _version_and_time(graph)

@@ -20,6 +20,8 @@ import rdflib.collection
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
 from rdflib.namespace import SH
 
+from ndlld.cache import Cache
+from ndlld.cache import key as cache_key
 from ndlld.context import Context
 from ndlld.errors import ConfigError, NdlldError, ShapesError
 from ndlld.graph import Graph, Origin, document_of
@@ -133,6 +135,7 @@ def check(
     context: Context | None = None,
     chunk: int = CHUNK_DOCUMENTS,
     workers: int | None = None,
+    cache: Cache | None = None,
 ) -> Report:
     """Validate *graph* against *shapes*; *ontology* supplies class hierarchies.
 
@@ -143,22 +146,27 @@ def check(
     own resources are kept. pySHACL's cost grows faster than the graph, so
     parts are faster even on one core; the tests check that the findings are
     those of one run over the whole graph.
+
+    For the same reason a resource's results depend only on those statements:
+    with a *cache* (whose fingerprint covers shapes/ and ontology/, so only for
+    the project's shapes), a resource is validated again only when they changed.
     """
     documents = _documents(graph)
-    if len(documents) <= chunk or any(isinstance(t.subject, BlankNode) for t in graph.triples):
+    cached = cache is not None and cache.enabled
+    if any(isinstance(t.subject, BlankNode) for t in graph.triples) or (len(documents) <= chunk and not cached):
         report_graph = _validate(to_rdflib(graph.triples), shapes, ontology)
     else:
-        report_graph = _validate_in_parts(graph, documents, shapes, ontology, chunk, workers)
+        report_graph = _validate_in_parts(graph, documents, shapes, ontology, chunk, workers, cache if cached else None)
     findings = [_finding(report_graph, result, graph, context) for result in report_graph.objects(None, SH.result)]
     findings.sort(key=lambda f: (f.origin.path if f.origin else "~", f.origin.line if f.origin else 0, f.message, f.focus, f.value or ""))
     return Report(findings=findings, graph=report_graph)
 
 
-def check_with_project_shapes(graph: Graph, context: Context) -> Report:
+def check_with_project_shapes(graph: Graph, context: Context, cache: Cache | None = None) -> Report:
     """:func:`check` with the shapes of shapes/ and the vocabulary ndlld ships."""
     from ndlld.resources import ontology_path, schemaorg_path, shapes_dir
 
-    return check(graph, load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path()), context)
+    return check(graph, load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path()), context, cache=cache)
 
 
 def _validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.Graph:
@@ -176,43 +184,76 @@ def _documents(graph: Graph) -> dict[str, list[Triple]]:
     return by_document
 
 
-def _validate_in_parts(graph, documents, shapes, ontology, chunk, workers) -> rdflib.Graph:
-    from concurrent.futures import ProcessPoolExecutor
+class _Surroundings:
+    """What the shapes look at for a resource: its statements, those pointing at it,
+    the types of what it points at, and the parent links above it."""
 
-    incoming: dict[str, list[Triple]] = {}
-    types: dict[str, list[Triple]] = {}
-    parents: dict[str, list[Triple]] = {}
-    for triple in graph.triples:
-        if isinstance(triple.object, NamedNode):
-            incoming.setdefault(triple.object.value, []).append(triple)
-        if triple.predicate.value == RDF_TYPE_IRI:
-            types.setdefault(triple.subject.value, []).append(triple)
-        elif triple.predicate.value == PARENT_IRI:
-            parents.setdefault(triple.subject.value, []).append(triple)
+    def __init__(self, graph: Graph, documents: dict[str, list[Triple]]):
+        self.documents = documents
+        self.incoming: dict[str, list[Triple]] = {}
+        self.types: dict[str, list[Triple]] = {}
+        self.parents: dict[str, list[Triple]] = {}
+        for triple in graph.triples:
+            if isinstance(triple.object, NamedNode):
+                self.incoming.setdefault(triple.object.value, []).append(triple)
+            if triple.predicate.value == RDF_TYPE_IRI:
+                self.types.setdefault(triple.subject.value, []).append(triple)
+            elif triple.predicate.value == PARENT_IRI:
+                self.parents.setdefault(triple.subject.value, []).append(triple)
+
+    def of(self, document: str) -> set[Triple]:
+        triples = _ancestry(document, self.parents)
+        for triple in self.documents[document]:
+            triples.add(triple)
+            triples.update(self.incoming.get(triple.subject.value, ()))
+            if isinstance(triple.object, NamedNode):
+                triples.update(self.types.get(triple.object.value, ()))
+        return triples
+
+
+def _validate_in_parts(graph, documents, shapes, ontology, chunk, workers, cache: Cache | None) -> rdflib.Graph:
+    surroundings = _Surroundings(graph, documents)
     names = sorted(documents)
+    results: dict[str, bytes] = {}  # document -> its results, as N-Triples
+    keys: dict[str, bytes] = {}
+    if cache is not None:
+        salt = cache_key(cache.fingerprint, "checks")
+        for name in names:
+            statements = serialize(list(surroundings.of(name)), format=RdfFormat.N_TRIPLES)
+            keys[name] = cache_key(salt, name, b"\n".join(sorted(statements.splitlines())))
+        found = cache.get_many("checks", keys.values())
+        results = {name: found[keys[name]] for name in names if keys[name] in found}
+    missing = [name for name in names if name not in results]
     parts = []
-    for start in range(0, len(names), chunk):
-        own = names[start : start + chunk]
+    for start in range(0, len(missing), chunk):
+        own = missing[start : start + chunk]
         triples: set[Triple] = set()
         for document in own:
-            triples.update(_ancestry(document, parents))
-            for triple in documents[document]:
-                triples.add(triple)
-                triples.update(incoming.get(triple.subject.value, ()))
-                if isinstance(triple.object, NamedNode):
-                    triples.update(types.get(triple.object.value, ()))
+            triples |= surroundings.of(document)
         parts.append((serialize(list(triples), format=RdfFormat.N_TRIPLES), own))
-    shapes_text, ontology_text = shapes.serialize(format="nt"), ontology.serialize(format="nt")
+    fresh: dict[str, bytes] = {}
+    if len(parts) == 1:  # one run: no process to start (an edit of one record)
+        fresh.update(_results_by_document(*parts[0], shapes, ontology))
+    elif parts:
+        from concurrent.futures import ProcessPoolExecutor
+
+        shapes_text, ontology_text = shapes.serialize(format="nt"), ontology.serialize(format="nt")
+        with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_worker_init, initargs=(shapes_text, ontology_text)) as pool:
+            for part_results in pool.map(_validate_part, parts):
+                fresh.update(part_results)
+    if cache is not None:
+        cache.put_many("checks", {keys[name]: fresh[name] for name in missing})
+    results.update(fresh)
     merged = rdflib.Graph()
     report = rdflib.BNode()
     merged.add((report, rdflib.RDF.type, SH.ValidationReport))
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_worker_init, initargs=(shapes_text, ontology_text)) as pool:
-        for part in pool.map(_validate_part, parts):
-            merged.parse(data=part, format="nt")
-    results = set(merged.subjects(rdflib.RDF.type, SH.ValidationResult))
-    for result in results:
+    for name in names:
+        if results[name]:  # each parsed on its own: blank node labels are local to it
+            merged.parse(data=results[name].decode("utf-8"), format="nt")
+    found_results = set(merged.subjects(rdflib.RDF.type, SH.ValidationResult))
+    for result in found_results:
         merged.add((report, SH.result, result))
-    conforms = not any(merged.value(r, SH.resultSeverity) == SH.Violation for r in results)
+    conforms = not any(merged.value(r, SH.resultSeverity) == SH.Violation for r in found_results)
     merged.add((report, SH.conforms, rdflib.Literal(conforms)))
     return merged
 
@@ -237,18 +278,20 @@ def _worker_init(shapes_text: str, ontology_text: str) -> None:
     _WORKER["ontology"] = rdflib.Graph().parse(data=ontology_text, format="nt")
 
 
-def _validate_part(part: tuple[bytes, list[str]]) -> str:
-    """Validate one part; keep the results about its own resources, as N-Triples."""
-    data_text, own = part
+def _validate_part(part: tuple[bytes, list[str]]) -> dict[str, bytes]:
+    return _results_by_document(*part, _WORKER["shapes"], _WORKER["ontology"])
+
+
+def _results_by_document(data_text: bytes, own: list[str], shapes: rdflib.Graph, ontology: rdflib.Graph) -> dict[str, bytes]:
+    """Validate one part; the results about each of its own resources, as N-Triples."""
     data = rdflib.Graph().parse(data=data_text.decode("utf-8"), format="nt")
-    report = _validate(data, _WORKER["shapes"], _WORKER["ontology"])
-    own_documents = set(own)
-    kept = rdflib.Graph()
+    report = _validate(data, shapes, ontology)
+    kept = {document: rdflib.Graph() for document in own}
     for result in report.objects(None, SH.result):
         focus = report.value(result, SH.focusNode)
-        if isinstance(focus, rdflib.URIRef) and document_of(str(focus)) in own_documents:
-            _copy_tree(report, result, kept)
-    return kept.serialize(format="nt")
+        if isinstance(focus, rdflib.URIRef) and document_of(str(focus)) in kept:
+            _copy_tree(report, result, kept[document_of(str(focus))])
+    return {document: g.serialize(format="nt", encoding="utf-8") if len(g) else b"" for document, g in kept.items()}
 
 
 def _copy_tree(source: rdflib.Graph, node, target: rdflib.Graph) -> None:

@@ -84,6 +84,21 @@ def out_option(command):
     )(command)
 
 
+def cache_options(command):
+    command = click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Where to keep what the build made of each record and resource [default: .OUT.cache beside OUT].",
+    )(command)
+    return click.option("--no-cache", is_flag=True, help="Read and check everything anew, and keep nothing.")(command)
+
+
+def _cache_dir(out_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path | None:
+    if no_cache:
+        return None
+    return cache_dir if cache_dir is not None else out_dir.parent / f".{out_dir.name}.cache"
+
+
 def quiet_option(command):
     return click.option("--quiet", "-q", is_flag=True, help="No progress lines (they are shown only on a terminal anyway).")(command)
 
@@ -98,22 +113,28 @@ def _progress(quiet: bool):
 @cli.command()
 @data_option
 @out_option
+@cache_options
 @quiet_option
 @_reports_errors
-def build(data_dir: Path, out_dir: Path, quiet: bool):
-    """Validate the data and write the dumps and the web site."""
+def build(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: bool, quiet: bool):
+    """Validate the data and write the dumps and the web site.
+
+    Only what changed since the last build is read and checked again; the
+    output is the same as a build from scratch (--no-cache).
+    """
     from ndlld.build import build as run_build
 
-    summary = run_build(data_dir, out_dir, progress=_progress(quiet))
+    summary = run_build(data_dir, out_dir, progress=_progress(quiet), cache_dir=_cache_dir(out_dir, cache_dir, no_cache))
     click.echo(str(summary))
 
 
 @cli.command()
 @data_option
 @out_option
+@cache_options
 @quiet_option
 @_reports_errors
-def release(data_dir: Path, out_dir: Path, quiet: bool):
+def release(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: bool, quiet: bool):
     """Build, and keep the dumps as the release of the dataset's version.
 
     The release goes to OUT/releases/VERSION/ (VERSION from dataset.yaml) and is
@@ -122,7 +143,9 @@ def release(data_dir: Path, out_dir: Path, quiet: bool):
     """
     from ndlld.build import build as run_build
 
-    summary = run_build(data_dir, out_dir, release=True, progress=_progress(quiet))
+    summary = run_build(
+        data_dir, out_dir, release=True, progress=_progress(quiet), cache_dir=_cache_dir(out_dir, cache_dir, no_cache)
+    )
     click.echo(str(summary))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -354,15 +355,37 @@ class Part:
     read_errors: list[tuple[str, int | None, str]] = field(default_factory=list)  # (path, line, message)
     errors: list[tuple[str, int | None, str]] = field(default_factory=list)
 
+    def to_json(self) -> bytes:
+        """As the build cache keeps it (JSON: a cache is data, never code to unpickle)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        fields["ntriples"] = self.ntriples.decode("utf-8")
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Part:
+        fields = json.loads(data)
+        fields["ntriples"] = fields["ntriples"].encode("utf-8")
+        return cls(**fields)
+
 
 def read_part(paths: list[str], base: str, context_document: dict) -> Part:
     """Read and convert *paths* (not dataset.yaml) as :func:`build_graph` would."""
+    return _read_part(paths, base, Context(context_document))
+
+
+def read_each(paths: list[str], base: str, context_document: dict) -> list[Part]:
+    """One :class:`Part` per file of *paths*: what the build cache keeps of each record."""
+    context = Context(context_document)
+    return [_read_part([path], base, context) for path in paths]
+
+
+def _read_part(paths: list[str], base: str, context: Context) -> Part:
     from pyoxigraph import RdfFormat, serialize
 
     from ndlld.sources import read_record
 
     part = Part(paths=paths)
-    reader = _Reader(Context(context_document), base)
+    reader = _Reader(context, base)
     reader.track_ids = True
     for path in paths:
         try:

@@ -25,8 +25,8 @@ def _snapshot(directory: Path) -> dict[str, bytes]:
 
 
 def _beside(directory: Path) -> list[str]:
-    """What is in *directory* but the build lock (which stays, by design)."""
-    return sorted(p.name for p in directory.iterdir() if p.name != ".dist.lock")
+    """What is in *directory* but the build lock and cache (which stay, by design)."""
+    return sorted(p.name for p in directory.iterdir() if p.name not in {".dist.lock", ".dist.cache"})
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from collections import defaultdict
 from urllib.parse import urlsplit
 from collections.abc import Iterable
@@ -74,16 +75,23 @@ def render_site(
     base: str,
     out_dir: Path,
     parallel_from: int = PARALLEL_PAGES,
+    previous: Path | None = None,
 ) -> list[Path]:
-    """Write the pages and their companions into *out_dir*; return what was written."""
+    """Write the pages and their companions into *out_dir*; return what was written.
+
+    A file whose bytes are those of the same file in *previous* (the output
+    this build replaces) is hard-linked from there rather than written: on
+    most disks creating a file costs far more than rendering it, and an edit
+    changes few pages.
+    """
     view = SiteView(triples, vocabulary, base, context)
     env = environment()
     site = _site(view)
-    writer = _Writer(Path(out_dir))
+    writer = _Writer(Path(out_dir), previous)
     facts = file_facts(Path(out_dir))
     documents = view.documents()
     if len(documents) >= parallel_from and (os.cpu_count() or 1) > 1:
-        writer.written += _resources_in_parallel(view, site, Path(out_dir), documents, context)
+        writer.written += _resources_in_parallel(view, site, writer, documents, context)
     else:
         for document in documents:
             _resource(view, env, site, writer, document, context)
@@ -108,13 +116,13 @@ def render_site(
 _SHARED: dict = {}  # what forked workers inherit: the indexed graph, built once
 
 
-def _resources_in_parallel(view: SiteView, site: dict, out_dir: Path, documents: list[str], context: Context) -> list[Path]:
+def _resources_in_parallel(view: SiteView, site: dict, writer: _Writer, documents: list[str], context: Context) -> list[Path]:
     """The resource pages, split between processes forked after the graph was indexed
     (so each inherits it instead of receiving a copy); every page is its own files."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    _SHARED.update(view=view, site=site, out_dir=out_dir, context=context)
+    _SHARED.update(view=view, site=site, out_dir=writer.out_dir, previous=writer.previous, context=context)
     workers = os.cpu_count() or 1
     slices = [documents[i::workers] for i in range(workers)]
     try:
@@ -125,7 +133,7 @@ def _resources_in_parallel(view: SiteView, site: dict, out_dir: Path, documents:
 
 
 def _resource_slice(documents: list[str]) -> list[Path]:
-    writer = _Writer(_SHARED["out_dir"])
+    writer = _Writer(_SHARED["out_dir"], _SHARED["previous"])
     env = environment()
     for document in documents:
         _resource(_SHARED["view"], env, _SHARED["site"], writer, document, _SHARED["context"])
@@ -133,15 +141,37 @@ def _resource_slice(documents: list[str]) -> list[Path]:
 
 
 class _Writer:
-    def __init__(self, out_dir: Path):
+    """Writes the site's files, or links the unchanged ones from the *previous* output."""
+
+    def __init__(self, out_dir: Path, previous: Path | None = None):
         self.out_dir = out_dir
+        self.previous = previous
         self.written: list[Path] = []
+        self._directories: set[Path] = set()
 
     def bytes(self, path: str, content: bytes) -> None:
         target = self.out_dir / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+        if target.parent not in self._directories:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._directories.add(target.parent)
+        if not self._link_if_unchanged(path, content, target):
+            target.write_bytes(content)
         self.written.append(target)
+
+    def _link_if_unchanged(self, path: str, content: bytes, target: Path) -> bool:
+        if self.previous is None:
+            return False
+        old = self.previous / path
+        try:
+            if not stat.S_ISREG(os.lstat(old).st_mode):
+                return False
+            with open(old, "rb") as file:
+                if file.read(len(content) + 1) != content:
+                    return False
+            os.link(old, target, follow_symlinks=False)
+        except OSError:  # gone, unreadable, or a file system without hard links: write it
+            return False
+        return True
 
     def text(self, path: str, content: str) -> None:
         self.bytes(path, content.encode("utf-8"))

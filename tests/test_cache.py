@@ -1,0 +1,140 @@
+"""The build cache: an edit redoes only what it touches, and the output is that of
+a build from scratch; a change of code, shapes or vocabulary invalidates it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ndlld.build import build, load_graph, validate
+from ndlld.cache import Cache, fingerprint
+from ndlld.cli import cli
+from ndlld.synth import synthesize
+
+from conftest import ROOT
+
+
+def _snapshot(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture
+def synthetic(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    synthesize(data, orgs=40, seed=11)
+    return data
+
+
+def test_build_after_an_edit_equals_a_build_from_scratch(synthetic: Path, tmp_path: Path):
+    cache = tmp_path / "cache"
+    build(synthetic, tmp_path / "dist", cache_dir=cache)
+    record = sorted((synthetic / "organizations").rglob("org-*.yaml"))[7]
+    _edit(record, "en: ", "en: Renamed ")
+
+    build(synthetic, tmp_path / "dist", cache_dir=cache)
+    build(synthetic, tmp_path / "scratch")  # no cache
+
+    incremental, scratch = _snapshot(tmp_path / "dist"), _snapshot(tmp_path / "scratch")
+    assert incremental == scratch
+    assert b"Renamed " in incremental["dataset.nt"]
+
+
+def test_only_the_edited_record_is_read_again(synthetic: Path, tmp_path: Path):
+    with Cache(tmp_path / "cache") as cache:
+        load_graph(synthetic, cache=cache)
+        assert cache.hits == 0
+    _edit(sorted((synthetic / "organizations").rglob("org-*.yaml"))[3], "en: ", "en: Renamed ")
+    with Cache(tmp_path / "cache") as cache:
+        graph = load_graph(synthetic, cache=cache)
+    records = len(list(synthetic.rglob("*.yaml"))) - 1  # dataset.yaml is always read
+    assert (cache.hits, cache.misses) == (records - 1, 1)
+    assert any("Renamed " in t.object.value for t in graph.triples)
+
+
+def test_an_edit_that_breaks_other_records_is_found_with_a_warm_cache(good_data: Path, tmp_path: Path):
+    """Every record cites source/page, whose shapes want a CreativeWork: making it a
+    Place breaks the records that cite it, though they did not change."""
+    cache = tmp_path / "cache"
+    assert validate(good_data, cache_dir=cache).conforms
+    _edit(good_data / "sources" / "page.yaml", "type: WebPage", "type: Place")
+
+    warm = validate(good_data, cache_dir=cache)
+    scratch = validate(good_data)
+
+    assert [str(f) for f in warm.findings] == [str(f) for f in scratch.findings]
+    assert {f.origin.path.rsplit("/", 1)[-1] for f in warm.findings if f.severity == "Violation"} >= {"ifla.yaml", "ndl.yaml"}
+
+
+def test_findings_with_a_cache_are_those_without(tmp_path: Path):
+    data, cache = ROOT / "data", tmp_path / "cache"
+    first, again, scratch = validate(data, cache_dir=cache), validate(data, cache_dir=cache), validate(data)
+    assert [str(f) for f in first.findings] == [str(f) for f in again.findings] == [str(f) for f in scratch.findings]
+    assert again.findings, "the real data has warnings (no Japanese name) to compare"
+
+
+def test_a_new_fingerprint_misses_everything(good_data: Path, tmp_path: Path):
+    """New code, shapes or vocabulary: nothing from before is reused."""
+    with Cache(tmp_path / "cache") as cache:
+        load_graph(good_data, cache=cache)
+    changed = Cache(tmp_path / "cache")
+    changed.fingerprint = b"ndlld of another version"
+    with changed:
+        load_graph(good_data, cache=changed)
+    assert changed.hits == 0 and changed.misses > 0
+
+
+@pytest.mark.parametrize("directory, file", [("shapes", "organization.ttl"), ("ontology", "context.jsonld"), ("ndlld", "graph.py")])
+def test_fingerprint_covers_code_shapes_and_vocabulary(tmp_path: Path, directory: str, file: str):
+    roots = [shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__")) for name in ("ndlld", "ontology", "shapes")]
+    before = fingerprint(*roots)
+    with open(tmp_path / directory / file, "a", encoding="utf-8") as edited:
+        edited.write("\n")
+    assert fingerprint(*roots) != before
+
+
+def test_a_cache_that_is_not_a_cache_is_started_anew(good_data: Path, tmp_path: Path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "cache.sqlite").write_bytes(b"left by something else")
+    assert validate(good_data, cache_dir=cache).conforms
+    assert (cache / "cache.sqlite").read_bytes().startswith(b"SQLite format 3")
+
+
+def test_unused_entries_are_dropped(good_data: Path, tmp_path: Path):
+    cache = tmp_path / "cache"
+    validate(good_data, cache_dir=cache)
+    size = _entries(cache)
+    for n in range(3):
+        _edit(good_data / "organizations" / "ifla.yaml", "A worldwide federation", f"Edit {n}, a worldwide federation")
+        validate(good_data, cache_dir=cache)
+        _edit(good_data / "organizations" / "ifla.yaml", f"Edit {n}, a worldwide federation", "A worldwide federation")
+    assert _entries(cache) == size
+
+
+def _entries(cache: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(cache / "cache.sqlite") as db:
+        return db.execute("SELECT count(*) FROM entry").fetchone()[0]
+
+
+def test_cli_keeps_the_cache_beside_the_output_unless_told(good_data: Path, tmp_path: Path):
+    runner = CliRunner()
+    out = tmp_path / "site"
+    assert runner.invoke(cli, ["build", "--data", str(good_data), "--out", str(out)]).exit_code == 0
+    assert (tmp_path / ".site.cache" / "cache.sqlite").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    assert runner.invoke(cli, ["build", "--data", str(good_data), "--out", str(out), "--cache-dir", str(elsewhere)]).exit_code == 0
+    assert (elsewhere / "cache.sqlite").is_file()
+    shutil.rmtree(tmp_path / ".site.cache")
+    assert runner.invoke(cli, ["build", "--data", str(good_data), "--out", str(out), "--no-cache"]).exit_code == 0
+    assert not (tmp_path / ".site.cache").exists()
