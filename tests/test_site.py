@@ -256,3 +256,18 @@ def test_pages_written_in_parallel_are_the_same(good_data: Path, tmp_path: Path)
         written = render_site(graph.triples, vocabulary, context, graph.base, out, parallel_from=parallel_from)
         outputs[name] = {str(p.relative_to(out)): p.read_bytes() for p in written}
     assert outputs["parallel"] == outputs["serial"] and len(outputs["serial"]) > 40
+
+
+def test_unchanged_pages_are_linked_from_the_output_they_replace(good_data: Path, tmp_path: Path):
+    """Creating a file is the slow part of writing pages; a rebuild after an edit links the
+    pages whose bytes did not change (same inode) and writes only the others."""
+    out = tmp_path / "dist"
+    build(good_data, out)
+    inodes = {p: p.stat().st_ino for p in PAGES_OF(out)}
+    foundation = good_data / "organizations" / "foundation.yaml"
+    text = foundation.read_text(encoding="utf-8")
+    foundation.write_text(text.replace("en: A foundation", "en: Renamed A foundation", 1), encoding="utf-8")
+    build(good_data, out)
+    kept = {p.name for p, inode in inodes.items() if p.exists() and p.stat().st_ino == inode}
+    assert "ifla.html" in kept, "an unchanged page was written again"
+    assert "foundation.html" not in kept and "Renamed " in (out / "id" / "foundation.html").read_text(encoding="utf-8")
