@@ -140,6 +140,31 @@ Floors measured in the same runs:
 """
 
 
+def incremental() -> str:
+    runs = sorted(
+        (json.loads(p.read_text(encoding="utf-8")) for p in (HERE / "results").glob("incremental-*.json")),
+        key=lambda r: r["organizations"],
+    )
+    if not runs:
+        return ""
+    rows = [
+        f"| {r['organizations']:,} | {r['cold']['seconds']} s | {r['edit']['seconds']} s | {r['scratch']['seconds']} s "
+        f"| {r['scratch']['seconds'] / r['edit']['seconds']:.1f}× | {'yes' if r['dumps_identical'] else '**no**'} | {r['commit']} |"
+        for r in runs
+    ]
+    return f"""## A one-record edit (`incremental.py`)
+
+`ndlld build` (the whole command: records, checks, dumps, pages) of synthetic data, first with an
+empty cache, then after editing one organization's name, and the same data from scratch with
+`--no-cache`; the dumps of the last two compared by SHA-256. Run of {runs[-1]['date']} on {runs[-1]['machine']}.
+
+| organizations | first build | after one edit | from scratch | scratch / edit | dumps identical | commit |
+|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+"""
+
+
 def _build_peak(run: dict) -> float:
     """Peak memory up to the end of the dumps (the store and the queries come after a build)."""
     names = [r["stage"] for r in run["stages"]]
@@ -191,7 +216,16 @@ Run on demand, never in CI; nothing here asserts a time. Figures are from one ru
 machine named, and are quoted as ratios measured in that run: these machines are shared and noisy.
 
 """
-    (HERE / "README.md").write_text(header + scale() + "\n" + query_engines(), encoding="utf-8")
+    others = "".join(
+        f"- [{title}]({name}): {what}\n"
+        for name, title, what in (
+            ("load.md", "ndlld serve under load", "64 clients on pages, dumps and SPARQL (`load.py`)"),
+            ("queries-100000.md", "queries at 100,000 organizations", "each query of queries/ before and after (`queries_at_scale.py`)"),
+        )
+        if (HERE / name).exists()
+    )
+    others = f"Elsewhere in bench/:\n\n{others}\n" if others else ""
+    (HERE / "README.md").write_text(header + others + scale() + "\n" + incremental() + query_engines(), encoding="utf-8")
     print("wrote bench/README.md")
 
 

@@ -43,6 +43,21 @@ def data_option(command):
     )(command)
 
 
+def cache_options(command):
+    command = click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Where to keep what was made of each record and resource [default: .dist.cache beside dist/, or beside --out].",
+    )(command)
+    return click.option("--no-cache", is_flag=True, help="Read and check everything anew, and keep nothing.")(command)
+
+
+def _cache_dir(out_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path | None:
+    if no_cache:
+        return None
+    return cache_dir if cache_dir is not None else out_dir.parent / f".{out_dir.name}.cache"
+
+
 @click.group()
 @click.version_option(__version__, prog_name="ndlld")
 def cli():
@@ -59,16 +74,18 @@ def cli():
     show_default=True,
     help="text for people, json for programs, turtle for the SHACL report graph.",
 )
+@cache_options
 @_reports_errors
-def validate(data_dir: Path, output_format: str):
+def validate(data_dir: Path, output_format: str, cache_dir: Path | None, no_cache: bool):
     """Check the records, then the graph against shapes/.
 
     Exit 0 when the data conforms (warnings allowed), 1 on violations, 2 when
-    the records cannot be read.
+    the records cannot be read. Uses the cache of `ndlld build` (.dist.cache),
+    so only what changed is checked again.
     """
     from ndlld.build import validate as run_validate
 
-    report = run_validate(data_dir)
+    report = run_validate(data_dir, cache_dir=_cache_dir(Path("dist"), cache_dir, no_cache))
     click.echo(getattr(report, output_format)())
     sys.exit(0 if report.conforms else 1)
 
@@ -82,21 +99,6 @@ def out_option(command):
         show_default=True,
         help="Output directory; replaced as a whole only when the build succeeds.",
     )(command)
-
-
-def cache_options(command):
-    command = click.option(
-        "--cache-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Where to keep what the build made of each record and resource [default: .OUT.cache beside OUT].",
-    )(command)
-    return click.option("--no-cache", is_flag=True, help="Read and check everything anew, and keep nothing.")(command)
-
-
-def _cache_dir(out_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path | None:
-    if no_cache:
-        return None
-    return cache_dir if cache_dir is not None else out_dir.parent / f".{out_dir.name}.cache"
 
 
 def quiet_option(command):

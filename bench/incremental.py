@@ -1,0 +1,87 @@
+"""A one-record edit at scale: `ndlld build` from scratch, then again after editing one record.
+
+For each size, synthetic records (``ndlld synth``) are built three times by
+the real command, each in a fresh process timed with ``time.perf_counter``
+(peak memory from ``getrusage`` of the finished child):
+
+1. ``cold``: the first build, which fills the cache;
+2. ``edit``: the build after one organization's English name was changed;
+3. ``scratch``: the same data built with ``--no-cache`` into another directory.
+
+The dumps of ``edit`` and ``scratch`` must be byte-identical (checked here with
+their SHA-256 sums). Run on demand:
+
+    .venv/bin/python bench/incremental.py 1000 10000
+
+Writes bench/results/incremental-N.json; bench/report.py puts them in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+NDLLD = [sys.executable, "-m", "ndlld"]
+DUMPS = ("dataset.ttl", "dataset.nt", "dataset.jsonld", "dataset.ndjson", "SHA256SUMS")
+
+
+def timed_build(*args: str) -> dict:
+    started = time.perf_counter()
+    subprocess.run([*NDLLD, "build", "--quiet", *args], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far
+    print(f"  build {' '.join(args[-2:]):<40} {seconds:8.2f} s", flush=True)
+    return {"seconds": round(seconds, 3), "peak_mb_so_far": round(peak, 1)}
+
+
+def digests(out: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in DUMPS}
+
+
+def measure(orgs: int) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"ndlld-incremental-{orgs}-"))
+    data = work / "data"
+    subprocess.run([*NDLLD, "synth", "--orgs", str(orgs), "--seed", "1", "--out", str(data)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    print(f"{orgs} organizations in {work}", flush=True)
+    cold = timed_build("--data", str(data), "--out", str(work / "dist"))
+    record = sorted((data / "organizations").rglob("org-*.yaml"))[orgs // 2]
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace("en: ", "en: Edited ", 1), encoding="utf-8")
+    edit = timed_build("--data", str(data), "--out", str(work / "dist"))
+    scratch = timed_build("--no-cache", "--data", str(data), "--out", str(work / "scratch"))
+    identical = digests(work / "dist") == digests(work / "scratch")
+    subprocess.run(["rm", "-rf", str(work)])
+    return {
+        "organizations": orgs,
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "cold": cold,
+        "edit": edit,
+        "scratch": scratch,
+        "dumps_identical": identical,
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
+    }
+
+
+def main(argv: list[str]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for size in [int(a) for a in argv] or [1000, 10000]:
+        result = measure(size)
+        (RESULTS / f"incremental-{size}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote bench/results/incremental-{size}.json (dumps identical: {result['dumps_identical']})")
+        if not result["dumps_identical"]:
+            sys.exit("the build after an edit differs from a build from scratch")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
