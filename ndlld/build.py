@@ -30,8 +30,6 @@ from ndlld.graph import Graph, Part, build_graph, merge_parts, read_each, read_p
 from ndlld.resources import context_path, ontology_path, schemaorg_path
 from ndlld.dumps import read_triples, write_dumps
 from ndlld.namespaces import SCHEMA
-from ndlld.releases import add_release, carry_over
-from ndlld.site import render_site
 from ndlld.sources import load_sources, read_dataset, record_paths
 
 @dataclass
@@ -163,6 +161,9 @@ def build(
 
 
 def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, say: Callable[[str], None], started: float) -> Summary:
+    from ndlld.releases import add_release, carry_over
+    from ndlld.site import render_site  # jinja2 and the templates: not needed to validate
+
     context = Context.load(context_path())
     say("reading the records")
     graph = load_graph(data_dir, context, cache=cache)
