@@ -24,8 +24,10 @@ ORGS = "PREFIX schema: <http://schema.org/> SELECT ?o WHERE { ?o a schema:Organi
 
 
 @pytest.fixture(scope="module")
-def client(real_dist: Path) -> TestClient:
-    return TestClient(create_app(real_dist))
+def client(real_dist: Path):
+    """In-process, with the default limits; entering the client starts the query workers."""
+    with TestClient(create_app(real_dist)) as client:
+        yield client
 
 
 @pytest.mark.parametrize(
