@@ -227,14 +227,16 @@ def _resource(request: Request, root: Path) -> Response:
     named = NAMED_FILES.get(target.relative_to(root).as_posix())
     if target.is_file() and (named or target.suffix in FILE_TYPES):
         return FileResponse(target, media_type=named or FILE_TYPES[target.suffix])
-    available = [ext for ext in NEGOTIATED if target.with_name(f"{target.name}.{ext}").is_file()]
+    # Each variant is checked as a path of its own: a variant may be a symlink too.
+    variants = {ext: _inside(root, f"{path.lstrip('/')}.{ext}") for ext in NEGOTIATED}
+    available = [ext for ext, file in variants.items() if file is not None and file.is_file()]
     if not available:
         return _not_found()
     chosen = negotiate(request.headers.get("accept"), available)
     if chosen is None:
         listing = ", ".join(CONTENT_TYPES[ext].split(";")[0] for ext in available)
         return PlainTextResponse(f"not acceptable: this resource is available as {listing}\n", status_code=406, headers={"Vary": "Accept"})
-    file = target.with_name(f"{target.name}.{chosen}")
+    file = variants[chosen]
     headers = {"Vary": "Accept", "Content-Location": f"{request.url.path.rsplit('/', 1)[-1]}.{chosen}"}
     return FileResponse(file, media_type=CONTENT_TYPES[chosen], headers=headers)
 
