@@ -218,7 +218,7 @@ query timeout ({limits.get('query_timeout', '?')} s) with a 503. Written by `ben
 `bench/results/load.json`.
 
 **{results['requests']} requests, {results['per_second']} per second, {results['errors']} errors.**
-Every response had the status expected for its kind.
+{"Every response had the status expected for its kind." if not results['errors'] else "See error_examples in the JSON file."}
 
 | kind | requests | per second | p50 ms | p99 ms | max ms | statuses |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |
