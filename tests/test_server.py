@@ -388,6 +388,11 @@ def test_no_path_leaves_the_site(planted_server: str, target: str):
     assert SECRET not in body
 
 
+def test_a_long_url_is_414_on_the_real_server(planted_server: str):
+    status, body = raw_get(planted_server, "/sparql?query=" + "x" * 20_000)
+    assert status == 414 and body.startswith(b"URI too long: ")
+
+
 def test_the_planted_copy_is_still_served(planted_server: str, planted: Path):
     status, body = raw_get(planted_server, "/static/style.css")
     assert status == 200 and body == (planted / "static" / "style.css").read_bytes()
