@@ -120,7 +120,8 @@ class Limits:
 def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
     """The ASGI application serving *dist_dir* (and its dataset at /sparql).
 
-    Its query workers start and stop with the application's lifespan.
+    Its query workers start here, so that a dataset they cannot load is an
+    error before anything listens, and stop with the application's lifespan.
     """
     root = Path(dist_dir).resolve()
     for name in (DATASET_FILES["ntriples"], "ontology.ttl"):
@@ -128,6 +129,7 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
             raise ConfigError(f"no {name} in {dist_dir}: run 'ndlld build' first", path=dist_dir)
     read_base(root)  # fails now, in one line, rather than in a worker
     pool = QueryPool(root, limits)
+    pool.start()
 
     async def sparql(request: Request) -> Response:
         return await _sparql(request, pool, limits)
@@ -137,7 +139,7 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        await pool.start()
+        await pool.open()
         try:
             yield
         finally:
@@ -326,9 +328,27 @@ class QueryPool:
         self._workers: set = set()
         self._replacing: set[asyncio.Task] = set()
 
-    async def start(self) -> None:
+    def start(self) -> None:
+        """Start the workers and wait until each holds the dataset: one that cannot
+        load it is a ConfigError, raised here, before the server listens."""
+        workers = [self._spawn() for _ in range(self.limits.query_workers)]
+        try:
+            for worker in workers:
+                self._wait_ready(worker)
+        except ConfigError:
+            for process, connection in workers:
+                process.kill()
+                connection.close()
+            raise
+        self._workers.update(workers)
+
+    async def open(self) -> None:
+        """Hand the workers to the running event loop (the application's startup)."""
+        if not self._workers:
+            self.start()
         self._idle = asyncio.Queue()
-        await asyncio.gather(*(self._add() for _ in range(self.limits.query_workers)))
+        for worker in self._workers:
+            self._idle.put_nowait(worker)
 
     async def stop(self) -> None:
         for task in self._replacing:
@@ -384,6 +404,17 @@ class QueryPool:
         task.add_done_callback(self._replacing.discard)
 
     async def _add(self) -> None:
+        """A fresh worker for the pool, once it holds the dataset."""
+        worker = self._spawn()
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._threads, self._wait_ready, worker)
+        except ConfigError:  # it loaded once, so this is rare: the pool goes on with one worker less
+            worker[0].kill()
+            return
+        self._workers.add(worker)
+        self._idle.put_nowait(worker)
+
+    def _spawn(self) -> tuple:
         parent, child = self._context.Pipe()
         process = self._context.Process(
             target=_query_worker, args=(child, str(self.dist_dir), self.limits.max_results, self.limits.query_memory_mb),
@@ -391,16 +422,17 @@ class QueryPool:
         )
         process.start()
         child.close()
+        return process, parent
+
+    def _wait_ready(self, worker: tuple) -> None:
+        process, connection = worker
         try:
-            ready = await asyncio.get_running_loop().run_in_executor(self._threads, parent.recv)
+            answer = connection.recv()  # "ready", or why not
         except (EOFError, OSError):
-            ready = "the query worker stopped while loading the dataset"
-        if ready != "ready":
-            process.kill()
-            raise ConfigError(str(ready))
-        worker = (process, parent)
-        self._workers.add(worker)
-        self._idle.put_nowait(worker)
+            memory = f"; it may need more than --query-memory {self.limits.query_memory_mb} MB" if self.limits.query_memory_mb else ""
+            answer = f"a query worker stopped while loading {self.dist_dir}{memory}"
+        if answer != "ready":
+            raise ConfigError(str(answer))
 
 
 def _query_worker(connection, dist_dir: str, max_results: int, memory_mb: int) -> None:
@@ -411,16 +443,15 @@ def _query_worker(connection, dist_dir: str, max_results: int, memory_mb: int) -
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
+    # Answers and errors go through the pipe; out of memory, Rust aborts with a
+    # backtrace on stderr, which the server's log has no use for.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     try:
         store = EmbeddedStore.open(dist_dir)
     except Exception as err:  # noqa: BLE001 - reported to the server as one line
         connection.send(f"the query worker could not load {dist_dir}: {err}")
         return
     connection.send("ready")
-    # Answers and errors go through the pipe; a query out of memory makes Rust abort
-    # with a backtrace on stderr, which the server's log has no use for.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
     while True:
         try:
             query, default, named, accept = connection.recv()

@@ -388,6 +388,14 @@ def test_no_path_leaves_the_site(planted_server: str, target: str):
     assert SECRET not in body
 
 
+def test_workers_that_cannot_load_the_dataset_stop_serve_with_one_line(real_dist: Path):
+    run = subprocess.run([sys.executable, "-m", "ndlld", "serve", "--out", str(real_dist), "--port", str(free_port()),
+                          "--query-memory", "50"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.strip().count("\n") == 0 and "--query-memory 50 MB" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_a_long_url_is_414_on_the_real_server(planted_server: str):
     status, body = raw_get(planted_server, "/sparql?query=" + "x" * 20_000)
     assert status == 414 and body.startswith(b"URI too long: ")
