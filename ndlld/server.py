@@ -394,11 +394,12 @@ class QueryPool:
 
     def _retire(self, worker) -> None:
         """Kill *worker* and start another in its place, in the background."""
-        process, connection = worker
+        process, _ = worker
         self._workers.discard(worker)
         process.kill()
         process.join(timeout=5)
-        connection.close()
+        # The connection is not closed here: a thread may still be in its recv(), which
+        # the kill ends with EOFError; closing it now could hand that thread a reused fd.
         task = asyncio.get_running_loop().create_task(self._add())
         self._replacing.add(task)
         task.add_done_callback(self._replacing.discard)
