@@ -194,21 +194,45 @@ def embed(data_dir: Path, record_id: str):
 @out_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--query-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1), metavar="SECONDS",
+              help="A query still running after this is stopped (503).")
+@click.option("--max-results", default=10_000, show_default=True, type=click.IntRange(1), metavar="N",
+              help="Most rows (SELECT) or triples (CONSTRUCT, DESCRIBE) a query may give; more is an error (400).")
+@click.option("--max-request-bytes", default=1_000_000, show_default=True, type=click.IntRange(1), metavar="N",
+              help="Largest request body (413 past it).")
+@click.option("--max-url-bytes", default=8_192, show_default=True, type=click.IntRange(256), metavar="N",
+              help="Longest path and query string (414 past it).")
+@click.option("--query-workers", default=2, show_default=True, type=click.IntRange(1, 64), metavar="N",
+              help="Queries run at once, each in a process of its own with its own copy of the dataset.")
+@click.option("--query-memory", default=2_048, show_default=True, type=click.IntRange(0), metavar="MB",
+              help="Memory a query worker may use (0: no limit).")
 @_reports_errors
-def serve(data_dir: Path, out_dir: Path, host: str, port: int):
+def serve(data_dir: Path, out_dir: Path, host: str, port: int, query_timeout: float, max_results: int,
+          max_request_bytes: int, max_url_bytes: int, query_workers: int, query_memory: int):
     """Serve the site with content negotiation, and a read-only SPARQL endpoint at /sparql.
 
-    Builds first when the output directory holds no build yet.
+    Builds first when the output directory holds no build yet. SIGTERM or Ctrl-C
+    lets the requests in flight finish, then exits with 0.
     """
+    import signal
+
     import uvicorn
 
     from ndlld.build import build as run_build
-    from ndlld.server import create_app
+    from ndlld.server import Limits, create_app
 
     if not (out_dir / "index.html").is_file():
         click.echo(str(run_build(data_dir, out_dir)), err=True)
+    limits = Limits(query_timeout=query_timeout, max_results=max_results, max_request_bytes=max_request_bytes,
+                    max_url_bytes=max_url_bytes, query_workers=query_workers, query_memory_mb=query_memory)
+    app = create_app(out_dir, limits)
     click.echo(f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql); Ctrl-C stops", err=True)
-    uvicorn.run(create_app(out_dir), host=host, port=port, log_level="warning")
+    # uvicorn shuts down gracefully on these signals, then raises them again once
+    # done; with these handlers that ends the command normally (exit code 0).
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda *_: None)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=int(query_timeout) + 5,
+                h11_max_incomplete_event_size=max_url_bytes + 16_384)
 
 
 def _queries_dir() -> Path:

@@ -75,6 +75,14 @@ class QueryError(NdlldError):
     """A query could not be run: malformed, or the endpoint failed."""
 
 
+class LimitError(NdlldError):
+    """A request to ``ndlld serve`` went past one of its limits (time, workers, memory); it carries the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 class ParameterError(NdlldError):
     """A --param value that does not fit the query's parameter."""
 

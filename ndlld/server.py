@@ -10,25 +10,52 @@
   POST, results as JSON, XML, CSV or TSV, graphs as Turtle, JSON-LD or
   N-Triples; updates are refused.
 
+It is meant to face the open web, so every request is bounded (:class:`Limits`):
+queries run in worker processes, because pyoxigraph evaluates a query in Rust
+where Python cannot interrupt it; a query past its time is stopped by killing
+its worker (a fresh one takes its place), and pages never wait for queries.
+Every response carries the same security headers as the nginx and Apache
+configurations ``ndlld build`` writes.
+
 Built on Starlette (ASGI) and served by uvicorn.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
-from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, serialize
+from pyoxigraph import (
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    parse_query_results,
+    serialize,
+)
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ndlld.conneg import CONTENT_TYPES, choose, negotiate
-from ndlld.errors import QueryError
-from ndlld.store import EmbeddedStore
+from ndlld.dumps import DATASET_FILES
+from ndlld.errors import ConfigError, LimitError, QueryError
+from ndlld.store import EmbeddedStore, read_base
 
 # Files served as they are, by extension.
 FILE_TYPES = {
@@ -44,6 +71,18 @@ FILE_TYPES = {
 # Files without an extension, by their path in the site.
 NAMED_FILES = {".well-known/void": "text/turtle; charset=utf-8", "SHA256SUMS": "text/plain; charset=utf-8"}
 NEGOTIATED = ("html", "ttl", "jsonld", "nt")
+
+# On every response, and in the generated nginx.conf and .htaccess (tests/test_nginx.py
+# checks they agree). The pages run no script: the JSON-LD in <script type="application/ld+json">
+# is a data block, which CSP does not block. Styles may be inline because the SVG pictures
+# in the pages carry their own <style>.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
 
 # SPARQL results: media type -> pyoxigraph format, server preference first.
 SOLUTION_FORMATS = {
@@ -66,53 +105,149 @@ _SHORT_FORMATS = {"json": "application/sparql-results+json", "xml": "application
                   "ntriples": "application/n-triples"}
 
 
-def create_app(dist_dir: str | Path, store: EmbeddedStore | None = None) -> Starlette:
-    """The ASGI application serving *dist_dir* (and its dataset at /sparql)."""
+@dataclass(frozen=True)
+class Limits:
+    """What one request may cost: the defaults are those of ``ndlld serve``."""
+
+    query_timeout: float = 10.0  # seconds from arrival, waiting for a worker included -> 503
+    max_results: int = 10_000  # rows of a SELECT, triples of a CONSTRUCT or DESCRIBE -> 400
+    max_request_bytes: int = 1_000_000  # request body -> 413
+    max_url_bytes: int = 8_192  # path and query string -> 414
+    query_workers: int = 2  # queries that run at once, one process each
+    query_memory_mb: int = 2_048  # address space of a worker; 0: unlimited -> 503
+
+
+def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
+    """The ASGI application serving *dist_dir* (and its dataset at /sparql).
+
+    Its query workers start here, so that a dataset they cannot load is an
+    error before anything listens, and stop with the application's lifespan.
+    """
     root = Path(dist_dir).resolve()
-    store = store if store is not None else EmbeddedStore.open(root)
+    for name in (DATASET_FILES["ntriples"], "ontology.ttl"):
+        if not (root / name).is_file():
+            raise ConfigError(f"no {name} in {dist_dir}: run 'ndlld build' first", path=dist_dir)
+    read_base(root)  # fails now, in one line, rather than in a worker
+    pool = QueryPool(root, limits)
+    pool.start()
 
     async def sparql(request: Request) -> Response:
-        return await _sparql(request, store)
+        return await _sparql(request, pool, limits)
 
     async def resource(request: Request) -> Response:
         return _resource(request, root)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        await pool.open()
+        try:
+            yield
+        finally:
+            await pool.stop()
 
     routes = [
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/{path:path}", resource, methods=["GET", "HEAD"]),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD"], allow_headers=["*"])]
-    return Starlette(routes=routes, middleware=middleware)
+    app = _GuardedStarlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                            exception_handlers={HTTPException: _http_error})
+    app.state.limits, app.state.pool = limits, pool
+    return app
+
+
+# -- every request: size limits and security headers ----------------------
+class _GuardedStarlette(Starlette):
+    """Starlette with :class:`_Guard` outside everything, its error pages included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return _Guard(super().build_middleware_stack(), self.state.limits)
+
+
+class _Guard:
+    """Refuses over-long URLs (414) and bodies (413) before any work, and adds
+    :data:`SECURITY_HEADERS` to every response."""
+
+    def __init__(self, app: ASGIApp, limits: Limits):
+        self.app, self.limits = app, limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        limit = self.limits.max_request_bytes
+        url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
+        if url_bytes > self.limits.max_url_bytes:
+            message = f"URI too long: {url_bytes} bytes, the limit is {self.limits.max_url_bytes}; POST a long query instead"
+            return await _text(message, 414)(scope, receive, send_with_headers)
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > limit:
+            return await _text(f"request too large: the body may have at most {limit} bytes", 413)(scope, receive, send_with_headers)
+        received = 0
+
+        async def receive_with_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:  # a chunked body gives no length up front
+                raise HTTPException(413, f"request too large: the body may have at most {limit} bytes")
+            return message
+
+        await self.app(scope, receive_with_limit, send_with_headers)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own refusals (405, 413) as one line, like every other error here."""
+    detail = exc.detail
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        detail = f"method not allowed: {request.url.path} answers {allowed}"
+    return _text(detail, exc.status_code, exc.headers)
+
+
+def _text(message: str, status: int, headers: dict | None = None) -> Response:
+    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
 
 
 # -- pages and files ------------------------------------------------------
 def _resource(request: Request, root: Path) -> Response:
-    path = unquote(request.url.path)
+    path = request.scope["path"]  # percent-decoded once by the server, never again
     if path in ("", "/"):
         return FileResponse(root / "index.html", media_type=FILE_TYPES[".html"])
     target = _inside(root, path.lstrip("/"))
     if target is None:
-        return PlainTextResponse("not found\n", status_code=404)
+        return _not_found()
     if target.is_dir():
         return RedirectResponse(request.url.path.rstrip("/") or "/", status_code=301) if path.endswith("/") else _not_found()
-    named = NAMED_FILES.get(target.relative_to(root).as_posix()) if target.is_relative_to(root) else None
+    named = NAMED_FILES.get(target.relative_to(root).as_posix())
     if target.is_file() and (named or target.suffix in FILE_TYPES):
         return FileResponse(target, media_type=named or FILE_TYPES[target.suffix])
-    available = [ext for ext in NEGOTIATED if target.with_name(f"{target.name}.{ext}").is_file()]
+    # Each variant is checked as a path of its own: a variant may be a symlink too.
+    variants = {ext: _inside(root, f"{path.lstrip('/')}.{ext}") for ext in NEGOTIATED}
+    available = [ext for ext, file in variants.items() if file is not None and file.is_file()]
     if not available:
         return _not_found()
     chosen = negotiate(request.headers.get("accept"), available)
     if chosen is None:
         listing = ", ".join(CONTENT_TYPES[ext].split(";")[0] for ext in available)
         return PlainTextResponse(f"not acceptable: this resource is available as {listing}\n", status_code=406, headers={"Vary": "Accept"})
-    file = target.with_name(f"{target.name}.{chosen}")
+    file = variants[chosen]
     headers = {"Vary": "Accept", "Content-Location": f"{request.url.path.rsplit('/', 1)[-1]}.{chosen}"}
     return FileResponse(file, media_type=CONTENT_TYPES[chosen], headers=headers)
 
 
 def _inside(root: Path, relative: str) -> Path | None:
-    """*relative* under *root*, or None when it would leave it (``..``, symlinks)."""
-    if any(part in ("..", "") for part in relative.split("/")[:-1]) or "\x00" in relative:
+    """*relative* under *root*, or None when it could leave it: ``..``, a backslash,
+    a NUL, or a symlink that resolves outside."""
+    parts = relative.split("/")
+    if any(part in ("..", ".") for part in parts) or "" in parts[:-1] or "\\" in relative or "\x00" in relative:
         return None
     candidate = (root / relative).resolve()
     return candidate if candidate == root or candidate.is_relative_to(root) else None
@@ -123,30 +258,22 @@ def _not_found() -> Response:
 
 
 # -- SPARQL 1.1 Protocol -----------------------------------------------------
-async def _sparql(request: Request, store: EmbeddedStore) -> Response:
+async def _sparql(request: Request, pool: QueryPool, limits: Limits) -> Response:
     query, error = await _query_of(request)
     if error:
         return error
     # The protocol's dataset parameters; without them, the dataset graph is the default graph.
-    default = [NamedNode(iri) for iri in request.query_params.getlist("default-graph-uri")] or None
-    named = [NamedNode(iri) for iri in request.query_params.getlist("named-graph-uri")] or None
-    try:
-        result = store.query(query, default_graph=default, named_graphs=named)
-    except (QueryError, ValueError) as err:
-        return PlainTextResponse(f"{err}\n", status_code=400)
+    default = request.query_params.getlist("default-graph-uri")
+    named = request.query_params.getlist("named-graph-uri")
     requested = request.query_params.get("format")
     accept = _SHORT_FORMATS.get(requested, requested) if requested else request.headers.get("accept")
-    if isinstance(result, (QuerySolutions, QueryBoolean)):
-        media_type = choose(accept, SOLUTION_FORMATS)
-        if media_type is None:
-            return PlainTextResponse("not acceptable: results are available as " + ", ".join(SOLUTION_FORMATS) + "\n", status_code=406)
-        body = result.serialize(format=SOLUTION_FORMATS[media_type])
-    else:
-        media_type = choose(accept, GRAPH_FORMATS)
-        if media_type is None:
-            return PlainTextResponse("not acceptable: graphs are available as " + ", ".join(GRAPH_FORMATS) + "\n", status_code=406)
-        body = serialize(result, format=GRAPH_FORMATS[media_type])
-    return Response(body, media_type=_CANONICAL.get(media_type, media_type) + "; charset=utf-8", headers={"Vary": "Accept"})
+    try:
+        status, body, media_type = await pool.run((query, default, named, accept), limits.query_timeout)
+    except LimitError as err:
+        return _text(str(err), err.status)
+    if status != 200:
+        return _text(body, status)
+    return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
 
 async def _query_of(request: Request) -> tuple[str | None, Response | None]:
@@ -178,3 +305,200 @@ async def _query_of(request: Request) -> tuple[str | None, Response | None]:
 
 def _read_only() -> Response:
     return PlainTextResponse("this SPARQL endpoint is read-only: updates are refused\n", status_code=403)
+
+
+# -- query workers ------------------------------------------------------------
+class QueryPool:
+    """Worker processes, each with the dataset in its own store, one query at a time.
+
+    A query waits for a free worker, then runs there; at its deadline the worker
+    is killed, which is the only way to stop pyoxigraph mid-query, and a fresh
+    one is started in its place. The event loop only waits, so pages are served
+    meanwhile.
+    """
+
+    def __init__(self, dist_dir: Path, limits: Limits):
+        self.dist_dir, self.limits = dist_dir, limits
+        # A fork server: a clean process (no copy of the server's threads and sockets)
+        # that has imported this module once, so a worker starts in a tenth of a second.
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(["ndlld.server"])
+        self._threads = ThreadPoolExecutor(max_workers=2 * limits.query_workers + 2, thread_name_prefix="ndlld-query")
+        self._idle: asyncio.Queue | None = None
+        self._workers: set = set()
+        self._replacing: set[asyncio.Task] = set()
+
+    def start(self) -> None:
+        """Start the workers and wait until each holds the dataset: one that cannot
+        load it is a ConfigError, raised here, before the server listens."""
+        workers = [self._spawn() for _ in range(self.limits.query_workers)]
+        try:
+            for worker in workers:
+                self._wait_ready(worker)
+        except ConfigError:
+            for process, connection in workers:
+                process.kill()
+                connection.close()
+            raise
+        self._workers.update(workers)
+
+    async def open(self) -> None:
+        """Hand the workers to the running event loop (the application's startup)."""
+        if not self._workers:
+            self.start()
+        self._idle = asyncio.Queue()
+        for worker in self._workers:
+            self._idle.put_nowait(worker)
+
+    async def stop(self) -> None:
+        for task in self._replacing:
+            task.cancel()
+        for process, connection in list(self._workers):
+            connection.close()  # the worker's recv() ends, and so does the worker
+            process.join(timeout=2)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        self._workers.clear()
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    def pids(self) -> set[int]:
+        """The worker processes' ids (for tests and monitoring)."""
+        return {process.pid for process, _ in self._workers}
+
+    async def run(self, request: tuple, timeout: float) -> tuple[int, bytes | str, str | None]:
+        """(status, body or message, media type) of *request*, within *timeout* seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            worker = await asyncio.wait_for(self._idle.get(), timeout)
+        except TimeoutError:
+            raise LimitError(f"busy: no query worker became free within {timeout:g} s; try again later", 503) from None
+        process, connection = worker
+        try:
+            connection.send(request)
+            return await asyncio.wait_for(loop.run_in_executor(self._threads, connection.recv), deadline - loop.time())
+        except TimeoutError:
+            self._retire(worker)
+            raise LimitError(f"query timeout: the query ran past the limit of {timeout:g} s and was stopped", 503) from None
+        except (EOFError, OSError):
+            self._retire(worker)
+            memory = f" (a query may use {self.limits.query_memory_mb} MB)" if self.limits.query_memory_mb else ""
+            raise LimitError(f"query failed: its worker stopped, most likely out of memory{memory}", 503) from None
+        except BaseException:  # cancelled: the worker may be mid-query
+            self._retire(worker)
+            raise
+        finally:
+            if worker in self._workers:
+                self._idle.put_nowait(worker)
+
+    def _retire(self, worker) -> None:
+        """Kill *worker* and start another in its place, in the background."""
+        process, _ = worker
+        self._workers.discard(worker)
+        process.kill()
+        process.join(timeout=5)
+        # The connection is not closed here: a thread may still be in its recv(), which
+        # the kill ends with EOFError; closing it now could hand that thread a reused fd.
+        task = asyncio.get_running_loop().create_task(self._add())
+        self._replacing.add(task)
+        task.add_done_callback(self._replacing.discard)
+
+    async def _add(self) -> None:
+        """A fresh worker for the pool, once it holds the dataset."""
+        worker = self._spawn()
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._threads, self._wait_ready, worker)
+        except ConfigError:  # it loaded once, so this is rare: the pool goes on with one worker less
+            worker[0].kill()
+            return
+        self._workers.add(worker)
+        self._idle.put_nowait(worker)
+
+    def _spawn(self) -> tuple:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(
+            target=_query_worker, args=(child, str(self.dist_dir), self.limits.max_results, self.limits.query_memory_mb),
+            name="ndlld-query", daemon=True,
+        )
+        process.start()
+        child.close()
+        return process, parent
+
+    def _wait_ready(self, worker: tuple) -> None:
+        process, connection = worker
+        try:
+            answer = connection.recv()  # "ready", or why not
+        except (EOFError, OSError):
+            memory = f"; it may need more than --query-memory {self.limits.query_memory_mb} MB" if self.limits.query_memory_mb else ""
+            answer = f"a query worker stopped while loading {self.dist_dir}{memory}"
+        if answer != "ready":
+            raise ConfigError(str(answer))
+
+
+def _query_worker(connection, dist_dir: str, max_results: int, memory_mb: int) -> None:
+    """A worker process: load the dataset, then answer queries until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops the workers
+    os.nice(5)  # where cores are short, pages go first
+    if memory_mb:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
+    # Answers and errors go through the pipe; out of memory, Rust aborts with a
+    # backtrace on stderr, which the server's log has no use for.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    try:
+        store = EmbeddedStore.open(dist_dir)
+    except Exception as err:  # noqa: BLE001 - reported to the server as one line
+        connection.send(f"the query worker could not load {dist_dir}: {err}")
+        return
+    connection.send("ready")
+    while True:
+        try:
+            query, default, named, accept = connection.recv()
+        except (EOFError, OSError):
+            return
+        connection.send(_answer(store, query, default, named, accept, max_results))
+
+
+def _answer(store: EmbeddedStore, query: str, default: list[str], named: list[str], accept: str | None,
+            max_results: int) -> tuple[int, bytes | str, str | None]:
+    """(status, body or message, media type) of one query, in the worker."""
+    try:
+        result = store.query(query, default_graph=[NamedNode(iri) for iri in default] or None,
+                             named_graphs=[NamedNode(iri) for iri in named] or None)
+        formats = SOLUTION_FORMATS if isinstance(result, (QuerySolutions, QueryBoolean)) else GRAPH_FORMATS
+        media_type = choose(accept, formats)
+        if media_type is None:
+            kind = "results" if formats is SOLUTION_FORMATS else "graphs"
+            return 406, f"not acceptable: {kind} are available as " + ", ".join(formats), None
+        too_many = (f"too many results: the query gives more than {max_results}; "
+                    "add LIMIT (and OFFSET to page through them)")
+        if isinstance(result, QueryBoolean):
+            body = result.serialize(format=formats[media_type])
+        elif isinstance(result, QuerySolutions):
+            variables = result.variables
+            rows = list(islice(result, max_results + 1))
+            if len(rows) > max_results:
+                return 400, too_many, None
+            body = _solutions(variables, rows).serialize(format=formats[media_type])
+        else:
+            triples = list(islice(result, max_results + 1))
+            if len(triples) > max_results:
+                return 400, too_many, None
+            body = serialize(triples, format=formats[media_type])
+    except (QueryError, ValueError) as err:
+        return 400, str(err), None
+    except MemoryError:
+        return 503, "query failed: it needed more memory than a query may use", None
+    except Exception as err:  # noqa: BLE001 - pyoxigraph's evaluation errors (OSError, ...) as one line
+        return 500, f"query failed: {str(err).splitlines()[0] if str(err) else type(err).__name__}", None
+    return 200, body, _CANONICAL.get(media_type, media_type) + "; charset=utf-8"
+
+
+def _solutions(variables, rows) -> QuerySolutions:
+    """*rows*, already counted, as solutions again: written out as SPARQL TSV, whose
+    cells are terms in N-Triples syntax (tabs and newlines escaped), and read back."""
+    lines = ["\t".join(str(variable) for variable in variables)]
+    lines += ["\t".join("" if row[v] is None else str(row[v]) for v in variables) for row in rows]
+    return parse_query_results(("\n".join(lines) + "\n").encode("utf-8"), format=QueryResultsFormat.TSV)

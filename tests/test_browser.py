@@ -1,20 +1,26 @@
 """The pages in a real browser: Debian's Chromium, driven by Playwright, against a
 real `ndlld serve`. It opens the index, follows a link to an organization,
 reads the embedded JSON-LD from the DOM, and leaves a screenshot of each page
-in tests/output/ for a person to look at."""
+in tests/output/ for a person to look at. The pages are served with the
+Content-Security-Policy of ndlld serve: styles, the inline SVG pictures and the
+embedded JSON-LD must still work (a CSP violation is a console error, which
+fails every test here), and a script slipped into a page must not run."""
 
 from __future__ import annotations
 
 import json
 import os
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import extruct
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
 from conftest import TESTS
+from ndlld.server import SECURITY_HEADERS
 from test_site import to_graph
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -115,3 +121,34 @@ def test_readable_without_javascript(playwright, served: str, tmp_path: Path):
     assert tab.locator("[lang=ja]").first.inner_text() == "国立国会図書館"
     assert tab.locator("section.timeline li").count() >= 5
     context.close()
+
+
+def test_the_security_policy_keeps_styles_pictures_and_jsonld(page, served: str, real_dist: Path):
+    response = page.goto(served + "/id/ifla")
+    assert response.headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+    # static/style.css is applied, and so is the <style> inside the inline SVG picture
+    assert page.eval_on_selector("header.site", "e => getComputedStyle(e).backgroundColor") == "rgb(243, 245, 248)"
+    page.goto(served + "/")
+    assert page.eval_on_selector("figure svg .edge line", "e => getComputedStyle(e).stroke") == "rgb(91, 100, 114)"
+    # the JSON-LD block is data, not script: the DOM has it, and pyld and extruct read it
+    [dataset] = dom_jsonld(page)
+    assert len(to_graph(dataset)) > 10
+    with urllib.request.urlopen(served + "/", timeout=10) as answer:
+        assert answer.headers["Content-Security-Policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+        html = answer.read().decode("utf-8")
+    assert extruct.extract(html, syntaxes=["json-ld"], uniform=False)["json-ld"] == [dataset]
+
+
+def test_the_security_policy_stops_an_injected_script(browser, served: str):
+    tab = browser.new_page()
+    violations: list[str] = []
+    tab.on("console", lambda message: violations.append(message.text) if message.type == "error" else None)
+    tab.goto(served + "/id/ifla")
+    tab.evaluate("""() => {
+        const script = document.createElement("script");
+        script.textContent = "document.body.dataset.injected = 'ran'";
+        document.body.append(script);
+    }""")
+    assert tab.evaluate("() => document.body.dataset.injected") is None
+    assert any("Content Security Policy" in text for text in violations)
+    tab.close()

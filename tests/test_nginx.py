@@ -1,9 +1,12 @@
 """The nginx configuration `ndlld build` writes, run by a real nginx (Debian
-package) on a loopback port: it negotiates resource IRIs as `ndlld serve` does."""
+package) on a loopback port: it negotiates resource IRIs as `ndlld serve` does,
+and sends the same security headers on every response (so does the Apache
+.htaccess, checked as text: there is no Apache here)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ndlld.conneg import negotiate
+from ndlld.server import SECURITY_HEADERS
 
 from conftest import free_port, wait_until_up
 
@@ -122,3 +126,28 @@ def test_nginx_serves_files_pages_and_vocabulary(nginx: str, real_dist: Path):
     assert body == (real_dist / "void.ttl").read_bytes()
     status, headers, _ = get(nginx + "/dataset.ndjson")
     assert headers["Content-Type"] == "application/x-ndjson; charset=utf-8"
+
+
+@pytest.mark.parametrize("path, accept, status", [
+    ("/", None, 200),
+    ("/id/ifla", "text/turtle", 200),
+    ("/id/ifla", "image/png", 406),
+    ("/id/ifla.jsonld", None, 200),
+    ("/vocab", None, 200),
+    ("/static/style.css", None, 200),
+    ("/.well-known/void", None, 200),
+    ("/id/nothing", None, 404),
+    ("/nothing", None, 404),
+    ("/sparql", None, 404),
+])
+def test_nginx_sends_the_security_headers_of_ndlld_serve(nginx: str, path: str, accept, status: int):
+    got, headers, _ = get(nginx + path, accept)
+    assert got == status
+    for name, value in SECURITY_HEADERS.items():
+        assert headers.get_all(name) == [value], name  # once each, as ndlld serve sends them
+
+
+def test_htaccess_sets_the_same_security_headers(real_dist: Path):
+    text = (real_dist / ".htaccess").read_text(encoding="utf-8")
+    found = dict(re.findall(r'^\s*Header always set (\S+) "(.*)"$', text, flags=re.MULTILINE))
+    assert {name: found.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS

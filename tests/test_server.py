@@ -1,12 +1,24 @@
 """`ndlld serve`: content negotiation on every resource IRI, files as files, and a
-read-only SPARQL 1.1 Protocol endpoint. In-process through Starlette's test
-client, plus one real server process on a loopback port."""
+read-only SPARQL 1.1 Protocol endpoint; its limits, status codes and security
+headers, paths that try to leave the site, an expensive query beside page
+requests, and a graceful SIGTERM. In-process through Starlette's test client,
+and real server processes on loopback ports."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -16,7 +28,8 @@ import pytest
 import rdflib
 from starlette.testclient import TestClient
 
-from ndlld.server import create_app
+from conftest import ROOT, free_port, wait_until_up
+from ndlld.server import SECURITY_HEADERS, Limits, create_app
 
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -24,8 +37,10 @@ ORGS = "PREFIX schema: <http://schema.org/> SELECT ?o WHERE { ?o a schema:Organi
 
 
 @pytest.fixture(scope="module")
-def client(real_dist: Path) -> TestClient:
-    return TestClient(create_app(real_dist))
+def client(real_dist: Path):
+    """In-process, with the default limits; entering the client starts the query workers."""
+    with TestClient(create_app(real_dist)) as client:
+        yield client
 
 
 @pytest.mark.parametrize(
@@ -167,3 +182,270 @@ def test_sparql_describe_and_format_parameter(client: TestClient):
 def test_head_of_a_resource(client: TestClient):
     response = client.head("/id/ifla", headers={"Accept": "text/turtle"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/turtle") and response.content == b""
+
+
+# -- under attack and load: limits, status codes, headers, shutdown ----------------
+CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # 529³ rows: about half a minute
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g a <http://schema.org/Organization> }"  # a second or two
+ALL_TRIPLES = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+STRICT = Limits(query_timeout=1.5, max_results=5, max_request_bytes=2_000, max_url_bytes=1_024, query_workers=1)
+
+
+@pytest.fixture(scope="module")
+def strict(real_dist: Path):
+    """In-process, with small limits, to go past each of them."""
+    with TestClient(create_app(real_dist, STRICT)) as client:
+        yield client
+
+
+def test_updates_are_refused_with_one_line_by_get_and_both_posts(client: TestClient):
+    update = "DELETE WHERE { ?s ?p ?o }"
+    for response in (
+        client.get("/sparql", params={"update": update}),
+        client.post("/sparql", data={"update": update}),
+        client.post("/sparql", content=update, headers={"Content-Type": "application/sparql-update"}),
+    ):
+        assert response.status_code == 403
+        assert response.text == "this SPARQL endpoint is read-only: updates are refused\n"
+    assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True  # nothing was deleted
+
+
+def test_a_query_past_its_time_is_stopped_with_its_worker(strict: TestClient):
+    pool = strict.app.state.pool
+    [before] = pool.pids()
+    started = time.monotonic()
+    response = strict.get("/sparql", params={"query": CROSS_PRODUCT})
+    assert response.status_code == 503
+    assert response.text == "query timeout: the query ran past the limit of 1.5 s and was stopped\n"
+    assert time.monotonic() - started < 10  # not the half minute the query needs
+    with pytest.raises(ProcessLookupError):
+        os.kill(before, 0)  # the process that ran it is gone, not left computing
+    # a fresh worker takes its place
+    assert strict.get("/sparql", params={"query": COUNT}).status_code == 200
+    assert pool.pids() and before not in pool.pids()
+
+
+def test_too_many_results_is_an_error_not_a_truncation(strict: TestClient):
+    response = strict.get("/sparql", params={"query": ALL_TRIPLES})
+    assert response.status_code == 400
+    assert response.text == "too many results: the query gives more than 5; add LIMIT (and OFFSET to page through them)\n"
+    construct = strict.get("/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "text/turtle"})
+    assert construct.status_code == 400 and construct.text.startswith("too many results")
+    page = strict.get("/sparql", params={"query": ALL_TRIPLES + " ORDER BY ?s ?p ?o LIMIT 5"})
+    assert page.status_code == 200 and len(page.json()["results"]["bindings"]) == 5
+
+
+def test_results_within_the_limit_keep_their_terms(client: TestClient):
+    """Counted rows are written out again: every kind of term must come back the same."""
+    query = 'SELECT ?iri ?lang ?typed ?blank ?unbound WHERE { BIND(<https://w3id.org/ndlld/id/ifla> AS ?iri) ' \
+            'BIND("図書館\\t\\"x\\"\\n"@ja AS ?lang) BIND(3 AS ?typed) BIND(BNODE() AS ?blank) }'
+    [row] = client.get("/sparql", params={"query": query}).json()["results"]["bindings"]
+    assert row["iri"] == {"type": "uri", "value": "https://w3id.org/ndlld/id/ifla"}
+    assert row["lang"] == {"type": "literal", "value": '図書館\t"x"\n', "xml:lang": "ja"}
+    assert row["typed"] == {"type": "literal", "value": "3", "datatype": "http://www.w3.org/2001/XMLSchema#integer"}
+    assert row["blank"]["type"] == "bnode" and "unbound" not in row
+
+
+def test_request_body_and_url_limits(strict: TestClient):
+    big = "ASK { ?s ?p ?o }" + " " * 3_000
+    response = strict.post("/sparql", content=big, headers={"Content-Type": "application/sparql-query"})
+    assert response.status_code == 413 and response.text == "request too large: the body may have at most 2000 bytes\n"
+    chunked = strict.post("/sparql", content=iter([big.encode()[:1_500], big.encode()[1_500:]]),
+                          headers={"Content-Type": "application/sparql-query"})
+    assert "content-length" not in chunked.request.headers  # sent chunked: no size up front
+    assert chunked.status_code == 413
+    long_url = strict.get("/sparql", params={"query": "ASK { ?s ?p ?o }" + " " * 1_100})
+    assert long_url.status_code == 414 and long_url.text.startswith("URI too long: ")
+    assert strict.get("/id/" + "x" * 1_100).status_code == 414
+    within = strict.post("/sparql", content="ASK { ?s ?p ?o }" + " " * 1_100, headers={"Content-Type": "application/sparql-query"})
+    assert within.status_code == 200  # the same query, POSTed, is fine
+
+
+@pytest.mark.parametrize("method, path, headers, status", [
+    ("GET", "/id/nothing", {}, 404),
+    ("GET", "/id/ifla", {"Accept": "image/png"}, 406),
+    ("GET", "/sparql?query=ASK%7B%7D", {"Accept": "image/png"}, 406),
+    ("PUT", "/id/ifla", {}, 405),
+    ("DELETE", "/sparql", {}, 405),
+    ("POST", "/id/ifla", {}, 405),
+    ("PATCH", "/", {}, 405),
+    ("POST", "/sparql", {"Content-Type": "text/plain"}, 415),
+])
+def test_status_codes(client: TestClient, method: str, path: str, headers: dict, status: int):
+    response = client.request(method, path, headers=headers)
+    assert response.status_code == status
+    assert response.text.endswith("\n") and response.text.count("\n") == 1  # one line, no traceback
+    if status == 405:
+        assert response.text.startswith("method not allowed: ") and "GET" in response.headers["allow"]
+
+
+@pytest.mark.parametrize("method, path, headers", [
+    ("GET", "/", {}),
+    ("GET", "/id/ifla", {"Accept": "text/turtle"}),
+    ("GET", "/static/style.css", {}),
+    ("GET", "/dataset.nt.gz", {}),
+    ("HEAD", "/id/ifla", {}),
+    ("GET", "/id/nothing", {}),
+    ("GET", "/id/ifla", {"Accept": "image/png"}),
+    ("PUT", "/id/ifla", {}),
+    ("GET", "/sparql?query=ASK%7B%7D", {}),
+    ("GET", "/sparql?query=" + "x" * 9_000, {}),
+    ("OPTIONS", "/sparql", {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}),
+])
+def test_security_headers_on_every_response(client: TestClient, method: str, path: str, headers: dict):
+    response = client.request(method, path, headers=headers)
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value, (name, response.status_code)
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_timeout_and_413_in_the_security_headers_too(strict: TestClient):
+    for response in (strict.get("/sparql", params={"query": CROSS_PRODUCT}),
+                     strict.post("/sparql", content="x" * 3_000, headers={"Content-Type": "application/sparql-query"})):
+        assert response.status_code in (503, 413)
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+# -- a real server: traversal over raw sockets, pages during an expensive query, SIGTERM
+@contextlib.contextmanager
+def serving(dist: Path, *options: str):
+    """`ndlld serve` on *dist* as a real process on a free loopback port; on leaving,
+    SIGTERM, and it must exit with 0."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ndlld", "serve", "--out", str(dist), "--port", str(port), *options],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + "/", process, lambda: process.stdout.read().decode())
+        yield url, process
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=30) == 0, process.stdout.read().decode()
+
+
+def raw_get(url: str, target: str) -> tuple[int, bytes]:
+    """GET *target* exactly as written, which no HTTP client library does (they
+    normalise ``..`` and escape backslashes): the status and the body."""
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+SECRET = b"ndlld-secret-outside-dist"
+
+
+@pytest.fixture(scope="module")
+def planted(real_dist: Path, tmp_path_factory) -> Path:
+    """A copy of the build with a secret file beside it, and symlinks inside it
+    that point at the secret and at its directory."""
+    top = tmp_path_factory.mktemp("planted")
+    dist = Path(shutil.copytree(real_dist, top / "www" / "dist", symlinks=True))
+    (top / "www" / "secret.css").write_bytes(SECRET)
+    (top / "www" / "secret.ttl").write_bytes(SECRET)
+    (dist / "static" / "leak.css").symlink_to(top / "www" / "secret.css")
+    (dist / "id" / "leak.ttl").symlink_to("../../secret.ttl")
+    (dist / "outside").symlink_to(top / "www", target_is_directory=True)
+    return dist
+
+
+@pytest.fixture(scope="module")
+def planted_server(planted: Path):
+    with serving(planted, "--query-timeout", "3") as (url, _):
+        yield url
+
+
+@pytest.mark.parametrize("target", [
+    "/../secret.css",
+    "/static/../../secret.css",
+    "/%2e%2e/secret.css",
+    "/static/%2e%2e/%2e%2e/secret.css",
+    "/static/%2E%2E%2F%2E%2E%2Fsecret.css",
+    "/%252e%252e/secret.css",
+    "/static/%252e%252e%252f%252e%252e%252fsecret.css",
+    "/..\\secret.css",
+    "/static\\..\\..\\secret.css",
+    "/static/%5c..%5c..%5csecret.css",
+    "/static/..%5c..%5csecret.css",
+    "/static/leak.css",
+    "/id/leak",
+    "/id/leak.ttl",
+    "/outside/secret.css",
+    "/outside/secret.ttl",
+    "/static/%00/../../secret.css",
+    "//secret.css",
+])
+def test_no_path_leaves_the_site(planted_server: str, target: str):
+    status, body = raw_get(planted_server, target)
+    assert status in (400, 404)
+    assert SECRET not in body
+
+
+def test_workers_that_cannot_load_the_dataset_stop_serve_with_one_line(real_dist: Path):
+    run = subprocess.run([sys.executable, "-m", "ndlld", "serve", "--out", str(real_dist), "--port", str(free_port()),
+                          "--query-memory", "50"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.strip().count("\n") == 0 and "--query-memory 50 MB" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_long_url_is_414_on_the_real_server(planted_server: str):
+    status, body = raw_get(planted_server, "/sparql?query=" + "x" * 20_000)
+    assert status == 414 and body.startswith(b"URI too long: ")
+
+
+def test_the_planted_copy_is_still_served(planted_server: str, planted: Path):
+    status, body = raw_get(planted_server, "/static/style.css")
+    assert status == 200 and body == (planted / "static" / "style.css").read_bytes()
+
+
+def test_pages_answer_while_an_expensive_query_runs(planted_server: str):
+    expensive: dict = {}
+
+    def run() -> None:
+        started = time.monotonic()
+        try:
+            urllib.request.urlopen(f"{planted_server}/sparql?" + urllib.parse.urlencode({"query": CROSS_PRODUCT}), timeout=30)
+        except urllib.error.HTTPError as err:
+            expensive["status"] = err.code
+        expensive["seconds"] = time.monotonic() - started
+
+    query = threading.Thread(target=run)
+    query.start()
+    time.sleep(0.3)  # the query is in its worker now
+    statuses = []
+    for path in ["/", "/id/ifla", "/id/ndl", "/vocab", "/static/style.css", "/dataset.nt", "/id/cdnlao", "/"]:
+        with urllib.request.urlopen(planted_server + path, timeout=30) as response:
+            statuses.append(response.status)
+            response.read()
+    answered_while_running = query.is_alive()
+    query.join(timeout=30)
+    assert statuses == [200] * 8
+    assert answered_while_running  # every page came back before the query's timeout answer
+    assert expensive["status"] == 503
+
+
+def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(real_dist: Path):
+    with serving(real_dist) as (url, process):
+        answer: dict = {}
+
+        def run() -> None:
+            with urllib.request.urlopen(f"{url}/sparql?" + urllib.parse.urlencode({"query": SLOW}), timeout=30) as response:
+                answer["status"], answer["body"] = response.status, json.load(response)
+
+        request = threading.Thread(target=run)
+        request.start()
+        time.sleep(0.5)  # in flight: the query takes a second or two
+        os.kill(process.pid, signal.SIGTERM)
+        request.join(timeout=30)
+        assert process.wait(timeout=30) == 0
+    assert answer["status"] == 200
+    [row] = answer["body"]["results"]["bindings"]
+    assert int(row["n"]["value"]) > 1_000_000

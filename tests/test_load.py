@@ -1,0 +1,33 @@
+"""A short run of bench/load.py against a real `ndlld serve`: 16 clients for
+3 seconds on a mix of pages, data, dumps and SPARQL queries, with an expensive
+query alongside. No errors, and every response has the status expected for its
+kind (200, and 503 for the expensive query, stopped at its timeout). Times are
+reported by the benchmark, never asserted here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+from test_server import serving
+
+
+def test_a_short_load_has_no_errors(real_dist: Path, tmp_path: Path):
+    out = tmp_path / "load.json"
+    with serving(real_dist, "--query-timeout", "3") as (url, _):
+        run = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "load.py"), "--url", url, "--clients", "16", "--seconds", "3",
+             "--out", str(out), "--report", "-"],
+            capture_output=True, text=True, timeout=120,
+        )
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads(out.read_text())
+    assert results["errors"] == 0 and results["error_examples"] == []
+    for name, kind in results["kinds"].items():
+        assert kind["requests"] > 0, name
+        assert kind["statuses"] == {str(kind["expected_status"]): kind["requests"]}, name
+    assert results["kinds"]["expensive"]["expected_status"] == 503
+    assert results["pages_while_expensive_query_ran"]["requests"] > 0
