@@ -253,12 +253,15 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir)
 @click.option("--query", "query_url", metavar="URL", help="Its SPARQL query endpoint, to count what it holds afterwards.")
 @click.option("--graph", metavar="IRI", help="The named graph for the dataset (default: <base>id/dataset).")
 @click.option("--retries", default=4, show_default=True, type=click.IntRange(1, 20), help="Attempts per request.")
+@click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(0, min_open=True), metavar="SECONDS",
+              help="How long to wait for the store to connect, take data or answer, before trying again.")
 @data_option
 @out_option
 @_reports_errors
-def publish(store, update, query_url, graph, retries, data_dir, out_dir):
+def publish(store, update, query_url, graph, retries, timeout, data_dir, out_dir):
     """Load the built dataset into a SPARQL 1.1 store, replacing its named graph at once.
 
+    With --update the graphs are staged, then swapped in by one update request.
     Credentials come from NDLLD_STORE_USER and NDLLD_STORE_PASSWORD, or ~/.netrc.
     """
     from ndlld.build import build as run_build
@@ -266,7 +269,7 @@ def publish(store, update, query_url, graph, retries, data_dir, out_dir):
 
     if not (out_dir / "dataset.nt").is_file():
         click.echo(str(run_build(data_dir, out_dir)), err=True)
-    click.echo(str(run_publish(out_dir, store=store, update=update, query=query_url, graph=graph, attempts=retries)))
+    click.echo(str(run_publish(out_dir, store=store, update=update, query=query_url, graph=graph, attempts=retries, timeout=timeout)))
 
 
 @cli.command()
