@@ -6,15 +6,16 @@ nor a graph emptied by a failed upload:
 - With ``--update`` (the store's SPARQL 1.1 Update endpoint), every graph is
   first uploaded into a staging graph of its own (by one Graph Store Protocol
   ``PUT`` when ``--store`` is given too, else by ``INSERT DATA`` in batches),
-  then one update request ``MOVE``s the staging graphs over the dataset's and
-  the vocabulary's graphs. SPARQL 1.1 Update asks a store to treat each request
-  atomically (https://www.w3.org/TR/sparql11-update/#updateServices); Oxigraph
-  runs each update request in one transaction, so both graphs change together.
-  An upload that fails touches only the staging graph. ``MOVE`` is never
-  ``SILENT``: Oxigraph rewrites ``MOVE SILENT`` as "drop the target, copy the
-  source, drop the source", which would empty the dataset's graph if a retry
-  found the staging graph already moved; without ``SILENT`` that retry fails
-  and changes nothing.
+  then one update request puts the staging graphs in place of the dataset's
+  and the vocabulary's graphs. SPARQL 1.1 Update asks a store to treat each
+  request atomically (https://www.w3.org/TR/sparql11-update/#updateServices);
+  Oxigraph runs each update request in one transaction, so both graphs change
+  together. An upload that fails touches only the staging graphs.
+  The swap is written so that running it twice is harmless (see ``_swap``):
+  when its answer is lost, or comes too late, the store may have done it, and
+  the retry must not undo it. ``MOVE SILENT`` would: Oxigraph rewrites it as
+  "drop the target, copy the source, drop the source", so a retry that found
+  the staging graph gone would empty the dataset's graph.
 - With ``--store`` alone, each graph is replaced by one Graph Store Protocol
   ``PUT <store>?graph=<iri>``
   (https://www.w3.org/TR/sparql11-http-rdf-update/): atomic only if the store
@@ -126,6 +127,8 @@ def publish(
         raise ConfigError("give --store (Graph Store Protocol) or --update (SPARQL Update), or both")
     target = NamedNode(graph) if graph else dataset_graph(read_base(dist_dir))
     triples = sum(1 for _ in open(dataset, "rb"))
+    if not triples:
+        raise ConfigError(f"{dataset} is empty: nothing to publish", path=dataset)
     vocabulary = len(read_triples(ontology, RdfFormat.TURTLE))
     client = _Client(attempts, backoff, timeout)
     try:
@@ -146,7 +149,7 @@ def publish(
 
 
 def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedNode, tuple[Path, RdfFormat]]) -> str:
-    """Upload each of *graphs* into a staging graph, then MOVE them all in place in one
+    """Upload each of *graphs* into a staging graph, then swap them all in place in one
     update request; on failure drop the staging graphs, once, if the store answers.
     Returns how the triples went."""
     staging = {graph: NamedNode(graph.value.partition("#")[0] + "-ndlld-staging") for graph in graphs}
@@ -157,7 +160,7 @@ def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedN
                 by_gsp = _put(client, store, staging[graph], path, rdf_format)
             if not by_gsp:
                 _insert(client, update, staging[graph], path, rdf_format)
-        _sparql_update(client, update, " ;\n".join(f"MOVE GRAPH {staging[g]} TO GRAPH {g}" for g in graphs))
+        _sparql_update(client, update, " ;\n".join(_swap(graph, staging[graph]) for graph in graphs))
     except PublishError:
         drop = " ;\n".join(f"DROP SILENT GRAPH {s}" for s in staging.values())
         try:
@@ -166,6 +169,17 @@ def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedN
             pass  # the next publish replaces them
         raise
     return "the Graph Store Protocol and one SPARQL Update" if by_gsp else "SPARQL Update"
+
+
+def _swap(graph: NamedNode, staging: NamedNode) -> str:
+    """Update operations that put *staging* in place of *graph* if *staging* holds
+    anything, and drop it; run again once *staging* is gone, they change nothing."""
+    return (
+        f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }}\n"
+        f"WHERE {{ {{ SELECT ?x WHERE {{ GRAPH {staging} {{ ?x ?y ?z }} }} LIMIT 1 }} GRAPH {graph} {{ ?s ?p ?o }} }} ;\n"
+        f"INSERT {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {staging} {{ ?s ?p ?o }} }} ;\n"
+        f"DROP SILENT GRAPH {staging}"
+    )
 
 
 def _put(client: _Client, store: str, graph: NamedNode, path: Path, rdf_format: RdfFormat) -> bool:
