@@ -10,7 +10,8 @@ nor a graph emptied by a failed upload:
   and the vocabulary's graphs. SPARQL 1.1 Update asks a store to treat each
   request atomically (https://www.w3.org/TR/sparql11-update/#updateServices);
   Oxigraph runs each update request in one transaction, so both graphs change
-  together. An upload that fails touches only the staging graphs.
+  together. An upload that fails touches only the staging graphs, and a
+  staging graph is swapped in only if it holds as many triples as the file.
   The swap is written so that running it twice is harmless (see ``_swap``):
   when its answer is lost, or comes too late, the store may have done it, and
   the retry must not undo it. ``MOVE SILENT`` would: Oxigraph rewrites it as
@@ -129,11 +130,11 @@ def publish(
     triples = sum(1 for _ in open(dataset, "rb"))
     if not triples:
         raise ConfigError(f"{dataset} is empty: nothing to publish", path=dataset)
-    vocabulary = len(read_triples(ontology, RdfFormat.TURTLE))
+    vocabulary = len(set(read_triples(ontology, RdfFormat.TURTLE)))
     client = _Client(attempts, backoff, timeout)
     try:
         if update:
-            graphs = {target: (dataset, RdfFormat.N_TRIPLES), VOCABULARY_GRAPH: (ontology, RdfFormat.TURTLE)}
+            graphs = {target: (dataset, RdfFormat.N_TRIPLES, triples), VOCABULARY_GRAPH: (ontology, RdfFormat.TURTLE, vocabulary)}
             method = _staged(client, store, update, graphs)
         else:
             if not _put(client, store, target, dataset, RdfFormat.N_TRIPLES):
@@ -148,19 +149,19 @@ def publish(
     return Published(target.value, triples, vocabulary, in_store, method)
 
 
-def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedNode, tuple[Path, RdfFormat]]) -> str:
-    """Upload each of *graphs* into a staging graph, then swap them all in place in one
-    update request; on failure drop the staging graphs, once, if the store answers.
+def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedNode, tuple[Path, RdfFormat, int]]) -> str:
+    """Upload each of *graphs* (file, format, number of distinct triples) into a staging
+    graph, then swap them all in place in one update request; on failure drop the staging graphs, once, if the store answers.
     Returns how the triples went."""
     staging = {graph: NamedNode(graph.value.partition("#")[0] + "-ndlld-staging") for graph in graphs}
     by_gsp = bool(store)
     try:
-        for graph, (path, rdf_format) in graphs.items():
+        for graph, (path, rdf_format, _) in graphs.items():
             if by_gsp:
                 by_gsp = _put(client, store, staging[graph], path, rdf_format)
             if not by_gsp:
                 _insert(client, update, staging[graph], path, rdf_format)
-        _sparql_update(client, update, " ;\n".join(_swap(graph, staging[graph]) for graph in graphs))
+        _sparql_update(client, update, " ;\n".join(_swap(graph, staging[graph], graphs[graph][2]) for graph in graphs))
     except PublishError:
         drop = " ;\n".join(f"DROP SILENT GRAPH {s}" for s in staging.values())
         try:
@@ -171,13 +172,15 @@ def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedN
     return "the Graph Store Protocol and one SPARQL Update" if by_gsp else "SPARQL Update"
 
 
-def _swap(graph: NamedNode, staging: NamedNode) -> str:
-    """Update operations that put *staging* in place of *graph* if *staging* holds
-    anything, and drop it; run again once *staging* is gone, they change nothing."""
+def _swap(graph: NamedNode, staging: NamedNode, triples: int) -> str:
+    """Update operations that put *staging* in place of *graph* if it holds *triples*
+    triples, and drop it. Run again once *staging* is gone, they change nothing; nor
+    do they swap in a staging graph that is not whole (say a late copy of an earlier
+    request emptied it half-way through the upload)."""
+    whole = f"{{ SELECT (COUNT(*) AS ?staged) WHERE {{ GRAPH {staging} {{ ?x ?y ?z }} }} }} FILTER(?staged = {triples})"
     return (
-        f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }}\n"
-        f"WHERE {{ {{ SELECT ?x WHERE {{ GRAPH {staging} {{ ?x ?y ?z }} }} LIMIT 1 }} GRAPH {graph} {{ ?s ?p ?o }} }} ;\n"
-        f"INSERT {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {staging} {{ ?s ?p ?o }} }} ;\n"
+        f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ {whole} GRAPH {graph} {{ ?s ?p ?o }} }} ;\n"
+        f"INSERT {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ {whole} GRAPH {staging} {{ ?s ?p ?o }} }} ;\n"
         f"DROP SILENT GRAPH {staging}"
     )
 

@@ -23,11 +23,11 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from pyoxigraph import RdfFormat, parse
+from pyoxigraph import NamedNode, RdfFormat, parse
 
 from ndlld.cli import cli
 from ndlld.errors import PublishError
-from ndlld.publish import publish
+from ndlld.publish import _swap, publish
 
 from conftest import OXIGRAPH, free_port, wait_until_up
 from faults import Cut, FaultProxy, Slow, Status
@@ -170,6 +170,21 @@ def test_a_swap_whose_answer_is_lost_is_retried_without_undoing_it(oxigraph, pro
     assert published.in_store == published.triples
     assert "POST /update: Cut" in cutting.log
     assert in_graph(oxigraph, graph) == of(new_dist)
+
+
+def test_a_staging_graph_that_is_not_whole_is_never_swapped_in(oxigraph, old_dist, new_dist, request):
+    """Say a late copy of an earlier request emptied the staging graph half-way through
+    the upload: the swap leaves the dataset's graph as it was."""
+    graph = graph_for(request)
+    publish(old_dist, store=f"{oxigraph}/store", graph=graph)
+    lines = (new_dist / "dataset.nt").read_bytes().splitlines(keepends=True)
+    staging = NamedNode(graph + "-ndlld-staging")
+    httpx.put(f"{oxigraph}/store", params={"graph": staging.value}, content=b"".join(lines[: len(lines) // 2]),
+              headers={"Content-Type": "application/n-triples"}).raise_for_status()
+    swap = _swap(NamedNode(graph), staging, len(lines))
+    httpx.post(f"{oxigraph}/update", content=swap.encode(), headers={"Content-Type": "application/sparql-update"}).raise_for_status()
+    assert in_graph(oxigraph, graph) == of(old_dist)
+    assert staging.value not in graphs_in(oxigraph)
 
 
 # 2. The store answers 500.
