@@ -249,7 +249,8 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir)
 
 @cli.command()
 @click.option("--store", metavar="URL", help="The store's Graph Store Protocol endpoint (Oxigraph: http://HOST:7878/store).")
-@click.option("--update", metavar="URL", help="Its SPARQL Update endpoint, used when it has no Graph Store Protocol.")
+@click.option("--update", metavar="URL",
+              help="Its SPARQL Update endpoint: the graphs are uploaded beside the old ones, then swapped in by one update.")
 @click.option("--query", "query_url", metavar="URL", help="Its SPARQL query endpoint, to count what it holds afterwards.")
 @click.option("--graph", metavar="IRI", help="The named graph for the dataset (default: <base>id/dataset).")
 @click.option("--retries", default=4, show_default=True, type=click.IntRange(1, 20), help="Attempts per request.")

@@ -222,8 +222,9 @@ def test_publish_has_a_timeout_option():
 def test_a_late_answer_is_retried(oxigraph, proxy, old_dist, new_dist, request, path):
     graph = graph_for(request)
     publish(old_dist, store=f"{oxigraph}/store", graph=graph)
-    late = proxy(oxigraph, PUT_store=Slow(5, times=1), POST_update=Slow(5, times=1))
-    published = publish(new_dist, **targets(path, late.url), query=f"{oxigraph}/query", graph=graph, backoff=0.01, timeout=1)
+    late = proxy(oxigraph, PUT_store=Slow(8, times=1), POST_update=Slow(8, times=1))
+    # The timeout leaves the requests that are not held back time to finish on a busy machine.
+    published = publish(new_dist, **targets(path, late.url), query=f"{oxigraph}/query", graph=graph, backoff=0.01, timeout=2.5)
     assert published.in_store == published.triples
     assert in_graph(oxigraph, graph) == of(new_dist)
 
@@ -276,7 +277,7 @@ def test_a_store_killed_during_publish_keeps_one_dataset_whole(old_dist, new_dis
         if where == "mid-upload":  # half of the dataset sent, in one PUT
             faults = {"PUT /store": Cut(after=(new_dist / "dataset.nt").stat().st_size // 2, then=kill)}
             target = {"store": "store"}
-        else:  # staged whole, then killed once the MOVE is sent, before its answer
+        else:  # staged whole, then killed once the swap is sent, before its answer
             faults = {"POST /update": Cut(after=None, then=kill)}
             target = {"store": "store", "update": "update"}
         killing = FaultProxy(url, faults)
