@@ -145,7 +145,7 @@ def publish(
     finally:
         client.close()
     if in_store is not None and in_store != triples:
-        raise PublishError(f"the store holds {in_store} triples in <{target.value}>, the dump {triples}")
+        raise PublishError(f"{_show(query or store)}: the store holds {in_store} triples in <{target.value}>, the dump {triples}")
     return Published(target.value, triples, vocabulary, in_store, method)
 
 
