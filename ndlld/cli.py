@@ -298,16 +298,20 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir)
 
 @cli.command()
 @click.option("--store", metavar="URL", help="The store's Graph Store Protocol endpoint (Oxigraph: http://HOST:7878/store).")
-@click.option("--update", metavar="URL", help="Its SPARQL Update endpoint, used when it has no Graph Store Protocol.")
+@click.option("--update", metavar="URL",
+              help="Its SPARQL Update endpoint: the graphs are uploaded beside the old ones, then swapped in by one update.")
 @click.option("--query", "query_url", metavar="URL", help="Its SPARQL query endpoint, to count what it holds afterwards.")
 @click.option("--graph", metavar="IRI", help="The named graph for the dataset (default: <base>id/dataset).")
 @click.option("--retries", default=4, show_default=True, type=click.IntRange(1, 20), help="Attempts per request.")
+@click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(0, min_open=True), metavar="SECONDS",
+              help="How long to wait for the store to connect, take data or answer, before trying again.")
 @data_option
 @out_option
 @_reports_errors
-def publish(store, update, query_url, graph, retries, data_dir, out_dir):
+def publish(store, update, query_url, graph, retries, timeout, data_dir, out_dir):
     """Load the built dataset into a SPARQL 1.1 store, replacing its named graph at once.
 
+    With --update the graphs are staged, then swapped in by one update request.
     Credentials come from NDLLD_STORE_USER and NDLLD_STORE_PASSWORD, or ~/.netrc.
     """
     from ndlld.build import build as run_build
@@ -315,7 +319,7 @@ def publish(store, update, query_url, graph, retries, data_dir, out_dir):
 
     if not (out_dir / "dataset.nt").is_file():
         click.echo(str(run_build(data_dir, out_dir)), err=True)
-    click.echo(str(run_publish(out_dir, store=store, update=update, query=query_url, graph=graph, attempts=retries)))
+    click.echo(str(run_publish(out_dir, store=store, update=update, query=query_url, graph=graph, attempts=retries, timeout=timeout)))
 
 
 @cli.command()

@@ -1,19 +1,36 @@
 """``ndlld publish``: the built dataset into a SPARQL 1.1 store.
 
-The dataset replaces its named graph in one request of the SPARQL 1.1 Graph
-Store HTTP Protocol (``PUT <store>?graph=<iri>``, https://www.w3.org/TR/sparql11-http-rdf-update/):
-the store swaps the graph in one transaction, so a reader sees the old
-dataset or the new one, never half of it. The vocabulary goes into its own
-graph the same way. A store without the Graph Store Protocol gets SPARQL 1.1
-Update instead: the triples are inserted into a staging graph in batches, and
-one ``MOVE`` puts the staging graph in place of the dataset's.
+A reader of the store sees the old dataset or the new one, never half of it,
+nor a graph emptied by a failed upload:
 
-Transient failures (the connection drops, 429, 502, 503, 504, 500) are
-retried with exponential backoff. Credentials come from the environment
-(``NDLLD_STORE_USER``, ``NDLLD_STORE_PASSWORD``; HTTP basic authentication,
-or digest with ``NDLLD_STORE_AUTH=digest``) or ``~/.netrc``, never from the
-command line. Afterwards the store is asked how many triples the graph
-holds, and the answer is checked against the dump.
+- With ``--update`` (the store's SPARQL 1.1 Update endpoint), every graph is
+  first uploaded into a staging graph of its own (by one Graph Store Protocol
+  ``PUT`` when ``--store`` is given too, else by ``INSERT DATA`` in batches),
+  then one update request puts the staging graphs in place of the dataset's
+  and the vocabulary's graphs. SPARQL 1.1 Update asks a store to treat each
+  request atomically (https://www.w3.org/TR/sparql11-update/#updateServices);
+  Oxigraph runs each update request in one transaction, so both graphs change
+  together. An upload that fails touches only the staging graphs, and a
+  staging graph is swapped in only if it holds as many triples as the file.
+  The swap is written so that running it twice is harmless (see ``_swap``):
+  when its answer is lost, or comes too late, the store may have done it, and
+  the retry must not undo it. ``MOVE SILENT`` would: Oxigraph rewrites it as
+  "drop the target, copy the source, drop the source", so a retry that found
+  the staging graph gone would empty the dataset's graph.
+- With ``--store`` alone, each graph is replaced by one Graph Store Protocol
+  ``PUT <store>?graph=<iri>``
+  (https://www.w3.org/TR/sparql11-http-rdf-update/): atomic only if the store
+  runs a ``PUT`` in one transaction. Oxigraph 0.5.13 does (its server clears
+  and loads the graph in one transaction); Oxigraph 0.5.9 and earlier cleared
+  the graph in one transaction and loaded it in another.
+
+Transient failures (the connection drops, no answer within the timeout, 429,
+500, 502, 503, 504) are retried with exponential backoff; then the error is
+one line naming the request and the endpoint. Credentials come from the
+environment (``NDLLD_STORE_USER``, ``NDLLD_STORE_PASSWORD``; HTTP basic
+authentication, or digest with ``NDLLD_STORE_AUTH=digest``) or ``~/.netrc``,
+never from the command line. Afterwards the store is asked how many triples
+the graph holds, and the answer is checked against the dump.
 """
 
 from __future__ import annotations
@@ -57,26 +74,31 @@ class _Client:
     """HTTP with retries and one-line errors."""
 
     def __init__(self, attempts: int, backoff: float, timeout: float):
-        self.attempts, self.backoff = attempts, backoff
+        self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
         self.http = httpx.Client(timeout=timeout, auth=_credentials(), follow_redirects=True)
 
-    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
+    def request(self, method: str, url: str, attempts: int | None = None, **kwargs) -> httpx.Response:
         body = kwargs.pop("body_path", None)
-        for attempt in range(1, self.attempts + 1):
+        attempts = attempts or self.attempts
+        for attempt in range(1, attempts + 1):
             try:
                 if body is not None:
                     with open(body, "rb") as stream:
                         response = self.http.request(method, url, content=stream, **kwargs)
                 else:
                     response = self.http.request(method, url, **kwargs)
-            except httpx.TransportError as err:
+            except httpx.TimeoutException:
+                problem = f"no answer within {self.timeout:g} s"
+            except httpx.ConnectError as err:
                 problem = f"cannot reach the store ({_reason(err)})"
+            except httpx.TransportError as err:
+                problem = f"the connection was lost ({_reason(err)})"
             else:
                 if response.status_code not in RETRY_STATUS:
                     return response
                 problem = f"HTTP {response.status_code} {_first_line(response.text)}".strip()
-            if attempt == self.attempts:
-                raise PublishError(f"{method} {_show(url)} failed after {attempt} attempts: {problem}")
+            if attempt == attempts:
+                raise PublishError(f"{method} {_show(url)} failed after {attempt} attempt{'s' if attempt > 1 else ''}: {problem}")
             time.sleep(self.backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
@@ -94,8 +116,10 @@ def publish(
     backoff: float = 0.5,
     timeout: float = 300.0,
 ) -> Published:
-    """Put the build in *dist_dir* into a store: by Graph Store Protocol at *store*,
-    else by SPARQL Update at *update*; check the count through *store* or *query*."""
+    """Put the build in *dist_dir* into a store: staged and swapped in by SPARQL Update
+    at *update* (uploaded by Graph Store Protocol at *store* when given), else by one
+    Graph Store Protocol PUT per graph at *store*; check the count through *store* or
+    *query*. *timeout* is in seconds, for connecting and for each wait for the store."""
     dist_dir = Path(dist_dir)
     dataset, ontology = dist_dir / DATASET_FILES["ntriples"], dist_dir / "ontology.ttl"
     if not dataset.is_file():
@@ -104,33 +128,67 @@ def publish(
         raise ConfigError("give --store (Graph Store Protocol) or --update (SPARQL Update), or both")
     target = NamedNode(graph) if graph else dataset_graph(read_base(dist_dir))
     triples = sum(1 for _ in open(dataset, "rb"))
-    vocabulary = len(read_triples(ontology, RdfFormat.TURTLE))
+    if not triples:
+        raise ConfigError(f"{dataset} is empty: nothing to publish", path=dataset)
+    vocabulary = len(set(read_triples(ontology, RdfFormat.TURTLE)))
     client = _Client(attempts, backoff, timeout)
     try:
-        method = None
-        if store:
-            ok = _put(client, store, target, dataset, "application/n-triples")
-            if ok:
-                _put(client, store, VOCABULARY_GRAPH, ontology, "text/turtle")
-                method = "the Graph Store Protocol"
-        if method is None:
-            if not update:
+        if update:
+            graphs = {target: (dataset, RdfFormat.N_TRIPLES, triples), VOCABULARY_GRAPH: (ontology, RdfFormat.TURTLE, vocabulary)}
+            method = _staged(client, store, update, graphs)
+        else:
+            if not _put(client, store, target, dataset, RdfFormat.N_TRIPLES):
                 raise PublishError(f"{_show(store)} has no Graph Store Protocol; give its SPARQL Update endpoint with --update")
-            _update(client, update, target, dataset, RdfFormat.N_TRIPLES)
-            _update(client, update, VOCABULARY_GRAPH, ontology, RdfFormat.TURTLE)
-            method = "SPARQL Update"
+            _put(client, store, VOCABULARY_GRAPH, ontology, RdfFormat.TURTLE)
+            method = "the Graph Store Protocol"
         in_store = _count(client, store, query, target)
     finally:
         client.close()
     if in_store is not None and in_store != triples:
-        raise PublishError(f"the store holds {in_store} triples in <{target.value}>, the dump {triples}")
+        raise PublishError(f"{_show(query or store)}: the store holds {in_store} triples in <{target.value}>, the dump {triples}")
     return Published(target.value, triples, vocabulary, in_store, method)
 
 
-def _put(client: _Client, store: str, graph: NamedNode, path: Path, media_type: str) -> bool:
+def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedNode, tuple[Path, RdfFormat, int]]) -> str:
+    """Upload each of *graphs* (file, format, number of distinct triples) into a staging
+    graph, then swap them all in place in one update request; on failure drop the staging graphs, once, if the store answers.
+    Returns how the triples went."""
+    staging = {graph: NamedNode(graph.value.partition("#")[0] + "-ndlld-staging") for graph in graphs}
+    by_gsp = bool(store)
+    try:
+        for graph, (path, rdf_format, _) in graphs.items():
+            if by_gsp:
+                by_gsp = _put(client, store, staging[graph], path, rdf_format)
+            if not by_gsp:
+                _insert(client, update, staging[graph], path, rdf_format)
+        _sparql_update(client, update, " ;\n".join(_swap(graph, staging[graph], graphs[graph][2]) for graph in graphs))
+    except PublishError:
+        drop = " ;\n".join(f"DROP SILENT GRAPH {s}" for s in staging.values())
+        try:
+            _sparql_update(client, update, drop, attempts=1)
+        except PublishError:
+            pass  # the next publish replaces them
+        raise
+    return "the Graph Store Protocol and one SPARQL Update" if by_gsp else "SPARQL Update"
+
+
+def _swap(graph: NamedNode, staging: NamedNode, triples: int) -> str:
+    """Update operations that put *staging* in place of *graph* if it holds *triples*
+    triples, and drop it. Run again once *staging* is gone, they change nothing; nor
+    do they swap in a staging graph that is not whole (say a late copy of an earlier
+    request emptied it half-way through the upload)."""
+    whole = f"{{ SELECT (COUNT(*) AS ?staged) WHERE {{ GRAPH {staging} {{ ?x ?y ?z }} }} }} FILTER(?staged = {triples})"
+    return (
+        f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ {whole} GRAPH {graph} {{ ?s ?p ?o }} }} ;\n"
+        f"INSERT {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ {whole} GRAPH {staging} {{ ?s ?p ?o }} }} ;\n"
+        f"DROP SILENT GRAPH {staging}"
+    )
+
+
+def _put(client: _Client, store: str, graph: NamedNode, path: Path, rdf_format: RdfFormat) -> bool:
     """PUT one graph; False when the store has no Graph Store Protocol there."""
     response = client.request(
-        "PUT", store, params={"graph": graph.value}, headers={"Content-Type": media_type}, body_path=path
+        "PUT", store, params={"graph": graph.value}, headers={"Content-Type": rdf_format.media_type}, body_path=path
     )
     if response.status_code in (404, 405, 501) and graph != VOCABULARY_GRAPH:
         return False
@@ -138,19 +196,19 @@ def _put(client: _Client, store: str, graph: NamedNode, path: Path, media_type: 
     return True
 
 
-def _update(client: _Client, endpoint: str, graph: NamedNode, path: Path, rdf_format: RdfFormat) -> None:
-    """Insert into a staging graph in batches, then MOVE it over *graph* in one request."""
-    staging = NamedNode(graph.value.partition("#")[0] + "-ndlld-staging")
-    _sparql_update(client, endpoint, f"DROP SILENT GRAPH {staging}")
+def _insert(client: _Client, endpoint: str, graph: NamedNode, path: Path, rdf_format: RdfFormat) -> None:
+    """Empty *graph*, then insert the triples of *path* into it in batches."""
+    _sparql_update(client, endpoint, f"DROP SILENT GRAPH {graph}")
     triples = iter(read_triples(path, rdf_format))
     while batch := list(islice(triples, BATCH)):
         body = " .\n".join(str(t) for t in batch)
-        _sparql_update(client, endpoint, f"INSERT DATA {{ GRAPH {staging} {{\n{body} .\n}} }}")
-    _sparql_update(client, endpoint, f"MOVE SILENT GRAPH {staging} TO GRAPH {graph}")
+        _sparql_update(client, endpoint, f"INSERT DATA {{ GRAPH {graph} {{\n{body} .\n}} }}")
 
 
-def _sparql_update(client: _Client, endpoint: str, text: str) -> None:
-    response = client.request("POST", endpoint, content=text.encode("utf-8"), headers={"Content-Type": "application/sparql-update"})
+def _sparql_update(client: _Client, endpoint: str, text: str, attempts: int | None = None) -> None:
+    response = client.request(
+        "POST", endpoint, attempts=attempts, content=text.encode("utf-8"), headers={"Content-Type": "application/sparql-update"}
+    )
     _raise_for(response, "POST", endpoint)
 
 
