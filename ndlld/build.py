@@ -177,7 +177,7 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, say: Call
         files = write_dumps(graph.triples, ontology_triples, context, staging)
         say("writing the pages")
         previous = out_dir if out_dir.is_dir() else None
-        files += render_site(graph.triples, ontology_triples, context, graph.base, staging, previous=previous)
+        files += render_site(graph.triples, ontology_triples, context, graph.base, staging, previous=previous, cache=cache)
         carry_over(out_dir, staging)
         if release:
             version, released_at = _version_and_time(graph)

@@ -46,6 +46,19 @@ def test_build_after_an_edit_equals_a_build_from_scratch(synthetic: Path, tmp_pa
     incremental, scratch = _snapshot(tmp_path / "dist"), _snapshot(tmp_path / "scratch")
     assert incremental == scratch
     assert b"Renamed " in incremental["dataset.nt"]
+    own_page = "id/" + record.stem + ".html"
+    others = [name for name, content in incremental.items() if name.endswith(".html") and name != own_page and b"Renamed " in content]
+    assert len(others) > 2, "the edit shows on other pages too (links to it), which were made again"
+
+
+def test_a_page_changed_by_hand_in_the_output_is_written_again(synthetic: Path, tmp_path: Path):
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    page = out / "id" / "org-000003.html"
+    right = page.read_bytes()
+    page.write_bytes(right.replace(b"<title>", b"<title>changed by hand "))
+    build(synthetic, out, cache_dir=cache)
+    assert (out / "id" / "org-000003.html").read_bytes() == right
 
 
 def test_only_the_edited_record_is_read_again(synthetic: Path, tmp_path: Path):

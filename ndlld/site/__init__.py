@@ -32,6 +32,7 @@ from pathlib import Path
 import jinja2
 from pyoxigraph import Literal, NamedNode, Triple
 
+from ndlld.cache import Cache
 from ndlld.conneg import static_server_rules
 from ndlld.context import Context
 from ndlld.dumps import jsonld as jsonld_dump
@@ -39,6 +40,7 @@ from ndlld.dumps import ntriples, turtle
 from ndlld.namespaces import NDL, SCHEMA
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
+from ndlld.site.reuse import PageReuse, page_files
 from ndlld.site.view import DCTERMS_SOURCE, ORGANIZATION_TYPES, SiteView, Text, relative
 from ndlld.site.void import DISTRIBUTIONS, dataset_jsonld, file_facts, void_triples
 
@@ -76,13 +78,15 @@ def render_site(
     out_dir: Path,
     parallel_from: int = PARALLEL_PAGES,
     previous: Path | None = None,
+    cache: Cache | None = None,
 ) -> list[Path]:
     """Write the pages and their companions into *out_dir*; return what was written.
 
-    A file whose bytes are those of the same file in *previous* (the output
-    this build replaces) is hard-linked from there rather than written: on
-    most disks creating a file costs far more than rendering it, and an edit
-    changes few pages.
+    *previous* is the output this build replaces. With a *cache*, a page made
+    from nothing that changed is not rendered again: its files are linked from
+    *previous* (:mod:`ndlld.site.reuse`). Any other file whose bytes are those
+    of the same file in *previous* is linked too rather than written: on most
+    disks creating a file costs far more than rendering it.
     """
     view = SiteView(triples, vocabulary, base, context)
     env = environment()
@@ -90,11 +94,18 @@ def render_site(
     writer = _Writer(Path(out_dir), previous)
     facts = file_facts(Path(out_dir))
     documents = view.documents()
+    reuse = PageReuse(cache, view, site, vocabulary, previous, Path(out_dir)) if cache is not None and cache.enabled else None
+    if reuse is not None:
+        kept = reuse.keep(documents)
+        writer.written += [Path(out_dir) / name for document in documents if document in kept for name in page_files(view.path(document))]
+        documents = [document for document in documents if document not in kept]
     if len(documents) >= parallel_from and (os.cpu_count() or 1) > 1:
-        writer.written += _resources_in_parallel(view, site, writer, documents, context)
+        written, entries = _resources_in_parallel(view, site, writer, documents, context, reuse)
+        writer.written += written
     else:
-        for document in documents:
-            _resource(view, env, site, writer, document, context)
+        entries = dict(_resource(view, env, site, writer, document, context, reuse) for document in documents)
+    if reuse is not None:
+        reuse.store({key: value for key, value in entries.items() if key is not None})
     _index(view, env, site, writer, triples, facts)
     _vocabulary(view, env, site, writer, vocabulary, context)
     urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
@@ -116,28 +127,35 @@ def render_site(
 _SHARED: dict = {}  # what forked workers inherit: the indexed graph, built once
 
 
-def _resources_in_parallel(view: SiteView, site: dict, writer: _Writer, documents: list[str], context: Context) -> list[Path]:
+def _resources_in_parallel(
+    view: SiteView, site: dict, writer: _Writer, documents: list[str], context: Context, reuse: PageReuse | None
+) -> tuple[list[Path], dict]:
     """The resource pages, split between processes forked after the graph was indexed
     (so each inherits it instead of receiving a copy); every page is its own files."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    _SHARED.update(view=view, site=site, out_dir=writer.out_dir, previous=writer.previous, context=context)
+    _SHARED.update(view=view, site=site, out_dir=writer.out_dir, previous=writer.previous, context=context, reuse=reuse)
     workers = os.cpu_count() or 1
     slices = [documents[i::workers] for i in range(workers)]
+    written, entries = [], {}
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return [path for written in pool.map(_resource_slice, slices) for path in written]
+            for paths, slice_entries in pool.map(_resource_slice, slices):
+                written += paths
+                entries.update(slice_entries)
     finally:
         _SHARED.clear()
+    return written, entries
 
 
-def _resource_slice(documents: list[str]) -> list[Path]:
+def _resource_slice(documents: list[str]) -> tuple[list[Path], dict]:
     writer = _Writer(_SHARED["out_dir"], _SHARED["previous"])
     env = environment()
-    for document in documents:
-        _resource(_SHARED["view"], env, _SHARED["site"], writer, document, _SHARED["context"])
-    return writer.written
+    entries = dict(
+        _resource(_SHARED["view"], env, _SHARED["site"], writer, document, _SHARED["context"], _SHARED["reuse"]) for document in documents
+    )
+    return writer.written, entries
 
 
 class _Writer:
@@ -206,7 +224,19 @@ def _root(path: str) -> str:
     return "../" * path.count("/")
 
 
-def _resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context) -> None:
+def _resource(
+    view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context, reuse: PageReuse | None = None
+) -> tuple[bytes | None, bytes | None]:
+    """Write the page of *document* and its files; with *reuse*, return its cache entry."""
+    reads = view.record_reads() if reuse is not None else None
+    try:
+        _write_resource(view, env, site, writer, document, context)
+    finally:
+        view.stop_recording()
+    return reuse.entry(document, reads) if reuse is not None else (None, None)
+
+
+def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context) -> None:
     path = view.path(document)
     description = view.by_document[document]
     page = {
@@ -233,7 +263,7 @@ def _resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writ
     snippet = env.get_template("embed.html").render(
         site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(description)))
     )
-    writer.text("embed/" + path.removeprefix("id/") + ".html", snippet)
+    writer.text(page_files(path)[-1], snippet)
 
 
 def _timeline_row(view: SiteView, involvement, path: str) -> dict:
@@ -249,7 +279,7 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
     for label, types in _GROUPS:
         members = sorted(
             {t.subject.value for t in view.by_object_types(types) if "#" not in t.subject.value},
-            key=lambda iri: view.name(iri).lower(),
+            key=lambda iri: (view.name(iri).lower(), iri),  # the IRI breaks ties: same bytes every build
         )
         if members:
             groups.append({"label": label, "links": [view.link(m, "") for m in members]})

@@ -75,15 +75,45 @@ class Involvement:
     iri: str
 
 
+class Index(dict):
+    """Triples by IRI (an empty list for an IRI not there), noting which IRIs were
+    looked up while :attr:`reads` is a set: what a page was made from."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+        self.reads: set[tuple[str, str]] | None = None
+
+    def __missing__(self, key: str) -> list:
+        value = self[key] = []
+        return value
+
+    def __getitem__(self, key: str) -> list:
+        if self.reads is not None:
+            self.reads.add((self.name, key))
+        return super().__getitem__(key)
+
+    def get(self, key: str, default=None):
+        if self.reads is not None:
+            self.reads.add((self.name, key))
+        return super().get(key, default)
+
+    def __contains__(self, key) -> bool:
+        """Whether there are triples for *key* (an IRI only looked up before is not in)."""
+        if self.reads is not None:
+            self.reads.add((self.name, key))
+        return bool(super().get(key))
+
+
 class SiteView:
     """The triples indexed by subject, object and document, with names and labels."""
 
     def __init__(self, triples: Iterable[Triple], vocabulary: Iterable[Triple], base: str, context: Context):
         self.base = base
         self.context = context
-        self.by_subject: dict[str, list[Triple]] = defaultdict(list)
-        self.by_object: dict[str, list[Triple]] = defaultdict(list)
-        self.by_document: dict[str, list[Triple]] = defaultdict(list)
+        self.by_subject = Index("subject")
+        self.by_object = Index("object")
+        self.by_document = Index("document")
         for triple in triples:
             subject = triple.subject.value
             self.by_subject[subject].append(triple)
@@ -98,6 +128,20 @@ class SiteView:
         self.publisher = self.value(self.dataset, str(SCHEMA) + "publisher")
         self._involvements: list[Involvement] | None = None
         self._involvements_by_document: dict[str, list[Involvement]] = {}
+
+    def record_reads(self) -> set[tuple[str, str]]:
+        """From now on, note every lookup by IRI in the set returned (until :meth:`stop_recording`)."""
+        reads: set[tuple[str, str]] = set()
+        for index in (self.by_subject, self.by_object, self.by_document):
+            index.reads = reads
+        return reads
+
+    def stop_recording(self) -> None:
+        for index in (self.by_subject, self.by_object, self.by_document):
+            index.reads = None
+
+    def index(self, name: str) -> Index:
+        return {"subject": self.by_subject, "object": self.by_object, "document": self.by_document}[name]
 
     # -- looking things up ---------------------------------------------------
     def values(self, subject: str, predicate: str) -> list:
@@ -138,7 +182,7 @@ class SiteView:
 
     def organizations(self) -> list[str]:
         found = {t.subject.value for t in self.by_object_types(ORGANIZATION_TYPES)}
-        return sorted(found, key=lambda iri: self.name(iri).lower())
+        return sorted(found, key=lambda iri: (self.name(iri).lower(), iri))
 
     def by_object_types(self, types: set[str]) -> list[Triple]:
         return [t for type_iri in sorted(types) for t in self.by_object.get(type_iri, ()) if t.predicate == RDF_TYPE]
@@ -216,7 +260,7 @@ class SiteView:
                     continue
                 rows.add((source, self.property_label(triple.predicate.value)))
         page = self.path(document)
-        return sorted(((self.link(s, page), how) for s, how in rows), key=lambda r: (r[0].text.lower(), r[1]))
+        return sorted(((self.link(s, page), how) for s, how in rows), key=lambda r: (r[0].text.lower(), r[1], r[0].href))
 
     def involvements(self, about: str | None = None) -> list[Involvement]:
         """The publisher's dated parts: roles it holds, meetings it attended or hosted.
@@ -240,7 +284,7 @@ class SiteView:
                 if start and iri not in found:
                     held_in = self._held_in(iri)
                     found[iri] = (Involvement(int(start[:4]), self._involvement_label(iri, held_in), iri), held_in)
-        ordered = sorted(found.values(), key=lambda item: (item[0].year, item[0].label))
+        ordered = sorted(found.values(), key=lambda item: (item[0].year, item[0].label, item[0].iri))
         self._involvements = [involvement for involvement, _ in ordered]
         self._involvements_by_document = defaultdict(list)
         for involvement, held_in in ordered:
@@ -280,4 +324,4 @@ def relative(target: str, from_path: str) -> str:
 
 
 def _sort_key(value) -> tuple:
-    return (0, value.text.lower(), "") if isinstance(value, Link) else (1, value.language or "", value.text)
+    return (0, value.text.lower(), value.href) if isinstance(value, Link) else (1, value.language or "", value.text)
