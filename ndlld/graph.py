@@ -36,6 +36,8 @@ _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")  # BCP 47, th
 _YEAR = re.compile(r"^\d{4}$")
 _DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$|[?#])")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Control characters HTML and XML do not allow in text; YAML lets them in through escapes ("\0").
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +245,14 @@ class _Reader:
             return None
         iri = self.resolved.get(value)
         if iri is None:
-            iri = self.resolved[value] = self.resolve(value)
+            iri = self.resolve(value)
+            try:
+                NamedNode(iri)  # RFC 3987, as pyoxigraph checks it
+            except ValueError as err:
+                reason = str(err)
+                self.error(f"'{value}' is not a valid id or IRI ({reason[:1].lower()}{reason[1:]})", record, at)
+                return None
+            self.resolved[value] = iri
         if iri.startswith(self.base):
             self.references.append((iri, self.origin(record, at)))
         return iri
@@ -266,6 +275,9 @@ class _Reader:
         return found
 
     def literal(self, record: Record, term: Term, value: Any, at: Pointer) -> Literal | None:
+        if isinstance(value, str) and _CONTROL.search(value):
+            self.error(f"'{term.name}' {_control_message(value)}", record, at)
+            return None
         if term.type is None:
             if isinstance(value, bool):
                 return Literal(str(value).lower(), datatype=XSD.boolean)
@@ -308,6 +320,9 @@ class _Reader:
                 if not isinstance(text, str) or not text.strip():
                     self.error(f"'{term.name}' in '{language}' must be non-empty text", record, text_at)
                     continue
+                if _CONTROL.search(text):
+                    self.error(f"'{term.name}' in '{language}' {_control_message(text)}", record, text_at)
+                    continue
                 self.emit(Triple(subject, predicate, Literal(text, language=language.lower())), record, text_at)
 
     # -- across records ----------------------------------------------------
@@ -325,6 +340,10 @@ def _items(value: Any, at: Pointer):
     if isinstance(value, list):
         return [(item, at + (i,)) for i, item in enumerate(value)]
     return [(value, at)]
+
+
+def _control_message(text: str) -> str:
+    return f"holds the control character U+{ord(_CONTROL.search(text).group()):04X}, which pages and XML cannot carry; remove it"
 
 
 def _valid_date(text: str) -> bool:
