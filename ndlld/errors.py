@@ -45,8 +45,11 @@ class NdlldError(Exception):
 class SourceError(NdlldError):
     """A source record is wrong: YAML syntax, unknown key, bad date, duplicate id, ...
 
-    It prints as one line, whatever the record held (a key with a line break in it).
+    It is one line, whatever the record held (a key with a line break in it).
     """
+
+    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None):
+        super().__init__(printable(message), path=path, line=line)
 
     def __str__(self) -> str:
         return printable(super().__str__())
