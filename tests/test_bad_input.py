@@ -34,6 +34,7 @@ from click.testing import CliRunner
 from lxml import html as lxml_html
 
 from ndlld.cli import cli
+from ndlld.checks import MAX_PARENTS
 from ndlld.sources import MAX_DEPTH, MAX_FILE_BYTES
 
 from conftest import GOOD, ROOT, TESTS, add_fixture, expectations
@@ -258,6 +259,41 @@ def test_nesting_up_to_the_limit_is_read_and_reported_as_data(good_data: Path):
     target.write_text(HEADER + f"sameAs: {'[' * (MAX_DEPTH - 1)}x{']' * (MAX_DEPTH - 1)}\n", encoding="utf-8")
     run = ndlld("validate", "--data", good_data)
     assert_reported(run, target, [(6, "'sameAs' takes an id such as 'ifla', not list")])
+
+
+def _parent_chain(count: int, cycle: bool) -> str:
+    """*count* organizations, each the child of the next (and the last the child of the first, for a cycle)."""
+    lines = ["graph:"]
+    for i in range(count):
+        parent = f"c{(i + 1) % count}" if cycle or i + 1 < count else None
+        lines += [f"  - id: c{i}", "    type: Organization", f"    name: {{en: Link {i}, ja: 環{i}}}",
+                  f"    description: {{en: Link {i} of a chain.}}", "    source: source/page"]
+        lines += [f"    parentOrganization: {parent}"] if parent else []
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("count, cycle", [(3000, False), (1500, True)], ids=["chain-of-3000", "cycle-of-1500"])
+def test_parent_chain_too_long_to_check_is_a_violation_not_a_crash(count: int, cycle: bool, good_data: Path, dist: Path):
+    """The cycle check follows parentOrganization+ recursively (rdflib): past about a thousand
+    organizations above one it would exhaust the stack, so past MAX_PARENTS it is refused."""
+    target = good_data / "organizations" / "chain.yaml"
+    target.write_text(_parent_chain(count, cycle), encoding="utf-8")
+    build, validate = refused(good_data, dist, process=True)
+    assert build.exit_code == validate.exit_code == 1
+    line = 7  # c0 comes first, and has them all above it
+    expected = (f"{target}:{line}: Violation: has more than {MAX_PARENTS} parent organizations above it, "
+                "directly or through others (a chain or a cycle too long to check)")
+    for report in (build.stderr, validate.stdout):
+        assert report.splitlines()[0].startswith(expected + " [")
+        assert report.splitlines()[1:] == ["the data does not conform: 1 violation(s), 0 warning(s)"]
+
+
+def test_parent_cycle_up_to_the_limit_is_checked_as_a_cycle(good_data: Path):
+    target = good_data / "organizations" / "chain.yaml"
+    target.write_text(_parent_chain(MAX_PARENTS, cycle=True), encoding="utf-8")
+    run = ndlld("validate", "--data", good_data)
+    assert run.exit_code == 1
+    assert run.stdout.count(": Violation: is its own parent organization, directly or through others") == MAX_PARENTS
 
 
 # -- valid, hostile data: intact and harmless in every output -------------------
