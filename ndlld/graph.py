@@ -36,6 +36,7 @@ _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")  # BCP 47, th
 _YEAR = re.compile(r"^\d{4}$")
 _DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$|[?#])")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_ID_PART = 200  # bytes of an id between slashes: it names files (ifla.html, ifla.jsonld), at most 255 bytes on most systems
 # Control characters HTML and XML do not allow in text; YAML lets them in through escapes ("\0").
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -166,6 +167,9 @@ class _Reader:
                 self.written_ids.setdefault(iri, data[self.id_key])
             if first != here:
                 self.error(f"duplicate id '{data[self.id_key]}': already described at {first}", record, pointer + (self.id_key,))
+            elif first is here and iri.startswith(self.base) and len(iri.encode()) - len(self.base) > MAX_ID_PART:
+                if max(len(part.encode()) for part in iri[len(self.base) :].partition("#")[0].split("/")) > MAX_ID_PART:
+                    self.error(f"the id '{data[self.id_key]}' is too long to name its files: at most {MAX_ID_PART} bytes between slashes", record, pointer + (self.id_key,))
         for key, value in data.items():
             at = pointer + (key,)
             if key == self.id_key:

@@ -35,6 +35,7 @@ from lxml import html as lxml_html
 
 from ndlld.cli import cli
 from ndlld.checks import MAX_PARENTS
+from ndlld.graph import MAX_ID_PART
 from ndlld.sources import MAX_DEPTH, MAX_FILE_BYTES
 
 from conftest import GOOD, ROOT, TESTS, add_fixture, expectations
@@ -259,6 +260,16 @@ def test_nesting_up_to_the_limit_is_read_and_reported_as_data(good_data: Path):
     target.write_text(HEADER + f"sameAs: {'[' * (MAX_DEPTH - 1)}x{']' * (MAX_DEPTH - 1)}\n", encoding="utf-8")
     run = ndlld("validate", "--data", good_data)
     assert_reported(run, target, [(6, "'sameAs' takes an id such as 'ifla', not list")])
+
+
+def test_id_up_to_the_limit_names_its_files(good_data: Path, tmp_path: Path):
+    """One byte shorter than id-too-long.yaml's: its page and dumps are written."""
+    record = (TESTS / "records" / "bad" / "id-too-long.yaml").read_text(encoding="utf-8")
+    long_id = "a" * MAX_ID_PART
+    (good_data / "organizations" / "long-id.yaml").write_text(record.replace("a" * (MAX_ID_PART + 1), long_id), encoding="utf-8")
+    run = ndlld("build", "--data", good_data, "--out", tmp_path / "dist")
+    assert run.exit_code == 0, run.stderr
+    assert (tmp_path / "dist" / "id" / f"{long_id}.jsonld").is_file()
 
 
 def _parent_chain(count: int, cycle: bool) -> str:
