@@ -16,6 +16,7 @@ format carries text as is, and do nothing there.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import re
@@ -366,6 +367,19 @@ def test_page_shows_the_text_and_embeds_it_intact(fixture: Path, hostile_dist: P
     assert set(_texts(fixture)) <= literals
 
 
+def test_index_lists_the_names_intact(hostile_dist: Path):
+    """The home page lists every organization by name (and abbreviation), and draws them."""
+    raw = (hostile_dist / "index.html").read_text(encoding="utf-8")
+    html5lib.HTMLParser(strict=True).parse(raw)
+    tree = lxml_html.fromstring(raw.encode("utf-8"))
+    items = [li.text_content() for li in tree.xpath("//li")]
+    assert '</script><script>alert("name")</script><!-- {{ 7*7 }} (" } ; DROP ALL ; #)' in items
+    titles = [t.text for t in tree.xpath("//*[local-name()='svg']//*[local-name()='title']")]
+    assert '</script><script>alert("name")</script><!-- {{ 7*7 }}' in titles
+    assert [s.get("type") for s in tree.iter("script")] == ["application/ld+json"]
+    assert extruct.extract(raw, syntaxes=["json-ld"], uniform=False)["json-ld"]
+
+
 def test_template_syntax_in_data_is_not_evaluated(hostile_dist: Path):
     page = (hostile_dist / "id" / "hostile-strings.html").read_text(encoding="utf-8")
     for template in ("{{ 7*7 }}", "{% raw %}{{ site.title }}{% endraw %}", "{{ lipsum() }}", "{# a Jinja comment #}"):
@@ -407,8 +421,9 @@ def test_unicode_text_is_kept_byte_for_byte(hostile_dist: Path):
     assert any("\U000e0100" in t for t in texts) and any("\u200d" in t for t in texts)  # a variation selector, a ZWJ
     files = [*DUMPS[:4], "id/unicode-names.ttl", "id/unicode-names.nt", "id/unicode-names.jsonld",
              "id/unicode-names.html", "embed/unicode-names.html"]
-    for name in files:
+    for name in [*files, "dataset.ttl.gz", "dataset.nt.gz", "dataset.jsonld.gz", "dataset.ndjson.gz"]:
         content = (hostile_dist / name).read_bytes()
+        content = gzip.decompress(content) if name.endswith(".gz") else content
         for text in texts:
             assert text.encode("utf-8") in content, f"{name} does not hold {text!r} as written"
     index = (hostile_dist / "index.html").read_bytes()
