@@ -11,6 +11,7 @@ duplicate keys, which YAML parsers silently collapse, are errors.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,15 +224,29 @@ def read_base(data_dir: str | Path) -> str:
     return _base(read_record(path))
 
 
+# An http(s) IRI of a host name (the server configuration names it), ending in '/'.
+_BASE = re.compile(r"^https?://[\w.-]+(:\d{1,5})?/([^\s?#]*/)?$")
+
+
 def _base(dataset: Record) -> str:
     base = dataset.data.get("base")
-    if not isinstance(base, str) or not base.startswith(("http://", "https://")) or not base.endswith("/"):
+    if not isinstance(base, str) or not _BASE.match(base) or not _valid_iri(base):
         raise SourceError(
-            "'base' must be an http(s) IRI ending in '/', e.g. https://example.org/",
+            "'base' must be an http(s) IRI ending in '/', e.g. https://example.org/ (a host name; no spaces, '?' or '#')",
             path=dataset.path,
             line=dataset.line(("base",)),
         )
     return base
+
+
+def _valid_iri(text: str) -> bool:
+    from pyoxigraph import NamedNode
+
+    try:
+        NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _dataset_node(dataset: Record) -> Record:
