@@ -314,7 +314,7 @@ def test_parent_cycle_up_to_the_limit_is_checked_as_a_cycle(good_data: Path):
 def _texts(fixture: Path) -> list[str]:
     """Every text of the record, as an independent YAML parser reads it."""
     record = yaml.safe_load(fixture.read_text(encoding="utf-8"))
-    texts = [*record["name"].values(), *record["description"].values(), *record["alternateName"]]
+    texts = [*record["name"].values(), *record["description"].values(), *record.get("alternateName", [])]
     assert len(texts) == len(set(texts))
     return texts
 
@@ -378,6 +378,32 @@ def test_index_lists_the_names_intact(hostile_dist: Path):
     assert '</script><script>alert("name")</script><!-- {{ 7*7 }}' in titles
     assert [s.get("type") for s in tree.iter("script")] == ["application/ld+json"]
     assert extruct.extract(raw, syntaxes=["json-ld"], uniform=False)["json-ld"]
+
+
+def test_iris_that_would_run_code_are_data_not_links(hostile_dist: Path):
+    fixture = TESTS / "records" / "hostile" / "hostile-iris.yaml"
+    iris = yaml.safe_load(fixture.read_text(encoding="utf-8"))["sameAs"]
+    subject = rdflib.URIRef(ID + "hostile-iris")
+    for name in ["dataset.nt", "dataset.ttl", "dataset.jsonld", "id/hostile-iris.jsonld"]:
+        graph = read(hostile_dist / name)
+        assert {str(o) for o in graph.objects(subject, SCHEMA.sameAs)} == set(iris), name
+    tree = lxml_html.fromstring((hostile_dist / "id" / "hostile-iris.html").read_bytes())
+    hrefs = [a.get("href") for a in tree.iter("a")]
+    assert "https://example.org/safe" in hrefs
+    assert not [h for h in hrefs if h.lower().startswith(("javascript:", "vbscript:", "data:"))]
+    shown = tree.text_content()
+    assert all(iri in shown for iri in iris)
+
+
+def test_licence_that_would_run_code_is_not_a_link(good_data: Path, tmp_path: Path):
+    dataset = good_data / "dataset.yaml"
+    dataset.write_text(dataset.read_text(encoding="utf-8").replace("https://creativecommons.org/licenses/by/4.0/", "javascript:alert(1)"))
+    run = ndlld("build", "--data", good_data, "--out", tmp_path / "dist")
+    assert run.exit_code == 0, run.stderr
+    for page in [tmp_path / "dist" / "index.html", *(tmp_path / "dist" / "id").glob("*.html")]:
+        tree = lxml_html.fromstring(page.read_bytes())
+        assert not [a for a in tree.iter("a") if a.get("href", "").startswith("javascript:")], page.name
+        assert "Data licence: javascript:alert(1)." in " ".join(tree.text_content().split())
 
 
 def test_template_syntax_in_data_is_not_evaluated(hostile_dist: Path):
