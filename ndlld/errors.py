@@ -45,11 +45,15 @@ class NdlldError(Exception):
 class SourceError(NdlldError):
     """A source record is wrong: YAML syntax, unknown key, bad date, duplicate id, ...
 
-    It is one line, whatever the record held (a key with a line break in it).
+    It is one short line, whatever the record held (a key with a line break in it, a
+    value of a megabyte).
     """
 
     def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None):
-        super().__init__(printable(message), path=path, line=line)
+        message = printable(message)
+        if len(message) > 300:  # a value of a megabyte quoted in full helps no one
+            message = f"{message[:240]} … {message[-50:]}"
+        super().__init__(message, path=path, line=line)
 
     def __str__(self) -> str:
         return printable(super().__str__())

@@ -224,6 +224,16 @@ def test_single_string_of_10_megabytes_is_refused(good_data: Path, dist: Path):
     assert_reported(build, target, [(1, "the file is larger than 1 MB")])
 
 
+def test_message_about_a_value_of_half_a_megabyte_is_one_short_line(good_data: Path, dist: Path):
+    target = good_data / "organizations" / "long-year.yaml"
+    target.write_text(HEADER + "foundingYear: " + "9" * 500_000 + "\n", encoding="utf-8")
+    build, validate = refused(good_data, dist)
+    assert_reported(build, target, [(6, "'foundingYear' must be a year such as 1966, not '9999")])
+    [line] = build.stderr.splitlines()
+    assert len(line) - len(f"{target}:6: ") <= 300 and " … " in line
+    assert validate.stderr == build.stderr
+
+
 def test_file_just_under_the_limit_is_read(good_data: Path):
     target = good_data / "organizations" / "long-string.yaml"
     text = HEADER + "description:\n  en: "
