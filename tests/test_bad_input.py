@@ -1,17 +1,18 @@
 """Bad input, one fixture each, through the real command.
 
-Every broken record in tests/records/bad/ (and, generated here, a file far too
-large and structures nested thousands of levels deep) is refused by
-``ndlld build`` and ``ndlld validate`` with exit code 2, one line per problem
-naming the file and line ('# expect:' in each fixture), no traceback, and a
-previously built output left exactly as it was. A cycle of parent
-organizations is a SHACL violation: exit code 1, the same way.
+Every broken record in tests/records/bad/ (and, generated here, files far too
+large, values of half a megabyte, structures nested thousands of levels deep)
+is refused by ``ndlld build`` and ``ndlld validate`` with exit code 2, one line
+per problem naming the file and line ('# expect:' in each fixture), no
+traceback, and a previously built output left exactly as it was. A cycle of
+parent organizations, or a chain of them too long to check, is a violation:
+exit code 1, the same way. Just under each limit, the input is read.
 
 The records in tests/records/hostile/ are valid data aimed at the outputs
-(``</script>``, ``{{ }}``, ``\"\"\"``, ``<!--``, SPARQL fragments) or at
-Unicode handling (right-to-left text, emoji sequences, combining characters):
-they must come out of every dump and page as written, byte for byte where the
-format carries text as is, and do nothing there.
+(``</script>``, ``{{ }}``, ``\"\"\"``, ``<!--``, SPARQL fragments, ``javascript:``
+IRIs) or at Unicode handling (right-to-left text, emoji sequences, combining
+characters): they must come out of every dump and page as written, byte for
+byte where the format carries text as is, and do nothing there.
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ def test_utf16_file_is_not_utf8(good_data: Path, dist: Path):
 HEADER = "id: generated\ntype: Organization\nname:\n  en: A generated record\nsource: source/page\n"
 
 
-def test_file_of_50_megabytes_is_refused_without_being_read(good_data: Path, dist: Path):
+def test_file_of_50_megabytes_is_refused(good_data: Path, dist: Path):
     target = good_data / "organizations" / "huge.yaml"
     node = "  - id: generated/{0}\n    type: Organization\n    name: {{en: Organization {0}}}\n    source: source/page\n"
     with open(target, "w", encoding="utf-8") as file:
