@@ -31,7 +31,7 @@ from ndlld.errors import SourceError, SourceErrors
 from ndlld.namespaces import RDF_TYPE, XSD
 from ndlld.sources import Pointer, Record, Sources
 
-_IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`]')
+_IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`\u200e\u200f\u202a-\u202e\u2066-\u2069]')  # RFC 3987 §2.2, §4.1 (bidi controls)
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")  # BCP 47, the common forms
 _YEAR = re.compile(r"^\d{4}$")
 _DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$|[?#])")
@@ -245,7 +245,7 @@ class _Reader:
             self.error(f"an id must be text such as 'ifla', not {value!r}", record, at)
             return None
         if _IRI_FORBIDDEN.search(value):
-            self.error(f"'{value}' is not a valid id or IRI (spaces and <>\"{{}}|\\^` are not allowed)", record, at)
+            self.error(f"'{value}' is not a valid id or IRI (spaces, bidirectional controls and <>\"{{}}|\\^` are not allowed)", record, at)
             return None
         iri = self.resolved.get(value)
         if iri is None:

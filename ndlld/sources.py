@@ -11,7 +11,9 @@ duplicate keys, which YAML parsers silently collapse, are errors.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +134,8 @@ def _decode(path: Path, raw: bytes) -> str:
 def read_record(path: Path) -> Record:
     """Read one YAML file into a :class:`Record`, or raise :class:`SourceError`."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a directory, a named pipe, a device: reading could block
+            raise SourceError("cannot read the file: it is not a regular file", path=path)
         with open(path, "rb") as file:
             raw = file.read(MAX_FILE_BYTES + 1)  # no further: the file may be endless (a device)
     except OSError as err:

@@ -198,6 +198,15 @@ def test_utf16_file_is_not_utf8(good_data: Path, dist: Path):
     assert build.stderr == validate.stderr == f"{target}:1: the file is not UTF-8 text; save it as UTF-8\n"
 
 
+def test_named_pipe_is_refused_not_waited_on(good_data: Path, dist: Path):
+    """A .yaml that is a named pipe (or a device) would block a reader forever."""
+    target = good_data / "organizations" / "pipe.yaml"
+    os.mkfifo(target)
+    build, validate = refused(good_data, dist, process=True)
+    assert build.stderr == validate.stderr == f"{target}: cannot read the file: it is not a regular file\n"
+    assert build.exit_code == validate.exit_code == 2
+
+
 # -- generated: too large, too deep ---------------------------------------------
 
 HEADER = "id: generated\ntype: Organization\nname:\n  en: A generated record\nsource: source/page\n"
