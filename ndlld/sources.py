@@ -90,14 +90,15 @@ def _convert(node: yaml.Node, pointer: Pointer, record: Record, errors: list[Sou
         return _scalar(node)
     # A mapping or list met twice is a YAML alias (*name) of it: refused, since
     # aliases of aliases multiply (a few lines can stand for billions of values)
-    # and an alias inside its own anchor never ends.
-    seen = set() if seen is None else seen
-    if id(node) in seen:
-        error = SourceError("a YAML alias (*name) of a mapping or list; write the value out", path=record.path, line=record.line(pointer))
-        if not errors or str(errors[-1]) != str(error):  # once per line; the node's own mark is its anchor's
-            errors.append(error)
-        return None
-    seen.add(id(node))
+    # and an alias inside its own anchor never ends. (*seen* is None when the
+    # text has no '*', so no alias.)
+    if seen is not None:
+        if id(node) in seen:
+            error = SourceError("a YAML alias (*name) of a mapping or list; write the value out", path=record.path, line=record.line(pointer))
+            if not errors or str(errors[-1]) != str(error):  # once per line; the node's own mark is its anchor's
+                errors.append(error)
+            return None
+        seen.add(id(node))
     record.lines[pointer] = node.start_mark.line + 1
     if len(pointer) >= MAX_DEPTH:
         raise SourceError(f"nested more than {MAX_DEPTH} levels deep", path=record.path, line=node.start_mark.line + 1)
@@ -134,18 +135,18 @@ def _decode(path: Path, raw: bytes) -> str:
 def read_record(path: Path) -> Record:
     """Read one YAML file into a :class:`Record`, or raise :class:`SourceError`."""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # a directory, a named pipe, a device: reading could block
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a directory, a named pipe, a device: reading could block
             raise SourceError("cannot read the file: it is not a regular file", path=path)
-        with open(path, "rb") as file:
-            raw = file.read(MAX_FILE_BYTES + 1)  # no further: the file may be endless (a device)
+        if info.st_size > MAX_FILE_BYTES:
+            raise SourceError(
+                f"the file is larger than {MAX_FILE_BYTES // 1_000_000} MB, the most a record may be; split it into several files",
+                path=path,
+                line=1,
+            )
+        raw = path.read_bytes()
     except OSError as err:
         raise SourceError(f"cannot read the file: {err.strerror}", path=path) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise SourceError(
-            f"the file is larger than {MAX_FILE_BYTES // 1_000_000} MB, the most a record may be; split it into several files",
-            path=path,
-            line=1,
-        )
     text = _decode(path, raw)
     record = Record(path=path, data=None)
     try:
@@ -176,7 +177,7 @@ def read_record(path: Path) -> Record:
     if node is None:
         raise SourceError("the file is empty", path=path, line=1)
     errors: list[SourceError] = []
-    record.data = _convert(node, (), record, errors)
+    record.data = _convert(node, (), record, errors, set() if "*" in text else None)
     if errors:
         raise SourceErrors(errors)
     if not isinstance(record.data, dict):
