@@ -151,6 +151,9 @@ def check(
     with a *cache* (whose fingerprint covers shapes/ and ontology/, so only for
     the project's shapes), a resource is validated again only when they changed.
     """
+    too_high = _too_many_parents(graph)
+    if too_high is not None:
+        return _refused(too_high, graph, context)
     documents = _documents(graph)
     cached = cache is not None and cache.enabled
     if any(isinstance(t.subject, BlankNode) for t in graph.triples) or (len(documents) <= chunk and not cached):
@@ -160,6 +163,51 @@ def check(
     findings = [_finding(report_graph, result, graph, context) for result in report_graph.objects(None, SH.result)]
     findings.sort(key=lambda f: (f.origin.path if f.origin else "~", f.origin.line if f.origin else 0, f.message, f.focus, f.value or ""))
     return Report(findings=findings, graph=report_graph)
+
+
+# The cycle check's property path (parentOrganization+) is followed by rdflib
+# recursively: about a thousand organizations above one would exhaust Python's
+# stack. No real organization has more than a few.
+MAX_PARENTS = 100
+
+
+def _too_many_parents(graph: Graph) -> Triple | None:
+    """The first parent link (in record order) of an organization with more than
+    :data:`MAX_PARENTS` organizations above it, directly or through others; or None."""
+    parents: dict[str, list[Triple]] = {}
+    for triple in graph.triples:
+        if triple.predicate.value == PARENT_IRI and isinstance(triple.object, NamedNode):
+            parents.setdefault(triple.subject.value, []).append(triple)
+    for organization, links in parents.items():
+        above: set[str] = set()
+        todo = [organization]
+        while todo and len(above) <= MAX_PARENTS:
+            for link in parents.get(todo.pop(), ()):
+                if link.object.value not in above:
+                    above.add(link.object.value)
+                    todo.append(link.object.value)
+        if len(above) > MAX_PARENTS:
+            return links[0]
+    return None
+
+
+def _refused(link: Triple, graph: Graph, context: Context | None) -> Report:
+    """A report of one violation, the organization with too many above it, without running pySHACL."""
+    report, node, result = rdflib.Graph(), rdflib.BNode(), rdflib.BNode()
+    message = f"has more than {MAX_PARENTS} parent organizations above it, directly or through others (a chain or a cycle too long to check)"
+    report.add((node, rdflib.RDF.type, SH.ValidationReport))
+    report.add((node, SH.conforms, rdflib.Literal(False)))
+    report.add((node, SH.result, result))
+    for predicate, value in [
+        (rdflib.RDF.type, SH.ValidationResult),
+        (SH.focusNode, rdflib.URIRef(link.subject.value)),
+        (SH.resultPath, rdflib.URIRef(PARENT_IRI)),
+        (SH.value, rdflib.URIRef(link.object.value)),
+        (SH.resultSeverity, SH.Violation),
+        (SH.resultMessage, rdflib.Literal(message)),
+    ]:
+        report.add((result, predicate, value))
+    return Report(findings=[_finding(report, result, graph, context)], graph=report)
 
 
 def check_with_project_shapes(graph: Graph, context: Context, cache: Cache | None = None) -> Report:

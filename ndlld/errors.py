@@ -8,7 +8,17 @@ prints them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+# What must not reach a terminal as is: line breaks and other control characters
+# (a message is one line) and the bidirectional controls that reorder a line.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """*text* with line breaks, control and bidirectional characters written as escapes (``\\n``, ``\\u202e``)."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class NdlldError(Exception):
@@ -33,7 +43,20 @@ class NdlldError(Exception):
 
 
 class SourceError(NdlldError):
-    """A source record is wrong: YAML syntax, unknown key, bad date, duplicate id, ..."""
+    """A source record is wrong: YAML syntax, unknown key, bad date, duplicate id, ...
+
+    It is one short line, whatever the record held (a key with a line break in it, a
+    value of a megabyte).
+    """
+
+    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None):
+        message = printable(message)
+        if len(message) > 300:  # a value of a megabyte quoted in full helps no one
+            message = f"{message[:240]} … {message[-50:]}"
+        super().__init__(message, path=path, line=line)
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class SourceErrors(NdlldError):

@@ -32,11 +32,14 @@ from ndlld.errors import SourceError, SourceErrors
 from ndlld.namespaces import RDF_TYPE, XSD
 from ndlld.sources import Pointer, Record, Sources
 
-_IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`]')
+_IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`\u200e\u200f\u202a-\u202e\u2066-\u2069]')  # RFC 3987 §2.2, §4.1 (bidi controls)
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")  # BCP 47, the common forms
 _YEAR = re.compile(r"^\d{4}$")
 _DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$|[?#])")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_ID_PART = 200  # bytes of an id between slashes: it names files (ifla.html, ifla.jsonld), at most 255 bytes on most systems
+# Control characters HTML and XML do not allow in text; YAML lets them in through escapes ("\0").
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,9 @@ class _Reader:
                 self.written_ids.setdefault(iri, data[self.id_key])
             if first != here:
                 self.error(f"duplicate id '{data[self.id_key]}': already described at {first}", record, pointer + (self.id_key,))
+            elif first is here and iri.startswith(self.base) and len(iri.encode()) - len(self.base) > MAX_ID_PART:
+                if max(len(part.encode()) for part in iri[len(self.base) :].partition("#")[0].split("/")) > MAX_ID_PART:
+                    self.error(f"the id '{data[self.id_key]}' is too long to name its files: at most {MAX_ID_PART} bytes between slashes", record, pointer + (self.id_key,))
         for key, value in data.items():
             at = pointer + (key,)
             if key == self.id_key:
@@ -240,11 +246,18 @@ class _Reader:
             self.error(f"an id must be text such as 'ifla', not {value!r}", record, at)
             return None
         if _IRI_FORBIDDEN.search(value):
-            self.error(f"'{value}' is not a valid id or IRI (spaces and <>\"{{}}|\\^` are not allowed)", record, at)
+            self.error(f"'{value}' is not a valid id or IRI (spaces, bidirectional controls and <>\"{{}}|\\^` are not allowed)", record, at)
             return None
         iri = self.resolved.get(value)
         if iri is None:
-            iri = self.resolved[value] = self.resolve(value)
+            iri = self.resolve(value)
+            try:
+                NamedNode(iri)  # RFC 3987, as pyoxigraph checks it
+            except ValueError as err:
+                reason = str(err)
+                self.error(f"'{value}' is not a valid id or IRI ({reason[:1].lower()}{reason[1:]})", record, at)
+                return None
+            self.resolved[value] = iri
         if iri.startswith(self.base):
             self.references.append((iri, self.origin(record, at)))
         return iri
@@ -267,6 +280,9 @@ class _Reader:
         return found
 
     def literal(self, record: Record, term: Term, value: Any, at: Pointer) -> Literal | None:
+        if isinstance(value, str) and _CONTROL.search(value):
+            self.error(f"'{term.name}' {_control_message(value)}", record, at)
+            return None
         if term.type is None:
             if isinstance(value, bool):
                 return Literal(str(value).lower(), datatype=XSD.boolean)
@@ -309,6 +325,9 @@ class _Reader:
                 if not isinstance(text, str) or not text.strip():
                     self.error(f"'{term.name}' in '{language}' must be non-empty text", record, text_at)
                     continue
+                if _CONTROL.search(text):
+                    self.error(f"'{term.name}' in '{language}' {_control_message(text)}", record, text_at)
+                    continue
                 self.emit(Triple(subject, predicate, Literal(text, language=language.lower())), record, text_at)
 
     # -- across records ----------------------------------------------------
@@ -326,6 +345,10 @@ def _items(value: Any, at: Pointer):
     if isinstance(value, list):
         return [(item, at + (i,)) for i, item in enumerate(value)]
     return [(value, at)]
+
+
+def _control_message(text: str) -> str:
+    return f"holds the control character U+{ord(_CONTROL.search(text).group()):04X}, which pages and XML cannot carry; remove it"
 
 
 def _valid_date(text: str) -> bool:

@@ -11,6 +11,9 @@ duplicate keys, which YAML parsers silently collapse, are errors.
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,11 @@ except ImportError:  # pragma: no cover - libyaml is in every PyYAML wheel
     from yaml import SafeLoader as _Loader
 
 DATASET_FILE = "dataset.yaml"
+
+# Limits far beyond any real record, so that a broken or hostile file is
+# refused with a message rather than exhausting memory or the stack.
+MAX_FILE_BYTES = 1_000_000  # a record file is at most 1 MB (the largest in data/ is 2 kB)
+MAX_DEPTH = 100  # mappings and lists nested at most 100 deep (records use about 5)
 
 # Where a value sits inside a record: keys and list indexes from the top.
 Pointer = tuple[str | int, ...]
@@ -67,16 +75,35 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     if node.tag == "tag:yaml.org,2002:null":
         return None
     if node.tag == "tag:yaml.org,2002:float":
-        return float(node.value)
+        text = node.value.replace("_", "").lower()
+        text = {".inf": "inf", "+.inf": "inf", "-.inf": "-inf", ".nan": "nan"}.get(text, text)
+        try:
+            return float(text)
+        except ValueError:  # 1:30.5 (YAML 1.1 base 60), or a !!float tag on text
+            return node.value
     return node.value  # str, and timestamps kept as written
 
 
-def _convert(node: yaml.Node, pointer: Pointer, record: Record, errors: list[SourceError]) -> Any:
-    record.lines[pointer] = node.start_mark.line + 1
+def _convert(node: yaml.Node, pointer: Pointer, record: Record, errors: list[SourceError], seen: set[int] | None = None) -> Any:
     if isinstance(node, yaml.ScalarNode):
+        record.lines[pointer] = node.start_mark.line + 1
         return _scalar(node)
+    # A mapping or list met twice is a YAML alias (*name) of it: refused, since
+    # aliases of aliases multiply (a few lines can stand for billions of values)
+    # and an alias inside its own anchor never ends. (*seen* is None when the
+    # text has no '*', so no alias.)
+    if seen is not None:
+        if id(node) in seen:
+            error = SourceError("a YAML alias (*name) of a mapping or list; write the value out", path=record.path, line=record.line(pointer))
+            if not errors or str(errors[-1]) != str(error):  # once per line; the node's own mark is its anchor's
+                errors.append(error)
+            return None
+        seen.add(id(node))
+    record.lines[pointer] = node.start_mark.line + 1
+    if len(pointer) >= MAX_DEPTH:
+        raise SourceError(f"nested more than {MAX_DEPTH} levels deep", path=record.path, line=node.start_mark.line + 1)
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, pointer + (i,), record, errors) for i, item in enumerate(node.value)]
+        return [_convert(item, pointer + (i,), record, errors, seen) for i, item in enumerate(node.value)]
     result: dict[str, Any] = {}
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
@@ -91,7 +118,7 @@ def _convert(node: yaml.Node, pointer: Pointer, record: Record, errors: list[Sou
             )
             continue
         record.lines[pointer + (key,)] = line
-        result[key] = _convert(value_node, pointer + (key,), record, errors)
+        result[key] = _convert(value_node, pointer + (key,), record, errors, seen)
         record.lines[pointer + (key,)] = line  # the key's line, not its value's
     return result
 
@@ -108,6 +135,15 @@ def _decode(path: Path, raw: bytes) -> str:
 def read_record(path: Path) -> Record:
     """Read one YAML file into a :class:`Record`, or raise :class:`SourceError`."""
     try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a directory, a named pipe, a device: reading could block
+            raise SourceError("cannot read the file: it is not a regular file", path=path)
+        if info.st_size > MAX_FILE_BYTES:
+            raise SourceError(
+                f"the file is larger than {MAX_FILE_BYTES // 1_000_000} MB, the most a record may be; split it into several files",
+                path=path,
+                line=1,
+            )
         raw = path.read_bytes()
     except OSError as err:
         raise SourceError(f"cannot read the file: {err.strerror}", path=path) from None
@@ -118,6 +154,10 @@ def read_record(path: Path) -> Record:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or "not valid YAML"
+        if "maximum nesting depth" in problem:  # libyaml's own limit (1,000), past ours
+            raise SourceError(f"nested more than {MAX_DEPTH} levels deep", path=path, line=mark.line + 1 if mark else None) from None
+        if err.context and problem.startswith("but "):  # "expected a single document …, but found another document"
+            problem = f"{err.context}, {problem}"
         if err.context_mark and "end of stream" in problem:
             # "end of stream" is where it was noticed; where it began is the useful place.
             mark, problem = err.context_mark, f"{err.context} that never ends"
@@ -126,12 +166,18 @@ def read_record(path: Path) -> Record:
         if line and line <= len(lines) and "\t" in lines[line - 1]:
             problem += " (a tab: indent with spaces)"
         raise SourceError(f"YAML syntax: {problem}", path=path, line=line) from None
+    except yaml.reader.ReaderError as err:  # a character YAML does not allow, at a character position
+        line = text[: err.position].count("\n") + 1
+        code = ord(err.character) if isinstance(err.character, str) else err.character
+        raise SourceError(f"YAML syntax: the character U+{code:04X} is not allowed in YAML text", path=path, line=line) from None
     except yaml.YAMLError as err:
         raise SourceError(f"YAML syntax: {err}", path=path) from None
+    except RecursionError:  # the pure-Python composer, without libyaml's nesting limit
+        raise SourceError(f"nested more than {MAX_DEPTH} levels deep", path=path, line=1) from None
     if node is None:
         raise SourceError("the file is empty", path=path, line=1)
     errors: list[SourceError] = []
-    record.data = _convert(node, (), record, errors)
+    record.data = _convert(node, (), record, errors, set() if "*" in text else None)
     if errors:
         raise SourceErrors(errors)
     if not isinstance(record.data, dict):
@@ -183,15 +229,29 @@ def read_base(data_dir: str | Path) -> str:
     return _base(read_record(path))
 
 
+# An http(s) IRI of a host name (the server configuration names it), ending in '/'.
+_BASE = re.compile(r"^https?://[\w.-]+(:\d{1,5})?/([^\s?#]*/)?$")
+
+
 def _base(dataset: Record) -> str:
     base = dataset.data.get("base")
-    if not isinstance(base, str) or not base.startswith(("http://", "https://")) or not base.endswith("/"):
+    if not isinstance(base, str) or not _BASE.match(base) or not _valid_iri(base):
         raise SourceError(
-            "'base' must be an http(s) IRI ending in '/', e.g. https://example.org/",
+            "'base' must be an http(s) IRI ending in '/', e.g. https://example.org/ (a host name; no spaces, '?' or '#')",
             path=dataset.path,
             line=dataset.line(("base",)),
         )
     return base
+
+
+def _valid_iri(text: str) -> bool:
+    from pyoxigraph import NamedNode
+
+    try:
+        NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _dataset_node(dataset: Record) -> Record:
