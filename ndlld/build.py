@@ -13,6 +13,7 @@ import ctypes.util
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from ndlld.graph import Graph, Part, build_graph, merge_parts, read_each, read_p
 from ndlld.resources import context_path, ontology_path, schemaorg_path
 from ndlld.dumps import read_triples, write_dumps
 from ndlld.namespaces import SCHEMA
-from ndlld.sources import load_sources, read_dataset, record_paths
+from ndlld.sources import MAX_FILE_BYTES, load_sources, read_dataset, record_paths
 
 @dataclass
 class Summary:
@@ -105,10 +106,15 @@ def _cached_parts(files: list[str], base: str, context: Context, cache: Cache, w
 
 
 def _bytes_or_nothing(path: str) -> bytes:
+    """The file's bytes, for its key; for what reading would refuse (not a regular file,
+    too large, unreadable), a key that cannot hit, so that reading reports it."""
     try:
-        return Path(path).read_bytes()
-    except OSError:  # reading the record reports it
-        return os.urandom(16)  # a key that cannot hit
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES:
+            return Path(path).read_bytes()
+    except OSError:
+        pass
+    return os.urandom(16)
 
 
 def _in_processes(function, shares: list[list[str]], base: str, context: Context, workers: int) -> list:

@@ -109,7 +109,8 @@ def snapshot(out: Path) -> dict:
             else:
                 tree[key] = hashlib.sha256(path.read_bytes()).hexdigest()
     stat = out.stat()
-    return {"tree": tree, "inode": (stat.st_dev, stat.st_ino), "beside": sorted(p.name for p in out.parent.iterdir())}
+    beside = sorted(p.name for p in out.parent.iterdir() if p.name not in {".dist.lock", ".dist.cache"})  # the build's, by design
+    return {"tree": tree, "inode": (stat.st_dev, stat.st_ino), "beside": beside}
 
 
 def refused(data: Path, dist: Path, process: bool = False) -> tuple[Run, Run]:
