@@ -126,6 +126,7 @@ def ndjson(triples: Iterable[Triple], context: Context, nodes: list[dict] | None
     )
 
 
+
 def gzipped(content: bytes) -> bytes:
     """gzip with no name and no time in the header, so the same input gives the same bytes."""
     buffer = io.BytesIO()
@@ -184,7 +185,7 @@ class _Compactor:
             elif term.type is None and term.container is None and obj.datatype.value == str(XSD) + "string":
                 return term.name, obj.value, None
             elif term.type == obj.datatype.value:
-                return term.name, int(obj.value) if term.type == str(XSD) + "integer" else obj.value, None
+                return term.name, _json_integer(obj.value) if term.type == str(XSD) + "integer" else obj.value, None
         # No term fits: a compact IRI key with an explicit value object.
         key = self.context.compact(predicate)
         if isinstance(obj, NamedNode):
@@ -192,6 +193,16 @@ class _Compactor:
         if obj.language:
             return key, {"@value": obj.value, "@language": obj.language}, None
         return key, {"@value": obj.value, "@type": self.context.compact(obj.datatype.value)}, None
+
+
+_JSON_SAFE_INTEGER = 2**53 - 1  # beyond it JSON readers that hold numbers as doubles lose digits (RFC 8259 §6)
+
+
+def _json_integer(lexical: str) -> int | str:
+    """An xsd:integer as a JSON number where every reader keeps it exact, else as its text
+    (the term's type makes it the same literal; JSON-LD reads a number from 10**21 on as a double)."""
+    number = int(lexical)
+    return number if abs(number) <= _JSON_SAFE_INTEGER else lexical
 
 
 def _one_or_many(values: list):
