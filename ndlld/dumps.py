@@ -109,7 +109,7 @@ def jsonld(triples: Iterable[Triple], context: Context, nodes: list[dict] | None
     """
     nodes = node_objects(triples, context) if nodes is None else nodes
     head = context.inline_head
-    body = ",\n".join(json.dumps(node, ensure_ascii=False) for node in nodes)
+    body = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in nodes)
     return f'{head},\n  "@graph": [\n{body}\n]}}\n'.encode("utf-8")
 
 
@@ -121,10 +121,18 @@ def ndjson(triples: Iterable[Triple], context: Context, nodes: list[dict] | None
     for node in node_objects(triples, context) if nodes is None else nodes:
         lines[document_of(node[id_key])].append(node)
     return b"".join(
-        json.dumps({"@context": context_url, "@graph": nodes}, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        _one_line(json.dumps({"@context": context_url, "@graph": nodes}, ensure_ascii=False, separators=(",", ":"))).encode("utf-8") + b"\n"
         for _, nodes in sorted(lines.items())
     )
 
+
+def _one_line(text: str) -> str:
+    """JSON whose line breaks are all escaped: json.dumps leaves NEL, LINE SEPARATOR and
+    PARAGRAPH SEPARATOR raw in strings, and readers that split lines as Python's
+    str.splitlines() does would cut a line there. Outside strings JSON is ASCII."""
+    if text.isascii():
+        return text
+    return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def gzipped(content: bytes) -> bytes:
