@@ -510,6 +510,8 @@ def loads_or_reports(files: dict[str, bytes], check: bool = False) -> None:
 
 
 @given(target=st.sampled_from(TARGETS), content=st.binary(max_size=300))
+@example(target="organizations/junk.yaml", content=b"\x00")  # a character YAML forbids: reported with no line
+@example(target="organizations/junk.yaml", content="id: é\n\n\x7f".encode())  # its line, counted in characters
 def test_arbitrary_bytes_are_reported_with_file_and_line(target, content):
     loads_or_reports({target: content})
 
