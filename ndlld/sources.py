@@ -67,7 +67,10 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     if node.tag == "tag:yaml.org,2002:null":
         return None
     if node.tag == "tag:yaml.org,2002:float":
-        return float(node.value)
+        try:  # YAML 1.1 writes .inf, -.Inf, .NaN and 1_000.5; Python's float() takes inf, nan and 1_000.5
+            return float(node.value.lower().replace(".inf", "inf").replace(".nan", "nan"))
+        except ValueError:
+            return node.value  # sexagesimal 1:30.5, and 1__0.5: kept as written, as for ints
     return node.value  # str, and timestamps kept as written
 
 
