@@ -74,12 +74,16 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return node.value  # str, and timestamps kept as written
 
 
-def _convert(node: yaml.Node, pointer: Pointer, record: Record, errors: list[SourceError]) -> Any:
+def _convert(node: yaml.Node, pointer: Pointer, record: Record, errors: list[SourceError], within: frozenset = frozenset()) -> Any:
     record.lines[pointer] = node.start_mark.line + 1
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
+    if id(node) in within:  # YAML lets an alias name a value it is inside of: `&a [*a]`
+        errors.append(SourceError("an alias (*name) refers to a value that contains it", path=record.path, line=record.lines[pointer]))
+        return None
+    within = within | {id(node)}
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, pointer + (i,), record, errors) for i, item in enumerate(node.value)]
+        return [_convert(item, pointer + (i,), record, errors, within) for i, item in enumerate(node.value)]
     result: dict[str, Any] = {}
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
@@ -94,7 +98,7 @@ def _convert(node: yaml.Node, pointer: Pointer, record: Record, errors: list[Sou
             )
             continue
         record.lines[pointer + (key,)] = line
-        result[key] = _convert(value_node, pointer + (key,), record, errors)
+        result[key] = _convert(value_node, pointer + (key,), record, errors, within)
         record.lines[pointer + (key,)] = line  # the key's line, not its value's
     return result
 
