@@ -132,6 +132,12 @@ class _Reader:
 
     # -- records and nodes -------------------------------------------------
     def read(self, record: Record) -> None:
+        try:
+            self.read_nodes(record)
+        except RecursionError:  # nodes inside nodes, hundreds deep
+            self.error("nodes nested too deeply", record, ())
+
+    def read_nodes(self, record: Record) -> None:
         data = record.data
         if self.graph_key in data:
             extra = sorted(set(data) - {self.graph_key})

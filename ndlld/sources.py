@@ -142,7 +142,10 @@ def read_record(path: Path) -> Record:
     if node is None:
         raise SourceError("the file is empty", path=path, line=1)
     errors: list[SourceError] = []
-    record.data = _convert(node, (), record, errors)
+    try:
+        record.data = _convert(node, (), record, errors)
+    except RecursionError:  # libyaml allows deeper nesting than Python's stack
+        raise SourceError("values nested too deeply", path=path, line=max(record.lines.values(), default=1)) from None
     if errors:
         raise SourceErrors(errors)
     if not isinstance(record.data, dict):

@@ -537,6 +537,8 @@ def test_arbitrary_bytes_are_reported_with_file_and_line(target, content):
 @given(target=st.sampled_from(TARGETS), text=YAMLISH)
 @example(target="dataset.yaml", text="containedInPlace: &b {k: *b}\nabout: ")  # an alias inside its own value: endless
 @example(target="organizations/junk.yaml", text="id: x\nalternateName: &a [a, *a]\n")
+@example(target="organizations/junk.yaml", text="id: x\nalternateName: " + "[" * 600 + "]" * 600)  # deeper than Python's stack
+@example(target="organizations/junk.yaml", text="id: x\nmember: " + "{id: x, member: " * 500 + "ndl" + "}" * 500)
 @example(target="organizations/junk.yaml", text=".inf")  # YAML's infinity: float() took only Python's spelling
 @example(target="organizations/junk.yaml", text="id: x\nvalue: 1:20.5\nordinal: -.Inf\nalternateName: !!float x\n")
 def test_yaml_ish_text_is_reported_with_file_and_line(target, text):
