@@ -249,7 +249,14 @@ class _Reader:
             return None
         iri = self.resolved.get(value)
         if iri is None:
-            iri = self.resolved[value] = self.resolve(value)
+            iri = self.resolve(value)
+            try:  # the rest of RFC 3987: control characters, percent signs, hosts, once per id
+                NamedNode(iri)
+            except ValueError as err:
+                detail = f" ({err})" if str(err).isprintable() else ""
+                self.error(f"{value!r} is not a valid id or IRI{detail}", record, at)
+                return None
+            self.resolved[value] = iri
         if iri.startswith(self.base):
             self.references.append((iri, self.origin(record, at)))
         return iri

@@ -419,6 +419,8 @@ WRONG_VALUES = st.one_of(
     st.sampled_from(KEYS + NAMES),
     st.from_regex(r"^\d{4}(-\d{2}-\d{2})?$"),
     st.dates(),
+    st.tuples(st.sampled_from(NAMES), st.text(max_size=3), st.sampled_from(NAMES)).map("".join),
+    st.tuples(st.sampled_from(["", "x:", "http://", "https://[", "a:%", "../", "/", "#"]), st.text(max_size=6)).map("".join),
 )
 JSONISH = st.recursive(
     WRONG_VALUES,
@@ -477,7 +479,7 @@ def mutated_records(draw) -> dict[str, bytes]:
         for step in pointer[:-1]:
             parent = parent[step]
         last = pointer[-1]
-        action = draw(st.sampled_from(["delete", "rename", "replace", "wrap in a list", "wrap in a mapping"]))
+        action = draw(st.sampled_from(["delete", "rename", "replace", "replace", "replace", "wrap in a list", "wrap in a mapping"]))
         note(f"{relative}: {action} at {pointer}")
         if action == "delete":
             del parent[last]
@@ -551,6 +553,8 @@ def test_arbitrary_nested_data_is_reported_with_file_and_line(target, data, styl
 
 
 @given(files=mutated_records())
+@example(files={"events/meetings.yaml": (GOOD / "events/meetings.yaml").read_bytes().replace(b"organizer: ifla", b'organizer: "\\e"')})
+@example(files={"organizations/ifla.yaml": (GOOD / "organizations/ifla.yaml").read_bytes().replace(b"id: ifla\n", b'id: "ifla%zz"\nurl: "http://[::1"\n')})
 @settings(max_examples=max(20, EXAMPLES))
 def test_broken_good_records_are_reported_or_checked(files):
     loads_or_reports(files, check=True)
