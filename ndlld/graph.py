@@ -32,10 +32,11 @@ from ndlld.namespaces import RDF_TYPE, XSD
 from ndlld.sources import Pointer, Record, Sources
 
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`]')
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")  # BCP 47, the common forms
-_YEAR = re.compile(r"^\d{4}$")
+# ASCII digits only (\d takes every script's), and \Z, not $ (which lets a final newline through)
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")  # BCP 47, the common forms
+_YEAR = re.compile(r"^[0-9]{4}\Z")
 _DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$|[?#])")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 @dataclass(frozen=True, slots=True)

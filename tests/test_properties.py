@@ -553,6 +553,9 @@ def test_arbitrary_nested_data_is_reported_with_file_and_line(target, data, styl
 
 
 @given(files=mutated_records())
+@example(files={"events/meetings.yaml": (GOOD / "events/meetings.yaml").read_bytes().replace(b"startYear: 1974", "startYear: 000٠".encode())})
+@example(files={"organizations/ifla.yaml": (GOOD / "organizations/ifla.yaml").read_bytes().replace(b"startYear: 1966", b'startYear: "1966\\n"')})
+@example(files={"organizations/ifla.yaml": (GOOD / "organizations/ifla.yaml").read_bytes().replace(b"  en: International", b'  "en\\n": International')})
 @example(files={"events/meetings.yaml": (GOOD / "events/meetings.yaml").read_bytes().replace(b"organizer: ifla", b'organizer: "\\e"')})
 @example(files={"organizations/ifla.yaml": (GOOD / "organizations/ifla.yaml").read_bytes().replace(b"id: ifla\n", b'id: "ifla%zz"\nurl: "http://[::1"\n')})
 @settings(max_examples=max(20, EXAMPLES))
