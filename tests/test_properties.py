@@ -569,6 +569,13 @@ CLI_JUNK = {
     "not UTF-8": b"id: x\n\xff\xfe\n",
     "YAML syntax": b"id: x\nname: [\n",
     "unknown key": b"id: x\ntype: Organization\nnmae: {en: A}\n",
+    # each of these was a traceback until hypothesis found it
+    "forbidden character": b"id: x\n\x00\n",
+    "YAML infinity": b".inf\n",
+    "alias inside itself": b"id: x\nalternateName: &a [*a]\n",
+    "control character in an id": b'id: "x\\e"\ntype: Organization\n',
+    "newline in a language tag": b'id: x\ntype: Organization\nname: {"en\\n": A}\n',
+    "nested too deeply": b"id: x\nalternateName: " + b"[" * 600 + b"]" * 600 + b"\n",
 }
 
 
