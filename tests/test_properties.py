@@ -40,7 +40,7 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 from pyld import jsonld
-from pyoxigraph import Literal, NamedNode, RdfFormat
+from pyoxigraph import Literal, RdfFormat
 
 from ndlld.build import load_graph
 from ndlld.checks import check_with_project_shapes
