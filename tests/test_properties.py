@@ -11,8 +11,8 @@
    YAML, good records with keys deleted or renamed and values of the wrong
    kind) never makes the loader or the checker fail with anything but ndlld's
    own errors, each naming a file and a line; and what the loader accepts is
-   well-formed RDF. A few of them go through the command line, which exits 2
-   without a traceback.
+   well-formed RDF, which the checker checks and every dump carries unchanged.
+   A few of them go through the command line, which exits 2 without a traceback.
 
 Example counts come from a hypothesis profile: ``ci`` (the default, quick) or
 ``thorough`` (``HYPOTHESIS_PROFILE=thorough make test``, or the same with pytest).
@@ -380,18 +380,22 @@ def test_valid_records_come_out_of_every_dump_unchanged(generated):
     records, files = generated
     with data_with(files) as directory:
         graph = load_graph(directory, CONTEXT)
-        expected = triples_of_graph(graph.triples)
-        assert expected_literals(records) <= expected  # the text as written, to the last character
-        out = directory.parent / "dist"
-        out.mkdir()
-        write_dumps(graph.triples, ONTOLOGY, CONTEXT, out)
-        ndjson_lines = (out / "dataset.ndjson").read_text(encoding="utf-8").splitlines()
-        json_documents = [(out / "dataset.jsonld").read_text(encoding="utf-8"), *ndjson_lines]
-        for document in json_documents:  # numbers every JSON reader keeps exact
-            json.loads(document, parse_int=exact_in_every_json_reader)
-        for name in ALL_DUMPS:
-            found = read_dump(out / name)
-            assert found == expected, f"{name}: missing {expected - found}, extra {found - expected}"
+        assert expected_literals(records) <= triples_of_graph(graph.triples)  # the text as written, to the last character
+        dumps_read_back_as(graph, directory.parent / "dist")
+
+
+def dumps_read_back_as(graph, out: Path) -> None:
+    """Every dump of *graph*, read back by rdflib or pyld, holds exactly its triples."""
+    expected = triples_of_graph(graph.triples)
+    out.mkdir()
+    write_dumps(graph.triples, ONTOLOGY, CONTEXT, out)
+    ndjson_lines = (out / "dataset.ndjson").read_text(encoding="utf-8").splitlines()
+    json_documents = [(out / "dataset.jsonld").read_text(encoding="utf-8"), *ndjson_lines]
+    for document in json_documents:  # numbers every JSON reader keeps exact
+        json.loads(document, parse_int=exact_in_every_json_reader)
+    for name in ALL_DUMPS:
+        found = read_dump(out / name)
+        assert found == expected, f"{name}: missing {expected - found}, extra {found - expected}"
 
 
 @given(valid_cases())
@@ -524,9 +528,10 @@ def loads_or_reports(files: dict[str, bytes], check: bool = False) -> None:
                 str(error).encode("utf-8")  # printable: the CLI writes it to a terminal
             return
         well_formed(graph)
-        if check:
+        if check:  # what the loader accepts, the checker checks and the dumps carry
             report = check_with_project_shapes(graph, CONTEXT)
             report.text().encode("utf-8")
+            dumps_read_back_as(graph, directory.parent / "dist")
 
 
 @given(target=st.sampled_from(TARGETS), content=st.binary(max_size=300))
@@ -559,7 +564,7 @@ def test_arbitrary_nested_data_is_reported_with_file_and_line(target, data, styl
 @example(files={"events/meetings.yaml": (GOOD / "events/meetings.yaml").read_bytes().replace(b"organizer: ifla", b'organizer: "\\e"')})
 @example(files={"organizations/ifla.yaml": (GOOD / "organizations/ifla.yaml").read_bytes().replace(b"id: ifla\n", b'id: "ifla%zz"\nurl: "http://[::1"\n')})
 @settings(max_examples=max(20, EXAMPLES))
-def test_broken_good_records_are_reported_or_checked(files):
+def test_broken_good_records_are_reported_or_checked_and_dumped(files):
     loads_or_reports(files, check=True)
 
 
