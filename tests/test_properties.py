@@ -426,11 +426,13 @@ WRONG_VALUES = st.one_of(
     st.tuples(st.sampled_from(NAMES), st.text(max_size=3), st.sampled_from(NAMES)).map("".join),
     st.tuples(st.sampled_from(["", "x:", "http://", "https://[", "a:%", "../", "/", "#"]), st.text(max_size=6)).map("".join),
 )
-JSONISH = st.recursive(
-    WRONG_VALUES,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), children, max_size=5),
-    max_leaves=20,
-)
+
+
+def _lists_and_mappings_of(children):
+    return st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), children, max_size=5)
+
+
+JSONISH = st.recursive(WRONG_VALUES, _lists_and_mappings_of, max_leaves=20)
 YAMLISH_PIECES = [
     "id: x", "id: ifla", "type: Organization", "name:", "  en: A", "  ja: あ", "source: source/page", "\n", "\n  ", "  ",
     "- ", ": ", "? ", "---", "...", "%YAML 1.1\n", "%TAG ! tag:x,2000:\n", "|", ">-", '"', "'", "\t", "{", "}", "[", "]",
