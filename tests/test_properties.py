@@ -42,7 +42,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from pyld import jsonld
 from pyoxigraph import Literal, RdfFormat
 
-from ndlld.build import load_graph
+from ndlld.build import build, load_graph
 from ndlld.checks import check_with_project_shapes
 from ndlld.cli import cli
 from ndlld.context import Context
@@ -400,11 +400,15 @@ def dumps_read_back_as(graph, out: Path) -> None:
 
 @given(valid_cases())
 @settings(max_examples=max(5, EXAMPLES // 10))
-def test_valid_records_conform_to_the_shapes(generated):
-    """The generator makes records the checks accept, so the round trip above is about valid data."""
+def test_valid_records_conform_and_build(generated):
+    """The generator makes records the checks accept, so the round trip above is about valid
+    data; and the whole build, pages and all, takes them (it stops on a violation)."""
     with data_with(generated[1]) as directory:
-        report = check_with_project_shapes(load_graph(directory, CONTEXT), CONTEXT)
-        assert report.conforms, report.text()
+        summary = build(directory, directory.parent / "dist")
+        assert summary.report.conforms
+        assert triples_of_rdflib((directory.parent / "dist" / "dataset.nt").read_bytes(), "nt") == triples_of_graph(
+            load_graph(directory, CONTEXT).triples
+        )
 
 
 # -- junk ----------------------------------------------------------------------------
