@@ -109,7 +109,7 @@ def jsonld(triples: Iterable[Triple], context: Context, nodes: list[dict] | None
     """
     nodes = node_objects(triples, context) if nodes is None else nodes
     head = context.inline_head
-    body = ",\n".join(json.dumps(node, ensure_ascii=False) for node in nodes)
+    body = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in nodes)
     return f'{head},\n  "@graph": [\n{body}\n]}}\n'.encode("utf-8")
 
 
@@ -121,9 +121,18 @@ def ndjson(triples: Iterable[Triple], context: Context, nodes: list[dict] | None
     for node in node_objects(triples, context) if nodes is None else nodes:
         lines[document_of(node[id_key])].append(node)
     return b"".join(
-        json.dumps({"@context": context_url, "@graph": nodes}, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        _one_line(json.dumps({"@context": context_url, "@graph": nodes}, ensure_ascii=False, separators=(",", ":"))).encode("utf-8") + b"\n"
         for _, nodes in sorted(lines.items())
     )
+
+
+def _one_line(text: str) -> str:
+    """JSON whose line breaks are all escaped: json.dumps leaves NEL, LINE SEPARATOR and
+    PARAGRAPH SEPARATOR raw in strings, and readers that split lines as Python's
+    str.splitlines() does would cut a line there. Outside strings JSON is ASCII."""
+    if text.isascii():
+        return text
+    return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def gzipped(content: bytes) -> bytes:
@@ -184,7 +193,7 @@ class _Compactor:
             elif term.type is None and term.container is None and obj.datatype.value == str(XSD) + "string":
                 return term.name, obj.value, None
             elif term.type == obj.datatype.value:
-                return term.name, int(obj.value) if term.type == str(XSD) + "integer" else obj.value, None
+                return term.name, _json_integer(obj.value) if term.type == str(XSD) + "integer" else obj.value, None
         # No term fits: a compact IRI key with an explicit value object.
         key = self.context.compact(predicate)
         if isinstance(obj, NamedNode):
@@ -192,6 +201,16 @@ class _Compactor:
         if obj.language:
             return key, {"@value": obj.value, "@language": obj.language}, None
         return key, {"@value": obj.value, "@type": self.context.compact(obj.datatype.value)}, None
+
+
+_JSON_SAFE_INTEGER = 2**53 - 1  # beyond it JSON readers that hold numbers as doubles lose digits (RFC 8259 §6)
+
+
+def _json_integer(lexical: str) -> int | str:
+    """An xsd:integer as a JSON number where every reader keeps it exact, else as its text
+    (the term's type makes it the same literal; JSON-LD reads a number from 10**21 on as a double)."""
+    number = int(lexical)
+    return number if abs(number) <= _JSON_SAFE_INTEGER else lexical
 
 
 def _one_or_many(values: list):

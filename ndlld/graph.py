@@ -33,10 +33,11 @@ from ndlld.namespaces import RDF_TYPE, XSD
 from ndlld.sources import Pointer, Record, Sources
 
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`\u200e\u200f\u202a-\u202e\u2066-\u2069]')  # RFC 3987 §2.2, §4.1 (bidi controls)
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")  # BCP 47, the common forms
-_YEAR = re.compile(r"^\d{4}$")
+# ASCII digits only (\d takes every script's), and \Z, not $ (which lets a final newline through)
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")  # BCP 47, the common forms
+_YEAR = re.compile(r"^[0-9]{4}\Z")
 _DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$|[?#])")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 MAX_ID_PART = 200  # bytes of an id between slashes: it names files (ifla.html, ifla.jsonld), at most 255 bytes on most systems
 # Control characters HTML and XML do not allow in text; YAML lets them in through escapes ("\0").
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -136,6 +137,12 @@ class _Reader:
 
     # -- records and nodes -------------------------------------------------
     def read(self, record: Record) -> None:
+        try:
+            self.read_nodes(record)
+        except RecursionError:  # nodes inside nodes, hundreds deep
+            self.error("nodes nested too deeply", record, ())
+
+    def read_nodes(self, record: Record) -> None:
         data = record.data
         if self.graph_key in data:
             extra = sorted(set(data) - {self.graph_key})

@@ -166,10 +166,10 @@ def read_record(path: Path) -> Record:
         if line and line <= len(lines) and "\t" in lines[line - 1]:
             problem += " (a tab: indent with spaces)"
         raise SourceError(f"YAML syntax: {problem}", path=path, line=line) from None
-    except yaml.reader.ReaderError as err:  # a character YAML does not allow, at a character position
-        line = text[: err.position].count("\n") + 1
-        code = ord(err.character) if isinstance(err.character, str) else err.character
-        raise SourceError(f"YAML syntax: the character U+{code:04X} is not allowed in YAML text", path=path, line=line) from None
+    except yaml.reader.ReaderError as err:  # a character YAML forbids: it has an offset, not a line
+        before = text.encode("utf-8")[: err.position].count(b"\n") if _Loader is not yaml.SafeLoader else text[: err.position].count("\n")
+        code = err.character if isinstance(err.character, int) else ord(err.character)
+        raise SourceError(f"YAML syntax: the character U+{code:04X} is not allowed in YAML text", path=path, line=before + 1) from None
     except yaml.YAMLError as err:
         raise SourceError(f"YAML syntax: {err}", path=path) from None
     except RecursionError:  # the pure-Python composer, without libyaml's nesting limit
