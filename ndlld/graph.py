@@ -40,7 +40,7 @@ _DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$|[?#])")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 MAX_ID_PART = 200  # bytes of an id between slashes: it names files (ifla.html, ifla.jsonld), at most 255 bytes on most systems
 # Control characters HTML and XML do not allow in text; YAML lets them in through escapes ("\0").
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +287,7 @@ class _Reader:
         return found
 
     def literal(self, record: Record, term: Term, value: Any, at: Pointer) -> Literal | None:
-        if isinstance(value, str) and _CONTROL.search(value):
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
             self.error(f"'{term.name}' {_control_message(value)}", record, at)
             return None
         if term.type is None:
@@ -332,7 +332,7 @@ class _Reader:
                 if not isinstance(text, str) or not text.strip():
                     self.error(f"'{term.name}' in '{language}' must be non-empty text", record, text_at)
                     continue
-                if _CONTROL.search(text):
+                if CONTROL_CHARACTERS.search(text):
                     self.error(f"'{term.name}' in '{language}' {_control_message(text)}", record, text_at)
                     continue
                 self.emit(Triple(subject, predicate, Literal(text, language=language.lower())), record, text_at)
@@ -355,7 +355,7 @@ def _items(value: Any, at: Pointer):
 
 
 def _control_message(text: str) -> str:
-    return f"holds the control character U+{ord(_CONTROL.search(text).group()):04X}, which pages and XML cannot carry; remove it"
+    return f"holds the control character U+{ord(CONTROL_CHARACTERS.search(text).group()):04X}, which pages and XML cannot carry; remove it"
 
 
 def _valid_date(text: str) -> bool:

@@ -48,6 +48,7 @@ from ndlld.cli import cli
 from ndlld.context import Context
 from ndlld.dumps import DATASET_FILES, read_triples, write_dumps
 from ndlld.errors import NdlldError
+from ndlld.graph import CONTROL_CHARACTERS
 from ndlld.resources import context_path, ontology_path
 
 from conftest import GOOD, ROOT
@@ -211,7 +212,7 @@ NASTY = [
     "tab\there",
     " leading and trailing ",
     "ends with a newline\n",
-    "\u2028\u2029\x85",
+    "\u2028\u2029",
     "\ufeffbyte order mark",
     "{{ jinja }} {% x %}",
     "# not a comment",
@@ -224,7 +225,6 @@ NASTY = [
     ".inf",
     "~",
     "&anchor *alias !tag %directive @at `tick` |pipe >gt",
-    "\x00nul \x07bell \x1bescape \x7fdel",
     "\ud7ff\ue000\ufffd\U0010fffd",
     "国立国会図書館",
     "ﾊﾝｶｸ　全角スペース",
@@ -233,7 +233,8 @@ TEXT = st.one_of(
     st.sampled_from(NASTY),
     st.text(min_size=1, max_size=40),
     st.lists(st.sampled_from(NASTY) | st.text(max_size=10), min_size=2, max_size=4).map("".join),
-).filter(str.strip)  # a name or description is never blank (the loader says so)
+).filter(lambda text: text.strip() and not CONTROL_CHARACTERS.search(text))
+# a name or description is never blank, nor holds control characters pages cannot carry (the loader says so)
 
 ID = st.text(
     alphabet=st.characters(categories=["Ll", "Lu", "Lo", "Nd"]) | st.sampled_from("-_~"), min_size=1, max_size=12
@@ -373,7 +374,7 @@ def case(*records: dict) -> tuple[list[dict], dict[str, bytes]]:
     case({"id": "org-big", "name": {"en": "A"}, "memberCount": {"id": "org-big#member-count", "type": "QuantitativeValue", "value": 2**53 + 1, "countQualifier": "About", "unitText": "members"}})
 )
 @example(  # a NEL, LINE or PARAGRAPH SEPARATOR left raw in JSON ends the line for str.splitlines()
-    case({"id": "org-0", "name": {"en": "A", "ja": "0\x85\u2028\u2029"}})
+    case({"id": "org-0", "name": {"en": "A", "ja": "0\u2028\u2029"}})
 )
 @settings(max_examples=max(10, EXAMPLES // 2))
 def test_valid_records_come_out_of_every_dump_unchanged(generated):
