@@ -80,7 +80,9 @@ class Changes:
 
 
 def _lines(triples: Iterable[Triple]) -> set[str]:
-    return {line for line in serialize(list(triples), format=RdfFormat.N_TRIPLES).decode("utf-8").splitlines() if line}
+    # Split the bytes on \n only: N-Triples escapes line breaks in literals, but leaves U+2028,
+    # U+2029 and NEL raw, which str.splitlines() would take for the ends of lines.
+    return {line.decode("utf-8") for line in serialize(list(triples), format=RdfFormat.N_TRIPLES).split(b"\n") if line}
 
 
 def diff(old: Iterable[Triple], new: Iterable[Triple]) -> Changes:

@@ -120,3 +120,18 @@ def test_release_command(good_data: Path, tmp_path: Path):
     result = run("release", "--data", good_data, "--out", tmp_path / "dist")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "dist" / "releases" / "0.0.1" / "changes.json").is_file()
+
+
+def test_diff_keeps_text_with_unicode_line_separators_whole():
+    """U+2028, U+2029 and NEL are text in N-Triples, not ends of lines."""
+    from pyoxigraph import Literal, NamedNode, Triple
+
+    from ndlld.changes import diff
+
+    subject, name = NamedNode("https://example.org/id/a"), NamedNode("http://schema.org/name")
+    old = [Triple(subject, name, Literal("one\u2028two\u2029three\x85four", language="en"))]
+    new = [Triple(subject, name, Literal("one", language="en"))]
+    changes = diff(old, new)
+    assert (changes.removed, changes.added) == (1, 1)
+    [change] = changes.resources
+    assert change.removed == ['<https://example.org/id/a> <http://schema.org/name> "one\u2028two\u2029three\x85four"@en .']
