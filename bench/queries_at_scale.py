@@ -1,0 +1,170 @@
+"""Each query of queries/ on the embedded store at scale: wall time, rows, and a digest of the answer.
+
+The target of issue 7 is every query in at most 1 s on the embedded store at
+100,000 synthetic organizations. This times each query the way ``ndlld query``
+runs it (``run_query`` on an ``EmbeddedStore``, defaults bound, every result
+read), with ``time.perf_counter`` only, and records a digest of each answer so
+that a rewritten query can be checked to give the same answer at scale, not
+only on the real data of the golden tests. The machines these run on are
+shared: beside the wall time (the median of --repeat runs) the CPU time of
+this process is recorded, which other processes disturb less.
+
+Building the graph of 100,000 organizations takes minutes, so the dumps the
+store is loaded from are made once and kept in a work directory
+(``/tmp/ndlld-queries-N`` by default) for the next run:
+
+    .venv/bin/python bench/queries_at_scale.py 100000 [--label after] [--repeat 3]
+        [--only timeline,organization] [--work DIR]
+
+Writes (merges into) bench/results/queries-N.json, one entry per label.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT))
+
+# A parameter value that names a resource the synthetic data has, besides the defaults
+# (record ids of the real data, which the synthetic data does not have).
+EXTRA = {"organization": [{"organization": "org-001234"}], "member-countries": [{"organization": "org-000001"}]}
+
+
+def prepare(orgs: int, work: Path) -> Path:
+    """The dumps the embedded store loads (dataset.nt, ontology.ttl, void.ttl), made once."""
+    dist = work / "dist"
+    if (dist / "void.ttl").is_file():
+        return dist
+    from pyoxigraph import RdfFormat
+
+    from ndlld.build import inverse_properties
+    from ndlld.context import Context
+    from ndlld.dumps import ntriples, read_triples, turtle
+    from ndlld.graph import build_graph
+    from ndlld.resources import context_path, ontology_path, schemaorg_path
+    from ndlld.sources import load_sources
+    from ndlld.synth import synthesize
+
+    data = work / "data"
+    if not (data / "dataset.yaml").is_file():
+        print(f"synthesizing {orgs} organizations into {data}", flush=True)
+        synthesize(data, orgs, seed=1)
+    print("reading the records and making the graph (minutes at 100,000)", flush=True)
+    graph = build_graph(load_sources(data), Context.load(context_path()), inverse_properties(schemaorg_path()))
+    dist.mkdir(parents=True, exist_ok=True)
+    (dist / "dataset.nt").write_bytes(ntriples(graph.triples))
+    (dist / "ontology.ttl").write_bytes(turtle(read_triples(ontology_path(), RdfFormat.TURTLE)))
+    # the store reads the base IRI from void.ttl; written last, it marks the dumps complete
+    (dist / "void.ttl").write_text(f"<{graph.base}id/dataset> <http://xmlns.com/foaf/0.1/homepage> <{graph.base}> .\n")
+    return dist
+
+
+def digest(rows: list) -> tuple[int, str, str]:
+    """Rows, and SHA-256 of the answer in its order and as a set (CONSTRUCT has no order)."""
+    lines = [" ".join("" if t is None else str(t) for t in row) if not hasattr(row, "subject") else str(row) for row in rows]
+    ordered = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+    unordered = hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16]
+    return len(rows), ordered, unordered
+
+
+def measure(orgs: int, work: Path, repeat: int, only: set[str]) -> dict:
+    from pyoxigraph import QuerySolutions
+
+    from ndlld.queries import load_queries, run_query
+    from ndlld.store import EmbeddedStore
+
+    dist = prepare(orgs, work)
+    started = time.perf_counter()
+    store = EmbeddedStore.open(dist)
+    load = time.perf_counter() - started
+    base = store.graph.value.removesuffix("id/dataset")
+    triples = len(store.store)
+    print(f"{triples} quads loaded in {load:.1f} s", flush=True)
+    rows = []
+    for name, query in load_queries(ROOT / "queries").items():
+        if only and name not in only:
+            continue
+        for params in [{}, *EXTRA.get(name, [])]:
+            label = name + "".join(f" [{k}={v}]" for k, v in params.items())
+            times, cpu, answer, variables = [], [], [], None
+            for _ in range(repeat):
+                started, started_cpu = time.perf_counter(), time.process_time()
+                result = run_query(query, params, store, base)
+                variables = result.variables if isinstance(result, QuerySolutions) else None
+                answer = list(result)
+                times.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - started_cpu)
+            if variables is not None:
+                answer = [tuple(s[v] for v in variables) for s in answer]
+            count, ordered, unordered = digest(answer)
+            row = {
+                "query": label,
+                "seconds": round(statistics.median(times), 3),
+                "cpu_seconds": round(statistics.median(cpu), 3),
+                "runs": [round(t, 3) for t in times],
+                "rows": count,
+                "sha256_ordered": ordered,
+                "sha256_set": unordered,
+            }
+            rows.append(row)
+            print(f"  {label:<50} {row['seconds']:8.3f} s {row['cpu_seconds']:8.3f} s cpu {count:>8} rows  {ordered} {unordered}", flush=True)
+    return {
+        "organizations": orgs,
+        "quads": triples,
+        "load_seconds": round(load, 3),
+        "repeat": repeat,
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}, {_cpus()} cores",
+        "versions": {p: metadata.version(p) for p in ("pyoxigraph",)},
+        "queries": rows,
+    }
+
+
+def _commit() -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "queries", "ndlld"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return commit + ("+changes" if dirty else "")
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("orgs", type=int)
+    parser.add_argument("--label", default="latest", help="the entry of the results file to write (before, after …)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each query; the median is reported")
+    parser.add_argument("--only", default="", help="comma-separated query names")
+    parser.add_argument("--work", type=Path, help="where the synthetic data and dumps are kept (default /tmp/ndlld-queries-N)")
+    parser.add_argument("--no-write", action="store_true", help="print only, do not write the results file")
+    args = parser.parse_args(argv)
+    work = args.work or Path(f"/tmp/ndlld-queries-{args.orgs}")
+    result = measure(args.orgs, work, args.repeat, {n for n in args.only.split(",") if n})
+    if args.no_write:
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"queries-{args.orgs}.json"
+    recorded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    recorded[args.label] = result
+    path.write_text(json.dumps(recorded, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {path.relative_to(ROOT)} [{args.label}]")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
