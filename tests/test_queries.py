@@ -94,6 +94,15 @@ def test_parameters_are_bound_as_values(embedded):
     assert countries.decode().splitlines() == ["country,code"]
 
 
+def test_a_limit_parameter_sets_the_limit_clause(embedded):
+    query = QUERIES["schema-org-view"]
+    assert re.search(r"^LIMIT 5$", query.bind({"limit": "5"}, BASE), re.MULTILINE)
+    assert len(list(run_query(query, {"limit": "5"}, embedded, BASE))) == 5
+    for hostile in ["5 }", "-1", "5.0", "1 OFFSET 2", "", "ten"]:
+        with pytest.raises(ParameterError):
+            query.bind({"limit": hostile}, BASE)
+
+
 @pytest.mark.parametrize("hostile", ['consal> } ?s ?p ?o {', 'x" } UNION { ?s ?p ?o', "a}b", "<http://x> } ; DROP ALL"])
 def test_a_parameter_value_cannot_change_the_query(embedded, hostile: str):
     query = QUERIES["member-countries"]
