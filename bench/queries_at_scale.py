@@ -14,7 +14,10 @@ store is loaded from are made once and kept in a work directory
 (``/tmp/ndlld-queries-N`` by default) for the next run:
 
     .venv/bin/python bench/queries_at_scale.py 100000 [--label after] [--repeat 3]
-        [--only timeline,organization] [--work DIR]
+        [--only timeline,organization] [--work DIR] [--queries-at COMMIT]
+
+``--queries-at d973b48 --label before`` times the queries as they were at that
+commit, in the same conditions as the ones of the checkout.
 
 Writes (merges into) bench/results/queries-N.json, one entry per label.
 """
@@ -79,7 +82,7 @@ def digest(rows: list) -> tuple[int, str, str]:
     return len(rows), ordered, unordered
 
 
-def measure(orgs: int, work: Path, repeat: int, only: set[str]) -> dict:
+def measure(orgs: int, work: Path, repeat: int, only: set[str], queries: Path, commit: str) -> dict:
     from pyoxigraph import QuerySolutions
 
     from ndlld.queries import load_queries, run_query
@@ -93,7 +96,7 @@ def measure(orgs: int, work: Path, repeat: int, only: set[str]) -> dict:
     triples = len(store.store)
     print(f"{triples} quads loaded in {load:.1f} s", flush=True)
     rows = []
-    for name, query in load_queries(ROOT / "queries").items():
+    for name, query in load_queries(queries).items():
         if only and name not in only:
             continue
         for params in [{}, *EXTRA.get(name, [])]:
@@ -126,7 +129,7 @@ def measure(orgs: int, work: Path, repeat: int, only: set[str]) -> dict:
         "load_seconds": round(load, 3),
         "repeat": repeat,
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "commit": _commit(),
+        "commit": commit,
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}, {_cpus()} cores",
         "versions": {p: metadata.version(p) for p in ("pyoxigraph",)},
         "queries": rows,
@@ -153,9 +156,20 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--only", default="", help="comma-separated query names")
     parser.add_argument("--work", type=Path, help="where the synthetic data and dumps are kept (default /tmp/ndlld-queries-N)")
     parser.add_argument("--no-write", action="store_true", help="print only, do not write the results file")
+    parser.add_argument("--queries-at", metavar="COMMIT", help="time the queries/ of this commit (with this checkout's code), e.g. the one before a change")
     args = parser.parse_args(argv)
     work = args.work or Path(f"/tmp/ndlld-queries-{args.orgs}")
-    result = measure(args.orgs, work, args.repeat, {n for n in args.only.split(",") if n})
+    only = {n for n in args.only.split(",") if n}
+    if args.queries_at:
+        queries, commit = work / f"queries-{args.queries_at}", args.queries_at
+        queries.mkdir(parents=True, exist_ok=True)
+        names = subprocess.run(["git", "ls-tree", "--name-only", args.queries_at, "queries/"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+        for name in names:
+            text = subprocess.run(["git", "show", f"{args.queries_at}:{name}"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+            (queries / Path(name).name).write_text(text, encoding="utf-8")
+    else:
+        queries, commit = ROOT / "queries", _commit()
+    result = measure(args.orgs, work, args.repeat, only, queries, commit)
     if args.no_write:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
