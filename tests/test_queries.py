@@ -101,6 +101,9 @@ def test_a_limit_parameter_sets_the_limit_clause(embedded):
     for hostile in ["5 }", "-1", "5.0", "1 OFFSET 2", "", "ten"]:
         with pytest.raises(ParameterError):
             query.bind({"limit": hostile}, BASE)
+    golden = (GOLDEN / "queries" / "timeline.csv").read_bytes().decode().splitlines()
+    first_two = as_bytes(run_query(QUERIES["timeline"], {"limit": "2"}, embedded, BASE), "csv").decode().splitlines()
+    assert first_two == golden[:3]  # the header and the first two rows in order
 
 
 @pytest.mark.parametrize("hostile", ['consal> } ?s ?p ?o {', 'x" } UNION { ?s ?p ?o', "a}b", "<http://x> } ; DROP ALL"])
@@ -130,7 +133,7 @@ def test_a_string_parameter_with_quotes_stays_a_literal(embedded, tmp_path: Path
 def test_unknown_parameter_and_bad_value_are_clear():
     result = run("query", "founded-before", "--param", "yeer=1970")
     assert result.exit_code == 2
-    assert result.stderr == "query 'founded-before' has no parameter 'yeer' (its parameters: year)\n"
+    assert result.stderr == "query 'founded-before' has no parameter 'yeer' (its parameters: year, limit)\n"
     result = run("query", "founded-before", "--param", "year=nineteen")
     assert result.exit_code == 2 and "'year' must be a whole number" in result.stderr
 
