@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 # A parameter value that names a resource the synthetic data has, besides the defaults
 # (record ids of the real data, which the synthetic data does not have).
-EXTRA = {"organization": [{"organization": "org-001234"}], "member-countries": [{"organization": "org-000001"}]}
+EXTRA = {"organization": [{"organization": "org-001234"}], "member-countries": [{"organization": "org-000007"}]}
 
 
 def prepare(orgs: int, work: Path) -> Path:
@@ -175,6 +175,10 @@ def main(argv: list[str]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"queries-{args.orgs}.json"
     recorded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if only and args.label in recorded:  # a partial run replaces only its own rows
+        rows = {row["query"]: row for row in recorded[args.label]["queries"]}
+        rows.update({row["query"]: row for row in result["queries"]})
+        result["queries"] = sorted(rows.values(), key=lambda row: row["query"])
     recorded[args.label] = result
     path.write_text(json.dumps(recorded, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {path.relative_to(ROOT)} [{args.label}]")
