@@ -82,7 +82,7 @@ def digest(rows: list) -> tuple[int, str, str]:
     return len(rows), ordered, unordered
 
 
-def measure(orgs: int, work: Path, repeat: int, only: set[str], queries: Path, commit: str) -> dict:
+def measure(orgs: int, work: Path, repeat: int, only: set[str], queries: Path, commit: str, given: dict[str, str]) -> dict:
     from pyoxigraph import QuerySolutions
 
     from ndlld.queries import load_queries, run_query
@@ -99,7 +99,8 @@ def measure(orgs: int, work: Path, repeat: int, only: set[str], queries: Path, c
     for name, query in load_queries(queries).items():
         if only and name not in only:
             continue
-        for params in [{}, *EXTRA.get(name, [])]:
+        mine = {k: v for k, v in given.items() if k in query.parameters}
+        for params in [mine, *({**mine, **extra} for extra in EXTRA.get(name, []))]:
             label = name + "".join(f" [{k}={v}]" for k, v in params.items())
             times, cpu, answer, variables = [], [], [], None
             for _ in range(repeat):
@@ -156,6 +157,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--only", default="", help="comma-separated query names")
     parser.add_argument("--work", type=Path, help="where the synthetic data and dumps are kept (default /tmp/ndlld-queries-N)")
     parser.add_argument("--no-write", action="store_true", help="print only, do not write the results file")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a parameter value for every query that declares it (limit=10000000)")
     parser.add_argument("--queries-at", metavar="COMMIT", help="time the queries/ of this commit (with this checkout's code), e.g. the one before a change")
     args = parser.parse_args(argv)
     work = args.work or Path(f"/tmp/ndlld-queries-{args.orgs}")
@@ -169,7 +171,9 @@ def main(argv: list[str]) -> None:
             (queries / Path(name).name).write_text(text, encoding="utf-8")
     else:
         queries, commit = ROOT / "queries", _commit()
-    result = measure(args.orgs, work, args.repeat, only, queries, commit)
+    given = dict(p.split("=", 1) for p in args.param)
+    result = measure(args.orgs, work, args.repeat, only, queries, commit, given)
+    result["parameters"] = given
     if args.no_write:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
