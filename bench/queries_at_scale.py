@@ -14,10 +14,13 @@ store is loaded from are made once and kept in a work directory
 (``/tmp/ndlld-queries-N`` by default) for the next run:
 
     .venv/bin/python bench/queries_at_scale.py 100000 [--label after] [--repeat 3]
-        [--only timeline,organization] [--work DIR] [--queries-at COMMIT]
+        [--only timeline,organization] [--work DIR] [--param limit=10000000]
+        [--queries-at COMMIT | --compare COMMIT]
 
-``--queries-at d973b48 --label before`` times the queries as they were at that
-commit, in the same conditions as the ones of the checkout.
+``--compare d973b48`` times the queries as they were at that commit ("before")
+and as they are in the checkout ("after") on the same store, each query's runs
+alternating between the two, so that the load of this shared machine falls on
+both alike.
 
 Writes (merges into) bench/results/queries-N.json, one entry per label.
 """
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -82,7 +86,12 @@ def digest(rows: list) -> tuple[int, str, str]:
     return len(rows), ordered, unordered
 
 
-def measure(orgs: int, work: Path, repeat: int, only: set[str], queries: Path, commit: str, given: dict[str, str]) -> dict:
+def measure(orgs: int, work: Path, repeat: int, only: set[str], sides: list[tuple[str, Path, str]], given: dict[str, str]) -> dict:
+    """Each query of each side (label, queries directory, commit) timed on one store.
+
+    With two sides (``--compare``), each query's runs alternate between them, so
+    that a burst of load on this shared machine falls on both alike.
+    """
     from pyoxigraph import QuerySolutions
 
     from ndlld.queries import load_queries, run_query
@@ -95,46 +104,60 @@ def measure(orgs: int, work: Path, repeat: int, only: set[str], queries: Path, c
     base = store.graph.value.removesuffix("id/dataset")
     triples = len(store.store)
     print(f"{triples} quads loaded in {load:.1f} s", flush=True)
-    rows = []
-    for name, query in load_queries(queries).items():
+    libraries = {label: load_queries(directory) for label, directory, _ in sides}
+    names = sorted(set().union(*libraries.values()))
+    rows: dict[str, list[dict]] = {label: [] for label, _, _ in sides}
+    for name in names:
         if only and name not in only:
             continue
-        mine = {k: v for k, v in given.items() if k in query.parameters}
-        for params in [mine, *({**mine, **extra} for extra in EXTRA.get(name, []))]:
-            label = name + "".join(f" [{k}={v}]" for k, v in params.items())
-            times, cpu, answer, variables = [], [], [], None
+        present = [(label, libraries[label][name]) for label, _, _ in sides if name in libraries[label]]
+        for extra in [{}, *EXTRA.get(name, [])]:
+            runs = {label: {"times": [], "cpu": [], "answer": [], "variables": None} for label, _ in present}
             for _ in range(repeat):
-                started, started_cpu = time.perf_counter(), time.process_time()
-                result = run_query(query, params, store, base)
-                variables = result.variables if isinstance(result, QuerySolutions) else None
-                answer = list(result)
-                times.append(time.perf_counter() - started)
-                cpu.append(time.process_time() - started_cpu)
-            if variables is not None:
-                answer = [tuple(s[v] for v in variables) for s in answer]
-            count, ordered, unordered = digest(answer)
-            row = {
-                "query": label,
-                "seconds": round(statistics.median(times), 3),
-                "cpu_seconds": round(statistics.median(cpu), 3),
-                "runs": [round(t, 3) for t in times],
-                "rows": count,
-                "sha256_ordered": ordered,
-                "sha256_set": unordered,
-            }
-            rows.append(row)
-            print(f"  {label:<50} {row['seconds']:8.3f} s {row['cpu_seconds']:8.3f} s cpu {count:>8} rows  {ordered} {unordered}", flush=True)
-    return {
+                for label, query in present:
+                    params = {**{k: v for k, v in given.items() if k in query.parameters}, **extra}
+                    run = runs[label]
+                    started, started_cpu = time.perf_counter(), time.process_time()
+                    result = run_query(query, params, store, base)
+                    run["variables"] = result.variables if isinstance(result, QuerySolutions) else None
+                    run["answer"] = list(result)
+                    run["times"].append(time.perf_counter() - started)
+                    run["cpu"].append(time.process_time() - started_cpu)
+                    run["label"] = name + "".join(f" [{k}={v}]" for k, v in params.items())
+            for label, run in runs.items():
+                answer = run["answer"]
+                if run["variables"] is not None:
+                    answer = [tuple(s[v] for v in run["variables"]) for s in answer]
+                count, ordered, unordered = digest(answer)
+                row = {
+                    "query": run["label"],
+                    "seconds": round(statistics.median(run["times"]), 3),
+                    "min_seconds": round(min(run["times"]), 3),
+                    "cpu_seconds": round(statistics.median(run["cpu"]), 3),
+                    "runs": [round(t, 3) for t in run["times"]],
+                    "rows": count,
+                    "sha256_ordered": ordered,
+                    "sha256_set": unordered,
+                }
+                rows[label].append(row)
+                print(
+                    f"  {label:<7} {row['query']:<46} {row['seconds']:8.3f} s (min {row['min_seconds']:.3f}) {row['cpu_seconds']:8.3f} s cpu"
+                    f" {count:>8} rows  {ordered} {unordered}",
+                    flush=True,
+                )
+    common = {
         "organizations": orgs,
         "quads": triples,
         "load_seconds": round(load, 3),
         "repeat": repeat,
+        "interleaved": len(sides) > 1,
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "commit": commit,
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}, {_cpus()} cores",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "versions": {p: metadata.version(p) for p in ("pyoxigraph",)},
-        "queries": rows,
+        "parameters": given,
     }
+    return {label: {**common, "commit": commit, "queries": rows[label]} for label, _, commit in sides}
 
 
 def _commit() -> str:
@@ -158,34 +181,43 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--work", type=Path, help="where the synthetic data and dumps are kept (default /tmp/ndlld-queries-N)")
     parser.add_argument("--no-write", action="store_true", help="print only, do not write the results file")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a parameter value for every query that declares it (limit=10000000)")
-    parser.add_argument("--queries-at", metavar="COMMIT", help="time the queries/ of this commit (with this checkout's code), e.g. the one before a change")
+    parser.add_argument("--queries-at", metavar="COMMIT", help="time the queries/ of this commit (with this checkout's code)")
+    parser.add_argument("--compare", metavar="COMMIT", help="time the queries/ of this commit ('before') and of the checkout ('after'), runs alternating")
     args = parser.parse_args(argv)
     work = args.work or Path(f"/tmp/ndlld-queries-{args.orgs}")
     only = {n for n in args.only.split(",") if n}
-    if args.queries_at:
-        queries, commit = work / f"queries-{args.queries_at}", args.queries_at
-        queries.mkdir(parents=True, exist_ok=True)
-        names = subprocess.run(["git", "ls-tree", "--name-only", args.queries_at, "queries/"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-        for name in names:
-            text = subprocess.run(["git", "show", f"{args.queries_at}:{name}"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-            (queries / Path(name).name).write_text(text, encoding="utf-8")
-    else:
-        queries, commit = ROOT / "queries", _commit()
     given = dict(p.split("=", 1) for p in args.param)
-    result = measure(args.orgs, work, args.repeat, only, queries, commit, given)
-    result["parameters"] = given
+    if args.compare:
+        sides = [("before", _queries_at(args.compare, work), args.compare), ("after", ROOT / "queries", _commit())]
+    elif args.queries_at:
+        sides = [(args.label, _queries_at(args.queries_at, work), args.queries_at)]
+    else:
+        sides = [(args.label, ROOT / "queries", _commit())]
+    results = measure(args.orgs, work, args.repeat, only, sides, given)
     if args.no_write:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"queries-{args.orgs}.json"
     recorded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    if only and args.label in recorded:  # a partial run replaces only its own rows
-        rows = {row["query"]: row for row in recorded[args.label]["queries"]}
-        rows.update({row["query"]: row for row in result["queries"]})
-        result["queries"] = sorted(rows.values(), key=lambda row: row["query"])
-    recorded[args.label] = result
+    for label, result in results.items():
+        if only and label in recorded:  # a partial run replaces only its own rows
+            rows = {row["query"]: row for row in recorded[label]["queries"]}
+            rows.update({row["query"]: row for row in result["queries"]})
+            result["queries"] = sorted(rows.values(), key=lambda row: row["query"])
+        recorded[label] = result
+        print(f"wrote {path.relative_to(ROOT)} [{label}]")
     path.write_text(json.dumps(recorded, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {path.relative_to(ROOT)} [{args.label}]")
+
+
+def _queries_at(commit: str, work: Path) -> Path:
+    """The queries/ of *commit*, written out to a directory of the work directory."""
+    directory = work / f"queries-{commit}"
+    directory.mkdir(parents=True, exist_ok=True)
+    names = subprocess.run(["git", "ls-tree", "--name-only", commit, "queries/"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for name in names:
+        text = subprocess.run(["git", "show", f"{commit}:{name}"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        (directory / Path(name).name).write_text(text, encoding="utf-8")
+    return directory
 
 
 if __name__ == "__main__":
