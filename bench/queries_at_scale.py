@@ -28,6 +28,7 @@ Writes (merges into) bench/results/queries-N.json, one entry per label.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import os
@@ -112,23 +113,25 @@ def measure(orgs: int, work: Path, repeat: int, only: set[str], sides: list[tupl
             continue
         present = [(label, libraries[label][name]) for label, _, _ in sides if name in libraries[label]]
         for extra in [{}, *EXTRA.get(name, [])]:
-            runs = {label: {"times": [], "cpu": [], "answer": [], "variables": None} for label, _ in present}
+            runs = {label: {"times": [], "cpu": []} for label, _ in present}
             for _ in range(repeat):
                 for label, query in present:
                     params = {**{k: v for k, v in given.items() if k in query.parameters}, **extra}
                     run = runs[label]
+                    gc.collect()  # no garbage of an earlier run collected during this one
                     started, started_cpu = time.perf_counter(), time.process_time()
                     result = run_query(query, params, store, base)
-                    run["variables"] = result.variables if isinstance(result, QuerySolutions) else None
-                    run["answer"] = list(result)
+                    variables = result.variables if isinstance(result, QuerySolutions) else None
+                    answer = list(result)
                     run["times"].append(time.perf_counter() - started)
                     run["cpu"].append(time.process_time() - started_cpu)
                     run["label"] = name + "".join(f" [{k}={v}]" for k, v in params.items())
+                    if variables is not None:
+                        answer = [tuple(s[v] for v in variables) for s in answer]
+                    run["digest"] = digest(answer)
+                    del answer, result
             for label, run in runs.items():
-                answer = run["answer"]
-                if run["variables"] is not None:
-                    answer = [tuple(s[v] for v in run["variables"]) for s in answer]
-                count, ordered, unordered = digest(answer)
+                count, ordered, unordered = run["digest"]
                 row = {
                     "query": run["label"],
                     "seconds": round(statistics.median(run["times"]), 3),
