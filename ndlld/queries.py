@@ -13,6 +13,11 @@ from the command line replaces the default inside that block as an RDF term
 written by pyoxigraph (quotes, ``>`` and ``}`` escaped as N-Triples escapes
 them), and the query is parsed again before it runs: the value can only ever
 be one term, never more query text.
+
+A parameter named ``limit`` or ``offset`` sets the number of the query's
+``LIMIT`` or ``OFFSET`` clause instead, written on a line of its own
+(``LIMIT 1000``): SPARQL has no variable there. Its value must be a whole
+number, 0 or more, and replaces only that number.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ _HEADER = re.compile(r"^#\s*(title|description|columns|param):\s*(.*)$")
 _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
 _PARAM = re.compile(r"^(\w+)\s+(iri|xsd:\w+)\s+(\S+)\s+--\s+(.+)$")
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`]')
+_CLAUSES = {"limit": "LIMIT", "offset": "OFFSET"}  # parameters that set a clause, not a VALUES block
 
 
 @dataclass(frozen=True)
@@ -68,12 +74,26 @@ class Query:
             raise ParameterError(f"query '{self.name}' has no parameter '{unknown[0]}' (its parameters: {known})")
         values = {**{name: p.default for name, p in self.parameters.items()}, **values}
         for name, raw in values.items():
+            if name in _CLAUSES:
+                text = self._bind_clause(name, raw, text)
+                continue
             term = _term(self.parameters[name], raw, base)
             pattern = re.compile(r"(VALUES\s+\?" + re.escape(name) + r"\s*\{)[^{}]*(\})", re.IGNORECASE)
             text, count = pattern.subn(lambda m: f"{m.group(1)} {term} {m.group(2)}", text, count=1)
             if count != 1:
                 raise ConfigError(f"query '{self.name}' declares '{name}' but has no 'VALUES ?{name} {{ … }}' block", path=self.path)
         check_syntax(text, self.path)  # parsed again: each value must have stayed one term
+        return text
+
+    def _bind_clause(self, name: str, raw: str, text: str) -> str:
+        """*text* with the number of its one ``LIMIT``/``OFFSET`` line set to *raw*."""
+        keyword = _CLAUSES[name]
+        if not re.fullmatch(r"\d+", raw.strip()):
+            raise ParameterError(f"'{name}' must be a whole number, 0 or more; got {raw!r}")
+        pattern = re.compile(r"^(\s*" + keyword + r"\s+)\d+(\s*)$", re.IGNORECASE | re.MULTILINE)
+        text, count = pattern.subn(lambda m: f"{m.group(1)}{int(raw)}{m.group(2)}", text)
+        if count != 1:
+            raise ConfigError(f"query '{self.name}' declares '{name}' but has no line '{keyword} n' (or more than one)", path=self.path)
         return text
 
 

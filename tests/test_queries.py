@@ -94,6 +94,18 @@ def test_parameters_are_bound_as_values(embedded):
     assert countries.decode().splitlines() == ["country,code"]
 
 
+def test_a_limit_parameter_sets_the_limit_clause(embedded):
+    query = QUERIES["schema-org-view"]
+    assert re.search(r"^LIMIT 5$", query.bind({"limit": "5"}, BASE), re.MULTILINE)
+    assert len(list(run_query(query, {"limit": "5"}, embedded, BASE))) == 5
+    for hostile in ["5 }", "-1", "5.0", "1 OFFSET 2", "", "ten"]:
+        with pytest.raises(ParameterError):
+            query.bind({"limit": hostile}, BASE)
+    golden = (GOLDEN / "queries" / "timeline.csv").read_bytes().decode().splitlines()
+    first_two = as_bytes(run_query(QUERIES["timeline"], {"limit": "2"}, embedded, BASE), "csv").decode().splitlines()
+    assert first_two == golden[:3]  # the header and the first two rows in order
+
+
 @pytest.mark.parametrize("hostile", ['consal> } ?s ?p ?o {', 'x" } UNION { ?s ?p ?o', "a}b", "<http://x> } ; DROP ALL"])
 def test_a_parameter_value_cannot_change_the_query(embedded, hostile: str):
     query = QUERIES["member-countries"]
@@ -121,7 +133,7 @@ def test_a_string_parameter_with_quotes_stays_a_literal(embedded, tmp_path: Path
 def test_unknown_parameter_and_bad_value_are_clear():
     result = run("query", "founded-before", "--param", "yeer=1970")
     assert result.exit_code == 2
-    assert result.stderr == "query 'founded-before' has no parameter 'yeer' (its parameters: year)\n"
+    assert result.stderr == "query 'founded-before' has no parameter 'yeer' (its parameters: year, limit)\n"
     result = run("query", "founded-before", "--param", "year=nineteen")
     assert result.exit_code == 2 and "'year' must be a whole number" in result.stderr
 
