@@ -130,7 +130,8 @@ class Cache:
             self._db.executemany("INSERT OR REPLACE INTO entry VALUES (?, ?, ?)", [(kind, k, v) for k, v in entries.items()])
 
     def _forget_unused(self) -> None:
-        self._db.execute("CREATE TEMP TABLE used (kind TEXT, key BLOB)")
-        self._db.executemany("INSERT INTO used VALUES (?, ?)", [(kind, k) for kind, keys in self._used.items() for k in keys])
+        # Keyed like the entries, so that the DELETE below is one lookup per entry, not a scan.
+        self._db.execute("CREATE TEMP TABLE used (kind TEXT, key BLOB, PRIMARY KEY (kind, key)) WITHOUT ROWID")
+        self._db.executemany("INSERT OR IGNORE INTO used VALUES (?, ?)", [(kind, k) for kind, keys in self._used.items() for k in keys])
         self._db.execute("DELETE FROM entry WHERE NOT EXISTS (SELECT 1 FROM used WHERE used.kind = entry.kind AND used.key = entry.key)")
         self._db.execute("DROP TABLE used")
