@@ -63,11 +63,14 @@ def _seconds(rows: list[dict], names: list[str]) -> float | None:
     return round(sum(found), 3) if len(found) == len(names) else None
 
 
+def _results(kind: str) -> list[dict]:
+    """bench/results/KIND-N.json, smallest N first."""
+    runs = (json.loads(p.read_text(encoding="utf-8")) for p in (HERE / "results").glob(f"{kind}-*.json"))
+    return sorted(runs, key=lambda r: r["organizations"])
+
+
 def scale() -> str:
-    runs = sorted(
-        (json.loads(p.read_text(encoding="utf-8")) for p in (HERE / "results").glob("scale-*.json")),
-        key=lambda r: r["organizations"],
-    )
+    runs = _results("scale")
     if not runs:
         return ""
     sizes = [r["organizations"] for r in runs]
@@ -141,10 +144,7 @@ Floors measured in the same runs:
 
 
 def incremental() -> str:
-    runs = sorted(
-        (json.loads(p.read_text(encoding="utf-8")) for p in (HERE / "results").glob("incremental-*.json")),
-        key=lambda r: r["organizations"],
-    )
+    runs = _results("incremental")
     if not runs:
         return ""
     rows = [
@@ -166,7 +166,7 @@ empty cache, then after editing one organization's name, and the same data from 
 
 
 def _incremental_row() -> str:
-    runs = sorted((json.loads(p.read_text(encoding="utf-8")) for p in (HERE / "results").glob("incremental-*.json")), key=lambda r: r["organizations"])
+    runs = _results("incremental")
     if not runs:
         return "not measured | |"
     figures = "; ".join(

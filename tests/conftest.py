@@ -3,6 +3,7 @@ copies of the small good dataset in tests/records/good to break on purpose."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -105,22 +106,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def server_process(command: list, probe: str, port: int, clean_exit: bool = True):
+    """A real server started by *command* on loopback *port*; yields (url, process) once
+    *probe* (a path) answers, and on leaving stops it by its pid with SIGTERM; with
+    *clean_exit*, it must then exit with 0."""
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + probe, process, lambda: process.stdout.read().decode())
+        yield url, process
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+        code = process.wait(timeout=30)
+    if clean_exit:
+        assert code == 0, f"{command[0]} did not shut down cleanly on SIGTERM: {process.stdout.read().decode()}"
+
+
 @pytest.fixture(scope="session")
 def served(real_dist: Path):
     """A real `ndlld serve` process on a free loopback port, stopped by its pid."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ndlld", "serve", "--out", str(real_dist), "--data", str(DATA), "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(url + "/", process, lambda: process.stdout.read().decode())
-    yield url
-    os.kill(process.pid, signal.SIGTERM)
-    assert process.wait(timeout=15) == 0, "ndlld serve did not shut down cleanly on SIGTERM"
+    command = [sys.executable, "-m", "ndlld", "serve", "--out", str(real_dist), "--data", str(DATA), "--port", str(port)]
+    with server_process(command, "/", port) as (url, _process):
+        yield url
 
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
+OXIGRAPH_PROBE = "/query?query=ASK%7B%7D"
 
 
 @pytest.fixture(scope="session")
@@ -128,14 +142,8 @@ def oxigraph():
     """A real Oxigraph server (`oxigraph serve`, from the PyPI package) on a free
     loopback port, in memory, stopped by its pid. Yields its base URL."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(url + "/query?query=ASK%7B%7D", process, lambda: process.stdout.read().decode())
-    yield url
-    os.kill(process.pid, signal.SIGTERM)
-    process.wait(timeout=15)
+    with server_process([str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{port}"], OXIGRAPH_PROBE, port, clean_exit=False) as (url, _process):
+        yield url
 
 
 class FaultyStore:

@@ -15,9 +15,7 @@ import hashlib
 import os
 import shutil
 import signal
-import subprocess
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -29,7 +27,7 @@ from ndlld.cli import cli
 from ndlld.errors import PublishError
 from ndlld.publish import _swap, publish
 
-from conftest import OXIGRAPH, free_port, wait_until_up
+from conftest import OXIGRAPH, OXIGRAPH_PROBE, free_port, server_process
 from faults import Cut, FaultProxy, Slow, Status
 
 NEW_COPIES = 20  # the new dataset: the real one and 19 renamed copies, about 10,000 triples
@@ -244,22 +242,11 @@ def test_answers_always_late_end_in_one_clear_line(oxigraph, proxy, old_dist, ne
 
 # 4. The store is killed (SIGKILL, by its pid) during the upload.
 
-@contextmanager
 def oxigraph_on(location: Path):
     """A real `oxigraph serve --location` on a free loopback port; yields (url, process)."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(OXIGRAPH), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url + "/query?query=ASK%7B%7D", process, lambda: process.stdout.read().decode())
-        yield url, process
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+    command = [str(OXIGRAPH), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    return server_process(command, OXIGRAPH_PROBE, port, clean_exit=False)
 
 
 @pytest.mark.parametrize("where", ["mid-upload", "at-the-swap"])

@@ -6,7 +6,6 @@ and real server processes on loopback ports."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -28,7 +27,7 @@ import pytest
 import rdflib
 from starlette.testclient import TestClient
 
-from conftest import ROOT, free_port, wait_until_up
+from conftest import ROOT, free_port, server_process
 from ndlld.server import SECURITY_HEADERS, Limits, create_app
 
 
@@ -307,23 +306,11 @@ def test_timeout_and_413_in_the_security_headers_too(strict: TestClient):
 
 
 # -- a real server: traversal over raw sockets, pages during an expensive query, SIGTERM
-@contextlib.contextmanager
 def serving(dist: Path, *options: str):
     """`ndlld serve` on *dist* as a real process on a free loopback port; on leaving,
     SIGTERM, and it must exit with 0."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ndlld", "serve", "--out", str(dist), "--port", str(port), *options],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url + "/", process, lambda: process.stdout.read().decode())
-        yield url, process
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-        assert process.wait(timeout=30) == 0, process.stdout.read().decode()
+    return server_process([sys.executable, "-m", "ndlld", "serve", "--out", str(dist), "--port", str(port), *options], "/", port)
 
 
 def raw_get(url: str, target: str) -> tuple[int, bytes]:
