@@ -47,6 +47,7 @@ from ndlld.site.void import DISTRIBUTIONS, dataset_jsonld, file_facts, void_trip
 _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"
 NETWORK_SIZE = 60  # organizations drawn at most; the index lists them all
+TIMELINE_SIZE = 120  # involvements drawn at most (spread over the years); the list below the picture has them all
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,14 @@ def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer:
     writer.text(page_files(path)[-1], snippet)
 
 
+def _spread(items: list, most: int) -> list:
+    """At most *most* of *items* (in order), evenly spread: a picture of thousands of labels
+    shows nothing, and placing them costs more than the rest of the page."""
+    if len(items) <= most:
+        return items
+    return [items[i * len(items) // most] for i in range(most)]
+
+
 def _timeline_row(view: SiteView, involvement, path: str) -> dict:
     return {"year": involvement.year, "label": involvement.label, "href": relative(view.path(involvement.iri), path)}
 
@@ -274,7 +283,7 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
     organizations = view.organizations()
     nodes, edges = _network(view, organizations)
     involvements = view.involvements()
-    entries = [svg.TimelineEntry(i.year, i.label, view.path(i.iri)) for i in involvements]
+    entries = [svg.TimelineEntry(i.year, i.label, view.path(i.iri)) for i in _spread(involvements, TIMELINE_SIZE)]
     groups = []
     for label, types in _GROUPS:
         members = sorted(
