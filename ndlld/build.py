@@ -17,7 +17,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyoxigraph import RdfFormat
@@ -40,13 +40,19 @@ class Summary:
     out_dir: Path
     entities: int
     triples: int
-    files: list[Path]
+    written: list[Path] = field(repr=False)  # as written, in the staging directory
+    staging: Path = field(repr=False)
     seconds: float
     report: Report
 
+    @property
+    def files(self) -> list[Path]:
+        """The files published, under *out_dir* (made on demand: a large site has many)."""
+        return [self.out_dir / f.relative_to(self.staging) for f in self.written]
+
     def __str__(self) -> str:
         return (
-            f"built {self.entities} entities, {self.triples} triples, {len(self.files)} files "
+            f"built {self.entities} entities, {self.triples} triples, {len(self.written)} files "
             f"into {self.out_dir} in {self.seconds:.1f} s ({self.report.count('Warning')} warning(s))"
         )
 
@@ -192,7 +198,8 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, say: Call
         out_dir=out_dir,
         entities=len(graph.nodes),
         triples=len(graph),
-        files=[out_dir / f.relative_to(staging) for f in files],
+        written=files,
+        staging=staging,
         seconds=time.perf_counter() - started,
         report=report,
     )
