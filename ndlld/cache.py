@@ -1,6 +1,6 @@
-"""The build cache: what a build made of each record, and what the shapes found
-about each resource, kept by content hash so that the next build redoes only
-what changed.
+"""The build cache: what a build made of each record, what the shapes found about
+each resource, and what each page was made from, kept by content hash so that
+the next build redoes only what changed.
 
 Each entry's key is a SHA-256 of everything the entry depends on: ndlld's own
 code and templates, the context, the vocabulary and the shapes (the
@@ -50,7 +50,7 @@ def key(*parts: bytes | str) -> bytes:
 
 
 class Cache:
-    """Entries by kind (``"record"``, ``"checks"``) and key, in one SQLite file.
+    """Entries by kind (``"record"``, ``"checks"``, ``"page"``) and key, in one SQLite file.
 
     ``Cache(None)`` keeps nothing: every lookup misses. Use it as a context
     manager: the writes of one build are committed when it ends, also when the
