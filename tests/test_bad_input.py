@@ -475,3 +475,30 @@ def test_unicode_text_is_kept_byte_for_byte(hostile_dist: Path):
             assert text.encode("utf-8") in content, f"{name} does not hold {text!r} as written"
     index = (hostile_dist / "index.html").read_bytes()
     assert "Bibliothe\u0300que nationale, Bibliothèque nationale".encode("utf-8") in index
+
+
+# -- a published store is left alone too -----------------------------------------
+
+
+@pytest.mark.parametrize("fixture", ["yaml-syntax.yaml", "missing-reference.yaml"])
+def test_publishing_bad_records_leaves_the_store_as_it_was(oxigraph: str, good_data: Path, tmp_path: Path, fixture: str):
+    """`ndlld publish` builds first when there is nothing built: a broken record stops it
+    there, and the graph already in the store keeps every triple."""
+    import httpx
+
+    graph = f"https://example.org/graphs/bad-input-{fixture}"
+    store = f"{oxigraph}/store"
+
+    def in_store() -> bytes:
+        answer = httpx.get(store, params={"graph": graph}, headers={"Accept": "application/n-triples"})
+        return b"\n".join(sorted(answer.content.splitlines()))
+
+    first = ndlld("publish", "--store", store, "--graph", graph, "--data", good_data, "--out", tmp_path / "first")
+    assert first.exit_code == 0, first.stderr
+    before = in_store()
+    assert before.count(b"\n") > 10
+    add_fixture(good_data, TESTS / "records" / "bad" / fixture)
+    run = ndlld("publish", "--store", store, "--graph", graph, "--data", good_data, "--out", tmp_path / "second")
+    assert run.exit_code == 2 and run.stderr.count("\n") == 1 and f"{fixture}:" in run.stderr
+    assert in_store() == before
+    assert not (tmp_path / "second").exists()
