@@ -7,7 +7,10 @@ the floors in the same process: pyoxigraph bulk load and serialization of the
 same triples, rdflib parse and serialize, and one pySHACL run over the whole
 graph with the same shapes. Run on demand:
 
-    .venv/bin/python bench/scale.py 1000 10000 [100000] [--skip shacl-floor,rdflib,pages]
+    .venv/bin/python bench/scale.py 1000 10000 [100000] [--skip=shacl-floor,rdflib,pages,build]
+
+Last, ``ndlld build --no-cache`` of the same records is timed as a user runs it,
+in a process of its own (``build`` in --skip leaves it out).
 
 Writes bench/results/scale-N.json; bench/report.py turns them into bench/README.md.
 """
@@ -54,15 +57,13 @@ def measure(orgs: int, skip: set[str]) -> dict:
     import rdflib
     from pyoxigraph import RdfFormat, Store, serialize
 
-    from ndlld.build import inverse_properties
+    from ndlld.build import load_graph
     from ndlld.checks import _validate, check, load_shapes, load_turtle, to_rdflib
     from ndlld.context import Context
     from ndlld.dumps import gzipped, jsonld, ndjson, node_objects, ntriples, read_triples, turtle
-    from ndlld.graph import build_graph
     from ndlld.queries import load_queries, run_query
     from ndlld.resources import context_path, ontology_path, schemaorg_path, shapes_dir
     from ndlld.site import render_site
-    from ndlld.sources import load_sources
     from ndlld.store import EmbeddedStore
     from ndlld.synth import synthesize
 
@@ -75,12 +76,11 @@ def measure(orgs: int, skip: set[str]) -> dict:
     print(f"{orgs} organizations in {work}", flush=True)
     s.run("synth (not ndlld's cost)", synthesize, data, orgs, seed=1)
     context = Context.load(context_path())
-    sources = s.run("read records", load_sources, data)
-    graph = s.run("make graph + source checks", build_graph, sources, context, inverse_properties(schemaorg_path()))
+    graph = s.run("read records, graph, source checks", load_graph, data, context)
     triples = graph.triples
     shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
     if "shacl" not in skip:
-        s.run("SHACL (ndlld, in parts)", check, graph, shapes, ontology, context)
+        s.run("SHACL (ndlld: rudof)", check, graph, shapes, ontology, context)
     vocabulary = read_triples(ontology_path(), RdfFormat.TURTLE)
     ttl = s.run("dump: Turtle", turtle, triples)
     nt = s.run("dump: N-Triples", ntriples, triples)
@@ -112,18 +112,33 @@ def measure(orgs: int, skip: set[str]) -> dict:
         floors.run("rdflib: write N-Triples", g.serialize, format="nt")
     if "shacl-floor" not in skip:
         floors.run("pySHACL: one run, whole graph", _validate, to_rdflib(triples), shapes, ontology)
+    if "build" not in skip:  # the whole command, as a user runs it: what the targets are about
+        s.rows.append(whole_build(data, work / "whole"))
     subprocess.run(["rm", "-rf", str(work)])
     return {
         "organizations": orgs,
         "triples": len(triples),
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}, {_cpus()} cores",
-        "versions": {p: metadata.version(p) for p in ("pyoxigraph", "rdflib", "pyshacl", "PyYAML", "Jinja2")},
+        "versions": {p: metadata.version(p) for p in ("pyoxigraph", "pyrudof", "rdflib", "pyshacl", "PyYAML", "Jinja2")},
         "stages": s.rows,
         "floors": floors.rows,
         "skipped": sorted(skip),
         "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
     }
+
+
+def whole_build(data: Path, out: Path) -> dict:
+    """`ndlld build --no-cache` in a process of its own: wall time and its peak memory."""
+    name = "ndlld build --no-cache (all of it)"
+    wrapper = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    command = [sys.executable, "-m", "ndlld", "build", "--quiet", "--no-cache", "--data", str(data), "--out", str(out)]
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", wrapper, *command], check=True, capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - started
+    peak = round(int(done.stdout.split()[-1]) / 1024, 1)
+    print(f"  {name:<28} {seconds:9.3f} s   peak {peak:8.1f} MB", flush=True)
+    return {"stage": name, "seconds": round(seconds, 3), "peak_mb": peak}
 
 
 def _cpus() -> int:

@@ -24,7 +24,7 @@ from pyoxigraph import RdfFormat
 
 from ndlld.cache import Cache
 from ndlld.cache import key as cache_key
-from ndlld.checks import Report, check_with_project_shapes
+from ndlld.checks import DEFAULT_ENGINE, Report, check_with_project_shapes
 from ndlld.context import Context
 from ndlld.errors import ConfigError, ConformanceError, PublishError, SourceError, SourceErrors
 from ndlld.graph import Graph, Part, build_graph, merge_parts, read_each, read_part, resource_base
@@ -140,15 +140,15 @@ def inverse_properties(path: Path) -> dict[str, str]:
     return inverses
 
 
-def validate(data_dir: str | Path, cache_dir: str | Path | None = None) -> Report:
-    """Source checks, then SHACL: the report on the data of *data_dir*.
+def validate(data_dir: str | Path, cache_dir: str | Path | None = None, engine: str = DEFAULT_ENGINE) -> Report:
+    """Source checks, then SHACL (by *engine*): the report on the data of *data_dir*.
 
     With *cache_dir*, what an earlier run made of unchanged records is reused
     (see :mod:`ndlld.cache`).
     """
     context = Context.load(context_path())
     with Cache(cache_dir) as cache:
-        return check_with_project_shapes(load_graph(data_dir, context, cache=cache), context, cache)
+        return check_with_project_shapes(load_graph(data_dir, context, cache=cache), context, cache, engine)
 
 
 def build(
@@ -157,6 +157,7 @@ def build(
     release: bool = False,
     progress: Callable[[str], None] | None = None,
     cache_dir: str | Path | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> Summary:
     """Validate the data of *data_dir* and publish its dumps into *out_dir*.
 
@@ -164,15 +165,16 @@ def build(
     dumps become the release of the dataset's version too. *progress* is told
     when each stage starts (the CLI prints it on a terminal). With *cache_dir*,
     only the records and resources that changed since the last build are read
-    and checked again (:mod:`ndlld.cache`); the output is the same.
+    and checked again (:mod:`ndlld.cache`); the output is the same. *engine*
+    is the SHACL validator (:data:`ndlld.checks.ENGINES`).
     """
     started = time.perf_counter()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     with _lock(out_dir), Cache(cache_dir) as cache:
-        return _build(data_dir, out_dir, release, cache, _progress(progress, started), started)
+        return _build(data_dir, out_dir, release, cache, engine, _progress(progress, started), started)
 
 
-def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, say: Callable[[str], None], started: float) -> Summary:
+def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, engine: str, say: Callable[[str], None], started: float) -> Summary:
     from ndlld.releases import add_release, carry_over
     from ndlld.site import render_site  # jinja2 and the templates: not needed to validate
 
@@ -180,7 +182,7 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, say: Call
     say("reading the records")
     graph = load_graph(data_dir, context, cache=cache)
     say(f"checking {len(graph)} triples against the shapes")
-    report = check_with_project_shapes(graph, context, cache)
+    report = check_with_project_shapes(graph, context, cache, engine)
     if not report.conforms:
         raise ConformanceError(report)
     ontology_triples = read_triples(ontology_path(), RdfFormat.TURTLE)

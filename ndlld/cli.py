@@ -52,6 +52,17 @@ def cache_options(command):
     return click.option("--no-cache", is_flag=True, help="Read and check everything anew, and keep nothing.")(command)
 
 
+def engine_option(command):
+    return click.option(
+        "--shacl-engine",
+        "engine",
+        type=click.Choice(["rudof", "pyshacl"]),
+        default="rudof",
+        show_default=True,
+        help="The SHACL validator: rudof (fast, held to pySHACL's findings by the tests) or pySHACL (the reference).",
+    )(command)
+
+
 def _cache_dir(out_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path | None:
     if no_cache:
         return None
@@ -75,8 +86,9 @@ def cli():
     help="text for people, json for programs, turtle for the SHACL report graph.",
 )
 @cache_options
+@engine_option
 @_reports_errors
-def validate(data_dir: Path, output_format: str, cache_dir: Path | None, no_cache: bool):
+def validate(data_dir: Path, output_format: str, cache_dir: Path | None, no_cache: bool, engine: str):
     """Check the records, then the graph against shapes/.
 
     Exit 0 when the data conforms (warnings allowed), 1 on violations, 2 when
@@ -85,7 +97,7 @@ def validate(data_dir: Path, output_format: str, cache_dir: Path | None, no_cach
     """
     from ndlld.build import validate as run_validate
 
-    report = run_validate(data_dir, cache_dir=_cache_dir(Path("dist"), cache_dir, no_cache))
+    report = run_validate(data_dir, cache_dir=_cache_dir(Path("dist"), cache_dir, no_cache), engine=engine)
     click.echo(getattr(report, output_format)())
     sys.exit(0 if report.conforms else 1)
 
@@ -116,9 +128,10 @@ def _progress(quiet: bool):
 @data_option
 @out_option
 @cache_options
+@engine_option
 @quiet_option
 @_reports_errors
-def build(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: bool, quiet: bool):
+def build(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: bool, engine: str, quiet: bool):
     """Validate the data and write the dumps and the web site.
 
     Only what changed since the last build is read and checked again; the
@@ -126,7 +139,7 @@ def build(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: bool,
     """
     from ndlld.build import build as run_build
 
-    summary = run_build(data_dir, out_dir, progress=_progress(quiet), cache_dir=_cache_dir(out_dir, cache_dir, no_cache))
+    summary = run_build(data_dir, out_dir, progress=_progress(quiet), cache_dir=_cache_dir(out_dir, cache_dir, no_cache), engine=engine)
     click.echo(str(summary))
 
 
@@ -134,9 +147,10 @@ def build(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: bool,
 @data_option
 @out_option
 @cache_options
+@engine_option
 @quiet_option
 @_reports_errors
-def release(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: bool, quiet: bool):
+def release(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: bool, engine: str, quiet: bool):
     """Build, and keep the dumps as the release of the dataset's version.
 
     The release goes to OUT/releases/VERSION/ (VERSION from dataset.yaml) and is
@@ -146,7 +160,8 @@ def release(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: boo
     from ndlld.build import build as run_build
 
     summary = run_build(
-        data_dir, out_dir, release=True, progress=_progress(quiet), cache_dir=_cache_dir(out_dir, cache_dir, no_cache)
+        data_dir, out_dir, release=True, progress=_progress(quiet), cache_dir=_cache_dir(out_dir, cache_dir, no_cache),
+        engine=engine,
     )
     click.echo(str(summary))
 

@@ -94,9 +94,12 @@ def test_report_formats(good_data: Path):
     assert (None, rdflib.SH.conforms, rdflib.Literal(False)) in parsed
 
 
-def test_validation_in_parts_finds_what_one_run_finds(tmp_path: Path):
-    """At scale the graph is validated in parts, in parallel; the findings must not change."""
+def test_validation_in_parts_finds_what_one_run_finds(tmp_path: Path, monkeypatch):
+    """At scale pySHACL validates the graph in parts, in parallel, and rudof
+    validates only the resources whose surroundings changed since the cache was
+    filled; the findings are those of one pySHACL run over the whole graph."""
     from ndlld.build import load_graph
+    from ndlld.cache import Cache
     from ndlld.checks import check, load_turtle
     from ndlld.context import Context
     from ndlld.resources import context_path, ontology_path, schemaorg_path
@@ -104,14 +107,53 @@ def test_validation_in_parts_finds_what_one_run_finds(tmp_path: Path):
 
     summary = synthesize(tmp_path / "synth", 240, seed=5, defects=0.05)
     context = Context.load(context_path())
-    graph = load_graph(tmp_path / "synth", context)
     shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
-    whole = check(graph, shapes, ontology, context, chunk=10**9)
-    parts = check(graph, shapes, ontology, context, chunk=40, workers=2)
 
     def key(report):
         return sorted((f.severity, f.message, f.focus, f.path or "", f.value or "", str(f.origin)) for f in report.findings)
 
+    graph = load_graph(tmp_path / "synth", context)
+    whole = check(graph, shapes, ontology, context, chunk=10**9, engine="pyshacl")  # the reference, in one run
+    parts = check(graph, shapes, ontology, context, chunk=40, workers=2, engine="pyshacl")
     assert key(parts) == key(whole)
     assert len(whole.findings) >= len(summary.defects) > 0
     assert len(list(parts.graph.objects(None, rdflib.SH.result))) == len(whole.findings)
+
+    with monkeypatch.context() as large:  # a graph too large for one rudof run goes in parts too
+        large.setattr("ndlld.checks.RUDOF_WHOLE_TRIPLES", 0)
+        assert key(check(graph, shapes, ontology, context, chunk=40, workers=2)) == key(whole)
+
+    with Cache(tmp_path / "cache") as cache:
+        assert key(check(graph, shapes, ontology, context, chunk=40, cache=cache)) == key(whole)  # fills the cache
+    record = sorted((tmp_path / "synth" / "organizations").rglob("org-*.yaml"))[7]
+    record.write_text(record.read_text(encoding="utf-8").replace("en: ", "ko: ", 1), encoding="utf-8")  # no English name
+    edited = load_graph(tmp_path / "synth", context)
+    with Cache(tmp_path / "cache") as cache:
+        again = check(edited, shapes, ontology, context, chunk=40, cache=cache)  # rudof on the few resources around the edit
+    assert key(again) == key(check(edited, shapes, ontology, context, chunk=10**9, engine="pyshacl"))
+    assert len(again.findings) == len(whole.findings) + 1
+
+
+ENGINE_CASES = [("good", None), ("data", None), *((p.stem, p) for p in BAD)]
+
+
+@pytest.mark.parametrize("name, fixture", ENGINE_CASES, ids=[name for name, _ in ENGINE_CASES])
+def test_rudof_reports_what_pyshacl_reports(name: str, fixture: Path | None, good_data: Path):
+    """rudof, the default engine, is held to pySHACL's report on every fixture:
+    the same findings (severity, message, focus, path, value, shape, file and line)."""
+    from ndlld.build import load_graph
+    from ndlld.checks import check, load_turtle
+    from ndlld.context import Context
+    from ndlld.resources import context_path, ontology_path, schemaorg_path
+
+    data = DATA if name == "data" else good_data
+    if fixture is not None:
+        add_fixture(good_data, fixture)
+    context = Context.load(context_path())
+    graph = load_graph(data, context)
+    shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
+    reports = {engine: check(graph, shapes, ontology, context, engine=engine) for engine in ("rudof", "pyshacl")}
+    assert reports["rudof"].findings == reports["pyshacl"].findings
+    assert reports["rudof"].conforms == reports["pyshacl"].conforms
+    for report in reports.values():
+        assert len(list(report.graph.objects(None, rdflib.SH.result))) == len(report.findings)

@@ -51,6 +51,20 @@ def test_validate_formats(good_data: Path):
     assert (None, rdflib.SH.resultSeverity, rdflib.SH.Warning) in graph
 
 
+def test_validate_with_either_shacl_engine(good_data: Path):
+    add_fixture(good_data, TESTS / "shapes" / "bad" / "parent-cycle.yaml")
+    add_fixture(good_data, TESTS / "shapes" / "bad" / "no-japanese-name.yaml")
+    reports = {}
+    for engine in ("rudof", "pyshacl"):
+        result = run("validate", "--data", good_data, "--no-cache", "--format", "json", "--shacl-engine", engine)
+        assert result.exit_code == 1, result.output
+        reports[engine] = json.loads(result.stdout)
+    assert reports["rudof"] == reports["pyshacl"]
+    assert {f["severity"] for f in reports["rudof"]["findings"]} == {"Violation", "Warning"}
+    unknown = run("validate", "--data", good_data, "--shacl-engine", "topbraid")
+    assert unknown.exit_code == 2 and "topbraid" in unknown.stderr
+
+
 def test_build_writes_dumps_and_one_summary_line(tmp_path: Path):
     out = tmp_path / "dist"
     result = run("build", "--data", GOOD, "--out", out)
