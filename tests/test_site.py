@@ -285,3 +285,19 @@ def test_the_timeline_picture_is_spread_over_the_years_when_long():
     assert drawn[0] == 0 and drawn[-1] >= 5000 - step
     assert all(b - a <= step for a, b in zip(drawn, drawn[1:]))
     assert _spread(items[:10], TIMELINE_SIZE) == items[:10]
+
+
+def test_relative_links_are_those_of_posixpath():
+    """Links between site paths, computed without posixpath.relpath's getcwd calls, are its answers."""
+    import posixpath
+
+    from ndlld.site.view import relative
+
+    paths = ["index.html", "id/ifla.html", "id/country/jp.html", "id/country/fr.html", "vocab/index.html",
+             "id/ifla", "id", "a/b/c/d.html", "a/x/y.html", "./odd.html", "id//double.html", "id/../up.html"]
+    for target in paths:
+        for page in paths:
+            expected = posixpath.relpath(target, posixpath.dirname(page) or ".")
+            assert relative(target, page) == expected, (target, page)
+            assert relative(target + "#frag", page) == expected + "#frag"
+        assert relative("#top", target) == posixpath.relpath(target, posixpath.dirname(target) or ".") + "#top"  # the page itself

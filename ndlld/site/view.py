@@ -105,6 +105,9 @@ class Index(dict):
         return bool(super().get(key))
 
 
+HUB_TRIPLES = 64  # a subject with more statements has its values looked up by predicate
+
+
 class SiteView:
     """The triples indexed by subject, object and document, with names and labels."""
 
@@ -126,6 +129,7 @@ class SiteView:
                 self.labels[triple.subject.value].setdefault(triple.object.language or "", triple.object.value)
         self.dataset = self.base + "id/dataset"
         self.publisher = self.value(self.dataset, str(SCHEMA) + "publisher")
+        self._hubs: dict[str, dict[str, list]] = {}  # subject of many statements -> predicate -> objects
         self._involvements: list[Involvement] | None = None
         self._involvements_by_document: dict[str, list[Involvement]] = {}
 
@@ -145,7 +149,15 @@ class SiteView:
 
     # -- looking things up ---------------------------------------------------
     def values(self, subject: str, predicate: str) -> list:
-        return [t.object for t in self.by_subject.get(subject, ()) if t.predicate.value == predicate]
+        triples = self.by_subject.get(subject, ())
+        if len(triples) <= HUB_TRIPLES:
+            return [t.object for t in triples if t.predicate.value == predicate]
+        by_predicate = self._hubs.get(subject)
+        if by_predicate is None:  # a subject of many statements (the NDL): scanned once, not on every page
+            by_predicate = self._hubs[subject] = defaultdict(list)
+            for t in triples:
+                by_predicate[t.predicate.value].append(t.object)
+        return list(by_predicate.get(predicate, ()))
 
     def value(self, subject: str, predicate: str) -> str | None:
         found = self.values(subject, predicate)
@@ -318,9 +330,19 @@ class SiteView:
 def relative(target: str, from_path: str) -> str:
     """A link from the page at *from_path* to the site path *target* (both from the site root)."""
     path, hash_, fragment = target.partition("#")
-    here = posixpath.dirname(from_path) or "."
-    href = posixpath.relpath(path or from_path, here)
+    to, start = (path or from_path).split("/"), from_path.split("/")[:-1]
+    if _UNCLEAN.isdisjoint(to[:-1]) and _UNCLEAN.isdisjoint(start) and to[-1] not in _UNCLEAN:
+        # posixpath.relpath's answer without its two getcwd calls (a page has dozens of links)
+        common = 0
+        while common < len(start) and common < len(to) and start[common] == to[common]:
+            common += 1
+        href = "/".join([".."] * (len(start) - common) + to[common:]) or "."
+    else:
+        href = posixpath.relpath(path or from_path, posixpath.dirname(from_path) or ".")
     return href + (hash_ + fragment if hash_ else "")
+
+
+_UNCLEAN = frozenset({"", ".", ".."})  # path parts that need posixpath's normalization
 
 
 def _sort_key(value) -> tuple:
