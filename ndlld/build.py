@@ -106,9 +106,9 @@ def _cached_parts(files: list[str], base: str, context: Context, cache: Cache, w
         fresh = [part for parts in _in_processes(read_each, shares, base, context, workers) for part in parts]
     else:
         fresh = read_each(missing, base, context.document)
-    cache.put_many("record", {keys[part.paths[0]]: part.to_json() for part in fresh})
+    cache.put_many("record", {keys[part.paths[0]]: part.to_bytes() for part in fresh})
     by_path = {part.paths[0]: part for part in fresh}
-    return [by_path[path] if path in by_path else Part.from_json(found[keys[path]]) for path in files]
+    return [by_path[path] if path in by_path else Part.from_bytes(found[keys[path]]) for path in files]
 
 
 def _bytes_or_nothing(path: str) -> bytes:
