@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import fcntl
+import json
 import os
 import shutil
 import stat
@@ -97,7 +98,7 @@ def load_graph(
 def _cached_parts(files: list[str], base: str, context: Context, cache: Cache, workers: int) -> list[Part]:
     """Each file's part from the cache when its bytes are unchanged, else read anew (and kept)."""
     salt = cache_key(cache.fingerprint, base)
-    keys = {path: cache_key(salt, path, _bytes_or_nothing(path)) for path in files}
+    keys = _record_keys(files, salt, cache)
     found = cache.get_many("record", keys.values())
     missing = [path for path in files if keys[path] not in found]
     if workers > 1 and len(missing) >= PARALLEL_RECORDS:
@@ -111,16 +112,62 @@ def _cached_parts(files: list[str], base: str, context: Context, cache: Cache, w
     return [by_path[path] if path in by_path else Part.from_bytes(found[keys[path]]) for path in files]
 
 
-def _bytes_or_nothing(path: str) -> bytes:
-    """The file's bytes, for its key; for what reading would refuse (not a regular file,
-    too large, unreadable), a key that cannot hit, so that reading reports it."""
+RACY_NANOSECONDS = 2_000_000_000  # a file changed this close to the last build's look may have changed again unseen
+
+
+def _record_keys(files: list[str], salt: bytes, cache: Cache) -> dict[str, bytes]:
+    """Each file's key, a SHA-256 of its path and bytes: reading every file to hash it
+    is most of an edit's reading at scale, so, as git's index does, a file whose
+    device, inode, mode, size and times are those noted at the last build keeps the
+    key noted then. A file changed within :data:`RACY_NANOSECONDS` before that build
+    looked could have been rewritten since with the same size and times (a time
+    stamp's tick, a coarse clock): it is read and hashed again, so is any other doubt.
+    """
+    noted_key = cache_key(salt, "record files")
+    looked = time.time_ns()  # before any stat: a file changed after this is too recent to trust next time
+    found = cache.get("files", noted_key)
+    before = json.loads(found) if found else {"looked": 0, "files": {}}
+    trusted_before, noted = before["looked"] - RACY_NANOSECONDS, before["files"]
+    keys: dict[str, bytes] = {}
+    now: dict[str, list] = {}
+    for path in files:
+        facts = _facts(path)
+        seen = noted.get(path)
+        if facts is not None and seen is not None and seen[:6] == facts and max(facts[4], facts[5]) < trusted_before:
+            keys[path] = bytes.fromhex(seen[6])
+        else:
+            content = _bytes_if_readable(path)
+            if content is None:
+                keys[path] = os.urandom(16)  # a key that cannot hit, so that reading reports it
+                continue
+            keys[path] = cache_key(salt, path, content)
+            if facts is None or len(content) != facts[3]:  # changed while read: nothing to note
+                continue
+        now[path] = [*facts, keys[path].hex()]  # as seen before reading: a change since shows next time
+    cache.put_many("files", {noted_key: json.dumps({"looked": looked, "files": now}).encode()})
+    return keys
+
+
+def _facts(path: str) -> list[int] | None:
+    """What the file system says of the file at *path*: device, inode, mode, size,
+    modification and change times (ns); None if it cannot say."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return [info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+
+
+def _bytes_if_readable(path: str) -> bytes | None:
+    """The file's bytes, or None for what reading would refuse (not a regular file,
+    too large, unreadable)."""
     try:
         info = os.stat(path)
         if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES:
             return Path(path).read_bytes()
     except OSError:
         pass
-    return os.urandom(16)
+    return None
 
 
 def _in_processes(function, shares: list[list[str]], base: str, context: Context, workers: int) -> list:

@@ -124,6 +124,15 @@ class Cache:
         self.misses += len(keys) - len(found)
         return found
 
+    def get(self, kind: str, key: bytes) -> bytes | None:
+        """One entry of *kind*, or None; it counts as used, but not among the hits and
+        misses, which count the work a build did or saved."""
+        self._used.setdefault(kind, set()).add(key)
+        if self._db is None:
+            return None
+        row = self._db.execute("SELECT value FROM entry WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return row[0] if row else None
+
     def put_many(self, kind: str, entries: Mapping[bytes, bytes]) -> None:
         self._used.setdefault(kind, set()).update(entries)
         if self._db is not None:
