@@ -11,13 +11,15 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import fcntl
+import gc
 import json
 import os
 import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,7 +175,7 @@ def _bytes_if_readable(path: str) -> bytes | None:
 def _in_processes(function, shares: list[list[str]], base: str, context: Context, workers: int) -> list:
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=gc.enable) as pool:  # a build pauses it (_collector_spared)
         return list(pool.map(function, shares, [base] * len(shares), [context.document] * len(shares)))
 
 
@@ -194,8 +196,10 @@ def validate(data_dir: str | Path, cache_dir: str | Path | None = None) -> Repor
     (see :mod:`ndlld.cache`).
     """
     context = Context.load(context_path())
-    with Cache(cache_dir) as cache:
-        return check_with_project_shapes(load_graph(data_dir, context, cache=cache), context, cache)
+    with Cache(cache_dir) as cache, _collector_spared():
+        graph = load_graph(data_dir, context, cache=cache)
+        _keep_uncollected()
+        return check_with_project_shapes(graph, context, cache)
 
 
 def build(
@@ -215,7 +219,7 @@ def build(
     """
     started = time.perf_counter()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
-    with _lock(out_dir), Cache(cache_dir) as cache:
+    with _lock(out_dir), Cache(cache_dir) as cache, _collector_spared():
         return _build(data_dir, out_dir, release, cache, _progress(progress, started), started)
 
 
@@ -226,6 +230,7 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, say: Call
     context = Context.load(context_path())
     say("reading the records")
     graph = load_graph(data_dir, context, cache=cache)
+    _keep_uncollected()
     say(f"checking {len(graph)} triples against the shapes")
     report = check_with_project_shapes(graph, context, cache)
     if not report.conforms:
@@ -250,6 +255,33 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, say: Call
         seconds=time.perf_counter() - started,
         report=report,
     )
+
+
+@contextmanager
+def _collector_spared() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while the graph is made, and kept off it after.
+
+    The graph is hundreds of thousands of triples, origins and lists that live until
+    the build ends; the collector walks every one of them each time the objects grow
+    by a quarter, and finds nothing to free: a fifth of a one-record edit's build at
+    10,000 organizations. Once the graph is made (:func:`_keep_uncollected`), it is
+    frozen out of the collector's reach, which then runs as usual; everything is given
+    back to it when the build ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+def _keep_uncollected() -> None:
+    """What exists now lives until the build ends: later collections pass it by."""
+    gc.freeze()
+    gc.enable()
 
 
 def _progress(progress: Callable[[str], None] | None, started: float) -> Callable[[str], None]:
