@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import extruct
 import html5lib
+import pytest
 import rdflib
 from lxml import etree, html as lxml_html
 from pyld import jsonld
@@ -285,3 +286,18 @@ def test_the_timeline_picture_is_spread_over_the_years_when_long():
     assert drawn[0] == 0 and drawn[-1] >= 5000 - step
     assert all(b - a <= step for a, b in zip(drawn, drawn[1:]))
     assert _spread(items[:10], TIMELINE_SIZE) == items[:10]
+
+
+@pytest.mark.parametrize("target", ["id/ifla", "id/ifla#role", "id/a/b", "id/a/../b", "id//c", "./id/x", "#top", "vocab", "id/a/b#x"])
+@pytest.mark.parametrize("from_path", ["", "index", "id/ndl", "id/a/b", "id/./c", "embed/x"])
+def test_relative_links_are_those_of_posixpath_relpath(target: str, from_path: str):
+    """relative() computes plain paths itself (relpath was most of linking); the same hrefs."""
+    import posixpath
+
+    from ndlld.site.view import relative
+
+    path, hash_, fragment = target.partition("#")
+    if not (path or from_path):
+        return
+    expected = posixpath.relpath(path or from_path, posixpath.dirname(from_path) or ".") + (hash_ + fragment if hash_ else "")
+    assert relative(target, from_path) == expected
