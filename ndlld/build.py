@@ -43,15 +43,14 @@ class Summary:
     out_dir: Path
     entities: int
     triples: int
-    written: list[Path] = field(repr=False)  # as written, in the staging directory
-    staging: Path = field(repr=False)
+    written: list[str] = field(repr=False)  # relative to out_dir
     seconds: float
     report: Report
 
     @property
     def files(self) -> list[Path]:
         """The files published, under *out_dir* (made on demand: a large site has many)."""
-        return [self.out_dir / f.relative_to(self.staging) for f in self.written]
+        return [self.out_dir / name for name in self.written]
 
     def __str__(self) -> str:
         return (
@@ -238,20 +237,19 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, say: Call
     ontology_triples = read_triples(ontology_path(), RdfFormat.TURTLE)
     with _staging(out_dir) as staging:
         say("writing the dumps")
-        files = write_dumps(graph.triples, ontology_triples, context, staging)
+        files = [str(path.relative_to(staging)) for path in write_dumps(graph.triples, ontology_triples, context, staging)]
         say("writing the pages")
         previous = out_dir if out_dir.is_dir() else None
         files += render_site(graph.triples, ontology_triples, context, graph.base, staging, previous=previous, cache=cache)
         carry_over(out_dir, staging)
         if release:
             version, released_at = _version_and_time(graph)
-            files += add_release(staging, version, released_at, graph.base)
+            files += [str(path.relative_to(staging)) for path in add_release(staging, version, released_at, graph.base)]
     return Summary(
         out_dir=out_dir,
         entities=len(graph.nodes),
         triples=len(graph),
         written=files,
-        staging=staging,
         seconds=time.perf_counter() - started,
         report=report,
     )
