@@ -27,6 +27,7 @@ RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
 DCTERMS_SOURCE = "http://purl.org/dc/terms/source"
 ORGANIZATION_TYPES = {str(SCHEMA) + t for t in ("Organization", "Library", "GovernmentOrganization")}
+_GROUPED_FROM = 16  # statements from which a resource's values are found by property, not by a scan
 _NAME_PROPERTIES = (str(SCHEMA) + "name", str(SCHEMA) + "roleName", SKOS_PREF_LABEL, RDFS_LABEL)
 
 
@@ -127,6 +128,7 @@ class SiteView:
         self.dataset = self.base + "id/dataset"
         self.publisher = self.value(self.dataset, str(SCHEMA) + "publisher")
         self._involvements: list[Involvement] | None = None
+        self._by_predicate: dict[str, dict[str, list]] = {}  # for values(), filled as asked
         self._involvements_by_document: dict[str, list[Involvement]] = {}
 
     def record_reads(self) -> set[tuple[str, str]]:
@@ -145,7 +147,15 @@ class SiteView:
 
     # -- looking things up ---------------------------------------------------
     def values(self, subject: str, predicate: str) -> list:
-        return [t.object for t in self.by_subject.get(subject, ()) if t.predicate.value == predicate]
+        triples = self.by_subject.get(subject, ())  # noted as read, as every lookup must be
+        if len(triples) < _GROUPED_FROM:
+            return [t.object for t in triples if t.predicate.value == predicate]
+        grouped = self._by_predicate.get(subject)
+        if grouped is None:  # a resource with many statements (the NDL, a country) is asked for its name thousands of times
+            grouped = self._by_predicate[subject] = defaultdict(list)
+            for t in triples:
+                grouped[t.predicate.value].append(t.object)
+        return list(grouped.get(predicate, ()))
 
     def value(self, subject: str, predicate: str) -> str | None:
         found = self.values(subject, predicate)
