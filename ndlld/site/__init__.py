@@ -25,7 +25,7 @@ import shutil
 import stat
 from collections import defaultdict
 from urllib.parse import urlsplit
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,7 +80,8 @@ def render_site(
     parallel_from: int = PARALLEL_PAGES,
     previous: Path | None = None,
     cache: Cache | None = None,
-) -> list[Path]:
+    dumps_written: Callable[[], object] | None = None,
+) -> list[str]:
     """Write the pages and their companions into *out_dir*; return the names of the
     files written, relative to it (plain strings: a large site has tens of thousands).
 
@@ -89,12 +90,15 @@ def render_site(
     *previous* (:mod:`ndlld.site.reuse`). Any other file whose bytes are those
     of the same file in *previous* is linked too rather than written: on most
     disks creating a file costs far more than rendering it.
+
+    The index and the VoID description give the dumps' sizes and checksums: when the
+    dumps are being written meanwhile, *dumps_written* waits for them, and is called
+    only once the resource pages are made.
     """
     view = SiteView(triples, vocabulary, base, context)
     env = environment()
     site = _site(view)
     writer = _Writer(Path(out_dir), previous)
-    facts = file_facts(Path(out_dir))
     documents = view.documents()
     reuse = PageReuse(cache, view, site, vocabulary, previous, Path(out_dir)) if cache is not None and cache.enabled else None
     if reuse is not None:
@@ -108,6 +112,9 @@ def render_site(
         entries = dict(_resource(view, env, site, writer, document, context, reuse) for document in documents)
     if reuse is not None:
         reuse.store({key: value for key, value in entries.items() if key is not None})
+    if dumps_written is not None:
+        dumps_written()
+    facts = file_facts(Path(out_dir))
     _index(view, env, site, writer, triples, facts)
     _vocabulary(view, env, site, writer, vocabulary, context)
     urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
