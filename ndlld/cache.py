@@ -50,7 +50,8 @@ def key(*parts: bytes | str) -> bytes:
 
 
 class Cache:
-    """Entries by kind (``"record"``, ``"checks"``, ``"page"``) and key, in one SQLite file.
+    """Entries by kind (``"record"``, ``"checks"``, ``"page"``, and ``"files"``: what the file
+    system said of each record file, see :func:`ndlld.build._record_keys`) and key, in one SQLite file.
 
     ``Cache(None)`` keeps nothing: every lookup misses. Use it as a context
     manager: the writes of one build are committed when it ends, also when the
