@@ -11,16 +11,19 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import fcntl
+import gc
+import json
 import os
 import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import RdfFormat
+from pyoxigraph import RdfFormat, Triple
 
 from ndlld.cache import Cache
 from ndlld.cache import key as cache_key
@@ -40,15 +43,14 @@ class Summary:
     out_dir: Path
     entities: int
     triples: int
-    written: list[Path] = field(repr=False)  # as written, in the staging directory
-    staging: Path = field(repr=False)
+    written: list[str] = field(repr=False)  # relative to out_dir
     seconds: float
     report: Report
 
     @property
     def files(self) -> list[Path]:
         """The files published, under *out_dir* (made on demand: a large site has many)."""
-        return [self.out_dir / f.relative_to(self.staging) for f in self.written]
+        return [self.out_dir / name for name in self.written]
 
     def __str__(self) -> str:
         return (
@@ -97,7 +99,7 @@ def load_graph(
 def _cached_parts(files: list[str], base: str, context: Context, cache: Cache, workers: int) -> list[Part]:
     """Each file's part from the cache when its bytes are unchanged, else read anew (and kept)."""
     salt = cache_key(cache.fingerprint, base)
-    keys = {path: cache_key(salt, path, _bytes_or_nothing(path)) for path in files}
+    keys = _record_keys(files, salt, cache)
     found = cache.get_many("record", keys.values())
     missing = [path for path in files if keys[path] not in found]
     if workers > 1 and len(missing) >= PARALLEL_RECORDS:
@@ -106,27 +108,73 @@ def _cached_parts(files: list[str], base: str, context: Context, cache: Cache, w
         fresh = [part for parts in _in_processes(read_each, shares, base, context, workers) for part in parts]
     else:
         fresh = read_each(missing, base, context.document)
-    cache.put_many("record", {keys[part.paths[0]]: part.to_json() for part in fresh})
+    cache.put_many("record", {keys[part.paths[0]]: part.to_bytes() for part in fresh})
     by_path = {part.paths[0]: part for part in fresh}
-    return [by_path[path] if path in by_path else Part.from_json(found[keys[path]]) for path in files]
+    return [by_path[path] if path in by_path else Part.from_bytes(found[keys[path]]) for path in files]
 
 
-def _bytes_or_nothing(path: str) -> bytes:
-    """The file's bytes, for its key; for what reading would refuse (not a regular file,
-    too large, unreadable), a key that cannot hit, so that reading reports it."""
+RACY_NANOSECONDS = 2_000_000_000  # a file changed this close to the last build's look may have changed again unseen
+
+
+def _record_keys(files: list[str], salt: bytes, cache: Cache) -> dict[str, bytes]:
+    """Each file's key, a SHA-256 of its path and bytes: reading every file to hash it
+    is most of an edit's reading at scale, so, as git's index does, a file whose
+    device, inode, mode, size and times are those noted at the last build keeps the
+    key noted then. A file changed within :data:`RACY_NANOSECONDS` before that build
+    looked could have been rewritten since with the same size and times (a time
+    stamp's tick, a coarse clock): it is read and hashed again, so is any other doubt.
+    """
+    noted_key = cache_key(salt, "record files")
+    looked = time.time_ns()  # before any stat: a file changed after this is too recent to trust next time
+    found = cache.get("files", noted_key)
+    before = json.loads(found) if found else {"looked": 0, "files": {}}
+    trusted_before, noted = before["looked"] - RACY_NANOSECONDS, before["files"]
+    keys: dict[str, bytes] = {}
+    now: dict[str, list] = {}
+    for path in files:
+        facts = _facts(path)
+        seen = noted.get(path)
+        if facts is not None and seen is not None and seen[:6] == facts and max(facts[4], facts[5]) < trusted_before:
+            keys[path] = bytes.fromhex(seen[6])
+        else:
+            content = _bytes_if_readable(path)
+            if content is None:
+                keys[path] = os.urandom(16)  # a key that cannot hit, so that reading reports it
+                continue
+            keys[path] = cache_key(salt, path, content)
+            if facts is None or len(content) != facts[3]:  # changed while read: nothing to note
+                continue
+        now[path] = [*facts, keys[path].hex()]  # as seen before reading: a change since shows next time
+    cache.put_many("files", {noted_key: json.dumps({"looked": looked, "files": now}).encode()})
+    return keys
+
+
+def _facts(path: str) -> list[int] | None:
+    """What the file system says of the file at *path*: device, inode, mode, size,
+    modification and change times (ns); None if it cannot say."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return [info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+
+
+def _bytes_if_readable(path: str) -> bytes | None:
+    """The file's bytes, or None for what reading would refuse (not a regular file,
+    too large, unreadable)."""
     try:
         info = os.stat(path)
         if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES:
             return Path(path).read_bytes()
     except OSError:
         pass
-    return os.urandom(16)
+    return None
 
 
 def _in_processes(function, shares: list[list[str]], base: str, context: Context, workers: int) -> list:
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=gc.enable) as pool:  # a build pauses it (_collector_spared)
         return list(pool.map(function, shares, [base] * len(shares), [context.document] * len(shares)))
 
 
@@ -147,8 +195,10 @@ def validate(data_dir: str | Path, cache_dir: str | Path | None = None, engine: 
     (see :mod:`ndlld.cache`).
     """
     context = Context.load(context_path())
-    with Cache(cache_dir) as cache:
-        return check_with_project_shapes(load_graph(data_dir, context, cache=cache), context, cache, engine)
+    with Cache(cache_dir) as cache, _collector_spared():
+        graph = load_graph(data_dir, context, cache=cache)
+        _keep_uncollected()
+        return check_with_project_shapes(graph, context, cache, engine)
 
 
 def build(
@@ -170,7 +220,7 @@ def build(
     """
     started = time.perf_counter()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
-    with _lock(out_dir), Cache(cache_dir) as cache:
+    with _lock(out_dir), Cache(cache_dir) as cache, _collector_spared():
         return _build(data_dir, out_dir, release, cache, engine, _progress(progress, started), started)
 
 
@@ -181,6 +231,7 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, engine: s
     context = Context.load(context_path())
     say("reading the records")
     graph = load_graph(data_dir, context, cache=cache)
+    _keep_uncollected()
     say(f"checking {len(graph)} triples against the shapes")
     report = check_with_project_shapes(graph, context, cache, engine)
     if not report.conforms:
@@ -188,23 +239,82 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, engine: s
     ontology_triples = read_triples(ontology_path(), RdfFormat.TURTLE)
     with _staging(out_dir) as staging:
         say("writing the dumps")
-        files = write_dumps(graph.triples, ontology_triples, context, staging)
-        say("writing the pages")
-        previous = out_dir if out_dir.is_dir() else None
-        files += render_site(graph.triples, ontology_triples, context, graph.base, staging, previous=previous, cache=cache)
+        with _dumps_beside(graph.triples, ontology_triples, context, staging) as dumps:
+            say("writing the pages")
+            previous = out_dir if out_dir.is_dir() else None
+            pages = render_site(graph.triples, ontology_triples, context, graph.base, staging, previous=previous, cache=cache, dumps_written=dumps)
+        files = [str(path.relative_to(staging)) for path in dumps()] + pages
         carry_over(out_dir, staging)
         if release:
             version, released_at = _version_and_time(graph)
-            files += add_release(staging, version, released_at, graph.base)
+            files += [str(path.relative_to(staging)) for path in add_release(staging, version, released_at, graph.base)]
     return Summary(
         out_dir=out_dir,
         entities=len(graph.nodes),
         triples=len(graph),
         written=files,
-        staging=staging,
         seconds=time.perf_counter() - started,
         report=report,
     )
+
+
+@contextmanager
+def _collector_spared() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while the graph is made, and kept off it after.
+
+    The graph is hundreds of thousands of triples, origins and lists that live until
+    the build ends; the collector walks every one of them each time the objects grow
+    by a quarter, and finds nothing to free: a fifth of a one-record edit's build at
+    10,000 organizations. Once the graph is made (:func:`_keep_uncollected`), it is
+    frozen out of the collector's reach, which then runs as usual; everything is given
+    back to it when the build ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+def _keep_uncollected() -> None:
+    """What exists now lives until the build ends: later collections pass it by."""
+    gc.freeze()
+    gc.enable()
+
+
+DUMPS_BESIDE_FROM = 50_000  # triples from which the dumps are written by a process of their own
+_DUMPS: dict = {}  # what the forked process inherits instead of receiving a copy
+
+
+@contextmanager
+def _dumps_beside(triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path) -> Iterator[Callable[[], list[Path]]]:
+    """Write the dumps while the body runs (the pages): in a process forked now, when the
+    graph is large and there is a core for it, else before the body. Yields a function
+    that returns what :func:`write_dumps` returned (or raises what it raised).
+
+    The dumps and the pages need nothing from each other, and each takes seconds at
+    10,000 organizations, even after a one-record edit: on two cores they overlap.
+    """
+    if len(triples) < DUMPS_BESIDE_FROM or (os.cpu_count() or 1) < 2:
+        written = write_dumps(triples, ontology, context, out_dir)
+        yield lambda: written
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _DUMPS.update(triples=triples, ontology=ontology, context=context, out_dir=out_dir)
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield pool.submit(_write_dumps_forked).result  # leaving the pool waits for it, also when the body failed
+    finally:
+        _DUMPS.clear()
+
+
+def _write_dumps_forked() -> list[Path]:
+    return write_dumps(_DUMPS["triples"], _DUMPS["ontology"], _DUMPS["context"], _DUMPS["out_dir"])
 
 
 def _progress(progress: Callable[[str], None] | None, started: float) -> Callable[[str], None]:

@@ -50,7 +50,8 @@ def key(*parts: bytes | str) -> bytes:
 
 
 class Cache:
-    """Entries by kind (``"record"``, ``"checks"``, ``"page"``) and key, in one SQLite file.
+    """Entries by kind (``"record"``, ``"checks"``, ``"page"``, and ``"files"``: what the file
+    system said of each record file, see :func:`ndlld.build._record_keys`) and key, in one SQLite file.
 
     ``Cache(None)`` keeps nothing: every lookup misses. Use it as a context
     manager: the writes of one build are committed when it ends, also when the
@@ -123,6 +124,15 @@ class Cache:
         self.hits += len(found)
         self.misses += len(keys) - len(found)
         return found
+
+    def get(self, kind: str, key: bytes) -> bytes | None:
+        """One entry of *kind*, or None; it counts as used, but not among the hits and
+        misses, which count the work a build did or saved."""
+        self._used.setdefault(kind, set()).add(key)
+        if self._db is None:
+            return None
+        row = self._db.execute("SELECT value FROM entry WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return row[0] if row else None
 
     def put_many(self, kind: str, entries: Mapping[bytes, bytes]) -> None:
         self._used.setdefault(kind, set()).update(entries)

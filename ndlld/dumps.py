@@ -148,6 +148,10 @@ def checksums(files: dict[str, bytes]) -> bytes:
     return "".join(f"{hashlib.sha256(content).hexdigest()}  {name}\n" for name, content in sorted(files.items())).encode()
 
 
+def _row_key(row: tuple) -> tuple:
+    return row[:3]
+
+
 class _Compactor:
     """Chooses, for each statement, the context term that expands back to it."""
 
@@ -164,11 +168,20 @@ class _Compactor:
         node: dict = {self.id_key: iri}
         values: dict[str, list] = defaultdict(list)
         language_maps: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for triple in sort_triples(triples):
-            if triple.predicate == RDF_TYPE and isinstance(triple.object, NamedNode):
-                values[self.type_key].append(self.context.compact(triple.object.value))
+        # In the order of sort_triples (the subject is the same throughout); each term taken
+        # from its triple once: pyoxigraph makes a new Python object at every access.
+        rows = []
+        for triple in triples:
+            predicate, obj = triple.predicate, triple.object
+            if isinstance(obj, BlankNode) or isinstance(triple.subject, BlankNode):
+                raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
+            rows.append((predicate != RDF_TYPE, predicate.value, _object_key(obj), obj))
+        rows.sort(key=_row_key)
+        for not_type, predicate, _, obj in rows:
+            if not not_type and isinstance(obj, NamedNode):
+                values[self.type_key].append(self.context.compact(obj.value))
                 continue
-            key, value, language = self.compact(triple.predicate.value, triple.object)
+            key, value, language = self.compact(predicate, obj)
             if language is not None:
                 language_maps[key][language].append(value)
             else:

@@ -3,6 +3,7 @@ a build from scratch; a change of code, shapes or vocabulary invalidates it."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -151,3 +152,64 @@ def test_cli_keeps_the_cache_beside_the_output_unless_told(good_data: Path, tmp_
     shutil.rmtree(tmp_path / ".site.cache")
     assert runner.invoke(cli, ["build", "--data", str(good_data), "--out", str(out), "--no-cache"]).exit_code == 0
     assert not (tmp_path / ".site.cache").exists()
+
+
+def _reads(monkeypatch) -> list[str]:
+    """The record files the build cache reads to hash them, from now on."""
+    import ndlld.build
+
+    reads, real = [], ndlld.build._bytes_if_readable
+    monkeypatch.setattr(ndlld.build, "_bytes_if_readable", lambda path: reads.append(path) or real(path))
+    return reads
+
+
+def test_an_unchanged_record_is_not_read_to_be_hashed(synthetic: Path, tmp_path: Path, monkeypatch):
+    """Its inode, size and times are those noted at the last build, long enough before it."""
+    import ndlld.build
+
+    monkeypatch.setattr(ndlld.build, "RACY_NANOSECONDS", 0)  # the files were written just now
+    with Cache(tmp_path / "cache") as cache:
+        first = load_graph(synthetic, cache=cache)
+    reads = _reads(monkeypatch)
+    with Cache(tmp_path / "cache") as cache:
+        again = load_graph(synthetic, cache=cache)
+    assert reads == [] and cache.misses == 0
+    assert again.triples == first.triples
+
+
+def test_a_record_rewritten_with_the_same_size_and_time_is_read_again(synthetic: Path, tmp_path: Path, monkeypatch):
+    """Its change time (which no program can set back) shows it."""
+    import ndlld.build
+
+    monkeypatch.setattr(ndlld.build, "RACY_NANOSECONDS", -(10**18))  # how recent a change is never matters here
+    record = sorted((synthetic / "organizations").rglob("org-*.yaml"))[5]
+    with Cache(tmp_path / "cache") as cache:
+        load_graph(synthetic, cache=cache)
+    before = record.stat()
+    _edit(record, "\n  en: ", "\n  en: X")
+    _edit(record, "# ", "#")  # one byte more, one less: the same size
+    os.utime(record, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (record.stat().st_size, record.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    reads = _reads(monkeypatch)
+    with Cache(tmp_path / "cache") as cache:
+        graph = load_graph(synthetic, cache=cache)
+    assert reads == [str(record)]
+    assert any(t.object.value.startswith("X") for t in graph.triples)
+
+
+def test_a_record_rewritten_unseen_shortly_before_a_build_is_noticed(synthetic: Path, tmp_path: Path, monkeypatch):
+    """On a file system whose time stamps are coarse, a rewrite of the same size within
+    one tick leaves every fact alike: a record changed shortly before the last build
+    looked is therefore read and hashed again, however alike it looks."""
+    import ndlld.build
+
+    seen, real = {}, ndlld.build._facts
+    monkeypatch.setattr(ndlld.build, "_facts", lambda path: seen.setdefault(path, real(path)))  # the first look, forever
+    record = sorted((synthetic / "organizations").rglob("org-*.yaml"))[5]
+    with Cache(tmp_path / "cache") as cache:
+        load_graph(synthetic, cache=cache)
+    _edit(record, "\n  en: ", "\n  en: X")
+    _edit(record, "# ", "#")
+    with Cache(tmp_path / "cache") as cache:
+        graph = load_graph(synthetic, cache=cache)
+    assert any(t.object.value.startswith("X") for t in graph.triples)

@@ -25,7 +25,7 @@ import shutil
 import stat
 from collections import defaultdict
 from urllib.parse import urlsplit
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,25 +80,30 @@ def render_site(
     parallel_from: int = PARALLEL_PAGES,
     previous: Path | None = None,
     cache: Cache | None = None,
-) -> list[Path]:
-    """Write the pages and their companions into *out_dir*; return what was written.
+    dumps_written: Callable[[], object] | None = None,
+) -> list[str]:
+    """Write the pages and their companions into *out_dir*; return the names of the
+    files written, relative to it (plain strings: a large site has tens of thousands).
 
     *previous* is the output this build replaces. With a *cache*, a page made
     from nothing that changed is not rendered again: its files are linked from
     *previous* (:mod:`ndlld.site.reuse`). Any other file whose bytes are those
     of the same file in *previous* is linked too rather than written: on most
     disks creating a file costs far more than rendering it.
+
+    The index and the VoID description give the dumps' sizes and checksums: when the
+    dumps are being written meanwhile, *dumps_written* waits for them, and is called
+    only once the resource pages are made.
     """
     view = SiteView(triples, vocabulary, base, context)
     env = environment()
     site = _site(view)
     writer = _Writer(Path(out_dir), previous)
-    facts = file_facts(Path(out_dir))
     documents = view.documents()
     reuse = PageReuse(cache, view, site, vocabulary, previous, Path(out_dir)) if cache is not None and cache.enabled else None
     if reuse is not None:
         kept = reuse.keep(documents)
-        writer.written += [Path(out_dir) / name for document in documents if document in kept for name in page_files(view.path(document))]
+        writer.written += [name for document in documents if document in kept for name in page_files(view.path(document))]
         documents = [document for document in documents if document not in kept]
     if len(documents) >= parallel_from and (os.cpu_count() or 1) > 1:
         written, entries = _resources_in_parallel(view, site, writer, documents, context, reuse)
@@ -107,6 +112,9 @@ def render_site(
         entries = dict(_resource(view, env, site, writer, document, context, reuse) for document in documents)
     if reuse is not None:
         reuse.store({key: value for key, value in entries.items() if key is not None})
+    if dumps_written is not None:
+        dumps_written()
+    facts = file_facts(Path(out_dir))
     _index(view, env, site, writer, triples, facts)
     _vocabulary(view, env, site, writer, vocabulary, context)
     urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
@@ -121,7 +129,7 @@ def render_site(
     static = Path(out_dir) / "static"
     static.mkdir(exist_ok=True)
     shutil.copyfile(_HERE / "static" / "style.css", static / "style.css")
-    writer.written.append(static / "style.css")
+    writer.written.append("static/style.css")
     return writer.written
 
 
@@ -130,7 +138,7 @@ _SHARED: dict = {}  # what forked workers inherit: the indexed graph, built once
 
 def _resources_in_parallel(
     view: SiteView, site: dict, writer: _Writer, documents: list[str], context: Context, reuse: PageReuse | None
-) -> tuple[list[Path], dict]:
+) -> tuple[list[str], dict]:
     """The resource pages, split between processes forked after the graph was indexed
     (so each inherits it instead of receiving a copy); every page is its own files."""
     import multiprocessing
@@ -150,7 +158,7 @@ def _resources_in_parallel(
     return written, entries
 
 
-def _resource_slice(documents: list[str]) -> tuple[list[Path], dict]:
+def _resource_slice(documents: list[str]) -> tuple[list[str], dict]:
     writer = _Writer(_SHARED["out_dir"], _SHARED["previous"])
     env = environment()
     entries = dict(
@@ -165,7 +173,7 @@ class _Writer:
     def __init__(self, out_dir: Path, previous: Path | None = None):
         self.out_dir = out_dir
         self.previous = previous
-        self.written: list[Path] = []
+        self.written: list[str] = []  # relative to out_dir
         self._directories: set[Path] = set()
 
     def bytes(self, path: str, content: bytes) -> None:
@@ -175,7 +183,7 @@ class _Writer:
             self._directories.add(target.parent)
         if not self._link_if_unchanged(path, content, target):
             target.write_bytes(content)
-        self.written.append(target)
+        self.written.append(path)
 
     def _link_if_unchanged(self, path: str, content: bytes, target: Path) -> bool:
         if self.previous is None:

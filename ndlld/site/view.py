@@ -27,6 +27,7 @@ RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
 DCTERMS_SOURCE = "http://purl.org/dc/terms/source"
 ORGANIZATION_TYPES = {str(SCHEMA) + t for t in ("Organization", "Library", "GovernmentOrganization")}
+_GROUPED_FROM = 16  # statements from which a resource's values are found by property, not by a scan
 _NAME_PROPERTIES = (str(SCHEMA) + "name", str(SCHEMA) + "roleName", SKOS_PREF_LABEL, RDFS_LABEL)
 
 
@@ -105,9 +106,6 @@ class Index(dict):
         return bool(super().get(key))
 
 
-HUB_TRIPLES = 64  # a subject with more statements has its values looked up by predicate
-
-
 class SiteView:
     """The triples indexed by subject, object and document, with names and labels."""
 
@@ -129,8 +127,8 @@ class SiteView:
                 self.labels[triple.subject.value].setdefault(triple.object.language or "", triple.object.value)
         self.dataset = self.base + "id/dataset"
         self.publisher = self.value(self.dataset, str(SCHEMA) + "publisher")
-        self._hubs: dict[str, dict[str, list]] = {}  # subject of many statements -> predicate -> objects
         self._involvements: list[Involvement] | None = None
+        self._by_predicate: dict[str, dict[str, list]] = {}  # for values(), filled as asked
         self._involvements_by_document: dict[str, list[Involvement]] = {}
 
     def record_reads(self) -> set[tuple[str, str]]:
@@ -149,15 +147,15 @@ class SiteView:
 
     # -- looking things up ---------------------------------------------------
     def values(self, subject: str, predicate: str) -> list:
-        triples = self.by_subject.get(subject, ())
-        if len(triples) <= HUB_TRIPLES:
+        triples = self.by_subject.get(subject, ())  # noted as read, as every lookup must be
+        if len(triples) < _GROUPED_FROM:
             return [t.object for t in triples if t.predicate.value == predicate]
-        by_predicate = self._hubs.get(subject)
-        if by_predicate is None:  # a subject of many statements (the NDL): scanned once, not on every page
-            by_predicate = self._hubs[subject] = defaultdict(list)
+        grouped = self._by_predicate.get(subject)
+        if grouped is None:  # a resource with many statements (the NDL, a country) is asked for its name thousands of times
+            grouped = self._by_predicate[subject] = defaultdict(list)
             for t in triples:
-                by_predicate[t.predicate.value].append(t.object)
-        return list(by_predicate.get(predicate, ()))
+                grouped[t.predicate.value].append(t.object)
+        return list(grouped.get(predicate, ()))
 
     def value(self, subject: str, predicate: str) -> str | None:
         found = self.values(subject, predicate)
@@ -330,19 +328,24 @@ class SiteView:
 def relative(target: str, from_path: str) -> str:
     """A link from the page at *from_path* to the site path *target* (both from the site root)."""
     path, hash_, fragment = target.partition("#")
-    to, start = (path or from_path).split("/"), from_path.split("/")[:-1]
-    if _UNCLEAN.isdisjoint(to[:-1]) and _UNCLEAN.isdisjoint(start) and to[-1] not in _UNCLEAN:
-        # posixpath.relpath's answer without its two getcwd calls (a page has dozens of links)
+    path = path or from_path
+    here = posixpath.dirname(from_path)
+    parts, up = path.split("/"), here.split("/") if here else []
+    if _ODD_SEGMENTS.isdisjoint(parts) and _ODD_SEGMENTS.isdisjoint(up):
+        # What posixpath.relpath gives for plain paths, without its abspath and normpath
+        # calls: a page links to thousands of others, and relpath was most of linking.
         common = 0
-        while common < len(start) and common < len(to) and start[common] == to[common]:
+        for mine, theirs in zip(parts, up):
+            if mine != theirs:
+                break
             common += 1
-        href = "/".join([".."] * (len(start) - common) + to[common:]) or "."
+        href = "/".join([".."] * (len(up) - common) + parts[common:]) or "."
     else:
-        href = posixpath.relpath(path or from_path, posixpath.dirname(from_path) or ".")
+        href = posixpath.relpath(path, here or ".")
     return href + (hash_ + fragment if hash_ else "")
 
 
-_UNCLEAN = frozenset({"", ".", ".."})  # path parts that need posixpath's normalization
+_ODD_SEGMENTS = {"", ".", ".."}  # paths with these are left to posixpath.relpath, which normalizes them
 
 
 def _sort_key(value) -> tuple:
