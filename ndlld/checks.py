@@ -132,8 +132,8 @@ def _rdflib_term(term):
 
 
 CHUNK_DOCUMENTS = 2_000  # resources (with their hash resources) per validation run, at scale
-# rudof holds about 2 KB a triple and needs as much again for each shape file
-# while validating (1.75 GB at 200,000 triples): larger graphs go in parts.
+# rudof needs about 8 KB a triple while validating (1.75 GB at 200,000 triples,
+# measured): larger graphs go in parts.
 RUDOF_WHOLE_TRIPLES = 250_000
 
 
@@ -153,9 +153,10 @@ def check(
     some resources with everything their shapes look at (their own statements,
     the statements that point at them, the types of what they point at, and
     the parent links above them, for the cycle check), and only the results about its
-    own resources are kept. pySHACL's cost grows faster than the graph, so
-    parts are faster even on one core; the tests check that the findings are
-    those of one run over the whole graph.
+    own resources are kept. pySHACL's cost grows faster than the graph, so it
+    goes in parts from *chunk* resources on; rudof goes in one run up to
+    :data:`RUDOF_WHOLE_TRIPLES` (its memory), in parts above. The tests check
+    that the findings are those of one pySHACL run over the whole graph.
 
     For the same reason a resource's results depend only on those statements:
     with a *cache* (whose fingerprint covers shapes/ and ontology/, so only for
@@ -210,7 +211,7 @@ def _too_many_parents(graph: Graph) -> Triple | None:
 
 
 def _refused(link: Triple, graph: Graph, context: Context | None) -> Report:
-    """A report of one violation, the organization with too many above it, without running pySHACL."""
+    """A report of one violation, the organization with too many above it, without running an engine."""
     report, node, result = rdflib.Graph(), rdflib.BNode(), rdflib.BNode()
     message = f"has more than {MAX_PARENTS} parent organizations above it, directly or through others (a chain or a cycle too long to check)"
     report.add((node, rdflib.RDF.type, SH.ValidationReport))
@@ -363,6 +364,13 @@ class _Surroundings:
             triples.update(self.types.get(target, ()))
         return triples
 
+    def part(self, documents: list[str]) -> tuple[bytes, list[str]]:
+        """A validation run's data: the surroundings of *documents*, as N-Triples."""
+        triples: set[Triple] = set()
+        for document in documents:
+            triples |= self.of(document)
+        return serialize(list(triples), format=RdfFormat.N_TRIPLES), documents
+
 
 def _validate_in_parts(graph, documents, rules: Rules, chunk, workers, cache: Cache | None) -> rdflib.Graph:
     surroundings = _Surroundings(graph, documents)
@@ -377,20 +385,12 @@ def _validate_in_parts(graph, documents, rules: Rules, chunk, workers, cache: Ca
         found = cache.get_many("checks", keys.values())
         results = {name: found[keys[name]] for name in names if keys[name] in found}
     missing = [name for name in names if name not in results]
-    parts = []
     if rules.engine == "rudof" and len(missing) > chunk and len(graph) <= RUDOF_WHOLE_TRIPLES:
         # One run over the whole graph: rudof's cost grows with the graph, no
         # faster, and parts would repeat the statements they share.
-        parts.append((serialize(graph.triples, format=RdfFormat.N_TRIPLES), missing))
-        missing_in_parts: list[str] = []
+        parts = [(serialize(graph.triples, format=RdfFormat.N_TRIPLES), missing)]
     else:
-        missing_in_parts = missing
-    for start in range(0, len(missing_in_parts), chunk):
-        own = missing_in_parts[start : start + chunk]
-        triples: set[Triple] = set()
-        for document in own:
-            triples |= surroundings.of(document)
-        parts.append((serialize(list(triples), format=RdfFormat.N_TRIPLES), own))
+        parts = [surroundings.part(missing[start : start + chunk]) for start in range(0, len(missing), chunk)]
     parts.sort(key=lambda part: len(part[0]), reverse=True)  # the longest first, so that none is left to run alone at the end
     fresh: dict[str, bytes] = {}
     for part_results in _run(_results_by_document, parts, rules, workers):
