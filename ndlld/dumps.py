@@ -54,42 +54,52 @@ def _object_key(term) -> tuple:
     return (0, term.value, "", "")
 
 
-def sort_triples(triples: Iterable[Triple]) -> list[Triple]:
-    """Subjects in IRI order; in each, rdf:type first, then predicates and objects in order."""
-    for triple in triples:
-        if isinstance(triple.subject, BlankNode) or isinstance(triple.object, BlankNode):
-            raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
-    return sorted(
-        triples,
-        key=lambda t: (t.subject.value, t.predicate != RDF_TYPE, t.predicate.value, _object_key(t.object)),
-    )
+class Ordered:
+    """Each distinct triple once, in the dumps' order, with its N-Triples line.
 
-
-def turtle(triples: Iterable[Triple], sorted_ntriples: bytes | None = None) -> bytes:
-    """Turtle with the project's prefixes, a blank line before each subject; statements in
-    the order of the sorted N-Triples lines (rdf:type first), so each subject's are together.
-
-    The order comes from sorting N-Triples lines (strings, sorted in C) rather than
-    Python keys per triple, which is several times faster on large graphs.
+    The order is that of the N-Triples lines with rdf:type first in each subject
+    (Turtle reads best so; sorted N-Triples lines put each subject's statements
+    together). Lines are compared as bytes, in C; the triples are then taken in
+    that order, so that nothing is parsed again: about three times faster than
+    sorting lines and parsing them back, at 10,000 organizations.
     """
-    lines = sorted_ntriples if sorted_ntriples is not None else ntriples(triples)
-    for triple in triples if sorted_ntriples is None else ():
+
+    def __init__(self, triples: Iterable[Triple]):
+        triples = triples if isinstance(triples, list) else list(triples)
+        # rdf:type first: a placeholder that sorts before every IRI (N-Triples escapes
+        # control characters, so \x01 cannot occur in the data), put back in lines().
+        lines = serialize(triples, format=RdfFormat.N_TRIPLES).replace(_TYPE, _FIRST).splitlines(keepends=True)
+        self.triples: list[Triple] = []
+        self._lines: list[bytes] = []
+        last = None
+        for index in sorted(range(len(lines)), key=lines.__getitem__):
+            if lines[index] != last:  # a repeated triple: its lines are equal, hence neighbours
+                last = lines[index]
+                self.triples.append(triples[index])
+                self._lines.append(last)
+
+    def ntriples(self) -> bytes:
+        """The N-Triples lines sorted by code point (rdf:type back among the other predicates)."""
+        lines = b"".join(self._lines).replace(_FIRST, _TYPE).splitlines(keepends=True)
+        return b"".join(sorted(lines))  # nearly in order already: the sort merges short runs
+
+
+def turtle(triples: Iterable[Triple], ordered: Ordered | None = None) -> bytes:
+    """Turtle with the project's prefixes, a blank line before each subject; statements in
+    the :class:`Ordered` order (subjects sorted, rdf:type first in each)."""
+    ordered = ordered or Ordered(triples)
+    for triple in ordered.triples:
         if isinstance(triple.subject, BlankNode) or isinstance(triple.object, BlankNode):
             raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
-    # rdf:type first in each subject: a placeholder that sorts before every IRI (N-Triples
-    # escapes control characters, so \x01 cannot occur in the data), then put back.
-    lines = b"".join(sorted(lines.replace(_TYPE, _FIRST).splitlines(keepends=True))).replace(_FIRST, _TYPE)
-    ordered = (quad.triple for quad in parse(lines, format=RdfFormat.N_TRIPLES))
-    text = serialize(ordered, format=RdfFormat.TURTLE, prefixes=PREFIXES)
+    text = serialize(ordered.triples, format=RdfFormat.TURTLE, prefixes=PREFIXES)
     # pyoxigraph escapes newlines inside literals, so a line that starts with neither a tab
     # (a continued statement) nor '@' (a prefix) starts a subject.
     return _SUBJECT_LINE.sub(b"\n\n", text)
 
 
-def ntriples(triples: Iterable[Triple]) -> bytes:
+def ntriples(triples: Iterable[Triple], ordered: Ordered | None = None) -> bytes:
     """N-Triples, one line a triple, lines sorted."""
-    lines = serialize(list(triples), format=RdfFormat.N_TRIPLES).splitlines(keepends=True)
-    return b"".join(sorted(set(lines)))
+    return (ordered or Ordered(triples)).ntriples()
 
 
 def node_objects(triples: Iterable[Triple], context: Context) -> list[dict]:
@@ -168,7 +178,7 @@ class _Compactor:
         node: dict = {self.id_key: iri}
         values: dict[str, list] = defaultdict(list)
         language_maps: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        # In the order of sort_triples (the subject is the same throughout); each term taken
+        # rdf:type first, then predicates and objects in order (the subject is the same throughout); each term taken
         # from its triple once: pyoxigraph makes a new Python object at every access.
         rows = []
         for triple in triples:
@@ -234,11 +244,11 @@ def write_dumps(triples: list[Triple], ontology: list[Triple], context: Context,
     """Write the dataset dumps, the ontology and the context into *out_dir*."""
     out_dir = Path(out_dir)
     nodes = node_objects(triples, context)  # compacted once, for both JSON-LD dumps
-    lines = ntriples(triples)
+    ordered = Ordered(triples)  # sorted once, for both
     dumps = {
-        DATASET_FILES["turtle"]: turtle(triples, lines),
+        DATASET_FILES["turtle"]: turtle(triples, ordered),
         DATASET_FILES["jsonld"]: jsonld(triples, context, nodes),
-        DATASET_FILES["ntriples"]: lines,
+        DATASET_FILES["ntriples"]: ntriples(triples, ordered),
         DATASET_FILES["ndjson"]: ndjson(triples, context, nodes),
     }
     dumps.update({name + ".gz": gzipped(content) for name, content in list(dumps.items())})

@@ -171,3 +171,20 @@ def test_ontology_dump_is_the_vocabulary(real_dist: Path):
     published = rdflib.Graph().parse(real_dist / "ontology.ttl", format="turtle")
     source = rdflib.Graph().parse(ROOT / "ontology" / "ndl.ttl", format="turtle")
     assert isomorphic(published, source)
+
+
+def test_a_repeated_triple_is_written_once_and_rdf_type_comes_first():
+    from pyoxigraph import Literal, NamedNode, Triple
+
+    from ndlld.dumps import ntriples, turtle
+
+    s, name = NamedNode("https://example.org/id/a"), NamedNode("http://schema.org/name")
+    typed = Triple(s, NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), NamedNode("http://schema.org/Library"))
+    named = Triple(s, name, Literal("A", language="en"))
+    other = Triple(NamedNode("https://example.org/id/0"), name, Literal("<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"))
+    lines = ntriples([named, typed, other, named]).splitlines()
+    assert lines == sorted(set(lines)) and len(lines) == 3  # code-point order: schema:name before rdf:type
+    text = turtle([named, typed, other, named]).decode()
+    assert text.index("a schema:Library") < text.index('schema:name "A"@en')  # rdf:type first in Turtle
+    assert text.count('"A"@en') == 1 and text.index("id/0") < text.index("id/a")
+    assert isomorphic(rdflib.Graph().parse(data=text, format="turtle"), rdflib.Graph().parse(data=b"\n".join(lines).decode(), format="nt"))
