@@ -65,6 +65,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # one build, one set of templates: no stat of the file at every page
     )
 
 
