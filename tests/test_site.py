@@ -301,3 +301,25 @@ def test_relative_links_are_those_of_posixpath_relpath(target: str, from_path: s
         return
     expected = posixpath.relpath(path or from_path, posixpath.dirname(from_path) or ".") + (hash_ + fragment if hash_ else "")
     assert relative(target, from_path) == expected
+
+
+def test_a_page_linked_from_many_lists_the_first_and_counts_the_rest(tmp_path: Path, monkeypatch):
+    """The source every record cites would list every resource: the list stops, and says how many more."""
+    import ndlld.site
+
+    def linked_from(dist: Path) -> tuple[list[str], str]:
+        tree = lxml_html.fromstring((dist / "id" / "source" / "ndl-links.html").read_bytes())
+        section = tree.xpath("//section[@class='links-here']")[0]
+        rows = [" ".join(li.text_content().split()) for li in section.xpath(".//li")]
+        return rows, " ".join(" ".join(section.xpath(".//p[@class='more']//text()")).split())
+
+    every, more = linked_from(build(DATA, tmp_path / "all").out_dir)
+    assert len(every) > 3 and more == ""
+    monkeypatch.setattr(ndlld.site, "LINKS_HERE_SHOWN", 3)
+    dist = build(DATA, tmp_path / "few").out_dir
+    shown, more = linked_from(dist)
+    assert shown == every[:3]
+    assert more == f"… and {len(every) - 3:,} more, in the dumps and through SPARQL."
+    tree = lxml_html.fromstring((dist / "id" / "source" / "ndl-links.html").read_bytes())
+    [href] = tree.xpath("//p[@class='more']/a/@href")
+    assert href == "../../index.html#downloads" and lxml_html.fromstring((dist / "index.html").read_bytes()).xpath("//*[@id='downloads']")

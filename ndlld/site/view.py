@@ -205,9 +205,14 @@ class SiteView:
     def link(self, iri: str, from_path: str) -> Link:
         """A link from the page at *from_path* to *iri*: relative inside the site."""
         if iri.startswith(self.base):
-            return Link(relative(self.path(iri), from_path), self.name(iri))
-        label = self.labels.get(iri, {}).get("en")
-        return Link(iri, label or self.context.compact(iri), external=True)
+            return Link(relative(self.path(iri), from_path), self.link_text(iri))
+        return Link(iri, self.link_text(iri), external=True)
+
+    def link_text(self, iri: str) -> str:
+        """What a link to *iri* says: its name inside the site, else its label or compact IRI."""
+        if iri.startswith(self.base):
+            return self.name(iri)
+        return self.labels.get(iri, {}).get("en") or self.context.compact(iri)
 
     def property_label(self, predicate: str) -> str:
         """``schema:parentOrganization`` as 'parent organization', ndl: terms by their rdfs:label."""
@@ -259,18 +264,24 @@ class SiteView:
             return f"{self.name(qualifier)} {number} {unit}".strip()
         return f"{number} {unit}".strip()
 
-    def links_here(self, document: str) -> list[tuple[Link, str]]:
-        """Resources on other pages that link to this page's resources: (who, how)."""
+    def links_here(self, document: str, most: int | None = None) -> tuple[list[tuple[Link, str]], int]:
+        """Resources on other pages that link to this page's resources, as (who, how), by
+        name: the first *most* of them (all by default), and how many there are in all."""
         targets = {t.subject.value for t in self.by_document[document]}
+        labels: dict[str, str] = {}  # predicate -> how it is shown
         rows = set()
         for target in targets:
             for triple in self.by_object.get(target, ()):
                 source = triple.subject.value
                 if triple.predicate == RDF_TYPE or document_of(source) == document:
                     continue
-                rows.add((source, self.property_label(triple.predicate.value)))
+                predicate = triple.predicate.value
+                how = labels.get(predicate) or labels.setdefault(predicate, self.property_label(predicate))
+                rows.add((source, how))
+        # Links made only for the rows shown: the page of a source every record cites has them all.
+        ordered = sorted((self.link_text(source).lower(), how, source) for source, how in rows)
         page = self.path(document)
-        return sorted(((self.link(s, page), how) for s, how in rows), key=lambda r: (r[0].text.lower(), r[1], r[0].href))
+        return [(self.link(source, page), how) for _, how, source in ordered[:most]], len(ordered)
 
     def involvements(self, about: str | None = None) -> list[Involvement]:
         """The publisher's dated parts: roles it holds, meetings it attended or hosted.
