@@ -323,3 +323,23 @@ def test_a_page_linked_from_many_lists_the_first_and_counts_the_rest(tmp_path: P
     tree = lxml_html.fromstring((dist / "id" / "source" / "ndl-links.html").read_bytes())
     [href] = tree.xpath("//p[@class='more']/a/@href")
     assert href == "../../index.html#downloads" and lxml_html.fromstring((dist / "index.html").read_bytes()).xpath("//*[@id='downloads']")
+
+
+def test_past_the_protocols_limit_the_sitemap_is_an_index_of_sitemaps(real_dist: Path, tmp_path: Path, monkeypatch):
+    """A sitemap lists at most 50,000 URLs (sitemaps.org); 100,000 organizations have more pages."""
+    import ndlld.site
+
+    namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    every = etree.parse(str(real_dist / "sitemap.xml")).xpath("//s:url/s:loc/text()", namespaces=namespace)
+    monkeypatch.setattr(ndlld.site, "SITEMAP_URLS", 7)
+    dist = build(DATA, tmp_path / "dist").out_dir
+    index = etree.parse(str(dist / "sitemap.xml"))
+    assert index.getroot().tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    sitemaps = index.xpath("//s:sitemap/s:loc/text()", namespaces=namespace)
+    assert sitemaps == [f"https://w3id.org/ndlld/sitemap-{n}.xml" for n in range(1, -(-len(every) // 7) + 1)]
+    listed = []
+    for url in sitemaps:
+        urls = etree.parse(str(dist / url.rsplit("/", 1)[1])).xpath("//s:url/s:loc/text()", namespaces=namespace)
+        assert 0 < len(urls) <= 7
+        listed += urls
+    assert listed == every

@@ -52,6 +52,7 @@ TIMELINE_SIZE = 120  # involvements drawn at most (spread over the years); the l
 # the source that every record cites is linked from every resource, and its page listed
 # them all, 1.6 s to render and 2 MB at 10,000 organizations, ten times that at 100,000.
 LINKS_HERE_SHOWN = 500
+SITEMAP_URLS = 50_000  # the most one sitemap may list (https://www.sitemaps.org/protocol.html)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def render_site(
     _index(view, env, site, writer, triples, facts)
     _vocabulary(view, env, site, writer, vocabulary, context)
     urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
-    writer.text("sitemap.xml", env.get_template("sitemap.xml").render(urls=urls, modified=site["modified"]))
+    _sitemaps(env, writer, base, urls, site["modified"])
     void = turtle(void_triples(view, triples, facts))
     writer.bytes("void.ttl", void)
     writer.bytes(".well-known/void", void)  # where VoID says to look (https://www.w3.org/TR/void/#well-known)
@@ -280,6 +281,20 @@ def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer:
         site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(description)))
     )
     writer.text(page_files(path)[-1], snippet)
+
+
+def _sitemaps(env: jinja2.Environment, writer: _Writer, base: str, urls: list[str], modified: str) -> None:
+    """``sitemap.xml`` listing *urls*; past :data:`SITEMAP_URLS` of them, the protocol's way:
+    ``sitemap.xml`` is then an index of ``sitemap-1.xml``, ``sitemap-2.xml`` … that list them."""
+    template = env.get_template("sitemap.xml")
+    if len(urls) <= SITEMAP_URLS:
+        writer.text("sitemap.xml", template.render(urls=urls, modified=modified))
+        return
+    sitemaps = []
+    for number, start in enumerate(range(0, len(urls), SITEMAP_URLS), start=1):
+        writer.text(f"sitemap-{number}.xml", template.render(urls=urls[start : start + SITEMAP_URLS], modified=modified))
+        sitemaps.append(f"{base}sitemap-{number}.xml")
+    writer.text("sitemap.xml", env.get_template("sitemap-index.xml").render(sitemaps=sitemaps, modified=modified))
 
 
 def _spread(items: list, most: int) -> list:
