@@ -343,3 +343,27 @@ def test_past_the_protocols_limit_the_sitemap_is_an_index_of_sitemaps(real_dist:
         assert 0 < len(urls) <= 7
         listed += urls
     assert listed == every
+
+
+def test_the_index_lists_the_first_of_each_list_and_counts_the_rest(real_dist: Path, tmp_path: Path, monkeypatch):
+    """100,000 organizations would make an index page of tens of megabytes, made again at every build."""
+    import ndlld.site
+
+    def lists(dist: Path) -> dict[str, tuple[list[str], str]]:
+        tree = lxml_html.fromstring((dist / "index.html").read_bytes())
+        found = {}
+        for name, items, more in (
+            ("involvements", "//section[@class='timeline']/ol/li", "//section[@class='timeline']/p[@class='more']"),
+            ("organizations", "//section[@class='organizations']//li", "//section[@class='organizations']/p[@class='more']"),
+            ("groups", "//section[@class='resources']/ul[1]/li", "//section[@class='resources']/p[@class='more'][1]"),
+        ):
+            found[name] = ([" ".join(li.text_content().split()) for li in tree.xpath(items)], " ".join(" ".join(p.text_content() for p in tree.xpath(more)).split()))
+        return found
+
+    every = lists(real_dist)
+    assert all(len(items) > 3 and more == "" for items, more in every.values())
+    monkeypatch.setattr(ndlld.site, "INDEX_SHOWN", 3)
+    few = lists(build(DATA, tmp_path / "dist").out_dir)
+    for name, (items, _) in every.items():
+        assert few[name][0] == items[:3]
+        assert few[name][1].startswith(f"… and {len(items) - 3:,} more, in the dumps")

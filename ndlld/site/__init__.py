@@ -52,6 +52,9 @@ TIMELINE_SIZE = 120  # involvements drawn at most (spread over the years); the l
 # the source that every record cites is linked from every resource, and its page listed
 # them all, 1.6 s to render and 2 MB at 10,000 organizations, ten times that at 100,000.
 LINKS_HERE_SHOWN = 500
+# Entries of each list on the index at most (the page says how many more): at 10,000
+# organizations the index listing them all was 2.8 MB, made again at every build.
+INDEX_SHOWN = 1_000
 SITEMAP_URLS = 50_000  # the most one sitemap may list (https://www.sitemaps.org/protocol.html)
 
 
@@ -321,7 +324,7 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
             key=lambda iri: (view.name(iri).lower(), iri),  # the IRI breaks ties: same bytes every build
         )
         if members:
-            groups.append({"label": label, "links": [view.link(m, "") for m in members]})
+            groups.append({"label": label, "links": [view.link(m, "") for m in members[:INDEX_SHOWN]], "more": max(len(members) - INDEX_SHOWN, 0)})
     downloads = [Download(d.title, d.file, "application/gzip" if d.compressed else d.media_type) for d in DISTRIBUTIONS]
     downloads.append(Download("SHA-256 checksums of the dumps", "SHA256SUMS", "text/plain"))
     downloads.append(Download("VoID and DCAT description", "void.ttl", "text/turtle"))
@@ -331,11 +334,13 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
         root="",
         network=svg.network_svg(nodes, edges),
         timeline=svg.timeline_svg(entries),
-        involvements=[_timeline_row(view, i, "") for i in involvements],
+        involvements=[_timeline_row(view, i, "") for i in involvements[:INDEX_SHOWN]],
+        involvements_more=max(len(involvements) - INDEX_SHOWN, 0),
         organizations=[
             {"href": view.path(o), "text": view.name(o), "abbreviation": view.short_name(o) if view.short_name(o) != view.name(o) else ""}
-            for o in organizations
+            for o in organizations[:INDEX_SHOWN]
         ],
+        organizations_more=max(len(organizations) - INDEX_SHOWN, 0),
         groups=groups,
         downloads=downloads,
         jsonld=script_element(dataset_jsonld(view, triples, facts)),
