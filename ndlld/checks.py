@@ -543,8 +543,10 @@ def _run(function, jobs: list, rules: Rules, workers: int | None) -> list:
     """
     if not jobs:
         return []
-    if rules.engine == "pyshacl" and len(jobs) == 1:  # no process to start
-        return [function(jobs[0], rules)]
+    if len(jobs) == 1:
+        if rules.engine == "pyshacl":  # no process to start
+            return [function(jobs[0], rules)]
+        return [_in_child(function, jobs[0], rules)]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -570,6 +572,40 @@ def _no_certificates() -> None:
     never the network. The worker's environment ends with it.
     """
     os.environ["SSL_CERT_FILE"] = os.environ["SSL_CERT_DIR"] = os.devnull
+
+
+def _in_child(function, job, rules: Rules):
+    """``function(job, rules)`` in one child process forked for it: without a
+    process pool's machinery, which took longer than a small validation."""
+    import pickle
+
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run the job, send back its outcome, and end at once
+        try:
+            os.close(reading)
+            _no_certificates()
+            try:
+                outcome = (True, function(job, rules))
+            except BaseException as err:  # noqa: BLE001 - the parent raises it
+                outcome = (False, err)
+            with os.fdopen(writing, "wb") as pipe:
+                pickle.dump(outcome, pipe)
+        finally:
+            os._exit(0)
+    os.close(writing)
+    try:
+        with os.fdopen(reading, "rb") as pipe:
+            sent = pipe.read()
+    finally:
+        _pid, status = os.waitpid(pid, 0)
+    if not sent:
+        how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.waitstatus_to_exitcode(status)}"
+        raise ShapesError(f"the validation process ended without a report ({how}); try again, or --shacl-engine pyshacl")
+    done, value = pickle.loads(sent)
+    if not done:
+        raise value
+    return value
 
 
 def _in_worker(function, job):
