@@ -8,8 +8,6 @@ only when every file is complete.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import fcntl
 import gc
 import json
@@ -414,6 +412,8 @@ def _swap_into_place(new: Path, out_dir: Path) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two directories in one atomic step (Linux renameat2 RENAME_EXCHANGE)."""
+    import ctypes.util  # only here: `ndlld validate` starts faster without it
+
     libc_name = ctypes.util.find_library("c")
     if not libc_name:
         return False

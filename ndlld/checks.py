@@ -15,26 +15,37 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import rdflib
-import rdflib.collection
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
-from rdflib.namespace import SH
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse, serialize
 
 from ndlld.cache import Cache
 from ndlld.cache import key as cache_key
 from ndlld.context import Context
 from ndlld.errors import ConfigError, NdlldError, ShapesError
 from ndlld.graph import Graph, Origin, document_of
+from ndlld.namespaces import RDF, SH
+
+if TYPE_CHECKING:  # rdflib is imported only for pySHACL and for callers that ask for rdflib graphs
+    import rdflib
 
 ENGINES = ("rudof", "pyshacl")
 DEFAULT_ENGINE = "rudof"
 RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PARENT_IRI = "http://schema.org/parentOrganization"
-SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+SEVERITIES = {str(SH) + name: name for name in ("Violation", "Warning", "Info")}
+
+# The terms of a SHACL report that ndlld reads and writes.
+RDF_TYPE, RDF_FIRST, RDF_REST, RDF_NIL = RDF.type, RDF.first, RDF.rest, RDF.nil
+VALIDATION_REPORT, VALIDATION_RESULT, VIOLATION = SH.ValidationReport, SH.ValidationResult, SH.Violation
+RESULT, CONFORMS, DETAIL, FOCUS_NODE, VALUE = SH.result, SH.conforms, SH.detail, SH.focusNode, SH.value
+RESULT_PATH, ALTERNATIVE_PATH, SEVERITY = SH.resultPath, SH.alternativePath, SH.resultSeverity
+RESULT_MESSAGE, SOURCE_SHAPE, MESSAGE = SH.resultMessage, SH.sourceShape, SH.message
+# Where the blank-node shapes get the IRIs rudof sees (RFC 7511's well-known genid).
+SKOLEM = "https://w3id.org/ndlld/.well-known/genid/"
 
 
 @dataclass(frozen=True)
@@ -57,10 +68,16 @@ class Finding:
 
 @dataclass
 class Report:
-    """The outcome of :func:`check`: findings and pySHACL's own report graph."""
+    """The outcome of :func:`check`: findings and the SHACL report graph, as
+    pyoxigraph triples (an rdflib graph on demand: rdflib takes a while to import)."""
 
     findings: list[Finding]
-    graph: rdflib.Graph = field(repr=False)
+    triples: list[Triple] = field(repr=False)
+
+    @cached_property
+    def graph(self) -> rdflib.Graph:
+        """The report graph in rdflib, as pySHACL writes it."""
+        return _rdflib_graph(serialize(self.triples, format=RdfFormat.N_TRIPLES))
 
     @property
     def conforms(self) -> bool:
@@ -89,20 +106,27 @@ class Report:
         return self.graph.serialize(format="turtle")
 
 
-def load_shapes(shapes_dir: str | Path) -> rdflib.Graph:
-    """Every ``*.ttl`` file of *shapes_dir* as one shapes graph."""
+def shape_files(shapes_dir: str | Path) -> list[Path]:
+    """The ``*.ttl`` files of *shapes_dir*, which together are the shapes graph."""
     files = sorted(Path(shapes_dir).glob("*.ttl"))
     if not files:
         raise ShapesError(f"no shapes (*.ttl) in {shapes_dir}")
-    return _parse_turtle(files, ShapesError, "shapes")
+    return files
+
+
+def load_shapes(shapes_dir: str | Path) -> rdflib.Graph:
+    """Every ``*.ttl`` file of *shapes_dir* as one rdflib shapes graph."""
+    return _parse_turtle(shape_files(shapes_dir), ShapesError, "shapes")
 
 
 def load_turtle(*paths: str | Path) -> rdflib.Graph:
-    """The vocabulary files the checks need beside the data, as one graph."""
+    """The vocabulary files the checks need beside the data, as one rdflib graph."""
     return _parse_turtle(paths, ConfigError, "the vocabulary")
 
 
 def _parse_turtle(paths, error: type[NdlldError], what: str) -> rdflib.Graph:
+    import rdflib
+
     graph = rdflib.Graph()
     for path in paths:
         try:
@@ -112,8 +136,43 @@ def _parse_turtle(paths, error: type[NdlldError], what: str) -> rdflib.Graph:
     return graph
 
 
+def read_rules(shapes_dir: str | Path, vocabulary: list[Path], engine: str = DEFAULT_ENGINE) -> Rules:
+    """The shapes of *shapes_dir* and the *vocabulary* files, read by pyoxigraph:
+    what :func:`check` needs, without rdflib (pySHACL gets rdflib graphs of them when it runs)."""
+    return Rules(_read_turtle(shape_files(shapes_dir), ShapesError, "shapes"), _read_turtle(vocabulary, ConfigError, "the vocabulary"), engine)
+
+
+def _read_turtle(paths, error: type[NdlldError], what: str) -> list[Triple]:
+    triples: list[Triple] = []
+    for path in paths:
+        try:
+            # Each file's blank nodes are its own, as when rdflib parses the files into one graph.
+            triples += [quad.triple for quad in parse(path=path, format=RdfFormat.TURTLE, rename_blank_nodes=True)]
+        except SyntaxError as err:
+            raise error(f"cannot read {what}: {err.msg}", path=path, line=err.lineno) from None
+        except (OSError, ValueError) as err:
+            raise error(f"cannot read {what}: {err}", path=path) from None
+    return triples
+
+
+def _triples_of(graph: rdflib.Graph) -> list[Triple]:
+    return _parse_ntriples(graph.serialize(format="nt", encoding="utf-8"))
+
+
+def _parse_ntriples(data: bytes | str, fresh_blank_nodes: bool = False) -> list[Triple]:
+    return [quad.triple for quad in parse(data, format=RdfFormat.N_TRIPLES, rename_blank_nodes=fresh_blank_nodes)]
+
+
+def _rdflib_graph(data: bytes) -> rdflib.Graph:
+    import rdflib
+
+    return rdflib.Graph().parse(data=data.decode("utf-8"), format="nt")
+
+
 def to_rdflib(triples: list[Triple]) -> rdflib.Graph:
     """The triples as an rdflib graph, for pySHACL."""
+    import rdflib
+
     graph = rdflib.Graph()
     add = graph.add
     for t in triples:
@@ -122,6 +181,8 @@ def to_rdflib(triples: list[Triple]) -> rdflib.Graph:
 
 
 def _rdflib_term(term):
+    import rdflib
+
     if isinstance(term, BlankNode):
         return rdflib.BNode(term.value)
     if isinstance(term, Literal):
@@ -162,26 +223,40 @@ def check(
     with a *cache* (whose fingerprint covers shapes/ and ontology/, so only for
     the project's shapes), a resource is validated again only when they changed.
     """
-    if engine not in ENGINES:
-        raise ConfigError(f"unknown SHACL engine {engine!r}: use one of {', '.join(ENGINES)}")
+    rules = Rules(_triples_of(shapes), _triples_of(ontology), engine)
+    return check_rules(graph, rules, context, chunk, workers, cache)
+
+
+def check_rules(
+    graph: Graph,
+    rules: Rules,
+    context: Context | None = None,
+    chunk: int = CHUNK_DOCUMENTS,
+    workers: int | None = None,
+    cache: Cache | None = None,
+) -> Report:
+    """:func:`check` with the shapes and vocabulary as :class:`Rules` (see :func:`read_rules`)."""
+    if rules.engine not in ENGINES:
+        raise ConfigError(f"unknown SHACL engine {rules.engine!r}: use one of {', '.join(ENGINES)}")
     too_high = _too_many_parents(graph)
     if too_high is not None:
         return _refused(too_high, graph, context)
-    if engine == "rudof" and _has_long_integers(graph):
-        engine = "pyshacl"  # rudof misjudges integers of 19 digits and more (sh:minInclusive 0 fails them)
-    rules = Rules(shapes, ontology, engine)
+    if rules.engine == "rudof" and _has_long_integers(graph):
+        rules = replace(rules, engine="pyshacl")  # rudof misjudges integers of 19 digits and more (sh:minInclusive 0 fails them)
     documents = _documents(graph)
     cached = cache is not None and cache.enabled
     # Without a cache, rudof goes fastest in one run, while its memory allows.
-    whole = len(documents) <= chunk or (engine == "rudof" and len(graph) <= RUDOF_WHOLE_TRIPLES)
+    whole = len(documents) <= chunk or (rules.engine == "rudof" and len(graph) <= RUDOF_WHOLE_TRIPLES)
     if any(isinstance(t.subject, BlankNode) for t in graph.triples) or (whole and not cached):
         [text] = _run(_report, [serialize(graph.triples, format=RdfFormat.N_TRIPLES)], rules, workers)
-        report_graph = rdflib.Graph().parse(data=text.decode("utf-8"), format="nt")
+        report = _parse_ntriples(text)
+        results = list(dict.fromkeys(t.object for t in report if t.predicate == RESULT))
     else:
-        report_graph = _validate_in_parts(graph, documents, rules, chunk, workers, cache if cached else None)
-    findings = [_finding(report_graph, result, graph, context) for result in report_graph.objects(None, SH.result)]
+        report, results = _validate_in_parts(graph, documents, rules, chunk, workers, cache if cached else None)
+    about = _index(report)
+    findings = [_finding(about, result, graph, context) for result in results]
     findings.sort(key=lambda f: (f.origin.path if f.origin else "~", f.origin.line if f.origin else 0, f.message, f.focus, f.value or ""))
-    return Report(findings=findings, graph=report_graph)
+    return Report(findings=findings, triples=report)
 
 
 # The cycle check's property path (parentOrganization+) is followed by rdflib
@@ -212,62 +287,74 @@ def _too_many_parents(graph: Graph) -> Triple | None:
 
 def _refused(link: Triple, graph: Graph, context: Context | None) -> Report:
     """A report of one violation, the organization with too many above it, without running an engine."""
-    report, node, result = rdflib.Graph(), rdflib.BNode(), rdflib.BNode()
+    node, result = BlankNode(), BlankNode()
     message = f"has more than {MAX_PARENTS} parent organizations above it, directly or through others (a chain or a cycle too long to check)"
-    report.add((node, rdflib.RDF.type, SH.ValidationReport))
-    report.add((node, SH.conforms, rdflib.Literal(False)))
-    report.add((node, SH.result, result))
+    report = [Triple(node, RDF_TYPE, VALIDATION_REPORT), Triple(node, CONFORMS, Literal(False)), Triple(node, RESULT, result)]
     for predicate, value in [
-        (rdflib.RDF.type, SH.ValidationResult),
-        (SH.focusNode, rdflib.URIRef(link.subject.value)),
-        (SH.resultPath, rdflib.URIRef(PARENT_IRI)),
-        (SH.value, rdflib.URIRef(link.object.value)),
-        (SH.resultSeverity, SH.Violation),
-        (SH.resultMessage, rdflib.Literal(message)),
+        (RDF_TYPE, VALIDATION_RESULT),
+        (FOCUS_NODE, link.subject),
+        (RESULT_PATH, NamedNode(PARENT_IRI)),
+        (VALUE, link.object),
+        (SEVERITY, VIOLATION),
+        (RESULT_MESSAGE, Literal(message)),
     ]:
-        report.add((result, predicate, value))
-    return Report(findings=[_finding(report, result, graph, context)], graph=report)
+        report.append(Triple(result, predicate, value))
+    return Report(findings=[_finding(_index(report), result, graph, context)], triples=report)
 
 
 def check_with_project_shapes(graph: Graph, context: Context, cache: Cache | None = None, engine: str = DEFAULT_ENGINE) -> Report:
     """:func:`check` with the shapes of shapes/ and the vocabulary ndlld ships."""
     from ndlld.resources import ontology_path, schemaorg_path, shapes_dir
 
-    shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
-    return check(graph, shapes, ontology, context, cache=cache, engine=engine)
+    rules = read_rules(shapes_dir(), [ontology_path(), schemaorg_path()], engine)
+    return check_rules(graph, rules, context, cache=cache)
 
 
 @dataclass
 class Rules:
     """What a validation run needs besides the data: the shapes, the vocabulary
-    (class hierarchies) and the engine that applies them."""
+    (class hierarchies) and the engine that applies them. The shapes and the
+    vocabulary are pyoxigraph triples; pySHACL gets them as rdflib graphs."""
 
-    shapes: rdflib.Graph
-    ontology: rdflib.Graph
+    shapes: list[Triple]
+    ontology: list[Triple]
     engine: str = DEFAULT_ENGINE
 
-    def validate(self, data: bytes) -> rdflib.Graph:
-        """The SHACL report graph on *data* (N-Triples), the same whichever the engine."""
+    def validate(self, data: bytes) -> bytes:
+        """The SHACL report on *data* (N-Triples), as N-Triples, the same whichever the engine."""
         if self.engine == "pyshacl":
-            return _validate(rdflib.Graph().parse(data=data.decode("utf-8"), format="nt"), self.shapes, self.ontology)
+            report = _validate(_rdflib_graph(data), self.shapes_graph, self.ontology_graph)
+            return report.serialize(format="nt", encoding="utf-8")
         return _validate_rudof(data, self)
 
     @cached_property
-    def ontology_text(self) -> str:
-        return self.ontology.serialize(format="nt")
+    def shapes_graph(self) -> rdflib.Graph:
+        return _rdflib_graph(serialize(self.shapes, format=RdfFormat.N_TRIPLES))
 
     @cached_property
-    def rudof_shapes(self) -> tuple[str, dict[rdflib.URIRef, rdflib.BNode]]:
+    def ontology_graph(self) -> rdflib.Graph:
+        return _rdflib_graph(serialize(self.ontology, format=RdfFormat.N_TRIPLES))
+
+    @cached_property
+    def ontology_text(self) -> str:
+        return serialize(self.ontology, format=RdfFormat.N_TRIPLES).decode("utf-8")
+
+    @cached_property
+    def messages(self) -> dict[NamedNode | BlankNode, list[Literal]]:
+        """Each shape's sh:message."""
+        found: dict[NamedNode | BlankNode, list[Literal]] = {}
+        for t in self.shapes:
+            if t.predicate == MESSAGE:
+                found.setdefault(t.subject, []).append(t.object)
+        return found
+
+    @cached_property
+    def rudof_shapes(self) -> tuple[str, dict[str, BlankNode]]:
         """The shapes for rudof, each blank-node shape given a skolem IRI (the
-        blank nodes of rudof's report are its own), and the blank node behind each."""
-        named = {}
-        for shape in set(self.shapes.subjects(SH.message, None)):
-            if isinstance(shape, rdflib.BNode):
-                named[shape] = shape.skolemize()
-        skolemized = rdflib.Graph()
-        for s, p, o in self.shapes:
-            skolemized.add((named.get(s, s), p, named.get(o, o)))
-        return skolemized.serialize(format="nt"), {iri: shape for shape, iri in named.items()}
+        blank nodes of rudof's report are its own), and the blank node behind each IRI."""
+        named = {shape: NamedNode(SKOLEM + shape.value) for shape in self.messages if isinstance(shape, BlankNode)}
+        skolemized = [Triple(named.get(t.subject, t.subject), t.predicate, named.get(t.object, t.object)) for t in self.shapes]
+        return serialize(skolemized, format=RdfFormat.N_TRIPLES).decode("utf-8"), {iri.value: shape for shape, iri in named.items()}
 
 
 def _validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.Graph:
@@ -279,9 +366,9 @@ def _validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) 
     return report_graph
 
 
-def _validate_rudof(data: bytes, rules: Rules) -> rdflib.Graph:
-    """rudof's report on *data*, written as pySHACL writes it: each result's
-    message is its shape's sh:message (rudof words some of its own), a
+def _validate_rudof(data: bytes, rules: Rules) -> bytes:
+    """rudof's report on *data*, as N-Triples, written as pySHACL writes it: each
+    result's message is its shape's sh:message (rudof words some of its own), a
     blank-node shape stays a blank node, and Warnings alone conform."""
     import pyrudof  # imported only when validating
 
@@ -294,22 +381,43 @@ def _validate_rudof(data: bytes, rules: Rules) -> rdflib.Graph:
         text = rudof.serialize_shacl_validation_results(format=pyrudof.ResultShaclValidationFormat.NTriples)
     except pyrudof.RudofError as err:
         raise ShapesError(f"rudof cannot validate: {' '.join(str(err).split())} (try --shacl-engine pyshacl)") from None
-    report = rdflib.Graph().parse(data=text, format="nt")
+    report = _parse_ntriples(text)
+    about = _index(report)
+    shapes: dict = {}  # result -> its shape, where rudof named a blank-node shape
+    messages: dict = {}  # result -> its shape's sh:message
     violated = False
-    for result in list(report.objects(None, SH.result)):
-        shape = report.value(result, SH.sourceShape)
-        original = blank_shapes.get(shape, shape)
-        if original != shape:
-            report.set((result, SH.sourceShape, original))
-        messages = list(rules.shapes.objects(original, SH.message))
-        if messages:
-            report.remove((result, SH.resultMessage, None))
-            for message in messages:
-                report.add((result, SH.resultMessage, message))
-        violated = violated or report.value(result, SH.resultSeverity) == SH.Violation
-    for node in list(report.subjects(rdflib.RDF.type, SH.ValidationReport)):
-        report.set((node, SH.conforms, rdflib.Literal(not violated)))
-    return report
+    for result in {t.object for t in report if t.predicate == RESULT}:
+        shape = _first(about, result, SOURCE_SHAPE)
+        if isinstance(shape, NamedNode) and shape.value in blank_shapes:
+            shape = shapes[result] = blank_shapes[shape.value]
+        if shape in rules.messages:
+            messages[result] = rules.messages[shape]
+        violated = violated or _first(about, result, SEVERITY) == VIOLATION
+    reports = {t.subject for t in report if t.predicate == RDF_TYPE and t.object == VALIDATION_REPORT}
+    corrected = []
+    for t in report:
+        if (t.predicate == RESULT_MESSAGE and t.subject in messages) or (t.predicate == CONFORMS and t.subject in reports):
+            continue
+        if t.predicate == SOURCE_SHAPE and t.subject in shapes:
+            t = Triple(t.subject, SOURCE_SHAPE, shapes[t.subject])
+        corrected.append(t)
+    corrected += [Triple(result, RESULT_MESSAGE, message) for result, found in messages.items() for message in found]
+    corrected += [Triple(node, CONFORMS, Literal(not violated)) for node in reports]
+    return serialize(corrected, format=RdfFormat.N_TRIPLES)
+
+
+def _index(triples: list[Triple]) -> dict:
+    """subject -> predicate -> objects: a report graph, to read results from."""
+    about: dict = {}
+    for t in triples:
+        about.setdefault(t.subject, {}).setdefault(t.predicate, []).append(t.object)
+    return about
+
+
+def _first(about: dict, subject, predicate):
+    """An object of *subject*'s *predicate* (a result has one of each), or None."""
+    objects = about.get(subject, {}).get(predicate)
+    return objects[0] if objects else None
 
 
 _INTEGER_TYPES = {
@@ -372,7 +480,8 @@ class _Surroundings:
         return serialize(list(triples), format=RdfFormat.N_TRIPLES), documents
 
 
-def _validate_in_parts(graph, documents, rules: Rules, chunk, workers, cache: Cache | None) -> rdflib.Graph:
+def _validate_in_parts(graph, documents, rules: Rules, chunk, workers, cache: Cache | None) -> tuple[list[Triple], list]:
+    """The report graph merged from the parts' (and the cache's) results, and its results."""
     surroundings = _Surroundings(graph, documents)
     names = sorted(documents)
     results: dict[str, bytes] = {}  # document -> its results, as N-Triples
@@ -398,18 +507,19 @@ def _validate_in_parts(graph, documents, rules: Rules, chunk, workers, cache: Ca
     if cache is not None:
         cache.put_many("checks", {keys[name]: fresh[name] for name in missing})
     results.update(fresh)
-    merged = rdflib.Graph()
-    report = rdflib.BNode()
-    merged.add((report, rdflib.RDF.type, SH.ValidationReport))
+    report = BlankNode()
+    merged = [Triple(report, RDF_TYPE, VALIDATION_REPORT)]
     for name in names:
-        if results[name]:  # each parsed on its own: blank node labels are local to it
-            merged.parse(data=results[name].decode("utf-8"), format="nt")
-    found_results = {r for r in merged.subjects(rdflib.RDF.type, SH.ValidationResult) if (None, SH.detail, r) not in merged}  # not rudof's details of an sh:or
-    for result in found_results:
-        merged.add((report, SH.result, result))
-    conforms = not any(merged.value(r, SH.resultSeverity) == SH.Violation for r in found_results)
-    merged.add((report, SH.conforms, rdflib.Literal(conforms)))
-    return merged
+        if results[name]:  # blank node labels are local to each document's results: made fresh
+            merged += _parse_ntriples(results[name], fresh_blank_nodes=True)
+    merged = list(dict.fromkeys(merged))
+    details = {t.object for t in merged if t.predicate == DETAIL}  # rudof's details of an sh:or are no results of their own
+    found = [t.subject for t in merged if t.predicate == RDF_TYPE and t.object == VALIDATION_RESULT and t.subject not in details]
+    about = _index(merged)
+    conforms = not any(_first(about, result, SEVERITY) == VIOLATION for result in found)
+    merged += [Triple(report, RESULT, result) for result in found]
+    merged.append(Triple(report, CONFORMS, Literal(conforms)))
+    return merged, found
 
 
 def _ancestry(organization: str, parents: dict[str, list[Triple]]) -> set[Triple]:
@@ -433,8 +543,10 @@ def _run(function, jobs: list, rules: Rules, workers: int | None) -> list:
     """
     if not jobs:
         return []
-    if rules.engine == "pyshacl" and len(jobs) == 1:  # no process to start
-        return [function(jobs[0], rules)]
+    if len(jobs) == 1:
+        if rules.engine == "pyshacl":  # no process to start
+            return [function(jobs[0], rules)]
+        return [_in_child(function, jobs[0], rules)]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -443,7 +555,7 @@ def _run(function, jobs: list, rules: Rules, workers: int | None) -> list:
     _WORKER["rules"] = rules  # inherited by the forked workers
     try:
         fork = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(min(len(jobs), workers or os.cpu_count() or 1), fork) as pool:
+        with ProcessPoolExecutor(min(len(jobs), workers or os.cpu_count() or 1), fork, initializer=_no_certificates) as pool:
             return list(pool.map(partial(_in_worker, function), jobs))
     finally:
         _WORKER.clear()
@@ -452,78 +564,123 @@ def _run(function, jobs: list, rules: Rules, workers: int | None) -> list:
 _WORKER: dict = {}
 
 
+def _no_certificates() -> None:
+    """In a validation worker: give rudof no CA certificates to read.
+
+    rudof reads every certificate of the system (about 150 ms, measured) each time
+    it reads data, for the SPARQL endpoints it knows of; validation reads text and
+    never the network. The worker's environment ends with it.
+    """
+    os.environ["SSL_CERT_FILE"] = os.environ["SSL_CERT_DIR"] = os.devnull
+
+
+def _in_child(function, job, rules: Rules):
+    """``function(job, rules)`` in one child process forked for it: without a
+    process pool's machinery, which took longer than a small validation."""
+    import pickle
+
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run the job, send back its outcome, and end at once
+        try:
+            os.close(reading)
+            _no_certificates()
+            try:
+                outcome = (True, function(job, rules))
+            except BaseException as err:  # noqa: BLE001 - the parent raises it
+                outcome = (False, err)
+            with os.fdopen(writing, "wb") as pipe:
+                pickle.dump(outcome, pipe)
+        finally:
+            os._exit(0)
+    os.close(writing)
+    try:
+        with os.fdopen(reading, "rb") as pipe:
+            sent = pipe.read()
+    finally:
+        _pid, status = os.waitpid(pid, 0)
+    if not sent:
+        how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.waitstatus_to_exitcode(status)}"
+        raise ShapesError(f"the validation process ended without a report ({how}); try again, or --shacl-engine pyshacl")
+    done, value = pickle.loads(sent)
+    if not done:
+        raise value
+    return value
+
+
 def _in_worker(function, job):
     return function(job, _WORKER["rules"])
 
 
 def _report(data: bytes, rules: Rules) -> bytes:
     """The report on *data*, as N-Triples."""
-    return rules.validate(data).serialize(format="nt", encoding="utf-8")
+    return rules.validate(data)
 
 
 def _results_by_document(part: tuple[bytes, list[str]], rules: Rules) -> dict[str, bytes]:
     """Validate one part; the results about each of its own resources, as N-Triples."""
     data_text, own = part
-    report = rules.validate(data_text)
-    kept = {document: rdflib.Graph() for document in own}
-    for result in report.objects(None, SH.result):
-        focus = report.value(result, SH.focusNode)
-        if isinstance(focus, rdflib.URIRef) and document_of(str(focus)) in kept:
-            _copy_tree(report, result, kept[document_of(str(focus))])
-    return {document: g.serialize(format="nt", encoding="utf-8") if len(g) else b"" for document, g in kept.items()}
+    report = _parse_ntriples(rules.validate(data_text))
+    about = _index(report)
+    kept: dict[str, dict[Triple, None]] = {document: {} for document in own}
+    for result in dict.fromkeys(t.object for t in report if t.predicate == RESULT):
+        focus = _first(about, result, FOCUS_NODE)
+        if isinstance(focus, NamedNode) and document_of(focus.value) in kept:
+            _copy_tree(about, result, kept[document_of(focus.value)])
+    return {document: serialize(list(triples), format=RdfFormat.N_TRIPLES) if triples else b"" for document, triples in kept.items()}
 
 
-def _copy_tree(source: rdflib.Graph, node, target: rdflib.Graph) -> None:
+def _copy_tree(about: dict, node, target: dict[Triple, None]) -> None:
     """A result and everything below it through blank nodes (paths, lists)."""
-    for triple in source.triples((node, None, None)):
-        target.add(triple)
-        if isinstance(triple[2], rdflib.BNode):
-            _copy_tree(source, triple[2], target)
+    for predicate, objects in about.get(node, {}).items():
+        for value in objects:
+            target[Triple(node, predicate, value)] = None
+            if isinstance(value, BlankNode):
+                _copy_tree(about, value, target)
 
 
-def _finding(report: rdflib.Graph, result, graph: Graph, context: Context | None) -> Finding:
-    value = report.value(result, SH.value)
-    focus = report.value(result, SH.focusNode)
-    severity = SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation")
-    message = report.value(result, SH.resultMessage) or "does not conform to its shape"
-    shape = report.value(result, SH.sourceShape)
-    predicates = _predicates(report, report.value(result, SH.resultPath))
+def _finding(about: dict, result, graph: Graph, context: Context | None) -> Finding:
+    value = _first(about, result, VALUE)
+    focus = _first(about, result, FOCUS_NODE)
+    severity = _first(about, result, SEVERITY)
+    message = _first(about, result, RESULT_MESSAGE)
+    shape = _first(about, result, SOURCE_SHAPE)
+    predicates = _predicates(about, _first(about, result, RESULT_PATH))
     # The statement that breaks the rule, when there is one: its line is the one to fix.
     triple = None
-    if value is not None and isinstance(focus, rdflib.URIRef) and not isinstance(value, rdflib.BNode):
+    if value is not None and isinstance(focus, NamedNode) and not isinstance(value, BlankNode):
         for predicate in predicates:
-            candidate = Triple(NamedNode(str(focus)), NamedNode(predicate), _oxigraph_term(value))
+            candidate = Triple(focus, NamedNode(predicate), value)
             if candidate in graph.origins:
                 triple, predicates = candidate, [predicate]
                 break
     name = context.compact if context else str
+    focus_text = focus.value if focus is not None else "None"
     return Finding(
-        severity=severity,
-        message=str(message),
-        focus=_short(str(focus), graph.base),
+        severity=SEVERITIES.get(severity.value if severity is not None else "", "Violation"),
+        message=message.value if message is not None and message.value else "does not conform to its shape",
+        focus=_short(focus_text, graph.base),
         path=" | ".join(name(p) for p in predicates) or None,
-        value=_short(str(value), graph.base) if value is not None else None,
-        shape=str(shape) if isinstance(shape, rdflib.URIRef) else None,
-        origin=graph.origin(str(focus), triple),
+        value=_short(value.value, graph.base) if value is not None else None,
+        shape=shape.value if isinstance(shape, NamedNode) else None,
+        origin=graph.origin(focus_text, triple),
     )
 
 
-def _predicates(report: rdflib.Graph, path) -> list[str]:
+def _predicates(about: dict, path) -> list[str]:
     """The properties a result path names: one, or each of an sh:alternativePath."""
-    if isinstance(path, rdflib.URIRef):
-        return [str(path)]
-    alternatives = report.value(path, SH.alternativePath) if path is not None else None
-    if alternatives is not None:
-        return [str(p) for p in rdflib.collection.Collection(report, alternatives) if isinstance(p, rdflib.URIRef)]
-    return []  # inverse and other complex paths: the finding points at the resource
-
-
-def _oxigraph_term(term):
-    if isinstance(term, rdflib.Literal):
-        if term.language:
-            return Literal(str(term), language=term.language)
-        return Literal(str(term), datatype=NamedNode(str(term.datatype or rdflib.XSD.string)))
-    return NamedNode(str(term))
+    if isinstance(path, NamedNode):
+        return [path.value]
+    alternatives = _first(about, path, ALTERNATIVE_PATH) if path is not None else None
+    predicates = []
+    seen = set()
+    while alternatives is not None and alternatives != RDF_NIL and alternatives not in seen:  # an RDF list
+        seen.add(alternatives)
+        item = _first(about, alternatives, RDF_FIRST)
+        if isinstance(item, NamedNode):
+            predicates.append(item.value)
+        alternatives = _first(about, alternatives, RDF_REST)
+    return predicates  # none for inverse and other complex paths: the finding points at the resource
 
 
 def _short(iri: str, base: str) -> str:

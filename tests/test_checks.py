@@ -3,6 +3,7 @@ each finding traced back to the file and line of the record."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -167,3 +168,62 @@ def test_integers_of_any_length_are_judged_as_pyshacl_judges_them(good_data: Pat
     assert f"{10**30}" in record.read_text(encoding="utf-8")
     default, reference = validate(good_data), validate(good_data, engine="pyshacl")
     assert default.conforms and default.findings == reference.findings == []
+
+
+def test_rudof_validates_without_rdflib(tmp_path: Path):
+    """`ndlld validate` with rudof, the default, reads the shapes and the report with
+    pyoxigraph: rdflib (slow to import) and pySHACL are loaded only for pySHACL, and
+    rudof only in the process forked for it. With and without the cache."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from ndlld.build import validate\n"
+        f"for cache in (None, {str(tmp_path / 'cache')!r}, {str(tmp_path / 'cache')!r}):\n"
+        f"    assert validate({str(GOOD)!r}, cache_dir=cache).findings == []\n"
+        "print(sorted(m for m in ('rdflib', 'pyshacl', 'pyrudof') if m in sys.modules))\n"
+        f"assert validate({str(GOOD)!r}, engine='pyshacl').findings == []\n"
+        "print(sorted(m for m in ('rdflib', 'pyshacl', 'pyrudof') if m in sys.modules))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == ["[]", "['pyshacl', 'rdflib']"]
+
+
+def test_broken_shapes_file_is_named_with_its_line(tmp_path: Path):
+    from ndlld.checks import read_rules
+    from ndlld.errors import ShapesError
+    from ndlld.resources import ontology_path, schemaorg_path
+
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n\n<http://example.org/S> a sh:NodeShape ;\n    sh:message .\n", encoding="utf-8")
+    with pytest.raises(ShapesError) as raised:
+        read_rules(tmp_path, [ontology_path(), schemaorg_path()])
+    assert str(raised.value).startswith(f"{broken}:4: cannot read shapes: ")
+    assert "\n" not in str(raised.value)
+    with pytest.raises(ShapesError, match="no shapes"):
+        read_rules(tmp_path / "empty", [ontology_path(), schemaorg_path()])
+
+
+def test_rudof_child_process_returns_values_and_errors():
+    """One rudof run goes to one child forked for it: its value, or its error,
+    comes back to the parent, and a child that dies is one line, not a hang."""
+    import signal
+
+    from ndlld.checks import _in_child
+    from ndlld.errors import ShapesError
+
+    before = dict(os.environ)
+    assert _in_child(lambda job, rules: (job, os.environ["SSL_CERT_FILE"], os.getpid()), "job", None)[:2] == ("job", os.devnull)
+    assert dict(os.environ) == before  # the child's environment went with it
+
+    def fails(job, rules):
+        raise ShapesError("rudof cannot validate: no")
+
+    with pytest.raises(ShapesError, match="^rudof cannot validate: no$"):
+        _in_child(fails, None, None)
+
+    def dies(job, rules):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with pytest.raises(ShapesError, match=r"ended without a report \(signal 9\)"):
+        _in_child(dies, None, None)
