@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 .PHONY: build test bench clean
 
 build: $(VENV)/.installed
+	$(BIN)/python -m compileall -q ndlld  # as pip does for an installed package; an editable install is not compiled
 	$(BIN)/ndlld build
 
 test: $(VENV)/.installed-test build
