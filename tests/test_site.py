@@ -315,7 +315,7 @@ def test_a_page_linked_from_many_lists_the_first_and_counts_the_rest(tmp_path: P
 
     every, more = linked_from(build(DATA, tmp_path / "all").out_dir)
     assert len(every) > 3 and more == ""
-    monkeypatch.setattr(ndlld.site, "LINKS_HERE_SHOWN", 3)
+    monkeypatch.setattr(ndlld.site, "LIST_SHOWN", 3)
     dist = build(DATA, tmp_path / "few").out_dir
     shown, more = linked_from(dist)
     assert shown == every[:3]
@@ -362,8 +362,34 @@ def test_the_index_lists_the_first_of_each_list_and_counts_the_rest(real_dist: P
 
     every = lists(real_dist)
     assert all(len(items) > 3 and more == "" for items, more in every.values())
-    monkeypatch.setattr(ndlld.site, "INDEX_SHOWN", 3)
+    monkeypatch.setattr(ndlld.site, "LIST_SHOWN", 3)
     few = lists(build(DATA, tmp_path / "dist").out_dir)
     for name, (items, _) in every.items():
         assert few[name][0] == items[:3]
         assert few[name][1].startswith(f"… and {len(items) - 3:,} more, in the dumps")
+
+
+def test_a_page_lists_the_first_values_and_involvements_and_counts_the_rest(real_dist: Path, tmp_path: Path, monkeypatch):
+    """The NDL holds thousands of roles at scale: its page shows the first of each list, and how many more."""
+    import ndlld.site
+
+    def lists(dist: Path) -> dict[str, tuple[list[str], str]]:
+        tree = lxml_html.fromstring((dist / "id" / "ndl.html").read_bytes())
+        found = {}
+        for dt in tree.xpath("//section[@class='node'][1]//dt"):
+            dd = dt.getnext()
+            values = [" ".join(v.split()) for v in dd.xpath("./text()|./a/text()|./span/text()") if v.strip()]
+            found[dt.text] = (values, " ".join(" ".join(dd.xpath("./p[@class='more']//text()")).split()))
+        timeline = [" ".join(li.text_content().split()) for li in tree.xpath("//section[@class='timeline']//li")]
+        found["involvements"] = (timeline, " ".join(" ".join(tree.xpath("//section[@class='timeline']/p[@class='more']//text()")).split()))
+        return found
+
+    every = lists(real_dist)
+    long = {name: items for name, (items, more) in every.items() if len(items) > 3}
+    assert "involvements" in long and len(long) >= 2 and all(more == "" for _, more in every.values())
+    monkeypatch.setattr(ndlld.site, "LIST_SHOWN", 3)
+    few = lists(build(DATA, tmp_path / "dist").out_dir)
+    for name, (items, more) in every.items():
+        assert few[name][0] == items[:3]
+        expected = f"… and {len(items) - 3:,} more, in the dumps and through SPARQL." if name in long else ""
+        assert few[name][1] == expected

@@ -48,13 +48,11 @@ _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"
 NETWORK_SIZE = 60  # organizations drawn at most; the index lists them all
 TIMELINE_SIZE = 120  # involvements drawn at most (spread over the years); the list below the picture has them all
-# Links listed at most under "Linked from" (the first by name; the page says how many more):
-# the source that every record cites is linked from every resource, and its page listed
-# them all, 1.6 s to render and 2 MB at 10,000 organizations, ten times that at 100,000.
-LINKS_HERE_SHOWN = 500
-# Entries of each list on the index at most (the page says how many more): at 10,000
-# organizations the index listing them all was 2.8 MB, made again at every build.
-INDEX_SHOWN = 1_000
+# Entries of a list on a page at most, the first in its order (the page says how many more):
+# at 10,000 organizations the index listing them all was 2.8 MB, the page of the source every
+# record cites (linked from every resource) 2 MB and 1.6 s to make, the NDL's 1.6 MB; each
+# ten times that at 100,000, and made again at every build. The dumps and SPARQL have them all.
+LIST_SHOWN = 1_000
 SITEMAP_URLS = 50_000  # the most one sitemap may list (https://www.sitemaps.org/protocol.html)
 
 
@@ -257,7 +255,8 @@ def _resource(
 def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context) -> None:
     path = view.path(document)
     description = view.by_document[document]
-    links_here, linked_from = view.links_here(document, most=LINKS_HERE_SHOWN)
+    links_here, linked_from = view.links_here(document, most=LIST_SHOWN)
+    involvements = view.involvements(about=document if document != view.publisher else None)
     page = {
         "iri": document,
         "file": path.rsplit("/", 1)[-1],
@@ -266,13 +265,12 @@ def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer:
         "abbreviation": ", ".join(sorted(o.value for o in view.values(document, str(SCHEMA) + "alternateName"))),
         "types": [view.name(t) for t in view.types(document)],
         "descriptions": _texts(view, document, str(SCHEMA) + "description"),
-        "sections": view.sections(document),
+        "sections": view.sections(document, most=LIST_SHOWN),
         "links_here": links_here,
         "links_here_more": linked_from - len(links_here),
         "sources": [view.link(s.value, path) for s in view.values(document, DCTERMS_SOURCE)],
-        "involvements": [
-            _timeline_row(view, i, path) for i in view.involvements(about=document if document != view.publisher else None)
-        ],
+        "involvements": [_timeline_row(view, i, path) for i in involvements[:LIST_SHOWN]],
+        "involvements_more": max(len(involvements) - LIST_SHOWN, 0),
         "jsonld": script_element(embedded_document(description)),
     }
     html = env.get_template("resource.html").render(site=site, page=page, root=_root(path))
@@ -324,7 +322,7 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
             key=lambda iri: (view.name(iri).lower(), iri),  # the IRI breaks ties: same bytes every build
         )
         if members:
-            groups.append({"label": label, "links": [view.link(m, "") for m in members[:INDEX_SHOWN]], "more": max(len(members) - INDEX_SHOWN, 0)})
+            groups.append({"label": label, "links": [view.link(m, "") for m in members[:LIST_SHOWN]], "more": max(len(members) - LIST_SHOWN, 0)})
     downloads = [Download(d.title, d.file, "application/gzip" if d.compressed else d.media_type) for d in DISTRIBUTIONS]
     downloads.append(Download("SHA-256 checksums of the dumps", "SHA256SUMS", "text/plain"))
     downloads.append(Download("VoID and DCAT description", "void.ttl", "text/turtle"))
@@ -334,13 +332,13 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
         root="",
         network=svg.network_svg(nodes, edges),
         timeline=svg.timeline_svg(entries),
-        involvements=[_timeline_row(view, i, "") for i in involvements[:INDEX_SHOWN]],
-        involvements_more=max(len(involvements) - INDEX_SHOWN, 0),
+        involvements=[_timeline_row(view, i, "") for i in involvements[:LIST_SHOWN]],
+        involvements_more=max(len(involvements) - LIST_SHOWN, 0),
         organizations=[
             {"href": view.path(o), "text": view.name(o), "abbreviation": view.short_name(o) if view.short_name(o) != view.name(o) else ""}
-            for o in organizations[:INDEX_SHOWN]
+            for o in organizations[:LIST_SHOWN]
         ],
-        organizations_more=max(len(organizations) - INDEX_SHOWN, 0),
+        organizations_more=max(len(organizations) - LIST_SHOWN, 0),
         groups=groups,
         downloads=downloads,
         jsonld=script_element(dataset_jsonld(view, triples, facts)),

@@ -54,6 +54,7 @@ class Statement:
 
     label: str
     values: list[Text | Link]
+    more: int = 0  # values not shown
 
 
 @dataclass
@@ -224,12 +225,12 @@ class SiteView:
         return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower()
 
     # -- what a page shows -------------------------------------------------
-    def sections(self, document: str) -> list[Section]:
-        """The document first, then its hash resources in IRI order."""
+    def sections(self, document: str, most: int | None = None) -> list[Section]:
+        """The document first, then its hash resources in IRI order; at most *most* values a statement."""
         subjects = sorted({t.subject.value for t in self.by_document[document]}, key=lambda s: (s != document, s))
-        return [self.section(subject, self.path(document)) for subject in subjects]
+        return [self.section(subject, self.path(document), most) for subject in subjects]
 
-    def section(self, iri: str, page: str) -> Section:
+    def section(self, iri: str, page: str, most: int | None = None) -> Section:
         fragment = iri.partition("#")[2] or None
         shown_above = set(_NAME_PROPERTIES[:2]) | (set() if fragment else {str(SCHEMA) + "description"})
         rows: dict[str, list] = defaultdict(list)
@@ -240,7 +241,10 @@ class SiteView:
             for triple in self.by_object.get(iri, ()):
                 if triple.predicate.value == str(SCHEMA) + "memberOf":
                     rows["member"].append(self.link(triple.subject.value, page))
-        statements = [Statement(label, sorted(values, key=_sort_key)) for label, values in sorted(rows.items())]
+        statements = []
+        for label, values in sorted(rows.items()):
+            values.sort(key=_sort_key)
+            statements.append(Statement(label, values[:most], len(values) - len(values[:most])))
         title = self.quantity(iri) or self.name(iri)
         return Section(fragment, iri, title, [self.name(t) for t in self.types(iri)], statements)
 
