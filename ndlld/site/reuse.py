@@ -60,7 +60,7 @@ class PageReuse:
                 if raw is None:
                     continue
                 entry = json.loads(zlib.decompress(raw))
-                if self.digest(document, map(tuple, entry["reads"])) != entry["digest"] or not self._link(entry["files"]):
+                if self.digest(document, [tuple(read) for read in entry["reads"]]) != entry["digest"] or not self._link(entry["files"]):
                     continue
                 kept.add(document)
         finally:
@@ -85,8 +85,9 @@ class PageReuse:
         digest = hashlib.blake2b(self.salt, digest_size=20)
         about = document if document != view.publisher else None
         digest.update(repr((document, view.involvements(about=about))).encode("utf-8"))
-        for name, iri in sorted(reads):
-            digest.update(self._lookup(name, iri))
+        lookups = self._lookups
+        for read in sorted(reads):
+            digest.update(lookups.get(read) or self._lookup(*read))  # most are shared with other pages
         return digest.hexdigest()
 
     def _lookup(self, name: str, iri: str) -> bytes:
