@@ -135,6 +135,9 @@ CHUNK_DOCUMENTS = 2_000  # resources (with their hash resources) per validation 
 # rudof needs about 8 KB a triple while validating (1.75 GB at 200,000 triples,
 # measured): larger graphs go in parts.
 RUDOF_WHOLE_TRIPLES = 250_000
+# Statements (about) per part: at 8 KB each, a rudof run on a part of this size
+# needs about 0.8 GB.
+PART_TRIPLES = 100_000
 
 
 def check(
@@ -246,11 +249,17 @@ class Rules:
     ontology: rdflib.Graph
     engine: str = DEFAULT_ENGINE
 
-    def validate(self, data: bytes) -> rdflib.Graph:
-        """The SHACL report graph on *data* (N-Triples), the same whichever the engine."""
+    def validate(self, data: bytes, about: set[str] | None = None) -> rdflib.Graph:
+        """The SHACL report graph on *data* (N-Triples), the same whichever the engine;
+        given *about* (documents), rudof's results on other resources may be left out."""
         if self.engine == "pyshacl":
             return _validate(rdflib.Graph().parse(data=data.decode("utf-8"), format="nt"), self.shapes, self.ontology)
-        return _validate_rudof(data, self)
+        return _validate_rudof(data, self, about)
+
+    @cached_property
+    def incoming(self) -> dict[str, int | None] | None:
+        """What the shapes see of the statements pointing at a resource: :func:`incoming_needs`."""
+        return incoming_needs(self.shapes)
 
     @cached_property
     def ontology_text(self) -> str:
@@ -270,6 +279,100 @@ class Rules:
         return skolemized.serialize(format="nt"), {iri: shape for shape, iri in named.items()}
 
 
+# What a shape may say of a property shape without looking at its values' own
+# statements: the non-validating parameters, and sh:minCount.
+_NOT_CONSTRAINTS = {
+    rdflib.RDF.type, rdflib.RDFS.comment, rdflib.RDFS.label, SH.path, SH.message, SH.severity,
+    SH.name, SH.description, SH.order, SH.group, SH.deactivated,
+}
+
+
+def incoming_needs(shapes: rdflib.Graph) -> dict[str, int | None] | None:
+    """How many of the statements pointing at a resource the *shapes* can see, by property.
+
+    A resource's part need not carry every statement that points at it: the source
+    every record cites is pointed at by 232,000 at 100,000 organizations, and rudof
+    needs about 8 KB a statement. Read from the shapes graph: a property followed
+    backwards (``sh:inversePath``) by property shapes asking only ``sh:minCount n``
+    needs n such statements (n values say as much as more); followed backwards in
+    any other way, by ``sh:targetObjectsOf`` or named in a SPARQL constraint, all of
+    them (None); a property the shapes never follow backwards, none (absent). None
+    altogether, every statement, for a path or target this function does not handle.
+    """
+    needs: dict[str, int | None] = {}
+
+    def need(predicate, bound: int | None) -> None:
+        key = str(predicate)
+        if key in needs and (needs[key] is None or bound is None):
+            needs[key] = None
+        else:
+            needs[key] = max(needs.get(key) or 0, bound) if bound is not None else None
+
+    if (None, SH.target, None) in shapes:  # SPARQL-based or custom targets: anything
+        return None
+    for predicate in shapes.objects(None, SH.targetObjectsOf):
+        need(predicate, None)
+    for shape, path in shapes.subject_objects(SH.path):
+        if isinstance(path, rdflib.URIRef):
+            continue
+        statements = list(shapes.predicate_objects(path))
+        if [p for p, _ in statements] == [SH.alternativePath]:
+            members = list(rdflib.collection.Collection(shapes, statements[0][1]))
+            if members and all(isinstance(m, rdflib.URIRef) for m in members):
+                continue
+            return None
+        if [p for p, _ in statements] != [SH.inversePath] or not isinstance(statements[0][1], rdflib.URIRef):
+            return None  # sequences, inverses of paths, closures: not handled
+        parameters = {p for p in shapes.predicates(shape) if p not in _NOT_CONSTRAINTS}
+        counts = list(shapes.objects(shape, SH.minCount))
+        if parameters == {SH.minCount} and len(counts) == 1 and isinstance(counts[0].toPython(), int):
+            need(statements[0][1], counts[0].toPython())
+        else:
+            need(statements[0][1], None)
+    for constraint in shapes.objects(None, SH.sparql):
+        predicates = _sparql_predicates(shapes.value(constraint, SH.select))
+        if predicates is None:
+            return None
+        for predicate in predicates:
+            need(predicate, None)
+    return needs
+
+
+def _sparql_predicates(select) -> set[rdflib.URIRef] | None:
+    """The properties a SPARQL query names; None when it could match any (a variable
+    or a negated property, or a query that does not parse on its own)."""
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+
+    try:
+        algebra = prepareQuery(str(select)).algebra
+    except Exception:  # e.g. prefixes declared with sh:prefixes: not handled
+        return None
+    found: set[rdflib.URIRef] = set()
+
+    def path(p) -> bool:
+        if isinstance(p, rdflib.URIRef):
+            found.add(p)
+            return True
+        if isinstance(p, (InvPath, MulPath)):
+            return path(p.path if isinstance(p, MulPath) else p.arg)
+        if isinstance(p, (SequencePath, AlternativePath)):
+            return all(path(a) for a in p.args)
+        return False  # a variable, a negated property set
+
+    def walk(node) -> bool:
+        if isinstance(node, CompValue):
+            if "triples" in node and not all(path(t[1]) for t in node["triples"]):
+                return False
+            return all(walk(v) for k, v in node.items() if k != "triples")
+        if isinstance(node, (list, tuple)):
+            return all(walk(v) for v in node)
+        return True
+
+    return found if walk(algebra) else None
+
+
 def _validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.Graph:
     """pySHACL's report on *data*."""
     import pyshacl  # heavy: imported only when validating
@@ -279,10 +382,11 @@ def _validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) 
     return report_graph
 
 
-def _validate_rudof(data: bytes, rules: Rules) -> rdflib.Graph:
+def _validate_rudof(data: bytes, rules: Rules, about: set[str] | None = None) -> rdflib.Graph:
     """rudof's report on *data*, written as pySHACL writes it: each result's
     message is its shape's sh:message (rudof words some of its own), a
-    blank-node shape stays a blank node, and Warnings alone conform."""
+    blank-node shape stays a blank node, and Warnings alone conform. With
+    *about*, only the results on those documents' resources."""
     import pyrudof  # imported only when validating
 
     shapes_text, blank_shapes = rules.rudof_shapes
@@ -294,7 +398,7 @@ def _validate_rudof(data: bytes, rules: Rules) -> rdflib.Graph:
         text = rudof.serialize_shacl_validation_results(format=pyrudof.ResultShaclValidationFormat.NTriples)
     except pyrudof.RudofError as err:
         raise ShapesError(f"rudof cannot validate: {' '.join(str(err).split())} (try --shacl-engine pyshacl)") from None
-    report = rdflib.Graph().parse(data=text, format="nt")
+    report = _report_graph(text, about)
     violated = False
     for result in list(report.objects(None, SH.result)):
         shape = report.value(result, SH.sourceShape)
@@ -309,6 +413,50 @@ def _validate_rudof(data: bytes, rules: Rules) -> rdflib.Graph:
         violated = violated or report.value(result, SH.resultSeverity) == SH.Violation
     for node in list(report.subjects(rdflib.RDF.type, SH.ValidationReport)):
         report.set((node, SH.conforms, rdflib.Literal(not violated)))
+    return report
+
+
+def _report_graph(text: str, about: set[str] | None) -> rdflib.Graph:
+    """rudof's report (N-Triples) as an rdflib graph, with only the results on the
+    resources of the documents *about* (all without it).
+
+    A part holds resources of other documents too (what its own point at, typed for
+    sh:class): they fail the shapes for lack of their own statements. The NDL's part
+    at 30,000 organizations held 10,000 membership roles and 580,000 statements of
+    results on them: 12 s for rdflib to read, against about 0.5 s for pyoxigraph
+    (measured), so they are left out here, before rdflib.
+    """
+    from pyoxigraph import parse
+
+    if about is None:
+        return rdflib.Graph().parse(data=text, format="nt")
+    below: dict = {}  # subject -> its statements
+    for triple in parse(text, format=RdfFormat.N_TRIPLES):
+        below.setdefault(triple.subject, []).append(triple)
+    report = rdflib.Graph()
+    add = report.add
+    sh_result, focus_node = NamedNode(str(SH.result)), NamedNode(str(SH.focusNode))
+
+    def copy(node) -> None:  # a result and everything below it through blank nodes
+        for t in below.get(node, ()):
+            add((_rdflib_term(t.subject), rdflib.URIRef(t.predicate.value), _rdflib_term(t.object)))
+            if isinstance(t.object, BlankNode):
+                copy(t.object)
+
+    a, validation_report = NamedNode(RDF_TYPE_IRI), NamedNode(str(SH.ValidationReport))
+    for node, statements in list(below.items()):
+        if not any(t.predicate == a and t.object == validation_report for t in statements):
+            continue
+        results = [t.object for t in statements if t.predicate == sh_result]
+        for t in statements:  # the report node itself
+            if t.predicate != sh_result:
+                add((_rdflib_term(t.subject), rdflib.URIRef(t.predicate.value), _rdflib_term(t.object)))
+        for result in results:
+            focus = next((t.object for t in below.get(result, ()) if t.predicate == focus_node), None)
+            if isinstance(focus, NamedNode) and document_of(focus.value) not in about:
+                continue
+            add((_rdflib_term(node), SH.result, _rdflib_term(result)))
+            copy(result)
     return report
 
 
@@ -336,20 +484,30 @@ def _documents(graph: Graph) -> dict[str, list[Triple]]:
 
 
 class _Surroundings:
-    """What the shapes look at for a resource: its statements, those pointing at it,
-    the types of what it points at, and the parent links above it."""
+    """What the shapes look at for a resource: its statements, those pointing at it
+    (as many as the shapes can see: :func:`incoming_needs`), the types of what it
+    points at, and the parent links above it."""
 
-    def __init__(self, graph: Graph, documents: dict[str, list[Triple]]):
+    def __init__(self, graph: Graph, documents: dict[str, list[Triple]], needs: dict[str, int | None] | None = None):
         self.documents = documents
         self.incoming: dict[str, list[Triple]] = {}
         self.types: dict[str, list[Triple]] = {}
         self.parents: dict[str, list[Triple]] = {}
+        seen: dict[tuple[str, str], int] = {}  # statements kept so far, by object and property, where bounded
         for triple in graph.triples:
-            if isinstance(triple.object, NamedNode):
-                self.incoming.setdefault(triple.object.value, []).append(triple)
-            if triple.predicate.value == RDF_TYPE_IRI:
+            predicate = triple.predicate.value
+            if isinstance(triple.object, NamedNode) and (needs is None or predicate in needs):
+                bound = needs[predicate] if needs is not None else None
+                if bound is None:
+                    self.incoming.setdefault(triple.object.value, []).append(triple)
+                else:  # the first *bound* in graph order: the same ones on every build, for the cache
+                    kept = seen.get((triple.object.value, predicate), 0)
+                    if kept < bound:
+                        seen[(triple.object.value, predicate)] = kept + 1
+                        self.incoming.setdefault(triple.object.value, []).append(triple)
+            if predicate == RDF_TYPE_IRI:
                 self.types.setdefault(triple.subject.value, []).append(triple)
-            elif triple.predicate.value == PARENT_IRI:
+            elif predicate == PARENT_IRI:
                 self.parents.setdefault(triple.subject.value, []).append(triple)
 
     def of(self, document: str) -> set[Triple]:
@@ -364,16 +522,40 @@ class _Surroundings:
             triples.update(self.types.get(target, ()))
         return triples
 
-    def part(self, documents: list[str]) -> tuple[bytes, list[str]]:
+    def size(self, document: str) -> int:
+        """About how many statements :meth:`of` holds (its own and those pointing at
+        it; the few types and parent links left out), without gathering them."""
+        own = self.documents[document]
+        return len(own) + sum(len(self.incoming.get(subject, ())) for subject in {t.subject.value for t in own})
+
+    def part(self, documents: list[str]) -> bytes:
         """A validation run's data: the surroundings of *documents*, as N-Triples."""
         triples: set[Triple] = set()
         for document in documents:
             triples |= self.of(document)
-        return serialize(list(triples), format=RdfFormat.N_TRIPLES), documents
+        return serialize(list(triples), format=RdfFormat.N_TRIPLES)
+
+
+def _parts(surroundings: _Surroundings, names: list[str], chunk: int, most: int) -> list[list[str]]:
+    """*names* in consecutive parts of at most *chunk* resources and about *most*
+    statements; a resource larger than that alone in its part."""
+    parts: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for name in names:
+        grows = surroundings.size(name)
+        if current and (len(current) >= chunk or size + grows > most):
+            parts.append(current)
+            current, size = [], 0
+        current.append(name)
+        size += grows
+    if current:
+        parts.append(current)
+    return parts
 
 
 def _validate_in_parts(graph, documents, rules: Rules, chunk, workers, cache: Cache | None) -> rdflib.Graph:
-    surroundings = _Surroundings(graph, documents)
+    surroundings = _Surroundings(graph, documents, rules.incoming)
     names = sorted(documents)
     results: dict[str, bytes] = {}  # document -> its results, as N-Triples
     keys: dict[str, bytes] = {}
@@ -389,11 +571,12 @@ def _validate_in_parts(graph, documents, rules: Rules, chunk, workers, cache: Ca
         # One run over the whole graph: rudof's cost grows with the graph, no
         # faster, and parts would repeat the statements they share.
         parts = [(serialize(graph.triples, format=RdfFormat.N_TRIPLES), missing)]
-    else:
-        parts = [surroundings.part(missing[start : start + chunk]) for start in range(0, len(missing), chunk)]
-    parts.sort(key=lambda part: len(part[0]), reverse=True)  # the longest first, so that none is left to run alone at the end
+    else:  # each part's data made by the process that validates it, from the surroundings it inherits
+        parts = [(None, part) for part in _parts(surroundings, missing, chunk, PART_TRIPLES)]
+        sizes = {name: surroundings.size(name) for name in missing}
+        parts.sort(key=lambda part: sum(sizes[name] for name in part[1]), reverse=True)  # the longest first, so that none is left to run alone at the end
     fresh: dict[str, bytes] = {}
-    for part_results in _run(_results_by_document, parts, rules, workers):
+    for part_results in _run(_results_by_document, parts, rules, workers, surroundings):
         fresh.update(part_results)
     if cache is not None:
         cache.put_many("checks", {keys[name]: fresh[name] for name in missing})
@@ -424,7 +607,7 @@ def _ancestry(organization: str, parents: dict[str, list[Triple]]) -> set[Triple
     return found
 
 
-def _run(function, jobs: list, rules: Rules, workers: int | None) -> list:
+def _run(function, jobs: list, rules: Rules, workers: int | None, surroundings: _Surroundings | None = None) -> list:
     """``function(job, rules)`` for each job, in order.
 
     rudof runs only in processes forked for it, even for one job: a process
@@ -433,15 +616,15 @@ def _run(function, jobs: list, rules: Rules, workers: int | None) -> list:
     """
     if not jobs:
         return []
-    if rules.engine == "pyshacl" and len(jobs) == 1:  # no process to start
-        return [function(jobs[0], rules)]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     if rules.engine == "rudof":
         rules.rudof_shapes, rules.ontology_text  # made once, here
-    _WORKER["rules"] = rules  # inherited by the forked workers
+    _WORKER.update(rules=rules, surroundings=surroundings)  # inherited by the forked workers
     try:
+        if rules.engine == "pyshacl" and len(jobs) == 1:  # no process to start
+            return [function(jobs[0], rules)]
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         fork = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(min(len(jobs), workers or os.cpu_count() or 1), fork) as pool:
             return list(pool.map(partial(_in_worker, function), jobs))
@@ -461,10 +644,13 @@ def _report(data: bytes, rules: Rules) -> bytes:
     return rules.validate(data).serialize(format="nt", encoding="utf-8")
 
 
-def _results_by_document(part: tuple[bytes, list[str]], rules: Rules) -> dict[str, bytes]:
-    """Validate one part; the results about each of its own resources, as N-Triples."""
+def _results_by_document(part: tuple[bytes | None, list[str]], rules: Rules) -> dict[str, bytes]:
+    """Validate one part (its data, or None for the surroundings of its resources);
+    the results about each of its own resources, as N-Triples."""
     data_text, own = part
-    report = rules.validate(data_text)
+    if data_text is None:
+        data_text = _WORKER["surroundings"].part(own)
+    report = rules.validate(data_text, set(own))
     kept = {document: rdflib.Graph() for document in own}
     for result in report.objects(None, SH.result):
         focus = report.value(result, SH.focusNode)
