@@ -145,7 +145,7 @@ def check(
     shapes: rdflib.Graph,
     ontology: rdflib.Graph,
     context: Context | None = None,
-    chunk: int = CHUNK_DOCUMENTS,
+    chunk: int | None = None,
     workers: int | None = None,
     cache: Cache | None = None,
     engine: str = DEFAULT_ENGINE,
@@ -176,7 +176,11 @@ def check(
     documents = _documents(graph)
     cached = cache is not None and cache.enabled
     # Without a cache, rudof goes fastest in one run, while its memory allows.
-    whole = len(documents) <= chunk or (engine == "rudof" and len(graph) <= RUDOF_WHOLE_TRIPLES)
+    if chunk is None:  # rudof's parts are sized by statements alone (PART_TRIPLES)
+        whole = len(documents) <= CHUNK_DOCUMENTS if engine == "pyshacl" else len(graph) <= RUDOF_WHOLE_TRIPLES
+        chunk = CHUNK_DOCUMENTS if engine == "pyshacl" else max(len(documents), 1)
+    else:
+        whole = len(documents) <= chunk or (engine == "rudof" and len(graph) <= RUDOF_WHOLE_TRIPLES)
     if any(isinstance(t.subject, BlankNode) for t in graph.triples) or (whole and not cached):
         [text] = _run(_report, [serialize(graph.triples, format=RdfFormat.N_TRIPLES)], rules, workers)
         report_graph = rdflib.Graph().parse(data=text.decode("utf-8"), format="nt")
@@ -567,7 +571,7 @@ def _validate_in_parts(graph, documents, rules: Rules, chunk, workers, cache: Ca
         found = cache.get_many("checks", keys.values())
         results = {name: found[keys[name]] for name in names if keys[name] in found}
     missing = [name for name in names if name not in results]
-    if rules.engine == "rudof" and len(missing) > chunk and len(graph) <= RUDOF_WHOLE_TRIPLES:
+    if rules.engine == "rudof" and len(missing) > min(chunk, CHUNK_DOCUMENTS) and len(graph) <= RUDOF_WHOLE_TRIPLES:
         # One run over the whole graph: rudof's cost grows with the graph, no
         # faster, and parts would repeat the statements they share.
         parts = [(serialize(graph.triples, format=RdfFormat.N_TRIPLES), missing)]
