@@ -227,3 +227,93 @@ def test_rudof_child_process_returns_values_and_errors():
 
     with pytest.raises(ShapesError, match=r"ended without a report \(signal 9\)"):
         _in_child(dies, None, None)
+
+
+def _shapes(text: str) -> rdflib.Graph:
+    prefixes = "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+    return rdflib.Graph().parse(data=prefixes + text, format="turtle")
+
+
+def test_what_a_resource_needs_of_the_statements_pointing_at_it_is_read_from_the_shapes():
+    """Only sh:minCount on an inverse path is bounded; anything else keeps them all."""
+    from ndlld.checks import incoming_needs
+
+    assert incoming_needs(load_shapes(shapes_dir())) == {
+        "http://purl.org/dc/terms/source": 1,
+        "https://w3id.org/ndlld/vocab#legalStatus": 1,
+        "http://schema.org/memberOf": 1,
+        "http://schema.org/parentOrganization": None,  # named in the cycle check's SPARQL
+    }
+    assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:minCount 2 .")) == {"http://example.org/p": 2}
+    assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 ; sh:class ex:C .")) == {"http://example.org/p": None}
+    assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:maxCount 1 .")) == {"http://example.org/p": None}
+    assert incoming_needs(_shapes("ex:S sh:targetObjectsOf ex:p .")) == {"http://example.org/p": None}
+    assert incoming_needs(_shapes("ex:S sh:path ( ex:p ex:q ) .")) is None  # a sequence path: not handled
+    assert incoming_needs(_shapes("ex:S sh:path [ sh:zeroOrMorePath ex:p ] .")) is None
+    assert incoming_needs(_shapes('ex:S sh:sparql [ sh:select "SELECT $this WHERE { ?x ?p $this }" ] .')) is None
+
+
+def test_a_resource_pointed_at_by_many_keeps_what_its_shapes_can_see(tmp_path: Path):
+    """The source every synthetic record cites keeps one of the statements citing it."""
+    from ndlld.build import load_graph
+    from ndlld.checks import _documents, _parts, _Surroundings, read_rules
+    from ndlld.context import Context
+    from ndlld.resources import context_path, ontology_path, schemaorg_path
+    from ndlld.synth import synthesize
+
+    synthesize(tmp_path / "synth", 60, seed=3)
+    graph = load_graph(tmp_path / "synth", Context.load(context_path()))
+    documents = _documents(graph)
+    rules = read_rules(shapes_dir(), [ontology_path(), schemaorg_path()])
+    hub = next(name for name in documents if name.endswith("/source/synthetic"))
+    every = _Surroundings(graph, documents)  # no needs: every statement pointing at it
+    bounded = _Surroundings(graph, documents, rules.incoming)
+    citing = [t for t in every.of(hub) if t.object.value == hub]
+    assert len(citing) > 60
+    assert len([t for t in bounded.of(hub) if t.object.value == hub]) == 1
+    assert set(bounded.of(hub)) <= set(every.of(hub))
+    parts = _parts(every, sorted(documents), chunk=10**9, most=50)
+    assert [hub] in parts  # larger than a part: alone in its own
+    assert sorted(name for part in parts for name in part) == sorted(documents)
+    assert all(len(part) <= 7 for part in _parts(bounded, sorted(documents), chunk=7, most=10**9))
+
+
+def test_defects_on_a_resource_pointed_at_by_many_are_found_in_parts_as_in_one_run(tmp_path: Path, monkeypatch):
+    """A hub (the source every record cites) without an English name, and a source no
+    record cites, are found by rudof in small parts as pySHACL finds them in one run."""
+    from ndlld.build import load_graph
+    from ndlld.checks import check, load_turtle
+    from ndlld.context import Context
+    from ndlld.resources import context_path, ontology_path, schemaorg_path
+    from ndlld.synth import synthesize
+
+    synthesize(tmp_path / "synth", 120, seed=7, defects=0.05)
+    hub = tmp_path / "synth" / "sources" / "synthetic.yaml"
+    hub.write_text(hub.read_text(encoding="utf-8").replace("  en: Synthetic", "  ko: Synthetic", 1), encoding="utf-8")
+    (tmp_path / "synth" / "sources" / "uncited.yaml").write_text(
+        "id: source/uncited\ntype: CreativeWork\nname:\n  en: A document no record cites\n", encoding="utf-8")
+    context = Context.load(context_path())
+    graph = load_graph(tmp_path / "synth", context)
+    shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
+
+    def key(report):
+        return sorted((f.severity, f.message, f.focus, f.path or "", f.value or "", str(f.origin)) for f in report.findings)
+
+    whole = check(graph, shapes, ontology, context, chunk=10**9, engine="pyshacl")
+    focuses = {f.focus for f in whole.findings}
+    assert {"source/synthetic", "source/uncited"} <= focuses
+    monkeypatch.setattr("ndlld.checks.RUDOF_WHOLE_TRIPLES", 0)
+    monkeypatch.setattr("ndlld.checks.PART_TRIPLES", 300)  # the hub alone in its part, the rest in many
+    assert key(check(graph, shapes, ontology, context, workers=2)) == key(whole)
+    assert key(check(graph, shapes, ontology, context, chunk=40, workers=2)) == key(whole)
+    assert key(check(graph, shapes, ontology, context, chunk=40, workers=2, engine="pyshacl")) == key(whole)
+
+
+def test_shapes_with_targets_not_resolved_here_keep_them():
+    """Targets by name or by SPARQL are left to the engine (the part's own targets)."""
+    from ndlld.checks import Rules, _triples_of, read_rules
+
+    assert Rules(_triples_of(_shapes("ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:message 'm' .")), []).targets is None
+    assert Rules(_triples_of(_shapes("ex:S a sh:NodeShape ; sh:target [ a ex:T ] ; sh:message 'm' .")), []).targets is None
+    assert Rules(_triples_of(_shapes("ex:S a sh:NodeShape , <http://www.w3.org/2000/01/rdf-schema#Class> ; sh:message 'm' .")), []).targets is None
+    assert read_rules(shapes_dir(), []).targets is not None
