@@ -46,8 +46,8 @@ from ndlld.site.void import DISTRIBUTIONS, dataset_jsonld, file_facts, void_trip
 
 _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"
-NETWORK_SIZE = 60  # organizations drawn at most; the index lists them all
-TIMELINE_SIZE = 120  # involvements drawn at most (spread over the years); the list below the picture has them all
+NETWORK_SIZE = 60  # organizations drawn at most; the index lists them (up to LIST_SHOWN)
+TIMELINE_SIZE = 120  # involvements drawn at most (spread over the years); the list below the picture has more
 # Entries of a list on a page at most, the first in its order (the page says how many more):
 # at 10,000 organizations the index listing them all was 2.8 MB, the page of the source every
 # record cites (linked from every resource) 2 MB and 1.6 s to make, the NDL's 1.6 MB; each
