@@ -897,9 +897,9 @@ def _results_by_document(part: tuple[bytes | None, list[str]], rules: Rules) -> 
     about = _index(report)
     kept: dict[str, dict[Triple, None]] = {document: {} for document in own}
     for result in dict.fromkeys(t.object for t in report if t.predicate == RESULT):
-        focus = _first(about, result, FOCUS_NODE)
-        if isinstance(focus, NamedNode) and document_of(focus.value) in kept:
-            _copy_tree(about, result, kept[document_of(focus.value)])
+        node = _first(about, result, FOCUS_NODE)
+        if isinstance(node, NamedNode) and document_of(node.value) in kept:
+            _copy_tree(about, result, kept[document_of(node.value)])
     return {document: serialize(list(triples), format=RdfFormat.N_TRIPLES) if triples else b"" for document, triples in kept.items()}
 
 
