@@ -39,6 +39,8 @@ _YEAR = re.compile(r"^[0-9]{4}\Z")
 _DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$|[?#])")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 MAX_ID_PART = 200  # bytes of an id between slashes: it names files (ifla.html, ifla.jsonld), at most 255 bytes on most systems
+# The files a resource's page is written as (ndlld.site): an id 'a.ttl' would be the Turtle of 'a'.
+PAGE_SUFFIXES = (".html", ".ttl", ".nt", ".jsonld")
 # Control characters HTML and XML do not allow in text; YAML lets them in through escapes ("\0").
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -178,6 +180,9 @@ class _Reader:
             elif first is here and iri.startswith(self.base) and len(iri.encode()) - len(self.base) > MAX_ID_PART:
                 if max(len(part.encode()) for part in iri[len(self.base) :].partition("#")[0].split("/")) > MAX_ID_PART:
                     self.error(f"the id '{data[self.id_key]}' is too long to name its files: at most {MAX_ID_PART} bytes between slashes", record, pointer + (self.id_key,))
+            elif first is here and iri.startswith(self.base) and iri.partition("#")[0].endswith(PAGE_SUFFIXES):
+                suffix = next(s for s in PAGE_SUFFIXES if iri.partition("#")[0].endswith(s))
+                self.error(f"the id '{data[self.id_key]}' ends in '{suffix}', as the files of a page do: its page would be taken for another's; use '-' instead of '.'", record, pointer + (self.id_key,))
         for key, value in data.items():
             at = pointer + (key,)
             if key == self.id_key:
