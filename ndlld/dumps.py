@@ -67,7 +67,7 @@ class Ordered:
     def __init__(self, triples: Iterable[Triple]):
         triples = triples if isinstance(triples, list) else list(triples)
         # rdf:type first: a placeholder that sorts before every IRI (N-Triples escapes
-        # control characters, so \x01 cannot occur in the data), put back in lines().
+        # control characters, so \x01 cannot occur in the data), put back in ntriples().
         lines = serialize(triples, format=RdfFormat.N_TRIPLES).replace(_TYPE, _FIRST).splitlines(keepends=True)
         self.triples: list[Triple] = []
         self._lines: list[bytes] = []

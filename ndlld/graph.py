@@ -181,7 +181,7 @@ class _Reader:
                 if max(len(part.encode()) for part in iri[len(self.base) :].partition("#")[0].split("/")) > MAX_ID_PART:
                     self.error(f"the id '{data[self.id_key]}' is too long to name its files: at most {MAX_ID_PART} bytes between slashes", record, pointer + (self.id_key,))
             elif first is here and iri.startswith(self.base) and iri.partition("#")[0].endswith(PAGE_SUFFIXES):
-                suffix = next(s for s in PAGE_SUFFIXES if iri.partition("#")[0].endswith(s))
+                suffix = "." + iri.partition("#")[0].rpartition(".")[2]
                 self.error(f"the id '{data[self.id_key]}' ends in '{suffix}', as the files of a page do: its page would be taken for another's; use '-' instead of '.'", record, pointer + (self.id_key,))
         for key, value in data.items():
             at = pointer + (key,)

@@ -256,7 +256,7 @@ def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer:
     path = view.path(document)
     description = view.by_document[document]
     links_here, linked_from = view.links_here(document, most=LIST_SHOWN)
-    involvements = view.involvements(about=document if document != view.publisher else None)
+    involvements, involvements_more = _first(view.involvements(about=document if document != view.publisher else None))
     page = {
         "iri": document,
         "file": path.rsplit("/", 1)[-1],
@@ -269,8 +269,8 @@ def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer:
         "links_here": links_here,
         "links_here_more": linked_from - len(links_here),
         "sources": [view.link(s.value, path) for s in view.values(document, DCTERMS_SOURCE)],
-        "involvements": [_timeline_row(view, i, path) for i in involvements[:LIST_SHOWN]],
-        "involvements_more": max(len(involvements) - LIST_SHOWN, 0),
+        "involvements": [_timeline_row(view, i, path) for i in involvements],
+        "involvements_more": involvements_more,
         "jsonld": script_element(embedded_document(description)),
     }
     html = env.get_template("resource.html").render(site=site, page=page, root=_root(path))
@@ -282,6 +282,11 @@ def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer:
         site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(description)))
     )
     writer.text(page_files(path)[-1], snippet)
+
+
+def _first(items: list) -> tuple[list, int]:
+    """The first :data:`LIST_SHOWN` of *items*, and how many more there are."""
+    return items[:LIST_SHOWN], max(len(items) - LIST_SHOWN, 0)
 
 
 def _sitemaps(env: jinja2.Environment, writer: _Writer, base: str, urls: list[str], modified: str) -> None:
@@ -322,7 +327,10 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
             key=lambda iri: (view.name(iri).lower(), iri),  # the IRI breaks ties: same bytes every build
         )
         if members:
-            groups.append({"label": label, "links": [view.link(m, "") for m in members[:LIST_SHOWN]], "more": max(len(members) - LIST_SHOWN, 0)})
+            shown, more = _first(members)
+            groups.append({"label": label, "links": [view.link(m, "") for m in shown], "more": more})
+    listed, listed_more = _first(involvements)
+    shown_organizations, organizations_more = _first(organizations)
     downloads = [Download(d.title, d.file, "application/gzip" if d.compressed else d.media_type) for d in DISTRIBUTIONS]
     downloads.append(Download("SHA-256 checksums of the dumps", "SHA256SUMS", "text/plain"))
     downloads.append(Download("VoID and DCAT description", "void.ttl", "text/turtle"))
@@ -332,13 +340,13 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
         root="",
         network=svg.network_svg(nodes, edges),
         timeline=svg.timeline_svg(entries),
-        involvements=[_timeline_row(view, i, "") for i in involvements[:LIST_SHOWN]],
-        involvements_more=max(len(involvements) - LIST_SHOWN, 0),
+        involvements=[_timeline_row(view, i, "") for i in listed],
+        involvements_more=listed_more,
         organizations=[
             {"href": view.path(o), "text": view.name(o), "abbreviation": view.short_name(o) if view.short_name(o) != view.name(o) else ""}
-            for o in organizations[:LIST_SHOWN]
+            for o in shown_organizations
         ],
-        organizations_more=max(len(organizations) - LIST_SHOWN, 0),
+        organizations_more=organizations_more,
         groups=groups,
         downloads=downloads,
         jsonld=script_element(dataset_jsonld(view, triples, facts)),
