@@ -225,6 +225,7 @@ def build(
 def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, engine: str, say: Callable[[str], None], started: float) -> Summary:
     from ndlld.releases import add_release, carry_over
     from ndlld.site import render_site  # jinja2 and the templates: not needed to validate
+    from ndlld.site.reuse import PAGE_DIRECTORIES
 
     context = Context.load(context_path())
     say("reading the records")
@@ -235,17 +236,19 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, engine: s
     if not report.conforms:
         raise ConformanceError(report)
     ontology_triples = read_triples(ontology_path(), RdfFormat.TURTLE)
-    with _staging(out_dir) as staging:
+    with _staging(out_dir, spare=cache.enabled, keep=PAGE_DIRECTORIES) as staging:
+        new = staging.path
         say("writing the dumps")
-        with _dumps_beside(graph.triples, ontology_triples, context, staging) as dumps:
+        with _dumps_beside(graph.triples, ontology_triples, context, new) as dumps:
             say("writing the pages")
             previous = out_dir if out_dir.is_dir() else None
-            pages = render_site(graph.triples, ontology_triples, context, graph.base, staging, previous=previous, cache=cache, dumps_written=dumps)
-        files = [str(path.relative_to(staging)) for path in dumps()] + pages
-        carry_over(out_dir, staging)
+            pages = render_site(graph.triples, ontology_triples, context, graph.base, new, previous=previous, cache=cache, dumps_written=dumps)
+        files = [str(path.relative_to(new)) for path in dumps()] + pages
+        carry_over(out_dir, new)
         if release:
             version, released_at = _version_and_time(graph)
-            files += [str(path.relative_to(staging)) for path in add_release(staging, version, released_at, graph.base)]
+            files += [str(path.relative_to(new)) for path in add_release(new, version, released_at, graph.base)]
+        staging.remove_all_but(files)
     return Summary(
         out_dir=out_dir,
         entities=len(graph.nodes),
@@ -367,19 +370,58 @@ class _lock:
 
 
 class _staging:
-    """A fresh directory beside *out_dir*, swapped in on success, removed on failure."""
+    """A directory beside *out_dir* to write the new output into, swapped in on
+    success, removed on failure.
 
-    def __init__(self, out_dir: Path):
-        self.out_dir = out_dir
+    With *spare*, the output a build replaces is kept as ``.dist.spare`` beside
+    ``dist/`` (with the cache, so that a page is reused only when its files are
+    those the cache describes), and the next build starts from it instead of an
+    empty directory: of the files under *keep* (the pages), those that did not
+    change since are already in place and those changed by the last build are
+    linked from ``dist/``, so an edit costs what changed, not one link per file of
+    the site (650,000 at 100,000 organizations). Everything else in the spare is
+    removed first, so every other file is written anew. Without *spare*, the
+    directory starts empty and the replaced output, and any spare, are removed.
+    """
 
-    def __enter__(self) -> Path:
+    def __init__(self, out_dir: Path, spare: bool = False, keep: tuple[str, ...] = ()):
+        self.out_dir, self.spare, self.keep = out_dir, spare, keep
+        self.reused = False
+
+    def __enter__(self) -> _staging:
         parent = self.out_dir.resolve().parent
+        self.spare_path = parent / f".{self.out_dir.name}.spare"
         try:
             parent.mkdir(parents=True, exist_ok=True)
             self.path = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.new-", dir=parent))
+            if self.spare and self.spare_path.is_dir() and not self.spare_path.is_symlink():
+                # Renamed first: if this build dies, the next one removes it with any other leftover.
+                os.rename(self.spare_path, self.path)  # over the empty directory just made
+                self.reused = True
+                for entry in os.scandir(self.path):
+                    if entry.name in self.keep and entry.is_dir(follow_symlinks=False):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
         except OSError as err:
             raise PublishError(f"cannot write beside {self.out_dir}: {err.strerror}", path=self.out_dir) from None
-        return self.path
+        return self
+
+    def remove_all_but(self, written: list[str]) -> None:
+        """Remove what the spare held under *keep* that this build did not write
+        (the pages of resources gone since)."""
+        if not self.reused:
+            return
+        wanted = set(written)
+        root = len(str(self.path)) + 1
+        for name in self.keep:
+            for folder, _, files in os.walk(self.path / name):
+                for file in files:
+                    path = os.path.join(folder, file)
+                    if path[root:] not in wanted:
+                        os.unlink(path)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
@@ -389,25 +431,37 @@ class _staging:
             return
         os.chmod(self.path, 0o755)  # mkdtemp makes it private; published output is not
         try:
-            _swap_into_place(self.path, self.out_dir)
+            replaced = _swap_into_place(self.path, self.out_dir)
         except OSError as err:
             shutil.rmtree(self.path, ignore_errors=True)
             raise PublishError(f"cannot replace the output: {err.strerror}", path=self.out_dir) from None
+        if replaced is None:
+            return
+        if self.spare and not self.spare_path.exists():
+            try:
+                os.rename(replaced, self.spare_path)
+                return
+            except OSError:
+                pass
+        shutil.rmtree(replaced, ignore_errors=True)
+        if not self.spare:
+            shutil.rmtree(self.spare_path, ignore_errors=True)
 
 
-def _swap_into_place(new: Path, out_dir: Path) -> None:
-    """Put *new* at *out_dir*; the old output stays whole until the new one is in place."""
+def _swap_into_place(new: Path, out_dir: Path) -> Path | None:
+    """Put *new* at *out_dir*; the old output stays whole until the new one is in place.
+    Returns where the old output now is (for the caller to remove or keep), if there was one."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"{out_dir} exists and is not a directory")
     if not out_dir.exists():
         os.rename(new, out_dir)
-        return
+        return None
     if not _exchange(new, out_dir):
         old = new.with_name(new.name.replace(".new-", ".old-"))
         os.rename(out_dir, old)  # the one moment out_dir is missing: between these two renames
         os.rename(new, out_dir)
         new = old
-    shutil.rmtree(new, ignore_errors=True)  # after the swap, *new* holds the old output
+    return new  # after the swap, *new* holds the old output
 
 
 def _exchange(a: Path, b: Path) -> bool:

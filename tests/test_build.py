@@ -187,3 +187,80 @@ def test_a_failure_in_the_dumps_process_fails_the_build(good_data: Path, tmp_pat
         build(good_data, out)
     assert _snapshot(out) == before
     assert _beside(tmp_path) == ["data", "dist"]
+
+
+# With the cache, the output a build replaces is kept as the spare, and the next build starts from it.
+
+def _inodes(directory: Path) -> dict[str, int]:
+    return {str(p.relative_to(directory)): p.stat().st_ino for p in directory.rglob("*") if p.is_file()}
+
+
+def _rename(data: Path, record: str, name: str, to: str) -> None:
+    path = data / "organizations" / f"{record}.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert f"\n  en: {name}\n" in text
+    path.write_text(text.replace(f"\n  en: {name}\n", f"\n  en: {to}\n", 1), encoding="utf-8")
+
+
+def test_a_build_starts_from_the_spare_and_never_writes_into_the_published_output(good_data: Path, tmp_path: Path):
+    """The spare shares the files of unchanged pages with the published output: a page
+    changed since is replaced in the spare, never written into (the published copy would change)."""
+    out, cache = tmp_path / "dist", tmp_path / "cache"
+    build(good_data, out, cache_dir=cache)
+    _rename(good_data, "foundation", "A foundation", "Renamed")
+    build(good_data, out, cache_dir=cache)
+    assert _beside(tmp_path) == [".dist.spare", "cache", "data", "dist"]
+    published, inodes = _snapshot(out), _inodes(out)
+    _rename(good_data, "ifla", "International Federation of Library Associations and Institutions", "IFLA renamed")
+    build(good_data, out, cache_dir=cache)
+    assert _snapshot(tmp_path / ".dist.spare") == published, "the output replaced was changed while it was published"
+    kept = {name for name, inode in _inodes(out).items() if inodes.get(name) == inode}
+    assert "id/foundation.html" in kept and "embed/foundation.html" in kept, "an unchanged page was written again"
+    assert "id/ifla.html" not in kept and "IFLA renamed" in (out / "id" / "ifla.html").read_text(encoding="utf-8")
+    build(good_data, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
+def test_files_left_in_the_spare_are_used_only_as_the_cache_describes_them(good_data: Path, tmp_path: Path):
+    """A page of the spare edited by hand is written again, and the pages of a resource
+    gone since are not published."""
+    out, cache = tmp_path / "dist", tmp_path / "cache"
+    build(good_data, out, cache_dir=cache)
+    build(good_data, out, cache_dir=cache)
+    spare = tmp_path / ".dist.spare"
+    (spare / "id" / "ifla.html").write_text("edited by hand")
+    (spare / "id" / "stray.html").write_text("not a page of this dataset")
+    (good_data / "organizations" / "foundation.yaml").unlink()
+    summary = build(good_data, out, cache_dir=cache)
+    build(good_data, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+    assert set(_snapshot(out)) == {str(p.relative_to(out)) for p in summary.files}
+    assert not (out / "id" / "foundation.html").exists() and not (out / "id" / "stray.html").exists()
+
+
+def test_a_build_without_the_cache_keeps_no_spare(good_data: Path, tmp_path: Path):
+    out, cache = tmp_path / "dist", tmp_path / "cache"
+    build(good_data, out, cache_dir=cache)
+    build(good_data, out, cache_dir=cache)
+    assert (tmp_path / ".dist.spare").is_dir()
+    build(good_data, out)
+    assert _beside(tmp_path) == ["cache", "data", "dist"]
+
+
+def test_a_build_killed_while_writing_over_the_spare_leaves_the_output_whole(good_data, larger_data, tmp_path):
+    out, cache = tmp_path / "dist", tmp_path / "cache"
+    for _ in range(2):
+        build(good_data, out, cache_dir=cache)
+    before = _snapshot(out)
+    command = [sys.executable, "-m", "ndlld", "build", "--quiet", "--data", str(larger_data), "--out", str(out), "--cache-dir", str(cache)]
+    running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for_staging(out, running)
+    assert not (tmp_path / ".dist.spare").exists(), "the spare is written under its staging name"
+    running.send_signal(signal.SIGKILL)
+    running.wait()
+    after = _snapshot(out)
+    if after != before:  # the kill came after the swap: then the new output is whole
+        assert b"<https://example.org/synth/id/" in after["dataset.nt"] and "SHA256SUMS" in after, "dist/ is neither old nor new"
+    build(good_data, out, cache_dir=cache)
+    assert _snapshot(out) == before
+    assert ".dist.spare" in _beside(tmp_path) and not list(tmp_path.glob(".dist.new-*"))

@@ -93,10 +93,12 @@ def render_site(
     files written, relative to it (plain strings: a large site has tens of thousands).
 
     *previous* is the output this build replaces. With a *cache*, a page made
-    from nothing that changed is not rendered again: its files are linked from
-    *previous* (:mod:`ndlld.site.reuse`). Any other file whose bytes are those
-    of the same file in *previous* is linked too rather than written: on most
-    disks creating a file costs far more than rendering it.
+    from nothing that changed is not rendered again: its files are kept where
+    *out_dir* holds them already (an earlier output, the build's spare), else
+    linked from *previous* (:mod:`ndlld.site.reuse`). Any other file whose bytes
+    are those of the same file in *previous* is linked too rather than written:
+    on most disks creating a file costs far more than rendering it. A file left
+    in *out_dir* is replaced, never written into: it may be shared with *previous*.
 
     The index and the VoID description give the dumps' sizes and checksums: when the
     dumps are being written meanwhile, *dumps_written* waits for them, and is called
@@ -188,6 +190,10 @@ class _Writer:
         if target.parent not in self._directories:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._directories.add(target.parent)
+        try:  # a version left in the spare may share its inode with the published output: never write into it
+            os.unlink(target)
+        except FileNotFoundError:
+            pass
         if not self._link_if_unchanged(path, content, target):
             target.write_bytes(content)
         self.written.append(path)

@@ -7,8 +7,10 @@ page's *digest* hashes what those lookups returned, with what every page shares
 templates through the cache fingerprint) and the NDL's involvements it shows.
 The next build recomputes the digest over the same lookups: when it is
 unchanged, rendering would take the same path and write the same bytes, so the
-page's files are hard-linked from the previous output instead, once their
-inode, size and modification time show they are the files that build wrote.
+page's files are kept instead, once their inode, size and modification time
+show they are the files a build wrote: where the new output is written over the
+spare (the output before the last, see :class:`ndlld.build._staging`), most are
+already there; the others are hard-linked from the output being replaced.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from pyoxigraph import RdfFormat, Triple, serialize
 from ndlld.cache import Cache
 from ndlld.cache import key as cache_key
 from ndlld.site.view import SiteView
+
+
+PAGE_DIRECTORIES = ("id", "embed")  # where page_files are, and nothing else
 
 
 def page_files(path: str) -> list[str]:
@@ -44,28 +49,31 @@ class PageReuse:
         view.involvements()  # indexed now, so that no page's reads include the whole index
 
     def keep(self, documents: list[str]) -> set[str]:
-        """Link the files of every page of *documents* that has not changed; return those documents."""
-        if self.previous is None:
+        """Keep the files of every page of *documents* that has not changed, those in
+        the output directory already or else linked from the previous; return those documents."""
+        if self.previous is None and not any(os.path.isdir(self.out_dir / name) for name in PAGE_DIRECTORIES):
             return set()
         keys = {document: self._key(document) for document in documents}
         found = self.cache.get_many("page", keys.values())
         kept = set()
         # Files are looked at and linked by their names relative to the two directories
         # held open: no joined paths, and no walk from the root for each of 65,000 files.
-        self._from = os.open(self.previous, os.O_RDONLY | os.O_DIRECTORY)
         self._to = os.open(self.out_dir, os.O_RDONLY | os.O_DIRECTORY)
+        self._from = os.open(self.previous, os.O_RDONLY | os.O_DIRECTORY) if self.previous is not None else None
         try:
             for document in documents:
                 raw = found.get(keys[document])
                 if raw is None:
                     continue
                 entry = json.loads(zlib.decompress(raw))
-                if self.digest(document, [tuple(read) for read in entry["reads"]]) != entry["digest"] or not self._link(entry["files"]):
+                if self.digest(document, [tuple(read) for read in entry["reads"]]) != entry["digest"]:
                     continue
-                kept.add(document)
+                if _described(entry["files"], self._to) or self._link(entry["files"]):
+                    kept.add(document)
         finally:
-            os.close(self._from)
             os.close(self._to)
+            if self._from is not None:
+                os.close(self._from)
         return kept
 
     def entry(self, document: str, reads: set[tuple[str, str]]) -> tuple[bytes, bytes]:
@@ -101,13 +109,8 @@ class PageReuse:
 
     def _link(self, files: list) -> bool:
         source, target = self._from, self._to
-        for name, inode, size, mtime in files:
-            try:
-                info = os.lstat(name, dir_fd=source)
-            except OSError:
-                return False
-            if (info.st_ino, info.st_size, info.st_mtime_ns) != (inode, size, mtime):
-                return False
+        if source is None or not _described(files, source):
+            return False
         linked = []
         try:
             for name, *_ in files:
@@ -115,6 +118,7 @@ class PageReuse:
                 if directory not in self._directories:
                     os.makedirs(os.path.join(self.out_dir, directory), exist_ok=True)
                     self._directories.add(directory)
+                _remove(name, target)  # another version of the page, left in the spare
                 os.link(name, name, src_dir_fd=source, dst_dir_fd=target, follow_symlinks=False)
                 linked.append(name)
         except OSError:  # then the page is rendered: never into a file shared with the old output
@@ -125,3 +129,22 @@ class PageReuse:
 
     def _key(self, document: str) -> bytes:
         return cache_key(self.salt, document)
+
+
+def _described(files: list, directory: int) -> bool:
+    """Whether each of *files* (name, inode, size, modification time) is in *directory* as described."""
+    for name, inode, size, mtime in files:
+        try:
+            info = os.lstat(name, dir_fd=directory)
+        except OSError:
+            return False
+        if (info.st_ino, info.st_size, info.st_mtime_ns) != (inode, size, mtime):
+            return False
+    return True
+
+
+def _remove(name: str, directory: int) -> None:
+    try:
+        os.unlink(name, dir_fd=directory)
+    except FileNotFoundError:
+        pass
