@@ -16,6 +16,7 @@ import shutil
 import stat
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from ndlld.context import Context
 from ndlld.errors import ConfigError, ConformanceError, PublishError, SourceError, SourceErrors
 from ndlld.graph import Graph, Part, build_graph, merge_parts, read_each, read_part, resource_base
 from ndlld.resources import context_path, ontology_path, schemaorg_path
-from ndlld.dumps import read_triples, write_dumps
+from ndlld.dumps import Chunks, read_triples, write_dumps
 from ndlld.namespaces import SCHEMA
 from ndlld.sources import MAX_FILE_BYTES, load_sources, read_dataset, record_paths
 
@@ -236,14 +237,18 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, engine: s
     if not report.conforms:
         raise ConformanceError(report)
     ontology_triples = read_triples(ontology_path(), RdfFormat.TURTLE)
+    chunks = _dump_chunks(cache)
     with _staging(out_dir, spare=cache.enabled, keep=PAGE_DIRECTORIES) as staging:
         new = staging.path
         say("writing the dumps")
-        with _dumps_beside(graph.triples, ontology_triples, context, new) as dumps:
+        with _dumps_beside(graph.triples, ontology_triples, context, new, chunks) as dumps:
             say("writing the pages")
             previous = out_dir if out_dir.is_dir() else None
             pages = render_site(graph.triples, ontology_triples, context, graph.base, new, previous=previous, cache=cache, dumps_written=dumps)
         files = [str(path.relative_to(new)) for path in dumps()] + pages
+        if chunks is not None:
+            cache.put_many("dump", chunks.new)
+            cache.keep("dump", chunks.reused)
         carry_over(out_dir, new)
         if release:
             version, released_at = _version_and_time(graph)
@@ -257,6 +262,15 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, engine: s
         seconds=time.perf_counter() - started,
         report=report,
     )
+
+
+def _dump_chunks(cache: Cache) -> Chunks | None:
+    """The dumps' chunks of the last build, keyed by ndlld's code, context and vocabulary
+    (the cache's fingerprint) and the zlib that compressed them (another zlib writes
+    other bytes, and a build must equal one from scratch)."""
+    if not cache.enabled:
+        return None
+    return Chunks(known=cache.all("dump"), salt=cache_key(cache.fingerprint, "dump", zlib.ZLIB_RUNTIME_VERSION))
 
 
 @contextmanager
@@ -291,31 +305,43 @@ _DUMPS: dict = {}  # what the forked process inherits instead of receiving a cop
 
 
 @contextmanager
-def _dumps_beside(triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path) -> Iterator[Callable[[], list[Path]]]:
+def _dumps_beside(triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, chunks: Chunks | None = None) -> Iterator[Callable[[], list[Path]]]:
     """Write the dumps while the body runs (the pages): in a process forked now, when the
     graph is large and there is a core for it, else before the body. Yields a function
-    that returns what :func:`write_dumps` returned (or raises what it raised).
+    that returns what :func:`write_dumps` returned (or raises what it raised); by then
+    *chunks* holds what the dumps made and reused, wherever they were written.
 
     The dumps and the pages need nothing from each other, and each takes seconds at
     10,000 organizations, even after a one-record edit: on two cores they overlap.
     """
     if len(triples) < DUMPS_BESIDE_FROM or (os.cpu_count() or 1) < 2:
-        written = write_dumps(triples, ontology, context, out_dir)
+        written = write_dumps(triples, ontology, context, out_dir, chunks)
         yield lambda: written
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    _DUMPS.update(triples=triples, ontology=ontology, context=context, out_dir=out_dir)
+    def result() -> list[Path]:
+        written, new, reused = future.result()
+        if chunks is not None:
+            chunks.new.update(new)
+            chunks.reused.update(reused)
+        return written
+
+    _DUMPS.update(triples=triples, ontology=ontology, context=context, out_dir=out_dir, chunks=chunks)
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-            yield pool.submit(_write_dumps_forked).result  # leaving the pool waits for it, also when the body failed
+            future = pool.submit(_write_dumps_forked)
+            yield result  # leaving the pool waits for it, also when the body failed
     finally:
         _DUMPS.clear()
 
 
-def _write_dumps_forked() -> list[Path]:
-    return write_dumps(_DUMPS["triples"], _DUMPS["ontology"], _DUMPS["context"], _DUMPS["out_dir"])
+def _write_dumps_forked() -> tuple[list[Path], dict[bytes, bytes], set[bytes]]:
+    """In the forked process: the files written, and the chunks made and reused, for the parent's cache."""
+    chunks = _DUMPS["chunks"]
+    written = write_dumps(_DUMPS["triples"], _DUMPS["ontology"], _DUMPS["context"], _DUMPS["out_dir"], chunks)
+    return (written, chunks.new, chunks.reused) if chunks is not None else (written, {}, set())
 
 
 def _progress(progress: Callable[[str], None] | None, started: float) -> Callable[[str], None]:

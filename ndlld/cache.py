@@ -1,6 +1,6 @@
 """The build cache: what a build made of each record, what the shapes found about
-each resource, and what each page was made from, kept by content hash so that
-the next build redoes only what changed.
+each resource, what each page was made from, and the dumps' chunks, kept by
+content hash so that the next build redoes only what changed.
 
 Each entry's key is a SHA-256 of everything the entry depends on: ndlld's own
 code and templates, the context, the vocabulary and the shapes (the
@@ -50,8 +50,9 @@ def key(*parts: bytes | str) -> bytes:
 
 
 class Cache:
-    """Entries by kind (``"record"``, ``"checks"``, ``"page"``, and ``"files"``: what the file
-    system said of each record file, see :func:`ndlld.build._record_keys`) and key, in one SQLite file.
+    """Entries by kind (``"record"``, ``"checks"``, ``"page"``, ``"dump"``: the dumps' chunks,
+    see :class:`ndlld.dumps.Chunks`, and ``"files"``: what the file system said of each
+    record file, see :func:`ndlld.build._record_keys`) and key, in one SQLite file.
 
     ``Cache(None)`` keeps nothing: every lookup misses. Use it as a context
     manager: the writes of one build are committed when it ends, also when the
@@ -133,6 +134,16 @@ class Cache:
             return None
         row = self._db.execute("SELECT value FROM entry WHERE kind = ? AND key = ?", (kind, key)).fetchone()
         return row[0] if row else None
+
+    def all(self, kind: str) -> dict[bytes, bytes]:
+        """Every entry of *kind* (those the last build kept); none counts as used until :meth:`keep`."""
+        if self._db is None:
+            return {}
+        return dict(self._db.execute("SELECT key, value FROM entry WHERE kind = ?", (kind,)))
+
+    def keep(self, kind: str, keys: Iterable[bytes]) -> None:
+        """Count *keys* of *kind* as used by this build, so that they stay."""
+        self._used.setdefault(kind, set()).update(keys)
 
     def put_many(self, kind: str, entries: Mapping[bytes, bytes]) -> None:
         self._used.setdefault(kind, set()).update(entries)

@@ -26,8 +26,10 @@ import hashlib
 import io
 import json
 import re
+import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse, serialize
@@ -240,18 +242,15 @@ def _one_or_many(values: list):
     return values[0] if len(values) == 1 else values
 
 
-def write_dumps(triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path) -> list[Path]:
-    """Write the dataset dumps, the ontology and the context into *out_dir*."""
+def write_dumps(triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, chunks: Chunks | None = None) -> list[Path]:
+    """Write the dataset dumps, the ontology and the context into *out_dir*.
+
+    The dumps are made in chunks (:class:`Chunks`): with the chunks of the last
+    build, only those whose statements changed are made again. The bytes are
+    those of :func:`turtle`, :func:`ntriples`, :func:`jsonld` and :func:`ndjson`
+    either way (tested)."""
     out_dir = Path(out_dir)
-    nodes = node_objects(triples, context)  # compacted once, for both JSON-LD dumps
-    ordered = Ordered(triples)  # sorted once, for both
-    dumps = {
-        DATASET_FILES["turtle"]: turtle(triples, ordered),
-        DATASET_FILES["jsonld"]: jsonld(triples, context, nodes),
-        DATASET_FILES["ntriples"]: ntriples(triples, ordered),
-        DATASET_FILES["ndjson"]: ndjson(triples, context, nodes),
-    }
-    dumps.update({name + ".gz": gzipped(content) for name, content in list(dumps.items())})
+    dumps = _chunked_dumps(triples, context, chunks if chunks is not None else Chunks())
     files = {
         **dumps,
         "SHA256SUMS": checksums(dumps),
@@ -264,3 +263,152 @@ def write_dumps(triples: list[Triple], ontology: list[Triple], context: Context,
         path.write_bytes(content)
         written.append(path)
     return written
+
+
+# -- Dumps in chunks, so that an edit makes again only the chunks it changed ---------
+
+CHUNK_EVERY = 256  # a chunk ends, on average, after this many resources (where the resource's name says)
+
+
+@dataclass
+class Chunks:
+    """The dumps' chunks that a build can take instead of making them: those *known*
+    from the last build (key -> compressed bytes), each keyed by *salt* (ndlld's code,
+    context and zlib's version) and the statements it holds. A build notes in *new*
+    the chunks it made and in *reused* the keys it took, for the cache to keep."""
+
+    known: Mapping[bytes, bytes] = field(default_factory=dict)
+    salt: bytes = b""
+    new: dict[bytes, bytes] = field(default_factory=dict)
+    reused: set[bytes] = field(default_factory=set)
+
+    def get(self, kind: str, first: bool, digests: list[bytes], make: Callable[[], bytes]) -> bytes:
+        """The text of a chunk (from the known compressed bytes, or made and compressed now)
+        and its compressed form: ``(text, deflated)``."""
+        key = hashlib.blake2b(b"".join([self.salt, kind.encode(), b"first" if first else b"", *digests]), digest_size=20).digest()
+        deflated = self.known.get(key)
+        if deflated is not None:
+            self.reused.add(key)
+            return zlib.decompressobj(-15).decompress(deflated), deflated  # not final: no decompress()
+        text = make()
+        deflated = self.new[key] = _deflate(text)
+        return text, deflated
+
+
+def _deflate(text: bytes) -> bytes:
+    """Raw deflate ending on a byte boundary (a sync flush), not final: such pieces,
+    one after another and closed by an empty final block, make one deflate stream
+    (as pigz does); gzip's own level, 6."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time (as gzipped() writes), OS unknown
+_LAST_BLOCK = b"\x03\x00"  # an empty final block
+_PREFIX_LINES = re.compile(rb"(@prefix [^\n]*\n)*")  # the head of pyoxigraph's Turtle
+
+
+def _piece(text: bytes) -> tuple[bytes, bytes]:
+    return text, _deflate(text)
+
+
+def _gzip(pieces: list[tuple[bytes, bytes]]) -> tuple[bytes, bytes]:
+    """One file and its gzip member, from (text, deflated) pieces."""
+    text = b"".join(piece for piece, _ in pieces)
+    size = len(text) & 0xFFFFFFFF
+    body = b"".join(deflated for _, deflated in pieces)
+    return text, _GZIP_HEADER + body + _LAST_BLOCK + zlib.crc32(text).to_bytes(4, "little") + size.to_bytes(4, "little")
+
+
+def _type_first(subject: bytes, lines: list[bytes]) -> list[bytes]:
+    """A subject's sorted N-Triples lines with its rdf:type lines first (in order): Turtle's order."""
+    at = len(subject)
+    types = [line for line in lines if line.startswith(_TYPE, at)]
+    return types + [line for line in lines if not line.startswith(_TYPE, at)] if types else lines
+
+
+def _runs(names: list[bytes]) -> list[tuple[int, int]]:
+    """Where chunks of *names* start and end: after each name whose CRC-32 ends in zero
+    bits, so that a resource added or removed moves no boundary but its own."""
+    runs, start = [], 0
+    for index, name in enumerate(names):
+        if zlib.crc32(name) % CHUNK_EVERY == 0:
+            runs.append((start, index + 1))
+            start = index + 1
+    if start < len(names):
+        runs.append((start, len(names)))
+    return runs
+
+
+def _chunked_dumps(triples: list[Triple], context: Context, chunks: Chunks) -> dict[str, bytes]:
+    """The four dumps and their gzip files, made chunk by chunk (see :class:`Chunks`)."""
+    lines_of: dict[bytes, list[bytes]] = {}  # subject, as written in N-Triples -> its lines
+    for line in serialize(triples, format=RdfFormat.N_TRIPLES).splitlines(keepends=True):
+        lines_of.setdefault(line[: line.index(b" ")], []).append(line)
+    digest_of = {}
+    for subject, lines in lines_of.items():
+        lines = lines_of[subject] = sorted(set(lines))  # N-Triples' order; a repeated statement once
+        digest_of[subject] = hashlib.blake2b(b"".join(lines), digest_size=16).digest()
+    subjects = sorted(lines_of)  # Turtle's and N-Triples' order
+    nodes: dict[bytes, dict] = {}  # compacted once for both JSON-LD dumps, for the chunks made
+
+    def triples_of(some: list[bytes]) -> list[Triple]:
+        return [quad.triple for quad in parse(b"".join(line for s in some for line in lines_of[s]), format=RdfFormat.N_TRIPLES)]
+
+    def nodes_of(some: list[bytes]) -> list[dict]:
+        missing = [s for s in some if s not in nodes]
+        if missing:
+            for subject, node in zip(missing, node_objects(triples_of(missing), context)):
+                nodes[subject] = node
+        return [nodes[s] for s in some]
+
+    def ntriples_chunk(some: list[bytes]) -> bytes:
+        return b"".join(line for s in some for line in lines_of[s])
+
+    def turtle_chunk(some: list[bytes]) -> bytes:
+        # Ordered's order (rdf:type first) from the lines sorted already; parsed back for the writer.
+        lines = [line for s in some for line in _type_first(s, lines_of[s])]
+        written = parse(b"".join(lines), format=RdfFormat.N_TRIPLES)
+        text = serialize((quad.triple for quad in written), format=RdfFormat.TURTLE, prefixes=PREFIXES)
+        return b"\n" + _SUBJECT_LINE.sub(b"\n\n", _PREFIX_LINES.sub(b"", text, count=1))
+
+    def jsonld_chunk(some: list[bytes], first: bool) -> bytes:
+        text = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in nodes_of(some))
+        return (text if first else ",\n" + text).encode("utf-8")
+
+    by_iri = sorted(subjects, key=lambda s: s[1:-1])  # node_objects' order: by IRI (UTF-8 sorts as code points)
+    documents: dict[str, list[bytes]] = defaultdict(list)
+    for subject in by_iri:
+        documents[document_of(subject[1:-1].decode("utf-8"))].append(subject)
+    document_names = sorted(documents)
+
+    def ndjson_chunk(some: list[str]) -> bytes:
+        return ndjson([], context, [node for document in some for node in nodes_of(documents[document])])
+
+    for subject in subjects:
+        if subject.startswith(b"_:"):
+            raise ValueError(f"blank nodes cannot be written deterministically: {lines_of[subject][0].decode()}")
+    files = {}
+    turtle_pieces, ntriples_pieces = [], []
+    for start, end in _runs(subjects):
+        some, digests = subjects[start:end], [digest_of[s] for s in subjects[start:end]]
+        ntriples_pieces.append(chunks.get("nt", False, digests, lambda: ntriples_chunk(some)))
+        turtle_pieces.append(chunks.get("ttl", False, digests, lambda: turtle_chunk(some)))
+    if turtle_pieces:
+        header = _PREFIX_LINES.match(serialize(triples[:1], format=RdfFormat.TURTLE, prefixes=PREFIXES)).group(0)
+        turtle_pieces.insert(0, _piece(header))
+    jsonld_pieces = [_piece(f'{context.inline_head},\n  "@graph": [\n'.encode("utf-8"))]
+    for start, end in _runs([s[1:-1] for s in by_iri]):
+        some = by_iri[start:end]
+        jsonld_pieces.append(chunks.get("jsonld", start == 0, [digest_of[s] for s in some], lambda: jsonld_chunk(some, start == 0)))
+    jsonld_pieces.append(_piece(b"\n]}\n"))
+    ndjson_pieces = []
+    for start, end in _runs([name.encode("utf-8") for name in document_names]):
+        some = document_names[start:end]
+        digests = [part for document in some for part in (document.encode("utf-8"), *(digest_of[s] for s in documents[document]))]
+        ndjson_pieces.append(chunks.get("ndjson", False, digests, lambda: ndjson_chunk(some)))
+    for name, pieces in (("turtle", turtle_pieces), ("jsonld", jsonld_pieces), ("ntriples", ntriples_pieces), ("ndjson", ndjson_pieces)):
+        text, compressed = _gzip(pieces)
+        files[DATASET_FILES[name]] = text
+        files[DATASET_FILES[name] + ".gz"] = compressed
+    return {name: files[name] for name in [*DATASET_FILES.values(), *(f + ".gz" for f in DATASET_FILES.values())]}

@@ -213,3 +213,32 @@ def test_a_record_rewritten_unseen_shortly_before_a_build_is_noticed(synthetic: 
     with Cache(tmp_path / "cache") as cache:
         graph = load_graph(synthetic, cache=cache)
     assert any(t.object.value.startswith("X") for t in graph.triples)
+
+
+def _dump_chunks(cache: Path) -> set[bytes]:
+    import sqlite3
+
+    with sqlite3.connect(cache / "cache.sqlite") as db:
+        return {key for (key,) in db.execute("SELECT key FROM entry WHERE kind = 'dump'")}
+
+
+@pytest.mark.parametrize("beside", [False, True], ids=["in-process", "forked"])
+def test_an_edit_makes_again_only_the_dump_chunks_it_changed(synthetic: Path, tmp_path: Path, monkeypatch, beside: bool):
+    """The dumps' chunks stay in the cache from build to build, whichever process writes the dumps."""
+    import ndlld.build
+    import ndlld.dumps
+
+    monkeypatch.setattr(ndlld.dumps, "CHUNK_EVERY", 4)
+    if beside:
+        monkeypatch.setattr(ndlld.build, "DUMPS_BESIDE_FROM", 0)
+    cache = tmp_path / "cache"
+    build(synthetic, tmp_path / "dist", cache_dir=cache)
+    first = _dump_chunks(cache)
+    _edit(sorted((synthetic / "organizations").rglob("org-*.yaml"))[7], "en: ", "en: Renamed ")
+    build(synthetic, tmp_path / "dist", cache_dir=cache)
+    second = _dump_chunks(cache)
+    assert len(first) > 40 and 1 <= len(second - first) <= 4 and len(first - second) == len(second - first)
+    build(synthetic, tmp_path / "dist", cache_dir=cache)
+    assert _dump_chunks(cache) == second, "chunks taken from the cache were dropped from it"
+    build(synthetic, tmp_path / "scratch")
+    assert _snapshot(tmp_path / "dist") == _snapshot(tmp_path / "scratch")

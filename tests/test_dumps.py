@@ -188,3 +188,71 @@ def test_a_repeated_triple_is_written_once_and_rdf_type_comes_first():
     assert text.index("a schema:Library") < text.index('schema:name "A"@en')  # rdf:type first in Turtle
     assert text.count('"A"@en') == 1 and text.index("id/0") < text.index("id/a")
     assert isomorphic(rdflib.Graph().parse(data=text, format="turtle"), rdflib.Graph().parse(data=b"\n".join(lines).decode(), format="nt"))
+
+
+# The dumps in chunks: an edit makes again only the chunks it changed, and the bytes are the same.
+
+@pytest.fixture(scope="module")
+def synthetic_graph(tmp_path_factory):
+    from ndlld.build import load_graph
+    from ndlld.synth import synthesize
+
+    data = tmp_path_factory.mktemp("synth") / "data"
+    synthesize(data, orgs=150, seed=3)
+    return load_graph(data)
+
+
+def _plain_dumps(triples, context) -> dict[str, bytes]:
+    """The dumps as the whole-graph writers make them."""
+    from ndlld.dumps import Ordered, jsonld, ndjson, node_objects, ntriples, turtle
+
+    ordered, nodes = Ordered(triples), node_objects(triples, context)
+    texts = {"turtle": turtle(triples, ordered), "jsonld": jsonld(triples, context, nodes), "ntriples": ntriples(triples, ordered), "ndjson": ndjson(triples, context, nodes)}
+    return {DATASET_FILES[name]: text for name, text in texts.items()}
+
+
+@pytest.mark.parametrize("every", [1, 4, 256])
+def test_dumps_in_chunks_are_those_of_the_whole_graph(synthetic_graph, context, tmp_path: Path, monkeypatch, every: int):
+    """Byte for byte, however the chunks fall (one resource each, a few, one chunk for all);
+    each gzip file is one member that gzip itself tests and reads back to the same bytes."""
+    import subprocess
+
+    import ndlld.dumps
+    from ndlld.dumps import Chunks, write_dumps
+    from ndlld.graph import document_of
+
+    monkeypatch.setattr(ndlld.dumps, "CHUNK_EVERY", every)
+    chunks = Chunks()
+    write_dumps(synthetic_graph.triples, [], context, tmp_path, chunks)
+    subjects = {t.subject.value for t in synthetic_graph.triples}
+    one_each = 3 * len(subjects) + len({document_of(s) for s in subjects})  # Turtle, N-Triples, JSON-LD; NDJSON by page
+    assert len(chunks.new) == one_each if every == 1 else len(chunks.new) < one_each / every * 2
+    for name, text in _plain_dumps(synthetic_graph.triples, context).items():
+        assert (tmp_path / name).read_bytes() == text, name
+        assert gzip.decompress((tmp_path / (name + ".gz")).read_bytes()) == text
+        tested = subprocess.run(["gzip", "--test", "--verbose", name + ".gz"], cwd=tmp_path, capture_output=True, text=True)
+        assert tested.returncode == 0 and tested.stderr.strip().endswith("OK"), tested.stderr
+
+
+def test_an_edit_makes_again_only_the_chunks_it_changed(synthetic_graph, context, tmp_path: Path, monkeypatch):
+    import ndlld.dumps
+    from pyoxigraph import Literal
+
+    from ndlld.dumps import Chunks, write_dumps
+
+    monkeypatch.setattr(ndlld.dumps, "CHUNK_EVERY", 8)
+    for name in ("before", "after", "scratch"):
+        (tmp_path / name).mkdir()
+    before = Chunks(salt=b"test")
+    write_dumps(synthetic_graph.triples, [], context, tmp_path / "before", before)
+    name = next(t for t in synthetic_graph.triples if t.predicate.value == "http://schema.org/name" and t.object.language == "en")
+    edited = [t if t != name else type(t)(t.subject, t.predicate, Literal("Edited", language="en")) for t in synthetic_graph.triples]
+    after = Chunks(known=before.new, salt=b"test")
+    write_dumps(edited, [], context, tmp_path / "after", after)
+    assert len(before.new) > 40
+    assert 1 <= len(after.new) <= 4, "one chunk of each dump at most"
+    assert len(after.reused) == len(before.new) - len(after.new)
+    write_dumps(edited, [], context, tmp_path / "scratch")
+    for name in ALL_DUMPS:
+        assert (tmp_path / "after" / name).read_bytes() == (tmp_path / "scratch" / name).read_bytes(), name
+    assert b'"Edited"@en' in (tmp_path / "after" / "dataset.nt").read_bytes()
