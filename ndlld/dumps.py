@@ -267,6 +267,7 @@ def write_dumps(triples: list[Triple], ontology: list[Triple], context: Context,
 
 # -- Dumps in chunks, so that an edit makes again only the chunks it changed ---------
 
+Piece = tuple[bytes, bytes]  # a part of a dump: its text, and that text as raw deflate (see _deflate)
 CHUNK_EVERY = 256  # a chunk ends, on average, after this many resources (where the resource's name says)
 
 
@@ -282,10 +283,10 @@ class Chunks:
     new: dict[bytes, bytes] = field(default_factory=dict)
     reused: set[bytes] = field(default_factory=set)
 
-    def get(self, kind: str, first: bool, digests: list[bytes], make: Callable[[], bytes]) -> bytes:
-        """The text of a chunk (from the known compressed bytes, or made and compressed now)
-        and its compressed form: ``(text, deflated)``."""
-        key = hashlib.blake2b(b"".join([self.salt, kind.encode(), b"first" if first else b"", *digests]), digest_size=20).digest()
+    def get(self, kind: str, digests: list[bytes], make: Callable[[], bytes]) -> Piece:
+        """A chunk of the dump *kind* whose resources' statements have *digests*: from the
+        known compressed bytes, or made now (by *make*) and compressed."""
+        key = hashlib.blake2b(b"".join([self.salt, kind.encode(), b"\0", *digests]), digest_size=20).digest()
         deflated = self.known.get(key)
         if deflated is not None:
             self.reused.add(key)
@@ -308,12 +309,12 @@ _LAST_BLOCK = b"\x03\x00"  # an empty final block
 _PREFIX_LINES = re.compile(rb"(@prefix [^\n]*\n)*")  # the head of pyoxigraph's Turtle
 
 
-def _piece(text: bytes) -> tuple[bytes, bytes]:
+def _piece(text: bytes) -> Piece:
     return text, _deflate(text)
 
 
-def _gzip(pieces: list[tuple[bytes, bytes]]) -> tuple[bytes, bytes]:
-    """One file and its gzip member, from (text, deflated) pieces."""
+def _gzip(pieces: list[Piece]) -> tuple[bytes, bytes]:
+    """One file and its gzip member, from its pieces."""
     text = b"".join(piece for piece, _ in pieces)
     size = len(text) & 0xFFFFFFFF
     body = b"".join(deflated for _, deflated in pieces)
@@ -340,75 +341,82 @@ def _runs(names: list[bytes]) -> list[tuple[int, int]]:
     return runs
 
 
-def _chunked_dumps(triples: list[Triple], context: Context, chunks: Chunks) -> dict[str, bytes]:
-    """The four dumps and their gzip files, made chunk by chunk (see :class:`Chunks`)."""
-    lines_of: dict[bytes, list[bytes]] = {}  # subject, as written in N-Triples -> its lines
-    for line in serialize(triples, format=RdfFormat.N_TRIPLES).splitlines(keepends=True):
-        lines_of.setdefault(line[: line.index(b" ")], []).append(line)
-    digest_of = {}
-    for subject, lines in lines_of.items():
-        lines = lines_of[subject] = sorted(set(lines))  # N-Triples' order; a repeated statement once
-        digest_of[subject] = hashlib.blake2b(b"".join(lines), digest_size=16).digest()
-    subjects = sorted(lines_of)  # Turtle's and N-Triples' order
-    nodes: dict[bytes, dict] = {}  # compacted once for both JSON-LD dumps, for the chunks made
+class Statements:
+    """The graph's N-Triples lines by subject, sorted, with a digest of each subject's:
+    what every dump's chunks are made from and keyed by."""
 
-    def triples_of(some: list[bytes]) -> list[Triple]:
-        return [quad.triple for quad in parse(b"".join(line for s in some for line in lines_of[s]), format=RdfFormat.N_TRIPLES)]
+    def __init__(self, triples: list[Triple], context: Context):
+        self.triples, self.context = triples, context
+        self.lines_of: dict[bytes, list[bytes]] = {}  # subject, as N-Triples writes it -> its lines
+        for line in serialize(triples, format=RdfFormat.N_TRIPLES).splitlines(keepends=True):
+            self.lines_of.setdefault(line[: line.index(b" ")], []).append(line)
+        self.digest_of: dict[bytes, bytes] = {}
+        for subject, lines in self.lines_of.items():
+            if subject.startswith(b"_:"):
+                raise ValueError(f"blank nodes cannot be written deterministically: {lines[0].decode()}")
+            lines = self.lines_of[subject] = sorted(set(lines))  # N-Triples' order; a repeated statement once
+            self.digest_of[subject] = hashlib.blake2b(b"".join(lines), digest_size=16).digest()
+        self.subjects = sorted(self.lines_of)  # Turtle's and N-Triples' order
+        self.by_iri = sorted(self.subjects, key=lambda s: s[1:-1])  # JSON-LD's, by IRI (UTF-8 sorts as code points)
+        self.documents: dict[str, list[bytes]] = defaultdict(list)  # NDJSON's lines, each a page's resources
+        for subject in self.by_iri:
+            self.documents[document_of(subject[1:-1].decode("utf-8"))].append(subject)
+        self._nodes: dict[bytes, dict] = {}  # compacted once for both JSON-LD dumps, for the chunks made
 
-    def nodes_of(some: list[bytes]) -> list[dict]:
-        missing = [s for s in some if s not in nodes]
-        if missing:
-            for subject, node in zip(missing, node_objects(triples_of(missing), context)):
-                nodes[subject] = node
-        return [nodes[s] for s in some]
+    def rdf(self, chunks: Chunks) -> tuple[list[Piece], list[Piece]]:
+        """The pieces of the Turtle and of the N-Triples dump."""
+        turtle_pieces, ntriples_pieces = [], []
+        for start, end in _runs(self.subjects):
+            some = self.subjects[start:end]
+            digests = [self.digest_of[s] for s in some]
+            ntriples_pieces.append(chunks.get("nt", digests, lambda: b"".join(line for s in some for line in self.lines_of[s])))
+            turtle_pieces.append(chunks.get("ttl", digests, lambda: self._turtle(some)))
+        if turtle_pieces:  # pyoxigraph writes no prefixes for no statements
+            header = _PREFIX_LINES.match(serialize(self.triples[:1], format=RdfFormat.TURTLE, prefixes=PREFIXES)).group(0)
+            turtle_pieces.insert(0, _piece(header))
+        return turtle_pieces, ntriples_pieces
 
-    def ntriples_chunk(some: list[bytes]) -> bytes:
-        return b"".join(line for s in some for line in lines_of[s])
+    def _turtle(self, some: list[bytes]) -> bytes:
+        # Ordered's order (rdf:type first) from the lines sorted already, parsed back for the writer.
+        lines = [line for s in some for line in _type_first(s, self.lines_of[s])]
+        text = serialize((quad.triple for quad in parse(b"".join(lines), format=RdfFormat.N_TRIPLES)), format=RdfFormat.TURTLE, prefixes=PREFIXES)
+        return b"\n" + _SUBJECT_LINE.sub(b"\n\n", _PREFIX_LINES.sub(b"", text, count=1))  # as turtle() spaces subjects
 
-    def turtle_chunk(some: list[bytes]) -> bytes:
-        # Ordered's order (rdf:type first) from the lines sorted already; parsed back for the writer.
-        lines = [line for s in some for line in _type_first(s, lines_of[s])]
-        written = parse(b"".join(lines), format=RdfFormat.N_TRIPLES)
-        text = serialize((quad.triple for quad in written), format=RdfFormat.TURTLE, prefixes=PREFIXES)
-        return b"\n" + _SUBJECT_LINE.sub(b"\n\n", _PREFIX_LINES.sub(b"", text, count=1))
+    def jsonld(self, chunks: Chunks) -> tuple[list[Piece], list[Piece]]:
+        """The pieces of the JSON-LD and of the NDJSON dump."""
+        jsonld_pieces = [_piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode("utf-8"))]
+        for start, end in _runs([s[1:-1] for s in self.by_iri]):
+            some, first = self.by_iri[start:end], start == 0  # no comma before the first node of all
+            jsonld_pieces.append(chunks.get("jsonld" + ("-first" if first else ""), [self.digest_of[s] for s in some], lambda: self._jsonld(some, first)))
+        jsonld_pieces.append(_piece(b"\n]}\n"))
+        names = sorted(self.documents)
+        ndjson_pieces = []
+        for start, end in _runs([name.encode("utf-8") for name in names]):
+            some = names[start:end]
+            digests = [part for name in some for part in (name.encode("utf-8"), *(self.digest_of[s] for s in self.documents[name]))]
+            ndjson_pieces.append(chunks.get("ndjson", digests, lambda: ndjson([], self.context, [n for name in some for n in self._nodes_of(self.documents[name])])))
+        return jsonld_pieces, ndjson_pieces
 
-    def jsonld_chunk(some: list[bytes], first: bool) -> bytes:
-        text = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in nodes_of(some))
+    def _jsonld(self, some: list[bytes], first: bool) -> bytes:
+        text = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in self._nodes_of(some))
         return (text if first else ",\n" + text).encode("utf-8")
 
-    by_iri = sorted(subjects, key=lambda s: s[1:-1])  # node_objects' order: by IRI (UTF-8 sorts as code points)
-    documents: dict[str, list[bytes]] = defaultdict(list)
-    for subject in by_iri:
-        documents[document_of(subject[1:-1].decode("utf-8"))].append(subject)
-    document_names = sorted(documents)
+    def _nodes_of(self, some: list[bytes]) -> list[dict]:
+        missing = [s for s in some if s not in self._nodes]
+        if missing:
+            lines = b"".join(line for s in missing for line in self.lines_of[s])
+            triples = [quad.triple for quad in parse(lines, format=RdfFormat.N_TRIPLES)]
+            self._nodes.update(zip(missing, node_objects(triples, self.context)))  # both in IRI order
+        return [self._nodes[s] for s in some]
 
-    def ndjson_chunk(some: list[str]) -> bytes:
-        return ndjson([], context, [node for document in some for node in nodes_of(documents[document])])
 
-    for subject in subjects:
-        if subject.startswith(b"_:"):
-            raise ValueError(f"blank nodes cannot be written deterministically: {lines_of[subject][0].decode()}")
+def _chunked_dumps(triples: list[Triple], context: Context, chunks: Chunks) -> dict[str, bytes]:
+    """The four dumps and their gzip files, made chunk by chunk (see :class:`Chunks`)."""
+    statements = Statements(triples, context)
+    turtle_pieces, ntriples_pieces = statements.rdf(chunks)
+    jsonld_pieces, ndjson_pieces = statements.jsonld(chunks)
+    pieces = {"turtle": turtle_pieces, "jsonld": jsonld_pieces, "ntriples": ntriples_pieces, "ndjson": ndjson_pieces}
     files = {}
-    turtle_pieces, ntriples_pieces = [], []
-    for start, end in _runs(subjects):
-        some, digests = subjects[start:end], [digest_of[s] for s in subjects[start:end]]
-        ntriples_pieces.append(chunks.get("nt", False, digests, lambda: ntriples_chunk(some)))
-        turtle_pieces.append(chunks.get("ttl", False, digests, lambda: turtle_chunk(some)))
-    if turtle_pieces:
-        header = _PREFIX_LINES.match(serialize(triples[:1], format=RdfFormat.TURTLE, prefixes=PREFIXES)).group(0)
-        turtle_pieces.insert(0, _piece(header))
-    jsonld_pieces = [_piece(f'{context.inline_head},\n  "@graph": [\n'.encode("utf-8"))]
-    for start, end in _runs([s[1:-1] for s in by_iri]):
-        some = by_iri[start:end]
-        jsonld_pieces.append(chunks.get("jsonld", start == 0, [digest_of[s] for s in some], lambda: jsonld_chunk(some, start == 0)))
-    jsonld_pieces.append(_piece(b"\n]}\n"))
-    ndjson_pieces = []
-    for start, end in _runs([name.encode("utf-8") for name in document_names]):
-        some = document_names[start:end]
-        digests = [part for document in some for part in (document.encode("utf-8"), *(digest_of[s] for s in documents[document]))]
-        ndjson_pieces.append(chunks.get("ndjson", False, digests, lambda: ndjson_chunk(some)))
-    for name, pieces in (("turtle", turtle_pieces), ("jsonld", jsonld_pieces), ("ntriples", ntriples_pieces), ("ndjson", ndjson_pieces)):
-        text, compressed = _gzip(pieces)
-        files[DATASET_FILES[name]] = text
-        files[DATASET_FILES[name] + ".gz"] = compressed
+    for name, made in pieces.items():
+        files[DATASET_FILES[name]], files[DATASET_FILES[name] + ".gz"] = _gzip(made)
     return {name: files[name] for name in [*DATASET_FILES.values(), *(f + ".gz" for f in DATASET_FILES.values())]}
