@@ -461,15 +461,14 @@ class _staging:
         except OSError as err:
             shutil.rmtree(self.path, ignore_errors=True)
             raise PublishError(f"cannot replace the output: {err.strerror}", path=self.out_dir) from None
-        if replaced is None:
-            return
-        if self.spare and not self.spare_path.exists():
+        if replaced is not None and self.spare and not self.spare_path.exists():
             try:
                 os.rename(replaced, self.spare_path)
                 return
             except OSError:
                 pass
-        shutil.rmtree(replaced, ignore_errors=True)
+        if replaced is not None:
+            shutil.rmtree(replaced, ignore_errors=True)
         if not self.spare:
             shutil.rmtree(self.spare_path, ignore_errors=True)
 
