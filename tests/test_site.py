@@ -393,3 +393,20 @@ def test_a_page_lists_the_first_values_and_involvements_and_counts_the_rest(real
         assert few[name][0] == items[:3]
         expected = f"… and {len(items) - 3:,} more, in the dumps and through SPARQL." if name in long else ""
         assert few[name][1] == expected
+
+
+def test_a_name_given_again_is_noted_as_read_by_the_page_that_asks(context):
+    """Names are kept once made; a page that asks for one again still records that it read
+    the resource, or the page would not be made again when the name changes."""
+    from pyoxigraph import Literal, NamedNode, Triple
+
+    from ndlld.site.view import SiteView
+
+    ifla = "https://example.org/id/ifla"
+    name = Triple(NamedNode(ifla), NamedNode("http://schema.org/name"), Literal("IFLA", language="en"))
+    view = SiteView([name], [], "https://example.org/", context)
+    assert view.name(ifla) == "IFLA"  # made, while no page records
+    reads = view.record_reads()
+    assert view.name(ifla) == "IFLA"
+    view.stop_recording()
+    assert reads == {("subject", ifla)}

@@ -131,6 +131,7 @@ class SiteView:
         self._involvements: list[Involvement] | None = None
         self._by_predicate: dict[str, dict[str, list]] = {}  # for values(), filled as asked
         self._involvements_by_document: dict[str, list[Involvement]] = {}
+        self._names: dict[tuple[str, str], str] = {}  # for name()
 
     def record_reads(self) -> set[tuple[str, str]]:
         """From now on, note every lookup by IRI in the set returned (until :meth:`stop_recording`)."""
@@ -172,7 +173,19 @@ class SiteView:
         return None
 
     def name(self, iri: str, language: str = "en") -> str:
-        """The name to show for *iri*: its name, role name or label, else a short IRI."""
+        """The name to show for *iri*: its name, role name or label, else a short IRI.
+
+        Kept once made: the index sorts every organization by name, and pages name what
+        they link to. Made from *iri*'s own statements alone, so a name given again is
+        noted as that one lookup, as making it would be (for the page's digest)."""
+        found = self._names.get((iri, language))
+        if found is None:
+            found = self._names[(iri, language)] = self._name(iri, language)
+        elif self.by_subject.reads is not None:
+            self.by_subject.reads.add((self.by_subject.name, iri))
+        return found
+
+    def _name(self, iri: str, language: str) -> str:
         for predicate in _NAME_PROPERTIES:
             found = self.text(iri, predicate, language)
             if found:
