@@ -12,6 +12,10 @@
   beside it.
 * each of them gzip-compressed (``.gz``), and ``SHA256SUMS`` for them all.
 
+They are made in chunks of resources (:class:`Chunks`), each compressed on its
+own, so that the build cache can keep them and an edit makes again only the
+chunks it changed; the files are those the whole-graph writers below make.
+
 pyoxigraph writes Turtle and N-Triples: it is the fast writer of the field
 (rdflib's pretty Turtle writer grows quadratically with the graph). The
 JSON-LD is compacted here, term by term from the context, because a generic
@@ -21,9 +25,7 @@ expand the result with pyld and compare it with the other dumps.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import json
 import re
 import zlib
@@ -145,14 +147,6 @@ def _one_line(text: str) -> str:
     if text.isascii():
         return text
     return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def gzipped(content: bytes) -> bytes:
-    """gzip with no name and no time in the header, so the same input gives the same bytes."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=6) as stream:
-        stream.write(content)
-    return buffer.getvalue()
 
 
 def checksums(files: dict[str, bytes]) -> bytes:
@@ -304,7 +298,7 @@ def _deflate(text: bytes) -> bytes:
     return compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
 
-_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time (as gzipped() writes), OS unknown
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time (the same input, the same bytes), OS unknown
 _LAST_BLOCK = b"\x03\x00"  # an empty final block
 _PREFIX_LINES = re.compile(rb"(@prefix [^\n]*\n)*")  # the head of pyoxigraph's Turtle
 
