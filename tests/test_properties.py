@@ -101,6 +101,11 @@ def yaml_text(data, style: str | None = None, flow: bool | None = False, width: 
         # PyYAML writes a NEL, LS or PS outside double quotes as a raw line break, which
         # YAML then reads as a line break (or a space): a writer's bug, not the reader's.
         chosen = '"' if any(c in text for c in "\x85\u2028\u2029") else style
+        # In folded style PyYAML may break a line that starts with a space where it is too long,
+        # and YAML keeps a break in such a "more-indented" line as it is (' 00000000000000 0' at
+        # width 20 came back with a line break): also a writer's bug.
+        if chosen == ">" and any(line[:1] in (" ", "\t") for line in text.split("\n")):
+            chosen = '"'
         return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=chosen)
 
     Dumper.add_representer(str, text_in_style)
