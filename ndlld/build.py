@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pyoxigraph import RdfFormat, Triple
 
+from ndlld import partstore
 from ndlld.cache import Cache
 from ndlld.cache import key as cache_key
 from ndlld.checks import DEFAULT_ENGINE, Report, check_with_project_shapes
@@ -95,20 +96,37 @@ def load_graph(
 
 
 def _cached_parts(files: list[str], base: str, context: Context, cache: Cache, workers: int) -> list[Part]:
-    """Each file's part from the cache when its bytes are unchanged, else read anew (and kept)."""
+    """The parts of the records, a group of files to a part (:mod:`ndlld.partstore`): a
+    group's from the cache when none of its files changed, else made of the parts the
+    last build kept of its unchanged files and of its other files read anew (and kept)."""
     salt = cache_key(cache.fingerprint, base)
     keys = _record_keys(files, salt, cache)
-    found = cache.get_many("record", keys.values())
-    missing = [path for path in files if keys[path] not in found]
+    runs = partstore.groups(files)
+    run_keys = [cache_key(salt, "records", *[x for path in run for x in (path, keys[path])]) for run in runs]
+    found = cache.get_many("records", run_keys, counted=False)
+    index_key = cache_key(salt, "record entries")
+    earlier = cache.get("record entries", index_key) or b""
+    missed = [run for run, key in zip(runs, run_keys) if key not in found]
+    kept: dict[tuple[str, bytes], Part] = {}
+    if missed:  # the last build's entries that this one does not use hold the parts of its unchanged files
+        unused = {earlier[i : i + 32] for i in range(0, len(earlier), 32)} - found.keys()
+        for entry in cache.get_many("records", unused, counted=False, used=False).values():
+            kept.update(partstore.unpack_each(entry))
+    missing = [path for run in missed for path in run if (path, keys[path]) not in kept]
     if workers > 1 and len(missing) >= PARALLEL_RECORDS:
         size = -(-len(missing) // (workers * 4))
         shares = [missing[i : i + size] for i in range(0, len(missing), size)]
         fresh = [part for parts in _in_processes(read_each, shares, base, context, workers) for part in parts]
     else:
         fresh = read_each(missing, base, context.document)
-    cache.put_many("record", {keys[part.paths[0]]: part.to_bytes() for part in fresh})
-    by_path = {part.paths[0]: part for part in fresh}
-    return [by_path[path] if path in by_path else Part.from_bytes(found[keys[path]]) for path in files]
+    for part in fresh:
+        kept[part.paths[0], keys[part.paths[0]]] = part
+    made = {key: partstore.pack([keys[path] for path in run], [kept[path, keys[path]] for path in run]) for run, key in zip(runs, run_keys) if key not in found}
+    cache.put_many("records", made)
+    cache.put_many("record entries", {index_key: b"".join(run_keys)})
+    cache.hits += len(files) - len(missing)
+    cache.misses += len(missing)
+    return [partstore.unpack(found.get(key) or made[key]) for key in run_keys]
 
 
 RACY_NANOSECONDS = 2_000_000_000  # a file changed this close to the last build's look may have changed again unseen

@@ -50,8 +50,10 @@ def key(*parts: bytes | str) -> bytes:
 
 
 class Cache:
-    """Entries by kind (``"record"``, ``"checks"``, ``"page"``, and ``"files"``: what the file
-    system said of each record file, see :func:`ndlld.build._record_keys`) and key, in one SQLite file.
+    """Entries by kind (``"records"``: the parts of a group of records, see :mod:`ndlld.partstore`,
+    and ``"record entries"``: which those were at the last build; ``"checks"``, ``"page"``, and
+    ``"files"``: what the file system said of each record file, see :func:`ndlld.build._record_keys`)
+    and key, in one SQLite file.
 
     ``Cache(None)`` keeps nothing: every lookup misses. Use it as a context
     manager: the writes of one build are committed when it ends, also when the
@@ -108,12 +110,14 @@ class Cache:
     def enabled(self) -> bool:
         return self._db is not None
 
-    def get_many(self, kind: str, keys: Iterable[bytes]) -> dict[bytes, bytes]:
-        """The entries of *kind* found for *keys*; the keys count as used by this build."""
+    def get_many(self, kind: str, keys: Iterable[bytes], counted: bool = True, used: bool = True) -> dict[bytes, bytes]:
+        """The entries of *kind* found for *keys*; the keys count as used by this build
+        unless *used* is false, and among the hits and misses if *counted*."""
         keys = list(keys)
-        self._used.setdefault(kind, set()).update(keys)
+        if used:
+            self._used.setdefault(kind, set()).update(keys)
         if self._db is None:
-            self.misses += len(keys)
+            self.misses += len(keys) if counted else 0
             return {}
         found: dict[bytes, bytes] = {}
         for start in range(0, len(keys), 500):  # SQLite's limit on query parameters
@@ -121,8 +125,9 @@ class Cache:
             marks = ",".join("?" * len(batch))
             rows = self._db.execute(f"SELECT key, value FROM entry WHERE kind = ? AND key IN ({marks})", [kind, *batch])
             found.update(rows)
-        self.hits += len(found)
-        self.misses += len(keys) - len(found)
+        if counted:
+            self.hits += len(found)
+            self.misses += len(keys) - len(found)
         return found
 
     def get(self, kind: str, key: bytes) -> bytes | None:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import json
 import re
+from array import array
+from operator import attrgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -384,24 +385,11 @@ class Part:
 
     paths: list[str]
     ntriples: bytes = b""
-    origins: list[tuple[int, int]] = field(default_factory=list)  # (path index, line) per triple
+    origins: array = field(default_factory=lambda: array("I"))  # per triple: path index, then line (flat: half the memory of pairs)
     nodes: list[tuple[str, str, int, int]] = field(default_factory=list)  # (IRI, id as written, path index, line)
     references: list[tuple[str, int, int]] = field(default_factory=list)
     read_errors: list[tuple[str, int | None, str]] = field(default_factory=list)  # (path, line, message)
     errors: list[tuple[str, int | None, str]] = field(default_factory=list)
-
-    def to_bytes(self) -> bytes:
-        """As the build cache keeps it: the other fields as JSON (a cache is data, never
-        code to unpickle), then the N-Triples as they are, so that reading it back
-        decodes no 25 MB of escaped JSON text at scale."""
-        fields = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "ntriples"}
-        head = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return len(head).to_bytes(4, "big") + head + self.ntriples
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Part:
-        size = int.from_bytes(data[:4], "big")
-        return cls(**json.loads(data[4 : 4 + size]), ntriples=data[4 + size :])
 
 
 def read_part(paths: list[str], base: str, context_document: dict) -> Part:
@@ -436,7 +424,8 @@ def _read_part(paths: list[str], base: str, context: Context) -> Part:
     index = {path: i for i, path in enumerate(paths)}
     triples = reader.graph.triples
     part.ntriples = serialize(triples, format=RdfFormat.N_TRIPLES)
-    part.origins = [(index[reader.graph.origins[t].path], reader.graph.origins[t].line) for t in triples]
+    origins = reader.graph.origins
+    part.origins = array("I", [n for t in triples for n in (index[origins[t].path], origins[t].line)])
     part.nodes = [(iri, reader.written_ids[iri], index[o.path], o.line) for iri, o in reader.graph.nodes.items()]
     part.references = [(iri, index[o.path], o.line) for iri, o in reader.references]
     part.errors = [(e.path, e.line, e.message) for e in reader.errors]
@@ -453,32 +442,51 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
     reader = _Reader(context, base)
     reader.read(dataset)
     graph = reader.graph
-    # The triples of all parts parsed at once (one parse per part costs more than parsing).
-    quads = parse(b"".join(part.ntriples for part in parts), format=RdfFormat.N_TRIPLES)
+    # The triples of all parts parsed at once (one parse per part costs more than parsing);
+    # the data is pyoxigraph's own output, checked when it was made.
+    triples = list(map(attrgetter("triple"), parse(b"".join(part.ntriples for part in parts), format=RdfFormat.N_TRIPLES, lenient=True)))
+    places: list[dict[tuple[int, int], Origin]] = []  # per part, one Origin per file and line
+    origins: list[Origin] = []
     for part in parts:
-        shared: dict[tuple[int, int], Origin] = {}  # one Origin per file and line
+        spots = list(zip(part.origins[0::2], part.origins[1::2]))
         paths = part.paths
-
-        def origin(path_index: int, line: int) -> Origin:
-            found = shared.get((path_index, line))
-            return found or shared.setdefault((path_index, line), Origin(paths[path_index], line))
-
-        for (path_index, line), quad in zip(part.origins, quads):  # origins first: zip then takes no quad too many
-            triple = quad.triple
-            if triple not in graph.origins:
-                key = (path_index, line)
-                graph.origins[triple] = shared.get(key) or shared.setdefault(key, Origin(paths[path_index], line))
-                graph.triples.append(triple)
+        shared = {spot: Origin(paths[spot[0]], spot[1]) for spot in dict.fromkeys(spots)}
+        origins += map(shared.__getitem__, spots)
+        places.append(shared)
+    _add_triples(graph, triples, origins)
+    nodes = graph.nodes
+    for part, shared in zip(parts, places):
+        paths = part.paths
         for iri, written, path_index, line in part.nodes:
-            here = origin(path_index, line)
-            first = graph.nodes.setdefault(iri, here)
+            here = shared.get((path_index, line)) or shared.setdefault((path_index, line), Origin(paths[path_index], line))
+            first = nodes.setdefault(iri, here)
             if first != here:
                 reader.errors.append(SourceError(f"duplicate id '{written}': already described at {first}", path=here.path, line=line))
-        reader.references += [(iri, origin(i, line)) for iri, i, line in part.references]
         reader.errors += [SourceError(m, path=p, line=line) for p, line, m in part.errors]
+    # Only a reference to no described node makes an error: the others need no Origin.
+    reader.references += [
+        (iri, Origin(part.paths[path_index], line)) for part in parts for iri, path_index, line in part.references if iri not in nodes
+    ]
     reader.check_references()
     if reader.errors:
         raise SourceErrors(reader.errors)
     if inverses:
         _add_inverses(graph, inverses)
     return graph
+
+
+def _add_triples(graph: Graph, triples: list[Triple], origins: list[Origin]) -> None:
+    """Add *triples* after those of *graph*, each with its origin, but those already there.
+
+    Records seldom state the same triple twice: then all of them are new, and one
+    dict made at C speed says so; else each is looked at in turn.
+    """
+    fresh = dict(zip(triples, origins))
+    if len(fresh) == len(triples) and not any(triple in fresh for triple in graph.origins):
+        graph.triples += triples
+        graph.origins.update(fresh)
+        return
+    for triple, origin in zip(triples, origins):
+        if triple not in graph.origins:
+            graph.origins[triple] = origin
+            graph.triples.append(triple)
