@@ -33,8 +33,10 @@ RECORDS_PER_ENTRY = 1024  # on average: a one-record edit rewrites about this ma
 _HEAD = 4  # bytes of the length of the JSON head
 
 
-def groups(files: list[str], size: int = RECORDS_PER_ENTRY) -> list[list[str]]:
-    """*files* cut into runs, each ending after a file whose path's CRC-32 is a multiple of *size*."""
+def groups(files: list[str], size: int | None = None) -> list[list[str]]:
+    """*files* cut into runs, each ending after a file whose path's CRC-32 is a multiple of
+    *size* (by default :data:`RECORDS_PER_ENTRY`)."""
+    size = size or RECORDS_PER_ENTRY
     runs: list[list[str]] = [[]]
     for path in files:
         runs[-1].append(path)
