@@ -33,7 +33,7 @@ from ndlld.graph import Graph, Part, build_graph, merge_parts, read_each, read_p
 from ndlld.resources import context_path, ontology_path, schemaorg_path
 from ndlld.dumps import read_triples, write_dumps
 from ndlld.namespaces import SCHEMA
-from ndlld.sources import MAX_FILE_BYTES, load_sources, read_dataset, record_paths
+from ndlld.sources import MAX_FILE_BYTES, load_sources, read_dataset, record_files
 
 @dataclass
 class Summary:
@@ -75,7 +75,8 @@ def load_graph(
     """
     context = context or Context.load(context_path())
     inverses = inverse_properties(schemaorg_path())
-    paths = record_paths(data_dir)
+    looked = time.time_ns()  # before any stat: a file changed after this is too recent to trust next time
+    paths = record_files(data_dir)
     workers = os.cpu_count() or 1
     parallel = len(paths) >= parallel_from and workers >= 2
     cached = cache is not None and cache.enabled
@@ -85,9 +86,9 @@ def load_graph(
         base, dataset = read_dataset(data_dir)
     except (SourceError, SourceErrors):  # the plain path reports it with every other broken file
         return build_graph(load_sources(data_dir), context, inverses)
-    files = [str(p) for p in paths[1:]]
+    files = [path for path, _ in paths[1:]]
     if cached:
-        parts = _cached_parts(files, base, context, cache, workers if parallel else 1)
+        parts = _cached_parts(paths[1:], base, context, cache, workers if parallel else 1, looked)
     else:
         size = -(-len(files) // (workers * 4))  # contiguous shares, so that merging keeps file order
         shares = [files[i : i + size] for i in range(0, len(files), size)]
@@ -95,12 +96,15 @@ def load_graph(
     return merge_parts(dataset, parts, base, context, inverses)
 
 
-def _cached_parts(files: list[str], base: str, context: Context, cache: Cache, workers: int) -> list[Part]:
-    """The parts of the records, a group of files to a part (:mod:`ndlld.partstore`): a
-    group's from the cache when none of its files changed, else made of the parts the
-    last build kept of its unchanged files and of its other files read anew (and kept)."""
+def _cached_parts(found_files: list[tuple[str, os.stat_result | None]], base: str, context: Context, cache: Cache, workers: int, looked: int) -> list[Part]:
+    """The parts of the records (*found_files*: path and stat, from
+    :func:`ndlld.sources.record_files`), a group of files to a part (:mod:`ndlld.partstore`):
+    a group's from the cache when none of its files changed, else made of the parts the
+    last build kept of its unchanged files and of its other files read anew (and kept).
+    *looked*: when the files were first stated (:func:`_record_keys`)."""
     salt = cache_key(cache.fingerprint, base)
-    keys = _record_keys(files, salt, cache)
+    keys = _record_keys(found_files, salt, cache, looked)
+    files = [path for path, _ in found_files]
     runs = partstore.groups(files)
     run_keys = [cache_key(salt, "records", *[x for path in run for x in (path, keys[path])]) for run in runs]
     found = cache.get_many("records", run_keys, counted=False)
@@ -132,23 +136,24 @@ def _cached_parts(files: list[str], base: str, context: Context, cache: Cache, w
 RACY_NANOSECONDS = 2_000_000_000  # a file changed this close to the last build's look may have changed again unseen
 
 
-def _record_keys(files: list[str], salt: bytes, cache: Cache) -> dict[str, bytes]:
+def _record_keys(files: list[tuple[str, os.stat_result | None]], salt: bytes, cache: Cache, looked: int) -> dict[str, bytes]:
     """Each file's key, a SHA-256 of its path and bytes: reading every file to hash it
     is most of an edit's reading at scale, so, as git's index does, a file whose
     device, inode, mode, size and times are those noted at the last build keeps the
     key noted then. A file changed within :data:`RACY_NANOSECONDS` before that build
     looked could have been rewritten since with the same size and times (a time
     stamp's tick, a coarse clock): it is read and hashed again, so is any other doubt.
+    *files*: each path with its stat, if the walk that found it could make one; *looked*:
+    the time before that walk.
     """
     noted_key = cache_key(salt, "record files")
-    looked = time.time_ns()  # before any stat: a file changed after this is too recent to trust next time
     found = cache.get("files", noted_key)
     before = json.loads(found) if found else {"looked": 0, "files": {}}
     trusted_before, noted = before["looked"] - RACY_NANOSECONDS, before["files"]
     keys: dict[str, bytes] = {}
     now: dict[str, list] = {}
-    for path in files:
-        facts = _facts(path)
+    for path, info in files:
+        facts = _facts(path, info)
         seen = noted.get(path)
         if facts is not None and seen is not None and seen[:6] == facts and max(facts[4], facts[5]) < trusted_before:
             keys[path] = bytes.fromhex(seen[6])
@@ -165,11 +170,11 @@ def _record_keys(files: list[str], salt: bytes, cache: Cache) -> dict[str, bytes
     return keys
 
 
-def _facts(path: str) -> list[int] | None:
-    """What the file system says of the file at *path*: device, inode, mode, size,
-    modification and change times (ns); None if it cannot say."""
+def _facts(path: str, info: os.stat_result | None = None) -> list[int] | None:
+    """What the file system says of the file at *path* (*info*, if already asked): device,
+    inode, mode, size, modification and change times (ns); None if it cannot say."""
     try:
-        info = os.stat(path)
+        info = info or os.stat(path)
     except OSError:
         return None
     return [info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns]

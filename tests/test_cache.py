@@ -204,7 +204,7 @@ def test_a_record_rewritten_unseen_shortly_before_a_build_is_noticed(synthetic: 
     import ndlld.build
 
     seen, real = {}, ndlld.build._facts
-    monkeypatch.setattr(ndlld.build, "_facts", lambda path: seen.setdefault(path, real(path)))  # the first look, forever
+    monkeypatch.setattr(ndlld.build, "_facts", lambda path, info=None: seen.setdefault(path, real(path, info)))  # the first look, forever
     record = sorted((synthetic / "organizations").rglob("org-*.yaml"))[5]
     with Cache(tmp_path / "cache") as cache:
         load_graph(synthetic, cache=cache)
