@@ -237,7 +237,8 @@ def record_files(data_dir: str | Path) -> list[tuple[str, os.stat_result | None]
         finally:
             os.close(fd)
     dataset = str(dataset_path)
-    others = sorted((entry for entry in found if entry[0] != dataset), key=lambda entry: entry[0].split("/"))
+    # Paths compare component by component: as text with '/' below every other character.
+    others = sorted((entry for entry in found if entry[0] != dataset), key=lambda entry: entry[0].replace("/", "\0"))
     return [(dataset, next((info for path, info in found if path == dataset), None)), *others]
 
 
