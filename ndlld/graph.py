@@ -445,20 +445,15 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
     # The triples of all parts parsed at once (one parse per part costs more than parsing);
     # the data is pyoxigraph's own output, checked when it was made.
     triples = list(map(attrgetter("triple"), parse(b"".join(part.ntriples for part in parts), format=RdfFormat.N_TRIPLES, lenient=True)))
-    places: list[dict[tuple[int, int], Origin]] = []  # per part, one Origin per file and line
     origins: list[Origin] = []
-    for part in parts:
-        spots = list(zip(part.origins[0::2], part.origins[1::2]))
-        paths = part.paths
-        shared = {spot: Origin(paths[spot[0]], spot[1]) for spot in dict.fromkeys(spots)}
-        origins += map(shared.__getitem__, spots)
-        places.append(shared)
+    for part in parts:  # one Origin per triple: all but a few triples have a line of their own
+        origins += map(Origin, map(part.paths.__getitem__, part.origins[0::2]), part.origins[1::2])
     _add_triples(graph, triples, origins)
     nodes = graph.nodes
-    for part, shared in zip(parts, places):
+    for part in parts:
         paths = part.paths
         for iri, written, path_index, line in part.nodes:
-            here = shared.get((path_index, line)) or shared.setdefault((path_index, line), Origin(paths[path_index], line))
+            here = Origin(paths[path_index], line)
             first = nodes.setdefault(iri, here)
             if first != here:
                 reader.errors.append(SourceError(f"duplicate id '{written}': already described at {first}", path=here.path, line=line))
