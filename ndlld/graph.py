@@ -476,10 +476,11 @@ def _add_triples(graph: Graph, triples: list[Triple], origins: list[Origin]) -> 
     Records seldom state the same triple twice: then all of them are new, and one
     dict made at C speed says so; else each is looked at in turn.
     """
-    fresh = dict(zip(triples, origins))
-    if len(fresh) == len(triples) and not any(triple in fresh for triple in graph.origins):
+    combined = dict(graph.origins)
+    combined.update(zip(triples, origins))
+    if len(combined) == len(graph.origins) + len(triples):  # none was there before, none came twice
+        graph.origins = combined
         graph.triples += triples
-        graph.origins.update(fresh)
         return
     for triple, origin in zip(triples, origins):
         if triple not in graph.origins:

@@ -160,3 +160,28 @@ def test_a_record_broken_with_a_warm_cache_is_reported_as_without(good_data: Pat
 
     (good_data / "organizations" / "missing-reference.yaml").unlink()
     assert _as_compared(_warm(good_data, cache, context)[0]) == _as_compared(load_graph(good_data, context, parallel_from=10**9))
+
+
+def test_a_triple_stated_twice_keeps_the_place_and_origin_it_was_first_stated_at(synthetic: Path, context):
+    """merge_parts adds all triples at once when none repeats, else one by one: both ways
+    give the first statement of each triple its place and its origin."""
+    from pyoxigraph import RdfFormat, parse
+
+    from ndlld.graph import Part, _Reader
+
+    base, dataset = read_dataset(synthetic)
+    files = [str(p) for p in record_paths(synthetic)[1:]]
+    parts = read_each(files, base, context.document)
+    again = Part(paths=[str(synthetic / "elsewhere.yaml")], ntriples=parts[5].ntriples, origins=parts[5].origins)
+    merged = _merged(synthetic, context, [*parts[:3], again, *parts[3:]])
+
+    reader = _Reader(context, base)
+    reader.read(dataset)
+    expected = {t: (o.path, o.line) for t, o in reader.graph.origins.items()}  # the dataset's own come first
+    for part in [*parts[:3], again, *parts[3:]]:
+        for quad, (index, line) in zip(parse(part.ntriples, format=RdfFormat.N_TRIPLES), zip(part.origins[0::2], part.origins[1::2])):
+            expected.setdefault(quad.triple, (part.paths[index], line))
+    assert [t for t in merged.triples[: len(expected)]] == list(expected)  # the inverses come after
+    assert {t: (o.path, o.line) for t, o in merged.origins.items() if t in expected} == expected
+    assert any(o.path.endswith("elsewhere.yaml") for o in merged.origins.values())
+    assert _as_compared(_merged(synthetic, context, parts))[2] == _as_compared(merged)[2]
