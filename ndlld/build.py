@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import fcntl
 import gc
+import itertools
+import operator
 import os
 import shutil
 import stat
@@ -140,32 +142,39 @@ def _record_keys(files: list[tuple[str, os.stat_result | None]], salt: bytes, ca
     """Each file's key, a SHA-256 of its path and bytes: reading every file to hash it
     is most of an edit's reading at scale, so, as git's index does, a file whose
     device, inode, mode, size and times are those noted at the last build keeps the
-    key noted then. A file changed within :data:`RACY_NANOSECONDS` before that build
-    looked could have been rewritten since with the same size and times (a time
-    stamp's tick, a coarse clock): it is read and hashed again, so is any other doubt.
-    *files*: each path with its stat, if the walk that found it could make one; *looked*:
-    the time before that walk.
+    key noted then. A file changed within :data:`RACY_NANOSECONDS` before a build
+    looked could be rewritten after with the same size and times (a time stamp's
+    tick, a coarse clock): that build does not note it, so the next one reads and
+    hashes it again, as any other doubt. *files*: each path with its stat, if the walk
+    that found it could make one; *looked*: the time before that walk.
+
+    The files are compared column by column (a loop over 100,000 files in Python took
+    a second): one by one are only those whose facts changed.
     """
     noted_key = cache_key(salt, "record files")
-    trusted_before, noted = _unpack_note(cache.get("files", noted_key))
-    trusted_before -= RACY_NANOSECONDS
-    keys: dict[str, bytes] = {}
-    now: list[tuple[str, bytes, bytes]] = []
-    for path, info in files:
-        facts = _facts(path, info)
-        seen = noted.get(path)
-        if facts is not None and seen is not None and seen[0] == facts and max(_FACTS.unpack(facts)[4:]) < trusted_before:
-            keys[path] = seen[1]
-        else:
-            content = _bytes_if_readable(path)
-            if content is None:
-                keys[path] = os.urandom(16)  # a key that cannot hit, so that reading reports it
-                continue
-            keys[path] = cache_key(salt, path, content)
-            if facts is None or len(content) != _FACTS.unpack(facts)[3]:  # changed while read: nothing to note
-                continue
-        now.append((path, facts, keys[path]))  # as seen before reading: a change since shows next time
-    cache.put_many("files", {noted_key: _pack_note(looked, now)})
+    noted_paths, noted_facts, noted_keys = _unpack_note(cache.get("files", noted_key))
+    paths = [path for path, _ in files]
+    facts = [_facts(path, info) for path, info in files]
+    if noted_paths != paths:  # a file added, removed or renamed: line the notes up by path
+        at = dict(zip(noted_paths, range(len(noted_paths))))
+        order = [at.get(path) for path in paths]
+        noted_facts = [None if i is None else noted_facts[i] for i in order]
+        noted_keys = [None if i is None else noted_keys[i] for i in order]
+    trusted = [fact is not None and fact == seen for fact, seen in zip(facts, noted_facts)]
+    keys = dict(zip(paths, noted_keys))
+    noted = trusted[:]  # what this build notes: the trusted files, and those read that stay still
+    recent = looked - RACY_NANOSECONDS
+    for i in itertools.compress(range(len(paths)), map(operator.not_, trusted)):
+        path, fact = paths[i], facts[i]
+        content = _bytes_if_readable(path)
+        if content is None:
+            keys[path] = os.urandom(16)  # a key that cannot hit, so that reading reports it
+            continue
+        keys[path] = cache_key(salt, path, content)
+        if fact is not None:
+            _, _, _, size, modified, changed = _FACTS.unpack(fact)
+            noted[i] = len(content) == size and max(modified, changed) < recent  # else changed while read, or may change unseen
+    cache.put_many("files", {noted_key: _pack_note(list(itertools.compress(zip(paths, facts, (keys[path] for path in paths)), noted)))})
     return keys
 
 
@@ -173,6 +182,7 @@ def _record_keys(files: list[tuple[str, os.stat_result | None]], salt: bytes, ca
 # modification and change times (ns); little-endian, so that the note reads the same anywhere.
 _FACTS = struct.Struct("<QQQQqq")
 _KEY = 32  # bytes of a record's key (SHA-256)
+_NOTE_HEAD = struct.Struct("<QQ")  # files, bytes of their paths
 
 
 def _facts(path: str, info: os.stat_result | None = None) -> bytes | None:
@@ -185,30 +195,29 @@ def _facts(path: str, info: os.stat_result | None = None) -> bytes | None:
     return _FACTS.pack(info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
-def _pack_note(looked: int, files: list[tuple[str, bytes, bytes]]) -> bytes:
-    """The note of the record files: when they were looked at, then their paths, facts and
-    keys, each column packed (a JSON note took a second to read and write at 100,000
-    organizations)."""
+def _pack_note(files: list[tuple[str, bytes, bytes]]) -> bytes:
+    """The note of the record files: their paths, facts and keys, each column packed (a
+    JSON note took a second to read and write at 100,000 organizations)."""
     paths = "\0".join(path for path, _, _ in files).encode("utf-8", "surrogateescape")  # no path holds a NUL
-    head = struct.pack("<qQQ", looked, len(files), len(paths))
-    return head + paths + b"".join(facts for _, facts, _ in files) + b"".join(key for _, _, key in files)
+    return _NOTE_HEAD.pack(len(files), len(paths)) + paths + b"".join(facts for _, facts, _ in files) + b"".join(key for _, _, key in files)
 
 
-def _unpack_note(note: bytes | None) -> tuple[int, dict[str, tuple[bytes, bytes]]]:
-    """When the last build looked, and the facts and key it noted of each path (none if
-    there is no note, or one this code cannot read)."""
-    head = struct.calcsize("<qQQ")
+def _unpack_note(note: bytes | None) -> tuple[list[str], list[bytes], list[bytes]]:
+    """The paths noted at the last build, and the facts and key of each (none if there is
+    no note, or one this code cannot read)."""
+    head = _NOTE_HEAD.size
     if not note or len(note) < head:
-        return 0, {}
-    looked, count, size = struct.unpack_from("<qQQ", note)
-    if len(note) != head + size + count * (_FACTS.size + _KEY):
-        return 0, {}
-    paths = note[head : head + size].decode("utf-8", "surrogateescape").split("\0") if count else []
-    facts_at, keys_at = head + size, head + size + count * _FACTS.size
-    return looked, {
-        path: (note[facts_at + i * _FACTS.size : facts_at + (i + 1) * _FACTS.size], note[keys_at + i * _KEY : keys_at + (i + 1) * _KEY])
-        for i, path in enumerate(paths)
-    }
+        return [], [], []
+    count, size = _NOTE_HEAD.unpack_from(note)
+    if not count or len(note) != head + size + count * (_FACTS.size + _KEY):
+        return [], [], []
+    paths = note[head : head + size].decode("utf-8", "surrogateescape").split("\0")
+    facts, keys = head + size, head + size + count * _FACTS.size
+    return (
+        paths,
+        [note[at : at + _FACTS.size] for at in range(facts, keys, _FACTS.size)],
+        [note[at : at + _KEY] for at in range(keys, len(note), _KEY)],
+    )
 
 
 def _bytes_if_readable(path: str) -> bytes | None:
