@@ -90,7 +90,7 @@ def load_graph(
         return build_graph(load_sources(data_dir), context, inverses)
     files = [path for path, _ in paths[1:]]
     if cached:
-        parts = _cached_parts(paths[1:], base, context, cache, workers if parallel else 1, looked)
+        parts = _cached_parts(paths[1:], base, context, cache, workers if parallel else 1, looked, inverses)
     else:
         size = -(-len(files) // (workers * 4))  # contiguous shares, so that merging keeps file order
         shares = [files[i : i + size] for i in range(0, len(files), size)]
@@ -98,12 +98,15 @@ def load_graph(
     return merge_parts(dataset, parts, base, context, inverses)
 
 
-def _cached_parts(found_files: list[tuple[str, os.stat_result | None]], base: str, context: Context, cache: Cache, workers: int, looked: int) -> list[Part]:
+def _cached_parts(
+    found_files: list[tuple[str, os.stat_result | None]], base: str, context: Context, cache: Cache, workers: int, looked: int, inverses: dict[str, str]
+) -> list[Part]:
     """The parts of the records (*found_files*: path and stat, from
     :func:`ndlld.sources.record_files`), a group of files to a part (:mod:`ndlld.partstore`):
     a group's from the cache when none of its files changed, else made of the parts the
     last build kept of its unchanged files and of its other files read anew (and kept).
-    *looked*: when the files were first stated (:func:`_record_keys`)."""
+    *looked*: when the files were first stated (:func:`_record_keys`); *inverses*: the
+    schema.org inverse properties, as :func:`ndlld.graph.merge_parts` takes them."""
     salt = cache_key(cache.fingerprint, base)
     keys = _record_keys(found_files, salt, cache, looked)
     files = [path for path, _ in found_files]
@@ -127,7 +130,7 @@ def _cached_parts(found_files: list[tuple[str, os.stat_result | None]], base: st
         fresh = read_each(missing, base, context.document)
     for part in fresh:
         kept[part.paths[0], keys[part.paths[0]]] = part
-    made = {key: partstore.pack([keys[path] for path in run], [kept[path, keys[path]] for path in run]) for run, key in zip(runs, run_keys) if key not in found}
+    made = {key: partstore.pack([keys[path] for path in run], [kept[path, keys[path]] for path in run], inverses) for run, key in zip(runs, run_keys) if key not in found}
     cache.put_many("records", made)
     cache.put_many("record entries", {index_key: b"".join(run_keys)})
     cache.hits += len(files) - len(missing)

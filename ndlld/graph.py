@@ -104,8 +104,10 @@ def build_graph(sources: Sources, context: Context, inverses: dict[str, str] | N
     return reader.graph
 
 
-def _add_inverses(graph: Graph, inverses: dict[str, str]) -> None:
-    for triple in list(graph.triples):
+def _add_inverses(graph: Graph, inverses: dict[str, str], candidates: list[Triple] | None = None) -> None:
+    """Add the inverse of each triple of *graph* (or of *candidates*: its triples, in order, among
+    which all those whose predicate has an inverse) unless it is there already."""
+    for triple in list(graph.triples) if candidates is None else candidates:
         inverse = inverses.get(triple.predicate.value)
         if inverse and isinstance(triple.object, NamedNode):
             mirrored = Triple(triple.object, NamedNode(inverse), triple.subject)
@@ -390,6 +392,9 @@ class Part:
     references: list[tuple[str, int, int]] = field(default_factory=list)
     read_errors: list[tuple[str, int | None, str]] = field(default_factory=list)  # (path, line, message)
     errors: list[tuple[str, int | None, str]] = field(default_factory=list)
+    # The indices of the triples whose predicate has an inverse (those the inverses are
+    # made from), when the build cache knows them (ndlld.partstore); None: look at each.
+    inverted: list[int] | None = None
 
 
 def read_part(paths: list[str], base: str, context_document: dict) -> Part:
@@ -448,7 +453,8 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
     origins: list[Origin] = []
     for part in parts:  # one Origin per triple: all but a few triples have a line of their own
         origins += map(Origin, map(part.paths.__getitem__, part.origins[0::2]), part.origins[1::2])
-    _add_triples(graph, triples, origins)
+    stated = len(graph.triples)  # the dataset's
+    all_new = _add_triples(graph, triples, origins)
     nodes = graph.nodes
     for part in parts:
         paths = part.paths
@@ -465,13 +471,21 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
     reader.check_references()
     if reader.errors:
         raise SourceErrors(reader.errors)
-    if inverses:
+    if inverses and all_new and all(part.inverted is not None for part in parts):
+        # Each part says which of its triples have an inverse: no need to look at every one.
+        candidates, start = graph.triples[:stated], stated
+        for part in parts:
+            candidates += map(graph.triples.__getitem__, [start + i for i in part.inverted])
+            start += len(part.origins) // 2
+        _add_inverses(graph, inverses, candidates)
+    elif inverses:
         _add_inverses(graph, inverses)
     return graph
 
 
-def _add_triples(graph: Graph, triples: list[Triple], origins: list[Origin]) -> None:
-    """Add *triples* after those of *graph*, each with its origin, but those already there.
+def _add_triples(graph: Graph, triples: list[Triple], origins: list[Origin]) -> bool:
+    """Add *triples* after those of *graph*, each with its origin, but those already there;
+    True if all were new.
 
     Records seldom state the same triple twice: then all of them are new, and one
     dict made at C speed says so; else each is looked at in turn.
@@ -481,8 +495,9 @@ def _add_triples(graph: Graph, triples: list[Triple], origins: list[Origin]) -> 
     if len(combined) == len(graph.origins) + len(triples):  # none was there before, none came twice
         graph.origins = combined
         graph.triples += triples
-        return
+        return True
     for triple, origin in zip(triples, origins):
         if triple not in graph.origins:
             graph.origins[triple] = origin
             graph.triples.append(triple)
+    return False

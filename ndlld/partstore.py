@@ -27,6 +27,8 @@ import sys
 import zlib
 from array import array
 
+from pyoxigraph import RdfFormat, parse
+
 from ndlld.graph import Part
 
 RECORDS_PER_ENTRY = 1024  # on average: a one-record edit rewrites about this many records' parts
@@ -45,9 +47,16 @@ def groups(files: list[str], size: int | None = None) -> list[list[str]]:
     return [run for run in runs if run]
 
 
-def pack(keys: list[bytes], parts: list[Part]) -> bytes:
-    """One entry holding the one-file *parts* (one per record, in file order) and their record *keys*."""
+def pack(keys: list[bytes], parts: list[Part], inverses: dict[str, str]) -> bytes:
+    """One entry holding the one-file *parts* (one per record, in file order) and their record
+    *keys*, with the indices of the triples whose predicate has an inverse in *inverses* (the
+    build's: the fingerprint in the entry's key covers them)."""
     counts = [len(part.origins) // 2 for part in parts]
+    inverted, start = [], 0
+    for part, count in zip(parts, counts):
+        quads = parse(part.ntriples, format=RdfFormat.N_TRIPLES, lenient=True)
+        inverted += [start + i for i, quad in enumerate(quads) if quad.predicate.value in inverses]
+        start += count
     head = {
         "paths": [part.paths[0] for part in parts],
         "keys": [key.hex() for key in keys],
@@ -57,6 +66,7 @@ def pack(keys: list[bytes], parts: list[Part]) -> bytes:
         "references": [(iri, i, line) for i, part in enumerate(parts) for iri, _, line in part.references],
         "read_errors": [(i, *error) for i, part in enumerate(parts) for error in part.read_errors],
         "errors": [(i, *error) for i, part in enumerate(parts) for error in part.errors],
+        "inverted": inverted,
     }
     origins = array("I")
     for i, part in enumerate(parts):
@@ -91,6 +101,7 @@ def unpack(entry: bytes) -> Part:
         references=head["references"],
         read_errors=[tuple(error[1:]) for error in head["read_errors"]],
         errors=[tuple(error[1:]) for error in head["errors"]],
+        inverted=head["inverted"],
     )
 
 

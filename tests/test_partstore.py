@@ -52,7 +52,8 @@ def test_an_entry_merges_as_its_records_one_by_one(synthetic: Path, context):
     files = [str(p) for p in record_paths(synthetic)[1:]]
     one_by_one = read_each(files, base, context.document)
     keys = [bytes([i % 256]) * 32 for i in range(len(files))]
-    entries = [partstore.pack(keys[:20], one_by_one[:20]), partstore.pack(keys[20:], one_by_one[20:])]
+    inverses = inverse_properties(schemaorg_path())
+    entries = [partstore.pack(keys[:20], one_by_one[:20], inverses), partstore.pack(keys[20:], one_by_one[20:], inverses)]
 
     grouped = _merged(synthetic, context, [partstore.unpack(entry) for entry in entries])
     assert _as_compared(grouped) == _as_compared(_merged(synthetic, context, one_by_one))
@@ -65,7 +66,7 @@ def test_an_entry_gives_back_each_record_as_it_was_packed(synthetic: Path, conte
     files = [str(p) for p in record_paths(synthetic)[1:]][:30]
     parts = read_each(files, base, context.document)
     keys = [bytes([i]) * 32 for i in range(len(files))]
-    assert partstore.unpack_each(partstore.pack(keys, parts)) == {(path, key): part for path, key, part in zip(files, keys, parts)}
+    assert partstore.unpack_each(partstore.pack(keys, parts, inverse_properties(schemaorg_path()))) == {(path, key): part for path, key, part in zip(files, keys, parts)}
 
 
 def test_a_new_file_changes_its_own_group_only():
