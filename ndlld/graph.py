@@ -20,7 +20,7 @@ import datetime
 import difflib
 import re
 from array import array
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -459,14 +459,9 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
         origins += map(Origin._make, zip(map(part.paths.__getitem__, part.origins[0::2]), part.origins[1::2]))
     stated = len(graph.triples)  # the dataset's
     all_new = _add_triples(graph, triples, origins)
+    _add_nodes(graph, parts, reader.errors)
     nodes = graph.nodes
     for part in parts:
-        paths = part.paths
-        for iri, written, path_index, line in part.nodes:
-            here = Origin(paths[path_index], line)
-            first = nodes.setdefault(iri, here)
-            if first != here:
-                reader.errors.append(SourceError(f"duplicate id '{written}': already described at {first}", path=here.path, line=line))
         reader.errors += [SourceError(m, path=p, line=line) for p, line, m in part.errors]
     # Only a reference to no described node makes an error: the others need no Origin.
     reader.references += [
@@ -485,6 +480,29 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
     elif inverses:
         _add_inverses(graph, inverses)
     return graph
+
+
+def _add_nodes(graph: Graph, parts: list[Part], errors: list[SourceError]) -> None:
+    """Add the nodes the parts describe, each where it is first described; a node
+    described again is an error. As :func:`_add_triples`: all at once when no id
+    repeats (nearly always), else one by one."""
+    iris: list[str] = []
+    heres: list[Origin] = []
+    for part in parts:
+        iris += map(itemgetter(0), part.nodes)
+        heres += map(Origin._make, zip(map(part.paths.__getitem__, map(itemgetter(2), part.nodes)), map(itemgetter(3), part.nodes)))
+    combined = dict(graph.nodes)
+    combined.update(zip(iris, heres))
+    if len(combined) == len(graph.nodes) + len(iris):
+        graph.nodes = combined
+        return
+    for part in parts:
+        paths = part.paths
+        for iri, written, path_index, line in part.nodes:
+            here = Origin(paths[path_index], line)
+            first = graph.nodes.setdefault(iri, here)
+            if first != here:
+                errors.append(SourceError(f"duplicate id '{written}': already described at {first}", path=here.path, line=line))
 
 
 def _add_triples(graph: Graph, triples: list[Triple], origins: list[Origin]) -> bool:

@@ -149,17 +149,19 @@ def test_a_record_broken_with_a_warm_cache_is_reported_as_without(good_data: Pat
     cache = tmp_path / "cache"
     _warm(good_data, cache, context)
     (good_data / "organizations" / "ifla.yaml").write_text("name: [unclosed\n", encoding="utf-8")
-    add_fixture(good_data, TESTS / "records" / "bad" / "missing-reference.yaml")
+    for name in ("missing-reference.yaml", "same-id-as-ifla.yaml"):
+        add_fixture(good_data, TESTS / "records" / "bad" / name)
     cold, warm = _errors_cold_and_warm(good_data, cache, context)
     assert str(warm) == str(cold) and "ifla.yaml:2: YAML syntax" in str(warm)
     assert [(e.path, e.line) for e in warm.errors] == [(e.path, e.line) for e in cold.errors]
 
     shutil.copy(GOOD / "organizations" / "ifla.yaml", good_data / "organizations" / "ifla.yaml")  # mended: the graph's errors
     cold, warm = _errors_cold_and_warm(good_data, cache, context)
-    assert str(warm) == str(cold) and "is not described by any record" in str(warm)
+    assert str(warm) == str(cold) and "is not described by any record" in str(warm) and "duplicate id 'ifla'" in str(warm)
     assert [(e.path, e.line) for e in warm.errors] == [(e.path, e.line) for e in cold.errors]
 
     (good_data / "organizations" / "missing-reference.yaml").unlink()
+    (good_data / "organizations" / "same-id-as-ifla.yaml").unlink()
     assert _as_compared(_warm(good_data, cache, context)[0]) == _as_compared(load_graph(good_data, context, parallel_from=10**9))
 
 
