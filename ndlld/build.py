@@ -25,8 +25,7 @@ from pathlib import Path
 
 from pyoxigraph import RdfFormat, Triple
 
-from ndlld import partstore
-from ndlld.cache import Cache
+from ndlld.cache import Cache, pack_records, record_groups, unpack_each_record, unpack_records
 from ndlld.cache import key as cache_key
 from ndlld.checks import DEFAULT_ENGINE, Report, check_with_project_shapes
 from ndlld.context import Context
@@ -102,7 +101,7 @@ def _cached_parts(
     found_files: list[tuple[str, os.stat_result | None]], base: str, context: Context, cache: Cache, workers: int, looked: int, inverses: dict[str, str]
 ) -> list[Part]:
     """The parts of the records (*found_files*: path and stat, from
-    :func:`ndlld.sources.record_files`), a group of files to a part (:mod:`ndlld.partstore`):
+    :func:`ndlld.sources.record_files`), a group of files to a part (:func:`ndlld.cache.pack_records`):
     a group's from the cache when none of its files changed, else made of the parts the
     last build kept of its unchanged files and of its other files read anew (and kept).
     *looked*: when the files were first stated (:func:`_record_keys`); *inverses*: the
@@ -110,7 +109,7 @@ def _cached_parts(
     salt = cache_key(cache.fingerprint, base)
     keys = _record_keys(found_files, salt, cache, looked)
     files = [path for path, _ in found_files]
-    runs = partstore.groups(files)
+    runs = record_groups(files)
     run_keys = [cache_key(salt, "records", *[x for path in run for x in (path, keys[path])]) for run in runs]
     found = cache.get_many("records", run_keys, counted=False)
     index_key = cache_key(salt, "record entries")
@@ -120,7 +119,7 @@ def _cached_parts(
     if missed:  # the last build's entries that this one does not use hold the parts of its unchanged files
         unused = {earlier[i : i + 32] for i in range(0, len(earlier), 32)} - found.keys()
         for entry in cache.get_many("records", unused, counted=False, used=False).values():
-            kept.update(partstore.unpack_each(entry))
+            kept.update(unpack_each_record(entry))
     missing = [path for run in missed for path in run if (path, keys[path]) not in kept]
     if workers > 1 and len(missing) >= PARALLEL_RECORDS:
         size = -(-len(missing) // (workers * 4))
@@ -130,12 +129,12 @@ def _cached_parts(
         fresh = read_each(missing, base, context.document)
     for part in fresh:
         kept[part.paths[0], keys[part.paths[0]]] = part
-    made = {key: partstore.pack([keys[path] for path in run], [kept[path, keys[path]] for path in run], inverses) for run, key in zip(runs, run_keys) if key not in found}
+    made = {key: pack_records([keys[path] for path in run], [kept[path, keys[path]] for path in run], inverses) for run, key in zip(runs, run_keys) if key not in found}
     cache.put_many("records", made)
     cache.put_many("record entries", {index_key: b"".join(run_keys)})
     cache.hits += len(files) - len(missing)
     cache.misses += len(missing)
-    return [partstore.unpack(found.get(key) or made[key]) for key in run_keys]
+    return [unpack_records(found.get(key) or made[key]) for key in run_keys]
 
 
 RACY_NANOSECONDS = 2_000_000_000  # a file changed this close to the last build's look may have changed again unseen

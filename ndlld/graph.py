@@ -20,8 +20,8 @@ import datetime
 import difflib
 import re
 from array import array
-from operator import attrgetter, itemgetter
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urljoin
@@ -397,7 +397,7 @@ class Part:
     read_errors: list[tuple[str, int | None, str]] = field(default_factory=list)  # (path, line, message)
     errors: list[tuple[str, int | None, str]] = field(default_factory=list)
     # The indices of the triples whose predicate has an inverse (those the inverses are
-    # made from), when the build cache knows them (ndlld.partstore); None: look at each.
+    # made from), when the build cache knows them (ndlld.cache.pack_records); None: look at each.
     inverted: list[int] | None = None
 
 

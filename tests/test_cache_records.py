@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ndlld import partstore
+from ndlld import cache as cache_module
 from ndlld.build import inverse_properties, load_graph
-from ndlld.cache import Cache
+from ndlld.cache import Cache, pack_records, record_groups, unpack_each_record, unpack_records
 from ndlld.errors import SourceErrors
 from ndlld.graph import merge_parts, read_each
 from ndlld.resources import schemaorg_path
@@ -39,7 +39,7 @@ def synthetic(tmp_path: Path) -> Path:
 @pytest.fixture
 def small_groups(monkeypatch) -> None:
     """About eight records to an entry, so that a few dozen records make many entries."""
-    monkeypatch.setattr(partstore, "RECORDS_PER_ENTRY", 8)
+    monkeypatch.setattr(cache_module, "RECORDS_PER_ENTRY", 8)
 
 
 def _merged(data: Path, context, parts):
@@ -53,9 +53,9 @@ def test_an_entry_merges_as_its_records_one_by_one(synthetic: Path, context):
     one_by_one = read_each(files, base, context.document)
     keys = [bytes([i % 256]) * 32 for i in range(len(files))]
     inverses = inverse_properties(schemaorg_path())
-    entries = [partstore.pack(keys[:20], one_by_one[:20], inverses), partstore.pack(keys[20:], one_by_one[20:], inverses)]
+    entries = [pack_records(keys[:20], one_by_one[:20], inverses), pack_records(keys[20:], one_by_one[20:], inverses)]
 
-    grouped = _merged(synthetic, context, [partstore.unpack(entry) for entry in entries])
+    grouped = _merged(synthetic, context, [unpack_records(entry) for entry in entries])
     assert _as_compared(grouped) == _as_compared(_merged(synthetic, context, one_by_one))
     assert _as_compared(grouped) == _as_compared(load_graph(synthetic, context, parallel_from=10**9))
     assert len(grouped) > 1000
@@ -66,14 +66,14 @@ def test_an_entry_gives_back_each_record_as_it_was_packed(synthetic: Path, conte
     files = [str(p) for p in record_paths(synthetic)[1:]][:30]
     parts = read_each(files, base, context.document)
     keys = [bytes([i]) * 32 for i in range(len(files))]
-    assert partstore.unpack_each(partstore.pack(keys, parts, inverse_properties(schemaorg_path()))) == {(path, key): part for path, key, part in zip(files, keys, parts)}
+    assert unpack_each_record(pack_records(keys, parts, inverse_properties(schemaorg_path()))) == {(path, key): part for path, key, part in zip(files, keys, parts)}
 
 
 def test_a_new_file_changes_its_own_group_only():
     files = [f"data/organizations/org-{i:06d}.yaml" for i in range(0, 2000, 2)]
-    before = partstore.groups(files, 16)
+    before = record_groups(files, 16)
     added = sorted([*files, "data/organizations/org-000999.yaml"])
-    after = partstore.groups(added, 16)
+    after = record_groups(added, 16)
     assert len(before) > 20
     changed = [run for run in after if run not in before]
     assert len(changed) == 1 and "data/organizations/org-000999.yaml" in changed[0]
