@@ -98,8 +98,9 @@ class Report:
         findings = []
         for finding in self.findings:
             item = asdict(finding)
-            origin = item.pop("origin")
-            item["file"], item["line"] = (origin["path"], origin["line"]) if origin else (None, None)
+            del item["origin"]
+            origin = finding.origin
+            item["file"], item["line"] = (origin.path, origin.line) if origin else (None, None)
             findings.append(item)
         return json.dumps({"conforms": self.conforms, "findings": findings}, ensure_ascii=False, indent=2)
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import json
 import re
+from array import array
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -45,9 +46,13 @@ PAGE_SUFFIXES = (".html", ".ttl", ".nt", ".jsonld")
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where in the source records something was written."""
+class Origin(NamedTuple):
+    """Where in the source records something was written.
+
+    A named tuple, not a dataclass: there is one per triple, two million at 100,000
+    organizations, and a tuple is made at C speed (``Origin._make``), a dataclass
+    twice as slowly.
+    """
 
     path: str
     line: int
@@ -103,8 +108,10 @@ def build_graph(sources: Sources, context: Context, inverses: dict[str, str] | N
     return reader.graph
 
 
-def _add_inverses(graph: Graph, inverses: dict[str, str]) -> None:
-    for triple in list(graph.triples):
+def _add_inverses(graph: Graph, inverses: dict[str, str], candidates: list[Triple] | None = None) -> None:
+    """Add the inverse of each triple of *graph* (or of *candidates*: its triples, in order, among
+    which all those whose predicate has an inverse) unless it is there already."""
+    for triple in list(graph.triples) if candidates is None else candidates:
         inverse = inverses.get(triple.predicate.value)
         if inverse and isinstance(triple.object, NamedNode):
             mirrored = Triple(triple.object, NamedNode(inverse), triple.subject)
@@ -384,24 +391,14 @@ class Part:
 
     paths: list[str]
     ntriples: bytes = b""
-    origins: list[tuple[int, int]] = field(default_factory=list)  # (path index, line) per triple
+    origins: array = field(default_factory=lambda: array("I"))  # per triple: path index, then line (flat: half the memory of pairs)
     nodes: list[tuple[str, str, int, int]] = field(default_factory=list)  # (IRI, id as written, path index, line)
     references: list[tuple[str, int, int]] = field(default_factory=list)
     read_errors: list[tuple[str, int | None, str]] = field(default_factory=list)  # (path, line, message)
     errors: list[tuple[str, int | None, str]] = field(default_factory=list)
-
-    def to_bytes(self) -> bytes:
-        """As the build cache keeps it: the other fields as JSON (a cache is data, never
-        code to unpickle), then the N-Triples as they are, so that reading it back
-        decodes no 25 MB of escaped JSON text at scale."""
-        fields = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "ntriples"}
-        head = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return len(head).to_bytes(4, "big") + head + self.ntriples
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Part:
-        size = int.from_bytes(data[:4], "big")
-        return cls(**json.loads(data[4 : 4 + size]), ntriples=data[4 + size :])
+    # The indices of the triples whose predicate has an inverse (those the inverses are
+    # made from), when the build cache knows them (ndlld.cache.pack_records); None: look at each.
+    inverted: list[int] | None = None
 
 
 def read_part(paths: list[str], base: str, context_document: dict) -> Part:
@@ -436,7 +433,8 @@ def _read_part(paths: list[str], base: str, context: Context) -> Part:
     index = {path: i for i, path in enumerate(paths)}
     triples = reader.graph.triples
     part.ntriples = serialize(triples, format=RdfFormat.N_TRIPLES)
-    part.origins = [(index[reader.graph.origins[t].path], reader.graph.origins[t].line) for t in triples]
+    origins = reader.graph.origins
+    part.origins = array("I", [n for t in triples for n in (index[origins[t].path], origins[t].line)])
     part.nodes = [(iri, reader.written_ids[iri], index[o.path], o.line) for iri, o in reader.graph.nodes.items()]
     part.references = [(iri, index[o.path], o.line) for iri, o in reader.references]
     part.errors = [(e.path, e.line, e.message) for e in reader.errors]
@@ -453,32 +451,75 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
     reader = _Reader(context, base)
     reader.read(dataset)
     graph = reader.graph
-    # The triples of all parts parsed at once (one parse per part costs more than parsing).
-    quads = parse(b"".join(part.ntriples for part in parts), format=RdfFormat.N_TRIPLES)
+    # The triples of all parts parsed at once (one parse per part costs more than parsing);
+    # the data is pyoxigraph's own output, checked when it was made.
+    triples = list(map(attrgetter("triple"), parse(b"".join(part.ntriples for part in parts), format=RdfFormat.N_TRIPLES, lenient=True)))
+    origins: list[Origin] = []
+    for part in parts:  # one Origin per triple: all but a few triples have a line of their own
+        origins += map(Origin._make, zip(map(part.paths.__getitem__, part.origins[0::2]), part.origins[1::2]))
+    stated = len(graph.triples)  # the dataset's
+    all_new = _add_triples(graph, triples, origins)
+    _add_nodes(graph, parts, reader.errors)
+    nodes = graph.nodes
     for part in parts:
-        shared: dict[tuple[int, int], Origin] = {}  # one Origin per file and line
-        paths = part.paths
-
-        def origin(path_index: int, line: int) -> Origin:
-            found = shared.get((path_index, line))
-            return found or shared.setdefault((path_index, line), Origin(paths[path_index], line))
-
-        for (path_index, line), quad in zip(part.origins, quads):  # origins first: zip then takes no quad too many
-            triple = quad.triple
-            if triple not in graph.origins:
-                key = (path_index, line)
-                graph.origins[triple] = shared.get(key) or shared.setdefault(key, Origin(paths[path_index], line))
-                graph.triples.append(triple)
-        for iri, written, path_index, line in part.nodes:
-            here = origin(path_index, line)
-            first = graph.nodes.setdefault(iri, here)
-            if first != here:
-                reader.errors.append(SourceError(f"duplicate id '{written}': already described at {first}", path=here.path, line=line))
-        reader.references += [(iri, origin(i, line)) for iri, i, line in part.references]
         reader.errors += [SourceError(m, path=p, line=line) for p, line, m in part.errors]
+    # Only a reference to no described node makes an error: the others need no Origin.
+    reader.references += [
+        (iri, Origin(part.paths[path_index], line)) for part in parts for iri, path_index, line in part.references if iri not in nodes
+    ]
     reader.check_references()
     if reader.errors:
         raise SourceErrors(reader.errors)
-    if inverses:
+    if inverses and all_new and all(part.inverted is not None for part in parts):
+        # Each part says which of its triples have an inverse: no need to look at every one.
+        candidates, start = graph.triples[:stated], stated
+        for part in parts:
+            candidates += map(graph.triples.__getitem__, [start + i for i in part.inverted])
+            start += len(part.origins) // 2
+        _add_inverses(graph, inverses, candidates)
+    elif inverses:
         _add_inverses(graph, inverses)
     return graph
+
+
+def _add_nodes(graph: Graph, parts: list[Part], errors: list[SourceError]) -> None:
+    """Add the nodes the parts describe, each where it is first described; a node
+    described again is an error. As :func:`_add_triples`: all at once when no id
+    repeats (nearly always), else one by one."""
+    iris: list[str] = []
+    heres: list[Origin] = []
+    for part in parts:
+        iris += map(itemgetter(0), part.nodes)
+        heres += map(Origin._make, zip(map(part.paths.__getitem__, map(itemgetter(2), part.nodes)), map(itemgetter(3), part.nodes)))
+    combined = dict(graph.nodes)
+    combined.update(zip(iris, heres))
+    if len(combined) == len(graph.nodes) + len(iris):
+        graph.nodes = combined
+        return
+    for part in parts:
+        paths = part.paths
+        for iri, written, path_index, line in part.nodes:
+            here = Origin(paths[path_index], line)
+            first = graph.nodes.setdefault(iri, here)
+            if first != here:
+                errors.append(SourceError(f"duplicate id '{written}': already described at {first}", path=here.path, line=line))
+
+
+def _add_triples(graph: Graph, triples: list[Triple], origins: list[Origin]) -> bool:
+    """Add *triples* after those of *graph*, each with its origin, but those already there;
+    True if all were new.
+
+    Records seldom state the same triple twice: then all of them are new, and one
+    dict made at C speed says so; else each is looked at in turn.
+    """
+    combined = dict(graph.origins)
+    combined.update(zip(triples, origins))
+    if len(combined) == len(graph.origins) + len(triples):  # none was there before, none came twice
+        graph.origins = combined
+        graph.triples += triples
+        return True
+    for triple, origin in zip(triples, origins):
+        if triple not in graph.origins:
+            graph.origins[triple] = origin
+            graph.triples.append(triple)
+    return False

@@ -208,11 +208,70 @@ def load_sources(data_dir: str | Path) -> Sources:
 
 def record_paths(data_dir: str | Path) -> list[Path]:
     """dataset.yaml, then every other ``*.yaml`` below *data_dir* in path order."""
+    return [Path(path) for path, _ in record_files(data_dir)]
+
+
+def record_files(data_dir: str | Path) -> list[tuple[str, os.stat_result | None]]:
+    """What :func:`record_paths` gives, as text, each with what ``os.stat`` says of it (None
+    if it cannot say).
+
+    The files ``Path.rglob("*.yaml")`` finds, in the order ``sorted`` gives them (by
+    path component), but found with ``os.scandir`` and stated from their directory,
+    not by walking their whole path again: a Path and a path walk per file were a
+    tenth of a one-record edit's reading at 100,000 organizations.
+    """
     data_dir = Path(data_dir)
     dataset_path = data_dir / DATASET_FILE
     if not dataset_path.is_file():
         raise ConfigError(f"no {DATASET_FILE} in {data_dir}: is this an ndlld data directory?")
-    return [dataset_path] + sorted(p for p in data_dir.rglob("*.yaml") if p != dataset_path)
+    top = str(data_dir)
+    prefix = "" if top == "." else top if top.endswith("/") else top + "/"  # as Path joins: '.' vanishes
+    found: list[tuple[str, os.stat_result | None]] = []
+    try:
+        fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    except PermissionError:
+        fd = None
+    if fd is not None:
+        try:
+            _walk(prefix, fd, found)
+        finally:
+            os.close(fd)
+    dataset = str(dataset_path)
+    # Paths compare component by component: as text with '/' below every other character.
+    others = sorted((entry for entry in found if entry[0] != dataset), key=lambda entry: entry[0].replace("/", "\0"))
+    return [(dataset, next((info for path, info in found if path == dataset), None)), *others]
+
+
+def _walk(prefix: str, fd: int, found: list[tuple[str, os.stat_result | None]]) -> None:
+    """Add the ``*.yaml`` entries of the open directory *fd* (and below) to *found*. As
+    ``Path.rglob``: any kind of entry whose name matches, symbolic links to directories
+    not followed, directories it may not list passed by."""
+    try:
+        with os.scandir(fd) as listing:
+            entries = list(listing)
+    except PermissionError:
+        return
+    for entry in entries:
+        name = entry.name
+        if name.endswith(".yaml"):
+            try:
+                info = entry.stat()
+            except OSError:
+                info = None
+            found.append((prefix + name, info))
+        try:
+            is_dir = entry.is_dir() and not entry.is_symlink()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            try:
+                inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            except PermissionError:
+                continue
+            try:
+                _walk(prefix + name + "/", inner, found)
+            finally:
+                os.close(inner)
 
 
 def read_dataset(data_dir: str | Path) -> tuple[str, Record]:

@@ -204,7 +204,7 @@ def test_a_record_rewritten_unseen_shortly_before_a_build_is_noticed(synthetic: 
     import ndlld.build
 
     seen, real = {}, ndlld.build._facts
-    monkeypatch.setattr(ndlld.build, "_facts", lambda path: seen.setdefault(path, real(path)))  # the first look, forever
+    monkeypatch.setattr(ndlld.build, "_facts", lambda path, info=None: seen.setdefault(path, real(path, info)))  # the first look, forever
     record = sorted((synthetic / "organizations").rglob("org-*.yaml"))[5]
     with Cache(tmp_path / "cache") as cache:
         load_graph(synthetic, cache=cache)
@@ -242,3 +242,29 @@ def test_an_edit_makes_again_only_the_dump_chunks_it_changed(synthetic: Path, tm
     assert _dump_chunks(cache) == second, "chunks taken from the cache were dropped from it"
     build(synthetic, tmp_path / "scratch")
     assert _snapshot(tmp_path / "dist") == _snapshot(tmp_path / "scratch")
+
+
+def test_a_cache_file_with_small_pages_is_rewritten_once_with_large_ones(good_data: Path, tmp_path: Path):
+    """Records' entries are megabytes: SQLite reads them faster from large pages."""
+    import sqlite3
+
+    from ndlld.cache import PAGE_SIZE
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with sqlite3.connect(cache / "cache.sqlite") as db:  # as an older ndlld made it
+        db.execute("PRAGMA page_size = 4096")
+        db.execute("CREATE TABLE entry (kind TEXT, key BLOB, value BLOB, PRIMARY KEY (kind, key)) WITHOUT ROWID")
+    first = validate(good_data, cache_dir=cache)
+    with sqlite3.connect(cache / "cache.sqlite") as db:
+        assert db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+        entries = db.execute("SELECT count(*) FROM entry").fetchone()[0]
+    assert entries > 0
+    with Cache(cache) as warm:
+        load_graph(good_data, cache=warm)
+    assert warm.misses == 0
+    assert [str(f) for f in validate(good_data, cache_dir=cache).findings] == [str(f) for f in first.findings]
+    shutil.rmtree(cache)
+    validate(good_data, cache_dir=cache)  # a new file has them from the start
+    with sqlite3.connect(cache / "cache.sqlite") as db:
+        assert db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE

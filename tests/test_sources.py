@@ -78,3 +78,29 @@ def test_unreadable_record_is_reported_not_raised(good_data: Path):
     (good_data / "organizations" / "folder.yaml").mkdir()
     [error] = _errors(good_data)
     assert error.path.endswith("folder.yaml") and "cannot read the file" in error.message
+
+
+def test_record_files_are_those_rglob_finds_in_the_order_sorted_gives(tmp_path: Path, monkeypatch):
+    """record_files walks with os.scandir; what it finds, and its order, are those of
+    Path.rglob and sorted: '-' sorts before '/' in text, not in paths."""
+    import os
+
+    from ndlld.sources import DATASET_FILE, record_files, record_paths
+
+    data = tmp_path / "data"
+    for name in ("dataset.yaml", "a.yaml", "a-b.yaml", "a/b.yaml", "a/c/d.yaml", "a-c/e.yaml", ".hidden.yaml", "b/notes.txt", "b/dataset.yaml"):
+        (data / name).parent.mkdir(parents=True, exist_ok=True)
+        (data / name).write_text("id: x\n", encoding="utf-8")
+    (data / "dir.yaml").mkdir()  # a directory whose name matches: rglob gives it too
+    (data / "dir.yaml" / "f.yaml").write_text("id: y\n", encoding="utf-8")
+    os.symlink(data / "a", data / "linked")  # a link to a directory: not followed
+    os.symlink(data / "gone.yaml", data / "broken.yaml")  # a broken link: found, with no stat
+    for top in (data, tmp_path / "data/", "data"):
+        monkeypatch.chdir(tmp_path)
+        expected = [Path(top) / DATASET_FILE] + sorted(p for p in Path(top).rglob("*.yaml") if p != Path(top) / DATASET_FILE)
+        assert record_paths(top) == expected
+        found = dict(record_files(top))
+        assert found[str(Path(top) / "broken.yaml")] is None
+        assert found[str(Path(top) / "a" / "b.yaml")].st_ino == (Path(top) / "a" / "b.yaml").stat().st_ino
+    monkeypatch.chdir(data)
+    assert record_paths(".") == [Path(DATASET_FILE)] + sorted(p for p in Path(".").rglob("*.yaml") if p != Path(DATASET_FILE))

@@ -1,0 +1,190 @@
+"""The records' parts as the build cache keeps them, many records to an entry: merged,
+they make the graph, origins and errors of the records read one by one, whatever
+changed since the last build (an edit, a new, removed or renamed record, a broken one)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ndlld import cache as cache_module
+from ndlld.build import inverse_properties, load_graph
+from ndlld.cache import Cache, pack_records, record_groups, unpack_each_record, unpack_records
+from ndlld.errors import SourceErrors
+from ndlld.graph import merge_parts, read_each
+from ndlld.resources import schemaorg_path
+from ndlld.sources import read_dataset, record_paths
+from ndlld.synth import synthesize
+
+from conftest import TESTS, add_fixture
+
+
+def _as_compared(graph):
+    return (
+        list(graph.triples),
+        {t: (o.path, o.line) for t, o in graph.origins.items()},
+        {iri: (o.path, o.line) for iri, o in graph.nodes.items()},
+    )
+
+
+@pytest.fixture
+def synthetic(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    synthesize(data, orgs=60, seed=5)
+    return data
+
+
+@pytest.fixture
+def small_groups(monkeypatch) -> None:
+    """About eight records to an entry, so that a few dozen records make many entries."""
+    monkeypatch.setattr(cache_module, "RECORDS_PER_ENTRY", 8)
+
+
+def _merged(data: Path, context, parts):
+    base, dataset = read_dataset(data)
+    return merge_parts(dataset, parts, base, context, inverse_properties(schemaorg_path()))
+
+
+def test_an_entry_merges_as_its_records_one_by_one(synthetic: Path, context):
+    base, _ = read_dataset(synthetic)
+    files = [str(p) for p in record_paths(synthetic)[1:]]
+    one_by_one = read_each(files, base, context.document)
+    keys = [bytes([i % 256]) * 32 for i in range(len(files))]
+    inverses = inverse_properties(schemaorg_path())
+    entries = [pack_records(keys[:20], one_by_one[:20], inverses), pack_records(keys[20:], one_by_one[20:], inverses)]
+
+    grouped = _merged(synthetic, context, [unpack_records(entry) for entry in entries])
+    assert _as_compared(grouped) == _as_compared(_merged(synthetic, context, one_by_one))
+    assert _as_compared(grouped) == _as_compared(load_graph(synthetic, context, parallel_from=10**9))
+    assert len(grouped) > 1000
+
+
+def test_an_entry_gives_back_each_record_as_it_was_packed(synthetic: Path, context):
+    base, _ = read_dataset(synthetic)
+    files = [str(p) for p in record_paths(synthetic)[1:]][:30]
+    parts = read_each(files, base, context.document)
+    keys = [bytes([i]) * 32 for i in range(len(files))]
+    assert unpack_each_record(pack_records(keys, parts, inverse_properties(schemaorg_path()))) == {(path, key): part for path, key, part in zip(files, keys, parts)}
+
+
+def test_a_new_file_changes_its_own_group_only():
+    files = [f"data/organizations/org-{i:06d}.yaml" for i in range(0, 2000, 2)]
+    before = record_groups(files, 16)
+    added = sorted([*files, "data/organizations/org-000999.yaml"])
+    after = record_groups(added, 16)
+    assert len(before) > 20
+    changed = [run for run in after if run not in before]
+    assert len(changed) == 1 and "data/organizations/org-000999.yaml" in changed[0]
+    assert sum(len(run) for run in after) == len(added)
+
+
+def _warm(data: Path, cache_dir: Path, context):
+    with Cache(cache_dir) as cache:
+        graph = load_graph(data, context, cache=cache)
+    return graph, cache
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _edited(data: Path) -> None:
+    _edit(sorted((data / "organizations").rglob("org-*.yaml"))[9], "en: ", "en: Renamed ")
+
+
+def _added(data: Path) -> None:
+    shutil.copy(TESTS / "records" / "good" / "organizations" / "ifla.yaml", data / "organizations" / "zz-ifla.yaml")
+
+
+def _removed(data: Path) -> None:
+    sorted((data / "organizations").rglob("org-*.yaml"))[-1].unlink()
+
+
+def _renamed(data: Path) -> None:
+    record = sorted((data / "organizations").rglob("org-*.yaml"))[4]
+    record.rename(record.with_name("a-" + record.name))
+
+
+@pytest.mark.parametrize("change", [_edited, _added, _removed, _renamed])
+def test_a_change_with_a_warm_cache_makes_the_graph_of_a_cold_read(synthetic: Path, tmp_path: Path, context, small_groups, change):
+    _warm(synthetic, tmp_path / "cache", context)
+    change(synthetic)
+    try:
+        cold = _as_compared(load_graph(synthetic, context, parallel_from=10**9))
+    except SourceErrors as err:
+        cold = str(err)
+    try:
+        warm, cache = _warm(synthetic, tmp_path / "cache", context)
+        warm = _as_compared(warm)
+    except SourceErrors as err:
+        warm = str(err)
+    assert warm == cold
+
+
+def test_only_the_changed_records_are_read_again_across_many_entries(synthetic: Path, tmp_path: Path, context, small_groups):
+    _, first = _warm(synthetic, tmp_path / "cache", context)
+    records = first.misses
+    _edited(synthetic)
+    _renamed(synthetic)
+    graph, cache = _warm(synthetic, tmp_path / "cache", context)
+    assert (cache.hits, cache.misses) == (records - 2, 2)
+    assert any("Renamed " in t.object.value for t in graph.triples)
+
+
+def _errors_cold_and_warm(data: Path, cache_dir: Path, context) -> tuple[SourceErrors, SourceErrors]:
+    with pytest.raises(SourceErrors) as cold:
+        load_graph(data, context, parallel_from=10**9)
+    with pytest.raises(SourceErrors) as warm:
+        _warm(data, cache_dir, context)
+    return cold.value, warm.value
+
+
+def test_a_record_broken_with_a_warm_cache_is_reported_as_without(good_data: Path, tmp_path: Path, context, small_groups):
+    from conftest import GOOD
+
+    cache = tmp_path / "cache"
+    _warm(good_data, cache, context)
+    (good_data / "organizations" / "ifla.yaml").write_text("name: [unclosed\n", encoding="utf-8")
+    for name in ("missing-reference.yaml", "same-id-as-ifla.yaml"):
+        add_fixture(good_data, TESTS / "records" / "bad" / name)
+    cold, warm = _errors_cold_and_warm(good_data, cache, context)
+    assert str(warm) == str(cold) and "ifla.yaml:2: YAML syntax" in str(warm)
+    assert [(e.path, e.line) for e in warm.errors] == [(e.path, e.line) for e in cold.errors]
+
+    shutil.copy(GOOD / "organizations" / "ifla.yaml", good_data / "organizations" / "ifla.yaml")  # mended: the graph's errors
+    cold, warm = _errors_cold_and_warm(good_data, cache, context)
+    assert str(warm) == str(cold) and "is not described by any record" in str(warm) and "duplicate id 'ifla'" in str(warm)
+    assert [(e.path, e.line) for e in warm.errors] == [(e.path, e.line) for e in cold.errors]
+
+    (good_data / "organizations" / "missing-reference.yaml").unlink()
+    (good_data / "organizations" / "same-id-as-ifla.yaml").unlink()
+    assert _as_compared(_warm(good_data, cache, context)[0]) == _as_compared(load_graph(good_data, context, parallel_from=10**9))
+
+
+def test_a_triple_stated_twice_keeps_the_place_and_origin_it_was_first_stated_at(synthetic: Path, context):
+    """merge_parts adds all triples at once when none repeats, else one by one: both ways
+    give the first statement of each triple its place and its origin."""
+    from pyoxigraph import RdfFormat, parse
+
+    from ndlld.graph import Part, _Reader
+
+    base, dataset = read_dataset(synthetic)
+    files = [str(p) for p in record_paths(synthetic)[1:]]
+    parts = read_each(files, base, context.document)
+    again = Part(paths=[str(synthetic / "elsewhere.yaml")], ntriples=parts[5].ntriples, origins=parts[5].origins)
+    merged = _merged(synthetic, context, [*parts[:3], again, *parts[3:]])
+
+    reader = _Reader(context, base)
+    reader.read(dataset)
+    expected = {t: (o.path, o.line) for t, o in reader.graph.origins.items()}  # the dataset's own come first
+    for part in [*parts[:3], again, *parts[3:]]:
+        for quad, (index, line) in zip(parse(part.ntriples, format=RdfFormat.N_TRIPLES), zip(part.origins[0::2], part.origins[1::2])):
+            expected.setdefault(quad.triple, (part.paths[index], line))
+    assert [t for t in merged.triples[: len(expected)]] == list(expected)  # the inverses come after
+    assert {t: (o.path, o.line) for t, o in merged.origins.items() if t in expected} == expected
+    assert any(o.path.endswith("elsewhere.yaml") for o in merged.origins.values())
+    assert _as_compared(_merged(synthetic, context, parts))[2] == _as_compared(merged)[2]
