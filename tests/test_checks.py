@@ -329,8 +329,8 @@ def _replace(path: Path, old: str, new: str) -> None:
 def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_the_uncached_one(tmp_path: Path, monkeypatch, engine: str):
     """Each edit changes the surroundings of resources whose records did not change:
     the type of what they point at, a parent link above them, a statement pointing
-    at them. With the cache, as at scale (the shapes' needs and targets kept in it,
-    the keys made by forked processes), the findings are those of a run without it."""
+    at them. With the cache, as at scale (the shapes' needs and targets kept in it),
+    the findings are those of a run without it."""
     from ndlld.synth import synthesize
 
     data, cache = tmp_path / "synth", tmp_path / "cache"
@@ -344,7 +344,6 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
     parent_id = re.search(r"parentOrganization: (\S+)", child.read_text(encoding="utf-8")).group(1)
     parent = next(p for p in organizations if p.stem == parent_id)
     monkeypatch.setattr("ndlld.checks.RUDOF_WHOLE_TRIPLES", 0)  # the path of a large graph
-    monkeypatch.setattr("ndlld.checks.PARALLEL_KEYS", 50)
 
     def findings(**options) -> list[str]:
         return [str(f) for f in validate(data, engine=engine, **options).findings]
