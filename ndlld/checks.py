@@ -689,8 +689,10 @@ class _Surroundings:
         self.triples = graph.triples
         self.focused = focused  # rudof validates only each part's own resources (focus_nodes)
         self.own: dict[str, list[int]] = {}  # document -> its statements
-        self.subjects: dict[str, set[str]] = {}  # document -> its subjects (itself, its hash resources)
-        self.targets: dict[str, set[str]] = {}  # document -> the resources its statements point at
+        self.runs: dict[str, list[tuple[int, int]]] = {}  # document -> its statements, as runs [start, end)
+        # In graph order (dicts, not sets), so that the keys made from them are the same on every build.
+        self.subjects: dict[str, dict[str, None]] = {}  # document -> its subjects (itself, its hash resources)
+        self.targets: dict[str, dict[str, None]] = {}  # document -> the resources its statements point at
         self.incoming: dict[str, list[int]] = {}
         self.types: dict[str, list[int]] = {}
         self.parents: dict[str, list[tuple[int, str]]] = {}  # organization -> (statement, parent)
@@ -698,7 +700,8 @@ class _Surroundings:
         self.blank_subjects = self.long_integers = False
         seen: dict[tuple[str, str], int] = {}  # statements kept so far, by object and property, where bounded
         incoming, types, parents = self.incoming, self.types, self.parents
-        subject_value = own = targets = None
+        subject_value = own = targets = run_document = None
+        run_start = 0
         for position, triple in enumerate(graph.triples):
             subject = triple.subject
             value = subject.value
@@ -707,20 +710,25 @@ class _Surroundings:
                 if isinstance(subject, BlankNode):
                     self.blank_subjects = True
                 document = value.partition("#")[0]  # document_of, inlined: called per statement
-                own = self.own.get(document)
-                if own is None:
-                    own = self.own[document] = []
-                    self.subjects[document] = set()
-                    targets = self.targets[document] = set()
-                else:
-                    targets = self.targets[document]
-                self.subjects[document].add(value)
+                if document != run_document:
+                    if run_document is not None:
+                        self.runs[run_document].append((run_start, position))
+                    run_document, run_start = document, position
+                    own = self.own.get(document)
+                    if own is None:
+                        own = self.own[document] = []
+                        self.runs[document] = []
+                        self.subjects[document] = {}
+                        targets = self.targets[document] = {}
+                    else:
+                        targets = self.targets[document]
+                self.subjects[document][value] = None
             own.append(position)
             predicate = triple.predicate.value
             target = triple.object
             if isinstance(target, NamedNode):
                 target_value = target.value
-                targets.add(target_value)
+                targets[target_value] = None
                 if needs is None or predicate in needs:
                     bound = needs[predicate] if needs is not None else None
                     if bound is None:
@@ -740,6 +748,8 @@ class _Surroundings:
                 parents.setdefault(value, []).append((position, target_value if named else target.value))
                 if named:
                     self.named_parents.setdefault(value, []).append(position)
+        if run_document is not None:
+            self.runs[run_document].append((run_start, len(graph.triples)))
 
     def positions(self, document: str) -> set[int]:
         """The positions in the graph of what :meth:`of` holds."""
@@ -764,9 +774,28 @@ class _Surroundings:
         return {triples[position] for position in self.positions(document)}
 
     def key(self, document: str, lines: list[bytes], salt: bytes) -> bytes:
-        """The cache key of *document*'s results: its name and the sorted N-Triples
-        lines of :meth:`of` (*lines*: the graph's, one per statement)."""
-        return cache_key(salt, document, b"\n".join(sorted([lines[position] for position in self.positions(document)])))
+        """The cache key of *document*'s results: its name and the N-Triples lines
+        (*lines*: the graph's, one per statement) of what :meth:`of` holds, in an order
+        the graph decides: its own statements (runs of lines, taken whole), the parent
+        links above it, then what points at each of its subjects and the types of
+        what it points at. The same statements in another order, or some twice, make
+        another key, which only misses; the same key is always the same statements."""
+        chunk: list[bytes] = []
+        for start, end in self.runs[document]:
+            chunk += lines[start:end]
+        if document in self.parents:
+            chunk += [lines[position] for position in sorted(_ancestry(document, self.parents))]
+        line = lines.__getitem__
+        pointing, typing = self.incoming.get, self.types.get
+        for subject in self.subjects[document]:
+            more = pointing(subject)
+            if more:
+                chunk += map(line, more)
+        for target in self.targets[document]:
+            more = typing(target)
+            if more:
+                chunk += map(line, more)
+        return cache_key(salt, document, b"\n".join(chunk))
 
     def size(self, document: str) -> int:
         """About how many statements :meth:`of` holds (its own and those pointing at

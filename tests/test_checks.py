@@ -394,3 +394,28 @@ def test_what_the_shapes_need_is_read_from_the_cache_as_it_was_made(tmp_path: Pa
     # The blank-node shapes named as this reading names them, so that rudof's results map back to them.
     skolems = set(re.findall(r"<(https://w3id.org/ndlld/.well-known/genid/[^>]+)>", kept.targets[0]))
     assert skolems and skolems <= set(kept.rudof_shapes[1])
+
+
+def test_a_resources_cache_key_is_the_same_in_every_process():
+    """Made from the graph alone: not from the order of Python's sets of strings, which
+    changes from one process to the next (PYTHONHASHSEED). Each resource's statements
+    are the runs of the graph its key reads whole."""
+    import subprocess
+    import sys
+
+    script = (
+        "from pyoxigraph import RdfFormat, serialize\n"
+        "from ndlld.build import load_graph\n"
+        "from ndlld.checks import _Surroundings, read_rules\n"
+        "from ndlld.resources import ontology_path, schemaorg_path, shapes_dir\n"
+        f"graph = load_graph({str(DATA)!r})\n"
+        "surroundings = _Surroundings(graph, read_rules(shapes_dir(), [ontology_path(), schemaorg_path()]).incoming)\n"
+        "lines = serialize(graph.triples, format=RdfFormat.N_TRIPLES).split(b'\\n')\n"
+        "for name, own in surroundings.own.items():\n"
+        "    assert [p for start, end in surroundings.runs[name] for p in range(start, end)] == own\n"
+        "print(len(surroundings.own), b''.join(surroundings.key(name, lines, b'salt') for name in sorted(surroundings.own)).hex())\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+            for seed in ("1", "2")]
+    assert runs[0].stdout == runs[1].stdout
+    assert int(runs[0].stdout.split()[0]) > 50
