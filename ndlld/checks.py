@@ -433,7 +433,7 @@ class Rules:
 def _read_rules_cache(rules: Rules, cache: Cache) -> None:
     """What the checks of a large graph read from the shapes with rdflib (:attr:`Rules.incoming`,
     and for rudof :attr:`Rules.targets` and :attr:`Rules.superclasses`), kept in *cache*: the
-    import and the parse took 0.6 s of every build after a one-record edit (measured).
+    import and the parse took about half a second of every build after a one-record edit.
     Keyed by the shapes and vocabulary themselves, as well as by the cache's fingerprint."""
     rudof = rules.engine == "rudof"
     key = cache_key(cache.fingerprint, "rules", rules.engine, _labelled_in_order(rules.shapes), _labelled_in_order(rules.ontology))
@@ -680,9 +680,9 @@ class _Surroundings:
     Made in one pass over the graph, which also notes what decides how the graph
     is checked (blank-node subjects, integers rudof misjudges, the parent links
     for :func:`_too_many_parents`): at 100,000 organizations each pass over the
-    two million statements costs about a second. Statements are kept as their
-    positions in ``graph.triples``, so that a resource's cache key is made from
-    the N-Triples lines of the whole graph, written once (:meth:`key`).
+    two million statements costs one to three seconds (measured). Statements are
+    kept as their positions in ``graph.triples``, so that a resource's cache key is
+    made from the N-Triples lines of the whole graph, written once (:meth:`key`).
     """
 
     def __init__(self, graph: Graph, needs: dict[str, int | None] | None = None, focused: bool = False):
