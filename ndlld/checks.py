@@ -249,6 +249,21 @@ def check_rules(
     """:func:`check` with the shapes and vocabulary as :class:`Rules` (see :func:`read_rules`)."""
     if rules.engine not in ENGINES:
         raise ConfigError(f"unknown SHACL engine {rules.engine!r}: use one of {', '.join(ENGINES)}")
+    # The surroundings are made, used and dropped with the collector paused: when it runs
+    # again, they are gone (see _collector_paused).
+    with _collector_paused():
+        outcome = _check(graph, rules, context, chunk, workers, cache)
+    if isinstance(outcome, Report):
+        return outcome
+    report, results = outcome
+    about = _index(report)
+    findings = [_finding(about, result, graph, context) for result in results]
+    findings.sort(key=lambda f: (f.origin.path if f.origin else "~", f.origin.line if f.origin else 0, f.message, f.focus, f.value or ""))
+    return Report(findings=findings, triples=report)
+
+
+def _check(graph: Graph, rules: Rules, context, chunk, workers, cache: Cache | None) -> Report | tuple[list[Triple], list]:
+    """The report graph and its results (or the report refusing the graph), for :func:`check_rules`."""
     cached = cache is not None and cache.enabled
     # What points at a resource is cut to what the shapes can see, and rudof told each part's
     # own resources, only where memory asks for it: reading both from the shapes takes
@@ -256,8 +271,7 @@ def check_rules(
     large = len(graph) > RUDOF_WHOLE_TRIPLES
     if large and cached:
         _read_rules_cache(rules, cache)
-    with _collector_paused():
-        surroundings = _Surroundings(graph, rules.incoming if large else None)
+    surroundings = _Surroundings(graph, rules.incoming if large else None)
     too_high = _too_many_parents(graph, surroundings.named_parents)
     if too_high is not None:
         return _refused(too_high, graph, context)
@@ -277,10 +291,7 @@ def check_rules(
         results = list(dict.fromkeys(t.object for t in report if t.predicate == RESULT))
     else:
         report, results = _validate_in_parts(graph, surroundings, rules, chunk, workers, cache if cached else None)
-    about = _index(report)
-    findings = [_finding(about, result, graph, context) for result in results]
-    findings.sort(key=lambda f: (f.origin.path if f.origin else "~", f.origin.line if f.origin else 0, f.message, f.focus, f.value or ""))
-    return Report(findings=findings, triples=report)
+    return report, results
 
 
 # The cycle check's property path (parentOrganization+) is followed by rdflib
@@ -843,8 +854,7 @@ def _validate_in_parts(graph, surroundings: _Surroundings, rules: Rules, chunk, 
         if len(lines) != len(graph.triples) + 1:  # not one line per statement: never seen, but the keys would be wrong
             raise ShapesError("the graph's N-Triples are not one line per statement; build with --no-cache")
         key = surroundings.key
-        with _collector_paused():
-            keys = {name: key(name, lines, salt) for name in names}
+        keys = {name: key(name, lines, salt) for name in names}
         del lines
         kept_key = cache_key(salt, "results by resource")
         kept = _unpack_results(cache.get("checks", kept_key) or b"")
@@ -883,21 +893,39 @@ def _validate_in_parts(graph, surroundings: _Surroundings, rules: Rules, chunk, 
     return merged, found
 
 
+_PAUSED: list[bool] = []  # for each pause in force, whether the collector ran before it
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while the surroundings or the keys are made.
+    """Python's cyclic garbage collector paused while the checks make and use the surroundings.
 
-    They are millions of small lists, sets and strings, none in a cycle; the collector
-    walked them again each time they grew by a quarter: more than half of the time
-    of making them (1.1 s against 0.55 s at 30,000 organizations, measured).
+    They are millions of small lists, dicts and numbers, none in a cycle; the collector
+    walked them again each time they grew by a quarter, more than half of the time of
+    making them (1.1 s against 0.55 s at 30,000 organizations, measured), and again
+    when it ran after they were made. Freed as they go out of use, they need no collector.
     """
-    enabled = gc.isenabled()
+    _PAUSED.append(gc.isenabled())
     gc.disable()
     try:
         yield
     finally:
-        if enabled:
+        if _PAUSED.pop():
             gc.enable()
+
+
+@contextmanager
+def _collector_as_before() -> Iterator[None]:
+    """The collector as it was before the checks paused it: for pySHACL in this process
+    (rdflib's graphs hold cycles)."""
+    if not (_PAUSED and _PAUSED[0]):
+        yield
+        return
+    gc.enable()
+    try:
+        yield
+    finally:
+        gc.disable()
 
 
 # Each resource's results are kept under its key (of its name and its surroundings), all
@@ -955,19 +983,28 @@ def _run(function, jobs: list, rules: Rules, workers: int | None, surroundings: 
     try:
         if len(jobs) == 1:
             if rules.engine == "pyshacl":  # no process to start
-                return [function(jobs[0], rules)]
+                with _collector_as_before():
+                    return [function(jobs[0], rules)]
             return [_in_child(function, jobs[0], rules)]
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         fork = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(min(len(jobs), workers or os.cpu_count() or 1), fork, initializer=_no_certificates) as pool:
+        with ProcessPoolExecutor(min(len(jobs), workers or os.cpu_count() or 1), fork, initializer=_worker_started) as pool:
             return list(pool.map(partial(_in_worker, function), jobs))
     finally:
         _WORKER.clear()
 
 
 _WORKER: dict = {}
+
+
+def _worker_started() -> None:
+    """In a validation worker of a pool: no CA certificates, and the collector as the
+    build had it (each worker runs pySHACL on part after part)."""
+    _no_certificates()
+    if _PAUSED and _PAUSED[0]:
+        gc.enable()
 
 
 def _no_certificates() -> None:
