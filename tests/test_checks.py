@@ -256,18 +256,18 @@ def test_what_a_resource_needs_of_the_statements_pointing_at_it_is_read_from_the
 def test_a_resource_pointed_at_by_many_keeps_what_its_shapes_can_see(tmp_path: Path):
     """The source every synthetic record cites keeps one of the statements citing it."""
     from ndlld.build import load_graph
-    from ndlld.checks import _documents, _parts, _Surroundings, read_rules
+    from ndlld.checks import _parts, _Surroundings, read_rules
     from ndlld.context import Context
     from ndlld.resources import context_path, ontology_path, schemaorg_path
     from ndlld.synth import synthesize
 
     synthesize(tmp_path / "synth", 60, seed=3)
     graph = load_graph(tmp_path / "synth", Context.load(context_path()))
-    documents = _documents(graph)
     rules = read_rules(shapes_dir(), [ontology_path(), schemaorg_path()])
+    every = _Surroundings(graph)  # no needs: every statement pointing at it
+    bounded = _Surroundings(graph, rules.incoming)
+    documents = every.own
     hub = next(name for name in documents if name.endswith("/source/synthetic"))
-    every = _Surroundings(graph, documents)  # no needs: every statement pointing at it
-    bounded = _Surroundings(graph, documents, rules.incoming)
     citing = [t for t in every.of(hub) if t.object.value == hub]
     assert len(citing) > 60
     assert len([t for t in bounded.of(hub) if t.object.value == hub]) == 1
@@ -317,3 +317,105 @@ def test_shapes_with_targets_not_resolved_here_keep_them():
     assert Rules(_triples_of(_shapes("ex:S a sh:NodeShape ; sh:target [ a ex:T ] ; sh:message 'm' .")), []).targets is None
     assert Rules(_triples_of(_shapes("ex:S a sh:NodeShape , <http://www.w3.org/2000/01/rdf-schema#Class> ; sh:message 'm' .")), []).targets is None
     assert read_rules(shapes_dir(), []).targets is not None
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("engine", ["rudof", "pyshacl"])
+def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_the_uncached_one(tmp_path: Path, monkeypatch, engine: str):
+    """Each edit changes the surroundings of resources whose records did not change:
+    the type of what they point at, a parent link above them, a statement pointing
+    at them. With the cache, as at scale (the shapes' needs and targets kept in it),
+    the findings are those of a run without it."""
+    from ndlld.synth import synthesize
+
+    data, cache = tmp_path / "synth", tmp_path / "cache"
+    synthesize(data, 120, seed=7, defects=0.05)
+    organizations = sorted((data / "organizations").rglob("org-*.yaml"))
+    (data / "sources" / "once.yaml").write_text(
+        "id: source/once\ntype: CreativeWork\nname:\n  en: A document one record cites\n", encoding="utf-8")
+    cites_once = organizations[4]
+    _replace(cites_once, "source: source/synthetic", "source: source/once")
+    child = next(p for p in organizations if "parentOrganization: " in p.read_text(encoding="utf-8"))
+    parent_id = re.search(r"parentOrganization: (\S+)", child.read_text(encoding="utf-8")).group(1)
+    parent = next(p for p in organizations if p.stem == parent_id)
+    monkeypatch.setattr("ndlld.checks.RUDOF_WHOLE_TRIPLES", 0)  # the path of a large graph
+
+    def findings(**options) -> list[str]:
+        return [str(f) for f in validate(data, engine=engine, **options).findings]
+
+    before = findings(cache_dir=cache)
+    assert before == findings()
+    edits = [
+        ("a name", organizations[9], "name:\n  en: ", "name:\n  ko: "),  # no English name
+        ("a statement pointing at a resource", cites_once, "source: source/once", "source: source/synthetic"),
+        ("the type of what every record points at", data / "sources" / "synthetic.yaml", "type: CreativeWork", "type: Place"),
+        ("a parent link, making a cycle", parent, "\nsource: ", f"\nparentOrganization: {child.stem}\nsource: "),
+    ]
+    for what, path, old, new in edits:
+        _replace(path, old, new)
+        warm = findings(cache_dir=cache)
+        assert warm == findings(), f"after an edit of {what}"
+        assert warm != before, f"an edit of {what} changes the findings"
+        assert findings(cache_dir=cache) == warm  # and again, all from the cache
+        before = warm
+    assert any("source/once" in f and "where its facts come from" in f for f in before)
+    assert sum(f"[{child.stem} " in f or f"[{parent.stem} " in f for f in before if "Violation" in f) >= 2
+
+
+def test_results_by_resource_are_kept_as_they_were():
+    from ndlld.checks import _pack_results, _unpack_results
+
+    results = {bytes([n]) * 32: (b"" if n % 3 else b"<a> <b> \"" + bytes([48 + n]) + b"\" .\n") for n in range(10)}
+    assert _unpack_results(_pack_results(results)) == results
+    assert _unpack_results(_pack_results({})) == {} == _unpack_results(b"")
+
+
+def test_what_the_shapes_need_is_read_from_the_cache_as_it_was_made(tmp_path: Path):
+    from ndlld.cache import Cache
+    from ndlld.checks import _read_rules_cache, read_rules
+    from ndlld.resources import ontology_path, schemaorg_path
+
+    def rules():
+        return read_rules(shapes_dir(), [ontology_path(), schemaorg_path()])
+
+    with Cache(tmp_path / "cache") as cache:
+        _read_rules_cache(rules(), cache)
+    kept, made = rules(), rules()
+    with Cache(tmp_path / "cache") as cache:
+        _read_rules_cache(kept, cache)
+        assert cache.get_many("checks", []) == {}
+    assert {"incoming", "targets", "superclasses"} <= set(kept.__dict__)  # read, not made
+    assert (kept.incoming, kept.targets[1], kept.superclasses) == (made.incoming, made.targets[1], made.superclasses)
+    # The blank-node shapes named as this reading names them, so that rudof's results map back to them.
+    skolems = set(re.findall(r"<(https://w3id.org/ndlld/.well-known/genid/[^>]+)>", kept.targets[0]))
+    assert skolems and skolems <= set(kept.rudof_shapes[1])
+
+
+def test_a_resources_cache_key_is_the_same_in_every_process():
+    """Made from the graph alone: not from the order of Python's sets of strings, which
+    changes from one process to the next (PYTHONHASHSEED). Each resource's statements
+    are the runs of the graph its key reads whole."""
+    import subprocess
+    import sys
+
+    script = (
+        "from pyoxigraph import RdfFormat, serialize\n"
+        "from ndlld.build import load_graph\n"
+        "from ndlld.checks import _Surroundings, read_rules\n"
+        "from ndlld.resources import ontology_path, schemaorg_path, shapes_dir\n"
+        f"graph = load_graph({str(DATA)!r})\n"
+        "surroundings = _Surroundings(graph, read_rules(shapes_dir(), [ontology_path(), schemaorg_path()]).incoming)\n"
+        "lines = serialize(graph.triples, format=RdfFormat.N_TRIPLES).split(b'\\n')\n"
+        "for name, own in surroundings.own.items():\n"
+        "    assert [p for start, end in surroundings.runs[name] for p in range(start, end)] == own\n"
+        "print(len(surroundings.own), b''.join(surroundings.key(name, lines, b'salt') for name in sorted(surroundings.own)).hex())\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+            for seed in ("1", "2")]
+    assert runs[0].stdout == runs[1].stdout
+    assert int(runs[0].stdout.split()[0]) > 50
