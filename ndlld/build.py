@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import gc
 import itertools
+import json
 import operator
 import os
 import shutil
@@ -31,11 +32,11 @@ from ndlld.cache import key as cache_key
 from ndlld.checks import DEFAULT_ENGINE, Report, check_with_project_shapes
 from ndlld.context import Context
 from ndlld.errors import ConfigError, ConformanceError, PublishError, SourceError, SourceErrors
-from ndlld.graph import Graph, Part, build_graph, merge_parts, read_each, read_part, resource_base
+from ndlld.graph import Delta, Graph, Part, build_graph, touched_iris, merge_parts, read_each, read_part, resource_base
 from ndlld.resources import context_path, ontology_path, schemaorg_path
 from ndlld.dumps import Chunks, read_triples, write_dumps
 from ndlld.namespaces import SCHEMA
-from ndlld.sources import MAX_FILE_BYTES, load_sources, read_dataset, record_files
+from ndlld.sources import MAX_FILE_BYTES, Record, load_sources, read_dataset, record_files
 
 @dataclass
 class Summary:
@@ -89,25 +90,51 @@ def load_graph(
     except (SourceError, SourceErrors):  # the plain path reports it with every other broken file
         return build_graph(load_sources(data_dir), context, inverses)
     files = [path for path, _ in paths[1:]]
-    if cached:
-        parts = _cached_parts(paths[1:], base, context, cache, workers if parallel else 1, looked, inverses)
-    else:
+    if not cached:
         size = -(-len(files) // (workers * 4))  # contiguous shares, so that merging keeps file order
         shares = [files[i : i + size] for i in range(0, len(files), size)]
-        parts = _in_processes(read_part, shares, base, context, workers)
-    return merge_parts(dataset, parts, base, context, inverses)
+        return merge_parts(dataset, _in_processes(read_part, shares, base, context, workers), base, context, inverses)
+    salt = cache_key(cache.fingerprint, base)
+    parts, entries, touched = _cached_parts(paths[1:], salt, base, context, cache, workers if parallel else 1, looked, inverses)
+    graph = merge_parts(dataset, parts, base, context, inverses)
+    graph.identity, graph.delta = _identity_and_delta(cache, salt, dataset, entries, touched)
+    return graph
+
+
+def _identity_and_delta(cache: Cache, salt: bytes, dataset: Record, entries: bytes, touched: set[str] | None) -> tuple[bytes, Delta | None]:
+    """The graph's identity (its records' entries, *entries*, and the *dataset* record's data),
+    and its :class:`~ndlld.graph.Delta` from the graph made before with this cache: the IRIs
+    *touched* by the records that changed, unless the dataset record changed too (every page
+    shows it)."""
+    noted_key = cache_key(salt, "graph")
+    noted = cache.get("graph", noted_key) or b""
+    described = cache_key(json.dumps(dataset.data, sort_keys=True, ensure_ascii=False, default=str))
+    identity = cache_key(salt, described, entries)
+    cache.put_many("graph", {noted_key: identity + described})
+    if touched is None or len(noted) != 64 or noted[32:] != described:
+        return identity, None
+    return identity, Delta(since=noted[:32], iris=frozenset(touched))
 
 
 def _cached_parts(
-    found_files: list[tuple[str, os.stat_result | None]], base: str, context: Context, cache: Cache, workers: int, looked: int, inverses: dict[str, str]
-) -> list[Part]:
+    found_files: list[tuple[str, os.stat_result | None]],
+    salt: bytes,
+    base: str,
+    context: Context,
+    cache: Cache,
+    workers: int,
+    looked: int,
+    inverses: dict[str, str],
+) -> tuple[list[Part], bytes, set[str] | None]:
     """The parts of the records (*found_files*: path and stat, from
     :func:`ndlld.sources.record_files`), a group of files to a part (:func:`ndlld.cache.pack_records`):
     a group's from the cache when none of its files changed, else made of the parts the
     last build kept of its unchanged files and of its other files read anew (and kept).
     *looked*: when the files were first stated (:func:`_record_keys`); *inverses*: the
-    schema.org inverse properties, as :func:`ndlld.graph.merge_parts` takes them."""
-    salt = cache_key(cache.fingerprint, base)
+    schema.org inverse properties, as :func:`ndlld.graph.merge_parts` takes them.
+
+    Also returns the groups' keys, joined, and the IRIs that the files changed since the
+    last build looked at them touch (:func:`ndlld.graph.touched_iris`; None if unknown)."""
     keys = _record_keys(found_files, salt, cache, looked)
     files = [path for path, _ in found_files]
     runs = record_groups(files)
@@ -117,10 +144,13 @@ def _cached_parts(
     earlier = cache.get("record entries", index_key) or b""
     missed = [run for run, key in zip(runs, run_keys) if key not in found]
     kept: dict[tuple[str, bytes], Part] = {}
-    if missed:  # the last build's entries that this one does not use hold the parts of its unchanged files
-        unused = {earlier[i : i + 32] for i in range(0, len(earlier), 32)} - found.keys()
-        for entry in cache.get_many("records", unused, counted=False, used=False).values():
-            kept.update(unpack_each_record(entry))
+    # The last build's entries that this one does not use hold the parts of its unchanged
+    # files, and what the changed ones were.
+    unused = {earlier[i : i + 32] for i in range(0, len(earlier), 32)} - found.keys()
+    entries = cache.get_many("records", unused, counted=False, used=False) if unused else {}
+    for entry in entries.values():
+        kept.update(unpack_each_record(entry))
+    before = dict(kept) if len(entries) == len(unused) else None  # None: one is gone, what it held is not known
     missing = [path for run in missed for path in run if (path, keys[path]) not in kept]
     if workers > 1 and len(missing) >= PARALLEL_RECORDS:
         size = -(-len(missing) // (workers * 4))
@@ -135,7 +165,32 @@ def _cached_parts(
     cache.put_many("record entries", {index_key: b"".join(run_keys)})
     cache.hits += len(files) - len(missing)
     cache.misses += len(missing)
-    return [unpack_records(found.get(key) or made[key]) for key in run_keys]
+    parts = [unpack_records(found.get(key) or made[key]) for key in run_keys]
+    touched = _touched(before, kept, keys, {path for run in missed for path in run}) if earlier and before is not None else None
+    return parts, b"".join(run_keys), touched
+
+
+def _touched(before: dict[tuple[str, bytes], Part], now: dict[tuple[str, bytes], Part], keys: dict[str, bytes], regrouped: set[str]) -> set[str] | None:
+    """The IRIs touched by the record files that changed since the last build.
+
+    *before*: the files of the last build's groups that changed, by path and key, as that
+    build had them; *now*: those and the files of this build's changed groups, *regrouped*,
+    as they are now; *keys*: each file's key now. Every other file is in a group that did
+    not change. None if one file's IRIs cannot be told (:func:`ndlld.graph.touched_iris`).
+    """
+    old = {path: (key, part) for (path, key), part in before.items()}
+    touched: set[str] = set()
+    for path in old.keys() | regrouped:
+        key, part = old.get(path, (None, None))
+        if key is not None and key == keys.get(path):
+            continue  # the same bytes, in another group
+        if path in keys and path not in regrouped:
+            return None  # changed, yet in a group that did not: cannot be (the group's key has the file's)
+        found = touched_iris(part, now.get((path, keys[path])) if path in keys else None)
+        if found is None:
+            return None
+        touched |= found
+    return touched
 
 
 RACY_NANOSECONDS = 2_000_000_000  # a file changed this close to the last build's look may have changed again unseen

@@ -69,6 +69,11 @@ class Graph:
     triples: list[Triple] = field(default_factory=list)
     origins: dict[Triple, Origin] = field(default_factory=dict)  # where each triple was stated
     nodes: dict[str, Origin] = field(default_factory=dict)  # where each resource is described
+    # With the build cache: a digest of what the graph was made from (ndlld's code, the
+    # dataset record, every record's path and bytes), and what differs from the graph made
+    # before it with the same cache, when that is known.
+    identity: bytes | None = None
+    delta: Delta | None = None
 
     def __len__(self) -> int:
         return len(self.triples)
@@ -78,6 +83,53 @@ class Graph:
         if triple is not None and triple in self.origins:
             return self.origins[triple]
         return self.nodes.get(subject)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What may differ between a graph and the one made before it (whose identity is *since*).
+
+    *iris*: every IRI whose statements, as subject or as object, or whose document's
+    statements, may have changed, been added or removed, or changed order. Any other IRI
+    is looked up in both graphs with the same result, so what was made of those lookups
+    before still holds (:mod:`ndlld.site.reuse`). A superset is safe: it costs only work.
+    """
+
+    since: bytes
+    iris: frozenset[str]
+
+
+def touched_iris(before: Part | None, after: Part | None) -> set[str] | None:
+    """The IRIs that one record file's triples, *before* and *after* an edit (either may be
+    missing: a file added or removed), look up differently: by subject, by object or by
+    document, the same triples in the same order, or not. None when the records hold
+    blank nodes, whose labels are not the same from one reading to the next.
+
+    A graph is its records' triples in file order, then the inverses made from them in
+    the same order; so an IRI none of the edited files looks up differently is looked up
+    in the whole graph as before, wherever the triples stated twice are kept.
+    """
+    from pyoxigraph import BlankNode, RdfFormat, parse
+
+    def looked_up(part: Part | None) -> dict[tuple[int, str], list[bytes]] | None:
+        found: dict[tuple[int, str], list[bytes]] = {}
+        if part is None or not part.ntriples:
+            return found
+        lines = part.ntriples.splitlines()
+        for line, quad in zip(lines, parse(part.ntriples, format=RdfFormat.N_TRIPLES, lenient=True)):
+            subject, obj = quad.subject, quad.object
+            if isinstance(subject, BlankNode) or isinstance(obj, BlankNode):
+                return None
+            found.setdefault((0, subject.value), []).append(line)
+            found.setdefault((2, document_of(subject.value)), []).append(line)
+            if isinstance(obj, NamedNode):
+                found.setdefault((1, obj.value), []).append(line)
+        return found
+
+    old, new = looked_up(before), looked_up(after)
+    if old is None or new is None:
+        return None
+    return {key[1] for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
 
 
 def document_of(iri: str) -> str:

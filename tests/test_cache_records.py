@@ -188,3 +188,75 @@ def test_a_triple_stated_twice_keeps_the_place_and_origin_it_was_first_stated_at
     assert {t: (o.path, o.line) for t, o in merged.origins.items() if t in expected} == expected
     assert any(o.path.endswith("elsewhere.yaml") for o in merged.origins.values())
     assert _as_compared(_merged(synthetic, context, parts))[2] == _as_compared(merged)[2]
+
+
+def _reordered(data: Path) -> None:
+    """The same statements, in another order: a page may show the first of them."""
+    record = sorted((data / "organizations").rglob("org-*.yaml"))[11]
+    text = record.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("  en: "))
+    lines[at], lines[at + 1] = lines[at + 1], lines[at]
+    record.write_text("".join(lines), encoding="utf-8")
+
+
+def _lookups(graph) -> dict[tuple[str, str], list]:
+    """What the site's view finds for every IRI: by subject, by object and by document, in graph order."""
+    from pyoxigraph import NamedNode
+
+    from ndlld.graph import document_of
+
+    found: dict[tuple[str, str], list] = {}
+    for triple in graph.triples:
+        found.setdefault(("subject", triple.subject.value), []).append(triple)
+        found.setdefault(("document", document_of(triple.subject.value)), []).append(triple)
+        if isinstance(triple.object, NamedNode):
+            found.setdefault(("object", triple.object.value), []).append(triple)
+    return found
+
+
+def _copied(data: Path) -> None:
+    """A new record: another organization like one of the others."""
+    record = sorted((data / "organizations").rglob("org-*.yaml"))[2]
+    copy = record.with_name("zz-copy.yaml")
+    copy.write_text(record.read_text(encoding="utf-8").replace(f"id: {record.stem}", "id: zz-copy"), encoding="utf-8")
+
+
+def _copy_removed(data: Path) -> None:
+    next((data / "organizations").rglob("zz-copy.yaml")).unlink()
+
+
+@pytest.mark.parametrize("changes", [[_edited], [_copied], [_copied, _copy_removed], [_renamed], [_reordered]])
+def test_the_delta_names_every_iri_looked_up_differently_after_a_change(synthetic: Path, tmp_path: Path, context, small_groups, changes):
+    for change in changes[:-1]:
+        change(synthetic)
+    before, _ = _warm(synthetic, tmp_path / "cache", context)
+    changes[-1](synthetic)
+    after, _ = _warm(synthetic, tmp_path / "cache", context)
+
+    old, new = _lookups(before), _lookups(after)
+    differ = {iri for key in old.keys() | new.keys() if old.get(key) != new.get(key) for iri in [key[1]]}
+    assert differ, "the change shows in the graph"
+    assert after.delta is not None and after.delta.since == before.identity
+    assert differ <= after.delta.iris
+    assert len(after.delta.iris) <= 3 * len(differ) + 40, "the edited records' IRIs only, not the whole graph's"
+
+
+def test_no_change_makes_an_empty_delta_and_the_same_identity(synthetic: Path, tmp_path: Path, context, small_groups):
+    first, _ = _warm(synthetic, tmp_path / "cache", context)
+    assert first.identity is not None and first.delta is None  # nothing to compare with yet
+    again, _ = _warm(synthetic, tmp_path / "cache", context)
+    assert again.identity == first.identity and again.delta.since == first.identity and not again.delta.iris
+
+
+def test_an_edit_of_the_dataset_record_makes_no_delta(synthetic: Path, tmp_path: Path, context):
+    """Every page shows the dataset's name and licence: no delta, so every page is looked at."""
+    _warm(synthetic, tmp_path / "cache", context)
+    _edit(synthetic / "dataset.yaml", "en: ", "en: Renamed ")
+    graph, _ = _warm(synthetic, tmp_path / "cache", context)
+    assert graph.delta is None and graph.identity is not None
+
+
+def test_a_graph_made_without_the_cache_has_no_identity(synthetic: Path, context):
+    graph = load_graph(synthetic, context, parallel_from=10**9)
+    assert graph.identity is None and graph.delta is None
