@@ -268,3 +268,61 @@ def test_a_cache_file_with_small_pages_is_rewritten_once_with_large_ones(good_da
     validate(good_data, cache_dir=cache)  # a new file has them from the start
     with sqlite3.connect(cache / "cache.sqlite") as db:
         assert db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+
+
+def _digests_made(monkeypatch) -> list[str]:
+    """The pages whose digest a build makes, from now on: those it renders, and those it looks at."""
+    from ndlld.site.reuse import PageReuse
+
+    made, real = [], PageReuse.digest
+    monkeypatch.setattr(PageReuse, "digest", lambda self, document, reads: made.append(document) or real(self, document, reads))
+    return made
+
+
+def test_an_edit_looks_only_at_the_pages_that_read_what_it_changed(synthetic: Path, tmp_path: Path, monkeypatch):
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    record = sorted((synthetic / "organizations").rglob("org-*.yaml"))[7]
+    _edit(record, "en: ", "en: Renamed ")
+    made = _digests_made(monkeypatch)
+    build(synthetic, out, cache_dir=cache)
+    pages = len(list((out / "id").glob("*.html")))
+    assert "https://example.org/synth/id/" + record.stem in made
+    assert 1 < len(made) < pages / 4, "the edited organization's page and those naming it; no other page is looked at"
+
+    build(synthetic, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
+def test_pages_are_all_looked_at_when_the_last_graph_is_not_the_one_they_were_made_from(synthetic: Path, tmp_path: Path, monkeypatch):
+    """``ndlld validate`` between two builds reads the records with the same cache: the
+    delta is then from its graph, not from the pages' one."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    _edit(sorted((synthetic / "organizations").rglob("org-*.yaml"))[7], "en: ", "en: Renamed ")
+    validate(synthetic, cache_dir=cache)
+    _edit(sorted((synthetic / "organizations").rglob("org-*.yaml"))[9], "en: ", "en: Renamed ")
+    made = _digests_made(monkeypatch)
+    build(synthetic, out, cache_dir=cache)
+    assert len(made) >= len(list((out / "id").glob("*.html")))
+
+    build(synthetic, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
+def test_the_page_state_reads_back_as_it_was_kept():
+    from array import array
+
+    from ndlld.site.reuse import Page, PageState
+
+    state = PageState(b"g" * 32, table=["sold", "o1", "o2", "o3", "o4"])
+    reads = {"https://example.org/id/a": [("subject", "new"), ("subject", "old")], "https://example.org/id/b#x": [("document", "b")]}
+    for number, (document, read) in enumerate(reads.items()):
+        state.pages[document] = Page(bytes([number]) * 20, bytes([9]) * 20, state.numbers(read), [(number, 5, -7)] * 5)
+    back = PageState.unpack(state.pack())
+    assert back.graph == state.graph and set(back.pages) == set(reads)
+    for document, read in reads.items():
+        assert [back.lookup(n) for n in back.pages[document].reads] == read
+        assert back.pages[document]._replace(reads=None) == state.pages[document]._replace(reads=None)
+    assert back.table == ["snew", "sold", "db"], "a lookup no page reads any more is dropped"
+    assert isinstance(back.pages["https://example.org/id/b#x"].reads, array)

@@ -37,6 +37,7 @@ from ndlld.conneg import static_server_rules
 from ndlld.context import Context
 from ndlld.dumps import jsonld as jsonld_dump
 from ndlld.dumps import ntriples, turtle
+from ndlld.graph import Delta
 from ndlld.namespaces import NDL, SCHEMA
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
@@ -88,6 +89,8 @@ def render_site(
     previous: Path | None = None,
     cache: Cache | None = None,
     dumps_written: Callable[[], object] | None = None,
+    graph: bytes | None = None,
+    delta: Delta | None = None,
 ) -> list[str]:
     """Write the pages and their companions into *out_dir*; return the names of the
     files written, relative to it (plain strings: a large site has tens of thousands).
@@ -95,7 +98,10 @@ def render_site(
     *previous* is the output this build replaces. With a *cache*, a page made
     from nothing that changed is not rendered again: its files are kept where
     *out_dir* holds them already (an earlier output, the build's spare), else
-    linked from *previous* (:mod:`ndlld.site.reuse`). Any other file whose bytes
+    linked from *previous* (:mod:`ndlld.site.reuse`). *graph* is the identity of the
+    graph the triples are (:attr:`ndlld.graph.Graph.identity`) and *delta* what changed
+    since the last (:attr:`ndlld.graph.Graph.delta`): then the pages of the IRIs that did
+    not change are kept without a look at what they show. Any other file whose bytes
     are those of the same file in *previous* is linked too rather than written:
     on most disks creating a file costs far more than rendering it. A file left
     in *out_dir* is replaced, never written into: it may be shared with *previous*.
@@ -109,7 +115,7 @@ def render_site(
     site = _site(view)
     writer = _Writer(Path(out_dir), previous)
     documents = view.documents()
-    reuse = PageReuse(cache, view, site, vocabulary, previous, Path(out_dir)) if cache is not None and cache.enabled else None
+    reuse = PageReuse(cache, view, site, vocabulary, previous, Path(out_dir), graph, delta) if cache is not None and cache.enabled else None
     if reuse is not None:
         kept = reuse.keep(documents)
         writer.written += [name for document in documents if document in kept for name in page_files(view.path(document))]

@@ -5,12 +5,19 @@ statements, the names of what it links to, the links pointing at it …). The
 page's *digest* hashes what those lookups returned, with what every page shares
 (the dataset's header, the vocabulary, the base and publisher; ndlld's code and
 templates through the cache fingerprint) and the NDL's involvements it shows.
-The next build recomputes the digest over the same lookups: when it is
-unchanged, rendering would take the same path and write the same bytes, so the
-page's files are kept instead, once their inode, size and modification time
-show they are the files a build wrote: where the new output is written over the
-spare (the output before the last, see :class:`ndlld.build._staging`), most are
-already there; the others are hard-linked from the output being replaced.
+
+What each page read, its digest and its files are kept for the whole site in one
+cache entry, the *page state*, with the identity of the graph the pages were made
+from. When the graph of this build says what changed since that one
+(:class:`ndlld.graph.Delta`), a page none of whose lookups is of a changed IRI, and
+whose involvements are the same, would be rendered the same: it is kept without
+looking at anything else. Otherwise the digest of every page is made again over
+the same lookups, and a page whose digest is unchanged is kept.
+
+A page is kept only once its files' inode, size and modification time show they
+are the files a build wrote: where the new output is written over the spare (the
+output before the last, see :class:`ndlld.build._staging`), most are already
+there; the others are hard-linked from the output being replaced.
 """
 
 from __future__ import annotations
@@ -18,14 +25,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import struct
 import zlib
+from array import array
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from pyoxigraph import RdfFormat, Triple, serialize
 
 from ndlld.cache import Cache
 from ndlld.cache import key as cache_key
+from ndlld.graph import Delta
 from ndlld.site.view import SiteView
 
 
@@ -38,23 +50,39 @@ def page_files(path: str) -> list[str]:
 
 
 class PageReuse:
-    """Page digests for one build, and the cache entries that keep them."""
+    """The page state of the last build, and this build's, for one build."""
 
-    def __init__(self, cache: Cache, view: SiteView, site: dict, vocabulary: Iterable[Triple], previous: Path | None, out_dir: Path):
+    def __init__(
+        self,
+        cache: Cache,
+        view: SiteView,
+        site: dict,
+        vocabulary: Iterable[Triple],
+        previous: Path | None,
+        out_dir: Path,
+        graph: bytes | None = None,
+        delta: Delta | None = None,
+    ):
         self.cache, self.view, self.previous, self.out_dir = cache, view, previous, out_dir
+        self.graph, self.delta = graph, delta
         self._directories: set[str] = set()
         shared = json.dumps(site, sort_keys=True, ensure_ascii=False, default=repr)
         self.salt = cache_key(cache.fingerprint, "page", view.base, view.publisher or "", shared, serialize(list(vocabulary), format=RdfFormat.N_TRIPLES))
+        self._state_key = cache_key(self.salt, "pages")
         self._lookups: dict[tuple[str, str], bytes] = {}
+        self.state = PageState(graph)  # this build's: the pages kept, then those written
         view.involvements()  # indexed now, so that no page's reads include the whole index
 
     def keep(self, documents: list[str]) -> set[str]:
         """Keep the files of every page of *documents* that has not changed, those in
         the output directory already or else linked from the previous; return those documents."""
+        state = PageState.unpack(self.cache.get("pages", self._state_key)) or PageState()
+        delta = self.delta
+        follow = delta is not None and self.graph is not None and state.graph == delta.since
+        changed = state.lookups_of(delta.iris) if follow else set()
+        self.state = PageState(self.graph, {}, state.table, state._numbers)  # the lookups numbered as before
         if self.previous is None and not any(os.path.isdir(self.out_dir / name) for name in PAGE_DIRECTORIES):
             return set()
-        keys = {document: self._key(document) for document in documents}
-        found = self.cache.get_many("page", keys.values())
         kept = set()
         # Files are looked at and linked by their names relative to the two directories
         # held open: no joined paths, and no walk from the root for each of 65,000 files.
@@ -62,41 +90,57 @@ class PageReuse:
         self._from = os.open(self.previous, os.O_RDONLY | os.O_DIRECTORY) if self.previous is not None else None
         try:
             for document in documents:
-                raw = found.get(keys[document])
-                if raw is None:
+                page = state.pages.get(document)
+                if page is None:
                     continue
-                entry = json.loads(zlib.decompress(raw))
-                if self.digest(document, [tuple(read) for read in entry["reads"]]) != entry["digest"]:
+                if follow:
+                    if not changed.isdisjoint(page.reads) or page.involved != self._involved(document):
+                        continue
+                elif self.digest(document, map(state.lookup, page.reads)) != page.digest:
                     continue
-                if _described(entry["files"], self._to) or self._link(entry["files"]):
+                files = [(name, *facts) for name, facts in zip(page_files(self.view.path(document)), page.files)]
+                if _described(files, self._to) or self._link(files):
                     kept.add(document)
+                    self.state.pages[document] = page
         finally:
             os.close(self._to)
             if self._from is not None:
                 os.close(self._from)
         return kept
 
-    def entry(self, document: str, reads: set[tuple[str, str]]) -> tuple[bytes, bytes]:
-        """The cache entry of a page just written: what it read, its digest, its files."""
+    def entry(self, document: str, reads: set[tuple[str, str]]) -> tuple[str, tuple]:
+        """What to keep of a page just written: its digests, what it read, its files."""
         files = []
         for name in page_files(self.view.path(document)):
             info = os.lstat(self.out_dir / name)
-            files.append([name, info.st_ino, info.st_size, info.st_mtime_ns])
-        entry = {"reads": sorted(reads), "digest": self.digest(document, reads), "files": files}
-        return self._key(document), zlib.compress(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+            files.append((info.st_ino, info.st_size, info.st_mtime_ns))
+        ordered = sorted(reads)
+        return document, (self.digest(document, ordered), self._involved(document), ordered, files)
 
-    def store(self, entries: dict[bytes, bytes]) -> None:
-        self.cache.put_many("page", entries)
+    def store(self, entries: dict[str, tuple]) -> None:
+        """Keep the state of the pages kept and of those written (*entries*) for the next build."""
+        state = self.state
+        for document, (digest, involved, reads, files) in entries.items():
+            state.pages[document] = Page(digest, involved, state.numbers(reads), files)
+        packed = state.pack()
+        if packed is not None:  # else the last state stays, for another graph: the next build checks every page
+            self.cache.put_many("pages", {self._state_key: packed})
 
-    def digest(self, document: str, reads: Iterable[tuple[str, str]]) -> str:
+    def digest(self, document: str, reads: Iterable[tuple[str, str]]) -> bytes:
+        """The page's digest over its *reads*, in order."""
         view = self.view
         digest = hashlib.blake2b(self.salt, digest_size=20)
         about = document if document != view.publisher else None
         digest.update(repr((document, view.involvements(about=about))).encode("utf-8"))
         lookups = self._lookups
-        for read in sorted(reads):
+        for read in reads:
             digest.update(lookups.get(read) or self._lookup(*read))  # most are shared with other pages
-        return digest.hexdigest()
+        return digest.digest()
+
+    def _involved(self, document: str) -> bytes:
+        """A digest of the NDL's involvements the page shows: they are not among its lookups."""
+        about = document if document != self.view.publisher else None
+        return hashlib.blake2b(repr(self.view.involvements(about=about)).encode("utf-8"), digest_size=20).digest()
 
     def _lookup(self, name: str, iri: str) -> bytes:
         """A digest of what looking *iri* up in the index *name* returns (memoized: pages share them)."""
@@ -127,8 +171,115 @@ class PageReuse:
             return False
         return True
 
-    def _key(self, document: str) -> bytes:
-        return cache_key(self.salt, document)
+
+class Page(NamedTuple):
+    """What the next build needs of a page: its digest, that of the involvements it
+    shows, its lookups, as numbers in :attr:`PageState.table`, and the inode, size and
+    modification time of each of its files (:func:`page_files`)."""
+
+    digest: bytes
+    involved: bytes
+    reads: array
+    files: list[tuple[int, int, int]]
+
+
+_STATE_HEAD = struct.Struct("<32sQQQQ")  # graph, pages, lookups, reads, bytes of text
+_DIGESTS = 40  # bytes of a page's two digests
+_FILES = len(page_files("id/x"))  # a page's files
+
+
+@dataclass
+class PageState:
+    """Every page's :class:`Page` and the identity of the graph they were made from (None if
+    not known), kept as one entry: the lookups are numbered and the rest is in arrays (a
+    JSON entry a page took seconds to read at 100,000 organizations)."""
+
+    graph: bytes | None = None
+    pages: dict[str, Page] = field(default_factory=dict)
+    table: list[str] = field(default_factory=list)  # the lookups by number, as index letter + IRI
+    _numbers: dict[str, int] | None = None
+
+    def lookup(self, number: int) -> tuple[str, str]:
+        """The lookup (index name, IRI) of *number*."""
+        text = self.table[number]
+        return _INDEX_NAMES[text[0]], text[1:]
+
+    def numbers(self, reads: Iterable[tuple[str, str]]) -> array:
+        """The numbers of *reads* (index name, IRI), numbering those not in the table yet."""
+        if self._numbers is None:
+            self._numbers = {text: number for number, text in enumerate(self.table)}
+        found = array("I")
+        for name, iri in reads:
+            text = name[0] + iri
+            number = self._numbers.get(text)
+            if number is None:
+                number = self._numbers[text] = len(self.table)
+                self.table.append(text)
+            found.append(number)
+        return found
+
+    def lookups_of(self, iris: Iterable[str]) -> set[int]:
+        """The numbers of the lookups of *iris*, in any index."""
+        self.numbers(())
+        return {self._numbers[letter + iri] for iri in iris for letter in _INDEX_NAMES if letter + iri in self._numbers}
+
+    def pack(self) -> bytes | None:
+        """The state as one entry (None if a name cannot be kept on a line of its own)."""
+        documents = sorted(self.pages)
+        reads = array("I")
+        offsets = array("Q", [0])
+        facts = array("Q")
+        modified = array("q")
+        for document in documents:
+            page = self.pages[document]
+            reads.extend(page.reads)
+            offsets.append(len(reads))
+            for inode, size, mtime in page.files:
+                facts.extend((inode, size))
+                modified.append(mtime)
+        table = self.table
+        if len(table) > 2 * len(set(reads)):  # lookups no page reads any more: numbered afresh
+            renumbered: dict[int, int] = {}
+            reads = array("I", [renumbered.setdefault(number, len(renumbered)) for number in reads])
+            table = [self.table[number] for number in renumbered]
+        text = "\n".join([*documents, *table])
+        if text.count("\n") != max(len(documents) + len(table) - 1, 0):
+            return None  # an IRI with a line break: not kept, every page is made next time
+        encoded = text.encode("utf-8", "surrogateescape")
+        head = _STATE_HEAD.pack(self.graph or bytes(32), len(documents), len(table), len(reads), len(encoded))
+        digests = b"".join(self.pages[document].digest + self.pages[document].involved for document in documents)
+        return zlib.compress(b"".join([head, encoded, offsets.tobytes(), reads.tobytes(), facts.tobytes(), modified.tobytes(), digests]), 1)
+
+    @classmethod
+    def unpack(cls, entry: bytes | None) -> PageState | None:
+        """The state packed in *entry*, if there is one."""
+        if entry is None:
+            return None
+        data = zlib.decompress(entry)
+        graph, count, lookups, total, size = _STATE_HEAD.unpack_from(data)
+        at = _STATE_HEAD.size
+        lines = data[at : at + size].decode("utf-8", "surrogateescape").split("\n") if size else []
+        at += size
+        offsets, at = _array("Q", data, at, count + 1)
+        reads, at = _array("I", data, at, total)
+        facts, at = _array("Q", data, at, 2 * _FILES * count)
+        modified, at = _array("q", data, at, _FILES * count)
+        pages = {}
+        for i, document in enumerate(lines[:count]):
+            files = [(facts[2 * f], facts[2 * f + 1], modified[f]) for f in range(_FILES * i, _FILES * (i + 1))]
+            digests = data[at + _DIGESTS * i : at + _DIGESTS * (i + 1)]
+            pages[document] = Page(digests[:20], digests[20:], reads[offsets[i] : offsets[i + 1]], files)
+        return cls(graph if any(graph) else None, pages, lines[count : count + lookups])
+
+
+_INDEX_NAMES = {"s": "subject", "o": "object", "d": "document"}  # SiteView.index, by first letter
+
+
+def _array(typecode: str, data: bytes, at: int, count: int) -> tuple[array, int]:
+    found = array(typecode)
+    end = at + count * found.itemsize
+    found.frombytes(data[at:end])
+    return found, end
 
 
 def _described(files: list, directory: int) -> bool:
