@@ -81,8 +81,8 @@ class Index(dict):
     """Triples by IRI (an empty list for an IRI not there), noting which IRIs were
     looked up while :attr:`reads` is a set: what a page was made from."""
 
-    def __init__(self, name: str):
-        super().__init__()
+    def __init__(self, name: str, items: dict[str, list] | None = None):
+        super().__init__(items or {})
         self.name = name
         self.reads: set[tuple[str, str]] | None = None
 
@@ -113,15 +113,20 @@ class SiteView:
     def __init__(self, triples: Iterable[Triple], vocabulary: Iterable[Triple], base: str, context: Context):
         self.base = base
         self.context = context
-        self.by_subject = Index("subject")
-        self.by_object = Index("object")
-        self.by_document = Index("document")
+        # Made as plain dicts, then handed to the indexes: each lookup of an Index is a call
+        # in Python (it notes what is read), three for each of 2 million triples.
+        by_subject: dict[str, list[Triple]] = defaultdict(list)
+        by_object: dict[str, list[Triple]] = defaultdict(list)
+        by_document: dict[str, list[Triple]] = defaultdict(list)
         for triple in triples:
             subject = triple.subject.value
-            self.by_subject[subject].append(triple)
-            self.by_document[document_of(subject)].append(triple)
+            by_subject[subject].append(triple)
+            by_document[document_of(subject)].append(triple)
             if isinstance(triple.object, NamedNode):
-                self.by_object[triple.object.value].append(triple)
+                by_object[triple.object.value].append(triple)
+        self.by_subject = Index("subject", by_subject)
+        self.by_object = Index("object", by_object)
+        self.by_document = Index("document", by_document)
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)  # IRI -> language -> label
         for triple in vocabulary:
             if triple.predicate.value in (RDFS_LABEL, SKOS_PREF_LABEL) and isinstance(triple.object, Literal):
