@@ -20,6 +20,7 @@ relative URLs, so the site works under any host name.
 
 from __future__ import annotations
 
+import heapq
 import os
 import shutil
 import stat
@@ -334,12 +335,14 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
     entries = [svg.TimelineEntry(i.year, i.label, view.path(i.iri)) for i in _spread(involvements, TIMELINE_SIZE)]
     groups = []
     for label, types in _GROUPS:
-        members = sorted(
-            {t.subject.value for t in view.by_object_types(types) if "#" not in t.subject.value},
-            key=lambda iri: (view.name(iri).lower(), iri),  # the IRI breaks ties: same bytes every build
-        )
-        if members:
+        if types is ORGANIZATION_TYPES:  # sorted already
+            members = [iri for iri in organizations if "#" not in iri]
             shown, more = _first(members)
+        else:
+            members = {t.subject.value for t in view.by_object_types(types) if "#" not in t.subject.value}
+            shown = heapq.nsmallest(LIST_SHOWN, members, key=lambda iri: (view.name(iri).lower(), iri))  # the IRI breaks ties: same bytes every build
+            more = len(members) - len(shown)
+        if members:
             groups.append({"label": label, "links": [view.link(m, "") for m in shown], "more": more})
     listed, listed_more = _first(involvements)
     shown_organizations, organizations_more = _first(organizations)
@@ -394,16 +397,6 @@ def _network(view: SiteView, organizations: list[str]) -> tuple[list, list]:
     """Organizations as nodes; parent links and the publisher's part in each as edges."""
     center = view.publisher
     keys = {iri: view.path(iri).removeprefix("id/") for iri in organizations}
-    nodes = [
-        svg.NetworkNode(
-            key=keys[iri],
-            label=view.short_name(iri),
-            title=view.name(iri),
-            href=view.path(iri),
-            group="center" if iri == center else "organization",
-        )
-        for iri in organizations
-    ]
     edges: dict[tuple[str, str], set[str]] = {}
     for iri in organizations:
         for parent in view.values(iri, str(SCHEMA) + "parentOrganization"):
@@ -416,15 +409,25 @@ def _network(view: SiteView, organizations: list[str]) -> tuple[list, list]:
             label = _EDGE_LABELS.get(predicate)
             for organization in _organizations_of(view, other, keys) - {center} if label else ():
                 edges.setdefault((keys[center], keys[organization]), set()).add(label)
-    if len(nodes) > NETWORK_SIZE:  # a picture of thousands of circles shows nothing: the closest partners
+    if len(keys) > NETWORK_SIZE:  # a picture of thousands of circles shows nothing: the closest partners
         degree: dict[str, int] = defaultdict(int)
         for (source, target), labels in edges.items():
             degree[source] += len(labels) + (100 if source == keys.get(center) else 0)
             degree[target] += len(labels) + (100 if source == keys.get(center) else 0)
-        kept = set(sorted((n.key for n in nodes), key=lambda k: (-degree[k], k))[:NETWORK_SIZE])
+        kept = set(heapq.nsmallest(NETWORK_SIZE, keys.values(), key=lambda k: (-degree[k], k)))
         kept.add(keys.get(center, ""))
-        nodes = [n for n in nodes if n.key in kept]
+        organizations = [iri for iri in organizations if keys[iri] in kept]
         edges = {pair: labels for pair, labels in edges.items() if pair[0] in kept and pair[1] in kept}
+    nodes = [  # made for those drawn only: a name and a short name for each of 100,000 took seconds
+        svg.NetworkNode(
+            key=keys[iri],
+            label=view.short_name(iri),
+            title=view.name(iri),
+            href=view.path(iri),
+            group="center" if iri == center else "organization",
+        )
+        for iri in organizations
+    ]
     return nodes, [svg.NetworkEdge(s, t, ", ".join(sorted(labels))) for (s, t), labels in sorted(edges.items())]
 
 
