@@ -106,8 +106,9 @@ def touched_iris(before: Part | None, after: Part | None) -> set[str] | None:
     blank nodes, whose labels are not the same from one reading to the next.
 
     A graph is its records' triples in file order, then the inverses made from them in
-    the same order; so an IRI none of the edited files looks up differently is looked up
-    in the whole graph as before, wherever the triples stated twice are kept.
+    the same order (an inverse is its object's: so a document counts the statements
+    pointing into it too); so an IRI none of the edited files looks up differently is
+    looked up in the whole graph as before, wherever the triples stated twice are kept.
     """
     from pyoxigraph import BlankNode, RdfFormat, parse
 
@@ -124,6 +125,8 @@ def touched_iris(before: Part | None, after: Part | None) -> set[str] | None:
             found.setdefault((2, document_of(subject.value)), []).append(line)
             if isinstance(obj, NamedNode):
                 found.setdefault((1, obj.value), []).append(line)
+                # The inverse statement, if the property has one, is the object's document's.
+                found.setdefault((2, document_of(obj.value)), []).append(line)
         return found
 
     old, new = looked_up(before), looked_up(after)

@@ -226,7 +226,20 @@ def _copy_removed(data: Path) -> None:
     next((data / "organizations").rglob("zz-copy.yaml")).unlink()
 
 
-@pytest.mark.parametrize("changes", [[_edited], [_copied], [_copied, _copy_removed], [_renamed], [_reordered]])
+def _linked_across(data: Path) -> None:
+    """A link to a hash resource of another page, by a property with an inverse: the inverse
+    statement is that other page's."""
+    meeting = sorted((data / "events").rglob("*-meetings.yaml"))[0]
+    record = next(r for r in sorted((data / "organizations").rglob("org-*.yaml")) if "parentOrganization" not in r.read_text(encoding="utf-8"))
+    with record.open("a", encoding="utf-8") as text:
+        text.write(f"parentOrganization: {meeting.stem}#{_first_ordinal(meeting)}\n")
+
+
+def _first_ordinal(meeting: Path) -> str:
+    return next(line.split("#")[1].strip() for line in meeting.read_text(encoding="utf-8").splitlines() if line.strip().startswith(f"- id: {meeting.stem}#") and line.split("#")[1].strip().isdigit())
+
+
+@pytest.mark.parametrize("changes", [[_edited], [_copied], [_copied, _copy_removed], [_renamed], [_reordered], [_linked_across]])
 def test_the_delta_names_every_iri_looked_up_differently_after_a_change(synthetic: Path, tmp_path: Path, context, small_groups, changes):
     for change in changes[:-1]:
         change(synthetic)
