@@ -763,6 +763,17 @@ class _Surroundings:
         if run_document is not None:
             self.runs[run_document].append((run_start, len(graph.triples)))
 
+    def touched_by(self, iris: frozenset[str]) -> set[str]:
+        """The documents whose surroundings (:meth:`of`) may hold a statement about one of
+        *iris* or pointing at one (see :class:`ndlld.graph.Delta`): their own, what points at
+        their subjects, the types of what they point at, the parent links above them."""
+        found = {document_of(iri) for iri in iris} & self.own.keys()
+        found.update(document for document, targets in self.targets.items() if not iris.isdisjoint(targets))
+        for organization in self.parents.keys() & self.own.keys():
+            if organization not in found and not iris.isdisjoint(_above(organization, self.parents)):
+                found.add(organization)
+        return found
+
     def positions(self, document: str) -> set[int]:
         """The positions in the graph of what :meth:`of` holds."""
         found = set(self.own[document])
@@ -848,15 +859,22 @@ def _validate_in_parts(graph, surroundings: _Surroundings, rules: Rules, chunk, 
     keys: dict[str, bytes] = {}
     if cache is not None:
         salt = cache_key(cache.fingerprint, "checks", rules.engine)
-        # The graph written once, a line per statement (N-Triples escapes line breaks),
-        # rather than each resource's surroundings written apart: most statements are
-        # in the surroundings of several resources (the type of what many point at, in each).
-        lines = serialize(graph.triples, format=RdfFormat.N_TRIPLES).split(b"\n")
-        if len(lines) != len(graph.triples) + 1:  # not one line per statement: never seen, but the keys would be wrong
-            raise ShapesError("the graph's N-Triples are not one line per statement; build with --no-cache")
-        key = surroundings.key
-        keys = {name: key(name, lines, salt) for name in names}
-        del lines
+        keys_key = cache_key(salt, "keys by resource")
+        keys = _keys_following(graph, surroundings, _unpack_keys(cache.get("checks", keys_key)))
+        if keys is None:
+            # The graph written once, a line per statement (N-Triples escapes line breaks),
+            # rather than each resource's surroundings written apart: most statements are
+            # in the surroundings of several resources (the type of what many point at, in each).
+            lines = serialize(graph.triples, format=RdfFormat.N_TRIPLES).split(b"\n")
+            if len(lines) != len(graph.triples) + 1:  # not one line per statement: never seen, but the keys would be wrong
+                raise ShapesError("the graph's N-Triples are not one line per statement; build with --no-cache")
+            keys = {name: surroundings.key(name, lines, salt) for name in names}
+            del lines
+        else:  # the keys of the resources the delta touched made again, the others' as they were
+            lines = _Lines(graph.triples)
+            keys = {name: keys.get(name) or surroundings.key(name, lines, salt) for name in names}
+        if graph.identity is not None:
+            cache.put_many("checks", {keys_key: _pack_keys(graph.identity, keys)})
         kept_key = cache_key(salt, "results by resource")
         kept = _unpack_results(cache.get("checks", kept_key) or b"")
         results = {name: kept[keys[name]] for name in names if keys[name] in kept}
@@ -957,6 +975,35 @@ def _unpack_results(data: bytes) -> dict[bytes, bytes]:
     return results
 
 
+def _keys_following(graph: Graph, surroundings: _Surroundings, earlier: tuple[bytes, dict[str, bytes]] | None) -> dict[str, bytes] | None:
+    """The resources' keys made for the graph before (*earlier*: its identity and the keys),
+    when this graph's delta starts from it, but those whose surroundings the delta touched
+    (:meth:`_Surroundings.touched_by`); None when the delta does not start from it."""
+    delta = graph.delta
+    if earlier is None or delta is None or delta.since != earlier[0]:
+        return None
+    touched = surroundings.touched_by(delta.iris)
+    return {name: key for name, key in earlier[1].items() if name not in touched}
+
+
+def _pack_keys(graph: bytes, keys: dict[str, bytes]) -> bytes:
+    """The identity of the graph checked and each resource's key, as one cache entry."""
+    names = "\n".join(keys).encode("utf-8", "surrogateescape")
+    return graph + len(names).to_bytes(8, "big") + names + b"".join(keys.values())
+
+
+def _unpack_keys(data: bytes | None) -> tuple[bytes, dict[str, bytes]] | None:
+    """What :func:`_pack_keys` packed (None from nothing, or if a name held a line break)."""
+    if not data:
+        return None
+    size = int.from_bytes(data[32:40], "big")
+    names = data[40 : 40 + size].decode("utf-8", "surrogateescape").split("\n") if size else []
+    keys = data[40 + size :]
+    if len(keys) != 32 * len(names):
+        return None
+    return data[:32], {name: keys[32 * i : 32 * (i + 1)] for i, name in enumerate(names)}
+
+
 def _ancestry(organization: str, parents: dict[str, list[tuple[int, str]]]) -> set[int]:
     """Every parent link above *organization*: what the cycle check follows."""
     found: set[int] = set()
@@ -967,6 +1014,31 @@ def _ancestry(organization: str, parents: dict[str, list[tuple[int, str]]]) -> s
                 found.add(position)
                 todo.append(parent)
     return found
+
+
+def _above(organization: str, parents: dict[str, list[tuple[int, str]]]) -> set[str]:
+    """*organization* and every organization above it: whose parent links :func:`_ancestry` finds."""
+    found = {organization}
+    todo = [organization]
+    while todo:
+        for _, parent in parents.get(todo.pop(), ()):
+            if parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    return found
+
+
+class _Lines:
+    """The graph's N-Triples lines, as :meth:`_Surroundings.key` takes them, each written
+    when asked for: the same bytes as a line of the whole graph written at once."""
+
+    def __init__(self, triples: list[Triple]):
+        self.triples = triples
+
+    def __getitem__(self, at):
+        if isinstance(at, slice):
+            return serialize(self.triples[at], format=RdfFormat.N_TRIPLES).split(b"\n")[:-1]
+        return serialize([self.triples[at]], format=RdfFormat.N_TRIPLES)[:-1]
 
 
 def _run(function, jobs: list, rules: Rules, workers: int | None, surroundings: _Surroundings | None = None) -> list:

@@ -419,3 +419,49 @@ def test_a_resources_cache_key_is_the_same_in_every_process():
             for seed in ("1", "2")]
     assert runs[0].stdout == runs[1].stdout
     assert int(runs[0].stdout.split()[0]) > 50
+
+
+def test_a_delta_touches_the_resources_whose_surroundings_hold_what_changed():
+    """Those the changed IRIs belong to, those pointing at one (its types), and those below an
+    organization whose parent links changed (the cycle check follows every link above)."""
+    from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
+
+    from ndlld.checks import _Lines, _Surroundings
+    from ndlld.graph import Graph
+    from ndlld.namespaces import RDF_TYPE, SCHEMA
+
+    def iri(name: str) -> NamedNode:
+        return NamedNode(f"https://example.org/id/{name}")
+
+    parent, name = NamedNode(str(SCHEMA) + "parentOrganization"), NamedNode(str(SCHEMA) + "name")
+    triples = [
+        Triple(iri("top"), RDF_TYPE, NamedNode(str(SCHEMA) + "Organization")),
+        Triple(iri("middle"), parent, iri("top")),
+        Triple(iri("bottom"), parent, iri("middle")),
+        Triple(iri("bottom#role"), name, Literal("a role")),
+        Triple(iri("elsewhere"), name, Literal("unrelated")),
+    ]
+    surroundings = _Surroundings(Graph("https://example.org/", triples))
+    touched = surroundings.touched_by(frozenset({iri("top").value}))
+    assert touched == {iri("top").value, iri("middle").value, iri("bottom").value}
+    assert surroundings.touched_by(frozenset({iri("bottom#role").value})) == {iri("bottom").value}
+    assert surroundings.touched_by(frozenset()) == set()
+
+    lines, whole = _Lines(triples), serialize(triples, format=RdfFormat.N_TRIPLES)
+    assert lines[0:5] == whole.split(b"\n")[:-1] == [lines[i] for i in range(5)], "each line as in the whole graph's N-Triples"
+
+
+def test_an_edit_makes_the_keys_of_the_resources_it_touched_only(tmp_path: Path, monkeypatch):
+    from ndlld.checks import _Surroundings
+    from ndlld.synth import synthesize
+
+    data, cache = tmp_path / "synth", tmp_path / "cache"
+    synthesize(data, 60, seed=3)
+    validate(data, cache_dir=cache)
+    record = sorted((data / "organizations").rglob("org-*.yaml"))[9]
+    _replace(record, "en: ", "en: Renamed ")
+    made, real = [], _Surroundings.key
+    monkeypatch.setattr(_Surroundings, "key", lambda self, document, lines, salt: made.append(document) or real(self, document, lines, salt))
+    report = validate(data, cache_dir=cache)
+    assert made and len(made) < 10, "the renamed organization and those pointing at it, not all 60 and their parts"
+    assert [str(f) for f in report.findings] == [str(f) for f in validate(data).findings]
