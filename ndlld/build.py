@@ -96,8 +96,9 @@ def load_graph(
         return merge_parts(dataset, _in_processes(read_part, shares, base, context, workers), base, context, inverses)
     salt = cache_key(cache.fingerprint, base)
     parts, entries, touched = _cached_parts(paths[1:], salt, base, context, cache, workers if parallel else 1, looked, inverses)
+    identity, delta = _identity_and_delta(cache, salt, dataset, entries, touched)  # noted before any error: the next delta is from these records
     graph = merge_parts(dataset, parts, base, context, inverses)
-    graph.identity, graph.delta = _identity_and_delta(cache, salt, dataset, entries, touched)
+    graph.identity, graph.delta = identity, delta
     return graph
 
 
@@ -147,10 +148,10 @@ def _cached_parts(
     # The last build's entries that this one does not use hold the parts of its unchanged
     # files, and what the changed ones were.
     unused = {earlier[i : i + 32] for i in range(0, len(earlier), 32)} - found.keys()
-    entries = cache.get_many("records", unused, counted=False, used=False) if unused else {}
-    for entry in entries.values():
+    last = cache.get_many("records", unused, counted=False, used=False) if unused else {}
+    for entry in last.values():
         kept.update(unpack_each_record(entry))
-    before = dict(kept) if len(entries) == len(unused) else None  # None: one is gone, what it held is not known
+    before = dict(kept) if len(last) == len(unused) else None  # None: one is gone, what it held is not known
     missing = [path for run in missed for path in run if (path, keys[path]) not in kept]
     if workers > 1 and len(missing) >= PARALLEL_RECORDS:
         size = -(-len(missing) // (workers * 4))

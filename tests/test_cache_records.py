@@ -273,3 +273,17 @@ def test_an_edit_of_the_dataset_record_makes_no_delta(synthetic: Path, tmp_path:
 def test_a_graph_made_without_the_cache_has_no_identity(synthetic: Path, context):
     graph = load_graph(synthetic, context, parallel_from=10**9)
     assert graph.identity is None and graph.delta is None
+
+
+def test_after_a_record_broke_the_graph_the_delta_is_from_the_records_read_then(synthetic: Path, tmp_path: Path, context, small_groups):
+    """The failed read kept the broken record's part, which the next delta compares with: it
+    must not claim to start from the graph before (whose pages would then be trusted)."""
+    first, _ = _warm(synthetic, tmp_path / "cache", context)
+    record = sorted((synthetic / "organizations").rglob("org-*.yaml"))[9]
+    right = record.read_text(encoding="utf-8")
+    record.write_text("name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(SourceErrors):
+        _warm(synthetic, tmp_path / "cache", context)
+    record.write_text(right.replace("en: ", "en: Renamed ", 1), encoding="utf-8")
+    mended, _ = _warm(synthetic, tmp_path / "cache", context)
+    assert mended.delta is not None and mended.delta.since != first.identity
