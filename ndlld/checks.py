@@ -770,7 +770,7 @@ class _Surroundings:
         found = {document_of(iri) for iri in iris} & self.own.keys()
         found.update(document for document, targets in self.targets.items() if not iris.isdisjoint(targets))
         for organization in self.parents.keys() & self.own.keys():
-            if organization not in found and not iris.isdisjoint(_above(organization, self.parents)):
+            if organization not in found and not iris.isdisjoint(_ancestry(organization, self.parents)[1]):
                 found.add(organization)
         return found
 
@@ -778,7 +778,7 @@ class _Surroundings:
         """The positions in the graph of what :meth:`of` holds."""
         found = set(self.own[document])
         if document in self.parents:
-            found |= _ancestry(document, self.parents)
+            found |= _ancestry(document, self.parents)[0]
         # Each subject and object once: the NDL states thousands of facts and is
         # pointed at by thousands; per statement, that was quadratic.
         pointing, typing = self.incoming.get, self.types.get
@@ -807,7 +807,7 @@ class _Surroundings:
         for start, end in self.runs[document]:
             chunk += lines[start:end]
         if document in self.parents:
-            chunk += [lines[position] for position in sorted(_ancestry(document, self.parents))]
+            chunk += [lines[position] for position in sorted(_ancestry(document, self.parents)[0])]
         line = lines.__getitem__
         pointing, typing = self.incoming.get, self.types.get
         for subject in self.subjects[document]:
@@ -1004,28 +1004,19 @@ def _unpack_keys(data: bytes | None) -> tuple[bytes, dict[str, bytes]] | None:
     return data[:32], {name: keys[32 * i : 32 * (i + 1)] for i, name in enumerate(names)}
 
 
-def _ancestry(organization: str, parents: dict[str, list[tuple[int, str]]]) -> set[int]:
-    """Every parent link above *organization*: what the cycle check follows."""
-    found: set[int] = set()
+def _ancestry(organization: str, parents: dict[str, list[tuple[int, str]]]) -> tuple[set[int], set[str]]:
+    """Every parent link above *organization* (what the cycle check follows), and the
+    organizations they are of: *organization* and every one above it."""
+    links: set[int] = set()
+    above = {organization}
     todo = [organization]
     while todo:
         for position, parent in parents.get(todo.pop(), ()):
-            if position not in found:
-                found.add(position)
+            if position not in links:
+                links.add(position)
+                above.add(parent)
                 todo.append(parent)
-    return found
-
-
-def _above(organization: str, parents: dict[str, list[tuple[int, str]]]) -> set[str]:
-    """*organization* and every organization above it: whose parent links :func:`_ancestry` finds."""
-    found = {organization}
-    todo = [organization]
-    while todo:
-        for _, parent in parents.get(todo.pop(), ()):
-            if parent not in found:
-                found.add(parent)
-                todo.append(parent)
-    return found
+    return links, above
 
 
 class _Lines:
