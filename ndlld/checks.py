@@ -700,6 +700,7 @@ class _Surroundings:
     def __init__(self, graph: Graph, needs: dict[str, int | None] | None = None, focused: bool = False):
         self.triples = graph.triples
         self.focused = focused  # rudof validates only each part's own resources (focus_nodes)
+        self.bounded = needs is not None  # what points at a resource cut to what the shapes can see: other keys
         self.own: dict[str, list[int]] = {}  # document -> its statements
         self.runs: dict[str, list[tuple[int, int]]] = {}  # document -> its statements, as runs [start, end)
         # In graph order (dicts, not sets), so that the keys made from them are the same on every build.
@@ -859,7 +860,7 @@ def _validate_in_parts(graph, surroundings: _Surroundings, rules: Rules, chunk, 
     keys: dict[str, bytes] = {}
     if cache is not None:
         salt = cache_key(cache.fingerprint, "checks", rules.engine)
-        keys_key = cache_key(salt, "keys by resource")
+        keys_key = cache_key(salt, "keys by resource", "bounded" if surroundings.bounded else "whole")
         keys = _keys_following(graph, surroundings, _unpack_keys(cache.get("checks", keys_key)))
         if keys is None:
             # The graph written once, a line per statement (N-Triples escapes line breaks),
