@@ -80,7 +80,7 @@ class PageReuse:
         delta = self.delta
         follow = delta is not None and self.graph is not None and state.graph == delta.since
         changed = state.lookups_of(delta.iris) if follow else set()
-        self.state = PageState(self.graph, {}, state.table, state._numbers)  # the lookups numbered as before
+        self.state = state.successor(self.graph)
         if self.previous is None and not any(os.path.isdir(self.out_dir / name) for name in PAGE_DIRECTORIES):
             return set()
         kept = set()
@@ -198,6 +198,11 @@ class PageState:
     pages: dict[str, Page] = field(default_factory=dict)
     table: list[str] = field(default_factory=list)  # the lookups by number, as index letter + IRI
     _numbers: dict[str, int] | None = None
+
+    def successor(self, graph: bytes | None) -> PageState:
+        """A state with no pages yet, for *graph*: its lookups numbered as in this one, so
+        that the pages kept from this one keep their reads as they are."""
+        return PageState(graph, {}, self.table, self._numbers)
 
     def lookup(self, number: int) -> tuple[str, str]:
         """The lookup (index name, IRI) of *number*."""
