@@ -564,13 +564,15 @@ class _staging:
         if not self.reused:
             return
         wanted = set(written)
-        root = len(str(self.path)) + 1
-        for name in self.keep:
-            for folder, _, files in os.walk(self.path / name):
-                for file in files:
-                    path = os.path.join(folder, file)
-                    if path[root:] not in wanted:
-                        os.unlink(path)
+        folders = [(str(self.path / name), name + "/") for name in self.keep]
+        while folders:  # by scandir, not os.walk, which joined 650,000 paths at 100,000 organizations
+            folder, relative = folders.pop()
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append((entry.path, relative + entry.name + "/"))
+                    elif relative + entry.name not in wanted:
+                        os.unlink(entry.path)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:

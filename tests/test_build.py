@@ -230,12 +230,14 @@ def test_files_left_in_the_spare_are_used_only_as_the_cache_describes_them(good_
     spare = tmp_path / ".dist.spare"
     (spare / "id" / "ifla.html").write_text("edited by hand")
     (spare / "id" / "stray.html").write_text("not a page of this dataset")
+    (spare / "embed" / "country" / "atlantis.html").write_text("nor this, a folder down")
     (good_data / "organizations" / "foundation.yaml").unlink()
     summary = build(good_data, out, cache_dir=cache)
     build(good_data, tmp_path / "scratch")
     assert _snapshot(out) == _snapshot(tmp_path / "scratch")
     assert set(_snapshot(out)) == {str(p.relative_to(out)) for p in summary.files}
     assert not (out / "id" / "foundation.html").exists() and not (out / "id" / "stray.html").exists()
+    assert not (out / "embed" / "country" / "atlantis.html").exists()
 
 
 def test_a_build_without_the_cache_keeps_no_spare(good_data: Path, tmp_path: Path):

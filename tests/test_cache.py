@@ -318,7 +318,7 @@ def test_the_page_state_reads_back_as_it_was_kept():
     state = PageState(b"g" * 32, table=["sold", "o1", "o2", "o3", "o4"])
     reads = {"https://example.org/id/a": [("subject", "new"), ("subject", "old")], "https://example.org/id/b#x": [("document", "b")]}
     for number, (document, read) in enumerate(reads.items()):
-        state.pages[document] = Page(bytes([number]) * 20, bytes([9]) * 20, state.numbers(read), [(number, 5, -7)] * 5)
+        state.pages[document] = Page(bytes([number]) * 20, bytes([9]) * 20, state.numbers(read), array("Q", [number, 5] * 5), array("q", [-7] * 5))
     back = PageState.unpack(state.pack())
     assert back.graph == state.graph and set(back.pages) == set(reads)
     for document, read in reads.items():

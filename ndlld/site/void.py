@@ -55,11 +55,22 @@ class FileFacts:
 
 
 def file_facts(out_dir: Path) -> dict[str, FileFacts]:
-    """Byte size and SHA-256 of each distribution written into *out_dir*."""
+    """Byte size and SHA-256 of each distribution written into *out_dir*: the checksums
+    from the ``SHA256SUMS`` written with them (hashing a gigabyte of dumps again took
+    more than a second at 100,000 organizations), else from the files."""
+    try:
+        lines = (out_dir / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    sums = dict(reversed(line.split("  ", 1)) for line in lines if "  " in line)
     facts = {}
     for d in DISTRIBUTIONS:
-        content = (out_dir / d.file).read_bytes()
-        facts[d.file] = FileFacts(len(content), hashlib.sha256(content).hexdigest())
+        path = out_dir / d.file
+        if d.file in sums:
+            facts[d.file] = FileFacts(path.stat().st_size, sums[d.file])
+        else:
+            content = path.read_bytes()
+            facts[d.file] = FileFacts(len(content), hashlib.sha256(content).hexdigest())
     return facts
 
 
