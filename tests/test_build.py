@@ -68,6 +68,21 @@ def test_summary_counts_what_was_written(good_data: Path, tmp_path: Path):
     assert str(summary).startswith(f"built 13 entities, {len(lines)} triples, {files} files into {tmp_path / 'dist'} in ")
 
 
+@pytest.mark.parametrize("cache", [False, True])
+def test_a_build_gives_the_collector_back_as_it_found_it(good_data: Path, tmp_path: Path, cache: bool):
+    """A build pauses Python's garbage collector and freezes what it keeps (see
+    ndlld.build._collector_spared); a program that calls it finds both undone, however it ends."""
+    import gc
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    build(good_data, tmp_path / "dist", cache_dir=tmp_path / "cache" if cache else None)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    (good_data / "organizations" / "ifla.yaml").write_text("name: [not, closed", encoding="utf-8")
+    with pytest.raises(SourceErrors):
+        build(good_data, tmp_path / "dist", cache_dir=tmp_path / "cache" if cache else None)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
 def test_output_path_that_is_a_file_is_refused(good_data: Path, tmp_path: Path):
     out = tmp_path / "dist"
     out.write_text("not a directory")
