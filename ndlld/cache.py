@@ -71,8 +71,8 @@ class Cache:
 
     ``Cache(None)`` keeps nothing: every lookup misses. Use it as a context
     manager: the writes of one build are committed when it ends, also when the
-    data had errors (the entries are right all the same); entries it did not use
-    are dropped only after a build that went through.
+    data had errors (the entries are right all the same); entries it did not use,
+    of the kinds it used, are dropped only after a build that went through.
     """
 
     def __init__(self, path: str | Path | None):
@@ -175,10 +175,17 @@ class Cache:
             self._db.executemany("INSERT OR REPLACE INTO entry VALUES (?, ?, ?)", [(kind, k, v) for k, v in entries.items()])
 
     def _forget_unused(self) -> None:
+        """Drop the entries of the kinds this run used that it did not use: an ``ndlld
+        validate`` (no pages, no dumps) keeps the build's pages and dumps for the next."""
         # Keyed like the entries, so that the DELETE below is one lookup per entry, not a scan.
         self._db.execute("CREATE TEMP TABLE used (kind TEXT, key BLOB, PRIMARY KEY (kind, key)) WITHOUT ROWID")
         self._db.executemany("INSERT OR IGNORE INTO used VALUES (?, ?)", [(kind, k) for kind, keys in self._used.items() for k in keys])
-        self._db.execute("DELETE FROM entry WHERE NOT EXISTS (SELECT 1 FROM used WHERE used.kind = entry.kind AND used.key = entry.key)")
+        kinds = sorted(self._used)
+        self._db.execute(
+            f"DELETE FROM entry WHERE kind IN ({','.join('?' * len(kinds))})"
+            " AND NOT EXISTS (SELECT 1 FROM used WHERE used.kind = entry.kind AND used.key = entry.key)",
+            kinds,
+        )
         self._db.execute("DROP TABLE used")
 
 

@@ -271,11 +271,11 @@ def test_a_cache_file_with_small_pages_is_rewritten_once_with_large_ones(good_da
 
 
 def _digests_made(monkeypatch) -> list[str]:
-    """The pages whose digest a build makes, from now on: those it renders, and those it looks at."""
+    """The pages a build looks at, from now on: those whose digest it makes, and those it renders."""
     from ndlld.site.reuse import PageReuse
 
-    made, real = [], PageReuse.digest
-    monkeypatch.setattr(PageReuse, "digest", lambda self, document, reads: made.append(document) or real(self, document, reads))
+    made, digest = _pages_rendered(monkeypatch), PageReuse.digest
+    monkeypatch.setattr(PageReuse, "digest", lambda self, document, reads: made.append(document) or digest(self, document, reads))
     return made
 
 
@@ -308,6 +308,53 @@ def test_pages_are_all_looked_at_when_the_last_graph_is_not_the_one_they_were_ma
 
     build(synthetic, tmp_path / "scratch")
     assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
+def test_a_page_remade_while_following_the_delta_is_made_again_when_the_next_build_cannot_follow(synthetic: Path, tmp_path: Path, monkeypatch):
+    """Its digest was not made (it would have cost a second for a page listing 100,000
+    organizations): a build that must compare digests renders it again."""
+    from ndlld.site.reuse import UNKNOWN, PageState
+
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    records = sorted((synthetic / "organizations").rglob("org-*.yaml"))
+    build(synthetic, out, cache_dir=cache)
+    _edit(records[7], "en: ", "en: Renamed ")
+    build(synthetic, out, cache_dir=cache)
+    with Cache(cache) as kept:
+        (state,) = kept.all("pages").values()
+    iri = "https://example.org/synth/id/" + records[7].stem
+    assert PageState.unpack(state).pages[iri].digest == UNKNOWN
+
+    _edit(records[9], "en: ", "en: Renamed ")
+    validate(synthetic, cache_dir=cache)  # the next build's delta is from this graph: every page's digest is compared
+    rendered = _pages_rendered(monkeypatch)
+    build(synthetic, out, cache_dir=cache)
+    assert iri in rendered and len(rendered) < len(list((out / "id").rglob("*.html"))) / 4
+
+    build(synthetic, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
+def test_validate_between_builds_keeps_what_the_build_made(synthetic: Path, tmp_path: Path, monkeypatch):
+    """``ndlld validate`` uses the same cache, but neither pages nor dumps: it leaves their
+    entries to the next build, which then makes no page again (it made them all once)."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    validate(synthetic, cache_dir=cache)
+    with Cache(cache) as kept:
+        assert kept.all("pages") and kept.all("dump")
+    rendered = _pages_rendered(monkeypatch)
+    build(synthetic, out, cache_dir=cache)
+    assert rendered == []
+
+
+def _pages_rendered(monkeypatch) -> list[str]:
+    """The pages a build renders, from now on."""
+    from ndlld.site.reuse import PageReuse
+
+    rendered, entry = [], PageReuse.entry
+    monkeypatch.setattr(PageReuse, "entry", lambda self, document, reads: rendered.append(document) or entry(self, document, reads))
+    return rendered
 
 
 def test_the_page_state_reads_back_as_it_was_kept():

@@ -42,6 +42,7 @@ from ndlld.site.view import SiteView
 
 
 PAGE_DIRECTORIES = ("id", "embed")  # where page_files are, and nothing else
+UNKNOWN = bytes(20)  # the digest of a page whose digest was not made: no page has it
 
 
 def page_files(path: str) -> list[str]:
@@ -70,6 +71,7 @@ class PageReuse:
         self.salt = cache_key(cache.fingerprint, "page", view.base, view.publisher or "", shared, serialize(list(vocabulary), format=RdfFormat.N_TRIPLES))
         self._state_key = cache_key(self.salt, "pages")
         self._lookups: dict[tuple[str, str], bytes] = {}
+        self.following = False  # whether the pages kept follow the delta (see keep)
         self.state = PageState(graph)  # this build's: the pages kept, then those written
         view.involvements()  # indexed now, so that no page's reads include the whole index
 
@@ -78,7 +80,7 @@ class PageReuse:
         the output directory already or else linked from the previous; return those documents."""
         state = PageState.unpack(self.cache.get("pages", self._state_key)) or PageState()
         delta = self.delta
-        follow = delta is not None and self.graph is not None and state.graph == delta.since
+        follow = self.following = delta is not None and self.graph is not None and state.graph == delta.since
         changed = state.lookups_of(delta.iris) if follow else set()
         self.state = state.successor(self.graph)
         if self.previous is None and not any(os.path.isdir(self.out_dir / name) for name in PAGE_DIRECTORIES):
@@ -109,14 +111,19 @@ class PageReuse:
         return kept
 
     def entry(self, document: str, reads: set[tuple[str, str]]) -> tuple[str, tuple]:
-        """What to keep of a page just written: its digests, what it read, its files."""
+        """What to keep of a page just written: its digests, what it read, its files.
+
+        When the pages follow the delta, its digest is not made (:data:`UNKNOWN`): the
+        next build that follows it does not need it, and one that cannot renders the page
+        again. A page that lists 100,000 organizations took a second to digest."""
         facts, modified = array("Q"), array("q")
         for name in page_files(self.view.path(document)):
             info = os.lstat(self.out_dir / name)
             facts.extend((info.st_ino, info.st_size))
             modified.append(info.st_mtime_ns)
         ordered = sorted(reads)
-        return document, (self.digest(document, ordered), self._involved(document), ordered, facts, modified)
+        digest = UNKNOWN if self.following else self.digest(document, ordered)
+        return document, (digest, self._involved(document), ordered, facts, modified)
 
     def store(self, entries: dict[str, tuple]) -> None:
         """Keep the state of the pages kept and of those written (*entries*) for the next build."""
