@@ -66,8 +66,9 @@ class Cache:
     and ``"record entries"``: which those were at the last build; ``"graph"``: the identity of
     the last graph, see :class:`ndlld.graph.Delta`; ``"checks"``; ``"pages"``: the page state,
     see :class:`ndlld.site.reuse.PageState`; ``"dump"``: the dumps' chunks, see
-    :class:`ndlld.dumps.Chunks`, and ``"files"``: what the file system said of each record
-    file, see :func:`ndlld.build._record_keys`) and key, in one SQLite file.
+    :class:`ndlld.dumps.Chunks`; ``"sitemaps"``: the sitemaps' files and checksums, by the
+    URLs they list, see :func:`ndlld.site._sitemaps`; and ``"files"``: what the file system
+    said of each record file, see :func:`ndlld.build._record_keys`) and key, in one SQLite file.
 
     ``Cache(None)`` keeps nothing: every lookup misses. Use it as a context
     manager: the writes of one build are committed when it ends, also when the

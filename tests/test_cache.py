@@ -323,7 +323,7 @@ def test_a_page_remade_while_following_the_delta_is_made_again_when_the_next_bui
     with Cache(cache) as kept:
         (state,) = kept.all("pages").values()
     iri = "https://example.org/synth/id/" + records[7].stem
-    assert PageState.unpack(state).pages[iri].digest == UNKNOWN
+    assert PageState.unpack(state).get(iri).digest == UNKNOWN
 
     _edit(records[9], "en: ", "en: Renamed ")
     validate(synthetic, cache_dir=cache)  # the next build's delta is from this graph: every page's digest is compared
@@ -367,9 +367,68 @@ def test_the_page_state_reads_back_as_it_was_kept():
     for number, (document, read) in enumerate(reads.items()):
         state.pages[document] = Page(bytes([number]) * 20, bytes([9]) * 20, state.numbers(read), array("Q", [number, 5] * 5), array("q", [-7] * 5))
     back = PageState.unpack(state.pack())
-    assert back.graph == state.graph and set(back.pages) == set(reads)
+    assert back.graph == state.graph and back.rows.documents == sorted(reads)
     for document, read in reads.items():
-        assert [back.lookup(n) for n in back.pages[document].reads] == read
-        assert back.pages[document]._replace(reads=None) == state.pages[document]._replace(reads=None)
+        assert [back.lookup(n) for n in back.get(document).reads] == read
+        assert back.get(document)._replace(reads=None) == state.pages[document]._replace(reads=None)
     assert back.table == ["snew", "sold", "db"], "a lookup no page reads any more is dropped"
-    assert isinstance(back.pages["https://example.org/id/b#x"].reads, array)
+    assert isinstance(back.get("https://example.org/id/b#x").reads, array)
+
+
+def test_a_page_state_keeps_the_rows_it_inherits_beside_the_pages_it_makes():
+    """The next build's state: the pages kept, taken as rows of the last state, and those
+    made again; and which pages read a lookup, found in the reads' bytes."""
+    from array import array
+
+    from ndlld.site.reuse import Page, PageState
+
+    def page(number: int, reads) -> Page:
+        return Page(bytes([number]) * 20, bytes([number + 100]) * 20, reads, array("Q", [number, number * 10] * 5), array("q", [-number] * 5))
+
+    first = PageState(b"1" * 32)
+    documents = [f"https://example.org/id/p{n}" for n in range(6)]
+    for n, document in enumerate(documents):
+        first.pages[document] = page(n, first.numbers([("subject", document), ("object", "https://example.org/id/shared")] * (n % 2) + [("subject", f"x{n}")]))
+    last = PageState.unpack(first.pack())
+    shared = last.lookups_of(["https://example.org/id/shared"])
+    assert {last.rows.documents[row] for row in last.rows.reading(shared)} == {documents[1], documents[3], documents[5]}
+    assert last.rows.reading(last.lookups_of(["x4"])) == {4}
+
+    following = last.successor(b"2" * 32)
+    following.kept += [5, 0, 1, 3]  # in the order pages are met, not the rows'
+    following.pages[documents[2]] = page(20, following.numbers([("document", "https://example.org/id/new")]))
+    back = PageState.unpack(following.pack())
+    assert back.graph == b"2" * 32 and sorted(back.rows.documents) == sorted(documents[n] for n in (0, 1, 2, 3, 5))
+    for n in (0, 1, 3, 5):
+        kept, was = back.get(documents[n]), first.pages[documents[n]]
+        assert kept._replace(reads=None) == was._replace(reads=None)
+        assert [back.lookup(r) for r in kept.reads] == [first.lookup(r) for r in was.reads]
+    assert [back.lookup(r) for r in back.get(documents[2]).reads] == [("document", "https://example.org/id/new")]
+    assert back.get(documents[4]) is None
+
+
+def test_sitemaps_listing_the_same_pages_are_linked_not_rendered_again(synthetic: Path, tmp_path: Path, monkeypatch):
+    import ndlld.site
+
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    rendered, text = [], ndlld.site._Writer.text
+    monkeypatch.setattr(ndlld.site._Writer, "text", lambda self, path, content: rendered.append(path) or text(self, path, content))
+    records = sorted((synthetic / "organizations").rglob("org-*.yaml"))
+    _edit(records[3], "en: ", "en: Renamed ")
+    build(synthetic, out, cache_dir=cache)
+    assert "sitemap.xml" not in rendered and "index.html" in rendered
+
+    (out / "sitemap.xml").write_text("changed by hand")  # the file the next build would link
+    _edit(records[4], "en: ", "en: Renamed ")
+    build(synthetic, out, cache_dir=cache)
+    assert "sitemap.xml" in rendered
+    rendered.clear()
+    shutil.copy(records[4], records[4].with_name("org-999999.yaml"))
+    _edit(records[4].with_name("org-999999.yaml"), f"id: {records[4].stem}", "id: org-999999")
+    build(synthetic, out, cache_dir=cache)
+    assert "sitemap.xml" in rendered, "a new page: a new sitemap"
+
+    build(synthetic, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+

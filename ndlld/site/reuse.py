@@ -22,13 +22,15 @@ there; the others are hard-linked from the output being replaced.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
 import struct
+import sys
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -81,10 +83,12 @@ class PageReuse:
         state = PageState.unpack(self.cache.get("pages", self._state_key)) or PageState()
         delta = self.delta
         follow = self.following = delta is not None and self.graph is not None and state.graph == delta.since
-        changed = state.lookups_of(delta.iris) if follow else set()
         self.state = state.successor(self.graph)
-        if self.previous is None and not any(os.path.isdir(self.out_dir / name) for name in PAGE_DIRECTORIES):
+        rows = state.rows
+        if rows is None or (self.previous is None and not any(os.path.isdir(self.out_dir / name) for name in PAGE_DIRECTORIES)):
             return set()
+        changed = rows.reading(state.lookups_of(delta.iris)) if follow else set()
+        at = rows.at()
         kept = set()
         # Files are looked at and linked by their names relative to the two directories
         # held open: no joined paths, and no walk from the root for each of 65,000 files.
@@ -92,18 +96,18 @@ class PageReuse:
         self._from = os.open(self.previous, os.O_RDONLY | os.O_DIRECTORY) if self.previous is not None else None
         try:
             for document in documents:
-                page = state.pages.get(document)
-                if page is None:
+                row = at.get(document)
+                if row is None:
                     continue
                 if follow:
-                    if not changed.isdisjoint(page.reads) or page.involved != self._involved(document):
+                    if row in changed or rows.involved(row) != self._involved(document):
                         continue
-                elif self.digest(document, map(state.lookup, page.reads)) != page.digest:
+                elif self.digest(document, map(state.lookup, rows.reads_of(row))) != rows.digest(row):
                     continue
                 names = page_files(self.view.path(document))
-                if _described(names, page, self._to) or self._link(names, page):
+                if _described(names, rows, row, self._to) or self._link(names, rows, row):
                     kept.add(document)
-                    self.state.pages[document] = page
+                    self.state.kept.append(row)
         finally:
             os.close(self._to)
             if self._from is not None:
@@ -159,9 +163,9 @@ class PageReuse:
             found = self._lookups[(name, iri)] = hashlib.blake2b(content, digest_size=20).digest()
         return found
 
-    def _link(self, names: list[str], page: Page) -> bool:
+    def _link(self, names: list[str], rows: Rows, row: int) -> bool:
         source, target = self._from, self._to
-        if source is None or not _described(names, page, source):
+        if source is None or not _described(names, rows, row, source):
             return False
         linked = []
         try:
@@ -199,21 +203,89 @@ _DIGESTS = 40  # bytes of a page's two digests
 _FILES = len(page_files("id/x"))  # a page's files
 
 
+class Rows(NamedTuple):
+    """The pages of a state read back from the cache, as columns: row *i* is the page of
+    ``documents[i]``, its reads ``reads[offsets[i]:offsets[i + 1]]``, its files' numbers
+    ``facts[2 * _FILES * i:…]`` and ``modified[_FILES * i:…]``, its digests ``digests[40 * i:…]``.
+    A build looks at each page's columns where they are: a :class:`Page` for every one of
+    130,000 pages took more than a second to make at 100,000 organizations."""
+
+    documents: list[str]
+    offsets: array
+    reads: array
+    facts: array
+    modified: array
+    digests: bytes
+
+    def at(self) -> dict[str, int]:
+        """Each document's row."""
+        return dict(zip(self.documents, range(len(self.documents))))
+
+    def page(self, row: int) -> Page:
+        digests = self.digests[_DIGESTS * row : _DIGESTS * (row + 1)]
+        return Page(
+            digests[:20],
+            digests[20:],
+            self.reads_of(row),
+            self.facts[2 * _FILES * row : 2 * _FILES * (row + 1)],
+            self.modified[_FILES * row : _FILES * (row + 1)],
+        )
+
+    def reads_of(self, row: int) -> array:
+        return self.reads[self.offsets[row] : self.offsets[row + 1]]
+
+    def digest(self, row: int) -> bytes:
+        return self.digests[_DIGESTS * row : _DIGESTS * row + 20]
+
+    def involved(self, row: int) -> bytes:
+        return self.digests[_DIGESTS * row + 20 : _DIGESTS * (row + 1)]
+
+    def reading(self, numbers: Iterable[int]) -> set[int]:
+        """The rows of the pages that read any of the lookups *numbers*: found in the
+        reads' bytes, not by a look at each page's (a few dozen numbers, two million reads)."""
+        found: set[int] = set()
+        data, size = self.reads.tobytes(), self.reads.itemsize
+        offsets = self.offsets
+        for number in numbers:
+            pattern = number.to_bytes(size, sys.byteorder)
+            at = data.find(pattern)
+            while at != -1:
+                if at % size == 0:  # else the bytes straddle two reads
+                    found.add(bisect.bisect_right(offsets, at // size) - 1)
+                    at += size - 1
+                at = data.find(pattern, at + 1)
+        return found
+
+
 @dataclass
 class PageState:
-    """Every page's :class:`Page` and the identity of the graph they were made from (None if
-    not known), kept as one entry: the lookups are numbered and the rest is in arrays (a
-    JSON entry a page took seconds to read at 100,000 organizations)."""
+    """The pages of a site, by document, and the identity of the graph they were made
+    from (None if not known), kept as one cache entry: the lookups are numbered and the
+    rest is in arrays (a JSON entry a page took seconds to read at 100,000 organizations).
+
+    A state read back has its pages as :class:`Rows`. The state a build makes has the
+    pages it *kept* (rows of the state it succeeds, *inherited*) and the :class:`Page`
+    of each it made (*pages*)."""
 
     graph: bytes | None = None
     pages: dict[str, Page] = field(default_factory=dict)
     table: list[str] = field(default_factory=list)  # the lookups by number, as index letter + IRI
     _numbers: dict[str, int] | None = None
+    rows: Rows | None = None
+    inherited: Rows | None = None
+    kept: list[int] = field(default_factory=list)
 
     def successor(self, graph: bytes | None) -> PageState:
-        """A state with no pages yet, for *graph*: its lookups numbered as in this one, so
-        that the pages kept from this one keep their reads as they are."""
-        return PageState(graph, {}, self.table, self._numbers)
+        """A state with no pages yet, for *graph*, that can keep this one's: its lookups
+        numbered as in this one, so that the pages kept keep their reads as they are."""
+        return PageState(graph, {}, self.table, self._numbers, inherited=self.rows)
+
+    def get(self, document: str) -> Page | None:
+        """The page of *document*, if this state has one."""
+        if document in self.pages:
+            return self.pages[document]
+        row = self.rows.at().get(document) if self.rows is not None else None
+        return self.rows.page(row) if row is not None else None
 
     def lookup(self, number: int) -> tuple[str, str]:
         """The lookup (index name, IRI) of *number*."""
@@ -240,18 +312,29 @@ class PageState:
         return {self._numbers[letter + iri] for iri in iris for letter in _INDEX_NAMES if letter + iri in self._numbers}
 
     def pack(self) -> bytes | None:
-        """The state as one entry (None if a name cannot be kept on a line of its own)."""
-        documents = sorted(self.pages)
-        reads = array("I")
-        offsets = array("Q", [0])
-        facts = array("Q")
-        modified = array("q")
-        for document in documents:
+        """The state as one entry (None if a name cannot be kept on a line of its own):
+        the rows it kept, a run of neighbouring rows at a time, then the pages it made."""
+        documents: list[str] = []
+        reads, offsets, facts, modified = array("I"), array("Q", [0]), array("Q"), array("q")
+        digests: list[bytes] = []
+        if self.kept and self.inherited is not None:
+            rows = self.inherited
+            for first, last in _runs(sorted(self.kept)):
+                documents += rows.documents[first:last]
+                start, shift = rows.offsets[first], len(reads)
+                reads.extend(rows.reads[start : rows.offsets[last]])
+                offsets.extend(end - start + shift for end in rows.offsets[first + 1 : last + 1])
+                facts.extend(rows.facts[2 * _FILES * first : 2 * _FILES * last])
+                modified.extend(rows.modified[_FILES * first : _FILES * last])
+                digests.append(rows.digests[_DIGESTS * first : _DIGESTS * last])
+        for document in sorted(self.pages):
             page = self.pages[document]
+            documents.append(document)
             reads.extend(page.reads)
             offsets.append(len(reads))
             facts.extend(page.facts)
             modified.extend(page.modified)
+            digests.append(page.digest + page.involved)
         table = self.table
         if len(table) > 2 * len(set(reads)):  # lookups no page reads any more: numbered afresh
             renumbered: dict[int, int] = {}
@@ -262,8 +345,7 @@ class PageState:
             return None  # an IRI with a line break: not kept, every page is made next time
         encoded = text.encode("utf-8", "surrogateescape")
         head = _STATE_HEAD.pack(self.graph or bytes(32), len(documents), len(table), len(reads), len(encoded))
-        digests = b"".join(self.pages[document].digest + self.pages[document].involved for document in documents)
-        return zlib.compress(b"".join([head, encoded, offsets.tobytes(), reads.tobytes(), facts.tobytes(), modified.tobytes(), digests]), 1)
+        return zlib.compress(b"".join([head, encoded, offsets.tobytes(), reads.tobytes(), facts.tobytes(), modified.tobytes(), *digests]), 1)
 
     @classmethod
     def unpack(cls, entry: bytes | None) -> PageState | None:
@@ -279,13 +361,21 @@ class PageState:
         reads, at = _array("I", data, at, total)
         facts, at = _array("Q", data, at, 2 * _FILES * count)
         modified, at = _array("q", data, at, _FILES * count)
-        pages = {}
-        for i, document in enumerate(lines[:count]):
-            digests = data[at + _DIGESTS * i : at + _DIGESTS * (i + 1)]
-            pages[document] = Page(
-                digests[:20], digests[20:], reads[offsets[i] : offsets[i + 1]], facts[2 * _FILES * i : 2 * _FILES * (i + 1)], modified[_FILES * i : _FILES * (i + 1)]
-            )
-        return cls(graph if any(graph) else None, pages, lines[count : count + lookups])
+        rows = Rows(lines[:count], offsets, reads, facts, modified, data[at : at + _DIGESTS * count])
+        return cls(graph if any(graph) else None, {}, lines[count : count + lookups], rows=rows)
+
+
+def _runs(rows: list[int]) -> Iterator[tuple[int, int]]:
+    """The runs of consecutive numbers in sorted *rows*, as (first, last + 1)."""
+    if not rows:
+        return
+    first = previous = rows[0]
+    for row in rows[1:]:
+        if row != previous + 1:
+            yield first, previous + 1
+            first = row
+        previous = row
+    yield first, previous + 1
 
 
 _INDEX_NAMES = {"s": "subject", "o": "object", "d": "document"}  # SiteView.index, by first letter
@@ -298,10 +388,10 @@ def _array(typecode: str, data: bytes, at: int, count: int) -> tuple[array, int]
     return found, end
 
 
-def _described(names: list[str], page: Page, directory: int) -> bool:
-    """Whether each file of *page*, by its *names*, is in *directory* as the page describes it."""
-    facts, modified = page.facts, page.modified
-    for i, name in enumerate(names):
+def _described(names: list[str], rows: Rows, row: int, directory: int) -> bool:
+    """Whether each file of the page of *row*, by its *names*, is in *directory* as the row describes it."""
+    facts, modified = rows.facts, rows.modified
+    for i, name in enumerate(names, start=_FILES * row):
         try:
             info = os.lstat(name, dir_fd=directory)
         except OSError:
