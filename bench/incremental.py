@@ -52,6 +52,7 @@ def digests(out: Path) -> dict[str, str]:
 
 
 def measure(orgs: int) -> dict:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # the code measured
     work = Path(tempfile.mkdtemp(prefix=f"ndlld-incremental-{orgs}-"))
     data = work / "data"
     subprocess.run([*NDLLD, "synth", "--orgs", str(orgs), "--seed", "1", "--out", str(data)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -76,7 +77,7 @@ def measure(orgs: int) -> dict:
         "again": again,
         "scratch": scratch,
         "dumps_identical": identical,
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
+        "commit": commit,
     }
 
 
