@@ -411,9 +411,9 @@ def _collector_spared() -> Iterator[None]:
     frozen out of the collector's reach, which then runs as usual through the checks
     (pySHACL's rdflib graphs hold cycles); then it is paused again for the output, whose
     objects also live until the build ends (the site's indexes, the page state): with it
-    running, a one-record edit at 100,000 organizations took 5 to 7 s longer (a whole
-    build of 10,000 leaves a few hundred objects in cycles). Everything is given back to
-    it when the build ends.
+    running, the pages of a one-record edit at 100,000 organizations took 3 to 4 s more
+    CPU (a whole build of 10,000 leaves a few hundred objects in cycles). Everything is
+    given back to it when the build ends.
     """
     enabled = gc.isenabled()
     gc.disable()
