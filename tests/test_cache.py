@@ -412,8 +412,8 @@ def test_sitemaps_listing_the_same_pages_are_linked_not_rendered_again(synthetic
 
     cache, out = tmp_path / "cache", tmp_path / "dist"
     build(synthetic, out, cache_dir=cache)
-    rendered, text = [], ndlld.site._Writer.text
-    monkeypatch.setattr(ndlld.site._Writer, "text", lambda self, path, content: rendered.append(path) or text(self, path, content))
+    rendered, write = [], ndlld.site._Writer.bytes
+    monkeypatch.setattr(ndlld.site._Writer, "bytes", lambda self, path, content: rendered.append(path) or write(self, path, content))
     records = sorted((synthetic / "organizations").rglob("org-*.yaml"))
     _edit(records[3], "en: ", "en: Renamed ")
     build(synthetic, out, cache_dir=cache)

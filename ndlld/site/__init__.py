@@ -226,10 +226,6 @@ class _Writer:
     def text(self, path: str, content: str) -> None:
         self.bytes(path, content.encode("utf-8"))
 
-    def digests(self, paths: list[str]) -> dict[str, str]:
-        """The SHA-256 of each of *paths*, as written."""
-        return {path: hashlib.sha256((self.out_dir / path).read_bytes()).hexdigest() for path in paths}
-
     def link_as_before(self, files: dict[str, str]) -> bool:
         """Link *files* (path: SHA-256) from the previous output, if each is there with
         those bytes; False if there are none, or one is not."""
@@ -342,18 +338,22 @@ def _sitemaps(env: jinja2.Environment, writer: _Writer, base: str, urls: list[st
     key = cache_key(cache.fingerprint, base, modified, "\n".join(urls)) if cache is not None else None
     if key is not None and writer.link_as_before(json.loads(cache.get("sitemaps", key) or "{}")):
         return
-    start_at = len(writer.written)
     template = env.get_template("sitemap.xml")
     if len(urls) <= SITEMAP_URLS:
-        writer.text("sitemap.xml", template.render(urls=urls, modified=modified))
+        files = {"sitemap.xml": template.render(urls=urls, modified=modified)}
     else:
-        sitemaps = []
+        files = {}
         for number, start in enumerate(range(0, len(urls), SITEMAP_URLS), start=1):
-            writer.text(f"sitemap-{number}.xml", template.render(urls=urls[start : start + SITEMAP_URLS], modified=modified))
-            sitemaps.append(f"{base}sitemap-{number}.xml")
-        writer.text("sitemap.xml", env.get_template("sitemap-index.xml").render(sitemaps=sitemaps, modified=modified))
+            files[f"sitemap-{number}.xml"] = template.render(urls=urls[start : start + SITEMAP_URLS], modified=modified)
+        sitemaps = [f"{base}{name}" for name in files]
+        files["sitemap.xml"] = env.get_template("sitemap-index.xml").render(sitemaps=sitemaps, modified=modified)
+    digests = {}
+    for name, text in files.items():
+        content = text.encode("utf-8")
+        writer.bytes(name, content)
+        digests[name] = hashlib.sha256(content).hexdigest()
     if key is not None:
-        cache.put_many("sitemaps", {key: json.dumps(writer.digests(writer.written[start_at:])).encode()})
+        cache.put_many("sitemaps", {key: json.dumps(digests).encode()})
 
 
 def _spread(items: list, most: int) -> list:
