@@ -5,7 +5,9 @@ synthetic records (``ndlld synth``) and runs every stage of the pipeline on
 them, timed with ``time.perf_counter`` and measured with ``getrusage``; then
 the floors in the same process: pyoxigraph bulk load and serialization of the
 same triples, rdflib parse and serialize, and one pySHACL run over the whole
-graph with the same shapes. Run on demand:
+graph with the same shapes. After the checks, the stages run as ``ndlld build``
+runs them: the statements' origins dropped, the graph frozen and Python's
+collector paused (for the floors too). Run on demand:
 
     .venv/bin/python bench/scale.py 1000 10000 [100000] [--skip=shacl-floor,rdflib,pages,build]
 
@@ -17,6 +19,7 @@ Writes bench/results/scale-N.json; bench/report.py turns them into bench/README.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import platform
@@ -84,6 +87,8 @@ def measure(orgs: int, skip: set[str]) -> dict:
     if "shacl" not in skip:
         s.run("SHACL (ndlld: rudof)", check_with_project_shapes, graph, context)  # as ndlld build --no-cache runs it
     graph.origins = {}  # as ndlld build drops them once the checks passed
+    gc.freeze()  # and as it writes the dumps and pages, so for the floors too: the collector paused, the graph frozen
+    gc.disable()
     vocabulary = read_triples(ontology_path(), RdfFormat.TURTLE)
     # The dumps as write_dumps makes them, in chunks: first from nothing, each part timed (the
     # statements by subject are shared by all four), then the whole of write_dumps after one
@@ -121,6 +126,8 @@ def measure(orgs: int, skip: set[str]) -> dict:
     if "build" not in skip:  # the whole command, as a user runs it: what the targets are about
         s.rows.append(whole_build(data, work / "whole"))
     subprocess.run(["rm", "-rf", str(work)])
+    gc.unfreeze()
+    gc.enable()
     return {
         "organizations": orgs,
         "triples": len(triples),
