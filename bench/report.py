@@ -236,7 +236,7 @@ def _incremental_row() -> str:
         "the spare's stale pages found by scandir (1.5 s): from 36 to 40 s to 29 to 31 s in the build's process (single runs); "
         "31 s from the spare in the table's run at be47406. Its build from scratch took 295 s against 206 s at e56b6e5, though "
         "nothing since touches a build without the cache but the collector's pause: two builds from scratch at 6fd5648, with the "
-        "collector paused or running for the output, took 373 s and 377 s in a row, so the machine was slower that day. And `ndlld validate` no longer drops the "
+        "collector paused or running for the output, took 373 s and 377 s in a row, and scale.py's runs later that day 222 s and 209 s: the machine was slower then, not the code. And `ndlld validate` no longer drops the "
         "pages' and dumps' cache entries (it used none of them, so the next build made every page and chunk again). Left, at 100,000 "
         "orgs (profiled at be47406, 29 s in the build's process): the graph rebuilt from the cache (6.7 s: merging the parts 3.8 s, "
         "unpacking them 2 s), the checks' surroundings made for every resource (3 s of the checks' 4.3 s), the pages' indexes (2.5 s) and "
