@@ -62,7 +62,7 @@ def file_facts(out_dir: Path) -> dict[str, FileFacts]:
         lines = (out_dir / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         lines = []
-    sums = dict(reversed(line.split("  ", 1)) for line in lines if "  " in line)
+    sums = {name: digest for digest, _, name in (line.partition("  ") for line in lines)}  # sha256sum's "<digest>  <name>"
     facts = {}
     for d in DISTRIBUTIONS:
         path = out_dir / d.file
