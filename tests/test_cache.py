@@ -270,7 +270,7 @@ def test_a_cache_file_with_small_pages_is_rewritten_once_with_large_ones(good_da
         assert db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
 
 
-def _digests_made(monkeypatch) -> list[str]:
+def _pages_looked_at(monkeypatch) -> list[str]:
     """The pages a build looks at, from now on: those whose digest it makes, and those it renders."""
     from ndlld.site.reuse import PageReuse
 
@@ -284,7 +284,7 @@ def test_an_edit_looks_only_at_the_pages_that_read_what_it_changed(synthetic: Pa
     build(synthetic, out, cache_dir=cache)
     record = sorted((synthetic / "organizations").rglob("org-*.yaml"))[7]
     _edit(record, "en: ", "en: Renamed ")
-    made = _digests_made(monkeypatch)
+    made = _pages_looked_at(monkeypatch)
     build(synthetic, out, cache_dir=cache)
     pages = len(list((out / "id").glob("*.html")))
     assert "https://example.org/synth/id/" + record.stem in made
@@ -302,7 +302,7 @@ def test_pages_are_all_looked_at_when_the_last_graph_is_not_the_one_they_were_ma
     _edit(sorted((synthetic / "organizations").rglob("org-*.yaml"))[7], "en: ", "en: Renamed ")
     validate(synthetic, cache_dir=cache)
     _edit(sorted((synthetic / "organizations").rglob("org-*.yaml"))[9], "en: ", "en: Renamed ")
-    made = _digests_made(monkeypatch)
+    made = _pages_looked_at(monkeypatch)
     build(synthetic, out, cache_dir=cache)
     assert len(made) >= len(list((out / "id").glob("*.html")))
 
