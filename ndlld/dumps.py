@@ -29,6 +29,7 @@ import hashlib
 import json
 import re
 import zlib
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -183,7 +184,11 @@ class _Compactor:
                 raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
             rows.append((predicate != RDF_TYPE, predicate.value, _object_key(obj), obj))
         rows.sort(key=_row_key)
-        for not_type, predicate, _, obj in rows:
+        last = None
+        for not_type, predicate, object_key, obj in rows:
+            if (not_type, predicate, object_key) == last:
+                continue  # a repeated statement once, as in the other dumps
+            last = (not_type, predicate, object_key)
             if not not_type and isinstance(obj, NamedNode):
                 values[self.type_key].append(self.context.compact(obj.value))
                 continue
@@ -315,11 +320,13 @@ def _gzip(pieces: list[Piece]) -> tuple[bytes, bytes]:
     return text, _GZIP_HEADER + body + _LAST_BLOCK + zlib.crc32(text).to_bytes(4, "little") + size.to_bytes(4, "little")
 
 
-def _type_first(subject: bytes, lines: list[bytes]) -> list[bytes]:
-    """A subject's sorted N-Triples lines with its rdf:type lines first (in order): Turtle's order."""
-    at = len(subject)
-    types = [line for line in lines if line.startswith(_TYPE, at)]
-    return types + [line for line in lines if not line.startswith(_TYPE, at)] if types else lines
+def _type_first(subject: bytes, lines: list[bytes], triples: list[Triple]) -> list[Triple]:
+    """A subject's triples in its sorted N-Triples lines' order, with its rdf:type
+    statements first (in order): Turtle's order. The type lines are one run of the
+    sorted lines, found by bisection."""
+    start = bisect_left(lines, subject + _TYPE)
+    end = bisect_left(lines, subject + _TYPE + b"\xff", start)  # no N-Triples line holds the byte 0xff
+    return triples[start:end] + triples[:start] + triples[end:] if start else triples
 
 
 def _runs(names: list[bytes]) -> list[tuple[int, int]]:
@@ -337,19 +344,29 @@ def _runs(names: list[bytes]) -> list[tuple[int, int]]:
 
 class Statements:
     """The graph's N-Triples lines by subject, sorted, with a digest of each subject's:
-    what every dump's chunks are made from and keyed by."""
+    what every dump's chunks are made from and keyed by. Each line's triple is kept
+    beside it, so that no chunk parses its lines back for the Turtle and JSON-LD writers."""
 
     def __init__(self, triples: list[Triple], context: Context):
         self.triples, self.context = triples, context
         self.lines_of: dict[bytes, list[bytes]] = {}  # subject, as N-Triples writes it -> its lines
-        for line in serialize(triples, format=RdfFormat.N_TRIPLES).splitlines(keepends=True):
-            self.lines_of.setdefault(line[: line.index(b" ")], []).append(line)
+        self.triples_of: dict[bytes, list[Triple]] = {}  # subject -> the triples of its lines, in their order
+        by_line_of: dict[bytes, dict[bytes, Triple]] = {}
+        # The N-Triples writer writes one line a triple, in the list's order.
+        for line, triple in zip(serialize(triples, format=RdfFormat.N_TRIPLES).splitlines(keepends=True), triples):
+            subject = line[: line.index(b" ")]
+            by_line = by_line_of.get(subject)
+            if by_line is None:
+                by_line = by_line_of[subject] = {}
+            by_line[line] = triple  # a repeated statement once
         self.digest_of: dict[bytes, bytes] = {}
-        for subject, lines in self.lines_of.items():
+        for subject, by_line in by_line_of.items():
             if subject.startswith(b"_:"):
-                raise ValueError(f"blank nodes cannot be written deterministically: {lines[0].decode()}")
-            lines = self.lines_of[subject] = sorted(set(lines))  # N-Triples' order; a repeated statement once
+                raise ValueError(f"blank nodes cannot be written deterministically: {next(iter(by_line)).decode()}")
+            lines = self.lines_of[subject] = sorted(by_line)  # N-Triples' order
+            self.triples_of[subject] = [by_line[line] for line in lines]
             self.digest_of[subject] = hashlib.blake2b(b"".join(lines), digest_size=16).digest()
+        del by_line_of
         self.subjects = sorted(self.lines_of)  # Turtle's and N-Triples' order
         self.by_iri = sorted(self.subjects, key=lambda s: s[1:-1])  # JSON-LD's, by IRI (UTF-8 sorts as code points)
         self.documents: dict[str, list[bytes]] = defaultdict(list)  # NDJSON's lines, each a page's resources
@@ -371,9 +388,8 @@ class Statements:
         return turtle_pieces, ntriples_pieces
 
     def _turtle(self, some: list[bytes]) -> bytes:
-        # Ordered's order (rdf:type first) from the lines sorted already, parsed back for the writer.
-        lines = [line for s in some for line in _type_first(s, self.lines_of[s])]
-        text = serialize((quad.triple for quad in parse(b"".join(lines), format=RdfFormat.N_TRIPLES)), format=RdfFormat.TURTLE, prefixes=PREFIXES)
+        triples = [t for s in some for t in _type_first(s, self.lines_of[s], self.triples_of[s])]
+        text = serialize(triples, format=RdfFormat.TURTLE, prefixes=PREFIXES)
         return b"\n" + _SUBJECT_LINE.sub(b"\n\n", _PREFIX_LINES.sub(b"", text, count=1))  # as turtle() spaces subjects
 
     def jsonld(self, chunks: Chunks) -> tuple[list[Piece], list[Piece]]:
@@ -398,8 +414,7 @@ class Statements:
     def _nodes_of(self, some: list[bytes]) -> list[dict]:
         missing = [s for s in some if s not in self._nodes]
         if missing:
-            lines = b"".join(line for s in missing for line in self.lines_of[s])
-            triples = [quad.triple for quad in parse(lines, format=RdfFormat.N_TRIPLES)]
+            triples = [t for s in missing for t in self.triples_of[s]]
             self._nodes.update(zip(missing, node_objects(triples, self.context)))  # both in IRI order
         return [self._nodes[s] for s in some]
 

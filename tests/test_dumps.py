@@ -190,6 +190,33 @@ def test_a_repeated_triple_is_written_once_and_rdf_type_comes_first():
     assert isomorphic(rdflib.Graph().parse(data=text, format="turtle"), rdflib.Graph().parse(data=b"\n".join(lines).decode(), format="nt"))
 
 
+
+def test_chunks_write_a_repeated_triple_once_and_rdf_types_first(context, tmp_path: Path):
+    """The chunks' own ordering (each line's triple kept beside it, the type lines
+    found by bisection) gives the whole-graph writers' bytes on the tricky cases."""
+    from pyoxigraph import Literal, NamedNode, Triple
+
+    from ndlld.dumps import write_dumps
+
+    rdf_type = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    s, name = NamedNode("https://example.org/id/a"), NamedNode("http://schema.org/name")
+    triples = [
+        Triple(s, name, Literal("A", language="en")),
+        Triple(s, rdf_type, NamedNode("http://schema.org/Library")),
+        Triple(s, NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), Literal("after rdf:type in code points")),
+        Triple(s, rdf_type, NamedNode("http://schema.org/GovernmentOrganization")),
+        Triple(NamedNode("https://example.org/id/0"), name, Literal("<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>")),
+        Triple(s, name, Literal("A", language="en")),
+    ]
+    write_dumps(triples, [], context, tmp_path)
+    for file, text in _plain_dumps(triples, context).items():
+        assert (tmp_path / file).read_bytes() == text, file
+    turtle = (tmp_path / "dataset.ttl").read_text()
+    assert turtle.count('"A"@en') == 1
+    # rdf:type first, then the lines' code-point order: schema:name before rdf:type, rdfs:label after it
+    assert turtle.index("a schema:GovernmentOrganization , schema:Library") < turtle.index("\tschema:name \"A\"@en") < turtle.index("\trdfs:label")
+
+
 # The dumps in chunks: an edit makes again only the chunks it changed, and the bytes are the same.
 
 @pytest.fixture(scope="module")
