@@ -423,6 +423,7 @@ def _chunked_dumps(triples: list[Triple], context: Context, chunks: Chunks) -> d
     """The four dumps and their gzip files, made chunk by chunk (see :class:`Chunks`)."""
     statements = Statements(triples, context)
     turtle_pieces, ntriples_pieces = statements.rdf(chunks)
+    statements.lines_of.clear()  # the JSON-LD is made from the triples: the lines' memory for its nodes
     jsonld_pieces, ndjson_pieces = statements.jsonld(chunks)
     pieces = {"turtle": turtle_pieces, "jsonld": jsonld_pieces, "ntriples": ntriples_pieces, "ndjson": ndjson_pieces}
     files = {}
