@@ -188,15 +188,19 @@ class _Reader:
         self.resolved: dict[str, str] = {}  # id as written -> IRI
         self.track_ids = False  # for read_part: the id as written of each described node
         self.written_ids: dict[str, str] = {}
-        self.origins: dict[tuple, Origin] = {}
+        self._record: Record | None = None  # the record being read, its path as text and its lines' origins
+        self._path = ""
+        self._origin_at: dict[int, Origin] = {}
 
     # -- reporting ---------------------------------------------------------
     def error(self, message: str, record: Record, pointer: Pointer) -> None:
         self.errors.append(SourceError(message, path=record.path, line=record.line(pointer)))
 
     def emit(self, triple: Triple, record: Record, pointer: Pointer) -> None:
-        if triple not in self.graph.origins:
-            self.graph.origins[triple] = self.origin(record, pointer)
+        origins = self.graph.origins
+        known = len(origins)
+        origins.setdefault(triple, self.origin(record, pointer))  # a triple hashes once (pyoxigraph keeps no hash)
+        if len(origins) > known:
             self.graph.triples.append(triple)
 
     # -- records and nodes -------------------------------------------------
@@ -346,11 +350,14 @@ class _Reader:
         return urljoin(self.base, value)
 
     def origin(self, record: Record, at: Pointer) -> Origin:
-        """One Origin object per file and line, shared by the triples written there."""
-        key = (record.path, record.line(at))
-        found = self.origins.get(key)
+        """One Origin object per file and line, shared by the triples written there
+        (kept by line for the record being read: a path hashes slowly)."""
+        if record is not self._record:
+            self._record, self._path, self._origin_at = record, str(record.path), {}
+        line = record.line(at)
+        found = self._origin_at.get(line)
         if found is None:
-            found = self.origins[key] = Origin(str(record.path), key[1])
+            found = self._origin_at[line] = Origin._make((self._path, line))
         return found
 
     def literal(self, record: Record, term: Term, value: Any, at: Pointer) -> Literal | None:
