@@ -27,6 +27,33 @@ try:  # libyaml's composer is several times faster than the pure-Python one
 except ImportError:  # pragma: no cover - libyaml is in every PyYAML wheel
     from yaml import SafeLoader as _Loader
 
+_STR, _PLAIN = "tag:yaml.org,2002:str", "!ndlld-plain"  # _PLAIN: a plain scalar whose type _scalar finds
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers  # first character -> [(tag, pattern)], as SafeLoader types
+
+
+class _Composer(_Loader):
+    """libyaml's composer, leaving the type of a plain scalar for :func:`_scalar`.
+
+    The loader asks its resolver for the tag of every node, and PyYAML's resolver
+    is generic Python (a third of composing a record, measured); most values are
+    text, and only those whose first character could start a number, a boolean or
+    null are matched against YAML's patterns, as the resolver would.
+    """
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode:
+            return _PLAIN if implicit[0] else _STR
+        return self.DEFAULT_SEQUENCE_TAG if kind is yaml.SequenceNode else self.DEFAULT_MAPPING_TAG
+
+
+def _implicit_tag(value: str) -> str:
+    """The tag YAML 1.1 (PyYAML's SafeLoader) gives a plain scalar."""
+    for tag, pattern in _IMPLICIT.get(value[:1], ()):  # '' for an empty value: null
+        if pattern.match(value):
+            return tag
+    return _STR
+
+
 DATASET_FILE = "dataset.yaml"
 
 # Limits far beyond any real record, so that a broken or hostile file is
@@ -65,16 +92,19 @@ class Sources:
 def _scalar(node: yaml.ScalarNode) -> Any:
     if node.style:  # quoted: always text
         return node.value
-    if node.tag == "tag:yaml.org,2002:int":
+    tag = _implicit_tag(node.value) if node.tag == _PLAIN else node.tag
+    if tag == _STR:
+        return node.value
+    if tag == "tag:yaml.org,2002:int":
         try:
             return int(node.value.replace("_", ""), 0)
         except ValueError:
             return node.value
-    if node.tag == "tag:yaml.org,2002:bool":
+    if tag == "tag:yaml.org,2002:bool":
         return node.value.lower() in {"true", "yes", "on", "y"}
-    if node.tag == "tag:yaml.org,2002:null":
+    if tag == "tag:yaml.org,2002:null":
         return None
-    if node.tag == "tag:yaml.org,2002:float":
+    if tag == "tag:yaml.org,2002:float":
         text = node.value.replace("_", "").lower()
         text = {".inf": "inf", "+.inf": "inf", "-.inf": "-inf", ".nan": "nan"}.get(text, text)
         try:
@@ -150,7 +180,7 @@ def read_record(path: Path) -> Record:
     text = _decode(path, raw)
     record = Record(path=path, data=None)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_Composer)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or "not valid YAML"

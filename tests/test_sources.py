@@ -62,6 +62,34 @@ def test_dates_stay_as_written():
     assert record.data["foundingYear"] == 1972
 
 
+
+PLAIN_SCALARS = ["", "~", "null", "Null", "yes", "No", "ON", "off", "y", "true", "0x1F", "0o17", "1_000", "-3", "+4",
+                 "1.5", ".5", "6.02e+23", ".inf", "-.Inf", "tokyo", "Yes please", "nope", "0b101"]
+
+
+@pytest.mark.parametrize("text", [*PLAIN_SCALARS, "'3'", '"yes"', "!!str 3", "!!int 3", "!!float 3", "!!bool yes", "! 12", "[1, yes, ~]", "{a: 1, b: no}"])
+def test_values_are_typed_as_yaml_types_them(text: str, tmp_path: Path):
+    """Numbers, booleans and null as PyYAML's SafeLoader types them (ndlld finds
+    the type of a plain value itself, not by PyYAML's resolver), quoted or tagged
+    text as text."""
+    import yaml
+
+    path = tmp_path / "record.yaml"
+    path.write_text(f"id: x\nvalue: {text}\nlist:\n  - {text}\n")
+    expected = yaml.safe_load(path.read_text())["value"]
+    record = read_record(path)
+    assert record.data["value"] == expected and type(record.data["value"]) is type(expected)
+    assert record.data["list"] == [expected]
+
+
+@pytest.mark.parametrize("text", ["017", "1:30", "190:20:30", "2003-10-01", "<<", "="])
+def test_values_yaml_1_1_reads_oddly_stay_text(text: str, tmp_path: Path):
+    """YAML 1.1's octal 017 (15), base 60 (1:30 is 90), dates, merge and value keys: kept as written."""
+    path = tmp_path / "record.yaml"
+    path.write_text(f"id: x\nvalue: {text}\n")
+    assert read_record(path).data["value"] == text
+
+
 def test_byte_order_mark_is_ignored(good_data: Path):
     add_fixture(good_data, TESTS / "records" / "bom.yaml")
     graph = load_graph(good_data)
