@@ -495,8 +495,8 @@ def _read_part(paths: list[str], base: str, context: Context) -> Part:
     index = {path: i for i, path in enumerate(paths)}
     triples = reader.graph.triples
     part.ntriples = serialize(triples, format=RdfFormat.N_TRIPLES)
-    origins = reader.graph.origins
-    part.origins = array("I", [n for t in triples for n in (index[origins[t].path], origins[t].line)])
+    # The origins dict holds the triples in the list's order (emit adds to both): no triple hashed again.
+    part.origins = array("I", [n for o in reader.graph.origins.values() for n in (index[o.path], o.line)])
     part.nodes = [(iri, reader.written_ids[iri], index[o.path], o.line) for iri, o in reader.graph.nodes.items()]
     part.references = [(iri, index[o.path], o.line) for iri, o in reader.references]
     part.errors = [(e.path, e.line, e.message) for e in reader.errors]
