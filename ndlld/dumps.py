@@ -352,8 +352,10 @@ class Statements:
         self.lines_of: dict[bytes, list[bytes]] = {}  # subject, as N-Triples writes it -> its lines
         self.triples_of: dict[bytes, list[Triple]] = {}  # subject -> the triples of its lines, in their order
         by_line_of: dict[bytes, dict[bytes, Triple]] = {}
-        # The N-Triples writer writes one line a triple, in the list's order.
-        for line, triple in zip(serialize(triples, format=RdfFormat.N_TRIPLES).splitlines(keepends=True), triples):
+        written = serialize(triples, format=RdfFormat.N_TRIPLES).splitlines(keepends=True)
+        if len(written) != len(triples):  # one line a triple, in the list's order (line breaks are escaped): never seen otherwise
+            raise ValueError(f"the N-Triples writer wrote {len(written)} lines for {len(triples)} triples")
+        for line, triple in zip(written, triples):
             subject = line[: line.index(b" ")]
             by_line = by_line_of.get(subject)
             if by_line is None:
@@ -366,7 +368,7 @@ class Statements:
             lines = self.lines_of[subject] = sorted(by_line)  # N-Triples' order
             self.triples_of[subject] = [by_line[line] for line in lines]
             self.digest_of[subject] = hashlib.blake2b(b"".join(lines), digest_size=16).digest()
-        del by_line_of
+        del by_line_of, written
         self.subjects = sorted(self.lines_of)  # Turtle's and N-Triples' order
         self.by_iri = sorted(self.subjects, key=lambda s: s[1:-1])  # JSON-LD's, by IRI (UTF-8 sorts as code points)
         self.documents: dict[str, list[bytes]] = defaultdict(list)  # NDJSON's lines, each a page's resources
