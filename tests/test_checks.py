@@ -319,6 +319,36 @@ def test_shapes_with_targets_not_resolved_here_keep_them():
     assert read_rules(shapes_dir(), []).targets is not None
 
 
+
+def test_focus_nodes_are_the_parts_own_resources_each_target_selects():
+    """sh:targetClass (classes above through the vocabulary), sh:targetSubjectsOf and
+    sh:targetObjectsOf, counting only the part's own resources; a class hierarchy in
+    the data itself leaves the targets to the engine."""
+    from pyoxigraph import NamedNode, Triple
+
+    from ndlld.checks import Rules, _triples_of, focus_nodes
+
+    rules = Rules(
+        _triples_of(_shapes("ex:ByClass sh:targetClass ex:Top . ex:BySubject sh:targetSubjectsOf ex:p . ex:ByObject sh:targetObjectsOf ex:q .")),
+        _triples_of(_shapes("ex:Low <http://www.w3.org/2000/01/rdf-schema#subClassOf> ex:Top .")),
+    )
+    ex = "http://example.org/".__add__
+    a, b, c = NamedNode(ex("a")), NamedNode(ex("b")), NamedNode(ex("c"))
+    rdf_type = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    triples = {
+        Triple(a, rdf_type, NamedNode(ex("Low"))),  # Top through the vocabulary
+        Triple(b, rdf_type, NamedNode(ex("Top"))),  # not the part's own
+        Triple(a, NamedNode(ex("p")), b),
+        Triple(b, NamedNode(ex("p")), a),
+        Triple(c, NamedNode(ex("q")), a),
+        Triple(a, NamedNode(ex("q")), b),
+    }
+    assert focus_nodes(triples, {ex("a")}, rules) == {ex("ByClass"): {ex("a")}, ex("BySubject"): {ex("a")}, ex("ByObject"): {ex("a")}}
+    assert focus_nodes(triples, {ex("b"), ex("c")}, rules) == {ex("ByClass"): {ex("b")}, ex("BySubject"): {ex("b")}, ex("ByObject"): {ex("b")}}
+    hierarchy = Triple(NamedNode(ex("Low")), NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf"), NamedNode(ex("Top")))
+    assert focus_nodes(triples | {hierarchy}, {ex("a")}, rules) is None
+
+
 def _replace(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
