@@ -200,12 +200,9 @@ class _Writer:
         if target.parent not in self._directories:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._directories.add(target.parent)
-        try:  # a version left in the spare may share its inode with the published output: never write into it
-            os.unlink(target)
-        except FileNotFoundError:
-            pass
         if not self._link_if_unchanged(path, content, target):
-            target.write_bytes(content)
+            with os.fdopen(_created(target), "wb") as file:
+                file.write(content)
         self.written.append(path)
 
     def _link_if_unchanged(self, path: str, content: bytes, target: Path) -> bool:
@@ -218,7 +215,11 @@ class _Writer:
             with open(old, "rb") as file:
                 if file.read(len(content) + 1) != content:
                     return False
-            os.link(old, target, follow_symlinks=False)
+            try:
+                os.link(old, target, follow_symlinks=False)
+            except FileExistsError:  # a version left in the spare: replaced, never written into
+                os.unlink(target)
+                os.link(old, target, follow_symlinks=False)
         except OSError:  # gone, unreadable, or a file system without hard links: write it
             return False
         return True
@@ -240,15 +241,32 @@ class _Writer:
         for path in files:
             target = self.out_dir / path
             try:
-                os.unlink(target)
-            except FileNotFoundError:
-                pass
-            try:
-                os.link(self.previous / path, target, follow_symlinks=False)
+                try:
+                    os.link(self.previous / path, target, follow_symlinks=False)
+                except FileExistsError:  # a version left in the spare: replaced, never written into
+                    os.unlink(target)
+                    os.link(self.previous / path, target, follow_symlinks=False)
             except OSError:
                 return False  # the caller writes them all, each over its link
         self.written += files
         return True
+
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+
+
+def _created(target: Path) -> int:
+    """A new file at *target*, open for writing. A file already there (a version left
+    in the spare, which may share its inode with the published output) is unlinked
+    first, never written into; in a new directory nothing is there, and looking costs
+    as much as writing the file (unlinking a name that is not there takes the
+    directory's lock)."""
+    try:
+        return os.open(target, _CREATE, 0o666)
+    except FileExistsError:
+        os.unlink(target)
+        return os.open(target, _CREATE, 0o666)
 
 
 def _site(view: SiteView) -> dict:
