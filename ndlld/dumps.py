@@ -375,6 +375,7 @@ class Statements:
         for subject in self.by_iri:
             self.documents[document_of(subject[1:-1].decode("utf-8"))].append(subject)
         self._nodes: dict[bytes, dict] = {}  # compacted once for both JSON-LD dumps, for the chunks made
+        self._compactor = _Compactor(context)
 
     def rdf(self, chunks: Chunks) -> tuple[list[Piece], list[Piece]]:
         """The pieces of the Turtle and of the N-Triples dump."""
@@ -414,10 +415,9 @@ class Statements:
         return (text if first else ",\n" + text).encode("utf-8")
 
     def _nodes_of(self, some: list[bytes]) -> list[dict]:
-        missing = [s for s in some if s not in self._nodes]
-        if missing:
-            triples = [t for s in missing for t in self.triples_of[s]]
-            self._nodes.update(zip(missing, node_objects(triples, self.context)))  # both in IRI order
+        for s in some:  # node_objects' nodes, from the triples grouped by subject already
+            if s not in self._nodes:
+                self._nodes[s] = self._compactor.node(s[1:-1].decode("utf-8"), self.triples_of[s])
         return [self._nodes[s] for s in some]
 
 
