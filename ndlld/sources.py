@@ -35,7 +35,7 @@ class _Composer(_Loader):
     """libyaml's composer, leaving the type of a plain scalar for :func:`_scalar`.
 
     The loader asks its resolver for the tag of every node, and PyYAML's resolver
-    is generic Python (a third of composing a record, measured); most values are
+    is generic Python (nearly half of composing a record, measured); most values are
     text, and only those whose first character could start a number, a boolean or
     null are matched against YAML's patterns, as the resolver would.
     """
