@@ -4,8 +4,9 @@ For each size, a fresh process (so peak memory is that size's own) writes the
 synthetic records (``ndlld synth``) and runs every stage of the pipeline on
 them, timed with ``time.perf_counter`` and measured with ``getrusage``; then
 the floors in the same process: pyoxigraph bulk load and serialization of the
-same triples, rdflib parse and serialize, and one pySHACL run over the whole
-graph with the same shapes. After the checks, the stages run as ``ndlld build``
+same triples, rdflib parse and serialize, one pySHACL run over the whole
+graph with the same shapes, and the pages' files created again, as empty files
+of the same names and sizes (from the pages stage, or else from the build's). After the checks, the stages run as ``ndlld build``
 runs them: the statements' origins dropped, the graph frozen and Python's
 collector paused (for the floors too). Run on demand:
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import gc
 import gzip
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -125,6 +127,9 @@ def measure(orgs: int, skip: set[str]) -> dict:
         floors.run("pySHACL: one run, whole graph", _validate, to_rdflib(triples), shapes, ontology)
     if "build" not in skip:  # the whole command, as a user runs it: what the targets are about
         s.rows.append(whole_build(data, work / "whole"))
+    site = out if "pages" not in skip else work / "whole" if "build" not in skip else None
+    if site is not None:  # what the pages cost the file system alone
+        floors.run(FILES_FLOOR, create_like, site, work / "files")
     subprocess.run(["rm", "-rf", str(work)])
     gc.unfreeze()
     gc.enable()
@@ -144,6 +149,38 @@ def measure(orgs: int, skip: set[str]) -> dict:
 DUMP_STATEMENTS = "dump: statements by subject (for all four)"
 DUMP_RDF = "dump: Turtle + N-Triples and their gzip"
 GZIP_FLOOR = "zlib: gzip Turtle + N-Triples"  # the floor of the .gz files, beside pyoxigraph's of the text
+
+
+FILES_FLOOR = "files: create the pages' files (one process per core)"  # the floor of the pages
+
+
+def create_like(site: Path, into: Path) -> int:
+    """Create the files of the pages of *site* again under *into*: the same names, each of
+    the same size, split between one process per core as the site's pages are. No page
+    can be written faster than its files can be created; returns how many there are."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ndlld.site.reuse import PAGE_DIRECTORIES
+
+    files = []
+    for folder in PAGE_DIRECTORIES:
+        for directory, _, names in os.walk(site / folder):
+            relative = Path(directory).relative_to(site)
+            (into / relative).mkdir(parents=True, exist_ok=True)
+            files += [(str(into / relative / name), os.path.getsize(Path(directory, name))) for name in names]
+    workers = _cpus()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return sum(pool.map(_create, [files[i::workers] for i in range(workers)]))
+
+
+def _create(files: list[tuple[str, int]]) -> int:
+    for path, size in files:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            os.write(descriptor, bytes(size))
+        finally:
+            os.close(descriptor)
+    return len(files)
 
 
 def _one_name_changed(triples: list) -> list:
@@ -169,8 +206,6 @@ def whole_build(data: Path, out: Path) -> dict:
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 1
 
 
