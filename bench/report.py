@@ -114,7 +114,7 @@ def scale() -> str:
     files = {r["organizations"]: _seconds(r["floors"], [FILES]) for r in runs}
     pages_text = "; ".join(f"{pages[n]} s at {n:,} orgs" for n in sizes if pages[n]) or "not run"
     files_text = "; ".join(
-        f"{files[n]} s at {n:,} orgs" + (f" ({pages[n] / files[n]:.1f}× that for the pages)" if pages[n] else " (the build's pages)")
+        f"{files[n]} s at {n:,} orgs" + (f" (the pages {pages[n] / files[n]:.1f}× that)" if pages[n] else " (the build's pages)")
         for n in sizes
         if files[n]
     ) or "not measured"
