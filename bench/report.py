@@ -303,8 +303,9 @@ def plot(runs: list[dict]) -> None:
 def main() -> None:
     header = """# Benchmarks
 
-Run on demand, never in CI; nothing here asserts a time. Figures are from one run on the
-machine named, and are quoted as ratios measured in that run: these machines are shared and noisy.
+Run on demand, never in CI; nothing here asserts a time. Figures are from single runs on the
+machine named (each table gives the commit of each run), and are quoted as ratios measured in that
+run: these machines are shared and noisy.
 
 """
     others = "".join(

@@ -161,8 +161,6 @@ BEST_OF = 3
 DUMP_STATEMENTS = "dump: statements by subject (for all four)"
 DUMP_RDF = "dump: Turtle + N-Triples and their gzip"
 GZIP_FLOOR = "zlib: gzip Turtle + N-Triples"  # the floor of the .gz files, beside pyoxigraph's of the text
-
-
 FILES_FLOOR = "files: create the pages' files (one process per core)"  # the floor of the pages
 
 
