@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -70,6 +71,21 @@ class Published:
         )
 
 
+class _FileBody:
+    """A file's bytes as a request body that can be sent more than once: with digest
+    authentication the first request is refused with a challenge and sent again with
+    the answer, and an open file would be spent by then (httpx then sends nothing and
+    the store waits for the bytes announced)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __iter__(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as file:
+            while chunk := file.read(1 << 16):
+                yield chunk
+
+
 class _Client:
     """HTTP with retries and one-line errors."""
 
@@ -79,14 +95,13 @@ class _Client:
 
     def request(self, method: str, url: str, attempts: int | None = None, **kwargs) -> httpx.Response:
         body = kwargs.pop("body_path", None)
+        if body is not None:  # its length given, so that it goes as it is rather than in chunks
+            kwargs["content"] = _FileBody(body)
+            kwargs["headers"] = {**kwargs.get("headers", {}), "Content-Length": str(os.path.getsize(body))}
         attempts = attempts or self.attempts
         for attempt in range(1, attempts + 1):
             try:
-                if body is not None:
-                    with open(body, "rb") as stream:
-                        response = self.http.request(method, url, content=stream, **kwargs)
-                else:
-                    response = self.http.request(method, url, **kwargs)
+                response = self.http.request(method, url, **kwargs)
             except httpx.TimeoutException:
                 problem = f"no answer within {self.timeout:g} s"
             except httpx.ConnectError as err:
@@ -229,9 +244,8 @@ def _count(client: _Client, store: str | None, query: str | None, graph: NamedNo
 def _raise_for(response: httpx.Response, method: str, url: str) -> None:
     if response.status_code >= 400:
         hint = " (check NDLLD_STORE_USER and NDLLD_STORE_PASSWORD, or ~/.netrc)" if response.status_code in (401, 403) else ""
-        raise PublishError(
-            f"{method} {_show(url)}: HTTP {response.status_code} {_first_line(response.text)}{hint}".rstrip()
-        )
+        said = " ".join(part for part in (f"HTTP {response.status_code}", _first_line(response.text)) if part)
+        raise PublishError(f"{method} {_show(url)}: {said}{hint}")
 
 
 def _credentials():
