@@ -22,6 +22,7 @@ from pathlib import Path
 from pyoxigraph import (
     NamedNode,
     QueryResultsFormat,
+    QueryTriples,
     RdfFormat,
     Store,
     parse,
@@ -113,8 +114,12 @@ class RemoteEndpoint:
             wrapper.addDefaultGraph(self.graph.value)
             wrapper.addNamedGraph(self.graph.value)
             wrapper.addNamedGraph(VOCABULARY_GRAPH.value)
-        # One Accept header for every query form: the endpoint answers in the one that fits.
-        wrapper.addCustomHttpHeader("Accept", "application/sparql-results+json, application/n-triples;q=0.9")
+        # The one format each query form has, asked for by the Accept header alone: SPARQLWrapper
+        # would add format=xml&output=xml&results=xml to the request, which Virtuoso obeys over
+        # the header (406 Unacceptable), and Virtuoso answers a CONSTRUCT with a table of
+        # bindings when the results' type is acceptable at all.
+        wrapper.setOnlyConneg(True)
+        wrapper.addCustomHttpHeader("Accept", "application/n-triples" if _makes_triples(text) else "application/sparql-results+json")
         try:
             response = wrapper.query().response
             body = response.read()
@@ -131,6 +136,15 @@ class RemoteEndpoint:
             return parse_query_results(body, format=results_format)
         except SyntaxError as err:
             raise QueryError(f"{self.url}: the answer is not SPARQL results: {err}") from None
+
+
+def _makes_triples(text: str) -> bool:
+    """Whether the query *text* is a CONSTRUCT or DESCRIBE, as an empty store answers it
+    (SPARQLWrapper's guess takes a 'describe' in a comment for the query's form)."""
+    try:
+        return isinstance(Store().query(text), QueryTriples)
+    except SyntaxError:
+        return False  # the endpoint says what is wrong with it
 
 
 def _first_line(err: Exception) -> str:
