@@ -34,6 +34,7 @@ if not Path(VIRTUOSO).exists():
     pytest.skip("Virtuoso is not installed here (CI installs it)", allow_module_level=True)
 
 QUERIES = load_queries(resource_dir("queries"))
+ADMINISTRATOR = {"NDLLD_STORE_AUTH": "digest", "NDLLD_STORE_USER": "dba", "NDLLD_STORE_PASSWORD": "dba"}  # a new database's
 XSD_DURATION = rdflib.XSD.duration
 GRAPH = "https://w3id.org/ndlld/id/dataset"  # where `ndlld publish` puts the real data, and `ndlld query` looks
 
@@ -58,9 +59,8 @@ def virtuoso(tmp_path_factory):
 @pytest.fixture
 def administrator(monkeypatch):
     """The credentials of a new database's administrator, for digest authentication."""
-    monkeypatch.setenv("NDLLD_STORE_AUTH", "digest")
-    monkeypatch.setenv("NDLLD_STORE_USER", "dba")
-    monkeypatch.setenv("NDLLD_STORE_PASSWORD", "dba")
+    for name, value in ADMINISTRATOR.items():
+        monkeypatch.setenv(name, value)
 
 
 def graph_in(virtuoso: str, iri: str) -> rdflib.Graph:
@@ -123,7 +123,7 @@ def test_a_wrong_password_is_one_line_naming_the_credentials(virtuoso: str, real
 def published(virtuoso: str, real_dist: Path) -> RemoteEndpoint:
     """The real build published into Virtuoso, for the queries."""
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in (("NDLLD_STORE_AUTH", "digest"), ("NDLLD_STORE_USER", "dba"), ("NDLLD_STORE_PASSWORD", "dba")):
+        for name, value in ADMINISTRATOR.items():
             patch.setenv(name, value)
         result = run("publish", "--store", f"{virtuoso}/sparql-graph-crud-auth", "--out", real_dist, "--data", DATA)
     assert result.exit_code == 0, result.output
