@@ -29,6 +29,20 @@ DATA = ROOT / "data"
 GOOD = TESTS / "records" / "good"
 GOLDEN = TESTS / "golden"
 
+
+def kind_of(result) -> str:
+    """How `ndlld query` writes a query's answer by default: CSV for rows, N-Triples for statements."""
+    from pyoxigraph import QueryBoolean, QuerySolutions
+
+    return "csv" if isinstance(result, (QuerySolutions, QueryBoolean)) else "nt"
+
+
+def as_bytes(result, kind: str) -> bytes:
+    """A query's answer written as *kind*, as `ndlld query --format` writes it."""
+    from ndlld.results import render
+
+    return render(result, kind, Context.load(context_path()))
+
 _EXPECT = re.compile(r"^# expect: (?:(?P<severity>Violation|Warning) )?(?P<line>\d+): (?P<message>.+)$")
 
 

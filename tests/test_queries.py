@@ -10,17 +10,16 @@ from pathlib import Path
 import pytest
 import rdflib
 from click.testing import CliRunner
-from pyoxigraph import QueryBoolean, QuerySolutions
+from pyoxigraph import QuerySolutions
 
 from ndlld.cli import cli
-from ndlld.context import Context
 from ndlld.errors import ParameterError
 from ndlld.queries import load_queries, run_query
-from ndlld.resources import context_path, resource_dir
-from ndlld.results import render, width
+from ndlld.resources import resource_dir
+from ndlld.results import width
 from ndlld.store import EmbeddedStore, RemoteEndpoint
 
-from conftest import DATA, GOLDEN
+from conftest import DATA, GOLDEN, as_bytes, kind_of
 
 QUERIES = load_queries(resource_dir("queries"))
 BASE = "https://w3id.org/ndlld/"
@@ -41,14 +40,6 @@ def remote(oxigraph: str, real_dist: Path) -> RemoteEndpoint:
     result = run("publish", "--store", f"{oxigraph}/store", "--out", real_dist, "--data", DATA)
     assert result.exit_code == 0, result.output
     return RemoteEndpoint(f"{oxigraph}/query", EmbeddedStore.open(real_dist).graph)
-
-
-def as_bytes(result, kind: str) -> bytes:
-    return render(result, kind, Context.load(context_path()))
-
-
-def kind_of(result) -> str:
-    return "csv" if isinstance(result, (QuerySolutions, QueryBoolean)) else "nt"
 
 
 def test_there_are_at_least_ten_queries():

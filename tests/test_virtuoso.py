@@ -15,17 +15,14 @@ import httpx
 import pytest
 import rdflib
 from click.testing import CliRunner
-from pyoxigraph import QueryBoolean, QuerySolutions
 from rdflib.compare import isomorphic
 
 from ndlld.cli import cli
-from ndlld.context import Context
 from ndlld.queries import load_queries, run_query
-from ndlld.resources import context_path, resource_dir
-from ndlld.results import render
+from ndlld.resources import resource_dir
 from ndlld.store import EmbeddedStore, RemoteEndpoint
 
-from conftest import DATA, TESTS, free_port, server_process
+from conftest import DATA, TESTS, as_bytes, free_port, kind_of, server_process
 
 VIRTUOSO = shutil.which("virtuoso-t") or "/usr/bin/virtuoso-t"
 if not Path(VIRTUOSO).exists():
@@ -135,17 +132,13 @@ def sources_sorted(text: bytes) -> list[list[str]]:
     return [[*row[:2], "; ".join(sorted(row[2].split("; ")))] for row in csv.reader(io.StringIO(text.decode("utf-8")))]
 
 
-def answer(result) -> bytes:
-    """A query's answer as `ndlld query` writes it: CSV for rows, N-Triples for statements."""
-    kind = "csv" if isinstance(result, (QuerySolutions, QueryBoolean)) else "nt"
-    return render(result, kind, Context.load(context_path()))
-
-
 @pytest.mark.parametrize("name", sorted(QUERIES))
 def test_every_query_answers_as_in_the_embedded_store(name: str, real_dist: Path, published: RemoteEndpoint):
     base = "https://w3id.org/ndlld/"
-    here = answer(run_query(QUERIES[name], {}, EmbeddedStore.open(real_dist), base))
-    there = answer(run_query(QUERIES[name], {}, published, base))
+    here = run_query(QUERIES[name], {}, EmbeddedStore.open(real_dist), base)
+    there = run_query(QUERIES[name], {}, published, base)
+    kind = kind_of(here)
+    here, there = as_bytes(here, kind), as_bytes(there, kind)
     if name == "japanese-names":  # GROUP_CONCAT joins the sources in an order SPARQL leaves to the store
         here, there = sources_sorted(here), sources_sorted(there)
     assert here == there
