@@ -37,8 +37,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 NDLLD = [sys.executable, "-m", "ndlld"]
-DUMPS = ("dataset.ttl", "dataset.nt", "dataset.jsonld", "dataset.ndjson", "SHA256SUMS")
-DUMPS_WRITTEN = [f"dataset.{kind}{gz}" for kind in ("ttl", "nt", "jsonld", "ndjson") for gz in ("", ".gz")]
+sys.path.insert(0, str(ROOT))
+from ndlld.dumps import DATASET_FILES  # noqa: E402  the dumps a build writes, each with its .gz
+
+DUMPS = (*DATASET_FILES.values(), "SHA256SUMS")
+DUMPS_WRITTEN = [name + gz for name in DATASET_FILES.values() for gz in ("", ".gz")]
 
 
 def timed_build(*args: str) -> dict:
