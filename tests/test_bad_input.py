@@ -294,6 +294,59 @@ def test_id_up_to_the_limit_names_its_files(good_data: Path, tmp_path: Path):
     assert (tmp_path / "dist" / "id" / f"{long_id}.jsonld").is_file()
 
 
+# -- versions: each names its release's directory ------------------------------------
+
+BAD_VERSIONS = {
+    "parent": "../../escaped",
+    "absolute": "{tmp}/abs/path",
+    "latest": "latest",
+    "feed": "changes.json",
+    "hidden": ".hidden",
+    "climbs-back": "1.0/../x",
+    "space": "a b",
+    "backslash": "1.0\\..\\x",
+    "trailing-dot": "1.0.",
+    "65-characters": "1." + "0" * 63,
+}
+
+
+def _with_version(data: Path, version: str) -> tuple[Path, int]:
+    """dataset.yaml of *data* with *version*; the file and the version's line."""
+    dataset = data / "dataset.yaml"
+    lines = dataset.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines, start=1) if line.strip().startswith("version:"))
+    lines[number - 1] = f"  version: '{version}'"
+    dataset.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return dataset, number
+
+
+@pytest.mark.parametrize("version", BAD_VERSIONS.values(), ids=BAD_VERSIONS.keys())
+def test_version_that_cannot_name_its_release_is_refused(version: str, good_data: Path, dist: Path):
+    """By release, build and validate, at its line; nothing is written in or around the output."""
+    version = version.format(tmp=dist.parent)
+    dataset, line = _with_version(good_data, version)
+    around = sorted(p for p in dist.parent.rglob("*") if not p.is_relative_to(dist))
+    before = snapshot(dist)
+    runs = [ndlld(command, "--data", good_data, "--out", dist) for command in ("release", "build")]
+    runs.append(ndlld("validate", "--data", good_data))
+    assert snapshot(dist) == before
+    assert sorted(p for p in dist.parent.rglob("*") if not p.is_relative_to(dist) and ".dist.cache" not in p.parts and p.name != ".dist.lock") == around
+    for run in runs:
+        assert_reported(run, dataset, [(line, "'version' ")])
+        assert run.stderr.count("\n") == 1
+    assert not (dist / "releases").exists()
+
+
+def test_version_up_to_the_limit_is_released(good_data: Path, tmp_path: Path):
+    version = "1.0.0-rc.1+build_" + "7" * 47
+    assert len(version) == 64
+    _with_version(good_data, version)
+    run = ndlld("release", "--data", good_data, "--out", tmp_path / "dist")
+    assert run.exit_code == 0, run.stderr
+    assert os.readlink(tmp_path / "dist" / "releases" / "latest") == version
+    assert (tmp_path / "dist" / "releases" / version / "SHA256SUMS").is_file()
+
+
 def _parent_chain(count: int, cycle: bool) -> str:
     """*count* organizations, each the child of the next (and the last the child of the first, for a cycle)."""
     lines = ["graph:"]
