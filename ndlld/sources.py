@@ -165,6 +165,10 @@ def _decode(path: Path, raw: bytes) -> str:
 def read_record(path: Path) -> Record:
     """Read one YAML file into a :class:`Record`, or raise :class:`SourceError`."""
     try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode's escapes of bytes that are not UTF-8: no report, key or message could carry them
+        raise SourceError("the name of the file or of a directory above it is not UTF-8 text; rename it", path=path) from None
+    try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):  # a directory, a named pipe, a device: reading could block
             raise SourceError("cannot read the file: it is not a regular file", path=path)

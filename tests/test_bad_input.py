@@ -37,6 +37,7 @@ from lxml import html as lxml_html
 
 from ndlld.cli import cli
 from ndlld.checks import MAX_PARENTS
+from ndlld.errors import printable
 from ndlld.graph import MAX_ID_PART
 from ndlld.sources import MAX_DEPTH, MAX_FILE_BYTES
 
@@ -206,6 +207,46 @@ def test_named_pipe_is_refused_not_waited_on(good_data: Path, dist: Path):
     build, validate = refused(good_data, dist, process=True)
     assert build.stderr == validate.stderr == f"{target}: cannot read the file: it is not a regular file\n"
     assert build.exit_code == validate.exit_code == 2
+
+
+def _record_named(folder: Path, name: bytes, record_id: str) -> bytes:
+    """A record with *record_id* in a file called *name* (bytes: any a file system takes); its path."""
+    path = os.fsencode(folder) + b"/" + name
+    with open(path, "wb") as file:
+        file.write(f"id: {record_id}\ntype: Organization\nname:\n  en: Named {record_id}\nsource: source/page\n".encode())
+    return path
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["cache", "no-cache"])
+def test_file_name_that_is_not_utf8_is_refused_by_its_name(cache: list, good_data: Path, dist: Path):
+    """Its name shown with Python's escapes of the bytes (\\udcff for 0xff), with the
+    cache or without, read anew or from the cache: the same one line."""
+    path = _record_named(good_data / "organizations", b"\xff\xfe-latin1-\xe9.yaml", "latin1")
+    expected = f"{printable(os.fsdecode(path))}: the name of the file or of a directory above it is not UTF-8 text; rename it\n"
+    assert expected.isascii()
+    before = snapshot(dist)
+    for _ in range(2):  # the second time, what the cache kept
+        for run in (ndlld("build", "--data", good_data, "--out", dist, *cache), ndlld("validate", "--data", good_data, *cache),
+                    ndlld_process("validate", "--data", good_data, *cache)):
+            assert (run.exit_code, run.stdout, run.stderr) == (2, "", expected)
+    assert snapshot(dist) == before
+
+
+def test_file_names_do_not_name_pages(good_data: Path, tmp_path: Path):
+    """Ids name the pages, not file names: files whose names are NFD and NFC forms of one
+    name, or differ only by case, are records like any other, each page at its id."""
+    folder = good_data / "organizations"
+    names = {"e\u0301cole.yaml": "ecole-nfd", "\u00e9cole.yaml": "ecole-nfc", "Case.yaml": "case-upper", "case.yaml": "case-lower"}
+    for name, record_id in names.items():
+        _record_named(folder, name.encode(), record_id)
+    assert len({p.name for p in folder.iterdir()} & set(names)) == 4
+    out = tmp_path / "dist"
+    run = ndlld("build", "--data", good_data, "--out", out)
+    assert run.exit_code == 0, run.stderr
+    for record_id in names.values():
+        assert f"Named {record_id}" in (out / "id" / f"{record_id}.html").read_text(encoding="utf-8")
+    written = [p.relative_to(out).as_posix() for p in out.rglob("*")]
+    assert not [p for p in written if "cole" in p and "ecole-nf" not in p or "Case" in p or not p.isascii()]
 
 
 # -- generated: too large, too deep ---------------------------------------------
