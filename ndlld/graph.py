@@ -46,6 +46,7 @@ _ID_PART = "[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?"
 ID_RULE = re.compile(f"{_ID_PART}(?:/{_ID_PART})*(?:#{_ID_PART})?")
 _ID_CHARACTERS = "a-z, 0-9, '-', '_' and '.'"
 MAX_ID_PART = 200  # bytes of an id between slashes: it names files (ifla.html, ifla.jsonld), at most 255 bytes on most systems
+MAX_ID = 1000  # bytes of a whole id: its files' paths stay far below the 4,096 of Linux, its IRI below a server's request line
 # The files a resource's page is written as (ndlld.site): an id 'a.ttl' would be the Turtle of 'a'.
 PAGE_SUFFIXES = (".html", ".ttl", ".nt", ".jsonld")
 # Control characters HTML and XML do not allow in text; YAML lets them in through escapes ("\0").
@@ -159,6 +160,8 @@ def id_problem(written: str) -> str | None:
     document = written.partition("#")[0]
     if max(map(len, document.split("/"))) > MAX_ID_PART:  # ASCII: a character is a byte
         return f"the id '{written}' is too long to name its files: at most {MAX_ID_PART} bytes between slashes"
+    if len(written) > MAX_ID:
+        return f"the id '{written}' is too long to name its files: at most {MAX_ID} bytes in all"
     if document.endswith(PAGE_SUFFIXES):
         suffix = "." + document.rpartition(".")[2]
         return f"the id '{written}' ends in '{suffix}', as the files of a page do: its page would be taken for another's; use '-' instead of '.'"

@@ -2,7 +2,7 @@
 
 A build of the good records and tests/records/ids/edge-ids.yaml (ids at the edges of the
 rule: one letter, every character a part may hold, digits only, a page beside a directory
-of others, three parts, a part of 200 bytes, fragments, dot-parts that Apache's mod_mime
+of others, three parts, a part of 200 bytes, an id of 1000, fragments, dot-parts that Apache's mod_mime
 takes for a language, a charset or a handler of their own) is served by ``ndlld serve``, by
 a real nginx with the generated configuration and by a real Apache with the generated
 .htaccess. In each, every IRI of a described resource answers 200 with its page's file for
@@ -28,7 +28,7 @@ from lxml import html as lxml_html
 
 from ndlld.build import build
 from ndlld.conneg import CONTENT_TYPES
-from ndlld.graph import ID_RULE
+from ndlld.graph import ID_RULE, MAX_ID
 
 from conftest import GOOD, TESTS, add_fixture, apache_serving, free_port, nginx_serving, program, server_process
 
@@ -84,7 +84,8 @@ def test_the_build_holds_every_edge_id(edge_dist: Path):
     written = {node["id"] for node in yaml.safe_load(EDGE_IDS.read_text(encoding="utf-8"))["graph"]}
     ids = described_ids(edge_dist)
     assert {i for i in written if "#" not in i} <= ids and all(ID_RULE.fullmatch(i) for i in ids)
-    assert {"x", "x/y", "x/y/z", "q" * 200, "0123456789", "a.b-c_d", "x.var", "x.sjis"} <= ids
+    assert {"x", "x/y", "x/y/z", "q" * 200, "/".join(["m" * 200] * 4 + ["m" * 196]), "0123456789", "a.b-c_d", "x.var", "x.sjis"} <= ids
+    assert max(map(len, ids)) == MAX_ID
     assert (edge_dist / "id" / "x").is_dir() and (edge_dist / "id" / "x.html").is_file()
 
 
