@@ -238,6 +238,33 @@ def apache_serving(dist: Path):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def site_server(kind: str, dist: Path, tmp: Path):
+    """*dist* served over HTTP by ``serve`` (``ndlld serve`` as a process), ``nginx`` or
+    ``apache``; yields its URL."""
+    if kind == "serve":
+        port = free_port()
+        command = [sys.executable, "-m", "ndlld", "serve", "--out", str(dist), "--port", str(port)]
+        with server_process(command, "/", port) as (url, _process):
+            yield url
+    elif kind == "nginx":
+        with nginx_serving(dist, tmp) as url:
+            yield url
+    else:
+        with apache_serving(dist) as (url, _copy):
+            yield url
+
+
+def http_get(url: str, accept: str | None = None):
+    """GET *url* (with *accept* as its Accept header): the status, the headers and the body, whatever the status."""
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept is not None else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read()
+
+
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 OXIGRAPH_PROBE = "/query?query=ASK%7B%7D"
 

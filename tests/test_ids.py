@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -30,7 +27,8 @@ from ndlld.build import build
 from ndlld.conneg import CONTENT_TYPES
 from ndlld.graph import ID_RULE, MAX_ID
 
-from conftest import GOOD, TESTS, add_fixture, apache_serving, free_port, nginx_serving, program, server_process
+from conftest import GOOD, TESTS, add_fixture, program, site_server
+from conftest import http_get as get
 
 EDGE_IDS = TESTS / "records" / "ids" / "edge-ids.yaml"
 BASE = "https://example.org/ndlld/"
@@ -52,26 +50,8 @@ def edge_dist(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module", params=["serve", "nginx", "apache"])
 def server(request, edge_dist: Path, tmp_path_factory) -> str:
     """The edge build served by one of the three, on a loopback port, stopped by its pid."""
-    if request.param == "serve":
-        port = free_port()
-        command = [sys.executable, "-m", "ndlld", "serve", "--out", str(edge_dist), "--port", str(port)]
-        with server_process(command, "/", port) as (url, _process):
-            yield url
-    elif request.param == "nginx":
-        with nginx_serving(edge_dist, tmp_path_factory.mktemp("nginx")) as url:
-            yield url
-    else:
-        with apache_serving(edge_dist) as (url, _copy):
-            yield url
-
-
-def get(url: str, accept: str | None = None) -> tuple[int, dict, bytes]:
-    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.headers, err.read()
+    with site_server(request.param, edge_dist, tmp_path_factory.mktemp(request.param)) as url:
+        yield url
 
 
 def described_ids(dist: Path) -> set[str]:

@@ -5,8 +5,6 @@ as `ndlld serve` does, and send the same security headers on every response."""
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,8 @@ import pytest
 from ndlld.conneg import negotiate
 from ndlld.server import SECURITY_HEADERS
 
-from conftest import apache_serving, nginx_serving, program
+from conftest import http_get as get
+from conftest import program, site_server
 
 program("nginx", "nginx")
 program("apache2", "apache2")
@@ -24,21 +23,8 @@ program("apache2", "apache2")
 def static_server(request, real_dist: Path, tmp_path_factory) -> str:
     """The real build served by nginx with the generated site configuration, or by Apache
     with the generated .htaccess; each stopped by its pid."""
-    if request.param == "nginx":
-        with nginx_serving(real_dist, tmp_path_factory.mktemp("nginx")) as url:
-            yield url
-    else:
-        with apache_serving(real_dist) as (url, _copy):
-            yield url
-
-
-def get(url: str, accept: str | None = None):
-    request = urllib.request.Request(url, headers={"Accept": accept} if accept is not None else {})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.headers, err.read()
+    with site_server(request.param, real_dist, tmp_path_factory.mktemp(request.param)) as url:
+        yield url
 
 
 COMMON = [
