@@ -56,7 +56,7 @@ def key(*parts: bytes | str) -> bytes:
     """The key of an entry made from *parts* (each length-prefixed, so they cannot run together)."""
     digest = hashlib.sha256()
     for part in parts:
-        data = part.encode() if isinstance(part, str) else part
+        data = part.encode("utf-8", "surrogateescape") if isinstance(part, str) else part  # a file name's bytes as they are
         digest.update(len(data).to_bytes(8, "big") + data)
     return digest.digest()
 
@@ -254,13 +254,13 @@ def pack_records(keys: list[bytes], parts: list[Part], inverses: dict[str, str])
         origins += spots
     if sys.byteorder == "big":  # the entry is little-endian wherever it was made
         origins.byteswap()
-    head_bytes = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    head_bytes = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogateescape")  # paths: any bytes
     return len(head_bytes).to_bytes(_HEAD, "big") + head_bytes + origins.tobytes() + b"".join(part.ntriples for part in parts)
 
 
 def _unpacked(entry: bytes) -> tuple[dict, array, bytes]:
     size = int.from_bytes(entry[:_HEAD], "big")
-    head = json.loads(entry[_HEAD : _HEAD + size])
+    head = json.loads(entry[_HEAD : _HEAD + size].decode("utf-8", "surrogateescape"))
     end = _HEAD + size + 8 * sum(head["counts"])
     origins = array("I")
     origins.frombytes(entry[_HEAD + size : end])

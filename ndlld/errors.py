@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 
 # What must not reach a terminal as is: line breaks and other control characters
-# (a message is one line) and the bidirectional controls that reorder a line.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# (a message is one line), the bidirectional controls that reorder a line, and the lone
+# surrogates that stand for the bytes of a file name that is not UTF-8 (os.fsdecode).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def printable(text: str) -> str:

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import urljoin
 
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -33,13 +32,21 @@ from ndlld.errors import SourceError, SourceErrors
 from ndlld.namespaces import RDF_TYPE, XSD
 from ndlld.sources import Pointer, Record, Sources
 
-_IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`\u200e\u200f\u202a-\u202e\u2066-\u2069]')  # RFC 3987 §2.2, §4.1 (bidi controls)
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # RFC 3987 §4.1
+_IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`]|' + _BIDI_CONTROLS.pattern)  # RFC 3987 §2.2
 # ASCII digits only (\d takes every script's), and \Z, not $ (which lets a final newline through)
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")  # BCP 47, the common forms
 _YEAR = re.compile(r"^[0-9]{4}\Z")
-_DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$|[?#])")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+# What an id may be: parts of a-z, 0-9, '-', '_' and '.', each starting and ending with a
+# letter or digit, joined by '/', then maybe '#' and a fragment of the same. An id names a
+# page's files and its URL: so no server has to escape a character of it, no file system's
+# case folding or Unicode normalization can make two ids one file, and no part leads out of id/.
+_ID_PART = "[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?"
+ID_RULE = re.compile(f"{_ID_PART}(?:/{_ID_PART})*(?:#{_ID_PART})?")
+_ID_CHARACTERS = "a-z, 0-9, '-', '_' and '.'"
 MAX_ID_PART = 200  # bytes of an id between slashes: it names files (ifla.html, ifla.jsonld), at most 255 bytes on most systems
+MAX_ID = 1000  # bytes of a whole id: its files' paths stay far below the 4,096 of Linux, its IRI below a server's request line
 # The files a resource's page is written as (ndlld.site): an id 'a.ttl' would be the Turtle of 'a'.
 PAGE_SUFFIXES = (".html", ".ttl", ".nt", ".jsonld")
 # Control characters HTML and XML do not allow in text; YAML lets them in through escapes ("\0").
@@ -145,6 +152,63 @@ def resource_base(base: str) -> str:
     return base + "id/"
 
 
+def id_problem(written: str) -> str | None:
+    """Why *written* cannot be the id of a resource of the dataset (:data:`ID_RULE`), in
+    words a librarian can act on; None if it can."""
+    if not ID_RULE.fullmatch(written):
+        return _character_problem(written) or _shape_problem(written)
+    document = written.partition("#")[0]
+    if max(map(len, document.split("/"))) > MAX_ID_PART:  # ASCII: a character is a byte
+        return f"the id '{written}' is too long to name its files: at most {MAX_ID_PART} bytes between slashes"
+    if len(written) > MAX_ID:
+        return f"the id '{written}' is too long to name its files: at most {MAX_ID} bytes in all"
+    if document.endswith(PAGE_SUFFIXES):
+        suffix = "." + document.rpartition(".")[2]
+        return f"the id '{written}' ends in '{suffix}', as the files of a page do: its page would be taken for another's; use '-' instead of '.'"
+    return None
+
+
+def _character_problem(written: str) -> str | None:
+    """What is wrong with the characters of *written*, if anything."""
+    if _BIDI_CONTROLS.search(written):
+        return _not_an_iri(written)
+    if not written.isascii():
+        return f"the id '{written}' is not ASCII: an id is made of {_ID_CHARACTERS}; a name in any script goes in 'name'"
+    document, _, fragment = written.partition("#")
+    other = re.search(r"[^A-Za-z0-9._/-]", document) or re.search(r"[^A-Za-z0-9._-]", fragment)
+    if other:
+        character = "a space" if other.group() == " " else f"'{other.group()}'"
+        return f"the id '{written}' holds {character}: an id is made of {_ID_CHARACTERS}, with '/' between parts and one '#'"
+    if written != written.lower():
+        hint = f": did you mean '{written.lower()}'?" if not id_problem(written.lower()) else ""
+        return f"the id '{written}' has capital letters; ids are lowercase{hint}"
+    return None
+
+
+def _not_an_iri(value: str) -> str:
+    return f"'{value}' is not a valid id or IRI (spaces, bidirectional controls and <>\"{{}}|\\^` are not allowed)"
+
+
+def _suggested_id(iri: str) -> str:
+    """An id for the resource known elsewhere as *iri*: its last part, made to fit :data:`ID_RULE`."""
+    last = next((part for part in reversed(re.split(r"[/?#:]", iri)) if part), "")
+    return re.sub(r"[^a-z0-9]+", "-", last.lower()).strip("-") or "its-name"
+
+
+def _shape_problem(written: str) -> str:
+    """What is wrong with the parts of *written*, made of the right characters."""
+    document, hash_, fragment = written.partition("#")
+    if document.startswith("/"):
+        return f"the id '{written}' starts with '/': ids are relative to the dataset's base; leave out the first '/'"
+    parts = document.split("/")
+    if any(part in (".", "..") for part in parts):
+        return f"the id '{written}' has a '.' or '..' part: an id names a page under id/, and no part of it may lead elsewhere"
+    if "" in parts or (hash_ and not fragment):
+        return f"the id '{written}' has an empty part (before or after a '/', or after '#')"
+    bad = next(part for part in [*parts, fragment] if part and not re.fullmatch(_ID_PART, part))
+    return f"each part of the id '{written}' starts and ends with a letter or digit, and '{bad}' does not"
+
+
 def build_graph(sources: Sources, context: Context, inverses: dict[str, str] | None = None) -> Graph:
     """Turn every record into triples; raise :class:`SourceErrors` listing every problem.
 
@@ -236,6 +300,10 @@ class _Reader:
         if iri is None:
             return None
         subject = NamedNode(iri)
+        if len(data) > 1 and not iri.startswith(self.base):  # a page and a place in the dumps it could not have
+            name = _suggested_id(iri)
+            self.error(f"a record describes a resource of this dataset: give it an id such as '{name}', and link to {iri} with sameAs", record, pointer + (self.id_key,))
+            return None
         if len(data) > 1:  # described here, not only referred to
             here = Origin(str(record.path), record.line(pointer + (self.id_key,)))
             first = self.graph.nodes.setdefault(iri, here)
@@ -243,12 +311,6 @@ class _Reader:
                 self.written_ids.setdefault(iri, data[self.id_key])
             if first != here:
                 self.error(f"duplicate id '{data[self.id_key]}': already described at {first}", record, pointer + (self.id_key,))
-            elif first is here and iri.startswith(self.base) and len(iri.encode()) - len(self.base) > MAX_ID_PART:
-                if max(len(part.encode()) for part in iri[len(self.base) :].partition("#")[0].split("/")) > MAX_ID_PART:
-                    self.error(f"the id '{data[self.id_key]}' is too long to name its files: at most {MAX_ID_PART} bytes between slashes", record, pointer + (self.id_key,))
-            elif first is here and iri.startswith(self.base) and iri.partition("#")[0].endswith(PAGE_SUFFIXES):
-                suffix = "." + iri.partition("#")[0].rpartition(".")[2]
-                self.error(f"the id '{data[self.id_key]}' ends in '{suffix}', as the files of a page do: its page would be taken for another's; use '-' instead of '.'", record, pointer + (self.id_key,))
         for key, value in data.items():
             at = pointer + (key,)
             if key == self.id_key:
@@ -323,31 +385,31 @@ class _Reader:
         if not isinstance(value, str) or not value:
             self.error(f"an id must be text such as 'ifla', not {value!r}", record, at)
             return None
-        if _IRI_FORBIDDEN.search(value):
-            self.error(f"'{value}' is not a valid id or IRI (spaces, bidirectional controls and <>\"{{}}|\\^` are not allowed)", record, at)
-            return None
         iri = self.resolved.get(value)
         if iri is None:
-            iri = self.resolve(value)
-            try:
-                NamedNode(iri)  # RFC 3987, as pyoxigraph checks it
-            except ValueError as err:
-                reason = str(err)
-                self.error(f"'{value}' is not a valid id or IRI ({reason[:1].lower()}{reason[1:]})", record, at)
+            iri, problem = self.resolve(value)
+            if problem:
+                self.error(problem, record, at)
                 return None
             self.resolved[value] = iri
         if iri.startswith(self.base):
             self.references.append((iri, self.origin(record, at)))
         return iri
 
-    def resolve(self, value: str) -> str:
-        """A compact IRI, an absolute IRI, or an id relative to the base (RFC 3986 §5.2)."""
+    def resolve(self, value: str) -> tuple[str, str | None]:
+        """The IRI *value* names (an id, relative to ``<base>id/``, a compact IRI or an
+        absolute IRI), or why it names none: every IRI under ``<base>id/`` is an id's."""
         expanded = self.context.expand(value)
-        if self.context.is_absolute(expanded):
-            return expanded
-        if value[0] != "/" and not _DOT_SEGMENT.search(value):
-            return self.base + value  # what urljoin gives for a plain path under a base ending in '/'
-        return urljoin(self.base, value)
+        if not self.context.is_absolute(expanded):
+            return self.base + value, id_problem(value)
+        if _IRI_FORBIDDEN.search(value):
+            return expanded, _not_an_iri(value)
+        try:
+            NamedNode(expanded)  # RFC 3987, as pyoxigraph checks it
+        except ValueError as err:
+            reason = str(err)
+            return expanded, f"'{value}' is not a valid id or IRI ({reason[:1].lower()}{reason[1:]})"
+        return expanded, id_problem(expanded[len(self.base) :]) if expanded.startswith(self.base) else None
 
     def origin(self, record: Record, at: Pointer) -> Origin:
         """One Origin object per file and line, shared by the triples written there

@@ -23,6 +23,7 @@ from pyoxigraph import RdfFormat
 from ndlld.changes import diff, feed, release_page
 from ndlld.dumps import DATASET_FILES, read_triples
 from ndlld.errors import PublishError
+from ndlld.sources import version_problem
 
 RELEASES = "releases"
 RELEASED_FILES = [
@@ -55,6 +56,9 @@ def versions(out_dir: Path) -> list[str]:
 
 def add_release(out_dir: Path, version: str, time: str, base: str) -> list[Path]:
     """Keep this build's dumps as release *version*; a version is released once."""
+    problem = version_problem(version)
+    if problem:  # dataset.yaml's is checked when it is read: this is for other callers
+        raise PublishError(problem)
     releases = out_dir / RELEASES
     target = releases / version
     if target.exists():
@@ -96,7 +100,7 @@ def _triples(path: Path) -> list:
 def release_dump(out_dir: Path, version: str) -> Path:
     """The N-Triples dump of a release, for ``ndlld diff``."""
     path = out_dir / RELEASES / version / DATASET_FILES["ntriples"]
-    if not path.is_file():
+    if version_problem(version) or not path.is_file():
         known = ", ".join(versions(out_dir)) or "none"
         raise PublishError(f"no release {version} in {out_dir / RELEASES} (releases: {known})")
     return path

@@ -224,8 +224,9 @@ def _resource(request: Request, root: Path) -> Response:
     target = _inside(root, path.lstrip("/"))
     if target is None:
         return _not_found()
-    if target.is_dir():
-        return RedirectResponse(request.url.path.rstrip("/") or "/", status_code=301) if path.endswith("/") else _not_found()
+    if target.is_dir() and path.endswith("/"):
+        return RedirectResponse(request.url.path.rstrip("/") or "/", status_code=301)
+    # A directory without the '/' may share its name with a page: id/x beside id/x/y.
     named = NAMED_FILES.get(target.relative_to(root).as_posix())
     if target.is_file() and (named or target.suffix in FILE_TYPES):
         return FileResponse(target, media_type=named or FILE_TYPES[target.suffix])

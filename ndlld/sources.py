@@ -165,6 +165,10 @@ def _decode(path: Path, raw: bytes) -> str:
 def read_record(path: Path) -> Record:
     """Read one YAML file into a :class:`Record`, or raise :class:`SourceError`."""
     try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode's escapes of bytes that are not UTF-8: no report, key or message could carry them
+        raise SourceError("the name of the file or of a directory above it is not UTF-8 text; rename it", path=path) from None
+    try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):  # a directory, a named pipe, a device: reading could block
             raise SourceError("cannot read the file: it is not a regular file", path=path)
@@ -318,6 +322,25 @@ def read_base(data_dir: str | Path) -> str:
     return _base(read_record(path))
 
 
+# What a version may be: it names its release's directory, releases/VERSION/ (SemVer's
+# characters), and none of the names that directory keeps for itself.
+_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
+MAX_VERSION = 64
+RESERVED_VERSIONS = ("latest", "changes.json")  # releases/latest, releases/changes.json
+
+
+def version_problem(version: str) -> str | None:
+    """Why *version* cannot name a release (``releases/VERSION/``), or None if it can."""
+    if len(version) > MAX_VERSION:
+        return f"'version' has more than {MAX_VERSION} characters; use a version number such as 1.2.0"
+    if not _VERSION.fullmatch(version) or ".." in version or version.endswith("."):
+        return (f"'version' names the release's directory: a letter or digit, then letters, digits, '.', '+', '_' "
+                f"or '-', such as 1.2.0 (no '..', no '.' at the end), not '{version}'")
+    if version.lower() in RESERVED_VERSIONS:
+        return f"'version' cannot be '{version}': releases/{version.lower()} is kept for the list of releases; use a version number such as 1.2.0"
+    return None
+
+
 # An http(s) IRI of a host name (the server configuration names it), ending in '/'.
 _BASE = re.compile(r"^https?://[\w.-]+(:\d{1,5})?/([^\s?#]*/)?$")
 
@@ -355,5 +378,11 @@ def _dataset_node(dataset: Record) -> Record:
         )
     if not isinstance(dataset.data.get("dataset"), dict):
         raise SourceError("'dataset' must describe the dataset", path=dataset.path, line=1)
+    versions = dataset.data["dataset"].get("version")
+    for i, version in enumerate(versions if isinstance(versions, list) else [versions]):
+        problem = version_problem(str(version)) if isinstance(version, (str, int)) and not isinstance(version, bool) else None
+        if problem:
+            pointer = ("dataset", "version", i) if isinstance(versions, list) else ("dataset", "version")
+            raise SourceError(problem, path=dataset.path, line=dataset.line(pointer))
     lines = {pointer[1:]: line for pointer, line in dataset.lines.items() if pointer[:1] == ("dataset",)}
     return Record(path=dataset.path, data=dataset.data["dataset"], lines=lines)

@@ -147,6 +147,124 @@ def served(real_dist: Path):
         yield url
 
 
+def program(name: str, package: str) -> str:
+    """The path of a server the tests run for real (a Debian package): missing, the module
+    is skipped, or fails under CI=1, where .ci/run installs it."""
+    found = shutil.which(name) or f"/usr/sbin/{name}"
+    if not Path(found).exists():
+        if os.environ.get("CI"):
+            raise RuntimeError(f"{name} is not installed: .ci/run installs it (apt-get install {package})")
+        pytest.skip(f"{name} is not installed here (CI installs it)", allow_module_level=True)
+    return found
+
+
+NGINX_MAIN = """
+user root;
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    default_type application/octet-stream;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {tmp}/site.conf;
+}}
+"""
+
+
+@contextlib.contextmanager
+def nginx_serving(dist: Path, tmp: Path):
+    """Real nginx serving *dist* with the site configuration `ndlld build` wrote there, on a
+    free loopback port; yields its URL, and stops it by its pid."""
+    nginx = program("nginx", "nginx")
+    port = free_port()
+    site = (dist / "server" / "nginx.conf").read_text(encoding="utf-8")
+    assert "listen 80;" in site and "root /var/www/ndlld;" in site
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};").replace("root /var/www/ndlld;", f"root {dist};")
+    (tmp / "site.conf").write_text(site, encoding="utf-8")
+    (tmp / "nginx.conf").write_text(NGINX_MAIN.format(tmp=tmp), encoding="utf-8")
+    check = subprocess.run([nginx, "-t", "-p", str(tmp), "-c", str(tmp / "nginx.conf")], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    process = subprocess.Popen([nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")], stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    log = tmp / "error.log"
+    try:
+        wait_until_up(url + "/", process, lambda: log.read_text() if log.exists() else "nginx did not start")
+        yield url
+    finally:
+        os.kill(process.pid, signal.SIGQUIT)  # nginx's graceful stop
+        process.wait(timeout=15)
+
+
+@contextlib.contextmanager
+def apache_serving(dist: Path):
+    """Real Apache (Debian's apache2) serving a copy of *dist* with the .htaccess `ndlld build`
+    wrote there (tests/httpd.conf), on a free loopback port; yields its URL and the copy, and
+    stops it by its pid.
+
+    A copy, in a directory of its own that every user may read: started by root, Apache
+    serves as www-data, which may not enter pytest's private temporary directories."""
+    import tempfile
+
+    apache = program("apache2", "apache2")
+    tmp = Path(tempfile.mkdtemp(prefix="ndlld-apache-"))
+    try:
+        os.chmod(tmp, 0o755)
+        root = Path(shutil.copytree(dist, tmp / "dist", symlinks=True))
+        port = free_port()
+        user = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
+        config = (TESTS / "httpd.conf").read_text(encoding="utf-8")
+        config = config.format(tmp=tmp, port=port, user=user, modules="/usr/lib/apache2/modules", root=root)
+        (tmp / "httpd.conf").write_text(config, encoding="utf-8")
+        command = [apache, "-f", str(tmp / "httpd.conf"), "-DFOREGROUND"]
+        check = subprocess.run([*command[:3], "-t"], capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        url = f"http://127.0.0.1:{port}"
+        log = tmp / "error.log"
+        try:
+            wait_until_up(url + "/", process, lambda: log.read_text() if log.exists() else process.stderr.read().decode())
+            yield url, root
+        finally:
+            os.kill(process.pid, signal.SIGTERM)  # the parent stops its children, then itself
+            process.wait(timeout=30)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def site_server(kind: str, dist: Path, tmp: Path):
+    """*dist* served over HTTP by ``serve`` (``ndlld serve`` as a process), ``nginx`` or
+    ``apache``; yields its URL."""
+    if kind == "serve":
+        port = free_port()
+        command = [sys.executable, "-m", "ndlld", "serve", "--out", str(dist), "--port", str(port)]
+        with server_process(command, "/", port) as (url, _process):
+            yield url
+    elif kind == "nginx":
+        with nginx_serving(dist, tmp) as url:
+            yield url
+    else:
+        with apache_serving(dist) as (url, _copy):
+            yield url
+
+
+def http_get(url: str, accept: str | None = None):
+    """GET *url* (with *accept* as its Accept header): the status, the headers and the body, whatever the status."""
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept is not None else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read()
+
+
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 OXIGRAPH_PROBE = "/query?query=ASK%7B%7D"
 

@@ -37,6 +37,7 @@ from lxml import html as lxml_html
 
 from ndlld.cli import cli
 from ndlld.checks import MAX_PARENTS
+from ndlld.errors import printable
 from ndlld.graph import MAX_ID_PART
 from ndlld.sources import MAX_DEPTH, MAX_FILE_BYTES
 
@@ -208,6 +209,46 @@ def test_named_pipe_is_refused_not_waited_on(good_data: Path, dist: Path):
     assert build.exit_code == validate.exit_code == 2
 
 
+def _record_named(folder: Path, name: bytes, record_id: str) -> bytes:
+    """A record with *record_id* in a file called *name* (bytes: any a file system takes); its path."""
+    path = os.fsencode(folder) + b"/" + name
+    with open(path, "wb") as file:
+        file.write(f"id: {record_id}\ntype: Organization\nname:\n  en: Named {record_id}\nsource: source/page\n".encode())
+    return path
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["cache", "no-cache"])
+def test_file_name_that_is_not_utf8_is_refused_by_its_name(cache: list, good_data: Path, dist: Path):
+    """Its name shown with Python's escapes of the bytes (\\udcff for 0xff), with the
+    cache or without, read anew or from the cache: the same one line."""
+    path = _record_named(good_data / "organizations", b"\xff\xfe-latin1-\xe9.yaml", "latin1")
+    expected = f"{printable(os.fsdecode(path))}: the name of the file or of a directory above it is not UTF-8 text; rename it\n"
+    assert expected.isascii()
+    before = snapshot(dist)
+    for _ in range(2):  # the second time, what the cache kept
+        for run in (ndlld("build", "--data", good_data, "--out", dist, *cache), ndlld("validate", "--data", good_data, *cache),
+                    ndlld_process("validate", "--data", good_data, *cache)):
+            assert (run.exit_code, run.stdout, run.stderr) == (2, "", expected)
+    assert snapshot(dist) == before
+
+
+def test_file_names_do_not_name_pages(good_data: Path, tmp_path: Path):
+    """Ids name the pages, not file names: files whose names are NFD and NFC forms of one
+    name, or differ only by case, are records like any other, each page at its id."""
+    folder = good_data / "organizations"
+    names = {"e\u0301cole.yaml": "ecole-nfd", "\u00e9cole.yaml": "ecole-nfc", "Case.yaml": "case-upper", "case.yaml": "case-lower"}
+    for name, record_id in names.items():
+        _record_named(folder, name.encode(), record_id)
+    assert len({p.name for p in folder.iterdir()} & set(names)) == 4
+    out = tmp_path / "dist"
+    run = ndlld("build", "--data", good_data, "--out", out)
+    assert run.exit_code == 0, run.stderr
+    for record_id in names.values():
+        assert f"Named {record_id}" in (out / "id" / f"{record_id}.html").read_text(encoding="utf-8")
+    written = [p.relative_to(out).as_posix() for p in out.rglob("*")]
+    assert not [p for p in written if "cole" in p and "ecole-nf" not in p or "Case" in p or not p.isascii()]
+
+
 # -- generated: too large, too deep ---------------------------------------------
 
 HEADER = "id: generated\ntype: Organization\nname:\n  en: A generated record\nsource: source/page\n"
@@ -292,6 +333,59 @@ def test_id_up_to_the_limit_names_its_files(good_data: Path, tmp_path: Path):
     run = ndlld("build", "--data", good_data, "--out", tmp_path / "dist")
     assert run.exit_code == 0, run.stderr
     assert (tmp_path / "dist" / "id" / f"{long_id}.jsonld").is_file()
+
+
+# -- versions: each names its release's directory ------------------------------------
+
+BAD_VERSIONS = {
+    "parent": "../../escaped",
+    "absolute": "{tmp}/abs/path",
+    "latest": "latest",
+    "feed": "changes.json",
+    "hidden": ".hidden",
+    "climbs-back": "1.0/../x",
+    "space": "a b",
+    "backslash": "1.0\\..\\x",
+    "trailing-dot": "1.0.",
+    "65-characters": "1." + "0" * 63,
+}
+
+
+def _with_version(data: Path, version: str) -> tuple[Path, int]:
+    """dataset.yaml of *data* with *version*; the file and the version's line."""
+    dataset = data / "dataset.yaml"
+    lines = dataset.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines, start=1) if line.strip().startswith("version:"))
+    lines[number - 1] = f"  version: '{version}'"
+    dataset.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return dataset, number
+
+
+@pytest.mark.parametrize("version", BAD_VERSIONS.values(), ids=BAD_VERSIONS.keys())
+def test_version_that_cannot_name_its_release_is_refused(version: str, good_data: Path, dist: Path):
+    """By release, build and validate, at its line; nothing is written in or around the output."""
+    version = version.format(tmp=dist.parent)
+    dataset, line = _with_version(good_data, version)
+    around = sorted(p for p in dist.parent.rglob("*") if not p.is_relative_to(dist))
+    before = snapshot(dist)
+    runs = [ndlld(command, "--data", good_data, "--out", dist) for command in ("release", "build")]
+    runs.append(ndlld("validate", "--data", good_data))
+    assert snapshot(dist) == before
+    assert sorted(p for p in dist.parent.rglob("*") if not p.is_relative_to(dist) and ".dist.cache" not in p.parts and p.name != ".dist.lock") == around
+    for run in runs:
+        assert_reported(run, dataset, [(line, "'version' ")])
+        assert run.stderr.count("\n") == 1
+    assert not (dist / "releases").exists()
+
+
+def test_version_up_to_the_limit_is_released(good_data: Path, tmp_path: Path):
+    version = "1.0.0-rc.1+build_" + "7" * 47
+    assert len(version) == 64
+    _with_version(good_data, version)
+    run = ndlld("release", "--data", good_data, "--out", tmp_path / "dist")
+    assert run.exit_code == 0, run.stderr
+    assert os.readlink(tmp_path / "dist" / "releases" / "latest") == version
+    assert (tmp_path / "dist" / "releases" / version / "SHA256SUMS").is_file()
 
 
 def _parent_chain(count: int, cycle: bool) -> str:

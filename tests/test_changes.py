@@ -98,6 +98,10 @@ def test_diff_of_an_unknown_release_is_a_clear_error(two_releases: Path):
     result = run("diff", "0.0.1", "9.9.9", "--out", two_releases)
     assert result.exit_code == 2
     assert result.stderr.startswith("no release 9.9.9 in ") and "(releases: 0.0.1, 0.0.2)" in result.stderr
+    # A version is a directory's name, never a way to another: not even to a release's own.
+    for spec in ("../releases/0.0.2", "0.0.2/.", "latest"):
+        result = run("diff", "0.0.1", spec, "--out", two_releases)
+        assert result.exit_code == 2 and result.stderr.startswith(f"no release {spec} in "), result.stderr
 
 
 def test_feed_lists_exactly_the_changed_resources(two_releases: Path):

@@ -48,7 +48,7 @@ from ndlld.cli import cli
 from ndlld.context import Context
 from ndlld.dumps import DATASET_FILES, read_triples, write_dumps
 from ndlld.errors import NdlldError
-from ndlld.graph import CONTROL_CHARACTERS
+from ndlld.graph import CONTROL_CHARACTERS, ID_RULE, id_problem, resource_base
 from ndlld.resources import context_path, ontology_path
 
 from conftest import GOOD, ROOT
@@ -241,9 +241,8 @@ TEXT = st.one_of(
 ).filter(lambda text: text.strip() and not CONTROL_CHARACTERS.search(text))
 # a name or description is never blank, nor holds control characters pages cannot carry (the loader says so)
 
-ID = st.text(
-    alphabet=st.characters(categories=["Ll", "Lu", "Lo", "Nd"]) | st.sampled_from("-_~"), min_size=1, max_size=12
-).map(lambda s: "org-" + s)
+ID_PART = r"[a-z0-9](?:[a-z0-9._-]{0,10}[a-z0-9])?"
+ID = st.from_regex(rf"{ID_PART}(?:/{ID_PART}){{0,2}}", fullmatch=True).map(lambda s: "org-" + s).filter(lambda s: id_problem(s) is None)
 
 URL = st.one_of(
     st.builds(lambda host, path: f"https://{host}.example.org/{quote(path, safe='/')}", st.from_regex(r"\A[a-z0-9]{1,10}\Z"), st.text(max_size=20)),
@@ -512,7 +511,11 @@ def mutated_records(draw) -> dict[str, bytes]:
 
 def well_formed(graph) -> None:
     """What the loader accepts is RDF a consumer can rely on: typed literals in their
-    datatype's form, language tags as BCP 47 has them."""
+    datatype's form, language tags as BCP 47 has them, every resource described under
+    ``<base>id/`` with an id that fits the rule (so it names its page's files)."""
+    ids = resource_base(graph.base)
+    for iri in graph.nodes:
+        assert iri.startswith(ids) and ID_RULE.fullmatch(iri[len(ids) :]) and id_problem(iri[len(ids) :]) is None, iri
     forms = {
         XSD + "gYear": re.compile(r"[0-9]{4}"),
         XSD + "date": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"),
@@ -578,6 +581,26 @@ def test_arbitrary_nested_data_is_reported_with_file_and_line(target, data, styl
 @settings(max_examples=max(20, EXAMPLES))
 def test_broken_good_records_are_reported_or_checked_and_dumped(files):
     loads_or_reports(files, check=True)
+
+
+# Text that nearly makes an id: the characters ids are made of, and those that would make a
+# page leave id/, miss its IRI, or share its file with another on some file system.
+ID_CHARACTERS = st.sampled_from([*"az09-_./#", "..", "//", "%2F", "%00", "%2e", "\\", "?", " ", "A", "Z", "é", "e\u0301", "国", "\u202e", "\x00", ":", "~"])
+NEAR_IDS = st.lists(ID_CHARACTERS, min_size=1, max_size=8).map("".join) | st.text(max_size=10) | ID
+
+
+@given(written=NEAR_IDS, base=st.sampled_from(["", "https://example.org/ndlld/id/"]), described=st.booleans())
+@example(written="IFLA", base="", described=False)
+@example(written="../x", base="https://example.org/ndlld/id/", described=True)
+def test_any_text_as_an_id_or_a_reference_fits_the_rule_or_is_reported(written, base, described):
+    """An id, or a reference under the base, is refused with its file and line unless it fits
+    the rule; what is accepted is checked by :func:`well_formed`."""
+    record = {"id": "near", "type": "Organization", "name": {"en": "A"}, "source": "source/page"}
+    if described:
+        record["id"] = base + written
+    else:
+        record["parentOrganization"] = base + written
+    loads_or_reports({"organizations/near.yaml": yaml_text(record)})
 
 
 # -- through the command line --------------------------------------------------------

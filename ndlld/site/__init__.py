@@ -37,7 +37,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from ndlld.cache import Cache
 from ndlld.cache import key as cache_key
-from ndlld.conneg import static_server_rules
+from ndlld.conneg import CONTENT_TYPES, static_server_rules
 from ndlld.context import Context
 from ndlld.dumps import jsonld as jsonld_dump
 from ndlld.dumps import ntriples, turtle
@@ -144,7 +144,7 @@ def render_site(
     rules = static_server_rules()
     host = urlsplit(base).hostname or "_"
     writer.text("server/nginx.conf", env.get_template("nginx.conf").render(rules=rules, host=host))
-    writer.text(".htaccess", env.get_template("htaccess").render(rules=rules))
+    writer.text(".htaccess", env.get_template("htaccess").render(rules=rules, page_types=CONTENT_TYPES))
     static = Path(out_dir) / "static"
     static.mkdir(exist_ok=True)
     shutil.copyfile(_HERE / "static" / "style.css", static / "style.css")
