@@ -26,10 +26,16 @@ def _reports_errors(command):
         try:
             return command(*args, **kwargs)
         except NdlldError as err:
-            click.echo(str(err), err=True)
+            click.echo(err.text_for(_options()), err=True)
             sys.exit(err.exit_code)
 
     return wrapper
+
+
+def _options() -> set[str]:
+    """The options of the command running now (``--shacl-engine``, ...)."""
+    context = click.get_current_context(silent=True)
+    return {name for parameter in context.command.params for name in parameter.opts} if context else set()
 
 
 def data_option(command):
