@@ -585,6 +585,10 @@ def _validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) 
     return report_graph
 
 
+# What a failed rudof run suggests, in the commands that have the option (harvest has not).
+OTHER_ENGINE = ("--shacl-engine", "or --shacl-engine pyshacl")
+
+
 def _validate_rudof(data: bytes, rules: Rules, about: set[str] | None = None, focus: dict[str, set[str]] | None = None) -> bytes:
     """rudof's report on *data*, as N-Triples, written as pySHACL writes it: each
     result's message is its shape's sh:message (rudof words some of its own), a
@@ -603,7 +607,7 @@ def _validate_rudof(data: bytes, rules: Rules, about: set[str] | None = None, fo
         rudof.validate_shacl()
         text = rudof.serialize_shacl_validation_results(format=pyrudof.ResultShaclValidationFormat.NTriples)
     except pyrudof.RudofError as err:
-        raise ShapesError(f"rudof cannot validate: {' '.join(str(err).split())} (try --shacl-engine pyshacl)") from None
+        raise ShapesError(f"rudof cannot validate: {' '.join(str(err).split())}", hint=OTHER_ENGINE) from None
     report = _only_about(_parse_ntriples(text), about) if about is not None else _parse_ntriples(text)
     about = _index(report)
     shapes: dict = {}  # result -> its shape, where rudof named a blank-node shape
@@ -1109,7 +1113,7 @@ def _in_child(function, job, rules: Rules):
         _pid, status = os.waitpid(pid, 0)
     if not sent:
         how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.waitstatus_to_exitcode(status)}"
-        raise ShapesError(f"the validation process ended without a report ({how}); try again, or --shacl-engine pyshacl")
+        raise ShapesError(f"the validation process ended without a report ({how}); try again", hint=OTHER_ENGINE)
     done, value = pickle.loads(sent)
     if not done:
         raise value

@@ -9,6 +9,7 @@ a user never sees a traceback for bad input.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -26,10 +27,16 @@ def _reports_errors(command):
         try:
             return command(*args, **kwargs)
         except NdlldError as err:
-            click.echo(str(err), err=True)
+            click.echo(err.text_for(_options()), err=True)
             sys.exit(err.exit_code)
 
     return wrapper
+
+
+def _options() -> set[str]:
+    """The options of the command running now (``--shacl-engine``, ...)."""
+    context = click.get_current_context(silent=True)
+    return {name for parameter in context.command.params for name in parameter.opts} if context else set()
 
 
 def data_option(command):
@@ -60,6 +67,20 @@ def engine_option(command):
         default="rudof",
         show_default=True,
         help="The SHACL validator: rudof (fast, held to pySHACL's findings by the tests) or pySHACL (the reference).",
+    )(command)
+
+
+def fetch_options(command):
+    """--max-bytes and --timeout: the bounds of reading a source someone else published."""
+    from ndlld.fetch import MAX_BYTES, TIMEOUT
+
+    command = click.option(
+        "--timeout", default=TIMEOUT, show_default=True, type=click.FloatRange(0, min_open=True), metavar="SECONDS",
+        help="The most reading a source may take, redirects and all; one still arriving then is refused.",
+    )(command)
+    return click.option(
+        "--max-bytes", default=MAX_BYTES, show_default=True, type=click.IntRange(1), metavar="N",
+        help="The largest source, as it arrives and once decompressed; a larger one is refused.",
     )(command)
 
 
@@ -171,20 +192,23 @@ def release(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: boo
 @click.argument("new")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @out_option
+@fetch_options
 @_reports_errors
-def diff(old: str, new: str, output_format: str, out_dir: Path):
+def diff(old: str, new: str, output_format: str, out_dir: Path, max_bytes: int, timeout: float):
     """Report the triples added and removed between OLD and NEW, by resource.
 
-    OLD and NEW are dump files (.nt, .ttl, .jsonld, .ndjson, optionally .gz) or
-    release versions in OUT/releases/.
+    OLD and NEW are dump files (.nt, .ttl, .jsonld, .ndjson, optionally .gz), URLs
+    of dumps, or release versions in OUT/releases/.
     """
     from ndlld.changes import diff as run_diff
+    from ndlld.fetch import Limits
     from ndlld.harvest import read_triples
     from ndlld.releases import release_dump
 
     def triples(spec: str):
-        path = spec if Path(spec).is_file() or "://" in spec else str(release_dump(out_dir, spec))
-        return read_triples(path)[0]
+        # Whatever exists by that name is read as a file (and refused if it is not a regular one).
+        path = spec if os.path.lexists(spec) or "://" in spec else str(release_dump(out_dir, spec))
+        return read_triples(path, Limits(max_bytes, timeout))[0]
 
     changes = run_diff(triples(old), triples(new))
     click.echo(changes.text() if output_format == "text" else changes.json(), nl=False)
@@ -342,16 +366,18 @@ def publish(store, update, query_url, graph, retries, timeout, data_dir, out_dir
 @click.option("--into", "store_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("harvest"),
               show_default=True, help="The local store (a directory) to load into.")
 @click.option("--accept-violations", is_flag=True, help="Load even when the data violates the shapes.")
+@fetch_options
 @_reports_errors
-def harvest(source: str, store_dir: Path, accept_violations: bool):
+def harvest(source: str, store_dir: Path, accept_violations: bool, max_bytes: int, timeout: float):
     """Load a dump or a page with embedded JSON-LD into a local store, checked against shapes/.
 
     SOURCE is a file or an http(s) URL: .jsonld, .ndjson, .ttl, .nt (optionally .gz) or .html.
     A harvest of the same source replaces what the last one loaded.
     """
+    from ndlld.fetch import Limits
     from ndlld.harvest import harvest as run_harvest
 
-    click.echo(str(run_harvest(source, store_dir, accept_violations=accept_violations)))
+    click.echo(str(run_harvest(source, store_dir, accept_violations=accept_violations, limits=Limits(max_bytes, timeout))))
 
 
 @cli.command()

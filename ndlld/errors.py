@@ -9,6 +9,7 @@ prints them.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
 
 # What must not reach a terminal as is: line breaks and other control characters
@@ -27,11 +28,22 @@ class NdlldError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None):
+    def __init__(
+        self, message: str, *, path: str | Path | None = None, line: int | None = None, hint: tuple[str, str] | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.path = str(path) if path is not None else None
         self.line = line
+        # (an option, advice that names it): library code is shared by commands, and only
+        # those that have the option may suggest it.
+        self.hint = hint
+
+    def text_for(self, options: Collection[str]) -> str:
+        """What a command with *options* prints: the message, and the hint if the command has its option."""
+        if self.hint is None or self.hint[0] not in options:
+            return str(self)
+        return f"{self} ({self.hint[1]})"
 
     @property
     def location(self) -> str | None:
@@ -43,6 +55,13 @@ class NdlldError(Exception):
         return f"{self.location}: {self.message}" if self.location else self.message
 
 
+def short_line(message: str) -> str:
+    """*message* as one printable line of at most about 300 characters: a value of a
+    megabyte quoted in full helps no one."""
+    message = printable(message)
+    return f"{message[:240]} … {message[-50:]}" if len(message) > 300 else message
+
+
 class SourceError(NdlldError):
     """A source record is wrong: YAML syntax, unknown key, bad date, duplicate id, ...
 
@@ -51,10 +70,7 @@ class SourceError(NdlldError):
     """
 
     def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None):
-        message = printable(message)
-        if len(message) > 300:  # a value of a megabyte quoted in full helps no one
-            message = f"{message[:240]} … {message[-50:]}"
-        super().__init__(message, path=path, line=line)
+        super().__init__(short_line(message), path=path, line=line)
 
     def __str__(self) -> str:
         return printable(super().__str__())
@@ -112,7 +128,11 @@ class ParameterError(NdlldError):
 
 
 class HarvestError(NdlldError):
-    """An input that cannot be harvested: unreachable, truncated, corrupt, or not of its type."""
+    """An input that cannot be harvested: unreachable, truncated, corrupt, or not of its type,
+    or past a limit. One short line, whatever a stranger's server or file put in it."""
+
+    def __init__(self, message: str, *, hint: tuple[str, str] | None = None):
+        super().__init__(short_line(message), hint=hint)
 
 
 class PublishError(NdlldError):

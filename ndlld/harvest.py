@@ -4,29 +4,38 @@ and load it into a local store.
 It reads what ndlld itself publishes, and what partner organizations may:
 JSON-LD (``.jsonld``), newline-delimited JSON-LD (``.ndjson``), Turtle
 (``.ttl``), N-Triples (``.nt``), each optionally gzip-compressed (``.gz``),
-and HTML pages with embedded JSON-LD; from a file or an http(s) URL. The
-format comes from the HTTP Content-Type or the file's extension, and the
+and HTML pages with embedded JSON-LD; from a file or an http(s) URL, read
+within the limits of :mod:`ndlld.fetch` (bytes, time, where redirects lead).
+The format comes from the HTTP Content-Type or the file's extension, and the
 content must be what it claims to be: a truncated or corrupt file, or one
 that is not of its type, is refused with a one-line error before anything is
 written, so the store is left as it was.
 
 JSON-LD is read by pyld, an independent processor, with contexts from this
-machine only: ndlld's own context (by any URL ending in ``context.jsonld``)
-and schema.org's (as its vocabulary). Any other remote context is refused.
+machine or from beside the source only: ndlld's own (by its IRI,
+``https://w3id.org/ndlld/context.jsonld``), schema.org's (as its vocabulary),
+and a ``context.jsonld`` in the source's own directory (where ndlld's NDJSON
+dump names its context), fetched within the same limits. Any other context is
+refused, by name: a document's meaning never comes from a context ndlld did
+not read, nor from ndlld's own one put in the place of another.
+
+JSON is nested at most MAX_DEPTH deep (pyld recurses on each level), and no
+literal or IRI is longer than MAX_TERM characters (the SHACL validator's
+parser, like pyoxigraph's, stops at 16 MiB a term).
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin
 
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store, Triple, parse
 
 from ndlld.errors import ConformanceError, HarvestError
+from ndlld.fetch import Limits, fetch, is_url, out_of_memory
+from ndlld.namespaces import CONTEXT_IRI
 from ndlld.resources import context_path
 
 FORMATS = {
@@ -38,8 +47,10 @@ MEDIA_TYPES = {
     "application/ndjson": "ndjson", "text/turtle": "turtle", "application/n-triples": "ntriples",
     "text/html": "html", "application/xhtml+xml": "html",
 }
-SCHEMA_CONTEXTS = {"http://schema.org", "https://schema.org", "http://schema.org/", "https://schema.org/"}
-MAX_BYTES = 2 * 1024**3
+SCHEMA_CONTEXTS = {"http://schema.org", "https://schema.org"}
+OWN_CONTEXTS = {CONTEXT_IRI, CONTEXT_IRI.replace("https:", "http:", 1)}
+MAX_DEPTH = 100  # JSON objects and arrays nested at most this deep (ndlld's dumps: 5; pyld fails near 500)
+MAX_TERM = 1_000_000  # characters of a literal or IRI
 
 
 @dataclass
@@ -58,40 +69,15 @@ class Harvested:
         return f"harvested {len(self.triples)} triples about {subjects} resources from {self.source} ({self.format}) into <{self.graph.value}>{checked}"
 
 
-def fetch(source: str) -> tuple[bytes, str, str]:
-    """(content, format, name) of a path or http(s) URL; gzip undone."""
-    if urlsplit(source).scheme in ("http", "https"):
-        import httpx
-
-        try:
-            response = httpx.get(source, follow_redirects=True, timeout=120)
-        except httpx.HTTPError as err:
-            raise HarvestError(f"{source}: cannot fetch it ({err})") from None
-        if response.status_code >= 400:
-            raise HarvestError(f"{source}: HTTP {response.status_code}")
-        content = response.content
-        media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        name = urlsplit(source).path
-        expected = _format_of_name(name)
-        if media_type in MEDIA_TYPES and expected and MEDIA_TYPES[media_type] != expected and media_type != "application/json":
-            raise HarvestError(f"{source}: served as {media_type}, but its name says {expected}")
-        kind = MEDIA_TYPES.get(media_type) or expected
-    else:
-        path = Path(source)
-        try:
-            content = path.read_bytes()
-        except OSError as err:
-            raise HarvestError(f"{source}: cannot read it ({err.strerror})") from None
-        name = path.name
-        kind = _format_of_name(name)
-    if name.endswith(".gz") or content[:2] == b"\x1f\x8b":
-        try:
-            content = gzip.decompress(content)
-        except (OSError, EOFError, zlib.error) as err:
-            raise HarvestError(f"{source}: the gzip data is truncated or corrupt ({err})") from None
+def _format_of(source: str, media_type: str | None, name: str) -> str:
+    """The format a source is in: by its Content-Type, else by its name; the two must agree."""
+    expected = _format_of_name(name)
+    if media_type in MEDIA_TYPES and expected and MEDIA_TYPES[media_type] != expected and media_type != "application/json":
+        raise HarvestError(f"{source}: served as {media_type}, but its name says {expected}")
+    kind = MEDIA_TYPES.get(media_type or "") or expected
     if kind is None:
         raise HarvestError(f"{source}: unknown format; name it .jsonld, .ndjson, .ttl, .nt or .html (optionally .gz)")
-    return content, kind, name
+    return kind
 
 
 def _format_of_name(name: str) -> str | None:
@@ -99,94 +85,181 @@ def _format_of_name(name: str) -> str | None:
     return FORMATS.get(suffixes[-1].lower()) if suffixes else None
 
 
-def read_triples(source: str) -> tuple[list[Triple], str]:
-    """The triples of a dump or page, and its format; HarvestError when it is not well formed."""
-    content, kind, _ = fetch(source)
-    if len(content) > MAX_BYTES:
-        raise HarvestError(f"{source}: larger than {MAX_BYTES} bytes")
+def read_triples(source: str, limits: Limits = Limits()) -> tuple[list[Triple], str]:
+    """The triples of a dump or page, and its format; HarvestError when it is not well formed or not within *limits*."""
+    fetched = fetch(source, limits)
+    kind = _format_of(source, fetched.media_type, fetched.name)
     try:
-        if kind in ("turtle", "ntriples"):
-            rdf_format = RdfFormat.TURTLE if kind == "turtle" else RdfFormat.N_TRIPLES
-            triples = [q.triple for q in parse(content, format=rdf_format, base_iri=_base_of(source))]
-        elif kind == "jsonld":
-            triples = _from_jsonld([_json(content, source)], source)
-        elif kind == "ndjson":
-            documents = [_json(line, source, number) for number, line in enumerate(content.splitlines(), 1) if line.strip()]
-            triples = _from_jsonld(documents, source)
-        else:
-            triples = _from_html(content, source)
+        triples = _parse(fetched.content, kind, source, limits)
     except SyntaxError as err:
         raise HarvestError(f"{source}: not valid {kind}: {str(err).splitlines()[0]}") from None
     except UnicodeDecodeError:
         raise HarvestError(f"{source}: not UTF-8 text") from None
+    except MemoryError as err:
+        if "buffer maximal size" in str(err):  # pyoxigraph's parser, at a term of 16 MiB
+            raise _too_long(source) from None
+        raise out_of_memory(source) from None
     if not triples:
         raise HarvestError(f"{source}: no statements in it")
     return triples, kind
 
 
+def _parse(content: bytes, kind: str, source: str, limits: Limits) -> list[Triple]:
+    if kind in ("turtle", "ntriples"):
+        rdf_format = RdfFormat.TURTLE if kind == "turtle" else RdfFormat.N_TRIPLES
+        triples = [q.triple for q in parse(content, format=rdf_format, base_iri=_base_of(source))]
+        for triple in triples:
+            for term in triple:
+                _check_length(getattr(term, "value", ""), source)  # a triple term has none of its own
+        return triples
+    contexts = Contexts(source, limits)
+    if kind == "jsonld":
+        return _from_jsonld([_json(content, source)], source, contexts)
+    if kind == "ndjson":
+        documents = [_json(line, source, number) for number, line in enumerate(content.splitlines(), 1) if line.strip()]
+        return _from_jsonld(documents, source, contexts)
+    return _from_html(content, source, contexts)
+
+
 def _base_of(source: str) -> str:
-    return source if urlsplit(source).scheme in ("http", "https") else Path(source).resolve().as_uri()
+    return source if is_url(source) else Path(source).resolve().as_uri()
 
 
 def _json(content: bytes, source: str, line: int | None = None):
+    at = f"{source}:{line}" if line else source
     try:
-        return json.loads(content.decode("utf-8"))
+        document = json.loads(content.decode("utf-8"))
     except json.JSONDecodeError as err:
-        at = f" line {line}" if line else f" line {err.lineno}"
-        raise HarvestError(f"{source}:{at.strip().removeprefix('line ')}: not valid JSON ({err.msg}); truncated?") from None
+        raise HarvestError(f"{source}:{line or err.lineno}: not valid JSON ({err.msg}); truncated?") from None
+    except RecursionError:  # json's own limit, about 1,000 levels
+        raise _too_deep(at) from None
+    _check_depth(document, at)
+    return document
 
 
-def _document_loader(url: str, options=None) -> dict:
-    """Contexts from this machine only."""
-    if url.rstrip("/") in {u.rstrip("/") for u in SCHEMA_CONTEXTS}:
-        document = {"@context": {"@vocab": "http://schema.org/"}}
-    elif url.endswith("context.jsonld"):
-        document = json.loads(context_path().read_text(encoding="utf-8"))
-    else:
-        raise HarvestError(f"the JSON-LD names a remote context ndlld does not have: {url}")
-    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": document}
+def _check_depth(document, at: str) -> None:
+    """HarvestError if *document* nests objects and arrays more than MAX_DEPTH deep (walked without recursion)."""
+    level = _children([document])
+    for _ in range(MAX_DEPTH):
+        if not level:
+            return
+        level = [child for value in level for child in _children(value)]
+    if level:
+        raise _too_deep(at)
 
 
-def _from_jsonld(documents: list, source: str) -> list[Triple]:
+def _too_deep(at: str) -> HarvestError:
+    return HarvestError(f"{at}: JSON nested more than {MAX_DEPTH} levels deep")
+
+
+def _children(value) -> list:
+    if isinstance(value, dict):
+        return [v for v in value.values() if isinstance(v, (dict, list))]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, (dict, list))]
+    return []
+
+
+def _check_length(value: str, source: str) -> None:
+    if len(value) > MAX_TERM:
+        raise _too_long(source)
+
+
+def _too_long(source: str) -> HarvestError:
+    return HarvestError(f"{source}: a literal or IRI longer than {MAX_TERM:,} characters, the most ndlld reads")
+
+
+class Contexts:
+    """The JSON-LD document loader of one source: ndlld's own context and schema.org's from
+    this machine, a context.jsonld beside the source fetched once, any other refused by name."""
+
+    def __init__(self, source: str, limits: Limits):
+        self.source, self.limits = source, limits
+        self.beside = urljoin(_base_of(source), "context.jsonld")
+        self.documents: dict[str, dict] = {}
+
+    def __call__(self, url: str, options=None) -> dict:
+        if url not in self.documents:
+            self.documents[url] = self._load(url)
+        return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": self.documents[url]}
+
+    def _load(self, url: str) -> dict:
+        if url.rstrip("/") in SCHEMA_CONTEXTS:
+            return {"@context": {"@vocab": "http://schema.org/"}}
+        if url in OWN_CONTEXTS:
+            return json.loads(context_path().read_text(encoding="utf-8"))
+        if url == self.beside:
+            where = url if is_url(self.source) else str(Path(self.source).resolve().parent / "context.jsonld")
+            try:
+                return _json(fetch(where, self.limits).content, where)
+            except HarvestError as err:
+                raise HarvestError(f"{self.source}: cannot read the context beside it ({err})", hint=err.hint) from None
+        raise HarvestError(f"{self.source}: the JSON-LD names a remote context ndlld does not read: {url}")
+
+
+def _from_jsonld(documents: list, source: str, contexts: Contexts) -> list[Triple]:
     from pyld import jsonld
 
     triples: list[Triple] = []
     for document in documents:
         try:
-            dataset = jsonld.to_rdf(document, {"base": _base_of(source), "documentLoader": _document_loader})
+            dataset = jsonld.to_rdf(document, {"base": _base_of(source), "documentLoader": contexts})
         except HarvestError:
             raise
         except jsonld.JsonLdError as err:
-            cause = getattr(err, "cause", None)
-            if isinstance(cause, HarvestError):
-                raise cause from None
-            raise HarvestError(f"{source}: not valid JSON-LD ({str(err).splitlines()[0]})") from None
+            raise _jsonld_error(err, source) from None
+        except RecursionError:
+            raise HarvestError(f"{source}: JSON-LD nested too deep for pyld") from None
         for quads in dataset.values():
-            triples += [Triple(_term(q["subject"]), _term(q["predicate"]), _term(q["object"])) for q in quads]
+            triples += [Triple(*(_term(q[part], source) for part in ("subject", "predicate", "object"))) for q in quads]
     return triples
 
 
-def _term(node: dict):
-    if node["type"] == "IRI":
-        return NamedNode(node["value"])
-    if node["type"] == "blank node":
-        return BlankNode(node["value"].removeprefix("_:"))
-    if node.get("language"):
-        return Literal(node["value"], language=node["language"])
-    return Literal(node["value"], datatype=NamedNode(node["datatype"]))
+def _jsonld_error(err: Exception, source: str) -> HarvestError:
+    """The HarvestError a document loader raised under pyld's wrapping, else pyld's own first message."""
+    innermost = err
+    while err is not None:
+        if isinstance(err, HarvestError):
+            return err
+        innermost = err
+        err = err.__cause__ or getattr(err, "cause", None)
+    message = innermost.args[0] if innermost.args and isinstance(innermost.args[0], str) else str(innermost)
+    return HarvestError(f"{source}: not valid JSON-LD ({message.splitlines()[0] if message else type(innermost).__name__})")
 
 
-def _from_html(content: bytes, source: str) -> list[Triple]:
+def _term(node: dict, source: str):
+    value = node["value"]
+    _check_length(value, source)
+    try:
+        value.encode("utf-8")
+        if node["type"] == "IRI":
+            return NamedNode(value)
+        if node["type"] == "blank node":
+            return BlankNode(value.removeprefix("_:"))
+        if node.get("language"):
+            return Literal(value, language=node["language"])
+        return Literal(value, datatype=NamedNode(node["datatype"]))
+    except UnicodeEncodeError:
+        raise HarvestError(f"{source}: a string that is not Unicode text (a lone surrogate, written \\ud800 or so)") from None
+    except ValueError as err:
+        raise HarvestError(f"{source}: not valid JSON-LD ({err}: {(node.get('language') or value)[:80]!r})") from None
+
+
+def _from_html(content: bytes, source: str, contexts: Contexts) -> list[Triple]:
     import extruct
 
     try:
         found = extruct.extract(content.decode("utf-8"), base_url=_base_of(source), syntaxes=["json-ld"], uniform=False)
     except ValueError as err:
         raise HarvestError(f"{source}: an embedded JSON-LD block is not valid JSON ({err})") from None
+    except RecursionError:
+        raise _too_deep(source) from None
     blocks = found.get("json-ld", [])
     if not blocks:
         raise HarvestError(f"{source}: the page embeds no JSON-LD")
-    return _from_jsonld(blocks, source)
+    for block in blocks:
+        _check_depth(block, source)
+    return _from_jsonld(blocks, source, contexts)
 
 
 def graph_name(source: str) -> NamedNode:
@@ -194,10 +267,12 @@ def graph_name(source: str) -> NamedNode:
     return NamedNode(_base_of(source))
 
 
-def harvest(source: str, store_dir: str | Path, check: bool = True, accept_violations: bool = False) -> Harvested:
-    """Read *source*, check it against shapes/, and load it into the store at *store_dir*,
-    replacing what an earlier harvest of the same source loaded."""
-    triples, kind = read_triples(source)
+def harvest(
+    source: str, store_dir: str | Path, check: bool = True, accept_violations: bool = False, limits: Limits = Limits()
+) -> Harvested:
+    """Read *source* within *limits*, check it against shapes/, and load it into the store at
+    *store_dir*, replacing what an earlier harvest of the same source loaded."""
+    triples, kind = read_triples(source, limits)
     report = _check(triples) if check else None
     if report is not None and not report.conforms and not accept_violations:
         raise ConformanceError(report)

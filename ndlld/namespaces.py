@@ -14,8 +14,11 @@ class Namespace(str):
         return NamedNode(self + name)
 
 
+W3ID = "https://w3id.org/ndlld/"  # the project's own IRIs: its vocabulary, its context, the dataset
+CONTEXT_IRI = W3ID + "context.jsonld"
+
 SCHEMA = Namespace("http://schema.org/")
-NDL = Namespace("https://w3id.org/ndlld/vocab#")
+NDL = Namespace(W3ID + "vocab#")
 RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 SH = Namespace("http://www.w3.org/ns/shacl#")

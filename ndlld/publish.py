@@ -46,10 +46,11 @@ import httpx
 from pyoxigraph import NamedNode, RdfFormat
 
 from ndlld.dumps import DATASET_FILES, read_triples
-from ndlld.errors import ConfigError, PublishError
+from ndlld.errors import ConfigError, PublishError, printable
 from ndlld.store import VOCABULARY_GRAPH, dataset_graph, read_base
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
+ERROR_BYTES = 4096  # of an error's (or a redirect's) body: read for its first line, the rest never
 BATCH = 20_000  # triples per INSERT DATA when the store only speaks SPARQL Update
 
 
@@ -91,7 +92,9 @@ class _Client:
 
     def __init__(self, attempts: int, backoff: float, timeout: float):
         self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
-        self.http = httpx.Client(timeout=timeout, auth=_credentials(), follow_redirects=True)
+        self.http = httpx.Client(
+            timeout=timeout, auth=_credentials(), follow_redirects=True, event_hooks={"response": [_bound_error_body]}
+        )
 
     def request(self, method: str, url: str, attempts: int | None = None, **kwargs) -> httpx.Response:
         body = kwargs.pop("body_path", None)
@@ -248,6 +251,32 @@ def _raise_for(response: httpx.Response, method: str, url: str) -> None:
         raise PublishError(f"{method} {_show(url)}: {said}{hint}")
 
 
+def _bound_error_body(response: httpx.Response) -> None:
+    """Let only the first ERROR_BYTES of a body be read when the answer is not a success:
+    such a body is read for a message at most (or read whole by httpx, under a redirect or
+    a challenge), and a failing store, or what stands in front of it, may send gigabytes."""
+    if response.status_code >= 300:
+        response.stream = _Head(response.stream, ERROR_BYTES)
+
+
+class _Head(httpx.SyncByteStream):
+    """The first *size* bytes of a response body; closing it drops the connection with the rest unread."""
+
+    def __init__(self, stream, size: int):
+        self.stream, self.size = stream, size
+
+    def __iter__(self) -> Iterator[bytes]:
+        left = self.size
+        for chunk in self.stream:
+            yield chunk[:left]
+            left -= len(chunk)
+            if left <= 0:
+                return
+
+    def close(self) -> None:
+        self.stream.close()
+
+
 def _credentials():
     user, password = os.environ.get("NDLLD_STORE_USER"), os.environ.get("NDLLD_STORE_PASSWORD")
     if user:
@@ -258,8 +287,9 @@ def _credentials():
 
 
 def _first_line(text: str) -> str:
+    """The first line of what a store said, printable (its control characters escaped), cut at 200 characters."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0][:200] if lines else ""
+    return printable(lines[0])[:200] if lines else ""
 
 
 def _reason(err: Exception) -> str:

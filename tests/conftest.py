@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -136,6 +137,38 @@ def server_process(command: list, probe: str, port: int, clean_exit: bool = True
         code = process.wait(timeout=30)
     if clean_exit:
         assert code == 0, f"{command[0]} did not shut down cleanly on SIGTERM: {process.stdout.read().decode()}"
+
+
+@dataclass
+class Ran:
+    """How a process of ``python -m ndlld`` ended, and the most memory it held."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    max_rss: int  # bytes
+
+
+# Runs a command under an address-space limit, then writes its peak resident memory
+# (with its children's) into a file: the test's own children would count too otherwise.
+_MEASURE = """
+import resource, subprocess, sys
+limit = int(sys.argv[2])
+code = subprocess.call(sys.argv[3:], preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024))
+sys.exit(code)
+"""
+
+
+def ndlld_measured(*args, address_space: int = 3 * 1024**3, env: dict | None = None, timeout: float = 120) -> Ran:
+    """``python -m ndlld ARGS`` as a process of its own (with *env* added to its
+    environment), measured. Past *address_space* bytes its allocations fail, so that a
+    regression ends in an error rather than in taking the machine's memory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rss = Path(tmp) / "rss"
+        command = [sys.executable, "-c", _MEASURE, str(rss), str(address_space), sys.executable, "-m", "ndlld", *map(str, args)]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+        return Ran(done.returncode, done.stdout, done.stderr, int(rss.read_text()))
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ proxy records what it did with each request in ``log``.
 
 from __future__ import annotations
 
+import itertools
 import socket
 import socketserver
 import threading
@@ -51,7 +52,32 @@ class Slow:
 Fault = Status | Cut | Slow
 
 
-class FaultProxy:
+class LoopbackServer:
+    """A TCP server on a free loopback port, each connection handed to ``_handle`` in a thread of its own."""
+
+    def __init__(self):
+        server = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                server._handle(self.request)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handle(self, client: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class FaultProxy(LoopbackServer):
     """A loopback proxy in front of *upstream* (``http://host:port``).
 
     *faults* maps ``"METHOD /path"`` (e.g. ``"PUT /store"``) to the fault for
@@ -63,21 +89,7 @@ class FaultProxy:
         self.faults = dict(faults or {})
         self.log: list[str] = []
         self._lock = threading.Lock()
-        proxy = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self):
-                proxy._handle(self.request)
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()
 
     def _take(self, method: str, path: str) -> Fault | None:
         with self._lock:
@@ -164,3 +176,88 @@ def _close(sock: socket.socket) -> None:
     except OSError:
         pass
     sock.close()
+
+
+class Stranger(LoopbackServer):
+    """A loopback HTTP server that does what a stranger's server may: each path (without
+    its query) is answered by a function given the connected socket, which writes what
+    it likes (a redirect, a body that never ends, a byte at a time). The paths asked for
+    are recorded in ``asked``; an unknown path is a 404."""
+
+    def __init__(self, answers: dict[str, Callable[[socket.socket], None]]):
+        self.answers, self.asked = dict(answers), []
+        super().__init__()
+
+    def _handle(self, client: socket.socket) -> None:
+        reader = client.makefile("rb")
+        request_line, length = reader.readline().decode("latin-1"), 0
+        while (line := reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            length = int(value) if name.strip().lower() == "content-length" else length
+        _read(reader, length)  # the whole request, so that closing does not reset the connection
+        path = urlsplit(request_line.split(" ")[1]).path if request_line.count(" ") >= 2 else "?"
+        self.asked.append(path)
+        try:
+            self.answers.get(path, answer(404, b"not here\n"))(client)
+        except OSError:
+            pass  # the client went away: it stopped reading, as it should
+        finally:
+            _close(client)
+
+
+def _head(status: int, headers: dict[str, str]) -> bytes:
+    lines = [f"HTTP/1.1 {status} Answer", *(f"{name}: {value}" for name, value in headers.items()), "", ""]
+    return "\r\n".join(lines).encode("latin-1")
+
+
+def answer(status: int, body: bytes, **headers: str) -> Callable[[socket.socket], None]:
+    """A whole answer: *headers* (``Content_Type="text/turtle"``), a Content-Length unless given, the body."""
+    headers = {name.replace("_", "-"): value for name, value in headers.items()}
+    headers.setdefault("Content-Length", str(len(body)))
+
+    def send(client: socket.socket) -> None:
+        client.sendall(_head(status, {**headers, "Connection": "close"}) + body)
+
+    return send
+
+
+def endless(status: int = 200, piece: bytes = b"\0" * 65536, chunked: bool = False, **headers: str) -> Callable[[socket.socket], None]:
+    """*piece* again and again, until the client hangs up; no Content-Length unless given,
+    in chunks of the chunked transfer coding if *chunked*."""
+    headers = {name.replace("_", "-"): value for name, value in headers.items()}
+    if chunked:
+        headers["Transfer-Encoding"] = "chunked"
+        piece = b"%x\r\n%b\r\n" % (len(piece), piece)
+
+    def send(client: socket.socket) -> None:
+        client.sendall(_head(status, {**headers, "Connection": "close"}))
+        while True:
+            client.sendall(piece)
+
+    return send
+
+
+def trickle(text: bytes, every: float, head_too: bool = False, **headers: str) -> Callable[[socket.socket], None]:
+    """*text* over and over, one byte each *every* seconds: the body (and with *head_too*
+    the status line and headers too), so that no single wait is long."""
+    headers = {name.replace("_", "-"): value for name, value in headers.items()}
+
+    def send(client: socket.socket) -> None:
+        head = _head(200, {**headers, "Connection": "close"})
+        if not head_too:
+            client.sendall(head)
+        for byte in itertools.chain(head if head_too else b"", itertools.cycle(text)):
+            client.sendall(bytes([byte]))
+            time.sleep(every)
+
+    return send
+
+
+def silent(client: socket.socket) -> None:
+    """Says nothing, until the client hangs up."""
+    while client.recv(65536):
+        pass
+
+
+def redirect(location: str, status: int = 302) -> Callable[[socket.socket], None]:
+    return answer(status, b"", Location=location)

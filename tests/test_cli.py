@@ -97,3 +97,17 @@ def test_version_and_help():
     assert run("--version").stdout.strip() == f"ndlld, version {__version__}"
     help_text = run("--help").stdout
     assert "build" in help_text and "validate" in help_text
+
+
+def test_a_hint_names_an_option_only_in_the_commands_that_have_it():
+    """Library code is shared: rudof's failure in harvest (which has no --shacl-engine) must
+    not suggest --shacl-engine; build, validate and release must."""
+    from ndlld.checks import OTHER_ENGINE
+    from ndlld.errors import ShapesError
+
+    error = ShapesError("rudof cannot validate: no", hint=OTHER_ENGINE)
+    for name, command in cli.commands.items():
+        options = {option for parameter in command.params for option in parameter.opts}
+        shown = error.text_for(options)
+        assert shown == ("rudof cannot validate: no (or --shacl-engine pyshacl)" if "--shacl-engine" in options else "rudof cannot validate: no"), name
+    assert {name for name, command in cli.commands.items() if "--shacl-engine" in str([p.opts for p in command.params])} == {"build", "release", "validate"}

@@ -27,8 +27,8 @@ from ndlld.cli import cli
 from ndlld.errors import PublishError
 from ndlld.publish import _swap, publish
 
-from conftest import OXIGRAPH, OXIGRAPH_PROBE, free_port, server_process
-from faults import Cut, FaultProxy, Slow, Status
+from conftest import OXIGRAPH, OXIGRAPH_PROBE, free_port, ndlld_measured, server_process
+from faults import Cut, FaultProxy, Slow, Status, Stranger, endless
 
 NEW_COPIES = 20  # the new dataset: the real one and 19 renamed copies, about 10,000 triples
 
@@ -314,3 +314,32 @@ def test_a_reader_sees_the_old_dataset_or_the_new_one(oxigraph, old_dist, new_di
     assert counts, "the reader read"
     assert set(counts) <= {old, new}, sorted(set(counts) - {old, new})
     assert in_graph(oxigraph, graph) == of(new_dist)
+
+
+# 6. A store, or what stands in front of it, that answers with an error whose body has
+# no end (or announces gigabytes): publish reads a few kB of it for the message.
+
+DIGEST = {"NDLLD_STORE_USER": "ndlld", "NDLLD_STORE_PASSWORD": "secret", "NDLLD_STORE_AUTH": "digest"}
+HUGE_ERRORS = {
+    "500": ({"": endless(500, piece=b"x" * 65536)}, ["HTTP 500 xxx"], None),  # retried, then given up
+    "400": ({"": endless(400, piece=b"no\n" * 20000)}, ["HTTP 400 no"], None),
+    "401": ({"": endless(401, Content_Length=str(2 * 1024**3))}, ["HTTP 401 \\x00", "(check NDLLD_STORE_USER"], None),
+    "401-digest": ({"": endless(401, WWW_Authenticate='Digest realm="store", nonce="abc", qop="auth"')}, ["HTTP 401"], DIGEST),
+    "302-then-503": ({"": endless(302, Location="/elsewhere"), "/elsewhere": endless(503, chunked=True)}, ["HTTP 503"], None),
+}
+
+
+@pytest.mark.parametrize("path", ["gsp", "staged-insert"])
+@pytest.mark.parametrize("errors", list(HUGE_ERRORS))
+def test_an_error_with_a_body_without_end_is_one_line_in_bounded_memory(errors: str, path: str, old_dist: Path):
+    answers, says, env = HUGE_ERRORS[errors]
+    first = "/store" if path == "gsp" else "/update"
+    store = Stranger({(first if where == "" else where): answer for where, answer in answers.items()})
+    try:
+        ran = ndlld_measured("publish", "--out", old_dist, *options(path, store.url), "--retries", "2", "--timeout", "30", env=env)
+    finally:
+        store.close()
+    assert "Traceback" not in ran.stderr and ran.exit_code == 2, ran.stderr
+    [line] = ran.stderr.splitlines()
+    assert all(part in line for part in says) and line.isprintable() and len(line) < 400, line
+    assert ran.max_rss < 400 * 1024**2
