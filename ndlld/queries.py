@@ -22,13 +22,14 @@ number, 0 or more, and replaces only that number.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Store
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Store
 
-from ndlld.errors import ConfigError, ParameterError
+from ndlld.errors import ConfigError, ParameterError, QueryError
 from ndlld.namespaces import XSD
 from ndlld.store import malformed
 
@@ -166,11 +167,85 @@ def find_query(spec: str, directory: Path) -> Query:
 
 
 def check_syntax(text: str, source: Path | None = None) -> None:
-    """Raise a QueryError naming line and column when *text* is not SPARQL 1.1."""
+    """Raise a QueryError naming line and column when *text* is not SPARQL 1.1.
+
+    The query is parsed, never run: pyoxigraph parses it first, then refuses the
+    contradictory dataset asked for here (a ValueError) before it evaluates
+    anything, a SERVICE call included (tests/test_server.py checks that no request goes out).
+    """
     try:
-        Store().query(text)
+        Store().query(text, use_default_graph_as_union=True, default_graph=DefaultGraph())
     except SyntaxError as err:
         raise malformed(err, source) from None
+    except ValueError:
+        return
+    raise AssertionError("pyoxigraph ran a query it was only asked to parse")  # pragma: no cover
+
+
+# -- what a stranger's query may not do ---------------------------------------------
+# pyoxigraph parses by recursion: a query nested some thousands deep overflows
+# the stack of the process parsing it, which dies.
+MAX_NESTING = 100
+# Where brackets do not count (strings, IRIs, comments, an escaped character such
+# as the quote of the name ex:a\'b), then the brackets and runs of '!' (not '!=').
+_NESTING = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|' r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
+    r'"(?:[^"\\\n\r]|\\.)*"|' r"'(?:[^'\\\n\r]|\\.)*'|"
+    r'<[^<>"{}|^`\\\x00-\x20]*>|#[^\n\r]*|\\.|'
+    r"(?P<open>[({\[])|(?P<close>[)}\]])|(?P<negations>!(?:\s*!)*)(?!=)",
+    re.DOTALL,
+)
+SERVICE_REFUSED = "this endpoint queries only its own dataset: SERVICE (federated query) is not allowed"
+
+
+def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
+    """Raise a QueryError when *text* nests brackets, or chains ``!``, deeper than *limit*."""
+    depth = 0
+    for match in _NESTING.finditer(text):
+        if match["open"]:
+            depth += 1
+        elif match["close"]:
+            depth = max(depth - 1, 0)
+        if depth + (match["negations"] or "").count("!") > limit:
+            line = text.count("\n", 0, match.start()) + 1
+            raise QueryError(f"query nested too deeply: more than {limit} levels of brackets at line {line}")
+
+
+def _spelled(word: str) -> re.Pattern:
+    """*word* in any case, each letter also as a ``\\u`` or ``\\U`` escape: SPARQL 1.1 §19.2
+    has those processed before parsing (pyoxigraph 0.5 does not, a later one may)."""
+    def code(letter: str) -> str:
+        return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{ord(letter):02x}")
+
+    letters = []
+    for c in word:
+        codes = f"(?:{code(c.lower())}|{code(c.upper())})"
+        letters.append(rf"(?:[{c.lower()}{c.upper()}]|\\u(?:00|\+0){codes}|\\U(?:000000|\+00000){codes})")
+    return re.compile("".join(letters))
+
+
+_SERVICE = _spelled("service")
+
+
+def refuse_outbound(text: str) -> None:
+    """Raise a QueryError when *text* would have pyoxigraph make a request elsewhere:
+    a SERVICE clause, in any form (SILENT, a variable, nested anywhere).
+
+    Whether a 'service' in the text is the keyword is left to pyoxigraph's own parser:
+    each is changed into a word the text does not hold, and the query parsed again. In a
+    string, an IRI, a comment or a name the other word parses as well; only the keyword
+    does not. Nothing is run. FROM, GRAPH, DESCRIBE and the protocol's dataset
+    parameters name graphs of the store and fetch nothing (tests/test_server.py).
+    """
+    if not _SERVICE.search(text):
+        return
+    check_syntax(text)  # malformed: say so rather than blame SERVICE
+    lowered = text.lower()
+    stand_in = next(word for n in itertools.count() if (word := "".join("qxzjvkwy"[int(d)] for d in f"{n:07o}")) not in lowered)
+    try:
+        check_syntax(_SERVICE.sub(stand_in, text))
+    except QueryError:
+        raise QueryError(SERVICE_REFUSED) from None
 
 
 def run_query(query: Query, params: dict[str, str], target, base: str):

@@ -26,12 +26,14 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from pyoxigraph import (
     NamedNode,
@@ -47,14 +49,16 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ndlld.conneg import CONTENT_TYPES, choose, negotiate
 from ndlld.dumps import DATASET_FILES
-from ndlld.errors import ConfigError, LimitError, QueryError
+from ndlld.errors import ConfigError, LimitError, QueryError, one_line
+from ndlld.queries import check_nesting, refuse_outbound
+from ndlld.sandbox import forbid_network
 from ndlld.store import EmbeddedStore, read_base
 
 # Files served as they are, by extension.
@@ -328,6 +332,9 @@ class QueryPool:
         self._idle: asyncio.Queue | None = None
         self._workers: set = set()
         self._replacing: set[asyncio.Task] = set()
+        # Each worker's stderr, read when it dies: its last words say why.
+        self._stderr = Path(tempfile.mkdtemp(prefix="ndlld-query-"))
+        self.sandboxed = True  # whether the workers could forbid themselves the network
 
     def start(self) -> None:
         """Start the workers and wait until each holds the dataset: one that cannot
@@ -362,6 +369,7 @@ class QueryPool:
                 process.join()
         self._workers.clear()
         self._threads.shutdown(wait=False, cancel_futures=True)
+        shutil.rmtree(self._stderr, ignore_errors=True)
 
     def pids(self) -> set[int]:
         """The worker processes' ids (for tests and monitoring)."""
@@ -383,9 +391,7 @@ class QueryPool:
             self._retire(worker)
             raise LimitError(f"query timeout: the query ran past the limit of {timeout:g} s and was stopped", 503) from None
         except (EOFError, OSError):
-            self._retire(worker)
-            memory = f" (a query may use {self.limits.query_memory_mb} MB)" if self.limits.query_memory_mb else ""
-            raise LimitError(f"query failed: its worker stopped, most likely out of memory{memory}", 503) from None
+            raise LimitError(f"query failed: {self._retire(worker)}", 503) from None
         except BaseException:  # cancelled: the worker may be mid-query
             self._retire(worker)
             raise
@@ -393,17 +399,25 @@ class QueryPool:
             if worker in self._workers:
                 self._idle.put_nowait(worker)
 
-    def _retire(self, worker) -> None:
-        """Kill *worker* and start another in its place, in the background."""
+    def _retire(self, worker) -> str:
+        """Kill *worker* and start another in its place, in the background; say why it
+        stopped, if it had stopped before."""
         process, _ = worker
         self._workers.discard(worker)
         process.kill()
         process.join(timeout=5)
+        stderr = self._stderr / f"{process.pid}.log"
+        try:
+            last_words = stderr.read_bytes()[-4096:].decode("utf-8", "replace")
+            stderr.unlink()
+        except OSError:
+            last_words = ""
         # The connection is not closed here: a thread may still be in its recv(), which
         # the kill ends with EOFError; closing it now could hand that thread a reused fd.
         task = asyncio.get_running_loop().create_task(self._add())
         self._replacing.add(task)
         task.add_done_callback(self._replacing.discard)
+        return _why_stopped(process.exitcode, last_words, self.limits.query_memory_mb)
 
     async def _add(self) -> None:
         """A fresh worker for the pool, once it holds the dataset."""
@@ -419,7 +433,8 @@ class QueryPool:
     def _spawn(self) -> tuple:
         parent, child = self._context.Pipe()
         process = self._context.Process(
-            target=_query_worker, args=(child, str(self.dist_dir), self.limits.max_results, self.limits.query_memory_mb),
+            target=_query_worker,
+            args=(child, str(self.dist_dir), self.limits.max_results, self.limits.query_memory_mb, str(self._stderr)),
             name="ndlld-query", daemon=True,
         )
         process.start()
@@ -433,27 +448,29 @@ class QueryPool:
         except (EOFError, OSError):
             memory = f"; it may need more than --query-memory {self.limits.query_memory_mb} MB" if self.limits.query_memory_mb else ""
             answer = f"a query worker stopped while loading {self.dist_dir}{memory}"
-        if answer != "ready":
+        if not str(answer).startswith("ready"):
             raise ConfigError(str(answer))
+        self.sandboxed = answer == "ready"
 
 
-def _query_worker(connection, dist_dir: str, max_results: int, memory_mb: int) -> None:
+def _query_worker(connection, dist_dir: str, max_results: int, memory_mb: int, stderr_dir: str) -> None:
     """A worker process: load the dataset, then answer queries until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops the workers
     os.nice(5)  # where cores are short, pages go first
+    # Answers and errors go through the pipe. What Rust writes as it aborts (out of
+    # memory, with a backtrace) goes to a file the server reads only if this one dies.
+    os.dup2(os.open(os.path.join(stderr_dir, f"{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+    sandboxed = forbid_network()  # a second wall behind refuse_outbound
     if memory_mb:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
-    # Answers and errors go through the pipe; out of memory, Rust aborts with a
-    # backtrace on stderr, which the server's log has no use for.
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     try:
         store = EmbeddedStore.open(dist_dir)
     except Exception as err:  # noqa: BLE001 - reported to the server as one line
         connection.send(f"the query worker could not load {dist_dir}: {err}")
         return
-    connection.send("ready")
+    connection.send("ready" if sandboxed else "ready, without a seccomp filter")
     while True:
         try:
             query, default, named, accept = connection.recv()
@@ -466,6 +483,8 @@ def _answer(store: EmbeddedStore, query: str, default: list[str], named: list[st
             max_results: int) -> tuple[int, bytes | str, str | None]:
     """(status, body or message, media type) of one query, in the worker."""
     try:
+        check_nesting(query)  # before pyoxigraph's parser recurses that deep
+        refuse_outbound(query)
         result = store.query(query, default_graph=[NamedNode(iri) for iri in default] or None,
                              named_graphs=[NamedNode(iri) for iri in named] or None)
         formats = SOLUTION_FORMATS if isinstance(result, (QuerySolutions, QueryBoolean)) else GRAPH_FORMATS
@@ -495,6 +514,24 @@ def _answer(store: EmbeddedStore, query: str, default: list[str], named: list[st
     except Exception as err:  # noqa: BLE001 - pyoxigraph's evaluation errors (OSError, ...) as one line
         return 500, f"query failed: {str(err).splitlines()[0] if str(err) else type(err).__name__}", None
     return 200, body, _CANONICAL.get(media_type, media_type) + "; charset=utf-8"
+
+
+def _why_stopped(exitcode: int | None, stderr: str, memory_mb: int) -> str:
+    """Why a query worker stopped mid-query, as far as its exit status and its last
+    words on stderr tell."""
+    if "memory allocation of" in stderr:  # Rust's last words when an allocation fails
+        return "it needed more memory than a query may use" + (f" ({memory_mb} MB)" if memory_mb else "")
+    if exitcode is None or exitcode >= 0:
+        return f"its worker stopped unexpectedly (exit code {exitcode})"
+    try:
+        name = signal.Signals(-exitcode).name
+    except ValueError:
+        name = f"signal {-exitcode}"
+    if -exitcode == signal.SIGSEGV:  # pyoxigraph recurses: this is how a stack overflow ends
+        return f"its worker crashed ({name}), most likely out of stack: the query nests or chains too deeply"
+    if -exitcode == signal.SIGKILL:
+        return f"its worker was killed ({name}), most likely by the system for want of memory"
+    return f"its worker stopped unexpectedly ({name})"
 
 
 def _solutions(variables, rows) -> QuerySolutions:

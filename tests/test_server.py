@@ -10,6 +10,9 @@ import csv
 import io
 import json
 import os
+import re
+import resource
+import select
 import shutil
 import signal
 import socket
@@ -28,6 +31,8 @@ import rdflib
 from starlette.testclient import TestClient
 
 from conftest import ROOT, free_port, server_process
+from ndlld.errors import QueryError
+from ndlld.queries import SERVICE_REFUSED, check_syntax
 from ndlld.server import SECURITY_HEADERS, Limits, create_app
 
 
@@ -306,11 +311,12 @@ def test_timeout_and_413_in_the_security_headers_too(strict: TestClient):
 
 
 # -- a real server: traversal over raw sockets, pages during an expensive query, SIGTERM
-def serving(dist: Path, *options: str):
+def serving(dist: Path, *options: str, **process):
     """`ndlld serve` on *dist* as a real process on a free loopback port; on leaving,
-    SIGTERM, and it must exit with 0."""
+    SIGTERM, and it must exit with 0. *process*: server_process's log and preexec_fn."""
     port = free_port()
-    return server_process([sys.executable, "-m", "ndlld", "serve", "--out", str(dist), "--port", str(port), *options], "/", port)
+    command = [sys.executable, "-m", "ndlld", "serve", "--out", str(dist), "--port", str(port), *options]
+    return server_process(command, "/", port, **process)
 
 
 def raw_get(url: str, target: str) -> tuple[int, bytes]:
@@ -436,3 +442,192 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(real_dist: Path)
     assert answer["status"] == 200
     [row] = answer["body"]["results"]["bindings"]
     assert int(row["n"]["value"]) > 1_000_000
+
+
+# -- no request elsewhere, whatever a query says (issue 19) -----------------------------
+class PrivateStore:
+    """A plain TCP listener on loopback standing in for a private store on the same host:
+    it never answers; a test asks whether anyone tried to connect."""
+
+    def __init__(self):
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.base = f"http://127.0.0.1:{self.socket.getsockname()[1]}/"
+
+    def reached(self) -> bool:
+        """Whether a connection is waiting to be accepted (one that came is never accepted)."""
+        return bool(select.select([self.socket], [], [], 0.3)[0])
+
+    def spell(self, query: str) -> str:
+        return query.replace("BASE_IRI", self.base).replace("STORE_IRI", self.base + "sparql")
+
+
+@pytest.fixture
+def private_store():
+    store = PrivateStore()
+    yield store
+    store.socket.close()
+
+
+def ask(url: str, query: str, how: str = "body", **params) -> tuple[int, str]:
+    """Status and text of *query* sent to the real server at *url*: as a POST body, a
+    POSTed form, or a GET, with further protocol *params*."""
+    if how == "get":
+        request = urllib.request.Request(f"{url}/sparql?" + urllib.parse.urlencode({"query": query, **params}))
+    elif how == "form":
+        request = urllib.request.Request(f"{url}/sparql", data=urllib.parse.urlencode({"query": query, **params}).encode())
+    else:
+        request = urllib.request.Request(f"{url}/sparql?" + urllib.parse.urlencode(params), data=query.encode(),
+                                         headers={"Content-Type": "application/sparql-query"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+# Every way a query can have the endpoint call another: the keyword in any case, with
+# SILENT, its IRI written out, prefixed, relative to a BASE or in a variable bound
+# anyhow, nested in every kind of group, and odd spacing and comments between tokens.
+OUTBOUND = {
+    "plain": "ASK { SERVICE <STORE_IRI> { ?s ?p ?o } }",
+    "silent": "SELECT * WHERE { SERVICE SILENT <STORE_IRI> { ?s ?p ?o } }",
+    "lower case": "select * where { service <STORE_IRI> { ?s ?p ?o } }",
+    "mixed case": "SELECT * WHERE { sErViCe SiLeNt <STORE_IRI> { } }",
+    "prefixed name": "PREFIX private: <BASE_IRI> SELECT * WHERE { SERVICE private:sparql { } }",
+    "empty prefix": "PREFIX : <BASE_IRI> SELECT * WHERE { SERVICE :sparql { } }",
+    "relative IRI and BASE": "BASE <BASE_IRI> SELECT * WHERE { SERVICE <sparql> { } }",
+    "variable from VALUES": "SELECT * WHERE { VALUES ?x { <STORE_IRI> } SERVICE ?x { } }",
+    "variable from BIND": "SELECT * WHERE { BIND(IRI(CONCAT(STR(<BASE_IRI>), 'sparql')) AS ?x) SERVICE ?x { } }",
+    "variable from the data": "SELECT * WHERE { ?s ?p ?x FILTER(isIRI(?x)) SERVICE ?x { } } LIMIT 1",
+    "unbound variable": "SELECT * WHERE { SERVICE SILENT ?x { } }",
+    "in OPTIONAL": "SELECT * WHERE { ?s ?p ?o OPTIONAL { SERVICE <STORE_IRI> { } } } LIMIT 1",
+    "in MINUS": "SELECT * WHERE { ?s ?p ?o MINUS { SERVICE <STORE_IRI> { } } } LIMIT 1",
+    "in UNION": "SELECT * WHERE { { ?s ?p ?o } UNION { SERVICE <STORE_IRI> { } } } LIMIT 1",
+    "in a subquery": "SELECT * WHERE { { SELECT * WHERE { SERVICE <STORE_IRI> { } } } }",
+    "in FILTER EXISTS": "SELECT * WHERE { ?s ?p ?o FILTER EXISTS { SERVICE <STORE_IRI> { } } } LIMIT 1",
+    "in FILTER NOT EXISTS": "SELECT * WHERE { FILTER NOT EXISTS { SERVICE <STORE_IRI> { } } }",
+    "in a projected EXISTS": "SELECT (EXISTS { SERVICE <STORE_IRI> { } } AS ?e) WHERE { }",
+    "in GRAPH": "SELECT * WHERE { GRAPH ?g { SERVICE <STORE_IRI> { } } }",
+    "in a CONSTRUCT": "CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <STORE_IRI> { ?s ?p ?o } }",
+    "in a DESCRIBE": "DESCRIBE ?s WHERE { SERVICE <STORE_IRI> { ?s ?p ?o } }",
+    "nested services": "SELECT * WHERE { SERVICE <STORE_IRI> { SERVICE <STORE_IRI> { } } }",
+    "comments between tokens": "SELECT * WHERE {#{\nSERVICE#SERVICE\n<STORE_IRI>#}\n{ }}",
+    "tabs and line breaks": "SELECT*WHERE{\tSERVICE\r\n<STORE_IRI>\n{}\r}",
+    "no spaces": "SELECT*WHERE{SERVICE<STORE_IRI>{}}",
+    "after a less-than": "SELECT * WHERE { BIND(1 AS ?a) BIND(2 AS ?b) FILTER(?a<?b)SERVICE#>\n<STORE_IRI>{} }",
+    "a prefix named SERVICE": "PREFIX SERVICE: <http://example.org/> PREFIX : <BASE_IRI> ASK { SERVICE:sparql { } }",
+    "the word harmless elsewhere": '# service\nASK { ?s ?p "service" . SERVICE <STORE_IRI> { } }',
+}
+
+
+@pytest.mark.parametrize("form", list(OUTBOUND))
+def test_no_query_reaches_another_store(served: str, private_store: PrivateStore, form: str):
+    status, text = ask(served, private_store.spell(OUTBOUND[form]))
+    assert (status, text) == (400, SERVICE_REFUSED + "\n")
+    assert not private_store.reached()
+
+
+@pytest.mark.parametrize("how", ["get", "form", "body"])
+def test_service_is_refused_however_the_query_comes(served: str, private_store: PrivateStore, how: str):
+    assert ask(served, private_store.spell(OUTBOUND["plain"]), how) == (400, SERVICE_REFUSED + "\n")
+    assert not private_store.reached()
+
+
+def test_a_codepoint_escape_spells_no_service(served: str, private_store: PrivateStore):
+    """SPARQL 1.1 §19.2 has \\u escapes processed before parsing; pyoxigraph 0.5 does not,
+    so this is no keyword there, but malformed. Should it ever be the keyword, it is refused."""
+    for spelling in ("\\u0053ERVICE", "\\u0073\\u0065rvice", "\\U00000053ERVICE"):
+        status, text = ask(served, private_store.spell(f"SELECT * WHERE {{ {spelling} <STORE_IRI> {{ }} }}"))
+        assert status == 400 and text.count("\n") == 1
+        assert text == SERVICE_REFUSED + "\n" or text.startswith("malformed query at line 1")
+    assert not private_store.reached()
+
+
+@pytest.mark.parametrize("query", [
+    'SELECT ?o WHERE { ?o <http://schema.org/name> "Service" }',
+    "PREFIX service: <http://example.org/service#> SELECT ?service WHERE { ?service service:service 'a SERVICE'@service }",
+    'SELECT * WHERE { ?s ?p """\nSERVICE <STORE_IRI> { }\n""" }',
+    "SELECT * WHERE { ?s <STORE_IRI/SERVICE> ?o }",
+    "SELECT * WHERE { ?s ?p ?o } LIMIT 1 # SERVICE <STORE_IRI> { }",
+    "PREFIX e: <http://example.org/> SELECT * WHERE { ?s e:a\\#SERVICE ?o }",
+    "SELECT * WHERE { _:service ?p ?o }",
+    'SELECT * WHERE { ?s ?p "\\u0053ERVICE" }',
+    "SELECT ?servicE WHERE { BIND(1 AS ?servicE) }",
+])
+def test_the_word_service_elsewhere_is_no_refusal(served: str, private_store: PrivateStore, query: str):
+    status, text = ask(served, private_store.spell(query))
+    assert status == 200, text
+    assert not private_store.reached()
+
+
+@pytest.mark.parametrize("query, params", [
+    ("SELECT * FROM <STORE_IRI> WHERE { ?s ?p ?o }", {}),
+    ("SELECT * FROM NAMED <STORE_IRI> WHERE { GRAPH ?g { ?s ?p ?o } }", {}),
+    ("SELECT * WHERE { GRAPH <STORE_IRI> { ?s ?p ?o } }", {}),
+    ("DESCRIBE <STORE_IRI>", {}),
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", {"default-graph-uri": "STORE_IRI"}),
+    ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", {"named-graph-uri": "STORE_IRI"}),
+    ('SELECT (IRI("STORE_IRI") AS ?i) (DATATYPE("1"^^<STORE_IRI>) AS ?t) WHERE { }', {}),
+])
+def test_nothing_else_in_a_query_fetches_anything(served: str, private_store: PrivateStore, query: str, params: dict):
+    params = {name: private_store.spell(value) for name, value in params.items()}
+    status, text = ask(served, private_store.spell(query), **params)
+    assert status == 200, text
+    assert not private_store.reached()
+
+
+def test_load_is_an_update_and_refused(served: str, private_store: PrivateStore):
+    load = private_store.spell("LOAD <STORE_IRI>")
+    request = urllib.request.Request(f"{served}/sparql", data=urllib.parse.urlencode({"update": load}).encode())
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 403
+    status, text = ask(served, load)
+    assert status == 400 and text.startswith("malformed query")
+    assert not private_store.reached()
+
+
+def test_a_syntax_check_runs_nothing(private_store: PrivateStore):
+    check_syntax(private_store.spell(OUTBOUND["plain"]))  # well-formed: no error, and not run
+    with pytest.raises(QueryError, match="malformed query"):
+        check_syntax(private_store.spell("ASK { SERVICE <STORE_IRI> {"))
+    assert not private_store.reached()
+
+
+def test_query_workers_run_under_a_seccomp_filter(client: TestClient):
+    pids = client.app.state.pool.pids()
+    assert pids
+    for pid in pids:
+        assert re.search(r"^Seccomp:\s+2$", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE), pid
+
+
+FORBIDDEN = """
+import json, socket, sys
+from pyoxigraph import Store
+from ndlld.sandbox import forbid_network
+found = {"forbidden": forbid_network()}
+for family in (socket.AF_INET, socket.AF_INET6):
+    try:
+        socket.socket(family, socket.SOCK_STREAM).close()
+        found[family.name] = "opened"
+    except PermissionError:
+        found[family.name] = "refused"
+socket.socketpair()[0].close()  # the worker's pipe to the server is a Unix socket: still allowed
+try:
+    Store().query("ASK { SERVICE <%s> { } }" % sys.argv[1])
+    found["service"] = "ran"
+except OSError as err:
+    found["service"] = type(err).__name__
+print(json.dumps(found))
+"""
+
+
+def test_a_process_that_forbade_itself_the_network_cannot_call_a_service(private_store: PrivateStore):
+    """The second wall: were a SERVICE ever let through, the worker could still not connect."""
+    run = subprocess.run([sys.executable, "-c", FORBIDDEN, private_store.base + "sparql"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"forbidden": True, "AF_INET": "refused", "AF_INET6": "refused", "service": "PermissionError"}
+    assert not private_store.reached()
