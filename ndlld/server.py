@@ -56,7 +56,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ndlld.conneg import CONTENT_TYPES, choose, negotiate
 from ndlld.dumps import DATASET_FILES
-from ndlld.errors import ConfigError, LimitError, QueryError, one_line
+from ndlld.errors import ConfigError, LimitError, QueryError, short_line
 from ndlld.queries import check_nesting, refuse_outbound
 from ndlld.sandbox import forbid_network
 from ndlld.store import EmbeddedStore, read_base
@@ -169,8 +169,8 @@ class _GuardedStarlette(Starlette):
 
 
 class _Guard:
-    """Refuses over-long URLs (414) and bodies (413) before any work, and adds
-    :data:`SECURITY_HEADERS` to every response."""
+    """Refuses over-long URLs (414), bodies (413) and two body lengths (400) before any
+    work, and adds :data:`SECURITY_HEADERS` to every response."""
 
     def __init__(self, app: ASGIApp, limits: Limits):
         self.app, self.limits = app, limits
@@ -186,14 +186,10 @@ class _Guard:
                     headers.setdefault(name, value)
             await send(message)
 
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            return await refusal(scope, receive, send_with_headers)
         limit = self.limits.max_request_bytes
-        url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
-        if url_bytes > self.limits.max_url_bytes:
-            message = f"URI too long: {url_bytes} bytes, the limit is {self.limits.max_url_bytes}; POST a long query instead"
-            return await _text(message, 414)(scope, receive, send_with_headers)
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > limit:
-            return await _text(f"request too large: the body may have at most {limit} bytes", 413)(scope, receive, send_with_headers)
         received = 0
 
         async def receive_with_limit() -> Message:
@@ -206,6 +202,21 @@ class _Guard:
 
         await self.app(scope, receive_with_limit, send_with_headers)
 
+    def _refusal(self, scope: Scope) -> Response | None:
+        """The answer to a request refused before any work, or None."""
+        url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
+        if url_bytes > self.limits.max_url_bytes:
+            return _text(f"URI too long: {url_bytes} bytes, the limit is {self.limits.max_url_bytes}; POST a long query instead", 414)
+        headers = dict(scope["headers"])
+        if b"transfer-encoding" in headers and b"content-length" in headers:
+            # Two lengths that may disagree is how requests are smuggled past a proxy: refused,
+            # and the connection closed after the answer (RFC 9112 §6.3).
+            return _text("bad request: both Content-Length and Transfer-Encoding; send one", 400, {"Connection": "close"})
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limits.max_request_bytes:
+            return _text(f"request too large: the body may have at most {self.limits.max_request_bytes} bytes", 413)
+        return None
+
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     """Starlette's own refusals (405, 413) as one line, like every other error here."""
@@ -217,7 +228,8 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 
 def _text(message: str, status: int, headers: dict | None = None) -> Response:
-    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
+    """One line of plain text: whatever of the request it quotes, escaped and cut short."""
+    return PlainTextResponse(short_line(message) + "\n", status_code=status, headers=headers)
 
 
 # -- pages and files ------------------------------------------------------
@@ -229,7 +241,7 @@ def _resource(request: Request, root: Path) -> Response:
     if target is None:
         return _not_found()
     if target.is_dir() and path.endswith("/"):
-        return RedirectResponse(request.url.path.rstrip("/") or "/", status_code=301)
+        return RedirectResponse(_url_path(path.rstrip("/") or "/"), status_code=301)
     # A directory without the '/' may share its name with a page: id/x beside id/x/y.
     named = NAMED_FILES.get(target.relative_to(root).as_posix())
     if target.is_file() and (named or target.suffix in FILE_TYPES):
@@ -242,9 +254,9 @@ def _resource(request: Request, root: Path) -> Response:
     chosen = negotiate(request.headers.get("accept"), available)
     if chosen is None:
         listing = ", ".join(CONTENT_TYPES[ext].split(";")[0] for ext in available)
-        return PlainTextResponse(f"not acceptable: this resource is available as {listing}\n", status_code=406, headers={"Vary": "Accept"})
+        return _text(f"not acceptable: this resource is available as {listing}", 406, {"Vary": "Accept"})
     file = variants[chosen]
-    headers = {"Vary": "Accept", "Content-Location": f"{request.url.path.rsplit('/', 1)[-1]}.{chosen}"}
+    headers = {"Vary": "Accept", "Content-Location": _url_path(f"{path.rsplit('/', 1)[-1]}.{chosen}")}
     return FileResponse(file, media_type=CONTENT_TYPES[chosen], headers=headers)
 
 
@@ -258,8 +270,14 @@ def _inside(root: Path, relative: str) -> Path | None:
     return candidate if candidate == root or candidate.is_relative_to(root) else None
 
 
+def _url_path(path: str) -> str:
+    """*path* (decoded) as it is written in a URL: a header built from it must be Latin-1,
+    and a name in Japanese is not (RFC 3986 percent-encoding of its UTF-8)."""
+    return quote(path, safe="/!$&'()*+,;=:@")
+
+
 def _not_found() -> Response:
-    return PlainTextResponse("not found\n", status_code=404)
+    return _text("not found", 404)
 
 
 # -- SPARQL 1.1 Protocol -----------------------------------------------------
@@ -282,34 +300,36 @@ async def _sparql(request: Request, pool: QueryPool, limits: Limits) -> Response
 
 
 async def _query_of(request: Request) -> tuple[str | None, Response | None]:
-    """The query text from a GET or POST request, or the error response to give."""
-    if request.method == "GET":
+    """The query text from a GET (or HEAD) or POST request, or the error response to give."""
+    if request.method in ("GET", "HEAD"):
         params = request.query_params
         if "update" in params:
             return None, _read_only()
         query = params.get("query")
     else:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "application/sparql-update":
+            return None, _read_only()
+        if content_type not in ("application/sparql-query", "application/x-www-form-urlencoded"):
+            return None, _text("POST a query as application/sparql-query or application/x-www-form-urlencoded", 415)
+        try:
+            body = (await request.body()).decode("utf-8", errors="replace")
+        except ClientDisconnect:  # gone, or cut off at its body's deadline: no one to answer
+            return None, _text("the client went away", 400)
         if content_type == "application/sparql-query":
-            query = (await request.body()).decode("utf-8", errors="replace")
-        elif content_type == "application/x-www-form-urlencoded":
-            form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
+            query = body
+        else:
+            form = parse_qs(body)
             if "update" in form:
                 return None, _read_only()
             query = form.get("query", [None])[0]
-        elif content_type == "application/sparql-update":
-            return None, _read_only()
-        else:
-            return None, PlainTextResponse(
-                "POST a query as application/sparql-query or application/x-www-form-urlencoded\n", status_code=415
-            )
     if not query:
-        return None, PlainTextResponse("give a SPARQL query in the 'query' parameter\n", status_code=400)
+        return None, _text("give a SPARQL query in the 'query' parameter", 400)
     return str(query), None
 
 
 def _read_only() -> Response:
-    return PlainTextResponse("this SPARQL endpoint is read-only: updates are refused\n", status_code=403)
+    return _text("this SPARQL endpoint is read-only: updates are refused", 403)
 
 
 # -- query workers ------------------------------------------------------------

@@ -631,3 +631,122 @@ def test_a_process_that_forbade_itself_the_network_cannot_call_a_service(private
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == {"forbidden": True, "AF_INET": "refused", "AF_INET6": "refused", "service": "PermissionError"}
     assert not private_store.reached()
+
+
+# -- smaller holes: nesting, worker deaths, echoed input, HEAD, two lengths -------------
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE " + "{" * 5_000 + "}" * 5_000,
+    "SELECT * WHERE { FILTER(" + "(" * 5_000 + "true" + ")" * 5_000 + ") }",
+    "SELECT * WHERE { ?s ?p " + "[ ?p " * 5_000 + "1" + " ]" * 5_000 + " }",
+    "SELECT * WHERE { ?s ?p " + "( " * 5_000 + "1" + " )" * 5_000 + " }",
+    "SELECT * WHERE { " + "OPTIONAL { " * 3_000 + "?s ?p ?o" + " }" * 3_000 + " }",
+    "SELECT * WHERE { FILTER(" + "!" * 100_000 + "true) }",
+    "SELECT * WHERE { FILTER(" + "! " * 100_000 + "true) }",
+    "SELECT * WHERE " + "{ [ ( " * 1_000,  # malformed, and deep before it ends
+])
+def test_deep_nesting_is_refused_before_parsing(client: TestClient, query: str):
+    pids = client.app.state.pool.pids()
+    response = client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
+    assert response.status_code == 400
+    assert response.text == "query nested too deeply: more than 100 levels of brackets at line 1\n"
+    assert client.app.state.pool.pids() == pids  # no worker died of it
+
+
+@pytest.mark.parametrize("query", [
+    'SELECT * WHERE { ?s ?p "' + "(" * 5_000 + '" }',
+    "SELECT * WHERE { ?s ?p '''" + "{[(" * 5_000 + "''' }",
+    "SELECT * WHERE { ?s ?p <http://example.org/" + "(" * 5_000 + "> }",
+    "SELECT * WHERE { ?s ?p ?o # " + "{" * 5_000 + "\n}",
+    "SELECT * WHERE { FILTER(" + "(" * 98 + "1 != 2" + ")" * 98 + ") }",  # 100 deep: the limit
+])
+def test_brackets_in_strings_iris_and_comments_do_not_count(client: TestClient, query: str):
+    response = client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.skipif(resource.getrlimit(resource.RLIMIT_STACK)[0] == resource.RLIM_INFINITY,
+                    reason="an unlimited stack takes a long chain without overflowing")
+def test_a_worker_that_crashes_is_reported_as_a_crash(client: TestClient):
+    """A long chain of || nests no brackets but overflows the stack as pyoxigraph evaluates it."""
+    pids = client.app.state.pool.pids()
+    chain = "SELECT * WHERE { BIND(" + " || ".join(["true"] * 50_000) + " AS ?x) }"
+    response = client.post("/sparql", content=chain, headers={"Content-Type": "application/sparql-query"})
+    assert response.status_code == 503
+    assert response.text.startswith("query failed: its worker crashed (SIGSEGV), most likely out of stack")
+    assert "memory" not in response.text
+    assert client.app.state.pool.pids() != pids
+    assert client.get("/sparql", params={"query": COUNT}).status_code == 200  # and a fresh worker took its place
+
+
+def test_a_worker_out_of_memory_is_reported_as_such(real_dist: Path):
+    with TestClient(create_app(real_dist, Limits(query_memory_mb=400, query_workers=1))) as client:
+        values = " ".join(str(n) for n in range(2_000))
+        query = f"SELECT ?a ?b ?c WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} VALUES ?c {{ 1 2 3 }} }} ORDER BY DESC(?a) ?b ?c"
+        response = client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
+    assert response.status_code == 503
+    assert response.text == "query failed: it needed more memory than a query may use (400 MB)\n"
+
+
+CONTROLS = "\x1b[31mred\x1b[0m\nHTTP/1.1 200 OK\r\n\x00\x7f\x85\u202edesrever"
+
+
+def _one_clean_line(text: str) -> bool:
+    body = text.removesuffix("\n")
+    return text.endswith("\n") and len(text) <= 400 and not re.search("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e]", body)
+
+
+@pytest.mark.parametrize("method, path, params, data", [
+    ("GET", "/sparql", {"query": "SELECT " + CONTROLS}, None),
+    ("GET", "/sparql", {"query": "ASK {}", "default-graph-uri": CONTROLS}, None),
+    ("GET", "/sparql", {"query": "ASK {}", "named-graph-uri": CONTROLS}, None),
+    ("POST", "/sparql", {}, {"query": "ASK { " + CONTROLS + " }"}),
+    ("POST", "/sparql", {}, {"query": "ASK { ?s ?p '" + "x" * 100_000 + CONTROLS}),
+    ("GET", "/sparql", {"query": "ASK { ?s ?p <http://example.org/" + "x" * 5_000 + CONTROLS + "> }"}, None),
+    ("PUT", "/id/" + urllib.parse.quote(CONTROLS), {}, None),
+    ("DELETE", "/" + urllib.parse.quote(CONTROLS * 20), {}, None),
+])
+def test_error_messages_quote_no_raw_control_characters(client: TestClient, method, path, params, data):
+    response = client.request(method, path, params=params, data=data)
+    assert 400 <= response.status_code < 500
+    assert _one_clean_line(response.text), repr(response.text)
+
+
+@pytest.mark.parametrize("path", [
+    "/sparql?query=ASK%7B%7D",
+    "/sparql?query=SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%202&format=csv",
+    "/sparql?query=CONSTRUCT%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%202",
+    "/sparql?query=SELECT",
+    "/sparql",
+    "/sparql?update=CLEAR%20ALL",
+    "/id/ifla",
+    "/id/nothing",
+])
+def test_head_answers_as_get_without_a_body(client: TestClient, path: str):
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == got.status_code
+    assert {k: v for k, v in head.headers.items() if k != "date"} == {k: v for k, v in got.headers.items() if k != "date"}
+    assert head.content == b"" and int(head.headers["content-length"]) == len(got.content)
+
+
+def exchange(url: str, raw: bytes) -> bytes:
+    """Send *raw* bytes to the server at *url*, then read until it closes the connection
+    (a socket timeout fails the test: the server kept it open)."""
+    with socket.create_connection(("127.0.0.1", urllib.parse.urlsplit(url).port), timeout=30) as connection:
+        connection.sendall(raw)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_both_content_length_and_transfer_encoding_is_refused_and_closed(served: str):
+    smuggled = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"10\r\nASK { ?s ?p ?o }\r\n0\r\n\r\n"
+                b"GET /id/ifla HTTP/1.1\r\nHost: x\r\n\r\n")  # must not be answered: the connection ends first
+    answer = exchange(served, smuggled)
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert answer.count(b"HTTP/1.1 ") == 1
+    assert answer.endswith(b"\r\n\r\nbad request: both Content-Length and Transfer-Encoding; send one\n")
+
+
