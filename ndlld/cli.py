@@ -228,13 +228,17 @@ def embed(data_dir: Path, record_id: str):
     click.echo(embed_snippet(data_dir, record_id), nl=False)
 
 
+def _seconds(name: str, default: float, help: str):
+    """An option of ``serve`` that is a time limit."""
+    return click.option(name, default=default, show_default=True, type=click.FloatRange(0.1), metavar="SECONDS", help=help)
+
+
 @cli.command()
 @data_option
 @out_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option("--query-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1), metavar="SECONDS",
-              help="A query still running after this is stopped (503).")
+@_seconds("--query-timeout", 10.0, "A query still running after this is stopped (503).")
 @click.option("--max-results", default=10_000, show_default=True, type=click.IntRange(1), metavar="N",
               help="Most rows (SELECT) or triples (CONSTRUCT, DESCRIBE) a query may give; more is an error (400).")
 @click.option("--max-request-bytes", default=1_000_000, show_default=True, type=click.IntRange(1), metavar="N",
@@ -243,11 +247,17 @@ def embed(data_dir: Path, record_id: str):
               help="Longest path and query string (414 past it).")
 @click.option("--query-workers", default=2, show_default=True, type=click.IntRange(1, 64), metavar="N",
               help="Queries run at once, each in a process of its own with its own copy of the dataset.")
-@click.option("--query-memory", default=2_048, show_default=True, type=click.IntRange(0), metavar="MB",
+@click.option("--query-memory", "query_memory_mb", default=2_048, show_default=True, type=click.IntRange(0), metavar="MB",
               help="Memory a query worker may use (0: no limit).")
+@_seconds("--idle-timeout", 5.0, "A connection that sends nothing this long, before its first request or between two, is closed.")
+@_seconds("--header-timeout", 10.0, "A request's headers must be in this long after the connection opened or the last answer ended (408).")
+@_seconds("--body-timeout", 30.0, "A request's body must be in this long after its headers (408).")
+@_seconds("--send-timeout", 30.0, "A client that reads nothing of an answer this long is disconnected.")
+@click.option("--max-connections", default=1_000, show_default=True, type=click.IntRange(1), metavar="N",
+              help="Connections open at once (fewer if the open-file limit is low); past it, the one waiting longest "
+                   "for its request is closed, or the new one gets 503 when none waits.")
 @_reports_errors
-def serve(data_dir: Path, out_dir: Path, host: str, port: int, query_timeout: float, max_results: int,
-          max_request_bytes: int, max_url_bytes: int, query_workers: int, query_memory: int):
+def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
     """Serve the site with content negotiation, and a read-only SPARQL endpoint at /sparql.
 
     Builds first when the output directory holds no build yet. SIGTERM or Ctrl-C
@@ -258,20 +268,31 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, query_timeout: fl
     import uvicorn
 
     from ndlld.build import build as run_build
+    from ndlld.connections import BACKLOG, BoundedH11Protocol, connection_cap, log_config, open_file_limit
+    from ndlld.errors import ConfigError
     from ndlld.server import Limits, create_app
 
     if not (out_dir / "index.html").is_file():
         click.echo(str(run_build(data_dir, out_dir)), err=True)
-    limits = Limits(query_timeout=query_timeout, max_results=max_results, max_request_bytes=max_request_bytes,
-                    max_url_bytes=max_url_bytes, query_workers=query_workers, query_memory_mb=query_memory)
+    limits = Limits(**limit_options)
+    open_files = open_file_limit()
+    cap = connection_cap(limits, open_files)
+    if cap < 1:
+        raise ConfigError(f"the open-file limit ({open_files}) leaves no room for connections: raise it (ulimit -n)")
     app = create_app(out_dir, limits)
     click.echo(f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql); Ctrl-C stops", err=True)
+    if cap < limits.max_connections:
+        click.echo(f"at most {cap} connections at once: the open-file limit is {open_files}", err=True)
+    if not app.state.pool.sandboxed:
+        click.echo("the query workers run without a seccomp filter (no libseccomp here): SERVICE is still refused", err=True)
     # uvicorn shuts down gracefully on these signals, then raises them again once
     # done; with these handlers that ends the command normally (exit code 0).
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: None)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=int(query_timeout) + 5,
-                h11_max_incomplete_event_size=max_url_bytes + 16_384)
+    uvicorn.run(app, host=host, port=port, log_level="warning", log_config=log_config(),
+                http=BoundedH11Protocol.bounded(limits, cap), backlog=BACKLOG, timeout_keep_alive=limits.idle_timeout,
+                timeout_graceful_shutdown=int(limits.query_timeout) + 5,
+                h11_max_incomplete_event_size=limits.max_url_bytes + 16_384)
 
 
 def _queries_dir() -> Path:

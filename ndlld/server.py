@@ -119,6 +119,13 @@ class Limits:
     max_url_bytes: int = 8_192  # path and query string -> 414
     query_workers: int = 2  # queries that run at once, one process each
     query_memory_mb: int = 2_048  # address space of a worker; 0: unlimited -> 503
+    # Each connection (ndlld.connections): seconds without a byte before or between requests,
+    # for a request's headers and for its body (-> 408), for a response to be read.
+    idle_timeout: float = 5.0
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    send_timeout: float = 30.0
+    max_connections: int = 1_000  # open at once (fewer when the open-file limit is low) -> 503
 
 
 def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:

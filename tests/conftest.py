@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -121,22 +122,64 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def connect(url: str, receive_buffer: int | None = None) -> socket.socket:
+    """A raw connection to the server at *url*; a receive buffer of so many bytes makes a
+    client that reads slowly. The server must act within 30 s: a timeout fails the test."""
+    connection = socket.socket()
+    if receive_buffer:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    connection.settimeout(30)
+    connection.connect(("127.0.0.1", int(url.rsplit(":", 1)[1])))
+    return connection
+
+
+def read_until_closed(connection: socket.socket) -> bytes:
+    """What the server sends until it closes the connection (or resets it)."""
+    answer = b""
+    try:
+        while chunk := connection.recv(65536):
+            answer += chunk
+    except ConnectionResetError:
+        pass
+    return answer
+
+
+def trickle(connection: socket.socket, start: bytes, drip: bytes) -> bytes:
+    """Send *start*, then *drip* every 0.3 s, until the server answers or closes (30 s at
+    most); then what it sends until it closes."""
+    connection.sendall(start)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not select.select([connection], [], [], 0.3)[0]:
+        try:
+            connection.sendall(drip)
+        except (BrokenPipeError, ConnectionResetError):
+            break
+    return read_until_closed(connection)
+
+
 @contextlib.contextmanager
-def server_process(command: list, probe: str, port: int, clean_exit: bool = True):
+def server_process(command: list, probe: str, port: int, clean_exit: bool = True, log: Path | None = None,
+                   preexec_fn=None):
     """A real server started by *command* on loopback *port*; yields (url, process) once
     *probe* (a path) answers, and on leaving stops it by its pid with SIGTERM; with
-    *clean_exit*, it must then exit with 0."""
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    *clean_exit*, it must then exit with 0. Its output goes to the file *log* when
+    given (a pipe nobody reads would stop a server that writes much), and
+    *preexec_fn* runs in the child before the command (to set its limits)."""
+    output = log.open("wb") if log is not None else subprocess.PIPE
+    process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
+    read = (lambda: log.read_text(errors="replace")) if log is not None else (lambda: process.stdout.read().decode())
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url + probe, process, lambda: process.stdout.read().decode())
+        wait_until_up(url + probe, process, read)
         yield url, process
     finally:
         if process.poll() is None:
             os.kill(process.pid, signal.SIGTERM)
         code = process.wait(timeout=30)
+        if log is not None:
+            output.close()
     if clean_exit:
-        assert code == 0, f"{command[0]} did not shut down cleanly on SIGTERM: {process.stdout.read().decode()}"
+        assert code == 0, f"{command[0]} did not shut down cleanly on SIGTERM: {read()}"
 
 
 @dataclass
@@ -196,7 +239,7 @@ user root;
 worker_processes 1;
 daemon off;
 pid {tmp}/nginx.pid;
-error_log {tmp}/error.log;
+error_log {tmp}/error.log info;
 events {{ worker_connections 64; }}
 http {{
     access_log off;
@@ -212,14 +255,18 @@ http {{
 
 
 @contextlib.contextmanager
-def nginx_serving(dist: Path, tmp: Path):
-    """Real nginx serving *dist* with the site configuration `ndlld build` wrote there, on a
-    free loopback port; yields its URL, and stops it by its pid."""
+def nginx_serving(dist: Path, tmp: Path, changes: dict[str, str] | None = None):
+    """Real nginx serving *dist* with the site configuration `ndlld build` wrote there (each
+    key of *changes* in it replaced by its value), on a free loopback port; yields its URL,
+    and stops it by its pid."""
     nginx = program("nginx", "nginx")
     port = free_port()
     site = (dist / "server" / "nginx.conf").read_text(encoding="utf-8")
     assert "listen 80;" in site and "root /var/www/ndlld;" in site
     site = site.replace("listen 80;", f"listen 127.0.0.1:{port};").replace("root /var/www/ndlld;", f"root {dist};")
+    for old, new in (changes or {}).items():
+        assert old in site, old
+        site = site.replace(old, new)
     (tmp / "site.conf").write_text(site, encoding="utf-8")
     (tmp / "nginx.conf").write_text(NGINX_MAIN.format(tmp=tmp), encoding="utf-8")
     check = subprocess.run([nginx, "-t", "-p", str(tmp), "-c", str(tmp / "nginx.conf")], capture_output=True, text=True)

@@ -1,10 +1,13 @@
 """The nginx configuration and the Apache .htaccess `ndlld build` writes, run by a real
 nginx and a real Apache (Debian packages) on loopback ports: they negotiate resource IRIs
-as `ndlld serve` does, and send the same security headers on every response."""
+as `ndlld serve` does, and send the same security headers on every response; nginx
+bounds connections in time and per client as `ndlld serve` does."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from ndlld.conneg import negotiate
 from ndlld.server import SECURITY_HEADERS
 
 from conftest import http_get as get
-from conftest import program, site_server
+from conftest import connect, nginx_serving, program, read_until_closed, site_server, trickle
 
 program("nginx", "nginx")
 program("apache2", "apache2")
@@ -102,3 +105,61 @@ def test_htaccess_sets_the_same_security_headers(real_dist: Path):
     text = (real_dist / ".htaccess").read_text(encoding="utf-8")
     found = dict(re.findall(r'^\s*Header always set (\S+) "(.*)"$', text, flags=re.MULTILINE))
     assert {name: found.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS
+
+
+# -- connections bounded as `ndlld serve` bounds its own ---------------------------------
+BIG = 40_000_000  # bytes: more than the kernel buffers for one connection
+SHORT = {  # the generated limits, made short enough to wait for
+    "client_header_timeout 10s;": "client_header_timeout 2s;",
+    "client_body_timeout 30s;": "client_body_timeout 2s;",
+    "keepalive_timeout 5s;": "keepalive_timeout 1s;",
+    "send_timeout 30s;": "send_timeout 2s;",
+    "limit_conn ndlld_per_client 32;": "limit_conn ndlld_per_client 1;",
+}
+
+
+@pytest.fixture(scope="module")
+def tight_nginx(real_dist: Path, tmp_path_factory):
+    """nginx with the generated configuration, its connection limits shortened, serving a
+    copy of the build with a big file. Yields its URL and its error log."""
+    root = Path(shutil.copytree(real_dist, tmp_path_factory.mktemp("tight") / "dist"))
+    (root / "big.txt").write_bytes(b"0123456789abcde\n" * (BIG // 16))
+    tmp = tmp_path_factory.mktemp("tight-nginx")
+    with nginx_serving(root, tmp, SHORT) as url:
+        yield url, tmp / "error.log"
+
+
+def test_nginx_closes_a_connection_that_sends_nothing(tight_nginx):
+    url, _ = tight_nginx
+    with connect(url) as connection:
+        assert read_until_closed(connection) == b""
+
+
+def test_nginx_closes_a_connection_whose_headers_trickle_in(tight_nginx):
+    url, _ = tight_nginx
+    with connect(url) as connection:
+        answer = trickle(connection, b"GET / HTTP/1.1\r\nHost: x\r\n", b"X-Slow: 1\r\n")
+    assert answer == b""  # closed at the header deadline, answered nothing
+
+
+def test_nginx_closes_an_idle_keep_alive_connection(tight_nginx):
+    url, _ = tight_nginx
+    with connect(url) as connection:
+        connection.sendall(b"GET /vocab HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = read_until_closed(connection)
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.count(b"HTTP/1.1 ") == 1
+
+
+def test_nginx_caps_requests_per_client_and_drops_one_that_stops_reading(tight_nginx):
+    url, log = tight_nginx
+    with connect(url, receive_buffer=4096) as stalled:
+        stalled.sendall(b"GET /big.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        stalled.recv(1)  # its answer has begun, and stalls
+        status, _, _ = get(url + "/vocab")
+        assert status == 503  # one request in progress per address, here
+        deadline = time.monotonic() + 60
+        while "timed out (110: Connection timed out) while sending response" not in log.read_text(errors="replace"):
+            assert time.monotonic() < deadline, "nginx kept waiting on a client that did not read"
+            time.sleep(0.2)
+        received = len(read_until_closed(stalled))  # what the kernel still held, then the end
+    assert 0 < received < BIG

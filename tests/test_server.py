@@ -30,7 +30,7 @@ import pytest
 import rdflib
 from starlette.testclient import TestClient
 
-from conftest import ROOT, free_port, server_process
+from conftest import ROOT, connect, free_port, read_until_closed, server_process, trickle
 from ndlld.errors import QueryError
 from ndlld.queries import SERVICE_REFUSED, check_syntax
 from ndlld.server import SECURITY_HEADERS, Limits, create_app
@@ -750,3 +750,169 @@ def test_both_content_length_and_transfer_encoding_is_refused_and_closed(served:
     assert answer.endswith(b"\r\n\r\nbad request: both Content-Length and Transfer-Encoding; send one\n")
 
 
+# -- connections: deadlines, a cap, a quiet log (issue 19) -------------------------------
+NAMES = ["図書館", "a b%#?;x", "tab\tand\x7fdel"]  # ids that must come back percent-encoded
+BIG = 40_000_000  # bytes: more than the kernel and the server buffer for one connection
+
+
+@pytest.fixture(scope="module")
+def wide(real_dist: Path, tmp_path_factory) -> Path:
+    """A copy of the build with a big file, resources whose names are not ASCII and
+    not URL-safe, and a directory named in Japanese."""
+    dist = Path(shutil.copytree(real_dist, tmp_path_factory.mktemp("wide") / "dist"))
+    (dist / "big.txt").write_bytes(b"0123456789abcde\n" * (BIG // 16))
+    for name in NAMES:
+        for extension in ("ttl", "html"):
+            shutil.copyfile(dist / "id" / f"ifla.{extension}", dist / "id" / f"{name}.{extension}")
+    (dist / "静的").mkdir()
+    (dist / "静的" / "index.html").write_text("<!doctype html><title>x</title>", encoding="utf-8")
+    return dist
+
+
+def low_file_limit() -> None:
+    """In the server's process, before it starts: 256 open files at most."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+
+@pytest.fixture(scope="module")
+def tight(wide: Path, tmp_path_factory):
+    """`ndlld serve` with 256 open files and deadlines of a second or two; yields its URL
+    and the file its output goes to."""
+    log = tmp_path_factory.mktemp("tight") / "serve.log"
+    with serving(wide, "--idle-timeout", "1", "--header-timeout", "2", "--body-timeout", "2", "--send-timeout", "2",
+                 "--query-workers", "1", log=log, preexec_fn=low_file_limit) as (url, _):
+        yield url, log
+
+
+def test_a_connection_that_sends_nothing_is_closed(tight):
+    url, _ = tight
+    with connect(url) as connection:
+        assert read_until_closed(connection) == b""
+
+
+def test_a_connection_idle_after_an_answer_is_closed(tight):
+    url, _ = tight
+    with connect(url) as connection:
+        connection.sendall(b"GET /robots.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = read_until_closed(connection)  # the answer, then nothing: keep-alive ends
+    assert answer.startswith(b"HTTP/1.1 404 ") and answer.count(b"HTTP/1.1 ") == 1
+
+
+def test_headers_that_trickle_in_get_408_and_the_connection_closed(tight):
+    url, _ = tight
+    with connect(url) as connection:
+        answer = trickle(connection, b"GET / HTTP/1.1\r\nHost: x\r\n", b"X-Slow: 1\r\n")
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert answer.endswith(b"\r\n\r\nrequest timeout: the request's headers must arrive within 2 s\n")
+
+
+def test_a_body_that_trickles_in_gets_408_and_the_connection_closed(tight):
+    url, _ = tight
+    with connect(url) as connection:
+        start = b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\nContent-Length: 1000\r\n\r\nASK"
+        answer = trickle(connection, start, b" ")
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert answer.endswith(b"\r\n\r\nrequest timeout: the request's body must arrive within 2 s\n")
+
+
+def test_a_client_that_stops_reading_is_dropped(tight):
+    url, _ = tight
+    with connect(url, receive_buffer=4096) as connection:
+        connection.sendall(b"GET /big.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        received, deadline = 0, time.monotonic() + 60
+        while time.monotonic() < deadline:  # a few bytes now and then: too slow to drain anything
+            try:
+                chunk = connection.recv(1024)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            received += len(chunk)
+            time.sleep(0.2)
+        else:
+            pytest.fail("the server kept sending to a client that did not read")
+    assert received < BIG
+
+
+def test_a_flood_of_idle_connections_leaves_the_server_answering(tight):
+    """More idle connections than the server may open files: it answers a normal request
+    all the same, closes every idle one, and writes next to nothing to its log."""
+    url, log = tight
+    logged = log.stat().st_size
+    flood = []
+    try:
+        for _ in range(400):
+            flood.append(connect(url))
+        with urllib.request.urlopen(url + "/id/ifla", timeout=30) as response:
+            assert response.status == 200
+        with urllib.request.urlopen(url + "/sparql?query=ASK%7B%7D", timeout=30) as response:
+            assert json.load(response)["boolean"] is True
+        for connection in flood:  # each made room for a later one, or was idle too long
+            assert read_until_closed(connection) == b""
+    finally:
+        for connection in flood:
+            connection.close()
+    assert log.stat().st_size - logged < 1_000, log.read_text(errors="replace")[-2_000:]
+
+
+def test_the_log_says_the_same_thing_three_times_at_most(tight):
+    """Each malformed request has uvicorn log a warning: a client sending them by the
+    hundred must not grow the log by as many lines."""
+    url, log = tight
+    logged = log.stat().st_size
+    for _ in range(300):
+        assert exchange(url, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    added = log.read_text(errors="replace")[logged:]
+    assert added.count("Invalid HTTP request received.") == 3, added[-2_000:]
+    assert "not again for 60 s" in added and len(added) < 1_000
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_resource_named_outside_ascii_answers_with_an_encoded_content_location(tight, wide: Path, name: str):
+    url, _ = tight
+    with connect(url) as connection:
+        connection.sendall(f"GET /id/{urllib.parse.quote(name)} HTTP/1.1\r\nHost: x\r\nAccept: text/turtle\r\n"
+                           "Connection: close\r\n\r\n".encode("ascii"))
+        answer = read_until_closed(connection)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    location = re.search(rb"\r\ncontent-location: ([^\r]*)", head, re.IGNORECASE)[1].decode("ascii")
+    assert re.fullmatch(r"[A-Za-z0-9%._~!$&'()*+,;=:@/-]+", location)
+    assert urllib.parse.unquote(location) == f"{name}.ttl"
+    assert body == (wide / "id" / f"{name}.ttl").read_bytes()
+
+
+def test_a_redirect_to_a_directory_named_outside_ascii_is_encoded(tight):
+    url, _ = tight
+    with connect(url) as connection:
+        connection.sendall(f"GET /{urllib.parse.quote('静的')}/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("ascii"))
+        head = read_until_closed(connection).partition(b"\r\n\r\n")[0]
+    assert head.startswith(b"HTTP/1.1 301 ")
+    assert re.search(rb"\r\nlocation: ([^\r]*)", head, re.IGNORECASE)[1] == b"/%E9%9D%99%E7%9A%84"
+
+
+def test_past_the_cap_a_new_connection_gets_503_when_none_waits(wide: Path):
+    """Two connections at most, both busy sending a big file to a client that does not
+    read: a third is answered 503 at once, and served once they are gone."""
+    with serving(wide, "--max-connections", "2", "--send-timeout", "60") as (url, _):
+        stalled = [connect(url, receive_buffer=4096) for _ in range(2)]
+        try:
+            for connection in stalled:
+                connection.sendall(b"GET /big.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+                connection.recv(1)  # its answer has begun
+            with connect(url) as third:
+                answer = read_until_closed(third)
+            assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+            assert answer.endswith(b"\r\n\r\nbusy: too many connections; try again later\n")
+        finally:
+            for connection in stalled:
+                connection.close()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/id/ifla", timeout=30) as response:
+                    assert response.status == 200
+                    break
+            except urllib.error.HTTPError:  # the stalled ones take a moment to go
+                assert time.monotonic() < deadline, "the server never made room again"
+                time.sleep(0.2)
