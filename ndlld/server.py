@@ -374,6 +374,7 @@ class QueryPool:
             for process, connection in workers:
                 process.kill()
                 connection.close()
+            shutil.rmtree(self._stderr, ignore_errors=True)
             raise
         self._workers.update(workers)
 
