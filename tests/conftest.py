@@ -144,6 +144,12 @@ def read_until_closed(connection: socket.socket) -> bytes:
     return answer
 
 
+def sending_nothing(url: str) -> bytes:
+    """What a connection to *url* that sends nothing gets before the server closes it."""
+    with connect(url) as connection:
+        return read_until_closed(connection)
+
+
 def trickle(connection: socket.socket, start: bytes, drip: bytes) -> bytes:
     """Send *start*, then *drip* every 0.3 s, until the server answers or closes (30 s at
     most); then what it sends until it closes."""
