@@ -31,7 +31,7 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Store
 
 from ndlld.errors import ConfigError, ParameterError, QueryError
 from ndlld.namespaces import XSD
-from ndlld.store import malformed
+from ndlld.store import SERVICE_KEYWORD, malformed
 
 _HEADER = re.compile(r"^#\s*(title|description|columns|param):\s*(.*)$")
 _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
@@ -212,21 +212,6 @@ def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
             raise QueryError(f"query nested too deeply: more than {limit} levels of brackets at line {line}")
 
 
-def _spelled(word: str) -> re.Pattern:
-    """*word* in any case, each letter also as a ``\\u`` or ``\\U`` escape: SPARQL 1.1 §19.2
-    has those processed before parsing (pyoxigraph 0.5 does not, a later one may)."""
-    def code(letter: str) -> str:
-        return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{ord(letter):02x}")
-
-    letters = []
-    for c in word:
-        codes = f"(?:{code(c.lower())}|{code(c.upper())})"
-        # '+0' too: pyoxigraph's unescaping read the digits with Rust's from_str_radix, which takes a sign.
-        letters.append(rf"(?:[{c.lower()}{c.upper()}]|\\u(?:00|\+0){codes}|\\U(?:000000|\+00000){codes})")
-    return re.compile("".join(letters))
-
-
-_SERVICE = _spelled("service")
 
 
 def _absent_word(text: str) -> str:
@@ -249,11 +234,11 @@ def refuse_outbound(text: str) -> None:
     does not. Nothing is run. FROM, GRAPH, DESCRIBE and the protocol's dataset
     parameters name graphs of the store and fetch nothing (tests/test_server.py).
     """
-    if not _SERVICE.search(text):
+    if not SERVICE_KEYWORD.search(text):
         return
     check_syntax(text)  # malformed: say so rather than blame SERVICE
     try:
-        check_syntax(_SERVICE.sub(_absent_word(text), text))
+        check_syntax(SERVICE_KEYWORD.sub(_absent_word(text), text))
     except QueryError:
         raise QueryError(SERVICE_REFUSED) from None
 

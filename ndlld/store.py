@@ -138,11 +138,38 @@ class RemoteEndpoint:
             raise QueryError(f"{self.url}: the answer is not SPARQL results: {err}") from None
 
 
+def _spelled(word: str) -> re.Pattern:
+    """*word* in any case, each letter also as a ``\\u`` or ``\\U`` escape: SPARQL 1.1 §19.2
+    has those processed before parsing (pyoxigraph 0.5 does not, a later one may)."""
+    def code(letter: str) -> str:
+        return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{ord(letter):02x}")
+
+    letters = []
+    for c in word:
+        codes = f"(?:{code(c.lower())}|{code(c.upper())})"
+        # '+0' too: pyoxigraph's unescaping read the digits with Rust's from_str_radix, which takes a sign.
+        letters.append(rf"(?:[{c.lower()}{c.upper()}]|\\u(?:00|\+0){codes}|\\U(?:000000|\+00000){codes})")
+    return re.compile("".join(letters))
+
+
+SERVICE_KEYWORD = _spelled("service")  # every way a query may spell it
+_SILENT = _spelled("silent")
+
+
+def without_services(text: str) -> str:
+    """*text* with each ``SERVICE`` (``SILENT`` or not) read as ``GRAPH``: a query of the
+    same form that calls nothing when an empty store runs it."""
+    return re.sub(SERVICE_KEYWORD.pattern + r"(?:\s+" + _SILENT.pattern + ")?", "GRAPH", text)
+
+
 def _makes_triples(text: str) -> bool:
     """Whether the query *text* is a CONSTRUCT or DESCRIBE, as an empty store answers it
-    (SPARQLWrapper's guess takes a 'describe' in a comment for the query's form)."""
+    (SPARQLWrapper's guess takes a 'describe' in a comment for the query's form).
+
+    Each SERVICE is read as a GRAPH first, which has the same form: the query is meant
+    for the endpoint, and an ASK would otherwise call its services from this machine."""
     try:
-        return isinstance(Store().query(text), QueryTriples)
+        return isinstance(Store().query(without_services(text)), QueryTriples)
     except SyntaxError:
         return False  # the endpoint says what is wrong with it
 

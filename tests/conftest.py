@@ -355,6 +355,31 @@ OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 OXIGRAPH_PROBE = "/query?query=ASK%7B%7D"
 
 
+class PrivateStore:
+    """A plain TCP listener on loopback standing in for a private store on the same host:
+    it never answers; a test asks whether anyone tried to connect."""
+
+    def __init__(self):
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.base = f"http://127.0.0.1:{self.socket.getsockname()[1]}/"
+
+    def reached(self) -> bool:
+        """Whether a connection is waiting to be accepted (one that came is never accepted)."""
+        return bool(select.select([self.socket], [], [], 0.3)[0])
+
+    def spell(self, query: str) -> str:
+        return query.replace("BASE_IRI", self.base).replace("STORE_IRI", self.base + "sparql")
+
+
+@pytest.fixture
+def private_store():
+    store = PrivateStore()
+    yield store
+    store.socket.close()
+
+
 @pytest.fixture(scope="session")
 def oxigraph():
     """A real Oxigraph server (`oxigraph serve`, from the PyPI package) on a free

@@ -189,6 +189,28 @@ def test_unreachable_endpoint_is_a_clear_error():
     assert "cannot reach the endpoint" in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("query", [
+    "ASK { SERVICE <STORE_IRI> { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE SILENT <STORE_IRI> { ?s ?p ?o } }",
+    "CONSTRUCT { ?s ?p ?o } WHERE { service <STORE_IRI> { ?s ?p ?o } }",
+], ids=["ask", "select-silent", "construct"])
+def test_a_query_for_an_endpoint_calls_none_of_its_services_from_here(private_store, query: str, tmp_path):
+    """The query's form is found by an empty local store before it is sent: its SERVICE
+    calls are for the endpoint to make, never from this machine. (A process of its own:
+    a call that went out would wait on the silent store, and the timeout fails the test.)"""
+    import subprocess
+    import sys
+
+    from conftest import ROOT, free_port
+
+    file = tmp_path / "federated.rq"
+    file.write_text(private_store.spell(query), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "ndlld", "query", str(file), "--endpoint", f"http://127.0.0.1:{free_port()}/query",
+                           "--data", str(DATA)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "cannot reach the endpoint" in done.stderr
+    assert not private_store.reached()
+
+
 @pytest.mark.parametrize("status, expected", [(400, "refused the query"), (404, "refused the query"), (500, "refused the query"), (503, "HTTP 503")])
 def test_endpoint_errors_are_clear(faulty_store, status: int, expected: str):
     store = faulty_store((status, "something went wrong"))

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import resource
-import select
 import shutil
 import signal
 import socket
@@ -30,7 +29,7 @@ import pytest
 import rdflib
 from starlette.testclient import TestClient
 
-from conftest import ROOT, connect, free_port, read_until_closed, sending_nothing, server_process, trickle
+from conftest import ROOT, PrivateStore, connect, free_port, read_until_closed, sending_nothing, server_process, trickle
 from ndlld.errors import QueryError
 from ndlld.queries import SERVICE_REFUSED, check_syntax
 from ndlld.server import SECURITY_HEADERS, Limits, create_app
@@ -445,31 +444,6 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(real_dist: Path)
 
 
 # -- no request elsewhere, whatever a query says (issue 19) -----------------------------
-class PrivateStore:
-    """A plain TCP listener on loopback standing in for a private store on the same host:
-    it never answers; a test asks whether anyone tried to connect."""
-
-    def __init__(self):
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(16)
-        self.base = f"http://127.0.0.1:{self.socket.getsockname()[1]}/"
-
-    def reached(self) -> bool:
-        """Whether a connection is waiting to be accepted (one that came is never accepted)."""
-        return bool(select.select([self.socket], [], [], 0.3)[0])
-
-    def spell(self, query: str) -> str:
-        return query.replace("BASE_IRI", self.base).replace("STORE_IRI", self.base + "sparql")
-
-
-@pytest.fixture
-def private_store():
-    store = PrivateStore()
-    yield store
-    store.socket.close()
-
-
 def ask(url: str, query: str, how: str = "body", **params) -> tuple[int, str]:
     """Status and text of *query* sent to the real server at *url*: as a POST body, a
     POSTed form, or a GET, with further protocol *params*."""
