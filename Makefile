@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test bench clean
+.PHONY: build test lint bench clean
 
 build: $(VENV)/.installed
 	$(BIN)/python -m compileall -q ndlld  # as pip does for an installed package; an editable install is not compiled
@@ -12,6 +12,11 @@ build: $(VENV)/.installed
 
 test: $(VENV)/.installed-test build
 	$(BIN)/pytest
+
+# The habits CI keeps (.ci/run): ruff's lints, its formatting, and the complexity ceiling.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -75,10 +75,14 @@ def dumps_floor(out: Path, into: Path) -> dict:
 
 
 def measure(orgs: int) -> dict:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # the code measured
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()  # the code measured
     work = Path(tempfile.mkdtemp(prefix=f"ndlld-incremental-{orgs}-"))
     data = work / "data"
-    subprocess.run([*NDLLD, "synth", "--orgs", str(orgs), "--seed", "1", "--out", str(data)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*NDLLD, "synth", "--orgs", str(orgs), "--seed", "1", "--out", str(data)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+    )
     print(f"{orgs} organizations in {work}", flush=True)
     cold = timed_build("--data", str(data), "--out", str(work / "dist"))
     records = sorted((data / "organizations").rglob("org-*.yaml"))

@@ -32,7 +32,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -56,20 +56,36 @@ class Kind:
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 MIX = (
     Kind("page", 50, tuple(("GET", path, HTML, None) for path in ("/", "/id/ifla", "/id/ndl", "/id/cdnlao", "/vocab"))),
-    Kind("data", 20, (
-        ("GET", "/id/ifla", {"Accept": "text/turtle"}, None),
-        ("GET", "/id/ndl", {"Accept": "application/ld+json"}, None),
-        ("GET", "/id/country/jp.nt", {}, None),
-    )),
+    Kind(
+        "data",
+        20,
+        (
+            ("GET", "/id/ifla", {"Accept": "text/turtle"}, None),
+            ("GET", "/id/ndl", {"Accept": "application/ld+json"}, None),
+            ("GET", "/id/country/jp.nt", {}, None),
+        ),
+    ),
     Kind("dump", 10, tuple(("GET", path, {}, None) for path in ("/dataset.nt", "/dataset.jsonld.gz", "/dataset.ttl"))),
-    Kind("sparql", 20, (
-        ("GET", "/sparql?query=" + "SELECT%20(COUNT(*)%20AS%20%3Fn)%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D", {}, None),
-        ("POST", "/sparql", {"Accept": "text/csv"},
-         {"query": SCHEMA + "SELECT ?o ?name WHERE { ?o a schema:Organization ; schema:name ?name } ORDER BY ?o"}),
-        ("POST", "/sparql", {"Accept": "text/turtle"},
-         {"query": SCHEMA + "CONSTRUCT { ?o schema:memberOf ?p } WHERE { ?o schema:memberOf ?p }"}),
-        ("GET", "/sparql?query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D", {"Accept": "application/sparql-results+json"}, None),
-    )),
+    Kind(
+        "sparql",
+        20,
+        (
+            ("GET", "/sparql?query=" + "SELECT%20(COUNT(*)%20AS%20%3Fn)%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D", {}, None),
+            (
+                "POST",
+                "/sparql",
+                {"Accept": "text/csv"},
+                {"query": SCHEMA + "SELECT ?o ?name WHERE { ?o a schema:Organization ; schema:name ?name } ORDER BY ?o"},
+            ),
+            (
+                "POST",
+                "/sparql",
+                {"Accept": "text/turtle"},
+                {"query": SCHEMA + "CONSTRUCT { ?o schema:memberOf ?p } WHERE { ?o schema:memberOf ?p }"},
+            ),
+            ("GET", "/sparql?query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D", {"Accept": "application/sparql-results+json"}, None),
+        ),
+    ),
 )
 EXPENSIVE_KIND = Kind("expensive", 0, (("POST", "/sparql", {}, {"query": EXPENSIVE}),), status=503)
 
@@ -185,12 +201,19 @@ def environment() -> dict:
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit + ("-dirty" if dirty.strip() else ""),
-        "machine": {"cpu": cpu, "cores": os.cpu_count(), "memory": memory, "system": platform.platform(),
-                    "load_average_after": [round(x, 2) for x in os.getloadavg()]},
-        "versions": {"python": platform.python_version(),
-                     **{name: metadata.version(name) for name in ("ndlld", "uvicorn", "starlette", "pyoxigraph", "httpx")}},
+        "machine": {
+            "cpu": cpu,
+            "cores": os.cpu_count(),
+            "memory": memory,
+            "system": platform.platform(),
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        },
+        "versions": {
+            "python": platform.python_version(),
+            **{name: metadata.version(name) for name in ("ndlld", "uvicorn", "starlette", "pyoxigraph", "httpx")},
+        },
     }
 
 
@@ -204,38 +227,41 @@ def _lines(path: str) -> list[str]:
 def report(results: dict) -> str:
     """The short Markdown report of one run."""
     env, limits = results["environment"], results.get("server", {})
-    rows = [f"| {name} | {k['requests']} | {k['per_second']} | {k['p50_ms']} | {k['p99_ms']} | {k['max_ms']} | "
-            + ", ".join(f"{status}: {count}" for status, count in sorted(k["statuses"].items())) + " |"
-            for name, k in results["kinds"].items()]
+    rows = [
+        f"| {name} | {k['requests']} | {k['per_second']} | {k['p50_ms']} | {k['p99_ms']} | {k['max_ms']} | "
+        + ", ".join(f"{status}: {count}" for status, count in sorted(k["statuses"].items()))
+        + " |"
+        for name, k in results["kinds"].items()
+    ]
     alongside = results["pages_while_expensive_query_ran"]
     versions = ", ".join(f"{name} {version}" for name, version in env["versions"].items())
     return f"""# `ndlld serve` under load
 
-{results['clients']} concurrent clients for {results['seconds']} s on loopback against `ndlld serve`
-on the built `dist/` ({limits.get('triples', '?')} triples), with one more client running an expensive
+{results["clients"]} concurrent clients for {results["seconds"]} s on loopback against `ndlld serve`
+on the built `dist/` ({limits.get("triples", "?")} triples), with one more client running an expensive
 query (a cross product of the whole graph) over and over, which the server stops at its
-query timeout ({limits.get('query_timeout', '?')} s) with a 503. Written by `bench/load.py`; figures in
+query timeout ({limits.get("query_timeout", "?")} s) with a 503. Written by `bench/load.py`; figures in
 `bench/results/load.json`.
 
-**{results['requests']} requests, {results['per_second']} per second, {results['errors']} errors.**
-{"Every response had the status expected for its kind." if not results['errors'] else "See error_examples in the JSON file."}
+**{results["requests"]} requests, {results["per_second"]} per second, {results["errors"]} errors.**
+{"Every response had the status expected for its kind." if not results["errors"] else "See error_examples in the JSON file."}
 
 | kind | requests | per second | p50 ms | p99 ms | max ms | statuses |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |
 {chr(10).join(rows)}
 
-Pages served while the expensive query was running: {alongside['requests']}, p50 {alongside['p50_ms']} ms,
-p99 {alongside['p99_ms']} ms, max {alongside['max_ms']} ms: queries run in worker processes, so pages
+Pages served while the expensive query was running: {alongside["requests"]}, p50 {alongside["p50_ms"]} ms,
+p99 {alongside["p99_ms"]} ms, max {alongside["max_ms"]} ms: queries run in worker processes, so pages
 do not wait for them.
 
 - page: `/`, `/id/…` and `/vocab` as HTML; data: resource IRIs as Turtle or JSON-LD and a `.nt`
   file; dump: `dataset.nt`, `.ttl`, `.jsonld.gz`; sparql: COUNT, SELECT as CSV, CONSTRUCT, ASK.
-- The client and the server share the machine's {env['machine']['cores']} cores, so the figures are
+- The client and the server share the machine's {env["machine"]["cores"]} cores, so the figures are
   a floor for the server alone; the machine was also running other work (load average
-  {env['machine']['load_average_before'][0]} before the run, {env['machine']['load_average_after'][0]} after).
+  {env["machine"]["load_average_before"][0]} before the run, {env["machine"]["load_average_after"][0]} after).
 
-Machine: {env['machine']['cpu']}, {env['machine']['cores']} cores, {env['machine']['memory']}, {env['machine']['system']}.
-Versions: {versions}. Run on {env['date']} at commit `{env['commit']}`.
+Machine: {env["machine"]["cpu"]}, {env["machine"]["cores"]} cores, {env["machine"]["memory"]}, {env["machine"]["system"]}.
+Versions: {versions}. Run on {env["date"]} at commit `{env["commit"]}`.
 """
 
 
@@ -248,7 +274,9 @@ def start_server(dist: Path, query_timeout: float) -> tuple[subprocess.Popen, st
         port = probe.getsockname()[1]
     process = subprocess.Popen(
         [sys.executable, "-m", "ndlld", "serve", "--out", str(dist), "--port", str(port), "--query-timeout", str(query_timeout)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -258,7 +286,9 @@ def start_server(dist: Path, query_timeout: float) -> tuple[subprocess.Popen, st
             return process, url
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"ndlld serve did not start: {process.stderr.read().decode() if process.poll() is not None else 'timeout'}")
+                raise SystemExit(
+                    f"ndlld serve did not start: {process.stderr.read().decode() if process.poll() is not None else 'timeout'}"
+                ) from None
             time.sleep(0.2)
 
 

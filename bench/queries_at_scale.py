@@ -37,7 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -154,7 +154,7 @@ def measure(orgs: int, work: Path, repeat: int, only: set[str], sides: list[tupl
         "load_seconds": round(load, 3),
         "repeat": repeat,
         "interleaved": len(sides) > 1,
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}, {_cpus()} cores",
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "versions": {p: metadata.version(p) for p in ("pyoxigraph",)},
@@ -183,9 +183,17 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--only", default="", help="comma-separated query names")
     parser.add_argument("--work", type=Path, help="where the synthetic data and dumps are kept (default /tmp/ndlld-queries-N)")
     parser.add_argument("--no-write", action="store_true", help="print only, do not write the results file")
-    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a parameter value for every query that declares it (limit=10000000)")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a parameter value for every query that declares it (limit=10000000)",
+    )
     parser.add_argument("--queries-at", metavar="COMMIT", help="time the queries/ of this commit (with this checkout's code)")
-    parser.add_argument("--compare", metavar="COMMIT", help="time the queries/ of this commit ('before') and of the checkout ('after'), runs alternating")
+    parser.add_argument(
+        "--compare", metavar="COMMIT", help="time the queries/ of this commit ('before') and of the checkout ('after'), runs alternating"
+    )
     args = parser.parse_args(argv)
     work = args.work or Path(f"/tmp/ndlld-queries-{args.orgs}")
     only = {n for n in args.only.split(",") if n}
@@ -216,7 +224,9 @@ def _queries_at(commit: str, work: Path) -> Path:
     """The queries/ of *commit*, written out to a directory of the work directory."""
     directory = work / f"queries-{commit}"
     directory.mkdir(parents=True, exist_ok=True)
-    names = subprocess.run(["git", "ls-tree", "--name-only", commit, "queries/"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    names = subprocess.run(
+        ["git", "ls-tree", "--name-only", commit, "queries/"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     for name in names:
         text = subprocess.run(["git", "show", f"{commit}:{name}"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
         (directory / Path(name).name).write_text(text, encoding="utf-8")

@@ -12,11 +12,11 @@ Writes bench/results/query-engines.json; bench/README.md quotes it.
 from __future__ import annotations
 
 import json
-from importlib import metadata
 import platform
 import sys
 import time
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 
 import pyoxigraph
@@ -34,6 +34,7 @@ BASE = "https://w3id.org/ndlld/id/"
 
 def copies(triples: list, n: int) -> list:
     """The triples n times, IRIs under the base suffixed per copy (copy 0 unchanged)."""
+
     def rename(term, k):
         if isinstance(term, NamedNode) and term.value.startswith(BASE) and k:
             iri, hash_, fragment = term.value.partition("#")
@@ -79,13 +80,15 @@ def main(sizes: list[int]) -> None:
         default = dataset.default_context if hasattr(dataset, "default_context") else dataset.graph(rdflib.Dataset.DEFAULT)
         nt = pyoxigraph.serialize(triples, format=RdfFormat.N_TRIPLES)
         default.parse(data=nt.decode(), format="nt")
-        dataset.graph(rdflib.URIRef(vocab_graph.value)).parse(data=pyoxigraph.serialize(vocabulary, format=RdfFormat.N_TRIPLES).decode(), format="nt")
+        dataset.graph(rdflib.URIRef(vocab_graph.value)).parse(
+            data=pyoxigraph.serialize(vocabulary, format=RdfFormat.N_TRIPLES).decode(), format="nt"
+        )
         rdflib_load = time.perf_counter() - started
         per_query = {}
         for name, text in queries.items():
-            ox = timed(lambda: consume(store.query(text)))
+            ox = timed(lambda store=store, text=text: consume(store.query(text)))
             ox_rows = consume(store.query(text))
-            rd = timed(lambda: list(dataset.query(text)), repeat=1)
+            rd = timed(lambda dataset=dataset, text=text: list(dataset.query(text)), repeat=1)
             rd_rows = len(list(dataset.query(text)))
             per_query[name] = {"pyoxigraph_s": round(ox, 5), "rdflib_s": round(rd, 5), "rows": [ox_rows, rd_rows]}
             print(f"{n:>5} copies  {name:<26} pyoxigraph {ox:8.4f} s   rdflib {rd:8.4f} s   rows {ox_rows}/{rd_rows}")

@@ -29,14 +29,14 @@ and SPARQL engine, and pyoxigraph. `bench/query_engines.py` copies the real data
 (distinct IRIs, same shape), loads it into both, and times every query of `queries/` on both (best
 of three for pyoxigraph, one run for rdflib); both return the same number of rows for every query.
 
-Run of {r['date']} on {r['machine']}; rdflib {r['versions']['rdflib']}, pyoxigraph {r['versions']['pyoxigraph']}.
+Run of {r["date"]} on {r["machine"]}; rdflib {r["versions"]["rdflib"]}, pyoxigraph {r["versions"]["pyoxigraph"]}.
 Results: `results/query-engines.json`.
 
 | copies | triples | load, pyoxigraph | load, rdflib | all queries, pyoxigraph | all queries, rdflib | rdflib / pyoxigraph |
 |---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-Per query at {last['copies']} copies ({last['triples']:,} triples), seconds:
+Per query at {last["copies"]} copies ({last["triples"]:,} triples), seconds:
 
 | query | pyoxigraph | rdflib | ratio |
 |---|---|---|---|
@@ -107,17 +107,22 @@ def scale() -> str:
         ratios.append(f"| {label} | " + " | ".join(cells) + " |")
     build = []
     for run in runs:
-        names = [r["stage"] for r in run["stages"] if not r["stage"].startswith(("query:", "synth", "pages", "load into", WHOLE, *DUMP_PARTS))]
+        names = [
+            r["stage"] for r in run["stages"] if not r["stage"].startswith(("query:", "synth", "pages", "load into", WHOLE, *DUMP_PARTS))
+        ]
         build.append(_seconds(run["stages"], names))
     last = runs[-1]
     pages = {r["organizations"]: _seconds(r["stages"], ["pages"]) for r in runs}
     files = {r["organizations"]: _seconds(r["floors"], [FILES]) for r in runs}
     pages_text = "; ".join(f"{pages[n]} s at {n:,} orgs" for n in sizes if pages[n]) or "not run"
-    files_text = "; ".join(
-        f"{files[n]} s at {n:,} orgs" + (f" (the pages {pages[n] / files[n]:.1f}× that)" if pages[n] else " (the build's pages)")
-        for n in sizes
-        if files[n]
-    ) or "not measured"
+    files_text = (
+        "; ".join(
+            f"{files[n]} s at {n:,} orgs" + (f" (the pages {pages[n] / files[n]:.1f}× that)" if pages[n] else " (the build's pages)")
+            for n in sizes
+            if files[n]
+        )
+        or "not measured"
+    )
     shacl_runs = [r for r in runs if _seconds(r["stages"], [SHACL]) and _seconds(r["floors"], [PYSHACL])]
     gains = {r["organizations"]: _seconds(r["floors"], [PYSHACL]) / _seconds(r["stages"], [SHACL]) for r in shacl_runs}
     shacl_gain = ", ".join(f"{gain:.1f}× faster at {n:,} orgs" for n, gain in gains.items()) or "n/a"
@@ -140,13 +145,13 @@ def scale() -> str:
 Synthetic data from `ndlld synth` (about 20 triples per organization), each size in a process of
 its own; wall time and the peak resident memory of the process (children included) after each
 stage. Below 100,000 organizations, SHACL and the dumps, and their floors, are the fastest of three
-runs (`BEST_OF` in scale.py); everything else is timed once. Run of {last['date']} on {last['machine']}; {', '.join(f'{k} {v}' for k, v in last['versions'].items())}.
-Results: `results/scale-*.json`. Skipped in a run: {', '.join(sorted({s for r in runs for s in r.get('skipped', [])})) or 'nothing'}.
+runs (`BEST_OF` in scale.py); everything else is timed once. Run of {last["date"]} on {last["machine"]}; {", ".join(f"{k} {v}" for k, v in last["versions"].items())}.
+Results: `results/scale-*.json`. Skipped in a run: {", ".join(sorted({s for r in runs for s in r.get("skipped", [])})) or "nothing"}.
 
 {chr(10).join(lines)}
 
 Records read, checked and written as dumps (read + graph + SHACL + dumps):
-{', '.join(f'{n:,} orgs: {b} s' if b else f'{n:,} orgs: not complete' for n, b in zip(sizes, build))}.
+{", ".join(f"{n:,} orgs: {b} s" if b else f"{n:,} orgs: not complete" for n, b in zip(sizes, build))}.
 
 Floors measured in the same runs:
 
@@ -162,7 +167,7 @@ What was tried for each target, what it gained and what is left: [history.md](hi
 
 | target | where ndlld stands | where the time goes, or its floor |
 |---|---|---|
-| build of 100,000 organizations (read, checked, dumps) ≤ 60 s, ≤ 3 GB | {build_met}: {build[-1] or 'n/a'} s at {sizes[-1]:,} orgs (the stages above, in one process), peak {_build_peak(last):.0f} MB | CPU, on two cores: {_build_parts(last)} ([history](history.md#build-of-100000-organizations-records-read-checked-and-dumped-in--60-s-and--3-gb)) |
+| build of 100,000 organizations (read, checked, dumps) ≤ 60 s, ≤ 3 GB | {build_met}: {build[-1] or "n/a"} s at {sizes[-1]:,} orgs (the stages above, in one process), peak {_build_peak(last):.0f} MB | CPU, on two cores: {_build_parts(last)} ([history](history.md#build-of-100000-organizations-records-read-checked-and-dumped-in--60-s-and--3-gb)) |
 | with the pages ≤ 90 s | {pages_met}: `ndlld build --no-cache`, the whole command: {whole_text}; the pages stage alone: {pages_text} | floor: creating the pages' files alone, {files_text} ([history](history.md#with-the-pages--90-s)) |
 | dump stage ≤ 1.5× the pyoxigraph floor | {dump_met}: {dump_ratios} | ([history](history.md#dumps--15-the-pyoxigraph-floor)) |
 | SHACL ≥ 3× faster than one pySHACL run | {shacl_met}: {shacl_gain}, with the same findings (tested on every fixture, the real data and synthetic data with defects) | ([history](history.md#shacl--3-faster-than-one-pyshacl-run)) |
@@ -191,7 +196,7 @@ first), and the same data from scratch with `--no-cache`; the dumps of the last 
 SHA-256. The floor of an edit is what any build after it must do at least: write the four dumps
 and their gzip files anew (one changed name moves every byte after it) and hash them for
 `SHA256SUMS`; timed here as a copy of the last build's dumps by the kernel (`shutil.copyfile`)
-and their SHA-256. Run of {runs[-1]['date']} on {runs[-1]['machine']}.
+and their SHA-256. Run of {runs[-1]["date"]} on {runs[-1]["machine"]}.
 
 | organizations | first build | after one edit | after another edit | from scratch | scratch / last edit | floor of an edit (last edit / floor) | dumps identical | commit |
 |---|---|---|---|---|---|---|---|---|
@@ -232,7 +237,10 @@ def _incremental_row() -> str:
 
 def _incremental_floors() -> str:
     runs = [r for r in _results("incremental") if r.get("floor")]
-    return "; ".join(f"{r['floor']['seconds']} s for {r['floor']['megabytes']:,.0f} MB at {r['organizations']:,} orgs" for r in runs) or "not measured"
+    return (
+        "; ".join(f"{r['floor']['seconds']} s for {r['floor']['megabytes']:,.0f} MB at {r['organizations']:,} orgs" for r in runs)
+        or "not measured"
+    )
 
 
 def _queries_row(run: dict) -> str:
@@ -284,7 +292,10 @@ def plot(runs: list[dict]) -> None:
     for series, colour, label in ((totals, "#0b5cad", "seconds (all stages)"), (memory, "#b5480b", "peak MB")):
         points = " ".join(f"{x(n):.1f},{y(v, top):.1f}" for n, v in zip(sizes, series))
         lines.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        lines += [f'<circle cx="{x(n):.1f}" cy="{y(v, top):.1f}" r="3" fill="{colour}"><title>{n:,}: {v:.1f}</title></circle>' for n, v in zip(sizes, series)]
+        lines += [
+            f'<circle cx="{x(n):.1f}" cy="{y(v, top):.1f}" r="3" fill="{colour}"><title>{n:,}: {v:.1f}</title></circle>'
+            for n, v in zip(sizes, series)
+        ]
         lines.append(f'<text x="{x(sizes[-1]) - 150:.0f}" y="{y(series[-1], top) - 8:.0f}" fill="{colour}" font-size="12">{label}</text>')
     ticks = "".join(f'<text x="{x(n):.1f}" y="{height - pad + 18}" font-size="11" text-anchor="middle">{n:,}</text>' for n in sizes)
     svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-label="time and memory against organizations">

@@ -67,8 +67,11 @@ class Stages:
 
 
 def measure(orgs: int, skip: set[str]) -> dict:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # the code measured
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()  # the code measured
     sys.path.insert(0, str(ROOT))
+    import pyshacl  # noqa: F401  imported before the clock starts, as in a warm process
     import rdflib
     from pyoxigraph import RdfFormat, Store, serialize
 
@@ -81,8 +84,6 @@ def measure(orgs: int, skip: set[str]) -> dict:
     from ndlld.site import render_site
     from ndlld.store import EmbeddedStore
     from ndlld.synth import synthesize
-
-    import pyshacl  # noqa: F401  imported before the clock starts, as in a warm process
 
     best_of = BEST_OF if orgs < 100_000 else 1  # at 100,000 each takes tens of seconds: one run
     work = Path(tempfile.mkdtemp(prefix=f"ndlld-bench-{orgs}-"))
@@ -199,9 +200,17 @@ def _one_name_changed(triples: list) -> list:
     """*triples* with one organization's English name changed, as an edit of its record does."""
     from pyoxigraph import Literal, Triple
 
-    index = next(i for i, t in enumerate(triples) if t.predicate.value == "http://schema.org/name" and t.object.language == "en" and "/org-" in t.subject.value)
+    index = next(
+        i
+        for i, t in enumerate(triples)
+        if t.predicate.value == "http://schema.org/name" and t.object.language == "en" and "/org-" in t.subject.value
+    )
     found = triples[index]
-    return [*triples[:index], Triple(found.subject, found.predicate, Literal(found.object.value + " (edited)", language="en")), *triples[index + 1 :]]
+    return [
+        *triples[:index],
+        Triple(found.subject, found.predicate, Literal(found.object.value + " (edited)", language="en")),
+        *triples[index + 1 :],
+    ]
 
 
 def whole_build(data: Path, out: Path) -> dict:

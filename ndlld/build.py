@@ -31,12 +31,13 @@ from ndlld.cache import Cache, pack_records, record_groups, unpack_each_record, 
 from ndlld.cache import key as cache_key
 from ndlld.checks import DEFAULT_ENGINE, Report, check_with_project_shapes
 from ndlld.context import Context
-from ndlld.errors import ConfigError, ConformanceError, PublishError, SourceError, SourceErrors
-from ndlld.graph import Delta, Graph, Part, build_graph, touched_iris, merge_parts, read_each, read_part, resource_base
-from ndlld.resources import context_path, ontology_path, schemaorg_path
 from ndlld.dumps import Chunks, read_triples, write_dumps
+from ndlld.errors import ConfigError, ConformanceError, PublishError, SourceError, SourceErrors
+from ndlld.graph import Delta, Graph, Part, build_graph, merge_parts, read_each, read_part, resource_base, touched_iris
 from ndlld.namespaces import SCHEMA
+from ndlld.resources import context_path, ontology_path, schemaorg_path
 from ndlld.sources import MAX_FILE_BYTES, Record, load_sources, read_dataset, record_files
+
 
 @dataclass
 class Summary:
@@ -96,7 +97,9 @@ def load_graph(
         return merge_parts(dataset, _in_processes(read_part, shares, base, context, workers), base, context, inverses)
     salt = cache_key(cache.fingerprint, base)
     parts, entries, touched = _cached_parts(paths[1:], salt, base, context, cache, workers if parallel else 1, looked, inverses)
-    identity, delta = _identity_and_delta(cache, salt, dataset, entries, touched)  # noted before any error: the next delta is from these records
+    identity, delta = _identity_and_delta(
+        cache, salt, dataset, entries, touched
+    )  # noted before any error: the next delta is from these records
     graph = merge_parts(dataset, parts, base, context, inverses)
     graph.identity, graph.delta = identity, delta
     return graph
@@ -161,7 +164,11 @@ def _cached_parts(
         fresh = read_each(missing, base, context.document)
     for part in fresh:
         kept[part.paths[0], keys[part.paths[0]]] = part
-    made = {key: pack_records([keys[path] for path in run], [kept[path, keys[path]] for path in run], inverses) for run, key in zip(runs, run_keys) if key not in found}
+    made = {
+        key: pack_records([keys[path] for path in run], [kept[path, keys[path]] for path in run], inverses)
+        for run, key in zip(runs, run_keys)
+        if key not in found
+    }
     cache.put_many("records", made)
     cache.put_many("record entries", {index_key: b"".join(run_keys)})
     cache.hits += len(files) - len(missing)
@@ -171,7 +178,9 @@ def _cached_parts(
     return parts, b"".join(run_keys), touched
 
 
-def _touched(before: dict[tuple[str, bytes], Part], now: dict[tuple[str, bytes], Part], keys: dict[str, bytes], regrouped: set[str]) -> set[str] | None:
+def _touched(
+    before: dict[tuple[str, bytes], Part], now: dict[tuple[str, bytes], Part], keys: dict[str, bytes], regrouped: set[str]
+) -> set[str] | None:
     """The IRIs touched by the record files that changed since the last build.
 
     *before*: the files of the last build's groups that changed, by path and key, as that
@@ -370,7 +379,16 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, engine: s
             say("writing the pages")
             previous = out_dir if out_dir.is_dir() else None
             pages = render_site(
-                graph.triples, ontology_triples, context, graph.base, new, previous=previous, cache=cache, dumps_written=dumps, graph=graph.identity, delta=graph.delta
+                graph.triples,
+                ontology_triples,
+                context,
+                graph.base,
+                new,
+                previous=previous,
+                cache=cache,
+                dumps_written=dumps,
+                graph=graph.identity,
+                delta=graph.delta,
             )
         files = [str(path.relative_to(new)) for path in dumps()] + pages
         if chunks is not None:
@@ -441,7 +459,9 @@ _DUMPS: dict = {}  # what the forked process inherits instead of receiving a cop
 
 
 @contextmanager
-def _dumps_beside(triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, chunks: Chunks | None = None) -> Iterator[Callable[[], list[Path]]]:
+def _dumps_beside(
+    triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, chunks: Chunks | None = None
+) -> Iterator[Callable[[], list[Path]]]:
     """Write the dumps while the body runs (the pages): in a process forked now, when the
     graph is large and there is a core for it, else before the body. Yields a function
     that returns what :func:`write_dumps` returned (or raises what it raised); by then

@@ -99,7 +99,9 @@ class Cache:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-            raise ConfigError(f"cannot use the build cache ({err}); wait for another build, or build with --no-cache", path=self.path) from None
+            raise ConfigError(
+                f"cannot use the build cache ({err}); wait for another build, or build with --no-cache", path=self.path
+            ) from None
         return self
 
     def _open(self) -> None:
@@ -303,6 +305,8 @@ def unpack_each_record(entry: bytes) -> dict[tuple[str, bytes], Part]:
     for i, (path, key, count, size) in enumerate(zip(head["paths"], head["keys"], head["counts"], head["sizes"])):
         spots = origins[2 * first : 2 * (first + count)]
         spots[0::2] = array("I", [0]) * count
-        parts[path, bytes.fromhex(key)] = Part([path], ntriples[start : start + size], spots, nodes[i], references[i], read_errors[i], errors[i])
+        parts[path, bytes.fromhex(key)] = Part(
+            [path], ntriples[start : start + size], spots, nodes[i], references[i], read_errors[i], errors[i]
+        )
         first, start = first + count, start + size
     return parts

@@ -66,17 +66,18 @@ class Changes:
         return "\n".join(lines) + "\n"
 
     def json(self) -> str:
-        return json.dumps(
-            {
-                "added": self.added,
-                "removed": self.removed,
-                "resources": [
-                    {"id": r.iri, "status": r.status, "added": r.added, "removed": r.removed} for r in self.resources
-                ],
-            },
-            ensure_ascii=False,
-            indent=2,
-        ) + "\n"
+        return (
+            json.dumps(
+                {
+                    "added": self.added,
+                    "removed": self.removed,
+                    "resources": [{"id": r.iri, "status": r.status, "added": r.added, "removed": r.removed} for r in self.resources],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
 
 
 def _lines(triples: Iterable[Triple]) -> set[str]:
@@ -124,10 +125,7 @@ def release_page(changes: Changes, version: str, time: str, base: str, previous:
         "summary": f"Release {version}: {changes.summary()}",
         "endTime": time,
         "totalItems": len(changes.resources),
-        "orderedItems": [
-            {"type": ACTIVITY[change.status], "object": {"id": change.iri}, "endTime": time}
-            for change in changes.resources
-        ],
+        "orderedItems": [{"type": ACTIVITY[change.status], "object": {"id": change.iri}, "endTime": time} for change in changes.resources],
     }
     if previous:
         page["prev"] = {"id": f"{base}releases/{previous}/changes.json", "type": "OrderedCollectionPage"}

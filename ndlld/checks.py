@@ -144,7 +144,9 @@ def _parse_turtle(paths, error: type[NdlldError], what: str) -> rdflib.Graph:
 def read_rules(shapes_dir: str | Path, vocabulary: list[Path], engine: str = DEFAULT_ENGINE) -> Rules:
     """The shapes of *shapes_dir* and the *vocabulary* files, read by pyoxigraph:
     what :func:`check` needs, without rdflib (pySHACL gets rdflib graphs of them when it runs)."""
-    return Rules(_read_turtle(shape_files(shapes_dir), ShapesError, "shapes"), _read_turtle(vocabulary, ConfigError, "the vocabulary"), engine)
+    return Rules(
+        _read_turtle(shape_files(shapes_dir), ShapesError, "shapes"), _read_turtle(vocabulary, ConfigError, "the vocabulary"), engine
+    )
 
 
 def _read_turtle(paths, error: type[NdlldError], what: str) -> list[Triple]:
@@ -323,7 +325,9 @@ def _too_many_parents(graph: Graph, parents: dict[str, list[int]]) -> Triple | N
 def _refused(link: Triple, graph: Graph, context: Context | None) -> Report:
     """A report of one violation, the organization with too many above it, without running an engine."""
     node, result = BlankNode(), BlankNode()
-    message = f"has more than {MAX_PARENTS} parent organizations above it, directly or through others (a chain or a cycle too long to check)"
+    message = (
+        f"has more than {MAX_PARENTS} parent organizations above it, directly or through others (a chain or a cycle too long to check)"
+    )
     report = [Triple(node, RDF_TYPE, VALIDATION_REPORT), Triple(node, CONFORMS, Literal(False)), Triple(node, RESULT, result)]
     for predicate, value in [
         (RDF_TYPE, VALIDATION_RESULT),
@@ -394,7 +398,9 @@ class Rules:
     def rudof_shapes(self) -> tuple[str, dict[str, BlankNode]]:
         """The shapes for rudof, each blank-node shape given a skolem IRI (the
         blank nodes of rudof's report are its own), and the blank node behind each IRI."""
-        return serialize(self.skolemized, format=RdfFormat.N_TRIPLES).decode("utf-8"), {SKOLEM + shape.value: shape for shape in self.messages if isinstance(shape, BlankNode)}
+        return serialize(self.skolemized, format=RdfFormat.N_TRIPLES).decode("utf-8"), {
+            SKOLEM + shape.value: shape for shape in self.messages if isinstance(shape, BlankNode)
+        }
 
     @cached_property
     def skolemized(self) -> list[Triple]:
@@ -422,8 +428,11 @@ class Rules:
         if any((None, kind, None) in graph for kind in (S.targetNode, S.target)):
             return None
         for cls in (rdflib.RDFS.Class, rdflib.OWL.Class):
-            if any((shape, rdflib.RDF.type, cls) in graph for shape in graph.subjects(rdflib.RDF.type, None)
-                   if (shape, rdflib.RDF.type, S.NodeShape) in graph or (shape, rdflib.RDF.type, S.PropertyShape) in graph):
+            if any(
+                (shape, rdflib.RDF.type, cls) in graph
+                for shape in graph.subjects(rdflib.RDF.type, None)
+                if (shape, rdflib.RDF.type, S.NodeShape) in graph or (shape, rdflib.RDF.type, S.PropertyShape) in graph
+            ):
                 return None
         targets = [(str(shape), str(kind), str(value)) for kind in kinds for shape, value in graph.subject_objects(kind)]
         if any(isinstance(shape, rdflib.BNode) for kind in kinds for shape in graph.subjects(kind, None)):
@@ -460,7 +469,9 @@ def _read_rules_cache(rules: Rules, cache: Cache) -> None:
         return
     kept = {"incoming": rules.incoming}
     if rudof:
-        kept.update(targets=rules.targets and rules.targets[1], superclasses={cls: sorted(above) for cls, above in rules.superclasses.items()})
+        kept.update(
+            targets=rules.targets and rules.targets[1], superclasses={cls: sorted(above) for cls, above in rules.superclasses.items()}
+        )
     cache.put_many("checks", {key: json.dumps(kept).encode()})
 
 
@@ -480,7 +491,9 @@ def _labelled_in_order(triples: list[Triple]) -> bytes:
 # What a shape may say of a property shape without looking at its values' own
 # statements: the non-validating parameters, and sh:minCount.
 _NOT_CONSTRAINTS = {
-    RDF_TYPE_IRI, "http://www.w3.org/2000/01/rdf-schema#comment", "http://www.w3.org/2000/01/rdf-schema#label",
+    RDF_TYPE_IRI,
+    "http://www.w3.org/2000/01/rdf-schema#comment",
+    "http://www.w3.org/2000/01/rdf-schema#label",
     *(str(SH) + name for name in ("path", "message", "severity", "name", "description", "order", "group", "deactivated")),
 }
 
@@ -544,9 +557,9 @@ def _sparql_predicates(select) -> set[rdflib.URIRef] | None:
     """The properties a SPARQL query names; None when it could match any (a variable
     or a negated property, or a query that does not parse on its own)."""
     import rdflib
+    from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
     from rdflib.plugins.sparql import prepareQuery
     from rdflib.plugins.sparql.parserutils import CompValue
-    from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 
     try:
         algebra = prepareQuery(str(select)).algebra
@@ -599,7 +612,9 @@ def _validate_rudof(data: bytes, rules: Rules, about: set[str] | None = None, fo
     shapes_text, blank_shapes = rules.rudof_shapes
     if focus is not None:  # the same shapes, each targeting its focus nodes by name
         target_node = f"<{SH}targetNode>"
-        shapes_text = rules.targets[0] + "".join(f"<{shape}> {target_node} <{node}> .\n" for shape, nodes in focus.items() for node in sorted(nodes))
+        shapes_text = rules.targets[0] + "".join(
+            f"<{shape}> {target_node} <{node}> .\n" for shape, nodes in focus.items() for node in sorted(nodes)
+        )
     rudof = pyrudof.Rudof(pyrudof.RudofConfig())
     try:
         rudof.read_shacl(shapes_text, pyrudof.ShaclFormat.NTriples)
@@ -683,8 +698,16 @@ def _only_about(report: list[Triple], documents: set[str]) -> list[Triple]:
 
 _INTEGER_TYPES = {
     "http://www.w3.org/2001/XMLSchema#" + name
-    for name in ("integer", "nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger",
-                 "long", "unsignedLong", "decimal")
+    for name in (
+        "integer",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "long",
+        "unsignedLong",
+        "decimal",
+    )
 }
 
 
@@ -701,7 +724,7 @@ class _Surroundings:
     made from the N-Triples lines of the whole graph, written once (:meth:`key`).
     """
 
-    def __init__(self, graph: Graph, needs: dict[str, int | None] | None = None, focused: bool = False):
+    def __init__(self, graph: Graph, needs: dict[str, int | None] | None = None, focused: bool = False):  # noqa: C901 - one pass, kept whole for speed until issue 20 replaces it
         self.triples = graph.triples
         self.focused = focused  # rudof validates only each part's own resources (focus_nodes)
         self.bounded = needs is not None  # what points at a resource cut to what the shapes can see: other keys
@@ -893,9 +916,11 @@ def _validate_in_parts(graph, surroundings: _Surroundings, rules: Rules, chunk, 
     else:  # each part's data made by the process that validates it, from the surroundings it inherits
         parts = [(None, part) for part in _parts(surroundings, missing, chunk, PART_TRIPLES)]
         if surroundings.focused and parts:
-            rules.targets, rules.superclasses  # what focus_nodes needs in every worker, made once
+            _ = rules.targets, rules.superclasses  # what focus_nodes needs in every worker, made once
         sizes = {name: surroundings.size(name) for name in missing}
-        parts.sort(key=lambda part: sum(sizes[name] for name in part[1]), reverse=True)  # the longest first, so that none is left to run alone at the end
+        parts.sort(
+            key=lambda part: sum(sizes[name] for name in part[1]), reverse=True
+        )  # the longest first, so that none is left to run alone at the end
     fresh: dict[str, bytes] = {}
     for part_results in _run(_results_by_document, parts, rules, workers, surroundings):
         fresh.update(part_results)
@@ -1047,7 +1072,7 @@ def _run(function, jobs: list, rules: Rules, workers: int | None, surroundings: 
     if not jobs:
         return []
     if rules.engine == "rudof":
-        rules.rudof_shapes, rules.ontology_text  # made once, here
+        _ = rules.rudof_shapes, rules.ontology_text  # made once, here
     _WORKER.update(rules=rules, surroundings=surroundings)  # inherited by the forked workers
     try:
         if len(jobs) == 1:
@@ -1253,4 +1278,4 @@ def _predicates(about: dict, path) -> list[str]:
 def _short(iri: str, base: str) -> str:
     """``<base>id/ifla`` as ``ifla``: the id the librarian wrote."""
     prefix = base + "id/"
-    return iri[len(prefix):] if iri.startswith(prefix) else iri
+    return iri[len(prefix) :] if iri.startswith(prefix) else iri

@@ -75,11 +75,19 @@ def fetch_options(command):
     from ndlld.fetch import MAX_BYTES, TIMEOUT
 
     command = click.option(
-        "--timeout", default=TIMEOUT, show_default=True, type=click.FloatRange(0, min_open=True), metavar="SECONDS",
+        "--timeout",
+        default=TIMEOUT,
+        show_default=True,
+        type=click.FloatRange(0, min_open=True),
+        metavar="SECONDS",
         help="The most reading a source may take, redirects and all; one still arriving then is refused.",
     )(command)
     return click.option(
-        "--max-bytes", default=MAX_BYTES, show_default=True, type=click.IntRange(1), metavar="N",
+        "--max-bytes",
+        default=MAX_BYTES,
+        show_default=True,
+        type=click.IntRange(1),
+        metavar="N",
         help="The largest source, as it arrives and once decompressed; a larger one is refused.",
     )(command)
 
@@ -181,7 +189,11 @@ def release(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: boo
     from ndlld.build import build as run_build
 
     summary = run_build(
-        data_dir, out_dir, release=True, progress=_progress(quiet), cache_dir=_cache_dir(out_dir, cache_dir, no_cache),
+        data_dir,
+        out_dir,
+        release=True,
+        progress=_progress(quiet),
+        cache_dir=_cache_dir(out_dir, cache_dir, no_cache),
         engine=engine,
     )
     click.echo(str(summary))
@@ -239,23 +251,60 @@ def _seconds(name: str, default: float, help: str):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @_seconds("--query-timeout", 10.0, "A query still running after this is stopped (503).")
-@click.option("--max-results", default=10_000, show_default=True, type=click.IntRange(1), metavar="N",
-              help="Most rows (SELECT) or triples (CONSTRUCT, DESCRIBE) a query may give; more is an error (400).")
-@click.option("--max-request-bytes", default=1_000_000, show_default=True, type=click.IntRange(1), metavar="N",
-              help="Largest request body (413 past it).")
-@click.option("--max-url-bytes", default=8_192, show_default=True, type=click.IntRange(256), metavar="N",
-              help="Longest path and query string (414 past it).")
-@click.option("--query-workers", default=2, show_default=True, type=click.IntRange(1, 64), metavar="N",
-              help="Queries run at once, each in a process of its own with its own copy of the dataset.")
-@click.option("--query-memory", "query_memory_mb", default=2_048, show_default=True, type=click.IntRange(0), metavar="MB",
-              help="Memory a query worker may use (0: no limit).")
+@click.option(
+    "--max-results",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1),
+    metavar="N",
+    help="Most rows (SELECT) or triples (CONSTRUCT, DESCRIBE) a query may give; more is an error (400).",
+)
+@click.option(
+    "--max-request-bytes",
+    default=1_000_000,
+    show_default=True,
+    type=click.IntRange(1),
+    metavar="N",
+    help="Largest request body (413 past it).",
+)
+@click.option(
+    "--max-url-bytes",
+    default=8_192,
+    show_default=True,
+    type=click.IntRange(256),
+    metavar="N",
+    help="Longest path and query string (414 past it).",
+)
+@click.option(
+    "--query-workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    metavar="N",
+    help="Queries run at once, each in a process of its own with its own copy of the dataset.",
+)
+@click.option(
+    "--query-memory",
+    "query_memory_mb",
+    default=2_048,
+    show_default=True,
+    type=click.IntRange(0),
+    metavar="MB",
+    help="Memory a query worker may use (0: no limit).",
+)
 @_seconds("--idle-timeout", 5.0, "A connection that sends nothing this long, before its first request or between two, is closed.")
 @_seconds("--header-timeout", 10.0, "A request's headers must be in this long after the connection opened or the last answer ended (408).")
 @_seconds("--body-timeout", 30.0, "A request's body must be in this long after its headers (408).")
 @_seconds("--send-timeout", 30.0, "A client that reads nothing of an answer this long is disconnected.")
-@click.option("--max-connections", default=1_000, show_default=True, type=click.IntRange(1), metavar="N",
-              help="Connections open at once (fewer if the open-file limit is low); past it, the one waiting longest "
-                   "for its request is closed, or the new one gets 503 when none waits.")
+@click.option(
+    "--max-connections",
+    default=1_000,
+    show_default=True,
+    type=click.IntRange(1),
+    metavar="N",
+    help="Connections open at once (fewer if the open-file limit is low); past it, the one waiting longest "
+    "for its request is closed, or the new one gets 503 when none waits.",
+)
 @_reports_errors
 def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
     """Serve the site with content negotiation, and a read-only SPARQL endpoint at /sparql.
@@ -289,10 +338,18 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
     # done; with these handlers that ends the command normally (exit code 0).
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: None)
-    uvicorn.run(app, host=host, port=port, log_level="warning", log_config=log_config(),
-                http=BoundedH11Protocol.bounded(limits, cap), backlog=BACKLOG, timeout_keep_alive=limits.idle_timeout,
-                timeout_graceful_shutdown=int(limits.query_timeout) + 5,
-                h11_max_incomplete_event_size=limits.max_url_bytes + 16_384)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=log_config(),
+        http=BoundedH11Protocol.bounded(limits, cap),
+        backlog=BACKLOG,
+        timeout_keep_alive=limits.idle_timeout,
+        timeout_graceful_shutdown=int(limits.query_timeout) + 5,
+        h11_max_incomplete_event_size=limits.max_url_bytes + 16_384,
+    )
 
 
 def _queries_dir() -> Path:
@@ -358,13 +415,22 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir)
 
 @cli.command()
 @click.option("--store", metavar="URL", help="The store's Graph Store Protocol endpoint (Oxigraph: http://HOST:7878/store).")
-@click.option("--update", metavar="URL",
-              help="Its SPARQL Update endpoint: the graphs are uploaded beside the old ones, then swapped in by one update.")
+@click.option(
+    "--update",
+    metavar="URL",
+    help="Its SPARQL Update endpoint: the graphs are uploaded beside the old ones, then swapped in by one update.",
+)
 @click.option("--query", "query_url", metavar="URL", help="Its SPARQL query endpoint, to count what it holds afterwards.")
 @click.option("--graph", metavar="IRI", help="The named graph for the dataset (default: <base>id/dataset).")
 @click.option("--retries", default=4, show_default=True, type=click.IntRange(1, 20), help="Attempts per request.")
-@click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(0, min_open=True), metavar="SECONDS",
-              help="How long to wait for the store to connect, take data or answer, before trying again.")
+@click.option(
+    "--timeout",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    metavar="SECONDS",
+    help="How long to wait for the store to connect, take data or answer, before trying again.",
+)
 @data_option
 @out_option
 @_reports_errors
@@ -384,8 +450,14 @@ def publish(store, update, query_url, graph, retries, timeout, data_dir, out_dir
 
 @cli.command()
 @click.argument("source", metavar="URL|PATH")
-@click.option("--into", "store_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("harvest"),
-              show_default=True, help="The local store (a directory) to load into.")
+@click.option(
+    "--into",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("harvest"),
+    show_default=True,
+    help="The local store (a directory) to load into.",
+)
 @click.option("--accept-violations", is_flag=True, help="Load even when the data violates the shapes.")
 @fetch_options
 @_reports_errors
@@ -404,10 +476,16 @@ def harvest(source: str, store_dir: Path, accept_violations: bool, max_bytes: in
 @cli.command()
 @click.option("--orgs", type=click.IntRange(1), required=True, help="How many organizations.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed writes the same files.")
-@click.option("--defects", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="The share of organizations given one deliberate SHACL violation.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="A new (or empty) directory for the records.")
+@click.option(
+    "--defects",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="The share of organizations given one deliberate SHACL violation.",
+)
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="A new (or empty) directory for the records."
+)
 @_reports_errors
 def synth(orgs: int, seed: int, defects: float, out_dir: Path):
     """Write a synthetic data directory of ORGS organizations, shaped like the real records.
@@ -421,5 +499,7 @@ def synth(orgs: int, seed: int, defects: float, out_dir: Path):
         summary = synthesize(out_dir, orgs, seed=seed, defects=defects)
     except FileExistsError:
         raise ConfigError(f"{out_dir} is not empty: synth writes into a new directory") from None
-    click.echo(f"wrote {summary.organizations} organizations in {summary.files} files into {out_dir}"
-               + (f", {len(summary.defects)} with a deliberate violation" if summary.defects else ""))
+    click.echo(
+        f"wrote {summary.organizations} organizations in {summary.files} files into {out_dir}"
+        + (f", {len(summary.defects)} with a deliberate violation" if summary.defects else "")
+    )

@@ -43,8 +43,7 @@ def raw_response(status: int, reason: str, message: str) -> bytes:
     """A whole HTTP/1.1 response that closes its connection, for the answers given
     outside any request (the connection's own deadlines and cap)."""
     body = (message + "\n").encode("utf-8")
-    headers = {"Content-Type": "text/plain; charset=utf-8", "Content-Length": str(len(body)), "Connection": "close",
-               **SECURITY_HEADERS}
+    headers = {"Content-Type": "text/plain; charset=utf-8", "Content-Length": str(len(body)), "Connection": "close", **SECURITY_HEADERS}
     head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     return (head + "\r\n").encode("latin-1") + body
 

@@ -128,5 +128,5 @@ class Context:
             return self._names_by_iri[iri]
         for prefix, namespace in sorted(self.prefixes.items(), key=lambda p: -len(p[1])):
             if iri.startswith(namespace) and len(iri) > len(namespace):
-                return f"{prefix}:{iri[len(namespace):]}"
+                return f"{prefix}:{iri[len(namespace) :]}"
         return iri

@@ -125,7 +125,7 @@ def jsonld(triples: Iterable[Triple], context: Context, nodes: list[dict] | None
     nodes = node_objects(triples, context) if nodes is None else nodes
     head = context.inline_head
     body = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in nodes)
-    return f'{head},\n  "@graph": [\n{body}\n]}}\n'.encode("utf-8")
+    return f'{head},\n  "@graph": [\n{body}\n]}}\n'.encode()
 
 
 def ndjson(triples: Iterable[Triple], context: Context, nodes: list[dict] | None = None, context_url: str = "context.jsonld") -> bytes:
@@ -383,8 +383,8 @@ class Statements:
         for start, end in _runs(self.subjects):
             some = self.subjects[start:end]
             digests = [self.digest_of[s] for s in some]
-            ntriples_pieces.append(chunks.get("nt", digests, lambda: b"".join(line for s in some for line in self.lines_of[s])))
-            turtle_pieces.append(chunks.get("ttl", digests, lambda: self._turtle(some)))
+            ntriples_pieces.append(chunks.get("nt", digests, lambda some=some: b"".join(line for s in some for line in self.lines_of[s])))
+            turtle_pieces.append(chunks.get("ttl", digests, lambda some=some: self._turtle(some)))
         if turtle_pieces:  # pyoxigraph writes no prefixes for no statements
             header = _PREFIX_LINES.match(serialize(self.triples[:1], format=RdfFormat.TURTLE, prefixes=PREFIXES)).group(0)
             turtle_pieces.insert(0, _piece(header))
@@ -397,17 +397,29 @@ class Statements:
 
     def jsonld(self, chunks: Chunks) -> tuple[list[Piece], list[Piece]]:
         """The pieces of the JSON-LD and of the NDJSON dump."""
-        jsonld_pieces = [_piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode("utf-8"))]
+        jsonld_pieces = [_piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode())]
         for start, end in _runs([s[1:-1] for s in self.by_iri]):
             some, first = self.by_iri[start:end], start == 0  # no comma before the first node of all
-            jsonld_pieces.append(chunks.get("jsonld" + ("-first" if first else ""), [self.digest_of[s] for s in some], lambda: self._jsonld(some, first)))
+            jsonld_pieces.append(
+                chunks.get(
+                    "jsonld" + ("-first" if first else ""),
+                    [self.digest_of[s] for s in some],
+                    lambda some=some, first=first: self._jsonld(some, first),
+                )
+            )
         jsonld_pieces.append(_piece(b"\n]}\n"))
         names = sorted(self.documents)
         ndjson_pieces = []
         for start, end in _runs([name.encode("utf-8") for name in names]):
             some = names[start:end]
             digests = [part for name in some for part in (name.encode("utf-8"), *(self.digest_of[s] for s in self.documents[name]))]
-            ndjson_pieces.append(chunks.get("ndjson", digests, lambda: ndjson([], self.context, [n for name in some for n in self._nodes_of(self.documents[name])])))
+            ndjson_pieces.append(
+                chunks.get(
+                    "ndjson",
+                    digests,
+                    lambda some=some: ndjson([], self.context, [n for name in some for n in self._nodes_of(self.documents[name])]),
+                )
+            )
         return jsonld_pieces, ndjson_pieces
 
     def _jsonld(self, some: list[bytes], first: bool) -> bytes:

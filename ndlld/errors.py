@@ -28,9 +28,7 @@ class NdlldError(Exception):
 
     exit_code = 2
 
-    def __init__(
-        self, message: str, *, path: str | Path | None = None, line: int | None = None, hint: tuple[str, str] | None = None
-    ):
+    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None, hint: tuple[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.path = str(path) if path is not None else None

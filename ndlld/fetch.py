@@ -125,7 +125,9 @@ def _read_all(chunks: Iterator[bytes], source: str, name: str, encoded: bool, li
 
 
 def out_of_memory(source: str) -> HarvestError:
-    return HarvestError(f"{source}: not enough memory to read it", hint=("--max-bytes", "a lower --max-bytes refuses such a source at once"))
+    return HarvestError(
+        f"{source}: not enough memory to read it", hint=("--max-bytes", "a lower --max-bytes refuses such a source at once")
+    )
 
 
 def _limited(chunks: Iterator[bytes], source: str, limits: Limits, deadline: Deadline) -> Iterator[bytes]:

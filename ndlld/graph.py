@@ -302,7 +302,11 @@ class _Reader:
         subject = NamedNode(iri)
         if len(data) > 1 and not iri.startswith(self.base):  # a page and a place in the dumps it could not have
             name = _suggested_id(iri)
-            self.error(f"a record describes a resource of this dataset: give it an id such as '{name}', and link to {iri} with sameAs", record, pointer + (self.id_key,))
+            self.error(
+                f"a record describes a resource of this dataset: give it an id such as '{name}', and link to {iri} with sameAs",
+                record,
+                pointer + (self.id_key,),
+            )
             return None
         if len(data) > 1:  # described here, not only referred to
             here = Origin(str(record.path), record.line(pointer + (self.id_key,)))
@@ -477,8 +481,8 @@ class _Reader:
     def check_references(self) -> None:
         for iri, origin in self.references:
             if iri not in self.graph.nodes:
-                name = iri[len(self.base):]
-                close = difflib.get_close_matches(name, [n[len(self.base):] for n in self.graph.nodes], n=1)
+                name = iri[len(self.base) :]
+                close = difflib.get_close_matches(name, [n[len(self.base) :] for n in self.graph.nodes], n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 self.errors.append(SourceError(f"'{name}' is not described by any record{hint}", path=origin.path, line=origin.line))
 

@@ -39,13 +39,23 @@ from ndlld.namespaces import CONTEXT_IRI
 from ndlld.resources import context_path
 
 FORMATS = {
-    ".jsonld": "jsonld", ".json": "jsonld", ".ndjson": "ndjson", ".ttl": "turtle", ".nt": "ntriples",
-    ".html": "html", ".htm": "html",
+    ".jsonld": "jsonld",
+    ".json": "jsonld",
+    ".ndjson": "ndjson",
+    ".ttl": "turtle",
+    ".nt": "ntriples",
+    ".html": "html",
+    ".htm": "html",
 }
 MEDIA_TYPES = {
-    "application/ld+json": "jsonld", "application/json": "jsonld", "application/x-ndjson": "ndjson",
-    "application/ndjson": "ndjson", "text/turtle": "turtle", "application/n-triples": "ntriples",
-    "text/html": "html", "application/xhtml+xml": "html",
+    "application/ld+json": "jsonld",
+    "application/json": "jsonld",
+    "application/x-ndjson": "ndjson",
+    "application/ndjson": "ndjson",
+    "text/turtle": "turtle",
+    "application/n-triples": "ntriples",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
 }
 SCHEMA_CONTEXTS = {"http://schema.org", "https://schema.org"}
 OWN_CONTEXTS = {CONTEXT_IRI, CONTEXT_IRI.replace("https:", "http:", 1)}

@@ -92,9 +92,7 @@ class _Client:
 
     def __init__(self, attempts: int, backoff: float, timeout: float):
         self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
-        self.http = httpx.Client(
-            timeout=timeout, auth=_credentials(), follow_redirects=True, event_hooks={"response": [_bound_error_body]}
-        )
+        self.http = httpx.Client(timeout=timeout, auth=_credentials(), follow_redirects=True, event_hooks={"response": [_bound_error_body]})
 
     def request(self, method: str, url: str, attempts: int | None = None, **kwargs) -> httpx.Response:
         body = kwargs.pop("body_path", None)
@@ -205,9 +203,7 @@ def _swap(graph: NamedNode, staging: NamedNode, triples: int) -> str:
 
 def _put(client: _Client, store: str, graph: NamedNode, path: Path, rdf_format: RdfFormat) -> bool:
     """PUT one graph; False when the store has no Graph Store Protocol there."""
-    response = client.request(
-        "PUT", store, params={"graph": graph.value}, headers={"Content-Type": rdf_format.media_type}, body_path=path
-    )
+    response = client.request("PUT", store, params={"graph": graph.value}, headers={"Content-Type": rdf_format.media_type}, body_path=path)
     if response.status_code in (404, 405, 501) and graph != VOCABULARY_GRAPH:
         return False
     _raise_for(response, "PUT", store)

@@ -80,7 +80,7 @@ class Query:
                 continue
             term = _term(self.parameters[name], raw, base)
             pattern = re.compile(r"(VALUES\s+\?" + re.escape(name) + r"\s*\{)[^{}]*(\})", re.IGNORECASE)
-            text, count = pattern.subn(lambda m: f"{m.group(1)} {term} {m.group(2)}", text, count=1)
+            text, count = pattern.subn(lambda m, term=term: f"{m.group(1)} {term} {m.group(2)}", text, count=1)
             if count != 1:
                 raise ConfigError(f"query '{self.name}' declares '{name}' but has no 'VALUES ?{name} {{ … }}' block", path=self.path)
         check_syntax(text, self.path)  # parsed again: each value must have stayed one term
@@ -189,8 +189,10 @@ MAX_NESTING = 100
 # Where brackets do not count (strings, IRIs, comments, an escaped character such
 # as the quote of the name ex:a\'b), then the brackets and runs of '!' (not '!=').
 _NESTING = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""|' r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
-    r'"(?:[^"\\\n\r]|\\.)*"|' r"'(?:[^'\\\n\r]|\\.)*'|"
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|'
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
+    r'"(?:[^"\\\n\r]|\\.)*"|'
+    r"'(?:[^'\\\n\r]|\\.)*'|"
     r'<[^<>"{}|^`\\\x00-\x20]*>|#[^\n\r]*|\\.|'
     r"(?P<open>[({\[])|(?P<close>[)}\]])|(?P<negations>!(?:\s*!)*)(?!=)",
     re.DOTALL,
@@ -210,8 +212,6 @@ def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
         if depth + (match["negations"] or "").count("!") > limit:
             line = text.count("\n", 0, match.start()) + 1
             raise QueryError(f"query nested too deeply: more than {limit} levels of brackets at line {line}")
-
-
 
 
 def _absent_word(text: str) -> str:

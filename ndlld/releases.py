@@ -64,9 +64,7 @@ def add_release(out_dir: Path, version: str, time: str, base: str) -> list[Path]
     if target.exists():
         if (target / "SHA256SUMS").read_bytes() == (out_dir / "SHA256SUMS").read_bytes():
             return []  # the same data released again: nothing to do
-        raise PublishError(
-            f"release {version} already exists with other data; raise 'version' in dataset.yaml for a new release"
-        )
+        raise PublishError(f"release {version} already exists with other data; raise 'version' in dataset.yaml for a new release")
     previous = _latest(releases)
     target.mkdir(parents=True)
     written = []

@@ -104,9 +104,15 @@ GRAPH_FORMATS = {
 }
 # Plain JSON and XML clients get the SPARQL results formats.
 _CANONICAL = {"application/json": "application/sparql-results+json", "application/xml": "application/sparql-results+xml"}
-_SHORT_FORMATS = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml", "csv": "text/csv",
-                  "tsv": "text/tab-separated-values", "turtle": "text/turtle", "jsonld": "application/ld+json",
-                  "ntriples": "application/n-triples"}
+_SHORT_FORMATS = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "turtle": "text/turtle",
+    "jsonld": "application/ld+json",
+    "ntriples": "application/n-triples",
+}
 
 
 @dataclass(frozen=True)
@@ -161,8 +167,7 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
         Route("/{path:path}", resource, methods=["GET", "HEAD"]),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD"], allow_headers=["*"])]
-    app = _GuardedStarlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                            exception_handlers={HTTPException: _http_error})
+    app = _GuardedStarlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
     app.state.limits, app.state.pool = limits, pool
     return app
 
@@ -463,7 +468,8 @@ class QueryPool:
         process = self._context.Process(
             target=_query_worker,
             args=(child, str(self.dist_dir), self.limits.max_results, self.limits.query_memory_mb, str(self._stderr)),
-            name="ndlld-query", daemon=True,
+            name="ndlld-query",
+            daemon=True,
         )
         process.start()
         child.close()
@@ -507,21 +513,22 @@ def _query_worker(connection, dist_dir: str, max_results: int, memory_mb: int, s
         connection.send(_answer(store, query, default, named, accept, max_results))
 
 
-def _answer(store: EmbeddedStore, query: str, default: list[str], named: list[str], accept: str | None,
-            max_results: int) -> tuple[int, bytes | str, str | None]:
+def _answer(
+    store: EmbeddedStore, query: str, default: list[str], named: list[str], accept: str | None, max_results: int
+) -> tuple[int, bytes | str, str | None]:
     """(status, body or message, media type) of one query, in the worker."""
     try:
         check_nesting(query)  # before pyoxigraph's parser recurses that deep
         refuse_outbound(query)
-        result = store.query(query, default_graph=[NamedNode(iri) for iri in default] or None,
-                             named_graphs=[NamedNode(iri) for iri in named] or None)
+        result = store.query(
+            query, default_graph=[NamedNode(iri) for iri in default] or None, named_graphs=[NamedNode(iri) for iri in named] or None
+        )
         formats = SOLUTION_FORMATS if isinstance(result, (QuerySolutions, QueryBoolean)) else GRAPH_FORMATS
         media_type = choose(accept, formats)
         if media_type is None:
             kind = "results" if formats is SOLUTION_FORMATS else "graphs"
             return 406, f"not acceptable: {kind} are available as " + ", ".join(formats), None
-        too_many = (f"too many results: the query gives more than {max_results}; "
-                    "add LIMIT (and OFFSET to page through them)")
+        too_many = f"too many results: the query gives more than {max_results}; add LIMIT (and OFFSET to page through them)"
         if isinstance(result, QueryBoolean):
             body = result.serialize(format=formats[media_type])
         elif isinstance(result, QuerySolutions):

@@ -124,7 +124,9 @@ def _convert(node: yaml.Node, pointer: Pointer, record: Record, errors: list[Sou
     # text has no '*', so no alias.)
     if seen is not None:
         if id(node) in seen:
-            error = SourceError("a YAML alias (*name) of a mapping or list; write the value out", path=record.path, line=record.line(pointer))
+            error = SourceError(
+                "a YAML alias (*name) of a mapping or list; write the value out", path=record.path, line=record.line(pointer)
+            )
             if not errors or str(errors[-1]) != str(error):  # once per line; the node's own mark is its anchor's
                 errors.append(error)
             return None
@@ -143,9 +145,7 @@ def _convert(node: yaml.Node, pointer: Pointer, record: Record, errors: list[Sou
         key = key_node.value
         if key in result:
             first = record.lines[pointer + (key,)]
-            errors.append(
-                SourceError(f"duplicate key '{key}' (first given on line {first})", path=record.path, line=line)
-            )
+            errors.append(SourceError(f"duplicate key '{key}' (first given on line {first})", path=record.path, line=line))
             continue
         record.lines[pointer + (key,)] = line
         result[key] = _convert(value_node, pointer + (key,), record, errors, seen)
@@ -164,6 +164,22 @@ def _decode(path: Path, raw: bytes) -> str:
 
 def read_record(path: Path) -> Record:
     """Read one YAML file into a :class:`Record`, or raise :class:`SourceError`."""
+    text = _decode(path, _read_bytes(path))
+    node = _compose(path, text)
+    if node is None:
+        raise SourceError("the file is empty", path=path, line=1)
+    record = Record(path=path, data=None)
+    errors: list[SourceError] = []
+    record.data = _convert(node, (), record, errors, set() if "*" in text else None)
+    if errors:
+        raise SourceErrors(errors)
+    if not isinstance(record.data, dict):
+        raise SourceError("a record must be a mapping of keys to values", path=path, line=1)
+    return record
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The bytes of a record file that can be one: a regular file, named in UTF-8, of at most :data:`MAX_FILE_BYTES`."""
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:  # os.fsdecode's escapes of bytes that are not UTF-8: no report, key or message could carry them
@@ -178,28 +194,17 @@ def read_record(path: Path) -> Record:
                 path=path,
                 line=1,
             )
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as err:
         raise SourceError(f"cannot read the file: {err.strerror}", path=path) from None
-    text = _decode(path, raw)
-    record = Record(path=path, data=None)
+
+
+def _compose(path: Path, text: str) -> yaml.Node | None:
+    """The YAML node tree of *text*, or a :class:`SourceError` at the line YAML found a problem."""
     try:
-        node = yaml.compose(text, Loader=_Composer)
+        return yaml.compose(text, Loader=_Composer)
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        problem = err.problem or "not valid YAML"
-        if "maximum nesting depth" in problem:  # libyaml's own limit (1,000), past ours
-            raise SourceError(f"nested more than {MAX_DEPTH} levels deep", path=path, line=mark.line + 1 if mark else None) from None
-        if err.context and problem.startswith("but "):  # "expected a single document …, but found another document"
-            problem = f"{err.context}, {problem}"
-        if err.context_mark and "end of stream" in problem:
-            # "end of stream" is where it was noticed; where it began is the useful place.
-            mark, problem = err.context_mark, f"{err.context} that never ends"
-        line = mark.line + 1 if mark else None
-        lines = text.splitlines()
-        if line and line <= len(lines) and "\t" in lines[line - 1]:
-            problem += " (a tab: indent with spaces)"
-        raise SourceError(f"YAML syntax: {problem}", path=path, line=line) from None
+        raise _syntax_error(path, text, err) from None
     except yaml.reader.ReaderError as err:  # a character YAML forbids: it has an offset, not a line
         before = text.encode("utf-8")[: err.position].count(b"\n") if _Loader is not yaml.SafeLoader else text[: err.position].count("\n")
         code = err.character if isinstance(err.character, int) else ord(err.character)
@@ -208,15 +213,24 @@ def read_record(path: Path) -> Record:
         raise SourceError(f"YAML syntax: {err}", path=path) from None
     except RecursionError:  # the pure-Python composer, without libyaml's nesting limit
         raise SourceError(f"nested more than {MAX_DEPTH} levels deep", path=path, line=1) from None
-    if node is None:
-        raise SourceError("the file is empty", path=path, line=1)
-    errors: list[SourceError] = []
-    record.data = _convert(node, (), record, errors, set() if "*" in text else None)
-    if errors:
-        raise SourceErrors(errors)
-    if not isinstance(record.data, dict):
-        raise SourceError("a record must be a mapping of keys to values", path=path, line=1)
-    return record
+
+
+def _syntax_error(path: Path, text: str, err: yaml.MarkedYAMLError) -> SourceError:
+    """YAML's own complaint, worded for the person editing the file."""
+    mark = err.problem_mark or err.context_mark
+    problem = err.problem or "not valid YAML"
+    if "maximum nesting depth" in problem:  # libyaml's own limit (1,000), past ours
+        return SourceError(f"nested more than {MAX_DEPTH} levels deep", path=path, line=mark.line + 1 if mark else None)
+    if err.context and problem.startswith("but "):  # "expected a single document …, but found another document"
+        problem = f"{err.context}, {problem}"
+    if err.context_mark and "end of stream" in problem:
+        # "end of stream" is where it was noticed; where it began is the useful place.
+        mark, problem = err.context_mark, f"{err.context} that never ends"
+    line = mark.line + 1 if mark else None
+    lines = text.splitlines()
+    if line and line <= len(lines) and "\t" in lines[line - 1]:
+        problem += " (a tab: indent with spaces)"
+    return SourceError(f"YAML syntax: {problem}", path=path, line=line)
 
 
 def load_sources(data_dir: str | Path) -> Sources:
@@ -334,8 +348,10 @@ def version_problem(version: str) -> str | None:
     if len(version) > MAX_VERSION:
         return f"'version' has more than {MAX_VERSION} characters; use a version number such as 1.2.0"
     if not _VERSION.fullmatch(version) or ".." in version or version.endswith("."):
-        return (f"'version' names the release's directory: a letter or digit, then letters, digits, '.', '+', '_' "
-                f"or '-', such as 1.2.0 (no '..', no '.' at the end), not '{version}'")
+        return (
+            f"'version' names the release's directory: a letter or digit, then letters, digits, '.', '+', '_' "
+            f"or '-', such as 1.2.0 (no '..', no '.' at the end), not '{version}'"
+        )
     if version.lower() in RESERVED_VERSIONS:
         return f"'version' cannot be '{version}': releases/{version.lower()} is kept for the list of releases; use a version number such as 1.2.0"
     return None

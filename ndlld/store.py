@@ -141,6 +141,7 @@ class RemoteEndpoint:
 def _spelled(word: str) -> re.Pattern:
     """*word* in any case, each letter also as a ``\\u`` or ``\\U`` escape: SPARQL 1.1 §19.2
     has those processed before parsing (pyoxigraph 0.5 does not, a later one may)."""
+
     def code(letter: str) -> str:
         return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{ord(letter):02x}")
 

@@ -65,17 +65,60 @@ class Summary:
 # Syllables as (romaji, katakana): a made-up proper name and its Japanese
 # transliteration come from the same draw ("Kamora" / "カモラ").
 SYLLABLES = (
-    ("ka", "カ"), ("ki", "キ"), ("ku", "ク"), ("ke", "ケ"), ("ko", "コ"),
-    ("sa", "サ"), ("shi", "シ"), ("su", "ス"), ("se", "セ"), ("so", "ソ"),
-    ("ta", "タ"), ("chi", "チ"), ("tsu", "ツ"), ("te", "テ"), ("to", "ト"),
-    ("na", "ナ"), ("ni", "ニ"), ("nu", "ヌ"), ("ne", "ネ"), ("no", "ノ"),
-    ("ha", "ハ"), ("hi", "ヒ"), ("fu", "フ"), ("he", "ヘ"), ("ho", "ホ"),
-    ("ma", "マ"), ("mi", "ミ"), ("mu", "ム"), ("me", "メ"), ("mo", "モ"),
-    ("ya", "ヤ"), ("yu", "ユ"), ("yo", "ヨ"),
-    ("ra", "ラ"), ("ri", "リ"), ("ru", "ル"), ("re", "レ"), ("ro", "ロ"),
-    ("wa", "ワ"), ("ga", "ガ"), ("gi", "ギ"), ("go", "ゴ"), ("za", "ザ"),
-    ("ji", "ジ"), ("zu", "ズ"), ("da", "ダ"), ("de", "デ"), ("do", "ド"),
-    ("ba", "バ"), ("bi", "ビ"), ("be", "ベ"), ("bo", "ボ"), ("pa", "パ"), ("po", "ポ"),
+    ("ka", "カ"),
+    ("ki", "キ"),
+    ("ku", "ク"),
+    ("ke", "ケ"),
+    ("ko", "コ"),
+    ("sa", "サ"),
+    ("shi", "シ"),
+    ("su", "ス"),
+    ("se", "セ"),
+    ("so", "ソ"),
+    ("ta", "タ"),
+    ("chi", "チ"),
+    ("tsu", "ツ"),
+    ("te", "テ"),
+    ("to", "ト"),
+    ("na", "ナ"),
+    ("ni", "ニ"),
+    ("nu", "ヌ"),
+    ("ne", "ネ"),
+    ("no", "ノ"),
+    ("ha", "ハ"),
+    ("hi", "ヒ"),
+    ("fu", "フ"),
+    ("he", "ヘ"),
+    ("ho", "ホ"),
+    ("ma", "マ"),
+    ("mi", "ミ"),
+    ("mu", "ム"),
+    ("me", "メ"),
+    ("mo", "モ"),
+    ("ya", "ヤ"),
+    ("yu", "ユ"),
+    ("yo", "ヨ"),
+    ("ra", "ラ"),
+    ("ri", "リ"),
+    ("ru", "ル"),
+    ("re", "レ"),
+    ("ro", "ロ"),
+    ("wa", "ワ"),
+    ("ga", "ガ"),
+    ("gi", "ギ"),
+    ("go", "ゴ"),
+    ("za", "ザ"),
+    ("ji", "ジ"),
+    ("zu", "ズ"),
+    ("da", "ダ"),
+    ("de", "デ"),
+    ("do", "ド"),
+    ("ba", "バ"),
+    ("bi", "ビ"),
+    ("be", "ベ"),
+    ("bo", "ボ"),
+    ("pa", "パ"),
+    ("po", "ポ"),
 )
 FINAL_N = ("n", "ン")
 
@@ -87,7 +130,13 @@ KINDS = (
     ("Association of Parliamentary Librarians", "議会図書館員協会", "Organization", True, "strengthens the services to parliaments of"),
     ("Society of Japanese Resource Specialists", "日本資料専門家協会", "Organization", True, "helps scholars of Japanese studies in"),
     ("Federation of Library Institutions", "図書館機関連盟", "Organization", True, "furthers cooperation between the libraries of"),
-    ("Conference of Research Libraries", "研究図書館会議", "Organization", True, "coordinates the collections of the research libraries of"),
+    (
+        "Conference of Research Libraries",
+        "研究図書館会議",
+        "Organization",
+        True,
+        "coordinates the collections of the research libraries of",
+    ),
     ("Foundation for Cultural Exchange", "文化交流基金", "Organization", False, "supports cultural exchange between Japan and"),
     ("Centre for Japanese Studies", "日本研究センター", "Organization", False, "supports research on Japan in"),
     ("Ministry of Culture", "文化省", "GovernmentOrganization", False, "oversees the libraries and archives of"),
@@ -107,8 +156,11 @@ CATEGORIES = (
     ("Member", "member", "会員"),
 )
 UNITS = ("members", "member libraries", "member institutions", "individual members")
-FREQUENCIES = (("Annual", 1, "Annual conference of", "年次大会"), ("Biennial", 2, "General conference of", "総会"),
-               ("Triennial", 3, "Congress of", "大会"))
+FREQUENCIES = (
+    ("Annual", 1, "Annual conference of", "年次大会"),
+    ("Biennial", 2, "General conference of", "総会"),
+    ("Triennial", 3, "Congress of", "大会"),
+)
 ATTENDANCE = ("participant", "presenter of reports", "sender of delegates", "observer")
 
 # Places: (id, English, Japanese) for regions; (ISO code, English, Japanese, region) for countries.
@@ -126,38 +178,58 @@ REGIONS = (
     ("middle-east", "Middle East", "中東"),
 )
 COUNTRIES = (
-    ("JP", "Japan", "日本", "east-asia"), ("KR", "Republic of Korea", "大韓民国", "east-asia"),
-    ("CN", "China", "中国", "east-asia"), ("MN", "Mongolia", "モンゴル", "east-asia"),
-    ("BN", "Brunei", "ブルネイ", "southeast-asia"), ("KH", "Cambodia", "カンボジア", "southeast-asia"),
-    ("ID", "Indonesia", "インドネシア", "southeast-asia"), ("LA", "Laos", "ラオス", "southeast-asia"),
-    ("MY", "Malaysia", "マレーシア", "southeast-asia"), ("MM", "Myanmar", "ミャンマー", "southeast-asia"),
-    ("PH", "Philippines", "フィリピン", "southeast-asia"), ("SG", "Singapore", "シンガポール", "southeast-asia"),
-    ("TH", "Thailand", "タイ", "southeast-asia"), ("VN", "Vietnam", "ベトナム", "southeast-asia"),
-    ("IN", "India", "インド", "south-asia"), ("LK", "Sri Lanka", "スリランカ", "south-asia"),
-    ("NP", "Nepal", "ネパール", "south-asia"), ("BD", "Bangladesh", "バングラデシュ", "south-asia"),
-    ("AU", "Australia", "オーストラリア", "oceania"), ("NZ", "New Zealand", "ニュージーランド", "oceania"),
-    ("FJ", "Fiji", "フィジー", "oceania"), ("GB", "United Kingdom", "英国", "europe"),
-    ("FR", "France", "フランス", "europe"), ("DE", "Germany", "ドイツ", "europe"),
-    ("IT", "Italy", "イタリア", "europe"), ("NL", "Netherlands", "オランダ", "europe"),
-    ("SE", "Sweden", "スウェーデン", "europe"), ("US", "United States", "アメリカ合衆国", "north-america"),
-    ("CA", "Canada", "カナダ", "north-america"), ("MX", "Mexico", "メキシコ", "latin-america"),
-    ("BR", "Brazil", "ブラジル", "latin-america"), ("AR", "Argentina", "アルゼンチン", "latin-america"),
-    ("EG", "Egypt", "エジプト", "africa"), ("KE", "Kenya", "ケニア", "africa"),
-    ("ZA", "South Africa", "南アフリカ", "africa"), ("TR", "Türkiye", "トルコ", "middle-east"),
+    ("JP", "Japan", "日本", "east-asia"),
+    ("KR", "Republic of Korea", "大韓民国", "east-asia"),
+    ("CN", "China", "中国", "east-asia"),
+    ("MN", "Mongolia", "モンゴル", "east-asia"),
+    ("BN", "Brunei", "ブルネイ", "southeast-asia"),
+    ("KH", "Cambodia", "カンボジア", "southeast-asia"),
+    ("ID", "Indonesia", "インドネシア", "southeast-asia"),
+    ("LA", "Laos", "ラオス", "southeast-asia"),
+    ("MY", "Malaysia", "マレーシア", "southeast-asia"),
+    ("MM", "Myanmar", "ミャンマー", "southeast-asia"),
+    ("PH", "Philippines", "フィリピン", "southeast-asia"),
+    ("SG", "Singapore", "シンガポール", "southeast-asia"),
+    ("TH", "Thailand", "タイ", "southeast-asia"),
+    ("VN", "Vietnam", "ベトナム", "southeast-asia"),
+    ("IN", "India", "インド", "south-asia"),
+    ("LK", "Sri Lanka", "スリランカ", "south-asia"),
+    ("NP", "Nepal", "ネパール", "south-asia"),
+    ("BD", "Bangladesh", "バングラデシュ", "south-asia"),
+    ("AU", "Australia", "オーストラリア", "oceania"),
+    ("NZ", "New Zealand", "ニュージーランド", "oceania"),
+    ("FJ", "Fiji", "フィジー", "oceania"),
+    ("GB", "United Kingdom", "英国", "europe"),
+    ("FR", "France", "フランス", "europe"),
+    ("DE", "Germany", "ドイツ", "europe"),
+    ("IT", "Italy", "イタリア", "europe"),
+    ("NL", "Netherlands", "オランダ", "europe"),
+    ("SE", "Sweden", "スウェーデン", "europe"),
+    ("US", "United States", "アメリカ合衆国", "north-america"),
+    ("CA", "Canada", "カナダ", "north-america"),
+    ("MX", "Mexico", "メキシコ", "latin-america"),
+    ("BR", "Brazil", "ブラジル", "latin-america"),
+    ("AR", "Argentina", "アルゼンチン", "latin-america"),
+    ("EG", "Egypt", "エジプト", "africa"),
+    ("KE", "Kenya", "ケニア", "africa"),
+    ("ZA", "South Africa", "南アフリカ", "africa"),
+    ("TR", "Türkiye", "トルコ", "middle-east"),
 )
 CITIES = (
-    ("tokyo", "Tokyo", "東京", "JP"), ("kyoto", "Kyoto", "京都", "JP"), ("seoul", "Seoul", "ソウル", "KR"),
-    ("bangkok", "Bangkok", "バンコク", "TH"), ("canberra", "Canberra", "キャンベラ", "AU"),
-    ("washington", "Washington, D.C.", "ワシントンD.C.", "US"), ("paris", "Paris", "パリ", "FR"),
+    ("tokyo", "Tokyo", "東京", "JP"),
+    ("kyoto", "Kyoto", "京都", "JP"),
+    ("seoul", "Seoul", "ソウル", "KR"),
+    ("bangkok", "Bangkok", "バンコク", "TH"),
+    ("canberra", "Canberra", "キャンベラ", "AU"),
+    ("washington", "Washington, D.C.", "ワシントンD.C.", "US"),
+    ("paris", "Paris", "パリ", "FR"),
     ("nairobi", "Nairobi", "ナイロビ", "KE"),
 )
 _AGGREGATES = {  # regions made of others
     "asia-oceania": ("east-asia", "southeast-asia", "south-asia", "oceania"),
     "asia-pacific": ("east-asia", "southeast-asia", "oceania"),
 }
-REGION_COUNTRIES = {
-    region: tuple(c[0] for c in COUNTRIES if c[3] in _AGGREGATES.get(region, (region,))) for region, _, _ in REGIONS
-}
+REGION_COUNTRIES = {region: tuple(c[0] for c in COUNTRIES if c[3] in _AGGREGATES.get(region, (region,))) for region, _, _ in REGIONS}
 REGION_NAMES = {region: (en, ja) for region, en, ja in REGIONS}
 COUNTRY_NAMES = {code: (en, ja) for code, en, ja, _ in COUNTRIES}
 JAPANESE_PLACES = ("country/jp", "city/tokyo", "city/kyoto")
@@ -168,6 +240,7 @@ PLACES = (
 
 
 # -- the organizations, as plain data before they become text ---------------
+
 
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
@@ -190,8 +263,21 @@ class _Org:
     """One synthetic organization, before it is written."""
 
     __slots__ = (
-        "id", "type", "en", "ja", "abbr", "description", "founded", "area", "parent",
-        "count", "countries", "memberships", "defect", "depth", "parent_org",
+        "id",
+        "type",
+        "en",
+        "ja",
+        "abbr",
+        "description",
+        "founded",
+        "area",
+        "parent",
+        "count",
+        "countries",
+        "memberships",
+        "defect",
+        "depth",
+        "parent_org",
     )
 
 
@@ -275,6 +361,7 @@ def _plant(org: _Org, kind: str) -> None:
 
 
 # -- records as YAML text ------------------------------------------------------
+
 
 def _org_yaml(org: _Org) -> str:
     title = f"{org.en} ({org.abbr})" if org.abbr else org.en
@@ -418,8 +505,8 @@ def _fixed_files(orgs: int, seed: int) -> dict[str, str]:
         ),
         "sources/iso-3166-1.yaml": (
             "# The international standard the country codes come from.\nid: source/iso-3166-1\n"
-            "type: CreativeWork\nname:\n  en: \"ISO 3166-1: Codes for the representation of names of countries "
-            "and their subdivisions, Part 1: Country code\"\n"
+            'type: CreativeWork\nname:\n  en: "ISO 3166-1: Codes for the representation of names of countries '
+            'and their subdivisions, Part 1: Country code"\n'
             "description:\n  en: The two-letter (alpha-2) country codes given as countryCode.\n"
         ),
         "places/countries.yaml": f"# Countries, with ISO 3166-1 alpha-2 codes.\ngraph:\n{countries}",
@@ -429,6 +516,7 @@ def _fixed_files(orgs: int, seed: int) -> dict[str, str]:
 
 
 # -- writing -------------------------------------------------------------------
+
 
 def _width(orgs: int) -> int:
     return max(6, len(str(orgs)))

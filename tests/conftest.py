@@ -45,6 +45,7 @@ def as_bytes(result, kind: str) -> bytes:
 
     return render(result, kind, Context.load(context_path()))
 
+
 _EXPECT = re.compile(r"^# expect: (?:(?P<severity>Violation|Warning) )?(?P<line>\d+): (?P<message>.+)$")
 
 
@@ -112,7 +113,7 @@ def wait_until_up(url: str, process: subprocess.Popen, why, seconds: float = 30)
             return  # it answers, if not with 200
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(why())
+                raise RuntimeError(why()) from None
             time.sleep(0.1)
 
 
@@ -164,8 +165,7 @@ def trickle(connection: socket.socket, start: bytes, drip: bytes) -> bytes:
 
 
 @contextlib.contextmanager
-def server_process(command: list, probe: str, port: int, clean_exit: bool = True, log: Path | None = None,
-                   preexec_fn=None):
+def server_process(command: list, probe: str, port: int, clean_exit: bool = True, log: Path | None = None, preexec_fn=None):
     """A real server started by *command* on loopback *port*; yields (url, process) once
     *probe* (a path) answers, and on leaving stops it by its pid with SIGTERM; with
     *clean_exit*, it must then exit with 0. Its output goes to the file *log* when

@@ -35,8 +35,8 @@ import yaml
 from click.testing import CliRunner
 from lxml import html as lxml_html
 
-from ndlld.cli import cli
 from ndlld.checks import MAX_PARENTS
+from ndlld.cli import cli
 from ndlld.errors import printable
 from ndlld.graph import MAX_ID_PART
 from ndlld.sources import MAX_DEPTH, MAX_FILE_BYTES
@@ -72,9 +72,7 @@ def ndlld(*args) -> Run:
 
 def ndlld_process(*args) -> Run:
     """The command as a process of its own: what Python itself prints, a crash, a hang."""
-    done = subprocess.run(
-        [sys.executable, "-m", "ndlld", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-m", "ndlld", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     return Run(done.returncode, done.stdout, done.stderr)
 
 
@@ -226,8 +224,11 @@ def test_file_name_that_is_not_utf8_is_refused_by_its_name(cache: list, good_dat
     assert expected.isascii()
     before = snapshot(dist)
     for _ in range(2):  # the second time, what the cache kept
-        for run in (ndlld("build", "--data", good_data, "--out", dist, *cache), ndlld("validate", "--data", good_data, *cache),
-                    ndlld_process("validate", "--data", good_data, *cache)):
+        for run in (
+            ndlld("build", "--data", good_data, "--out", dist, *cache),
+            ndlld("validate", "--data", good_data, *cache),
+            ndlld_process("validate", "--data", good_data, *cache),
+        ):
             assert (run.exit_code, run.stdout, run.stderr) == (2, "", expected)
     assert snapshot(dist) == before
 
@@ -371,7 +372,10 @@ def test_version_that_cannot_name_its_release_is_refused(version: str, good_data
     runs = [ndlld(command, "--data", good_data, "--out", dist) for command in ("release", "build")]
     runs.append(ndlld("validate", "--data", good_data))
     assert snapshot(dist) == before
-    assert sorted(p for p in dist.parent.rglob("*") if not p.is_relative_to(dist) and ".dist.cache" not in p.parts and p.name != ".dist.lock") == around
+    assert (
+        sorted(p for p in dist.parent.rglob("*") if not p.is_relative_to(dist) and ".dist.cache" not in p.parts and p.name != ".dist.lock")
+        == around
+    )
     for run in runs:
         assert_reported(run, dataset, [(line, "'version' ")])
         assert run.stderr.count("\n") == 1
@@ -393,8 +397,13 @@ def _parent_chain(count: int, cycle: bool) -> str:
     lines = ["graph:"]
     for i in range(count):
         parent = f"c{(i + 1) % count}" if cycle or i + 1 < count else None
-        lines += [f"  - id: c{i}", "    type: Organization", f"    name: {{en: Link {i}, ja: 環{i}}}",
-                  f"    description: {{en: Link {i} of a chain.}}", "    source: source/page"]
+        lines += [
+            f"  - id: c{i}",
+            "    type: Organization",
+            f"    name: {{en: Link {i}, ja: 環{i}}}",
+            f"    description: {{en: Link {i} of a chain.}}",
+            "    source: source/page",
+        ]
         lines += [f"    parentOrganization: {parent}"] if parent else []
     return "\n".join(lines) + "\n"
 
@@ -408,8 +417,10 @@ def test_parent_chain_too_long_to_check_is_a_violation_not_a_crash(count: int, c
     build, validate = refused(good_data, dist, process=True)
     assert build.exit_code == validate.exit_code == 1
     line = 7  # c0 comes first, and has them all above it
-    expected = (f"{target}:{line}: Violation: has more than {MAX_PARENTS} parent organizations above it, "
-                "directly or through others (a chain or a cycle too long to check)")
+    expected = (
+        f"{target}:{line}: Violation: has more than {MAX_PARENTS} parent organizations above it, "
+        "directly or through others (a chain or a cycle too long to check)"
+    )
     for report in (build.stderr, validate.stdout):
         assert report.splitlines()[0].startswith(expected + " [")
         assert report.splitlines()[1:] == ["the data does not conform: 1 violation(s), 0 warning(s)"]
@@ -539,13 +550,12 @@ def test_embed_snippet_comment_cannot_be_closed_by_a_name(hostile_dist: Path):
     assert [s.get("type") for s in fragment.iter("script")] == ["application/ld+json"]
     [document] = extruct.extract(snippet, syntaxes=["json-ld"], uniform=False)["json-ld"]
     names = {str(o) for o in to_graph(document).objects(None, SCHEMA.name)}
-    assert "</script><script>alert(\"name\")</script><!-- {{ 7*7 }}" in names
+    assert '</script><script>alert("name")</script><!-- {{ 7*7 }}' in names
 
 
 def test_sparql_fragments_stay_data_in_the_store(hostile_dist: Path):
     """Loaded into the embedded store and queried, the SPARQL-looking names are plain values."""
-    run = ndlld("query", "organization", "--param", "organization=hostile-strings", "--format", "nt",
-                "--out", hostile_dist, "--data", GOOD)
+    run = ndlld("query", "organization", "--param", "organization=hostile-strings", "--format", "nt", "--out", hostile_dist, "--data", GOOD)
     assert run.exit_code == 0, run.stderr
     graph = rdflib.Graph().parse(data=run.stdout, format="nt")
     names = {str(o) for o in graph.objects(rdflib.URIRef(ID + "hostile-strings"), SCHEMA.alternateName)}
@@ -560,8 +570,14 @@ def test_unicode_text_is_kept_byte_for_byte(hostile_dist: Path):
     texts = _texts(fixture)
     assert any("e\u0300" in t for t in texts) and any("\u00e8" in t for t in texts)  # NFD and NFC
     assert any("\U000e0100" in t for t in texts) and any("\u200d" in t for t in texts)  # a variation selector, a ZWJ
-    files = [*DUMPS[:4], "id/unicode-names.ttl", "id/unicode-names.nt", "id/unicode-names.jsonld",
-             "id/unicode-names.html", "embed/unicode-names.html"]
+    files = [
+        *DUMPS[:4],
+        "id/unicode-names.ttl",
+        "id/unicode-names.nt",
+        "id/unicode-names.jsonld",
+        "id/unicode-names.html",
+        "embed/unicode-names.html",
+    ]
     for name in [*files, "dataset.ttl.gz", "dataset.nt.gz", "dataset.jsonld.gz", "dataset.ndjson.gz"]:
         content = (hostile_dist / name).read_bytes()
         content = gzip.decompress(content) if name.endswith(".gz") else content

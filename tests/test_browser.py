@@ -19,14 +19,21 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from conftest import TESTS
 from ndlld.server import SECURITY_HEADERS
+
+from conftest import TESTS
 from test_site import to_graph
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-    "--disable-background-networking", "--disable-component-update",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
 ]
 OUTPUT = TESTS / "output"
 

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from ndlld.build import build
 from ndlld.cli import cli
+from ndlld.errors import ConfigError, ConformanceError, SourceErrors
 from ndlld.synth import synthesize
-from ndlld.errors import ConformanceError, ConfigError, SourceErrors
 
 from conftest import TESTS, add_fixture
 
@@ -101,6 +101,7 @@ def test_progress_names_each_stage(good_data: Path, tmp_path: Path):
 
 # A build killed or raced: the previous output stays whole.
 
+
 @pytest.fixture(scope="module")
 def larger_data(tmp_path_factory) -> Path:
     """Enough synthetic records that a build takes a few seconds to write."""
@@ -147,7 +148,9 @@ def _locked(path: Path) -> bool:
     if not path.exists():
         return False
     inode = os.stat(path).st_ino
-    return any(line.split()[1] == "FLOCK" and line.split()[5].endswith(f":{inode}") for line in Path("/proc/locks").read_text().splitlines())
+    return any(
+        line.split()[1] == "FLOCK" and line.split()[5].endswith(f":{inode}") for line in Path("/proc/locks").read_text().splitlines()
+    )
 
 
 def test_second_build_at_once_is_refused_with_a_clear_message(good_data, larger_data, tmp_path):
@@ -205,6 +208,7 @@ def test_a_failure_in_the_dumps_process_fails_the_build(good_data: Path, tmp_pat
 
 
 # With the cache, the output a build replaces is kept as the spare, and the next build starts from it.
+
 
 def _inodes(directory: Path) -> dict[str, int]:
     return {str(p.relative_to(directory)): p.stat().st_ino for p in directory.rglob("*") if p.is_file()}

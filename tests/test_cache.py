@@ -108,7 +108,10 @@ def test_a_new_fingerprint_misses_everything(good_data: Path, tmp_path: Path):
 
 @pytest.mark.parametrize("directory, file", [("shapes", "organization.ttl"), ("ontology", "context.jsonld"), ("ndlld", "graph.py")])
 def test_fingerprint_covers_code_shapes_and_vocabulary(tmp_path: Path, directory: str, file: str):
-    roots = [shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__")) for name in ("ndlld", "ontology", "shapes")]
+    roots = [
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("ndlld", "ontology", "shapes")
+    ]
     before = fingerprint(*roots)
     with open(tmp_path / directory / file, "a", encoding="utf-8") as edited:
         edited.write("\n")
@@ -310,7 +313,9 @@ def test_pages_are_all_looked_at_when_the_last_graph_is_not_the_one_they_were_ma
     assert _snapshot(out) == _snapshot(tmp_path / "scratch")
 
 
-def test_a_page_remade_while_following_the_delta_is_made_again_when_the_next_build_cannot_follow(synthetic: Path, tmp_path: Path, monkeypatch):
+def test_a_page_remade_while_following_the_delta_is_made_again_when_the_next_build_cannot_follow(
+    synthetic: Path, tmp_path: Path, monkeypatch
+):
     """Its digest was not made (it would have cost a second for a page listing 100,000
     organizations): a build that must compare digests renders it again."""
     from ndlld.site.reuse import UNKNOWN, PageState
@@ -365,7 +370,9 @@ def test_the_page_state_reads_back_as_it_was_kept():
     state = PageState(b"g" * 32, table=["sold", "o1", "o2", "o3", "o4"])
     reads = {"https://example.org/id/a": [("subject", "new"), ("subject", "old")], "https://example.org/id/b#x": [("document", "b")]}
     for number, (document, read) in enumerate(reads.items()):
-        state.pages[document] = Page(bytes([number]) * 20, bytes([9]) * 20, state.numbers(read), array("Q", [number, 5] * 5), array("q", [-7] * 5))
+        state.pages[document] = Page(
+            bytes([number]) * 20, bytes([9]) * 20, state.numbers(read), array("Q", [number, 5] * 5), array("q", [-7] * 5)
+        )
     back = PageState.unpack(state.pack())
     assert back.graph == state.graph and back.rows.documents == sorted(reads)
     for document, read in reads.items():
@@ -383,12 +390,16 @@ def test_a_page_state_keeps_the_rows_it_inherits_beside_the_pages_it_makes():
     from ndlld.site.reuse import Page, PageState
 
     def page(number: int, reads) -> Page:
-        return Page(bytes([number]) * 20, bytes([number + 100]) * 20, reads, array("Q", [number, number * 10] * 5), array("q", [-number] * 5))
+        return Page(
+            bytes([number]) * 20, bytes([number + 100]) * 20, reads, array("Q", [number, number * 10] * 5), array("q", [-number] * 5)
+        )
 
     first = PageState(b"1" * 32)
     documents = [f"https://example.org/id/p{n}" for n in range(6)]
     for n, document in enumerate(documents):
-        first.pages[document] = page(n, first.numbers([("subject", document), ("object", "https://example.org/id/shared")] * (n % 2) + [("subject", f"x{n}")]))
+        first.pages[document] = page(
+            n, first.numbers([("subject", document), ("object", "https://example.org/id/shared")] * (n % 2) + [("subject", f"x{n}")])
+        )
     last = PageState.unpack(first.pack())
     shared = last.lookups_of(["https://example.org/id/shared"])
     assert {last.rows.documents[row] for row in last.rows.reading(shared)} == {documents[1], documents[3], documents[5]}
@@ -431,4 +442,3 @@ def test_sitemaps_listing_the_same_pages_are_linked_not_rendered_again(synthetic
 
     build(synthetic, tmp_path / "scratch")
     assert _snapshot(out) == _snapshot(tmp_path / "scratch")
-

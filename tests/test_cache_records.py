@@ -66,7 +66,9 @@ def test_an_entry_gives_back_each_record_as_it_was_packed(synthetic: Path, conte
     files = [str(p) for p in record_paths(synthetic)[1:]][:30]
     parts = read_each(files, base, context.document)
     keys = [bytes([i]) * 32 for i in range(len(files))]
-    assert unpack_each_record(pack_records(keys, parts, inverse_properties(schemaorg_path()))) == {(path, key): part for path, key, part in zip(files, keys, parts)}
+    assert unpack_each_record(pack_records(keys, parts, inverse_properties(schemaorg_path()))) == {
+        (path, key): part for path, key, part in zip(files, keys, parts)
+    }
 
 
 def test_a_new_file_changes_its_own_group_only():
@@ -230,13 +232,19 @@ def _linked_across(data: Path) -> None:
     """A link to a hash resource of another page, by a property with an inverse: the inverse
     statement is that other page's."""
     meeting = sorted((data / "events").rglob("*-meetings.yaml"))[0]
-    record = next(r for r in sorted((data / "organizations").rglob("org-*.yaml")) if "parentOrganization" not in r.read_text(encoding="utf-8"))
+    record = next(
+        r for r in sorted((data / "organizations").rglob("org-*.yaml")) if "parentOrganization" not in r.read_text(encoding="utf-8")
+    )
     with record.open("a", encoding="utf-8") as text:
         text.write(f"parentOrganization: {meeting.stem}#{_first_ordinal(meeting)}\n")
 
 
 def _first_ordinal(meeting: Path) -> str:
-    return next(line.split("#")[1].strip() for line in meeting.read_text(encoding="utf-8").splitlines() if line.strip().startswith(f"- id: {meeting.stem}#") and line.split("#")[1].strip().isdigit())
+    return next(
+        line.split("#")[1].strip()
+        for line in meeting.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith(f"- id: {meeting.stem}#") and line.split("#")[1].strip().isdigit()
+    )
 
 
 @pytest.mark.parametrize("changes", [[_edited], [_copied], [_copied, _copy_removed], [_renamed], [_reordered], [_linked_across]])

@@ -42,7 +42,12 @@ def two_releases(good_data: Path, tmp_path: Path) -> Path:
     next_version(good_data, "0.0.2", "2026-02-28")
     edit(good_data, "organizations/ifla.yaml", "value: 1700", "value: 1800")  # updated
     (good_data / "organizations" / "foundation.yaml").unlink()  # deleted ...
-    edit(good_data, "places/countries.yaml", "    source: source/page\n", "    source: source/page\n  - id: country/fr\n    type: Country\n    name:\n      en: France\n    countryCode: \"FR\"\n    source: source/page\n")  # created
+    edit(
+        good_data,
+        "places/countries.yaml",
+        "    source: source/page\n",
+        '    source: source/page\n  - id: country/fr\n    type: Country\n    name:\n      en: France\n    countryCode: "FR"\n    source: source/page\n',
+    )  # created
     build(good_data, out, release=True)
     return out
 

@@ -47,9 +47,9 @@ def test_constraint_is_reported_at_its_line(fixture: Path, good_data: Path):
         ]
         assert matching, f"expected {expectation}; got:\n{report.text()}"
     # Nothing else is reported: the fixture breaks one rule, and only there.
-    assert {(f.origin.line, f.severity, f.message) for f in report.findings} == {
-        (e.line, e.severity, e.message) for e in expected
-    }, report.text()
+    assert {(f.origin.line, f.severity, f.message) for f in report.findings} == {(e.line, e.severity, e.message) for e in expected}, (
+        report.text()
+    )
     assert report.conforms == all(e.severity != "Violation" for e in expected)
 
 
@@ -195,7 +195,9 @@ def test_broken_shapes_file_is_named_with_its_line(tmp_path: Path):
     from ndlld.resources import ontology_path, schemaorg_path
 
     broken = tmp_path / "broken.ttl"
-    broken.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n\n<http://example.org/S> a sh:NodeShape ;\n    sh:message .\n", encoding="utf-8")
+    broken.write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n\n<http://example.org/S> a sh:NodeShape ;\n    sh:message .\n", encoding="utf-8"
+    )
     with pytest.raises(ShapesError) as raised:
         read_rules(tmp_path, [ontology_path(), schemaorg_path()])
     assert str(raised.value).startswith(f"{broken}:4: cannot read shapes: ")
@@ -245,7 +247,9 @@ def test_what_a_resource_needs_of_the_statements_pointing_at_it_is_read_from_the
         "http://schema.org/parentOrganization": None,  # named in the cycle check's SPARQL
     }
     assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:minCount 2 .")) == {"http://example.org/p": 2}
-    assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 ; sh:class ex:C .")) == {"http://example.org/p": None}
+    assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 ; sh:class ex:C .")) == {
+        "http://example.org/p": None
+    }
     assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:maxCount 1 .")) == {"http://example.org/p": None}
     assert incoming_needs(_shapes("ex:S sh:targetObjectsOf ex:p .")) == {"http://example.org/p": None}
     assert incoming_needs(_shapes("ex:S sh:path ( ex:p ex:q ) .")) is None  # a sequence path: not handled
@@ -291,7 +295,8 @@ def test_defects_on_a_resource_pointed_at_by_many_are_found_in_parts_as_in_one_r
     hub = tmp_path / "synth" / "sources" / "synthetic.yaml"
     hub.write_text(hub.read_text(encoding="utf-8").replace("  en: Synthetic", "  ko: Synthetic", 1), encoding="utf-8")
     (tmp_path / "synth" / "sources" / "uncited.yaml").write_text(
-        "id: source/uncited\ntype: CreativeWork\nname:\n  en: A document no record cites\n", encoding="utf-8")
+        "id: source/uncited\ntype: CreativeWork\nname:\n  en: A document no record cites\n", encoding="utf-8"
+    )
     context = Context.load(context_path())
     graph = load_graph(tmp_path / "synth", context)
     shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
@@ -315,9 +320,11 @@ def test_shapes_with_targets_not_resolved_here_keep_them():
 
     assert Rules(_triples_of(_shapes("ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:message 'm' .")), []).targets is None
     assert Rules(_triples_of(_shapes("ex:S a sh:NodeShape ; sh:target [ a ex:T ] ; sh:message 'm' .")), []).targets is None
-    assert Rules(_triples_of(_shapes("ex:S a sh:NodeShape , <http://www.w3.org/2000/01/rdf-schema#Class> ; sh:message 'm' .")), []).targets is None
+    assert (
+        Rules(_triples_of(_shapes("ex:S a sh:NodeShape , <http://www.w3.org/2000/01/rdf-schema#Class> ; sh:message 'm' .")), []).targets
+        is None
+    )
     assert read_rules(shapes_dir(), []).targets is not None
-
 
 
 def test_focus_nodes_are_the_parts_own_resources_each_target_selects():
@@ -329,7 +336,9 @@ def test_focus_nodes_are_the_parts_own_resources_each_target_selects():
     from ndlld.checks import Rules, _triples_of, focus_nodes
 
     rules = Rules(
-        _triples_of(_shapes("ex:ByClass sh:targetClass ex:Top . ex:BySubject sh:targetSubjectsOf ex:p . ex:ByObject sh:targetObjectsOf ex:q .")),
+        _triples_of(
+            _shapes("ex:ByClass sh:targetClass ex:Top . ex:BySubject sh:targetSubjectsOf ex:p . ex:ByObject sh:targetObjectsOf ex:q .")
+        ),
         _triples_of(_shapes("ex:Low <http://www.w3.org/2000/01/rdf-schema#subClassOf> ex:Top .")),
     )
     ex = "http://example.org/".__add__
@@ -344,7 +353,11 @@ def test_focus_nodes_are_the_parts_own_resources_each_target_selects():
         Triple(a, NamedNode(ex("q")), b),
     }
     assert focus_nodes(triples, {ex("a")}, rules) == {ex("ByClass"): {ex("a")}, ex("BySubject"): {ex("a")}, ex("ByObject"): {ex("a")}}
-    assert focus_nodes(triples, {ex("b"), ex("c")}, rules) == {ex("ByClass"): {ex("b")}, ex("BySubject"): {ex("b")}, ex("ByObject"): {ex("b")}}
+    assert focus_nodes(triples, {ex("b"), ex("c")}, rules) == {
+        ex("ByClass"): {ex("b")},
+        ex("BySubject"): {ex("b")},
+        ex("ByObject"): {ex("b")},
+    }
     hierarchy = Triple(NamedNode(ex("Low")), NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf"), NamedNode(ex("Top")))
     assert focus_nodes(triples | {hierarchy}, {ex("a")}, rules) is None
 
@@ -367,7 +380,8 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
     synthesize(data, 120, seed=7, defects=0.05)
     organizations = sorted((data / "organizations").rglob("org-*.yaml"))
     (data / "sources" / "once.yaml").write_text(
-        "id: source/once\ntype: CreativeWork\nname:\n  en: A document one record cites\n", encoding="utf-8")
+        "id: source/once\ntype: CreativeWork\nname:\n  en: A document one record cites\n", encoding="utf-8"
+    )
     cites_once = organizations[4]
     _replace(cites_once, "source: source/synthetic", "source: source/once")
     child = next(p for p in organizations if "parentOrganization: " in p.read_text(encoding="utf-8"))
@@ -400,7 +414,7 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
 def test_results_by_resource_are_kept_as_they_were():
     from ndlld.checks import _pack_results, _unpack_results
 
-    results = {bytes([n]) * 32: (b"" if n % 3 else b"<a> <b> \"" + bytes([48 + n]) + b"\" .\n") for n in range(10)}
+    results = {bytes([n]) * 32: (b"" if n % 3 else b'<a> <b> "' + bytes([48 + n]) + b'" .\n') for n in range(10)}
     assert _unpack_results(_pack_results(results)) == results
     assert _unpack_results(_pack_results({})) == {} == _unpack_results(b"")
 
@@ -445,8 +459,12 @@ def test_a_resources_cache_key_is_the_same_in_every_process():
         "    assert [p for start, end in surroundings.runs[name] for p in range(start, end)] == own\n"
         "print(len(surroundings.own), b''.join(surroundings.key(name, lines, b'salt') for name in sorted(surroundings.own)).hex())\n"
     )
-    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed})
-            for seed in ("1", "2")]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}
+        )
+        for seed in ("1", "2")
+    ]
     assert runs[0].stdout == runs[1].stdout
     assert int(runs[0].stdout.split()[0]) > 50
 
@@ -491,7 +509,9 @@ def test_an_edit_makes_the_keys_of_the_resources_it_touched_only(tmp_path: Path,
     record = sorted((data / "organizations").rglob("org-*.yaml"))[9]
     _replace(record, "en: ", "en: Renamed ")
     made, real = [], _Surroundings.key
-    monkeypatch.setattr(_Surroundings, "key", lambda self, document, lines, salt: made.append(document) or real(self, document, lines, salt))
+    monkeypatch.setattr(
+        _Surroundings, "key", lambda self, document, lines, salt: made.append(document) or real(self, document, lines, salt)
+    )
     report = validate(data, cache_dir=cache)
     assert made and len(made) < 10, "the renamed organization and those pointing at it, not all 60 and their parts"
     assert [str(f) for f in report.findings] == [str(f) for f in validate(data).findings]

@@ -109,5 +109,11 @@ def test_a_hint_names_an_option_only_in_the_commands_that_have_it():
     for name, command in cli.commands.items():
         options = {option for parameter in command.params for option in parameter.opts}
         shown = error.text_for(options)
-        assert shown == ("rudof cannot validate: no (or --shacl-engine pyshacl)" if "--shacl-engine" in options else "rudof cannot validate: no"), name
-    assert {name for name, command in cli.commands.items() if "--shacl-engine" in str([p.opts for p in command.params])} == {"build", "release", "validate"}
+        assert shown == (
+            "rudof cannot validate: no (or --shacl-engine pyshacl)" if "--shacl-engine" in options else "rudof cannot validate: no"
+        ), name
+    assert {name for name, command in cli.commands.items() if "--shacl-engine" in str([p.opts for p in command.params])} == {
+        "build",
+        "release",
+        "validate",
+    }

@@ -104,12 +104,15 @@ def test_negotiate_rejects_an_unknown_extension():
         ("*/*;q=0.8", [("*/*", 0.8, 0)]),
         ("text/turtle;q=1.", [("text/turtle", 1.0, 2)]),
         (JSONLD_COMPACTED + ";q=0.5", [("application/ld+json", 0.5, 2)]),
-        (BROWSER, [
-            ("text/html", 1.0, 2),
-            ("application/xhtml+xml", 1.0, 2),
-            ("application/xml", 0.9, 2),
-            ("*/*", 0.8, 0),
-        ]),
+        (
+            BROWSER,
+            [
+                ("text/html", 1.0, 2),
+                ("application/xhtml+xml", 1.0, 2),
+                ("application/xml", 0.9, 2),
+                ("*/*", 0.8, 0),
+            ],
+        ),
         ("text/turtle;q=abc, text/turtle;q=2, ,, ;;, foo, */html, text/html", [("text/html", 1.0, 2)]),
     ],
 )

@@ -190,7 +190,6 @@ def test_a_repeated_triple_is_written_once_and_rdf_type_comes_first():
     assert isomorphic(rdflib.Graph().parse(data=text, format="turtle"), rdflib.Graph().parse(data=b"\n".join(lines).decode(), format="nt"))
 
 
-
 def test_chunks_write_a_repeated_triple_once_and_rdf_types_first(context, tmp_path: Path):
     """The chunks' own ordering (each line's triple kept beside it, the type lines
     found by bisection) gives the whole-graph writers' bytes on the tricky cases."""
@@ -214,10 +213,15 @@ def test_chunks_write_a_repeated_triple_once_and_rdf_types_first(context, tmp_pa
     turtle = (tmp_path / "dataset.ttl").read_text()
     assert turtle.count('"A"@en') == 1
     # rdf:type first, then the lines' code-point order: schema:name before rdf:type, rdfs:label after it
-    assert turtle.index("a schema:GovernmentOrganization , schema:Library") < turtle.index("\tschema:name \"A\"@en") < turtle.index("\trdfs:label")
+    assert (
+        turtle.index("a schema:GovernmentOrganization , schema:Library")
+        < turtle.index('\tschema:name "A"@en')
+        < turtle.index("\trdfs:label")
+    )
 
 
 # The dumps in chunks: an edit makes again only the chunks it changed, and the bytes are the same.
+
 
 @pytest.fixture(scope="module")
 def synthetic_graph(tmp_path_factory):
@@ -234,7 +238,12 @@ def _plain_dumps(triples, context) -> dict[str, bytes]:
     from ndlld.dumps import Ordered, jsonld, ndjson, node_objects, ntriples, turtle
 
     ordered, nodes = Ordered(triples), node_objects(triples, context)
-    texts = {"turtle": turtle(triples, ordered), "jsonld": jsonld(triples, context, nodes), "ntriples": ntriples(triples, ordered), "ndjson": ndjson(triples, context, nodes)}
+    texts = {
+        "turtle": turtle(triples, ordered),
+        "jsonld": jsonld(triples, context, nodes),
+        "ntriples": ntriples(triples, ordered),
+        "ndjson": ndjson(triples, context, nodes),
+    }
     return {DATASET_FILES[name]: text for name, text in texts.items()}
 
 
@@ -262,9 +271,9 @@ def test_dumps_in_chunks_are_those_of_the_whole_graph(synthetic_graph, context, 
 
 
 def test_an_edit_makes_again_only_the_chunks_it_changed(synthetic_graph, context, tmp_path: Path, monkeypatch):
-    import ndlld.dumps
     from pyoxigraph import Literal
 
+    import ndlld.dumps
     from ndlld.dumps import Chunks, write_dumps
 
     monkeypatch.setattr(ndlld.dumps, "CHUNK_EVERY", 8)

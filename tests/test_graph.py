@@ -122,9 +122,10 @@ def test_links_are_stated_both_ways(context):
 
 def test_branches_are_listed_under_their_parent(real_graph):
     triples = set(real_graph.triples)
-    assert Triple(
-        NamedNode(real_graph.base + "id/ifla"), NamedNode(SCHEMA + "subOrganization"), NamedNode(real_graph.base + "id/ifla-pac")
-    ) in triples
+    assert (
+        Triple(NamedNode(real_graph.base + "id/ifla"), NamedNode(SCHEMA + "subOrganization"), NamedNode(real_graph.base + "id/ifla-pac"))
+        in triples
+    )
 
 
 def _as_compared(graph):
@@ -147,8 +148,9 @@ def test_reading_in_parallel_makes_the_same_graph(tmp_path: Path, context):
 
 
 def test_reading_in_parallel_reports_the_same_errors(good_data: Path, context):
-    from conftest import TESTS, add_fixture
     from ndlld.errors import SourceErrors
+
+    from conftest import TESTS, add_fixture
 
     for name in ("same-id-as-ifla.yaml", "missing-reference.yaml", "unknown-key.yaml", "yaml-syntax.yaml"):
         add_fixture(good_data, TESTS / "records" / "bad" / name)

@@ -25,8 +25,14 @@ from conftest import TESTS, ndlld_measured
 from faults import Stranger, answer, endless, redirect, silent, trickle
 
 SOURCES = [
-    "dataset.nt", "dataset.ttl", "dataset.jsonld", "dataset.ndjson",
-    "dataset.nt.gz", "dataset.ttl.gz", "dataset.jsonld.gz", "dataset.ndjson.gz",
+    "dataset.nt",
+    "dataset.ttl",
+    "dataset.jsonld",
+    "dataset.ndjson",
+    "dataset.nt.gz",
+    "dataset.ttl.gz",
+    "dataset.jsonld.gz",
+    "dataset.ndjson.gz",
 ]
 
 
@@ -106,8 +112,7 @@ def test_missing_url_is_a_clear_error(served: str, tmp_path: Path):
 def test_data_that_violates_the_shapes_is_not_loaded_unless_asked(tmp_path: Path):
     partner = tmp_path / "partner.ttl"
     partner.write_text(
-        '<https://partner.example/org/1> a <http://schema.org/Organization> ;\n'
-        '    <http://schema.org/name> "Partner library"@en .\n',
+        '<https://partner.example/org/1> a <http://schema.org/Organization> ;\n    <http://schema.org/name> "Partner library"@en .\n',
         encoding="utf-8",
     )
     result = run("harvest", partner, "--into", tmp_path / "store")
@@ -165,10 +170,12 @@ def test_gzip_bomb_is_refused_at_the_limit_in_bounded_memory(where: str, strange
         source = tmp_path / "bomb.nt.gz"
         source.write_bytes(bomb)
     else:
-        site = stranger({
-            "/bomb.nt.gz": answer(200, bomb, Content_Type="application/gzip"),
-            "/bomb.nt": answer(200, bomb, Content_Type="application/n-triples", Content_Encoding="gzip"),
-        })
+        site = stranger(
+            {
+                "/bomb.nt.gz": answer(200, bomb, Content_Type="application/gzip"),
+                "/bomb.nt": answer(200, bomb, Content_Type="application/n-triples", Content_Encoding="gzip"),
+            }
+        )
         source = f"{site.url}/bomb.nt" + (".gz" if where == "http-file" else "")
     ran = ndlld_measured("harvest", source, "--into", tmp_path / "store", "--max-bytes", LIMIT)
     refusal(ran, f"{source}: larger than {LIMIT} bytes", "--max-bytes")
@@ -201,12 +208,14 @@ def test_body_that_never_ends_is_refused_at_the_limit(body: str, stranger, tmp_p
 
 
 def test_content_length_that_lies_is_not_believed(stranger, tmp_path: Path):
-    site = stranger({
-        # Fewer bytes announced than sent: only those are read, and they end mid-statement.
-        "/short.nt": endless(piece=NTRIPLE, Content_Length=str(len(NTRIPLE) + 20)),
-        # More announced than sent: the body is cut short.
-        "/long.nt": answer(200, NTRIPLE, Content_Length=str(10 * len(NTRIPLE))),
-    })
+    site = stranger(
+        {
+            # Fewer bytes announced than sent: only those are read, and they end mid-statement.
+            "/short.nt": endless(piece=NTRIPLE, Content_Length=str(len(NTRIPLE) + 20)),
+            # More announced than sent: the body is cut short.
+            "/long.nt": answer(200, NTRIPLE, Content_Length=str(10 * len(NTRIPLE))),
+        }
+    )
     refusal(ndlld_measured("harvest", f"{site.url}/short.nt", "--into", tmp_path / "store"), "not valid ntriples")
     refusal(ndlld_measured("harvest", f"{site.url}/long.nt", "--into", tmp_path / "store"), "ended before the whole body came")
 
@@ -241,7 +250,9 @@ SLOW = {
 
 @pytest.mark.parametrize("command", ["harvest", "diff"])
 @pytest.mark.parametrize("how", list(SLOW))
-def test_server_that_trickles_or_says_nothing_is_given_up_at_the_deadline(command: str, how: str, stranger, real_dist: Path, tmp_path: Path):
+def test_server_that_trickles_or_says_nothing_is_given_up_at_the_deadline(
+    command: str, how: str, stranger, real_dist: Path, tmp_path: Path
+):
     site = stranger({"/slow.nt": SLOW[how]})
     url = f"{site.url}/slow.nt"
     pair = [url, "--into", tmp_path / "store"] if command == "harvest" else [real_dist / "dataset.nt", url]
@@ -302,11 +313,18 @@ GENERATED = {
     "long-literal.nt": lambda: f'<http://a/x> <http://schema.org/name> "{_long(20 * 2**20)}" .\n',
     "long-literal.ttl": lambda: f'<http://a/x> <http://schema.org/name> """{_long(20 * 2**20)}""" .\n',
     "long-iri.nt": lambda: f'<http://a/{_long(2 * 2**20)}> <http://schema.org/name> "x" .\n',
-    "long-literal.jsonld": lambda: json.dumps({"@context": {"@vocab": "http://schema.org/"}, "@id": "http://a/x", "name": _long(20 * 2**20)}),
-    "long-literal.ndjson": lambda: json.dumps({"@context": {"@vocab": "http://schema.org/"}, "@id": "http://a/x", "name": _long(20 * 2**20)}) + "\n",
+    "long-literal.jsonld": lambda: json.dumps(
+        {"@context": {"@vocab": "http://schema.org/"}, "@id": "http://a/x", "name": _long(20 * 2**20)}
+    ),
+    "long-literal.ndjson": lambda: (
+        json.dumps({"@context": {"@vocab": "http://schema.org/"}, "@id": "http://a/x", "name": _long(20 * 2**20)}) + "\n"
+    ),
     # 5 MB: lxml, under extruct, cuts a text of more than 10 MB short (then it is not valid JSON).
-    "long-literal.html": lambda: '<html><script type="application/ld+json">'
-    + json.dumps({"@context": {"@vocab": "http://schema.org/"}, "@id": "http://a/x", "name": _long(5 * 2**20)}) + "</script></html>",
+    "long-literal.html": lambda: (
+        '<html><script type="application/ld+json">'
+        + json.dumps({"@context": {"@vocab": "http://schema.org/"}, "@id": "http://a/x", "name": _long(5 * 2**20)})
+        + "</script></html>"
+    ),
 }
 GENERATED_SAY = {"deep": f"nested more than {MAX_DEPTH} levels deep", "long": f"longer than {MAX_TERM:,} characters"}
 
@@ -444,11 +462,14 @@ def test_redirects_on_the_same_host_are_followed_and_checked_at_each_hop(strange
     assert site.asked.count("/dataset.nt") == 1
 
 
-@pytest.mark.parametrize("location, says", [
-    ("file:///etc/passwd", "only http(s) is followed"),
-    ("ftp://127.0.0.1/dataset.nt", "only http(s) is followed"),
-    ("/loop.nt", f"more than {MAX_REDIRECTS} redirects"),
-])
+@pytest.mark.parametrize(
+    "location, says",
+    [
+        ("file:///etc/passwd", "only http(s) is followed"),
+        ("ftp://127.0.0.1/dataset.nt", "only http(s) is followed"),
+        ("/loop.nt", f"more than {MAX_REDIRECTS} redirects"),
+    ],
+)
 def test_redirect_elsewhere_than_http_or_without_end_is_refused(location: str, says: str, stranger, tmp_path: Path):
     site = stranger({"/loop.nt": redirect(location)})
     result = run("harvest", f"{site.url}/loop.nt", "--into", tmp_path / "store")

@@ -89,7 +89,11 @@ def test_every_file_of_a_page_answers_at_its_own_url(server: str, edge_dist: Pat
     failed = []
     for record_id in sorted(described_ids(edge_dist)):
         status, headers, body = get(f"{server}/id/{record_id}.{extension}")
-        if (status, headers.get("Content-Type"), body) != (200, CONTENT_TYPES[extension], (edge_dist / "id" / f"{record_id}.{extension}").read_bytes()):
+        if (status, headers.get("Content-Type"), body) != (
+            200,
+            CONTENT_TYPES[extension],
+            (edge_dist / "id" / f"{record_id}.{extension}").read_bytes(),
+        ):
             failed.append((record_id, status, headers.get("Content-Type")))
     assert not failed
 

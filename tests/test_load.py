@@ -11,17 +11,32 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
 from test_server import serving
+
+from conftest import ROOT
 
 
 def test_a_short_load_has_no_errors(real_dist: Path, tmp_path: Path):
     out = tmp_path / "load.json"
     with serving(real_dist, "--query-timeout", "3") as (url, _):
         run = subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "load.py"), "--url", url, "--clients", "16", "--seconds", "3",
-             "--out", str(out), "--report", "-"],
-            capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                str(ROOT / "bench" / "load.py"),
+                "--url",
+                url,
+                "--clients",
+                "16",
+                "--seconds",
+                "3",
+                "--out",
+                str(out),
+                "--report",
+                "-",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     assert run.returncode == 0, run.stdout + run.stderr
     results = json.loads(out.read_text())

@@ -15,8 +15,8 @@ import pytest
 from ndlld.conneg import negotiate
 from ndlld.server import SECURITY_HEADERS
 
-from conftest import http_get as get
 from conftest import connect, nginx_serving, program, read_until_closed, sending_nothing, site_server, trickle
+from conftest import http_get as get
 
 program("nginx", "nginx")
 program("apache2", "apache2")
@@ -38,7 +38,7 @@ COMMON = [
     "application/n-triples",
     "application/json",
     "text/turtle, */*;q=0.1",
-    "application/ld+json;profile=\"http://www.w3.org/ns/json-ld#compacted\"",
+    'application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"',
     "text/turtle;q=0.9, application/n-triples;q=0.8",
     "text/turtle;q=0.5, application/ld+json",
     "text/*",
@@ -81,18 +81,21 @@ def test_static_server_serves_files_pages_and_vocabulary(static_server: str, rea
     assert headers["Content-Type"] == "application/x-ndjson; charset=utf-8"
 
 
-@pytest.mark.parametrize("path, accept, status", [
-    ("/", None, 200),
-    ("/id/ifla", "text/turtle", 200),
-    ("/id/ifla", "image/png", 406),
-    ("/id/ifla.jsonld", None, 200),
-    ("/vocab", None, 200),
-    ("/static/style.css", None, 200),
-    ("/.well-known/void", None, 200),
-    ("/id/nothing", None, 404),
-    ("/nothing", None, 404),
-    ("/sparql", None, 404),
-])
+@pytest.mark.parametrize(
+    "path, accept, status",
+    [
+        ("/", None, 200),
+        ("/id/ifla", "text/turtle", 200),
+        ("/id/ifla", "image/png", 406),
+        ("/id/ifla.jsonld", None, 200),
+        ("/vocab", None, 200),
+        ("/static/style.css", None, 200),
+        ("/.well-known/void", None, 200),
+        ("/id/nothing", None, 404),
+        ("/nothing", None, 404),
+        ("/sparql", None, 404),
+    ],
+)
 def test_static_server_sends_the_security_headers_of_ndlld_serve(static_server: str, path: str, accept, status: int):
     got, headers, _ = get(static_server + path, accept)
     assert got == status

@@ -245,7 +245,9 @@ ID_PART = r"[a-z0-9](?:[a-z0-9._-]{0,10}[a-z0-9])?"
 ID = st.from_regex(rf"{ID_PART}(?:/{ID_PART}){{0,2}}", fullmatch=True).map(lambda s: "org-" + s).filter(lambda s: id_problem(s) is None)
 
 URL = st.one_of(
-    st.builds(lambda host, path: f"https://{host}.example.org/{quote(path, safe='/')}", st.from_regex(r"\A[a-z0-9]{1,10}\Z"), st.text(max_size=20)),
+    st.builds(
+        lambda host, path: f"https://{host}.example.org/{quote(path, safe='/')}", st.from_regex(r"\A[a-z0-9]{1,10}\Z"), st.text(max_size=20)
+    ),
     st.builds(lambda path: f"http://例え.jp/{path}", st.text(alphabet=st.characters(categories=["Ll", "Lo", "Nd"]), max_size=10)),
 )
 YEAR = st.integers(min_value=1000, max_value=9999)
@@ -291,15 +293,17 @@ def organizations(draw) -> list[dict]:
             }
         roles = []
         for n, category in enumerate(draw(st.lists(st.sampled_from(CATEGORIES), max_size=2, unique=True))):
-            roles.append({
-                "id": f"{org_id}#ndl-{n}",
-                "type": "OrganizationRole",
-                "member": "ndl",
-                "roleName": {"en": draw(TEXT)},
-                "membershipCategory": category,
-                "startYear": draw(YEAR),
-                "source": "source/page",
-            })
+            roles.append(
+                {
+                    "id": f"{org_id}#ndl-{n}",
+                    "type": "OrganizationRole",
+                    "member": "ndl",
+                    "roleName": {"en": draw(TEXT)},
+                    "membershipCategory": category,
+                    "startYear": draw(YEAR),
+                    "source": "source/page",
+                }
+            )
         if roles:
             record["member"] = roles if len(roles) > 1 or draw(st.booleans()) else roles[0]
         record["source"] = "source/page"
@@ -372,10 +376,34 @@ def case(*records: dict) -> tuple[list[dict], dict[str, bytes]]:
 
 @given(valid_cases())
 @example(  # JSON-LD reads a JSON number from 10**21 on as a double: such counts are written as text
-    case({"id": "org-big", "name": {"en": "A"}, "memberCount": {"id": "org-big#member-count", "type": "QuantitativeValue", "value": 10**21, "countQualifier": "About", "unitText": "members"}})
+    case(
+        {
+            "id": "org-big",
+            "name": {"en": "A"},
+            "memberCount": {
+                "id": "org-big#member-count",
+                "type": "QuantitativeValue",
+                "value": 10**21,
+                "countQualifier": "About",
+                "unitText": "members",
+            },
+        }
+    )
 )
 @example(  # past 2**53 a JavaScript JSON-LD processor loses digits of a JSON number
-    case({"id": "org-big", "name": {"en": "A"}, "memberCount": {"id": "org-big#member-count", "type": "QuantitativeValue", "value": 2**53 + 1, "countQualifier": "About", "unitText": "members"}})
+    case(
+        {
+            "id": "org-big",
+            "name": {"en": "A"},
+            "memberCount": {
+                "id": "org-big#member-count",
+                "type": "QuantitativeValue",
+                "value": 2**53 + 1,
+                "countQualifier": "About",
+                "unitText": "members",
+            },
+        }
+    )
 )
 @example(  # a NEL, LINE or PARAGRAPH SEPARATOR left raw in JSON ends the line for str.splitlines()
     case({"id": "org-0", "name": {"en": "A", "ja": "0\u2028\u2029"}})
@@ -443,16 +471,99 @@ def _lists_and_mappings_of(children):
 
 JSONISH = st.recursive(WRONG_VALUES, _lists_and_mappings_of, max_leaves=20)
 YAMLISH_PIECES = [
-    "id: x", "id: ifla", "type: Organization", "name:", "  en: A", "  ja: あ", "source: source/page", "\n", "\n  ", "  ",
-    "- ", ": ", "? ", "---", "...", "%YAML 1.1\n", "%TAG ! tag:x,2000:\n", "|", ">-", '"', "'", "\t", "{", "}", "[", "]",
-    ",", "&a ", "*a", "<<: *a", "!!float ", "!!int ", "!!binary ", "!x ", ".inf", "-.Inf", ".nan", "0x1F", "0o17", "1:20",
-    "1_000.5", "~", "# comment", "\\", "\"\\ud800\"", "\"\\x01\"", "\"\\0\"", "\u2028", "\x85", "\ufeff",
+    "id: x",
+    "id: ifla",
+    "type: Organization",
+    "name:",
+    "  en: A",
+    "  ja: あ",
+    "source: source/page",
+    "\n",
+    "\n  ",
+    "  ",
+    "- ",
+    ": ",
+    "? ",
+    "---",
+    "...",
+    "%YAML 1.1\n",
+    "%TAG ! tag:x,2000:\n",
+    "|",
+    ">-",
+    '"',
+    "'",
+    "\t",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    "&a ",
+    "*a",
+    "<<: *a",
+    "!!float ",
+    "!!int ",
+    "!!binary ",
+    "!x ",
+    ".inf",
+    "-.Inf",
+    ".nan",
+    "0x1F",
+    "0o17",
+    "1:20",
+    "1_000.5",
+    "~",
+    "# comment",
+    "\\",
+    '"\\ud800"',
+    '"\\x01"',
+    '"\\0"',
+    "\u2028",
+    "\x85",
+    "\ufeff",
 ]
 YAML_VALUES = [
-    "", "x", "ifla", "Organization", "1966", "2003-10-01", "2003-02-30", "１９６６", '"1966\\n"', "-5", "~", "yes", "[]", "{}",
-    "[a, b]", "{en: A}", "&a [*a]", "&b {k: *b}", "*nowhere", '"\\x01"', '"a b"', "'<x>'", '"%zz"', '"http://[::1"', "a:%zz",
-    '"\\ud800"', "|", ">-", ".inf", ".NaN", "0x1F", "0o17", "0b101", "1:20", "1:20.5", "1_000.5", "!!int x", "!!float x",
-    "!!binary AAAA", "!local x", "&anchor x",
+    "",
+    "x",
+    "ifla",
+    "Organization",
+    "1966",
+    "2003-10-01",
+    "2003-02-30",
+    "１９６６",
+    '"1966\\n"',
+    "-5",
+    "~",
+    "yes",
+    "[]",
+    "{}",
+    "[a, b]",
+    "{en: A}",
+    "&a [*a]",
+    "&b {k: *b}",
+    "*nowhere",
+    '"\\x01"',
+    '"a b"',
+    "'<x>'",
+    '"%zz"',
+    '"http://[::1"',
+    "a:%zz",
+    '"\\ud800"',
+    "|",
+    ">-",
+    ".inf",
+    ".NaN",
+    "0x1F",
+    "0o17",
+    "0b101",
+    "1:20",
+    "1:20.5",
+    "1_000.5",
+    "!!int x",
+    "!!float x",
+    "!!binary AAAA",
+    "!local x",
+    "&anchor x",
 ]
 PRINTABLE = st.text(st.characters(exclude_categories=["Cc", "Cs", "Cn"]), max_size=8)  # controls: in the bytes test
 YAML_LINE = st.tuples(
@@ -573,11 +684,27 @@ def test_arbitrary_nested_data_is_reported_with_file_and_line(target, data, styl
 
 
 @given(files=mutated_records())
-@example(files={"events/meetings.yaml": (GOOD / "events/meetings.yaml").read_bytes().replace(b"startYear: 1974", "startYear: 000٠".encode())})
-@example(files={"organizations/ifla.yaml": (GOOD / "organizations/ifla.yaml").read_bytes().replace(b"startYear: 1966", b'startYear: "1966\\n"')})
-@example(files={"organizations/ifla.yaml": (GOOD / "organizations/ifla.yaml").read_bytes().replace(b"  en: International", b'  "en\\n": International')})
+@example(
+    files={"events/meetings.yaml": (GOOD / "events/meetings.yaml").read_bytes().replace(b"startYear: 1974", "startYear: 000٠".encode())}
+)
+@example(
+    files={"organizations/ifla.yaml": (GOOD / "organizations/ifla.yaml").read_bytes().replace(b"startYear: 1966", b'startYear: "1966\\n"')}
+)
+@example(
+    files={
+        "organizations/ifla.yaml": (GOOD / "organizations/ifla.yaml")
+        .read_bytes()
+        .replace(b"  en: International", b'  "en\\n": International')
+    }
+)
 @example(files={"events/meetings.yaml": (GOOD / "events/meetings.yaml").read_bytes().replace(b"organizer: ifla", b'organizer: "\\e"')})
-@example(files={"organizations/ifla.yaml": (GOOD / "organizations/ifla.yaml").read_bytes().replace(b"id: ifla\n", b'id: "ifla%zz"\nurl: "http://[::1"\n')})
+@example(
+    files={
+        "organizations/ifla.yaml": (GOOD / "organizations/ifla.yaml")
+        .read_bytes()
+        .replace(b"id: ifla\n", b'id: "ifla%zz"\nurl: "http://[::1"\n')
+    }
+)
 @settings(max_examples=max(20, EXAMPLES))
 def test_broken_good_records_are_reported_or_checked_and_dumped(files):
     loads_or_reports(files, check=True)
@@ -585,7 +712,9 @@ def test_broken_good_records_are_reported_or_checked_and_dumped(files):
 
 # Text that nearly makes an id: the characters ids are made of, and those that would make a
 # page leave id/, miss its IRI, or share its file with another on some file system.
-ID_CHARACTERS = st.sampled_from([*"az09-_./#", "..", "//", "%2F", "%00", "%2e", "\\", "?", " ", "A", "Z", "é", "e\u0301", "国", "\u202e", "\x00", ":", "~"])
+ID_CHARACTERS = st.sampled_from(
+    [*"az09-_./#", "..", "//", "%2F", "%00", "%2e", "\\", "?", " ", "A", "Z", "é", "e\u0301", "国", "\u202e", "\x00", ":", "~"]
+)
 NEAR_IDS = st.lists(ID_CHARACTERS, min_size=1, max_size=8).map("".join) | st.text(max_size=10) | ID
 
 

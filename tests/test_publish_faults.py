@@ -63,7 +63,8 @@ def of(dist: Path) -> tuple[int, str]:
 
 def graphs_in(base: str) -> set[str]:
     answer = httpx.post(
-        f"{base}/query", data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+        f"{base}/query",
+        data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
         headers={"Accept": "application/sparql-results+json"},
     )
     return {row["g"]["value"] for row in answer.json()["results"]["bindings"]}
@@ -132,6 +133,7 @@ def one_line(result) -> str:
 
 # 1. The connection drops in the middle of the upload.
 
+
 @pytest.mark.parametrize("path", ["gsp", "staged-gsp"])
 def test_a_dropped_upload_is_retried(oxigraph, proxy, old_dist, new_dist, request, path):
     graph = graph_for(request)
@@ -177,8 +179,12 @@ def test_a_staging_graph_that_is_not_whole_is_never_swapped_in(oxigraph, old_dis
     publish(old_dist, store=f"{oxigraph}/store", graph=graph)
     lines = (new_dist / "dataset.nt").read_bytes().splitlines(keepends=True)
     staging = NamedNode(graph + "-ndlld-staging")
-    httpx.put(f"{oxigraph}/store", params={"graph": staging.value}, content=b"".join(lines[: len(lines) // 2]),
-              headers={"Content-Type": "application/n-triples"}).raise_for_status()
+    httpx.put(
+        f"{oxigraph}/store",
+        params={"graph": staging.value},
+        content=b"".join(lines[: len(lines) // 2]),
+        headers={"Content-Type": "application/n-triples"},
+    ).raise_for_status()
     swap = _swap(NamedNode(graph), staging, len(lines))
     httpx.post(f"{oxigraph}/update", content=swap.encode(), headers={"Content-Type": "application/sparql-update"}).raise_for_status()
     assert in_graph(oxigraph, graph) == of(old_dist)
@@ -186,6 +192,7 @@ def test_a_staging_graph_that_is_not_whole_is_never_swapped_in(oxigraph, old_dis
 
 
 # 2. The store answers 500.
+
 
 @pytest.mark.parametrize("path", PATHS)
 def test_transient_500s_are_retried_and_publish(oxigraph, proxy, old_dist, new_dist, request, path):
@@ -210,6 +217,7 @@ def test_permanent_500s_end_in_one_clear_line_and_change_nothing(oxigraph, proxy
 
 
 # 3. The store answers late.
+
 
 def test_publish_has_a_timeout_option():
     result = run("publish", "--help")
@@ -241,6 +249,7 @@ def test_answers_always_late_end_in_one_clear_line(oxigraph, proxy, old_dist, ne
 
 
 # 4. The store is killed (SIGKILL, by its pid) during the upload.
+
 
 def oxigraph_on(location: Path):
     """A real `oxigraph serve --location` on a free loopback port; yields (url, process)."""
@@ -288,6 +297,7 @@ def test_a_store_killed_during_publish_keeps_one_dataset_whole(old_dist, new_dis
 
 
 # 5. A reader while publish replaces the graph.
+
 
 @pytest.mark.parametrize("path", PATHS)
 def test_a_reader_sees_the_old_dataset_or_the_new_one(oxigraph, old_dist, new_dist, request, path):

@@ -97,7 +97,7 @@ def test_a_limit_parameter_sets_the_limit_clause(embedded):
     assert first_two == golden[:3]  # the header and the first two rows in order
 
 
-@pytest.mark.parametrize("hostile", ['consal> } ?s ?p ?o {', 'x" } UNION { ?s ?p ?o', "a}b", "<http://x> } ; DROP ALL"])
+@pytest.mark.parametrize("hostile", ["consal> } ?s ?p ?o {", 'x" } UNION { ?s ?p ?o', "a}b", "<http://x> } ; DROP ALL"])
 def test_a_parameter_value_cannot_change_the_query(embedded, hostile: str):
     query = QUERIES["member-countries"]
     with pytest.raises(ParameterError):
@@ -110,7 +110,7 @@ def test_a_string_parameter_with_quotes_stays_a_literal(embedded, tmp_path: Path
         "# title: By name\n# description: x\n# columns: o\n"
         "# param: label xsd:string IFLA -- an abbreviation\n"
         "PREFIX schema: <http://schema.org/>\n"
-        "SELECT ?o WHERE { VALUES ?label { \"IFLA\" } ?o schema:alternateName ?label }\n",
+        'SELECT ?o WHERE { VALUES ?label { "IFLA" } ?o schema:alternateName ?label }\n',
         encoding="utf-8",
     )
     from ndlld.queries import read_query
@@ -189,11 +189,15 @@ def test_unreachable_endpoint_is_a_clear_error():
     assert "cannot reach the endpoint" in result.stderr and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("query", [
-    "ASK { SERVICE <STORE_IRI> { ?s ?p ?o } }",
-    "SELECT * WHERE { SERVICE SILENT <STORE_IRI> { ?s ?p ?o } }",
-    "CONSTRUCT { ?s ?p ?o } WHERE { service <STORE_IRI> { ?s ?p ?o } }",
-], ids=["ask", "select-silent", "construct"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ASK { SERVICE <STORE_IRI> { ?s ?p ?o } }",
+        "SELECT * WHERE { SERVICE SILENT <STORE_IRI> { ?s ?p ?o } }",
+        "CONSTRUCT { ?s ?p ?o } WHERE { service <STORE_IRI> { ?s ?p ?o } }",
+    ],
+    ids=["ask", "select-silent", "construct"],
+)
 def test_a_query_for_an_endpoint_calls_none_of_its_services_from_here(private_store, query: str, tmp_path):
     """The query's form is found by an empty local store before it is sent: its SERVICE
     calls are for the endpoint to make, never from this machine. (A process of its own:
@@ -205,13 +209,20 @@ def test_a_query_for_an_endpoint_calls_none_of_its_services_from_here(private_st
 
     file = tmp_path / "federated.rq"
     file.write_text(private_store.spell(query), encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "ndlld", "query", str(file), "--endpoint", f"http://127.0.0.1:{free_port()}/query",
-                           "--data", str(DATA)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "ndlld", "query", str(file), "--endpoint", f"http://127.0.0.1:{free_port()}/query", "--data", str(DATA)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "cannot reach the endpoint" in done.stderr
     assert not private_store.reached()
 
 
-@pytest.mark.parametrize("status, expected", [(400, "refused the query"), (404, "refused the query"), (500, "refused the query"), (503, "HTTP 503")])
+@pytest.mark.parametrize(
+    "status, expected", [(400, "refused the query"), (404, "refused the query"), (500, "refused the query"), (503, "HTTP 503")]
+)
 def test_endpoint_errors_are_clear(faulty_store, status: int, expected: str):
     store = faulty_store((status, "something went wrong"))
     result = run("query", "memberships", "--endpoint", store.url + "/query", "--data", DATA)

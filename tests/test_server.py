@@ -29,11 +29,11 @@ import pytest
 import rdflib
 from starlette.testclient import TestClient
 
-from conftest import ROOT, PrivateStore, connect, free_port, read_until_closed, sending_nothing, server_process, trickle
 from ndlld.errors import QueryError
 from ndlld.queries import SERVICE_REFUSED, check_syntax
 from ndlld.server import SECURITY_HEADERS, Limits, create_app
 
+from conftest import ROOT, PrivateStore, connect, free_port, read_until_closed, sending_nothing, server_process, trickle
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 ORGS = "PREFIX schema: <http://schema.org/> SELECT ?o WHERE { ?o a schema:Organization } ORDER BY ?o LIMIT 3"
@@ -65,7 +65,9 @@ def test_resource_iri_is_negotiated(client: TestClient, real_dist: Path, accept,
     assert response.status_code == 200
     assert response.headers["content-type"] == content_type
     assert "Accept" in response.headers["vary"]
-    extension = {"text/html": "html", "text/turtle": "ttl", "application/ld+json": "jsonld", "application/n-triples": "nt"}[content_type.split(";")[0]]
+    extension = {"text/html": "html", "text/turtle": "ttl", "application/ld+json": "jsonld", "application/n-triples": "nt"}[
+        content_type.split(";")[0]
+    ]
     assert response.content == (real_dist / "id" / f"ifla.{extension}").read_bytes()
     assert response.headers["content-location"] == f"ifla.{extension}"
 
@@ -76,18 +78,21 @@ def test_nothing_acceptable_is_406(client: TestClient):
     assert "text/turtle" in response.text
 
 
-@pytest.mark.parametrize("path, content_type", [
-    ("/id/ifla.ttl", "text/turtle; charset=utf-8"),
-    ("/id/country/jp.jsonld", "application/ld+json; charset=utf-8"),
-    ("/dataset.nt", "application/n-triples; charset=utf-8"),
-    ("/static/style.css", "text/css; charset=utf-8"),
-    ("/sitemap.xml", "application/xml; charset=utf-8"),
-    ("/.well-known/void", "text/turtle; charset=utf-8"),
-    ("/SHA256SUMS", "text/plain; charset=utf-8"),
-    ("/dataset.ndjson", "application/x-ndjson; charset=utf-8"),
-    ("/dataset.nt.gz", "application/gzip"),
-    ("/", "text/html; charset=utf-8"),
-])
+@pytest.mark.parametrize(
+    "path, content_type",
+    [
+        ("/id/ifla.ttl", "text/turtle; charset=utf-8"),
+        ("/id/country/jp.jsonld", "application/ld+json; charset=utf-8"),
+        ("/dataset.nt", "application/n-triples; charset=utf-8"),
+        ("/static/style.css", "text/css; charset=utf-8"),
+        ("/sitemap.xml", "application/xml; charset=utf-8"),
+        ("/.well-known/void", "text/turtle; charset=utf-8"),
+        ("/SHA256SUMS", "text/plain; charset=utf-8"),
+        ("/dataset.ndjson", "application/x-ndjson; charset=utf-8"),
+        ("/dataset.nt.gz", "application/gzip"),
+        ("/", "text/html; charset=utf-8"),
+    ],
+)
 def test_explicit_files_are_served_with_their_type(client: TestClient, path: str, content_type: str):
     response = client.get(path, headers={"Accept": "text/turtle"})
     assert response.status_code == 200 and response.headers["content-type"] == content_type
@@ -99,7 +104,9 @@ def test_vocabulary_iri_is_negotiated(client: TestClient):
     assert (rdflib.URIRef("https://w3id.org/ndlld/vocab#memberCount"), rdflib.RDF.type, rdflib.OWL.ObjectProperty) in graph
 
 
-@pytest.mark.parametrize("path", ["/id/nothing", "/../pyproject.toml", "/%2e%2e/pyproject.toml", "/id/%2e%2e/%2e%2e/README.md", "/server/nginx.conf"])
+@pytest.mark.parametrize(
+    "path", ["/id/nothing", "/../pyproject.toml", "/%2e%2e/pyproject.toml", "/id/%2e%2e/%2e%2e/README.md", "/server/nginx.conf"]
+)
 def test_missing_and_outside_paths_are_404(client: TestClient, path: str):
     assert client.get(path).status_code == 404
 
@@ -114,11 +121,14 @@ def test_sparql_select_as_json_by_get(client: TestClient, real_dist: Path):
     assert ontology > 0  # the vocabulary is in its own graph, not counted in the default graph
 
 
-@pytest.mark.parametrize("accept, check", [
-    ("application/sparql-results+xml", lambda text: ElementTree.fromstring(text).tag.endswith("sparql")),
-    ("text/csv", lambda text: next(csv.reader(io.StringIO(text))) == ["o"]),
-    ("text/tab-separated-values", lambda text: text.splitlines()[0] == "?o"),
-])
+@pytest.mark.parametrize(
+    "accept, check",
+    [
+        ("application/sparql-results+xml", lambda text: ElementTree.fromstring(text).tag.endswith("sparql")),
+        ("text/csv", lambda text: next(csv.reader(io.StringIO(text))) == ["o"]),
+        ("text/tab-separated-values", lambda text: text.splitlines()[0] == "?o"),
+    ],
+)
 def test_sparql_select_formats_by_post(client: TestClient, accept: str, check):
     response = client.post("/sparql", data={"query": ORGS}, headers={"Accept": accept})
     assert response.status_code == 200 and response.headers["content-type"].startswith(accept)
@@ -130,7 +140,9 @@ def test_sparql_query_as_post_body_and_ask(client: TestClient):
     assert response.status_code == 200 and response.json()["boolean"] is True
 
 
-@pytest.mark.parametrize("accept, rdf_format", [("text/turtle", "turtle"), ("application/ld+json", "json-ld"), ("application/n-triples", "nt")])
+@pytest.mark.parametrize(
+    "accept, rdf_format", [("text/turtle", "turtle"), ("application/ld+json", "json-ld"), ("application/n-triples", "nt")]
+)
 def test_sparql_construct_formats(client: TestClient, accept: str, rdf_format: str):
     query = "PREFIX schema: <http://schema.org/> CONSTRUCT { ?o schema:name ?n } WHERE { ?o a schema:Organization ; schema:name ?n }"
     response = client.get("/sparql", params={"query": query}, headers={"Accept": accept})
@@ -177,7 +189,11 @@ def test_sparql_describe_and_format_parameter(client: TestClient):
     response = client.get("/sparql", params={"query": "DESCRIBE <https://w3id.org/ndlld/id/ifla>", "format": "ntriples"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/n-triples")
     graph = rdflib.Graph().parse(data=response.text, format="nt")
-    assert (rdflib.URIRef("https://w3id.org/ndlld/id/ifla"), rdflib.URIRef("http://schema.org/alternateName"), rdflib.Literal("IFLA")) in graph
+    assert (
+        rdflib.URIRef("https://w3id.org/ndlld/id/ifla"),
+        rdflib.URIRef("http://schema.org/alternateName"),
+        rdflib.Literal("IFLA"),
+    ) in graph
     csv_response = client.get("/sparql", params={"query": ORGS, "format": "csv"}, headers={"Accept": "application/json"})
     assert csv_response.headers["content-type"].startswith("text/csv")
 
@@ -240,8 +256,10 @@ def test_too_many_results_is_an_error_not_a_truncation(strict: TestClient):
 
 def test_results_within_the_limit_keep_their_terms(client: TestClient):
     """Counted rows are written out again: every kind of term must come back the same."""
-    query = 'SELECT ?iri ?lang ?typed ?blank ?unbound WHERE { BIND(<https://w3id.org/ndlld/id/ifla> AS ?iri) ' \
-            'BIND("図書館\\t\\"x\\"\\n"@ja AS ?lang) BIND(3 AS ?typed) BIND(BNODE() AS ?blank) }'
+    query = (
+        "SELECT ?iri ?lang ?typed ?blank ?unbound WHERE { BIND(<https://w3id.org/ndlld/id/ifla> AS ?iri) "
+        'BIND("図書館\\t\\"x\\"\\n"@ja AS ?lang) BIND(3 AS ?typed) BIND(BNODE() AS ?blank) }'
+    )
     [row] = client.get("/sparql", params={"query": query}).json()["results"]["bindings"]
     assert row["iri"] == {"type": "uri", "value": "https://w3id.org/ndlld/id/ifla"}
     assert row["lang"] == {"type": "literal", "value": '図書館\t"x"\n', "xml:lang": "ja"}
@@ -253,8 +271,9 @@ def test_request_body_and_url_limits(strict: TestClient):
     big = "ASK { ?s ?p ?o }" + " " * 3_000
     response = strict.post("/sparql", content=big, headers={"Content-Type": "application/sparql-query"})
     assert response.status_code == 413 and response.text == "request too large: the body may have at most 2000 bytes\n"
-    chunked = strict.post("/sparql", content=iter([big.encode()[:1_500], big.encode()[1_500:]]),
-                          headers={"Content-Type": "application/sparql-query"})
+    chunked = strict.post(
+        "/sparql", content=iter([big.encode()[:1_500], big.encode()[1_500:]]), headers={"Content-Type": "application/sparql-query"}
+    )
     assert "content-length" not in chunked.request.headers  # sent chunked: no size up front
     assert chunked.status_code == 413
     long_url = strict.get("/sparql", params={"query": "ASK { ?s ?p ?o }" + " " * 1_100})
@@ -264,16 +283,19 @@ def test_request_body_and_url_limits(strict: TestClient):
     assert within.status_code == 200  # the same query, POSTed, is fine
 
 
-@pytest.mark.parametrize("method, path, headers, status", [
-    ("GET", "/id/nothing", {}, 404),
-    ("GET", "/id/ifla", {"Accept": "image/png"}, 406),
-    ("GET", "/sparql?query=ASK%7B%7D", {"Accept": "image/png"}, 406),
-    ("PUT", "/id/ifla", {}, 405),
-    ("DELETE", "/sparql", {}, 405),
-    ("POST", "/id/ifla", {}, 405),
-    ("PATCH", "/", {}, 405),
-    ("POST", "/sparql", {"Content-Type": "text/plain"}, 415),
-])
+@pytest.mark.parametrize(
+    "method, path, headers, status",
+    [
+        ("GET", "/id/nothing", {}, 404),
+        ("GET", "/id/ifla", {"Accept": "image/png"}, 406),
+        ("GET", "/sparql?query=ASK%7B%7D", {"Accept": "image/png"}, 406),
+        ("PUT", "/id/ifla", {}, 405),
+        ("DELETE", "/sparql", {}, 405),
+        ("POST", "/id/ifla", {}, 405),
+        ("PATCH", "/", {}, 405),
+        ("POST", "/sparql", {"Content-Type": "text/plain"}, 415),
+    ],
+)
 def test_status_codes(client: TestClient, method: str, path: str, headers: dict, status: int):
     response = client.request(method, path, headers=headers)
     assert response.status_code == status
@@ -282,19 +304,22 @@ def test_status_codes(client: TestClient, method: str, path: str, headers: dict,
         assert response.text.startswith("method not allowed: ") and "GET" in response.headers["allow"]
 
 
-@pytest.mark.parametrize("method, path, headers", [
-    ("GET", "/", {}),
-    ("GET", "/id/ifla", {"Accept": "text/turtle"}),
-    ("GET", "/static/style.css", {}),
-    ("GET", "/dataset.nt.gz", {}),
-    ("HEAD", "/id/ifla", {}),
-    ("GET", "/id/nothing", {}),
-    ("GET", "/id/ifla", {"Accept": "image/png"}),
-    ("PUT", "/id/ifla", {}),
-    ("GET", "/sparql?query=ASK%7B%7D", {}),
-    ("GET", "/sparql?query=" + "x" * 9_000, {}),
-    ("OPTIONS", "/sparql", {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}),
-])
+@pytest.mark.parametrize(
+    "method, path, headers",
+    [
+        ("GET", "/", {}),
+        ("GET", "/id/ifla", {"Accept": "text/turtle"}),
+        ("GET", "/static/style.css", {}),
+        ("GET", "/dataset.nt.gz", {}),
+        ("HEAD", "/id/ifla", {}),
+        ("GET", "/id/nothing", {}),
+        ("GET", "/id/ifla", {"Accept": "image/png"}),
+        ("PUT", "/id/ifla", {}),
+        ("GET", "/sparql?query=ASK%7B%7D", {}),
+        ("GET", "/sparql?query=" + "x" * 9_000, {}),
+        ("OPTIONS", "/sparql", {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}),
+    ],
+)
 def test_security_headers_on_every_response(client: TestClient, method: str, path: str, headers: dict):
     response = client.request(method, path, headers=headers)
     for name, value in SECURITY_HEADERS.items():
@@ -303,8 +328,10 @@ def test_security_headers_on_every_response(client: TestClient, method: str, pat
 
 
 def test_timeout_and_413_in_the_security_headers_too(strict: TestClient):
-    for response in (strict.get("/sparql", params={"query": CROSS_PRODUCT}),
-                     strict.post("/sparql", content="x" * 3_000, headers={"Content-Type": "application/sparql-query"})):
+    for response in (
+        strict.get("/sparql", params={"query": CROSS_PRODUCT}),
+        strict.post("/sparql", content="x" * 3_000, headers={"Content-Type": "application/sparql-query"}),
+    ):
         assert response.status_code in (503, 413)
         assert response.headers["x-content-type-options"] == "nosniff"
 
@@ -354,26 +381,29 @@ def planted_server(planted: Path):
         yield url
 
 
-@pytest.mark.parametrize("target", [
-    "/../secret.css",
-    "/static/../../secret.css",
-    "/%2e%2e/secret.css",
-    "/static/%2e%2e/%2e%2e/secret.css",
-    "/static/%2E%2E%2F%2E%2E%2Fsecret.css",
-    "/%252e%252e/secret.css",
-    "/static/%252e%252e%252f%252e%252e%252fsecret.css",
-    "/..\\secret.css",
-    "/static\\..\\..\\secret.css",
-    "/static/%5c..%5c..%5csecret.css",
-    "/static/..%5c..%5csecret.css",
-    "/static/leak.css",
-    "/id/leak",
-    "/id/leak.ttl",
-    "/outside/secret.css",
-    "/outside/secret.ttl",
-    "/static/%00/../../secret.css",
-    "//secret.css",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/../secret.css",
+        "/static/../../secret.css",
+        "/%2e%2e/secret.css",
+        "/static/%2e%2e/%2e%2e/secret.css",
+        "/static/%2E%2E%2F%2E%2E%2Fsecret.css",
+        "/%252e%252e/secret.css",
+        "/static/%252e%252e%252f%252e%252e%252fsecret.css",
+        "/..\\secret.css",
+        "/static\\..\\..\\secret.css",
+        "/static/%5c..%5c..%5csecret.css",
+        "/static/..%5c..%5csecret.css",
+        "/static/leak.css",
+        "/id/leak",
+        "/id/leak.ttl",
+        "/outside/secret.css",
+        "/outside/secret.ttl",
+        "/static/%00/../../secret.css",
+        "//secret.css",
+    ],
+)
 def test_no_path_leaves_the_site(planted_server: str, target: str):
     status, body = raw_get(planted_server, target)
     assert status in (400, 404)
@@ -381,8 +411,13 @@ def test_no_path_leaves_the_site(planted_server: str, target: str):
 
 
 def test_workers_that_cannot_load_the_dataset_stop_serve_with_one_line(real_dist: Path):
-    run = subprocess.run([sys.executable, "-m", "ndlld", "serve", "--out", str(real_dist), "--port", str(free_port()),
-                          "--query-memory", "50"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "ndlld", "serve", "--out", str(real_dist), "--port", str(free_port()), "--query-memory", "50"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2
     assert run.stderr.strip().count("\n") == 0 and "--query-memory 50 MB" in run.stderr
     assert "Traceback" not in run.stderr
@@ -452,8 +487,9 @@ def ask(url: str, query: str, how: str = "body", **params) -> tuple[int, str]:
     elif how == "form":
         request = urllib.request.Request(f"{url}/sparql", data=urllib.parse.urlencode({"query": query, **params}).encode())
     else:
-        request = urllib.request.Request(f"{url}/sparql?" + urllib.parse.urlencode(params), data=query.encode(),
-                                         headers={"Content-Type": "application/sparql-query"})
+        request = urllib.request.Request(
+            f"{url}/sparql?" + urllib.parse.urlencode(params), data=query.encode(), headers={"Content-Type": "application/sparql-query"}
+        )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.read().decode()
@@ -519,32 +555,38 @@ def test_a_codepoint_escape_spells_no_service(served: str, private_store: Privat
     assert not private_store.reached()
 
 
-@pytest.mark.parametrize("query", [
-    'SELECT ?o WHERE { ?o <http://schema.org/name> "Service" }',
-    "PREFIX service: <http://example.org/service#> SELECT ?service WHERE { ?service service:service 'a SERVICE'@service }",
-    'SELECT * WHERE { ?s ?p """\nSERVICE <STORE_IRI> { }\n""" }',
-    "SELECT * WHERE { ?s <STORE_IRI/SERVICE> ?o }",
-    "SELECT * WHERE { ?s ?p ?o } LIMIT 1 # SERVICE <STORE_IRI> { }",
-    "PREFIX e: <http://example.org/> SELECT * WHERE { ?s e:a\\#SERVICE ?o }",
-    "SELECT * WHERE { _:service ?p ?o }",
-    'SELECT * WHERE { ?s ?p "\\u0053ERVICE" }',
-    "SELECT ?servicE WHERE { BIND(1 AS ?servicE) }",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        'SELECT ?o WHERE { ?o <http://schema.org/name> "Service" }',
+        "PREFIX service: <http://example.org/service#> SELECT ?service WHERE { ?service service:service 'a SERVICE'@service }",
+        'SELECT * WHERE { ?s ?p """\nSERVICE <STORE_IRI> { }\n""" }',
+        "SELECT * WHERE { ?s <STORE_IRI/SERVICE> ?o }",
+        "SELECT * WHERE { ?s ?p ?o } LIMIT 1 # SERVICE <STORE_IRI> { }",
+        "PREFIX e: <http://example.org/> SELECT * WHERE { ?s e:a\\#SERVICE ?o }",
+        "SELECT * WHERE { _:service ?p ?o }",
+        'SELECT * WHERE { ?s ?p "\\u0053ERVICE" }',
+        "SELECT ?servicE WHERE { BIND(1 AS ?servicE) }",
+    ],
+)
 def test_the_word_service_elsewhere_is_no_refusal(served: str, private_store: PrivateStore, query: str):
     status, text = ask(served, private_store.spell(query))
     assert status == 200, text
     assert not private_store.reached()
 
 
-@pytest.mark.parametrize("query, params", [
-    ("SELECT * FROM <STORE_IRI> WHERE { ?s ?p ?o }", {}),
-    ("SELECT * FROM NAMED <STORE_IRI> WHERE { GRAPH ?g { ?s ?p ?o } }", {}),
-    ("SELECT * WHERE { GRAPH <STORE_IRI> { ?s ?p ?o } }", {}),
-    ("DESCRIBE <STORE_IRI>", {}),
-    ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", {"default-graph-uri": "STORE_IRI"}),
-    ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", {"named-graph-uri": "STORE_IRI"}),
-    ('SELECT (IRI("STORE_IRI") AS ?i) (DATATYPE("1"^^<STORE_IRI>) AS ?t) WHERE { }', {}),
-])
+@pytest.mark.parametrize(
+    "query, params",
+    [
+        ("SELECT * FROM <STORE_IRI> WHERE { ?s ?p ?o }", {}),
+        ("SELECT * FROM NAMED <STORE_IRI> WHERE { GRAPH ?g { ?s ?p ?o } }", {}),
+        ("SELECT * WHERE { GRAPH <STORE_IRI> { ?s ?p ?o } }", {}),
+        ("DESCRIBE <STORE_IRI>", {}),
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", {"default-graph-uri": "STORE_IRI"}),
+        ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", {"named-graph-uri": "STORE_IRI"}),
+        ('SELECT (IRI("STORE_IRI") AS ?i) (DATATYPE("1"^^<STORE_IRI>) AS ?t) WHERE { }', {}),
+    ],
+)
 def test_nothing_else_in_a_query_fetches_anything(served: str, private_store: PrivateStore, query: str, params: dict):
     params = {name: private_store.spell(value) for name, value in params.items()}
     status, text = ask(served, private_store.spell(query), **params)
@@ -600,24 +642,28 @@ print(json.dumps(found))
 
 def test_a_process_that_forbade_itself_the_network_cannot_call_a_service(private_store: PrivateStore):
     """The second wall: were a SERVICE ever let through, the worker could still not connect."""
-    run = subprocess.run([sys.executable, "-c", FORBIDDEN, private_store.base + "sparql"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-c", FORBIDDEN, private_store.base + "sparql"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == {"forbidden": True, "AF_INET": "refused", "AF_INET6": "refused", "service": "PermissionError"}
     assert not private_store.reached()
 
 
 # -- smaller holes: nesting, worker deaths, echoed input, HEAD, two lengths -------------
-@pytest.mark.parametrize("query", [
-    "SELECT * WHERE " + "{" * 5_000 + "}" * 5_000,
-    "SELECT * WHERE { FILTER(" + "(" * 5_000 + "true" + ")" * 5_000 + ") }",
-    "SELECT * WHERE { ?s ?p " + "[ ?p " * 5_000 + "1" + " ]" * 5_000 + " }",
-    "SELECT * WHERE { ?s ?p " + "( " * 5_000 + "1" + " )" * 5_000 + " }",
-    "SELECT * WHERE { " + "OPTIONAL { " * 3_000 + "?s ?p ?o" + " }" * 3_000 + " }",
-    "SELECT * WHERE { FILTER(" + "!" * 100_000 + "true) }",
-    "SELECT * WHERE { FILTER(" + "! " * 100_000 + "true) }",
-    "SELECT * WHERE " + "{ [ ( " * 1_000,  # malformed, and deep before it ends
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE " + "{" * 5_000 + "}" * 5_000,
+        "SELECT * WHERE { FILTER(" + "(" * 5_000 + "true" + ")" * 5_000 + ") }",
+        "SELECT * WHERE { ?s ?p " + "[ ?p " * 5_000 + "1" + " ]" * 5_000 + " }",
+        "SELECT * WHERE { ?s ?p " + "( " * 5_000 + "1" + " )" * 5_000 + " }",
+        "SELECT * WHERE { " + "OPTIONAL { " * 3_000 + "?s ?p ?o" + " }" * 3_000 + " }",
+        "SELECT * WHERE { FILTER(" + "!" * 100_000 + "true) }",
+        "SELECT * WHERE { FILTER(" + "! " * 100_000 + "true) }",
+        "SELECT * WHERE " + "{ [ ( " * 1_000,  # malformed, and deep before it ends
+    ],
+)
 def test_deep_nesting_is_refused_before_parsing(client: TestClient, query: str):
     pids = client.app.state.pool.pids()
     response = client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
@@ -626,20 +672,25 @@ def test_deep_nesting_is_refused_before_parsing(client: TestClient, query: str):
     assert client.app.state.pool.pids() == pids  # no worker died of it
 
 
-@pytest.mark.parametrize("query", [
-    'SELECT * WHERE { ?s ?p "' + "(" * 5_000 + '" }',
-    "SELECT * WHERE { ?s ?p '''" + "{[(" * 5_000 + "''' }",
-    "SELECT * WHERE { ?s ?p <http://example.org/" + "(" * 5_000 + "> }",
-    "SELECT * WHERE { ?s ?p ?o # " + "{" * 5_000 + "\n}",
-    "SELECT * WHERE { FILTER(" + "(" * 98 + "1 != 2" + ")" * 98 + ") }",  # 100 deep: the limit
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        'SELECT * WHERE { ?s ?p "' + "(" * 5_000 + '" }',
+        "SELECT * WHERE { ?s ?p '''" + "{[(" * 5_000 + "''' }",
+        "SELECT * WHERE { ?s ?p <http://example.org/" + "(" * 5_000 + "> }",
+        "SELECT * WHERE { ?s ?p ?o # " + "{" * 5_000 + "\n}",
+        "SELECT * WHERE { FILTER(" + "(" * 98 + "1 != 2" + ")" * 98 + ") }",  # 100 deep: the limit
+    ],
+)
 def test_brackets_in_strings_iris_and_comments_do_not_count(client: TestClient, query: str):
     response = client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
     assert response.status_code == 200, response.text
 
 
-@pytest.mark.skipif(resource.getrlimit(resource.RLIMIT_STACK)[0] == resource.RLIM_INFINITY,
-                    reason="an unlimited stack takes a long chain without overflowing")
+@pytest.mark.skipif(
+    resource.getrlimit(resource.RLIMIT_STACK)[0] == resource.RLIM_INFINITY,
+    reason="an unlimited stack takes a long chain without overflowing",
+)
 def test_a_worker_that_crashes_is_reported_as_a_crash(client: TestClient):
     """A long chain of || nests no brackets but overflows the stack as pyoxigraph evaluates it."""
     pids = client.app.state.pool.pids()
@@ -655,7 +706,9 @@ def test_a_worker_that_crashes_is_reported_as_a_crash(client: TestClient):
 def test_a_worker_out_of_memory_is_reported_as_such(real_dist: Path):
     with TestClient(create_app(real_dist, Limits(query_memory_mb=400, query_workers=1))) as client:
         values = " ".join(str(n) for n in range(2_000))
-        query = f"SELECT ?a ?b ?c WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} VALUES ?c {{ 1 2 3 }} }} ORDER BY DESC(?a) ?b ?c"
+        query = (
+            f"SELECT ?a ?b ?c WHERE {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} VALUES ?c {{ 1 2 3 }} }} ORDER BY DESC(?a) ?b ?c"
+        )
         response = client.post("/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
     assert response.status_code == 503
     assert response.text == "query failed: it needed more memory than a query may use (400 MB)\n"
@@ -669,32 +722,38 @@ def _one_clean_line(text: str) -> bool:
     return text.endswith("\n") and len(text) <= 400 and not re.search("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e]", body)
 
 
-@pytest.mark.parametrize("method, path, params, data", [
-    ("GET", "/sparql", {"query": "SELECT " + CONTROLS}, None),
-    ("GET", "/sparql", {"query": "ASK {}", "default-graph-uri": CONTROLS}, None),
-    ("GET", "/sparql", {"query": "ASK {}", "named-graph-uri": CONTROLS}, None),
-    ("POST", "/sparql", {}, {"query": "ASK { " + CONTROLS + " }"}),
-    ("POST", "/sparql", {}, {"query": "ASK { ?s ?p '" + "x" * 100_000 + CONTROLS}),
-    ("GET", "/sparql", {"query": "ASK { ?s ?p <http://example.org/" + "x" * 5_000 + CONTROLS + "> }"}, None),
-    ("PUT", "/id/" + urllib.parse.quote(CONTROLS), {}, None),
-    ("DELETE", "/" + urllib.parse.quote(CONTROLS * 20), {}, None),
-])
+@pytest.mark.parametrize(
+    "method, path, params, data",
+    [
+        ("GET", "/sparql", {"query": "SELECT " + CONTROLS}, None),
+        ("GET", "/sparql", {"query": "ASK {}", "default-graph-uri": CONTROLS}, None),
+        ("GET", "/sparql", {"query": "ASK {}", "named-graph-uri": CONTROLS}, None),
+        ("POST", "/sparql", {}, {"query": "ASK { " + CONTROLS + " }"}),
+        ("POST", "/sparql", {}, {"query": "ASK { ?s ?p '" + "x" * 100_000 + CONTROLS}),
+        ("GET", "/sparql", {"query": "ASK { ?s ?p <http://example.org/" + "x" * 5_000 + CONTROLS + "> }"}, None),
+        ("PUT", "/id/" + urllib.parse.quote(CONTROLS), {}, None),
+        ("DELETE", "/" + urllib.parse.quote(CONTROLS * 20), {}, None),
+    ],
+)
 def test_error_messages_quote_no_raw_control_characters(client: TestClient, method, path, params, data):
     response = client.request(method, path, params=params, data=data)
     assert 400 <= response.status_code < 500
     assert _one_clean_line(response.text), repr(response.text)
 
 
-@pytest.mark.parametrize("path", [
-    "/sparql?query=ASK%7B%7D",
-    "/sparql?query=SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%202&format=csv",
-    "/sparql?query=CONSTRUCT%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%202",
-    "/sparql?query=SELECT",
-    "/sparql",
-    "/sparql?update=CLEAR%20ALL",
-    "/id/ifla",
-    "/id/nothing",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sparql?query=ASK%7B%7D",
+        "/sparql?query=SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%202&format=csv",
+        "/sparql?query=CONSTRUCT%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%202",
+        "/sparql?query=SELECT",
+        "/sparql",
+        "/sparql?update=CLEAR%20ALL",
+        "/id/ifla",
+        "/id/nothing",
+    ],
+)
 def test_head_answers_as_get_without_a_body(client: TestClient, path: str):
     got, head = client.get(path), client.head(path)
     assert head.status_code == got.status_code
@@ -714,10 +773,12 @@ def exchange(url: str, raw: bytes) -> bytes:
 
 
 def test_both_content_length_and_transfer_encoding_is_refused_and_closed(served: str):
-    smuggled = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
-                b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
-                b"10\r\nASK { ?s ?p ?o }\r\n0\r\n\r\n"
-                b"GET /id/ifla HTTP/1.1\r\nHost: x\r\n\r\n")  # must not be answered: the connection ends first
+    smuggled = (
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+        b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"10\r\nASK { ?s ?p ?o }\r\n0\r\n\r\n"
+        b"GET /id/ifla HTTP/1.1\r\nHost: x\r\n\r\n"
+    )  # must not be answered: the connection ends first
     answer = exchange(served, smuggled)
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert answer.count(b"HTTP/1.1 ") == 1
@@ -753,8 +814,21 @@ def tight(wide: Path, tmp_path_factory):
     """`ndlld serve` with 256 open files and deadlines of a second or two; yields its URL
     and the file its output goes to."""
     log = tmp_path_factory.mktemp("tight") / "serve.log"
-    with serving(wide, "--idle-timeout", "1", "--header-timeout", "2", "--body-timeout", "2", "--send-timeout", "2",
-                 "--query-workers", "1", log=log, preexec_fn=low_file_limit) as (url, _):
+    with serving(
+        wide,
+        "--idle-timeout",
+        "1",
+        "--header-timeout",
+        "2",
+        "--body-timeout",
+        "2",
+        "--send-timeout",
+        "2",
+        "--query-workers",
+        "1",
+        log=log,
+        preexec_fn=low_file_limit,
+    ) as (url, _):
         yield url, log
 
 
@@ -843,8 +917,9 @@ def test_the_log_says_the_same_thing_three_times_at_most(tight):
 def test_a_resource_named_outside_ascii_answers_with_an_encoded_content_location(tight, wide: Path, name: str):
     url, _ = tight
     with connect(url) as connection:
-        connection.sendall(f"GET /id/{urllib.parse.quote(name)} HTTP/1.1\r\nHost: x\r\nAccept: text/turtle\r\n"
-                           "Connection: close\r\n\r\n".encode("ascii"))
+        connection.sendall(
+            f"GET /id/{urllib.parse.quote(name)} HTTP/1.1\r\nHost: x\r\nAccept: text/turtle\r\nConnection: close\r\n\r\n".encode("ascii")
+        )
         answer = read_until_closed(connection)
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 ")

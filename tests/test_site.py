@@ -11,7 +11,8 @@ import extruct
 import html5lib
 import pytest
 import rdflib
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 from pyld import jsonld
 from rdflib.compare import isomorphic
 
@@ -114,11 +115,19 @@ def test_page_shows_names_counts_involvement_and_source(real_dist: Path):
 
 
 def test_script_content_cannot_break_out(good_data: Path, tmp_path: Path):
-    hostile = "</script><script>alert(1)</script> <!-- ]]> {{ 7*7 }} \"\"\" & é"
+    hostile = '</script><script>alert(1)</script> <!-- ]]> {{ 7*7 }} """ & é'
     fixture = good_data / "organizations" / "hostile.yaml"
     fixture.write_text(
-        json.dumps({"id": "hostile", "type": "Organization", "name": {"en": hostile, "ja": "テスト"},
-                    "description": {"en": hostile}, "source": "source/page"}, ensure_ascii=False),
+        json.dumps(
+            {
+                "id": "hostile",
+                "type": "Organization",
+                "name": {"en": hostile, "ja": "テスト"},
+                "description": {"en": hostile},
+                "source": "source/page",
+            },
+            ensure_ascii=False,
+        ),
         encoding="utf-8",
     )
     build(good_data, tmp_path / "dist")
@@ -154,7 +163,7 @@ def test_index_embeds_the_dataset_for_dataset_search(real_dist: Path):
         assert str(graph.value(download, SDO.contentSize)) == f"{len(content)} B"
         assert graph.value(download, SDO.license) == rdflib.URIRef("https://creativecommons.org/licenses/by/4.0/")
         assert graph.value(download, SDO.version) is not None and graph.value(download, SDO.dateModified) is not None
-    assert {l.language for l in graph.objects(dataset, SDO.name)} == {"en", "ja"}
+    assert {name.language for name in graph.objects(dataset, SDO.name)} == {"en", "ja"}
 
 
 def test_index_draws_the_network_and_timeline(real_dist: Path):
@@ -239,12 +248,13 @@ def test_embed_of_unknown_id_is_a_clear_error():
 
 def test_pages_written_in_parallel_are_the_same(good_data: Path, tmp_path: Path):
     """Above a size the pages are written by several processes; the files must not change."""
+    from pyoxigraph import RdfFormat
+
+    from ndlld.build import load_graph
     from ndlld.context import Context
     from ndlld.dumps import read_triples, write_dumps
-    from ndlld.build import load_graph
     from ndlld.resources import context_path, ontology_path
     from ndlld.site import render_site
-    from pyoxigraph import RdfFormat
 
     context = Context.load(context_path())
     graph = load_graph(good_data, context)
@@ -357,7 +367,10 @@ def test_the_index_lists_the_first_of_each_list_and_counts_the_rest(real_dist: P
             ("organizations", "//section[@class='organizations']//li", "//section[@class='organizations']/p[@class='more']"),
             ("groups", "//section[@class='resources']/ul[1]/li", "//section[@class='resources']/p[@class='more'][1]"),
         ):
-            found[name] = ([" ".join(li.text_content().split()) for li in tree.xpath(items)], " ".join(" ".join(p.text_content() for p in tree.xpath(more)).split()))
+            found[name] = (
+                [" ".join(li.text_content().split()) for li in tree.xpath(items)],
+                " ".join(" ".join(p.text_content() for p in tree.xpath(more)).split()),
+            )
         return found
 
     every = lists(real_dist)
@@ -389,7 +402,7 @@ def test_a_page_lists_the_first_values_and_involvements_and_counts_the_rest(real
     assert "involvements" in long and len(long) >= 2 and all(more == "" for _, more in every.values())
     monkeypatch.setattr(ndlld.site, "LIST_SHOWN", 3)
     few = lists(build(DATA, tmp_path / "dist").out_dir)
-    for name, (items, more) in every.items():
+    for name, (items, _) in every.items():
         assert few[name][0] == items[:3]
         expected = f"… and {len(items) - 3:,} more, in the dumps and through SPARQL." if name in long else ""
         assert few[name][1] == expected

@@ -62,12 +62,37 @@ def test_dates_stay_as_written():
     assert record.data["foundingYear"] == 1972
 
 
+PLAIN_SCALARS = [
+    "",
+    "~",
+    "null",
+    "Null",
+    "yes",
+    "No",
+    "ON",
+    "off",
+    "y",
+    "true",
+    "0x1F",
+    "0o17",
+    "1_000",
+    "-3",
+    "+4",
+    "1.5",
+    ".5",
+    "6.02e+23",
+    ".inf",
+    "-.Inf",
+    "tokyo",
+    "Yes please",
+    "nope",
+    "0b101",
+]
 
-PLAIN_SCALARS = ["", "~", "null", "Null", "yes", "No", "ON", "off", "y", "true", "0x1F", "0o17", "1_000", "-3", "+4",
-                 "1.5", ".5", "6.02e+23", ".inf", "-.Inf", "tokyo", "Yes please", "nope", "0b101"]
 
-
-@pytest.mark.parametrize("text", [*PLAIN_SCALARS, "'3'", '"yes"', "!!str 3", "!!int 3", "!!float 3", "!!bool yes", "! 12", "[1, yes, ~]", "{a: 1, b: no}"])
+@pytest.mark.parametrize(
+    "text", [*PLAIN_SCALARS, "'3'", '"yes"', "!!str 3", "!!int 3", "!!float 3", "!!bool yes", "! 12", "[1, yes, ~]", "{a: 1, b: no}"]
+)
 def test_values_are_typed_as_yaml_types_them(text: str, tmp_path: Path):
     """Numbers, booleans and null as PyYAML's SafeLoader types them (ndlld finds
     the type of a plain value itself, not by PyYAML's resolver), quoted or tagged
@@ -116,7 +141,17 @@ def test_record_files_are_those_rglob_finds_in_the_order_sorted_gives(tmp_path: 
     from ndlld.sources import DATASET_FILE, record_files, record_paths
 
     data = tmp_path / "data"
-    for name in ("dataset.yaml", "a.yaml", "a-b.yaml", "a/b.yaml", "a/c/d.yaml", "a-c/e.yaml", ".hidden.yaml", "b/notes.txt", "b/dataset.yaml"):
+    for name in (
+        "dataset.yaml",
+        "a.yaml",
+        "a-b.yaml",
+        "a/b.yaml",
+        "a/c/d.yaml",
+        "a-c/e.yaml",
+        ".hidden.yaml",
+        "b/notes.txt",
+        "b/dataset.yaml",
+    ):
         (data / name).parent.mkdir(parents=True, exist_ok=True)
         (data / name).write_text("id: x\n", encoding="utf-8")
     (data / "dir.yaml").mkdir()  # a directory whose name matches: rglob gives it too

@@ -94,7 +94,7 @@ def test_size_grows_linearly():
     assert large < 3.5 * small
 
 
-NASTY = 'Tom & Jerry </svg><script>alert("x")</script> \'quoted\''
+NASTY = "Tom & Jerry </svg><script>alert(\"x\")</script> 'quoted'"
 
 
 def test_names_stay_text():

@@ -75,11 +75,17 @@ def test_the_graph_has_the_shape_of_the_real_data(tmp_path: Path):
     synthesize(tmp_path, 200, seed=3)
     store = _store(tmp_path)
     assert _ask(store, 'ASK { ?org a schema:Organization ; schema:name ?ja . FILTER(lang(?ja) = "ja") }')
-    assert _ask(store, """ASK { ?ndl schema:memberOf ?role . ?role a schema:OrganizationRole ;
-        schema:memberOf ?org ; ndl:membershipCategory ?category ; schema:startDate ?since . }""")
-    assert _ask(store, """ASK { ?series a schema:EventSeries ; schema:organizer ?org ;
+    assert _ask(
+        store,
+        """ASK { ?ndl schema:memberOf ?role . ?role a schema:OrganizationRole ;
+        schema:memberOf ?org ; ndl:membershipCategory ?category ; schema:startDate ?since . }""",
+    )
+    assert _ask(
+        store,
+        """ASK { ?series a schema:EventSeries ; schema:organizer ?org ;
         schema:attendee [ a schema:Role ; schema:attendee ?ndl ] ;
-        schema:subEvent [ schema:startDate ?year ; schema:location [ a schema:Country ] ] . }""")
+        schema:subEvent [ schema:startDate ?year ; schema:location [ a schema:Country ] ] . }""",
+    )
     assert _ask(store, "ASK { ?branch schema:parentOrganization [ schema:subOrganization ?branch ] }")
     assert _ask(store, "ASK { ?org ndl:memberCount [ ndl:countQualifier ?q ] ; ndl:memberCountry ?c }")
     assert _ask(store, "ASK { ?work schema:publisher ?org ; schema:about ?org }")

@@ -27,10 +27,10 @@ import os
 import shutil
 import stat
 from collections import defaultdict
-from urllib.parse import urlsplit
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 from pyoxigraph import Literal, NamedNode, Triple
@@ -399,7 +399,9 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
             shown, more = _first(members)
         else:
             members = {t.subject.value for t in view.by_object_types(types) if "#" not in t.subject.value}
-            shown = heapq.nsmallest(LIST_SHOWN, members, key=lambda iri: (view.name(iri).lower(), iri))  # the IRI breaks ties: same bytes every build
+            shown = heapq.nsmallest(
+                LIST_SHOWN, members, key=lambda iri: (view.name(iri).lower(), iri)
+            )  # the IRI breaks ties: same bytes every build
             more = len(members) - len(shown)
         if members:
             groups.append({"label": label, "links": [view.link(m, "") for m in shown], "more": more})
@@ -523,6 +525,8 @@ def embed_snippet(triples: Iterable[Triple], vocabulary: list[Triple], context: 
     description = view.by_document.get(iri)
     if not description:
         raise KeyError(iri)
-    return environment().get_template("embed.html").render(
-        site=_site(view), name=view.name(iri), iri=iri, jsonld=script_element(embedded_document(schema_org_view(description)))
+    return (
+        environment()
+        .get_template("embed.html")
+        .render(site=_site(view), name=view.name(iri), iri=iri, jsonld=script_element(embedded_document(schema_org_view(description))))
     )

@@ -40,7 +40,7 @@ def _key(iri: str) -> str:
         return iri[len(str(SCHEMA)) :]
     for prefix, namespace in EMBED_CONTEXT.items():
         if prefix != "@vocab" and iri.startswith(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
+            return f"{prefix}:{iri[len(namespace) :]}"
     return iri
 
 

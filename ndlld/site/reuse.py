@@ -42,7 +42,6 @@ from ndlld.cache import key as cache_key
 from ndlld.graph import Delta
 from ndlld.site.view import SiteView
 
-
 PAGE_DIRECTORIES = ("id", "embed")  # where page_files are, and nothing else
 UNKNOWN = bytes(20)  # the digest of a page whose digest was not made: no page has it
 
@@ -70,7 +69,9 @@ class PageReuse:
         self.graph, self.delta = graph, delta
         self._directories: set[str] = set()
         shared = json.dumps(site, sort_keys=True, ensure_ascii=False, default=repr)
-        self.salt = cache_key(cache.fingerprint, "page", view.base, view.publisher or "", shared, serialize(list(vocabulary), format=RdfFormat.N_TRIPLES))
+        self.salt = cache_key(
+            cache.fingerprint, "page", view.base, view.publisher or "", shared, serialize(list(vocabulary), format=RdfFormat.N_TRIPLES)
+        )
         self._state_key = cache_key(self.salt, "pages")
         self._lookups: dict[tuple[str, str], bytes] = {}
         self.following = False  # whether the pages kept follow the delta (see keep)
@@ -348,7 +349,9 @@ class PageState:
             return None  # an IRI with a line break: not kept, every page is made next time
         encoded = text.encode("utf-8", "surrogateescape")
         head = _STATE_HEAD.pack(self.graph or bytes(32), len(documents), len(table), len(reads), len(encoded))
-        return zlib.compress(b"".join([head, encoded, offsets.tobytes(), reads.tobytes(), facts.tobytes(), modified.tobytes(), *digests]), 1)
+        return zlib.compress(
+            b"".join([head, encoded, offsets.tobytes(), reads.tobytes(), facts.tobytes(), modified.tobytes(), *digests]), 1
+        )
 
     @classmethod
     def unpack(cls, entry: bytes | None) -> PageState | None:

@@ -287,9 +287,7 @@ def network_svg(nodes: list[NetworkNode], edges: list[NetworkEdge]) -> str:
         radius = max(14.0, 34.0 * math.sqrt(_ONE_RING_MAX / count))
         smallest, largest = 5.0, 12.0
     else:
-        radius = next(
-            (float(r) for r in range(34, 51, 2) if all(_fit_label(_clean(n.label), r, 13, 0).size >= 10 for n in ring)), 50.0
-        )
+        radius = next((float(r) for r in range(34, 51, 2) if all(_fit_label(_clean(n.label), r, 13, 0).size >= 10 for n in ring)), 50.0)
         smallest, largest = 8.0, 13.0
     center_radius = round(radius * 1.4, 1) if center else 0.0
     gap = max(4.0, radius * 0.3) if two_rings else max(16.0, radius * 0.4)
@@ -425,10 +423,7 @@ def _edge_views(placed: dict[str, dict], edges: list[NetworkEdge], show_text: bo
             box = ((middle[0] - ux * half, middle[1] - uy * half), (middle[0] + ux * half, middle[1] + uy * half))
             clear = (
                 2 * half <= visible
-                and all(
-                    _segment_distance(*box, (n["x"], n["y"]), (n["x"], n["y"])) > n["r"] + _EDGE_FONT * 0.6
-                    for n in placed.values()
-                )
+                and all(_segment_distance(*box, (n["x"], n["y"]), (n["x"], n["y"])) > n["r"] + _EDGE_FONT * 0.6 for n in placed.values())
                 and all(_segment_distance(*box, *other) > _EDGE_FONT * 1.3 for other in texts)
             )
             if clear:
@@ -517,7 +512,7 @@ def timeline_svg(entries: list[TimelineEntry]) -> str:
         if flipped:  # near the right end, the label goes left of its marker to keep the picture narrow
             box = (x - _TEXT_DX - label_width, x + _DOT)
         row = next(
-            (i for i, boxes in enumerate(rows) if all(box[0] >= r + _BOX_GAP or box[1] + _BOX_GAP <= l for l, r in boxes)),
+            (i for i, boxes in enumerate(rows) if all(box[0] >= right + _BOX_GAP or box[1] + _BOX_GAP <= left for left, right in boxes)),
             len(rows),
         )
         if row == len(rows):

@@ -108,8 +108,11 @@ def void_triples(view, triples: list[Triple], facts: dict[str, FileFacts]) -> li
     for name, predicate in copied.items():
         for value in view.values(view.dataset, str(SCHEMA) + name):
             out.append(Triple(dataset, _n(predicate), value))
-    shared = [(DCTERMS + "license", str(SCHEMA) + "license"), (DCAT + "version", str(SCHEMA) + "version"),
-              (DCTERMS + "modified", str(SCHEMA) + "dateModified")]
+    shared = [
+        (DCTERMS + "license", str(SCHEMA) + "license"),
+        (DCAT + "version", str(SCHEMA) + "version"),
+        (DCTERMS + "modified", str(SCHEMA) + "dateModified"),
+    ]
     for d in DISTRIBUTIONS:
         distribution = _n(view.dataset + "#" + d.key)
         checksum = _n(view.dataset + "#" + d.key + "-sha256")
