@@ -1,0 +1,175 @@
+"""The graph's statements looked up by subject, by object and by document.
+
+The checks (what the shapes look at around a resource) and the web pages (what a
+page shows) read the graph only through a :class:`Lookup`: held in memory for a
+build from scratch (:class:`TriplesLookup`), or read from the store an
+incremental build keeps. Each answer is in :func:`statement_order`, which does not
+depend on where the statements came from, so the same graph gives the same pages
+and findings either way.
+
+:class:`Recording` wraps a lookup and notes each question asked: what a page was
+made from, so that an incremental build knows which pages a change touches.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import wraps
+from typing import Protocol, TypeVar
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+# What was looked up: ("about", subject), ("pointing_at", object) or ("in_document", document).
+Read = tuple[str, str]
+T = TypeVar("T")
+
+
+def document_of(iri: str) -> str:
+    """The resource a hash IRI belongs to (``…/id/ifla#ndl-member`` -> ``…/id/ifla``)."""
+    return iri.partition("#")[0]
+
+
+def _term_key(term) -> tuple:
+    if isinstance(term, NamedNode):
+        return (0, term.value, "")
+    if isinstance(term, BlankNode):
+        return (1, term.value, "")
+    if isinstance(term, Literal):
+        return (2, term.value, term.language or term.datatype.value)
+    return (3, str(term), "")  # a quoted triple
+
+
+def statement_order(triple: Triple) -> tuple:
+    """The order of every answer: by subject, predicate, then object (IRIs, blank nodes,
+    literals; each by its text, a literal then by its language or datatype)."""
+    return (_term_key(triple.subject), triple.predicate.value, _term_key(triple.object))
+
+
+class Lookup(Protocol):
+    """The statements of a graph, asked for by IRI; each answer in :func:`statement_order`."""
+
+    def about(self, subject: str) -> Sequence[Triple]:
+        """The statements whose subject is *subject*."""
+        ...
+
+    def pointing_at(self, obj: str) -> Sequence[Triple]:
+        """The statements whose object is the IRI *obj*."""
+        ...
+
+    def in_document(self, document: str) -> Sequence[Triple]:
+        """The statements whose subject is *document* or one of its hash resources."""
+        ...
+
+    def documents(self) -> Sequence[str]:
+        """Every document (an IRI without a fragment that is a subject or the document of
+        one), sorted."""
+        ...
+
+
+class TriplesLookup:
+    """A :class:`Lookup` over triples held in memory, indexed once; each answer sorted
+    when first asked for."""
+
+    def __init__(self, triples: Iterable[Triple]):
+        by_subject: dict[str, list[Triple]] = defaultdict(list)
+        by_object: dict[str, list[Triple]] = defaultdict(list)
+        by_document: dict[str, list[Triple]] = defaultdict(list)
+        for triple in dict.fromkeys(triples):  # a statement made twice is one statement
+            subject = triple.subject.value
+            by_subject[subject].append(triple)
+            by_document[subject.partition("#")[0]].append(triple)
+            if isinstance(triple.object, NamedNode):
+                by_object[triple.object.value].append(triple)
+        self._indexes = {"about": dict(by_subject), "pointing_at": dict(by_object), "in_document": dict(by_document)}
+        self._sorted: set[tuple[str, str]] = set()
+
+    def _answer(self, kind: str, key: str) -> Sequence[Triple]:
+        found = self._indexes[kind].get(key)
+        if found is None:
+            return ()
+        if (kind, key) not in self._sorted:
+            found.sort(key=statement_order)
+            self._sorted.add((kind, key))
+        return found
+
+    def about(self, subject: str) -> Sequence[Triple]:
+        return self._answer("about", subject)
+
+    def pointing_at(self, obj: str) -> Sequence[Triple]:
+        return self._answer("pointing_at", obj)
+
+    def in_document(self, document: str) -> Sequence[Triple]:
+        return self._answer("in_document", document)
+
+    def documents(self) -> Sequence[str]:
+        return sorted(self._indexes["in_document"])
+
+
+class Recording:
+    """A :class:`Lookup` that notes what is asked of the one it wraps, while
+    :meth:`reads` is open; :func:`remembered` methods of an object holding one replay
+    the notes of the answers they keep."""
+
+    def __init__(self, lookup: Lookup):
+        self.lookup = lookup
+        self._open: list[set[Read]] = []
+
+    @contextmanager
+    def reads(self) -> Iterator[set[Read]]:
+        """The set of what is looked up inside the block (nested blocks each get theirs)."""
+        found: set[Read] = set()
+        self._open.append(found)
+        try:
+            yield found
+        finally:
+            self._open.pop()
+            if self._open:
+                self._open[-1] |= found
+
+    def note(self, reads: Iterable[Read]) -> None:
+        if self._open:
+            self._open[-1].update(reads)
+
+    def about(self, subject: str) -> Sequence[Triple]:
+        if self._open:
+            self._open[-1].add(("about", subject))
+        return self.lookup.about(subject)
+
+    def pointing_at(self, obj: str) -> Sequence[Triple]:
+        if self._open:
+            self._open[-1].add(("pointing_at", obj))
+        return self.lookup.pointing_at(obj)
+
+    def in_document(self, document: str) -> Sequence[Triple]:
+        if self._open:
+            self._open[-1].add(("in_document", document))
+        return self.lookup.in_document(document)
+
+    def documents(self) -> Sequence[str]:
+        if self._open:
+            self._open[-1].add(("documents", ""))
+        return self.lookup.documents()
+
+
+def remembered(method: Callable[..., T]) -> Callable[..., T]:
+    """Keep what *method* answers for each set of arguments, with what it looked up in
+    ``self.graph`` (a :class:`Recording`) to make it: a kept answer notes those reads
+    again, so a page that uses it depends on them as if it had looked them up itself."""
+    name = method.__name__
+
+    @wraps(method)
+    def wrapper(self, *args):
+        kept = self.__dict__.setdefault("_remembered", {})
+        key = (name, args)
+        found = kept.get(key)
+        if found is None:
+            with self.graph.reads() as reads:
+                answer = method(self, *args)
+            kept[key] = found = (answer, frozenset(reads))
+        else:
+            self.graph.note(found[1])
+        return found[0]
+
+    return wrapper

@@ -1,0 +1,69 @@
+"""Looking statements up: the same answers in the same order whatever order the graph
+was given in, and every question a page asks noted, those behind kept answers too."""
+
+from __future__ import annotations
+
+import random
+
+from pyoxigraph import Literal, NamedNode, Triple
+
+from ndlld.lookup import Recording, TriplesLookup, remembered, statement_order
+
+ID = "https://example.org/id/"
+SDO = "http://schema.org/"
+
+
+def _triples() -> list[Triple]:
+    ifla, ndl, role = NamedNode(ID + "ifla"), NamedNode(ID + "ndl"), NamedNode(ID + "ifla#member")
+    return [
+        Triple(ifla, NamedNode(SDO + "name"), Literal("IFLA", language="en")),
+        Triple(ifla, NamedNode(SDO + "name"), Literal("国際図書館連盟", language="ja")),
+        Triple(ifla, NamedNode(SDO + "alternateName"), Literal("IFLA")),
+        Triple(role, NamedNode(SDO + "roleName"), Literal("member", language="en")),
+        Triple(ndl, NamedNode(SDO + "memberOf"), role),
+        Triple(ndl, NamedNode(SDO + "memberOf"), ifla),
+        Triple(ndl, NamedNode(SDO + "name"), Literal("NDL", language="en")),
+    ]
+
+
+def test_answers_are_the_same_whatever_the_order_of_the_graph():
+    triples = _triples()
+    shuffled = triples[:]
+    random.Random(3).shuffle(shuffled)
+    one, other = TriplesLookup(triples), TriplesLookup(shuffled + triples[:2])  # and two statements made twice
+    for ask in ("about", "pointing_at", "in_document"):
+        for iri in (ID + "ifla", ID + "ndl", ID + "ifla#member"):
+            answer = list(getattr(one, ask)(iri))
+            assert answer == list(getattr(other, ask)(iri)) == sorted(answer, key=statement_order)
+    assert [t.object.value for t in one.about(ID + "ifla")] == ["IFLA", "IFLA", "国際図書館連盟"]
+    assert {t.subject.value for t in one.in_document(ID + "ifla")} == {ID + "ifla", ID + "ifla#member"}
+    assert list(one.documents()) == [ID + "ifla", ID + "ndl"]
+    assert one.about(ID + "nobody") == ()
+
+
+class _Page:
+    def __init__(self, graph: Recording):
+        self.graph = graph
+
+    @remembered
+    def name(self, iri: str) -> str:
+        return next(t.object.value for t in self.graph.about(iri) if t.predicate.value == SDO + "name")
+
+
+def test_every_question_is_noted_and_kept_answers_note_theirs_again():
+    graph = Recording(TriplesLookup(_triples()))
+    page = _Page(graph)
+    with graph.reads() as first:
+        assert page.name(ID + "ifla") == "IFLA"
+        graph.pointing_at(ID + "ifla")
+    assert first == {("about", ID + "ifla"), ("pointing_at", ID + "ifla")}
+    with graph.reads() as second:  # the name is kept: not looked up again, but noted
+        assert page.name(ID + "ifla") == "IFLA"
+    assert second == {("about", ID + "ifla")}
+    with graph.reads() as outer:
+        with graph.reads() as inner:
+            graph.in_document(ID + "ndl")
+        graph.documents()
+    assert inner == {("in_document", ID + "ndl")}
+    assert outer == inner | {("documents", "")}
+    graph.about(ID + "ndl")  # outside any block: nothing to note, nothing fails
