@@ -1,5 +1,5 @@
 """`ndlld publish` and `ndlld query --endpoint` against a real Virtuoso (Debian's
-virtuoso-opensource-7) on loopback, as the README tells a library to set it up:
+virtuoso-opensource-7) on loopback, as docs/stores.md tells a library to set it up:
 the Graph Store endpoint behind digest authentication, the staged swap by SPARQL
 Update, and every query of queries/ answered as the embedded store answers it."""
 
@@ -79,7 +79,7 @@ def test_publish_by_the_graph_store_protocol_with_digest_authentication(virtuoso
     vocabulary = graph_in(virtuoso, "https://w3id.org/ndlld/vocab")
     published = rdflib.Graph().parse(real_dist / "ontology.ttl", format="turtle")
     assert len(vocabulary) == len(published)
-    # Virtuoso 7.2 keeps an xsd:duration as a count of months: "P1Y" reads back as "12" (README).
+    # Virtuoso 7.2 keeps an xsd:duration as a count of months: "P1Y" reads back as "12" (docs/stores.md).
     assert isomorphic(without_durations(vocabulary), without_durations(published))
     assert {o for o in vocabulary.objects() if is_duration(o)} == {rdflib.Literal(m, datatype=XSD_DURATION) for m in ("12", "24", "36")}
 
