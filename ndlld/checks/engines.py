@@ -249,13 +249,15 @@ def run(function: Callable[[Any, Any], Any], jobs: list, shared: Any, rules: Rul
     forked after rudof ran in its parent can hang, and this one may fork
     others later (the pages). pySHACL runs here when there is one job.
     *collect*: whether pySHACL's runs have the collector (rdflib's graphs hold cycles).
+    rudof's never do: their few Python objects hold none, and a collection in a child
+    would walk, and so copy, the memory it shares with this process.
     """
     if rules.engine == "pyshacl" and len(jobs) == 1:  # no process to start
         with parallel.collecting(collect):
             return [function(shared, jobs[0])]
     if rules.engine == "rudof":
         _ = rules.rudof_shapes, rules.ontology_text  # made once, here, for every child
-        function, shared = _without_certificates, (function, shared)
+        function, shared, collect = _without_certificates, (function, shared), False
     try:
         return parallel.fork_map(function, jobs, shared, workers, collect=collect)
     except parallel.ChildDied as died:
