@@ -29,7 +29,7 @@ from ndlld.graph import Graph, document_of
 from ndlld.lookup import statement_order
 
 CHUNK_DOCUMENTS = 2_000  # documents (with their hash resources) per pySHACL run, at scale
-# rudof needs about 8 KB a statement while validating: larger graphs go in parts.
+# rudof's memory grows with the statements it validates: larger graphs go in parts.
 RUDOF_WHOLE_TRIPLES = 250_000
 # Statements (about) per rudof part, two parts at a time on 2 cores; a resource's
 # statements are seldom split across parts.
