@@ -9,7 +9,7 @@ and validated again only when they change (:func:`touched_documents`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pyoxigraph import NamedNode, Triple
@@ -70,17 +70,26 @@ def kept_pointing_at(pointing: Iterable[Triple], needs: Needs) -> list[Triple]:
 
 def parent_links_above(lookup: Lookup, organization: str) -> set[Triple]:
     """Every parent link above *organization*, directly or through others: what the cycle check follows."""
+
+    def up(node: str) -> Iterator[tuple[Triple, str]]:
+        return ((t, t.object.value) for t in lookup.about(node) if t.predicate.value == PARENT_IRI)
+
+    return _walk(organization, up)[0]
+
+
+def _walk(start: str, step: Callable[[str], Iterable[tuple[Triple, str]]]) -> tuple[set[Triple], set[str]]:
+    """The parent links reached from *start*, *step* by step (each link and where it leads),
+    and the organizations reached, *start* among them."""
     links: set[Triple] = set()
-    seen = {organization}
-    todo = [organization]
+    seen = {start}
+    todo = [start]
     while todo:
-        for t in lookup.about(todo.pop()):
-            if t.predicate.value == PARENT_IRI and t not in links:
-                links.add(t)
-                if t.object.value not in seen:
-                    seen.add(t.object.value)
-                    todo.append(t.object.value)
-    return links
+        for link, reached in step(todo.pop()):
+            links.add(link)
+            if reached not in seen:
+                seen.add(reached)
+                todo.append(reached)
+    return links, seen
 
 
 def touched_documents(lookup: Lookup, iris: Iterable[str], needs: Needs) -> set[str]:
@@ -102,18 +111,13 @@ def touched_documents(lookup: Lookup, iris: Iterable[str], needs: Needs) -> set[
 
 def _below(lookup: Lookup, iri: str) -> set[str]:
     """The organizations that are documents with *iri* above them through parent links."""
-    found: set[str] = set()
-    seen = {iri}
-    todo = [iri]
-    while todo:
-        for t in lookup.pointing_at(todo.pop()):
-            child = t.subject
-            if t.predicate.value == PARENT_IRI and isinstance(child, NamedNode) and child.value not in seen:
-                seen.add(child.value)
-                todo.append(child.value)
-                if document_of(child.value) == child.value:
-                    found.add(child.value)
-    return found
+
+    def down(node: str) -> Iterator[tuple[Triple, str]]:
+        return (
+            (t, t.subject.value) for t in lookup.pointing_at(node) if t.predicate.value == PARENT_IRI and isinstance(t.subject, NamedNode)
+        )
+
+    return {organization for organization in _walk(iri, down)[1] if organization != iri and document_of(organization) == organization}
 
 
 def too_many_parents(parents: Mapping[str, Sequence[Triple]]) -> Triple | None:
