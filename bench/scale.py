@@ -76,7 +76,8 @@ def measure(orgs: int, skip: set[str]) -> dict:
     from pyoxigraph import RdfFormat, Store, serialize
 
     from ndlld.build import load_graph
-    from ndlld.checks import _validate, check_with_project_shapes, load_shapes, load_turtle, to_rdflib
+    from ndlld.checks import check_with_project_shapes, load_shapes, load_turtle, to_rdflib
+    from ndlld.checks.engines import pyshacl_report as _validate
     from ndlld.context import Context
     from ndlld.dumps import Chunks, Statements, _gzip, read_triples, write_dumps
     from ndlld.queries import load_queries, run_query

@@ -9,7 +9,6 @@ only when every file is complete.
 from __future__ import annotations
 
 import fcntl
-import gc
 import itertools
 import json
 import operator
@@ -29,12 +28,14 @@ from pyoxigraph import RdfFormat, Triple
 
 from ndlld.cache import Cache, pack_records, record_groups, unpack_each_record, unpack_records
 from ndlld.cache import key as cache_key
-from ndlld.checks import DEFAULT_ENGINE, Report, check_with_project_shapes
+from ndlld.checks import DEFAULT_ENGINE, Report
+from ndlld.checks.cached import check_with_project_shapes
 from ndlld.context import Context
 from ndlld.dumps import Chunks, read_triples, write_dumps
 from ndlld.errors import ConfigError, ConformanceError, PublishError, SourceError, SourceErrors
 from ndlld.graph import Delta, Graph, Part, build_graph, merge_parts, read_each, read_part, resource_base, touched_iris
 from ndlld.namespaces import SCHEMA
+from ndlld.parallel import beside, fork_map, keep, spared
 from ndlld.resources import context_path, ontology_path, schemaorg_path
 from ndlld.sources import MAX_FILE_BYTES, Record, load_sources, read_dataset, record_files
 
@@ -301,10 +302,14 @@ def _bytes_if_readable(path: str) -> bytes | None:
 
 
 def _in_processes(function, shares: list[list[str]], base: str, context: Context, workers: int) -> list:
-    from concurrent.futures import ProcessPoolExecutor
+    """``function(share, base, context)`` for each share, in forked processes, with the
+    collector (a build pauses it in this process: see :func:`ndlld.parallel.spared`)."""
+    return fork_map(_read_share, shares, (function, base, context.document), workers, collect=True)
 
-    with ProcessPoolExecutor(max_workers=workers, initializer=gc.enable) as pool:  # a build pauses it (_collector_spared)
-        return list(pool.map(function, shares, [base] * len(shares), [context.document] * len(shares)))
+
+def _read_share(shared: tuple[Callable, str, dict], paths: list[str]) -> list:
+    function, base, document = shared
+    return function(paths, base, document)
 
 
 def inverse_properties(path: Path) -> dict[str, str]:
@@ -324,9 +329,9 @@ def validate(data_dir: str | Path, cache_dir: str | Path | None = None, engine: 
     (see :mod:`ndlld.cache`).
     """
     context = Context.load(context_path())
-    with Cache(cache_dir) as cache, _collector_spared():
+    with Cache(cache_dir) as cache, spared():
         graph = load_graph(data_dir, context, cache=cache)
-        _keep_uncollected()
+        keep()
         return check_with_project_shapes(graph, context, cache, engine)
 
 
@@ -349,7 +354,7 @@ def build(
     """
     started = time.perf_counter()
     data_dir, out_dir = Path(data_dir), Path(out_dir)
-    with _lock(out_dir), Cache(cache_dir) as cache, _collector_spared():
+    with _lock(out_dir), Cache(cache_dir) as cache, spared():
         return _build(data_dir, out_dir, release, cache, engine, _progress(progress, started), started)
 
 
@@ -361,7 +366,7 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, engine: s
     context = Context.load(context_path())
     say("reading the records")
     graph = load_graph(data_dir, context, cache=cache)
-    _keep_uncollected()
+    keep()
     say(f"checking {len(graph)} triples against the shapes")
     report = check_with_project_shapes(graph, context, cache, engine)
     if not report.conforms:
@@ -369,7 +374,7 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, engine: s
     # Where each statement was made is for the checks' findings only: at 100,000 organizations
     # two million origins, dropped before the dumps' process is forked with the rest.
     graph.origins = {}
-    _keep_uncollected(collecting=False)
+    keep(collecting=False)
     ontology_triples = read_triples(ontology_path(), RdfFormat.TURTLE)
     chunks = _dump_chunks(cache)
     with _staging(out_dir, spare=cache.enabled, keep=PAGE_DIRECTORIES) as staging:
@@ -418,44 +423,7 @@ def _dump_chunks(cache: Cache) -> Chunks | None:
     return Chunks(known=cache.all("dump"), salt=cache_key(cache.fingerprint, "dump", zlib.ZLIB_RUNTIME_VERSION))
 
 
-@contextmanager
-def _collector_spared() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while the graph is made, and kept off it after.
-
-    The graph is hundreds of thousands of triples, origins and lists that live until
-    the build ends; the collector walks every one of them each time the objects grow
-    by a quarter, and finds nothing to free: a fifth of a one-record edit's build at
-    10,000 organizations. Once the graph is made (:func:`_keep_uncollected`), it is
-    frozen out of the collector's reach, which then runs as usual through the checks
-    (pySHACL's rdflib graphs hold cycles); then it is paused again for the output, whose
-    objects also live until the build ends (the site's indexes, the page state): with it
-    running, the pages of a one-record edit at 100,000 organizations took 3 to 4 s more
-    CPU (a whole build of 10,000 leaves a few hundred objects in cycles). Everything is
-    given back to it when the build ends.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
-def _keep_uncollected(collecting: bool = True) -> None:
-    """What exists now lives until the build ends: later collections pass it by (and
-    processes forked later share it rather than copy what a collection touches).
-    With *collecting* False, there are no collections until the build ends."""
-    gc.freeze()
-    if collecting:
-        gc.enable()
-    else:
-        gc.disable()
-
-
 DUMPS_BESIDE_FROM = 50_000  # triples from which the dumps are written by a process of their own
-_DUMPS: dict = {}  # what the forked process inherits instead of receiving a copy
 
 
 @contextmanager
@@ -474,29 +442,22 @@ def _dumps_beside(
         written = write_dumps(triples, ontology, context, out_dir, chunks)
         yield lambda: written
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    with beside(_write_dumps_forked, (triples, ontology, context, out_dir, chunks)) as forked:
 
-    def result() -> list[Path]:
-        written, new, reused = future.result()
-        if chunks is not None:
-            chunks.new.update(new)
-            chunks.reused.update(reused)
-        return written
+        def result() -> list[Path]:
+            written, new, reused = forked()
+            if chunks is not None:
+                chunks.new.update(new)
+                chunks.reused.update(reused)
+            return written
 
-    _DUMPS.update(triples=triples, ontology=ontology, context=context, out_dir=out_dir, chunks=chunks)
-    try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-            future = pool.submit(_write_dumps_forked)
-            yield result  # leaving the pool waits for it, also when the body failed
-    finally:
-        _DUMPS.clear()
+        yield result  # leaving the block waits for the child, also when the body failed
 
 
-def _write_dumps_forked() -> tuple[list[Path], dict[bytes, bytes], set[bytes]]:
+def _write_dumps_forked(shared: tuple) -> tuple[list[Path], dict[bytes, bytes], set[bytes]]:
     """In the forked process: the files written, and the chunks made and reused, for the parent's cache."""
-    chunks = _DUMPS["chunks"]
-    written = write_dumps(_DUMPS["triples"], _DUMPS["ontology"], _DUMPS["context"], _DUMPS["out_dir"], chunks)
+    triples, ontology, context, out_dir, chunks = shared
+    written = write_dumps(triples, ontology, context, out_dir, chunks)
     return (written, chunks.new, chunks.reused) if chunks is not None else (written, {}, set())
 
 

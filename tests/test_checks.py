@@ -95,43 +95,44 @@ def test_report_formats(good_data: Path):
     assert (None, rdflib.SH.conforms, rdflib.Literal(False)) in parsed
 
 
-def test_validation_in_parts_finds_what_one_run_finds(tmp_path: Path, monkeypatch):
+def _key(report) -> list:
+    return sorted((f.severity, f.message, f.focus, f.path or "", f.value or "", str(f.origin)) for f in report.findings)
+
+
+def test_validation_in_parts_finds_what_one_run_finds(tmp_path: Path):
     """At scale pySHACL validates the graph in parts, in parallel, and rudof
     validates only the resources whose surroundings changed since the cache was
     filled; the findings are those of one pySHACL run over the whole graph."""
     from ndlld.build import load_graph
     from ndlld.cache import Cache
-    from ndlld.checks import check, load_turtle
+    from ndlld.checks import Sizes, check, project_rules
+    from ndlld.checks.cached import check_cached
     from ndlld.context import Context
-    from ndlld.resources import context_path, ontology_path, schemaorg_path
+    from ndlld.resources import context_path
     from ndlld.synth import synthesize
 
     summary = synthesize(tmp_path / "synth", 240, seed=5, defects=0.05)
     context = Context.load(context_path())
-    shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
-
-    def key(report):
-        return sorted((f.severity, f.message, f.focus, f.path or "", f.value or "", str(f.origin)) for f in report.findings)
+    rudof, pyshacl = project_rules(), project_rules("pyshacl")
 
     graph = load_graph(tmp_path / "synth", context)
-    whole = check(graph, shapes, ontology, context, chunk=10**9, engine="pyshacl")  # the reference, in one run
-    parts = check(graph, shapes, ontology, context, chunk=40, workers=2, engine="pyshacl")
-    assert key(parts) == key(whole)
+    whole = check(graph, pyshacl, context=context, sizes=Sizes(chunk=10**9))  # the reference, in one run
+    parts = check(graph, pyshacl, context=context, sizes=Sizes(chunk=40, workers=2))
+    assert _key(parts) == _key(whole)
     assert len(whole.findings) >= len(summary.defects) > 0
     assert len(list(parts.graph.objects(None, rdflib.SH.result))) == len(whole.findings)
-
-    with monkeypatch.context() as large:  # a graph too large for one rudof run goes in parts too
-        large.setattr("ndlld.checks.RUDOF_WHOLE_TRIPLES", 0)
-        assert key(check(graph, shapes, ontology, context, chunk=40, workers=2)) == key(whole)
+    # A graph too large for one rudof run goes in parts too.
+    assert _key(check(graph, rudof, context=context, sizes=Sizes(chunk=40, workers=2, whole_triples=0))) == _key(whole)
 
     with Cache(tmp_path / "cache") as cache:
-        assert key(check(graph, shapes, ontology, context, chunk=40, cache=cache)) == key(whole)  # fills the cache
+        assert _key(check_cached(graph, rudof, context, cache, Sizes(chunk=40))) == _key(whole)  # fills the cache
     record = sorted((tmp_path / "synth" / "organizations").rglob("org-*.yaml"))[7]
     record.write_text(record.read_text(encoding="utf-8").replace("en: ", "ko: ", 1), encoding="utf-8")  # no English name
     edited = load_graph(tmp_path / "synth", context)
     with Cache(tmp_path / "cache") as cache:
-        again = check(edited, shapes, ontology, context, chunk=40, cache=cache)  # rudof on the few resources around the edit
-    assert key(again) == key(check(edited, shapes, ontology, context, chunk=10**9, engine="pyshacl"))
+        again = check_cached(edited, project_rules(), context, cache, Sizes(chunk=40))  # rudof on the few resources around the edit
+        assert 0 < cache.misses < cache.hits
+    assert _key(again) == _key(check(edited, pyshacl, context=context, sizes=Sizes(chunk=10**9)))
     assert len(again.findings) == len(whole.findings) + 1
 
 
@@ -143,7 +144,7 @@ def test_rudof_reports_what_pyshacl_reports(name: str, fixture: Path | None, goo
     """rudof, the default engine, is held to pySHACL's report on every fixture:
     the same findings (severity, message, focus, path, value, shape, file and line)."""
     from ndlld.build import load_graph
-    from ndlld.checks import check, load_turtle
+    from ndlld.checks import Rules, check, load_turtle, triples_of
     from ndlld.context import Context
     from ndlld.resources import context_path, ontology_path, schemaorg_path
 
@@ -153,7 +154,8 @@ def test_rudof_reports_what_pyshacl_reports(name: str, fixture: Path | None, goo
     context = Context.load(context_path())
     graph = load_graph(data, context)
     shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
-    reports = {engine: check(graph, shapes, ontology, context, engine=engine) for engine in ("rudof", "pyshacl")}
+    rules = {engine: Rules(triples_of(shapes), triples_of(ontology), engine) for engine in ("rudof", "pyshacl")}
+    reports = {engine: check(graph, rules[engine], context=context) for engine in ("rudof", "pyshacl")}
     assert reports["rudof"].findings == reports["pyshacl"].findings
     assert reports["rudof"].conforms == reports["pyshacl"].conforms
     for report in reports.values():
@@ -206,29 +208,45 @@ def test_broken_shapes_file_is_named_with_its_line(tmp_path: Path):
         read_rules(tmp_path / "empty", [ontology_path(), schemaorg_path()])
 
 
-def test_rudof_child_process_returns_values_and_errors():
-    """One rudof run goes to one child forked for it: its value, or its error,
-    comes back to the parent, and a child that dies is one line, not a hang."""
+def test_rudof_runs_in_a_child_that_reports_its_value_its_error_or_its_death():
+    """Each rudof run goes to a child forked for it, without the system's CA certificates
+    (set in the child only): its value, or its error, comes back to the parent, and a
+    child that dies is one line naming the other engine, not a hang."""
     import signal
 
-    from ndlld.checks import _in_child
+    from ndlld.checks import project_rules
+    from ndlld.checks.engines import OTHER_ENGINE, run
     from ndlld.errors import ShapesError
 
+    rudof = project_rules("rudof")
     before = dict(os.environ)
-    assert _in_child(lambda job, rules: (job, os.environ["SSL_CERT_FILE"], os.getpid()), "job", None)[:2] == ("job", os.devnull)
-    assert dict(os.environ) == before  # the child's environment went with it
 
-    def fails(job, rules):
+    def environment(shared, job):
+        return job, shared, os.environ["SSL_CERT_FILE"], os.getpid()
+
+    for jobs in (["one"], ["one", "two", "three"]):  # a bare child, or a pool
+        answers = run(environment, jobs, "shared", rudof, 2, collect=True)
+        assert [answer[:3] for answer in answers] == [(job, "shared", os.devnull) for job in jobs]
+        assert os.getpid() not in {answer[3] for answer in answers}
+    assert dict(os.environ) == before  # the children's environment went with them
+    assert (
+        run(environment, ["here"], None, project_rules("pyshacl"), None, collect=True)[0][3] == os.getpid()
+    )  # no child for one pySHACL run
+
+    def fails(shared, job):
         raise ShapesError("rudof cannot validate: no")
 
-    with pytest.raises(ShapesError, match="^rudof cannot validate: no$"):
-        _in_child(fails, None, None)
-
-    def dies(job, rules):
+    def dies(shared, job):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    with pytest.raises(ShapesError, match=r"ended without a report \(signal 9\)"):
-        _in_child(dies, None, None)
+    for jobs in (["one"], ["one", "two"]):
+        with pytest.raises(ShapesError, match="^rudof cannot validate: no$"):
+            run(fails, jobs, None, rudof, 2, collect=True)
+        with pytest.raises(ShapesError, match=r"^the validation process ended without a report \(.+\); try again$") as died:
+            run(dies, jobs, None, rudof, 2, collect=True)
+        assert died.value.hint == OTHER_ENGINE
+    with pytest.raises(ShapesError, match=r"\(signal 9\)"):
+        run(dies, ["one"], None, rudof, None, collect=True)
 
 
 def _shapes(text: str) -> rdflib.Graph:
@@ -260,35 +278,35 @@ def test_what_a_resource_needs_of_the_statements_pointing_at_it_is_read_from_the
 def test_a_resource_pointed_at_by_many_keeps_what_its_shapes_can_see(tmp_path: Path):
     """The source every synthetic record cites keeps one of the statements citing it."""
     from ndlld.build import load_graph
-    from ndlld.checks import _parts, _Surroundings, read_rules
+    from ndlld.checks import project_rules
+    from ndlld.checks.partition import Surroundings, parts
     from ndlld.context import Context
-    from ndlld.resources import context_path, ontology_path, schemaorg_path
+    from ndlld.resources import context_path
     from ndlld.synth import synthesize
 
     synthesize(tmp_path / "synth", 60, seed=3)
     graph = load_graph(tmp_path / "synth", Context.load(context_path()))
-    rules = read_rules(shapes_dir(), [ontology_path(), schemaorg_path()])
-    every = _Surroundings(graph)  # no needs: every statement pointing at it
-    bounded = _Surroundings(graph, rules.incoming)
+    every = Surroundings(graph)  # no needs: every statement pointing at it
+    bounded = Surroundings(graph, project_rules().incoming)
     documents = every.own
     hub = next(name for name in documents if name.endswith("/source/synthetic"))
     citing = [t for t in every.of(hub) if t.object.value == hub]
     assert len(citing) > 60
     assert len([t for t in bounded.of(hub) if t.object.value == hub]) == 1
     assert set(bounded.of(hub)) <= set(every.of(hub))
-    parts = _parts(every, sorted(documents), chunk=10**9, most=50)
-    assert [hub] in parts  # larger than a part: alone in its own
-    assert sorted(name for part in parts for name in part) == sorted(documents)
-    assert all(len(part) <= 7 for part in _parts(bounded, sorted(documents), chunk=7, most=10**9))
+    cut = parts(every, sorted(documents), chunk=10**9, most=50)
+    assert [hub] in cut  # larger than a part: alone in its own
+    assert sorted(name for part in cut for name in part) == sorted(documents)
+    assert all(len(part) <= 7 for part in parts(bounded, sorted(documents), chunk=7, most=10**9))
 
 
-def test_defects_on_a_resource_pointed_at_by_many_are_found_in_parts_as_in_one_run(tmp_path: Path, monkeypatch):
+def test_defects_on_a_resource_pointed_at_by_many_are_found_in_parts_as_in_one_run(tmp_path: Path):
     """A hub (the source every record cites) without an English name, and a source no
     record cites, are found by rudof in small parts as pySHACL finds them in one run."""
     from ndlld.build import load_graph
-    from ndlld.checks import check, load_turtle
+    from ndlld.checks import Sizes, check, project_rules
     from ndlld.context import Context
-    from ndlld.resources import context_path, ontology_path, schemaorg_path
+    from ndlld.resources import context_path
     from ndlld.synth import synthesize
 
     synthesize(tmp_path / "synth", 120, seed=7, defects=0.05)
@@ -299,29 +317,25 @@ def test_defects_on_a_resource_pointed_at_by_many_are_found_in_parts_as_in_one_r
     )
     context = Context.load(context_path())
     graph = load_graph(tmp_path / "synth", context)
-    shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
+    rudof, pyshacl = project_rules(), project_rules("pyshacl")
 
-    def key(report):
-        return sorted((f.severity, f.message, f.focus, f.path or "", f.value or "", str(f.origin)) for f in report.findings)
-
-    whole = check(graph, shapes, ontology, context, chunk=10**9, engine="pyshacl")
+    whole = check(graph, pyshacl, context=context, sizes=Sizes(chunk=10**9))
     focuses = {f.focus for f in whole.findings}
     assert {"source/synthetic", "source/uncited"} <= focuses
-    monkeypatch.setattr("ndlld.checks.RUDOF_WHOLE_TRIPLES", 0)
-    monkeypatch.setattr("ndlld.checks.PART_TRIPLES", 300)  # the hub alone in its part, the rest in many
-    assert key(check(graph, shapes, ontology, context, workers=2)) == key(whole)
-    assert key(check(graph, shapes, ontology, context, chunk=40, workers=2)) == key(whole)
-    assert key(check(graph, shapes, ontology, context, chunk=40, workers=2, engine="pyshacl")) == key(whole)
+    small = {"whole_triples": 0, "part_triples": 300, "workers": 2}  # the hub alone in its part, the rest in many
+    assert _key(check(graph, rudof, context=context, sizes=Sizes(**small))) == _key(whole)
+    assert _key(check(graph, rudof, context=context, sizes=Sizes(chunk=40, **small))) == _key(whole)
+    assert _key(check(graph, pyshacl, context=context, sizes=Sizes(chunk=40, **small))) == _key(whole)
 
 
 def test_shapes_with_targets_not_resolved_here_keep_them():
     """Targets by name or by SPARQL are left to the engine (the part's own targets)."""
-    from ndlld.checks import Rules, _triples_of, read_rules
+    from ndlld.checks import Rules, read_rules, triples_of
 
-    assert Rules(_triples_of(_shapes("ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:message 'm' .")), []).targets is None
-    assert Rules(_triples_of(_shapes("ex:S a sh:NodeShape ; sh:target [ a ex:T ] ; sh:message 'm' .")), []).targets is None
+    assert Rules(triples_of(_shapes("ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:message 'm' .")), []).targets is None
+    assert Rules(triples_of(_shapes("ex:S a sh:NodeShape ; sh:target [ a ex:T ] ; sh:message 'm' .")), []).targets is None
     assert (
-        Rules(_triples_of(_shapes("ex:S a sh:NodeShape , <http://www.w3.org/2000/01/rdf-schema#Class> ; sh:message 'm' .")), []).targets
+        Rules(triples_of(_shapes("ex:S a sh:NodeShape , <http://www.w3.org/2000/01/rdf-schema#Class> ; sh:message 'm' .")), []).targets
         is None
     )
     assert read_rules(shapes_dir(), []).targets is not None
@@ -333,13 +347,13 @@ def test_focus_nodes_are_the_parts_own_resources_each_target_selects():
     the data itself leaves the targets to the engine."""
     from pyoxigraph import NamedNode, Triple
 
-    from ndlld.checks import Rules, _triples_of, focus_nodes
+    from ndlld.checks import Rules, focus_nodes, triples_of
 
     rules = Rules(
-        _triples_of(
+        triples_of(
             _shapes("ex:ByClass sh:targetClass ex:Top . ex:BySubject sh:targetSubjectsOf ex:p . ex:ByObject sh:targetObjectsOf ex:q .")
         ),
-        _triples_of(_shapes("ex:Low <http://www.w3.org/2000/01/rdf-schema#subClassOf> ex:Top .")),
+        triples_of(_shapes("ex:Low <http://www.w3.org/2000/01/rdf-schema#subClassOf> ex:Top .")),
     )
     ex = "http://example.org/".__add__
     a, b, c = NamedNode(ex("a")), NamedNode(ex("b")), NamedNode(ex("c"))
@@ -387,7 +401,7 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
     child = next(p for p in organizations if "parentOrganization: " in p.read_text(encoding="utf-8"))
     parent_id = re.search(r"parentOrganization: (\S+)", child.read_text(encoding="utf-8")).group(1)
     parent = next(p for p in organizations if p.stem == parent_id)
-    monkeypatch.setattr("ndlld.checks.RUDOF_WHOLE_TRIPLES", 0)  # the path of a large graph
+    monkeypatch.setattr("ndlld.checks.partition.RUDOF_WHOLE_TRIPLES", 0)  # the path of a large graph
 
     def findings(**options) -> list[str]:
         return [str(f) for f in validate(data, engine=engine, **options).findings]
@@ -411,27 +425,16 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
     assert sum(f"[{child.stem} " in f or f"[{parent.stem} " in f for f in before if "Violation" in f) >= 2
 
 
-def test_results_by_resource_are_kept_as_they_were():
-    from ndlld.checks import _pack_results, _unpack_results
-
-    results = {bytes([n]) * 32: (b"" if n % 3 else b'<a> <b> "' + bytes([48 + n]) + b'" .\n') for n in range(10)}
-    assert _unpack_results(_pack_results(results)) == results
-    assert _unpack_results(_pack_results({})) == {} == _unpack_results(b"")
-
-
 def test_what_the_shapes_need_is_read_from_the_cache_as_it_was_made(tmp_path: Path):
     from ndlld.cache import Cache
-    from ndlld.checks import _read_rules_cache, read_rules
-    from ndlld.resources import ontology_path, schemaorg_path
-
-    def rules():
-        return read_rules(shapes_dir(), [ontology_path(), schemaorg_path()])
+    from ndlld.checks import project_rules
+    from ndlld.checks.cached import read_rules_cache
 
     with Cache(tmp_path / "cache") as cache:
-        _read_rules_cache(rules(), cache)
-    kept, made = rules(), rules()
+        read_rules_cache(project_rules(), cache)
+    kept, made = project_rules(), project_rules()
     with Cache(tmp_path / "cache") as cache:
-        _read_rules_cache(kept, cache)
+        read_rules_cache(kept, cache)
         assert cache.get_many("checks", []) == {}
     assert {"incoming", "targets", "superclasses"} <= set(kept.__dict__)  # read, not made
     assert (kept.incoming, kept.targets[1], kept.superclasses) == (made.incoming, made.targets[1], made.superclasses)
@@ -442,22 +445,24 @@ def test_what_the_shapes_need_is_read_from_the_cache_as_it_was_made(tmp_path: Pa
 
 def test_a_resources_cache_key_is_the_same_in_every_process():
     """Made from the graph alone: not from the order of Python's sets of strings, which
-    changes from one process to the next (PYTHONHASHSEED). Each resource's statements
-    are the runs of the graph its key reads whole."""
+    changes from one process to the next (PYTHONHASHSEED); the same from the lines of the
+    whole graph written at once as from each line written when asked for."""
     import subprocess
     import sys
 
     script = (
         "from pyoxigraph import RdfFormat, serialize\n"
         "from ndlld.build import load_graph\n"
-        "from ndlld.checks import _Surroundings, read_rules\n"
-        "from ndlld.resources import ontology_path, schemaorg_path, shapes_dir\n"
+        "from ndlld.checks import project_rules\n"
+        "from ndlld.checks.cached import Lines, resource_key\n"
+        "from ndlld.checks.partition import Surroundings\n"
         f"graph = load_graph({str(DATA)!r})\n"
-        "surroundings = _Surroundings(graph, read_rules(shapes_dir(), [ontology_path(), schemaorg_path()]).incoming)\n"
+        "index = Surroundings(graph, project_rules().incoming)\n"
         "lines = serialize(graph.triples, format=RdfFormat.N_TRIPLES).split(b'\\n')\n"
-        "for name, own in surroundings.own.items():\n"
-        "    assert [p for start, end in surroundings.runs[name] for p in range(start, end)] == own\n"
-        "print(len(surroundings.own), b''.join(surroundings.key(name, lines, b'salt') for name in sorted(surroundings.own)).hex())\n"
+        "keys = [resource_key(index, name, lines, b'salt') for name in sorted(index.own)]\n"
+        "assert keys == [resource_key(index, name, Lines(graph.triples), b'salt') for name in sorted(index.own)]\n"
+        "assert len(set(keys)) == len(keys)\n"
+        "print(len(keys), b''.join(keys).hex())\n"
     )
     runs = [
         subprocess.run(
@@ -469,38 +474,59 @@ def test_a_resources_cache_key_is_the_same_in_every_process():
     assert int(runs[0].stdout.split()[0]) > 50
 
 
-def test_a_delta_touches_the_resources_whose_surroundings_hold_what_changed():
-    """Those the changed IRIs belong to, those pointing at one (its types), and those below an
-    organization whose parent links changed (the cycle check follows every link above)."""
-    from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
+def _example_graph():
+    """Organizations in a chain of parents, a role, a type pointed at, and one unrelated."""
+    from pyoxigraph import Literal, NamedNode, Triple
 
-    from ndlld.checks import _Lines, _Surroundings
     from ndlld.graph import Graph
     from ndlld.namespaces import RDF_TYPE, SCHEMA
 
     def iri(name: str) -> NamedNode:
         return NamedNode(f"https://example.org/id/{name}")
 
-    parent, name = NamedNode(str(SCHEMA) + "parentOrganization"), NamedNode(str(SCHEMA) + "name")
+    parent, name, member = NamedNode(str(SCHEMA) + "parentOrganization"), NamedNode(str(SCHEMA) + "name"), NamedNode(str(SCHEMA) + "member")
     triples = [
         Triple(iri("top"), RDF_TYPE, NamedNode(str(SCHEMA) + "Organization")),
         Triple(iri("middle"), parent, iri("top")),
         Triple(iri("bottom"), parent, iri("middle")),
         Triple(iri("bottom#role"), name, Literal("a role")),
+        Triple(iri("bottom#role"), member, iri("person")),
+        Triple(iri("person"), RDF_TYPE, NamedNode(str(SCHEMA) + "Person")),
         Triple(iri("elsewhere"), name, Literal("unrelated")),
     ]
-    surroundings = _Surroundings(Graph("https://example.org/", triples))
-    touched = surroundings.touched_by(frozenset({iri("top").value}))
-    assert touched == {iri("top").value, iri("middle").value, iri("bottom").value}
-    assert surroundings.touched_by(frozenset({iri("bottom#role").value})) == {iri("bottom").value}
-    assert surroundings.touched_by(frozenset()) == set()
+    return Graph("https://example.org/", triples), iri
 
-    lines, whole = _Lines(triples), serialize(triples, format=RdfFormat.N_TRIPLES)
-    assert lines[0:5] == whole.split(b"\n")[:-1] == [lines[i] for i in range(5)], "each line as in the whole graph's N-Triples"
+
+def test_a_delta_touches_the_resources_whose_surroundings_hold_what_changed():
+    """Those the changed IRIs belong to, those pointing at one (its types), those one points
+    at, and those below an organization whose parent links changed (the cycle check follows
+    every link above): from a lookup as from the one-pass index of a large graph."""
+    from ndlld.checks import touched_documents
+    from ndlld.checks.partition import Surroundings
+    from ndlld.lookup import TriplesLookup
+
+    graph, iri = _example_graph()
+    lookup, index = TriplesLookup(graph.triples), Surroundings(graph)
+
+    def touched(*names: str) -> set[str]:
+        iris = {iri(name).value for name in names}
+        found = touched_documents(lookup, iris, None)
+        assert found == index.touched_by(iris)
+        return {document.rpartition("/")[2] for document in found}
+
+    assert touched("top") == {"top", "middle", "bottom"}
+    assert touched("bottom#role") == {"bottom", "person"}
+    assert touched("person") == {"person", "bottom"}
+    assert touched("middle") == {"middle", "bottom", "top"}
+    assert touched("nowhere") == set()
+    assert touched() == set()
+    needs = {"http://schema.org/name": 1}  # the shapes look at no member statement pointing at a person
+    assert touched_documents(lookup, {iri("bottom#role").value}, needs) == {iri("bottom").value}
+    assert Surroundings(graph, needs).touched_by({iri("bottom#role").value}) == {iri("bottom").value}
 
 
 def test_an_edit_makes_the_keys_of_the_resources_it_touched_only(tmp_path: Path, monkeypatch):
-    from ndlld.checks import _Surroundings
+    from ndlld.checks import cached
     from ndlld.synth import synthesize
 
     data, cache = tmp_path / "synth", tmp_path / "cache"
@@ -508,10 +534,111 @@ def test_an_edit_makes_the_keys_of_the_resources_it_touched_only(tmp_path: Path,
     validate(data, cache_dir=cache)
     record = sorted((data / "organizations").rglob("org-*.yaml"))[9]
     _replace(record, "en: ", "en: Renamed ")
-    made, real = [], _Surroundings.key
+    made, real = [], cached.resource_key
     monkeypatch.setattr(
-        _Surroundings, "key", lambda self, document, lines, salt: made.append(document) or real(self, document, lines, salt)
+        cached, "resource_key", lambda index, document, lines, salt: made.append(document) or real(index, document, lines, salt)
     )
     report = validate(data, cache_dir=cache)
     assert made and len(made) < 10, "the renamed organization and those pointing at it, not all 60 and their parts"
     assert [str(f) for f in report.findings] == [str(f) for f in validate(data).findings]
+
+
+def _synthetic(tmp_path: Path, count: int, **options):
+    from ndlld.build import load_graph
+    from ndlld.context import Context
+    from ndlld.resources import context_path
+    from ndlld.synth import synthesize
+
+    synthesize(tmp_path / "synth", count, **options)
+    context = Context.load(context_path())
+    return load_graph(tmp_path / "synth", context), context
+
+
+@pytest.mark.parametrize("bounded", [False, True], ids=["every statement pointing", "what the shapes see"])
+def test_the_one_pass_index_holds_the_surroundings_a_lookup_gives(tmp_path: Path, bounded: bool):
+    """The index a large graph is cut by gives each document the surroundings that
+    scope.surroundings defines over a Lookup: its statements, those pointing at its
+    subjects (of a bounded property, the first in statement order), the types of what it
+    points at, the parent links above it."""
+    from ndlld.checks import project_rules, surroundings
+    from ndlld.checks.partition import Surroundings
+    from ndlld.lookup import TriplesLookup, statement_order
+
+    graph, _context = _synthetic(tmp_path, 80, seed=11)
+    needs = project_rules().incoming if bounded else None
+    index, lookup = Surroundings(graph, needs), TriplesLookup(graph.triples)
+    assert sorted(index.own) == list(lookup.documents())
+    for document in index.own:
+        assert index.of(document) == surroundings(lookup, document, needs), document
+    hub = next(name for name in index.own if name.endswith("/source/synthetic"))
+    citing = [t for t in surroundings(lookup, hub, needs) if t.object.value == hub]
+    every = sorted((t for t in graph.triples if t.object.value == hub), key=statement_order)
+    assert citing == every[:1] if bounded else sorted(citing, key=statement_order) == every
+    parents = [t for t in graph.triples if t.predicate.value == "http://schema.org/parentOrganization"]
+    assert parents and all(t in index.of(t.subject.value) for t in parents)
+
+
+def test_per_document_results_kept_and_fresh_merge_into_the_report_of_one_run(tmp_path: Path):
+    """A report holds each document's results; those of the documents an edit did not touch,
+    kept from the run before it, merged with fresh results of those it touched (checked with
+    only their surroundings as the data), make the report of one run over the edited graph:
+    the same findings in the same order, and the same report graph but for blank-node labels."""
+    from rdflib.compare import isomorphic
+
+    from ndlld.build import load_graph
+    from ndlld.checks import check, merged_report, project_rules, surroundings, touched_documents
+    from ndlld.graph import Graph
+    from ndlld.lookup import TriplesLookup
+
+    graph, context = _synthetic(tmp_path, 60, seed=5, defects=0.1)
+    for engine in ("rudof", "pyshacl"):
+        rules = project_rules(engine)
+        before = check(graph, rules, context=context)
+        assert before.findings and set(before.by_document) >= {_document_of_focus(f, graph) for f in before.findings}
+        again = merged_report(before.by_document, graph, context)
+        assert again.findings == before.findings and isomorphic(again.graph, before.graph)
+
+    record = sorted((tmp_path / "synth" / "organizations").rglob("org-*.yaml"))[3]
+    _replace(record, "name:\n  en: ", "name:\n  ko: ")  # a new violation
+    edited = load_graph(tmp_path / "synth", context)
+    changed = {t.subject.value for t in set(graph.triples) ^ set(edited.triples)}
+    assert changed
+    rules = project_rules()
+    needs = rules.incoming
+    lookup = TriplesLookup(edited.triples)
+    touched = touched_documents(TriplesLookup(graph.triples), changed, needs) | touched_documents(lookup, changed, needs)
+    assert 0 < len(touched) < len(lookup.documents())
+    # The data of the fresh run: the touched documents' surroundings only, with their origins.
+    region = set().union(*(surroundings(lookup, document, needs) for document in touched))
+    part = Graph(edited.base, [t for t in edited.triples if t in region], {t: edited.origins[t] for t in region if t in edited.origins})
+    part.nodes = edited.nodes
+    fresh = check(part, rules, documents=touched, context=context)
+    assert set(fresh.by_document) == touched
+    before = check(graph, rules, context=context)
+    kept = {document: results for document, results in before.by_document.items() if document not in touched}
+    merged = merged_report({**kept, **fresh.by_document}, edited, context)
+    whole = check(edited, rules, context=context)
+    assert merged.findings == whole.findings and len(whole.findings) == len(before.findings) + 1
+    assert isomorphic(merged.graph, whole.graph)
+    assert merged.conforms == whole.conforms is False
+
+
+def _document_of_focus(finding, graph) -> str:
+    return graph.base + "id/" + finding.focus.partition("#")[0] if "://" not in finding.focus else finding.focus.partition("#")[0]
+
+
+def test_a_check_of_some_documents_finds_what_the_whole_run_finds_about_them(tmp_path: Path):
+    """Findings about the documents asked for only, the same whether the graph is cut in parts or not."""
+    from ndlld.checks import Sizes, check, project_rules
+
+    graph, context = _synthetic(tmp_path, 60, seed=5, defects=0.1)
+    rules = project_rules()
+    whole = check(graph, rules, context=context)
+    some = sorted({_document_of_focus(f, graph) for f in whole.findings})[::2]
+    assert some
+    expected = [f for f in whole.findings if _document_of_focus(f, graph) in some]
+    for sizes in (Sizes(), Sizes(whole_triples=0, part_triples=300, workers=2)):
+        report = check(graph, rules, documents=some, context=context, sizes=sizes)
+        assert report.findings == expected
+        assert set(report.by_document) == set(some)
+    assert check(graph, rules, documents=[], context=context).findings == []

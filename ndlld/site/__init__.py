@@ -152,37 +152,28 @@ def render_site(
     return writer.written
 
 
-_SHARED: dict = {}  # what forked workers inherit: the indexed graph, built once
-
-
 def _resources_in_parallel(
     view: SiteView, site: dict, writer: _Writer, documents: list[str], context: Context, reuse: PageReuse | None
 ) -> tuple[list[str], dict]:
     """The resource pages, split between processes forked after the graph was indexed
     (so each inherits it instead of receiving a copy); every page is its own files."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from ndlld.parallel import fork_map
 
-    _SHARED.update(view=view, site=site, out_dir=writer.out_dir, previous=writer.previous, context=context, reuse=reuse)
     workers = os.cpu_count() or 1
     slices = [documents[i::workers] for i in range(workers)]
+    shared = (view, site, writer.out_dir, writer.previous, context, reuse)
     written, entries = [], {}
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for paths, slice_entries in pool.map(_resource_slice, slices):
-                written += paths
-                entries.update(slice_entries)
-    finally:
-        _SHARED.clear()
+    for paths, slice_entries in fork_map(_resource_slice, slices, shared, workers):
+        written += paths
+        entries.update(slice_entries)
     return written, entries
 
 
-def _resource_slice(documents: list[str]) -> tuple[list[str], dict]:
-    writer = _Writer(_SHARED["out_dir"], _SHARED["previous"])
+def _resource_slice(shared: tuple, documents: list[str]) -> tuple[list[str], dict]:
+    view, site, out_dir, previous, context, reuse = shared
+    writer = _Writer(out_dir, previous)
     env = environment()
-    entries = dict(
-        _resource(_SHARED["view"], env, _SHARED["site"], writer, document, _SHARED["context"], _SHARED["reuse"]) for document in documents
-    )
+    entries = dict(_resource(view, env, site, writer, document, context, reuse) for document in documents)
     return writer.written, entries
 
 

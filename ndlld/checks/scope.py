@@ -1,0 +1,257 @@
+"""What the shapes look at around a resource: the data a document's results depend on.
+
+A document's results depend only on its *surroundings*: its own statements, those
+pointing at its subjects as far as the shapes can see them (:func:`incoming_needs`),
+the types of what it points at (for sh:class), and the parent links above it (for
+the cycle check). So a document can be validated with its surroundings as the data,
+and validated again only when they change (:func:`touched_documents`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from pyoxigraph import NamedNode, Triple
+
+from ndlld.lookup import Lookup, document_of
+from ndlld.namespaces import SH
+
+if TYPE_CHECKING:
+    import rdflib
+
+RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+PARENT_IRI = "http://schema.org/parentOrganization"
+
+# The cycle check's property path (parentOrganization+) is followed by rdflib
+# recursively: about a thousand organizations above one would exhaust Python's
+# stack. No real organization has more than a few.
+MAX_PARENTS = 100
+TOO_MANY_PARENTS = (
+    f"has more than {MAX_PARENTS} parent organizations above it, directly or through others (a chain or a cycle too long to check)"
+)
+
+# What the shapes see of the statements pointing at a resource, by property: how many
+# (None: all of them); a property absent, none. None altogether: every statement.
+Needs = dict[str, int | None] | None
+
+
+def surroundings(lookup: Lookup, document: str, needs: Needs) -> set[Triple]:
+    """What the shapes look at to validate the resources of *document*: its statements,
+    those pointing at its subjects that *needs* keeps (of a bounded property, the first
+    ones in :func:`ndlld.lookup.statement_order`), the types of what it points at, and
+    every parent link above it."""
+    own = lookup.in_document(document)
+    found = set(own)
+    for subject in dict.fromkeys(t.subject.value for t in own):
+        found.update(kept_pointing_at(lookup.pointing_at(subject), needs))
+    for target in {t.object.value for t in own if isinstance(t.object, NamedNode)}:
+        found.update(t for t in lookup.about(target) if t.predicate.value == RDF_TYPE_IRI)
+    found.update(parent_links_above(lookup, document))
+    return found
+
+
+def kept_pointing_at(pointing: Iterable[Triple], needs: Needs) -> list[Triple]:
+    """Of the statements *pointing* at a resource (in statement order), those the shapes see."""
+    if needs is None:
+        return list(pointing)
+    kept: list[Triple] = []
+    counts: dict[str, int] = {}
+    for t in pointing:
+        predicate = t.predicate.value
+        if predicate not in needs:
+            continue
+        bound = needs[predicate]
+        if bound is None or counts.get(predicate, 0) < bound:
+            counts[predicate] = counts.get(predicate, 0) + 1
+            kept.append(t)
+    return kept
+
+
+def parent_links_above(lookup: Lookup, organization: str) -> set[Triple]:
+    """Every parent link above *organization*, directly or through others: what the cycle check follows."""
+
+    def up(node: str) -> Iterator[tuple[Triple, str]]:
+        return ((t, t.object.value) for t in lookup.about(node) if t.predicate.value == PARENT_IRI)
+
+    return _walk(organization, up)[0]
+
+
+def _walk(start: str, step: Callable[[str], Iterable[tuple[Triple, str]]]) -> tuple[set[Triple], set[str]]:
+    """The parent links reached from *start*, *step* by step (each link and where it leads),
+    and the organizations reached, *start* among them."""
+    links: set[Triple] = set()
+    seen = {start}
+    todo = [start]
+    while todo:
+        for link, reached in step(todo.pop()):
+            links.add(link)
+            if reached not in seen:
+                seen.add(reached)
+                todo.append(reached)
+    return links, seen
+
+
+def touched_documents(lookup: Lookup, iris: Iterable[str], needs: Needs) -> set[str]:
+    """The documents whose :func:`surroundings` may hold a statement about one of *iris*,
+    or pointing at one: theirs, those pointing at one (its types), those one points at
+    (as far as *needs* sees it), and those below one through parent links."""
+    found: set[str] = set()
+    for iri in iris:
+        found.add(document_of(iri))
+        found.update(document_of(t.subject.value) for t in lookup.pointing_at(iri) if isinstance(t.subject, NamedNode))
+        found.update(
+            document_of(t.object.value)
+            for t in lookup.about(iri)
+            if isinstance(t.object, NamedNode) and (needs is None or t.predicate.value in needs)
+        )
+        found.update(_below(lookup, iri))
+    return {document for document in found if lookup.in_document(document)}
+
+
+def _below(lookup: Lookup, iri: str) -> set[str]:
+    """The organizations that are documents with *iri* above them through parent links."""
+
+    def down(node: str) -> Iterator[tuple[Triple, str]]:
+        return (
+            (t, t.subject.value) for t in lookup.pointing_at(node) if t.predicate.value == PARENT_IRI and isinstance(t.subject, NamedNode)
+        )
+
+    return {organization for organization in _walk(iri, down)[1] if organization != iri and document_of(organization) == organization}
+
+
+def too_many_parents(parents: Mapping[str, Sequence[Triple]]) -> Triple | None:
+    """The first parent link of an organization with more than :data:`MAX_PARENTS`
+    organizations above it, directly or through others; or None. *parents*: each
+    organization's links to parents named by IRI, in the order to report them."""
+    above_of = {organization: [t.object.value for t in links] for organization, links in parents.items()}
+    for organization, links in parents.items():
+        above: set[str] = set()
+        todo = [organization]
+        while todo and len(above) <= MAX_PARENTS:
+            for parent in above_of.get(todo.pop(), ()):
+                if parent not in above:
+                    above.add(parent)
+                    todo.append(parent)
+        if len(above) > MAX_PARENTS:
+            return links[0]
+    return None
+
+
+# What a shape may say of a property shape without looking at its values' own
+# statements: the non-validating parameters, and sh:minCount.
+_NOT_CONSTRAINTS = {
+    RDF_TYPE_IRI,
+    "http://www.w3.org/2000/01/rdf-schema#comment",
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    *(str(SH) + name for name in ("path", "message", "severity", "name", "description", "order", "group", "deactivated")),
+}
+
+
+def incoming_needs(shapes: rdflib.Graph) -> Needs:
+    """How many of the statements pointing at a resource the *shapes* can see, by property.
+
+    A resource's surroundings need not carry every statement that points at it: the
+    source every record cites is pointed at by most statements of the graph. Read from
+    the shapes graph: a property followed backwards (``sh:inversePath``) by property
+    shapes asking only ``sh:minCount n`` needs n such statements (n values say as much
+    as more); followed backwards in any other way, by ``sh:targetObjectsOf`` or named in
+    a SPARQL constraint, all of them (None); a property the shapes never follow
+    backwards, none (absent). None altogether, every statement, for a path or target
+    this function does not handle.
+    """
+    from rdflib.namespace import SH as S
+
+    if (None, S.target, None) in shapes:  # SPARQL-based or custom targets: anything
+        return None
+    needs: dict[str, int | None] = {}
+    for predicate in shapes.objects(None, S.targetObjectsOf):
+        _need(needs, predicate, None)
+    for shape, path in shapes.subject_objects(S.path):
+        inverse = _inverse_path(shapes, path)
+        if inverse is False:
+            return None
+        if inverse is not None:
+            _need(needs, inverse, _min_count_only(shapes, shape))
+    for constraint in shapes.objects(None, S.sparql):
+        predicates = _sparql_predicates(shapes.value(constraint, S.select))
+        if predicates is None:
+            return None
+        for predicate in predicates:
+            _need(needs, predicate, None)
+    return needs
+
+
+def _need(needs: dict[str, int | None], predicate, bound: int | None) -> None:
+    key = str(predicate)
+    if key in needs and (needs[key] is None or bound is None):
+        needs[key] = None
+    else:
+        needs[key] = max(needs.get(key) or 0, bound) if bound is not None else None
+
+
+def _inverse_path(shapes: rdflib.Graph, path):
+    """The property a path follows backwards; None for a path that follows none
+    backwards (a property, alternatives of properties); False for one not handled
+    (sequences, inverses of paths, closures)."""
+    import rdflib
+    from rdflib.collection import Collection
+    from rdflib.namespace import SH as S
+
+    if isinstance(path, rdflib.URIRef):
+        return None
+    statements = list(shapes.predicate_objects(path))
+    kinds = [p for p, _ in statements]
+    if kinds == [S.alternativePath]:
+        members = list(Collection(shapes, statements[0][1]))
+        return None if members and all(isinstance(m, rdflib.URIRef) for m in members) else False
+    if kinds != [S.inversePath] or not isinstance(statements[0][1], rdflib.URIRef):
+        return False
+    return statements[0][1]
+
+
+def _min_count_only(shapes: rdflib.Graph, shape) -> int | None:
+    """n, when the property *shape* asks only sh:minCount n of its path; else None (all)."""
+    from rdflib.namespace import SH as S
+
+    parameters = {p for p in shapes.predicates(shape) if str(p) not in _NOT_CONSTRAINTS}
+    counts = list(shapes.objects(shape, S.minCount))
+    if parameters == {S.minCount} and len(counts) == 1 and isinstance(counts[0].toPython(), int):
+        return counts[0].toPython()
+    return None
+
+
+def _sparql_predicates(select) -> set[rdflib.URIRef] | None:
+    """The properties a SPARQL query names; None when it could match any (a variable
+    or a negated property, or a query that does not parse on its own)."""
+    import rdflib
+    from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        algebra = prepareQuery(str(select)).algebra
+    except Exception:  # e.g. prefixes declared with sh:prefixes: not handled
+        return None
+    found: set[rdflib.URIRef] = set()
+
+    def path(p) -> bool:
+        if isinstance(p, rdflib.URIRef):
+            found.add(p)
+            return True
+        if isinstance(p, (InvPath, MulPath)):
+            return path(p.path if isinstance(p, MulPath) else p.arg)
+        if isinstance(p, (SequencePath, AlternativePath)):
+            return all(path(a) for a in p.args)
+        return False  # a variable, a negated property set
+
+    def walk(node) -> bool:
+        if isinstance(node, CompValue):
+            if "triples" in node and not all(path(t[1]) for t in node["triples"]):
+                return False
+            return all(walk(v) for k, v in node.items() if k != "triples")
+        if isinstance(node, (list, tuple)):
+            return all(walk(v) for v in node)
+        return True
+
+    return found if walk(algebra) else None

@@ -1,0 +1,99 @@
+"""ndlld.parallel: work in forked children, what they share handed to them, never pickled."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import threading
+
+import pytest
+
+from ndlld.parallel import ChildDied, beside, collector_paused, fork_map, keep, spared
+
+
+def _answer(shared, job):
+    return shared["base"] + job, os.getpid(), gc.isenabled()
+
+
+def test_every_job_is_answered_in_order_by_forked_children():
+    """What the children share is inherited, not pickled: a lock cannot be pickled."""
+    shared = {"base": 100, "lock": threading.Lock()}
+    for jobs in ([1], list(range(7))):  # a bare child, or a pool
+        answers = fork_map(_answer, jobs, shared, processes=2)
+        assert [answer[0] for answer in answers] == [100 + job for job in jobs]
+        assert os.getpid() not in {answer[1] for answer in answers}
+    assert fork_map(_answer, [], shared) == []
+
+
+def test_a_closure_runs_in_the_children_as_it_is():
+    seen = []
+    assert fork_map(lambda shared, job: (seen.append(job), len(seen))[1], [1, 2, 3], processes=1) == [1, 2, 3]
+    assert seen == []  # the children's list, not this one
+
+
+@pytest.mark.parametrize("jobs", [[1], [1, 2, 3]], ids=["bare child", "pool"])
+def test_an_error_in_a_child_is_raised_here(jobs):
+    def fails(shared, job):
+        raise ValueError(f"job {job} failed")
+
+    with pytest.raises(ValueError, match="^job 1 failed$"):
+        fork_map(fails, jobs, processes=2)
+
+
+@pytest.mark.parametrize("jobs", [[1], [1, 2, 3]], ids=["bare child", "pool"])
+def test_a_child_that_dies_is_a_clear_error_not_a_hang(jobs):
+    def dies(shared, job):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with pytest.raises(ChildDied, match=r"^a forked process ended without an answer \(.+\)$"):
+        fork_map(dies, jobs, processes=2)
+
+
+def test_children_collect_as_they_are_told():
+    with collector_paused() as before:
+        assert before is True and not gc.isenabled()
+        assert {answer[2] for answer in fork_map(_answer, [1, 2], {"base": 0}, collect=True)} == {True}
+        assert {answer[2] for answer in fork_map(_answer, [1], {"base": 0}, collect=True)} == {True}
+        assert {answer[2] for answer in fork_map(_answer, [1, 2], {"base": 0})} == {False}  # as the parent now
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_a_run_keeps_what_lives_until_its_end_out_of_the_collectors_reach():
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with spared():
+        assert not gc.isenabled()
+        keep()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        keep(collecting=False)
+        assert not gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_work_beside_the_body_runs_in_a_child_and_its_answer_or_error_comes_back(tmp_path):
+    marker = tmp_path / "beside"
+
+    def work(shared):
+        marker.write_text(str(os.getpid()))
+        return shared * 2
+
+    with beside(work, 21) as result:
+        pass
+    assert result() == 42 and int(marker.read_text()) != os.getpid()
+
+    def fails(shared):
+        raise ValueError("no dumps")
+
+    with beside(fails) as result:
+        pass
+    with pytest.raises(ValueError, match="no dumps"):
+        result()
+
+    def dies(shared):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with beside(dies) as result:
+        pass
+    with pytest.raises(ChildDied):
+        result()
