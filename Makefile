@@ -8,7 +8,7 @@ PIP    := $(BIN)/python -m pip
 # Every install comes from the locks in requirements/, checked against their hashes, so a fresh
 # clone installs what the tests passed with. Nothing is built in an isolated environment, where
 # pip would fetch a build backend of whatever version is newest: the backends are locked too.
-INSTALL := $(PIP) install --quiet --require-hashes --no-build-isolation
+INSTALL := $(PIP) install --quiet --no-build-isolation
 
 .PHONY: build test lint wheel-check lock bench clean
 
@@ -40,12 +40,12 @@ $(VENV)/.installed-bootstrap: requirements/bootstrap.lock | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.installed: requirements/run.lock pyproject.toml $(VENV)/.installed-bootstrap
-	$(INSTALL) -r requirements/run.lock
-	$(INSTALL) --no-deps -e .
+	$(INSTALL) --require-hashes -r requirements/run.lock
+	$(INSTALL) --no-deps -e .  # the project itself: a directory, which has no hash
 	touch $@
 
 $(VENV)/.installed-test: requirements/test.lock $(VENV)/.installed
-	$(INSTALL) -r requirements/test.lock
+	$(INSTALL) --require-hashes -r requirements/test.lock
 	touch $@
 
 # Resolve the locks again from pyproject.toml (and requirements/bootstrap.in), against PyPI alone:
