@@ -58,7 +58,8 @@ COMPILE  := $(LOCK_ENV) $(BIN)/pip-compile --quiet --generate-hashes --allow-uns
 # hatchling, and what it needs for an editable install (make build) and for a wheel (wheel-check).
 BACKEND  := --build-deps-for editable --build-deps-for wheel
 
-lock: | $(VENV)/bin/python
+# The locked pip resolves, when there is a lock of it yet. pip-tools is pinned: it uses pip's insides.
+lock: $(if $(wildcard requirements/bootstrap.lock),$(VENV)/.installed-bootstrap) | $(VENV)/bin/python
 	test -x $(BIN)/pip-compile || $(PIP) install --quiet 'pip-tools==7.7.0'
 	$(COMPILE) -o requirements/bootstrap.lock requirements/bootstrap.in
 	$(COMPILE) $(BACKEND) -o requirements/run.lock pyproject.toml
