@@ -13,10 +13,11 @@ build: $(VENV)/.installed
 test: $(VENV)/.installed-test build
 	$(BIN)/pytest
 
-# The habits CI keeps (.ci/run): ruff's lints, its formatting, and the complexity ceiling.
+# The habits CI keeps (.ci/run): ruff's lints, its formatting, the type check, and the complexity ceiling.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy ndlld
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
