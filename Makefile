@@ -18,6 +18,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy ndlld
+	$(BIN)/python .ci/complexity
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
