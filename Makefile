@@ -19,10 +19,12 @@ build: $(VENV)/.installed
 test: $(VENV)/.installed-test build
 	$(BIN)/pytest
 
-# The habits CI keeps (.ci/run): ruff's lints, its formatting, and the complexity ceiling.
+# The habits CI keeps (.ci/run): ruff's lints, its formatting, the type check, and the complexity ceiling.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy ndlld
+	$(BIN)/python .ci/complexity
 
 # The wheel, installed with the locked dependencies in a new environment outside the checkout,
 # runs the whole pipeline (.ci/wheel-check says how). It needs the package registry.

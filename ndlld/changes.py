@@ -21,9 +21,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pyoxigraph import RdfFormat, Triple, serialize
+from pyoxigraph import RdfFormat, Triple
 
 from ndlld.graph import document_of
+from ndlld.rdf import serialized, subject_value
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 ACTIVITY = {"created": "Create", "updated": "Update", "deleted": "Delete"}
@@ -83,15 +84,15 @@ class Changes:
 def _lines(triples: Iterable[Triple]) -> set[str]:
     # Split the bytes on \n only: N-Triples escapes line breaks in literals, but leaves U+2028,
     # U+2029 and NEL raw, which str.splitlines() would take for the ends of lines.
-    return {line.decode("utf-8") for line in serialize(list(triples), format=RdfFormat.N_TRIPLES).split(b"\n") if line}
+    return {line.decode("utf-8") for line in serialized(list(triples), RdfFormat.N_TRIPLES).split(b"\n") if line}
 
 
 def diff(old: Iterable[Triple], new: Iterable[Triple]) -> Changes:
     """The triples added and removed, grouped by the resource (document) they describe."""
     old, new = list(old), list(new)
     old_lines, new_lines = _lines(old), _lines(new)
-    old_documents = {document_of(t.subject.value) for t in old}
-    new_documents = {document_of(t.subject.value) for t in new}
+    old_documents = {document_of(subject_value(t)) for t in old}
+    new_documents = {document_of(subject_value(t)) for t in new}
     changes: dict[str, ResourceChange] = {}
     for line, sign in [(line, "+") for line in new_lines - old_lines] + [(line, "-") for line in old_lines - new_lines]:
         document = _document_of_line(line)

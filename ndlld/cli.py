@@ -346,7 +346,8 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
         log_config=log_config(),
         http=BoundedH11Protocol.bounded(limits, cap),
         backlog=BACKLOG,
-        timeout_keep_alive=limits.idle_timeout,
+        # uvicorn types it int, and hands it to loop.call_later, which takes fractions of a second too.
+        timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]
         timeout_graceful_shutdown=int(limits.query_timeout) + 5,
         h11_max_incomplete_event_size=limits.max_url_bytes + 16_384,
     )

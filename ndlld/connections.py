@@ -80,6 +80,10 @@ class BoundedH11Protocol(H11Protocol):
     limits: Limits
     cap: int
     waiting: dict  # connections waiting for a request's headers, oldest first, shared by all
+    _phase: str | None  # what the connection waits for: "headers", "body", or nothing (None)
+    _deadline: asyncio.TimerHandle | None  # of that phase
+    _write_deadline: asyncio.TimerHandle | None  # for a client that reads too slowly
+    _refused: bool  # over the cap: closed before uvicorn saw it
 
     @classmethod
     def bounded(cls, limits: Limits, cap: int) -> type[BoundedH11Protocol]:

@@ -33,13 +33,15 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse, serialize
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse
 
 from ndlld.context import Context
 from ndlld.graph import document_of
 from ndlld.namespaces import PREFIXES, RDF_TYPE, XSD
+from ndlld.rdf import serialized, subject_value
 
 _TYPE = b" <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
 _FIRST = b" <\x01> "
@@ -73,7 +75,7 @@ class Ordered:
         triples = triples if isinstance(triples, list) else list(triples)
         # rdf:type first: a placeholder that sorts before every IRI (N-Triples escapes
         # control characters, so \x01 cannot occur in the data), put back in ntriples().
-        lines = serialize(triples, format=RdfFormat.N_TRIPLES).replace(_TYPE, _FIRST).splitlines(keepends=True)
+        lines = serialized(triples, RdfFormat.N_TRIPLES).replace(_TYPE, _FIRST).splitlines(keepends=True)
         self.triples: list[Triple] = []
         self._lines: list[bytes] = []
         last = None
@@ -96,7 +98,7 @@ def turtle(triples: Iterable[Triple], ordered: Ordered | None = None) -> bytes:
     for triple in ordered.triples:
         if isinstance(triple.subject, BlankNode) or isinstance(triple.object, BlankNode):
             raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
-    text = serialize(ordered.triples, format=RdfFormat.TURTLE, prefixes=PREFIXES)
+    text = serialized(ordered.triples, RdfFormat.TURTLE, PREFIXES)
     # pyoxigraph escapes newlines inside literals, so a line that starts with neither a tab
     # (a continued statement) nor '@' (a prefix) starts a subject.
     return _SUBJECT_LINE.sub(b"\n\n", text)
@@ -111,7 +113,7 @@ def node_objects(triples: Iterable[Triple], context: Context) -> list[dict]:
     """One compacted node object per subject, sorted by ``@id``."""
     by_subject: dict[str, list[Triple]] = defaultdict(list)
     for triple in triples:
-        by_subject[triple.subject.value].append(triple)
+        by_subject[subject_value(triple)].append(triple)
     compactor = _Compactor(context)
     return [compactor.node(iri, by_subject[iri]) for iri in sorted(by_subject)]
 
@@ -174,15 +176,15 @@ class _Compactor:
     def node(self, iri: str, triples: list[Triple]) -> dict:
         node: dict = {self.id_key: iri}
         values: dict[str, list] = defaultdict(list)
-        language_maps: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        language_maps: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
         # rdf:type first, then predicates and objects in order (the subject is the same throughout); each term taken
         # from its triple once: pyoxigraph makes a new Python object at every access.
         rows = []
         for triple in triples:
-            predicate, obj = triple.predicate, triple.object
+            predicate_node, obj = triple.predicate, triple.object
             if isinstance(obj, BlankNode) or isinstance(triple.subject, BlankNode):
                 raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
-            rows.append((predicate != RDF_TYPE, predicate.value, _object_key(obj), obj))
+            rows.append((predicate_node != RDF_TYPE, predicate_node.value, _object_key(obj), obj))
         rows.sort(key=_row_key)
         last = None
         for not_type, predicate, object_key, obj in rows:
@@ -352,7 +354,7 @@ class Statements:
         self.lines_of: dict[bytes, list[bytes]] = {}  # subject, as N-Triples writes it -> its lines
         self.triples_of: dict[bytes, list[Triple]] = {}  # subject -> the triples of its lines, in their order
         by_line_of: dict[bytes, dict[bytes, Triple]] = {}
-        written = serialize(triples, format=RdfFormat.N_TRIPLES).splitlines(keepends=True)
+        written = serialized(triples, RdfFormat.N_TRIPLES).splitlines(keepends=True)
         if len(written) != len(triples):  # one line a triple, in the list's order (line breaks are escaped): never seen otherwise
             raise ValueError(f"the N-Triples writer wrote {len(written)} lines for {len(triples)} triples")
         for line, triple in zip(written, triples):
@@ -383,16 +385,19 @@ class Statements:
         for start, end in _runs(self.subjects):
             some = self.subjects[start:end]
             digests = [self.digest_of[s] for s in some]
-            ntriples_pieces.append(chunks.get("nt", digests, lambda some=some: b"".join(line for s in some for line in self.lines_of[s])))
-            turtle_pieces.append(chunks.get("ttl", digests, lambda some=some: self._turtle(some)))
+            ntriples_pieces.append(chunks.get("nt", digests, partial(self._ntriples, some)))
+            turtle_pieces.append(chunks.get("ttl", digests, partial(self._turtle, some)))
         if turtle_pieces:  # pyoxigraph writes no prefixes for no statements
-            header = _PREFIX_LINES.match(serialize(self.triples[:1], format=RdfFormat.TURTLE, prefixes=PREFIXES)).group(0)
-            turtle_pieces.insert(0, _piece(header))
+            head = _PREFIX_LINES.match(serialized(self.triples[:1], RdfFormat.TURTLE, PREFIXES))
+            turtle_pieces.insert(0, _piece(head.group(0) if head else b""))  # (the pattern matches no lines too)
         return turtle_pieces, ntriples_pieces
+
+    def _ntriples(self, some: list[bytes]) -> bytes:
+        return b"".join(line for s in some for line in self.lines_of[s])
 
     def _turtle(self, some: list[bytes]) -> bytes:
         triples = [t for s in some for t in _type_first(s, self.lines_of[s], self.triples_of[s])]
-        text = serialize(triples, format=RdfFormat.TURTLE, prefixes=PREFIXES)
+        text = serialized(triples, RdfFormat.TURTLE, PREFIXES)
         return b"\n" + _SUBJECT_LINE.sub(b"\n\n", _PREFIX_LINES.sub(b"", text, count=1))  # as turtle() spaces subjects
 
     def jsonld(self, chunks: Chunks) -> tuple[list[Piece], list[Piece]]:
@@ -404,27 +409,24 @@ class Statements:
                 chunks.get(
                     "jsonld" + ("-first" if first else ""),
                     [self.digest_of[s] for s in some],
-                    lambda some=some, first=first: self._jsonld(some, first),
+                    partial(self._jsonld, some, first),
                 )
             )
         jsonld_pieces.append(_piece(b"\n]}\n"))
         names = sorted(self.documents)
         ndjson_pieces = []
         for start, end in _runs([name.encode("utf-8") for name in names]):
-            some = names[start:end]
-            digests = [part for name in some for part in (name.encode("utf-8"), *(self.digest_of[s] for s in self.documents[name]))]
-            ndjson_pieces.append(
-                chunks.get(
-                    "ndjson",
-                    digests,
-                    lambda some=some: ndjson([], self.context, [n for name in some for n in self._nodes_of(self.documents[name])]),
-                )
-            )
+            documents = names[start:end]
+            digests = [part for name in documents for part in (name.encode("utf-8"), *(self.digest_of[s] for s in self.documents[name]))]
+            ndjson_pieces.append(chunks.get("ndjson", digests, partial(self._ndjson, documents)))
         return jsonld_pieces, ndjson_pieces
 
     def _jsonld(self, some: list[bytes], first: bool) -> bytes:
         text = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in self._nodes_of(some))
         return (text if first else ",\n" + text).encode("utf-8")
+
+    def _ndjson(self, documents: list[str]) -> bytes:
+        return ndjson([], self.context, [n for name in documents for n in self._nodes_of(self.documents[name])])
 
     def _nodes_of(self, some: list[bytes]) -> list[dict]:
         for s in some:  # node_objects' nodes, from the triples grouped by subject already

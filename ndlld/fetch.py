@@ -27,10 +27,16 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ndlld import __version__
 from ndlld.errors import HarvestError
+
+if TYPE_CHECKING:
+    from httpcore import NetworkBackend, NetworkStream
+else:  # httpcore is imported when a URL is fetched, not with the CLI: it takes longer than the rest
+    NetworkBackend = NetworkStream = object  # its pool calls a backend's methods, never isinstance()
 
 MAX_BYTES = 2 * 1024**3  # the most a source may be, as it arrives and once decompressed
 TIMEOUT = 300.0  # seconds for a whole fetch: connecting, redirects, every byte
@@ -324,7 +330,7 @@ def address_kind(address: str) -> str | None:
     return None
 
 
-class _Guarded:
+class _Guarded(NetworkBackend):
     """httpcore's network backend for one fetch: connections to the host the user named
     as asked; to any other host only at checked public addresses. Every wait is cut to
     the deadline."""
@@ -363,7 +369,7 @@ def _public_addresses(host: str, port: int) -> list[str]:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as err:
         raise httpcore.ConnectError(f"cannot resolve {host} ({err})") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in found))
+    addresses = list(dict.fromkeys(info[4][0] for info in found if isinstance(info[4][0], str)))  # IPv4 and IPv6 give text
     for address in addresses:
         kind = address_kind(address)
         if kind:
@@ -371,7 +377,7 @@ def _public_addresses(host: str, port: int) -> list[str]:
     return addresses
 
 
-class _Capped:
+class _Capped(NetworkStream):
     """A network stream whose every wait ends by the deadline."""
 
     def __init__(self, stream, deadline: Deadline):

@@ -355,21 +355,18 @@ class _Reader:
         if term.container == "@language":
             self.language_map(record, subject, term, value, at)
             return
-        if isinstance(value, dict):
-            if not term.is_reference:
-                self.error(f"'{term.name}' takes a value, not a mapping", record, at)
-                return
-            obj = self.node(record, value, at)
-        elif term.is_reference:
-            obj = self.reference(record, term, value, at)
-        else:
-            obj = self.literal(record, term, value, at)
-        if obj is None:
+        if isinstance(value, dict) and not term.is_reference:
+            self.error(f"'{term.name}' takes a value, not a mapping", record, at)
             return
-        if term.reverse:
-            self.emit(Triple(obj, NamedNode(term.iri), subject), record, at)
-        else:
-            self.emit(Triple(subject, NamedNode(term.iri), obj), record, at)
+        if term.is_reference:  # a reverse term is one: its object becomes the subject
+            node = self.node(record, value, at) if isinstance(value, dict) else self.reference(record, term, value, at)
+            if node is not None:
+                predicate = NamedNode(term.iri)
+                self.emit(Triple(node, predicate, subject) if term.reverse else Triple(subject, predicate, node), record, at)
+            return
+        literal = self.literal(record, term, value, at)
+        if literal is not None:
+            self.emit(Triple(subject, NamedNode(term.iri), literal), record, at)
 
     def reference(self, record: Record, term: Term, value: Any, at: Pointer) -> NamedNode | None:
         if not isinstance(value, str):
@@ -427,37 +424,17 @@ class _Reader:
         return found
 
     def literal(self, record: Record, term: Term, value: Any, at: Pointer) -> Literal | None:
-        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
-            self.error(f"'{term.name}' {_control_message(value)}", record, at)
+        control = CONTROL_CHARACTERS.search(value) if isinstance(value, str) else None
+        if control:
+            made: Literal | str = _control_message(control)
+        elif term.type is None:
+            made = _plain_literal(value)
+        else:
+            made = _typed_literal(NamedNode(term.type), value)
+        if isinstance(made, str):  # what is wrong with the value
+            self.error(f"'{term.name}' {made}", record, at)
             return None
-        if term.type is None:
-            if isinstance(value, bool):
-                return Literal(str(value).lower(), datatype=XSD.boolean)
-            if isinstance(value, (int, str)):
-                return Literal(str(value)) if isinstance(value, str) else Literal(str(value), datatype=XSD.integer)
-            self.error(f"'{term.name}' takes text, not {type(value).__name__}", record, at)
-            return None
-        datatype = NamedNode(term.type)
-        if datatype == XSD.gYear:
-            text = str(value)
-            if isinstance(value, bool) or not _YEAR.match(text):
-                self.error(f"'{term.name}' must be a year such as 1966, not {value!r}", record, at)
-                return None
-            return Literal(text, datatype=datatype)
-        if datatype == XSD.date:
-            if not isinstance(value, str) or not _DATE.match(value) or not _valid_date(value):
-                self.error(f"'{term.name}' must be a date such as 2003-10-01, not {value!r}", record, at)
-                return None
-            return Literal(value, datatype=datatype)
-        if datatype == XSD.integer:
-            if isinstance(value, bool) or not isinstance(value, int):
-                self.error(f"'{term.name}' must be a whole number, not {value!r}", record, at)
-                return None
-            return Literal(str(value), datatype=datatype)
-        if not isinstance(value, str):
-            self.error(f"'{term.name}' takes text, not {value!r}", record, at)
-            return None
-        return Literal(value, datatype=datatype)
+        return made
 
     def language_map(self, record: Record, subject: NamedNode, term: Term, value: Any, at: Pointer) -> None:
         if not isinstance(value, dict):
@@ -472,8 +449,9 @@ class _Reader:
                 if not isinstance(text, str) or not text.strip():
                     self.error(f"'{term.name}' in '{language}' must be non-empty text", record, text_at)
                     continue
-                if CONTROL_CHARACTERS.search(text):
-                    self.error(f"'{term.name}' in '{language}' {_control_message(text)}", record, text_at)
+                control = CONTROL_CHARACTERS.search(text)
+                if control:
+                    self.error(f"'{term.name}' in '{language}' {_control_message(control)}", record, text_at)
                     continue
                 self.emit(Triple(subject, predicate, Literal(text, language=language.lower())), record, text_at)
 
@@ -494,8 +472,39 @@ def _items(value: Any, at: Pointer):
     return [(value, at)]
 
 
-def _control_message(text: str) -> str:
-    return f"holds the control character U+{ord(CONTROL_CHARACTERS.search(text).group()):04X}, which pages and XML cannot carry; remove it"
+def _control_message(control: re.Match[str]) -> str:
+    return f"holds the control character U+{ord(control.group()):04X}, which pages and XML cannot carry; remove it"
+
+
+def _plain_literal(value: Any) -> Literal | str:
+    """The literal of a term without a type: text, a boolean or a whole number; or what is wrong."""
+    if isinstance(value, bool):
+        return Literal(str(value).lower(), datatype=XSD.boolean)
+    if isinstance(value, str):
+        return Literal(value)
+    if isinstance(value, int):
+        return Literal(str(value), datatype=XSD.integer)
+    return f"takes text, not {type(value).__name__}"
+
+
+def _typed_literal(datatype: NamedNode, value: Any) -> Literal | str:
+    """The literal of a term of *datatype*, or what is wrong with *value* for it."""
+    if datatype == XSD.gYear:
+        text = str(value)
+        if isinstance(value, bool) or not _YEAR.match(text):
+            return f"must be a year such as 1966, not {value!r}"
+        return Literal(text, datatype=datatype)
+    if datatype == XSD.date:
+        if not isinstance(value, str) or not _DATE.match(value) or not _valid_date(value):
+            return f"must be a date such as 2003-10-01, not {value!r}"
+        return Literal(value, datatype=datatype)
+    if datatype == XSD.integer:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be a whole number, not {value!r}"
+        return Literal(str(value), datatype=datatype)
+    if not isinstance(value, str):
+        return f"takes text, not {value!r}"
+    return Literal(value, datatype=datatype)
 
 
 def _valid_date(text: str) -> bool:
@@ -522,8 +531,8 @@ class Part:
     origins: array = field(default_factory=lambda: array("I"))  # per triple: path index, then line (flat: half the memory of pairs)
     nodes: list[tuple[str, str, int, int]] = field(default_factory=list)  # (IRI, id as written, path index, line)
     references: list[tuple[str, int, int]] = field(default_factory=list)
-    read_errors: list[tuple[str, int | None, str]] = field(default_factory=list)  # (path, line, message)
-    errors: list[tuple[str, int | None, str]] = field(default_factory=list)
+    read_errors: list[tuple[str | None, int | None, str]] = field(default_factory=list)  # (path, line, message)
+    errors: list[tuple[str | None, int | None, str]] = field(default_factory=list)
     # The indices of the triples whose predicate has an inverse (those the inverses are
     # made from), when the build cache knows them (ndlld.cache.pack_records); None: look at each.
     inverted: list[int] | None = None
@@ -541,8 +550,9 @@ def read_each(paths: list[str], base: str, context_document: dict) -> list[Part]
 
 
 def _read_part(paths: list[str], base: str, context: Context) -> Part:
-    from pyoxigraph import RdfFormat, serialize
+    from pyoxigraph import RdfFormat
 
+    from ndlld.rdf import serialized
     from ndlld.sources import read_record
 
     part = Part(paths=paths)
@@ -560,7 +570,7 @@ def _read_part(paths: list[str], base: str, context: Context) -> Part:
         reader.read(record)
     index = {path: i for i, path in enumerate(paths)}
     triples = reader.graph.triples
-    part.ntriples = serialize(triples, format=RdfFormat.N_TRIPLES)
+    part.ntriples = serialized(triples, RdfFormat.N_TRIPLES)
     # The origins dict holds the triples in the list's order (emit adds to both): no triple hashed again.
     part.origins = array("I", [n for o in reader.graph.origins.values() for n in (index[o.path], o.line)])
     part.nodes = [(iri, reader.written_ids[iri], index[o.path], o.line) for iri, o in reader.graph.nodes.items()]
@@ -602,7 +612,7 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
         # Each part says which of its triples have an inverse: no need to look at every one.
         candidates, start = graph.triples[:stated], stated
         for part in parts:
-            candidates += map(graph.triples.__getitem__, [start + i for i in part.inverted])
+            candidates += map(graph.triples.__getitem__, [start + i for i in part.inverted or ()])
             start += len(part.origins) // 2
         _add_inverses(graph, inverses, candidates)
     elif inverses:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store, Triple, parse
@@ -37,6 +38,9 @@ from ndlld.errors import ConformanceError, HarvestError
 from ndlld.fetch import Limits, fetch, is_url, out_of_memory
 from ndlld.namespaces import CONTEXT_IRI
 from ndlld.resources import context_path
+
+if TYPE_CHECKING:
+    from ndlld.checks import Report  # imported when a harvest is checked: it brings rdflib and pySHACL
 
 FORMATS = {
     ".jsonld": "jsonld",
@@ -71,7 +75,7 @@ class Harvested:
     format: str
     triples: list[Triple]
     graph: NamedNode
-    report: object | None = None
+    report: Report | None = None
 
     def __str__(self) -> str:
         subjects = len({t.subject for t in self.triples})
@@ -225,14 +229,15 @@ def _from_jsonld(documents: list, source: str, contexts: Contexts) -> list[Tripl
     return triples
 
 
-def _jsonld_error(err: Exception, source: str) -> HarvestError:
+def _jsonld_error(err: BaseException, source: str) -> HarvestError:
     """The HarvestError a document loader raised under pyld's wrapping, else pyld's own first message."""
     innermost = err
-    while err is not None:
-        if isinstance(err, HarvestError):
-            return err
-        innermost = err
-        err = err.__cause__ or getattr(err, "cause", None)
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, HarvestError):
+            return cause
+        innermost = cause
+        cause = cause.__cause__ or getattr(cause, "cause", None)
     message = innermost.args[0] if innermost.args and isinstance(innermost.args[0], str) else str(innermost)
     return HarvestError(f"{source}: not valid JSON-LD ({message.splitlines()[0] if message else type(innermost).__name__})")
 
@@ -302,7 +307,7 @@ def harvest(
     return Harvested(source, kind, triples, graph, report)
 
 
-def _check(triples: list[Triple]):
+def _check(triples: list[Triple]) -> Report:
     """SHACL against shapes/ (no file and line: the records are someone else's)."""
     from ndlld.checks import check_with_project_shapes
     from ndlld.context import Context

@@ -152,7 +152,7 @@ def publish(
         if update:
             graphs = {target: (dataset, RdfFormat.N_TRIPLES, triples), VOCABULARY_GRAPH: (ontology, RdfFormat.TURTLE, vocabulary)}
             method = _staged(client, store, update, graphs)
-        else:
+        elif store:  # (one of the two, checked above)
             if not _put(client, store, target, dataset, RdfFormat.N_TRIPLES):
                 raise PublishError(f"{_show(store)} has no Graph Store Protocol; give its SPARQL Update endpoint with --update")
             _put(client, store, VOCABULARY_GRAPH, ontology, RdfFormat.TURTLE)
@@ -173,7 +173,7 @@ def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedN
     by_gsp = bool(store)
     try:
         for graph, (path, rdf_format, _) in graphs.items():
-            if by_gsp:
+            if by_gsp and store:
                 by_gsp = _put(client, store, staging[graph], path, rdf_format)
             if not by_gsp:
                 _insert(client, update, staging[graph], path, rdf_format)

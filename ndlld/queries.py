@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Store
@@ -80,7 +81,7 @@ class Query:
                 continue
             term = _term(self.parameters[name], raw, base)
             pattern = re.compile(r"(VALUES\s+\?" + re.escape(name) + r"\s*\{)[^{}]*(\})", re.IGNORECASE)
-            text, count = pattern.subn(lambda m, term=term: f"{m.group(1)} {term} {m.group(2)}", text, count=1)
+            text, count = pattern.subn(partial(_values_block, term), text, count=1)
             if count != 1:
                 raise ConfigError(f"query '{self.name}' declares '{name}' but has no 'VALUES ?{name} {{ … }}' block", path=self.path)
         check_syntax(text, self.path)  # parsed again: each value must have stayed one term
@@ -115,6 +116,11 @@ def _term(parameter: Parameter, raw: str, base: str) -> str:
     return str(Literal(raw, datatype=NamedNode(str(XSD) + datatype)))
 
 
+def _values_block(term: str, block: re.Match[str]) -> str:
+    """A ``VALUES ?name { … }`` block that holds *term* alone."""
+    return f"{block.group(1)} {term} {block.group(2)}"
+
+
 def read_query(path: Path) -> Query:
     """A query file and its header."""
     text = path.read_text(encoding="utf-8")
@@ -135,8 +141,8 @@ def read_query(path: Path) -> Query:
             else:
                 setattr(query, key, value.strip())
             last = key
-        elif last in ("title", "description") and _CONTINUATION.match(line):
-            setattr(query, last, getattr(query, last) + " " + _CONTINUATION.match(line).group(1).strip())
+        elif last in ("title", "description") and (continued := _CONTINUATION.match(line)):
+            setattr(query, last, getattr(query, last) + " " + continued.group(1).strip())
         elif not line.startswith("#"):
             break
     return query

@@ -16,6 +16,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QueryResults
 from ndlld.context import Context
 from ndlld.dumps import jsonld, ntriples, turtle
 from ndlld.errors import NdlldError
+from ndlld.rdf import results_serialized
 
 SOLUTION_FORMATS = {"table": None, "csv": QueryResultsFormat.CSV, "tsv": QueryResultsFormat.TSV, "json": QueryResultsFormat.JSON}
 GRAPH_FORMATS = ("turtle", "jsonld", "nt")
@@ -27,9 +28,10 @@ def render(result, output_format: str | None, context: Context) -> bytes:
         output_format = output_format or "table"
         if output_format not in SOLUTION_FORMATS:
             raise NdlldError(f"a SELECT or ASK result is written as {', '.join(SOLUTION_FORMATS)}, not {output_format}")
-        if output_format == "table":
+        results_format = SOLUTION_FORMATS[output_format]
+        if results_format is None:  # the table
             return table(result).encode("utf-8")
-        return result.serialize(format=SOLUTION_FORMATS[output_format])
+        return results_serialized(result, results_format)
     output_format = output_format or "turtle"
     if output_format not in GRAPH_FORMATS:
         raise NdlldError(f"a CONSTRUCT or DESCRIBE result is written as {', '.join(GRAPH_FORMATS)}, not {output_format}")

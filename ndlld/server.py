@@ -29,6 +29,7 @@ import os
 import shutil
 import signal
 import tempfile
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -39,10 +40,12 @@ from pyoxigraph import (
     NamedNode,
     QueryBoolean,
     QueryResultsFormat,
+    QuerySolution,
     QuerySolutions,
+    QueryTriples,
     RdfFormat,
+    Variable,
     parse_query_results,
-    serialize,
 )
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
@@ -58,6 +61,7 @@ from ndlld.conneg import CONTENT_TYPES, choose, negotiate
 from ndlld.dumps import DATASET_FILES
 from ndlld.errors import ConfigError, LimitError, QueryError, short_line
 from ndlld.queries import check_nesting, refuse_outbound
+from ndlld.rdf import results_serialized, serialized
 from ndlld.sandbox import forbid_network
 from ndlld.store import EmbeddedStore, read_base
 
@@ -230,8 +234,10 @@ class _Guard:
         return None
 
 
-async def _http_error(request: Request, exc: HTTPException) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (405, 413) as one line, like every other error here."""
+    if not isinstance(exc, HTTPException):  # the handler of HTTPException only
+        raise exc
     detail = exc.detail
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "")
@@ -239,13 +245,14 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     return _text(detail, exc.status_code, exc.headers)
 
 
-def _text(message: str, status: int, headers: dict | None = None) -> Response:
+def _text(message: str, status: int, headers: Mapping[str, str] | None = None) -> Response:
     """One line of plain text: whatever of the request it quotes, escaped and cut short."""
     return PlainTextResponse(short_line(message) + "\n", status_code=status, headers=headers)
 
 
 # -- pages and files ------------------------------------------------------
 def _resource(request: Request, root: Path) -> Response:
+    """The file *request* names, or the variant of the resource its Accept header chooses."""
     path = request.scope["path"]  # percent-decoded once by the server, never again
     if path in ("", "/"):
         return FileResponse(root / "index.html", media_type=FILE_TYPES[".html"])
@@ -258,18 +265,23 @@ def _resource(request: Request, root: Path) -> Response:
     named = NAMED_FILES.get(target.relative_to(root).as_posix())
     if target.is_file() and (named or target.suffix in FILE_TYPES):
         return FileResponse(target, media_type=named or FILE_TYPES[target.suffix])
+    return _negotiated(request, root, path)
+
+
+def _negotiated(request: Request, root: Path, path: str) -> Response:
+    """The variant of the resource at *path* (``id/x``: ``id/x.html``, ``id/x.ttl``, ...)
+    that the Accept header chooses."""
     # Each variant is checked as a path of its own: a variant may be a symlink too.
     variants = {ext: _inside(root, f"{path.lstrip('/')}.{ext}") for ext in NEGOTIATED}
-    available = [ext for ext, file in variants.items() if file is not None and file.is_file()]
+    available = {ext: file for ext, file in variants.items() if file is not None and file.is_file()}
     if not available:
         return _not_found()
-    chosen = negotiate(request.headers.get("accept"), available)
+    chosen = negotiate(request.headers.get("accept"), list(available))
     if chosen is None:
         listing = ", ".join(CONTENT_TYPES[ext].split(";")[0] for ext in available)
         return _text(f"not acceptable: this resource is available as {listing}", 406, {"Vary": "Accept"})
-    file = variants[chosen]
     headers = {"Vary": "Accept", "Content-Location": _url_path(f"{path.rsplit('/', 1)[-1]}.{chosen}")}
-    return FileResponse(file, media_type=CONTENT_TYPES[chosen], headers=headers)
+    return FileResponse(available[chosen], media_type=CONTENT_TYPES[chosen], headers=headers)
 
 
 def _inside(root: Path, relative: str) -> Path | None:
@@ -306,7 +318,7 @@ async def _sparql(request: Request, pool: QueryPool, limits: Limits) -> Response
         status, body, media_type = await pool.run((query, default, named, accept), limits.query_timeout)
     except LimitError as err:
         return _text(str(err), err.status)
-    if status != 200:
+    if isinstance(body, str):  # why the query has no answer; status says which way it failed
         return _text(body, status)
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
@@ -361,7 +373,7 @@ class QueryPool:
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["ndlld.server"])
         self._threads = ThreadPoolExecutor(max_workers=2 * limits.query_workers + 2, thread_name_prefix="ndlld-query")
-        self._idle: asyncio.Queue | None = None
+        self._idle: asyncio.Queue | None = None  # made by open(), in the event loop's time
         self._workers: set = set()
         self._replacing: set[asyncio.Task] = set()
         # Each worker's stderr, read when it dies: its last words say why.
@@ -413,7 +425,7 @@ class QueryPool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout)
+            worker = await asyncio.wait_for(self._queue().get(), timeout)
         except TimeoutError:
             raise LimitError(f"busy: no query worker became free within {timeout:g} s; try again later", 503) from None
         process, connection = worker
@@ -430,7 +442,7 @@ class QueryPool:
             raise
         finally:
             if worker in self._workers:
-                self._idle.put_nowait(worker)
+                self._queue().put_nowait(worker)
 
     def _retire(self, worker) -> str:
         """Kill *worker* and start another in its place, in the background; say why it
@@ -461,7 +473,13 @@ class QueryPool:
             worker[0].kill()
             return
         self._workers.add(worker)
-        self._idle.put_nowait(worker)
+        self._queue().put_nowait(worker)
+
+    def _queue(self) -> asyncio.Queue:
+        """The idle workers, waiting in the queue that open() made."""
+        if self._idle is None:
+            raise RuntimeError("the query pool is used before QueryPool.open()")
+        return self._idle
 
     def _spawn(self) -> tuple:
         parent, child = self._context.Pipe()
@@ -528,20 +546,9 @@ def _answer(
         if media_type is None:
             kind = "results" if formats is SOLUTION_FORMATS else "graphs"
             return 406, f"not acceptable: {kind} are available as " + ", ".join(formats), None
-        too_many = f"too many results: the query gives more than {max_results}; add LIMIT (and OFFSET to page through them)"
-        if isinstance(result, QueryBoolean):
-            body = result.serialize(format=formats[media_type])
-        elif isinstance(result, QuerySolutions):
-            variables = result.variables
-            rows = list(islice(result, max_results + 1))
-            if len(rows) > max_results:
-                return 400, too_many, None
-            body = _solutions(variables, rows).serialize(format=formats[media_type])
-        else:
-            triples = list(islice(result, max_results + 1))
-            if len(triples) > max_results:
-                return 400, too_many, None
-            body = serialize(triples, format=formats[media_type])
+        body = _body(result, media_type, max_results)
+        if body is None:
+            return 400, f"too many results: the query gives more than {max_results}; add LIMIT (and OFFSET to page through them)", None
     except (QueryError, ValueError) as err:
         return 400, str(err), None
     except MemoryError:
@@ -549,6 +556,18 @@ def _answer(
     except Exception as err:  # noqa: BLE001 - pyoxigraph's evaluation errors (OSError, ...) as one line
         return 500, f"query failed: {str(err).splitlines()[0] if str(err) else type(err).__name__}", None
     return 200, body, _CANONICAL.get(media_type, media_type) + "; charset=utf-8"
+
+
+def _body(result: QuerySolutions | QueryBoolean | QueryTriples, media_type: str, max_results: int) -> bytes | None:
+    """*result* written as *media_type*, or None when it has more than *max_results* rows or triples."""
+    if isinstance(result, QueryBoolean):
+        return results_serialized(result, SOLUTION_FORMATS[media_type])
+    if isinstance(result, QuerySolutions):
+        variables = result.variables
+        rows = list(islice(result, max_results + 1))
+        return results_serialized(_solutions(variables, rows), SOLUTION_FORMATS[media_type]) if len(rows) <= max_results else None
+    triples = list(islice(result, max_results + 1))
+    return serialized(triples, GRAPH_FORMATS[media_type]) if len(triples) <= max_results else None
 
 
 def _why_stopped(exitcode: int | None, stderr: str, memory_mb: int) -> str:
@@ -569,9 +588,12 @@ def _why_stopped(exitcode: int | None, stderr: str, memory_mb: int) -> str:
     return f"its worker stopped unexpectedly ({name})"
 
 
-def _solutions(variables, rows) -> QuerySolutions:
+def _solutions(variables: list[Variable], rows: list[QuerySolution]) -> QuerySolutions:
     """*rows*, already counted, as solutions again: written out as SPARQL TSV, whose
     cells are terms in N-Triples syntax (tabs and newlines escaped), and read back."""
     lines = ["\t".join(str(variable) for variable in variables)]
     lines += ["\t".join("" if row[v] is None else str(row[v]) for v in variables) for row in rows]
-    return parse_query_results(("\n".join(lines) + "\n").encode("utf-8"), format=QueryResultsFormat.TSV)
+    solutions = parse_query_results(("\n".join(lines) + "\n").encode("utf-8"), format=QueryResultsFormat.TSV)
+    if not isinstance(solutions, QuerySolutions):  # TSV holds only solutions: never an ASK's boolean
+        raise TypeError("SPARQL TSV read back as a boolean")
+    return solutions

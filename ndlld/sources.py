@@ -25,7 +25,8 @@ from ndlld.errors import ConfigError, SourceError, SourceErrors
 try:  # libyaml's composer is several times faster than the pure-Python one
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - libyaml is in every PyYAML wheel
-    from yaml import SafeLoader as _Loader
+    # Either loader is a base for _Composer; mypy takes the first import's type for the name.
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 _STR, _PLAIN = "tag:yaml.org,2002:str", "!ndlld-plain"  # _PLAIN: a plain scalar whose type _scalar finds
 _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers  # first character -> [(tag, pattern)], as SafeLoader types

@@ -20,11 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
     NamedNode,
+    QueryBoolean,
     QueryResultsFormat,
+    QuerySolutions,
     QueryTriples,
     RdfFormat,
     Store,
+    Triple,
     parse,
     parse_query_results,
 )
@@ -57,7 +62,7 @@ def read_base(dist_dir: Path) -> str:
     void = dist_dir / "void.ttl"
     if void.is_file():
         for triple in read_triples(void, RdfFormat.TURTLE):
-            if triple.predicate.value == "http://xmlns.com/foaf/0.1/homepage":
+            if triple.predicate.value == "http://xmlns.com/foaf/0.1/homepage" and isinstance(triple.object, NamedNode):
                 return triple.object.value
     raise ConfigError(f"no void.ttl in {dist_dir}: run 'ndlld build' first", path=dist_dir)
 
@@ -82,14 +87,14 @@ class EmbeddedStore:
         store.bulk_load(path=str(ontology), format=RdfFormat.TURTLE, to_graph=VOCABULARY_GRAPH)
         return cls(store, graph)
 
-    def query(self, text: str, default_graph: list[NamedNode] | None = None, named_graphs: list[NamedNode] | None = None):
+    def query(
+        self, text: str, default_graph: list[NamedNode] | None = None, named_graphs: list[NamedNode] | None = None
+    ) -> QuerySolutions | QueryBoolean | QueryTriples:
         """SELECT -> QuerySolutions, ASK -> QueryBoolean, CONSTRUCT/DESCRIBE -> triples."""
+        default: list[NamedNode | BlankNode | DefaultGraph] = [*(default_graph or [self.graph])]
+        named: list[NamedNode | BlankNode] = [*(named_graphs or [self.graph, VOCABULARY_GRAPH])]
         try:
-            return self.store.query(
-                text,
-                default_graph=default_graph or [self.graph],
-                named_graphs=named_graphs or [self.graph, VOCABULARY_GRAPH],
-            )
+            return self.store.query(text, default_graph=default, named_graphs=named)
         except SyntaxError as err:
             raise malformed(err) from None
 
@@ -102,7 +107,8 @@ class RemoteEndpoint:
     graph: NamedNode | None = None
     timeout: float = 60.0
 
-    def query(self, text: str):
+    def query(self, text: str) -> QuerySolutions | QueryBoolean | list[Triple]:
+        """SELECT -> QuerySolutions, ASK -> QueryBoolean, CONSTRUCT/DESCRIBE -> triples."""
         from SPARQLWrapper import POST, SPARQLWrapper
         from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
@@ -130,7 +136,7 @@ class RemoteEndpoint:
             raise QueryError(f"{self.url}: {_reason(err)}") from None
         rdf_format = RdfFormat.from_media_type(media_type) if media_type else None
         if rdf_format is not None:
-            return list(parse(body, format=rdf_format))
+            return [quad.triple for quad in parse(body, format=rdf_format)]  # the default graph's quads
         results_format = QueryResultsFormat.from_media_type(media_type) or QueryResultsFormat.JSON
         try:
             return parse_query_results(body, format=results_format)

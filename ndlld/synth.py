@@ -259,105 +259,154 @@ def _abbreviation(name: str) -> str:
     return "".join(w[0] for w in name.replace("-", " ").split() if w[0].isupper())
 
 
+@dataclass(slots=True)
+class _Count:
+    """A memberCount: *qualifier* is None only where a defect is planted."""
+
+    value: int
+    qualifier: str | None
+    unit: str
+
+
+@dataclass(slots=True)
+class _Membership:
+    """The NDL's membership in an organization, as a schema.org role."""
+
+    category: str
+    name_en: str
+    name_ja: str
+    start: int
+    has_member: bool = True
+
+
+@dataclass(slots=True)
 class _Org:
     """One synthetic organization, before it is written."""
 
-    __slots__ = (
-        "id",
-        "type",
-        "en",
-        "ja",
-        "abbr",
-        "description",
-        "founded",
-        "area",
-        "parent",
-        "count",
-        "countries",
-        "memberships",
-        "defect",
-        "depth",
-        "parent_org",
-    )
+    id: str
+    type: str
+    en: str
+    ja: str
+    abbr: str | None
+    description: str
+    founded: int | None
+    parent_org: _Org | None = None  # the organization it is a branch of
+    area: str | None = None
+    count: _Count | None = None
+    countries: list[str] | None = None
+    memberships: list[_Membership] = field(default_factory=list)
+    parent: str | None = None  # the parentOrganization written: parent_org's id, or a planted country
+    defect: str | None = None
+
+    def __post_init__(self) -> None:
+        self.parent = self.parent_org.id if self.parent_org else None
+
+    @property
+    def depth(self) -> int:
+        """0 for an organization of its own, 1 for its branch, 2 for a branch of that."""
+        return self.parent_org.depth + 1 if self.parent_org else 0
 
 
 def _make_org(rng: random.Random, number: int, width: int, orgs: list[_Org]) -> _Org:
-    org = _Org()
-    org.id = f"org-{number:0{width}d}"
-    org.defect = None
-    org.parent = None
-    org.depth = 0
-    org.parent_org = None
+    """Organization *number*: one of its own, or a branch of one of *orgs* made before it."""
+    org_id = f"org-{number:0{width}d}"
     region = rng.choice(REGIONS)[0] if rng.random() < 0.6 else None
     country = rng.choice(COUNTRIES)[0] if region is None else rng.choice(REGION_COUNTRIES[region])
-    org.area = (f"region/{region}" if region else f"country/{country.lower()}") if rng.random() < 0.75 else None
-    where_en, where_ja = REGION_NAMES[region] if region else COUNTRY_NAMES[country]
-
+    area = (f"region/{region}" if region else f"country/{country.lower()}") if rng.random() < 0.75 else None
+    where = REGION_NAMES[region] if region else COUNTRY_NAMES[country]
     if orgs and rng.random() < 0.2:  # a branch of an earlier organization: never a cycle
-        parent = orgs[rng.randrange(max(0, len(orgs) - 200), len(orgs))]
-        while parent.depth >= 2:  # at most three levels, as in the real data (aas > ceal > ceal-cjm)
-            parent = parent.parent_org
-        branch_en, branch_ja = rng.choice(BRANCH_KINDS)
-        org.parent, org.parent_org, org.depth = parent.id, parent, parent.depth + 1
-        org.type = "Organization"
-        org.en = f"{branch_en} of the {parent.abbr or parent.en}"
-        org.ja = f"{parent.ja}{branch_ja}"
-        org.abbr = None
-        org.description = f"A part of the {parent.en}, working on behalf of its members in {where_en}."
-        org.founded = parent.founded + rng.randint(0, 30) if parent.founded and rng.random() < 0.6 else None
+        org = _branch(rng, org_id, _parent_for(rng, orgs), where[0])
     else:
-        kind_en, kind_ja, org.type, regional, does = rng.choice(KINDS)
-        if regional and region and rng.random() < 0.5:
-            org.en, org.ja = f"{kind_en} of {where_en}", f"{where_ja}{kind_ja}"
-        else:
-            proper_en, proper_ja = _proper_name(rng)
-            org.en, org.ja = f"{proper_en} {kind_en}", f"{proper_ja}{kind_ja}"
-        org.abbr = _abbreviation(org.en) if rng.random() < 0.7 else None
-        org.founded = rng.randint(1900, 2015) if rng.random() < 0.75 else None
-        since = f", founded in {org.founded}," if org.founded else ""
-        org.description = f"A synthetic {kind_en.lower()}{since} that {does} {where_en}."
-    if org.founded and org.founded > 2020:
-        org.founded = 2020
-
-    org.count = None
-    if rng.random() < 0.35:
-        qualifier = rng.choice(("Exactly", "About", "MoreThan"))
-        value = rng.randint(5, 2000)
-        if qualifier != "Exactly":
-            value = max(10, round(value, -1 if value < 200 else -2))
-        org.count = [value, qualifier, rng.choice(UNITS)]
-
-    org.countries = None
-    if region and rng.random() < 0.2:
-        pool = REGION_COUNTRIES[region]
-        org.countries = sorted(rng.sample(pool, rng.randint(min(2, len(pool)), min(6, len(pool)))))
-
-    org.memberships = []  # [category, English name, Japanese name, start year, has a member]
-    if rng.random() < 0.3:
-        first = max(org.founded or 1950, 1948)
-        start = min(rng.randint(first, first + 30), 2025)
-        if rng.random() < 0.15:  # associate member first, regular member later (as the NDL in the IFLA)
-            later = min(start + rng.randint(1, 15), 2025)
-            org.memberships = [[*CATEGORIES[0], start, True], [*CATEGORIES[1], later, True]]
-        else:
-            org.memberships = [[*rng.choice(CATEGORIES), start, True]]
+        org = _independent(rng, org_id, region, where)
+    # One draw after another, in this order: the same seed gives the same data.
+    org.area = area
+    org.count = _member_count(rng)
+    org.countries = _member_countries(rng, region)
+    org.memberships = _memberships(rng, org.founded)
     return org
+
+
+def _parent_for(rng: random.Random, orgs: list[_Org]) -> _Org:
+    """A recent organization, or its parent when a branch of it would be a fourth level."""
+    parent = orgs[rng.randrange(max(0, len(orgs) - 200), len(orgs))]
+    while parent.depth >= 2 and parent.parent_org:  # at most three levels, as in the real data (aas > ceal > ceal-cjm)
+        parent = parent.parent_org
+    return parent
+
+
+def _branch(rng: random.Random, org_id: str, parent: _Org, where_en: str) -> _Org:
+    """A committee, section or office of *parent*, named after it."""
+    branch_en, branch_ja = rng.choice(BRANCH_KINDS)
+    founded = parent.founded + rng.randint(0, 30) if parent.founded and rng.random() < 0.6 else None
+    return _Org(
+        org_id,
+        type="Organization",
+        en=f"{branch_en} of the {parent.abbr or parent.en}",
+        ja=f"{parent.ja}{branch_ja}",
+        abbr=None,
+        description=f"A part of the {parent.en}, working on behalf of its members in {where_en}.",
+        founded=min(founded, 2020) if founded else founded,  # no founding in the future of the data
+        parent_org=parent,
+    )
+
+
+def _independent(rng: random.Random, org_id: str, region: str | None, where: tuple[str, str]) -> _Org:
+    """An organization of one of the KINDS, named after its region or with a made-up name."""
+    kind_en, kind_ja, type_, regional, does = rng.choice(KINDS)
+    where_en, where_ja = where
+    if regional and region and rng.random() < 0.5:
+        en, ja = f"{kind_en} of {where_en}", f"{where_ja}{kind_ja}"
+    else:
+        proper_en, proper_ja = _proper_name(rng)
+        en, ja = f"{proper_en} {kind_en}", f"{proper_ja}{kind_ja}"
+    abbr = _abbreviation(en) if rng.random() < 0.7 else None
+    founded = rng.randint(1900, 2015) if rng.random() < 0.75 else None
+    since = f", founded in {founded}," if founded else ""
+    return _Org(org_id, type_, en, ja, abbr, f"A synthetic {kind_en.lower()}{since} that {does} {where_en}.", founded)
+
+
+def _member_count(rng: random.Random) -> _Count | None:
+    if rng.random() >= 0.35:
+        return None
+    qualifier = rng.choice(("Exactly", "About", "MoreThan"))
+    value = rng.randint(5, 2000)
+    if qualifier != "Exactly":
+        value = max(10, round(value, -1 if value < 200 else -2))
+    return _Count(value, qualifier, rng.choice(UNITS))
+
+
+def _member_countries(rng: random.Random, region: str | None) -> list[str] | None:
+    if not (region and rng.random() < 0.2):
+        return None
+    pool = REGION_COUNTRIES[region]
+    return sorted(rng.sample(pool, rng.randint(min(2, len(pool)), min(6, len(pool)))))
+
+
+def _memberships(rng: random.Random, founded: int | None) -> list[_Membership]:
+    if rng.random() >= 0.3:
+        return []
+    first = max(founded or 1950, 1948)
+    start = min(rng.randint(first, first + 30), 2025)
+    if rng.random() < 0.15:  # associate member first, regular member later (as the NDL in the IFLA)
+        later = min(start + rng.randint(1, 15), 2025)
+        return [_Membership(*CATEGORIES[0], start), _Membership(*CATEGORIES[1], later)]
+    return [_Membership(*rng.choice(CATEGORIES), start)]
 
 
 def _plant(org: _Org, kind: str) -> None:
     """Give *org* the violation *kind*, adding what it needs to have one."""
     org.defect = kind
     if kind == "count-without-qualifier":
-        org.count = [org.count[0] if org.count else 100, None, org.count[2] if org.count else "members"]
+        org.count = _Count(org.count.value, None, org.count.unit) if org.count else _Count(100, None, "members")
     elif kind == "parent-is-country":
         org.parent = "country/jp"
     elif kind in ("role-without-member", "category-not-membership"):
         if not org.memberships:
-            org.memberships = [["Member", "member", "会員", max(org.founded or 1990, 1948), True]]
+            org.memberships = [_Membership("Member", "member", "会員", max(org.founded or 1990, 1948))]
         if kind == "role-without-member":
-            org.memberships[0][4] = False
+            org.memberships[0].has_member = False
         else:
-            org.memberships[0][0] = "Annual"  # a meeting frequency, not a membership category
+            org.memberships[0].category = "Annual"  # a meeting frequency, not a membership category
 
 
 # -- records as YAML text ------------------------------------------------------
@@ -379,11 +428,11 @@ def _org_yaml(org: _Org) -> str:
     if org.area:
         out.append(f"areaServed: {org.area}\n")
     if org.count:
-        value, qualifier, unit = org.count
-        out.append(f"memberCount:\n  id: {org.id}#member-count\n  type: QuantitativeValue\n  value: {value}\n")
-        if qualifier:
-            out.append(f"  countQualifier: {qualifier}\n")
-        out.append(f"  unitText: {unit}\n")
+        count = org.count
+        out.append(f"memberCount:\n  id: {org.id}#member-count\n  type: QuantitativeValue\n  value: {count.value}\n")
+        if count.qualifier:
+            out.append(f"  countQualifier: {count.qualifier}\n")
+        out.append(f"  unitText: {count.unit}\n")
     if org.countries:
         out.append(
             f"memberCountryCount:\n  id: {org.id}#member-country-count\n  type: QuantitativeValue\n"
@@ -393,14 +442,14 @@ def _org_yaml(org: _Org) -> str:
         out.extend(f"  - country/{code.lower()}\n" for code in org.countries)
     if org.memberships:
         out.append("\n# The NDL's membership (schema.org Role pattern).\nmember:\n")
-        for category, name_en, name_ja, start, has_member in org.memberships:
-            slug = name_en.replace(" ", "-")
+        for role in org.memberships:
+            slug = role.name_en.replace(" ", "-")
             out.append(f"  - id: {org.id}#ndl-{slug}\n    type: OrganizationRole\n")
-            if has_member:
+            if role.has_member:
                 out.append("    member: ndl\n")
             out.append(
-                f"    roleName:\n      en: {name_en}\n      ja: {name_ja}\n    membershipCategory: {category}\n"
-                f"    startYear: {start}\n    source: {SOURCE}\n"
+                f"    roleName:\n      en: {role.name_en}\n      ja: {role.name_ja}\n    membershipCategory: {role.category}\n"
+                f"    startYear: {role.start}\n    source: {SOURCE}\n"
             )
     out.append(f"source: {SOURCE}\n")
     return "".join(out)
@@ -578,7 +627,7 @@ def synthesize(out_dir: Path, orgs: int, seed: int = 0, defects: float = 0.0) ->
         if number in kinds:
             _plant(org, kinds[number])
             summary.defects.append(org.id)
-            summary.defect_kinds[org.id] = org.defect
+            summary.defect_kinds[org.id] = kinds[number]
         write(f"organizations/{bucket}/{org.id}.yaml", _org_yaml(org))
         made_orgs.append(org)
     summary.files = written

@@ -20,6 +20,7 @@ relative URLs, so the site works under any host name.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import heapq
 import json
@@ -43,6 +44,7 @@ from ndlld.dumps import jsonld as jsonld_dump
 from ndlld.dumps import ntriples, turtle
 from ndlld.graph import Delta
 from ndlld.namespaces import NDL, SCHEMA
+from ndlld.rdf import subject_value
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.reuse import PageReuse, page_files
@@ -196,7 +198,8 @@ class _Writer:
                 file.write(content)
         self.written.append(path)
 
-    def _link_if_unchanged(self, path: str, content: bytes, target: Path) -> bool:
+    # builtins.bytes: in this class, bytes names the method above.
+    def _link_if_unchanged(self, path: str, content: builtins.bytes, target: Path) -> bool:
         if self.previous is None:
             return False
         old = self.previous / path
@@ -292,14 +295,17 @@ def _root(path: str) -> str:
 
 def _resource(
     view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context, reuse: PageReuse | None = None
-) -> tuple[bytes | None, bytes | None]:
+) -> tuple[str, tuple] | tuple[None, None]:
     """Write the page of *document* and its files; with *reuse*, return its cache entry."""
-    reads = view.record_reads() if reuse is not None else None
+    if reuse is None:
+        _write_resource(view, env, site, writer, document, context)
+        return None, None
+    reads = view.record_reads()
     try:
         _write_resource(view, env, site, writer, document, context)
     finally:
         view.stop_recording()
-    return reuse.entry(document, reads) if reuse is not None else (None, None)
+    return reuse.entry(document, reads)
 
 
 def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context) -> None:
@@ -339,14 +345,20 @@ def _first(items: list) -> tuple[list, int]:
     return items[:LIST_SHOWN], max(len(items) - LIST_SHOWN, 0)
 
 
+def _first_by_name(view: SiteView, iris: set[str]) -> tuple[list[str], int]:
+    """The first :data:`LIST_SHOWN` of *iris* by name, and how many more there are."""
+    shown = heapq.nsmallest(LIST_SHOWN, iris, key=lambda iri: (view.name(iri).lower(), iri))  # the IRI breaks ties: same bytes every build
+    return shown, len(iris) - len(shown)
+
+
 def _sitemaps(env: jinja2.Environment, writer: _Writer, base: str, urls: list[str], modified: str, cache: Cache | None = None) -> None:
     """``sitemap.xml`` listing *urls*; past :data:`SITEMAP_URLS` of them, the protocol's way:
     ``sitemap.xml`` is then an index of ``sitemap-1.xml``, ``sitemap-2.xml`` … that list them.
 
     With a *cache*, sitemaps of the same URLs and date as the last build's are linked from
     the output being replaced, not rendered again (a second at 100,000 organizations)."""
-    key = cache_key(cache.fingerprint, base, modified, "\n".join(urls)) if cache is not None else None
-    if key is not None and writer.link_as_before(json.loads(cache.get("sitemaps", key) or "{}")):
+    key = cache_key(cache.fingerprint, base, modified, "\n".join(urls)) if cache is not None else b""
+    if cache is not None and writer.link_as_before(json.loads(cache.get("sitemaps", key) or "{}")):
         return
     template = env.get_template("sitemap.xml")
     if len(urls) <= SITEMAP_URLS:
@@ -362,7 +374,7 @@ def _sitemaps(env: jinja2.Environment, writer: _Writer, base: str, urls: list[st
         content = text.encode("utf-8")
         writer.bytes(name, content)
         digests[name] = hashlib.sha256(content).hexdigest()
-    if key is not None:
+    if cache is not None:
         cache.put_many("sitemaps", {key: json.dumps(digests).encode()})
 
 
@@ -386,15 +398,10 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
     groups = []
     for label, types in _GROUPS:
         if types is ORGANIZATION_TYPES:  # sorted already
-            members = [iri for iri in organizations if "#" not in iri]
-            shown, more = _first(members)
+            shown, more = _first([iri for iri in organizations if "#" not in iri])
         else:
-            members = {t.subject.value for t in view.by_object_types(types) if "#" not in t.subject.value}
-            shown = heapq.nsmallest(
-                LIST_SHOWN, members, key=lambda iri: (view.name(iri).lower(), iri)
-            )  # the IRI breaks ties: same bytes every build
-            more = len(members) - len(shown)
-        if members:
+            shown, more = _first_by_name(view, {iri for iri in map(subject_value, view.by_object_types(types)) if "#" not in iri})
+        if shown:
             groups.append({"label": label, "links": [view.link(m, "") for m in shown], "more": more})
     listed, listed_more = _first(involvements)
     shown_organizations, organizations_more = _first(organizations)
@@ -445,29 +452,18 @@ _FORWARD = {str(SCHEMA) + p for p in ("memberOf", "organizer", "sponsor", "about
 _BACKWARD = {str(SCHEMA) + p for p in ("attendee", "funder", "subEvent")}
 
 
-def _network(view: SiteView, organizations: list[str]) -> tuple[list, list]:
+_Edges = dict[tuple[str, str], set[str]]  # (key of one organization, key of another) -> labels
+
+
+def _network(view: SiteView, organizations: list[str]) -> tuple[list[svg.NetworkNode], list[svg.NetworkEdge]]:
     """Organizations as nodes; parent links and the publisher's part in each as edges."""
-    center = view.publisher
     keys = {iri: view.path(iri).removeprefix("id/") for iri in organizations}
-    edges: dict[tuple[str, str], set[str]] = {}
-    for iri in organizations:
-        for parent in view.values(iri, str(SCHEMA) + "parentOrganization"):
-            if parent.value in keys:
-                edges.setdefault((keys[iri], keys[parent.value]), set()).add("part of")
-    if center in keys:
-        links = [(t.predicate.value, t.object.value) for t in view.by_subject.get(center, ()) if isinstance(t.object, NamedNode)]
-        links += [(t.predicate.value, t.subject.value) for t in view.by_object.get(center, ())]
-        for predicate, other in links:
-            label = _EDGE_LABELS.get(predicate)
-            for organization in _organizations_of(view, other, keys) - {center} if label else ():
-                edges.setdefault((keys[center], keys[organization]), set()).add(label)
+    center = view.publisher if view.publisher in keys else None  # the publisher, if it is drawn
+    edges = _parent_edges(view, organizations, keys)
+    if center is not None:
+        _add_publisher_edges(view, center, keys, edges)
     if len(keys) > NETWORK_SIZE:  # a picture of thousands of circles shows nothing: the closest partners
-        degree: dict[str, int] = defaultdict(int)
-        for (source, target), labels in edges.items():
-            degree[source] += len(labels) + (100 if source == keys.get(center) else 0)
-            degree[target] += len(labels) + (100 if source == keys.get(center) else 0)
-        kept = set(heapq.nsmallest(NETWORK_SIZE, keys.values(), key=lambda k: (-degree[k], k)))
-        kept.add(keys.get(center, ""))
+        kept = _closest(keys, edges, keys[center] if center is not None else "")
         organizations = [iri for iri in organizations if keys[iri] in kept]
         edges = {pair: labels for pair, labels in edges.items() if pair[0] in kept and pair[1] in kept}
     nodes = [  # made for those drawn only: a name and a short name for each of 100,000 took seconds
@@ -481,6 +477,40 @@ def _network(view: SiteView, organizations: list[str]) -> tuple[list, list]:
         for iri in organizations
     ]
     return nodes, [svg.NetworkEdge(s, t, ", ".join(sorted(labels))) for (s, t), labels in sorted(edges.items())]
+
+
+def _parent_edges(view: SiteView, organizations: list[str], keys: dict[str, str]) -> _Edges:
+    """An edge 'part of' from each organization to its parent."""
+    edges: _Edges = {}
+    for iri in organizations:
+        for parent in view.values(iri, str(SCHEMA) + "parentOrganization"):
+            if parent.value in keys:
+                edges.setdefault((keys[iri], keys[parent.value]), set()).add("part of")
+    return edges
+
+
+def _add_publisher_edges(view: SiteView, center: str, keys: dict[str, str], edges: _Edges) -> None:
+    """Add an edge from the publisher *center* to each organization it takes part in,
+    labelled by how (:data:`_EDGE_LABELS`), through a role, meeting or publication."""
+    links = [(t.predicate.value, t.object.value) for t in view.by_subject.get(center, ()) if isinstance(t.object, NamedNode)]
+    links += [(t.predicate.value, subject_value(t)) for t in view.by_object.get(center, ())]
+    for predicate, other in links:
+        label = _EDGE_LABELS.get(predicate)
+        if label:
+            for organization in _organizations_of(view, other, keys) - {center}:
+                edges.setdefault((keys[center], keys[organization]), set()).add(label)
+
+
+def _closest(keys: dict[str, str], edges: _Edges, center_key: str) -> set[str]:
+    """The keys of the :data:`NETWORK_SIZE` organizations with the most links, those of
+    the publisher (*center_key*) counting a hundred times, and the publisher's own."""
+    degree: dict[str, int] = defaultdict(int)
+    for (source, target), labels in edges.items():
+        degree[source] += len(labels) + (100 if source == center_key else 0)
+        degree[target] += len(labels) + (100 if source == center_key else 0)
+    kept = set(heapq.nsmallest(NETWORK_SIZE, keys.values(), key=lambda k: (-degree[k], k)))
+    kept.add(center_key)
+    return kept
 
 
 def _organizations_of(view: SiteView, iri: str, organizations: dict[str, str]) -> set[str]:

@@ -21,10 +21,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from pyoxigraph import NamedNode, Triple
 
 from ndlld.namespaces import RDF_TYPE, SCHEMA, XSD
+from ndlld.rdf import subject_value
 
 EMBED_CONTEXT = {
     "@vocab": str(SCHEMA),
@@ -58,14 +60,14 @@ def node_objects(triples: Iterable[Triple]) -> list[dict]:
     """One flat node object per subject, subjects and values in a stable order."""
     by_subject: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for triple in triples:
-        node = by_subject[triple.subject.value]
+        properties = by_subject[subject_value(triple)]
         if triple.predicate == RDF_TYPE and isinstance(triple.object, NamedNode):
-            node["@type"].append(_key(triple.object.value))
+            properties["@type"].append(_key(triple.object.value))
         else:
-            node[_key(triple.predicate.value)].append(_value(triple.object))
+            properties[_key(triple.predicate.value)].append(_value(triple.object))
     nodes = []
     for subject in sorted(by_subject):
-        node = {"@id": subject}
+        node: dict[str, Any] = {"@id": subject}
         properties = by_subject[subject]
         for key in sorted(properties, key=lambda k: (k != "@type", k)):
             values = sorted(properties[key], key=_value_key)
@@ -101,6 +103,9 @@ def schema_org_view(triples: Iterable[Triple]) -> list[Triple]:
     return [
         t
         for t in triples
-        if (t.predicate.value.startswith(schema) or (t.predicate == RDF_TYPE and t.object.value.startswith(schema)))
+        if (
+            t.predicate.value.startswith(schema)
+            or (t.predicate == RDF_TYPE and isinstance(t.object, NamedNode) and t.object.value.startswith(schema))
+        )
         and not (isinstance(t.object, NamedNode) and t.predicate != RDF_TYPE and t.object.value.startswith("https://w3id.org/ndlld/vocab#"))
     ]

@@ -27,6 +27,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 
@@ -280,59 +281,119 @@ def network_svg(nodes: list[NetworkNode], edges: list[NetworkEdge]) -> str:
     count = len(ring)
     two_rings = count > _ONE_RING_MAX
     show_edge_text = not two_rings and len(edges) <= _EDGE_TEXT_MAX
-
-    # Node size: on one ring, the smallest radius at which every label is at least 10 px
-    # (at most 50); on two rings, smaller as the network grows, and the labels shrink.
+    sizes = _sizes(ring, two_rings, center is not None)
     if two_rings:
-        radius = max(14.0, 34.0 * math.sqrt(_ONE_RING_MAX / count))
+        positions, outer = _two_rings(count, sizes)
+    else:  # room between the center and the ring for the edges' labels, if they are written
+        positions, outer = _one_ring(count, sizes, center is not None, 120 if show_edge_text else 50)
+    tokens = sorted({_css_token(n.group) for n in ring} - {CENTER_GROUP})
+    placed = _place_nodes(center, ring, positions, sizes)
+    edge_views = _edge_views(placed, edges, show_edge_text)
+    half = (outer + sizes.radius if count else sizes.center_radius) + _MARGIN
+    width = 2 * half
+    legend, below = _legend(ring, tokens, half)
+    height = 2 * half + below
+    return _render(
+        "network.svg",
+        ids=ids,
+        title=title,
+        desc=_network_desc(center, ring, len(edge_views)),
+        empty=False,
+        view_box=" ".join(_num(v) for v in (-half, -half, width, height)),
+        width=_num(width),
+        height=_num(height),
+        styles=_styles(tokens),
+        dense=two_rings,
+        edges=edge_views,
+        nodes=[placed[n.key] for n in ([center] if center else []) + ring],
+        legend=legend,
+    )
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    """The circles of a network picture, and the font sizes of their labels."""
+
+    radius: float  # of each ring node
+    smallest: float
+    largest: float
+    center_radius: float  # 0 without a center
+    gap: float  # least space between two ring nodes
+
+    @property
+    def spacing(self) -> float:
+        return 2 * self.radius + self.gap
+
+
+def _sizes(ring: list[NetworkNode], two_rings: bool, has_center: bool) -> _Sizes:
+    """On one ring, the smallest radius at which every label is at least 10 px (at most
+    50); on two rings, smaller as the network grows, and the labels shrink."""
+    if two_rings:
+        radius = max(14.0, 34.0 * math.sqrt(_ONE_RING_MAX / len(ring)))
         smallest, largest = 5.0, 12.0
     else:
         radius = next((float(r) for r in range(34, 51, 2) if all(_fit_label(_clean(n.label), r, 13, 0).size >= 10 for n in ring)), 50.0)
         smallest, largest = 8.0, 13.0
-    center_radius = round(radius * 1.4, 1) if center else 0.0
+    center_radius = round(radius * 1.4, 1) if has_center else 0.0
     gap = max(4.0, radius * 0.3) if two_rings else max(16.0, radius * 0.4)
-    spacing = 2 * radius + gap
+    return _Sizes(radius, smallest, largest, center_radius, gap)
 
-    # Positions, clockwise from the top. Two rings: alternate slots inner/outer; an odd count
-    # leaves the last slot empty so that no two neighbours on one ring are a single slot apart.
-    positions: list[tuple[float, float, float]] = []  # x, y, ring radius
-    if two_rings:
-        slots = count + count % 2
-        step = 2 * math.pi / slots
-        inner_ring = max(spacing / (2 * math.sin(step)), center_radius + radius + 40)
-        rings = (inner_ring, inner_ring + spacing)
-        for index in range(count):
-            angle = -math.pi / 2 + index * step
-            positions.append((rings[index % 2] * math.cos(angle), rings[index % 2] * math.sin(angle), rings[index % 2]))
-        outer = rings[1] if count > 1 else rings[0]
-    elif count:
-        least = center_radius + radius + (120 if show_edge_text else 50) if center else 0.0
-        packed = (radius + gap / 2) / math.sin(math.pi / count) if count > 1 else 0.0
-        outer = max(least, packed)
-        for index in range(count):
-            angle = -math.pi / 2 + index * 2 * math.pi / count
-            positions.append((outer * math.cos(angle), outer * math.sin(angle), outer))
-    else:
-        outer = 0.0
 
-    tokens = sorted({_css_token(n.group) for n in ring} - {CENTER_GROUP})
+_Positions = list[tuple[float, float, float]]  # x, y and the radius of the ring, clockwise from the top
+
+
+def _two_rings(count: int, sizes: _Sizes) -> tuple[_Positions, float]:
+    """The places of *count* nodes on two rings, and the outer ring's radius: alternate slots
+    inner and outer; an odd count leaves the last slot empty, so that no two neighbours on
+    one ring are a single slot apart."""
+    slots = count + count % 2
+    step = 2 * math.pi / slots
+    inner_ring = max(sizes.spacing / (2 * math.sin(step)), sizes.center_radius + sizes.radius + 40)
+    rings = (inner_ring, inner_ring + sizes.spacing)
+    positions = []
+    for index in range(count):
+        angle = -math.pi / 2 + index * step
+        positions.append((rings[index % 2] * math.cos(angle), rings[index % 2] * math.sin(angle), rings[index % 2]))
+    return positions, rings[1] if count > 1 else rings[0]
+
+
+def _one_ring(count: int, sizes: _Sizes, has_center: bool, room: float) -> tuple[_Positions, float]:
+    """The places of *count* nodes on one ring, and its radius: at least *room* between
+    the ring and the center, if there is one."""
+    if not count:
+        return [], 0.0
+    least = sizes.center_radius + sizes.radius + room if has_center else 0.0
+    packed = (sizes.radius + sizes.gap / 2) / math.sin(math.pi / count) if count > 1 else 0.0
+    outer = max(least, packed)
+    positions = []
+    for index in range(count):
+        angle = -math.pi / 2 + index * 2 * math.pi / count
+        positions.append((outer * math.cos(angle), outer * math.sin(angle), outer))
+    return positions, outer
+
+
+def _styles(tokens: list[str]) -> list[dict]:
+    """The fill and outline of each group's circles: the palette's colours in turn, and the center's own."""
     colours = {token: _PALETTE[i % len(_PALETTE)] for i, token in enumerate(tokens)}
     colours[CENTER_GROUP] = _CENTER_COLOURS
+    return [{"css": token, "fill": fill, "stroke": stroke} for token, (fill, stroke) in sorted(colours.items())]
 
+
+def _place_nodes(center: NetworkNode | None, ring: list[NetworkNode], positions: _Positions, sizes: _Sizes) -> dict[str, dict]:
+    """Each node's circle and label, by key."""
     placed: dict[str, dict] = {}
     if center:
-        label = _fit_label(_clean(center.label), center_radius, 18, smallest, scale=1.1)
-        placed[center.key] = _node_view(center, 0.0, 0.0, center_radius, label)
+        label = _fit_label(_clean(center.label), sizes.center_radius, 18, sizes.smallest, scale=1.1)
+        placed[center.key] = _node_view(center, 0.0, 0.0, sizes.center_radius, label)
     for node, (x, y, _) in zip(ring, positions):
-        label = _fit_label(_clean(node.label), radius, largest, smallest)
-        placed[node.key] = _node_view(node, x, y, radius, label)
+        label = _fit_label(_clean(node.label), sizes.radius, sizes.largest, sizes.smallest)
+        placed[node.key] = _node_view(node, x, y, sizes.radius, label)
+    return placed
 
-    edge_views = _edge_views(placed, edges, show_edge_text)
 
-    # The legend, below the rings: one swatch per group when there are several (the center
-    # needs none: it is the one in the middle).
-    half = (outer + radius if count else center_radius) + _MARGIN
-    width = 2 * half
+def _legend(ring: list[NetworkNode], tokens: list[str], half: float) -> tuple[list[dict], float]:
+    """The legend below the rings, and the height it adds: one swatch per group when there
+    are several (the center needs none: it is the one in the middle)."""
     legend = []
     x, y = -half + _MARGIN, half + 4
     group_counts = Counter(_css_token(n.group) for n in ring)
@@ -344,31 +405,17 @@ def network_svg(nodes: list[NetworkNode], edges: list[NetworkEdge]) -> str:
             x, y = -half + _MARGIN, y + 22
         legend.append({"css": token, "x": _num(x + 7), "y": _num(y), "tx": _num(x + 20), "ty": _num(y + 4.5), "text": text})
         x += item_width + 18
-    height = 2 * half + ((y + 22 - half) if legend else 0)
+    return legend, (y + 22 - half) if legend else 0
 
+
+def _network_desc(center: NetworkNode | None, ring: list[NetworkNode], relationships: int) -> str:
+    """The picture's <desc>: what is in the middle, how many are around it, of which groups."""
     groups = Counter(_clean(n.group) for n in ring)
     described = f" ({', '.join(f'{groups[g]} {g}' for g in sorted(groups))})" if len(groups) > 1 else ""
-    relations = _plural(len(edge_views), "relationship")
+    relations = _plural(relationships, "relationship")
     if center:
-        desc = f"{_clean(center.label)} in the middle, {_plural(count, 'organization')} around it{described}, and {relations}."
-    else:
-        desc = f"{_plural(count, 'organization')}{described} and {relations} between them."
-
-    return _render(
-        "network.svg",
-        ids=ids,
-        title=title,
-        desc=desc,
-        empty=False,
-        view_box=" ".join(_num(v) for v in (-half, -half, width, height)),
-        width=_num(width),
-        height=_num(height),
-        styles=[{"css": token, "fill": fill, "stroke": stroke} for token, (fill, stroke) in sorted(colours.items())],
-        dense=two_rings,
-        edges=edge_views,
-        nodes=[placed[n.key] for n in ([center] if center else []) + ring],
-        legend=legend,
-    )
+        return f"{_clean(center.label)} in the middle, {_plural(len(ring), 'organization')} around it{described}, and {relations}."
+    return f"{_plural(len(ring), 'organization')}{described} and {relations} between them."
 
 
 def _node_view(node: NetworkNode, x: float, y: float, radius: float, label: _Label) -> dict:
@@ -393,54 +440,82 @@ def _node_view(node: NetworkNode, x: float, y: float, radius: float, label: _Lab
 
 def _edge_views(placed: dict[str, dict], edges: list[NetworkEdge], show_text: bool) -> list[dict]:
     """Lines from circle edge to circle edge; a label along the line where it fits and collides with nothing."""
+    views = []
+    texts: list[tuple[tuple[float, float], tuple[float, float]]] = []  # the labels written so far, as segments
+    for (source, target), labels in sorted((k, sorted(v)) for k, v in _merged_labels(edges).items()):
+        a, b = placed[source], placed[target]
+        arrow = _arrow(a, b)
+        label = ", ".join(labels)
+        views.append(
+            {
+                "x1": _num(arrow.start[0]),
+                "y1": _num(arrow.start[1]),
+                "x2": _num(arrow.end[0]),
+                "y2": _num(arrow.end[1]),
+                "title": f"{a['label']} → {b['label']}" + (f": {label}" if label else ""),
+                "text": _edge_text(label, arrow, placed, texts) if show_text and label else None,
+            }
+        )
+    return views
+
+
+def _merged_labels(edges: list[NetworkEdge]) -> dict[tuple[str, str], list[str]]:
+    """The labels of the edges from one node to another, each once: they share a line."""
     merged: dict[tuple[str, str], list[str]] = {}
     for edge in edges:
         labels = merged.setdefault((edge.source, edge.target), [])
         if _clean(edge.label) and _clean(edge.label) not in labels:
             labels.append(_clean(edge.label))
-    views = []
-    texts: list[tuple[tuple[float, float], tuple[float, float]]] = []
-    for (source, target), labels in sorted((k, sorted(v)) for k, v in merged.items()):
-        a, b = placed[source], placed[target]
-        dx, dy = b["x"] - a["x"], b["y"] - a["y"]
-        length = math.hypot(dx, dy)
-        ux, uy = dx / length, dy / length
-        start = (a["x"] + ux * a["r"], a["y"] + uy * a["r"])
-        end = (b["x"] - ux * (b["r"] + 1.5), b["y"] - uy * (b["r"] + 1.5))  # the arrow's tip on the outline
-        label = ", ".join(labels)
-        view = {
-            "x1": _num(start[0]),
-            "y1": _num(start[1]),
-            "x2": _num(end[0]),
-            "y2": _num(end[1]),
-            "title": f"{a['label']} → {b['label']}" + (f": {label}" if label else ""),
-            "text": None,
-        }
-        if show_text and label:
-            half = _em_width(label) * _EDGE_FONT / 2 + 3
-            visible = math.hypot(end[0] - start[0], end[1] - start[1]) - 10  # the arrowhead's length
-            middle = ((start[0] + end[0] - ux * 10) / 2, (start[1] + end[1] - uy * 10) / 2)
-            box = ((middle[0] - ux * half, middle[1] - uy * half), (middle[0] + ux * half, middle[1] + uy * half))
-            clear = (
-                2 * half <= visible
-                and all(_segment_distance(*box, (n["x"], n["y"]), (n["x"], n["y"])) > n["r"] + _EDGE_FONT * 0.6 for n in placed.values())
-                and all(_segment_distance(*box, *other) > _EDGE_FONT * 1.3 for other in texts)
-            )
-            if clear:
-                texts.append(box)
-                angle = math.degrees(math.atan2(dy, dx))
-                if angle > 90 or angle <= -90:  # keep the text upright
-                    angle += 180 if angle <= -90 else -180
-                view["text"] = {
-                    "x": _num(middle[0]),
-                    "y": _num(middle[1] + 0.35 * _EDGE_FONT),
-                    "cx": _num(middle[0]),
-                    "cy": _num(middle[1]),
-                    "angle": _num(angle),
-                    "label": label,
-                }
-        views.append(view)
-    return views
+    return merged
+
+
+@dataclass(frozen=True)
+class _Arrow:
+    """An edge's line between two circles."""
+
+    start: tuple[float, float]  # on the source's outline
+    end: tuple[float, float]  # the arrow's tip, on the target's outline
+    ux: float  # the direction from centre to centre
+    uy: float
+    angle: float  # of that direction, in degrees
+
+
+def _arrow(a: dict, b: dict) -> _Arrow:
+    dx, dy = b["x"] - a["x"], b["y"] - a["y"]
+    length = math.hypot(dx, dy)
+    ux, uy = dx / length, dy / length
+    start = (a["x"] + ux * a["r"], a["y"] + uy * a["r"])
+    end = (b["x"] - ux * (b["r"] + 1.5), b["y"] - uy * (b["r"] + 1.5))
+    return _Arrow(start, end, ux, uy, math.degrees(math.atan2(dy, dx)))
+
+
+def _edge_text(label: str, arrow: _Arrow, placed: dict[str, dict], texts: list) -> dict | None:
+    """*label* upright in the middle of *arrow*, if it fits there and comes near no circle and
+    none of the *texts* already written (to which it is then added); else None."""
+    start, end, ux, uy = arrow.start, arrow.end, arrow.ux, arrow.uy
+    half = _em_width(label) * _EDGE_FONT / 2 + 3
+    visible = math.hypot(end[0] - start[0], end[1] - start[1]) - 10  # the arrowhead's length
+    middle = ((start[0] + end[0] - ux * 10) / 2, (start[1] + end[1] - uy * 10) / 2)
+    box = ((middle[0] - ux * half, middle[1] - uy * half), (middle[0] + ux * half, middle[1] + uy * half))
+    clear = (
+        2 * half <= visible
+        and all(_segment_distance(*box, (n["x"], n["y"]), (n["x"], n["y"])) > n["r"] + _EDGE_FONT * 0.6 for n in placed.values())
+        and all(_segment_distance(*box, *other) > _EDGE_FONT * 1.3 for other in texts)
+    )
+    if not clear:
+        return None
+    texts.append(box)
+    angle = arrow.angle
+    if angle > 90 or angle <= -90:  # keep the text upright
+        angle += 180 if angle <= -90 else -180
+    return {
+        "x": _num(middle[0]),
+        "y": _num(middle[1] + 0.35 * _EDGE_FONT),
+        "cx": _num(middle[0]),
+        "cy": _num(middle[1]),
+        "angle": _num(angle),
+        "label": label,
+    }
 
 
 # --- the timeline -------------------------------------------------------------------------
@@ -491,20 +566,76 @@ def timeline_svg(entries: list[TimelineEntry]) -> str:
 
     entries = sorted(entries, key=lambda e: (e.year, _clean(e.label), e.href))
     first, last = entries[0].year, entries[-1].year
-    start = first // 10 * 10
-    end = -(-last // 10) * 10
-    if end == start:
-        end += 10
-    left = 28.0
-    per_year = max(4.0, min(24.0, (_WIDTH - 2 * left) / (end - start)))
+    axis = _Axis.spanning(first, last)
+    placed, rows = _place_entries(entries, axis)
+    top = 12.0
+    axis_y = top + rows * _ROW_HEIGHT + 14
+    width = max(axis.x_of(axis.end) + axis.left, max(p.box[1] for p in placed) + 12)
+    height = axis_y + 34
+    ticks = [{"x": _num(axis.x_of(year)), "year": str(year)} for year in range(axis.start, axis.end + 1, 10)]
+    years = f"in {first}" if first == last else f"from {first} to {last}"
+    return _render(
+        "timeline.svg",
+        ids=ids,
+        title=title,
+        desc=f"{_plural(len(entries), 'dated involvement')} of the NDL {years}, on a time axis marked every ten years.",
+        empty=False,
+        view_box=f"0 0 {_num(width)} {_num(height)}",
+        width=_num(width),
+        height=_num(height),
+        axis={
+            "x1": _num(axis.x_of(axis.start)),
+            "x2": _num(axis.x_of(axis.end)),
+            "y": _num(axis_y),
+            "tick": _num(axis_y + 6),
+            "top": _num(top),
+        },
+        ticks=ticks,
+        entries=[_entry_view(p, axis_y - 14 - _ROW_HEIGHT / 2 - p.row * _ROW_HEIGHT) for p in placed],
+        label_y=_num(axis_y + 22),
+    )
 
-    def x_of(year: int) -> float:
-        return left + (year - start) * per_year
 
+@dataclass(frozen=True)
+class _Axis:
+    """The time axis: from *start* to *end* (whole decades), *per_year* px a year."""
+
+    start: int
+    end: int
+    left: float  # px before the start
+    per_year: float
+
+    @classmethod
+    def spanning(cls, first: int, last: int) -> _Axis:
+        """The decades from *first* to *last*, at most 24 px a year (at least 4), to stay about 900 px wide."""
+        start = first // 10 * 10
+        end = -(-last // 10) * 10
+        if end == start:
+            end += 10
+        left = 28.0
+        return cls(start, end, left, max(4.0, min(24.0, (_WIDTH - 2 * left) / (end - start))))
+
+    def x_of(self, year: int) -> float:
+        return self.left + (year - self.start) * self.per_year
+
+
+class _Placed(NamedTuple):
+    """An entry placed on the timeline."""
+
+    entry: TimelineEntry
+    x: float  # of its marker
+    row: int  # 0 next to the axis
+    text: str
+    box: tuple[float, float]  # the label box's left and right
+    flipped: bool  # the label left of the marker
+
+
+def _place_entries(entries: list[TimelineEntry], axis: _Axis) -> tuple[list[_Placed], int]:
+    """Each entry in the lowest row where its label box touches no other; and how many rows there are."""
     rows: list[list[tuple[float, float]]] = []  # the label boxes (left, right) of each row
     placed = []
     for entry in entries:
-        x = x_of(entry.year)
+        x = axis.x_of(entry.year)
         text = timeline_text(entry)
         label_width = timeline_label_width(text)
         box = (x - _DOT, x + _TEXT_DX + label_width)
@@ -518,49 +649,25 @@ def timeline_svg(entries: list[TimelineEntry]) -> str:
         if row == len(rows):
             rows.append([])
         rows[row].append(box)
-        placed.append((entry, x, row, text, box, flipped))
+        placed.append(_Placed(entry, x, row, text, box, flipped))
+    return placed, len(rows)
 
-    top = 12.0
-    axis_y = top + len(rows) * _ROW_HEIGHT + 14
 
-    def y_of(row: int) -> float:
-        return axis_y - 14 - _ROW_HEIGHT / 2 - row * _ROW_HEIGHT
-
-    width = max(x_of(end) + left, max(p[4][1] for p in placed) + 12)
-    height = axis_y + 34
-    views = []
-    for entry, x, row, text, box, flipped in placed:
-        y = y_of(row)
-        views.append(
-            {
-                "href": entry.href,
-                "title": f"{entry.year}: {_clean(entry.label)}",
-                "year": str(entry.year),
-                "label": text.removeprefix(f"{entry.year} "),
-                "x": _num(x),
-                "y": _num(y),
-                "tx": _num(x - _TEXT_DX if flipped else x + _TEXT_DX),
-                "anchor": "end" if flipped else "start",
-                "ty": _num(y + 0.35 * TIMELINE_FONT),
-                "bx": _num(box[0] - 2),
-                "by": _num(y - _ROW_HEIGHT / 2 + 2),
-                "bw": _num(box[1] - box[0] + 4),
-                "bh": _num(_ROW_HEIGHT - 4),
-            }
-        )
-    ticks = [{"x": _num(x_of(year)), "year": str(year)} for year in range(start, end + 1, 10)]
-    years = f"in {first}" if first == last else f"from {first} to {last}"
-    return _render(
-        "timeline.svg",
-        ids=ids,
-        title=title,
-        desc=f"{_plural(len(entries), 'dated involvement')} of the NDL {years}, on a time axis marked every ten years.",
-        empty=False,
-        view_box=f"0 0 {_num(width)} {_num(height)}",
-        width=_num(width),
-        height=_num(height),
-        axis={"x1": _num(x_of(start)), "x2": _num(x_of(end)), "y": _num(axis_y), "tick": _num(axis_y + 6), "top": _num(top)},
-        ticks=ticks,
-        entries=views,
-        label_y=_num(axis_y + 22),
-    )
+def _entry_view(placed: _Placed, y: float) -> dict:
+    """What the template draws of an entry whose row is at *y*."""
+    entry, x, _, text, box, flipped = placed
+    return {
+        "href": entry.href,
+        "title": f"{entry.year}: {_clean(entry.label)}",
+        "year": str(entry.year),
+        "label": text.removeprefix(f"{entry.year} "),
+        "x": _num(x),
+        "y": _num(y),
+        "tx": _num(x - _TEXT_DX if flipped else x + _TEXT_DX),
+        "anchor": "end" if flipped else "start",
+        "ty": _num(y + 0.35 * TIMELINE_FONT),
+        "bx": _num(box[0] - 2),
+        "by": _num(y - _ROW_HEIGHT / 2 + 2),
+        "bw": _num(box[1] - box[0] + 4),
+        "bh": _num(_ROW_HEIGHT - 4),
+    }

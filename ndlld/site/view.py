@@ -22,6 +22,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from ndlld.context import Context
 from ndlld.graph import document_of
 from ndlld.namespaces import NDL, RDF_TYPE, SCHEMA
+from ndlld.rdf import subject_value
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
@@ -119,7 +120,7 @@ class SiteView:
         by_object: dict[str, list[Triple]] = defaultdict(list)
         by_document: dict[str, list[Triple]] = defaultdict(list)
         for triple in triples:
-            subject = triple.subject.value
+            subject = subject_value(triple)
             by_subject[subject].append(triple)
             by_document[document_of(subject)].append(triple)
             if isinstance(triple.object, NamedNode):
@@ -130,7 +131,7 @@ class SiteView:
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)  # IRI -> language -> label
         for triple in vocabulary:
             if triple.predicate.value in (RDFS_LABEL, SKOS_PREF_LABEL) and isinstance(triple.object, Literal):
-                self.labels[triple.subject.value].setdefault(triple.object.language or "", triple.object.value)
+                self.labels[subject_value(triple)].setdefault(triple.object.language or "", triple.object.value)
         self.dataset = self.base + "id/dataset"
         self.publisher = self.value(self.dataset, str(SCHEMA) + "publisher")
         self._involvements: list[Involvement] | None = None
@@ -210,7 +211,7 @@ class SiteView:
         return sorted(iri for iri in self.by_document if iri.startswith(prefix) and "#" not in iri)
 
     def organizations(self) -> list[str]:
-        found = {t.subject.value for t in self.by_object_types(ORGANIZATION_TYPES)}
+        found = {subject_value(t) for t in self.by_object_types(ORGANIZATION_TYPES)}
         return sorted(found, key=lambda iri: (self.name(iri).lower(), iri))
 
     def by_object_types(self, types: set[str]) -> list[Triple]:
@@ -310,13 +311,12 @@ class SiteView:
 
         With *about*, only those described on that document's page or held in it.
         """
-        if self._involvements is None:
-            self._index_involvements()
+        involvements = self._involvements if self._involvements is not None else self._index_involvements()
         if about is None:
-            return self._involvements
+            return involvements
         return self._involvements_by_document.get(about, [])
 
-    def _index_involvements(self) -> None:
+    def _index_involvements(self) -> list[Involvement]:
         """Found once for the whole site: every page then looks its own up."""
         found: dict[str, tuple[Involvement, str | None]] = {}
         if self.publisher:
@@ -334,6 +334,7 @@ class SiteView:
             pages = {document_of(involvement.iri)} | ({document_of(held_in)} if held_in else set())
             for page in pages:
                 self._involvements_by_document[page].append(involvement)
+        return self._involvements
 
     def _held_in(self, iri: str) -> str | None:
         """What a role is held in (the organization or series), for its label."""

@@ -5,11 +5,14 @@ in English and Japanese, each at the anchor of its local name so that
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from ndlld.context import Context
 from ndlld.namespaces import NDL, RDF_TYPE
+from ndlld.rdf import subject_value
 
 OWL = "http://www.w3.org/2002/07/owl#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -39,44 +42,18 @@ def vocabulary_page(vocabulary: list[Triple], view, context: Context) -> dict:
     """What vocab.html shows: the ontology's header and its terms, grouped by kind."""
     about: dict[str, list[Triple]] = defaultdict(list)
     for triple in vocabulary:
-        about[triple.subject.value].append(triple)
-
-    def texts(iri: str, *predicates: str) -> dict[str, str]:
-        found = {}
-        for triple in about.get(iri, ()):
-            if triple.predicate.value in predicates and isinstance(triple.object, Literal):
-                found.setdefault(triple.object.language or "", triple.object.value)
-        return found
-
-    ontology = next((t.subject.value for t in vocabulary if t.predicate == RDF_TYPE and t.object.value == OWL + "Ontology"), "")
-    title = texts(ontology, RDFS + "label", DCTERMS + "title")
-    comment = texts(ontology, RDFS + "comment", DCTERMS + "description")
+        about[subject_value(triple)].append(triple)
+    ontology = next(_of_type(vocabulary, OWL + "Ontology"), "")
+    title = _texts(about.get(ontology, ()), RDFS + "label", DCTERMS + "title")
+    comment = _texts(about.get(ontology, ()), RDFS + "comment", DCTERMS + "description")
     groups = []
     for heading, kind in _GROUPS:
-        members = sorted(t.subject.value for t in vocabulary if t.predicate == RDF_TYPE and t.object.value == kind)
-        terms = []
-        for iri in members:
-            labels = texts(iri, RDFS + "label", SKOS + "prefLabel")
-            comments = texts(iri, RDFS + "comment", SKOS + "definition")
-            facts = []
-            for label, predicate in _FACTS:
-                values = [t.object for t in about[iri] if t.predicate.value == predicate]
-                if values:
-                    facts.append((label, sorted((_show(v, context) for v in values), key=lambda v: v["text"])))
-            terms.append(
-                {
-                    "anchor": iri.rpartition("#")[2],
-                    "label": labels.get("en", context.compact(iri)),
-                    "label_ja": labels.get("ja", ""),
-                    "curie": context.compact(iri),
-                    "comment": comments.get("en", ""),
-                    "comment_ja": comments.get("ja", ""),
-                    "facts": facts,
-                }
-            )
+        terms = [_term(iri, about[iri], context) for iri in sorted(_of_type(vocabulary, kind))]
         if terms:
             groups.append({"title": heading, "terms": terms})
-    version = next((t.object.value for t in about.get(ontology, ()) if t.predicate.value == OWL + "versionInfo"), "")
+    version = next(
+        (t.object.value for t in about.get(ontology, ()) if t.predicate.value == OWL + "versionInfo" and isinstance(t.object, Literal)), ""
+    )
     return {
         "title": title.get("en", "Vocabulary"),
         "title_ja": title.get("ja", ""),
@@ -87,9 +64,52 @@ def vocabulary_page(vocabulary: list[Triple], view, context: Context) -> dict:
     }
 
 
-def _show(value, context: Context) -> dict:
+def _of_type(vocabulary: list[Triple], kind: str) -> Iterator[str]:
+    """The subjects stated to be of the class *kind*, in the order of *vocabulary*."""
+    for t in vocabulary:
+        if t.predicate == RDF_TYPE and isinstance(t.object, NamedNode) and t.object.value == kind:
+            yield subject_value(t)
+
+
+def _texts(about: Iterable[Triple], *predicates: str) -> dict[str, str]:
+    """The first text given by any of *predicates*, by language ('' for none)."""
+    found: dict[str, str] = {}
+    for triple in about:
+        if triple.predicate.value in predicates and isinstance(triple.object, Literal):
+            found.setdefault(triple.object.language or "", triple.object.value)
+    return found
+
+
+def _term(iri: str, about: list[Triple], context: Context) -> dict[str, Any]:
+    """The entry of one class, property or concept."""
+    labels = _texts(about, RDFS + "label", SKOS + "prefLabel")
+    comments = _texts(about, RDFS + "comment", SKOS + "definition")
+    return {
+        "anchor": iri.rpartition("#")[2],
+        "label": labels.get("en", context.compact(iri)),
+        "label_ja": labels.get("ja", ""),
+        "curie": context.compact(iri),
+        "comment": comments.get("en", ""),
+        "comment_ja": comments.get("ja", ""),
+        "facts": _facts(about, context),
+    }
+
+
+def _facts(about: list[Triple], context: Context) -> list[tuple[str, list[dict[str, str | None]]]]:
+    """What the term's other statements say (its domain, its range, ...), each fact's values sorted."""
+    facts = []
+    for label, predicate in _FACTS:
+        values = [t.object for t in about if t.predicate.value == predicate]
+        if values:
+            facts.append((label, sorted((_show(v, context) for v in values), key=lambda v: v["text"] or "")))
+    return facts
+
+
+def _show(value: NamedNode | BlankNode | Literal | Triple, context: Context) -> dict[str, str | None]:
     if isinstance(value, NamedNode):
         if value.value.startswith(str(NDL)):
             return {"href": "#" + value.value.rpartition("#")[2], "text": context.compact(value.value)}
         return {"href": value.value, "text": context.compact(value.value)}
+    if isinstance(value, Triple):  # a triple term: as N-Triples writes it
+        return {"href": None, "text": str(value)}
     return {"href": None, "text": value.value}

@@ -90,7 +90,7 @@ def void_triples(view, triples: list[Triple], facts: dict[str, FileFacts]) -> li
         Triple(dataset, _n(VOID + "sparqlEndpoint"), _n(base + "sparql")),
         Triple(dataset, _n(VOID + "vocabulary"), _n(str(SCHEMA))),
         Triple(dataset, _n(VOID + "vocabulary"), _n(VOCABULARY)),
-        Triple(dataset, _n(VOID + "rootResource"), _n(view.publisher)) if view.publisher else None,
+        *([Triple(dataset, _n(VOID + "rootResource"), _n(view.publisher))] if view.publisher else []),
         Triple(dataset, _n(FOAF + "homepage"), _n(base)),
     ]
     for example in ("ifla", "ndl"):
@@ -135,7 +135,7 @@ def void_triples(view, triples: list[Triple], facts: dict[str, FileFacts]) -> li
             out.append(Triple(dataset, _n(VOID + "dataDump"), _n(base + d.file)))
         for predicate, source in shared:
             out += [Triple(distribution, _n(predicate), value) for value in view.values(view.dataset, source)]
-    return [t for t in out if t is not None]
+    return out
 
 
 def dataset_jsonld(view, triples: list[Triple], facts: dict[str, FileFacts]) -> dict:
