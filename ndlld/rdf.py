@@ -10,8 +10,12 @@ these helpers never give them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeAlias
 
-from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, Triple, serialize
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, Triple, serialize
+
+# Any term of a triple: what its object may be.
+Term: TypeAlias = NamedNode | BlankNode | Literal | Triple
 
 
 def subject_value(triple: Triple) -> str:
@@ -20,6 +24,13 @@ def subject_value(triple: Triple) -> str:
     if isinstance(subject, Triple):  # made by hand only: no parser of RDF 1.2 makes one
         raise TypeError(f"a triple as the subject of {triple}: RDF 1.2 has none")
     return subject.value
+
+
+def term_text(term: Term) -> str:
+    """The IRI, blank node id or literal text of *term*; of a triple term (an object in
+    RDF 1.2, which pyoxigraph reads in others' data), its three terms as N-Triples
+    writes them, which no IRI or blank node id can be."""
+    return str(term) if isinstance(term, Triple) else term.value
 
 
 def serialized(triples: Iterable[Triple], rdf_format: RdfFormat, prefixes: dict[str, str] | None = None) -> bytes:

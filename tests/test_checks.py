@@ -642,3 +642,52 @@ def test_a_check_of_some_documents_finds_what_the_whole_run_finds_about_them(tmp
         assert report.findings == expected
         assert set(report.by_document) == set(some)
     assert check(graph, rules, documents=[], context=context).findings == []
+
+
+# Where a statement's object may be read for its text: a parent link (followed up, by the
+# organization's own document and by those below it), a property a shape checks, one the
+# shapes follow backwards (sh:inversePath: memberOf, legalStatus; source, bounded), a type.
+TRIPLE_TERM_PROPERTIES = [
+    "http://schema.org/parentOrganization",
+    "http://schema.org/memberOf",
+    "https://w3id.org/ndlld/vocab#legalStatus",
+    "http://purl.org/dc/terms/source",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+    "http://schema.org/name",
+]
+
+
+def test_a_triple_term_as_an_object_is_a_finding_whole_or_in_parts(tmp_path: Path):
+    """RDF 1.2 lets a triple be an object (pyoxigraph reads one in a stranger's Turtle):
+    as the object of any property the checks read, a finding on its subject, the same
+    in one run, in parts and for some documents, and the surroundings the one-pass
+    index gives are those of a lookup."""
+    from pyoxigraph import Literal, NamedNode, Triple
+
+    from ndlld.checks import Sizes, check, project_rules, surroundings, touched_documents
+    from ndlld.checks.partition import Surroundings
+    from ndlld.graph import Graph
+    from ndlld.lookup import TriplesLookup
+
+    graph, context = _synthetic(tmp_path, 40, seed=11)
+    parent = "http://schema.org/parentOrganization"
+    above = sorted({t.object.value for t in graph.triples if t.predicate.value == parent})
+    organization = next(iri for iri in above if "#" not in iri)  # an organization with others below it
+    term = Triple(NamedNode("https://partner.example/a"), NamedNode("https://partner.example/said"), Literal("b"))
+    subject = NamedNode(organization)
+    edited = Graph(graph.base, graph.triples + [Triple(subject, NamedNode(p), term) for p in TRIPLE_TERM_PROPERTIES])
+    rules = project_rules()
+
+    whole = check(edited, rules, context=context)
+    on_it = {f.path for f in whole.findings if f.severity == "Violation" and f.value == str(term)}
+    assert {"schema:parentOrganization", "schema:memberOf", "dcterms:source"} <= on_it, whole.text()
+    assert check(edited, rules, context=context, sizes=Sizes(whole_triples=0, part_triples=300, workers=2)).findings == whole.findings
+    document = organization.partition("#")[0]
+    some = check(edited, rules, documents=[document], context=context, sizes=Sizes(whole_triples=0, part_triples=300))
+    assert some.findings == [f for f in whole.findings if _document_of_focus(f, edited) == document]
+    lookup = TriplesLookup(edited.triples)
+    for needs in (None, rules.incoming):
+        index = Surroundings(edited, needs)
+        for name in index.own:
+            assert index.of(name) == surroundings(lookup, name, needs), name
+        assert index.touched_by([organization]) == touched_documents(lookup, [organization], needs)

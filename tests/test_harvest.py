@@ -124,6 +124,34 @@ def test_data_that_violates_the_shapes_is_not_loaded_unless_asked(tmp_path: Path
     assert len(store_triples(tmp_path / "store")) == 2
 
 
+@pytest.mark.parametrize("suffix", [".ttl", ".nt"])
+def test_a_triple_term_as_an_object_is_a_finding_not_a_crash(suffix: str, tmp_path: Path):
+    """RDF 1.2's triple terms, which both parsers read as objects, are judged by the shapes
+    like any other value: as a parent organization (a link the checks follow up), a
+    membership, a source."""
+    term = "<<( <https://partner.example/a> <https://partner.example/said> <https://partner.example/b> )>>"
+    partner = tmp_path / f"partner{suffix}"
+    org = "<https://partner.example/org/1>"
+    partner.write_text(
+        "".join(
+            f"{org} <{p}> {o} .\n"
+            for p, o in [
+                ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "<http://schema.org/Organization>"),
+                ("http://schema.org/name", '"Partner library"@en'),
+                ("http://schema.org/parentOrganization", term),
+                ("http://schema.org/memberOf", term),
+                ("http://purl.org/dc/terms/source", term),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    result = run("harvest", partner, "--into", tmp_path / "store")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output  # an exit, not a crash
+    for said in ("'parentOrganization' must name an organization", "'memberOf' must lead to", "'source' must name a document"):
+        assert said in result.stderr
+    assert store_triples(tmp_path / "store") == []
+
+
 # -- bounded: bytes, time, where redirects lead, what a document may hold -------------
 #
 # What a stranger's server or file may do to a harvester, each through the real

@@ -27,6 +27,7 @@ from ndlld.checks.report import by_document, parse_ntriples, refused
 from ndlld.checks.scope import PARENT_IRI, RDF_TYPE_IRI, TOO_MANY_PARENTS, Needs, too_many_parents
 from ndlld.graph import Graph, document_of
 from ndlld.lookup import statement_order
+from ndlld.rdf import Term, term_text
 
 CHUNK_DOCUMENTS = 2_000  # documents (with their hash resources) per pySHACL run, at scale
 # rudof's memory grows with the statements it validates: larger graphs go in parts.
@@ -139,8 +140,8 @@ class Surroundings:
         self.subjects[document][value] = None
         return own, self.targets[document]
 
-    def _parent(self, organization: str, position: int, parent) -> None:
-        self.parents.setdefault(organization, []).append((position, parent.value))
+    def _parent(self, organization: str, position: int, parent: Term) -> None:
+        self.parents.setdefault(organization, []).append((position, term_text(parent)))
         if isinstance(parent, NamedNode):
             self.named_parents.setdefault(organization, []).append(position)
 

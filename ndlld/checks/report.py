@@ -18,6 +18,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse, 
 from ndlld.context import Context
 from ndlld.graph import Graph, Origin, document_of
 from ndlld.namespaces import RDF, SH
+from ndlld.rdf import Term, term_text
 
 if TYPE_CHECKING:  # rdflib is imported only for pySHACL and for callers that ask for rdflib graphs
     import rdflib
@@ -220,16 +221,21 @@ def _finding(about: dict, result, graph: Graph, context: Context | None) -> Find
                 triple, predicates = candidate, [predicate]
                 break
     name = context.compact if context else str
-    focus_text = focus.value if focus is not None else "None"
+    focus_text = term_text(focus) if focus is not None else "None"
     return Finding(
-        severity=SEVERITIES.get(severity.value if severity is not None else "", "Violation"),
-        message=message.value if message is not None and message.value else "does not conform to its shape",
+        severity=SEVERITIES.get(_text(severity), "Violation"),
+        message=_text(message) or "does not conform to its shape",
         focus=_short(focus_text, graph.base),
         path=" | ".join(name(p) for p in predicates) or None,
-        value=_short(value.value, graph.base) if value is not None else None,
+        value=_short(term_text(value), graph.base) if value is not None else None,
         shape=shape.value if isinstance(shape, NamedNode) else None,
         origin=graph.origin(focus_text, triple),
     )
+
+
+def _text(term: Term | None) -> str:
+    """*term*'s text (a triple term's too: the value of a result may be one), or "" for none."""
+    return term_text(term) if term is not None else ""
 
 
 def _predicates(about: dict, path) -> list[str]:

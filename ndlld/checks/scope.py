@@ -16,6 +16,7 @@ from pyoxigraph import NamedNode, Triple
 
 from ndlld.lookup import Lookup, document_of
 from ndlld.namespaces import SH
+from ndlld.rdf import term_text
 
 if TYPE_CHECKING:
     import rdflib
@@ -72,7 +73,7 @@ def parent_links_above(lookup: Lookup, organization: str) -> set[Triple]:
     """Every parent link above *organization*, directly or through others: what the cycle check follows."""
 
     def up(node: str) -> Iterator[tuple[Triple, str]]:
-        return ((t, t.object.value) for t in lookup.about(node) if t.predicate.value == PARENT_IRI)
+        return ((t, term_text(t.object)) for t in lookup.about(node) if t.predicate.value == PARENT_IRI)
 
     return _walk(organization, up)[0]
 
