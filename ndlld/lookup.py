@@ -21,6 +21,8 @@ from typing import Protocol, TypeVar
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
+from ndlld.rdf import subject_value
+
 # What was looked up: ("about", subject), ("pointing_at", object) or ("in_document", document).
 Read = tuple[str, str]
 T = TypeVar("T")
@@ -77,7 +79,7 @@ class TriplesLookup:
         by_object: dict[str, list[Triple]] = defaultdict(list)
         by_document: dict[str, list[Triple]] = defaultdict(list)
         for triple in dict.fromkeys(triples):  # a statement made twice is one statement
-            subject = triple.subject.value
+            subject = subject_value(triple)
             by_subject[subject].append(triple)
             by_document[subject.partition("#")[0]].append(triple)
             if isinstance(triple.object, NamedNode):

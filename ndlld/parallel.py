@@ -23,8 +23,8 @@ import pickle
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, TypeVar, overload
 
 from ndlld.errors import NdlldError
 
@@ -41,8 +41,21 @@ class ChildDied(NdlldError):
         self.how = how
 
 
+# Typed twice: *function* takes *shared*, or None when none is given (so does beside's).
+@overload
 def fork_map(
-    function: Callable[[S, J], R], jobs: list[J], shared: S = None, processes: int | None = None, collect: bool | None = None
+    function: Callable[[S, J], R], jobs: list[J], shared: S, processes: int | None = None, collect: bool | None = None
+) -> list[R]: ...
+
+
+@overload
+def fork_map(
+    function: Callable[[None, J], R], jobs: list[J], shared: None = None, processes: int | None = None, collect: bool | None = None
+) -> list[R]: ...
+
+
+def fork_map(
+    function: Callable[[Any, J], R], jobs: list[J], shared: Any = None, processes: int | None = None, collect: bool | None = None
 ) -> list[R]:
     """``function(shared, job)`` for each job, in order, each in a forked child.
 
@@ -63,8 +76,16 @@ def fork_map(
         raise ChildDied("a worker of the pool was killed") from None
 
 
+@overload
+def beside(function: Callable[[S], R], shared: S, collect: bool | None = None) -> AbstractContextManager[Callable[[], R]]: ...
+
+
+@overload
+def beside(function: Callable[[None], R], shared: None = None, collect: bool | None = None) -> AbstractContextManager[Callable[[], R]]: ...
+
+
 @contextmanager
-def beside(function: Callable[[S], R], shared: S = None, collect: bool | None = None) -> Iterator[Callable[[], R]]:
+def beside(function: Callable[[Any], R], shared: Any = None, collect: bool | None = None) -> Iterator[Callable[[], R]]:
     """``function(shared)`` in a child forked now, while the body runs.
 
     Yields a function that returns what it returned (or raises what it raised).
@@ -121,6 +142,7 @@ def _in_child(function: Callable[[S, J], R], shared: S, job: J, collect: bool | 
         try:
             os.close(reading)
             _collect(collect)
+            outcome: tuple[bool, R | BaseException]
             try:
                 outcome = (True, function(shared, job))
             except BaseException as err:  # noqa: BLE001 - the parent raises it
