@@ -18,12 +18,17 @@ from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QueryResults
 Term: TypeAlias = NamedNode | BlankNode | Literal | Triple
 
 
-def subject_value(triple: Triple) -> str:
-    """The IRI or blank node id of *triple*'s subject."""
+def subject_of(triple: Triple) -> NamedNode | BlankNode:
+    """*triple*'s subject: an IRI or a blank node."""
     subject = triple.subject
     if isinstance(subject, Triple):  # made by hand only: no parser of RDF 1.2 makes one
         raise TypeError(f"a triple as the subject of {triple}: RDF 1.2 has none")
-    return subject.value
+    return subject
+
+
+def subject_value(triple: Triple) -> str:
+    """The IRI or blank node id of *triple*'s subject."""
+    return subject_of(triple).value
 
 
 def term_text(term: Term) -> str:

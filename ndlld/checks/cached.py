@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from pyoxigraph import BlankNode, RdfFormat, Triple, serialize
+from pyoxigraph import BlankNode, RdfFormat, Triple
 
 from ndlld import parallel
 from ndlld.cache import Cache
@@ -24,6 +24,7 @@ from ndlld.checks.report import merged_report, parse_ntriples
 from ndlld.context import Context
 from ndlld.errors import ConfigError, ShapesError
 from ndlld.graph import Graph
+from ndlld.rdf import serialized
 
 
 def check_with_project_shapes(graph: Graph, context: Context, cache: Cache | None = None, engine: str = DEFAULT_ENGINE) -> Report:
@@ -67,7 +68,7 @@ def _results(graph: Graph, index: Surroundings, rules: Rules, cache: Cache, size
     missing = [name for name in names if name not in results]
     if missing:
         fresh = validated(graph, index, rules, missing, sizes, collect)
-        results.update((name, serialize(found, format=RdfFormat.N_TRIPLES) if found else b"") for name, found in fresh.items())
+        results.update((name, serialized(found, RdfFormat.N_TRIPLES) if found else b"") for name, found in fresh.items())
     if missing or len(kept) != len(results):  # what this build found, and only that
         cache.put_many("checks", {kept_key: _pack_results({keys[name]: results[name] for name in names})})
     # Blank node labels are each document's own: made fresh as they are read.
@@ -81,13 +82,13 @@ def _keys(graph: Graph, index: Surroundings, names: list[str], salt: bytes, cach
     if earlier is None:
         # The graph written once, a line per statement (N-Triples escapes line breaks), rather
         # than each surroundings apart: most statements are in the surroundings of several.
-        lines = serialize(graph.triples, format=RdfFormat.N_TRIPLES).split(b"\n")
+        lines = serialized(graph.triples, RdfFormat.N_TRIPLES).split(b"\n")
         if len(lines) != len(graph.triples) + 1:  # not one line per statement: never seen, but the keys would be wrong
             raise ShapesError("the graph's N-Triples are not one line per statement; build with --no-cache")
         keys = {name: resource_key(index, name, lines, salt) for name in names}
     else:  # the keys of the documents the delta touched made again, the others' as they were
-        lines = Lines(graph.triples)
-        keys = {name: earlier.get(name) or resource_key(index, name, lines, salt) for name in names}
+        on_demand = Lines(graph.triples)
+        keys = {name: earlier.get(name) or resource_key(index, name, on_demand, salt) for name in names}
     if graph.identity is not None:
         cache.put_many("checks", {keys_key: _pack_keys(graph.identity, keys)})
     return keys
@@ -118,7 +119,7 @@ class Lines:
         self.triples = triples
 
     def __getitem__(self, at: int) -> bytes:
-        return serialize([self.triples[at]], format=RdfFormat.N_TRIPLES)[:-1]
+        return serialized([self.triples[at]], RdfFormat.N_TRIPLES)[:-1]
 
 
 def read_rules_cache(rules: Rules, cache: Cache) -> None:
@@ -155,7 +156,7 @@ def _labelled_in_order(triples: list[Triple]) -> bytes:
             return labels.setdefault(term, BlankNode(f"b{len(labels)}"))
         return term
 
-    return serialize([Triple(label(t.subject), t.predicate, label(t.object)) for t in triples], format=RdfFormat.N_TRIPLES)
+    return serialized([Triple(label(t.subject), t.predicate, label(t.object)) for t in triples], RdfFormat.N_TRIPLES)
 
 
 def _pack_results(results: dict[bytes, bytes]) -> bytes:

@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse, serialize
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse
 
 from ndlld import parallel
 from ndlld.checks.report import (
@@ -37,6 +37,7 @@ from ndlld.checks.report import (
 from ndlld.errors import ConfigError, NdlldError, ShapesError
 from ndlld.graph import document_of
 from ndlld.namespaces import SH
+from ndlld.rdf import Term, serialized, subject_of, subject_value
 
 if TYPE_CHECKING:
     import rdflib
@@ -160,43 +161,43 @@ class Rules:
 
     @cached_property
     def shapes_graph(self) -> rdflib.Graph:
-        return rdflib_graph(serialize(self.shapes, format=RdfFormat.N_TRIPLES))
+        return rdflib_graph(serialized(self.shapes, RdfFormat.N_TRIPLES))
 
     @cached_property
     def ontology_graph(self) -> rdflib.Graph:
-        return rdflib_graph(serialize(self.ontology, format=RdfFormat.N_TRIPLES))
+        return rdflib_graph(serialized(self.ontology, RdfFormat.N_TRIPLES))
 
     @cached_property
     def ontology_text(self) -> str:
-        return serialize(self.ontology, format=RdfFormat.N_TRIPLES).decode("utf-8")
+        return serialized(self.ontology, RdfFormat.N_TRIPLES).decode("utf-8")
 
     @cached_property
-    def messages(self) -> dict[NamedNode | BlankNode, list[Literal]]:
-        """Each shape's sh:message."""
-        found: dict[NamedNode | BlankNode, list[Literal]] = {}
+    def messages(self) -> dict[NamedNode | BlankNode, list[Term]]:
+        """Each shape's sh:message: a literal in SHACL, any term here as pySHACL copies it."""
+        found: dict[NamedNode | BlankNode, list[Term]] = {}
         for t in self.shapes:
             if t.predicate == MESSAGE:
-                found.setdefault(t.subject, []).append(t.object)
+                found.setdefault(subject_of(t), []).append(t.object)
         return found
 
     @cached_property
     def rudof_shapes(self) -> tuple[str, dict[str, BlankNode]]:
         """The shapes for rudof, each blank-node shape given a skolem IRI (the
         blank nodes of rudof's report are its own), and the blank node behind each IRI."""
-        return serialize(self.skolemized, format=RdfFormat.N_TRIPLES).decode("utf-8"), {
+        return serialized(self.skolemized, RdfFormat.N_TRIPLES).decode("utf-8"), {
             SKOLEM + shape.value: shape for shape in self.messages if isinstance(shape, BlankNode)
         }
 
     @cached_property
     def skolemized(self) -> list[Triple]:
         """The shapes, each blank-node shape named by a skolem IRI (made from its label of this reading)."""
-        named = {shape: NamedNode(SKOLEM + shape.value) for shape in self.messages if isinstance(shape, BlankNode)}
+        named: dict[Term, NamedNode] = {shape: NamedNode(SKOLEM + shape.value) for shape in self.messages if isinstance(shape, BlankNode)}
         return [Triple(named.get(t.subject, t.subject), t.predicate, named.get(t.object, t.object)) for t in self.shapes]
 
     def without_targets(self) -> str:
         """The rudof shapes without their targets (sh:targetClass, sh:targetSubjectsOf, sh:targetObjectsOf)."""
         kinds = {NamedNode(f"{SH}{kind}") for kind in ("targetClass", "targetSubjectsOf", "targetObjectsOf")}
-        return serialize([t for t in self.skolemized if t.predicate not in kinds], format=RdfFormat.N_TRIPLES).decode("utf-8")
+        return serialized([t for t in self.skolemized if t.predicate not in kinds], RdfFormat.N_TRIPLES).decode("utf-8")
 
     @cached_property
     def targets(self) -> tuple[str, list[tuple[str, str, str]]] | None:
@@ -294,22 +295,28 @@ def focus_nodes(triples: set[Triple], own: set[str], rules: Rules) -> dict[str, 
     targeted too, and fail for lack of its own statements: work thrown away. Given
     these focus nodes, rudof validates only them.
     """
-    chosen = _targeted(triples, own, rules) if rules.targets is not None else None
+    targets = rules.targets
+    if targets is None:
+        return None
+    chosen = _targeted(triples, own, targets[1], rules)
     if chosen is None:
         return None
     focus: dict[str, set[str]] = {}
-    for shape, kind, value in rules.targets[1]:
+    for shape, kind, value in targets[1]:
         focus.setdefault(shape, set()).update(n for n in chosen[kind].get(value, ()) if not n.startswith("_:"))
     return focus
 
 
-def _targeted(triples: set[Triple], own: set[str], rules: Rules) -> dict[str, dict[str, set[str]]] | None:
-    """By kind of target, what each class or property selects among *own*'s resources;
-    None for a class hierarchy in the data itself (rudof's own targets then)."""
+def _targeted(
+    triples: set[Triple], own: set[str], targets: list[tuple[str, str, str]], rules: Rules
+) -> dict[str, dict[str, set[str]]] | None:
+    """By kind of target (*targets*: those of :attr:`Rules.targets`), what each class or
+    property selects among *own*'s resources; None for a class hierarchy in the data
+    itself (rudof's own targets then)."""
     # One pass, and only the properties some target names: each term of a pyoxigraph
     # triple is a new object at every access.
-    subjects_of = {value for _, kind, value in rules.targets[1] if kind == str(SH) + "targetSubjectsOf"}
-    objects_of = {value for _, kind, value in rules.targets[1] if kind == str(SH) + "targetObjectsOf"}
+    subjects_of = {value for _, kind, value in targets if kind == str(SH) + "targetSubjectsOf"}
+    objects_of = {value for _, kind, value in targets if kind == str(SH) + "targetObjectsOf"}
     chosen: dict[str, dict[str, set[str]]] = {str(SH) + kind: {} for kind in ("targetClass", "targetSubjectsOf", "targetObjectsOf")}
     objects = chosen[str(SH) + "targetObjectsOf"]
     for t in triples:
@@ -330,7 +337,7 @@ def _by_subject(
 ) -> None:
     """What a statement of one of *own*'s resources selects: its classes (and those above),
     and the property, when a target names it."""
-    subject = t.subject.value
+    subject = subject_value(t)
     if document_of(subject) not in own:
         return
     if predicate == RDF_TYPE_IRI and isinstance(t.object, NamedNode):
@@ -361,7 +368,7 @@ def _validate_rudof(data: bytes, rules: Rules, about: set[str] | None = None, fo
     except pyrudof.RudofError as err:
         raise ShapesError(f"rudof cannot validate: {' '.join(str(err).split())}", hint=OTHER_ENGINE) from None
     report = parse_ntriples(text)
-    return serialize(_as_pyshacl_writes(only_about(report, about) if about is not None else report, rules), format=RdfFormat.N_TRIPLES)
+    return serialized(_as_pyshacl_writes(only_about(report, about) if about is not None else report, rules), RdfFormat.N_TRIPLES)
 
 
 def _as_pyshacl_writes(report: list[Triple], rules: Rules) -> list[Triple]:
@@ -393,7 +400,7 @@ def _shapes_and_messages(report: list[Triple], rules: Rules) -> tuple[dict, dict
         shape = first(about, result, SOURCE_SHAPE)
         if isinstance(shape, NamedNode) and shape.value in blank_shapes:
             shape = shapes[result] = blank_shapes[shape.value]
-        if shape in rules.messages:
+        if isinstance(shape, (NamedNode, BlankNode)) and shape in rules.messages:
             messages[result] = rules.messages[shape]
         violated = violated or first(about, result, SEVERITY) == VIOLATION
     return shapes, messages, violated

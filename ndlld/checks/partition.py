@@ -20,14 +20,14 @@ import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple
 
 from ndlld.checks.engines import Rules, engine_for, focus_nodes, run
 from ndlld.checks.report import by_document, parse_ntriples, refused
 from ndlld.checks.scope import PARENT_IRI, RDF_TYPE_IRI, TOO_MANY_PARENTS, Needs, too_many_parents
 from ndlld.graph import Graph, document_of
 from ndlld.lookup import statement_order
-from ndlld.rdf import Term, term_text
+from ndlld.rdf import Term, serialized, subject_of, subject_value, term_text
 
 CHUNK_DOCUMENTS = 2_000  # documents (with their hash resources) per pySHACL run, at scale
 # rudof's memory grows with the statements it validates: larger graphs go in parts.
@@ -100,13 +100,14 @@ class Surroundings:
         """The one pass; returns the statements of bounded properties by object and property, to choose from."""
         bounded: dict[tuple[str, str], list[int]] = {}
         incoming, types = self.incoming, self.types
-        everything = needs is None
-        subject_value = own = targets = None
+        current: str | None = None  # the subject of the statements before
+        own: list[int] = []
+        targets: dict[str, None] = {}
         for position, triple in enumerate(triples):
-            subject = triple.subject
+            subject = subject_of(triple)
             value = subject.value
-            if value != subject_value:  # a record's statements come together: its document found once
-                subject_value = value
+            if value != current:  # a record's statements come together: its document found once
+                current = value
                 own, targets = self._subject(subject, value)
             own.append(position)
             predicate = triple.predicate.value
@@ -114,8 +115,8 @@ class Surroundings:
             if isinstance(target, NamedNode):
                 target_value = target.value
                 targets[target_value] = None
-                if everything or predicate in needs:
-                    if everything or needs[predicate] is None:
+                if needs is None or predicate in needs:
+                    if needs is None or needs[predicate] is None:
                         incoming.setdefault(target_value, []).append(position)
                     else:
                         bounded.setdefault((target_value, predicate), []).append(position)
@@ -127,7 +128,7 @@ class Surroundings:
                 self._parent(value, position, target)
         return bounded
 
-    def _subject(self, subject, value: str) -> tuple[list[int], dict[str, None]]:
+    def _subject(self, subject: NamedNode | BlankNode, value: str) -> tuple[list[int], dict[str, None]]:
         """The lists a subject's statements go to: its document's."""
         if isinstance(subject, BlankNode):
             self.blank_subjects = True
@@ -222,7 +223,7 @@ class Surroundings:
         for iri in iris:
             for position in self.own.get(document_of(iri), ()):
                 t = triples[position]
-                if t.subject.value == iri and isinstance(t.object, NamedNode) and (needs is None or t.predicate.value in needs):
+                if subject_value(t) == iri and isinstance(t.object, NamedNode) and (needs is None or t.predicate.value in needs):
                     found.add(document_of(t.object.value))
         return found & self.own.keys()
 
@@ -270,7 +271,7 @@ def _whole(graph: Graph, rules: Rules, every: bool, count: int, sizes: Sizes) ->
 
 
 def _in_one_run(graph: Graph, rules: Rules, documents: list[str] | None, workers: int | None, collect: bool) -> dict[str, list[Triple]]:
-    data = serialize(graph.triples, format=RdfFormat.N_TRIPLES)
+    data = serialized(graph.triples, RdfFormat.N_TRIPLES)
     about = set(documents) if documents is not None else None
     [text] = run(_validate_whole, [data], (rules, about), rules, workers, collect)
     return by_document(parse_ntriples(text), documents)
@@ -300,7 +301,5 @@ def _validate_part(shared: tuple[Rules, Surroundings, bool], own: list[str]) -> 
     rules, index, focused = shared
     triples = index.gather(own)
     focus = focus_nodes(triples, set(own), rules) if focused else None
-    report = parse_ntriples(rules.validate(serialize(list(triples), format=RdfFormat.N_TRIPLES), set(own), focus))
-    return {
-        document: serialize(found, format=RdfFormat.N_TRIPLES) if found else b"" for document, found in by_document(report, own).items()
-    }
+    report = parse_ntriples(rules.validate(serialized(list(triples), RdfFormat.N_TRIPLES), set(own), focus))
+    return {document: serialized(found, RdfFormat.N_TRIPLES) if found else b"" for document, found in by_document(report, own).items()}

@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse, serialize
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse
 
 from ndlld.context import Context
 from ndlld.graph import Graph, Origin, document_of
 from ndlld.namespaces import RDF, SH
-from ndlld.rdf import Term, term_text
+from ndlld.rdf import Term, serialized, term_text
 
 if TYPE_CHECKING:  # rdflib is imported only for pySHACL and for callers that ask for rdflib graphs
     import rdflib
@@ -68,7 +68,7 @@ class Report:
     @cached_property
     def graph(self) -> rdflib.Graph:
         """The report graph in rdflib, as pySHACL writes it."""
-        return rdflib_graph(serialize(self.triples, format=RdfFormat.N_TRIPLES))
+        return rdflib_graph(serialized(self.triples, RdfFormat.N_TRIPLES))
 
     @property
     def conforms(self) -> bool:
@@ -153,7 +153,7 @@ def by_document(report: list[Triple], documents: Iterable[str] | None = None) ->
     return {document: list(triples) for document, triples in kept.items()}
 
 
-def _copy_tree(about: dict, node, target: dict[Triple, None]) -> None:
+def _copy_tree(about: About, node, target: dict[Triple, None]) -> None:
     """A result and everything below it through blank nodes (paths, lists)."""
     for predicate, objects in about.get(node, {}).items():
         for value in objects:
@@ -181,15 +181,19 @@ def refused(link: Triple, message: str) -> dict[str, list[Triple]]:
     return {document_of(subject.value) if isinstance(subject, NamedNode) else NO_DOCUMENT: triples}
 
 
-def index(triples: list[Triple]) -> dict:
+# A report graph by subject, then by predicate: what index() makes of it.
+About = dict[Term, dict[NamedNode, list[Term]]]
+
+
+def index(triples: list[Triple]) -> About:
     """subject -> predicate -> objects: a report graph, to read results from."""
-    about: dict = {}
+    about: About = {}
     for t in triples:
         about.setdefault(t.subject, {}).setdefault(t.predicate, []).append(t.object)
     return about
 
 
-def first(about: dict, subject, predicate):
+def first(about: About, subject: Term, predicate: NamedNode) -> Term | None:
     """An object of *subject*'s *predicate* (a result has one of each), or None."""
     objects = about.get(subject, {}).get(predicate)
     return objects[0] if objects else None
@@ -205,7 +209,7 @@ def rdflib_graph(data: bytes) -> rdflib.Graph:
     return rdflib.Graph().parse(data=data.decode("utf-8"), format="nt")
 
 
-def _finding(about: dict, result, graph: Graph, context: Context | None) -> Finding:
+def _finding(about: About, result: Term, graph: Graph, context: Context | None) -> Finding:
     value = first(about, result, VALUE)
     focus = first(about, result, FOCUS_NODE)
     severity = first(about, result, SEVERITY)
@@ -238,7 +242,7 @@ def _text(term: Term | None) -> str:
     return term_text(term) if term is not None else ""
 
 
-def _predicates(about: dict, path) -> list[str]:
+def _predicates(about: About, path: Term | None) -> list[str]:
     """The properties a result path names: one, or each of an sh:alternativePath."""
     if isinstance(path, NamedNode):
         return [path.value]

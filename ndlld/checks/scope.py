@@ -16,7 +16,7 @@ from pyoxigraph import NamedNode, Triple
 
 from ndlld.lookup import Lookup, document_of
 from ndlld.namespaces import SH
-from ndlld.rdf import term_text
+from ndlld.rdf import subject_value, term_text
 
 if TYPE_CHECKING:
     import rdflib
@@ -44,7 +44,7 @@ def surroundings(lookup: Lookup, document: str, needs: Needs) -> set[Triple]:
     every parent link above it."""
     own = lookup.in_document(document)
     found = set(own)
-    for subject in dict.fromkeys(t.subject.value for t in own):
+    for subject in dict.fromkeys(subject_value(t) for t in own):
         found.update(kept_pointing_at(lookup.pointing_at(subject), needs))
     for target in {t.object.value for t in own if isinstance(t.object, NamedNode)}:
         found.update(t for t in lookup.about(target) if t.predicate.value == RDF_TYPE_IRI)
@@ -125,7 +125,7 @@ def too_many_parents(parents: Mapping[str, Sequence[Triple]]) -> Triple | None:
     """The first parent link of an organization with more than :data:`MAX_PARENTS`
     organizations above it, directly or through others; or None. *parents*: each
     organization's links to parents named by IRI, in the order to report them."""
-    above_of = {organization: [t.object.value for t in links] for organization, links in parents.items()}
+    above_of = {organization: [t.object.value for t in links if isinstance(t.object, NamedNode)] for organization, links in parents.items()}
     for organization, links in parents.items():
         above: set[str] = set()
         todo = [organization]
@@ -213,12 +213,15 @@ def _inverse_path(shapes: rdflib.Graph, path):
 
 def _min_count_only(shapes: rdflib.Graph, shape) -> int | None:
     """n, when the property *shape* asks only sh:minCount n of its path; else None (all)."""
+    import rdflib
     from rdflib.namespace import SH as S
 
     parameters = {p for p in shapes.predicates(shape) if str(p) not in _NOT_CONSTRAINTS}
     counts = list(shapes.objects(shape, S.minCount))
-    if parameters == {S.minCount} and len(counts) == 1 and isinstance(counts[0].toPython(), int):
-        return counts[0].toPython()
+    # Only a literal can be a number: an IRI's or a blank node's toPython is its text.
+    count = counts[0].toPython() if len(counts) == 1 and isinstance(counts[0], rdflib.Literal) else None
+    if parameters == {S.minCount} and isinstance(count, int):
+        return count
     return None
 
 
