@@ -161,7 +161,10 @@ def remembered(method: Callable[..., T]) -> Callable[..., T]:
 
     @wraps(method)
     def wrapper(self, *args):
-        kept = self.__dict__.setdefault("_remembered", {})
+        try:
+            kept = self._remembered
+        except AttributeError:  # the first answer kept (a class with __slots__ names the attribute)
+            kept = self._remembered = {}
         key = (name, args)
         found = kept.get(key)
         if found is None:

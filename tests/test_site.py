@@ -417,9 +417,8 @@ def test_a_name_given_again_is_noted_as_read_by_the_page_that_asks(context):
 
     ifla = "https://example.org/id/ifla"
     name = Triple(NamedNode(ifla), NamedNode("http://schema.org/name"), Literal("IFLA", language="en"))
-    view = SiteView([name], [], "https://example.org/", context)
+    view = SiteView.of([name], [], "https://example.org/", context)
     assert view.name(ifla) == "IFLA"  # made, while no page records
-    reads = view.record_reads()
-    assert view.name(ifla) == "IFLA"
-    view.stop_recording()
-    assert reads == {("subject", ifla)}
+    with view.graph.reads() as reads:
+        assert view.name(ifla) == "IFLA"
+    assert reads == {("about", ifla)}

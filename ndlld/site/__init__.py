@@ -46,7 +46,7 @@ from ndlld.namespaces import NDL, SCHEMA
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.reuse import PageReuse, page_files
-from ndlld.site.view import DCTERMS_SOURCE, ORGANIZATION_TYPES, SiteView, Text, relative
+from ndlld.site.view import ORGANIZATION_TYPES, SiteView, Text, relative
 from ndlld.site.void import DISTRIBUTIONS, dataset_jsonld, file_facts, void_triples
 
 _HERE = Path(__file__).parent
@@ -114,7 +114,7 @@ def render_site(
     dumps are being written meanwhile, *dumps_written* waits for them, and is called
     only once the resource pages are made.
     """
-    view = SiteView(triples, vocabulary, base, context)
+    view = SiteView.of(triples, vocabulary, base, context)
     env = environment()
     site = _site(view)
     writer = _Writer(Path(out_dir), previous)
@@ -290,8 +290,9 @@ _LICENSES = {"https://creativecommons.org/licenses/by/4.0/": "CC BY 4.0"}
 
 
 def _texts(view: SiteView, iri: str, predicate: str) -> list[Text]:
+    """English first, then by language, then by the text."""
     texts = [Text(o.value, o.language) for o in view.values(iri, predicate) if isinstance(o, Literal)]
-    return sorted(texts, key=lambda t: (t.language != "en", t.language or ""))
+    return sorted(texts, key=lambda t: (t.language != "en", t.language or "", t.text))
 
 
 def _root(path: str) -> str:
@@ -303,17 +304,14 @@ def _resource(
     view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context, reuse: PageReuse | None = None
 ) -> tuple[bytes | None, bytes | None]:
     """Write the page of *document* and its files; with *reuse*, return its cache entry."""
-    reads = view.record_reads() if reuse is not None else None
-    try:
+    with view.graph.reads() as reads:
         _write_resource(view, env, site, writer, document, context)
-    finally:
-        view.stop_recording()
     return reuse.entry(document, reads) if reuse is not None else (None, None)
 
 
 def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context) -> None:
     path = view.path(document)
-    description = view.by_document[document]
+    description = view.graph.in_document(document)
     links_here, linked_from = view.links_here(document, most=LIST_SHOWN)
     involvements, involvements_more = _first(view.involvements(about=document if document != view.publisher else None))
     page = {
@@ -327,7 +325,7 @@ def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer:
         "sections": view.sections(document, most=LIST_SHOWN),
         "links_here": links_here,
         "links_here_more": linked_from - len(links_here),
-        "sources": [view.link(s.value, path) for s in view.values(document, DCTERMS_SOURCE)],
+        "sources": [view.link(source, path) for source in view.sources(document)],
         "involvements": [_timeline_row(view, i, path) for i in involvements],
         "involvements_more": involvements_more,
         "jsonld": script_element(embedded_document(description)),
@@ -464,8 +462,8 @@ def _network(view: SiteView, organizations: list[str]) -> tuple[list, list]:
             if parent.value in keys:
                 edges.setdefault((keys[iri], keys[parent.value]), set()).add("part of")
     if center in keys:
-        links = [(t.predicate.value, t.object.value) for t in view.by_subject.get(center, ()) if isinstance(t.object, NamedNode)]
-        links += [(t.predicate.value, t.subject.value) for t in view.by_object.get(center, ())]
+        links = [(t.predicate.value, t.object.value) for t in view.graph.about(center) if isinstance(t.object, NamedNode)]
+        links += [(t.predicate.value, t.subject.value) for t in view.graph.pointing_at(center)]
         for predicate, other in links:
             label = _EDGE_LABELS.get(predicate)
             for organization in _organizations_of(view, other, keys) - {center} if label else ():
@@ -503,8 +501,8 @@ def _organizations_of(view: SiteView, iri: str, organizations: dict[str, str]) -
             if node in organizations:
                 found.add(node)
                 continue
-            following += [t.object.value for t in view.by_subject.get(node, ()) if t.predicate.value in _FORWARD]
-            following += [t.subject.value for t in view.by_object.get(node, ()) if t.predicate.value in _BACKWARD]
+            following += [t.object.value for t in view.graph.about(node) if t.predicate.value in _FORWARD]
+            following += [t.subject.value for t in view.graph.pointing_at(node) if t.predicate.value in _BACKWARD]
         frontier = following
     return found
 
@@ -521,8 +519,8 @@ def _vocabulary(view: SiteView, env: jinja2.Environment, site: dict, writer: _Wr
 
 def embed_snippet(triples: Iterable[Triple], vocabulary: list[Triple], context: Context, base: str, iri: str) -> str:
     """The ``<script type="application/ld+json">`` block for one resource, as ``ndlld embed`` prints it."""
-    view = SiteView(triples, vocabulary, base, context)
-    description = view.by_document.get(iri)
+    view = SiteView.of(triples, vocabulary, base, context)
+    description = view.graph.in_document(iri)
     if not description:
         raise KeyError(iri)
     return (

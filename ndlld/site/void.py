@@ -94,7 +94,7 @@ def void_triples(view, triples: list[Triple], facts: dict[str, FileFacts]) -> li
         Triple(dataset, _n(FOAF + "homepage"), _n(base)),
     ]
     for example in ("ifla", "ndl"):
-        if base + "id/" + example in view.by_subject:
+        if view.graph.about(base + "id/" + example):
             out.append(Triple(dataset, _n(VOID + "exampleResource"), _n(base + "id/" + example)))
     copied = {
         "name": DCTERMS + "title",
@@ -141,7 +141,7 @@ def void_triples(view, triples: list[Triple], facts: dict[str, FileFacts]) -> li
 def dataset_jsonld(view, triples: list[Triple], facts: dict[str, FileFacts]) -> dict:
     """The schema.org ``Dataset`` for the index page, with a ``DataDownload`` per dump."""
     dataset = _n(view.dataset)
-    description = schema_org_view(view.by_subject.get(view.dataset, []))
+    description = schema_org_view(view.graph.about(view.dataset))
     sdo = str(SCHEMA)
     for d in DISTRIBUTIONS:
         download = _n(view.dataset + "#" + d.key)
