@@ -264,7 +264,7 @@ def test_pages_written_in_parallel_are_the_same(good_data: Path, tmp_path: Path)
         out = tmp_path / name
         out.mkdir()
         write_dumps(graph.triples, vocabulary, context, out)
-        written = render_site(graph.triples, vocabulary, context, graph.base, out, parallel_from=parallel_from)
+        written = render_site(graph, vocabulary, context, out, parallel_from=parallel_from)
         outputs[name] = {path: (out / path).read_bytes() for path in written}
     assert outputs["parallel"] == outputs["serial"] and len(outputs["serial"]) > 40
 

@@ -16,6 +16,13 @@
 
 Templates are jinja2 with autoescape; the pages link to each other by
 relative URLs, so the site works under any host name.
+
+Each part is made by a function from the view (:class:`ndlld.site.view.SiteView`)
+to its files, by site-relative path, that knows nothing of caches or processes:
+:func:`render_page` for a resource (with what it looked up, :class:`Page`),
+:func:`render_index`, :func:`render_vocabulary`, :func:`render_sitemaps`,
+:func:`render_void` and :func:`render_server_rules`. :func:`render_site` writes
+them all, keeping the pages that did not change (:mod:`ndlld.site.reuse`).
 """
 
 from __future__ import annotations
@@ -41,13 +48,14 @@ from ndlld.conneg import CONTENT_TYPES, static_server_rules
 from ndlld.context import Context
 from ndlld.dumps import jsonld as jsonld_dump
 from ndlld.dumps import ntriples, turtle
-from ndlld.graph import Delta
+from ndlld.graph import Graph
+from ndlld.lookup import Read
 from ndlld.namespaces import NDL, SCHEMA
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.reuse import PageReuse, page_files
 from ndlld.site.view import ORGANIZATION_TYPES, SiteView, Text, relative
-from ndlld.site.void import DISTRIBUTIONS, dataset_jsonld, file_facts, void_triples
+from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, file_facts, void_triples
 
 _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"
@@ -84,28 +92,24 @@ PARALLEL_PAGES = 2_000  # from this many pages on, they are written by one proce
 
 
 def render_site(
-    triples: list[Triple],
+    graph: Graph,
     vocabulary: list[Triple],
     context: Context,
-    base: str,
     out_dir: Path,
-    parallel_from: int = PARALLEL_PAGES,
     previous: Path | None = None,
     cache: Cache | None = None,
     dumps_written: Callable[[], object] | None = None,
-    graph: bytes | None = None,
-    delta: Delta | None = None,
+    parallel_from: int = PARALLEL_PAGES,
 ) -> list[str]:
-    """Write the pages and their companions into *out_dir*; return the names of the
-    files written, relative to it (plain strings: a large site has tens of thousands).
+    """Write the pages of *graph* and their companions into *out_dir*; return the names
+    of the files written, relative to it (plain strings: a large site has tens of thousands).
 
     *previous* is the output this build replaces. With a *cache*, a page made
     from nothing that changed is not rendered again: its files are kept where
     *out_dir* holds them already (an earlier output, the build's spare), else
-    linked from *previous* (:mod:`ndlld.site.reuse`). *graph* is the identity of the
-    graph the triples are (:attr:`ndlld.graph.Graph.identity`) and *delta* what changed
-    since the last (:attr:`ndlld.graph.Graph.delta`): then the pages of the IRIs that did
-    not change are kept without a look at what they show. Any other file whose bytes
+    linked from *previous* (:mod:`ndlld.site.reuse`). When the graph says what changed
+    since the last (:attr:`ndlld.graph.Graph.delta`), the pages that read none of the
+    IRIs that did are kept without a look at what they show. Any other file whose bytes
     are those of the same file in *previous* is linked too rather than written:
     on most disks creating a file costs far more than rendering it. A file left
     in *out_dir* is replaced, never written into: it may be shared with *previous*.
@@ -114,37 +118,21 @@ def render_site(
     dumps are being written meanwhile, *dumps_written* waits for them, and is called
     only once the resource pages are made.
     """
-    view = SiteView.of(triples, vocabulary, base, context)
+    view = SiteView.of(graph.triples, vocabulary, graph.base, context)
     env = environment()
-    site = _site(view)
+    site = site_header(view)
     writer = _Writer(Path(out_dir), previous)
-    documents = view.documents()
-    reuse = PageReuse(cache, view, site, vocabulary, previous, Path(out_dir), graph, delta) if cache is not None and cache.enabled else None
-    if reuse is not None:
-        kept = reuse.keep(documents)
-        writer.written += [name for document in documents if document in kept for name in page_files(view.path(document))]
-        documents = [document for document in documents if document not in kept]
-    if len(documents) >= parallel_from and (os.cpu_count() or 1) > 1:
-        written, entries = _resources_in_parallel(view, site, writer, documents, context, reuse)
-        writer.written += written
-    else:
-        entries = dict(_resource(view, env, site, writer, document, context, reuse) for document in documents)
-    if reuse is not None:
-        reuse.store({key: value for key, value in entries.items() if key is not None})
+    cache = cache if cache is not None and cache.enabled else None
+    reuse = PageReuse(cache, view, site, vocabulary, previous, Path(out_dir), graph.identity, graph.delta) if cache is not None else None
+    _resources(view, env, site, writer, parallel_from, reuse)
     if dumps_written is not None:
         dumps_written()
     facts = file_facts(Path(out_dir))
-    _index(view, env, site, writer, triples, facts)
-    _vocabulary(view, env, site, writer, vocabulary, context)
-    urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
-    _sitemaps(env, writer, base, urls, site["modified"], cache if cache is not None and cache.enabled else None)
-    void = turtle(void_triples(view, triples, facts))
-    writer.bytes("void.ttl", void)
-    writer.bytes(".well-known/void", void)  # where VoID says to look (https://www.w3.org/TR/void/#well-known)
-    rules = static_server_rules()
-    host = urlsplit(base).hostname or "_"
-    writer.text("server/nginx.conf", env.get_template("nginx.conf").render(rules=rules, host=host))
-    writer.text(".htaccess", env.get_template("htaccess").render(rules=rules, page_types=CONTENT_TYPES))
+    writer.files(render_index(view, env, site, facts))
+    writer.files(render_vocabulary(view, env, site, vocabulary))
+    _sitemaps(env, writer, view, site["modified"], cache)
+    writer.files(render_void(view, len(graph.triples), facts))
+    writer.files(render_server_rules(env, graph.base))
     static = Path(out_dir) / "static"
     static.mkdir(exist_ok=True)
     shutil.copyfile(_HERE / "static" / "style.css", static / "style.css")
@@ -152,18 +140,34 @@ def render_site(
     return writer.written
 
 
+def _resources(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, parallel_from: int, reuse: PageReuse | None) -> None:
+    """Every resource's page, but those *reuse* keeps; in processes from *parallel_from* pages on."""
+    documents = view.documents()
+    if reuse is not None:
+        kept = reuse.keep(documents)
+        writer.written += [name for document in documents if document in kept for name in page_files(view.path(document))]
+        documents = [document for document in documents if document not in kept]
+    if len(documents) >= parallel_from and (os.cpu_count() or 1) > 1:
+        written, entries = _resources_in_parallel(view, site, writer, documents, reuse)
+        writer.written += written
+    else:
+        entries = dict(_resource(view, env, site, writer, document, reuse) for document in documents)
+    if reuse is not None:
+        reuse.store({key: value for key, value in entries.items() if key is not None})
+
+
 _SHARED: dict = {}  # what forked workers inherit: the indexed graph, built once
 
 
 def _resources_in_parallel(
-    view: SiteView, site: dict, writer: _Writer, documents: list[str], context: Context, reuse: PageReuse | None
+    view: SiteView, site: dict, writer: _Writer, documents: list[str], reuse: PageReuse | None
 ) -> tuple[list[str], dict]:
     """The resource pages, split between processes forked after the graph was indexed
     (so each inherits it instead of receiving a copy); every page is its own files."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    _SHARED.update(view=view, site=site, out_dir=writer.out_dir, previous=writer.previous, context=context, reuse=reuse)
+    _SHARED.update(view=view, site=site, out_dir=writer.out_dir, previous=writer.previous, reuse=reuse)
     workers = os.cpu_count() or 1
     slices = [documents[i::workers] for i in range(workers)]
     written, entries = [], {}
@@ -180,9 +184,7 @@ def _resources_in_parallel(
 def _resource_slice(documents: list[str]) -> tuple[list[str], dict]:
     writer = _Writer(_SHARED["out_dir"], _SHARED["previous"])
     env = environment()
-    entries = dict(
-        _resource(_SHARED["view"], env, _SHARED["site"], writer, document, _SHARED["context"], _SHARED["reuse"]) for document in documents
-    )
+    entries = dict(_resource(_SHARED["view"], env, _SHARED["site"], writer, document, _SHARED["reuse"]) for document in documents)
     return writer.written, entries
 
 
@@ -220,8 +222,9 @@ class _Writer:
             return False
         return True
 
-    def text(self, path: str, content: str) -> None:
-        self.bytes(path, content.encode("utf-8"))
+    def files(self, files: dict[str, bytes]) -> None:
+        for path, content in files.items():
+            self.bytes(path, content)
 
     def link_as_before(self, files: dict[str, str]) -> bool:
         """Link *files* (path: SHA-256) from the previous output, if each is there with
@@ -270,8 +273,9 @@ def _link(old: Path, target: Path) -> None:
         os.link(old, target, follow_symlinks=False)
 
 
-def _site(view: SiteView) -> dict:
-    """What every page's header and footer say about the dataset."""
+def site_header(view: SiteView) -> dict:
+    """What every page's header and footer say about the dataset: the same for every page,
+    so not among any page's reads (whoever keeps pages compares it as a whole)."""
     dataset = view.dataset
     license_iri = view.value(dataset, str(SCHEMA) + "license") or ""
     return {
@@ -300,16 +304,31 @@ def _root(path: str) -> str:
     return "../" * path.count("/")
 
 
-def _resource(
-    view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context, reuse: PageReuse | None = None
-) -> tuple[bytes | None, bytes | None]:
-    """Write the page of *document* and its files; with *reuse*, return its cache entry."""
+@dataclass(frozen=True)
+class Page:
+    """A resource's page: its files by site-relative path (:func:`page_files`), and what
+    was looked up to make them (:meth:`ndlld.lookup.Recording.reads`)."""
+
+    files: dict[str, bytes]
+    reads: set[Read]
+
+
+def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> Page:
+    """The page of *document* with its description as Turtle, N-Triples and JSON-LD and
+    its embed snippet. *site* is :func:`site_header`'s, and not among the reads."""
     with view.graph.reads() as reads:
-        _write_resource(view, env, site, writer, document, context)
-    return reuse.entry(document, reads) if reuse is not None else (None, None)
+        files = _resource_files(view, env, site, document)
+    return Page(files, reads)
 
 
-def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context) -> None:
+def _resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, reuse: PageReuse | None = None) -> tuple:
+    """Write the page of *document* and its files; with *reuse*, return its cache entry."""
+    page = render_page(view, env, site, document)
+    writer.files(page.files)
+    return reuse.entry(document, page.reads) if reuse is not None else (None, None)
+
+
+def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> dict[str, bytes]:
     path = view.path(document)
     description = view.graph.in_document(document)
     links_here, linked_from = view.links_here(document, most=LIST_SHOWN)
@@ -331,14 +350,17 @@ def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer:
         "jsonld": script_element(embedded_document(description)),
     }
     html = env.get_template("resource.html").render(site=site, page=page, root=_root(path))
-    writer.text(path + ".html", html)
-    writer.bytes(path + ".ttl", turtle(description))
-    writer.bytes(path + ".nt", ntriples(description))
-    writer.bytes(path + ".jsonld", jsonld_dump(description, context))
     snippet = env.get_template("embed.html").render(
         site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(description)))
     )
-    writer.text(page_files(path)[-1], snippet)
+    html_file, ttl, nt, jsonld_file, embed = page_files(path)
+    return {
+        html_file: html.encode("utf-8"),
+        ttl: turtle(description),
+        nt: ntriples(description),
+        jsonld_file: jsonld_dump(description, view.context),
+        embed: snippet.encode("utf-8"),
+    }
 
 
 def _first(items: list) -> tuple[list, int]:
@@ -346,30 +368,32 @@ def _first(items: list) -> tuple[list, int]:
     return items[:LIST_SHOWN], max(len(items) - LIST_SHOWN, 0)
 
 
-def _sitemaps(env: jinja2.Environment, writer: _Writer, base: str, urls: list[str], modified: str, cache: Cache | None = None) -> None:
+def render_sitemaps(env: jinja2.Environment, base: str, urls: list[str], modified: str) -> dict[str, bytes]:
     """``sitemap.xml`` listing *urls*; past :data:`SITEMAP_URLS` of them, the protocol's way:
-    ``sitemap.xml`` is then an index of ``sitemap-1.xml``, ``sitemap-2.xml`` … that list them.
+    ``sitemap.xml`` is then an index of ``sitemap-1.xml``, ``sitemap-2.xml`` … that list them."""
+    template = env.get_template("sitemap.xml")
+    if len(urls) <= SITEMAP_URLS:
+        return {"sitemap.xml": template.render(urls=urls, modified=modified).encode("utf-8")}
+    files = {}
+    for number, start in enumerate(range(0, len(urls), SITEMAP_URLS), start=1):
+        files[f"sitemap-{number}.xml"] = template.render(urls=urls[start : start + SITEMAP_URLS], modified=modified).encode("utf-8")
+    sitemaps = [f"{base}{name}" for name in files]
+    files["sitemap.xml"] = env.get_template("sitemap-index.xml").render(sitemaps=sitemaps, modified=modified).encode("utf-8")
+    return files
 
-    With a *cache*, sitemaps of the same URLs and date as the last build's are linked from
-    the output being replaced, not rendered again (a second at 100,000 organizations)."""
+
+def _sitemaps(env: jinja2.Environment, writer: _Writer, view: SiteView, modified: str, cache: Cache | None = None) -> None:
+    """The sitemaps of every page. With a *cache*, sitemaps of the same URLs and date as
+    the last build's are linked from the output being replaced, not rendered again."""
+    base = view.base
+    urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
     key = cache_key(cache.fingerprint, base, modified, "\n".join(urls)) if cache is not None else None
     if key is not None and writer.link_as_before(json.loads(cache.get("sitemaps", key) or "{}")):
         return
-    template = env.get_template("sitemap.xml")
-    if len(urls) <= SITEMAP_URLS:
-        files = {"sitemap.xml": template.render(urls=urls, modified=modified)}
-    else:
-        files = {}
-        for number, start in enumerate(range(0, len(urls), SITEMAP_URLS), start=1):
-            files[f"sitemap-{number}.xml"] = template.render(urls=urls[start : start + SITEMAP_URLS], modified=modified)
-        sitemaps = [f"{base}{name}" for name in files]
-        files["sitemap.xml"] = env.get_template("sitemap-index.xml").render(sitemaps=sitemaps, modified=modified)
-    digests = {}
-    for name, text in files.items():
-        content = text.encode("utf-8")
-        writer.bytes(name, content)
-        digests[name] = hashlib.sha256(content).hexdigest()
+    files = render_sitemaps(env, base, urls, modified)
+    writer.files(files)
     if key is not None:
+        digests = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
         cache.put_many("sitemaps", {key: json.dumps(digests).encode()})
 
 
@@ -385,7 +409,8 @@ def _timeline_row(view: SiteView, involvement, path: str) -> dict:
     return {"year": involvement.year, "label": involvement.label, "href": relative(view.path(involvement.iri), path)}
 
 
-def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, triples: list[Triple], facts) -> None:
+def render_index(view: SiteView, env: jinja2.Environment, site: dict, facts: dict[str, FileFacts]) -> dict[str, bytes]:
+    """``index.html``: the network and timeline pictures, the lists of resources, the downloads."""
     organizations = view.organizations()
     nodes, edges = _network(view, organizations)
     involvements = view.involvements()
@@ -423,9 +448,9 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
         organizations_more=organizations_more,
         groups=groups,
         downloads=downloads,
-        jsonld=script_element(dataset_jsonld(view, triples, facts)),
+        jsonld=script_element(dataset_jsonld(view, facts)),
     )
-    writer.text("index.html", html)
+    return {"index.html": html.encode("utf-8")}
 
 
 _GROUPS = [
@@ -507,14 +532,34 @@ def _organizations_of(view: SiteView, iri: str, organizations: dict[str, str]) -
     return found
 
 
-def _vocabulary(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, vocabulary: list[Triple], context: Context) -> None:
+def render_vocabulary(view: SiteView, env: jinja2.Environment, site: dict, vocabulary: list[Triple]) -> dict[str, bytes]:
+    """``vocab.html`` documenting the NDL vocabulary, and the vocabulary in each format."""
     from ndlld.site.vocab import vocabulary_page
 
-    page = vocabulary_page(vocabulary, view, context)
-    writer.text(VOCABULARY_PATH + ".html", env.get_template("vocab.html").render(site=site, vocab=page, root=""))
-    writer.bytes(VOCABULARY_PATH + ".ttl", turtle(vocabulary))
-    writer.bytes(VOCABULARY_PATH + ".nt", ntriples(vocabulary))
-    writer.bytes(VOCABULARY_PATH + ".jsonld", jsonld_dump(vocabulary, context))
+    page = vocabulary_page(vocabulary, view, view.context)
+    return {
+        VOCABULARY_PATH + ".html": env.get_template("vocab.html").render(site=site, vocab=page, root="").encode("utf-8"),
+        VOCABULARY_PATH + ".ttl": turtle(vocabulary),
+        VOCABULARY_PATH + ".nt": ntriples(vocabulary),
+        VOCABULARY_PATH + ".jsonld": jsonld_dump(vocabulary, view.context),
+    }
+
+
+def render_void(view: SiteView, triples: int, facts: dict[str, FileFacts]) -> dict[str, bytes]:
+    """The VoID and DCAT description of a dataset of *triples* statements, where VoID says to
+    look for it too (https://www.w3.org/TR/void/#well-known)."""
+    void = turtle(void_triples(view, triples, facts))
+    return {"void.ttl": void, ".well-known/void": void}
+
+
+def render_server_rules(env: jinja2.Environment, base: str) -> dict[str, bytes]:
+    """The content negotiation of ``ndlld serve`` for a static nginx or Apache server."""
+    rules = static_server_rules()
+    host = urlsplit(base).hostname or "_"
+    return {
+        "server/nginx.conf": env.get_template("nginx.conf").render(rules=rules, host=host).encode("utf-8"),
+        ".htaccess": env.get_template("htaccess").render(rules=rules, page_types=CONTENT_TYPES).encode("utf-8"),
+    }
 
 
 def embed_snippet(triples: Iterable[Triple], vocabulary: list[Triple], context: Context, base: str, iri: str) -> str:
@@ -526,5 +571,7 @@ def embed_snippet(triples: Iterable[Triple], vocabulary: list[Triple], context: 
     return (
         environment()
         .get_template("embed.html")
-        .render(site=_site(view), name=view.name(iri), iri=iri, jsonld=script_element(embedded_document(schema_org_view(description))))
+        .render(
+            site=site_header(view), name=view.name(iri), iri=iri, jsonld=script_element(embedded_document(schema_org_view(description)))
+        )
     )
