@@ -47,6 +47,16 @@ def statement_order(triple: Triple) -> tuple:
     return (_term_key(triple.subject), triple.predicate.value, _term_key(triple.object))
 
 
+# statement_order within an answer whose statements share their subject, or their object:
+# the same order, without the key of the term they share.
+def _same_subject_order(triple: Triple) -> tuple:
+    return (triple.predicate.value, _term_key(triple.object))
+
+
+def _same_object_order(triple: Triple) -> tuple:
+    return (_term_key(triple.subject), triple.predicate.value)
+
+
 class Lookup(Protocol):
     """The statements of a graph, asked for by IRI; each answer in :func:`statement_order`."""
 
@@ -90,7 +100,11 @@ class TriplesLookup:
         if found is None:
             return ()
         if (kind, key) not in self._sorted:
-            found.sort(key=statement_order)
+            if kind == "in_document":  # its subjects' statements in their order: each subject's sorted once
+                subjects = sorted({t.subject for t in found}, key=_term_key)
+                found[:] = [t for subject in subjects for t in self._answer("about", subject.value)]
+            else:
+                found.sort(key=_same_subject_order if kind == "about" else _same_object_order)
             self._sorted.add((kind, key))
         return found
 
@@ -171,7 +185,7 @@ def remembered(method: Callable[..., T]) -> Callable[..., T]:
             with self.graph.reads() as reads:
                 answer = method(self, *args)
             kept[key] = found = (answer, frozenset(reads))
-        else:
+        elif found[1]:
             self.graph.note(found[1])
         return found[0]
 
