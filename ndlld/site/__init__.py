@@ -46,8 +46,8 @@ from ndlld.cache import Cache
 from ndlld.cache import key as cache_key
 from ndlld.conneg import CONTENT_TYPES, static_server_rules
 from ndlld.context import Context
+from ndlld.dumps import Ordered, ntriples, turtle
 from ndlld.dumps import jsonld as jsonld_dump
-from ndlld.dumps import ntriples, turtle
 from ndlld.graph import Graph
 from ndlld.lookup import Read
 from ndlld.namespaces import NDL, SCHEMA
@@ -354,10 +354,11 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
         site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(description)))
     )
     html_file, ttl, nt, jsonld_file, embed = page_files(path)
+    ordered = Ordered(description)
     return {
         html_file: html.encode("utf-8"),
-        ttl: turtle(description),
-        nt: ntriples(description),
+        ttl: turtle(description, ordered),
+        nt: ntriples(description, ordered),
         jsonld_file: jsonld_dump(description, view.context),
         embed: snippet.encode("utf-8"),
     }

@@ -38,6 +38,8 @@ DCTERMS_SOURCE = "http://purl.org/dc/terms/source"
 ORGANIZATION_TYPES = {str(SCHEMA) + t for t in ("Organization", "Library", "GovernmentOrganization")}
 _GROUPED_FROM = 16  # statements from which a resource's values are found by property, not by a scan
 _NAME_PROPERTIES = (str(SCHEMA) + "name", str(SCHEMA) + "roleName", SKOS_PREF_LABEL, RDFS_LABEL)
+_RDF_TYPE = RDF_TYPE.value
+_QUANTITY = str(SCHEMA) + "QuantitativeValue"
 _MEMBER_OF = str(SCHEMA) + "memberOf"
 _START_DATE = str(SCHEMA) + "startDate"
 # What holds a role or meeting that points at it: a meeting its attendee role, a
@@ -145,7 +147,7 @@ class SiteView:
         return found[0].value if found else None
 
     def types(self, iri: str) -> list[str]:
-        return sorted(t.value for t in self.values(iri, RDF_TYPE.value))
+        return sorted(t.value for t in self.values(iri, _RDF_TYPE))
 
     def text(self, iri: str, predicate: str, language: str) -> str | None:
         """The first of *iri*'s texts in *language* by *predicate*, by its text."""
@@ -214,11 +216,13 @@ class SiteView:
             return self.name(iri)
         return self.labels.get(iri, {}).get("en") or self.context.compact(iri)
 
+    @remembered
     def property_label(self, predicate: str) -> str:
-        """``schema:parentOrganization`` as 'parent organization', ndl: terms by their rdfs:label."""
+        """``schema:parentOrganization`` as 'parent organization', ndl: terms by their rdfs:label.
+        Kept once made: every row of every page has one (it reads the vocabulary only)."""
         if predicate in self.labels and "en" in self.labels[predicate]:
             return self.labels[predicate]["en"]
-        if predicate == RDF_TYPE.value:
+        if predicate == _RDF_TYPE:
             return "type"
         local = re.split(r"[/#]", predicate)[-1]
         return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower()
@@ -257,7 +261,7 @@ class SiteView:
 
     def quantity(self, iri: str) -> str | None:
         """A count as the source words it: 'more than 1,700 members'."""
-        if str(SCHEMA) + "QuantitativeValue" not in self.types(iri):
+        if not any(t.value == _QUANTITY for t in self.values(iri, _RDF_TYPE)):  # most links are not counts
             return None
         value = self.value(iri, str(SCHEMA) + "value")
         unit = self.value(iri, str(SCHEMA) + "unitText") or ""
@@ -313,18 +317,24 @@ class SiteView:
         publisher = self.publisher
         found = []
         for iri in self._around(document) if publisher else ():
-            made = self._involvement(iri)
-            if made is not None and document in _pages_of(iri, made[1]) and self._linked_with(iri, publisher):
+            # The start date first: a candidate may be the publisher, linked to everything.
+            made = self._involvement(iri) if self.value(iri, _START_DATE) and self._linked_with(iri, publisher) else None
+            if made is not None and document in _pages_of(iri, made[1]):
                 found.append(made[0])
         return _by_year(found)
 
     def _around(self, document: str) -> list[str]:
-        """What may be an involvement shown on *document*'s page: its resources, what they
-        hold (meetings, attendee roles), and the roles that are members of them."""
-        statements = self.graph.in_document(document)
-        subjects = list(dict.fromkeys(t.subject.value for t in statements))
-        found = subjects + [t.object.value for t in statements if t.predicate.value in _HOLDING and isinstance(t.object, NamedNode)]
-        for holder in dict.fromkeys([document, *subjects]):
+        """What may be an involvement shown on *document*'s page: its resources with a start
+        date, what they hold (meetings, attendee roles), and the roles that are members of them."""
+        holders, found = {document: None}, []
+        for t in self.graph.in_document(document):
+            subject, predicate = t.subject.value, t.predicate.value
+            holders[subject] = None
+            if predicate == _START_DATE:
+                found.append(subject)
+            elif predicate in _HOLDING and isinstance(t.object, NamedNode):
+                found.append(t.object.value)
+        for holder in holders:
             found += [t.subject.value for t in self.graph.pointing_at(holder) if t.predicate.value == _MEMBER_OF]
         return list(dict.fromkeys(found))
 
