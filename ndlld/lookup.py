@@ -182,9 +182,16 @@ def remembered(method: Callable[..., T]) -> Callable[..., T]:
         key = (name, args)
         found = kept.get(key)
         if found is None:
-            with self.graph.reads() as reads:
+            # Recording.reads() inlined: most answers are made once, a kept one asked for many times.
+            graph, reads = self.graph, set()
+            graph._open.append(reads)
+            try:
                 answer = method(self, *args)
-            kept[key] = found = (answer, frozenset(reads))
+            finally:
+                graph._open.pop()
+                if graph._open:
+                    graph._open[-1] |= reads
+            kept[key] = found = (answer, reads)
         elif found[1]:
             self.graph.note(found[1])
         return found[0]
