@@ -230,8 +230,24 @@ class SiteView:
     # -- what a page shows -------------------------------------------------
     def sections(self, document: str, most: int | None = None) -> list[Section]:
         """The document first, then its hash resources in IRI order; at most *most* values a statement."""
-        subjects = sorted({t.subject.value for t in self.graph.in_document(document)}, key=lambda s: (s != document, s))
+        subjects = sorted(self._described(document)[0], key=lambda s: (s != document, s))
         return [self.section(subject, self.path(document), most) for subject in subjects]
+
+    @remembered
+    def _described(self, document: str) -> tuple[list[str], list[str]]:
+        """The resources described on *document*'s page, and those of them or held by them
+        that may be the publisher's involvements (with a start date, or a meeting or role
+        they hold): one pass over the page's statements, which every part of it needs."""
+        subjects: dict[str, None] = {}
+        dated = []
+        for t in self.graph.in_document(document):
+            subject, predicate = t.subject.value, t.predicate.value
+            subjects[subject] = None
+            if predicate == _START_DATE:
+                dated.append(subject)
+            elif predicate in _HOLDING and isinstance(t.object, NamedNode):
+                dated.append(t.object.value)
+        return list(subjects), dated
 
     def section(self, iri: str, page: str, most: int | None = None) -> Section:
         fragment = iri.partition("#")[2] or None
@@ -274,7 +290,7 @@ class SiteView:
     def links_here(self, document: str, most: int | None = None) -> tuple[list[tuple[Link, str]], int]:
         """Resources on other pages that link to this page's resources, as (who, how), by
         name: the first *most* of them (all by default), and how many there are in all."""
-        targets = {t.subject.value for t in self.graph.in_document(document)}
+        targets = self._described(document)[0]
         labels: dict[str, str] = {}  # predicate -> how it is shown
         rows = set()
         for target in targets:
@@ -326,15 +342,9 @@ class SiteView:
     def _around(self, document: str) -> list[str]:
         """What may be an involvement shown on *document*'s page: its resources with a start
         date, what they hold (meetings, attendee roles), and the roles that are members of them."""
-        holders, found = {document: None}, []
-        for t in self.graph.in_document(document):
-            subject, predicate = t.subject.value, t.predicate.value
-            holders[subject] = None
-            if predicate == _START_DATE:
-                found.append(subject)
-            elif predicate in _HOLDING and isinstance(t.object, NamedNode):
-                found.append(t.object.value)
-        for holder in holders:
+        subjects, found = self._described(document)
+        found = list(found)
+        for holder in dict.fromkeys([document, *subjects]):
             found += [t.subject.value for t in self.graph.pointing_at(holder) if t.predicate.value == _MEMBER_OF]
         return list(dict.fromkeys(found))
 
