@@ -148,6 +148,10 @@ def _resources(view: SiteView, env: jinja2.Environment, site: dict, writer: _Wri
         writer.written += [name for document in documents if document in kept for name in page_files(view.path(document))]
         documents = [document for document in documents if document not in kept]
     if len(documents) >= parallel_from and (os.cpu_count() or 1) > 1:
+        # What the index reads, the names of the organizations many pages link to among it:
+        # made before the workers fork, once, instead of again in each of them.
+        view.organizations()
+        view.involvements()
         written, entries = _resources_in_parallel(view, site, writer, documents, reuse)
         writer.written += written
     else:
