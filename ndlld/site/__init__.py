@@ -102,7 +102,7 @@ def render_site(
     parallel_from: int = PARALLEL_PAGES,
 ) -> list[str]:
     """Write the pages of *graph* and their companions into *out_dir*; return the names
-    of the files written, relative to it (plain strings: a large site has tens of thousands).
+    of the files written, relative to it (plain strings, not paths: there is one for every file).
 
     *previous* is the output this build replaces. With a *cache*, a page made
     from nothing that changed is not rendered again: its files are kept where

@@ -413,7 +413,7 @@ def relative(target: str, from_path: str) -> str:
     parts, up = path.split("/"), here.split("/") if here else []
     if _ODD_SEGMENTS.isdisjoint(parts) and _ODD_SEGMENTS.isdisjoint(up):
         # What posixpath.relpath gives for plain paths, without its abspath and normpath
-        # calls: a page links to thousands of others, and relpath was most of linking.
+        # calls: a page may link to every organization, and normalizing each path cost more than the link.
         common = 0
         for mine, theirs in zip(parts, up):
             if mine != theirs:
