@@ -191,7 +191,7 @@ def remembered(method: Callable[..., T]) -> Callable[..., T]:
                 graph._open.pop()
                 if graph._open:
                     graph._open[-1] |= reads
-            kept[key] = found = (answer, reads)
+            kept[key] = found = (answer, tuple(reads))  # smaller than a set: there are many
         elif found[1]:
             self.graph.note(found[1])
         return found[0]
