@@ -117,7 +117,7 @@ def measure(orgs: int, skip: set[str]) -> dict:
     s.run("dumps: write_dumps, one name changed", write_dumps, edited, vocabulary, context, work / "edited", Chunks(known=chunks.new))
     floors = Stages()
     if "pages" not in skip:
-        s.run("pages", render_site, triples, vocabulary, context, graph.base, out)
+        s.run("pages", render_site, graph, vocabulary, context, out)
         # Their floor at once: the file system's speed here changes within minutes.
         floors.run(FILES_FLOOR, create_like, out, work / "files")
     else:  # the store reads the base IRI from void.ttl

@@ -383,18 +383,7 @@ def _build(data_dir: Path, out_dir: Path, release: bool, cache: Cache, engine: s
         with _dumps_beside(graph.triples, ontology_triples, context, new, chunks) as dumps:
             say("writing the pages")
             previous = out_dir if out_dir.is_dir() else None
-            pages = render_site(
-                graph.triples,
-                ontology_triples,
-                context,
-                graph.base,
-                new,
-                previous=previous,
-                cache=cache,
-                dumps_written=dumps,
-                graph=graph.identity,
-                delta=graph.delta,
-            )
+            pages = render_site(graph, ontology_triples, context, new, previous=previous, cache=cache, dumps_written=dumps)
         files = [str(path.relative_to(new)) for path in dumps()] + pages
         if chunks is not None:
             cache.put_many("dump", chunks.new)

@@ -49,6 +49,16 @@ def statement_order(triple: Triple) -> tuple:
     return (_term_key(triple.subject), triple.predicate.value, _term_key(triple.object))
 
 
+# statement_order within an answer whose statements share their subject, or their object:
+# the same order, without the key of the term they share.
+def _same_subject_order(triple: Triple) -> tuple:
+    return (triple.predicate.value, _term_key(triple.object))
+
+
+def _same_object_order(triple: Triple) -> tuple:
+    return (_term_key(triple.subject), triple.predicate.value)
+
+
 class Lookup(Protocol):
     """The statements of a graph, asked for by IRI; each answer in :func:`statement_order`."""
 
@@ -92,7 +102,11 @@ class TriplesLookup:
         if found is None:
             return ()
         if (kind, key) not in self._sorted:
-            found.sort(key=statement_order)
+            if kind == "in_document":  # its subjects' statements in their order: each subject's sorted once
+                subjects = sorted({t.subject for t in found}, key=_term_key)
+                found[:] = [t for subject in subjects if not isinstance(subject, Triple) for t in self._answer("about", subject.value)]
+            else:
+                found.sort(key=_same_subject_order if kind == "about" else _same_object_order)
             self._sorted.add((kind, key))
         return found
 
@@ -163,14 +177,24 @@ def remembered(method: Callable[..., T]) -> Callable[..., T]:
 
     @wraps(method)
     def wrapper(self, *args):
-        kept = self.__dict__.setdefault("_remembered", {})
+        try:
+            kept = self._remembered
+        except AttributeError:  # the first answer kept (a class with __slots__ names the attribute)
+            kept = self._remembered = {}
         key = (name, args)
         found = kept.get(key)
         if found is None:
-            with self.graph.reads() as reads:
+            # Recording.reads() inlined: most answers are made once, a kept one asked for many times.
+            graph, reads = self.graph, set[Read]()
+            graph._open.append(reads)
+            try:
                 answer = method(self, *args)
-            kept[key] = found = (answer, frozenset(reads))
-        else:
+            finally:
+                graph._open.pop()
+                if graph._open:
+                    graph._open[-1] |= reads
+            kept[key] = found = (answer, tuple(reads))  # smaller than a set: there are many
+        elif found[1]:
             self.graph.note(found[1])
         return found[0]
 

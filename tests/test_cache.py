@@ -367,8 +367,8 @@ def test_the_page_state_reads_back_as_it_was_kept():
 
     from ndlld.site.reuse import Page, PageState
 
-    state = PageState(b"g" * 32, table=["sold", "o1", "o2", "o3", "o4"])
-    reads = {"https://example.org/id/a": [("subject", "new"), ("subject", "old")], "https://example.org/id/b#x": [("document", "b")]}
+    state = PageState(b"g" * 32, table=["aold", "p1", "p2", "p3", "p4"])
+    reads = {"https://example.org/id/a": [("about", "new"), ("about", "old")], "https://example.org/id/b#x": [("in_document", "b")]}
     for number, (document, read) in enumerate(reads.items()):
         state.pages[document] = Page(
             bytes([number]) * 20, bytes([9]) * 20, state.numbers(read), array("Q", [number, 5] * 5), array("q", [-7] * 5)
@@ -378,7 +378,7 @@ def test_the_page_state_reads_back_as_it_was_kept():
     for document, read in reads.items():
         assert [back.lookup(n) for n in back.get(document).reads] == read
         assert back.get(document)._replace(reads=None) == state.pages[document]._replace(reads=None)
-    assert back.table == ["snew", "sold", "db"], "a lookup no page reads any more is dropped"
+    assert back.table == ["anew", "aold", "ib"], "a lookup no page reads any more is dropped"
     assert isinstance(back.get("https://example.org/id/b#x").reads, array)
 
 
@@ -398,7 +398,7 @@ def test_a_page_state_keeps_the_rows_it_inherits_beside_the_pages_it_makes():
     documents = [f"https://example.org/id/p{n}" for n in range(6)]
     for n, document in enumerate(documents):
         first.pages[document] = page(
-            n, first.numbers([("subject", document), ("object", "https://example.org/id/shared")] * (n % 2) + [("subject", f"x{n}")])
+            n, first.numbers([("about", document), ("pointing_at", "https://example.org/id/shared")] * (n % 2) + [("about", f"x{n}")])
         )
     last = PageState.unpack(first.pack())
     shared = last.lookups_of(["https://example.org/id/shared"])
@@ -407,14 +407,14 @@ def test_a_page_state_keeps_the_rows_it_inherits_beside_the_pages_it_makes():
 
     following = last.successor(b"2" * 32)
     following.kept += [5, 0, 1, 3]  # in the order pages are met, not the rows'
-    following.pages[documents[2]] = page(20, following.numbers([("document", "https://example.org/id/new")]))
+    following.pages[documents[2]] = page(20, following.numbers([("in_document", "https://example.org/id/new")]))
     back = PageState.unpack(following.pack())
     assert back.graph == b"2" * 32 and sorted(back.rows.documents) == sorted(documents[n] for n in (0, 1, 2, 3, 5))
     for n in (0, 1, 3, 5):
         kept, was = back.get(documents[n]), first.pages[documents[n]]
         assert kept._replace(reads=None) == was._replace(reads=None)
         assert [back.lookup(r) for r in kept.reads] == [first.lookup(r) for r in was.reads]
-    assert [back.lookup(r) for r in back.get(documents[2]).reads] == [("document", "https://example.org/id/new")]
+    assert [back.lookup(r) for r in back.get(documents[2]).reads] == [("in_document", "https://example.org/id/new")]
     assert back.get(documents[4]) is None
 
 

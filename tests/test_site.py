@@ -264,7 +264,7 @@ def test_pages_written_in_parallel_are_the_same(good_data: Path, tmp_path: Path)
         out = tmp_path / name
         out.mkdir()
         write_dumps(graph.triples, vocabulary, context, out)
-        written = render_site(graph.triples, vocabulary, context, graph.base, out, parallel_from=parallel_from)
+        written = render_site(graph, vocabulary, context, out, parallel_from=parallel_from)
         outputs[name] = {path: (out / path).read_bytes() for path in written}
     assert outputs["parallel"] == outputs["serial"] and len(outputs["serial"]) > 40
 
@@ -417,9 +417,8 @@ def test_a_name_given_again_is_noted_as_read_by_the_page_that_asks(context):
 
     ifla = "https://example.org/id/ifla"
     name = Triple(NamedNode(ifla), NamedNode("http://schema.org/name"), Literal("IFLA", language="en"))
-    view = SiteView([name], [], "https://example.org/", context)
+    view = SiteView.of([name], [], "https://example.org/", context)
     assert view.name(ifla) == "IFLA"  # made, while no page records
-    reads = view.record_reads()
-    assert view.name(ifla) == "IFLA"
-    view.stop_recording()
-    assert reads == {("subject", ifla)}
+    with view.graph.reads() as reads:
+        assert view.name(ifla) == "IFLA"
+    assert reads == {("about", ifla)}

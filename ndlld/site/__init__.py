@@ -16,6 +16,13 @@
 
 Templates are jinja2 with autoescape; the pages link to each other by
 relative URLs, so the site works under any host name.
+
+Each part is made by a function from the view (:class:`ndlld.site.view.SiteView`)
+to its files, by site-relative path, that knows nothing of caches or processes:
+:func:`render_page` for a resource (with what it looked up, :class:`Page`),
+:func:`render_index`, :func:`render_vocabulary`, :func:`render_sitemaps`,
+:func:`render_void` and :func:`render_server_rules`. :func:`render_site` writes
+them all, keeping the pages that did not change (:mod:`ndlld.site.reuse`).
 """
 
 from __future__ import annotations
@@ -40,16 +47,17 @@ from ndlld.cache import Cache
 from ndlld.cache import key as cache_key
 from ndlld.conneg import CONTENT_TYPES, static_server_rules
 from ndlld.context import Context
+from ndlld.dumps import Ordered, ntriples, turtle
 from ndlld.dumps import jsonld as jsonld_dump
-from ndlld.dumps import ntriples, turtle
-from ndlld.graph import Delta
+from ndlld.graph import Graph
+from ndlld.lookup import Read
 from ndlld.namespaces import NDL, SCHEMA
 from ndlld.rdf import subject_value
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.reuse import PageReuse, page_files
-from ndlld.site.view import DCTERMS_SOURCE, ORGANIZATION_TYPES, SiteView, Text, relative
-from ndlld.site.void import DISTRIBUTIONS, dataset_jsonld, file_facts, void_triples
+from ndlld.site.view import ORGANIZATION_TYPES, SiteView, Text, relative
+from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, file_facts, void_triples
 
 _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"
@@ -86,28 +94,24 @@ PARALLEL_PAGES = 2_000  # from this many pages on, they are written by one proce
 
 
 def render_site(
-    triples: list[Triple],
+    graph: Graph,
     vocabulary: list[Triple],
     context: Context,
-    base: str,
     out_dir: Path,
-    parallel_from: int = PARALLEL_PAGES,
     previous: Path | None = None,
     cache: Cache | None = None,
     dumps_written: Callable[[], object] | None = None,
-    graph: bytes | None = None,
-    delta: Delta | None = None,
+    parallel_from: int = PARALLEL_PAGES,
 ) -> list[str]:
-    """Write the pages and their companions into *out_dir*; return the names of the
-    files written, relative to it (plain strings: a large site has tens of thousands).
+    """Write the pages of *graph* and their companions into *out_dir*; return the names
+    of the files written, relative to it (plain strings, not paths: there is one for every file).
 
     *previous* is the output this build replaces. With a *cache*, a page made
     from nothing that changed is not rendered again: its files are kept where
     *out_dir* holds them already (an earlier output, the build's spare), else
-    linked from *previous* (:mod:`ndlld.site.reuse`). *graph* is the identity of the
-    graph the triples are (:attr:`ndlld.graph.Graph.identity`) and *delta* what changed
-    since the last (:attr:`ndlld.graph.Graph.delta`): then the pages of the IRIs that did
-    not change are kept without a look at what they show. Any other file whose bytes
+    linked from *previous* (:mod:`ndlld.site.reuse`). When the graph says what changed
+    since the last (:attr:`ndlld.graph.Graph.delta`), the pages that read none of the
+    IRIs that did are kept without a look at what they show. Any other file whose bytes
     are those of the same file in *previous* is linked too rather than written:
     on most disks creating a file costs far more than rendering it. A file left
     in *out_dir* is replaced, never written into: it may be shared with *previous*.
@@ -116,37 +120,21 @@ def render_site(
     dumps are being written meanwhile, *dumps_written* waits for them, and is called
     only once the resource pages are made.
     """
-    view = SiteView(triples, vocabulary, base, context)
+    view = SiteView.of(graph.triples, vocabulary, graph.base, context)
     env = environment()
-    site = _site(view)
+    site = site_header(view)
     writer = _Writer(Path(out_dir), previous)
-    documents = view.documents()
-    reuse = PageReuse(cache, view, site, vocabulary, previous, Path(out_dir), graph, delta) if cache is not None and cache.enabled else None
-    if reuse is not None:
-        kept = reuse.keep(documents)
-        writer.written += [name for document in documents if document in kept for name in page_files(view.path(document))]
-        documents = [document for document in documents if document not in kept]
-    if len(documents) >= parallel_from and (os.cpu_count() or 1) > 1:
-        written, entries = _resources_in_parallel(view, site, writer, documents, context, reuse)
-        writer.written += written
-    else:
-        entries = dict(_resource(view, env, site, writer, document, context, reuse) for document in documents)
-    if reuse is not None:
-        reuse.store({key: value for key, value in entries.items() if key is not None})
+    cache = cache if cache is not None and cache.enabled else None
+    reuse = PageReuse(cache, view, site, vocabulary, previous, Path(out_dir), graph.identity, graph.delta) if cache is not None else None
+    _resources(view, env, site, writer, parallel_from, reuse)
     if dumps_written is not None:
         dumps_written()
     facts = file_facts(Path(out_dir))
-    _index(view, env, site, writer, triples, facts)
-    _vocabulary(view, env, site, writer, vocabulary, context)
-    urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
-    _sitemaps(env, writer, base, urls, site["modified"], cache if cache is not None and cache.enabled else None)
-    void = turtle(void_triples(view, triples, facts))
-    writer.bytes("void.ttl", void)
-    writer.bytes(".well-known/void", void)  # where VoID says to look (https://www.w3.org/TR/void/#well-known)
-    rules = static_server_rules()
-    host = urlsplit(base).hostname or "_"
-    writer.text("server/nginx.conf", env.get_template("nginx.conf").render(rules=rules, host=host))
-    writer.text(".htaccess", env.get_template("htaccess").render(rules=rules, page_types=CONTENT_TYPES))
+    writer.files(render_index(view, env, site, facts))
+    writer.files(render_vocabulary(view, env, site, vocabulary))
+    _sitemaps(env, writer, view, site["modified"], cache)
+    writer.files(render_void(view, len(graph.triples), facts))
+    writer.files(render_server_rules(env, graph.base))
     static = Path(out_dir) / "static"
     static.mkdir(exist_ok=True)
     shutil.copyfile(_HERE / "static" / "style.css", static / "style.css")
@@ -154,28 +142,55 @@ def render_site(
     return writer.written
 
 
+def _resources(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, parallel_from: int, reuse: PageReuse | None) -> None:
+    """Every resource's page, but those *reuse* keeps; in processes from *parallel_from* pages on."""
+    documents = view.documents()
+    if reuse is not None:
+        kept = reuse.keep(documents)
+        writer.written += [name for document in documents if document in kept for name in page_files(view.path(document))]
+        documents = [document for document in documents if document not in kept]
+    if len(documents) >= parallel_from and (os.cpu_count() or 1) > 1:
+        # What the index reads, the names of the organizations many pages link to among it:
+        # made before the workers fork, once, instead of again in each of them.
+        view.organizations()
+        view.involvements()
+        written, entries = _resources_in_parallel(view, site, writer, documents, reuse)
+        writer.written += written
+    else:
+        entries = dict(_resource(view, env, site, writer, document, reuse) for document in documents)
+    if reuse is not None:
+        reuse.store({key: value for key, value in entries.items() if key is not None})
+
+
+_SHARED: dict = {}  # what forked workers inherit: the indexed graph, built once
+
+
 def _resources_in_parallel(
-    view: SiteView, site: dict, writer: _Writer, documents: list[str], context: Context, reuse: PageReuse | None
+    view: SiteView, site: dict, writer: _Writer, documents: list[str], reuse: PageReuse | None
 ) -> tuple[list[str], dict]:
     """The resource pages, split between processes forked after the graph was indexed
     (so each inherits it instead of receiving a copy); every page is its own files."""
-    from ndlld.parallel import fork_map
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
+    _SHARED.update(view=view, site=site, out_dir=writer.out_dir, previous=writer.previous, reuse=reuse)
     workers = os.cpu_count() or 1
     slices = [documents[i::workers] for i in range(workers)]
-    shared = (view, site, writer.out_dir, writer.previous, context, reuse)
     written, entries = [], {}
-    for paths, slice_entries in fork_map(_resource_slice, slices, shared, workers):
-        written += paths
-        entries.update(slice_entries)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for paths, slice_entries in pool.map(_resource_slice, slices):
+                written += paths
+                entries.update(slice_entries)
+    finally:
+        _SHARED.clear()
     return written, entries
 
 
-def _resource_slice(shared: tuple, documents: list[str]) -> tuple[list[str], dict]:
-    view, site, out_dir, previous, context, reuse = shared
-    writer = _Writer(out_dir, previous)
+def _resource_slice(documents: list[str]) -> tuple[list[str], dict]:
+    writer = _Writer(_SHARED["out_dir"], _SHARED["previous"])
     env = environment()
-    entries = dict(_resource(view, env, site, writer, document, context, reuse) for document in documents)
+    entries = dict(_resource(_SHARED["view"], env, _SHARED["site"], writer, document, _SHARED["reuse"]) for document in documents)
     return writer.written, entries
 
 
@@ -214,8 +229,9 @@ class _Writer:
             return False
         return True
 
-    def text(self, path: str, content: str) -> None:
-        self.bytes(path, content.encode("utf-8"))
+    def files(self, files: dict[str, builtins.bytes]) -> None:
+        for path, content in files.items():
+            self.bytes(path, content)
 
     def link_as_before(self, files: dict[str, str]) -> bool:
         """Link *files* (path: SHA-256) from the previous output, if each is there with
@@ -264,8 +280,9 @@ def _link(old: Path, target: Path) -> None:
         os.link(old, target, follow_symlinks=False)
 
 
-def _site(view: SiteView) -> dict:
-    """What every page's header and footer say about the dataset."""
+def site_header(view: SiteView) -> dict:
+    """What every page's header and footer say about the dataset: the same for every page,
+    so not among any page's reads (whoever keeps pages compares it as a whole)."""
     dataset = view.dataset
     license_iri = view.value(dataset, str(SCHEMA) + "license") or ""
     return {
@@ -284,8 +301,9 @@ _LICENSES = {"https://creativecommons.org/licenses/by/4.0/": "CC BY 4.0"}
 
 
 def _texts(view: SiteView, iri: str, predicate: str) -> list[Text]:
+    """English first, then by language, then by the text."""
     texts = [Text(o.value, o.language) for o in view.values(iri, predicate) if isinstance(o, Literal)]
-    return sorted(texts, key=lambda t: (t.language != "en", t.language or ""))
+    return sorted(texts, key=lambda t: (t.language != "en", t.language or "", t.text))
 
 
 def _root(path: str) -> str:
@@ -293,24 +311,33 @@ def _root(path: str) -> str:
     return "../" * path.count("/")
 
 
-def _resource(
-    view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context, reuse: PageReuse | None = None
-) -> tuple[str, tuple] | tuple[None, None]:
+@dataclass(frozen=True)
+class Page:
+    """A resource's page: its files by site-relative path (:func:`page_files`), and what
+    was looked up to make them (:meth:`ndlld.lookup.Recording.reads`)."""
+
+    files: dict[str, bytes]
+    reads: set[Read]
+
+
+def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> Page:
+    """The page of *document* with its description as Turtle, N-Triples and JSON-LD and
+    its embed snippet. *site* is :func:`site_header`'s, and not among the reads."""
+    with view.graph.reads() as reads:
+        files = _resource_files(view, env, site, document)
+    return Page(files, reads)
+
+
+def _resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, reuse: PageReuse | None = None) -> tuple:
     """Write the page of *document* and its files; with *reuse*, return its cache entry."""
-    if reuse is None:
-        _write_resource(view, env, site, writer, document, context)
-        return None, None
-    reads = view.record_reads()
-    try:
-        _write_resource(view, env, site, writer, document, context)
-    finally:
-        view.stop_recording()
-    return reuse.entry(document, reads)
+    page = render_page(view, env, site, document)
+    writer.files(page.files)
+    return reuse.entry(document, page.reads) if reuse is not None else (None, None)
 
 
-def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, context: Context) -> None:
+def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> dict[str, bytes]:
     path = view.path(document)
-    description = view.by_document[document]
+    description = view.graph.in_document(document)
     links_here, linked_from = view.links_here(document, most=LIST_SHOWN)
     involvements, involvements_more = _first(view.involvements(about=document if document != view.publisher else None))
     page = {
@@ -324,25 +351,43 @@ def _write_resource(view: SiteView, env: jinja2.Environment, site: dict, writer:
         "sections": view.sections(document, most=LIST_SHOWN),
         "links_here": links_here,
         "links_here_more": linked_from - len(links_here),
-        "sources": [view.link(s.value, path) for s in view.values(document, DCTERMS_SOURCE)],
+        "sources": [view.link(source, path) for source in view.sources(document)],
         "involvements": [_timeline_row(view, i, path) for i in involvements],
         "involvements_more": involvements_more,
         "jsonld": script_element(embedded_document(description)),
     }
     html = env.get_template("resource.html").render(site=site, page=page, root=_root(path))
-    writer.text(path + ".html", html)
-    writer.bytes(path + ".ttl", turtle(description))
-    writer.bytes(path + ".nt", ntriples(description))
-    writer.bytes(path + ".jsonld", jsonld_dump(description, context))
     snippet = env.get_template("embed.html").render(
         site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(description)))
     )
-    writer.text(page_files(path)[-1], snippet)
+    html_file, ttl, nt, jsonld_file, embed = page_files(path)
+    ordered = Ordered(description)
+    return {
+        html_file: html.encode("utf-8"),
+        ttl: turtle(description, ordered),
+        nt: ntriples(description, ordered),
+        jsonld_file: jsonld_dump(description, view.context),
+        embed: snippet.encode("utf-8"),
+    }
 
 
 def _first(items: list) -> tuple[list, int]:
     """The first :data:`LIST_SHOWN` of *items*, and how many more there are."""
     return items[:LIST_SHOWN], max(len(items) - LIST_SHOWN, 0)
+
+
+def render_sitemaps(env: jinja2.Environment, base: str, urls: list[str], modified: str) -> dict[str, bytes]:
+    """``sitemap.xml`` listing *urls*; past :data:`SITEMAP_URLS` of them, the protocol's way:
+    ``sitemap.xml`` is then an index of ``sitemap-1.xml``, ``sitemap-2.xml`` … that list them."""
+    template = env.get_template("sitemap.xml")
+    if len(urls) <= SITEMAP_URLS:
+        return {"sitemap.xml": template.render(urls=urls, modified=modified).encode("utf-8")}
+    files = {}
+    for number, start in enumerate(range(0, len(urls), SITEMAP_URLS), start=1):
+        files[f"sitemap-{number}.xml"] = template.render(urls=urls[start : start + SITEMAP_URLS], modified=modified).encode("utf-8")
+    sitemaps = [f"{base}{name}" for name in files]
+    files["sitemap.xml"] = env.get_template("sitemap-index.xml").render(sitemaps=sitemaps, modified=modified).encode("utf-8")
+    return files
 
 
 def _first_by_name(view: SiteView, iris: set[str]) -> tuple[list[str], int]:
@@ -351,30 +396,18 @@ def _first_by_name(view: SiteView, iris: set[str]) -> tuple[list[str], int]:
     return shown, len(iris) - len(shown)
 
 
-def _sitemaps(env: jinja2.Environment, writer: _Writer, base: str, urls: list[str], modified: str, cache: Cache | None = None) -> None:
-    """``sitemap.xml`` listing *urls*; past :data:`SITEMAP_URLS` of them, the protocol's way:
-    ``sitemap.xml`` is then an index of ``sitemap-1.xml``, ``sitemap-2.xml`` … that list them.
-
-    With a *cache*, sitemaps of the same URLs and date as the last build's are linked from
-    the output being replaced, not rendered again (a second at 100,000 organizations)."""
+def _sitemaps(env: jinja2.Environment, writer: _Writer, view: SiteView, modified: str, cache: Cache | None = None) -> None:
+    """The sitemaps of every page. With a *cache*, sitemaps of the same URLs and date as
+    the last build's are linked from the output being replaced, not rendered again."""
+    base = view.base
+    urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
     key = cache_key(cache.fingerprint, base, modified, "\n".join(urls)) if cache is not None else b""
     if cache is not None and writer.link_as_before(json.loads(cache.get("sitemaps", key) or "{}")):
         return
-    template = env.get_template("sitemap.xml")
-    if len(urls) <= SITEMAP_URLS:
-        files = {"sitemap.xml": template.render(urls=urls, modified=modified)}
-    else:
-        files = {}
-        for number, start in enumerate(range(0, len(urls), SITEMAP_URLS), start=1):
-            files[f"sitemap-{number}.xml"] = template.render(urls=urls[start : start + SITEMAP_URLS], modified=modified)
-        sitemaps = [f"{base}{name}" for name in files]
-        files["sitemap.xml"] = env.get_template("sitemap-index.xml").render(sitemaps=sitemaps, modified=modified)
-    digests = {}
-    for name, text in files.items():
-        content = text.encode("utf-8")
-        writer.bytes(name, content)
-        digests[name] = hashlib.sha256(content).hexdigest()
+    files = render_sitemaps(env, base, urls, modified)
+    writer.files(files)
     if cache is not None:
+        digests = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
         cache.put_many("sitemaps", {key: json.dumps(digests).encode()})
 
 
@@ -390,7 +423,8 @@ def _timeline_row(view: SiteView, involvement, path: str) -> dict:
     return {"year": involvement.year, "label": involvement.label, "href": relative(view.path(involvement.iri), path)}
 
 
-def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, triples: list[Triple], facts) -> None:
+def render_index(view: SiteView, env: jinja2.Environment, site: dict, facts: dict[str, FileFacts]) -> dict[str, bytes]:
+    """``index.html``: the network and timeline pictures, the lists of resources, the downloads."""
     organizations = view.organizations()
     nodes, edges = _network(view, organizations)
     involvements = view.involvements()
@@ -423,9 +457,9 @@ def _index(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer,
         organizations_more=organizations_more,
         groups=groups,
         downloads=downloads,
-        jsonld=script_element(dataset_jsonld(view, triples, facts)),
+        jsonld=script_element(dataset_jsonld(view, facts)),
     )
-    writer.text("index.html", html)
+    return {"index.html": html.encode("utf-8")}
 
 
 _GROUPS = [
@@ -492,8 +526,8 @@ def _parent_edges(view: SiteView, organizations: list[str], keys: dict[str, str]
 def _add_publisher_edges(view: SiteView, center: str, keys: dict[str, str], edges: _Edges) -> None:
     """Add an edge from the publisher *center* to each organization it takes part in,
     labelled by how (:data:`_EDGE_LABELS`), through a role, meeting or publication."""
-    links = [(t.predicate.value, t.object.value) for t in view.by_subject.get(center, ()) if isinstance(t.object, NamedNode)]
-    links += [(t.predicate.value, subject_value(t)) for t in view.by_object.get(center, ())]
+    links = [(t.predicate.value, t.object.value) for t in view.graph.about(center) if isinstance(t.object, NamedNode)]
+    links += [(t.predicate.value, subject_value(t)) for t in view.graph.pointing_at(center)]
     for predicate, other in links:
         label = _EDGE_LABELS.get(predicate)
         if label:
@@ -524,30 +558,54 @@ def _organizations_of(view: SiteView, iri: str, organizations: dict[str, str]) -
             if node in organizations:
                 found.add(node)
                 continue
-            following += [t.object.value for t in view.by_subject.get(node, ()) if t.predicate.value in _FORWARD]
-            following += [t.subject.value for t in view.by_object.get(node, ()) if t.predicate.value in _BACKWARD]
+            following += [
+                t.object.value for t in view.graph.about(node) if t.predicate.value in _FORWARD and isinstance(t.object, NamedNode)
+            ]
+            following += [subject_value(t) for t in view.graph.pointing_at(node) if t.predicate.value in _BACKWARD]
         frontier = following
     return found
 
 
-def _vocabulary(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, vocabulary: list[Triple], context: Context) -> None:
+def render_vocabulary(view: SiteView, env: jinja2.Environment, site: dict, vocabulary: list[Triple]) -> dict[str, bytes]:
+    """``vocab.html`` documenting the NDL vocabulary, and the vocabulary in each format."""
     from ndlld.site.vocab import vocabulary_page
 
-    page = vocabulary_page(vocabulary, view, context)
-    writer.text(VOCABULARY_PATH + ".html", env.get_template("vocab.html").render(site=site, vocab=page, root=""))
-    writer.bytes(VOCABULARY_PATH + ".ttl", turtle(vocabulary))
-    writer.bytes(VOCABULARY_PATH + ".nt", ntriples(vocabulary))
-    writer.bytes(VOCABULARY_PATH + ".jsonld", jsonld_dump(vocabulary, context))
+    page = vocabulary_page(vocabulary, view, view.context)
+    return {
+        VOCABULARY_PATH + ".html": env.get_template("vocab.html").render(site=site, vocab=page, root="").encode("utf-8"),
+        VOCABULARY_PATH + ".ttl": turtle(vocabulary),
+        VOCABULARY_PATH + ".nt": ntriples(vocabulary),
+        VOCABULARY_PATH + ".jsonld": jsonld_dump(vocabulary, view.context),
+    }
+
+
+def render_void(view: SiteView, triples: int, facts: dict[str, FileFacts]) -> dict[str, bytes]:
+    """The VoID and DCAT description of a dataset of *triples* statements, where VoID says to
+    look for it too (https://www.w3.org/TR/void/#well-known)."""
+    void = turtle(void_triples(view, triples, facts))
+    return {"void.ttl": void, ".well-known/void": void}
+
+
+def render_server_rules(env: jinja2.Environment, base: str) -> dict[str, bytes]:
+    """The content negotiation of ``ndlld serve`` for a static nginx or Apache server."""
+    rules = static_server_rules()
+    host = urlsplit(base).hostname or "_"
+    return {
+        "server/nginx.conf": env.get_template("nginx.conf").render(rules=rules, host=host).encode("utf-8"),
+        ".htaccess": env.get_template("htaccess").render(rules=rules, page_types=CONTENT_TYPES).encode("utf-8"),
+    }
 
 
 def embed_snippet(triples: Iterable[Triple], vocabulary: list[Triple], context: Context, base: str, iri: str) -> str:
     """The ``<script type="application/ld+json">`` block for one resource, as ``ndlld embed`` prints it."""
-    view = SiteView(triples, vocabulary, base, context)
-    description = view.by_document.get(iri)
+    view = SiteView.of(triples, vocabulary, base, context)
+    description = view.graph.in_document(iri)
     if not description:
         raise KeyError(iri)
     return (
         environment()
         .get_template("embed.html")
-        .render(site=_site(view), name=view.name(iri), iri=iri, jsonld=script_element(embedded_document(schema_org_view(description))))
+        .render(
+            site=site_header(view), name=view.name(iri), iri=iri, jsonld=script_element(embedded_document(schema_org_view(description)))
+        )
     )

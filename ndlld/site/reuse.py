@@ -1,10 +1,11 @@
 """Which pages of the output being replaced can stay as they are.
 
-While a page is rendered, the view notes every IRI it looked up (its own
-statements, the names of what it links to, the links pointing at it …). The
+While a page is rendered, the view notes every lookup it made (its own
+statements, the names of what it links to, the links pointing at it, the roles
+and meetings of the NDL's it lists …: :meth:`ndlld.lookup.Recording.reads`). The
 page's *digest* hashes what those lookups returned, with what every page shares
 (the dataset's header, the vocabulary, the base and publisher; ndlld's code and
-templates through the cache fingerprint) and the NDL's involvements it shows.
+templates through the cache fingerprint).
 
 What each page read, its digest and its files are kept for the whole site in one
 cache entry, the *page state*, with the identity of the graph the pages were made
@@ -13,6 +14,9 @@ from. When the graph of this build says what changed since that one
 whose involvements are the same, would be rendered the same: it is kept without
 looking at anything else. Otherwise the digest of every page is made again over
 the same lookups, and a page whose digest is unchanged is kept.
+
+A page records the digest of the NDL's involvements it shows beside it, as it did
+when they were not among its lookups; they now are, so it is no longer compared.
 
 A page is kept only once its files' inode, size and modification time show they
 are the files a build wrote: where the new output is written over the spare (the
@@ -40,6 +44,7 @@ from pyoxigraph import RdfFormat, Triple, serialize
 from ndlld.cache import Cache
 from ndlld.cache import key as cache_key
 from ndlld.graph import Delta
+from ndlld.lookup import Read
 from ndlld.site.view import SiteView
 
 PAGE_DIRECTORIES = ("id", "embed")  # where page_files are, and nothing else
@@ -73,10 +78,9 @@ class PageReuse:
             cache.fingerprint, "page", view.base, view.publisher or "", shared, serialize(list(vocabulary), format=RdfFormat.N_TRIPLES)
         )
         self._state_key = cache_key(self.salt, "pages")
-        self._lookups: dict[tuple[str, str], bytes] = {}
+        self._lookups: dict[Read, bytes] = {}
         self.following = False  # whether the pages kept follow the delta (see keep)
         self.state = PageState(graph)  # this build's: the pages kept, then those written
-        view.involvements()  # indexed now, so that no page's reads include the whole index
 
     def keep(self, documents: list[str]) -> set[str]:
         """Keep the files of every page of *documents* that has not changed, those in
@@ -88,50 +92,56 @@ class PageReuse:
         rows = state.rows
         if rows is None or (self.previous is None and not any(os.path.isdir(self.out_dir / name) for name in PAGE_DIRECTORIES)):
             return set()
-        changed = rows.reading(state.lookups_of(delta.iris)) if follow else set()
-        at = rows.at()
-        kept = set()
+        changed = rows.reading(state.lookups_of(delta.iris)) if follow else None
         # Files are looked at and linked by their names relative to the two directories
-        # held open: no joined paths, and no walk from the root for each of 65,000 files.
+        # held open: no joined paths, and no walk from the root for each page's files.
         self._to = os.open(self.out_dir, os.O_RDONLY | os.O_DIRECTORY)
         self._from = os.open(self.previous, os.O_RDONLY | os.O_DIRECTORY) if self.previous is not None else None
         try:
-            for document in documents:
-                row = at.get(document)
-                if row is None:
-                    continue
-                if follow:
-                    if row in changed or rows.involved(row) != self._involved(document):
-                        continue
-                elif self.digest(document, map(state.lookup, rows.reads_of(row))) != rows.digest(row):
-                    continue
-                names = page_files(self.view.path(document))
-                if _described(names, rows, row, self._to) or self._link(names, rows, row):
-                    kept.add(document)
-                    self.state.kept.append(row)
+            return self._keep_unchanged(documents, state, changed)
         finally:
             os.close(self._to)
             if self._from is not None:
                 os.close(self._from)
+
+    def _keep_unchanged(self, documents: list[str], state: PageState, changed: set[int] | None) -> set[str]:
+        """The pages of *documents* in *state* that did not change, kept: those not among
+        the rows *changed* when the pages follow the delta, else those of the same digest."""
+        rows = state.rows
+        at = rows.at()
+        kept = set()
+        for document in documents:
+            row = at.get(document)
+            if row is None:
+                continue
+            if changed is not None:
+                if row in changed:
+                    continue
+            elif self.digest(document, map(state.lookup, rows.reads_of(row))) != rows.digest(row):
+                continue
+            names = page_files(self.view.path(document))
+            if _described(names, rows, row, self._to) or self._link(names, rows, row):
+                kept.add(document)
+                self.state.kept.append(row)
         return kept
 
-    def entry(self, document: str, reads: set[tuple[str, str]]) -> tuple[str, tuple]:
+    def entry(self, document: str, reads: set[Read]) -> tuple[str, tuple]:
         """What to keep of a page just written: its digests, what it read, its files.
 
         When the pages follow the delta, its digest is not made (:data:`UNKNOWN`): the
         next build that follows it does not need it, and one that cannot renders the page
-        again. A page that lists 100,000 organizations took a second to digest. Nor are its
-        reads sorted then: their order matters only to a digest, and sorting the 230,000 of
-        the page of the source every record cites took half a second."""
+        again; the digest of a page that lists every organization is long to make. Nor are
+        its reads sorted then: their order matters only to a digest, and the page of the
+        source every record cites has one for each of them."""
         facts, modified = array("Q"), array("q")
         for name in page_files(self.view.path(document)):
             info = os.lstat(self.out_dir / name)
             facts.extend((info.st_ino, info.st_size))
             modified.append(info.st_mtime_ns)
         if self.following:
-            return document, (UNKNOWN, self._involved(document), list(reads), facts, modified)
+            return document, (UNKNOWN, UNKNOWN, list(reads), facts, modified)
         ordered = sorted(reads)
-        return document, (self.digest(document, ordered), self._involved(document), ordered, facts, modified)
+        return document, (self.digest(document, ordered), UNKNOWN, ordered, facts, modified)
 
     def store(self, entries: dict[str, tuple]) -> None:
         """Keep the state of the pages kept and of those written (*entries*) for the next build."""
@@ -142,29 +152,27 @@ class PageReuse:
         if packed is not None:  # else the last state stays, for another graph: the next build checks every page
             self.cache.put_many("pages", {self._state_key: packed})
 
-    def digest(self, document: str, reads: Iterable[tuple[str, str]]) -> bytes:
+    def digest(self, document: str, reads: Iterable[Read]) -> bytes:
         """The page's digest over its *reads*, in order."""
-        view = self.view
         digest = hashlib.blake2b(self.salt, digest_size=20)
-        about = document if document != view.publisher else None
-        digest.update(repr((document, view.involvements(about=about))).encode("utf-8"))
+        digest.update(document.encode("utf-8", "surrogateescape"))
         lookups = self._lookups
         for read in reads:
             digest.update(lookups.get(read) or self._lookup(*read))  # most are shared with other pages
         return digest.digest()
 
-    def _involved(self, document: str) -> bytes:
-        """A digest of the NDL's involvements the page shows: they are not among its lookups."""
-        about = document if document != self.view.publisher else None
-        return hashlib.blake2b(repr(self.view.involvements(about=about)).encode("utf-8"), digest_size=20).digest()
-
-    def _lookup(self, name: str, iri: str) -> bytes:
-        """A digest of what looking *iri* up in the index *name* returns (memoized: pages share them)."""
-        found = self._lookups.get((name, iri))
+    def _lookup(self, kind: str, key: str) -> bytes:
+        """A digest of what the lookup *kind* of *key* answers (memoized: pages share them),
+        asked of the graph behind the view's recording: looking is not reading here."""
+        found = self._lookups.get((kind, key))
         if found is None:
-            triples = dict.get(self.view.index(name), iri) or []
-            content = name.encode() + b"\0" + iri.encode() + b"\0" + serialize(triples, format=RdfFormat.N_TRIPLES)
-            found = self._lookups[(name, iri)] = hashlib.blake2b(content, digest_size=20).digest()
+            lookup = self.view.graph.lookup
+            if kind == "documents":
+                answer = "\n".join(lookup.documents()).encode("utf-8", "surrogateescape")
+            else:
+                answer = serialize(list(getattr(lookup, kind)(key)), format=RdfFormat.N_TRIPLES)
+            content = kind.encode() + b"\0" + key.encode("utf-8", "surrogateescape") + b"\0" + answer
+            found = self._lookups[(kind, key)] = hashlib.blake2b(content, digest_size=20).digest()
         return found
 
     def _link(self, names: list[str], rows: Rows, row: int) -> bool:
@@ -190,7 +198,7 @@ class PageReuse:
 
 class Page(NamedTuple):
     """What the next build needs of a page: its digest, that of the involvements it
-    shows, its lookups, as numbers in :attr:`PageState.table`, and what the file system
+    shows (no longer made, :data:`UNKNOWN`: they are among its lookups now), its lookups, as numbers in :attr:`PageState.table`, and what the file system
     said of each of its files (:func:`page_files`): inode and size (*facts*, two numbers a
     file) and modification time in ns (*modified*). Arrays, not tuples: 650,000 files'
     numbers made as Python objects took seconds to read at 100,000 organizations."""
@@ -241,9 +249,6 @@ class Rows(NamedTuple):
     def digest(self, row: int) -> bytes:
         return self.digests[_DIGESTS * row : _DIGESTS * row + 20]
 
-    def involved(self, row: int) -> bytes:
-        return self.digests[_DIGESTS * row + 20 : _DIGESTS * (row + 1)]
-
     def reading(self, numbers: Iterable[int]) -> set[int]:
         """The rows of the pages that read any of the lookups *numbers*: found in the
         reads' bytes, not by a look at each page's (a few dozen numbers, two million reads)."""
@@ -273,7 +278,7 @@ class PageState:
 
     graph: bytes | None = None
     pages: dict[str, Page] = field(default_factory=dict)
-    table: list[str] = field(default_factory=list)  # the lookups by number, as index letter + IRI
+    table: list[str] = field(default_factory=list)  # the lookups by number, as the kind's letter + key
     _numbers: dict[str, int] | None = None
     rows: Rows | None = None
     inherited: Rows | None = None
@@ -291,13 +296,13 @@ class PageState:
         row = self.rows.at().get(document) if self.rows is not None else None
         return self.rows.page(row) if row is not None else None
 
-    def lookup(self, number: int) -> tuple[str, str]:
-        """The lookup (index name, IRI) of *number*."""
+    def lookup(self, number: int) -> Read:
+        """The lookup (kind, key) of *number*."""
         text = self.table[number]
-        return _INDEX_NAMES[text[0]], text[1:]
+        return _KINDS[text[0]], text[1:]
 
-    def numbers(self, reads: Iterable[tuple[str, str]]) -> array:
-        """The numbers of *reads* (index name, IRI), numbering those not in the table yet."""
+    def numbers(self, reads: Iterable[Read]) -> array:
+        """The numbers of *reads* (kind, key), numbering those not in the table yet."""
         if self._numbers is None:
             self._numbers = {text: number for number, text in enumerate(self.table)}
         found = array("I")
@@ -311,9 +316,14 @@ class PageState:
         return found
 
     def lookups_of(self, iris: Iterable[str]) -> set[int]:
-        """The numbers of the lookups of *iris*, in any index."""
+        """The numbers of the lookups of *iris*, of any kind, and of the list of documents
+        if any IRI changed (one may have been added or removed)."""
         self.numbers(())
-        return {self._numbers[letter + iri] for iri in iris for letter in _INDEX_NAMES if letter + iri in self._numbers}
+        iris = list(iris)
+        found = {self._numbers[letter + iri] for iri in iris for letter in _KINDS if letter + iri in self._numbers}
+        if iris and "d" in self._numbers:
+            found.add(self._numbers["d"])
+        return found
 
     def pack(self) -> bytes | None:
         """The state as one entry (None if a name cannot be kept on a line of its own):
@@ -384,7 +394,7 @@ def _runs(rows: list[int]) -> Iterator[tuple[int, int]]:
     yield first, previous + 1
 
 
-_INDEX_NAMES = {"s": "subject", "o": "object", "d": "document"}  # SiteView.index, by first letter
+_KINDS = {kind[0]: kind for kind in ("about", "pointing_at", "in_document", "documents")}  # the lookups, by first letter
 
 
 def _array(typecode: str, data: bytes, at: int, count: int) -> tuple[array, int]:

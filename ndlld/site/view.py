@@ -1,12 +1,21 @@
-"""The graph indexed for web pages: what each page shows, as plain data.
+"""What each page of the site shows, as plain data, read from the graph through a Lookup.
 
 A page is a *document*: a resource whose IRI has no fragment
 (``…/id/ifla``). The resources with hash IRIs under it (``…/id/ifla#ndl-
 regular-member``: roles, counts, single meetings) are described on the same
 page, each in its own section, so their IRIs dereference there too.
 
-Everything here is computed from the triples in one pass of indexing; the
-templates only lay out what they are given.
+The view reads the graph only through :attr:`SiteView.graph`, a
+:class:`ndlld.lookup.Recording`: what a page is made from is what was looked up
+while it was made (``view.graph.reads()``). What the view keeps from one page to
+the next is kept by :func:`ndlld.lookup.remembered`, which notes again the lookups
+behind each answer it gives back; the view has no room (``__slots__``) for any
+other copy of the graph, so a memo cannot be added that hides what a page read.
+
+Each lookup answers in :func:`ndlld.lookup.statement_order`, and where several
+statements could give one value (two start dates, two English names) the rule
+says which: so a page depends on the statements alone, not on the order of the
+records they came from. The templates only lay out what they are given.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode, Triple
 
 from ndlld.context import Context
-from ndlld.graph import document_of
+from ndlld.lookup import Lookup, Recording, TriplesLookup, document_of, remembered
 from ndlld.namespaces import NDL, RDF_TYPE, SCHEMA
 from ndlld.rdf import subject_value
 
@@ -30,6 +39,13 @@ DCTERMS_SOURCE = "http://purl.org/dc/terms/source"
 ORGANIZATION_TYPES = {str(SCHEMA) + t for t in ("Organization", "Library", "GovernmentOrganization")}
 _GROUPED_FROM = 16  # statements from which a resource's values are found by property, not by a scan
 _NAME_PROPERTIES = (str(SCHEMA) + "name", str(SCHEMA) + "roleName", SKOS_PREF_LABEL, RDFS_LABEL)
+_RDF_TYPE = RDF_TYPE.value
+_QUANTITY = str(SCHEMA) + "QuantitativeValue"
+_MEMBER_OF = str(SCHEMA) + "memberOf"
+_START_DATE = str(SCHEMA) + "startDate"
+# What holds a role or meeting that points at it: a meeting its attendee role, a
+# series its meetings, an organization the role of who funds it.
+_HOLDING = (str(SCHEMA) + "attendee", str(SCHEMA) + "funder", str(SCHEMA) + "subEvent")
 
 
 @dataclass(frozen=True)
@@ -78,120 +94,75 @@ class Involvement:
     iri: str
 
 
-class Index(dict):
-    """Triples by IRI (an empty list for an IRI not there), noting which IRIs were
-    looked up while :attr:`reads` is a set: what a page was made from."""
-
-    def __init__(self, name: str, items: dict[str, list] | None = None):
-        super().__init__(items or {})
-        self.name = name
-        self.reads: set[tuple[str, str]] | None = None
-
-    def __missing__(self, key: str) -> list:
-        value = self[key] = []
-        return value
-
-    def __getitem__(self, key: str) -> list:
-        if self.reads is not None:
-            self.reads.add((self.name, key))
-        return super().__getitem__(key)
-
-    def get(self, key: str, default=None):
-        if self.reads is not None:
-            self.reads.add((self.name, key))
-        return super().get(key, default)
-
-    def __contains__(self, key) -> bool:
-        """Whether there are triples for *key* (an IRI only looked up before is not in)."""
-        if self.reads is not None:
-            self.reads.add((self.name, key))
-        return bool(super().get(key))
-
-
 class SiteView:
-    """The triples indexed by subject, object and document, with names and labels."""
+    """The graph as the pages show it: names, links, sections, involvements.
 
-    def __init__(self, triples: Iterable[Triple], vocabulary: Iterable[Triple], base: str, context: Context):
+    *graph* is any :class:`ndlld.lookup.Lookup`, wrapped in a :class:`Recording` unless
+    it is one; *vocabulary* gives the labels of the properties and classes (fixed for
+    a build, so not among what a page reads)."""
+
+    __slots__ = ("graph", "base", "context", "labels", "dataset", "_remembered")
+
+    def __init__(self, graph: Lookup, vocabulary: Iterable[Triple], base: str, context: Context):
+        self.graph = graph if isinstance(graph, Recording) else Recording(graph)
         self.base = base
         self.context = context
-        # Made as plain dicts, then handed to the indexes: each lookup of an Index is a call
-        # in Python (it notes what is read), three for each of 2 million triples.
-        by_subject: dict[str, list[Triple]] = defaultdict(list)
-        by_object: dict[str, list[Triple]] = defaultdict(list)
-        by_document: dict[str, list[Triple]] = defaultdict(list)
-        for triple in triples:
-            subject = subject_value(triple)
-            by_subject[subject].append(triple)
-            by_document[document_of(subject)].append(triple)
-            if isinstance(triple.object, NamedNode):
-                by_object[triple.object.value].append(triple)
-        self.by_subject = Index("subject", by_subject)
-        self.by_object = Index("object", by_object)
-        self.by_document = Index("document", by_document)
-        self.labels: dict[str, dict[str, str]] = defaultdict(dict)  # IRI -> language -> label
-        for triple in vocabulary:
-            if triple.predicate.value in (RDFS_LABEL, SKOS_PREF_LABEL) and isinstance(triple.object, Literal):
-                self.labels[subject_value(triple)].setdefault(triple.object.language or "", triple.object.value)
+        self.labels = _labels(vocabulary)  # IRI -> language -> label
         self.dataset = self.base + "id/dataset"
-        self.publisher = self.value(self.dataset, str(SCHEMA) + "publisher")
-        self._involvements: list[Involvement] | None = None
-        self._by_predicate: dict[str, dict[str, list]] = {}  # for values(), filled as asked
-        self._involvements_by_document: dict[str, list[Involvement]] = {}
-        self._names: dict[tuple[str, str], str] = {}  # for name()
 
-    def record_reads(self) -> set[tuple[str, str]]:
-        """From now on, note every lookup by IRI in the set returned (until :meth:`stop_recording`)."""
-        reads: set[tuple[str, str]] = set()
-        for index in (self.by_subject, self.by_object, self.by_document):
-            index.reads = reads
-        return reads
+    @classmethod
+    def of(cls, triples: Iterable[Triple], vocabulary: Iterable[Triple], base: str, context: Context) -> SiteView:
+        """A view of *triples* held in memory."""
+        return cls(TriplesLookup(triples), vocabulary, base, context)
 
-    def stop_recording(self) -> None:
-        for index in (self.by_subject, self.by_object, self.by_document):
-            index.reads = None
+    @property
+    def publisher(self) -> str | None:
+        """Who publishes the dataset (the NDL): the involvements are its."""
+        return self._publisher()
 
-    def index(self, name: str) -> Index:
-        return {"subject": self.by_subject, "object": self.by_object, "document": self.by_document}[name]
+    @remembered
+    def _publisher(self) -> str | None:
+        return self.value(self.dataset, str(SCHEMA) + "publisher")
 
     # -- looking things up ---------------------------------------------------
     def values(self, subject: str, predicate: str) -> list:
-        triples = self.by_subject.get(subject, ())  # noted as read, as every lookup must be
+        """The objects of *subject*'s statements by *predicate*, in statement order."""
+        triples = self.graph.about(subject)
         if len(triples) < _GROUPED_FROM:
             return [t.object for t in triples if t.predicate.value == predicate]
-        grouped = self._by_predicate.get(subject)
-        if grouped is None:  # a resource with many statements (the NDL, a country) is asked for its name thousands of times
-            grouped = self._by_predicate[subject] = defaultdict(list)
-            for t in triples:
-                grouped[t.predicate.value].append(t.object)
-        return list(grouped.get(predicate, ()))
+        return list(self._by_predicate(subject).get(predicate, ()))
+
+    @remembered
+    def _by_predicate(self, subject: str) -> dict[str, list]:
+        """A resource with many statements (the NDL, a country) is asked for its name
+        on every page that links to it: its objects grouped once."""
+        grouped: dict[str, list] = defaultdict(list)
+        for t in self.graph.about(subject):
+            grouped[t.predicate.value].append(t.object)
+        return dict(grouped)
 
     def value(self, subject: str, predicate: str) -> str | None:
+        """The first of *subject*'s values of *predicate* in statement order (IRIs before
+        literals, each by its text), if it has any."""
         found = self.values(subject, predicate)
         return found[0].value if found else None
 
     def types(self, iri: str) -> list[str]:
-        return sorted(t.value for t in self.values(iri, RDF_TYPE.value))
+        return sorted(t.value for t in self.values(iri, _RDF_TYPE))
 
     def text(self, iri: str, predicate: str, language: str) -> str | None:
+        """The first of *iri*'s texts in *language* by *predicate*, by its text."""
         for obj in self.values(iri, predicate):
             if isinstance(obj, Literal) and obj.language == language:
                 return obj.value
         return None
 
+    @remembered
     def name(self, iri: str, language: str = "en") -> str:
         """The name to show for *iri*: its name, role name or label, else a short IRI.
 
         Kept once made: the index sorts every organization by name, and pages name what
-        they link to. Made from *iri*'s own statements alone, so a name given again is
-        noted as that one lookup, as making it would be (for the page's digest)."""
-        found = self._names.get((iri, language))
-        if found is None:
-            found = self._names[(iri, language)] = self._name(iri, language)
-        elif self.by_subject.reads is not None:
-            self.by_subject.reads.add((self.by_subject.name, iri))
-        return found
-
-    def _name(self, iri: str, language: str) -> str:
+        they link to."""
         for predicate in _NAME_PROPERTIES:
             found = self.text(iri, predicate, language)
             if found:
@@ -201,21 +172,33 @@ class SiteView:
         return self.context.compact(iri) if not iri.startswith(self.base) else iri[len(self.base) :]
 
     def short_name(self, iri: str) -> str:
-        """An abbreviation where there is one (IFLA), else the name."""
+        """An abbreviation where there is one (IFLA), the shortest (then the first by its
+        text) of several; else the name."""
         alternate = [o.value for o in self.values(iri, str(SCHEMA) + "alternateName")]
-        return min(alternate, key=len) if alternate else self.name(iri)
+        return min(alternate, key=lambda text: (len(text), text)) if alternate else self.name(iri)
 
+    @remembered
     def documents(self) -> list[str]:
         """The IRIs that get a page: every described resource without a fragment, under the base."""
         prefix = self.base + "id/"
-        return sorted(iri for iri in self.by_document if iri.startswith(prefix) and "#" not in iri)
+        return [iri for iri in self.graph.documents() if iri.startswith(prefix) and "#" not in iri]
 
+    @remembered
     def organizations(self) -> list[str]:
+        """Every organization, by name."""
         found = {subject_value(t) for t in self.by_object_types(ORGANIZATION_TYPES)}
         return sorted(found, key=lambda iri: (self.name(iri).lower(), iri))
 
-    def by_object_types(self, types: set[str]) -> list[Triple]:
-        return [t for type_iri in sorted(types) for t in self.by_object.get(type_iri, ()) if t.predicate == RDF_TYPE]
+    def by_object_types(self, types: Iterable[str]) -> list[Triple]:
+        """The rdf:type statements of each of *types*."""
+        return [t for type_iri in sorted(types) for t in self.graph.pointing_at(type_iri) if t.predicate == RDF_TYPE]
+
+    def sources(self, document: str) -> list[str]:
+        """What *document* cites as its sources: those the whole dataset comes from
+        first, then its own, by name."""
+        general = {o.value for o in self.values(self.dataset, DCTERMS_SOURCE)}
+        cited = {o.value for o in self.values(document, DCTERMS_SOURCE)}
+        return sorted(cited, key=lambda iri: (iri not in general, self.link_text(iri).lower(), iri))
 
     # -- paths and links ---------------------------------------------------
     def path(self, iri: str) -> str:
@@ -234,11 +217,13 @@ class SiteView:
             return self.name(iri)
         return self.labels.get(iri, {}).get("en") or self.context.compact(iri)
 
+    @remembered
     def property_label(self, predicate: str) -> str:
-        """``schema:parentOrganization`` as 'parent organization', ndl: terms by their rdfs:label."""
+        """``schema:parentOrganization`` as 'parent organization', ndl: terms by their rdfs:label.
+        Kept once made: every row of every page has one (it reads the vocabulary only)."""
         if predicate in self.labels and "en" in self.labels[predicate]:
             return self.labels[predicate]["en"]
-        if predicate == RDF_TYPE.value:
+        if predicate == _RDF_TYPE:
             return "type"
         local = re.split(r"[/#]", predicate)[-1]
         return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower()
@@ -246,20 +231,36 @@ class SiteView:
     # -- what a page shows -------------------------------------------------
     def sections(self, document: str, most: int | None = None) -> list[Section]:
         """The document first, then its hash resources in IRI order; at most *most* values a statement."""
-        subjects = sorted({t.subject.value for t in self.by_document[document]}, key=lambda s: (s != document, s))
+        subjects = sorted(self._described(document)[0], key=lambda s: (s != document, s))
         return [self.section(subject, self.path(document), most) for subject in subjects]
+
+    @remembered
+    def _described(self, document: str) -> tuple[list[str], list[str]]:
+        """The resources described on *document*'s page, and those of them or held by them
+        that may be the publisher's involvements (with a start date, or a meeting or role
+        they hold): one pass over the page's statements, which every part of it needs."""
+        subjects: dict[str, None] = {}
+        dated = []
+        for t in self.graph.in_document(document):
+            subject, predicate = subject_value(t), t.predicate.value
+            subjects[subject] = None
+            if predicate == _START_DATE:
+                dated.append(subject)
+            elif predicate in _HOLDING and isinstance(t.object, NamedNode):
+                dated.append(t.object.value)
+        return list(subjects), dated
 
     def section(self, iri: str, page: str, most: int | None = None) -> Section:
         fragment = iri.partition("#")[2] or None
         shown_above = set(_NAME_PROPERTIES[:2]) | (set() if fragment else {str(SCHEMA) + "description"})
         rows: dict[str, list] = defaultdict(list)
-        for triple in self.by_subject.get(iri, ()):
+        for triple in self.graph.about(iri):
             if triple.predicate != RDF_TYPE and triple.predicate.value not in shown_above:
                 rows[self.property_label(triple.predicate.value)].append(self.show(triple.object, page))
         if fragment:  # a role names its holder by the link that points at it: NDL memberOf role
-            for triple in self.by_object.get(iri, ()):
-                if triple.predicate.value == str(SCHEMA) + "memberOf":
-                    rows["member"].append(self.link(triple.subject.value, page))
+            for triple in self.graph.pointing_at(iri):
+                if triple.predicate.value == _MEMBER_OF:
+                    rows["member"].append(self.link(subject_value(triple), page))
         statements = []
         for label, values in sorted(rows.items()):
             values.sort(key=_sort_key)
@@ -277,7 +278,7 @@ class SiteView:
 
     def quantity(self, iri: str) -> str | None:
         """A count as the source words it: 'more than 1,700 members'."""
-        if str(SCHEMA) + "QuantitativeValue" not in self.types(iri):
+        if not any(t.value == _QUANTITY for t in self.values(iri, _RDF_TYPE)):  # most links are not counts
             return None
         value = self.value(iri, str(SCHEMA) + "value")
         unit = self.value(iri, str(SCHEMA) + "unitText") or ""
@@ -290,12 +291,12 @@ class SiteView:
     def links_here(self, document: str, most: int | None = None) -> tuple[list[tuple[Link, str]], int]:
         """Resources on other pages that link to this page's resources, as (who, how), by
         name: the first *most* of them (all by default), and how many there are in all."""
-        targets = {t.subject.value for t in self.by_document[document]}
+        targets = self._described(document)[0]
         labels: dict[str, str] = {}  # predicate -> how it is shown
         rows = set()
         for target in targets:
-            for triple in self.by_object.get(target, ()):
-                source = triple.subject.value
+            for triple in self.graph.pointing_at(target):
+                source = subject_value(triple)
                 if triple.predicate == RDF_TYPE or document_of(source) == document:
                     continue
                 predicate = triple.predicate.value
@@ -306,44 +307,72 @@ class SiteView:
         page = self.path(document)
         return [(self.link(source, page), how) for _, how, source in ordered[:most]], len(ordered)
 
+    # -- the publisher's dated parts ---------------------------------------
     def involvements(self, about: str | None = None) -> list[Involvement]:
         """The publisher's dated parts: roles it holds, meetings it attended or hosted.
 
-        With *about*, only those described on that document's page or held in it.
+        With *about*, only those described on that document's page or held in what it
+        describes (the document itself, or one of its hash resources that has statements).
         """
-        involvements = self._involvements if self._involvements is not None else self._index_involvements()
-        if about is None:
-            return involvements
-        return self._involvements_by_document.get(about, [])
+        return self._all_involvements() if about is None else self._involvements_of(about)
 
-    def _index_involvements(self) -> list[Involvement]:
-        """Found once for the whole site: every page then looks its own up."""
-        found: dict[str, tuple[Involvement, str | None]] = {}
-        if self.publisher:
-            related = [t.object.value for t in self.by_subject.get(self.publisher, ()) if isinstance(t.object, NamedNode)]
-            related += [t.subject.value for t in self.by_object.get(self.publisher, ())]
-            for iri in related:
-                start = self.value(iri, str(SCHEMA) + "startDate")
-                if start and iri not in found:
-                    held_in = self._held_in(iri)
-                    found[iri] = (Involvement(int(start[:4]), self._involvement_label(iri, held_in), iri), held_in)
-        ordered = sorted(found.values(), key=lambda item: (item[0].year, item[0].label, item[0].iri))
-        self._involvements = [involvement for involvement, _ in ordered]
-        self._involvements_by_document = defaultdict(list)
-        for involvement, held_in in ordered:
-            pages = {document_of(involvement.iri)} | ({document_of(held_in)} if held_in else set())
-            for page in pages:
-                self._involvements_by_document[page].append(involvement)
-        return self._involvements
+    @remembered
+    def _all_involvements(self) -> list[Involvement]:
+        """Everything the publisher links to, or is linked from, that has a start date."""
+        publisher = self.publisher
+        if not publisher:
+            return []
+        related = [t.object.value for t in self.graph.about(publisher) if isinstance(t.object, NamedNode)]
+        related += [subject_value(t) for t in self.graph.pointing_at(publisher)]
+        found = (self._involvement(iri) for iri in dict.fromkeys(related))
+        return _by_year([made[0] for made in found if made is not None])
+
+    @remembered
+    def _involvements_of(self, document: str) -> list[Involvement]:
+        """Found from the document's side, so that its page reads its own statements and
+        those of the roles and meetings around it, not all the publisher's."""
+        publisher = self.publisher
+        found = []
+        for iri in self._around(document) if publisher else ():
+            # The start date first: a candidate may be the publisher, linked to everything.
+            made = self._involvement(iri) if publisher and self.value(iri, _START_DATE) and self._linked_with(iri, publisher) else None
+            if made is not None and document in _pages_of(iri, made[1]):
+                found.append(made[0])
+        return _by_year(found)
+
+    def _around(self, document: str) -> list[str]:
+        """What may be an involvement shown on *document*'s page: its resources with a start
+        date, what they hold (meetings, attendee roles), and the roles that are members of them."""
+        subjects, found = self._described(document)
+        found = list(found)
+        for holder in dict.fromkeys([document, *subjects]):
+            found += [subject_value(t) for t in self.graph.pointing_at(holder) if t.predicate.value == _MEMBER_OF]
+        return list(dict.fromkeys(found))
+
+    def _linked_with(self, iri: str, publisher: str) -> bool:
+        """Whether the publisher links to *iri* or *iri* to the publisher."""
+        return any(subject_value(t) == publisher for t in self.graph.pointing_at(iri)) or any(
+            isinstance(t.object, NamedNode) and t.object.value == publisher for t in self.graph.about(iri)
+        )
+
+    @remembered
+    def _involvement(self, iri: str) -> tuple[Involvement, str | None] | None:
+        """*iri* as an involvement, with what it is held in; None without a start date."""
+        start = self.value(iri, _START_DATE)
+        if not start:
+            return None
+        held_in = self._held_in(iri)
+        return Involvement(int(start[:4]), self._involvement_label(iri, held_in), iri), held_in
 
     def _held_in(self, iri: str) -> str | None:
-        """What a role is held in (the organization or series), for its label."""
-        for triple in self.by_subject.get(iri, ()):
-            if triple.predicate.value == str(SCHEMA) + "memberOf" and isinstance(triple.object, NamedNode):
+        """What a role is held in (the organization or series), for its label: the first
+        it is a member of, else the first that holds it, in statement order."""
+        for triple in self.graph.about(iri):
+            if triple.predicate.value == _MEMBER_OF and isinstance(triple.object, NamedNode):
                 return triple.object.value
-        for triple in self.by_object.get(iri, ()):
-            if triple.predicate.value in (str(SCHEMA) + "attendee", str(SCHEMA) + "funder", str(SCHEMA) + "subEvent"):
-                return triple.subject.value
+        for triple in self.graph.pointing_at(iri):
+            if triple.predicate.value in _HOLDING:
+                return subject_value(triple)
         return None
 
     def _organizer(self, iri: str) -> str:
@@ -359,6 +388,24 @@ class SiteView:
         return f"{name}, {self._organizer(held_in)}" if held_in else name
 
 
+def _labels(vocabulary: Iterable[Triple]) -> dict[str, dict[str, str]]:
+    """The vocabulary's labels, by IRI and language (the first of each, as the file gives them)."""
+    labels: dict[str, dict[str, str]] = {}
+    for triple in vocabulary:
+        if triple.predicate.value in (RDFS_LABEL, SKOS_PREF_LABEL) and isinstance(triple.object, Literal):
+            labels.setdefault(subject_value(triple), {}).setdefault(triple.object.language or "", triple.object.value)
+    return labels
+
+
+def _pages_of(iri: str, held_in: str | None) -> set[str]:
+    """The documents whose pages show an involvement: its own, and that of what it is held in."""
+    return {document_of(iri)} | ({document_of(held_in)} if held_in else set())
+
+
+def _by_year(involvements: Iterable[Involvement]) -> list[Involvement]:
+    return sorted(involvements, key=lambda i: (i.year, i.label, i.iri))
+
+
 def relative(target: str, from_path: str) -> str:
     """A link from the page at *from_path* to the site path *target* (both from the site root)."""
     path, hash_, fragment = target.partition("#")
@@ -367,7 +414,7 @@ def relative(target: str, from_path: str) -> str:
     parts, up = path.split("/"), here.split("/") if here else []
     if _ODD_SEGMENTS.isdisjoint(parts) and _ODD_SEGMENTS.isdisjoint(up):
         # What posixpath.relpath gives for plain paths, without its abspath and normpath
-        # calls: a page links to thousands of others, and relpath was most of linking.
+        # calls: a page may link to every organization, and normalizing each path cost more than the link.
         common = 0
         for mine, theirs in zip(parts, up):
             if mine != theirs:

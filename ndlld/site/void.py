@@ -78,13 +78,13 @@ def _n(iri: str) -> NamedNode:
     return NamedNode(iri)
 
 
-def void_triples(view, triples: list[Triple], facts: dict[str, FileFacts]) -> list[Triple]:
-    """The VoID and DCAT description of the dataset and its dumps."""
+def void_triples(view, triples: int, facts: dict[str, FileFacts]) -> list[Triple]:
+    """The VoID and DCAT description of the dataset and its dumps (of *triples* statements)."""
     base, dataset = view.base, _n(view.dataset)
     out: list[Triple] = [
         Triple(dataset, RDF_TYPE, _n(VOID + "Dataset")),
         Triple(dataset, RDF_TYPE, _n(DCAT + "Dataset")),
-        Triple(dataset, _n(VOID + "triples"), Literal(str(len(triples)), datatype=XSD.integer)),
+        Triple(dataset, _n(VOID + "triples"), Literal(str(triples), datatype=XSD.integer)),
         Triple(dataset, _n(VOID + "entities"), Literal(str(len(view.documents())), datatype=XSD.integer)),
         Triple(dataset, _n(VOID + "uriSpace"), Literal(base + "id/")),
         Triple(dataset, _n(VOID + "sparqlEndpoint"), _n(base + "sparql")),
@@ -94,7 +94,7 @@ def void_triples(view, triples: list[Triple], facts: dict[str, FileFacts]) -> li
         Triple(dataset, _n(FOAF + "homepage"), _n(base)),
     ]
     for example in ("ifla", "ndl"):
-        if base + "id/" + example in view.by_subject:
+        if view.graph.about(base + "id/" + example):
             out.append(Triple(dataset, _n(VOID + "exampleResource"), _n(base + "id/" + example)))
     copied = {
         "name": DCTERMS + "title",
@@ -127,7 +127,7 @@ def void_triples(view, triples: list[Triple], facts: dict[str, FileFacts]) -> li
             Triple(checksum, RDF_TYPE, _n(SPDX + "Checksum")),
             Triple(checksum, _n(SPDX + "algorithm"), _n(SPDX + "checksumAlgorithm_sha256")),
             Triple(checksum, _n(SPDX + "checksumValue"), Literal(facts[d.file].sha256, datatype=XSD.hexBinary)),
-            Triple(distribution, _n(VOID + "triples"), Literal(str(len(triples)), datatype=XSD.integer)),
+            Triple(distribution, _n(VOID + "triples"), Literal(str(triples), datatype=XSD.integer)),
         ]
         if d.compressed:
             out.append(Triple(distribution, _n(DCAT + "compressFormat"), _n(IANA + "application/gzip")))
@@ -138,10 +138,10 @@ def void_triples(view, triples: list[Triple], facts: dict[str, FileFacts]) -> li
     return out
 
 
-def dataset_jsonld(view, triples: list[Triple], facts: dict[str, FileFacts]) -> dict:
+def dataset_jsonld(view, facts: dict[str, FileFacts]) -> dict:
     """The schema.org ``Dataset`` for the index page, with a ``DataDownload`` per dump."""
     dataset = _n(view.dataset)
-    description = schema_org_view(view.by_subject.get(view.dataset, []))
+    description = schema_org_view(view.graph.about(view.dataset))
     sdo = str(SCHEMA)
     for d in DISTRIBUTIONS:
         download = _n(view.dataset + "#" + d.key)
