@@ -29,26 +29,14 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from ndlld.context import Context, Term
 from ndlld.errors import SourceError, SourceErrors
+from ndlld.ids import IRI_FORBIDDEN, id_problem, not_an_iri, suggested_id
 from ndlld.namespaces import RDF_TYPE, XSD
 from ndlld.sources import Pointer, Record, Sources
 
-_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # RFC 3987 §4.1
-_IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`]|' + _BIDI_CONTROLS.pattern)  # RFC 3987 §2.2
 # ASCII digits only (\d takes every script's), and \Z, not $ (which lets a final newline through)
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")  # BCP 47, the common forms
 _YEAR = re.compile(r"^[0-9]{4}\Z")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-# What an id may be: parts of a-z, 0-9, '-', '_' and '.', each starting and ending with a
-# letter or digit, joined by '/', then maybe '#' and a fragment of the same. An id names a
-# page's files and its URL: so no server has to escape a character of it, no file system's
-# case folding or Unicode normalization can make two ids one file, and no part leads out of id/.
-_ID_PART = "[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?"
-ID_RULE = re.compile(f"{_ID_PART}(?:/{_ID_PART})*(?:#{_ID_PART})?")
-_ID_CHARACTERS = "a-z, 0-9, '-', '_' and '.'"
-MAX_ID_PART = 200  # bytes of an id between slashes: it names files (ifla.html, ifla.jsonld), at most 255 bytes on most systems
-MAX_ID = 1000  # bytes of a whole id: its files' paths stay far below the 4,096 of Linux, its IRI below a server's request line
-# The files a resource's page is written as (ndlld.site): an id 'a.ttl' would be the Turtle of 'a'.
-PAGE_SUFFIXES = (".html", ".ttl", ".nt", ".jsonld")
 # Control characters HTML and XML do not allow in text; YAML lets them in through escapes ("\0").
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -76,11 +64,6 @@ class Graph:
     triples: list[Triple] = field(default_factory=list)
     origins: dict[Triple, Origin] = field(default_factory=dict)  # where each triple was stated
     nodes: dict[str, Origin] = field(default_factory=dict)  # where each resource is described
-    # With the build cache: a digest of what the graph was made from (ndlld's code, the
-    # dataset record, every record's path and bytes), and what differs from the graph made
-    # before it with the same cache, when that is known.
-    identity: bytes | None = None
-    delta: Delta | None = None
 
     def __len__(self) -> int:
         return len(self.triples)
@@ -92,56 +75,6 @@ class Graph:
         return self.nodes.get(subject)
 
 
-@dataclass(frozen=True)
-class Delta:
-    """What may differ between a graph and the one made before it (whose identity is *since*).
-
-    *iris*: every IRI whose statements, as subject or as object, or whose document's
-    statements, may have changed, been added or removed, or changed order. Any other IRI
-    is looked up in both graphs with the same result, so what was made of those lookups
-    before still holds (:mod:`ndlld.site.reuse`). A superset is safe: it costs only work.
-    """
-
-    since: bytes
-    iris: frozenset[str]
-
-
-def touched_iris(before: Part | None, after: Part | None) -> set[str] | None:
-    """The IRIs that one record file's triples, *before* and *after* an edit (either may be
-    missing: a file added or removed), look up differently: by subject, by object or by
-    document, the same triples in the same order, or not. None when the records hold
-    blank nodes, whose labels are not the same from one reading to the next.
-
-    A graph is its records' triples in file order, then the inverses made from them in
-    the same order (an inverse is its object's: so a document counts the statements
-    pointing into it too); so an IRI none of the edited files looks up differently is
-    looked up in the whole graph as before, wherever the triples stated twice are kept.
-    """
-    from pyoxigraph import BlankNode, RdfFormat, parse
-
-    def looked_up(part: Part | None) -> dict[tuple[int, str], list[bytes]] | None:
-        found: dict[tuple[int, str], list[bytes]] = {}
-        if part is None or not part.ntriples:
-            return found
-        lines = part.ntriples.splitlines()
-        for line, quad in zip(lines, parse(part.ntriples, format=RdfFormat.N_TRIPLES, lenient=True)):
-            subject, obj = quad.subject, quad.object
-            if isinstance(subject, BlankNode) or isinstance(obj, BlankNode):
-                return None
-            found.setdefault((0, subject.value), []).append(line)
-            found.setdefault((2, document_of(subject.value)), []).append(line)
-            if isinstance(obj, NamedNode):
-                found.setdefault((1, obj.value), []).append(line)
-                # The inverse statement, if the property has one, is the object's document's.
-                found.setdefault((2, document_of(obj.value)), []).append(line)
-        return found
-
-    old, new = looked_up(before), looked_up(after)
-    if old is None or new is None:
-        return None
-    return {key[1] for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
-
-
 def document_of(iri: str) -> str:
     """The resource a hash IRI belongs to (``…/id/ifla#ndl-member`` -> ``…/id/ifla``)."""
     return iri.partition("#")[0]
@@ -150,63 +83,6 @@ def document_of(iri: str) -> str:
 def resource_base(base: str) -> str:
     """Record ids are relative to ``<base>id/``: ``ifla`` is ``<base>id/ifla``."""
     return base + "id/"
-
-
-def id_problem(written: str) -> str | None:
-    """Why *written* cannot be the id of a resource of the dataset (:data:`ID_RULE`), in
-    words a librarian can act on; None if it can."""
-    if not ID_RULE.fullmatch(written):
-        return _character_problem(written) or _shape_problem(written)
-    document = written.partition("#")[0]
-    if max(map(len, document.split("/"))) > MAX_ID_PART:  # ASCII: a character is a byte
-        return f"the id '{written}' is too long to name its files: at most {MAX_ID_PART} bytes between slashes"
-    if len(written) > MAX_ID:
-        return f"the id '{written}' is too long to name its files: at most {MAX_ID} bytes in all"
-    if document.endswith(PAGE_SUFFIXES):
-        suffix = "." + document.rpartition(".")[2]
-        return f"the id '{written}' ends in '{suffix}', as the files of a page do: its page would be taken for another's; use '-' instead of '.'"
-    return None
-
-
-def _character_problem(written: str) -> str | None:
-    """What is wrong with the characters of *written*, if anything."""
-    if _BIDI_CONTROLS.search(written):
-        return _not_an_iri(written)
-    if not written.isascii():
-        return f"the id '{written}' is not ASCII: an id is made of {_ID_CHARACTERS}; a name in any script goes in 'name'"
-    document, _, fragment = written.partition("#")
-    other = re.search(r"[^A-Za-z0-9._/-]", document) or re.search(r"[^A-Za-z0-9._-]", fragment)
-    if other:
-        character = "a space" if other.group() == " " else f"'{other.group()}'"
-        return f"the id '{written}' holds {character}: an id is made of {_ID_CHARACTERS}, with '/' between parts and one '#'"
-    if written != written.lower():
-        hint = f": did you mean '{written.lower()}'?" if not id_problem(written.lower()) else ""
-        return f"the id '{written}' has capital letters; ids are lowercase{hint}"
-    return None
-
-
-def _not_an_iri(value: str) -> str:
-    return f"'{value}' is not a valid id or IRI (spaces, bidirectional controls and <>\"{{}}|\\^` are not allowed)"
-
-
-def _suggested_id(iri: str) -> str:
-    """An id for the resource known elsewhere as *iri*: its last part, made to fit :data:`ID_RULE`."""
-    last = next((part for part in reversed(re.split(r"[/?#:]", iri)) if part), "")
-    return re.sub(r"[^a-z0-9]+", "-", last.lower()).strip("-") or "its-name"
-
-
-def _shape_problem(written: str) -> str:
-    """What is wrong with the parts of *written*, made of the right characters."""
-    document, hash_, fragment = written.partition("#")
-    if document.startswith("/"):
-        return f"the id '{written}' starts with '/': ids are relative to the dataset's base; leave out the first '/'"
-    parts = document.split("/")
-    if any(part in (".", "..") for part in parts):
-        return f"the id '{written}' has a '.' or '..' part: an id names a page under id/, and no part of it may lead elsewhere"
-    if "" in parts or (hash_ and not fragment):
-        return f"the id '{written}' has an empty part (before or after a '/', or after '#')"
-    bad = next(part for part in [*parts, fragment] if part and not re.fullmatch(_ID_PART, part))
-    return f"each part of the id '{written}' starts and ends with a letter or digit, and '{bad}' does not"
 
 
 def build_graph(sources: Sources, context: Context, inverses: dict[str, str] | None = None) -> Graph:
@@ -301,7 +177,7 @@ class _Reader:
             return None
         subject = NamedNode(iri)
         if len(data) > 1 and not iri.startswith(self.base):  # a page and a place in the dumps it could not have
-            name = _suggested_id(iri)
+            name = suggested_id(iri)
             self.error(
                 f"a record describes a resource of this dataset: give it an id such as '{name}', and link to {iri} with sameAs",
                 record,
@@ -403,8 +279,8 @@ class _Reader:
         expanded = self.context.expand(value)
         if not self.context.is_absolute(expanded):
             return self.base + value, id_problem(value)
-        if _IRI_FORBIDDEN.search(value):
-            return expanded, _not_an_iri(value)
+        if IRI_FORBIDDEN.search(value):
+            return expanded, not_an_iri(value)
         try:
             NamedNode(expanded)  # RFC 3987, as pyoxigraph checks it
         except ValueError as err:
@@ -533,9 +409,6 @@ class Part:
     references: list[tuple[str, int, int]] = field(default_factory=list)
     read_errors: list[tuple[str | None, int | None, str]] = field(default_factory=list)  # (path, line, message)
     errors: list[tuple[str | None, int | None, str]] = field(default_factory=list)
-    # The indices of the triples whose predicate has an inverse (those the inverses are
-    # made from), when the build cache knows them (ndlld.cache.pack_records); None: look at each.
-    inverted: list[int] | None = None
 
 
 def read_part(paths: list[str], base: str, context_document: dict) -> Part:
@@ -595,8 +468,7 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
     origins: list[Origin] = []
     for part in parts:  # one Origin per triple: all but a few triples have a line of their own
         origins += map(Origin._make, zip(map(part.paths.__getitem__, part.origins[0::2]), part.origins[1::2]))
-    stated = len(graph.triples)  # the dataset's
-    all_new = _add_triples(graph, triples, origins)
+    _add_triples(graph, triples, origins)
     _add_nodes(graph, parts, reader.errors)
     nodes = graph.nodes
     for part in parts:
@@ -608,14 +480,7 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
     reader.check_references()
     if reader.errors:
         raise SourceErrors(reader.errors)
-    if inverses and all_new and all(part.inverted is not None for part in parts):
-        # Each part says which of its triples have an inverse: no need to look at every one.
-        candidates, start = graph.triples[:stated], stated
-        for part in parts:
-            candidates += map(graph.triples.__getitem__, [start + i for i in part.inverted or ()])
-            start += len(part.origins) // 2
-        _add_inverses(graph, inverses, candidates)
-    elif inverses:
+    if inverses:
         _add_inverses(graph, inverses)
     return graph
 
@@ -643,9 +508,8 @@ def _add_nodes(graph: Graph, parts: list[Part], errors: list[SourceError]) -> No
                 errors.append(SourceError(f"duplicate id '{written}': already described at {first}", path=here.path, line=line))
 
 
-def _add_triples(graph: Graph, triples: list[Triple], origins: list[Origin]) -> bool:
-    """Add *triples* after those of *graph*, each with its origin, but those already there;
-    True if all were new.
+def _add_triples(graph: Graph, triples: list[Triple], origins: list[Origin]) -> None:
+    """Add *triples* after those of *graph*, each with its origin, but those already there.
 
     Records seldom state the same triple twice: then all of them are new, and one
     dict made at C speed says so; else each is looked at in turn.
@@ -655,9 +519,8 @@ def _add_triples(graph: Graph, triples: list[Triple], origins: list[Origin]) -> 
     if len(combined) == len(graph.origins) + len(triples):  # none was there before, none came twice
         graph.origins = combined
         graph.triples += triples
-        return True
+        return
     for triple, origin in zip(triples, origins):
         if triple not in graph.origins:
             graph.origins[triple] = origin
             graph.triples.append(triple)
-    return False

@@ -38,7 +38,7 @@ from lxml import html as lxml_html
 from ndlld.checks import MAX_PARENTS
 from ndlld.cli import cli
 from ndlld.errors import printable
-from ndlld.graph import MAX_ID_PART
+from ndlld.ids import MAX_ID_PART
 from ndlld.sources import MAX_DEPTH, MAX_FILE_BYTES
 
 from conftest import GOOD, ROOT, TESTS, add_fixture, expectations

@@ -25,7 +25,7 @@ from lxml import html as lxml_html
 
 from ndlld.build import build
 from ndlld.conneg import CONTENT_TYPES
-from ndlld.graph import ID_RULE, MAX_ID
+from ndlld.ids import ID_RULE, MAX_ID
 
 from conftest import GOOD, TESTS, add_fixture, program, site_server
 from conftest import http_get as get

@@ -48,7 +48,8 @@ from ndlld.cli import cli
 from ndlld.context import Context
 from ndlld.dumps import DATASET_FILES, read_triples, write_dumps
 from ndlld.errors import NdlldError
-from ndlld.graph import CONTROL_CHARACTERS, ID_RULE, id_problem, resource_base
+from ndlld.graph import CONTROL_CHARACTERS, resource_base
+from ndlld.ids import ID_RULE, id_problem
 from ndlld.resources import context_path, ontology_path
 
 from conftest import GOOD, ROOT
