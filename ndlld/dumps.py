@@ -31,9 +31,8 @@ import re
 import zlib
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse
@@ -154,7 +153,12 @@ def _one_line(text: str) -> str:
 
 def checksums(files: dict[str, bytes]) -> bytes:
     """A SHA256SUMS file (the format of GNU ``sha256sum``), names sorted."""
-    return "".join(f"{hashlib.sha256(content).hexdigest()}  {name}\n" for name, content in sorted(files.items())).encode()
+    return checksums_of_digests({name: hashlib.sha256(content).hexdigest() for name, content in files.items()})
+
+
+def checksums_of_digests(digests: dict[str, str]) -> bytes:
+    """A SHA256SUMS file of files whose SHA-256 (hexadecimal) is known, names sorted."""
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(digests.items())).encode()
 
 
 def _row_key(row: tuple) -> tuple:
@@ -243,61 +247,62 @@ def _one_or_many(values: list):
     return values[0] if len(values) == 1 else values
 
 
-def write_dumps(triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, chunks: Chunks | None = None) -> list[Path]:
-    """Write the dataset dumps, the ontology and the context into *out_dir*.
+def write_dumps(
+    triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, chunk_every: int = 0
+) -> tuple[list[Path], dict[str, list[Chunk]]]:
+    """Write the dataset dumps, their gzip files and SHA256SUMS, the ontology and the context
+    into *out_dir*; return the files written and where each dump's chunks lie in them.
 
-    The dumps are made in chunks (:class:`Chunks`): with the chunks of the last
-    build, only those whose statements changed are made again. The bytes are
-    those of :func:`turtle`, :func:`ntriples`, :func:`jsonld` and :func:`ndjson`
-    either way (tested)."""
+    The dumps are made in chunks (:class:`Statements`), which an incremental build makes
+    again one by one; the bytes are those of :func:`turtle`, :func:`ntriples`,
+    :func:`jsonld` and :func:`ndjson` all the same (tested)."""
     out_dir = Path(out_dir)
-    dumps = _chunked_dumps(triples, context, chunks if chunks is not None else Chunks())
-    files = {
-        **dumps,
-        "SHA256SUMS": checksums(dumps),
-        "ontology.ttl": turtle(ontology),
-        "context.jsonld": (json.dumps(context.document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
-    }
+    statements = Statements(triples, context, chunk_every or CHUNK_EVERY)
+    files: dict[str, bytes] = {}
+    layout: dict[str, list[Chunk]] = {}
+    for kind, pieces in statements.pieces().items():
+        name = DATASET_FILES[kind]
+        files[name], files[name + ".gz"], layout[kind] = assemble(pieces)
+    files["SHA256SUMS"] = checksums(files)
+    files["ontology.ttl"] = turtle(ontology)
+    files["context.jsonld"] = (json.dumps(context.document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     written = []
     for name, content in files.items():
         path = out_dir / name
         path.write_bytes(content)
         written.append(path)
-    return written
+    return written, layout
 
 
 # -- Dumps in chunks, so that an edit makes again only the chunks it changed ---------
 
-Piece = tuple[bytes, bytes]  # a part of a dump: its text, and that text as raw deflate (see _deflate)
 CHUNK_EVERY = 256  # a chunk ends, on average, after this many resources (where the resource's name says)
 
 
-@dataclass
-class Chunks:
-    """The dumps' chunks that a build can take instead of making them: those *known*
-    from the last build (key -> compressed bytes), each keyed by *salt* (ndlld's code,
-    context and zlib's version) and the statements it holds. A build notes in *new*
-    the chunks it made and in *reused* the keys it took, for the cache to keep."""
+@dataclass(frozen=True)
+class Piece:
+    """A part of a dump: its text, and that text as raw deflate (see :func:`deflate`).
+    *last*: the key of the last resource of a chunk (its N-Triples subject, its IRI for
+    the JSON-LD, its document for the NDJSON), or None for a head or a tail."""
 
-    known: Mapping[bytes, bytes] = field(default_factory=dict)
-    salt: bytes = b""
-    new: dict[bytes, bytes] = field(default_factory=dict)
-    reused: set[bytes] = field(default_factory=set)
-
-    def get(self, kind: str, digests: list[bytes], make: Callable[[], bytes]) -> Piece:
-        """A chunk of the dump *kind* whose resources' statements have *digests*: from the
-        known compressed bytes, or made now (by *make*) and compressed."""
-        key = hashlib.blake2b(b"".join([self.salt, kind.encode(), b"\0", *digests]), digest_size=20).digest()
-        deflated = self.known.get(key)
-        if deflated is not None:
-            self.reused.add(key)
-            return zlib.decompressobj(-15).decompress(deflated), deflated  # not final: no decompress()
-        text = make()
-        deflated = self.new[key] = _deflate(text)
-        return text, deflated
+    text: bytes
+    deflated: bytes
+    last: str | None = None
 
 
-def _deflate(text: bytes) -> bytes:
+@dataclass(frozen=True)
+class Chunk:
+    """Where one chunk of a dump lies: in the file, and as a deflate piece in its gzip file."""
+
+    last: str
+    offset: int
+    length: int
+    zoffset: int
+    zlength: int
+    crc: int
+
+
+def deflate(text: bytes) -> bytes:
     """Raw deflate ending on a byte boundary (a sync flush), not final: such pieces,
     one after another and closed by an empty final block, make one deflate stream
     (as pigz does); gzip's own level, 6."""
@@ -305,21 +310,26 @@ def _deflate(text: bytes) -> bytes:
     return compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
 
-_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time (the same input, the same bytes), OS unknown
-_LAST_BLOCK = b"\x03\x00"  # an empty final block
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time (the same input, the same bytes), OS unknown
+LAST_BLOCK = b"\x03\x00"  # an empty final block
 _PREFIX_LINES = re.compile(rb"(@prefix [^\n]*\n)*")  # the head of pyoxigraph's Turtle
 
 
-def _piece(text: bytes) -> Piece:
-    return text, _deflate(text)
+def _piece(text: bytes, last: str | None = None) -> Piece:
+    return Piece(text, deflate(text), last)
 
 
-def _gzip(pieces: list[Piece]) -> tuple[bytes, bytes]:
-    """One file and its gzip member, from its pieces."""
-    text = b"".join(piece for piece, _ in pieces)
-    size = len(text) & 0xFFFFFFFF
-    body = b"".join(deflated for _, deflated in pieces)
-    return text, _GZIP_HEADER + body + _LAST_BLOCK + zlib.crc32(text).to_bytes(4, "little") + size.to_bytes(4, "little")
+def assemble(pieces: list[Piece]) -> tuple[bytes, bytes, list[Chunk]]:
+    """A dump, its gzip file (one member), and where its chunks lie in both, from its pieces."""
+    text = b"".join(piece.text for piece in pieces)
+    body = b"".join(piece.deflated for piece in pieces)
+    gz = GZIP_HEADER + body + LAST_BLOCK + zlib.crc32(text).to_bytes(4, "little") + (len(text) & 0xFFFFFFFF).to_bytes(4, "little")
+    chunks, offset, zoffset = [], 0, len(GZIP_HEADER)
+    for piece in pieces:
+        if piece.last is not None:
+            chunks.append(Chunk(piece.last, offset, len(piece.text), zoffset, len(piece.deflated), zlib.crc32(piece.text)))
+        offset, zoffset = offset + len(piece.text), zoffset + len(piece.deflated)
+    return text, gz, chunks
 
 
 def _type_first(subject: bytes, lines: list[bytes], triples: list[Triple]) -> list[Triple]:
@@ -331,12 +341,17 @@ def _type_first(subject: bytes, lines: list[bytes], triples: list[Triple]) -> li
     return triples[start:end] + triples[:start] + triples[end:] if start else triples
 
 
-def _runs(names: list[bytes]) -> list[tuple[int, int]]:
-    """Where chunks of *names* start and end: after each name whose CRC-32 ends in zero
+def ends_chunk(key: bytes, every: int = CHUNK_EVERY) -> bool:
+    """Whether a chunk ends after the resource of *key*: where its CRC-32 ends in zero
     bits, so that a resource added or removed moves no boundary but its own."""
+    return zlib.crc32(key) % every == 0
+
+
+def _runs(names: list[bytes], every: int) -> list[tuple[int, int]]:
+    """Where chunks of *names* start and end (:func:`ends_chunk`)."""
     runs, start = [], 0
     for index, name in enumerate(names):
-        if zlib.crc32(name) % CHUNK_EVERY == 0:
+        if ends_chunk(name, every):
             runs.append((start, index + 1))
             start = index + 1
     if start < len(names):
@@ -345,12 +360,16 @@ def _runs(names: list[bytes]) -> list[tuple[int, int]]:
 
 
 class Statements:
-    """The graph's N-Triples lines by subject, sorted, with a digest of each subject's:
-    what every dump's chunks are made from and keyed by. Each line's triple is kept
-    beside it, so that no chunk parses its lines back for the Turtle and JSON-LD writers."""
+    """The statements of some resources by subject, sorted, and their dumps' pieces.
 
-    def __init__(self, triples: list[Triple], context: Context):
-        self.triples, self.context = triples, context
+    The N-Triples lines are written once for all (pyoxigraph's writer is fast on many
+    statements, slow per call) and each kept beside its triple, so that no chunk parses
+    its lines back for the Turtle and JSON-LD writers. Made for the whole graph, the
+    pieces are the whole dumps; made for the resources of some chunks (an incremental
+    build), they are those chunks, the same bytes."""
+
+    def __init__(self, triples: list[Triple], context: Context, every: int = CHUNK_EVERY):
+        self.triples, self.context, self.every = triples, context, every
         self.lines_of: dict[bytes, list[bytes]] = {}  # subject, as N-Triples writes it -> its lines
         self.triples_of: dict[bytes, list[Triple]] = {}  # subject -> the triples of its lines, in their order
         by_line_of: dict[bytes, dict[bytes, Triple]] = {}
@@ -363,34 +382,47 @@ class Statements:
             if by_line is None:
                 by_line = by_line_of[subject] = {}
             by_line[line] = triple  # a repeated statement once
-        self.digest_of: dict[bytes, bytes] = {}
         for subject, by_line in by_line_of.items():
             if subject.startswith(b"_:"):
                 raise ValueError(f"blank nodes cannot be written deterministically: {next(iter(by_line)).decode()}")
             lines = self.lines_of[subject] = sorted(by_line)  # N-Triples' order
             self.triples_of[subject] = [by_line[line] for line in lines]
-            self.digest_of[subject] = hashlib.blake2b(b"".join(lines), digest_size=16).digest()
         del by_line_of, written
         self.subjects = sorted(self.lines_of)  # Turtle's and N-Triples' order
         self.by_iri = sorted(self.subjects, key=lambda s: s[1:-1])  # JSON-LD's, by IRI (UTF-8 sorts as code points)
         self.documents: dict[str, list[bytes]] = defaultdict(list)  # NDJSON's lines, each a page's resources
         for subject in self.by_iri:
             self.documents[document_of(subject[1:-1].decode("utf-8"))].append(subject)
-        self._nodes: dict[bytes, dict] = {}  # compacted once for both JSON-LD dumps, for the chunks made
+        self._nodes: dict[bytes, dict] = {}  # compacted once for both JSON-LD dumps
         self._compactor = _Compactor(context)
 
-    def rdf(self, chunks: Chunks) -> tuple[list[Piece], list[Piece]]:
-        """The pieces of the Turtle and of the N-Triples dump."""
+    def pieces(self, first: bool = True, heads: bool = True) -> dict[str, list[Piece]]:
+        """Each dump's pieces, by the dump's kind (:data:`DATASET_FILES`): its chunks, and
+        its head and tail with *heads*. The first chunk of the JSON-LD dump has no comma
+        before it: these chunks start the dump when *first*."""
         turtle_pieces, ntriples_pieces = [], []
-        for start, end in _runs(self.subjects):
+        for start, end in _runs(self.subjects, self.every):
             some = self.subjects[start:end]
-            digests = [self.digest_of[s] for s in some]
-            ntriples_pieces.append(chunks.get("nt", digests, partial(self._ntriples, some)))
-            turtle_pieces.append(chunks.get("ttl", digests, partial(self._turtle, some)))
-        if turtle_pieces:  # pyoxigraph writes no prefixes for no statements
+            last = some[-1].decode("utf-8")
+            ntriples_pieces.append(_piece(self._ntriples(some), last))
+            turtle_pieces.append(_piece(self._turtle(some), last))
+        self.lines_of.clear()  # the JSON-LD is made from the triples: their lines' memory for its nodes
+        if heads and self.triples:  # pyoxigraph writes no prefixes for no statements
             head = _PREFIX_LINES.match(serialized(self.triples[:1], RdfFormat.TURTLE, PREFIXES))
-            turtle_pieces.insert(0, _piece(head.group(0) if head else b""))  # (the pattern matches no lines too)
-        return turtle_pieces, ntriples_pieces
+            turtle_pieces.insert(0, _piece(head.group(0) if head else b""))
+        jsonld_pieces = [_piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode())] if heads else []
+        for start, end in _runs([s[1:-1] for s in self.by_iri], self.every):
+            some = self.by_iri[start:end]
+            jsonld_pieces.append(_piece(self._jsonld(some, first and start == 0), some[-1][1:-1].decode("utf-8")))
+        if heads:
+            jsonld_pieces.append(_piece(b"\n]}\n"))
+        names = sorted(self.documents)
+        ndjson_pieces = []
+        for start, end in _runs([name.encode("utf-8") for name in names], self.every):
+            documents = names[start:end]
+            nodes = [n for name in documents for n in self._nodes_of(self.documents[name])]
+            ndjson_pieces.append(_piece(ndjson([], self.context, nodes), documents[-1]))
+        return {"turtle": turtle_pieces, "jsonld": jsonld_pieces, "ntriples": ntriples_pieces, "ndjson": ndjson_pieces}
 
     def _ntriples(self, some: list[bytes]) -> bytes:
         return b"".join(line for s in some for line in self.lines_of[s])
@@ -399,27 +431,6 @@ class Statements:
         triples = [t for s in some for t in _type_first(s, self.lines_of[s], self.triples_of[s])]
         text = serialized(triples, RdfFormat.TURTLE, PREFIXES)
         return b"\n" + _SUBJECT_LINE.sub(b"\n\n", _PREFIX_LINES.sub(b"", text, count=1))  # as turtle() spaces subjects
-
-    def jsonld(self, chunks: Chunks) -> tuple[list[Piece], list[Piece]]:
-        """The pieces of the JSON-LD and of the NDJSON dump."""
-        jsonld_pieces = [_piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode())]
-        for start, end in _runs([s[1:-1] for s in self.by_iri]):
-            some, first = self.by_iri[start:end], start == 0  # no comma before the first node of all
-            jsonld_pieces.append(
-                chunks.get(
-                    "jsonld" + ("-first" if first else ""),
-                    [self.digest_of[s] for s in some],
-                    partial(self._jsonld, some, first),
-                )
-            )
-        jsonld_pieces.append(_piece(b"\n]}\n"))
-        names = sorted(self.documents)
-        ndjson_pieces = []
-        for start, end in _runs([name.encode("utf-8") for name in names]):
-            documents = names[start:end]
-            digests = [part for name in documents for part in (name.encode("utf-8"), *(self.digest_of[s] for s in self.documents[name]))]
-            ndjson_pieces.append(chunks.get("ndjson", digests, partial(self._ndjson, documents)))
-        return jsonld_pieces, ndjson_pieces
 
     def _jsonld(self, some: list[bytes], first: bool) -> bytes:
         text = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in self._nodes_of(some))
@@ -433,16 +444,3 @@ class Statements:
             if s not in self._nodes:
                 self._nodes[s] = self._compactor.node(s[1:-1].decode("utf-8"), self.triples_of[s])
         return [self._nodes[s] for s in some]
-
-
-def _chunked_dumps(triples: list[Triple], context: Context, chunks: Chunks) -> dict[str, bytes]:
-    """The four dumps and their gzip files, made chunk by chunk (see :class:`Chunks`)."""
-    statements = Statements(triples, context)
-    turtle_pieces, ntriples_pieces = statements.rdf(chunks)
-    statements.lines_of.clear()  # the JSON-LD is made from the triples: the lines' memory for its nodes
-    jsonld_pieces, ndjson_pieces = statements.jsonld(chunks)
-    pieces = {"turtle": turtle_pieces, "jsonld": jsonld_pieces, "ntriples": ntriples_pieces, "ndjson": ndjson_pieces}
-    files = {}
-    for name, made in pieces.items():
-        files[DATASET_FILES[name]], files[DATASET_FILES[name] + ".gz"] = _gzip(made)
-    return {name: files[name] for name in [*DATASET_FILES.values(), *(f + ".gz" for f in DATASET_FILES.values())]}
