@@ -253,8 +253,9 @@ def test_pages_written_in_parallel_are_the_same(good_data: Path, tmp_path: Path)
     from ndlld.build import load_graph
     from ndlld.context import Context
     from ndlld.dumps import read_triples, write_dumps
+    from ndlld.output import Writer
     from ndlld.resources import context_path, ontology_path
-    from ndlld.site import render_site
+    from ndlld.site import SiteView, render_companions, render_pages
 
     context = Context.load(context_path())
     graph = load_graph(good_data, context)
@@ -264,8 +265,10 @@ def test_pages_written_in_parallel_are_the_same(good_data: Path, tmp_path: Path)
         out = tmp_path / name
         out.mkdir()
         write_dumps(graph.triples, vocabulary, context, out)
-        written = render_site(graph, vocabulary, context, out, parallel_from=parallel_from)
-        outputs[name] = {path: (out / path).read_bytes() for path in written}
+        view, writer = SiteView.of(graph.triples, vocabulary, graph.base, context), Writer(out)
+        render_pages(view, list(view.documents()), writer, parallel_from=parallel_from)
+        render_companions(view, vocabulary, writer, len(graph))
+        outputs[name] = {path: (out / path).read_bytes() for path in writer.written}
     assert outputs["parallel"] == outputs["serial"] and len(outputs["serial"]) > 40
 
 

@@ -27,13 +27,8 @@ them all, keeping the pages that did not change (:mod:`ndlld.site.reuse`).
 
 from __future__ import annotations
 
-import builtins
-import hashlib
 import heapq
-import json
 import os
-import shutil
-import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -43,19 +38,17 @@ from urllib.parse import urlsplit
 import jinja2
 from pyoxigraph import Literal, NamedNode, Triple
 
-from ndlld.cache import Cache
-from ndlld.cache import key as cache_key
 from ndlld.conneg import CONTENT_TYPES, static_server_rules
 from ndlld.context import Context
 from ndlld.dumps import Ordered, ntriples, turtle
 from ndlld.dumps import jsonld as jsonld_dump
-from ndlld.graph import Graph
 from ndlld.lookup import Read
 from ndlld.namespaces import NDL, SCHEMA
+from ndlld.output import Writer
+from ndlld.parallel import fork_map
 from ndlld.rdf import subject_value
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
-from ndlld.site.reuse import PageReuse, page_files
 from ndlld.site.view import ORGANIZATION_TYPES, SiteView, Text, relative
 from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, file_facts, void_triples
 
@@ -93,191 +86,76 @@ def environment() -> jinja2.Environment:
 PARALLEL_PAGES = 2_000  # from this many pages on, they are written by one process per core
 
 
-def render_site(
-    graph: Graph,
-    vocabulary: list[Triple],
-    context: Context,
-    out_dir: Path,
-    previous: Path | None = None,
-    cache: Cache | None = None,
-    dumps_written: Callable[[], object] | None = None,
-    parallel_from: int = PARALLEL_PAGES,
-) -> list[str]:
-    """Write the pages of *graph* and their companions into *out_dir*; return the names
-    of the files written, relative to it (plain strings, not paths: there is one for every file).
+@dataclass(frozen=True)
+class Written:
+    """What a page's files are, and what it was made from, once written."""
 
-    *previous* is the output this build replaces. With a *cache*, a page made
-    from nothing that changed is not rendered again: its files are kept where
-    *out_dir* holds them already (an earlier output, the build's spare), else
-    linked from *previous* (:mod:`ndlld.site.reuse`). When the graph says what changed
-    since the last (:attr:`ndlld.graph.Graph.delta`), the pages that read none of the
-    IRIs that did are kept without a look at what they show. Any other file whose bytes
-    are those of the same file in *previous* is linked too rather than written:
-    on most disks creating a file costs far more than rendering it. A file left
-    in *out_dir* is replaced, never written into: it may be shared with *previous*.
+    files: list[str]
+    reads: frozenset[Read]
+
+
+def render_site(
+    view: SiteView, vocabulary: list[Triple], writer: Writer, triples: int, dumps_written: Callable[[], object] | None = None
+) -> dict[str, Written]:
+    """Write every page and its companions with *writer*; return what each page wrote and read.
 
     The index and the VoID description give the dumps' sizes and checksums: when the
     dumps are being written meanwhile, *dumps_written* waits for them, and is called
-    only once the resource pages are made.
-    """
-    view = SiteView.of(graph.triples, vocabulary, graph.base, context)
-    env = environment()
-    site = site_header(view)
-    writer = _Writer(Path(out_dir), previous)
-    cache = cache if cache is not None and cache.enabled else None
-    reuse = PageReuse(cache, view, site, vocabulary, previous, Path(out_dir), graph.identity, graph.delta) if cache is not None else None
-    _resources(view, env, site, writer, parallel_from, reuse)
+    only once the resource pages are made. *triples*: how many the dataset has."""
+    pages = render_pages(view, list(view.documents()), writer)
     if dumps_written is not None:
         dumps_written()
-    facts = file_facts(Path(out_dir))
-    writer.files(render_index(view, env, site, facts))
-    writer.files(render_vocabulary(view, env, site, vocabulary))
-    _sitemaps(env, writer, view, site["modified"], cache)
-    writer.files(render_void(view, len(graph.triples), facts))
-    writer.files(render_server_rules(env, graph.base))
-    static = Path(out_dir) / "static"
-    static.mkdir(exist_ok=True)
-    shutil.copyfile(_HERE / "static" / "style.css", static / "style.css")
-    writer.written.append("static/style.css")
-    return writer.written
+    render_companions(view, vocabulary, writer, triples)
+    return pages
 
 
-def _resources(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, parallel_from: int, reuse: PageReuse | None) -> None:
-    """Every resource's page, but those *reuse* keeps; in processes from *parallel_from* pages on."""
-    documents = view.documents()
-    if reuse is not None:
-        kept = reuse.keep(documents)
-        writer.written += [name for document in documents if document in kept for name in page_files(view.path(document))]
-        documents = [document for document in documents if document not in kept]
-    if len(documents) >= parallel_from and (os.cpu_count() or 1) > 1:
+def render_pages(view: SiteView, documents: list[str], writer: Writer, parallel_from: int = PARALLEL_PAGES) -> dict[str, Written]:
+    """The pages of *documents*, in processes from *parallel_from* pages on."""
+    site = site_header(view)
+    shared = (view, site, writer.out_dir, writer.previous)
+    if len(documents) < parallel_from or (os.cpu_count() or 1) < 2:
+        pages = _pages_of(shared, documents)
+    else:
         # What the index reads, the names of the organizations many pages link to among it:
         # made before the workers fork, once, instead of again in each of them.
         view.organizations()
         view.involvements()
-        written, entries = _resources_in_parallel(view, site, writer, documents, reuse)
-        writer.written += written
-    else:
-        entries = dict(_resource(view, env, site, writer, document, reuse) for document in documents)
-    if reuse is not None:
-        reuse.store({key: value for key, value in entries.items() if key is not None})
+        workers = os.cpu_count() or 1
+        made = fork_map(_pages_of, [documents[i::workers] for i in range(workers)], shared)
+        pages = {document: page for part in made for document, page in part.items()}
+    writer.written += [name for page in pages.values() for name in page.files]
+    return pages
 
 
-_SHARED: dict = {}  # what forked workers inherit: the indexed graph, built once
+def _pages_of(shared: tuple, documents: list[str]) -> dict[str, Written]:
+    view, site, out_dir, previous = shared
+    writer, env, pages = Writer(out_dir, previous), environment(), {}
+    for document in documents:
+        page = render_page(view, env, site, document)
+        writer.files(page.files)
+        pages[document] = Written(list(page.files), frozenset(page.reads))
+    return pages
 
 
-def _resources_in_parallel(
-    view: SiteView, site: dict, writer: _Writer, documents: list[str], reuse: PageReuse | None
-) -> tuple[list[str], dict]:
-    """The resource pages, split between processes forked after the graph was indexed
-    (so each inherits it instead of receiving a copy); every page is its own files."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    _SHARED.update(view=view, site=site, out_dir=writer.out_dir, previous=writer.previous, reuse=reuse)
-    workers = os.cpu_count() or 1
-    slices = [documents[i::workers] for i in range(workers)]
-    written, entries = [], {}
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for paths, slice_entries in pool.map(_resource_slice, slices):
-                written += paths
-                entries.update(slice_entries)
-    finally:
-        _SHARED.clear()
-    return written, entries
-
-
-def _resource_slice(documents: list[str]) -> tuple[list[str], dict]:
-    writer = _Writer(_SHARED["out_dir"], _SHARED["previous"])
+def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, triples: int) -> None:
+    """What the site has beside the pages: the index, the vocabulary, the sitemaps, VoID,
+    the static servers' configuration and the style sheet."""
     env = environment()
-    entries = dict(_resource(_SHARED["view"], env, _SHARED["site"], writer, document, _SHARED["reuse"]) for document in documents)
-    return writer.written, entries
+    site = site_header(view)
+    facts = file_facts(writer.out_dir)
+    writer.files(render_index(view, env, site, facts))
+    writer.files(render_vocabulary(view, env, site, vocabulary))
+    base = view.base
+    urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
+    writer.files(render_sitemaps(env, base, urls, site["modified"]))
+    writer.files(render_void(view, triples, facts))
+    writer.files(render_server_rules(env, base))
+    writer.files({"static/style.css": (_HERE / "static" / "style.css").read_bytes()})
 
 
-class _Writer:
-    """Writes the site's files, or links the unchanged ones from the *previous* output."""
-
-    def __init__(self, out_dir: Path, previous: Path | None = None):
-        self.out_dir = out_dir
-        self.previous = previous
-        self.written: list[str] = []  # relative to out_dir
-        self._directories: set[Path] = set()
-
-    def bytes(self, path: str, content: bytes) -> None:
-        target = self.out_dir / path
-        if target.parent not in self._directories:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._directories.add(target.parent)
-        if not self._link_if_unchanged(path, content, target):
-            with os.fdopen(_created(target), "wb") as file:
-                file.write(content)
-        self.written.append(path)
-
-    # builtins.bytes: in this class, bytes names the method above.
-    def _link_if_unchanged(self, path: str, content: builtins.bytes, target: Path) -> bool:
-        if self.previous is None:
-            return False
-        old = self.previous / path
-        try:
-            if not stat.S_ISREG(os.lstat(old).st_mode):
-                return False
-            with open(old, "rb") as file:
-                if file.read(len(content) + 1) != content:
-                    return False
-            _link(old, target)
-        except OSError:  # gone, unreadable, or a file system without hard links: write it
-            return False
-        return True
-
-    def files(self, files: dict[str, builtins.bytes]) -> None:
-        for path, content in files.items():
-            self.bytes(path, content)
-
-    def link_as_before(self, files: dict[str, str]) -> bool:
-        """Link *files* (path: SHA-256) from the previous output, if each is there with
-        those bytes; False if there are none, or one is not."""
-        if not files or self.previous is None:
-            return False
-        for path, digest in files.items():
-            try:
-                if hashlib.sha256((self.previous / path).read_bytes()).hexdigest() != digest:
-                    return False
-            except OSError:
-                return False
-        for path in files:
-            target = self.out_dir / path
-            try:
-                _link(self.previous / path, target)
-            except OSError:
-                return False  # the caller writes them all, each over its link
-        self.written += files
-        return True
-
-
-# A file already at a target is a version left in the spare, which may share its inode
-# with the published output: it is unlinked and replaced, never written into. Most
-# targets are new, so the file is created (or linked) first and unlinked only if there:
-# unlinking a name that is not there takes the directory's lock, about a fifth of the
-# cost of writing a new page's file (measured on tmpfs).
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-
-
-def _created(target: Path) -> int:
-    """A new file at *target*, open for writing."""
-    try:
-        return os.open(target, _CREATE, 0o666)
-    except FileExistsError:
-        os.unlink(target)
-        return os.open(target, _CREATE, 0o666)
-
-
-def _link(old: Path, target: Path) -> None:
-    """*old* hard-linked at *target*."""
-    try:
-        os.link(old, target, follow_symlinks=False)
-    except FileExistsError:
-        os.unlink(target)
-        os.link(old, target, follow_symlinks=False)
+def page_files(path: str) -> list[str]:
+    """The files of the page at site path *path* (``id/ifla``), as the site writes them."""
+    return [path + ".html", path + ".ttl", path + ".nt", path + ".jsonld", "embed/" + path.removeprefix("id/") + ".html"]
 
 
 def site_header(view: SiteView) -> dict:
@@ -326,13 +204,6 @@ def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: s
     with view.graph.reads() as reads:
         files = _resource_files(view, env, site, document)
     return Page(files, reads)
-
-
-def _resource(view: SiteView, env: jinja2.Environment, site: dict, writer: _Writer, document: str, reuse: PageReuse | None = None) -> tuple:
-    """Write the page of *document* and its files; with *reuse*, return its cache entry."""
-    page = render_page(view, env, site, document)
-    writer.files(page.files)
-    return reuse.entry(document, page.reads) if reuse is not None else (None, None)
 
 
 def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> dict[str, bytes]:
@@ -394,21 +265,6 @@ def _first_by_name(view: SiteView, iris: set[str]) -> tuple[list[str], int]:
     """The first :data:`LIST_SHOWN` of *iris* by name, and how many more there are."""
     shown = heapq.nsmallest(LIST_SHOWN, iris, key=lambda iri: (view.name(iri).lower(), iri))  # the IRI breaks ties: same bytes every build
     return shown, len(iris) - len(shown)
-
-
-def _sitemaps(env: jinja2.Environment, writer: _Writer, view: SiteView, modified: str, cache: Cache | None = None) -> None:
-    """The sitemaps of every page. With a *cache*, sitemaps of the same URLs and date as
-    the last build's are linked from the output being replaced, not rendered again."""
-    base = view.base
-    urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
-    key = cache_key(cache.fingerprint, base, modified, "\n".join(urls)) if cache is not None else b""
-    if cache is not None and writer.link_as_before(json.loads(cache.get("sitemaps", key) or "{}")):
-        return
-    files = render_sitemaps(env, base, urls, modified)
-    writer.files(files)
-    if cache is not None:
-        digests = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
-        cache.put_many("sitemaps", {key: json.dumps(digests).encode()})
 
 
 def _spread(items: list, most: int) -> list:
