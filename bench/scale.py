@@ -79,10 +79,11 @@ def measure(orgs: int, skip: set[str]) -> dict:
     from ndlld.checks import check_with_project_shapes, load_shapes, load_turtle, to_rdflib
     from ndlld.checks.engines import pyshacl_report as _validate
     from ndlld.context import Context
-    from ndlld.dumps import Chunks, Statements, _gzip, read_triples, write_dumps
+    from ndlld.dumps import Statements, assemble, read_triples, write_dumps
+    from ndlld.output import Writer
     from ndlld.queries import load_queries, run_query
     from ndlld.resources import context_path, ontology_path, schemaorg_path, shapes_dir
-    from ndlld.site import render_site
+    from ndlld.site import SiteView, render_site
     from ndlld.store import EmbeddedStore
     from ndlld.synth import synthesize
 
@@ -103,21 +104,17 @@ def measure(orgs: int, skip: set[str]) -> dict:
     gc.freeze()  # and as it writes the dumps and pages, so for the floors too: the collector paused, the graph frozen
     gc.disable()
     vocabulary = read_triples(ontology_path(), RdfFormat.TURTLE)
-    # The dumps as write_dumps makes them, in chunks: first from nothing, each part timed (the
-    # statements by subject are shared by all four), then the whole of write_dumps after one
-    # organization's name changed, with the chunks of the first.
+    # The dumps as write_dumps makes them, in chunks: the statements by subject (shared by
+    # all four), each dump's pieces assembled with its gzip file, then write_dumps whole.
     statements = s.run(DUMP_STATEMENTS, Statements, triples, context, best_of=best_of)
-    rdf = s.run(DUMP_RDF, lambda made=statements: [_gzip(pieces) for pieces in made.rdf(Chunks())], best_of=best_of)
-    s.run("dump: JSON-LD + NDJSON and their gzip", statements.jsonld, Chunks())
-    del statements, rdf  # before write_dumps, so that the peak after it is write_dumps' own
-    chunks = Chunks()
-    s.run("dumps: write_dumps, from nothing", write_dumps, triples, vocabulary, context, out, chunks)
-    edited = _one_name_changed(triples)
-    (work / "edited").mkdir()
-    s.run("dumps: write_dumps, one name changed", write_dumps, edited, vocabulary, context, work / "edited", Chunks(known=chunks.new))
+    pieces = s.run(DUMP_PIECES, statements.pieces, best_of=1)
+    s.run(DUMP_ASSEMBLED, lambda made=pieces: [assemble(p) for p in made.values()], best_of=best_of)
+    del statements, pieces  # before write_dumps, so that the peak after it is write_dumps' own
+    s.run("dumps: write_dumps, from nothing", write_dumps, triples, vocabulary, context, out)
     floors = Stages()
     if "pages" not in skip:
-        s.run("pages", render_site, graph, vocabulary, context, out)
+        view = SiteView.of(triples, vocabulary, graph.base, context)
+        s.run("pages", render_site, view, vocabulary, Writer(out), len(triples))
         # Their floor at once: the file system's speed here changes within minutes.
         floors.run(FILES_FLOOR, create_like, out, work / "files")
     else:  # the store reads the base IRI from void.ttl
@@ -163,7 +160,8 @@ def measure(orgs: int, skip: set[str]) -> dict:
 # on this shared machine varied by a third (SHACL at 10,000 orgs: 5.7 s, then 8.4 s).
 BEST_OF = 3
 DUMP_STATEMENTS = "dump: statements by subject (for all four)"
-DUMP_RDF = "dump: Turtle + N-Triples and their gzip"
+DUMP_PIECES = "dump: the four dumps' chunks"
+DUMP_ASSEMBLED = "dump: the chunks assembled, with their gzip files"
 GZIP_FLOOR = "zlib: gzip Turtle + N-Triples"  # the floor of the .gz files, beside pyoxigraph's of the text
 FILES_FLOOR = "files: create the pages' files (one process per core)"  # the floor of the pages
 
@@ -174,7 +172,7 @@ def create_like(site: Path, into: Path) -> int:
     can be written faster than its files can be created; returns how many there are."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from ndlld.site.reuse import PAGE_DIRECTORIES
+    from ndlld.build import PAGE_DIRECTORIES
 
     files = []
     for folder in PAGE_DIRECTORIES:
@@ -195,23 +193,6 @@ def _create(files: list[tuple[str, int]]) -> int:
         finally:
             os.close(descriptor)
     return len(files)
-
-
-def _one_name_changed(triples: list) -> list:
-    """*triples* with one organization's English name changed, as an edit of its record does."""
-    from pyoxigraph import Literal, Triple
-
-    index = next(
-        i
-        for i, t in enumerate(triples)
-        if t.predicate.value == "http://schema.org/name" and t.object.language == "en" and "/org-" in t.subject.value
-    )
-    found = triples[index]
-    return [
-        *triples[:index],
-        Triple(found.subject, found.predicate, Literal(found.object.value + " (edited)", language="en")),
-        *triples[index + 1 :],
-    ]
 
 
 def whole_build(data: Path, out: Path) -> dict:

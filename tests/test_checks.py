@@ -100,13 +100,10 @@ def _key(report) -> list:
 
 
 def test_validation_in_parts_finds_what_one_run_finds(tmp_path: Path):
-    """At scale pySHACL validates the graph in parts, in parallel, and rudof
-    validates only the resources whose surroundings changed since the cache was
-    filled; the findings are those of one pySHACL run over the whole graph."""
+    """At scale pySHACL and rudof validate the graph in parts, in parallel; the
+    findings are those of one pySHACL run over the whole graph."""
     from ndlld.build import load_graph
-    from ndlld.cache import Cache
     from ndlld.checks import Sizes, check, project_rules
-    from ndlld.checks.cached import check_cached
     from ndlld.context import Context
     from ndlld.resources import context_path
     from ndlld.synth import synthesize
@@ -123,17 +120,6 @@ def test_validation_in_parts_finds_what_one_run_finds(tmp_path: Path):
     assert len(list(parts.graph.objects(None, rdflib.SH.result))) == len(whole.findings)
     # A graph too large for one rudof run goes in parts too.
     assert _key(check(graph, rudof, context=context, sizes=Sizes(chunk=40, workers=2, whole_triples=0))) == _key(whole)
-
-    with Cache(tmp_path / "cache") as cache:
-        assert _key(check_cached(graph, rudof, context, cache, Sizes(chunk=40))) == _key(whole)  # fills the cache
-    record = sorted((tmp_path / "synth" / "organizations").rglob("org-*.yaml"))[7]
-    record.write_text(record.read_text(encoding="utf-8").replace("en: ", "ko: ", 1), encoding="utf-8")  # no English name
-    edited = load_graph(tmp_path / "synth", context)
-    with Cache(tmp_path / "cache") as cache:
-        again = check_cached(edited, project_rules(), context, cache, Sizes(chunk=40))  # rudof on the few resources around the edit
-        assert 0 < cache.misses < cache.hits
-    assert _key(again) == _key(check(edited, pyshacl, context=context, sizes=Sizes(chunk=10**9)))
-    assert len(again.findings) == len(whole.findings) + 1
 
 
 ENGINE_CASES = [("good", None), ("data", None), *((p.stem, p) for p in BAD)]
@@ -386,12 +372,12 @@ def _replace(path: Path, old: str, new: str) -> None:
 def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_the_uncached_one(tmp_path: Path, monkeypatch, engine: str):
     """Each edit changes the surroundings of resources whose records did not change:
     the type of what they point at, a parent link above them, a statement pointing
-    at them. With the cache, as at scale (the shapes' needs and targets kept in it),
-    the findings are those of a run without it."""
+    at them. From the state of the last build, as at scale, the findings are those of a
+    run without it."""
     from ndlld.synth import synthesize
 
     data, cache = tmp_path / "synth", tmp_path / "cache"
-    synthesize(data, 120, seed=7, defects=0.05)
+    synthesize(data, 120, seed=7)
     organizations = sorted((data / "organizations").rglob("org-*.yaml"))
     (data / "sources" / "once.yaml").write_text(
         "id: source/once\ntype: CreativeWork\nname:\n  en: A document one record cites\n", encoding="utf-8"
@@ -406,6 +392,9 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
     def findings(**options) -> list[str]:
         return [str(f) for f in validate(data, engine=engine, **options).findings]
 
+    from ndlld.build import build
+
+    assert build(data, tmp_path / "dist", cache_dir=cache, engine=engine).report.conforms  # the state the edits start from
     before = findings(cache_dir=cache)
     assert before == findings()
     edits = [
@@ -423,55 +412,6 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
         before = warm
     assert any("source/once" in f and "where its facts come from" in f for f in before)
     assert sum(f"[{child.stem} " in f or f"[{parent.stem} " in f for f in before if "Violation" in f) >= 2
-
-
-def test_what_the_shapes_need_is_read_from_the_cache_as_it_was_made(tmp_path: Path):
-    from ndlld.cache import Cache
-    from ndlld.checks import project_rules
-    from ndlld.checks.cached import read_rules_cache
-
-    with Cache(tmp_path / "cache") as cache:
-        read_rules_cache(project_rules(), cache)
-    kept, made = project_rules(), project_rules()
-    with Cache(tmp_path / "cache") as cache:
-        read_rules_cache(kept, cache)
-        assert cache.get_many("checks", []) == {}
-    assert {"incoming", "targets", "superclasses"} <= set(kept.__dict__)  # read, not made
-    assert (kept.incoming, kept.targets[1], kept.superclasses) == (made.incoming, made.targets[1], made.superclasses)
-    # The blank-node shapes named as this reading names them, so that rudof's results map back to them.
-    skolems = set(re.findall(r"<(https://w3id.org/ndlld/.well-known/genid/[^>]+)>", kept.targets[0]))
-    assert skolems and skolems <= set(kept.rudof_shapes[1])
-
-
-def test_a_resources_cache_key_is_the_same_in_every_process():
-    """Made from the graph alone: not from the order of Python's sets of strings, which
-    changes from one process to the next (PYTHONHASHSEED); the same from the lines of the
-    whole graph written at once as from each line written when asked for."""
-    import subprocess
-    import sys
-
-    script = (
-        "from pyoxigraph import RdfFormat, serialize\n"
-        "from ndlld.build import load_graph\n"
-        "from ndlld.checks import project_rules\n"
-        "from ndlld.checks.cached import Lines, resource_key\n"
-        "from ndlld.checks.partition import Surroundings\n"
-        f"graph = load_graph({str(DATA)!r})\n"
-        "index = Surroundings(graph, project_rules().incoming)\n"
-        "lines = serialize(graph.triples, format=RdfFormat.N_TRIPLES).split(b'\\n')\n"
-        "keys = [resource_key(index, name, lines, b'salt') for name in sorted(index.own)]\n"
-        "assert keys == [resource_key(index, name, Lines(graph.triples), b'salt') for name in sorted(index.own)]\n"
-        "assert len(set(keys)) == len(keys)\n"
-        "print(len(keys), b''.join(keys).hex())\n"
-    )
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}
-        )
-        for seed in ("1", "2")
-    ]
-    assert runs[0].stdout == runs[1].stdout
-    assert int(runs[0].stdout.split()[0]) > 50
 
 
 def _example_graph():
@@ -523,24 +463,6 @@ def test_a_delta_touches_the_resources_whose_surroundings_hold_what_changed():
     needs = {"http://schema.org/name": 1}  # the shapes look at no member statement pointing at a person
     assert touched_documents(lookup, {iri("bottom#role").value}, needs) == {iri("bottom").value}
     assert Surroundings(graph, needs).touched_by({iri("bottom#role").value}) == {iri("bottom").value}
-
-
-def test_an_edit_makes_the_keys_of_the_resources_it_touched_only(tmp_path: Path, monkeypatch):
-    from ndlld.checks import cached
-    from ndlld.synth import synthesize
-
-    data, cache = tmp_path / "synth", tmp_path / "cache"
-    synthesize(data, 60, seed=3)
-    validate(data, cache_dir=cache)
-    record = sorted((data / "organizations").rglob("org-*.yaml"))[9]
-    _replace(record, "en: ", "en: Renamed ")
-    made, real = [], cached.resource_key
-    monkeypatch.setattr(
-        cached, "resource_key", lambda index, document, lines, salt: made.append(document) or real(index, document, lines, salt)
-    )
-    report = validate(data, cache_dir=cache)
-    assert made and len(made) < 10, "the renamed organization and those pointing at it, not all 60 and their parts"
-    assert [str(f) for f in report.findings] == [str(f) for f in validate(data).findings]
 
 
 def _synthetic(tmp_path: Path, count: int, **options):

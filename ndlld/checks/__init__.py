@@ -34,7 +34,7 @@ from ndlld.checks.engines import (
     triples_of,
 )
 from ndlld.checks.partition import Sizes, Surroundings, is_large, validated
-from ndlld.checks.report import Finding, Report, merged_report
+from ndlld.checks.report import Finding, Report, combined, merged_report
 from ndlld.checks.scope import MAX_PARENTS, incoming_needs, surroundings, touched_documents
 from ndlld.context import Context
 from ndlld.errors import ConfigError
@@ -55,6 +55,7 @@ __all__ = [
     "incoming_needs",
     "load_shapes",
     "load_turtle",
+    "combined",
     "merged_report",
     "project_rules",
     "read_rules",

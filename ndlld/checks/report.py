@@ -103,11 +103,31 @@ def merged_report(results: Mapping[str, Iterable[Triple]], graph: Graph, context
     however they were made: in one run, in parts, or kept from earlier runs. *graph* gives
     the findings their origins and short names: the whole graph, or a part holding at
     least the statements and resources of the documents with results."""
+    kept = {document: list(results[document]) for document in sorted(results)}
+    merged = _report_graph(kept)
+    about = index(merged)
+    found = [t.object for t in merged if t.predicate == RESULT]
+    findings = sorted((_finding(about, result, graph, context) for result in found), key=_order)
+    return Report(findings=findings, triples=merged, by_document=kept)
+
+
+def combined(reports: Iterable[Report]) -> Report:
+    """One report from reports on different documents (each document in one of them):
+    the findings in the order of one run's, the report graph made again."""
+    kept: dict[str, list[Triple]] = {}
+    findings: list[Finding] = []
+    for report in reports:
+        kept.update(report.by_document)
+        findings += report.findings
+    kept = {document: kept[document] for document in sorted(kept)}
+    return Report(findings=sorted(findings, key=_order), triples=_report_graph(kept), by_document=kept)
+
+
+def _report_graph(results: Mapping[str, list[Triple]]) -> list[Triple]:
+    """The SHACL report graph of each document's results, in document order."""
     report = BlankNode()
     merged = [Triple(report, RDF_TYPE, VALIDATION_REPORT)]
-    kept = {}
-    for document in sorted(results):
-        kept[document] = triples = list(results[document])
+    for triples in results.values():
         merged += _relabelled(triples)  # each document's blank nodes its own, wherever they came from
     merged = list(dict.fromkeys(merged))
     details = {t.object for t in merged if t.predicate == DETAIL}  # rudof's details of an sh:or are no results of their own
@@ -116,8 +136,7 @@ def merged_report(results: Mapping[str, Iterable[Triple]], graph: Graph, context
     conforms = not any(first(about, result, SEVERITY) == VIOLATION for result in found)
     merged += [Triple(report, RESULT, result) for result in found]
     merged.append(Triple(report, CONFORMS, Literal(conforms)))
-    findings = sorted((_finding(about, result, graph, context) for result in found), key=_order)
-    return Report(findings=findings, triples=merged, by_document=kept)
+    return merged
 
 
 def _order(f: Finding) -> tuple:

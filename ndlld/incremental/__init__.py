@@ -1,0 +1,229 @@
+"""Incremental builds: the last build kept on disk, and what a change touches.
+
+One idea: the state of the last build is kept in a store on disk
+(:mod:`~ndlld.incremental.state`); a build reads only the record files that
+changed since (:mod:`~ndlld.incremental.records`), sees the new graph as that
+store and the delta (:mod:`~ndlld.incremental.overlay`), and makes again only what
+the delta touches: the resources whose surroundings it reaches are checked again
+(:mod:`~ndlld.incremental.findings`), the dump chunks holding a resource whose
+statements changed are written again (:mod:`~ndlld.incremental.dumps`), and the
+pages that looked up something it changed are rendered again
+(:mod:`~ndlld.incremental.pages`). The stages know nothing of this: each is given
+a smaller input.
+
+When the state cannot say what changed (there is none yet; ndlld's code, shapes,
+vocabulary or templates changed; ``dataset.yaml`` changed; the output is not the
+one it describes; too many records changed, or one cannot be read), the build is
+made from scratch and its state kept whole. A build that fails keeps nothing: the
+state stays that of the last build that published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import NamedNode, Triple
+
+from ndlld import __version__
+from ndlld.checks import Report, Rules
+from ndlld.context import Context
+from ndlld.dumps import CHUNK_EVERY, Chunk
+from ndlld.graph import Graph, Part
+from ndlld.incremental import dumps, findings, pages, records
+from ndlld.incremental.overlay import Overlay
+from ndlld.incremental.records import Delta
+from ndlld.incremental.state import State, change_subjects, note_subjects
+from ndlld.lookup import document_of
+from ndlld.output import Writer
+from ndlld.rdf import subject_value
+from ndlld.resources import resource_dir
+from ndlld.sources import DATASET_FILE, record_files
+from ndlld.store import VOCABULARY_GRAPH, dataset_graph
+
+# More changed files than this share of all, and reading everything is no slower.
+FROM_SCRATCH_SHARE = 0.2
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def fingerprint(*roots: Path) -> bytes:
+    """A digest of every file under *roots*, by default ndlld's code and templates,
+    ontology/ and shapes/: a state made by another ndlld is of no use."""
+    digest = hashlib.sha256(f"ndlld {__version__}\n".encode())
+    for root in roots or (_PACKAGE, resource_dir("ontology"), resource_dir("shapes")):
+        for path in sorted(p for p in Path(root).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            name = str(path.relative_to(root)).encode()
+            digest.update(len(name).to_bytes(8, "big") + name + hashlib.sha256(path.read_bytes()).digest())
+    return digest.digest()
+
+
+def _digest(path: Path) -> bytes | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return None
+
+
+def _usable(state: State, data_dir: Path, out_dir: Path | None) -> bool:
+    """Whether the state is that of the output in *out_dir* (if given), made by this ndlld
+    from the same dataset.yaml."""
+    return (
+        state.generation is not None
+        and state.get("fingerprint") == fingerprint()
+        and state.get("dataset") == _digest(data_dir / DATASET_FILE)
+        and (out_dir is None or state.get("output") == _digest(out_dir / "SHA256SUMS"))
+    )
+
+
+def change(state: State, data_dir: Path, out_dir: Path | None, context: Context) -> Change | None:
+    """What changed in the records since the state's build, as a :class:`Change`; None when
+    the build is to be made from scratch. Reads the changed files and notes them in the
+    state's open transaction."""
+    if not _usable(state, data_dir, out_dir):
+        return None
+    base = state.text("base")
+    inverses = json.loads(state.text("inverses"))
+    files = record_files(data_dir)[1:]
+    paths, notes = records.changed_files(state, files, time.time_ns())
+    if len(paths) > FROM_SCRATCH_SHARE * max(len(files), 1):
+        return None
+    changes = records.read_changes(state, paths, base, context)
+    if records.has_errors(changes):
+        return None
+    delta = records.apply(state, changes, notes, inverses)
+    if records.broken_links(state, changes):
+        return None
+    graph_name = dataset_graph(base)
+    overlay = Overlay(state.store, graph_name, state.db, delta.removed, delta.added)
+    return Change(state, base, delta, overlay, graph_name, inverses)
+
+
+@dataclass
+class Change:
+    """A build's change since the last: the files, the statements, and the new graph as a Lookup."""
+
+    state: State
+    base: str
+    delta: Delta
+    overlay: Overlay
+    graph_name: NamedNode
+    inverses: dict[str, str]
+
+    def check(self, rules: Rules, context: Context) -> Report:
+        """The report on the new graph, the documents the change touched checked again."""
+        self.checked = findings.documents_to_check(self.state, self.overlay, self.delta, rules)
+        return findings.recheck(self.state, self.overlay, self.checked, rules, self.base, self.inverses, context)
+
+    def write(self, new: Path, previous: Path, vocabulary: list[Triple], context: Context) -> list[str]:
+        """The new output's dumps and pages in *new*: what the change touched made again, the
+        rest taken from the published output *previous*; the names of all its files."""
+        from ndlld.site import SiteView, render_companions, render_pages, site_header
+
+        touched = {subject_value(t) for t in self.delta.removed | self.delta.added}
+        written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY)
+        writer = Writer(new, previous)
+        writer.files({name: (previous / name).read_bytes() for name in ("ontology.ttl", "context.jsonld")})
+        view = SiteView(self.overlay, vocabulary, self.base, context)
+        header = json.dumps(site_header(view), sort_keys=True, default=str)
+        documents = set(view.documents())
+        again, kept = self._pages_to_render(documents, header, new, previous)
+        self.pages: dict = dict(render_pages(view, sorted(again), writer))
+        self.pages.update(dict.fromkeys(self._gone(documents)))
+        self.header = header
+        render_companions(view, vocabulary, writer, self.triples())
+        return [str(p.relative_to(new)) for p in written] + [name for files in kept.values() for name in files] + writer.written
+
+    def _pages_to_render(self, documents: set[str], header: str, new: Path, previous: Path) -> tuple[set[str], dict]:
+        """The pages to render again (all, when what every page shows changed), and the
+        files of those kept, placed in *new*."""
+        if header != self.state.text("header"):
+            return documents, {}
+        reads = pages.touched_reads(self.delta.removed, self.delta.added, self.documents_changed())
+        again = (pages.pages_reading(self.state, reads) | (documents - pages.published(self.state))) & documents
+        kept = pages.kept_files(self.state, again)
+        kept = {document: files for document, files in kept.items() if document in documents}
+        hand_edited = pages.place_kept(new, previous, kept)
+        return again | hand_edited, {d: files for d, files in kept.items() if d not in hand_edited}
+
+    def _gone(self, documents: set[str]) -> set[str]:
+        return pages.published(self.state) - documents
+
+    def documents_changed(self) -> bool:
+        """Whether a document appeared or went."""
+        touched = {document_of(subject_value(t)) for t in self.delta.removed | self.delta.added}
+        known = {d for d in touched if self.state.db.execute("SELECT 1 FROM subjects WHERE document = ?", (d,)).fetchone()}
+        return any(bool(self.overlay.subjects_of(d)) != (d in known) for d in touched)
+
+    def commit(self, report: Report, out_dir: Path) -> None:
+        """The state of this build, once published in *out_dir*: the tables and the graph
+        store follow the delta (the transaction is committed by the caller)."""
+        subjects = {subject_value(t) for t in self.delta.removed | self.delta.added}
+        gone = {s for s in subjects if not self.overlay.about(s)}
+        change_subjects(self.state, gone, subjects - gone)
+        findings.keep_findings(self.state, report, self.base, self.checked)
+        pages.keep_pages(self.state, out_dir, self.pages)
+        nodes = sum(len(c.after.nodes) if c.after else 0 for c in self.delta.files) - sum(
+            len(c.before.nodes) if c.before else 0 for c in self.delta.files
+        )
+        self.state.put("entities", self.entities() + nodes)
+        self.state.put("triples", self.triples())
+        self.state.put("header", self.header)
+        self.state.put("output", _digest(out_dir / "SHA256SUMS"))
+        self.state.change_graph(self.delta.removed, self.delta.added, self.graph_name)
+
+    def triples(self) -> int:
+        return int(self.state.text("triples")) + len(self.delta.added) - len(self.delta.removed)
+
+    def entities(self) -> int:
+        return int(self.state.text("entities"))
+
+    def version_and_time(self) -> tuple[str | None, str | None]:
+        return self.state.text("version") or None, self.state.text("released") or None
+
+
+def remember(
+    state: State,
+    data_dir: Path,
+    out_dir: Path,
+    graph: Graph,
+    parts: list[Part],
+    report: Report,
+    layout: dict[str, list[Chunk]],
+    written: dict,
+    vocabulary: list[Triple],
+    context: Context,
+) -> None:
+    """Keep the whole state of a build made from scratch, once published in *out_dir*."""
+    from ndlld.build import _version_and_time, inverse_properties
+    from ndlld.resources import schemaorg_path
+    from ndlld.site import SiteView, site_header
+
+    inverses = inverse_properties(schemaorg_path())
+    state.clear()
+    files = record_files(data_dir)
+    _, notes = records.changed_files(state, files[1:], time.time_ns())
+    records.note_all(state, parts, notes, inverses)
+    note_subjects(state, {subject_value(t) for t in graph.triples})
+    findings.keep_findings(state, report, graph.base)
+    dumps.keep_layout(state, layout)
+    pages.keep_pages(state, out_dir, written)
+    version, released = _version_and_time(graph)
+    view = SiteView.of(graph.triples, vocabulary, graph.base, context)
+    for key, value in {
+        "fingerprint": fingerprint(),
+        "dataset": _digest(data_dir / DATASET_FILE),
+        "dataset_path": files[0][0],
+        "base": graph.base,
+        "inverses": json.dumps(inverses),
+        "entities": len(graph.nodes),
+        "triples": len(graph),
+        "version": version or "",
+        "released": released or "",
+        "header": json.dumps(site_header(view), sort_keys=True, default=str),
+        "output": _digest(out_dir / "SHA256SUMS"),
+    }.items():
+        state.put(key, value)
+    state.load_graph(graph.triples, dataset_graph(graph.base), vocabulary, VOCABULARY_GRAPH)

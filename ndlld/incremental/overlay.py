@@ -1,0 +1,72 @@
+"""The new graph, as the last build's store and what changed since: a :class:`~ndlld.lookup.Lookup`.
+
+An incremental build reads the graph it is making through this, without
+writing the store: the store is changed only once the build has published
+(:mod:`ndlld.incremental.state`), so a build that fails leaves it as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from pyoxigraph import NamedNode, Store, Triple
+
+from ndlld.lookup import document_of, statement_order
+from ndlld.rdf import subject_value
+
+
+class Overlay:
+    """The statements of the graph in *store*'s named graph *graph*, minus *removed*, plus *added*."""
+
+    def __init__(self, store: Store, graph: NamedNode, db: sqlite3.Connection, removed: Iterable[Triple], added: Iterable[Triple]):
+        self.store, self.graph, self.db = store, graph, db
+        self.removed = set(removed)
+        self.added = {t for t in added if t not in self.removed} | set()
+        self._added_about: dict[str, list[Triple]] = defaultdict(list)
+        self._added_pointing: dict[str, list[Triple]] = defaultdict(list)
+        for triple in self.added:
+            self._added_about[subject_value(triple)].append(triple)
+            if isinstance(triple.object, NamedNode):
+                self._added_pointing[triple.object.value].append(triple)
+        self._answers: dict[tuple[str, str], Sequence[Triple]] = {}
+        self._documents: list[str] | None = None
+
+    def _merged(self, kept: Iterable[Triple], added: list[Triple]) -> list[Triple]:
+        found = {t for t in kept if t not in self.removed}
+        found.update(added)
+        return sorted(found, key=statement_order)
+
+    def about(self, subject: str) -> Sequence[Triple]:
+        key = ("about", subject)
+        if key not in self._answers:
+            stored = (q.triple for q in self.store.quads_for_pattern(NamedNode(subject), None, None, self.graph))
+            self._answers[key] = self._merged(stored, self._added_about.get(subject, []))
+        return self._answers[key]
+
+    def pointing_at(self, obj: str) -> Sequence[Triple]:
+        key = ("pointing_at", obj)
+        if key not in self._answers:
+            stored = (q.triple for q in self.store.quads_for_pattern(None, None, NamedNode(obj), self.graph))
+            self._answers[key] = self._merged(stored, self._added_pointing.get(obj, []))
+        return self._answers[key]
+
+    def subjects_of(self, document: str) -> list[str]:
+        """The subjects of *document* (itself and its hash resources) in the new graph."""
+        rows = self.db.execute("SELECT iri FROM subjects WHERE document = ?", (document,))
+        candidates = {iri for (iri,) in rows} | {s for s in self._added_about if document_of(s) == document}
+        return sorted(s for s in candidates if self.about(s))
+
+    def in_document(self, document: str) -> Sequence[Triple]:
+        key = ("in_document", document)
+        if key not in self._answers:
+            self._answers[key] = sorted((t for s in self.subjects_of(document) for t in self.about(s)), key=statement_order)
+        return self._answers[key]
+
+    def documents(self) -> Sequence[str]:
+        if self._documents is None:
+            kept = {document for (document,) in self.db.execute("SELECT DISTINCT document FROM subjects")}
+            touched = {document_of(subject_value(t)) for t in self.removed | self.added}
+            self._documents = sorted((kept - touched) | {d for d in touched if self.subjects_of(d)})
+        return self._documents

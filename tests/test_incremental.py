@@ -1,0 +1,281 @@
+"""Incremental builds make the same files as builds from scratch, whatever the edits.
+
+A property test: random sequences of edits to a synthetic data directory (records
+added, changed, deleted and renamed; dataset.yaml edited; a record broken and
+mended), each followed by a build with the cache and one without; every file of
+the two outputs must be the same bytes, and a build that fails must fail with the
+same message and leave the output as it was. The suite runs a few short
+sequences; ``NDLLD_THOROUGH=1`` runs many long ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ndlld.build import build, validate
+from ndlld.cli import cli
+from ndlld.incremental import fingerprint
+from ndlld.synth import synthesize
+
+from conftest import DATA, ROOT
+
+THOROUGH = bool(os.environ.get("NDLLD_THOROUGH"))
+SEQUENCES = range(40) if THOROUGH else range(4)
+STEPS = 12 if THOROUGH else 5
+
+
+def _files(out: Path) -> dict[str, str]:
+    """Every file under *out* by its SHA-256, and every symlink by its target."""
+    found = {}
+    for folder, _, files in os.walk(out):
+        for name in files:
+            path = Path(folder) / name
+            key = path.relative_to(out).as_posix()
+            found[key] = "-> " + os.readlink(path) if path.is_symlink() else hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def _run(*args) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, result.stderr
+
+
+# -- edits, each a function of the data directory and a random generator ----------------
+
+
+def _records(data: Path) -> list[Path]:
+    return sorted(p for p in (data / "organizations").rglob("*.yaml"))
+
+
+def rename_organization(data: Path, rnd: random.Random) -> None:
+    record = rnd.choice(_records(data))
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace("en: ", f"en: Renamed {rnd.randrange(1000)} ", 1), encoding="utf-8")
+
+
+def change_year(data: Path, rnd: random.Random) -> None:
+    record = rnd.choice(_records(data))
+    text = record.read_text(encoding="utf-8")
+    if "foundingYear: " in text:
+        year = text.split("foundingYear: ", 1)[1][:4]
+        record.write_text(text.replace(f"foundingYear: {year}", f"foundingYear: {rnd.randrange(1900, 2020)}", 1), encoding="utf-8")
+
+
+def add_organization(data: Path, rnd: random.Random) -> None:
+    number = rnd.randrange(10**6)
+    (data / "organizations" / f"added-{number}.yaml").write_text(
+        f"id: added-{number}\ntype: Organization\nname:\n  en: Added organization {number}\n  ja: 追加{number}\n"
+        f"description:\n  en: An organization added by the test.\nsource: source/synthetic\n",
+        encoding="utf-8",
+    )
+
+
+def delete_record(data: Path, rnd: random.Random) -> None:
+    rnd.choice(_records(data)).unlink()
+
+
+def move_record(data: Path, rnd: random.Random) -> None:
+    """The same record under another name: its lines' file changes, and the records' order."""
+    record = rnd.choice(_records(data))
+    record.rename(record.with_name(f"moved-{rnd.randrange(10**6)}-{record.name}"))
+
+
+def edit_dataset(data: Path, rnd: random.Random) -> None:
+    dataset = data / "dataset.yaml"
+    text = dataset.read_text(encoding="utf-8")
+    dataset.write_text(
+        text.replace("dateModified: ", "dateModified: ", 1).replace("en: ", f"en: Edition {rnd.randrange(100)} of ", 1), encoding="utf-8"
+    )
+
+
+def break_and_mend(data: Path, rnd: random.Random) -> None:
+    """A record broken (its file left so), which the next edit of this kind mends."""
+    broken = data / "organizations" / "broken.yaml"
+    if broken.exists():
+        broken.unlink()
+    else:
+        broken.write_text("id: broken\ntype: Organization\nfoundingYear: 19999\n", encoding="utf-8")
+
+
+EDITS = [rename_organization, change_year, add_organization, delete_record, move_record, edit_dataset, break_and_mend]
+
+
+@pytest.mark.parametrize("seed", SEQUENCES)
+def test_incremental_builds_make_the_files_of_builds_from_scratch(seed: int, tmp_path: Path):
+    rnd = random.Random(seed)
+    data = tmp_path / "data"
+    synthesize(data, orgs=25, seed=seed)
+    out, cache = tmp_path / "dist", tmp_path / "cache"
+    code, errors = _run("build", "--data", data, "--out", out, "--cache-dir", cache)
+    assert code == 0, errors
+    for step in range(STEPS):
+        edit = rnd.choice(EDITS)
+        edit(data, rnd)
+        before = _files(out)
+        scratch = tmp_path / f"scratch-{step}"
+        incremental = _run("build", "--data", data, "--out", out, "--cache-dir", cache)
+        from_scratch = _run("build", "--data", data, "--out", scratch, "--no-cache")
+        assert incremental == from_scratch, f"step {step} ({edit.__name__})"
+        if incremental[0] == 0:
+            assert _files(out) == _files(scratch), f"step {step} ({edit.__name__})"
+        else:
+            assert _files(out) == before, f"step {step} ({edit.__name__}): a failed build changed the output"
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+# -- what a user sees of the cache ---------------------------------------------------------
+
+
+def _snapshot(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture
+def synthetic(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    synthesize(data, orgs=40, seed=11)
+    return data
+
+
+def _built(data: Path, out: Path, cache: Path) -> list[str]:
+    """Build with the cache; the progress lines it gave (how it went)."""
+    said: list[str] = []
+    build(data, out, cache_dir=cache, progress=said.append)
+    return said
+
+
+def test_an_edit_is_built_from_what_changed_and_equals_a_build_from_scratch(synthetic: Path, tmp_path: Path):
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    assert any("reading the records" in line for line in _built(synthetic, out, cache))
+    record = sorted((synthetic / "organizations").rglob("org-*.yaml"))[7]
+    _edit(record, "en: ", "en: Renamed ")
+    said = _built(synthetic, out, cache)
+    assert any("what 1 changed record file(s) touch" in line for line in said), said
+    build(synthetic, tmp_path / "scratch")
+    incremental, scratch = _snapshot(out), _snapshot(tmp_path / "scratch")
+    assert incremental == scratch
+    assert b"Renamed " in incremental["dataset.nt"]
+    own_page = "id/" + record.stem + ".html"
+    others = [name for name, content in incremental.items() if name.endswith(".html") and name != own_page and b"Renamed " in content]
+    assert len(others) > 2, "the edit shows on other pages too (links to it), which were made again"
+
+
+def test_nothing_changed_is_built_from_the_state(synthetic: Path, tmp_path: Path):
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    _built(synthetic, out, cache)
+    before = _snapshot(out)
+    assert any("what 0 changed record file(s) touch" in line for line in _built(synthetic, out, cache))
+    assert _snapshot(out) == before
+
+
+def test_a_page_changed_by_hand_in_the_output_is_written_again(synthetic: Path, tmp_path: Path):
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    page = out / "id" / "org-000003.html"
+    right = page.read_bytes()
+    page.write_bytes(right.replace(b"<title>", b"<title>changed by hand "))
+    build(synthetic, out, cache_dir=cache)
+    assert (out / "id" / "org-000003.html").read_bytes() == right
+
+
+def test_a_record_rewritten_with_the_same_size_and_time_is_read_again(synthetic: Path, tmp_path: Path):
+    """Its change time (which no program can set back) shows it."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    record = sorted((synthetic / "organizations").rglob("org-*.yaml"))[5]
+    build(synthetic, out, cache_dir=cache)
+    before = record.stat()
+    _edit(record, "\n  en: ", "\n  en: X")
+    _edit(record, "# ", "#")  # one byte more, one less: the same size
+    os.utime(record, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (record.stat().st_size, record.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    build(synthetic, out, cache_dir=cache)
+    build(synthetic, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
+def test_an_edit_that_breaks_other_records_is_found_with_a_warm_cache(good_data: Path, tmp_path: Path):
+    """Every record cites source/page, whose shapes want a CreativeWork: making it a
+    Place breaks the records that cite it, though they did not change."""
+    cache = tmp_path / "cache"
+    assert build(good_data, tmp_path / "dist", cache_dir=cache).report.conforms
+    _edit(good_data / "sources" / "page.yaml", "type: WebPage", "type: Place")
+    warm = validate(good_data, cache_dir=cache)
+    scratch = validate(good_data)
+    assert [str(f) for f in warm.findings] == [str(f) for f in scratch.findings]
+    assert {f.origin.path.rsplit("/", 1)[-1] for f in warm.findings if f.severity == "Violation"} >= {"ifla.yaml", "ndl.yaml"}
+
+
+def test_findings_and_report_with_the_state_are_those_without(tmp_path: Path):
+    data, cache = DATA, tmp_path / "cache"
+    build(data, tmp_path / "dist", cache_dir=cache)
+    warm, scratch = validate(data, cache_dir=cache), validate(data)
+    assert [str(f) for f in warm.findings] == [str(f) for f in scratch.findings]
+    assert warm.findings, "the real data has warnings (no Japanese name) to compare"
+    assert warm.json() == scratch.json()
+
+
+def test_validate_leaves_the_state_to_the_next_build(synthetic: Path, tmp_path: Path):
+    """``ndlld validate`` reads what changed from the state, and changes nothing in it."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    _edit(sorted((synthetic / "organizations").rglob("org-*.yaml"))[2], "en: ", "en: Renamed ")
+    assert validate(synthetic, cache_dir=cache).conforms
+    assert any("what 1 changed record file(s) touch" in line for line in _built(synthetic, out, cache))
+
+
+@pytest.mark.parametrize("directory, file", [("shapes", "organization.ttl"), ("ontology", "context.jsonld"), ("ndlld", "graph.py")])
+def test_fingerprint_covers_code_shapes_and_vocabulary(tmp_path: Path, directory: str, file: str):
+    """New code, shapes or vocabulary: the state of the last build is of no use."""
+    roots = [
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("ndlld", "ontology", "shapes")
+    ]
+    before = fingerprint(*roots)
+    with open(tmp_path / directory / file, "a", encoding="utf-8") as edited:
+        edited.write("\n")
+    assert fingerprint(*roots) != before
+
+
+def test_a_state_that_is_not_one_is_started_anew(good_data: Path, tmp_path: Path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "state.sqlite").write_bytes(b"left by something else")
+    assert build(good_data, tmp_path / "dist", cache_dir=cache).report.conforms
+    assert (cache / "state.sqlite").read_bytes().startswith(b"SQLite format 3")
+    assert any("changed record" in line for line in _built(good_data, tmp_path / "dist", cache))
+
+
+def test_an_output_not_the_one_the_state_describes_is_built_from_scratch(synthetic: Path, tmp_path: Path):
+    """A build without the cache in between: the state no longer says what the output holds."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    _edit(sorted((synthetic / "organizations").rglob("org-*.yaml"))[2], "en: ", "en: Renamed ")
+    build(synthetic, out)
+    assert any("reading the records" in line for line in _built(synthetic, out, cache))
+
+
+def test_cli_keeps_the_state_beside_the_output_unless_told(good_data: Path, tmp_path: Path):
+    runner = CliRunner()
+    out = tmp_path / "site"
+    assert runner.invoke(cli, ["build", "--data", str(good_data), "--out", str(out)]).exit_code == 0
+    assert (tmp_path / ".site.cache" / "state.sqlite").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    assert runner.invoke(cli, ["build", "--data", str(good_data), "--out", str(out), "--cache-dir", str(elsewhere)]).exit_code == 0
+    assert (elsewhere / "state.sqlite").is_file()
+    shutil.rmtree(tmp_path / ".site.cache")
+    assert runner.invoke(cli, ["build", "--data", str(good_data), "--out", str(out), "--no-cache"]).exit_code == 0
+    assert not (tmp_path / ".site.cache").exists()
