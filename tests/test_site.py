@@ -266,8 +266,8 @@ def test_pages_written_in_parallel_are_the_same(good_data: Path, tmp_path: Path)
         out.mkdir()
         write_dumps(graph.triples, vocabulary, context, out)
         view, writer = SiteView.of(graph.triples, vocabulary, graph.base, context), Writer(out)
-        render_pages(view, list(view.documents()), writer, parallel_from=parallel_from)
-        render_companions(view, vocabulary, writer, len(graph))
+        pages = render_pages(view, list(view.documents()), writer, parallel_from=parallel_from)
+        render_companions(view, vocabulary, writer, len(graph), {document: page.entry for document, page in pages.items()})
         outputs[name] = {path: (out / path).read_bytes() for path in writer.written}
     assert outputs["parallel"] == outputs["serial"] and len(outputs["serial"]) > 40
 

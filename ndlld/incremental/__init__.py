@@ -120,7 +120,7 @@ class Change:
     def write(self, new: Path, previous: Path, vocabulary: list[Triple], context: Context) -> list[str]:
         """The new output's dumps and pages in *new*: what the change touched made again, the
         rest taken from the published output *previous*; the names of all its files."""
-        from ndlld.site import SiteView, render_companions, render_pages, site_header
+        from ndlld.site import Entry, SiteView, render_companions, render_pages, site_header
 
         touched = {subject_value(t) for t in self.delta.removed | self.delta.added}
         written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY)
@@ -133,7 +133,9 @@ class Change:
         self.pages: dict = dict(render_pages(view, sorted(again), writer))
         self.pages.update(dict.fromkeys(self._gone(documents)))
         self.header = header
-        render_companions(view, vocabulary, writer, self.triples())
+        index = {document: Entry.from_json(kept) for document, kept in pages.entries(self.state, set(self.pages)).items()}
+        index.update({document: page.entry for document, page in self.pages.items() if page is not None})
+        render_companions(view, vocabulary, writer, self.triples(), index)
         return [str(p.relative_to(new)) for p in written] + [name for files in kept.values() for name in files] + writer.written
 
     def _pages_to_render(self, documents: set[str], header: str, new: Path, previous: Path) -> tuple[set[str], dict]:

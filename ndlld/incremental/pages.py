@@ -73,11 +73,18 @@ def keep_pages(state: State, out_dir: Path, written: dict) -> None:
         if page is None:
             continue
         facts = {name: _facts_row(out_dir / name) for name in page.files}
-        state.db.execute("INSERT INTO pages VALUES (?, ?)", (document, to_json(facts)))
+        state.db.execute("INSERT INTO pages VALUES (?, ?, ?)", (document, to_json(facts), to_json(page.entry.to_json())))
         state.db.executemany("INSERT OR IGNORE INTO lookups (kind, key) VALUES (?, ?)", page.reads)
         state.db.executemany(
             "INSERT OR IGNORE INTO reads SELECT id, ? FROM lookups WHERE kind = ? AND key = ?", ((document, k, v) for k, v in page.reads)
         )
+
+
+def entries(state: State, excluded: set[str]) -> dict[str, list]:
+    """What each published page but *excluded* gives the index, as kept (JSON)."""
+    return {
+        document: json.loads(entry) for document, entry in state.db.execute("SELECT document, entry FROM pages") if document not in excluded
+    }
 
 
 def published(state: State) -> set[str]:

@@ -31,7 +31,7 @@ import heapq
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,7 +49,7 @@ from ndlld.parallel import fork_map
 from ndlld.rdf import subject_value
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
-from ndlld.site.view import ORGANIZATION_TYPES, SiteView, Text, relative
+from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, relative
 from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, file_facts, void_triples
 
 _HERE = Path(__file__).parent
@@ -92,6 +92,7 @@ class Written:
 
     files: list[str]
     reads: frozenset[Read]
+    entry: Entry
 
 
 def render_site(
@@ -105,7 +106,7 @@ def render_site(
     pages = render_pages(view, list(view.documents()), writer)
     if dumps_written is not None:
         dumps_written()
-    render_companions(view, vocabulary, writer, triples)
+    render_companions(view, vocabulary, writer, triples, {document: page.entry for document, page in pages.items()})
     return pages
 
 
@@ -116,10 +117,6 @@ def render_pages(view: SiteView, documents: list[str], writer: Writer, parallel_
     if len(documents) < parallel_from or (os.cpu_count() or 1) < 2:
         pages = _pages_of(shared, documents)
     else:
-        # What the index reads, the names of the organizations many pages link to among it:
-        # made before the workers fork, once, instead of again in each of them.
-        view.organizations()
-        view.involvements()
         workers = os.cpu_count() or 1
         made = fork_map(_pages_of, [documents[i::workers] for i in range(workers)], shared)
         pages = {document: page for part in made for document, page in part.items()}
@@ -133,17 +130,17 @@ def _pages_of(shared: tuple, documents: list[str]) -> dict[str, Written]:
     for document in documents:
         page = render_page(view, env, site, document)
         writer.files(page.files)
-        pages[document] = Written(list(page.files), frozenset(page.reads))
+        pages[document] = Written(list(page.files), frozenset(page.reads), page.entry)
     return pages
 
 
-def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, triples: int) -> None:
-    """What the site has beside the pages: the index, the vocabulary, the sitemaps, VoID,
-    the static servers' configuration and the style sheet."""
+def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, triples: int, entries: dict[str, Entry]) -> None:
+    """What the site has beside the pages: the index (made of each page's *entries*), the
+    vocabulary, the sitemaps, VoID, the static servers' configuration and the style sheet."""
     env = environment()
     site = site_header(view)
     facts = file_facts(writer.out_dir)
-    writer.files(render_index(view, env, site, facts))
+    writer.files(render_index(view, env, site, facts, entries))
     writer.files(render_vocabulary(view, env, site, vocabulary))
     base = view.base
     urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
@@ -196,14 +193,17 @@ class Page:
 
     files: dict[str, bytes]
     reads: set[Read]
+    entry: Entry
 
 
 def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> Page:
     """The page of *document* with its description as Turtle, N-Triples and JSON-LD and
-    its embed snippet. *site* is :func:`site_header`'s, and not among the reads."""
+    its embed snippet, and what it gives the index (:func:`index_entry`). *site* is
+    :func:`site_header`'s, and not among the reads."""
     with view.graph.reads() as reads:
         files = _resource_files(view, env, site, document)
-    return Page(files, reads)
+        entry = index_entry(view, document)
+    return Page(files, reads, entry)
 
 
 def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> dict[str, bytes]:
@@ -261,12 +261,6 @@ def render_sitemaps(env: jinja2.Environment, base: str, urls: list[str], modifie
     return files
 
 
-def _first_by_name(view: SiteView, iris: set[str]) -> tuple[list[str], int]:
-    """The first :data:`LIST_SHOWN` of *iris* by name, and how many more there are."""
-    shown = heapq.nsmallest(LIST_SHOWN, iris, key=lambda iri: (view.name(iri).lower(), iri))  # the IRI breaks ties: same bytes every build
-    return shown, len(iris) - len(shown)
-
-
 def _spread(items: list, most: int) -> list:
     """At most *most* of *items* (in order), evenly spread: a picture of thousands of labels
     shows nothing, and placing them costs more than the rest of the page."""
@@ -279,43 +273,61 @@ def _timeline_row(view: SiteView, involvement, path: str) -> dict:
     return {"year": involvement.year, "label": involvement.label, "href": relative(view.path(involvement.iri), path)}
 
 
-def render_index(view: SiteView, env: jinja2.Environment, site: dict, facts: dict[str, FileFacts]) -> dict[str, bytes]:
-    """``index.html``: the network and timeline pictures, the lists of resources, the downloads."""
-    organizations = view.organizations()
-    nodes, edges = _network(view, organizations)
-    involvements = view.involvements()
-    entries = [svg.TimelineEntry(i.year, i.label, view.path(i.iri)) for i in _spread(involvements, TIMELINE_SIZE)]
+def render_index(
+    view: SiteView, env: jinja2.Environment, site: dict, facts: dict[str, FileFacts], entries: dict[str, Entry]
+) -> dict[str, bytes]:
+    """``index.html``: the network and timeline pictures, the lists of resources, the
+    downloads; made of what each page gives the index (its *entries*), so that an
+    incremental build need not look the whole graph up again."""
+    listed = {item.iri: item for entry in entries.values() for item in entry.listed}
+    organizations = sorted((item for item in listed.values() if ORGANIZATION_TYPES & set(item.types)), key=_by_name)
+    nodes, edges = _network(view, organizations, entries)
+    involvements = [i for entry in entries.values() for i in entry.involvements]
+    entries_shown = [svg.TimelineEntry(i.year, i.label, view.path(i.iri)) for i in _spread(involvements, TIMELINE_SIZE)]
     groups = []
     for label, types in _GROUPS:
-        if types is ORGANIZATION_TYPES:  # sorted already
-            shown, more = _first([iri for iri in organizations if "#" not in iri])
-        else:
-            shown, more = _first_by_name(view, {iri for iri in map(subject_value, view.by_object_types(types)) if "#" not in iri})
+        members = [item for item in listed.values() if "#" not in item.iri and types & set(item.types)]
+        shown, more = _first(sorted(members, key=_by_name))
         if shown:
-            groups.append({"label": label, "links": [view.link(m, "") for m in shown], "more": more})
-    listed, listed_more = _first(involvements)
+            groups.append({"label": label, "links": [_link(view, item) for item in shown], "more": more})
+    shown_involvements, involvements_more = _first(involvements)
     shown_organizations, organizations_more = _first(organizations)
-    downloads = [Download(d.title, d.file, "application/gzip" if d.compressed else d.media_type) for d in DISTRIBUTIONS]
-    downloads.append(Download("SHA-256 checksums of the dumps", "SHA256SUMS", "text/plain"))
-    downloads.append(Download("VoID and DCAT description", "void.ttl", "text/turtle"))
-    downloads.append(Download("Sitemap", "sitemap.xml", "application/xml"))
     html = env.get_template("index.html").render(
         site=site,
         root="",
         network=svg.network_svg(nodes, edges),
-        timeline=svg.timeline_svg(entries),
-        involvements=[_timeline_row(view, i, "") for i in listed],
-        involvements_more=listed_more,
+        timeline=svg.timeline_svg(entries_shown),
+        involvements=[_timeline_row(view, i, "") for i in shown_involvements],
+        involvements_more=involvements_more,
         organizations=[
-            {"href": view.path(o), "text": view.name(o), "abbreviation": view.short_name(o) if view.short_name(o) != view.name(o) else ""}
+            {"href": view.path(o.iri), "text": o.name, "abbreviation": o.short_name if o.short_name != o.name else ""}
             for o in shown_organizations
         ],
         organizations_more=organizations_more,
         groups=groups,
-        downloads=downloads,
+        downloads=_downloads(),
         jsonld=script_element(dataset_jsonld(view, facts)),
     )
     return {"index.html": html.encode("utf-8")}
+
+
+def _downloads() -> list[Download]:
+    downloads = [Download(d.title, d.file, "application/gzip" if d.compressed else d.media_type) for d in DISTRIBUTIONS]
+    downloads.append(Download("SHA-256 checksums of the dumps", "SHA256SUMS", "text/plain"))
+    downloads.append(Download("VoID and DCAT description", "void.ttl", "text/turtle"))
+    downloads.append(Download("Sitemap", "sitemap.xml", "application/xml"))
+    return downloads
+
+
+def _by_name(item: Listed) -> tuple[str, str]:
+    return (item.name.lower(), item.iri)  # the IRI breaks ties: same bytes every build
+
+
+def _link(view: SiteView, item: Listed) -> Link:
+    """A link from the index to a listed resource."""
+    if item.iri.startswith(view.base):
+        return Link(relative(view.path(item.iri), ""), item.name)
+    return Link(item.iri, item.name, external=True)
 
 
 _GROUPS = [
@@ -345,50 +357,34 @@ _BACKWARD = {str(SCHEMA) + p for p in ("attendee", "funder", "subEvent")}
 _Edges = dict[tuple[str, str], set[str]]  # (key of one organization, key of another) -> labels
 
 
-def _network(view: SiteView, organizations: list[str]) -> tuple[list[svg.NetworkNode], list[svg.NetworkEdge]]:
+def _network(view: SiteView, organizations: list[Listed], entries: dict[str, Entry]) -> tuple[list[svg.NetworkNode], list[svg.NetworkEdge]]:
     """Organizations as nodes; parent links and the publisher's part in each as edges."""
-    keys = {iri: view.path(iri).removeprefix("id/") for iri in organizations}
+    keys = {item.iri: view.path(item.iri).removeprefix("id/") for item in organizations}
     center = view.publisher if view.publisher in keys else None  # the publisher, if it is drawn
-    edges = _parent_edges(view, organizations, keys)
+    edges: _Edges = {}
+    for item in organizations:
+        for parent in item.parents:
+            if parent in keys:
+                edges.setdefault((keys[item.iri], keys[parent]), set()).add("part of")
     if center is not None:
-        _add_publisher_edges(view, center, keys, edges)
+        for label, organization in (link for entry in entries.values() for link in entry.links):
+            if organization in keys and organization != center:
+                edges.setdefault((keys[center], keys[organization]), set()).add(label)
     if len(keys) > NETWORK_SIZE:  # a picture of thousands of circles shows nothing: the closest partners
         kept = _closest(keys, edges, keys[center] if center is not None else "")
-        organizations = [iri for iri in organizations if keys[iri] in kept]
+        organizations = [item for item in organizations if keys[item.iri] in kept]
         edges = {pair: labels for pair, labels in edges.items() if pair[0] in kept and pair[1] in kept}
-    nodes = [  # made for those drawn only: a name and a short name for each of 100,000 took seconds
+    nodes = [
         svg.NetworkNode(
-            key=keys[iri],
-            label=view.short_name(iri),
-            title=view.name(iri),
-            href=view.path(iri),
-            group="center" if iri == center else "organization",
+            key=keys[item.iri],
+            label=item.short_name,
+            title=item.name,
+            href=view.path(item.iri),
+            group="center" if item.iri == center else "organization",
         )
-        for iri in organizations
+        for item in organizations
     ]
     return nodes, [svg.NetworkEdge(s, t, ", ".join(sorted(labels))) for (s, t), labels in sorted(edges.items())]
-
-
-def _parent_edges(view: SiteView, organizations: list[str], keys: dict[str, str]) -> _Edges:
-    """An edge 'part of' from each organization to its parent."""
-    edges: _Edges = {}
-    for iri in organizations:
-        for parent in view.values(iri, str(SCHEMA) + "parentOrganization"):
-            if parent.value in keys:
-                edges.setdefault((keys[iri], keys[parent.value]), set()).add("part of")
-    return edges
-
-
-def _add_publisher_edges(view: SiteView, center: str, keys: dict[str, str], edges: _Edges) -> None:
-    """Add an edge from the publisher *center* to each organization it takes part in,
-    labelled by how (:data:`_EDGE_LABELS`), through a role, meeting or publication."""
-    links = [(t.predicate.value, t.object.value) for t in view.graph.about(center) if isinstance(t.object, NamedNode)]
-    links += [(t.predicate.value, subject_value(t)) for t in view.graph.pointing_at(center)]
-    for predicate, other in links:
-        label = _EDGE_LABELS.get(predicate)
-        if label:
-            for organization in _organizations_of(view, other, keys) - {center}:
-                edges.setdefault((keys[center], keys[organization]), set()).add(label)
 
 
 def _closest(keys: dict[str, str], edges: _Edges, center_key: str) -> set[str]:
@@ -403,7 +399,7 @@ def _closest(keys: dict[str, str], edges: _Edges, center_key: str) -> set[str]:
     return kept
 
 
-def _organizations_of(view: SiteView, iri: str, organizations: dict[str, str]) -> set[str]:
+def _organizations_of(view: SiteView, iri: str) -> set[str]:
     """The organizations a resource belongs to: itself, or those its role, meeting or
     publication leads to within two links."""
     found: set[str] = set()
@@ -411,7 +407,7 @@ def _organizations_of(view: SiteView, iri: str, organizations: dict[str, str]) -
     for _ in range(3):
         following = []
         for node in frontier:
-            if node in organizations:
+            if ORGANIZATION_TYPES.intersection(view.types(node)):
                 found.add(node)
                 continue
             following += [
@@ -419,6 +415,73 @@ def _organizations_of(view: SiteView, iri: str, organizations: dict[str, str]) -
             ]
             following += [subject_value(t) for t in view.graph.pointing_at(node) if t.predicate.value in _BACKWARD]
         frontier = following
+    return found
+
+
+# -- what each page gives the index ---------------------------------------------------------
+
+_LISTED_TYPES = frozenset().union(*(types for _, types in _GROUPS))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A resource the index lists (an organization, a series, a place ...): what it shows of it."""
+
+    iri: str
+    name: str
+    short_name: str
+    types: tuple[str, ...]
+    parents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a page gives the index: its resources to list and, on the publisher's page, the
+    publisher's links to the organizations it takes part in and its involvements."""
+
+    listed: tuple[Listed, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()  # (how, organization)
+    involvements: tuple[Involvement, ...] = ()
+
+    def to_json(self) -> list:
+        return [
+            [list(astuple(item)) for item in self.listed],
+            [list(link) for link in self.links],
+            [list(astuple(i)) for i in self.involvements],
+        ]
+
+    @classmethod
+    def from_json(cls, kept: list) -> Entry:
+        listed, links, involvements = kept
+        return cls(
+            tuple(Listed(iri, name, short, tuple(types), tuple(parents)) for iri, name, short, types, parents in listed),
+            tuple((how, organization) for how, organization in links),
+            tuple(Involvement(*i) for i in involvements),
+        )
+
+
+def index_entry(view: SiteView, document: str) -> Entry:
+    """What the page of *document* gives the index, looked up through its view."""
+    listed = []
+    for subject in sorted({subject_value(t) for t in view.graph.in_document(document)}):
+        types = view.types(subject)
+        if _LISTED_TYPES.intersection(types):
+            parents = tuple(o.value for o in view.values(subject, str(SCHEMA) + "parentOrganization") if isinstance(o, NamedNode))
+            listed.append(Listed(subject, view.name(subject), view.short_name(subject), tuple(types), parents))
+    if document != view.publisher:
+        return Entry(tuple(listed))
+    return Entry(tuple(listed), tuple(_publisher_links(view, document)), tuple(view.involvements()))
+
+
+def _publisher_links(view: SiteView, publisher: str) -> list[tuple[str, str]]:
+    """How the publisher takes part in each organization, through a role, meeting or publication."""
+    links = [(t.predicate.value, t.object.value) for t in view.graph.about(publisher) if isinstance(t.object, NamedNode)]
+    links += [(t.predicate.value, subject_value(t)) for t in view.graph.pointing_at(publisher)]
+    found = []
+    for predicate, other in links:
+        label = _EDGE_LABELS.get(predicate)
+        if label:
+            found += [(label, organization) for organization in sorted(_organizations_of(view, other))]
     return found
 
 
