@@ -284,12 +284,7 @@ def render_index(
     nodes, edges = _network(view, organizations, entries)
     involvements = [i for entry in entries.values() for i in entry.involvements]
     entries_shown = [svg.TimelineEntry(i.year, i.label, view.path(i.iri)) for i in _spread(involvements, TIMELINE_SIZE)]
-    groups = []
-    for label, types in _GROUPS:
-        members = [item for item in listed.values() if "#" not in item.iri and types & set(item.types)]
-        shown, more = _first(sorted(members, key=_by_name))
-        if shown:
-            groups.append({"label": label, "links": [_link(view, item) for item in shown], "more": more})
+    groups = _groups(view, listed)
     shown_involvements, involvements_more = _first(involvements)
     shown_organizations, organizations_more = _first(organizations)
     html = env.get_template("index.html").render(
@@ -309,6 +304,17 @@ def render_index(
         jsonld=script_element(dataset_jsonld(view, facts)),
     )
     return {"index.html": html.encode("utf-8")}
+
+
+def _groups(view: SiteView, listed: dict[str, Listed]) -> list[dict]:
+    """The index's lists of resources by kind: the first of each by name."""
+    groups = []
+    for label, types in _GROUPS:
+        members = [item for item in listed.values() if "#" not in item.iri and types & set(item.types)]
+        shown, more = _first(sorted(members, key=_by_name))
+        if shown:
+            groups.append({"label": label, "links": [_link(view, item) for item in shown], "more": more})
+    return groups
 
 
 def _downloads() -> list[Download]:
@@ -361,15 +367,7 @@ def _network(view: SiteView, organizations: list[Listed], entries: dict[str, Ent
     """Organizations as nodes; parent links and the publisher's part in each as edges."""
     keys = {item.iri: view.path(item.iri).removeprefix("id/") for item in organizations}
     center = view.publisher if view.publisher in keys else None  # the publisher, if it is drawn
-    edges: _Edges = {}
-    for item in organizations:
-        for parent in item.parents:
-            if parent in keys:
-                edges.setdefault((keys[item.iri], keys[parent]), set()).add("part of")
-    if center is not None:
-        for label, organization in (link for entry in entries.values() for link in entry.links):
-            if organization in keys and organization != center:
-                edges.setdefault((keys[center], keys[organization]), set()).add(label)
+    edges = _edges(organizations, keys, center, [link for entry in entries.values() for link in entry.links])
     if len(keys) > NETWORK_SIZE:  # a picture of thousands of circles shows nothing: the closest partners
         kept = _closest(keys, edges, keys[center] if center is not None else "")
         organizations = [item for item in organizations if keys[item.iri] in kept]
@@ -385,6 +383,20 @@ def _network(view: SiteView, organizations: list[Listed], entries: dict[str, Ent
         for item in organizations
     ]
     return nodes, [svg.NetworkEdge(s, t, ", ".join(sorted(labels))) for (s, t), labels in sorted(edges.items())]
+
+
+def _edges(organizations: list[Listed], keys: dict[str, str], center: str | None, links: list[tuple[str, str]]) -> _Edges:
+    """An edge 'part of' from each organization to its parent; from the publisher (*center*)
+    to each organization it takes part in, labelled by how (its *links*)."""
+    edges: _Edges = {}
+    for item in organizations:
+        for parent in item.parents:
+            if parent in keys:
+                edges.setdefault((keys[item.iri], keys[parent]), set()).add("part of")
+    for label, organization in links:
+        if center is not None and organization in keys and organization != center:
+            edges.setdefault((keys[center], keys[organization]), set()).add(label)
+    return edges
 
 
 def _closest(keys: dict[str, str], edges: _Edges, center_key: str) -> set[str]:
