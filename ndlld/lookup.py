@@ -23,7 +23,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from ndlld.rdf import subject_value
 
-# What was looked up: ("about", subject), ("pointing_at", object) or ("in_document", document).
+# What was looked up: ("about", subject), ("stated", "subject predicate"), ("pointing_at", object),
+# ("in_document", document) or ("documents", "").
 Read = tuple[str, str]
 T = TypeVar("T")
 
@@ -66,6 +67,11 @@ class Lookup(Protocol):
         """The statements whose subject is *subject*."""
         ...
 
+    def stated(self, subject: str, predicate: str) -> Sequence[Triple]:
+        """The statements of *subject* by *predicate*: what a page asks of most resources it
+        links to (a name), without depending on the rest of what they say."""
+        ...
+
     def pointing_at(self, obj: str) -> Sequence[Triple]:
         """The statements whose object is the IRI *obj*."""
         ...
@@ -96,6 +102,7 @@ class TriplesLookup:
                 by_object[triple.object.value].append(triple)
         self._indexes = {"about": dict(by_subject), "pointing_at": dict(by_object), "in_document": dict(by_document)}
         self._sorted: set[tuple[str, str]] = set()
+        self._by_predicate: dict[str, dict[str, list[Triple]]] = {}
 
     def _answer(self, kind: str, key: str) -> Sequence[Triple]:
         found = self._indexes[kind].get(key)
@@ -112,6 +119,14 @@ class TriplesLookup:
 
     def about(self, subject: str) -> Sequence[Triple]:
         return self._answer("about", subject)
+
+    def stated(self, subject: str, predicate: str) -> Sequence[Triple]:
+        grouped = self._by_predicate.get(subject)
+        if grouped is None:  # grouped once: a resource with many statements is named on many pages
+            grouped = self._by_predicate[subject] = defaultdict(list)
+            for triple in self.about(subject):
+                grouped[triple.predicate.value].append(triple)
+        return grouped.get(predicate, ())
 
     def pointing_at(self, obj: str) -> Sequence[Triple]:
         return self._answer("pointing_at", obj)
@@ -152,6 +167,11 @@ class Recording:
         if self._open:
             self._open[-1].add(("about", subject))
         return self.lookup.about(subject)
+
+    def stated(self, subject: str, predicate: str) -> Sequence[Triple]:
+        if self._open:
+            self._open[-1].add(("stated", f"{subject} {predicate}"))
+        return self.lookup.stated(subject, predicate)
 
     def pointing_at(self, obj: str) -> Sequence[Triple]:
         if self._open:

@@ -200,7 +200,7 @@ class Writer:
             with open(old, "rb") as file:
                 if file.read(len(content) + 1) != content:
                     return False
-            _link(old, target)
+            hard_link(old, target)
         except OSError:  # gone, unreadable, or a file system without hard links: write it
             return False
         return True
@@ -227,8 +227,8 @@ def _created(target: Path) -> int:
         return os.open(target, _CREATE, 0o666)
 
 
-def _link(old: Path, target: Path) -> None:
-    """*old* hard-linked at *target*."""
+def hard_link(old: str | Path, target: str | Path) -> None:
+    """*old* hard-linked at *target*, in place of what is there."""
     try:
         os.link(old, target, follow_symlinks=False)
     except FileExistsError:

@@ -413,7 +413,7 @@ def test_a_page_lists_the_first_values_and_involvements_and_counts_the_rest(real
 
 def test_a_name_given_again_is_noted_as_read_by_the_page_that_asks(context):
     """Names are kept once made; a page that asks for one again still records that it read
-    the resource, or the page would not be made again when the name changes."""
+    the resource's name, or the page would not be made again when the name changes."""
     from pyoxigraph import Literal, NamedNode, Triple
 
     from ndlld.site.view import SiteView
@@ -424,4 +424,4 @@ def test_a_name_given_again_is_noted_as_read_by_the_page_that_asks(context):
     assert view.name(ifla) == "IFLA"  # made, while no page records
     with view.graph.reads() as reads:
         assert view.name(ifla) == "IFLA"
-    assert reads == {("about", ifla)}
+    assert reads == {("stated", f"{ifla} http://schema.org/name")}

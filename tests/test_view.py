@@ -156,14 +156,18 @@ def test_a_pages_reads_name_every_resource_it_shows(real_graph, context):
     lookup = warm.graph.lookup  # asked directly, this notes nothing
     assert len(pages) > 50
     for document, page in pages.items():
-        shown = {("in_document", document)}
+        asked = {("in_document", document)}
+        named = set()  # resources of which the page reads all it says, or what it shows (a name)
         for triple in lookup.in_document(document):
-            shown |= {("about", triple.subject.value), ("pointing_at", triple.subject.value)}
+            asked.add(("pointing_at", triple.subject.value))
+            named.add(triple.subject.value)
             if isinstance(triple.object, NamedNode):
-                shown.add(("about", triple.object.value))
+                named.add(triple.object.value)
         for involvement in warm.involvements(about=document if document != warm.publisher else None):
-            shown.add(("about", involvement.iri))
-        assert shown <= page.reads, document
+            named.add(involvement.iri)
+        assert asked <= page.reads, document
+        read_of = {key if kind == "about" else key.split(" ")[0] for kind, key in page.reads if kind in ("about", "stated")}
+        assert named <= read_of, document
         fresh = _view(real_graph.triples, context, real_graph.base)
         assert render_page(fresh, ENV, site, document).reads == page.reads, document
 
@@ -177,7 +181,7 @@ def test_the_view_has_no_room_for_a_memo_that_would_hide_its_reads(real_graph, c
 def _lookups_changed_by(statement: Triple, before: SiteView, after: SiteView) -> set[tuple[str, str]]:
     """What a lookup answers differently once *statement* is added or taken away."""
     subject = statement.subject.value
-    found = {("about", subject), ("in_document", document_of(subject))}
+    found = {("about", subject), ("stated", f"{subject} {statement.predicate.value}"), ("in_document", document_of(subject))}
     if isinstance(statement.object, NamedNode):
         found.add(("pointing_at", statement.object.value))
     if list(before.graph.lookup.documents()) != list(after.graph.lookup.documents()):

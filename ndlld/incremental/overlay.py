@@ -45,6 +45,14 @@ class Overlay:
             self._answers[key] = self._merged(stored, self._added_about.get(subject, []))
         return self._answers[key]
 
+    def stated(self, subject: str, predicate: str) -> Sequence[Triple]:
+        key = ("stated", f"{subject} {predicate}")
+        if key not in self._answers:
+            stored = (q.triple for q in self.store.quads_for_pattern(NamedNode(subject), NamedNode(predicate), None, self.graph))
+            added = [t for t in self._added_about.get(subject, ()) if t.predicate.value == predicate]
+            self._answers[key] = self._merged(stored, added)
+        return self._answers[key]
+
     def pointing_at(self, obj: str) -> Sequence[Triple]:
         key = ("pointing_at", obj)
         if key not in self._answers:

@@ -12,16 +12,17 @@ published output, else rendered again too.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from pyoxigraph import NamedNode, Triple
 
 from ndlld.incremental.state import State, to_json
 from ndlld.lookup import Read, document_of
+from ndlld.output import hard_link
 from ndlld.rdf import subject_value
 
 
@@ -30,7 +31,7 @@ def touched_reads(removed: Iterable[Triple], added: Iterable[Triple], documents_
     reads: set[Read] = {("documents", "")} if documents_changed else set()
     for triple in [*removed, *added]:
         subject = subject_value(triple)
-        reads.update({("about", subject), ("in_document", document_of(subject))})
+        reads.update({("about", subject), ("stated", f"{subject} {triple.predicate.value}"), ("in_document", document_of(subject))})
         if isinstance(triple.object, NamedNode):
             reads.add(("pointing_at", triple.object.value))
     return reads
@@ -47,37 +48,31 @@ def pages_reading(state: State, reads: set[Read]) -> set[str]:
     return found
 
 
-@dataclass(frozen=True)
-class Facts:
-    """What the file system says of a published file: enough to notice it was changed."""
-
-    inode: int
-    size: int
-    modified: int
-
-    @classmethod
-    def of(cls, path: Path) -> Facts | None:
-        try:
-            info = os.lstat(path)
-        except OSError:
-            return None
-        return cls(info.st_ino, info.st_size, info.st_mtime_ns)
-
-
 def keep_pages(state: State, out_dir: Path, written: dict) -> None:
     """Note each page's files (as they lie in *out_dir*) and what it read (each a
     :class:`ndlld.site.Written`); None: the page is gone."""
     for document, page in written.items():
-        state.db.execute("DELETE FROM reads WHERE document = ?", (document,))
+        before = state.db.execute("SELECT reads FROM pages WHERE document = ?", (document,)).fetchone()
         state.db.execute("DELETE FROM pages WHERE document = ?", (document,))
-        if page is None:
-            continue
-        facts = {name: _facts_row(out_dir / name) for name in page.files}
-        state.db.execute("INSERT INTO pages VALUES (?, ?, ?)", (document, to_json(facts), to_json(page.entry.to_json())))
-        state.db.executemany("INSERT OR IGNORE INTO lookups (kind, key) VALUES (?, ?)", page.reads)
-        state.db.executemany(
-            "INSERT OR IGNORE INTO reads SELECT id, ? FROM lookups WHERE kind = ? AND key = ?", ((document, k, v) for k, v in page.reads)
-        )
+        digest = _reads_digest(page.reads) if page is not None else None
+        if before is None or before[0] != digest:  # a page made again mostly reads what it read before
+            state.db.execute("DELETE FROM reads WHERE document = ?", (document,))
+            if page is not None:
+                _note_reads(state, document, page.reads)
+        if page is not None:
+            facts = {name: _facts_row(f"{out_dir}/{name}") for name in page.files}
+            state.db.execute("INSERT INTO pages VALUES (?, ?, ?, ?)", (document, to_json(facts), to_json(page.entry.to_json()), digest))
+
+
+def _note_reads(state: State, document: str, reads: Iterable[Read]) -> None:
+    state.db.executemany("INSERT OR IGNORE INTO lookups (kind, key) VALUES (?, ?)", reads)
+    state.db.executemany(
+        "INSERT OR IGNORE INTO reads SELECT id, ? FROM lookups WHERE kind = ? AND key = ?", ((document, k, v) for k, v in reads)
+    )
+
+
+def _reads_digest(reads: Iterable[Read]) -> bytes:
+    return hashlib.blake2b("\n".join(sorted(f"{kind} {key}" for kind, key in reads)).encode(), digest_size=16).digest()
 
 
 def entries(state: State, excluded: set[str]) -> dict[str, list]:
@@ -92,9 +87,12 @@ def published(state: State) -> set[str]:
     return {document for (document,) in state.db.execute("SELECT document FROM pages")}
 
 
-def _facts_row(path: Path) -> list[int] | None:
-    facts = Facts.of(path)
-    return [facts.inode, facts.size, facts.modified] if facts else None
+def _facts_row(path: str) -> list[int] | None:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return [info.st_ino, info.st_size, info.st_mtime_ns]
 
 
 def kept_files(state: State, documents: set[str]) -> dict[str, dict[str, list[int] | None]]:
@@ -110,23 +108,20 @@ def place_kept(out_dir: Path, previous: Path, kept: dict[str, dict[str, list[int
     """Make each kept page's files in *out_dir* those published: there already, else linked
     from *previous*; the pages for which neither holds (edited by hand) are returned, to be
     rendered again."""
+    out, published = f"{out_dir}/", f"{previous}/"  # plain strings: a path object per file costs more than its lstat
     again = set()
     for document, files in kept.items():
         for name, facts in files.items():
-            if facts is not None and _facts_row(out_dir / name) == facts:
+            if facts is None or _facts_row(out + name) == facts:
                 continue
-            if facts is not None and _facts_row(previous / name) == facts:
-                _link(previous / name, out_dir / name)
+            if _facts_row(published + name) == facts:
+                _link(published + name, out + name)
                 continue
             again.add(document)
             break
     return again
 
 
-def _link(old: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(old, target, follow_symlinks=False)
-    except FileExistsError:
-        os.unlink(target)
-        os.link(old, target, follow_symlinks=False)
+def _link(old: str, target: str) -> None:
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    hard_link(old, target)

@@ -32,7 +32,7 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store,
 from ndlld.errors import ConfigError
 from ndlld.rdf import serialized
 
-SCHEMA_VERSION = 3  # of the files below; another version is started again from scratch
+SCHEMA_VERSION = 4  # of the files below; another version is started again from scratch
 GENERATION = NamedNode("urn:ndlld:state:generation")  # where the graph store keeps its generation
 
 _TABLES = """
@@ -56,8 +56,9 @@ CREATE TABLE IF NOT EXISTS findings (document TEXT PRIMARY KEY, results TEXT, fi
 -- each dump's chunks in order: where each ends, and where its bytes are in the published files
 CREATE TABLE IF NOT EXISTS chunks (dump TEXT, last TEXT, offset INTEGER, length INTEGER,
     zoffset INTEGER, zlength INTEGER, crc INTEGER, PRIMARY KEY (dump, last)) WITHOUT ROWID;
--- each page's files as published (name, inode, size, mtime), what it gives the index, and what it read
-CREATE TABLE IF NOT EXISTS pages (document TEXT PRIMARY KEY, files TEXT, entry TEXT) WITHOUT ROWID;
+-- each page's files as published (name, inode, size, mtime), what it gives the index, and what it
+-- read (a digest of its reads, and each read)
+CREATE TABLE IF NOT EXISTS pages (document TEXT PRIMARY KEY, files TEXT, entry TEXT, reads BLOB) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lookups (id INTEGER PRIMARY KEY, kind TEXT, key TEXT, UNIQUE (kind, key));
 CREATE TABLE IF NOT EXISTS reads (lookup INTEGER, document TEXT, PRIMARY KEY (lookup, document)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS reads_by_document ON reads (document);

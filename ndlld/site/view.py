@@ -37,7 +37,6 @@ RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
 DCTERMS_SOURCE = "http://purl.org/dc/terms/source"
 ORGANIZATION_TYPES = {str(SCHEMA) + t for t in ("Organization", "Library", "GovernmentOrganization")}
-_GROUPED_FROM = 16  # statements from which a resource's values are found by property, not by a scan
 _NAME_PROPERTIES = (str(SCHEMA) + "name", str(SCHEMA) + "roleName", SKOS_PREF_LABEL, RDFS_LABEL)
 _RDF_TYPE = RDF_TYPE.value
 _QUANTITY = str(SCHEMA) + "QuantitativeValue"
@@ -127,19 +126,7 @@ class SiteView:
     # -- looking things up ---------------------------------------------------
     def values(self, subject: str, predicate: str) -> list:
         """The objects of *subject*'s statements by *predicate*, in statement order."""
-        triples = self.graph.about(subject)
-        if len(triples) < _GROUPED_FROM:
-            return [t.object for t in triples if t.predicate.value == predicate]
-        return list(self._by_predicate(subject).get(predicate, ()))
-
-    @remembered
-    def _by_predicate(self, subject: str) -> dict[str, list]:
-        """A resource with many statements (the NDL, a country) is asked for its name
-        on every page that links to it: its objects grouped once."""
-        grouped: dict[str, list] = defaultdict(list)
-        for t in self.graph.about(subject):
-            grouped[t.predicate.value].append(t.object)
-        return dict(grouped)
+        return [t.object for t in self.graph.stated(subject, predicate)]
 
     def value(self, subject: str, predicate: str) -> str | None:
         """The first of *subject*'s values of *predicate* in statement order (IRIs before
