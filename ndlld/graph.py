@@ -44,9 +44,8 @@ CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 class Origin(NamedTuple):
     """Where in the source records something was written.
 
-    A named tuple, not a dataclass: there is one per triple, two million at 100,000
-    organizations, and a tuple is made at C speed (``Origin._make``), a dataclass
-    twice as slowly.
+    A named tuple, not a dataclass: there is one per triple, and a tuple is made at
+    C speed (``Origin._make``).
     """
 
     path: str

@@ -65,7 +65,7 @@ class Staging:
     empty directory: of the files under *keep* (the pages), those that did not
     change since are already in place and those changed by the last build are
     linked from ``dist/``, so an edit costs what changed, not one link per file of
-    the site (650,000 at 100,000 organizations). Everything else in the spare is
+    the site. Everything else in the spare is
     removed first, so every other file is written anew. Without *spare*, the
     directory starts empty and the replaced output, and any spare, are removed.
     """
@@ -102,7 +102,7 @@ class Staging:
             return
         wanted = set(written)
         folders = [(str(self.path / name), name + "/") for name in self.keep]
-        while folders:  # by scandir, not os.walk, which joined 650,000 paths at 100,000 organizations
+        while folders:  # by scandir, not os.walk, which would join a path for every file of the site
             folder, relative = folders.pop()
             with os.scandir(folder) as entries:
                 for entry in entries:
@@ -213,8 +213,7 @@ class Writer:
 # A file already at a target is a version left in the spare, which may share its inode
 # with the published output: it is unlinked and replaced, never written into. Most
 # targets are new, so the file is created (or linked) first and unlinked only if there:
-# unlinking a name that is not there takes the directory's lock, about a fifth of the
-# cost of writing a new page's file (measured on tmpfs).
+# unlinking a name that is not there takes the directory's lock, a cost for nothing.
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 

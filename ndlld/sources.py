@@ -36,7 +36,7 @@ class _Composer(_Loader):
     """libyaml's composer, leaving the type of a plain scalar for :func:`_scalar`.
 
     The loader asks its resolver for the tag of every node, and PyYAML's resolver
-    is generic Python (nearly half of composing a record, measured); most values are
+    is generic Python (much of the time of composing a record); most values are
     text, and only those whose first character could start a number, a boolean or
     null are matched against YAML's patterns, as the resolver would.
     """
@@ -266,8 +266,7 @@ def record_files(data_dir: str | Path) -> list[tuple[str, os.stat_result | None]
 
     The files ``Path.rglob("*.yaml")`` finds, in the order ``sorted`` gives them (by
     path component), but found with ``os.scandir`` and stated from their directory,
-    not by walking their whole path again: a Path and a path walk per file were a
-    tenth of a one-record edit's reading at 100,000 organizations.
+    not by walking their whole path again: an edit reads the facts of every file.
     """
     data_dir = Path(data_dir)
     dataset_path = data_dir / DATASET_FILE

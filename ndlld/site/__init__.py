@@ -57,9 +57,8 @@ VOCABULARY_PATH = "vocab"
 NETWORK_SIZE = 60  # organizations drawn at most; the index lists them (up to LIST_SHOWN)
 TIMELINE_SIZE = 120  # involvements drawn at most (spread over the years); the list below the picture has more
 # Entries of a list on a page at most, the first in its order (the page says how many more):
-# at 10,000 organizations the index listing them all was 2.8 MB, the page of the source every
-# record cites (linked from every resource) 2 MB and 1.6 s to make, the NDL's 1.6 MB; each
-# ten times that at 100,000, and made again at every build. The dumps and SPARQL have them all.
+# the index, the NDL's page and the page of the source every record cites would otherwise
+# list the whole dataset, megabytes each. The dumps and SPARQL have them all.
 LIST_SHOWN = 1_000
 SITEMAP_URLS = 50_000  # the most one sitemap may list (https://www.sitemaps.org/protocol.html)
 
