@@ -211,7 +211,7 @@ def remember(
     note_subjects(state, {subject_value(t) for t in graph.triples})
     findings.keep_findings(state, report, graph.base)
     dumps.keep_layout(state, layout)
-    pages.keep_pages(state, out_dir, written)
+    pages.keep_all_pages(state, out_dir, written)
     version, released = _version_and_time(graph)
     view = SiteView.of(graph.triples, vocabulary, graph.base, context)
     for key, value in {

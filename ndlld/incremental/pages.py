@@ -67,8 +67,29 @@ def keep_pages(state: State, out_dir: Path, written: dict) -> None:
 def _note_reads(state: State, document: str, reads: Iterable[Read]) -> None:
     state.db.executemany("INSERT OR IGNORE INTO lookups (kind, key) VALUES (?, ?)", reads)
     state.db.executemany(
-        "INSERT OR IGNORE INTO reads SELECT id, ? FROM lookups WHERE kind = ? AND key = ?", ((document, k, v) for k, v in reads)
+        "INSERT OR IGNORE INTO reads SELECT ?, id FROM lookups WHERE kind = ? AND key = ?", ((document, k, v) for k, v in reads)
     )
+
+
+def keep_all_pages(state: State, out_dir: Path, written: dict) -> None:
+    """:func:`keep_pages` into an emptied state: each read numbered here and the rows
+    written in the order of their keys, the indexes made once they are all in (row by
+    row, they would be written all over a table of millions)."""
+    state.db.execute("DROP INDEX IF EXISTS lookups_by_read")
+    state.db.execute("DROP INDEX IF EXISTS reads_by_lookup")
+    numbers: dict[Read, int] = {}
+    for document in sorted(written):
+        page = written[document]
+        if page is None:
+            continue
+        rows = sorted({numbers.setdefault(read, len(numbers) + 1) for read in page.reads})
+        state.db.executemany("INSERT INTO reads VALUES (?, ?)", ((document, number) for number in rows))
+        facts = {name: _facts_row(f"{out_dir}/{name}") for name in page.files}
+        entry = to_json(page.entry.to_json())
+        state.db.execute("INSERT INTO pages VALUES (?, ?, ?, ?)", (document, to_json(facts), entry, _reads_digest(page.reads)))
+    state.db.executemany("INSERT INTO lookups VALUES (?, ?, ?)", ((number, kind, key) for (kind, key), number in numbers.items()))
+    state.db.execute("CREATE UNIQUE INDEX lookups_by_read ON lookups (kind, key)")
+    state.db.execute("CREATE INDEX reads_by_lookup ON reads (lookup)")
 
 
 def _reads_digest(reads: Iterable[Read]) -> bytes:

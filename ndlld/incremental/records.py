@@ -199,15 +199,17 @@ def _referenced(state: State, iri: str) -> bool:
 
 def note_all(state: State, parts: list[Part], notes: dict[str, tuple[bytes | None, bytes]], inverses: dict[str, str]) -> None:
     """Every record file of a build from scratch into the emptied state: one part per file."""
+    stated: set[tuple[bytes, str]] = set()
     for part in parts:
         change = FileChange(part.paths[0], None, part)
         _note_file(state, change, notes.get(change.path))
         lines = part.ntriples.splitlines(keepends=True)
-        state.db.executemany("INSERT OR IGNORE INTO stated VALUES (?, ?)", ((statement_digest(line), change.path) for line in lines))
         mirrored = _inverses(part, inverses)
         if mirrored:
-            written = serialized(mirrored, RdfFormat.N_TRIPLES).splitlines(keepends=True)
-            state.db.executemany("INSERT OR IGNORE INTO stated VALUES (?, ?)", ((statement_digest(line), change.path) for line in written))
+            lines += serialized(mirrored, RdfFormat.N_TRIPLES).splitlines(keepends=True)
+        stated.update((statement_digest(line), change.path) for line in lines)
+    # In the table's order: rows in the order of their digests would be written all over it.
+    state.db.executemany("INSERT INTO stated VALUES (?, ?)", sorted(stated))
 
 
 def _inverses(part: Part, inverses: dict[str, str]) -> list[Triple]:
