@@ -4,6 +4,7 @@ each finding traced back to the file and line of the record."""
 from __future__ import annotations
 
 import os
+import random
 import re
 from pathlib import Path
 
@@ -498,6 +499,28 @@ def test_the_one_pass_index_holds_the_surroundings_a_lookup_gives(tmp_path: Path
     assert citing == every[:1] if bounded else sorted(citing, key=statement_order) == every
     parents = [t for t in graph.triples if t.predicate.value == "http://schema.org/parentOrganization"]
     assert parents and all(t in index.of(t.subject.value) for t in parents)
+
+
+def test_a_changed_statement_reaches_every_document_whose_surroundings_hold_it(tmp_path: Path):
+    """Taking any statement away (or adding it back) changes the surroundings of no document
+    but those :func:`documents_reached_by` names; but for a type or a parent link, those are
+    its subject's and its object's: a record's link to the source every record cites does
+    not reach every record."""
+    from ndlld.checks import documents_reached_by, project_rules, surroundings
+    from ndlld.lookup import TriplesLookup
+
+    graph, _ = _synthetic(tmp_path, 40, seed=3, defects=0.0)
+    needs = project_rules().incoming
+    whole = TriplesLookup(graph.triples)
+    documents = list(whole.documents())
+    before = {document: surroundings(whole, document, needs) for document in documents}
+    for statement in random.Random(7).sample(graph.triples, 80):
+        without = TriplesLookup([t for t in graph.triples if t != statement])
+        changed = {document for document in documents if surroundings(without, document, needs) != before[document]}
+        reached = documents_reached_by(without, [statement], needs) | documents_reached_by(whole, [statement], needs)
+        assert changed <= reached, statement
+        if statement.predicate.value not in (str(rdflib.RDF.type), "http://schema.org/parentOrganization"):
+            assert len(reached) <= 2, statement  # its subject's document, and its object's
 
 
 def test_per_document_results_kept_and_fresh_merge_into_the_report_of_one_run(tmp_path: Path):

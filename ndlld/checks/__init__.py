@@ -35,7 +35,7 @@ from ndlld.checks.engines import (
 )
 from ndlld.checks.partition import Sizes, Surroundings, is_large, validated
 from ndlld.checks.report import Finding, Report, combined, merged_report
-from ndlld.checks.scope import MAX_PARENTS, incoming_needs, surroundings, touched_documents
+from ndlld.checks.scope import MAX_PARENTS, documents_reached_by, incoming_needs, surroundings, touched_documents
 from ndlld.context import Context
 from ndlld.errors import ConfigError
 from ndlld.graph import Graph
@@ -63,6 +63,7 @@ __all__ = [
     "surroundings",
     "to_rdflib",
     "touched_documents",
+    "documents_reached_by",
     "triples_of",
 ]
 

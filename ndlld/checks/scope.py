@@ -110,6 +110,26 @@ def touched_documents(lookup: Lookup, iris: Iterable[str], needs: Needs) -> set[
     return {document for document in found if lookup.in_document(document)}
 
 
+def documents_reached_by(lookup: Lookup, statements: Iterable[Triple], needs: Needs) -> set[str]:
+    """The documents whose :func:`surroundings` hold one of *statements* (in the graph of
+    *lookup*, or in the graph before it, where the statements differ): its subject's; its
+    object's, when the shapes see that property from the object's side; of a type, those
+    pointing at the typed resource; of a parent link, those below it. Finer than
+    :func:`touched_documents` of their IRIs: a record citing the source every record cites
+    does not reach the documents of all the others."""
+    found: set[str] = set()
+    for triple in statements:
+        subject, predicate = subject_value(triple), triple.predicate.value
+        found.add(document_of(subject))
+        if isinstance(triple.object, NamedNode) and (needs is None or predicate in needs):
+            found.add(document_of(triple.object.value))
+        if predicate == RDF_TYPE_IRI:
+            found.update(document_of(t.subject.value) for t in lookup.pointing_at(subject) if isinstance(t.subject, NamedNode))
+        if predicate == PARENT_IRI:
+            found.update(_below(lookup, subject))
+    return {document for document in found if lookup.in_document(document)}
+
+
 def _below(lookup: Lookup, iri: str) -> set[str]:
     """The organizations that are documents with *iri* above them through parent links."""
 

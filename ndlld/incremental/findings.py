@@ -3,7 +3,7 @@
 A resource's results depend only on its surroundings (:func:`ndlld.checks.scope.surroundings`)
 and, for the file and line its findings point at, on the records that state them.
 So the documents validated again are those whose surroundings the change touched
-(:func:`ndlld.checks.scope.touched_documents`), those described in a record that
+(:func:`ndlld.checks.scope.documents_reached_by`), those described in a record that
 changed, and those whose findings point into one; each is validated with its
 surroundings as the data, their statements traced to their records as a build
 from scratch traces them. Every other document keeps its findings.
@@ -17,7 +17,7 @@ from dataclasses import astuple
 
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
-from ndlld.checks import Finding, Report, Rules, check, combined, surroundings, touched_documents
+from ndlld.checks import Finding, Report, Rules, check, combined, documents_reached_by, surroundings
 from ndlld.context import Context
 from ndlld.graph import Graph, Origin, Part
 from ndlld.incremental.overlay import Overlay
@@ -38,7 +38,7 @@ def recheck(
 
 
 def documents_to_check(state: State, overlay: Overlay, delta: Delta, rules: Rules) -> set[str]:
-    found = touched_documents(overlay, delta.touched(), rules.incoming)
+    found = documents_reached_by(overlay, delta.removed | delta.added, rules.incoming)
     for change in delta.files:
         for part in (change.before, change.after):
             found.update(document_of(iri) for iri, *_ in part.nodes) if part is not None else None

@@ -25,7 +25,7 @@ from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 from ndlld.context import Context
 from ndlld.graph import Part, read_each
 from ndlld.incremental.state import State, statement_digest, to_json
-from ndlld.rdf import serialized, subject_value
+from ndlld.rdf import serialized
 from ndlld.sources import MAX_FILE_BYTES
 
 RACY_NANOSECONDS = 2_000_000_000
@@ -60,15 +60,6 @@ class Delta:
     @property
     def paths(self) -> list[str]:
         return [change.path for change in self.files]
-
-    def touched(self) -> set[str]:
-        """Every IRI looked up differently now: the subjects and objects of what came and went."""
-        found: set[str] = set()
-        for triple in self.removed | self.added:
-            found.add(subject_value(triple))
-            if isinstance(triple.object, NamedNode):
-                found.add(triple.object.value)
-        return found
 
 
 def changed_files(
@@ -163,9 +154,10 @@ def apply(state: State, changes: list[FileChange], notes: dict[str, tuple[bytes 
     return delta
 
 
-def _note_file(state: State, change: FileChange, note: tuple[bytes | None, bytes] | None) -> None:
-    """The file's row, nodes and references as they are now."""
-    for table in ("files", "nodes", "refs"):
+def _note_file(state: State, change: FileChange, note: tuple[bytes | None, bytes] | None, emptied: bool = False) -> None:
+    """The file's row, nodes and references as they are now (in place of those it had,
+    unless the state was *emptied*)."""
+    for table in () if emptied else ("files", "nodes", "refs"):
         state.db.execute(f"DELETE FROM {table} WHERE path = ?", (change.path,))  # noqa: S608 - constant names
     part = change.after
     if part is None:
@@ -202,7 +194,7 @@ def note_all(state: State, parts: list[Part], notes: dict[str, tuple[bytes | Non
     stated: set[tuple[bytes, str]] = set()
     for part in parts:
         change = FileChange(part.paths[0], None, part)
-        _note_file(state, change, notes.get(change.path))
+        _note_file(state, change, notes.get(change.path), emptied=True)
         lines = part.ntriples.splitlines(keepends=True)
         mirrored = _inverses(part, inverses)
         if mirrored:

@@ -32,7 +32,7 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store,
 from ndlld.errors import ConfigError
 from ndlld.rdf import serialized
 
-SCHEMA_VERSION = 5  # of the files below; another version is started again from scratch
+SCHEMA_VERSION = 6  # of the files below; another version is started again from scratch
 GENERATION = NamedNode("urn:ndlld:state:generation")  # where the graph store keeps its generation
 
 _TABLES = """
@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, facts BLOB, digest BLOB
 CREATE TABLE IF NOT EXISTS stated (statement BLOB, path TEXT, PRIMARY KEY (statement, path)) WITHOUT ROWID;
 -- the resources described, where; and the references to resources of the dataset, from where
 CREATE TABLE IF NOT EXISTS nodes (iri TEXT PRIMARY KEY, path TEXT, line INTEGER, written TEXT) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nodes_by_path ON nodes (path);
 CREATE TABLE IF NOT EXISTS refs (iri TEXT, path TEXT, line INTEGER, PRIMARY KEY (iri, path, line)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS refs_by_path ON refs (path);
 -- every subject of the graph with its document: the order of the dumps, and a document's resources
