@@ -61,10 +61,13 @@ PAGES = "pages"
 LOAD = "load into the store"
 VALIDATE = "ndlld validate --no-cache (reading and checking)"
 BUILD = "ndlld build --no-cache (all of it)"
+LOAD_FLOOR = "pyoxigraph: bulk load N-Triples"
+TURTLE_FLOOR, NTRIPLES_FLOOR = "pyoxigraph: write Turtle", "pyoxigraph: write N-Triples"
 GZIP_FLOOR = "zlib: gzip Turtle + N-Triples"  # the floor of the .gz files, beside pyoxigraph's of the text
 JSON_FLOOR = "json: JSON-LD + NDJSON by the C encoder, the same node objects"
 JSON_GZIP_FLOOR = "zlib: gzip JSON-LD + NDJSON"
 FILES_FLOOR = "files: create the pages' files (one process per core)"  # the floor of the pages
+PYSHACL = "pySHACL: one run, whole graph"  # not a floor: the engine rudof replaced, on the same graph and shapes
 RDF_KINDS, JSON_KINDS = ("turtle", "ntriples"), ("jsonld", "ndjson")
 
 
@@ -255,8 +258,8 @@ def rdf_floors(floors: Stages, out: Path, best_of: int, skip: set[str]) -> None:
     from pyoxigraph import RdfFormat, Store, serialize
 
     store = Store()
-    floors.run("pyoxigraph: bulk load N-Triples", store.bulk_load, path=str(out / "dataset.nt"), format=RdfFormat.N_TRIPLES)
-    for name, rdf_format in (("pyoxigraph: write Turtle", RdfFormat.TURTLE), ("pyoxigraph: write N-Triples", RdfFormat.N_TRIPLES)):
+    floors.run(LOAD_FLOOR, store.bulk_load, path=str(out / "dataset.nt"), format=RdfFormat.N_TRIPLES)
+    for name, rdf_format in ((TURTLE_FLOOR, RdfFormat.TURTLE), (NTRIPLES_FLOOR, RdfFormat.N_TRIPLES)):
         floors.run(name, lambda f=rdf_format: serialize((q.triple for q in store), format=f), best_of=best_of)
     texts = [(out / name).read_bytes() for name in ("dataset.ttl", "dataset.nt")]
     floors.run(GZIP_FLOOR, lambda: [gzip.compress(text, compresslevel=6, mtime=0) for text in texts], best_of=best_of)
@@ -302,7 +305,7 @@ def pyshacl_floor(floors: Stages, triples: list, best_of: int) -> None:
     from ndlld.resources import ontology_path, schemaorg_path, shapes_dir
 
     shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
-    floors.run("pySHACL: one run, whole graph", pyshacl_report, to_rdflib(triples), shapes, ontology, best_of=best_of)
+    floors.run(PYSHACL, pyshacl_report, to_rdflib(triples), shapes, ontology, best_of=best_of)
 
 
 def create_like(site: Path, into: Path) -> int:
