@@ -1,22 +1,23 @@
 """ndlld at scale: each stage's wall time and peak memory on synthetic data, beside its floor.
 
-For each size, a fresh process (so peak memory is that size's own) writes the
-synthetic records (``ndlld synth``) and runs every stage of the pipeline on
-them, timed with ``time.perf_counter`` and measured with ``getrusage``; then
-the floors in the same process: pyoxigraph bulk load and serialization of the
-same triples, rdflib parse and serialize, one pySHACL run over the whole
-graph with the same shapes, and the pages' files created again, as files of
-the same names and sizes (right after the pages stage, or else from the
-build's pages).
-Below 100,000 organizations, SHACL and the dumps, and their floors, are timed
-at their fastest of :data:`BEST_OF` runs. After the checks, the stages run as
-``ndlld build`` runs them: the statements' origins dropped, the graph frozen
-and Python's collector paused (for the floors too). Run on demand:
+For each size, a fresh process (so that its peak memory is that size's own) writes the
+synthetic records (``ndlld synth``) and runs every stage of the pipeline on them through
+ndlld's public functions, timed with ``time.perf_counter``, its memory the peak RSS of this
+process (``getrusage``); then the floors in the same process: pyoxigraph loading and writing
+the same triples, the C JSON encoder writing the same node objects, zlib compressing the
+dumps, rdflib parsing and writing them, one pySHACL run over the whole graph with the same
+shapes, and the pages' files created again, as files of the same names and sizes, right
+after the pages. Below 100,000 organizations, SHACL and the dumps, and their floors, are
+timed at their fastest of :data:`BEST_OF` runs. After the checks, the stages run as
+``ndlld build`` runs them: the statements' origins dropped, the graph frozen and Python's
+collector paused (for the floors too).
+
+Last, the whole commands a user runs, each in a process of its own, with the peak PSS of
+its whole process tree (``bench/pss.py``): ``ndlld validate --no-cache`` (reading and
+checking the records) and ``ndlld build --no-cache`` (``build`` in --skip leaves both out).
+Run on demand:
 
     .venv/bin/python bench/scale.py 1000 10000 [100000] [--skip=shacl-floor,rdflib,pages,build]
-
-Last, ``ndlld build --no-cache`` of the same records is timed as a user runs it,
-in a process of its own (``build`` in --skip leaves it out).
 
 Writes bench/results/scale-N.json; bench/report.py turns them into bench/README.md.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import gzip
+import hashlib
 import json
 import os
 import platform
@@ -33,12 +35,40 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import date
 from importlib import metadata
 from pathlib import Path
 
+import pss
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+NDLLD = [sys.executable, "-m", "ndlld"]
+sys.path.insert(0, str(ROOT))
+
+# The stages the targets compare with a floor (SHACL, the dumps), and those floors, are timed
+# at their fastest of this many runs below 100,000 organizations: one run of a second or less
+# on this shared machine varied by a third (SHACL at 10,000 orgs: 5.7 s, then 8.4 s).
+BEST_OF = 3
+READ = "read records, graph, source checks"
+SHACL = "SHACL (ndlld: rudof)"
+DUMP_STATEMENTS = "dump: statements by subject (for all four)"
+DUMP_RDF = "dump: Turtle + N-Triples and their gzip"
+DUMP_JSON = "dump: JSON-LD + NDJSON and their gzip"
+WRITE_DUMPS = "dumps: write_dumps, from nothing"
+PAGES = "pages"
+LOAD = "load into the store"
+VALIDATE = "ndlld validate --no-cache (reading and checking)"
+BUILD = "ndlld build --no-cache (all of it)"
+LOAD_FLOOR = "pyoxigraph: bulk load N-Triples"
+TURTLE_FLOOR, NTRIPLES_FLOOR = "pyoxigraph: write Turtle", "pyoxigraph: write N-Triples"
+GZIP_FLOOR = "zlib: gzip Turtle + N-Triples"  # the floor of the .gz files, beside pyoxigraph's of the text
+JSON_FLOOR = "json: JSON-LD + NDJSON by the C encoder, the same node objects"
+JSON_GZIP_FLOOR = "zlib: gzip JSON-LD + NDJSON"
+FILES_FLOOR = "files: create the pages' files (one process per core)"  # the floor of the pages
+PYSHACL = "pySHACL: one run, whole graph"  # not a floor: the engine rudof replaced, on the same graph and shapes
+RDF_KINDS, JSON_KINDS = ("turtle", "ntriples"), ("jsonld", "ndjson")
 
 
 def peak_mb() -> float:
@@ -52,118 +82,230 @@ class Stages:
     def __init__(self):
         self.rows: list[dict] = []
 
-    def run(self, name: str, function, *args, best_of: int = 1, **kwargs):
+    def run(self, name: str, function, *args, best_of: int = 1, setup=None, **kwargs):
         """Time *function*: its fastest of *best_of* runs (the least disturbed by the machine's
-        other work, as timeit counts); returns what the last run returned."""
+        other work, as timeit counts); returns what the last run returned. With *setup*, each
+        run is given what setup() made, untimed."""
         times = []
         for _ in range(best_of):
+            given = (setup(),) if setup else ()
             started = time.perf_counter()
-            value = function(*args, **kwargs)
+            value = function(*given, *args, **kwargs)
             times.append(time.perf_counter() - started)
+            del given
         seconds = min(times)
         self.rows.append({"stage": name, "seconds": round(seconds, 3), "peak_mb": peak_mb()})
         print(f"  {name:<28} {seconds:9.3f} s   peak {peak_mb():8.1f} MB", flush=True)
         return value
 
+    def add(self, name: str, measured: pss.Measured) -> None:
+        """A whole command measured by pss.run."""
+        self.rows.append({"stage": name, **measured.as_json()})
+        print(f"  {name:<28} {measured.seconds:9.3f} s   peak PSS {measured.peak_pss_mb:8.1f} MB (tree)", flush=True)
+
 
 def measure(orgs: int, skip: set[str]) -> dict:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()  # the code measured
-    sys.path.insert(0, str(ROOT))
-    import pyshacl  # noqa: F401  imported before the clock starts, as in a warm process
-    import rdflib
-    from pyoxigraph import RdfFormat, Store, serialize
-
     from ndlld.build import load_graph
-    from ndlld.checks import check_with_project_shapes, load_shapes, load_turtle, to_rdflib
-    from ndlld.checks.engines import pyshacl_report as _validate
+    from ndlld.checks import check_with_project_shapes
     from ndlld.context import Context
-    from ndlld.dumps import Statements, assemble, read_triples, write_dumps
-    from ndlld.output import Writer
-    from ndlld.queries import load_queries, run_query
-    from ndlld.resources import context_path, ontology_path, schemaorg_path, shapes_dir
-    from ndlld.site import SiteView, render_site
-    from ndlld.store import EmbeddedStore
+    from ndlld.resources import context_path
     from ndlld.synth import synthesize
 
     best_of = BEST_OF if orgs < 100_000 else 1  # at 100,000 each takes tens of seconds: one run
     work = Path(tempfile.mkdtemp(prefix=f"ndlld-bench-{orgs}-"))
     data, out = work / "data", work / "dist"
     out.mkdir()
-    s = Stages()
+    s, floors = Stages(), Stages()
     print(f"{orgs} organizations in {work}", flush=True)
-    s.run("synth (not ndlld's cost)", synthesize, data, orgs, seed=1)
+    s.run("synth (not ndlld's cost)", synthesize, data, orgs, 1)
     context = Context.load(context_path())
-    graph = s.run("read records, graph, source checks", load_graph, data, context)
-    triples = graph.triples
-    shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
+    graph = s.run(READ, load_graph, data, context)
     if "shacl" not in skip:
-        s.run("SHACL (ndlld: rudof)", check_with_project_shapes, graph, context, best_of=best_of)  # as ndlld build --no-cache runs it
+        s.run(SHACL, check_with_project_shapes, graph, context, best_of=best_of)  # as ndlld build --no-cache runs it
     graph.origins = {}  # as ndlld build drops them once the checks passed
     gc.freeze()  # and as it writes the dumps and pages, so for the floors too: the collector paused, the graph frozen
     gc.disable()
-    vocabulary = read_triples(ontology_path(), RdfFormat.TURTLE)
-    # The dumps as write_dumps makes them, in chunks: the statements by subject (shared by
-    # all four), each dump's pieces assembled with its gzip file, then write_dumps whole.
-    statements = s.run(DUMP_STATEMENTS, Statements, triples, context, best_of=best_of)
-    pieces = s.run(DUMP_PIECES, statements.pieces, best_of=1)
-    s.run(DUMP_ASSEMBLED, lambda made=pieces: [assemble(p) for p in made.values()], best_of=best_of)
-    del statements, pieces  # before write_dumps, so that the peak after it is write_dumps' own
-    s.run("dumps: write_dumps, from nothing", write_dumps, triples, vocabulary, context, out)
-    floors = Stages()
-    if "pages" not in skip:
-        view = SiteView.of(triples, vocabulary, graph.base, context)
-        s.run("pages", render_site, view, vocabulary, Writer(out), len(triples))
-        # Their floor at once: the file system's speed here changes within minutes.
-        floors.run(FILES_FLOOR, create_like, out, work / "files")
-    else:  # the store reads the base IRI from void.ttl
-        (out / "void.ttl").write_text(f"<{graph.base}id/dataset> <http://xmlns.com/foaf/0.1/homepage> <{graph.base}> .\n")
-    store = s.run("load into the store", EmbeddedStore.open, out)
-    for name, query in load_queries(ROOT / "queries").items():
-        s.run(f"query: {name}", lambda q=query: list(run_query(q, {}, store, graph.base)))
-
+    split_identical = dumps(s, graph.triples, context, out, best_of)
+    pages(s, floors, graph, context, out, work, skip)
+    queries(s, out, graph.base)
     print("floors", flush=True)
-    oxstore = Store()
-    floors.run("pyoxigraph: bulk load N-Triples", oxstore.bulk_load, path=str(out / "dataset.nt"), format=RdfFormat.N_TRIPLES)
-    floors.run("pyoxigraph: write Turtle", lambda: serialize((q.triple for q in oxstore), format=RdfFormat.TURTLE), best_of=best_of)
-    floors.run("pyoxigraph: write N-Triples", lambda: serialize((q.triple for q in oxstore), format=RdfFormat.N_TRIPLES), best_of=best_of)
-    texts = [(out / name).read_bytes() for name in ("dataset.ttl", "dataset.nt")]
-    floors.run(GZIP_FLOOR, lambda: [gzip.compress(text, compresslevel=6, mtime=0) for text in texts], best_of=best_of)
-    if "rdflib" not in skip:
-        g = floors.run("rdflib: parse N-Triples", rdflib.Graph().parse, str(out / "dataset.nt"), format="nt")
-        floors.run("rdflib: write N-Triples", g.serialize, format="nt")
+    rdf_floors(floors, out, best_of, skip)
+    json_floors(floors, graph.triples, context, out, best_of)
     if "shacl-floor" not in skip:
-        floors.run("pySHACL: one run, whole graph", _validate, to_rdflib(triples), shapes, ontology, best_of=best_of)
-    if "build" not in skip:  # the whole command, as a user runs it: what the targets are about
-        s.rows.append(whole_build(data, work / "whole"))
+        pyshacl_floor(floors, graph.triples, best_of)
+    if "build" not in skip:  # the whole commands, as a user runs them: what the targets are about
+        whole_commands(s, data, work)
         if "pages" in skip:  # the pages' floor from the build's pages
             floors.run(FILES_FLOOR, create_like, work / "whole", work / "files")
+    triples = len(graph.triples)
     subprocess.run(["rm", "-rf", str(work)])
     gc.unfreeze()
     gc.enable()
     return {
         "organizations": orgs,
-        "triples": len(triples),
+        "triples": triples,
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}, {_cpus()} cores",
         "versions": {p: metadata.version(p) for p in ("pyoxigraph", "pyrudof", "rdflib", "pyshacl", "PyYAML", "Jinja2")},
         "stages": s.rows,
         "floors": floors.rows,
+        "dumps_split_identical": split_identical,
         "skipped": sorted(skip),
-        "commit": commit,
+        "commit": commit(),
     }
 
 
-# The stages the targets compare with a floor (SHACL, the dumps), and those floors, are timed
-# at their fastest of this many runs below 100,000 organizations: one run of a second or less
-# on this shared machine varied by a third (SHACL at 10,000 orgs: 5.7 s, then 8.4 s).
-BEST_OF = 3
-DUMP_STATEMENTS = "dump: statements by subject (for all four)"
-DUMP_PIECES = "dump: the four dumps' chunks"
-DUMP_ASSEMBLED = "dump: the chunks assembled, with their gzip files"
-GZIP_FLOOR = "zlib: gzip Turtle + N-Triples"  # the floor of the .gz files, beside pyoxigraph's of the text
-FILES_FLOOR = "files: create the pages' files (one process per core)"  # the floor of the pages
+def commit() -> str:
+    """The code measured: its commit, marked when the work tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "--", "ndlld"], cwd=ROOT, capture_output=True, text=True
+    )
+    return head + ("+changes" if dirty.stdout.strip() else "")
+
+
+def only(kinds: tuple[str, ...], triples: list, context):
+    """The statements by subject, whose pieces() makes only the dumps of *kinds*: the other
+    family's subjects emptied, so that its loops run over nothing. Each family is so timed
+    on the code write_dumps runs; :func:`dumps` checks the bytes are those of write_dumps."""
+    from ndlld.dumps import Statements
+
+    statements = Statements(triples, context)
+    if kinds == RDF_KINDS:
+        statements.by_iri, statements.documents = [], {}
+    else:
+        statements.subjects = []
+    return statements
+
+
+def assembled(statements, kinds: tuple[str, ...]) -> dict[str, tuple[bytes, bytes, list]]:
+    """Each dump of *kinds*: its text, its gzip file and its chunks, as write_dumps makes them."""
+    from ndlld.dumps import assemble
+
+    pieces = statements.pieces()
+    return {kind: assemble(pieces[kind]) for kind in kinds}
+
+
+def dumps(s: Stages, triples: list, context, out: Path, best_of: int) -> bool:
+    """The dumps as write_dumps makes them, in chunks: the statements by subject (shared by
+    all four), then each family's pieces assembled with their gzip files, then write_dumps
+    whole. Returns whether the families' bytes are those write_dumps wrote."""
+    from pyoxigraph import RdfFormat
+
+    from ndlld.dumps import DATASET_FILES, Statements, read_triples, write_dumps
+    from ndlld.resources import ontology_path
+
+    s.run(DUMP_STATEMENTS, Statements, triples, context, best_of=best_of)
+    made = {}
+    for name, kinds in ((DUMP_RDF, RDF_KINDS), (DUMP_JSON, JSON_KINDS)):
+        files = s.run(name, assembled, kinds, best_of=best_of, setup=lambda k=kinds: only(k, triples, context))
+        made.update(
+            {
+                DATASET_FILES[k] + gz: _sha256(content)
+                for k, (text, zipped, _) in files.items()
+                for gz, content in (("", text), (".gz", zipped))
+            }
+        )
+        del files  # before write_dumps, so that the peak after it is write_dumps' own
+    vocabulary = read_triples(ontology_path(), RdfFormat.TURTLE)
+    s.run(WRITE_DUMPS, write_dumps, triples, vocabulary, context, out)
+    identical = all(_sha256((out / name).read_bytes()) == digest for name, digest in made.items())
+    if not identical:
+        print("  the dumps made by family differ from write_dumps': their times are not those of the build", flush=True)
+    return identical
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def pages(s: Stages, floors: Stages, graph, context, out: Path, work: Path, skip: set[str]) -> None:
+    """The pages as the build makes them (its view included), and at once their floor: the
+    file system's speed here changes within minutes."""
+    from pyoxigraph import RdfFormat
+
+    from ndlld.dumps import read_triples
+    from ndlld.output import Writer
+    from ndlld.resources import ontology_path
+    from ndlld.site import SiteView, render_site
+
+    if "pages" in skip:  # the store reads the base IRI from void.ttl
+        (out / "void.ttl").write_text(f"<{graph.base}id/dataset> <http://xmlns.com/foaf/0.1/homepage> <{graph.base}> .\n")
+        return
+    vocabulary = read_triples(ontology_path(), RdfFormat.TURTLE)
+
+    def render() -> None:
+        view = SiteView.of(graph.triples, vocabulary, graph.base, context)
+        render_site(view, vocabulary, Writer(out), len(graph.triples))
+
+    s.run(PAGES, render)
+    floors.run(FILES_FLOOR, create_like, out, work / "files")
+
+
+def queries(s: Stages, out: Path, base: str) -> None:
+    """The store loaded from the dumps, and each query of queries/ run in this process
+    (bench/incremental.py times them as the command a user runs)."""
+    from ndlld.queries import load_queries, run_query
+    from ndlld.store import EmbeddedStore
+
+    store = s.run(LOAD, EmbeddedStore.open, out)
+    for name, query in load_queries(ROOT / "queries").items():
+        s.run(f"query: {name}", lambda q=query: list(run_query(q, {}, store, base)))
+
+
+def rdf_floors(floors: Stages, out: Path, best_of: int, skip: set[str]) -> None:
+    """pyoxigraph loading and writing the same triples, zlib the Turtle and N-Triples; rdflib."""
+    from pyoxigraph import RdfFormat, Store, serialize
+
+    store = Store()
+    floors.run(LOAD_FLOOR, store.bulk_load, path=str(out / "dataset.nt"), format=RdfFormat.N_TRIPLES)
+    for name, rdf_format in ((TURTLE_FLOOR, RdfFormat.TURTLE), (NTRIPLES_FLOOR, RdfFormat.N_TRIPLES)):
+        floors.run(name, lambda f=rdf_format: serialize((q.triple for q in store), format=f), best_of=best_of)
+    texts = [(out / name).read_bytes() for name in ("dataset.ttl", "dataset.nt")]
+    floors.run(GZIP_FLOOR, lambda: [gzip.compress(text, compresslevel=6, mtime=0) for text in texts], best_of=best_of)
+    if "rdflib" not in skip:
+        import rdflib
+
+        g = floors.run("rdflib: parse N-Triples", rdflib.Graph().parse, str(out / "dataset.nt"), format="nt")
+        floors.run("rdflib: write N-Triples", g.serialize, format="nt")
+
+
+def json_floors(floors: Stages, triples: list, context, out: Path, best_of: int) -> None:
+    """The C JSON encoder writing the node objects of both JSON-LD dumps, made beforehand and
+    untimed (ndlld's compaction is its own cost), and zlib compressing the two files."""
+    from ndlld.dumps import node_objects
+    from ndlld.lookup import document_of
+
+    nodes = node_objects(triples, context)
+    id_key = context.alias_of.get("@id", "@id")
+    by_document = defaultdict(list)
+    for node in nodes:
+        by_document[document_of(node[id_key])].append(node)
+    documents = [by_document[name] for name in sorted(by_document)]
+    floors.run(JSON_FLOOR, encode_json, nodes, documents, best_of=best_of)
+    del nodes, by_document, documents
+    texts = [(out / name).read_bytes() for name in ("dataset.jsonld", "dataset.ndjson")]
+    floors.run(JSON_GZIP_FLOOR, lambda: [gzip.compress(text, compresslevel=6, mtime=0) for text in texts], best_of=best_of)
+
+
+def encode_json(nodes: list[dict], documents: list[list[dict]]) -> tuple[bytes, bytes]:
+    """The JSON-LD dump's node lines and the NDJSON dump's lines, by json.dumps alone."""
+    jsonld = ",\n".join(json.dumps(node, ensure_ascii=False) for node in nodes).encode("utf-8")
+    ndjson = b"".join(
+        json.dumps({"@context": "context.jsonld", "@graph": group}, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        for group in documents
+    )
+    return jsonld, ndjson
+
+
+def pyshacl_floor(floors: Stages, triples: list, best_of: int) -> None:
+    """One pySHACL run over the whole graph, with the same shapes and vocabulary."""
+    from ndlld.checks import load_shapes, load_turtle, to_rdflib
+    from ndlld.checks.engines import pyshacl_report
+    from ndlld.resources import ontology_path, schemaorg_path, shapes_dir
+
+    shapes, ontology = load_shapes(shapes_dir()), load_turtle(ontology_path(), schemaorg_path())
+    floors.run(PYSHACL, pyshacl_report, to_rdflib(triples), shapes, ontology, best_of=best_of)
 
 
 def create_like(site: Path, into: Path) -> int:
@@ -182,10 +324,10 @@ def create_like(site: Path, into: Path) -> int:
             files += [(str(into / relative / name), os.path.getsize(Path(directory, name))) for name in names]
     workers = _cpus()
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return sum(pool.map(_create, [files[i::workers] for i in range(workers)]))
+        return sum(pool.map(create, [files[i::workers] for i in range(workers)]))
 
 
-def _create(files: list[tuple[str, int]]) -> int:
+def create(files: list[tuple[str, int]]) -> int:
     for path, size in files:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
@@ -195,17 +337,11 @@ def _create(files: list[tuple[str, int]]) -> int:
     return len(files)
 
 
-def whole_build(data: Path, out: Path) -> dict:
-    """`ndlld build --no-cache` in a process of its own: wall time and its peak memory."""
-    name = "ndlld build --no-cache (all of it)"
-    wrapper = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    command = [sys.executable, "-m", "ndlld", "build", "--quiet", "--no-cache", "--data", str(data), "--out", str(out)]
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", wrapper, *command], check=True, capture_output=True, text=True, cwd=ROOT)
-    seconds = time.perf_counter() - started
-    peak = round(int(done.stdout.split()[-1]) / 1024, 1)
-    print(f"  {name:<28} {seconds:9.3f} s   peak {peak:8.1f} MB", flush=True)
-    return {"stage": name, "seconds": round(seconds, 3), "peak_mb": peak}
+def whole_commands(s: Stages, data: Path, work: Path) -> None:
+    """`ndlld validate --no-cache` and `ndlld build --no-cache`, each in a process of its own."""
+    quiet = {"cwd": work, "stdout": subprocess.DEVNULL}
+    s.add(VALIDATE, pss.run([*NDLLD, "validate", "--no-cache", "--data", str(data)], **quiet))
+    s.add(BUILD, pss.run([*NDLLD, "build", "--quiet", "--no-cache", "--data", str(data), "--out", str(work / "whole")], **quiet))
 
 
 def _cpus() -> int:

@@ -1,0 +1,99 @@
+"""A whole command's wall time and peak memory, counted over its whole process tree.
+
+The memory is the proportional set size (PSS, ``/proc/<pid>/smaps_rollup``) of the
+command's process and all its descendants, summed and sampled while it runs: a page
+shared by a forked child and its parent counts once, split between them, where the
+resident set size (RSS) of each would count it in every process that maps it. The
+kernel walks a process's page tables to sum its PSS (tens of milliseconds for a few
+GB), so the samples are spaced to take at most :data:`SHARE` of one core: a peak
+shorter than the time between two samples can be missed. The largest single
+process's RSS (``getrusage`` of the reaped tree) is kept beside it as a check.
+Linux only; psutil is not among the test requirements, so /proc is read directly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+EVERY = 0.05  # seconds between samples at least: short enough for commands of a second
+SHARE = 0.1  # of one core, at most, for the samples: the command measured has the machine's cores
+
+
+@dataclass
+class Measured:
+    """What :func:`run` measured of one command."""
+
+    seconds: float
+    peak_pss_mb: float  # the largest sum of PSS over the process tree, among the samples
+    max_rss_mb: float  # the largest RSS of any one process of the tree (getrusage)
+    samples: int
+
+    def as_json(self) -> dict:
+        return {"seconds": round(self.seconds, 3), "peak_pss_mb": round(self.peak_pss_mb, 1), "max_rss_mb": round(self.max_rss_mb, 1)}
+
+
+def descendants(root: int) -> list[int]:
+    """*root* and every process below it, from each process's parent in /proc/<pid>/stat
+    (the kernel here has no /proc/<pid>/task/<tid>/children)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_bytes()
+            except OSError:  # gone since the listing
+                continue
+            parent = int(stat[stat.rindex(b")") + 2 :].split()[1])  # after the command's name, which may hold spaces
+            children.setdefault(parent, []).append(int(entry.name))
+    tree, waiting = [], [root]
+    while waiting:
+        pid = waiting.pop()
+        tree.append(pid)
+        waiting += children.get(pid, [])
+    return tree
+
+
+def pss_kb(pid: int) -> int:
+    """The PSS of one process in kB; 0 when it is gone (or a zombie, which maps nothing)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as file:
+            for line in file:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def tree_pss_kb(root: int) -> int:
+    return sum(pss_kb(pid) for pid in descendants(root))
+
+
+def run(command: list[str], **popen: object) -> Measured:
+    """Run *command* to its end (a non-zero exit raises CalledProcessError) and measure it.
+    *popen* goes to :class:`subprocess.Popen` (cwd, stdout, ...)."""
+    peak, samples, done = [0], [0], threading.Event()
+    started = time.perf_counter()
+    process = subprocess.Popen(command, **popen)  # type: ignore[call-overload]
+
+    def sample() -> None:
+        while not done.is_set():
+            began = time.perf_counter()
+            peak[0] = max(peak[0], tree_pss_kb(process.pid))
+            samples[0] += 1
+            done.wait(max(EVERY, (time.perf_counter() - began) * (1 / SHARE - 1)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(process.pid, 0)  # its own rusage: the largest RSS of it and the children it reaped
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return Measured(seconds, peak[0] / 1024, usage.ru_maxrss / 1024, samples[0])
