@@ -114,8 +114,10 @@ class Change:
 
     def check(self, rules: Rules, context: Context) -> Report:
         """The report on the new graph, the documents the change touched checked again."""
-        self.checked = findings.documents_to_check(self.state, self.overlay, self.delta, rules)
-        return findings.recheck(self.state, self.overlay, self.checked, rules, self.base, self.inverses, context)
+        kept = self.state.text("incoming")  # of the shapes, which the state's fingerprint holds: not read again
+        needs = json.loads(kept) if kept else rules.incoming
+        self.checked = findings.documents_to_check(self.state, self.overlay, self.delta, needs)
+        return findings.recheck(self.state, self.overlay, self.checked, rules, needs, self.base, self.inverses, context)
 
     def write(self, new: Path, previous: Path, vocabulary: list[Triple], context: Context) -> list[str]:
         """The new output's dumps and pages in *new*: what the change touched made again, the
@@ -200,6 +202,7 @@ def remember(
 ) -> None:
     """Keep the whole state of a build made from scratch, once published in *out_dir*."""
     from ndlld.build import _version_and_time, inverse_properties
+    from ndlld.checks import project_rules
     from ndlld.resources import schemaorg_path
     from ndlld.site import SiteView, site_header
 
@@ -220,6 +223,7 @@ def remember(
         "dataset_path": files[0][0],
         "base": graph.base,
         "inverses": json.dumps(inverses),
+        "incoming": json.dumps(project_rules().incoming),
         "entities": len(graph.nodes),
         "triples": len(graph),
         "version": version or "",

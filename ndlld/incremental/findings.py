@@ -18,6 +18,7 @@ from dataclasses import astuple
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
 from ndlld.checks import Finding, Report, Rules, check, combined, documents_reached_by, surroundings
+from ndlld.checks.scope import Needs
 from ndlld.context import Context
 from ndlld.graph import Graph, Origin, Part
 from ndlld.incremental.overlay import Overlay
@@ -28,17 +29,17 @@ from ndlld.rdf import serialized, subject_value
 
 
 def recheck(
-    state: State, overlay: Overlay, documents: set[str], rules: Rules, base: str, inverses: dict[str, str], context: Context
+    state: State, overlay: Overlay, documents: set[str], rules: Rules, needs: Needs, base: str, inverses: dict[str, str], context: Context
 ) -> Report:
     """The report on the new graph: *documents* validated again (:func:`documents_to_check`),
     the others' findings as the state keeps them."""
     present = {document for document in documents if overlay.in_document(document)}
-    fresh = check(region(state, overlay, present, rules, base, inverses), rules, present, context) if present else Report([], [], {})
+    fresh = check(region(state, overlay, present, needs, base, inverses), rules, present, context) if present else Report([], [], {})
     return combined([kept_report(state, documents), fresh])
 
 
-def documents_to_check(state: State, overlay: Overlay, delta: Delta, rules: Rules) -> set[str]:
-    found = documents_reached_by(overlay, delta.removed | delta.added, rules.incoming)
+def documents_to_check(state: State, overlay: Overlay, delta: Delta, needs: Needs) -> set[str]:
+    found = documents_reached_by(overlay, delta.removed | delta.added, needs)
     for change in delta.files:
         for part in (change.before, change.after):
             found.update(document_of(iri) for iri, *_ in part.nodes) if part is not None else None
@@ -47,11 +48,11 @@ def documents_to_check(state: State, overlay: Overlay, delta: Delta, rules: Rule
     return found | {document_of(subject_value(t)) for t in delta.removed | delta.added}
 
 
-def region(state: State, overlay: Overlay, documents: set[str], rules: Rules, base: str, inverses: dict[str, str]) -> Graph:
+def region(state: State, overlay: Overlay, documents: set[str], needs: Needs, base: str, inverses: dict[str, str]) -> Graph:
     """The surroundings of *documents*, with where each statement and resource was stated."""
     triples = set()
     for document in documents:
-        triples |= surroundings(overlay, document, rules.incoming)
+        triples |= surroundings(overlay, document, needs)
     ordered = sorted(triples, key=str)
     graph = Graph(base=base, triples=ordered)
     graph.origins = _origins(state, ordered, inverses)
