@@ -12,7 +12,7 @@ The package follows its seams: the report model (:mod:`~ndlld.checks.report`),
 the engines (:mod:`~ndlld.checks.engines`), what the shapes look at around a
 resource (:mod:`~ndlld.checks.scope`) and the partition of large graphs
 (:mod:`~ndlld.checks.partition`). :func:`check` knows no cache:
-:mod:`ndlld.checks.cached` keeps results between builds.
+:mod:`ndlld.incremental.findings` keeps results between builds.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ to its files, by site-relative path, that knows nothing of caches or processes:
 :func:`render_page` for a resource (with what it looked up, :class:`Page`),
 :func:`render_index`, :func:`render_vocabulary`, :func:`render_sitemaps`,
 :func:`render_void` and :func:`render_server_rules`. :func:`render_site` writes
-them all, keeping the pages that did not change (:mod:`ndlld.site.reuse`).
+them all; an incremental build renders only the pages a change touched
+(:mod:`ndlld.incremental.pages`).
 """
 
 from __future__ import annotations
