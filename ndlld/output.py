@@ -66,7 +66,8 @@ class Staging:
     change since are already in place and those changed by the last build are
     linked from ``dist/``, so an edit costs what changed, not one link per file of
     the site. Everything else in the spare is
-    removed first, so every other file is written anew. Without *spare*, the
+    removed first, so every other file is written anew. The first output (none
+    replaced) leaves its own pages linked as the spare. Without *spare*, the
     directory starts empty and the replaced output, and any spare, are removed.
     """
 
@@ -129,10 +130,31 @@ class Staging:
                 return
             except OSError:
                 pass
+        if replaced is None and self.spare:  # the first output: the next build starts from its files
+            shutil.rmtree(self.spare_path, ignore_errors=True)
+            _mirror(self.out_dir, self.spare_path, self.keep)
         if replaced is not None:
             shutil.rmtree(replaced, ignore_errors=True)
         if not self.spare:
             shutil.rmtree(self.spare_path, ignore_errors=True)
+
+
+def _mirror(source: Path, target: Path, keep: tuple[str, ...]) -> None:
+    """The files under *keep* of *source* hard-linked at the same names under *target*
+    (as a spare: a build links a file only where it is not the same file already)."""
+    try:
+        folders = [(str(source / name), str(target / name)) for name in keep if (source / name).is_dir()]
+        while folders:
+            folder, mirrored = folders.pop()
+            os.makedirs(mirrored, exist_ok=True)
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append((entry.path, f"{mirrored}/{entry.name}"))
+                    else:
+                        os.link(entry.path, f"{mirrored}/{entry.name}", follow_symlinks=False)
+    except OSError:  # a spare is only a head start: without one the next build links what it keeps
+        shutil.rmtree(target, ignore_errors=True)
 
 
 def swap_into_place(new: Path, out_dir: Path) -> Path | None:

@@ -272,6 +272,21 @@ def test_pages_written_in_parallel_are_the_same(good_data: Path, tmp_path: Path)
     assert outputs["parallel"] == outputs["serial"] and len(outputs["serial"]) > 40
 
 
+def test_the_first_output_leaves_its_pages_as_the_spare_the_next_build_starts_from(good_data: Path, tmp_path: Path):
+    """The first build with the cache has no output to keep as the spare: it links its own
+    pages there, so that the first edit starts from them rather than linking every page.
+    A build without the cache keeps no spare."""
+    out = tmp_path / "dist"
+    build(good_data, out, cache_dir=tmp_path / "cache")
+    spare = tmp_path / ".dist.spare"
+    pages = PAGES_OF(out)
+    assert pages and all((spare / page.relative_to(out)).stat().st_ino == page.stat().st_ino for page in pages)
+    assert not (spare / "index.html").exists()  # only the pages: everything else is written anew
+    plain = tmp_path / "plain"
+    build(good_data, plain)
+    assert not (tmp_path / ".plain.spare").exists()
+
+
 def test_unchanged_pages_are_linked_from_the_output_they_replace(good_data: Path, tmp_path: Path):
     """Creating a file is the slow part of writing pages; a rebuild after an edit links the
     pages whose bytes did not change (same inode) and writes only the others."""
