@@ -38,6 +38,8 @@ from ndlld.dumps import DATASET_FILES, read_triples
 from ndlld.errors import ConfigError, QueryError
 
 VOCABULARY_GRAPH = NamedNode("https://w3id.org/ndlld/vocab")
+# What loading the embedded store reads of a build's output: a store opened instead stands for these.
+LOADED_FILES = (DATASET_FILES["ntriples"], "ontology.ttl", "void.ttl")
 
 
 def malformed(err: SyntaxError, source: str | Path | None = None) -> QueryError:
