@@ -185,11 +185,12 @@ def build(
     with Lock(run.out_dir), spared():
         if cache_dir is None:
             return run.from_scratch()
-        with State.open(cache_dir) as state, state.writing():
-            change = incremental.change(state, run.data_dir, run.out_dir, run.context)
-            if change is None:
-                return run.from_scratch(state)
-            return run.incrementally(change)
+        with State.open(cache_dir) as state:
+            with state.writing():
+                change = incremental.change(state, run.data_dir, run.out_dir, run.context)
+                summary = run.from_scratch(state) if change is None else run.incrementally(change)
+            state.checkpoint(run.out_dir)
+            return summary
 
 
 @dataclass

@@ -95,7 +95,11 @@ def fetch_options(command):
 def _cache_dir(out_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path | None:
     if no_cache:
         return None
-    return cache_dir if cache_dir is not None else out_dir.parent / f".{out_dir.name}.cache"
+    return cache_dir if cache_dir is not None else _default_cache_dir(out_dir)
+
+
+def _default_cache_dir(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}.cache"
 
 
 @click.group()
@@ -385,14 +389,19 @@ def queries():
 @click.option("--graph", metavar="IRI", help="With --endpoint: the graph holding the dataset (default: <base>id/dataset).")
 @data_option
 @out_option
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The cache of the build in --out, whose store of the graph is opened [default: .dist.cache beside --out].",
+)
 @_reports_errors
-def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir):
+def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir, cache_dir):
     """Run a named query, a query file, or a query from standard input (-).
 
-    Without --endpoint, the query runs against the embedded store loaded from
-    the build in --out (built first when there is none).
+    Without --endpoint, the query runs against the embedded store: the one the
+    build in --out kept in its cache, opened, or else its dumps loaded (built
+    first when there is none).
     """
-    from ndlld.build import build as run_build
     from ndlld.context import Context
     from ndlld.errors import ParameterError
     from ndlld.queries import find_query, run_query
@@ -407,9 +416,12 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir)
             raise ParameterError(f"--param takes KEY=VALUE, not {item!r}")
         bindings[key] = value
     selected = find_query(query_spec, _queries_dir())
+    cache_dir = cache_dir if cache_dir is not None else _default_cache_dir(out_dir)
     if not endpoint and not (out_dir / "dataset.nt").is_file():
-        click.echo(str(run_build(data_dir, out_dir)), err=True)
-    target, base = open_target(endpoint, graph, data_dir, out_dir)
+        from ndlld.build import build as run_build  # only here: a query starts faster without it
+
+        click.echo(str(run_build(data_dir, out_dir, cache_dir=cache_dir)), err=True)
+    target, base = open_target(endpoint, graph, data_dir, out_dir, cache_dir)
     result = run_query(selected, bindings, target, base)
     click.echo(render(result, output_format, Context.load(context_path())), nl=False)
 

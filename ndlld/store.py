@@ -11,11 +11,15 @@ vocabulary's labels.
 
 The embedded store is pyoxigraph: bench/query_engines.py measures it against
 rdflib's own engine on the queries of queries/ (bench/README.md has the figures).
+It is the store a build with the cache kept of the published graph, opened
+read-only (:mod:`ndlld.published`), or else the dumps loaded into memory.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +42,8 @@ from ndlld.dumps import DATASET_FILES, read_triples
 from ndlld.errors import ConfigError, QueryError
 
 VOCABULARY_GRAPH = NamedNode("https://w3id.org/ndlld/vocab")
+# What loading the embedded store reads of a build's output: a store opened instead stands for these.
+LOADED_FILES = (DATASET_FILES["ntriples"], "ontology.ttl", "void.ttl")
 
 
 def malformed(err: SyntaxError, source: str | Path | None = None) -> QueryError:
@@ -69,13 +75,28 @@ def read_base(dist_dir: Path) -> str:
 
 @dataclass
 class EmbeddedStore:
-    """The published dumps in an in-memory pyoxigraph store."""
+    """The published graph in a pyoxigraph store: the dumps loaded, or the build's store opened."""
 
     store: Store
     graph: NamedNode
 
     @classmethod
+    def published(cls, dist_dir: str | Path, cache_dir: str | Path) -> EmbeddedStore:
+        """The store the build kept in *cache_dir* of the output in *dist_dir*, opened
+        read-only, if the output is still that one; else the dumps loaded (:meth:`open`)."""
+        from ndlld.published import open_published
+
+        opened = open_published(Path(cache_dir), Path(dist_dir))
+        if opened is None:
+            return cls.open(dist_dir)
+        store, graph, lock = opened
+        embedded = cls(store, graph)
+        weakref.finalize(embedded, os.close, lock)  # the checkpoint may be removed once this is gone
+        return embedded
+
+    @classmethod
     def open(cls, dist_dir: str | Path) -> EmbeddedStore:
+        """The dumps of *dist_dir* loaded into a store in memory."""
         dist_dir = Path(dist_dir)
         dataset, ontology = dist_dir / DATASET_FILES["ntriples"], dist_dir / "ontology.ttl"
         for path in (dataset, ontology):
@@ -194,14 +215,17 @@ def _reason(err: OSError) -> str:
     return f"cannot reach the endpoint ({reason})"
 
 
-def open_target(endpoint: str | None, graph: str | None, data_dir: Path, dist_dir: Path) -> tuple[EmbeddedStore | RemoteEndpoint, str]:
+def open_target(
+    endpoint: str | None, graph: str | None, data_dir: Path, dist_dir: Path, cache_dir: Path
+) -> tuple[EmbeddedStore | RemoteEndpoint, str]:
     """Where a query runs, and the base IRI of the dataset there: the remote *endpoint*
     (its dataset graph *graph*, by default the one ``ndlld publish`` uses for the
-    records in *data_dir*), or the embedded store loaded from the build in *dist_dir*."""
+    records in *data_dir*), or the embedded store of the build in *dist_dir* (its
+    cache in *cache_dir*)."""
     if endpoint:
         from ndlld.sources import read_base
 
         base = read_base(data_dir)
         return RemoteEndpoint(endpoint, NamedNode(graph) if graph else dataset_graph(base)), base
-    store = EmbeddedStore.open(dist_dir)
+    store = EmbeddedStore.published(dist_dir, cache_dir)
     return store, store.graph.value.removesuffix("id/dataset")

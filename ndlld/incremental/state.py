@@ -6,7 +6,8 @@ Two stores in the cache directory (``.dist.cache/`` beside ``dist/``):
   store lays it out (the dataset in its named graph, the vocabulary in
   another): indexed by subject, predicate and object, so that a resource's
   statements, or those pointing at it, are read without loading the rest; and
-  queryable, so that ``ndlld query`` opens it instead of loading the dumps.
+  queryable: once a build has published, a checkpoint of it is what ``ndlld
+  query`` opens instead of loading the dumps (:mod:`ndlld.published`).
 * ``state.sqlite``: what the build made of each record file and of each
   resource, in tables of plain columns; statements are N-Triples text, lists
   JSON. One codec: SQLite's rows.
@@ -29,8 +30,10 @@ from pathlib import Path
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store, Triple, parse
 
+from ndlld import published
 from ndlld.errors import ConfigError
 from ndlld.rdf import serialized
+from ndlld.store import dataset_graph
 
 SCHEMA_VERSION = 6  # of the files below; another version is started again from scratch
 GENERATION = NamedNode("urn:ndlld:state:generation")  # where the graph store keeps its generation
@@ -174,15 +177,19 @@ class State:
             self.store.remove(Quad(t.subject, t.predicate, t.object, graph))
         self.store.extend(Quad(t.subject, t.predicate, t.object, graph) for t in added)
 
-    def checkpoint(self, name: str) -> Path:
-        """A copy of the graph store that no later build changes (RocksDB's checkpoint: hard
-        links), for ``ndlld query`` and ``ndlld serve`` to open read-only."""
-        target = self.directory / "published" / name
-        if not target.exists():
-            target.parent.mkdir(exist_ok=True)
-            self.store.flush()
-            self.store.backup(str(target))
-        return target
+    def checkpoint(self, out_dir: Path) -> None:
+        """The graph store as committed, kept for ``ndlld query`` to open read-only while
+        *out_dir* holds the output it is the graph of (:mod:`ndlld.published`)."""
+        generation = self.generation
+        if generation is None:  # pragma: no cover - called after a commit, which sets it
+            return
+        try:
+            published.keep(self.store, self.directory, out_dir, generation, dataset_graph(self.text("base")))
+        except OSError as err:
+            raise ConfigError(
+                f"the output is published, but its graph could not be kept for 'ndlld query' ({err}): queries load the dumps",
+                path=self.directory,
+            ) from None
 
 
 def _connected(directory: Path) -> sqlite3.Connection | None:
@@ -214,7 +221,7 @@ def _remove(directory: Path) -> None:
     for name in ("state.sqlite", "state.sqlite-wal", "state.sqlite-shm"):
         (directory / name).unlink(missing_ok=True)
     shutil.rmtree(directory / "graph", ignore_errors=True)
-    shutil.rmtree(directory / "published", ignore_errors=True)
+    published.forget(directory)  # a checkpoint a query has open stays until the next build
 
 
 def ntriples(triples: Iterable[Triple]) -> str:
