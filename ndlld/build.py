@@ -228,7 +228,7 @@ class _Run:
                 pages = render_site(view, self.vocabulary, writer, len(graph), dumps_written=dumps)
             written, layout = dumps()
             files = [str(path.relative_to(staging.path)) for path in written] + writer.written
-            files += self._releases(staging.path, _version_and_time(graph), graph.base)
+            files += self._releases(staging.path, release_of(graph), graph.base)
             staging.remove_all_but(files)
         if state is not None:
             incremental.remember(state, self.data_dir, self.out_dir, graph, parts, report, layout, pages, self.vocabulary, self.context)
@@ -291,7 +291,7 @@ def _progress(progress: Callable[[str], None] | None) -> Callable[[str], None]:
     return lambda message: progress(f"[{time.perf_counter() - started:6.1f} s] {message}")
 
 
-def _version_and_time(graph: Graph) -> tuple[str | None, str | None]:
+def release_of(graph: Graph) -> tuple[str | None, str | None]:
     """The dataset's version, and its date of last change as the release time."""
     from ndlld.namespaces import SCHEMA
 

@@ -201,7 +201,7 @@ def remember(
     context: Context,
 ) -> None:
     """Keep the whole state of a build made from scratch, once published in *out_dir*."""
-    from ndlld.build import _version_and_time, inverse_properties
+    from ndlld.build import inverse_properties, release_of
     from ndlld.checks import project_rules
     from ndlld.resources import schemaorg_path
     from ndlld.site import SiteView, site_header
@@ -215,7 +215,7 @@ def remember(
     findings.keep_findings(state, report, graph.base)
     dumps.keep_layout(state, layout)
     pages.keep_all_pages(state, out_dir, written)
-    version, released = _version_and_time(graph)
+    version, released = release_of(graph)
     view = SiteView.of(graph.triples, vocabulary, graph.base, context)
     for key, value in {
         "fingerprint": fingerprint(),
