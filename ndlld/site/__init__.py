@@ -501,7 +501,7 @@ def render_vocabulary(view: SiteView, env: jinja2.Environment, site: dict, vocab
     """``vocab.html`` documenting the NDL vocabulary, and the vocabulary in each format."""
     from ndlld.site.vocab import vocabulary_page
 
-    page = vocabulary_page(vocabulary, view, view.context)
+    page = vocabulary_page(vocabulary, view.context)
     return {
         VOCABULARY_PATH + ".html": env.get_template("vocab.html").render(site=site, vocab=page, root="").encode("utf-8"),
         VOCABULARY_PATH + ".ttl": turtle(vocabulary),

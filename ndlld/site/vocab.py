@@ -38,7 +38,7 @@ _FACTS = [
 ]
 
 
-def vocabulary_page(vocabulary: list[Triple], view, context: Context) -> dict:
+def vocabulary_page(vocabulary: list[Triple], context: Context) -> dict:
     """What vocab.html shows: the ontology's header and its terms, grouped by kind."""
     about: dict[str, list[Triple]] = defaultdict(list)
     for triple in vocabulary:
