@@ -12,7 +12,7 @@ nor a graph emptied by a failed upload:
   Oxigraph runs each update request in one transaction, so both graphs change
   together. An upload that fails touches only the staging graphs, and a
   staging graph is swapped in only if it holds as many triples as the file.
-  The swap is written so that running it twice is harmless (see ``_swap``):
+  The swap is written so that running it twice is harmless (see ``swap_update``):
   when its answer is lost, or comes too late, the store may have done it, and
   the retry must not undo it. ``MOVE SILENT`` would: Oxigraph rewrites it as
   "drop the target, copy the source, drop the source", so a retry that found
@@ -177,7 +177,7 @@ def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedN
                 by_gsp = _put(client, store, staging[graph], path, rdf_format)
             if not by_gsp:
                 _insert(client, update, staging[graph], path, rdf_format)
-        _sparql_update(client, update, " ;\n".join(_swap(graph, staging[graph], graphs[graph][2]) for graph in graphs))
+        _sparql_update(client, update, " ;\n".join(swap_update(graph, staging[graph], graphs[graph][2]) for graph in graphs))
     except PublishError:
         drop = " ;\n".join(f"DROP SILENT GRAPH {s}" for s in staging.values())
         try:
@@ -188,7 +188,7 @@ def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedN
     return "the Graph Store Protocol and one SPARQL Update" if by_gsp else "SPARQL Update"
 
 
-def _swap(graph: NamedNode, staging: NamedNode, triples: int) -> str:
+def swap_update(graph: NamedNode, staging: NamedNode, triples: int) -> str:
     """Update operations that put *staging* in place of *graph* if it holds *triples*
     triples, and drop it. Run again once *staging* is gone, they change nothing; nor
     do they swap in a staging graph that is not whole (say a late copy of an earlier

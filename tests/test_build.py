@@ -71,7 +71,7 @@ def test_summary_counts_what_was_written(good_data: Path, tmp_path: Path):
 @pytest.mark.parametrize("cache", [False, True])
 def test_a_build_gives_the_collector_back_as_it_found_it(good_data: Path, tmp_path: Path, cache: bool):
     """A build pauses Python's garbage collector and freezes what it keeps (see
-    ndlld.build._collector_spared); a program that calls it finds both undone, however it ends."""
+    ndlld.parallel.spared); a program that calls it finds both undone, however it ends."""
     import gc
 
     assert gc.isenabled() and gc.get_freeze_count() == 0

@@ -25,7 +25,7 @@ from pyoxigraph import NamedNode, RdfFormat, parse
 
 from ndlld.cli import cli
 from ndlld.errors import PublishError
-from ndlld.publish import _swap, publish
+from ndlld.publish import publish, swap_update
 
 from conftest import OXIGRAPH, OXIGRAPH_PROBE, free_port, ndlld_measured, server_process
 from faults import Cut, FaultProxy, Slow, Status, Stranger, endless
@@ -185,7 +185,7 @@ def test_a_staging_graph_that_is_not_whole_is_never_swapped_in(oxigraph, old_dis
         content=b"".join(lines[: len(lines) // 2]),
         headers={"Content-Type": "application/n-triples"},
     ).raise_for_status()
-    swap = _swap(NamedNode(graph), staging, len(lines))
+    swap = swap_update(NamedNode(graph), staging, len(lines))
     httpx.post(f"{oxigraph}/update", content=swap.encode(), headers={"Content-Type": "application/sparql-update"}).raise_for_status()
     assert in_graph(oxigraph, graph) == of(old_dist)
     assert staging.value not in graphs_in(oxigraph)

@@ -305,15 +305,15 @@ def test_unchanged_pages_are_linked_from_the_output_they_replace(good_data: Path
 def test_the_timeline_picture_is_spread_over_the_years_when_long():
     """Thousands of involvements: the picture draws a spread of them, in order and from the
     first to near the last; the list below it keeps them all."""
-    from ndlld.site import TIMELINE_SIZE, _spread
+    from ndlld.site import TIMELINE_SIZE, spread
 
     items = list(range(5000))
-    drawn = _spread(items, TIMELINE_SIZE)
+    drawn = spread(items, TIMELINE_SIZE)
     assert len(drawn) == TIMELINE_SIZE and drawn == sorted(drawn)
     step = -(-5000 // TIMELINE_SIZE)  # no gap wider than this, at the end either
     assert drawn[0] == 0 and drawn[-1] >= 5000 - step
     assert all(b - a <= step for a, b in zip(drawn, drawn[1:]))
-    assert _spread(items[:10], TIMELINE_SIZE) == items[:10]
+    assert spread(items[:10], TIMELINE_SIZE) == items[:10]
 
 
 @pytest.mark.parametrize("target", ["id/ifla", "id/ifla#role", "id/a/b", "id/a/../b", "id//c", "./id/x", "#top", "vocab", "id/a/b#x"])

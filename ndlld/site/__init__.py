@@ -261,7 +261,7 @@ def render_sitemaps(env: jinja2.Environment, base: str, urls: list[str], modifie
     return files
 
 
-def _spread(items: list, most: int) -> list:
+def spread(items: list, most: int) -> list:
     """At most *most* of *items* (in order), evenly spread: a picture of thousands of labels
     shows nothing, and placing them costs more than the rest of the page."""
     if len(items) <= most:
@@ -283,7 +283,7 @@ def render_index(
     organizations = sorted((item for item in listed.values() if ORGANIZATION_TYPES & set(item.types)), key=_by_name)
     nodes, edges = _network(view, organizations, entries)
     involvements = [i for entry in entries.values() for i in entry.involvements]
-    entries_shown = [svg.TimelineEntry(i.year, i.label, view.path(i.iri)) for i in _spread(involvements, TIMELINE_SIZE)]
+    entries_shown = [svg.TimelineEntry(i.year, i.label, view.path(i.iri)) for i in spread(involvements, TIMELINE_SIZE)]
     groups = _groups(view, listed)
     shown_involvements, involvements_more = _first(involvements)
     shown_organizations, organizations_more = _first(organizations)
