@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Triple
 
-from ndlld.incremental.state import State, to_json
+from ndlld.incremental.state import READ_INDEXES, State, to_json
 from ndlld.lookup import Read, document_of
 from ndlld.output import hard_link
 from ndlld.rdf import subject_value
@@ -59,9 +59,13 @@ def keep_pages(state: State, out_dir: Path, written: dict) -> None:
             state.db.execute("DELETE FROM reads WHERE document = ?", (document,))
             if page is not None:
                 _note_reads(state, document, page.reads)
-        if page is not None:
-            facts = {name: _facts_row(f"{out_dir}/{name}") for name in page.files}
-            state.db.execute("INSERT INTO pages VALUES (?, ?, ?, ?)", (document, to_json(facts), to_json(page.entry.to_json()), digest))
+        if page is not None and digest is not None:
+            _note_page(state, out_dir, document, page, digest)
+
+
+def _note_page(state: State, out_dir: Path, document: str, page, digest: bytes) -> None:
+    facts = {name: _facts_row(f"{out_dir}/{name}") for name in page.files}
+    state.db.execute("INSERT INTO pages VALUES (?, ?, ?, ?)", (document, to_json(facts), to_json(page.entry.to_json()), digest))
 
 
 def _note_reads(state: State, document: str, reads: Iterable[Read]) -> None:
@@ -75,8 +79,8 @@ def keep_all_pages(state: State, out_dir: Path, written: dict) -> None:
     """:func:`keep_pages` into an emptied state: each read numbered here and the rows
     written in the order of their keys, the indexes made once they are all in (row by
     row, they would be written all over a table of millions)."""
-    state.db.execute("DROP INDEX IF EXISTS lookups_by_read")
-    state.db.execute("DROP INDEX IF EXISTS reads_by_lookup")
+    for name in READ_INDEXES:
+        state.db.execute(f"DROP INDEX IF EXISTS {name}")
     numbers: dict[Read, int] = {}
     for document in sorted(written):
         page = written[document]
@@ -84,12 +88,10 @@ def keep_all_pages(state: State, out_dir: Path, written: dict) -> None:
             continue
         rows = sorted({numbers.setdefault(read, len(numbers) + 1) for read in page.reads})
         state.db.executemany("INSERT INTO reads VALUES (?, ?)", ((document, number) for number in rows))
-        facts = {name: _facts_row(f"{out_dir}/{name}") for name in page.files}
-        entry = to_json(page.entry.to_json())
-        state.db.execute("INSERT INTO pages VALUES (?, ?, ?, ?)", (document, to_json(facts), entry, _reads_digest(page.reads)))
+        _note_page(state, out_dir, document, page, _reads_digest(page.reads))
     state.db.executemany("INSERT INTO lookups VALUES (?, ?, ?)", ((number, kind, key) for (kind, key), number in numbers.items()))
-    state.db.execute("CREATE UNIQUE INDEX lookups_by_read ON lookups (kind, key)")
-    state.db.execute("CREATE INDEX reads_by_lookup ON reads (lookup)")
+    for statement in READ_INDEXES.values():
+        state.db.execute(statement)
 
 
 def _reads_digest(reads: Iterable[Read]) -> bytes:

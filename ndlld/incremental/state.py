@@ -64,10 +64,14 @@ CREATE TABLE IF NOT EXISTS chunks (dump TEXT, last TEXT, offset INTEGER, length 
 -- read (a digest of its reads, and each read)
 CREATE TABLE IF NOT EXISTS pages (document TEXT PRIMARY KEY, files TEXT, entry TEXT, reads BLOB) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lookups (id INTEGER PRIMARY KEY, kind TEXT, key TEXT);
-CREATE UNIQUE INDEX IF NOT EXISTS lookups_by_read ON lookups (kind, key);
 CREATE TABLE IF NOT EXISTS reads (document TEXT, lookup INTEGER, PRIMARY KEY (document, lookup)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS reads_by_lookup ON reads (lookup);
 """
+# The pages' reads by what was read: dropped while a build from scratch writes millions of rows.
+READ_INDEXES = {
+    "lookups_by_read": "CREATE UNIQUE INDEX IF NOT EXISTS lookups_by_read ON lookups (kind, key)",
+    "reads_by_lookup": "CREATE INDEX IF NOT EXISTS reads_by_lookup ON reads (lookup)",
+}
+_TABLES += "".join(f"{statement};\n" for statement in READ_INDEXES.values())
 
 
 def statement_digest(line: bytes) -> bytes:
