@@ -23,7 +23,7 @@ class Overlay:
     def __init__(self, store: Store, graph: NamedNode, db: sqlite3.Connection, removed: Iterable[Triple], added: Iterable[Triple]):
         self.store, self.graph, self.db = store, graph, db
         self.removed = set(removed)
-        self.added = {t for t in added if t not in self.removed} | set()
+        self.added = {t for t in added if t not in self.removed}
         self._added_about: dict[str, list[Triple]] = defaultdict(list)
         self._added_pointing: dict[str, list[Triple]] = defaultdict(list)
         for triple in self.added:
