@@ -19,6 +19,7 @@ CONTEXT_IRI = W3ID + "context.jsonld"
 
 SCHEMA = Namespace("http://schema.org/")
 NDL = Namespace(W3ID + "vocab#")
+NDLSH = Namespace(W3ID + "shapes#")  # the shapes of shapes/, each named, so a report can point at it
 RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 SH = Namespace("http://www.w3.org/ns/shacl#")

@@ -79,6 +79,69 @@ def add_fixture(data_dir: Path, fixture: Path) -> Path:
     return target
 
 
+def shacl_report_problems(report, shapes) -> list[str]:
+    """What breaks SHACL's validation report rules (https://www.w3.org/TR/shacl/#results-validation-report)
+    in *report* (an rdflib graph), its shapes being *shapes*: one sh:ValidationReport whose
+    sh:conforms is true iff it has no sh:result; each result (and detail) with exactly one
+    sh:focusNode, sh:resultSeverity (an IRI) and sh:sourceConstraintComponent (an IRI), at most
+    one sh:value and sh:resultPath, messages in distinct languages; and, as ndlld requires, one
+    sh:sourceShape: a shape of *shapes* by IRI, or a blank node described as a shape of *shapes* is."""
+    import rdflib
+    from rdflib.compare import isomorphic
+
+    SH, problems = rdflib.SH, []
+    reports = list(report.subjects(rdflib.RDF.type, SH.ValidationReport))
+    if len(reports) != 1:
+        return [f"{len(reports)} sh:ValidationReport instances, not one"]
+    conforms = list(report.objects(reports[0], SH.conforms))
+    results = list(report.objects(reports[0], SH.result))
+    if len(conforms) != 1 or not isinstance(conforms[0], rdflib.Literal) or conforms[0].datatype != rdflib.XSD.boolean:
+        problems.append(f"sh:conforms is {conforms}, not one xsd:boolean")
+    elif conforms[0].toPython() != (not results):
+        problems.append(f"sh:conforms {conforms[0]} beside {len(results)} results")
+    blank_shapes = [_described(shapes, s) for s in set(shapes.subjects()) if isinstance(s, rdflib.BNode)]
+    for result in set(results) | set(report.subjects(rdflib.RDF.type, SH.ValidationResult)):
+        if (result, rdflib.RDF.type, SH.ValidationResult) not in report:
+            problems.append(f"result {result} is no sh:ValidationResult")
+        for predicate, least, most in [
+            (SH.focusNode, 1, 1),
+            (SH.resultSeverity, 1, 1),
+            (SH.sourceConstraintComponent, 1, 1),
+            (SH.sourceShape, 1, 1),
+            (SH.value, 0, 1),
+            (SH.resultPath, 0, 1),
+        ]:
+            values = list(report.objects(result, predicate))
+            if not least <= len(values) <= most:
+                problems.append(f"a result has {len(values)} {predicate.n3()}")
+        for predicate in (SH.resultSeverity, SH.sourceConstraintComponent):
+            if not all(isinstance(v, rdflib.URIRef) for v in report.objects(result, predicate)):
+                problems.append(f"a result's {predicate.n3()} is not an IRI")
+        languages = [m.language for m in report.objects(result, SH.resultMessage)]
+        if len(languages) != len(set(languages)):
+            problems.append("a result has two messages in one language")
+        for shape in report.objects(result, SH.sourceShape):
+            if isinstance(shape, rdflib.URIRef) and (shape, None, None) not in shapes:
+                problems.append(f"sh:sourceShape {shape} is no shape of the shapes graph")
+            if isinstance(shape, rdflib.BNode) and not any(isomorphic(_described(report, shape), s) for s in blank_shapes):
+                problems.append("a blank sh:sourceShape is not described as any shape of the shapes graph")
+    return problems
+
+
+def _described(graph, node):
+    """*node*'s statements and those of the blank nodes below it, as a graph of their own."""
+    import rdflib
+
+    found, todo = rdflib.Graph(), [node]
+    while todo:
+        subject = todo.pop()
+        for predicate, value in graph.predicate_objects(subject):
+            if isinstance(value, rdflib.BNode) and (subject, predicate, value) not in found:
+                todo.append(value)
+            found.add((subject, predicate, value))
+    return found
+
+
 @pytest.fixture
 def good_data(tmp_path: Path) -> Path:
     """A fresh, writable copy of tests/records/good."""

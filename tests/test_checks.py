@@ -15,7 +15,7 @@ from ndlld.build import validate
 from ndlld.checks import load_shapes
 from ndlld.resources import shapes_dir
 
-from conftest import DATA, GOOD, TESTS, add_fixture, expectations
+from conftest import DATA, GOOD, TESTS, add_fixture, expectations, shacl_report_problems
 
 BAD = sorted((TESTS / "shapes" / "bad").glob("*.yaml"))
 
@@ -62,22 +62,59 @@ def test_every_constraint_has_a_failing_fixture():
 
 
 def test_shapes_are_valid_shacl():
-    """The shapes themselves conform to SHACL-SHACL (https://www.w3.org/TR/shacl/#shacl-shacl)."""
+    """The shapes themselves conform to SHACL-SHACL, the W3C's own shapes for shapes graphs
+    (https://www.w3.org/TR/shacl/#shacl-shacl; tests/shacl/ has the W3C's file), and to
+    pySHACL's copy of it."""
     import pyshacl
 
     shapes = load_shapes(shapes_dir())
+    shacl_shacl = rdflib.Graph().parse(TESTS / "shacl" / "shacl-shacl.ttl", format="turtle")
+    assert len(shacl_shacl) > 400 and (None, rdflib.SH.targetClass, rdflib.SH.NodeShape) in shacl_shacl  # the real thing
+    conforms, _graph, text = pyshacl.validate(shapes, shacl_graph=shacl_shacl)
+    assert conforms, text
     conforms, _graph, text = pyshacl.validate(shapes, shacl_graph=None, meta_shacl=True)
     assert conforms, text
+    # SHACL-SHACL sees a broken shape, as it would see one of ours
+    broken = shapes + rdflib.Graph().parse(
+        data='<https://w3id.org/ndlld/shapes#Organization> <http://www.w3.org/ns/shacl#minCount> "one" .', format="nt"
+    )
+    assert not pyshacl.validate(broken, shacl_graph=shacl_shacl)[0]
+
+
+def _shapes_of(shapes: rdflib.Graph) -> set:
+    """Every shape of a shapes graph (https://www.w3.org/TR/shacl/#shapes): declared, targeting,
+    or the value of a parameter that takes shapes, alone or in a list."""
+    SH = rdflib.SH
+    found = set(shapes.subjects(rdflib.RDF.type, SH.NodeShape)) | set(shapes.subjects(rdflib.RDF.type, SH.PropertyShape))
+    for target in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.path):
+        found |= set(shapes.subjects(target, None))
+    for parameter in (SH.property, SH.node, SH.qualifiedValueShape, SH["not"]):
+        found |= set(shapes.objects(None, parameter))
+    for parameter in (SH["or"], SH["and"], SH.xone):
+        for members in shapes.objects(None, parameter):
+            found |= set(rdflib.collection.Collection(shapes, members))
+    return found
+
+
+def test_every_shape_is_named():
+    """Every node and property shape has an IRI in the shapes' namespace, so that a
+    report's sh:sourceShape names something a reader can look up in shapes/."""
+    shapes = load_shapes(shapes_dir())
+    found = _shapes_of(shapes)
+    assert len(found) > 60
+    unnamed = [shapes.cbd(s).serialize(format="turtle") for s in found if not str(s).startswith("https://w3id.org/ndlld/shapes#")]
+    assert unnamed == []
 
 
 def test_every_shape_explains_itself():
-    """Each shape has an rdfs:comment and every constraint a sh:message, for the librarian."""
+    """Each shape has an rdfs:comment or a sh:message, and every constraint a node shape
+    checks directly a sh:message, for the librarian."""
     shapes = load_shapes(shapes_dir())
     SH = rdflib.SH
-    for shape in set(shapes.subjects(rdflib.RDF.type, SH.NodeShape)) | set(shapes.subjects(rdflib.RDF.type, SH.PropertyShape)):
-        assert shapes.value(shape, rdflib.RDFS.comment), f"{shape} has no rdfs:comment"
+    for shape in _shapes_of(shapes):
+        assert shapes.value(shape, rdflib.RDFS.comment) or shapes.value(shape, SH.message), f"{shape} says nothing of itself"
     for shape, prop in shapes.subject_objects(SH.property):
-        if isinstance(shape, rdflib.URIRef):  # the shapes' own constraints, not those nested in sh:or
+        if shapes.value(shape, SH.targetClass):  # the shapes' own constraints, not those of the shapes an sh:or names
             assert shapes.value(prop, SH.message), f"a property shape of {shape} has no sh:message"
 
 
@@ -147,6 +184,7 @@ def test_rudof_reports_what_pyshacl_reports(name: str, fixture: Path | None, goo
     assert reports["rudof"].conforms == reports["pyshacl"].conforms
     for report in reports.values():
         assert len(list(report.graph.objects(None, rdflib.SH.result))) == len(report.findings)
+        assert shacl_report_problems(report.graph, shapes) == []
 
 
 def test_integers_of_any_length_are_judged_as_pyshacl_judges_them(good_data: Path):
@@ -636,3 +674,64 @@ def test_a_triple_term_as_an_object_is_a_finding_whole_or_in_parts(tmp_path: Pat
         for name in index.own:
             assert index.of(name) == surroundings(lookup, name, needs), name
         assert index.touched_by([organization]) == touched_documents(lookup, [organization], needs)
+
+
+# -- the report graph is SHACL's (https://www.w3.org/TR/shacl/#results-validation-report) ----
+
+BLANK_SHAPES = """
+@prefix schema: <http://schema.org/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://example.org/shapes#Organization> a sh:NodeShape ; sh:targetClass schema:Organization ;
+    sh:property [ sh:path schema:name ; sh:minCount 9 ; sh:message "fewer than nine names" ] ,
+                [ sh:path schema:name ; sh:maxCount 0 ] ,
+                [ sh:path schema:name ; sh:or ( [ sh:datatype xsd:integer ] [ sh:datatype xsd:date ] ) ; sh:message "a name that is no number" ] .
+"""
+
+
+@pytest.mark.parametrize("engine", ["rudof", "pyshacl"])
+def test_a_blank_node_shape_is_in_the_report_as_in_the_shapes_graph(engine: str, context):
+    """Shapes of others may be blank nodes: a result's sh:sourceShape is then that shape,
+    described as in the shapes graph (a bare blank node would name nothing), with either engine."""
+    from ndlld.build import load_graph
+    from ndlld.checks import Rules, check, load_turtle, triples_of
+    from ndlld.resources import ontology_path, schemaorg_path
+
+    shapes = rdflib.Graph().parse(data=BLANK_SHAPES, format="turtle")
+    rules = Rules(triples_of(shapes), triples_of(load_turtle(ontology_path(), schemaorg_path())), engine)
+    report = check(load_graph(GOOD, context), rules, context=context)
+    sources = set(report.graph.objects(None, rdflib.SH.sourceShape))
+    assert len(sources) >= 3 and all(isinstance(s, rdflib.BNode) for s in sources)
+    assert shacl_report_problems(report.graph, shapes) == []
+    assert not report.conforms
+
+
+def test_sh_conforms_is_false_beside_warnings_while_ndlld_accepts_them(good_data: Path):
+    """SHACL's sh:conforms is true only without any result; ndlld's verdict allows Warnings."""
+    shapes = load_shapes(shapes_dir())
+    assert shacl_report_problems(validate(GOOD).graph, shapes) == []
+    assert (None, rdflib.SH.conforms, rdflib.Literal(True)) in validate(GOOD).graph
+    add_fixture(good_data, TESTS / "shapes" / "bad" / "no-japanese-name.yaml")
+    report = validate(good_data)
+    assert report.conforms and [f.severity for f in report.findings] == ["Warning"]
+    assert (None, rdflib.SH.conforms, rdflib.Literal(False)) in report.graph
+    assert shacl_report_problems(report.graph, shapes) == []
+
+
+def test_the_result_of_a_parent_chain_too_long_to_check_is_a_shacl_result(good_data: Path):
+    """The one result ndlld makes itself, without an engine, names its shape and component too."""
+    from ndlld.checks import MAX_PARENTS
+
+    count = MAX_PARENTS + 2
+    lines = ["graph:"]
+    for i in range(count):
+        lines += [f"  - id: c{i}", "    type: Organization", f"    name: {{en: Link {i}, ja: 環{i}}}"]
+        lines += [f"    description: {{en: Link {i} of a chain.}}", "    source: source/page"]
+        lines += [f"    parentOrganization: c{i + 1}"] if i + 1 < count else []
+    (good_data / "organizations" / "chain.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = validate(good_data)
+    [finding] = report.findings
+    assert f"more than {MAX_PARENTS} parent organizations" in finding.message
+    assert finding.shape == "https://w3id.org/ndlld/shapes#NoParentCycle"
+    assert shacl_report_problems(report.graph, load_shapes(shapes_dir())) == []
+    assert (None, rdflib.SH.sourceConstraintComponent, rdflib.SH.SPARQLConstraintComponent) in report.graph

@@ -10,9 +10,11 @@ import rdflib
 from click.testing import CliRunner
 
 from ndlld import __version__
+from ndlld.checks import load_shapes
 from ndlld.cli import cli
+from ndlld.resources import shapes_dir
 
-from conftest import GOOD, TESTS, add_fixture
+from conftest import GOOD, TESTS, add_fixture, shacl_report_problems
 
 
 def run(*args: str):
@@ -47,8 +49,13 @@ def test_validate_formats(good_data: Path):
     report = json.loads(as_json.stdout)
     assert report["conforms"] is True and report["findings"][0]["severity"] == "Warning"
     as_turtle = run("validate", "--data", good_data, "--format", "turtle")
+    assert as_turtle.exit_code == 0  # ndlld's verdict: Warnings allowed
     graph = rdflib.Graph().parse(data=as_turtle.stdout, format="turtle")
     assert (None, rdflib.SH.resultSeverity, rdflib.SH.Warning) in graph
+    # SHACL's: a report with results does not conform, and each result is whole
+    assert (None, rdflib.SH.conforms, rdflib.Literal(False)) in graph
+    assert shacl_report_problems(graph, load_shapes(shapes_dir())) == []
+    assert set(graph.objects(None, rdflib.SH.sourceShape)) == {rdflib.URIRef("https://w3id.org/ndlld/shapes#OrganizationJapaneseName")}
 
 
 def test_validate_with_either_shacl_engine(good_data: Path):

@@ -3,8 +3,9 @@
 rudof (``pyrudof``, written in Rust) is the default, several times faster at scale;
 pySHACL is the reference in Python. The tests run both on every fixture and require
 the same findings. rudof's report is rewritten as pySHACL writes it: each result's
-message is its shape's sh:message, a blank-node shape stays a blank node, Warnings
-alone conform; integers rudof misjudges go to pySHACL (:func:`engine_for`).
+message is its shape's sh:message, a blank-node shape stays a blank node with its
+description copied from the shapes graph; integers rudof misjudges go to pySHACL
+(:func:`engine_for`).
 """
 
 from __future__ import annotations
@@ -20,17 +21,16 @@ from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse
 
 from ndlld import parallel
 from ndlld.checks.report import (
-    CONFORMS,
     FOCUS_NODE,
     RDF_TYPE,
     RESULT,
     RESULT_MESSAGE,
-    SEVERITY,
     SOURCE_SHAPE,
     VALIDATION_REPORT,
-    VIOLATION,
+    About,
     first,
     index,
+    list_items,
     parse_ntriples,
     rdflib_graph,
 )
@@ -49,6 +49,9 @@ RDFS_SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 MESSAGE = SH.message
 # Where the blank-node shapes get the IRIs rudof sees (RFC 7511's well-known genid).
 SKOLEM = "https://w3id.org/ndlld/.well-known/genid/"
+# The parameters whose values are shapes, one or a list of them (https://www.w3.org/TR/shacl/#shapes-recursion).
+SHAPE_PARAMETERS = {SH.property, SH.node, SH.qualifiedValueShape, getattr(SH, "not")}
+SHAPE_LISTS = {getattr(SH, "or"), getattr(SH, "and"), SH.xone}
 # What a failed rudof run suggests, in the commands that have the option (harvest has not).
 OTHER_ENGINE = ("--shacl-engine", "or --shacl-engine pyshacl")
 
@@ -181,17 +184,30 @@ class Rules:
         return found
 
     @cached_property
+    def blank_shapes(self) -> set[BlankNode]:
+        """The shapes that are blank nodes: those with a message, and the values of the
+        parameters that take shapes (sh:property, sh:node, the members of sh:or ...)."""
+        about = index(self.shapes)
+        found: set[Term] = set(self.messages)
+        for t in self.shapes:
+            if t.predicate in SHAPE_PARAMETERS:
+                found.add(t.object)
+            elif t.predicate in SHAPE_LISTS:
+                found.update(list_items(about, t.object))
+        return {shape for shape in found if isinstance(shape, BlankNode)}
+
+    @cached_property
     def rudof_shapes(self) -> tuple[str, dict[str, BlankNode]]:
         """The shapes for rudof, each blank-node shape given a skolem IRI (the
         blank nodes of rudof's report are its own), and the blank node behind each IRI."""
         return serialized(self.skolemized, RdfFormat.N_TRIPLES).decode("utf-8"), {
-            SKOLEM + shape.value: shape for shape in self.messages if isinstance(shape, BlankNode)
+            SKOLEM + shape.value: shape for shape in self.blank_shapes
         }
 
     @cached_property
     def skolemized(self) -> list[Triple]:
         """The shapes, each blank-node shape named by a skolem IRI (made from its label of this reading)."""
-        named: dict[Term, NamedNode] = {shape: NamedNode(SKOLEM + shape.value) for shape in self.messages if isinstance(shape, BlankNode)}
+        named: dict[Term, NamedNode] = {shape: NamedNode(SKOLEM + shape.value) for shape in self.blank_shapes}
         return [Triple(named.get(t.subject, t.subject), t.predicate, named.get(t.object, t.object)) for t in self.shapes]
 
     def without_targets(self) -> str:
@@ -282,7 +298,7 @@ def pyshacl_report(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Gr
     import pyshacl  # heavy: imported only when validating
 
     data += ontology  # what pySHACL's ont_graph does, without its copy of the whole data graph
-    _conforms, report_graph, _text = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+    _conforms, report_graph, _text = pyshacl.validate(data, shacl_graph=shapes, inference="none")
     return report_graph
 
 
@@ -373,37 +389,53 @@ def _validate_rudof(data: bytes, rules: Rules, about: set[str] | None = None, fo
 
 def _as_pyshacl_writes(report: list[Triple], rules: Rules) -> list[Triple]:
     """rudof's *report* with each result's message its shape's sh:message (rudof words
-    some of its own), each blank-node shape a blank node again, and Warnings alone conforming."""
-    shapes, messages, violated = _shapes_and_messages(report, rules)
-    reports = {t.subject for t in report if t.predicate == RDF_TYPE and t.object == VALIDATION_REPORT}
+    some of its own), and each blank-node shape a blank node again, described as in the
+    shapes graph: a blank node means nothing outside its graph (SHACL's sh:sourceShape is
+    "the shape", and pySHACL copies it so)."""
+    shapes, messages = _shapes_and_messages(report, rules)
     corrected = []
     for t in report:
-        if (t.predicate == RESULT_MESSAGE and t.subject in messages) or (t.predicate == CONFORMS and t.subject in reports):
+        if t.predicate == RESULT_MESSAGE and t.subject in messages:
             continue
         if t.predicate == SOURCE_SHAPE and t.subject in shapes:
             t = Triple(t.subject, SOURCE_SHAPE, shapes[t.subject])
         corrected.append(t)
     corrected += [Triple(result, RESULT_MESSAGE, message) for result, found in messages.items() for message in found]
-    corrected += [Triple(node, CONFORMS, Literal(not violated)) for node in reports]
+    described = index(rules.shapes)
+    for shape in set(shapes.values()):
+        corrected += _description(described, shape)
     return corrected
 
 
-def _shapes_and_messages(report: list[Triple], rules: Rules) -> tuple[dict, dict, bool]:
-    """Each result's blank-node shape (where rudof named one by its skolem IRI), each
-    result's shape's sh:message, and whether any result is a Violation."""
+def _description(about: About, node: BlankNode) -> list[Triple]:
+    """*node*'s statements in the shapes graph, and those of the blank nodes below it."""
+    found: dict[Triple, None] = {}
+    todo: list[BlankNode] = [node]
+    while todo:
+        subject = todo.pop()
+        for predicate, objects in about.get(subject, {}).items():
+            for value in objects:
+                triple = Triple(subject, predicate, value)
+                if triple not in found and isinstance(value, BlankNode):
+                    todo.append(value)
+                found[triple] = None
+    return list(found)
+
+
+def _shapes_and_messages(report: list[Triple], rules: Rules) -> tuple[dict, dict]:
+    """Each result's (and each detail's) blank-node shape, where rudof named one by its
+    skolem IRI, and each result's shape's sh:message."""
     _, blank_shapes = rules.rudof_shapes
     about = index(report)
     shapes: dict = {}
     messages: dict = {}
-    violated = False
-    for result in {t.object for t in report if t.predicate == RESULT}:
+    for result in {t.subject for t in report if t.predicate == SOURCE_SHAPE}:
         shape = first(about, result, SOURCE_SHAPE)
         if isinstance(shape, NamedNode) and shape.value in blank_shapes:
             shape = shapes[result] = blank_shapes[shape.value]
         if isinstance(shape, (NamedNode, BlankNode)) and shape in rules.messages:
             messages[result] = rules.messages[shape]
-        violated = violated or first(about, result, SEVERITY) == VIOLATION
-    return shapes, messages, violated
+    return shapes, messages
 
 
 def only_about(report: list[Triple], documents: set[str]) -> list[Triple]:

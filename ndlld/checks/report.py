@@ -17,7 +17,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse
 
 from ndlld.context import Context
 from ndlld.graph import Graph, Origin, document_of
-from ndlld.namespaces import RDF, SH
+from ndlld.namespaces import NDLSH, RDF, SH
 from ndlld.rdf import Term, serialized, term_text
 
 if TYPE_CHECKING:  # rdflib is imported only for pySHACL and for callers that ask for rdflib graphs
@@ -31,7 +31,9 @@ RDF_TYPE, RDF_FIRST, RDF_REST, RDF_NIL = RDF.type, RDF.first, RDF.rest, RDF.nil
 VALIDATION_REPORT, VALIDATION_RESULT, VIOLATION = SH.ValidationReport, SH.ValidationResult, SH.Violation
 RESULT, CONFORMS, DETAIL, FOCUS_NODE, VALUE = SH.result, SH.conforms, SH.detail, SH.focusNode, SH.value
 RESULT_PATH, ALTERNATIVE_PATH, SEVERITY = SH.resultPath, SH.alternativePath, SH.resultSeverity
-RESULT_MESSAGE, SOURCE_SHAPE = SH.resultMessage, SH.sourceShape
+RESULT_MESSAGE, SOURCE_SHAPE, SOURCE_COMPONENT = SH.resultMessage, SH.sourceShape, SH.sourceConstraintComponent
+# The shape whose check ndlld refuses to hand an engine (:func:`refused`), and how it checks.
+PARENT_CYCLE_SHAPE, SPARQL_COMPONENT = NDLSH.NoParentCycle, SH.SPARQLConstraintComponent
 
 # Where results about no document (their focus node a blank node) are kept.
 NO_DOCUMENT = ""
@@ -72,6 +74,7 @@ class Report:
 
     @property
     def conforms(self) -> bool:
+        """ndlld's verdict: no Violation, Warnings allowed (the report graph's sh:conforms is SHACL's)."""
         return not any(f.severity == "Violation" for f in self.findings)
 
     def count(self, severity: str) -> int:
@@ -132,10 +135,10 @@ def _report_graph(results: Mapping[str, list[Triple]]) -> list[Triple]:
     merged = list(dict.fromkeys(merged))
     details = {t.object for t in merged if t.predicate == DETAIL}  # rudof's details of an sh:or are no results of their own
     found = [t.subject for t in merged if t.predicate == RDF_TYPE and t.object == VALIDATION_RESULT and t.subject not in details]
-    about = index(merged)
-    conforms = not any(first(about, result, SEVERITY) == VIOLATION for result in found)
     merged += [Triple(report, RESULT, result) for result in found]
-    merged.append(Triple(report, CONFORMS, Literal(conforms)))
+    # SHACL's conforms (https://www.w3.org/TR/shacl/#conforms): true only without any result,
+    # Warnings too; ndlld's own verdict, which allows Warnings, is Report.conforms.
+    merged.append(Triple(report, CONFORMS, Literal(not found)))
     return merged
 
 
@@ -183,7 +186,8 @@ def _copy_tree(about: About, node, target: dict[Triple, None]) -> None:
 
 def refused(link: Triple, message: str) -> dict[str, list[Triple]]:
     """The one result of a graph no engine is given: *link* (a parent link) breaks a rule
-    the engines cannot check, as *message* says; by document, as :func:`by_document`."""
+    the engines cannot check (ndlsh:NoParentCycle's, whose SPARQL would not end), as
+    *message* says; by document, as :func:`by_document`."""
     result = BlankNode()
     triples = [
         Triple(result, predicate, value)
@@ -194,6 +198,8 @@ def refused(link: Triple, message: str) -> dict[str, list[Triple]]:
             (VALUE, link.object),
             (SEVERITY, VIOLATION),
             (RESULT_MESSAGE, Literal(message)),
+            (SOURCE_SHAPE, PARENT_CYCLE_SHAPE),
+            (SOURCE_COMPONENT, SPARQL_COMPONENT),
         ]
     ]
     subject = link.subject
@@ -266,15 +272,21 @@ def _predicates(about: About, path: Term | None) -> list[str]:
     if isinstance(path, NamedNode):
         return [path.value]
     alternatives = first(about, path, ALTERNATIVE_PATH) if path is not None else None
-    predicates = []
+    # none for inverse and other complex paths: the finding points at the resource
+    return [item.value for item in list_items(about, alternatives) if isinstance(item, NamedNode)]
+
+
+def list_items(about: About, head: Term | None) -> list[Term]:
+    """The members of the RDF list at *head* (none for no list; a cycle ends it)."""
+    items = []
     seen = set()
-    while alternatives is not None and alternatives != RDF_NIL and alternatives not in seen:  # an RDF list
-        seen.add(alternatives)
-        item = first(about, alternatives, RDF_FIRST)
-        if isinstance(item, NamedNode):
-            predicates.append(item.value)
-        alternatives = first(about, alternatives, RDF_REST)
-    return predicates  # none for inverse and other complex paths: the finding points at the resource
+    while head is not None and head != RDF_NIL and head not in seen:
+        seen.add(head)
+        item = first(about, head, RDF_FIRST)
+        if item is not None:
+            items.append(item)
+        head = first(about, head, RDF_REST)
+    return items
 
 
 def _short(iri: str, base: str) -> str:
