@@ -8,8 +8,9 @@
   (inline, so the file needs nothing from the network), one flat node object
   per resource, ``@graph`` sorted by ``@id``.
 * ``dataset.ndjson`` -- one JSON-LD document per line and per resource, for
-  harvesters that stream; the context by reference to ``context.jsonld``
-  beside it.
+  harvesters that stream; the context by its absolute IRI
+  (``https://w3id.org/ndlld/context.jsonld``, a copy beside the dump), so a
+  line read alone, without the file's URL, still means what it says.
 * each of them gzip-compressed (``.gz``), and ``SHA256SUMS`` for them all.
 
 They are made in chunks of resources (:class:`Chunks`), each compressed on its
@@ -39,7 +40,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse
 
 from ndlld.context import Context
 from ndlld.graph import document_of
-from ndlld.namespaces import PREFIXES, RDF_TYPE, XSD
+from ndlld.namespaces import CONTEXT_IRI, PREFIXES, RDF_TYPE, XSD
 from ndlld.rdf import serialized, subject_value
 
 _TYPE = b" <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
@@ -128,9 +129,10 @@ def jsonld(triples: Iterable[Triple], context: Context, nodes: list[dict] | None
     return f'{head},\n  "@graph": [\n{body}\n]}}\n'.encode()
 
 
-def ndjson(triples: Iterable[Triple], context: Context, nodes: list[dict] | None = None, context_url: str = "context.jsonld") -> bytes:
+def ndjson(triples: Iterable[Triple], context: Context, nodes: list[dict] | None = None, context_url: str = CONTEXT_IRI) -> bytes:
     """Newline-delimited JSON-LD: one line per resource, with its hash resources
-    (roles, counts, single meetings) beside it, and the context by reference."""
+    (roles, counts, single meetings) beside it, and the context by its absolute IRI:
+    a relative one would mean nothing to whoever reads a line without the file's URL."""
     id_key = context.alias_of.get("@id", "@id")
     lines: dict[str, list[dict]] = defaultdict(list)
     for node in node_objects(triples, context) if nodes is None else nodes:

@@ -14,8 +14,8 @@ written, so the store is left as it was.
 JSON-LD is read by pyld, an independent processor, with contexts from this
 machine or from beside the source only: ndlld's own (by its IRI,
 ``https://w3id.org/ndlld/context.jsonld``), schema.org's (as its vocabulary),
-and a ``context.jsonld`` in the source's own directory (where ndlld's NDJSON
-dump names its context), fetched within the same limits. Any other context is
+and a ``context.jsonld`` in the source's own directory (for a dump whose lines
+name their context relatively), fetched within the same limits. Any other context is
 refused, by name: a document's meaning never comes from a context ndlld did
 not read, nor from ndlld's own one put in the place of another.
 

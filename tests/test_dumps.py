@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from rdflib.compare import isomorphic
 
 from ndlld.build import build
 from ndlld.dumps import DATASET_FILES
+from ndlld.namespaces import CONTEXT_IRI
 
 from conftest import GOLDEN, GOOD, ROOT
 
@@ -24,11 +27,11 @@ def _no_network(url, options=None):
     raise AssertionError(f"a JSON-LD processor tried to load {url}: the dumps must be self-contained")
 
 
-def _beside(path: Path):
-    """A document loader that finds a relative context next to the dump, and nothing else."""
+def _mapped(path: Path):
+    """A document loader that maps ndlld's context IRI to the context.jsonld beside the dump, and nothing else."""
 
     def load(url, options=None):
-        if not url.endswith("/context.jsonld"):
+        if url != CONTEXT_IRI:
             _no_network(url)
         document = json.loads((path.parent / "context.jsonld").read_text(encoding="utf-8"))
         return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": document}
@@ -44,11 +47,12 @@ def read_jsonld(path: Path) -> rdflib.Graph:
 
 
 def read_ndjson(path: Path, text: str | None = None) -> rdflib.Graph:
-    """Each line a JSON-LD document of its own, its context found beside the file."""
+    """Each line a JSON-LD document of its own, read without the file's URL (no base), its
+    context's IRI mapped to the copy beside the file."""
     graph = rdflib.Graph()
     lines = (text if text is not None else path.read_text(encoding="utf-8")).splitlines()
     for line in lines:
-        options = {"format": "application/n-quads", "base": path.resolve().as_uri(), "documentLoader": _beside(path)}
+        options = {"format": "application/n-quads", "documentLoader": _mapped(path)}
         graph.parse(data=jsonld.to_rdf(json.loads(line), options), format="nt")
     return graph
 
@@ -109,7 +113,7 @@ def test_ndjson_has_one_resource_a_line(real_dist: Path):
     ids = []
     for line in lines:
         document = json.loads(line)
-        assert document["@context"] == "context.jsonld"
+        assert document["@context"] == CONTEXT_IRI
         documents = {node["id"].partition("#")[0] for node in document["@graph"]}
         assert len(documents) == 1
         ids.append(documents.pop().removeprefix("https://w3id.org/ndlld/id/"))
@@ -272,3 +276,37 @@ def test_dumps_in_chunks_are_those_of_the_whole_graph(synthetic_graph, context, 
         assert gzip.decompress((tmp_path / (name + ".gz")).read_bytes()) == text
         tested = subprocess.run(["gzip", "--test", "--verbose", name + ".gz"], cwd=tmp_path, capture_output=True, text=True)
         assert tested.returncode == 0 and tested.stderr.strip().endswith("OK"), tested.stderr
+
+
+def _python_blocks(text: str, after: str) -> list[str]:
+    section = text[text.index(after) :]
+    section = section[: section.index("\n## ", 1)]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")  # inside rdflib's JSON-LD parser
+@pytest.mark.parametrize("build_of", ["real", "fixture"])
+def test_the_docs_read_each_ndjson_line_alone_and_offline_with_pyld_and_rdflib(
+    build_of: str, real_dist: Path, fixture_dist: Path, monkeypatch
+):
+    """docs/outputs.md gives the document loader mapping (the context's absolute IRI to the
+    local file); its code, run as written, reads every line alone with the network cut off,
+    whatever the dataset's base, and gets the dataset."""
+    dist = real_dist if build_of == "real" else fixture_dist
+    for line in (dist / "dataset.ndjson").read_text(encoding="utf-8").splitlines():
+        assert json.loads(line)["@context"] == CONTEXT_IRI  # absolute: nothing to resolve against
+    blocks = _python_blocks((ROOT / "docs" / "outputs.md").read_text(encoding="utf-8"), "## Harvesting the dumps offline")
+    assert len(blocks) == 2
+
+    def no_network(*args, **kwargs):
+        raise AssertionError(f"the docs' code tried the network: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    (dist.parent / "dist").exists() or pytest.fail("the build is not in a directory named dist")
+    monkeypatch.chdir(dist.parent)
+    canonical = rdflib.Graph().parse(dist / "dataset.nt", format="nt")
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "docs/outputs.md", "exec"), namespace)
+        assert isomorphic(namespace["graph"], canonical)

@@ -412,10 +412,23 @@ def test_ndlld_s_own_context_by_its_iri_is_read_from_this_machine(tmp_path: Path
     assert len(store_triples(tmp_path / "store")) == 1
 
 
-def test_the_context_beside_a_dump_is_read_and_no_other(real_dist: Path, tmp_path: Path):
+def test_ndlld_s_ndjson_dump_alone_is_read_with_the_context_of_this_machine(real_dist: Path, tmp_path: Path):
+    """Each line names ndlld's context by its absolute IRI: no context.jsonld need be beside it."""
     copy = tmp_path / "copy"
     copy.mkdir()
     shutil.copyfile(real_dist / "dataset.ndjson", copy / "dataset.ndjson")
+    result = run("harvest", copy / "dataset.ndjson", "--into", tmp_path / "store")
+    assert result.exit_code == 0, result.output
+    assert set(store_triples(tmp_path / "store")) == canonical(real_dist)
+
+
+def test_the_context_beside_a_dump_is_read_and_no_other(real_dist: Path, tmp_path: Path):
+    """A dump whose lines name a relative context.jsonld (as ndlld's once did, as others may) reads the one beside it."""
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    lines = (real_dist / "dataset.ndjson").read_text(encoding="utf-8").splitlines()
+    relative = [json.dumps({**json.loads(line), "@context": "context.jsonld"}, ensure_ascii=False) for line in lines]
+    (copy / "dataset.ndjson").write_text("\n".join(relative) + "\n", encoding="utf-8")
     result = run("harvest", copy / "dataset.ndjson", "--into", tmp_path / "store")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"{copy / 'dataset.ndjson'}: cannot read the context beside it")
