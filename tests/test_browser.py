@@ -159,3 +159,73 @@ def test_the_security_policy_stops_an_injected_script(browser, served: str):
     assert tab.evaluate("() => document.body.dataset.injected") is None
     assert any("Content Security Policy" in text for text in violations)
     tab.close()
+
+
+# -- accessibility: axe-core (bundled by axe-playwright-python, never from a CDN) ---------------
+
+
+def _kinds_of_page(dist: Path) -> dict[str, str]:
+    """One page of each kind the site has: the index, the vocabulary, and a resource page
+    of every type the dataset has (each type's first, by id), the NDL's (the largest) and
+    IFLA's (roles and counts in sections)."""
+    dataset = rdflib.Graph().parse(dist / "dataset.nt", format="nt")
+    pages = {"index": "/", "vocabulary": "/vocab", "ndl": "/id/ndl", "ifla": "/id/ifla"}
+    base = "https://w3id.org/ndlld/"
+    for kind in sorted(set(dataset.objects(None, rdflib.RDF.type))):
+        documents = sorted(str(s) for s in dataset.subjects(rdflib.RDF.type, kind) if "#" not in str(s))
+        if documents:
+            pages[str(kind).rpartition("/")[2]] = "/" + documents[0].removeprefix(base)
+    return pages
+
+
+def test_every_kind_of_page_has_no_accessibility_violation(page, served: str, real_dist: Path):
+    """axe-core, run in Debian's Chromium on each kind of page, finds no violation of any
+    impact (WCAG 2 A and AA and axe's best practices)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    kinds = _kinds_of_page(real_dist)
+    assert len(kinds) >= 12
+    found = {}
+    for kind, path in kinds.items():
+        page.goto(served + path)
+        results = axe.run(page, options={"resultTypes": ["violations"]}).response
+        assert results["testEngine"]["name"] == "axe-core" and len(results["passes"]) > 20 and results["url"] == served + path
+        found[kind] = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in results["violations"]]
+    assert found == {kind: [] for kind in kinds}
+
+
+def test_axe_finds_what_it_is_asked_to_find(page, served: str):
+    """The check above can fail: axe sees a link put inside a picture with role="img"
+    (nested-interactive), the fault the index once had."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(served + "/")
+    page.eval_on_selector("figure svg", "svg => svg.setAttribute('role', 'img')")
+    results = Axe().run(page).response
+    assert "nested-interactive" in {v["id"] for v in results["violations"]}
+
+
+def test_the_vocabulary_page_has_contents_and_embeds_the_vocabulary(page, served: str, real_dist: Path):
+    """Like pyLODE's pages: a table of contents leading to every term, and the vocabulary as
+    JSON-LD, the same graph as vocab.nt for the DOM, pyld and extruct alike."""
+    page.goto(served + "/vocab")
+    [document] = dom_jsonld(page)
+    vocabulary = rdflib.Graph().parse(real_dist / "vocab.nt", format="nt")
+    assert len(vocabulary) > 50 and isomorphic(to_graph(document), vocabulary)
+    with urllib.request.urlopen(served + "/vocab", timeout=10) as answer:
+        assert extruct.extract(answer.read().decode("utf-8"), syntaxes=["json-ld"], uniform=False)["json-ld"] == [document]
+    targets = page.eval_on_selector_all("nav.toc a", "links => links.map(a => a.getAttribute('href'))")
+    ids = page.eval_on_selector_all("[id]", "elements => elements.map(e => e.id)")
+    assert len(ids) == len(set(ids))
+    assert all(t.startswith("#") for t in targets) and {t[1:] for t in targets} <= set(ids)
+    terms = page.eval_on_selector_all("article.term", "articles => articles.map(a => a.id)")
+    sections = page.eval_on_selector_all("section.terms", "sections => sections.map(s => s.id)")
+    assert [t[1:] for t in targets] == [anchor for section in sections for anchor in [section, *_terms_of(page, section)]]
+    assert set(terms) == {t[1:] for t in targets} - set(sections)
+    page.locator("nav.toc a[href='#memberCount']").click()
+    assert page.evaluate("() => location.hash") == "#memberCount"
+
+
+def _terms_of(page, section: str) -> list[str]:
+    return page.eval_on_selector_all(f"section#{section} article.term", "articles => articles.map(a => a.id)")

@@ -502,8 +502,9 @@ def render_vocabulary(view: SiteView, env: jinja2.Environment, site: dict, vocab
     from ndlld.site.vocab import vocabulary_page
 
     page = vocabulary_page(vocabulary, view.context)
+    jsonld = script_element(embedded_document(vocabulary))
     return {
-        VOCABULARY_PATH + ".html": env.get_template("vocab.html").render(site=site, vocab=page, root="").encode("utf-8"),
+        VOCABULARY_PATH + ".html": env.get_template("vocab.html").render(site=site, vocab=page, root="", jsonld=jsonld).encode("utf-8"),
         VOCABULARY_PATH + ".ttl": turtle(vocabulary),
         VOCABULARY_PATH + ".nt": ntriples(vocabulary),
         VOCABULARY_PATH + ".jsonld": jsonld_dump(vocabulary, view.context),

@@ -9,9 +9,10 @@ markup lives in ``templates/network.svg`` and ``templates/timeline.svg``,
 rendered by jinja2 with autoescape, so names with ``&``, ``<`` or quotes stay
 text.
 
-Each picture has ``role="img"`` and is labelled by its own ``<title>`` and
-``<desc>``; every node and event is a link with its full name as ``<title>``
-(the tooltip). The ``<style>`` inside each picture is scoped by the picture's
+Each picture is labelled by its own ``<title>`` and ``<desc>``; every node and
+event is a link with its full name as ``<title>`` (the tooltip), so a picture
+with links has ``role="group"`` (an ``img`` has no interactive children), an
+empty one ``role="img"``. The ``<style>`` inside each picture is scoped by the picture's
 ``id`` because a ``<style>`` in inline SVG applies to the whole HTML page;
 the ids are fixed (``ndlld-network…``, ``ndlld-timeline…``), so each picture
 may appear once per page.

@@ -1,6 +1,7 @@
 """The vocabulary page: every class, property and concept of ontology/ndl.ttl,
 in English and Japanese, each at the anchor of its local name so that
-``https://w3id.org/ndlld/vocab#memberCount`` leads to its entry."""
+``https://w3id.org/ndlld/vocab#memberCount`` leads to its entry; a table of
+contents, and the vocabulary itself embedded as JSON-LD (as pyLODE's pages have)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def vocabulary_page(vocabulary: list[Triple], context: Context) -> dict:
     for heading, kind in _GROUPS:
         terms = [_term(iri, about[iri], context) for iri in sorted(_of_type(vocabulary, kind))]
         if terms:
-            groups.append({"title": heading, "terms": terms})
+            # the section's anchor: lower case, so it meets no term's (ndl: names are camelCase)
+            groups.append({"title": heading, "anchor": heading.lower().replace(" ", "-"), "terms": terms})
     version = next(
         (t.object.value for t in about.get(ontology, ()) if t.predicate.value == OWL + "versionInfo" and isinstance(t.object, Literal)), ""
     )
