@@ -20,6 +20,7 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, Triple
 
 from ndlld.dumps import read_triples
 from ndlld.namespaces import RDF_TYPE, SCHEMA, XSD
+from ndlld.rdf import subject_value
 from ndlld.site.jsonld import EMBED_CONTEXT, node_objects, schema_org_view
 
 VOID = "http://rdfs.org/ns/void#"
@@ -141,7 +142,7 @@ def _linked() -> dict[str, list[Triple]]:
     """What dcat-ap.ttl says, by subject."""
     by_subject: dict[str, list[Triple]] = {}
     for triple in read_triples(_LINKED, RdfFormat.TURTLE):
-        by_subject.setdefault(triple.subject.value, []).append(triple)
+        by_subject.setdefault(subject_value(triple), []).append(triple)
     return by_subject
 
 
@@ -161,7 +162,8 @@ def linked_descriptions(triples: list[Triple]) -> list[Triple]:
 
 def _languages(view) -> list[NamedNode]:
     """The dataset's languages (``inLanguage``) as the EU's language IRIs that dcat-ap.ttl names."""
-    by_tag = {t.object.value: iri for iri, ts in _linked().items() for t in ts if t.predicate.value == SKOS + "notation"}
+    notations = (t for ts in _linked().values() for t in ts if t.predicate.value == SKOS + "notation")
+    by_tag = {t.object.value: subject_value(t) for t in notations if isinstance(t.object, Literal)}
     tags = [o.value for o in view.values(view.dataset, str(SCHEMA) + "inLanguage")]
     return [_n(by_tag[tag]) for tag in sorted(tags) if tag in by_tag]
 
@@ -175,8 +177,6 @@ _COPIED = {
     "datePublished": DCTERMS + "issued",
     "dateModified": DCTERMS + "modified",
 }
-# What each distribution has of the dataset's description.
-_SHARED = [(DCTERMS + "license", "license"), (DCAT + "version", "version"), (DCTERMS + "modified", "dateModified")]
 
 
 def _copied(view, subject: NamedNode, names: list[str]) -> list[Triple]:
@@ -205,11 +205,7 @@ def distribution_triples(view) -> list[Triple]:
             *(Triple(distribution, _n(DCTERMS + "conformsTo"), _n(standard)) for standard in d.standards),
             *([Triple(distribution, _n(DCAT + "compressFormat"), _n(IANA + "application/gzip"))] if d.compressed else []),
         ]
-        out += [
-            Triple(distribution, _n(predicate), value)
-            for predicate, name in _SHARED
-            for value in view.values(view.dataset, str(SCHEMA) + name)
-        ]
+        out += _copied(view, distribution, ["license", "version", "dateModified"])
     return out
 
 
@@ -282,11 +278,7 @@ def _catalog(view) -> list[Triple]:
         Triple(record, _n(FOAF + "primaryTopic"), dataset),
         Triple(record, _n(DCTERMS + "conformsTo"), _n(PROFILE)),
         Triple(record, _n(ADMS + "status"), _n(COMPLETED)),
-        *(
-            Triple(record, _n(DCTERMS + predicate), value)
-            for predicate, name in (("issued", "datePublished"), ("modified", "dateModified"))
-            for value in view.values(view.dataset, str(SCHEMA) + name)
-        ),
+        *_copied(view, record, ["datePublished", "dateModified"]),
     ]
     if view.publisher:
         agent = _n(view.publisher)
