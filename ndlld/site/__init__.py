@@ -51,7 +51,7 @@ from ndlld.rdf import subject_value
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, relative
-from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, file_facts, void_triples
+from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, dataset_page_triples, file_facts, void_triples
 
 _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"
@@ -209,6 +209,8 @@ def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: s
 def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> dict[str, bytes]:
     path = view.path(document)
     description = view.graph.in_document(document)
+    if document == view.dataset:  # the dumps' descriptions have the dataset's hash IRIs: here is where they lead
+        description = [*description, *dataset_page_triples(view)]
     links_here, linked_from = view.links_here(document, most=LIST_SHOWN)
     involvements, involvements_more = _first(view.involvements(about=document if document != view.publisher else None))
     page = {
@@ -226,6 +228,7 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
         "involvements": [_timeline_row(view, i, path) for i in involvements],
         "involvements_more": involvements_more,
         "jsonld": script_element(embedded_document(description)),
+        "distributions": _distributions(path) if document == view.dataset else [],
     }
     html = env.get_template("resource.html").render(site=site, page=page, root=_root(path))
     snippet = env.get_template("embed.html").render(
@@ -240,6 +243,15 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
         jsonld_file: jsonld_dump(description, view.context),
         embed: snippet.encode("utf-8"),
     }
+
+
+def _distributions(path: str) -> list[dict]:
+    """The dumps, on the page of the dataset: each under the fragment of its IRI."""
+    root = _root(path)
+    return [
+        {"anchor": d.key, "title": d.title, "href": root + d.file, "media_type": d.media_type, "compressed": d.compressed}
+        for d in DISTRIBUTIONS
+    ]
 
 
 def _first(items: list) -> tuple[list, int]:
