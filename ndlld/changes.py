@@ -31,6 +31,8 @@ from ndlld.rdf import serialized, subject_value
 DISCOVERY_CONTEXT = "http://iiif.io/api/discovery/1/context.json"
 # Its section 4.1: the media type of the collection and its pages.
 FEED_MEDIA_TYPE = f'application/ld+json;profile="{DISCOVERY_CONTEXT}"'
+# The collection and its pages, by their path in the site: served with FEED_MEDIA_TYPE.
+FEED_PATH = re.compile(r"releases/([^/]+/)?changes\.json")
 ACTIVITY = {"created": "Create", "updated": "Update", "deleted": "Delete"}
 JSONLD_COMPACTED = "http://www.w3.org/ns/json-ld#compacted"  # the JSON-LD variants are compacted
 # `rights` must be a Creative Commons or RightsStatements.org URI (section 3.1).
@@ -173,7 +175,9 @@ def feed(pages: list[dict], base: str, rights: str | None) -> dict:
         collection["rights"] = rights
     collection["seeAlso"] = [
         _described(f"{base}void.ttl", "text/turtle", "http://www.w3.org/ns/dcat#", "DCAT and VoID description of the dataset"),
-        _described(f"{base}releases/feed.trig", "application/trig", "https://w3id.org/ldes#", "The same changes as a Linked Data Event Stream"),
+        _described(
+            f"{base}releases/feed.trig", "application/trig", "https://w3id.org/ldes#", "The same changes as a Linked Data Event Stream"
+        ),
     ]
     if pages:
         collection["first"] = {"id": pages[0]["id"], "type": "OrderedCollectionPage"}

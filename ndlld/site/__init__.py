@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 import jinja2
 from pyoxigraph import Literal, NamedNode, Triple
 
+from ndlld.changes import FEED_MEDIA_TYPE
 from ndlld.conneg import CONTENT_TYPES, static_server_rules
 from ndlld.context import Context
 from ndlld.dumps import Ordered, ntriples, turtle
@@ -522,8 +523,8 @@ def render_server_rules(env: jinja2.Environment, base: str) -> dict[str, bytes]:
     rules = static_server_rules()
     host = urlsplit(base).hostname or "_"
     return {
-        "server/nginx.conf": env.get_template("nginx.conf").render(rules=rules, host=host).encode("utf-8"),
-        ".htaccess": env.get_template("htaccess").render(rules=rules, page_types=CONTENT_TYPES).encode("utf-8"),
+        "server/nginx.conf": env.get_template("nginx.conf").render(rules=rules, host=host, feed_type=FEED_MEDIA_TYPE).encode("utf-8"),
+        ".htaccess": env.get_template("htaccess").render(rules=rules, page_types=CONTENT_TYPES, feed_type=FEED_MEDIA_TYPE).encode("utf-8"),
     }
 
 
