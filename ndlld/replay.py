@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
@@ -47,7 +47,10 @@ def follow(source: str, triples: list[Triple], limits: Limits) -> tuple[list[Tri
     position applied; and how many members were."""
     position = _position(source, limits)
     since, view, stream = position["since"], position["view"], position["stream"]
-    members = sorted((m for m in _members(view, stream, since, limits) if m.time > since), key=lambda m: m.time)
+    # A URL the stream names is read only where the dump is (where its position.json says, for a file):
+    # never a file on this machine, nor another host the stranger's documents point to.
+    origin = _origin(source if is_url(source) else view)
+    members = sorted((m for m in _members(view, stream, since, Reader(origin, limits)) if m.time > since), key=lambda m: m.time)
     documents: dict[str, list[Triple]] = {}
     for triple in triples:
         documents.setdefault(document_of(subject_value(triple)), []).append(triple)
@@ -64,8 +67,9 @@ def _position(source: str, limits: Limits) -> dict[str, str]:
     try:
         document = json.loads(fetch(where, limits).content)
         found = {"since": document["lastActivity"]["endTime"], "view": document["view"], "stream": document["eventStream"]}
-        if not UTC.fullmatch(found["since"]):
-            raise ValueError(found["since"])
+        if not all(isinstance(value, str) for value in found.values()) or not UTC.fullmatch(found["since"]):
+            raise ValueError(found)
+        NamedNode(found["stream"]), NamedNode(found["view"])  # IRIs, or ValueError
         return found
     except HarvestError as err:
         raise HarvestError(f"{source}: no position in the feed beside it ({err}); --follow needs a release's dump") from None
@@ -73,21 +77,35 @@ def _position(source: str, limits: Limits) -> dict[str, str]:
         raise HarvestError(f"{where}: not a release's position (lastActivity.endTime, view, eventStream)") from None
 
 
-def _page(url: str, limits: Limits) -> list[Quad]:
-    try:
-        return list(parse(fetch(url, limits).content, format=RdfFormat.TRIG, base_iri=url))
-    except SyntaxError as err:
-        raise HarvestError(f"{url}: not valid TriG: {str(err).splitlines()[0]}") from None
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
-def _members(view: str, stream: str, since: str, limits: Limits) -> list[Member]:
+@dataclass(frozen=True)
+class Reader:
+    """Reads the stream's pages: http(s) URLs of one origin only, each within *limits*."""
+
+    origin: tuple[str, str]
+    limits: Limits
+
+    def __call__(self, url: str) -> list[Quad]:
+        if not is_url(url) or _origin(url) != self.origin:
+            raise HarvestError(f"{url}: the event stream names a page outside {'://'.join(self.origin)}; none is read")
+        try:
+            return list(parse(fetch(url, self.limits).content, format=RdfFormat.TRIG, base_iri=url))
+        except (SyntaxError, ValueError) as err:
+            raise HarvestError(f"{url}: not valid TriG: {str(err).splitlines()[0]}") from None
+
+
+def _members(view: str, stream: str, since: str, read: Reader) -> list[Member]:
     """The members of the nodes the root *view* links to that may hold members after *since*."""
-    root = _page(view, limits)
+    root = read(view)
     if not any(q.predicate == NamedNode(TREE + "view") and q.subject == NamedNode(stream) for q in root):
         raise HarvestError(f"{view}: not the root of the event stream <{stream}>")
     members = []
     for node in _nodes_after(root, NamedNode(view), since):
-        members += _members_of(_page(node, limits), NamedNode(stream), node)
+        members += _members_of(read(node), NamedNode(stream), node)
     return members
 
 

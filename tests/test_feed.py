@@ -551,11 +551,26 @@ HOSTILE = {
 }
 
 
-@pytest.mark.parametrize("case", HOSTILE)
-def test_harvest_follow_refuses_a_stream_it_cannot_trust_in_one_line(site: Site, case: str, tmp_path: Path):
-    position_of, root_of, node_of = HOSTILE[case]
-    source = _tampered(site, case, position_of, root_of, lambda t: node_of(t).replace("{u}", site.url))
+# Every way the stream can name where to read next: the position's view, a relation's node.
+ELSEWHERE = {
+    "view-on-another-host": (lambda p: re.sub(r'"view": "[^"]+"', '"view": "{elsewhere}feed.trig"', p), _keep, _keep),
+    "view-a-local-file": (lambda p: re.sub(r'"view": "[^"]+"', '"view": "/etc/passwd"', p), _keep, _keep),
+    "view-a-file-url": (lambda p: re.sub(r'"view": "[^"]+"', '"view": "file:///etc/passwd"', p), _keep, _keep),
+    "node-on-another-host": (_keep, lambda t: re.sub(r"tree:node <[^>]+>", "tree:node <{elsewhere}node.trig>", t), _keep),
+    "node-relative-path-out": (_keep, lambda t: re.sub(r"tree:node <[^>]+>", "tree:node <//{elsewhere_host}/x.trig>", t), _keep),
+}
+
+
+@pytest.mark.parametrize("case", [*HOSTILE, *ELSEWHERE])
+def test_harvest_follow_refuses_a_stream_it_cannot_trust_in_one_line(site: Site, case: str, tmp_path: Path, private_store):
+    position_of, root_of, node_of = {**HOSTILE, **ELSEWHERE}[case]
+    host = private_store.base.removeprefix("http://").rstrip("/")
+
+    def elsewhere(text: str) -> str:
+        return text.replace("{u}", site.url).replace("{elsewhere}", private_store.base).replace("{elsewhere_host}", host)
+
+    source = _tampered(site, case, lambda t: elsewhere(position_of(t)), lambda t: elsewhere(root_of(t)), lambda t: elsewhere(node_of(t)))
     result = CliRunner().invoke(cli, ["harvest", source, "--follow", "--into", str(tmp_path / "store")])
     assert result.exit_code != 0 and "Traceback" not in result.output, result.output
     assert result.stderr.count("\n") == 1 and "http://127.0.0.1:" in result.stderr, result.stderr
-    assert not (tmp_path / "store").exists()
+    assert not (tmp_path / "store").exists() and not private_store.reached()
