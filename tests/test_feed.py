@@ -6,10 +6,11 @@
   tests/contexts/); and a harvester doing the spec's algorithm (3.5.1, 3.5.2, indexing
   by seeAlso as 3.5.3 says) ending with the latest dump.
 * Linked Data Event Streams (https://w3id.org/ldes/specification and its server
-  primer's "Validating the pages"): no LDES client is on PyPI, so the client's
+  primer's "Validating the pages"): the LDES client of the TREE/LDES community (npm's
+  ldes-client; no LDES client is on PyPI) reads the stream; and the client's
   initialization, member extraction and ordered traversal are written here from the
-  spec's MUSTs, with the primer's cardinalities; replaying the stream ends with the
-  latest dump.
+  spec's MUSTs, with the primer's cardinalities. Replaying the stream, either way, ends
+  with the latest dump.
 * Every release's position.json, and ``ndlld harvest --follow`` loading an older dump
   and replaying the feed from there: the same graph as the latest dump.
 * The media types and CORS of ``ndlld serve``, nginx and Apache, side by side.
@@ -18,8 +19,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -42,6 +45,7 @@ from conftest import GOOD, free_port, server_process, site_server
 DISCOVERY = "http://iiif.io/api/discovery/1/context.json"
 FEED_TYPE = f'application/ld+json;profile="{DISCOVERY}"'
 CONTEXTS = Path(__file__).parent / "contexts"
+LDES_JS = Path(__file__).parent / "ldes"
 LOADER = FrozenDocumentLoader(dict(BUNDLED_CONTEXTS, **{DISCOVERY: CONTEXTS / "iiif-discovery-1.json"}))
 HTTP_URI = re.compile(r"^https?://[^\s/]+/\S*$")
 XSD_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -447,6 +451,39 @@ def test_an_ldes_client_reads_the_stream_and_replays_the_latest_dump(site: Site)
         else:
             assert not member["payload"]
     assert set().union(*documents.values()) == site.dump("0.0.3")
+
+
+def community_client() -> list[str]:
+    """The command running the npm LDES client .ci/run installs in tests/ldes/: missing, the
+    test is skipped, or fails under CI."""
+    node, client = shutil.which("node"), LDES_JS / "node_modules" / "ldes-client"
+    if node is None or not client.is_dir():
+        if os.environ.get("CI"):
+            raise RuntimeError("the LDES client is not installed: .ci/run installs it (npm ci --prefix tests/ldes)")
+        pytest.skip("the npm LDES client is not installed here (npm ci --prefix tests/ldes; CI installs it)")
+    return [node, str(LDES_JS / "replicate.mjs")]
+
+
+def replicated(site: Site, *mode: str) -> list[dict]:
+    run = subprocess.run([*community_client(), site.url + "releases/feed.trig", *mode], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "rror" not in run.stderr, run.stderr
+    return [json.loads(line) for line in run.stdout.splitlines()]
+
+
+def test_the_ldes_client_of_the_community_reads_the_stream_and_ends_with_the_latest_dump(site: Site):
+    """npm's ldes-client (rdf-connect), in ordered ascending mode: every activity of the IIIF
+    feed is a member, emitted once, oldest first; materialized to the latest version of each
+    resource, the members' triples are the latest dump and the deleted resources are deleted."""
+    activities = {a["id"]: a for p in pages(site) for a in p["orderedItems"]}
+    members = replicated(site)
+    assert sorted(m["id"] for m in members) == sorted(activities)
+    times = [activities[m["id"]]["endTime"] for m in members]
+    assert times == sorted(times)
+    latest = [list(parse(m["quads"].encode(), format=RdfFormat.N_QUADS)) for m in replicated(site, "latest")]
+    payload = {str(q.triple) for quads in latest for q in quads if not isinstance(q.graph_name, DefaultGraph)}
+    assert payload == site.dump("0.0.3")
+    deleted = {q.subject.value for quads in latest for q in quads if q.object == NamedNode(AS + "Delete")}
+    assert deleted == {site.url + "id/foundation", site.url + "id/country/fr"}
 
 
 # -- Dumps stamped with their position, and `ndlld harvest --follow` ----------------------
