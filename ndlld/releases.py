@@ -89,7 +89,8 @@ def add_release(out_dir: Path, version: str, time: str, base: str) -> list[Path]
     made = versions(out_dir)
     pages = [_page(releases / v) for v in made]
     written.append(_write_json(releases / "changes.json", feed(pages, base, _licence(new, base))))
-    times = [(v, p["endTime"]) for v, p in zip(made, pages)]
+    # A release made before the event stream has no node: the stream starts after it.
+    times = [(v, p["endTime"]) for v, p in zip(made, pages) if (releases / v / "feed.trig").is_file()]
     written.append(_write(out_dir / eventstream.ROOT, eventstream.root_node(times, base)))
     latest = releases / "latest"
     staging_link = releases / ".latest.new"

@@ -611,3 +611,19 @@ def test_harvest_follow_refuses_a_stream_it_cannot_trust_in_one_line(site: Site,
     assert result.exit_code != 0 and "Traceback" not in result.output, result.output
     assert result.stderr.count("\n") == 1 and "http://127.0.0.1:" in result.stderr, result.stderr
     assert not (tmp_path / "store").exists() and not private_store.reached()
+
+
+def test_a_stream_begun_after_older_releases_links_only_the_nodes_it_has(good_data: Path, tmp_path: Path):
+    """A release made before the event stream existed has no node: the root links none that is
+    missing, and its retention policy says the stream starts with the first node it has."""
+    out = tmp_path / "dist"
+    release(good_data, out, "0.0.1", "2026-01-31")
+    for name in ("feed.trig", "position.json"):  # as a release made before the stream was
+        (out / "releases" / "0.0.1" / name).unlink()
+    edit(good_data, "organizations/ifla.yaml", "value: 1700", "value: 1800")
+    release(good_data, out, "0.0.2", "2026-02-28")
+    root = list(parse(path=str(out / "releases" / "feed.trig"), format=RdfFormat.TRIG))
+    nodes = {q.object.value for q in root if q.predicate == NamedNode(TREE + "node")}
+    assert nodes == {"https://example.org/ndlld/releases/0.0.2/feed.trig"}
+    [starting] = [q.object for q in root if q.predicate == NamedNode(LDES + "startingFrom")]
+    assert starting.value == "2026-02-28T00:00:00Z"
