@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -32,6 +33,10 @@ from ndlld.namespaces import SCHEMA
 from ndlld.sources import version_problem
 
 RELEASES = "releases"
+# What is in a release's directory never changes (releases/latest/ is the newest, whichever it is):
+# servers say so, as the LDES server primer asks of immutable pages.
+IMMUTABLE_PATH = re.compile(r"releases/(?!latest/)[^/]+/.+")
+IMMUTABLE = "public, max-age=31536000, immutable"
 RELEASED_FILES = [
     *DATASET_FILES.values(),
     *(name + ".gz" for name in DATASET_FILES.values()),

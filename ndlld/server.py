@@ -63,6 +63,7 @@ from ndlld.dumps import DATASET_FILES
 from ndlld.errors import ConfigError, LimitError, QueryError, short_line
 from ndlld.queries import check_nesting, refuse_outbound
 from ndlld.rdf import results_serialized, serialized
+from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 from ndlld.sandbox import forbid_network
 from ndlld.store import EmbeddedStore, read_base
 
@@ -266,7 +267,8 @@ def _resource(request: Request, root: Path) -> Response:
     # A directory without the '/' may share its name with a page: id/x beside id/x/y.
     named = _named_type(target.relative_to(root).as_posix())
     if target.is_file() and (named or target.suffix in FILE_TYPES):
-        return FileResponse(target, media_type=named or FILE_TYPES[target.suffix])
+        cache = {"Cache-Control": IMMUTABLE} if IMMUTABLE_PATH.fullmatch(path.lstrip("/")) else None
+        return FileResponse(target, media_type=named or FILE_TYPES[target.suffix], headers=cache)
     return _negotiated(request, root, path)
 
 

@@ -320,6 +320,8 @@ def test_media_types_and_cors_are_the_same_from_every_server(site: Site, kind: s
         "releases/feed.trig": "application/trig; charset=utf-8",
         "releases/0.0.2/feed.trig": "application/trig; charset=utf-8",
         "releases/0.0.2/position.json": "application/json",
+        "releases/latest/feed.trig": "application/trig; charset=utf-8",
+        "releases/0.0.3/dataset.nt": "application/n-triples; charset=utf-8",
     }
     with site_server(kind, site.dist, tmp_path) as url:
         for path, media_type in expected.items():
@@ -328,6 +330,9 @@ def test_media_types_and_cors_are_the_same_from_every_server(site: Site, kind: s
             assert headers["Content-Type"] == media_type, (kind, path)
             assert headers["Access-Control-Allow-Origin"] == "*", (kind, path)
             assert body == (site.dist / path).read_bytes()
+            # The LDES primer: an immutable page SHOULD say so; a release's files never change, the rest may.
+            immutable = re.match(r"releases/\d", path) is not None
+            assert (headers.get("Cache-Control") == "public, max-age=31536000, immutable") == immutable, (kind, path)
 
 
 # -- Linked Data Event Streams: the client's MUSTs -----------------------------------------
