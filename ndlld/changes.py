@@ -5,19 +5,20 @@ so an edited membership of the NDL in the IFLA is a change of ``…/id/ifla``).
 A resource is *created* when the old version says nothing about it,
 *deleted* when the new one says nothing, and *updated* otherwise.
 
-The feed is ActivityStreams 2.0 (https://www.w3.org/TR/activitystreams-core/)
-in the shape of the IIIF Change Discovery API 1.0
-(https://iiif.io/api/discovery/1.0/): an ``OrderedCollection`` whose pages
-are the releases, each an ``OrderedCollectionPage`` of ``Create``,
-``Update`` and ``Delete`` activities with the release time. It is the form
-libraries' harvesters already poll; Linked Data Event Streams would carry
-each member's triples too, which a harvester gets from the resource's own
-IRI anyway.
+The feed is the IIIF Change Discovery API 1.0 (https://iiif.io/api/discovery/1.0/),
+level 2: an ActivityStreams ``OrderedCollection`` whose pages are the releases,
+each an ``OrderedCollectionPage`` of ``Create``, ``Update`` and ``Delete``
+activities with the release time. The spec supports no negotiated resources,
+only variants: an activity's ``object`` is the HTML page of a resource, its
+``canonical`` the resource's IRI and its ``seeAlso`` the JSON-LD variant. The
+same activities, with the triples of each resource, are the members of the
+Linked Data Event Stream (:mod:`ndlld.eventstream`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -26,8 +27,16 @@ from pyoxigraph import RdfFormat, Triple
 from ndlld.graph import document_of
 from ndlld.rdf import serialized, subject_value
 
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+# The spec's context, by the IRI its section 3.4.1 names; a copy is in tests/contexts/.
+DISCOVERY_CONTEXT = "http://iiif.io/api/discovery/1/context.json"
+# Its section 4.1: the media type of the collection and its pages.
+FEED_MEDIA_TYPE = f'application/ld+json;profile="{DISCOVERY_CONTEXT}"'
+# The collection and its pages, by their path in the site: served with FEED_MEDIA_TYPE.
+FEED_PATH = re.compile(r"releases/([^/]+/)?changes\.json")
 ACTIVITY = {"created": "Create", "updated": "Update", "deleted": "Delete"}
+JSONLD_COMPACTED = "http://www.w3.org/ns/json-ld#compacted"  # the JSON-LD variants are compacted
+# `rights` must be a Creative Commons or RightsStatements.org URI (section 3.1).
+RIGHTS = re.compile(r"^https?://(creativecommons\.org/(licenses|publicdomain)/|rightsstatements\.org/vocab/)\S+$")
 
 
 @dataclass
@@ -112,36 +121,69 @@ def _document_of_line(line: str) -> str:
     return document_of(subject[1:-1]) if subject.startswith("<") else subject
 
 
+def page_id(base: str, version: str) -> str:
+    """The IRI of release *version*'s page of the feed."""
+    return f"{base}releases/{version}/changes.json"
+
+
+def activity_id(base: str, version: str, position: int) -> str:
+    """The IRI of the activity at *position* (from 1) of release *version*'s page: the
+    member of the event stream too."""
+    return f"{page_id(base, version)}#{position}"
+
+
 def release_page(changes: Changes, version: str, time: str, base: str, previous: str | None) -> dict:
-    """One release as an ActivityStreams OrderedCollectionPage of Create/Update/Delete.
+    """One release as an OrderedCollectionPage of Create/Update/Delete.
 
     A page never changes once released, so it links only backwards (``prev``):
     a harvester starts at the collection's ``last`` and walks back to what it has seen.
     """
     page = {
-        "@context": AS_CONTEXT,
-        "id": f"{base}releases/{version}/changes.json",
+        "@context": DISCOVERY_CONTEXT,
+        "id": page_id(base, version),
         "type": "OrderedCollectionPage",
         "partOf": {"id": f"{base}releases/changes.json", "type": "OrderedCollection"},
         "summary": f"Release {version}: {changes.summary()}",
         "endTime": time,
         "totalItems": len(changes.resources),
-        "orderedItems": [{"type": ACTIVITY[change.status], "object": {"id": change.iri}, "endTime": time} for change in changes.resources],
+        "orderedItems": [_activity(change, activity_id(base, version, n), time) for n, change in enumerate(changes.resources, 1)],
     }
     if previous:
-        page["prev"] = {"id": f"{base}releases/{previous}/changes.json", "type": "OrderedCollectionPage"}
+        page["prev"] = {"id": page_id(base, previous), "type": "OrderedCollectionPage"}
     return page
 
 
-def feed(pages: list[dict], base: str) -> dict:
-    """The OrderedCollection of the release pages (oldest first): its size, first and last page."""
+def _activity(change: ResourceChange, iri: str, time: str) -> dict:
+    """The activity of one changed resource: its HTML page, with the IRI as ``canonical``
+    and the JSON-LD variant as the description software reads."""
+    resource = change.iri
+    jsonld = {"id": f"{resource}.jsonld", "type": "Dataset", "format": "application/ld+json", "profile": JSONLD_COMPACTED}
+    page = {"id": f"{resource}.html", "type": "Text", "format": "text/html", "canonical": resource, "seeAlso": [jsonld]}
+    return {"id": iri, "type": ACTIVITY[change.status], "object": page, "endTime": time}
+
+
+def feed(pages: list[dict], base: str, rights: str | None) -> dict:
+    """The OrderedCollection of the release pages (oldest first): its size, first and last
+    page, the licence (*rights*, when the spec allows it) and where the dataset is described."""
     collection = {
-        "@context": AS_CONTEXT,
+        "@context": DISCOVERY_CONTEXT,
         "id": f"{base}releases/changes.json",
         "type": "OrderedCollection",
         "totalItems": sum(page["totalItems"] for page in pages),
     }
+    if rights and RIGHTS.match(rights):
+        collection["rights"] = rights
+    collection["seeAlso"] = [
+        _described(f"{base}void.ttl", "text/turtle", "http://www.w3.org/ns/dcat#", "DCAT and VoID description of the dataset"),
+        _described(
+            f"{base}releases/feed.trig", "application/trig", "https://w3id.org/ldes#", "The same changes as a Linked Data Event Stream"
+        ),
+    ]
     if pages:
         collection["first"] = {"id": pages[0]["id"], "type": "OrderedCollectionPage"}
         collection["last"] = {"id": pages[-1]["id"], "type": "OrderedCollectionPage"}
     return collection
+
+
+def _described(iri: str, media_type: str, profile: str, label: str) -> dict:
+    return {"id": iri, "type": "Dataset", "label": {"en": [label]}, "format": media_type, "profile": profile}

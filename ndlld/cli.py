@@ -472,9 +472,14 @@ def publish(store, update, query_url, graph, retries, timeout, data_dir, out_dir
     help="The local store (a directory) to load into.",
 )
 @click.option("--accept-violations", is_flag=True, help="Load even when the data violates the shapes.")
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="SOURCE is a release's dump: replay the changes the feed lists after it (its position.json says where) before loading.",
+)
 @fetch_options
 @_reports_errors
-def harvest(source: str, store_dir: Path, accept_violations: bool, max_bytes: int, timeout: float):
+def harvest(source: str, store_dir: Path, accept_violations: bool, follow: bool, max_bytes: int, timeout: float):
     """Load a dump or a page with embedded JSON-LD into a local store, checked against shapes/.
 
     SOURCE is a file or an http(s) URL: .jsonld, .ndjson, .ttl, .nt (optionally .gz) or .html.
@@ -483,7 +488,8 @@ def harvest(source: str, store_dir: Path, accept_violations: bool, max_bytes: in
     from ndlld.fetch import Limits
     from ndlld.harvest import harvest as run_harvest
 
-    click.echo(str(run_harvest(source, store_dir, accept_violations=accept_violations, limits=Limits(max_bytes, timeout))))
+    limits = Limits(max_bytes, timeout)
+    click.echo(str(run_harvest(source, store_dir, accept_violations=accept_violations, limits=limits, follow=follow)))
 
 
 @cli.command()

@@ -76,11 +76,13 @@ class Harvested:
     triples: list[Triple]
     graph: NamedNode
     report: Report | None = None
+    replayed: int | None = None  # changes of the feed applied after the dump (--follow)
 
     def __str__(self) -> str:
         subjects = len({t.subject for t in self.triples})
         checked = f"; {self.report.summary()}" if self.report is not None else ""
-        return f"harvested {len(self.triples)} triples about {subjects} resources from {self.source} ({self.format}) into <{self.graph.value}>{checked}"
+        followed = f", {self.replayed} later change(s) of the feed replayed," if self.replayed is not None else ""
+        return f"harvested {len(self.triples)} triples about {subjects} resources from {self.source} ({self.format}){followed} into <{self.graph.value}>{checked}"
 
 
 def _format_of(source: str, media_type: str | None, name: str) -> str:
@@ -283,11 +285,22 @@ def graph_name(source: str) -> NamedNode:
 
 
 def harvest(
-    source: str, store_dir: str | Path, check: bool = True, accept_violations: bool = False, limits: Limits = Limits()
+    source: str,
+    store_dir: str | Path,
+    check: bool = True,
+    accept_violations: bool = False,
+    limits: Limits = Limits(),
+    follow: bool = False,
 ) -> Harvested:
     """Read *source* within *limits*, check it against shapes/, and load it into the store at
-    *store_dir*, replacing what an earlier harvest of the same source loaded."""
+    *store_dir*, replacing what an earlier harvest of the same source loaded. With *follow*,
+    *source* is a release's dump, brought up to date from the change feed first (:mod:`ndlld.replay`)."""
     triples, kind = read_triples(source, limits)
+    replayed = None
+    if follow:
+        from ndlld.replay import follow as replay
+
+        triples, replayed = replay(source, triples, limits)
     report = _check(triples) if check else None
     if report is not None and not report.conforms and not accept_violations:
         raise ConformanceError(report)
@@ -304,7 +317,7 @@ def harvest(
         store.flush()
     finally:
         del store  # releases the store's lock now, so that the next harvest can open it
-    return Harvested(source, kind, triples, graph, report)
+    return Harvested(source, kind, triples, graph, report, replayed)
 
 
 def _check(triples: list[Triple]) -> Report:

@@ -57,11 +57,13 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ndlld.changes import FEED_MEDIA_TYPE, FEED_PATH
 from ndlld.conneg import CONTENT_TYPES, choose, negotiate
 from ndlld.dumps import DATASET_FILES
 from ndlld.errors import ConfigError, LimitError, QueryError, short_line
 from ndlld.queries import check_nesting, refuse_outbound
 from ndlld.rdf import results_serialized, serialized
+from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 from ndlld.sandbox import forbid_network
 from ndlld.store import EmbeddedStore, read_base
 
@@ -75,6 +77,7 @@ FILE_TYPES = {
     ".ndjson": "application/x-ndjson; charset=utf-8",
     ".json": "application/json",
     ".gz": "application/gzip",
+    ".trig": "application/trig; charset=utf-8",
 }
 # Files without an extension, by their path in the site.
 NAMED_FILES = {".well-known/void": "text/turtle; charset=utf-8", "SHA256SUMS": "text/plain; charset=utf-8"}
@@ -262,10 +265,16 @@ def _resource(request: Request, root: Path) -> Response:
     if target.is_dir() and path.endswith("/"):
         return RedirectResponse(_url_path(path.rstrip("/") or "/"), status_code=301)
     # A directory without the '/' may share its name with a page: id/x beside id/x/y.
-    named = NAMED_FILES.get(target.relative_to(root).as_posix())
+    named = _named_type(target.relative_to(root).as_posix())
     if target.is_file() and (named or target.suffix in FILE_TYPES):
-        return FileResponse(target, media_type=named or FILE_TYPES[target.suffix])
+        cache = {"Cache-Control": IMMUTABLE} if IMMUTABLE_PATH.fullmatch(path.lstrip("/")) else None
+        return FileResponse(target, media_type=named or FILE_TYPES[target.suffix], headers=cache)
     return _negotiated(request, root, path)
+
+
+def _named_type(relative: str) -> str | None:
+    """The media type of a file by its path (the feed, SHA256SUMS, ...), or None: by its extension."""
+    return FEED_MEDIA_TYPE if FEED_PATH.fullmatch(relative) else NAMED_FILES.get(relative)
 
 
 def _negotiated(request: Request, root: Path, path: str) -> Response:

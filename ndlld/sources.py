@@ -340,7 +340,7 @@ def read_base(data_dir: str | Path) -> str:
 # characters), and none of the names that directory keeps for itself.
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
 MAX_VERSION = 64
-RESERVED_VERSIONS = ("latest", "changes.json")  # releases/latest, releases/changes.json
+RESERVED_VERSIONS = ("latest", "changes.json", "feed.trig")  # releases/latest, the feed and the stream
 
 
 def version_problem(version: str) -> str | None:

@@ -343,6 +343,7 @@ BAD_VERSIONS = {
     "absolute": "{tmp}/abs/path",
     "latest": "latest",
     "feed": "changes.json",
+    "stream": "FEED.trig",
     "hidden": ".hidden",
     "climbs-back": "1.0/../x",
     "space": "a b",

@@ -116,7 +116,7 @@ def test_feed_lists_exactly_the_changed_resources(two_releases: Path):
     assert collection["last"]["id"].endswith("releases/0.0.2/changes.json")
     assert collection["first"]["id"].endswith("releases/0.0.1/changes.json")
     page = json.loads((releases / "0.0.2" / "changes.json").read_text())
-    activities = {(item["type"], item["object"]["id"].removeprefix(ID)) for item in page["orderedItems"]}
+    activities = {(item["type"], item["object"]["canonical"].removeprefix(ID)) for item in page["orderedItems"]}
     assert activities == {("Create", "country/fr"), ("Update", "dataset"), ("Update", "ifla"), ("Delete", "foundation")}
     assert {item["endTime"] for item in page["orderedItems"]} == {"2026-02-28T00:00:00Z"}
     assert page["prev"]["id"].endswith("releases/0.0.1/changes.json")

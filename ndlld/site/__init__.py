@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 import jinja2
 from pyoxigraph import Literal, NamedNode, Triple
 
+from ndlld.changes import FEED_MEDIA_TYPE
 from ndlld.conneg import CONTENT_TYPES, static_server_rules
 from ndlld.context import Context
 from ndlld.dumps import Ordered, ntriples, turtle
@@ -48,6 +49,7 @@ from ndlld.namespaces import NDL, SCHEMA
 from ndlld.output import Writer
 from ndlld.parallel import fork_map
 from ndlld.rdf import subject_value
+from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, relative
@@ -535,8 +537,14 @@ def render_server_rules(env: jinja2.Environment, base: str) -> dict[str, bytes]:
     rules = static_server_rules()
     host = urlsplit(base).hostname or "_"
     return {
-        "server/nginx.conf": env.get_template("nginx.conf").render(rules=rules, host=host).encode("utf-8"),
-        ".htaccess": env.get_template("htaccess").render(rules=rules, page_types=CONTENT_TYPES).encode("utf-8"),
+        "server/nginx.conf": env.get_template("nginx.conf")
+        .render(rules=rules, host=host, feed_type=FEED_MEDIA_TYPE, immutable=IMMUTABLE, immutable_path=IMMUTABLE_PATH.pattern)
+        .encode("utf-8"),
+        ".htaccess": env.get_template("htaccess")
+        .render(
+            rules=rules, page_types=CONTENT_TYPES, feed_type=FEED_MEDIA_TYPE, immutable=IMMUTABLE, immutable_path=IMMUTABLE_PATH.pattern
+        )
+        .encode("utf-8"),
     }
 
 
