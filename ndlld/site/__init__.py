@@ -3,8 +3,10 @@
 ``render_site`` writes, beside the dumps:
 
 * ``id/<slug>.html`` for every resource (its hash resources on the same
-  page), with its description embedded as JSON-LD, and the same description
-  as ``id/<slug>.ttl``, ``.jsonld`` and ``.nt``;
+  page), with its description embedded as JSON-LD, and its RDF as
+  ``id/<slug>.ttl``, ``.jsonld`` and ``.nt``: that description, the statements
+  pointing at it and the names of what it links to or from
+  (:meth:`SiteView.description`);
 * ``index.html`` with the network and timeline pictures and the dataset's
   schema.org ``Dataset`` description; ``vocab.html`` (and ``vocab.ttl`` …)
   documenting the NDL vocabulary; ``embed/<slug>.html`` snippets;
@@ -208,7 +210,8 @@ def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: s
 
 def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> dict[str, bytes]:
     path = view.path(document)
-    description = view.graph.in_document(document)
+    own = view.graph.in_document(document)
+    description = view.description(document)
     links_here, linked_from = view.links_here(document, most=LIST_SHOWN)
     involvements, involvements_more = _first(view.involvements(about=document if document != view.publisher else None))
     page = {
@@ -225,17 +228,17 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
         "sources": [view.link(source, path) for source in view.sources(document)],
         "involvements": [_timeline_row(view, i, path) for i in involvements],
         "involvements_more": involvements_more,
-        "jsonld": script_element(embedded_document(description)),
+        "jsonld": script_element(embedded_document(own)),
     }
     html = env.get_template("resource.html").render(site=site, page=page, root=_root(path))
     snippet = env.get_template("embed.html").render(
-        site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(description)))
+        site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(own)))
     )
     html_file, ttl, nt, jsonld_file, embed = page_files(path)
     ordered = Ordered(description)
     return {
         html_file: html.encode("utf-8"),
-        ttl: turtle(description, ordered),
+        ttl: turtle(description, ordered, first=document),
         nt: ntriples(description, ordered),
         jsonld_file: jsonld_dump(description, view.context),
         embed: snippet.encode("utf-8"),
