@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -53,16 +54,19 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ndlld.conneg import CONTENT_TYPES, choose, negotiate
 from ndlld.dumps import DATASET_FILES
-from ndlld.errors import ConfigError, LimitError, QueryError, short_line
-from ndlld.queries import check_nesting, refuse_outbound
+from ndlld.errors import ConfigError, LimitError, NdlldError, QueryError, short_line
+from ndlld.published import output_identity
+from ndlld.queries import Query, check_nesting, load_queries, refuse_outbound
 from ndlld.rdf import results_serialized, serialized
+from ndlld.resources import resource_dir
 from ndlld.sandbox import forbid_network
+from ndlld.service import DESCRIPTION_FORMATS, FOR_A_TABLE, HTML, PROTOCOL_PARAMETERS, Form, description_bytes, form_page, table, title_of
 from ndlld.store import EmbeddedStore, read_base
 
 # Files served as they are, by extension.
@@ -148,12 +152,12 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
     for name in (DATASET_FILES["ntriples"], "ontology.ttl"):
         if not (root / name).is_file():
             raise ConfigError(f"no {name} in {dist_dir}: run 'ndlld build' first", path=dist_dir)
-    read_base(root)  # fails now, in one line, rather than in a worker
+    service = _Service(read_base(root), title_of(root), load_queries(resource_dir("queries")))  # fails now, in one line
     pool = QueryPool(root, limits)
     pool.start()
 
     async def sparql(request: Request) -> Response:
-        return await _sparql(request, pool, limits)
+        return await _sparql(request, pool, limits, service)
 
     async def resource(request: Request) -> Response:
         return _resource(request, root)
@@ -305,51 +309,139 @@ def _not_found() -> Response:
 
 
 # -- SPARQL 1.1 Protocol -----------------------------------------------------
-async def _sparql(request: Request, pool: QueryPool, limits: Limits) -> Response:
-    query, error = await _query_of(request)
-    if error:
-        return error
+@dataclass(frozen=True)
+class _Service:
+    """What /sparql knows besides the workers: the dataset's base IRI and title, and the named queries."""
+
+    base: str
+    title: str
+    queries: Mapping[str, Query]
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A query as a request asked it: its text, and the named query and values it was bound from."""
+
+    text: str
+    named: str | None = None
+    values: Mapping[str, str] | None = None
+
+
+async def _sparql(request: Request, pool: QueryPool, limits: Limits, service: _Service) -> Response:
+    params = request.query_params
+    if request.method in ("GET", "HEAD") and not {"query", "named", "update"} & set(params):
+        return _describe(request, service)
+    html = _wants_html(request)
+    asked, error = await _query_of(request, service)
+    if asked is None or error is not None:
+        assert error is not None
+        return _html_error(service, error) if html else error
     # The protocol's dataset parameters; without them, the dataset graph is the default graph.
-    default = request.query_params.getlist("default-graph-uri")
-    named = request.query_params.getlist("named-graph-uri")
-    requested = request.query_params.get("format")
-    accept = _SHORT_FORMATS.get(requested, requested) if requested else request.headers.get("accept")
+    default = params.getlist("default-graph-uri")
+    named = params.getlist("named-graph-uri")
+    requested = params.get("format")
+    accept = FOR_A_TABLE if html else _SHORT_FORMATS.get(requested, requested) if requested else request.headers.get("accept")
     try:
-        status, body, media_type = await pool.run((query, default, named, accept), limits.query_timeout)
+        status, body, media_type = await pool.run((asked.text, default, named, accept), limits.query_timeout)
     except LimitError as err:
-        return _text(str(err), err.status)
+        status, body, media_type = err.status, str(err), None
+    if html:
+        return _html_answer(service, asked, status, body, media_type)
     if isinstance(body, str):  # why the query has no answer; status says which way it failed
         return _text(body, status)
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
 
-async def _query_of(request: Request) -> tuple[str | None, Response | None]:
-    """The query text from a GET (or HEAD) or POST request, or the error response to give."""
+def _wants_html(request: Request) -> bool:
+    """Whether the answer is to be a page: the form asked for one (format=html), or a
+    browser, which names HTML before anything else a query's answer can be."""
+    requested = request.query_params.get("format")
+    if requested:
+        return requested == "html"
+    offered = [*SOLUTION_FORMATS, *GRAPH_FORMATS, HTML]
+    return choose(request.headers.get("accept"), offered) == HTML
+
+
+def _describe(request: Request, service: _Service) -> Response:
+    """/sparql without a query: the Service Description, or the form for a browser."""
+    media_type = choose(request.headers.get("accept"), DESCRIPTION_FORMATS)
+    headers = {"Vary": "Accept"}
+    if media_type is None:
+        return _text("not acceptable: the service description is available as " + ", ".join(DESCRIPTION_FORMATS), 406, headers)
+    if media_type == HTML:
+        return HTMLResponse(form_page(Form(service.title), service.queries), headers=headers)
+    try:  # the endpoint as this client reached it; a Host header that makes no IRI gets the published one
+        endpoint = NamedNode(str(request.url.replace(query="", fragment=""))).value
+    except ValueError:
+        endpoint = service.base + "sparql"
+    body = description_bytes(endpoint, service.base, media_type)
+    return Response(body, media_type=media_type + "; charset=utf-8", headers=headers)
+
+
+def _html_answer(service: _Service, asked: _Asked, status: int, body: bytes | str, media_type: str | None) -> Response:
+    """The form with the query in it, and its answer as a table (or why there is none)."""
+    form = Form(service.title, asked.text, asked.named, asked.values)
+    if isinstance(body, str) or media_type is None:
+        form.error = short_line(str(body))
+    else:
+        form.answer = table(body, media_type, service.base)
+    return HTMLResponse(form_page(form, service.queries), status_code=status, headers={"Vary": "Accept"})
+
+
+def _html_error(service: _Service, error: Response) -> Response:
+    """A refused request (a bad parameter, no query) as the form saying why."""
+    message = bytes(error.body).decode("utf-8").strip()
+    return HTMLResponse(form_page(Form(service.title, error=message), service.queries), status_code=error.status_code)
+
+
+async def _query_of(request: Request, service: _Service) -> tuple[_Asked | None, Response | None]:
+    """The query from a GET (or HEAD) or POST request, or the error response to give."""
     if request.method in ("GET", "HEAD"):
         params = request.query_params
         if "update" in params:
             return None, _read_only()
+        if "named" in params and "query" not in params:
+            return _named(params, service)
         query = params.get("query")
     else:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type == "application/sparql-update":
-            return None, _read_only()
-        if content_type not in ("application/sparql-query", "application/x-www-form-urlencoded"):
-            return None, _text("POST a query as application/sparql-query or application/x-www-form-urlencoded", 415)
-        try:
-            body = (await request.body()).decode("utf-8", errors="replace")
-        except ClientDisconnect:  # gone, or cut off at its body's deadline: no one to answer
-            return None, _text("the client went away", 400)
-        if content_type == "application/sparql-query":
-            query = body
-        else:
-            form = parse_qs(body)
-            if "update" in form:
-                return None, _read_only()
-            query = form.get("query", [None])[0]
+        query, error = await _posted_query(request)
+        if error is not None:
+            return None, error
     if not query:
         return None, _text("give a SPARQL query in the 'query' parameter", 400)
-    return str(query), None
+    return _Asked(str(query)), None
+
+
+def _named(params: Mapping[str, str], service: _Service) -> tuple[_Asked | None, Response | None]:
+    """A named query of queries/ bound to the request's other parameters (its defaults for the rest)."""
+    name = params["named"]
+    query = service.queries.get(name)
+    if query is None:
+        return None, _text(f"no named query '{name}': the form at /sparql lists them", 404)
+    values = {key: value for key, value in params.items() if key not in PROTOCOL_PARAMETERS}
+    try:
+        return _Asked(query.bind(values, service.base), name, values), None
+    except NdlldError as err:
+        return None, _text(str(err), 400)
+
+
+async def _posted_query(request: Request) -> tuple[str | None, Response | None]:
+    """The query of a POST: its body, or its form's 'query'."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/sparql-update":
+        return None, _read_only()
+    if content_type not in ("application/sparql-query", "application/x-www-form-urlencoded"):
+        return None, _text("POST a query as application/sparql-query or application/x-www-form-urlencoded", 415)
+    try:
+        body = (await request.body()).decode("utf-8", errors="replace")
+    except ClientDisconnect:  # gone, or cut off at its body's deadline: no one to answer
+        return None, _text("the client went away", 400)
+    if content_type == "application/sparql-query":
+        return body, None
+    form = parse_qs(body)
+    if "update" in form:
+        return None, _read_only()
+    return form.get("query", [None])[0], None
 
 
 def _read_only() -> Response:
@@ -364,18 +456,30 @@ class QueryPool:
     is killed, which is the only way to stop pyoxigraph mid-query, and a fresh
     one is started in its place. The event loop only waits, so pages are served
     meanwhile.
+
+    The pool follows the output it serves: a build swaps a new output in whole
+    (:mod:`ndlld.output`), and when the files the workers load are no longer those
+    they loaded (:func:`ndlld.published.output_identity`), a new set of workers loads
+    the new output while the old set answers; then the new set takes every query
+    that comes, and each old worker stops once its query is answered. Each query is
+    answered by one worker, which holds one output: never a mix.
     """
 
-    def __init__(self, dist_dir: Path, limits: Limits):
-        self.dist_dir, self.limits = dist_dir, limits
+    def __init__(self, dist_dir: Path, limits: Limits, follow_every: float = 1.0):
+        self.dist_dir, self.limits, self.follow_every = dist_dir, limits, follow_every
         # A fork server: a clean process (no copy of the server's threads and sockets)
         # that has imported this module once, so a worker starts in a tenth of a second.
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["ndlld.server"])
-        self._threads = ThreadPoolExecutor(max_workers=2 * limits.query_workers + 2, thread_name_prefix="ndlld-query")
+        # Threads wait on workers: one a query, one a worker loading (two sets while following a build).
+        self._threads = ThreadPoolExecutor(max_workers=3 * limits.query_workers + 2, thread_name_prefix="ndlld-query")
         self._idle: asyncio.Queue | None = None  # made by open(), in the event loop's time
-        self._workers: set = set()
+        self._workers: set = set()  # those of the output being answered
+        self._retiring: set = set()  # those of an older output, answering their last query
         self._replacing: set[asyncio.Task] = set()
+        self._following: asyncio.Task | None = None
+        self.identity: dict | None = None  # of the output the workers hold
+        self._refused: dict | None = None  # an output the workers could not load: not tried again
         # Each worker's stderr, read when it dies: its last words say why.
         self._stderr = Path(tempfile.mkdtemp(prefix="ndlld-query-"))
         self.sandboxed = True  # whether the workers could forbid themselves the network
@@ -383,42 +487,98 @@ class QueryPool:
     def start(self) -> None:
         """Start the workers and wait until each holds the dataset: one that cannot
         load it is a ConfigError, raised here, before the server listens."""
-        workers = [self._spawn() for _ in range(self.limits.query_workers)]
         try:
-            for worker in workers:
-                self._wait_ready(worker)
+            self._workers.update(self._generation())
         except ConfigError:
-            for process, connection in workers:
-                process.kill()
-                connection.close()
             shutil.rmtree(self._stderr, ignore_errors=True)
             raise
-        self._workers.update(workers)
+
+    def _generation(self) -> list[tuple]:
+        """A full set of workers holding one and the same output (:attr:`identity` set to
+        it); a ConfigError, and none left running, when they cannot load it."""
+        for _ in range(3):  # a build may swap its output in while they load: they load again
+            workers = [self._spawn() for _ in range(self.limits.query_workers)]
+            try:
+                loaded = [self._wait_ready(worker) for worker in workers]
+            except ConfigError:
+                self._stop_all(workers)
+                raise
+            if all(identity == loaded[0] for identity in loaded):
+                self.identity = loaded[0]
+                return workers
+            self._stop_all(workers)
+        raise ConfigError(f"the query workers could not load {self.dist_dir}: it kept changing while they did")
+
+    @staticmethod
+    def _stop_all(workers: list[tuple]) -> None:
+        for process, connection in workers:
+            process.kill()
+            process.join()
+            connection.close()
 
     async def open(self) -> None:
-        """Hand the workers to the running event loop (the application's startup)."""
+        """Hand the workers to the running event loop (the application's startup), and
+        follow the output from now on."""
         if not self._workers:
             self.start()
         self._idle = asyncio.Queue()
         for worker in self._workers:
             self._idle.put_nowait(worker)
+        self._following = asyncio.get_running_loop().create_task(self._follow())
 
     async def stop(self) -> None:
-        for task in self._replacing:
+        for task in [*self._replacing, *([self._following] if self._following else [])]:
             task.cancel()
-        for process, connection in list(self._workers):
+        for process, connection in [*self._workers, *self._retiring]:
             connection.close()  # the worker's recv() ends, and so does the worker
             process.join(timeout=2)
             if process.is_alive():
                 process.kill()
                 process.join()
         self._workers.clear()
+        self._retiring.clear()
         self._threads.shutdown(wait=False, cancel_futures=True)
         shutil.rmtree(self._stderr, ignore_errors=True)
 
     def pids(self) -> set[int]:
         """The worker processes' ids (for tests and monitoring)."""
         return {process.pid for process, _ in self._workers}
+
+    # -- following the output ------------------------------------------------------
+    async def _follow(self) -> None:
+        """Look at the output every :attr:`follow_every` seconds; when a build replaced
+        it, load the new one (:meth:`reload`)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.follow_every)
+            identity = await loop.run_in_executor(self._threads, output_identity, self.dist_dir)
+            if identity is not None and identity not in (self.identity, self._refused):
+                await self.reload()
+
+    async def reload(self) -> None:
+        """A new set of workers on the output as it is now; once all hold it, they take
+        the place of the old ones, which stop as soon as they are idle."""
+        loop = asyncio.get_running_loop()
+        previous = self.identity
+        try:
+            workers = await loop.run_in_executor(self._threads, self._generation)
+        except ConfigError as err:  # a broken output: the workers go on answering the last good one
+            self._refused, self.identity = output_identity(self.dist_dir), previous
+            print(f"ndlld serve: /sparql still answers the previous build: {err}", file=sys.stderr, flush=True)
+            return
+        old, self._workers = self._workers, set(workers)
+        self._retiring |= old
+        while not self._queue().empty():  # the old idle workers: none will be handed a query again
+            self._close(self._queue().get_nowait())
+        for worker in workers:
+            self._queue().put_nowait(worker)
+
+    def _close(self, worker: tuple) -> None:
+        """Stop an old worker, idle now (closing its pipe ends it)."""
+        process, connection = worker
+        self._retiring.discard(worker)
+        connection.close()
+        self._threads.submit(process.join, 5)
 
     async def run(self, request: tuple, timeout: float) -> tuple[int, bytes | str, str | None]:
         """(status, body or message, media type) of *request*, within *timeout* seconds."""
@@ -443,12 +603,16 @@ class QueryPool:
         finally:
             if worker in self._workers:
                 self._queue().put_nowait(worker)
+            elif worker in self._retiring:  # answered, and its output was replaced meanwhile
+                self._close(worker)
 
     def _retire(self, worker) -> str:
-        """Kill *worker* and start another in its place, in the background; say why it
-        stopped, if it had stopped before."""
+        """Kill *worker* and, if it holds the output answered now, start another in its
+        place, in the background; say why it stopped, if it had stopped before."""
         process, _ = worker
+        current = worker in self._workers
         self._workers.discard(worker)
+        self._retiring.discard(worker)
         process.kill()
         process.join(timeout=5)
         stderr = self._stderr / f"{process.pid}.log"
@@ -459,18 +623,24 @@ class QueryPool:
             last_words = ""
         # The connection is not closed here: a thread may still be in its recv(), which
         # the kill ends with EOFError; closing it now could hand that thread a reused fd.
-        task = asyncio.get_running_loop().create_task(self._add())
-        self._replacing.add(task)
-        task.add_done_callback(self._replacing.discard)
+        if current:
+            task = asyncio.get_running_loop().create_task(self._add())
+            self._replacing.add(task)
+            task.add_done_callback(self._replacing.discard)
         return _why_stopped(process.exitcode, last_words, self.limits.query_memory_mb)
 
     async def _add(self) -> None:
-        """A fresh worker for the pool, once it holds the dataset."""
+        """A fresh worker for the pool, once it holds the dataset: the output the others
+        hold, or else it is dropped (the others are about to be replaced themselves)."""
         worker = self._spawn()
+        identity = self.identity
         try:
-            await asyncio.get_running_loop().run_in_executor(self._threads, self._wait_ready, worker)
+            loaded = await asyncio.get_running_loop().run_in_executor(self._threads, self._wait_ready, worker)
         except ConfigError:  # it loaded once, so this is rare: the pool goes on with one worker less
             worker[0].kill()
+            return
+        if loaded != identity or identity != self.identity:
+            self._stop_all([worker])
             return
         self._workers.add(worker)
         self._queue().put_nowait(worker)
@@ -493,16 +663,18 @@ class QueryPool:
         child.close()
         return process, parent
 
-    def _wait_ready(self, worker: tuple) -> None:
+    def _wait_ready(self, worker: tuple) -> dict | None:
+        """The identity of the output *worker* loaded, once it has; a ConfigError if it could not."""
         process, connection = worker
         try:
-            answer = connection.recv()  # "ready", or why not
+            answer, identity = connection.recv()  # "ready" and what it loaded, or why not
         except (EOFError, OSError):
             memory = f"; it may need more than --query-memory {self.limits.query_memory_mb} MB" if self.limits.query_memory_mb else ""
-            answer = f"a query worker stopped while loading {self.dist_dir}{memory}"
+            answer, identity = f"a query worker stopped while loading {self.dist_dir}{memory}", None
         if not str(answer).startswith("ready"):
             raise ConfigError(str(answer))
         self.sandboxed = answer == "ready"
+        return identity
 
 
 def _query_worker(connection, dist_dir: str, max_results: int, memory_mb: int, stderr_dir: str) -> None:
@@ -518,17 +690,28 @@ def _query_worker(connection, dist_dir: str, max_results: int, memory_mb: int, s
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
     try:
-        store = EmbeddedStore.open(dist_dir)
+        store, identity = _load(Path(dist_dir))
     except Exception as err:  # noqa: BLE001 - reported to the server as one line
-        connection.send(f"the query worker could not load {dist_dir}: {err}")
+        connection.send((f"the query worker could not load {dist_dir}: {err}", None))
         return
-    connection.send("ready" if sandboxed else "ready, without a seccomp filter")
+    connection.send(("ready" if sandboxed else "ready, without a seccomp filter", identity))
     while True:
         try:
             query, default, named, accept = connection.recv()
         except (EOFError, OSError):
             return
         connection.send(_answer(store, query, default, named, accept, max_results))
+
+
+def _load(dist_dir: Path) -> tuple[EmbeddedStore, dict | None]:
+    """The dumps of *dist_dir* loaded, and the identity of the output they are from: the
+    same before and after loading, so that no build swapped another output in meanwhile."""
+    for _ in range(3):
+        before = output_identity(dist_dir)
+        store = EmbeddedStore.open(dist_dir)
+        if output_identity(dist_dir) == before:
+            return store, before
+    raise ConfigError("it kept changing while it was loaded", path=dist_dir)
 
 
 def _answer(
