@@ -152,7 +152,8 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
     for name in (DATASET_FILES["ntriples"], "ontology.ttl"):
         if not (root / name).is_file():
             raise ConfigError(f"no {name} in {dist_dir}: run 'ndlld build' first", path=dist_dir)
-    service = _Service(read_base(root), title_of(root), load_queries(resource_dir("queries")))  # fails now, in one line
+    base = read_base(root)  # fails now, in one line, rather than in a worker
+    service = _Service(base, title_of(root, base), load_queries(resource_dir("queries")))
     pool = QueryPool(root, limits)
     pool.start()
 

@@ -61,11 +61,13 @@ def _environment() -> jinja2.Environment:
     return environment()
 
 
-def title_of(dist_dir: Path) -> str:
+def title_of(dist_dir: Path, base: str) -> str:
     """The dataset's title in English, as the VoID description of *dist_dir* gives it."""
+    dataset = dataset_graph(base)
     for triple in read_triples(dist_dir / "void.ttl", RdfFormat.TURTLE):
-        if triple.predicate.value == DCTERMS_TITLE and isinstance(triple.object, Literal) and triple.object.language == "en":
-            return triple.object.value
+        if triple.subject == dataset and triple.predicate.value == DCTERMS_TITLE and isinstance(triple.object, Literal):
+            if triple.object.language == "en":
+                return triple.object.value
     return "ndlld"
 
 
