@@ -297,3 +297,31 @@ def test_a_named_query_takes_its_parameters(served: str):
     before = get(served + "/sparql?" + urllib.parse.urlencode({"named": "founded-before", "year": "1960"}), "text/csv")[2]
     after = get(served + "/sparql?" + urllib.parse.urlencode({"named": "founded-before", "year": "2000"}), "text/csv")[2]
     assert 1 < len(before.splitlines()) < len(after.splitlines())
+
+
+def test_an_output_the_workers_cannot_load_leaves_the_last_one_answered(data_and_dist, tmp_path: Path):
+    """A dump edited by hand into something unreadable: said on stderr in one line, the last
+    good output still answered; a build after it is followed again."""
+    data, dist = data_and_dist
+    port = free_port()
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "ndlld", "serve", "--out", str(dist), "--data", str(data), "--port", str(port)]
+    with server_process(command, "/", port, log=log) as (url, _process):
+        before = version(url)
+        broken = dist / "dataset.nt.new"
+        broken.write_text("this is not N-Triples\n", encoding="utf-8")
+        broken.replace(dist / "dataset.nt")  # another file at the name: another identity
+        deadline = time.monotonic() + 120  # only against a hang
+        while "still answers the previous build" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert version(url) == before
+        rename_ifla(data)
+        # --no-cache: an incremental build refuses a dump edited by hand (another matter)
+        rebuilt = ndlld("build", "--data", str(data), "--out", str(dist), "--quiet", "--no-cache")
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        while version(url) == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert version(url)[1] == RENAMED
+    said = [line for line in log.read_text(errors="replace").splitlines() if "still answers the previous build" in line]
+    assert said and all("Traceback" not in line for line in said)
+    assert "Traceback" not in log.read_text(errors="replace")
