@@ -90,17 +90,27 @@ class Ordered:
         return b"".join(sorted(lines))  # nearly in order already: the sort merges short runs
 
 
-def turtle(triples: Iterable[Triple], ordered: Ordered | None = None) -> bytes:
+def turtle(triples: Iterable[Triple], ordered: Ordered | None = None, first: str | None = None) -> bytes:
     """Turtle with the project's prefixes, a blank line before each subject; statements in
-    the :class:`Ordered` order (subjects sorted, rdf:type first in each)."""
+    the :class:`Ordered` order (subjects sorted, rdf:type first in each); those of the
+    document *first*, then of its hash resources, before the others: a reader of a
+    resource's file meets the resource first."""
     ordered = ordered or Ordered(triples)
     for triple in ordered.triples:
         if isinstance(triple.subject, BlankNode) or isinstance(triple.object, BlankNode):
             raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
-    text = serialized(ordered.triples, RdfFormat.TURTLE, PREFIXES)
+    written = ordered.triples
+    if first is not None:  # a stable sort: each part keeps its order
+        written = sorted(written, key=lambda t: _first_key(subject_value(t), first))
+    text = serialized(written, RdfFormat.TURTLE, PREFIXES)
     # pyoxigraph escapes newlines inside literals, so a line that starts with neither a tab
     # (a continued statement) nor '@' (a prefix) starts a subject.
     return _SUBJECT_LINE.sub(b"\n\n", text)
+
+
+def _first_key(subject: str, first: str) -> tuple[bool, bool]:
+    """The document *first* itself, then its hash resources, then the rest."""
+    return subject != first, document_of(subject) != first
 
 
 def ntriples(triples: Iterable[Triple], ordered: Ordered | None = None) -> bytes:

@@ -108,7 +108,11 @@ def test_index_then_an_organization(page, served: str, real_dist: Path):
     assert page.locator("section.timeline li").count() == 2
     [document] = dom_jsonld(page)
     described = rdflib.Graph().parse(real_dist / "id" / "ifla.nt", format="nt")
-    assert isomorphic(to_graph(document), described)
+    own = rdflib.Graph()  # the page embeds the resource's own statements; its .nt has the links to it too
+    for triple in described.triples((None, None, None)):
+        if str(triple[0]).partition("#")[0] == "https://w3id.org/ndlld/id/ifla":
+            own.add(triple)
+    assert isomorphic(to_graph(document), own) and len(own) < len(described)
     page.screenshot(path=str(OUTPUT / "ifla.png"), full_page=True)
 
 

@@ -163,7 +163,8 @@ def test_sparql_updates_are_refused(client: TestClient):
 def test_sparql_errors_are_clear(client: TestClient):
     response = client.get("/sparql", params={"query": "SELECT ?x WHERE { ?x"})
     assert response.status_code == 400 and response.text.startswith("malformed query at line 1, column ")
-    assert client.get("/sparql").status_code == 400
+    assert client.get("/sparql", params={"query": ""}).status_code == 400  # without 'query' at all: the service description
+    assert client.post("/sparql", data={"format": "json"}).status_code == 400
     assert client.post("/sparql", content="x", headers={"Content-Type": "text/plain"}).status_code == 415
 
 

@@ -3,8 +3,10 @@
 ``render_site`` writes, beside the dumps:
 
 * ``id/<slug>.html`` for every resource (its hash resources on the same
-  page), with its description embedded as JSON-LD, and the same description
-  as ``id/<slug>.ttl``, ``.jsonld`` and ``.nt``;
+  page), with its description embedded as JSON-LD, and its RDF as
+  ``id/<slug>.ttl``, ``.jsonld`` and ``.nt``: that description, the statements
+  pointing at it and the names of what it links to or from
+  (:meth:`SiteView.description`);
 * ``index.html`` with the network and timeline pictures and the dataset's
   schema.org ``Dataset`` description; ``vocab.html`` (and ``vocab.ttl`` …)
   documenting the NDL vocabulary; ``embed/<slug>.html`` snippets;
@@ -48,6 +50,7 @@ from ndlld.lookup import Read
 from ndlld.namespaces import NDL, SCHEMA
 from ndlld.output import Writer
 from ndlld.parallel import fork_map
+from ndlld.queries import load_queries
 from ndlld.rdf import subject_value
 from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 from ndlld.site import svg
@@ -142,7 +145,9 @@ def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, 
     env = environment()
     site = site_header(view)
     facts = file_facts(writer.out_dir)
-    writer.files(render_index(view, env, site, facts, entries))
+    releases = writer.previous is not None and (writer.previous / "releases" / "changes.json").is_file()
+    writer.files(render_index(view, env, site, facts, entries, releases))
+    writer.files(render_sparql_page(site))
     writer.files(render_vocabulary(view, env, site, vocabulary))
     base = view.base
     urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
@@ -210,9 +215,11 @@ def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: s
 
 def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> dict[str, bytes]:
     path = view.path(document)
-    description = view.graph.in_document(document)
+    own = view.graph.in_document(document)
+    description = view.description(document)
     if document == view.dataset:  # the dumps' descriptions have the dataset's hash IRIs: here is where they lead
-        description = [*description, *dataset_page_triples(view)]
+        distributions = dataset_page_triples(view)
+        own, description = [*own, *distributions], [*description, *distributions]
     links_here, linked_from = view.links_here(document, most=LIST_SHOWN)
     involvements, involvements_more = _first(view.involvements(about=document if document != view.publisher else None))
     page = {
@@ -229,18 +236,18 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
         "sources": [view.link(source, path) for source in view.sources(document)],
         "involvements": [_timeline_row(view, i, path) for i in involvements],
         "involvements_more": involvements_more,
-        "jsonld": script_element(embedded_document(description)),
+        "jsonld": script_element(embedded_document(own)),
         "distributions": _distributions(path) if document == view.dataset else [],
     }
     html = env.get_template("resource.html").render(site=site, page=page, root=_root(path))
     snippet = env.get_template("embed.html").render(
-        site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(description)))
+        site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(own)))
     )
     html_file, ttl, nt, jsonld_file, embed = page_files(path)
     ordered = Ordered(description)
     return {
         html_file: html.encode("utf-8"),
-        ttl: turtle(description, ordered),
+        ttl: turtle(description, ordered, first=document),
         nt: ntriples(description, ordered),
         jsonld_file: jsonld_dump(description, view.context),
         embed: snippet.encode("utf-8"),
@@ -288,11 +295,12 @@ def _timeline_row(view: SiteView, involvement, path: str) -> dict:
 
 
 def render_index(
-    view: SiteView, env: jinja2.Environment, site: dict, facts: dict[str, FileFacts], entries: dict[str, Entry]
+    view: SiteView, env: jinja2.Environment, site: dict, facts: dict[str, FileFacts], entries: dict[str, Entry], releases: bool = False
 ) -> dict[str, bytes]:
     """``index.html``: the network and timeline pictures, the lists of resources, the
-    downloads; made of what each page gives the index (its *entries*), so that an
-    incremental build need not look the whole graph up again."""
+    downloads and services (the releases and their feed when the output has *releases*);
+    made of what each page gives the index (its *entries*), so that an incremental build
+    need not look the whole graph up again."""
     listed = {item.iri: item for entry in entries.values() for item in entry.listed}
     organizations = sorted((item for item in listed.values() if ORGANIZATION_TYPES & set(item.types)), key=_by_name)
     nodes, edges = _network(view, organizations, entries)
@@ -314,7 +322,7 @@ def render_index(
         ],
         organizations_more=organizations_more,
         groups=groups,
-        downloads=_downloads(),
+        downloads=_downloads(releases),
         jsonld=script_element(dataset_jsonld(view, facts)),
     )
     return {"index.html": html.encode("utf-8")}
@@ -331,11 +339,29 @@ def _groups(view: SiteView, listed: dict[str, Listed]) -> list[dict]:
     return groups
 
 
-def _downloads() -> list[Download]:
+def render_sparql_page(site: dict) -> dict[str, bytes]:
+    """``sparql.html``: the SPARQL page as a copy of the site without an endpoint shows it,
+    so that the index's link to ``sparql`` leads somewhere on any static server: the
+    named queries, to run with ``ndlld query`` or on a store loaded with the dumps.
+    ``ndlld serve`` answers ``/sparql`` itself, with the form that runs them."""
+    from ndlld.resources import resource_dir
+    from ndlld.service import Form, form_page  # it renders with this module's templates
+
+    form = Form(site["title"], static=True)
+    return {"sparql.html": form_page(form, load_queries(resource_dir("queries"))).encode("utf-8")}
+
+
+def _downloads(releases: bool = False) -> list[Download]:
     downloads = [Download(d.title, d.file, "application/gzip" if d.compressed else d.media_type) for d in DISTRIBUTIONS]
     downloads.append(Download("SHA-256 checksums of the dumps", "SHA256SUMS", "text/plain"))
     downloads.append(Download("VoID and DCAT description", "void.ttl", "text/turtle"))
     downloads.append(Download("Sitemap", "sitemap.xml", "application/xml"))
+    # The services: the endpoint void.ttl names as its void:sparqlEndpoint (at /sparql of
+    # `ndlld serve`, or of a store behind the same path), and what `ndlld release` keeps.
+    downloads.append(Download("SPARQL endpoint, with a query form and the named queries", "sparql", "application/sparql-query"))
+    if releases:
+        downloads.append(Download("Releases: the change feed, a page per release", "releases/changes.json", "application/activity+json"))
+        downloads.append(Download("The latest release: its files and checksums", "releases/latest/SHA256SUMS", "text/plain"))
     return downloads
 
 

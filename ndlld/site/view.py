@@ -23,7 +23,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -236,6 +236,31 @@ class SiteView:
             elif predicate in _HOLDING and isinstance(t.object, NamedNode):
                 dated.append(t.object.value)
         return list(subjects), dated
+
+    def description(self, document: str) -> list[Triple]:
+        """What *document*'s own RDF says, as LodView and Pubby describe a resource: its
+        statements (and its hash resources'), the statements of other pages pointing at
+        them, and the names of every resource these link to or from."""
+        own = list(self.graph.in_document(document))
+        incoming = [
+            t
+            for target in self._described(document)[0]
+            for t in self.graph.pointing_at(target)
+            if document_of(subject_value(t)) != document
+        ]
+        linked = [t.object.value for t in own if isinstance(t.object, NamedNode) and t.predicate != RDF_TYPE]
+        linked += [subject_value(t) for t in incoming]
+        names = [t for iri in dict.fromkeys(linked) if document_of(iri) != document for t in self.names(iri)]
+        return own + incoming + names
+
+    def names(self, iri: str) -> Sequence[Triple]:
+        """*iri*'s statements of the first property it is named by (:meth:`name`'s order),
+        in every language it has."""
+        for predicate in _NAME_PROPERTIES:
+            found = self.graph.stated(iri, predicate)
+            if found:
+                return found
+        return ()
 
     def section(self, iri: str, page: str, most: int | None = None) -> Section:
         fragment = iri.partition("#")[2] or None
