@@ -37,17 +37,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple
 
 from ndlld.conneg import CONTENT_TYPES, static_server_rules
 from ndlld.context import Context
 from ndlld.dumps import Ordered, ntriples, turtle
 from ndlld.dumps import jsonld as jsonld_dump
 from ndlld.lookup import Read
-from ndlld.namespaces import NDL, SCHEMA
+from ndlld.namespaces import NDL, PREFIXES, SCHEMA
 from ndlld.output import Writer
 from ndlld.parallel import fork_map
-from ndlld.rdf import subject_value
+from ndlld.rdf import serialized, subject_value
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, relative
@@ -62,6 +62,9 @@ TIMELINE_SIZE = 120  # involvements drawn at most (spread over the years); the l
 # list the whole dataset, megabytes each. The dumps and SPARQL have them all.
 LIST_SHOWN = 1_000
 SITEMAP_URLS = 50_000  # the most one sitemap may list (https://www.sitemaps.org/protocol.html)
+# The files of a resource's description, by extension (ndlld.conneg.CONTENT_TYPES): the page,
+# then the RDF formats, in the server's order of preference.
+DESCRIPTIONS = tuple(CONTENT_TYPES)
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, 
 
 def page_files(path: str) -> list[str]:
     """The files of the page at site path *path* (``id/ifla``), as the site writes them."""
-    return [path + ".html", path + ".ttl", path + ".nt", path + ".jsonld", "embed/" + path.removeprefix("id/") + ".html"]
+    return [*(f"{path}.{extension}" for extension in DESCRIPTIONS), "embed/" + path.removeprefix("id/") + ".html"]
 
 
 def site_header(view: SiteView) -> dict:
@@ -231,15 +234,21 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
     snippet = env.get_template("embed.html").render(
         site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(description)))
     )
-    html_file, ttl, nt, jsonld_file, embed = page_files(path)
-    ordered = Ordered(description)
+    *variants, embed = page_files(path)
     return {
-        html_file: html.encode("utf-8"),
-        ttl: turtle(description, ordered),
-        nt: ntriples(description, ordered),
-        jsonld_file: jsonld_dump(description, view.context),
+        **dict(zip(variants, [html.encode("utf-8"), *descriptions(description, view.context)], strict=True)),
         embed: snippet.encode("utf-8"),
     }
+
+
+def descriptions(triples: list[Triple], context: Context) -> list[bytes]:
+    """*triples* in each RDF format of :data:`DESCRIPTIONS` after the HTML, in that order.
+
+    N-Quads of one graph, the default graph, is N-Triples: the same bytes, for clients
+    that ask for quads."""
+    ordered = Ordered(triples)
+    nt = ntriples(triples, ordered)
+    return [turtle(triples, ordered), jsonld_dump(triples, context), nt, serialized(ordered.triples, RdfFormat.RDF_XML, PREFIXES), nt]
 
 
 def _first(items: list) -> tuple[list, int]:
@@ -502,11 +511,10 @@ def render_vocabulary(view: SiteView, env: jinja2.Environment, site: dict, vocab
     from ndlld.site.vocab import vocabulary_page
 
     page = vocabulary_page(vocabulary, view.context)
+    html = env.get_template("vocab.html").render(site=site, vocab=page, root="").encode("utf-8")
     return {
-        VOCABULARY_PATH + ".html": env.get_template("vocab.html").render(site=site, vocab=page, root="").encode("utf-8"),
-        VOCABULARY_PATH + ".ttl": turtle(vocabulary),
-        VOCABULARY_PATH + ".nt": ntriples(vocabulary),
-        VOCABULARY_PATH + ".jsonld": jsonld_dump(vocabulary, view.context),
+        f"{VOCABULARY_PATH}.{extension}": body
+        for extension, body in zip(DESCRIPTIONS, [html, *descriptions(vocabulary, view.context)], strict=True)
     }
 
 
