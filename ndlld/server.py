@@ -1,10 +1,11 @@
 """``ndlld serve``: the published site over HTTP, as a linked-data server would.
 
 * Every resource IRI answers by content negotiation (RFC 9110 §12.5.1, the
-  table in :mod:`ndlld.conneg`): HTML for browsers, Turtle, JSON-LD or
-  N-Triples for clients by their ``Accept`` header, ``Vary: Accept`` on every
-  negotiated answer, 406 when nothing fits. The explicit ``.ttl``,
-  ``.jsonld``, ``.nt`` and ``.html`` URLs answer as files.
+  table in :mod:`ndlld.conneg`): 303 See Other to the HTML for browsers, to
+  Turtle, JSON-LD, N-Triples, RDF/XML or N-Quads for clients by their ``Accept``
+  header, ``Vary: Accept`` on every negotiated answer, 406 when nothing fits; the
+  documents answer as files, 304 when the client has them, gzip-compressed when
+  it accepts that; 404 and 410 have pages (:mod:`ndlld.web`).
 * ``/sparql`` is a read-only SPARQL 1.1 Protocol endpoint
   (https://www.w3.org/TR/sparql11-protocol/) over the embedded store: GET and
   POST, results as JSON, XML, CSV or TSV, graphs as Turtle, JSON-LD or
@@ -29,12 +30,11 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
 from pyoxigraph import (
     NamedNode,
@@ -53,32 +53,19 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ndlld.conneg import CONTENT_TYPES, choose, negotiate
+from ndlld import web
+from ndlld.conneg import choose
 from ndlld.dumps import DATASET_FILES
-from ndlld.errors import ConfigError, LimitError, QueryError, short_line
+from ndlld.errors import ConfigError, LimitError, QueryError
 from ndlld.queries import check_nesting, refuse_outbound
 from ndlld.rdf import results_serialized, serialized
 from ndlld.sandbox import forbid_network
 from ndlld.store import EmbeddedStore, read_base
-
-# Files served as they are, by extension.
-FILE_TYPES = {
-    **{f".{ext}": content_type for ext, content_type in CONTENT_TYPES.items()},
-    ".css": "text/css; charset=utf-8",
-    ".xml": "application/xml; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".txt": "text/plain; charset=utf-8",
-    ".ndjson": "application/x-ndjson; charset=utf-8",
-    ".json": "application/json",
-    ".gz": "application/gzip",
-}
-# Files without an extension, by their path in the site.
-NAMED_FILES = {".well-known/void": "text/turtle; charset=utf-8", "SHA256SUMS": "text/plain; charset=utf-8"}
-NEGOTIATED = ("html", "ttl", "jsonld", "nt")
+from ndlld.web import text as _text
 
 # On every response, and in the generated nginx.conf and .htaccess (tests/test_nginx.py
 # checks they agree). The pages run no script: the JSON-LD in <script type="application/ld+json">
@@ -170,7 +157,10 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/{path:path}", resource, methods=["GET", "HEAD"]),
     ]
-    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD"], allow_headers=["*"])]
+    cors = Middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD"], allow_headers=["*"], expose_headers=web.EXPOSED
+    )
+    middleware = [cors]
     app = _GuardedStarlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
     app.state.limits, app.state.pool = limits, pool
     return app
@@ -245,63 +235,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return _text(detail, exc.status_code, exc.headers)
 
 
-def _text(message: str, status: int, headers: Mapping[str, str] | None = None) -> Response:
-    """One line of plain text: whatever of the request it quotes, escaped and cut short."""
-    return PlainTextResponse(short_line(message) + "\n", status_code=status, headers=headers)
-
-
 # -- pages and files ------------------------------------------------------
 def _resource(request: Request, root: Path) -> Response:
-    """The file *request* names, or the variant of the resource its Accept header chooses."""
-    path = request.scope["path"]  # percent-decoded once by the server, never again
-    if path in ("", "/"):
-        return FileResponse(root / "index.html", media_type=FILE_TYPES[".html"])
-    target = _inside(root, path.lstrip("/"))
-    if target is None:
-        return _not_found()
-    if target.is_dir() and path.endswith("/"):
-        return RedirectResponse(_url_path(path.rstrip("/") or "/"), status_code=301)
-    # A directory without the '/' may share its name with a page: id/x beside id/x/y.
-    named = NAMED_FILES.get(target.relative_to(root).as_posix())
-    if target.is_file() and (named or target.suffix in FILE_TYPES):
-        return FileResponse(target, media_type=named or FILE_TYPES[target.suffix])
-    return _negotiated(request, root, path)
-
-
-def _negotiated(request: Request, root: Path, path: str) -> Response:
-    """The variant of the resource at *path* (``id/x``: ``id/x.html``, ``id/x.ttl``, ...)
-    that the Accept header chooses."""
-    # Each variant is checked as a path of its own: a variant may be a symlink too.
-    variants = {ext: _inside(root, f"{path.lstrip('/')}.{ext}") for ext in NEGOTIATED}
-    available = {ext: file for ext, file in variants.items() if file is not None and file.is_file()}
-    if not available:
-        return _not_found()
-    chosen = negotiate(request.headers.get("accept"), list(available))
-    if chosen is None:
-        listing = ", ".join(CONTENT_TYPES[ext].split(";")[0] for ext in available)
-        return _text(f"not acceptable: this resource is available as {listing}", 406, {"Vary": "Accept"})
-    headers = {"Vary": "Accept", "Content-Location": _url_path(f"{path.rsplit('/', 1)[-1]}.{chosen}")}
-    return FileResponse(available[chosen], media_type=CONTENT_TYPES[chosen], headers=headers)
-
-
-def _inside(root: Path, relative: str) -> Path | None:
-    """*relative* under *root*, or None when it could leave it: ``..``, a backslash,
-    a NUL, or a symlink that resolves outside."""
-    parts = relative.split("/")
-    if any(part in ("..", ".") for part in parts) or "" in parts[:-1] or "\\" in relative or "\x00" in relative:
-        return None
-    candidate = (root / relative).resolve()
-    return candidate if candidate == root or candidate.is_relative_to(root) else None
-
-
-def _url_path(path: str) -> str:
-    """*path* (decoded) as it is written in a URL: a header built from it must be Latin-1,
-    and a name in Japanese is not (RFC 3986 percent-encoding of its UTF-8)."""
-    return quote(path, safe="/!$&'()*+,;=:@")
-
-
-def _not_found() -> Response:
-    return _text("not found", 404)
+    """The file *request* names, or the document of the resource it names (:mod:`ndlld.web`)."""
+    return web.answer(request.headers, root, request.scope["path"])  # percent-decoded once by the server, never again
 
 
 # -- SPARQL 1.1 Protocol -----------------------------------------------------

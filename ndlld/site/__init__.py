@@ -31,7 +31,7 @@ from __future__ import annotations
 import heapq
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -52,6 +52,7 @@ from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, relative
 from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, file_facts, void_triples
+from ndlld.web import COMPRESSIBLE, EXPOSED, NOT_FOUND_PAGE
 
 _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"
@@ -241,7 +242,7 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
     }
 
 
-def descriptions(triples: list[Triple], context: Context) -> list[bytes]:
+def descriptions(triples: Sequence[Triple], context: Context) -> list[bytes]:
     """*triples* in each RDF format of :data:`DESCRIPTIONS` after the HTML, in that order.
 
     N-Quads of one graph, the default graph, is N-Triples: the same bytes, for clients
@@ -526,12 +527,24 @@ def render_void(view: SiteView, triples: int, facts: dict[str, FileFacts]) -> di
 
 
 def render_server_rules(env: jinja2.Environment, base: str) -> dict[str, bytes]:
-    """The content negotiation of ``ndlld serve`` for a static nginx or Apache server."""
+    """What ``ndlld serve`` does over HTTP (:mod:`ndlld.web`), for a static nginx or Apache
+    server; the 404 page the three send, and ``robots.txt`` naming the sitemap."""
     rules = static_server_rules()
     host = urlsplit(base).hostname or "_"
+    names = {
+        "rules": rules,
+        "host": host,
+        "documents": DESCRIPTIONS,
+        "content_types": CONTENT_TYPES,
+        "compressible": sorted(COMPRESSIBLE),
+        "exposed": ", ".join(EXPOSED),
+        "sparql": base + "sparql",
+    }
     return {
-        "server/nginx.conf": env.get_template("nginx.conf").render(rules=rules, host=host).encode("utf-8"),
-        ".htaccess": env.get_template("htaccess").render(rules=rules, page_types=CONTENT_TYPES).encode("utf-8"),
+        "server/nginx.conf": env.get_template("nginx.conf").render(**names).encode("utf-8"),
+        ".htaccess": env.get_template("htaccess").render(**names).encode("utf-8"),
+        NOT_FOUND_PAGE: env.get_template(NOT_FOUND_PAGE).render().encode("utf-8"),
+        "robots.txt": env.get_template("robots.txt").render(sitemap=base + "sitemap.xml").encode("utf-8"),
     }
 
 
