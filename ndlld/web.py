@@ -66,7 +66,9 @@ COMPRESSIBLE = frozenset(
     if media_type.split(";")[0] not in ("application/gzip",)
 )
 COMPRESS_FROM = 256  # bytes: below, gzip saves next to nothing (nginx: gzip_min_length)
-CACHED_UP_TO = 256 * 1024  # bytes: files up to this size are kept in memory, and compressed once
+# Files up to this size are kept in memory (a thousand at most, and as many compressed):
+# bigger ones, the dumps, are sent from disk as they are (each has its .gz beside it).
+CACHED_UP_TO = 128 * 1024
 
 
 def answer(headers: Headers, root: Path, path: str) -> Response:
@@ -143,14 +145,14 @@ def file_answer(headers: Headers, file: Path, media_type: str, more: dict[str, s
     return Response(_read(*key), headers=answer_headers, media_type=media_type)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _read(path: str, mtime_ns: int, size: int, inode: int) -> bytes:
     """A small file's bytes, kept while it is unchanged (a new build gives a new key)."""
     with open(path, "rb") as file:
         return file.read()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _gzipped(path: str, mtime_ns: int, size: int, inode: int) -> bytes:
     return gzip.compress(_read(path, mtime_ns, size, inode), compresslevel=6, mtime=0)
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 import gzip
 import http.client
 import shutil
+import socket
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -25,7 +28,7 @@ from ndlld.build import build
 from ndlld.conneg import CONTENT_TYPES, negotiate
 from ndlld.server import SECURITY_HEADERS
 
-from conftest import DATA, program, site_server
+from conftest import DATA, free_port, program, server_process, site_server
 
 program("nginx", "nginx")
 program("apache2", "apache2")
@@ -57,7 +60,7 @@ def fetch(url: str, method: str = "GET", headers: dict | None = None) -> tuple[i
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        connection.request(method, parts.path, headers=headers or {})
+        connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers or {})
         response = connection.getresponse()
         return response.status, response.headers, response.read()
     finally:
@@ -298,3 +301,38 @@ def test_the_configurations_advertise_the_endpoint_the_data_names(site: Path):
     assert "#   proxy_pass http://127.0.0.1:8000;" in nginx
     void = (site / "void.ttl").read_text(encoding="utf-8")
     assert "<https://w3id.org/ndlld/sparql>" in void
+
+
+# -- serve on every core -----------------------------------------------------------------
+def server_processes(pid: int) -> list[int]:
+    """The processes *pid* started (serve's server processes; their query workers are theirs)."""
+    found = subprocess.run(["ps", "--ppid", str(pid), "-o", "pid="], capture_output=True, text=True, check=True).stdout
+    return [int(line) for line in found.split()]
+
+
+def test_serve_answers_from_as_many_processes_as_asked(site: Path):
+    port = free_port()
+    command = [sys.executable, "-m", "ndlld", "serve", "--out", str(site), "--port", str(port), "--processes", "3", "--query-workers", "3"]
+    with server_process(command, "/", port) as (url, process):  # and on SIGTERM, exit 0
+        assert len(server_processes(process.pid)) == 3
+        statuses = [fetch(url + "/id/ifla", headers={"Accept": "text/turtle"})[0] for _ in range(30)]
+        assert statuses == [303] * 30
+        status, _, body = fetch(url + "/sparql?query=ASK%7B%7D")
+        assert status == 200 and b"true" in body
+
+
+def test_a_port_taken_stops_serve_with_one_line(site: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for processes in ("1", "2"):
+            run = subprocess.run(
+                [sys.executable, "-m", "ndlld", "serve", "--out", str(site), "--port", str(port), "--processes", processes],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert run.returncode == 2, run.stderr
+            assert run.stderr.strip().count("\n") == 0 and "Traceback" not in run.stderr
+            assert f"127.0.0.1:{port}" in run.stderr

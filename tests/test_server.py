@@ -822,6 +822,8 @@ def tight(wide: Path, tmp_path_factory):
     log = tmp_path_factory.mktemp("tight") / "serve.log"
     with serving(
         wide,
+        "--processes",  # one: the log's repeats and the cap are counted per process
+        "1",
         "--idle-timeout",
         "1",
         "--header-timeout",
@@ -952,7 +954,7 @@ def test_a_redirect_to_a_directory_named_outside_ascii_is_encoded(tight):
 def test_past_the_cap_a_new_connection_gets_503_when_none_waits(wide: Path):
     """Two connections at most, both busy sending a big file to a client that does not
     read: a third is answered 503 at once, and served once they are gone."""
-    with serving(wide, "--max-connections", "2", "--send-timeout", "60") as (url, _):
+    with serving(wide, "--max-connections", "2", "--send-timeout", "60", "--processes", "1") as (url, _):
         stalled = [connect(url, receive_buffer=4096) for _ in range(2)]
         try:
             for connection in stalled:
