@@ -48,7 +48,7 @@ from pyoxigraph import (
     parse_query_results,
 )
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -78,6 +78,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
 }
+
+# What the CORS middleware adds to an answer to another site's script.
+_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": ", ".join(web.EXPOSED)}
 
 # SPARQL results: media type -> pyoxigraph format, server preference first.
 SOLUTION_FORMATS = {
@@ -143,7 +146,7 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
         return await _sparql(request, pool, limits)
 
     async def resource(request: Request) -> Response:
-        return _resource(request, root)
+        return _page(request.scope, root)  # for the 405 of other methods: _Guard answers GET and HEAD
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -162,7 +165,7 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
     )
     middleware = [cors]
     app = _GuardedStarlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
-    app.state.limits, app.state.pool = limits, pool
+    app.state.limits, app.state.pool, app.state.root = limits, pool, root
     return app
 
 
@@ -171,15 +174,17 @@ class _GuardedStarlette(Starlette):
     """Starlette with :class:`_Guard` outside everything, its error pages included."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return _Guard(super().build_middleware_stack(), self.state.limits)
+        return _Guard(super().build_middleware_stack(), self.state.limits, self.state.root)
 
 
 class _Guard:
     """Refuses over-long URLs (414), bodies (413) and two body lengths (400) before any
-    work, and adds :data:`SECURITY_HEADERS` to every response."""
+    work, and adds :data:`SECURITY_HEADERS` to every response. Pages and files
+    (a GET or HEAD of anything but /sparql) it answers itself: the router and the
+    middleware of the SPARQL endpoint would cost more than the answer."""
 
-    def __init__(self, app: ASGIApp, limits: Limits):
-        self.app, self.limits = app, limits
+    def __init__(self, app: ASGIApp, limits: Limits, root: Path):
+        self.app, self.limits, self.root = app, limits, root
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -195,6 +200,8 @@ class _Guard:
         refusal = self._refusal(scope)
         if refusal is not None:
             return await refusal(scope, receive, send_with_headers)
+        if scope["method"] in ("GET", "HEAD") and scope["path"] != "/sparql":
+            return await _page(scope, self.root)(scope, receive, send_with_headers)
         limit = self.limits.max_request_bytes
         received = 0
 
@@ -236,9 +243,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 # -- pages and files ------------------------------------------------------
-def _resource(request: Request, root: Path) -> Response:
-    """The file *request* names, or the document of the resource it names (:mod:`ndlld.web`)."""
-    return web.answer(request.headers, root, request.scope["path"])  # percent-decoded once by the server, never again
+def _page(scope: Scope, root: Path) -> Response:
+    """The file a GET or HEAD names, or the document of the resource it names (:mod:`ndlld.web`),
+    readable by scripts of any site (CORS, as the middleware would say it)."""
+    headers = Headers(scope=scope)
+    try:
+        response = web.answer(headers, root, scope["path"])  # percent-decoded once by the server, never again
+    except OSError:  # gone between a look and a read: a build replaced it
+        response = web.not_found(root)
+    if "origin" in headers:
+        response.headers.update(_CORS)
+    return response
 
 
 # -- SPARQL 1.1 Protocol -----------------------------------------------------
