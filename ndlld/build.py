@@ -228,7 +228,7 @@ class _Run:
                 pages = render_site(view, self.vocabulary, writer, len(graph), dumps_written=dumps)
             written, layout = dumps()
             files = [str(path.relative_to(staging.path)) for path in written] + writer.written
-            files += self._releases(staging.path, release_of(graph), graph.base)
+            files += self._releases(staging.path, release_of(graph), graph.base, files)
             staging.remove_all_but(files)
         if state is not None:
             incremental.remember(state, self.data_dir, self.out_dir, graph, parts, report, layout, pages, self.vocabulary, self.context)
@@ -243,22 +243,28 @@ class _Run:
         with Staging(self.out_dir, spare=True, keep=PAGE_DIRECTORIES) as staging:
             self.say("writing the dumps and pages they touch")
             files = change.write(staging.path, self.out_dir, self.vocabulary, self.context)
-            files += self._releases(staging.path, change.version_and_time(), change.base)
+            files += self._releases(staging.path, change.version_and_time(), change.base, files)
             staging.remove_all_but(files)
         change.commit(report, self.out_dir)
         return Summary(self.out_dir, change.entities(), change.triples(), files, time.perf_counter() - self.started, report)
 
-    def _releases(self, new: Path, version_and_time: tuple[str | None, str | None], base: str) -> list[str]:
-        """The releases of the output being replaced, carried over; this build's too, if asked."""
+    def _releases(self, new: Path, version_and_time: tuple[str | None, str | None], base: str, files: list[str]) -> list[str]:
+        """The releases of the output being replaced, carried over; this build's too, if asked;
+        and the page of each resource a release had that this build (its *files*) has not."""
         from ndlld.releases import add_release, carry_over
+        from ndlld.site.gone import render_gone
 
         carry_over(self.out_dir, new)
-        if not self.release:
-            return []
-        version, released_at = version_and_time
-        if not version or not released_at:
-            raise ConfigError("a release needs 'version' and 'dateModified' in dataset.yaml")
-        return [str(path.relative_to(new)) for path in add_release(new, version, released_at, base)]
+        written = []
+        if self.release:
+            version, released_at = version_and_time
+            if not version or not released_at:
+                raise ConfigError("a release needs 'version' and 'dateModified' in dataset.yaml")
+            written = [str(path.relative_to(new)) for path in add_release(new, version, released_at, base)]
+        documents = {name.removesuffix(".html") for name in files if name.startswith(PAGE_DIRECTORIES[0] + "/") and name.endswith(".html")}
+        writer = Writer(new, self.out_dir if self.out_dir.is_dir() else None)
+        writer.files(render_gone(new, documents, base))
+        return written + writer.written
 
 
 DUMPS_BESIDE_FROM = 50_000  # statements from which the dumps are written by a process of their own

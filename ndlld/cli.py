@@ -309,21 +309,26 @@ def _seconds(name: str, default: float, help: str):
     help="Connections open at once (fewer if the open-file limit is low); past it, the one waiting longest "
     "for its request is closed, or the new one gets 503 when none waits.",
 )
+@click.option(
+    "--processes",
+    default=os.cpu_count() or 1,
+    show_default="the number of cores",
+    type=click.IntRange(1, 256),
+    metavar="N",
+    help="Server processes, each on a core of its own; --max-connections and --query-workers are shared among them.",
+)
 @_reports_errors
-def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
+def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, **limit_options):
     """Serve the site with content negotiation, and a read-only SPARQL endpoint at /sparql.
 
     Builds first when the output directory holds no build yet. SIGTERM or Ctrl-C
     lets the requests in flight finish, then exits with 0.
     """
-    import signal
-
-    import uvicorn
-
     from ndlld.build import build as run_build
-    from ndlld.connections import BACKLOG, BoundedH11Protocol, connection_cap, log_config, open_file_limit
+    from ndlld.connections import BACKLOG, connection_cap, open_file_limit
     from ndlld.errors import ConfigError
-    from ndlld.server import Limits, create_app
+    from ndlld.processes import Processes, listening
+    from ndlld.server import Limits
 
     if not (out_dir / "index.html").is_file():
         click.echo(str(run_build(data_dir, out_dir)), err=True)
@@ -332,17 +337,35 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
     cap = connection_cap(limits, open_files)
     if cap < 1:
         raise ConfigError(f"the open-file limit ({open_files}) leaves no room for connections: raise it (ulimit -n)")
+    processes = min(processes, cap)
+    alone = listening(host, port, BACKLOG, shared=False)  # refused if anything has the port
+    if processes == 1:
+        note, run = _server(out_dir, host, port, limits, cap)
+        _serving(out_dir, host, port, processes, cap, limits, open_files, [note] if note else [])
+        run([alone])
+        return
+    alone.close()
+    group = Processes(limits, cap, processes)
+    notes = group.start(lambda own, own_cap: _in_process(_server(out_dir, host, port, own, own_cap), listening(host, port, BACKLOG)))
+    if not group.stopping:
+        _serving(out_dir, host, port, processes, cap, limits, open_files, notes)
+    code = group.wait()
+    if code:
+        sys.exit(code)
+
+
+def _server(out_dir: Path, host: str, port: int, limits, cap: int):
+    """The application on *out_dir*, its query workers started: a note to print (or ""),
+    and the function that serves it, on its own socket or on those it is given."""
+    import signal
+
+    import uvicorn
+
+    from ndlld.connections import BACKLOG, BoundedH11Protocol, log_config
+    from ndlld.server import create_app
+
     app = create_app(out_dir, limits)
-    click.echo(f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql); Ctrl-C stops", err=True)
-    if cap < limits.max_connections:
-        click.echo(f"at most {cap} connections at once: the open-file limit is {open_files}", err=True)
-    if not app.state.pool.sandboxed:
-        click.echo("the query workers run without a seccomp filter (no libseccomp here): SERVICE is still refused", err=True)
-    # uvicorn shuts down gracefully on these signals, then raises them again once
-    # done; with these handlers that ends the command normally (exit code 0).
-    for stop in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop, lambda *_: None)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -350,11 +373,38 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
         log_config=log_config(),
         http=BoundedH11Protocol.bounded(limits, cap),
         backlog=BACKLOG,
-        # uvicorn types it int, and hands it to loop.call_later, which takes fractions of a second too.
-        timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]
+        # uvicorn hands it to loop.call_later, which takes fractions of a second.
+        timeout_keep_alive=limits.idle_timeout,
         timeout_graceful_shutdown=int(limits.query_timeout) + 5,
         h11_max_incomplete_event_size=limits.max_url_bytes + 16_384,
     )
+
+    def run(sockets) -> None:
+        # uvicorn shuts down gracefully on these signals, then raises them again once
+        # done; with these handlers that ends the command normally (exit code 0).
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop, lambda *_: None)
+        uvicorn.Server(config).run(sockets=sockets)
+
+    note = (
+        "" if app.state.pool.sandboxed else "the query workers run without a seccomp filter (no libseccomp here): SERVICE is still refused"
+    )
+    return note, run
+
+
+def _in_process(server, sock):
+    note, run = server
+    return note, lambda: run([sock])
+
+
+def _serving(out_dir: Path, host: str, port: int, processes: int, cap: int, limits, open_files: int, notes: list[str]) -> None:
+    """What serve says once it listens."""
+    cores = f", {processes} processes" if processes > 1 else ""
+    click.echo(f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql{cores}); Ctrl-C stops", err=True)
+    if cap < limits.max_connections:
+        click.echo(f"at most {cap} connections at once: the open-file limit is {open_files}", err=True)
+    for note in notes:
+        click.echo(note, err=True)
 
 
 def _queries_dir() -> Path:

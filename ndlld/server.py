@@ -1,10 +1,11 @@
 """``ndlld serve``: the published site over HTTP, as a linked-data server would.
 
 * Every resource IRI answers by content negotiation (RFC 9110 §12.5.1, the
-  table in :mod:`ndlld.conneg`): HTML for browsers, Turtle, JSON-LD or
-  N-Triples for clients by their ``Accept`` header, ``Vary: Accept`` on every
-  negotiated answer, 406 when nothing fits. The explicit ``.ttl``,
-  ``.jsonld``, ``.nt`` and ``.html`` URLs answer as files.
+  table in :mod:`ndlld.conneg`): 303 See Other to the HTML for browsers, to
+  Turtle, JSON-LD, N-Triples, RDF/XML or N-Quads for clients by their ``Accept``
+  header, ``Vary: Accept`` on every negotiated answer, 406 when nothing fits; the
+  documents answer as files, 304 when the client has them, gzip-compressed when
+  it accepts that; 404 and 410 have pages (:mod:`ndlld.web`).
 * ``/sparql`` is a read-only SPARQL 1.1 Protocol endpoint
   (https://www.w3.org/TR/sparql11-protocol/) over the embedded store: GET and
   POST, results as JSON, XML, CSV or TSV, graphs as Turtle, JSON-LD or
@@ -26,45 +27,29 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
 from pyoxigraph import NamedNode
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ndlld.changes import FEED_MEDIA_TYPE, FEED_PATH
-from ndlld.conneg import CONTENT_TYPES, choose, negotiate
+from ndlld import web
+from ndlld.conneg import choose
 from ndlld.dumps import DATASET_FILES
 from ndlld.errors import ConfigError, LimitError, NdlldError, short_line
 from ndlld.queries import Query, load_queries
 from ndlld.querypool import GRAPH_FORMATS, SOLUTION_FORMATS, QueryPool
-from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 from ndlld.resources import resource_dir
 from ndlld.service import DESCRIPTION_FORMATS, FOR_A_TABLE, HTML, PROTOCOL_PARAMETERS, Form, description_bytes, form_page, table, title_of
 from ndlld.store import read_base
-
-# Files served as they are, by extension.
-FILE_TYPES = {
-    **{f".{ext}": content_type for ext, content_type in CONTENT_TYPES.items()},
-    ".css": "text/css; charset=utf-8",
-    ".xml": "application/xml; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".txt": "text/plain; charset=utf-8",
-    ".ndjson": "application/x-ndjson; charset=utf-8",
-    ".json": "application/json",
-    ".gz": "application/gzip",
-    ".trig": "application/trig; charset=utf-8",
-}
-# Files without an extension, by their path in the site.
-NAMED_FILES = {".well-known/void": "text/turtle; charset=utf-8", "SHA256SUMS": "text/plain; charset=utf-8"}
-NEGOTIATED = ("html", "ttl", "jsonld", "nt")
+from ndlld.web import text as _text
 
 # On every response, and in the generated nginx.conf and .htaccess (tests/test_nginx.py
 # checks they agree). The pages run no script: the JSON-LD in <script type="application/ld+json">
@@ -77,6 +62,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
 }
+
+# What the CORS middleware adds to an answer to another site's script.
+_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": ", ".join(web.EXPOSED)}
 
 _SHORT_FORMATS = {
     "json": "application/sparql-results+json",
@@ -127,7 +115,7 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
         return await _sparql(request, pool, limits, service)
 
     async def resource(request: Request) -> Response:
-        return _resource(request, root)
+        return _page(request.scope, root)  # for the 405 of other methods: _Guard answers GET and HEAD
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -141,9 +129,12 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/{path:path}", resource, methods=["GET", "HEAD"]),
     ]
-    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD"], allow_headers=["*"])]
+    cors = Middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD"], allow_headers=["*"], expose_headers=web.EXPOSED
+    )
+    middleware = [cors]
     app = _GuardedStarlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
-    app.state.limits, app.state.pool = limits, pool
+    app.state.limits, app.state.pool, app.state.root = limits, pool, root
     return app
 
 
@@ -152,15 +143,17 @@ class _GuardedStarlette(Starlette):
     """Starlette with :class:`_Guard` outside everything, its error pages included."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return _Guard(super().build_middleware_stack(), self.state.limits)
+        return _Guard(super().build_middleware_stack(), self.state.limits, self.state.root)
 
 
 class _Guard:
     """Refuses over-long URLs (414), bodies (413) and two body lengths (400) before any
-    work, and adds :data:`SECURITY_HEADERS` to every response."""
+    work, and adds :data:`SECURITY_HEADERS` to every response. Pages and files
+    (a GET or HEAD of anything but /sparql) it answers itself: the router and the
+    middleware of the SPARQL endpoint would cost more than the answer."""
 
-    def __init__(self, app: ASGIApp, limits: Limits):
-        self.app, self.limits = app, limits
+    def __init__(self, app: ASGIApp, limits: Limits, root: Path):
+        self.app, self.limits, self.root = app, limits, root
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -176,6 +169,8 @@ class _Guard:
         refusal = self._refusal(scope)
         if refusal is not None:
             return await refusal(scope, receive, send_with_headers)
+        if scope["method"] in ("GET", "HEAD") and scope["path"] != "/sparql":
+            return await _page(scope, self.root)(scope, receive, send_with_headers)
         limit = self.limits.max_request_bytes
         received = 0
 
@@ -216,69 +211,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return _text(detail, exc.status_code, exc.headers)
 
 
-def _text(message: str, status: int, headers: Mapping[str, str] | None = None) -> Response:
-    """One line of plain text: whatever of the request it quotes, escaped and cut short."""
-    return PlainTextResponse(short_line(message) + "\n", status_code=status, headers=headers)
-
-
 # -- pages and files ------------------------------------------------------
-def _resource(request: Request, root: Path) -> Response:
-    """The file *request* names, or the variant of the resource its Accept header chooses."""
-    path = request.scope["path"]  # percent-decoded once by the server, never again
-    if path in ("", "/"):
-        return FileResponse(root / "index.html", media_type=FILE_TYPES[".html"])
-    target = _inside(root, path.lstrip("/"))
-    if target is None:
-        return _not_found()
-    if target.is_dir() and path.endswith("/"):
-        return RedirectResponse(_url_path(path.rstrip("/") or "/"), status_code=301)
-    # A directory without the '/' may share its name with a page: id/x beside id/x/y.
-    named = _named_type(target.relative_to(root).as_posix())
-    if target.is_file() and (named or target.suffix in FILE_TYPES):
-        cache = {"Cache-Control": IMMUTABLE} if IMMUTABLE_PATH.fullmatch(path.lstrip("/")) else None
-        return FileResponse(target, media_type=named or FILE_TYPES[target.suffix], headers=cache)
-    return _negotiated(request, root, path)
-
-
-def _named_type(relative: str) -> str | None:
-    """The media type of a file by its path (the feed, SHA256SUMS, ...), or None: by its extension."""
-    return FEED_MEDIA_TYPE if FEED_PATH.fullmatch(relative) else NAMED_FILES.get(relative)
-
-
-def _negotiated(request: Request, root: Path, path: str) -> Response:
-    """The variant of the resource at *path* (``id/x``: ``id/x.html``, ``id/x.ttl``, ...)
-    that the Accept header chooses."""
-    # Each variant is checked as a path of its own: a variant may be a symlink too.
-    variants = {ext: _inside(root, f"{path.lstrip('/')}.{ext}") for ext in NEGOTIATED}
-    available = {ext: file for ext, file in variants.items() if file is not None and file.is_file()}
-    if not available:
-        return _not_found()
-    chosen = negotiate(request.headers.get("accept"), list(available))
-    if chosen is None:
-        listing = ", ".join(CONTENT_TYPES[ext].split(";")[0] for ext in available)
-        return _text(f"not acceptable: this resource is available as {listing}", 406, {"Vary": "Accept"})
-    headers = {"Vary": "Accept", "Content-Location": _url_path(f"{path.rsplit('/', 1)[-1]}.{chosen}")}
-    return FileResponse(available[chosen], media_type=CONTENT_TYPES[chosen], headers=headers)
-
-
-def _inside(root: Path, relative: str) -> Path | None:
-    """*relative* under *root*, or None when it could leave it: ``..``, a backslash,
-    a NUL, or a symlink that resolves outside."""
-    parts = relative.split("/")
-    if any(part in ("..", ".") for part in parts) or "" in parts[:-1] or "\\" in relative or "\x00" in relative:
-        return None
-    candidate = (root / relative).resolve()
-    return candidate if candidate == root or candidate.is_relative_to(root) else None
-
-
-def _url_path(path: str) -> str:
-    """*path* (decoded) as it is written in a URL: a header built from it must be Latin-1,
-    and a name in Japanese is not (RFC 3986 percent-encoding of its UTF-8)."""
-    return quote(path, safe="/!$&'()*+,;=:@")
-
-
-def _not_found() -> Response:
-    return _text("not found", 404)
+def _page(scope: Scope, root: Path) -> Response:
+    """The file a GET or HEAD names, or the document of the resource it names (:mod:`ndlld.web`),
+    readable by scripts of any site (CORS, as the middleware would say it)."""
+    headers = Headers(scope=scope)
+    try:
+        response = web.answer(headers, root, scope["path"])  # percent-decoded once by the server, never again
+    except OSError:  # gone between a look and a read: a build replaced it
+        response = web.not_found(root)
+    if "origin" in headers:
+        response.headers.update(_CORS)
+    return response
 
 
 # -- SPARQL 1.1 Protocol -----------------------------------------------------

@@ -33,13 +33,13 @@ from __future__ import annotations
 import heapq
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple
 
 from ndlld.changes import FEED_MEDIA_TYPE
 from ndlld.conneg import CONTENT_TYPES, static_server_rules
@@ -47,16 +47,17 @@ from ndlld.context import Context
 from ndlld.dumps import Ordered, ntriples, turtle
 from ndlld.dumps import jsonld as jsonld_dump
 from ndlld.lookup import Read
-from ndlld.namespaces import NDL, SCHEMA
+from ndlld.namespaces import NDL, PREFIXES, SCHEMA
 from ndlld.output import Writer
 from ndlld.parallel import fork_map
 from ndlld.queries import load_queries
-from ndlld.rdf import subject_value
+from ndlld.rdf import serialized, subject_value
 from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, relative
 from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, dataset_page_triples, file_facts, void_triples
+from ndlld.web import COMPRESSIBLE, EXPOSED, NOT_FOUND_PAGE
 
 _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"
@@ -67,6 +68,9 @@ TIMELINE_SIZE = 120  # involvements drawn at most (spread over the years); the l
 # list the whole dataset, megabytes each. The dumps and SPARQL have them all.
 LIST_SHOWN = 1_000
 SITEMAP_URLS = 50_000  # the most one sitemap may list (https://www.sitemaps.org/protocol.html)
+# The files of a resource's description, by extension (ndlld.conneg.CONTENT_TYPES): the page,
+# then the RDF formats, in the server's order of preference.
+DESCRIPTIONS = tuple(CONTENT_TYPES)
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,7 @@ def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, 
 
 def page_files(path: str) -> list[str]:
     """The files of the page at site path *path* (``id/ifla``), as the site writes them."""
-    return [path + ".html", path + ".ttl", path + ".nt", path + ".jsonld", "embed/" + path.removeprefix("id/") + ".html"]
+    return [*(f"{path}.{extension}" for extension in DESCRIPTIONS), "embed/" + path.removeprefix("id/") + ".html"]
 
 
 def site_header(view: SiteView) -> dict:
@@ -243,13 +247,9 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
     snippet = env.get_template("embed.html").render(
         site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(own)))
     )
-    html_file, ttl, nt, jsonld_file, embed = page_files(path)
-    ordered = Ordered(description)
+    *variants, embed = page_files(path)
     return {
-        html_file: html.encode("utf-8"),
-        ttl: turtle(description, ordered, first=document),
-        nt: ntriples(description, ordered),
-        jsonld_file: jsonld_dump(description, view.context),
+        **dict(zip(variants, [html.encode("utf-8"), *descriptions(description, view.context, first=document)], strict=True)),
         embed: snippet.encode("utf-8"),
     }
 
@@ -260,6 +260,22 @@ def _distributions(path: str) -> list[dict]:
     return [
         {"anchor": d.key, "title": d.title, "href": root + d.file, "media_type": d.media_type, "compressed": d.compressed}
         for d in DISTRIBUTIONS
+    ]
+
+
+def descriptions(triples: Sequence[Triple], context: Context, first: str | None = None) -> list[bytes]:
+    """*triples* in each RDF format of :data:`DESCRIPTIONS` after the HTML, in that order.
+
+    N-Quads of one graph, the default graph, is N-Triples: the same bytes, for clients
+    that ask for quads. The Turtle starts with *first*, the resource described."""
+    ordered = Ordered(triples)
+    nt = ntriples(triples, ordered)
+    return [
+        turtle(triples, ordered, first=first),
+        jsonld_dump(triples, context),
+        nt,
+        serialized(ordered.triples, RdfFormat.RDF_XML, PREFIXES),
+        nt,
     ]
 
 
@@ -543,11 +559,10 @@ def render_vocabulary(view: SiteView, env: jinja2.Environment, site: dict, vocab
 
     page = vocabulary_page(vocabulary, view.context)
     jsonld = script_element(embedded_document(vocabulary))
+    html = env.get_template("vocab.html").render(site=site, vocab=page, root="", jsonld=jsonld).encode("utf-8")
     return {
-        VOCABULARY_PATH + ".html": env.get_template("vocab.html").render(site=site, vocab=page, root="", jsonld=jsonld).encode("utf-8"),
-        VOCABULARY_PATH + ".ttl": turtle(vocabulary),
-        VOCABULARY_PATH + ".nt": ntriples(vocabulary),
-        VOCABULARY_PATH + ".jsonld": jsonld_dump(vocabulary, view.context),
+        f"{VOCABULARY_PATH}.{extension}": body
+        for extension, body in zip(DESCRIPTIONS, [html, *descriptions(vocabulary, view.context)], strict=True)
     }
 
 
@@ -559,18 +574,27 @@ def render_void(view: SiteView, triples: int, facts: dict[str, FileFacts]) -> di
 
 
 def render_server_rules(env: jinja2.Environment, base: str) -> dict[str, bytes]:
-    """The content negotiation of ``ndlld serve`` for a static nginx or Apache server."""
+    """What ``ndlld serve`` does over HTTP (:mod:`ndlld.web`), for a static nginx or Apache
+    server; the 404 page the three send, and ``robots.txt`` naming the sitemap."""
     rules = static_server_rules()
     host = urlsplit(base).hostname or "_"
+    names = {
+        "rules": rules,
+        "host": host,
+        "documents": DESCRIPTIONS,
+        "content_types": CONTENT_TYPES,
+        "compressible": sorted(COMPRESSIBLE),
+        "exposed": ", ".join(EXPOSED),
+        "sparql": base + "sparql",
+        "feed_type": FEED_MEDIA_TYPE,
+        "immutable": IMMUTABLE,
+        "immutable_path": IMMUTABLE_PATH.pattern,
+    }
     return {
-        "server/nginx.conf": env.get_template("nginx.conf")
-        .render(rules=rules, host=host, feed_type=FEED_MEDIA_TYPE, immutable=IMMUTABLE, immutable_path=IMMUTABLE_PATH.pattern)
-        .encode("utf-8"),
-        ".htaccess": env.get_template("htaccess")
-        .render(
-            rules=rules, page_types=CONTENT_TYPES, feed_type=FEED_MEDIA_TYPE, immutable=IMMUTABLE, immutable_path=IMMUTABLE_PATH.pattern
-        )
-        .encode("utf-8"),
+        "server/nginx.conf": env.get_template("nginx.conf").render(**names).encode("utf-8"),
+        ".htaccess": env.get_template("htaccess").render(**names).encode("utf-8"),
+        NOT_FOUND_PAGE: env.get_template(NOT_FOUND_PAGE).render().encode("utf-8"),
+        "robots.txt": env.get_template("robots.txt").render(sitemap=base + "sitemap.xml").encode("utf-8"),
     }
 
 
