@@ -92,6 +92,7 @@ class QueryPool:
         self._retiring: set = set()  # those of an older output, answering their last query
         self._replacing: set[asyncio.Task] = set()
         self._following: asyncio.Task | None = None
+        self._reloading: asyncio.Task | None = None  # the one load of a new output under way
         self.identity: dict | None = None  # of the output the workers hold
         self._refused: dict | None = None  # an output the workers could not load: not tried again
         # Each worker's stderr, read when it dies: its last words say why.
@@ -141,7 +142,7 @@ class QueryPool:
         self._following = asyncio.get_running_loop().create_task(self._follow())
 
     async def stop(self) -> None:
-        for task in [*self._replacing, *([self._following] if self._following else [])]:
+        for task in [*self._replacing, *(t for t in (self._following, self._reloading) if t is not None)]:
             task.cancel()
         for process, connection in [*self._workers, *self._retiring]:
             connection.close()  # the worker's recv() ends, and so does the worker
@@ -168,9 +169,30 @@ class QueryPool:
             try:
                 identity = await loop.run_in_executor(self._threads, output_identity, self.dist_dir)
                 if identity is not None and identity not in (self.identity, self._refused):
-                    await self.reload()
+                    await self._reload_once()
             except Exception as err:  # noqa: BLE001 - following stops for nothing: said, and tried again
                 print(f"ndlld serve: could not load the new output for /sparql: {short_line(str(err))}", file=sys.stderr, flush=True)
+
+    def _reload_once(self) -> asyncio.Task:
+        """The load of the new output under way, started if none is: the follower and the
+        queries that find the output replaced wait for the same one."""
+        if self._reloading is None or self._reloading.done():
+            self._reloading = asyncio.get_running_loop().create_task(self.reload())
+        return self._reloading
+
+    async def _caught_up(self, deadline: float) -> None:
+        """Wait, if the output was replaced since the workers loaded it, until they hold the
+        new one. ``ndlld serve`` may run several processes, each with a pool: a query that
+        found the new output in one must not be followed by an answer from the old one in
+        another, so no pool answers from an output that is no longer the one published."""
+        identity = output_identity(self.dist_dir)  # a few stat calls and a small read
+        if identity is None or identity in (self.identity, self._refused):
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._reload_once()), deadline - loop.time())
+        except TimeoutError:
+            raise LimitError("busy: the query workers are still loading the new build; try again later", 503) from None
 
     async def reload(self) -> None:
         """A new set of workers on the output as it is now; once all hold it, they take
@@ -201,8 +223,9 @@ class QueryPool:
         """(status, body or message, media type) of *request*, within *timeout* seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        await self._caught_up(deadline)
         try:
-            worker = await asyncio.wait_for(self._queue().get(), timeout)
+            worker = await asyncio.wait_for(self._queue().get(), deadline - loop.time())
         except TimeoutError:
             raise LimitError(f"busy: no query worker became free within {timeout:g} s; try again later", 503) from None
         process, connection = worker

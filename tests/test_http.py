@@ -29,6 +29,7 @@ from ndlld.conneg import CONTENT_TYPES, negotiate
 from ndlld.server import SECURITY_HEADERS
 
 from conftest import DATA, free_port, program, server_process, site_server
+from conftest import http_fetch as fetch
 
 program("nginx", "nginx")
 program("apache2", "apache2")
@@ -53,18 +54,6 @@ def site(tmp_path_factory) -> Path:
 def server(request, site: Path, tmp_path_factory) -> str:
     with site_server(request.param, site, tmp_path_factory.mktemp(request.param)) as url:
         yield url
-
-
-def fetch(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
-    """One request, no redirect followed, no decoding: the status, the headers and the body as sent."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    try:
-        connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        connection.close()
 
 
 def links(name: str, relation: str) -> str:
