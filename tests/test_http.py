@@ -197,6 +197,7 @@ CASES = {
     "robots.txt": Case("/robots.txt", {}, 200, {"Content-Type": "text/plain; charset=utf-8"}),
     "VoID at its well-known address": Case("/.well-known/void", {}, 200, {"Content-Type": "text/turtle; charset=utf-8"}),
     "sitemap": Case("/sitemap.xml", {}, 200, {"Content-Type": "application/xml; charset=utf-8"}),
+    "the search index": Case("/search.sqlite", {}, 200, {"Content-Type": "application/vnd.sqlite3"}),
 }
 
 
@@ -272,7 +273,7 @@ def test_the_410_page_names_the_last_release_that_had_it(server: str):
 def test_robots_txt_names_the_sitemap(server: str):
     status, _, body = fetch(server + "/robots.txt")
     assert status == 200 and "\nSitemap: https://w3id.org/ndlld/sitemap.xml\n" in body.decode()
-    assert "\nDisallow: /sparql\n" in body.decode()
+    assert "\nDisallow: /sparql\nDisallow: /search\nDisallow: /reconcile\n" in body.decode()
 
 
 # -- the build's side ------------------------------------------------------------------

@@ -151,6 +151,7 @@ def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, 
     facts = file_facts(writer.out_dir)
     releases = writer.previous is not None and (writer.previous / "releases" / "changes.json").is_file()
     writer.files(render_index(view, env, site, facts, entries, releases))
+    writer.files(render_search_index(view.base, entries))
     writer.files(render_sparql_page(site))
     writer.files(render_vocabulary(view, env, site, vocabulary))
     base = view.base
@@ -500,6 +501,7 @@ class Listed:
     short_name: str
     types: tuple[str, ...]
     parents: tuple[str, ...]
+    texts: tuple[tuple[str, str, str], ...] = ()  # (property, language, text): what search finds it by
 
 
 @dataclass(frozen=True)
@@ -522,7 +524,10 @@ class Entry:
     def from_json(cls, kept: list) -> Entry:
         listed, links, involvements = kept
         return cls(
-            tuple(Listed(iri, name, short, tuple(types), tuple(parents)) for iri, name, short, types, parents in listed),
+            tuple(
+                Listed(iri, name, short, tuple(types), tuple(parents), tuple(tuple(text) for text in texts))
+                for iri, name, short, types, parents, texts in listed
+            ),
             tuple((how, organization) for how, organization in links),
             tuple(Involvement(*i) for i in involvements),
         )
@@ -535,10 +540,32 @@ def index_entry(view: SiteView, document: str) -> Entry:
         types = view.types(subject)
         if _LISTED_TYPES.intersection(types):
             parents = tuple(o.value for o in view.values(subject, str(SCHEMA) + "parentOrganization") if isinstance(o, NamedNode))
-            listed.append(Listed(subject, view.name(subject), view.short_name(subject), tuple(types), parents))
+            listed.append(Listed(subject, view.name(subject), view.short_name(subject), tuple(types), parents, _searched(view, subject)))
     if document != view.publisher:
         return Entry(tuple(listed))
     return Entry(tuple(listed), tuple(_publisher_links(view, document)), tuple(view.involvements()))
+
+
+_SEARCHED = tuple(str(SCHEMA) + p for p in ("name", "alternateName", "description"))
+
+
+def _searched(view: SiteView, iri: str) -> tuple[tuple[str, str, str], ...]:
+    """The names, alternate names and descriptions of *iri*, as the search index holds them."""
+    return tuple(
+        (predicate.removeprefix(str(SCHEMA)), o.language or "", o.value)
+        for predicate in _SEARCHED
+        for o in sorted(view.values(iri, predicate), key=lambda o: (o.language or "", o.value))
+        if isinstance(o, Literal)
+    )
+
+
+def render_search_index(base: str, entries: dict[str, Entry]) -> dict[str, bytes]:
+    """``search.sqlite``: what ``ndlld serve`` searches (:mod:`ndlld.search`), made of each
+    page's *entries* as the index page is."""
+    from ndlld.search import INDEX_FILE, Resource, index_bytes
+
+    listed = {item.iri: item for entry in entries.values() for item in entry.listed if "#" not in item.iri}
+    return {INDEX_FILE: index_bytes((Resource(i.iri, i.types, i.texts) for i in listed.values()), base)}
 
 
 def _publisher_links(view: SiteView, publisher: str) -> list[tuple[str, str]]:

@@ -1,0 +1,163 @@
+"""`ndlld serve`'s /search: the index the build writes (search.sqlite), searched in English
+and Japanese (no spaces between words; full-width and half-width forms; kana and kanji as
+written), ranked exact names and abbreviations first, as HTML and JSON, within its limits,
+and following a rebuild. In-process through Starlette's test client."""
+
+from __future__ import annotations
+
+import html
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import html5lib
+import pytest
+from starlette.testclient import TestClient
+
+from ndlld.build import build
+from ndlld.errors import LimitError
+from ndlld.search import INDEX_FILE, MAX_QUERY_CHARS, Query, SearchIndex
+from ndlld.server import create_app
+
+from conftest import DATA
+
+BASE = "https://w3id.org/ndlld/"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+@pytest.fixture(scope="module")
+def client(real_dist: Path):
+    with TestClient(create_app(real_dist)) as client:
+        yield client
+
+
+def ids(client: TestClient, q: str, **params) -> list[str]:
+    answer = client.get("/search", params={"q": q, "format": "json", **params})
+    assert answer.status_code == 200, answer.text
+    return [result["path"].removeprefix("id/") for result in answer.json()["results"]]
+
+
+def test_the_build_writes_the_index_as_a_sqlite_file(real_dist: Path):
+    with sqlite3.connect(f"file:{real_dist / INDEX_FILE}?mode=ro", uri=True) as connection:
+        (organizations,) = connection.execute("SELECT COUNT(*) FROM resource WHERE types LIKE '%Organization%'").fetchone()
+    assert organizations == 18  # every organization of data/, and nothing else of its kind
+
+
+@pytest.mark.parametrize(
+    "q, first",
+    [
+        ("IFLA", "ifla"),  # an abbreviation, before IFLA-PAC and the IFLA's web site
+        ("ifla", "ifla"),
+        ("IFLA-PAC", "ifla-pac"),
+        ("ifla pac", "ifla-pac"),
+        ("NDL", "ndl"),  # before the many resources whose names or descriptions say NDL
+        ("ＮＤＬ", "ndl"),  # full-width Latin letters
+        ("The National Diet Library", "ndl"),
+        ("national diet", "ndl"),  # a name that begins so, before the bulletin
+        ("国立国会図書館", "ndl"),  # the Japanese name, exactly
+        ("国際交流基金", "japan-foundation"),  # a part of 独立行政法人国際交流基金, no spaces
+        ("Japan Foundation", "japan-foundation"),  # "The Japan Foundation" without its "The"
+        ("worldwide federation", "ifla"),  # words of a description
+        ("Congress of Southeast", "consal"),  # the last word typed so far: a prefix
+        ("jla", "jla"),  # an id
+    ],
+)
+def test_the_best_match_comes_first(client: TestClient, q: str, first: str):
+    assert ids(client, q)[0] == first
+
+
+def test_a_part_of_a_japanese_name_finds_it(client: TestClient):
+    assert "ndl" in ids(client, "国会")
+    assert "ndl" in ids(client, "図書館")
+    assert "ndl" in ids(client, "館")  # one character
+
+
+def test_every_word_must_match(client: TestClient):
+    assert ids(client, "national diet bureau") == ["ndl-rlrb"]  # "Research and Legislative Reference Bureau", of the NDL
+    assert ids(client, "national zebra") == []
+
+
+def test_json_says_what_each_result_is(client: TestClient):
+    answer = client.get("/search", params={"q": "国立国会図書館"}, headers={"Accept": "application/json"})
+    assert answer.headers["content-type"] == "application/json"
+    assert "Accept" in answer.headers["vary"]
+    (ndl, law) = answer.json()["results"]
+    assert ndl["id"] == BASE + "id/ndl" and ndl["exact"] is True
+    assert ndl["name"] == "National Diet Library" and ndl["name_ja"] == "国立国会図書館" and ndl["alternateName"] == ["NDL"]
+    assert set(ndl["types"]) == {"http://schema.org/Library", "http://schema.org/GovernmentOrganization"}
+    assert law["id"] == BASE + "id/source/ndl-law" and law["exact"] is False
+
+
+def test_a_browser_gets_a_page_of_links(client: TestClient):
+    answer = client.get("/search?q=IFLA", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    page = html5lib.parse(answer.text)
+    links = [a.get("href") for a in page.iter(f"{XHTML}a") if a.get("href", "").startswith("id/")]
+    assert links[0] == "id/ifla" and "id/ifla-pac" in links
+    assert page.find(f".//{XHTML}input[@name='q']").get("value") == "IFLA"
+
+
+def test_format_outweighs_accept(client: TestClient):
+    assert client.get("/search?q=IFLA&format=html", headers={"Accept": "application/json"}).headers["content-type"].startswith("text/html")
+    assert client.get("/search?q=IFLA&format=json", headers={"Accept": "text/html"}).headers["content-type"] == "application/json"
+    assert client.get("/search?q=IFLA", headers={"Accept": "text/turtle"}).status_code == 406
+
+
+def test_without_a_query_a_browser_gets_the_form_and_a_program_a_400(client: TestClient):
+    page = client.get("/search", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and 'name="q"' in page.text
+    refused = client.get("/search", headers={"Accept": "application/json"})
+    assert refused.status_code == 400 and "'q'" in refused.text
+
+
+def test_results_come_in_pages(client: TestClient):
+    everything = ids(client, "library", limit=100)
+    assert len(everything) > 4
+    first = client.get("/search", params={"q": "library", "format": "json", "limit": 2}).json()
+    assert [r["path"].removeprefix("id/") for r in first["results"]] == everything[:2]
+    following = client.get(first["next"]).json()
+    assert [r["path"].removeprefix("id/") for r in following["results"]] == everything[2:4]
+
+
+@pytest.mark.parametrize(
+    "params, status, says",
+    [
+        ({"q": "x" * (MAX_QUERY_CHARS + 1)}, 400, f"at most {MAX_QUERY_CHARS} characters"),
+        ({"q": "ifla", "limit": "101"}, 400, "from 1 to 100"),
+        ({"q": "ifla", "limit": "0"}, 400, "from 1 to 100"),
+        ({"q": "ifla", "offset": "-1"}, 400, "from 0 to 10000"),
+        ({"q": "   "}, 400, "'q'"),
+    ],
+)
+def test_limits_are_refused_in_one_line(client: TestClient, params: dict, status: int, says: str):
+    answer = client.get("/search", params={**params, "format": "json"})
+    assert answer.status_code == status and says in answer.text and answer.text.count("\n") == 1
+    page = client.get("/search", params={**params, "format": "html"})
+    assert page.status_code == status and says in html.unescape(page.text)  # the form, saying why
+
+
+def test_a_query_past_its_time_is_stopped(real_dist: Path):
+    with pytest.raises(LimitError) as stopped:
+        SearchIndex(real_dist).search(Query("library", deadline=time.monotonic() - 1))
+    assert stopped.value.status == 503
+
+
+def test_search_follows_a_rebuild_and_reads_japanese_as_written(tmp_path: Path):
+    data, out = tmp_path / "data", tmp_path / "dist"
+    shutil.copytree(DATA, data)
+    record = data / "organizations" / "kana.yaml"
+    record.write_text(
+        "id: kana\ntype: Organization\nname:\n  en: Kana Test Library\n  ja: カナテスト図書館\n"
+        "description:\n  en: A record of the test.\nsource: source/ndl-links\n",
+        encoding="utf-8",
+    )
+    build(data, out)
+    with TestClient(create_app(out)) as client:
+        assert ids(client, "ｶﾅﾃｽﾄ") == ["kana"]  # half-width katakana, folded to full-width
+        assert ids(client, "テスト図書") == ["kana"]
+        assert ids(client, "かなてすと") == []  # hiragana is not katakana: no reading is guessed
+        record.write_text(record.read_text(encoding="utf-8").replace("Kana Test Library", "Renamed Library"), encoding="utf-8")
+        build(data, out, cache_dir=tmp_path / "cache")
+        assert ids(client, "renamed") == ["kana"]  # the same server, the new output
+        assert ids(client, "Kana Test") == []
