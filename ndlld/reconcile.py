@@ -28,7 +28,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ndlld.search import ALTERNATE, DESCRIPTION, MAX_QUERY_CHARS, NAME, Query, Resource, SearchIndex, fold, name_key
+from ndlld.search import ALTERNATE, CANDIDATES, DESCRIPTION, MAX_QUERY_CHARS, NAME, Query, Resource, SearchIndex, fold, name_key
 from ndlld.site.view import ORGANIZATION_TYPES
 
 VERSION = "0.2"
@@ -139,7 +139,7 @@ def _candidates(index: SearchIndex, service: Service, query: dict, key: str, dea
     asked = _asked(query, key)
     if not asked.text.strip():
         return []
-    found = index.candidates(Query(asked.text, asked.types, limit=100, deadline=deadline))
+    found = index.candidates(Query(asked.text, asked.types, limit=CANDIDATES, deadline=deadline))
     by_id = index.get([_iri(service, asked.text.strip())])
     resources = {hit.resource.iri: hit.resource for hit in found}
     resources |= {iri: r for iri, r in by_id.items() if not asked.types or asked.types & set(r.types)}

@@ -39,6 +39,7 @@ MAX_QUERY_CHARS = 200  # of a query: longer ones are refused (400)
 MAX_RESULTS = 100  # a page of results at most
 MAX_TOKENS = 24  # of a query's words and bigrams: the rest are ignored
 CANDIDATES = 50  # looked at by a fuzzy query, the best by bm25
+COMMON = 2_000  # names a word may be in and still help a fuzzy query find one
 NAME, ALTERNATE, DESCRIPTION = "name", "alternateName", "description"
 _SCHEMA_SQL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -182,13 +183,18 @@ class SearchIndex:
             return self._ranked(connection, query, _match(tokens(query.text, query=True), "AND"))
 
     def candidates(self, query: Query) -> list[Hit]:
-        """Resources sharing a word, a bigram or the first letters of a word with the query,
-        for a caller that scores them itself (reconciliation): the best by bm25."""
+        """Resources whose names share a word, a bigram or the first letters of a word with the
+        query, for a caller that scores them itself (reconciliation): the best by bm25. Words in
+        more than :data:`COMMON` names ("library") find nothing in particular and cost the more
+        the larger the dataset: they are left out, unless nothing else is left."""
         words = tokens(query.text, query=True)
         # A word with a typo still begins as it should, mostly: "ifal" finds "ifla" by "if".
-        starts = [w[:2] if len(w) <= 5 else w[:3] for w in words if len(w) >= 4 and w.isascii()]
+        starts = [(w[:2] if len(w) <= 5 else w[:3]) + "*" for w in words if len(w) >= 4 and w.isascii()]
         with self._open(query.deadline) as connection:
-            return self._ranked(connection, query, _match(words + [f"{s}*" for s in starts], "OR"))
+            connection.execute("CREATE VIRTUAL TABLE temp.vocabulary USING fts5vocab(main, words, 'col')")
+            rare = [w for w in dict.fromkeys(words + starts) if _names_with(connection, w) <= COMMON]
+            match = _match(rare, "OR") if rare else _match(words, "AND")
+            return self._ranked(connection, query, match and f"names : ({match})")
 
     def get(self, ids: Iterable[str]) -> dict[str, Resource]:
         """The resources of these IRIs that the index has."""
@@ -266,6 +272,15 @@ def _exact(connection: sqlite3.Connection, key: str) -> Iterator[tuple[str, str,
         return iter(())
     sql = "SELECT r.iri, r.texts, r.types FROM name_key k JOIN resource r ON r.id = k.id WHERE k.key = ? ORDER BY r.iri LIMIT ?"
     return iter(connection.execute(sql, (key, MAX_RESULTS)).fetchall())
+
+
+def _names_with(connection: sqlite3.Connection, word: str) -> int:
+    """How many names have *word* (a prefix, with a trailing ``*``): FTS5's own vocabulary."""
+    if word.endswith("*"):
+        start = word[:-1]
+        sql = "SELECT COALESCE(SUM(doc), 0) FROM vocabulary WHERE col = 'names' AND term >= ? AND term < ?"
+        return connection.execute(sql, (start, start + "\U0010ffff")).fetchone()[0]
+    return connection.execute("SELECT COALESCE(SUM(doc), 0) FROM vocabulary WHERE col = 'names' AND term = ?", (word,)).fetchone()[0]
 
 
 def _match(words: list[str], operator: str) -> str | None:

@@ -1,0 +1,193 @@
+"""The search index at scale: its build, its size, its queries, and the JSON index it is not.
+
+For each size, synthetic records (``ndlld synth``) are built by the real command (``ndlld
+build --no-cache``, in a process of its own). Then, in this process, on the output:
+
+* the index alone: the resources read back from ``search.sqlite`` and the file made again
+  with :func:`ndlld.search.index_bytes` (the fastest of three), and its size;
+* searches as ``/search`` runs them (:meth:`SearchIndex.search`, a connection opened each
+  time as the server does), each the median of 21 runs;
+* a reconciliation batch of 50 names as OpenRefine sends it (:func:`ndlld.reconcile.reconcile`):
+  synthetic names with a letter dropped, abbreviations, Japanese names, names not there;
+* the alternative: the same tokens as a JSON inverted index ({token: [resource numbers]} and
+  the resources), which every server process would load at start and after every build:
+  its size and the time of ``json.loads``.
+
+Run on demand (``.venv/bin/python bench/search.py 1000 10000``); writes bench/search.md.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ndlld.reconcile import Service, reconcile
+from ndlld.search import DESCRIPTION, INDEX_FILE, Query, Resource, SearchIndex, index_bytes, tokens
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES = {
+    "an abbreviation (exact)": None,  # filled from the data: the first organization's abbreviation
+    "a common word": "library",
+    "a prefix being typed": "ass",
+    "two Japanese characters": "図書",
+    "a Japanese name (exact)": None,
+    "nothing found": "zzzz",
+}
+
+
+def _resources(path: Path) -> tuple[str, list[Resource]]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        base = connection.execute("SELECT value FROM meta WHERE key = 'base'").fetchone()[0]
+        rows = connection.execute("SELECT iri, texts, types FROM resource ORDER BY id").fetchall()
+    return base, [Resource(iri, tuple(types.split()), tuple(tuple(t) for t in json.loads(texts))) for iri, texts, types in rows]
+
+
+def _times(function, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def _best(function, runs: int = 3) -> float:
+    return min(_times(function, runs))
+
+
+def _median(function, runs: int = 21) -> float:
+    return statistics.median(_times(function, runs))
+
+
+def _batch(resources: list[Resource], rnd: random.Random) -> dict:
+    organizations = [r for r in resources if any(t.endswith("Organization") or t.endswith("Library") for t in r.types)]
+    names = []
+    for r in rnd.sample(organizations, 30):
+        name = r.name
+        cut = rnd.randrange(1, len(name) - 1)
+        names.append(name[:cut] + name[cut + 1 :])  # a letter dropped
+    names += [r.all("alternateName")[0] for r in organizations if r.all("alternateName")][:8]
+    names += [r.text("name", "ja") or r.name for r in rnd.sample(organizations, 7)]
+    names += [
+        "British Library",
+        "Library of Congress",
+        "こくりつこっかいとしょかん",
+        "Staatsbibliothek zu Berlin",
+        "National Library of Australia",
+    ]
+    return {f"q{n}": {"query": name, "type": "http://schema.org/Organization"} for n, name in enumerate(names[:50])}
+
+
+def _json_alternative(resources: list[Resource]) -> tuple[int, float]:
+    postings: dict[str, list[int]] = {}
+    for number, resource in enumerate(resources):
+        for text in resource.names + resource.all(DESCRIPTION):
+            for token in set(tokens(text)):
+                postings.setdefault(token, []).append(number)
+    text = json.dumps({"resources": [[r.iri, r.types, r.texts] for r in resources], "postings": postings}, ensure_ascii=False)
+    return len(text.encode()), _best(lambda: json.loads(text))
+
+
+def measure(size: int, tmp: Path) -> dict:
+    data, out = tmp / f"data-{size}", tmp / f"dist-{size}"
+    subprocess.run([sys.executable, "-m", "ndlld", "synth", "--orgs", str(size), "--out", str(data)], check=True, cwd=ROOT)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "ndlld", "build", "--data", str(data), "--out", str(out), "--no-cache"], check=True, cwd=ROOT)
+    build_seconds = time.perf_counter() - started
+    base, resources = _resources(out / INDEX_FILE)
+    index_seconds = _best(lambda: index_bytes(resources, base))
+    index = SearchIndex(out)
+    rnd = random.Random(size)
+    first = next(r for r in resources if r.all("alternateName"))
+    japanese = next(r for r in resources if r.text("name", "ja") and "Organization" in " ".join(r.types))
+    queries = {**QUERIES, "an abbreviation (exact)": first.all("alternateName")[0], "a Japanese name (exact)": japanese.text("name", "ja")}
+    searches = {label: _median(lambda q=q: index.search(Query(q))) for label, q in queries.items()}
+    found = {label: len(index.search(Query(q, limit=100))) for label, q in queries.items()}
+    batch = _batch(resources, rnd)
+    service = Service(base, "bench", "http://127.0.0.1:8000/reconcile")
+    batch_seconds = _median(lambda: reconcile(index, service, batch, time.monotonic() + 60), runs=5)
+    answered = reconcile(index, service, batch, time.monotonic() + 60)
+    matched = sum(any(c["match"] for c in r["result"]) for r in answered.values())
+    json_bytes, json_seconds = _json_alternative(resources)
+    return {
+        "size": size,
+        "resources": len(resources),
+        "build": build_seconds,
+        "index": index_seconds,
+        "bytes": (out / INDEX_FILE).stat().st_size,
+        "queries": queries,
+        "searches": searches,
+        "found": found,
+        "batch": batch_seconds,
+        "matched": matched,
+        "json_bytes": json_bytes,
+        "json_load": json_seconds,
+    }
+
+
+def report(results: list[dict]) -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    lines = [
+        "# The search index at scale",
+        "",
+        f"`bench/search.py` on {platform.machine()}, CPython {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"at {commit} ({time.strftime('%Y-%m-%d')}): one run, on a shared 2-core machine. Synthetic data (`ndlld synth`);",
+        "every resource the index page lists is indexed (organizations, their series, places, sources).",
+        "",
+        "| | " + " | ".join(f"{r['size']:,} organizations" for r in results) + " |",
+        "|---|" + "---|" * len(results),
+        "| resources indexed | " + " | ".join(f"{r['resources']:,}" for r in results) + " |",
+        "| `ndlld build --no-cache`, whole | " + " | ".join(f"{r['build']:.1f} s" for r in results) + " |",
+        "| the index alone (`index_bytes`) | " + " | ".join(f"{r['index']:.2f} s" for r in results) + " |",
+        "| `search.sqlite` | " + " | ".join(f"{r['bytes'] / 1e6:.1f} MB" for r in results) + " |",
+    ]
+    for label in results[0]["searches"]:
+        cells = [f"{r['searches'][label] * 1000:.1f} ms ({r['found'][label]} found, <q>{r['queries'][label]}</q>)" for r in results]
+        lines.append(f"| search: {label} | " + " | ".join(cells) + " |")
+    lines += [
+        "| reconciliation: a batch of 50 names | " + " | ".join(f"{r['batch']:.2f} s ({r['matched']} matched)" for r in results) + " |",
+        "| the JSON alternative: size | " + " | ".join(f"{r['json_bytes'] / 1e6:.1f} MB" for r in results) + " |",
+        "| the JSON alternative: `json.loads` | " + " | ".join(f"{r['json_load']:.2f} s" for r in results) + " |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(sizes: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        results = [measure(size, Path(tmp)) for size in sizes]
+    (Path(__file__).parent / "search.md").write_text(report(results) + NOTES, encoding="utf-8")
+
+
+NOTES = """
+## What the figures say
+
+- **Why SQLite FTS5 and not a JSON index.** The JSON index would be loaded whole into every
+  server process (one per core with `--workers`) at start and after every build, and held in
+  memory; its `json.loads` time is paid again at each rebuild, and grows with the data. The
+  SQLite file is queried where it lies (the pages it needs, from the page cache), by every
+  process, with no load at all: following a build costs nothing but opening the new file. A
+  static host could query the same file from the browser by HTTP range requests
+  (sql.js-httpvfs), which is why `.sqlite` is served uncompressed.
+- **At 100,000 organizations** (not run here: the machine is shared): the index's build is
+  linear in the resources (one insert each, then FTS5's merge), so about ten times the 10,000
+  figure, within a build that takes minutes anyway; the file, about ten times as large. A
+  search reads the posting lists of its few tokens: an exact abbreviation or a rare word stays
+  in milliseconds; the slowest is a very common word or a short prefix, whose posting list
+  grows with the data, which is what the time limit (`--query-timeout`) and the result limit
+  (100) bound.
+- **Reconciliation** scores at most 100 candidates a query in Python (difflib); a batch of 50
+  costs about 50 such scorings whatever the size, since the candidates are the best 50 by bm25.
+"""
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [1000, 10000])
