@@ -184,8 +184,9 @@ NOTES = """
   in milliseconds; the slowest is a very common word or a short prefix, whose posting list
   grows with the data, which is what the time limit (`--query-timeout`) and the result limit
   (100) bound.
-- **Reconciliation** scores at most 100 candidates a query in Python (difflib); a batch of 50
-  costs about 50 such scorings whatever the size, since the candidates are the best 50 by bm25.
+- **Reconciliation** scores at most 50 candidates a query in Python (difflib); words in more
+  than 2,000 names are left out of the candidates' query, so that a query costs about the same
+  at any size (what it cost before: bench/history.md and this file's history).
 """
 
 

@@ -198,7 +198,9 @@ def _scored(service: Service, resource: Resource, asked: _Asked) -> dict:
     text = asked.text
     id_ = resource.iri.removeprefix(service.identifiers)
     exact = name_key(text) in {name_key(n) for n in [*resource.names, id_]} or _iri(service, text.strip()) == resource.iri
-    similarity = 1.0 if exact else max((_similarity(text, n) for n in resource.names), default=0.0)
+    similarity = 1.0 if exact else 0.0
+    for name in resource.names if not exact else ():
+        similarity = _similarity(text, name, similarity)
     features: list[dict] = [{"id": "name_exact", "value": exact}, {"id": "name_similarity", "value": round(similarity, 3)}]
     adjustment, agreeing = _property_features(resource, asked.properties)
     return {
@@ -226,15 +228,21 @@ def _property_features(resource: Resource, properties: list[tuple[str, list[str]
     return adjustment, features
 
 
-def _similarity(query: str, name: str) -> float:
-    """How alike two names are, 0 to 1: as written; with their words in order (for
-    "Library, National Diet"); and, a little less, the query against as much of the name's
-    beginning (a name cut short: "International Federation of Library Associations")."""
+def _similarity(query: str, name: str, at_least: float = 0.0) -> float:
+    """How alike two names are, 0 to 1 (or *at_least*, when no more): as written; with their
+    words in order (for "Library, National Diet"); and, a little less, the query against as
+    much of the name's beginning (a name cut short: "International Federation of Library
+    Associations"). difflib's cheap upper bounds skip what cannot beat the best so far."""
     a, b = name_key(query), name_key(name)
-    as_written = difflib.SequenceMatcher(None, a, b).ratio()
-    sorted_words = difflib.SequenceMatcher(None, " ".join(sorted(a.split())), " ".join(sorted(b.split()))).ratio()
-    beginning = difflib.SequenceMatcher(None, a, b[: len(a)]).ratio() * 0.9 if len(a) >= 8 else 0.0
-    return max(as_written, sorted_words, beginning)
+    pairs = [(a, b, 1.0), (" ".join(sorted(a.split())), " ".join(sorted(b.split())), 1.0)]
+    if len(a) >= 8:
+        pairs.append((a, b[: len(a)], 0.9))
+    best = at_least
+    for x, y, weight in pairs:
+        matcher = difflib.SequenceMatcher(None, x, y)
+        if weight * matcher.real_quick_ratio() > best and weight * matcher.quick_ratio() > best:
+            best = max(best, weight * matcher.ratio())
+    return best
 
 
 def type_name(iri: str) -> str:
