@@ -76,6 +76,9 @@ class Processes:
         for stop in STOPS:
             signal.signal(stop, self.stop)
         ready = []
+        # None serves before all are ready: a connection answered by one whose sibling then
+        # fails to start would see the server vanish. They wait for this pipe to close.
+        go, self._go = os.pipe()
         for queries, cap in zip(shares(self.limits.query_workers, self.count), shares(self.cap, self.count), strict=True):
             own = replace(self.limits, query_workers=queries)
             read, write = os.pipe()
@@ -86,19 +89,24 @@ class Processes:
                     signal.signal(stop, signal.SIG_DFL)
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
                 os.close(read)
-                _child(write, partial(prepare, own, cap))
+                os.close(self._go)
+                _child(write, go, partial(prepare, own, cap))
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
             os.close(write)
             self.pids.append(pid)
             ready.append(read)
+        os.close(go)
         answers = [_read_all(read) for read in ready]  # each until its process has started, or failed
         if self.stopping:  # told to stop meanwhile: wait() collects them
+            os.close(self._go)
             return []
         problems = [answer[len("error:") :] for answer in answers if answer.startswith("error:")]
         if problems or any(not answer for answer in answers):
             self.stop()
             self.wait()
+            os.close(self._go)
             raise ConfigError(problems[0] if problems else "a server process stopped while starting")
+        os.close(self._go)  # all ready: serve
         return sorted({answer[len("ready:") :] for answer in answers} - {""})
 
     def stop(self, *_) -> None:
@@ -127,8 +135,9 @@ class Processes:
         return worst
 
 
-def _child(write: int, prepare: Callable[[], tuple[str, Callable[[], None]]]) -> None:
-    """In a forked process: tell the parent it is ready (or why not), serve, and exit."""
+def _child(write: int, go: int, prepare: Callable[[], tuple[str, Callable[[], None]]]) -> None:
+    """In a forked process: tell the parent it is ready (or why not), wait until all are
+    (the parent closes *go*), serve, and exit."""
     _die_with_parent()
     try:
         note, serve = prepare()
@@ -140,6 +149,8 @@ def _child(write: int, prepare: Callable[[], tuple[str, Callable[[], None]]]) ->
         os._exit(2)
     os.write(write, f"ready:{note}".encode())
     os.close(write)
+    os.read(go, 1)  # returns at the close of the other end, once every process is ready
+    os.close(go)
     code = 0
     try:
         serve()
