@@ -37,7 +37,7 @@ from ndlld.incremental import dumps, findings, pages, records
 from ndlld.incremental.overlay import Overlay
 from ndlld.incremental.records import Delta
 from ndlld.incremental.state import State, change_subjects, note_subjects
-from ndlld.lookup import document_of
+from ndlld.lookup import TriplesLookup, document_of
 from ndlld.output import Writer
 from ndlld.rdf import subject_value
 from ndlld.resources import resource_dir
@@ -132,6 +132,7 @@ class Change:
         header = json.dumps(site_header(view), sort_keys=True, default=str)
         documents = set(view.documents())
         again, kept = self._pages_to_render(documents, header, new, previous)
+        self.overlay.use_kept(pages.kept_answers(self.state, again))
         self.pages: dict = dict(render_pages(view, sorted(again), writer))
         self.pages.update(dict.fromkeys(self._gone(documents)))
         self.header = header
@@ -168,7 +169,8 @@ class Change:
         gone = {s for s in subjects if not self.overlay.about(s)}
         change_subjects(self.state, gone, subjects - gone)
         findings.keep_findings(self.state, report, self.base, self.checked)
-        pages.keep_pages(self.state, out_dir, self.pages)
+        pages.keep_pages(self.state, out_dir, self.pages, self.overlay)
+        pages.keep_answers(self.state, self.overlay, self.overlay.changed_stated)
         nodes = sum(len(c.after.nodes) if c.after else 0 for c in self.delta.files) - sum(
             len(c.before.nodes) if c.before else 0 for c in self.delta.files
         )
@@ -214,9 +216,10 @@ def remember(
     note_subjects(state, {subject_value(t) for t in graph.triples})
     findings.keep_findings(state, report, graph.base)
     dumps.keep_layout(state, layout)
-    pages.keep_all_pages(state, out_dir, written)
+    lookup = TriplesLookup(graph.triples)
+    pages.keep_all_pages(state, out_dir, written, lookup)
     version, released = release_of(graph)
-    view = SiteView.of(graph.triples, vocabulary, graph.base, context)
+    view = SiteView(lookup, vocabulary, graph.base, context)
     for key, value in {
         "fingerprint": fingerprint(),
         "dataset": _digest(data_dir / DATASET_FILE),

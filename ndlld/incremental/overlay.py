@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from pyoxigraph import NamedNode, Store, Triple
 
+from ndlld.incremental.state import triples_of
 from ndlld.lookup import document_of, statement_order
 from ndlld.rdf import subject_value
 
@@ -30,8 +31,21 @@ class Overlay:
             self._added_about[subject_value(triple)].append(triple)
             if isinstance(triple.object, NamedNode):
                 self._added_pointing[triple.object.value].append(triple)
+        self.changed_stated = {f"{subject_value(t)} {t.predicate.value}" for t in self.removed | self.added}
         self._answers: dict[tuple[str, str], Sequence[Triple]] = {}
         self._documents: list[str] | None = None
+
+    def use_kept(self, answers: dict[str, str]) -> None:
+        """Take the last graph's answers to ``stated`` reads (by key, as N-Triples) as the
+        new graph's, but for those the change answers differently: a page that names
+        thousands of resources then reads their names at once, not one by one from the store."""
+        found: dict[str, list[Triple]] = {
+            key: [] for key in answers if key not in self.changed_stated and ("stated", key) not in self._answers
+        }
+        text = "\n".join(answers[key] for key in found if answers[key])
+        for triple in triples_of(text) if text else ():
+            found[f"{subject_value(triple)} {triple.predicate.value}"].append(triple)
+        self._answers.update((("stated", key), triples) for key, triples in found.items())
 
     def _merged(self, kept: Iterable[Triple], added: list[Triple]) -> list[Triple]:
         found = {t for t in kept if t not in self.removed}
@@ -47,11 +61,16 @@ class Overlay:
 
     def stated(self, subject: str, predicate: str) -> Sequence[Triple]:
         key = ("stated", f"{subject} {predicate}")
-        if key not in self._answers:
-            stored = (q.triple for q in self.store.quads_for_pattern(NamedNode(subject), NamedNode(predicate), None, self.graph))
-            added = [t for t in self._added_about.get(subject, ()) if t.predicate.value == predicate]
-            self._answers[key] = self._merged(stored, added)
-        return self._answers[key]
+        found = self._answers.get(key)
+        if found is None:
+            stored = [q.triple for q in self.store.quads_for_pattern(NamedNode(subject), NamedNode(predicate), None, self.graph)]
+            if key[1] in self.changed_stated:
+                added = [t for t in self._added_about.get(subject, ()) if t.predicate.value == predicate]
+                found = self._merged(stored, added)
+            else:  # as stored: most answers are of one statement, which the change left alone
+                found = sorted(stored, key=statement_order)
+            self._answers[key] = found
+        return found
 
     def pointing_at(self, obj: str) -> Sequence[Triple]:
         key = ("pointing_at", obj)
