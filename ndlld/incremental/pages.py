@@ -135,6 +135,18 @@ def _reads_digest(reads: Iterable[Read]) -> bytes:
     return hashlib.blake2b("\n".join(sorted(f"{kind} {key}" for kind, key in reads)).encode(), digest_size=16).digest()
 
 
+def kept_companions(state: State) -> dict[str, list[int] | None] | None:
+    """The files of the site's companions (the index, the sitemaps, VoID …) with their
+    facts as published; None when they were not noted."""
+    kept = state.text("companions")
+    return json.loads(kept) if kept else None
+
+
+def note_companions(state: State, out_dir: Path, files: Iterable[str]) -> None:
+    """Keep the companions' files as they lie in *out_dir*."""
+    state.put("companions", to_json({name: _facts_row(f"{out_dir}/{name}") for name in files}))
+
+
 def entries(state: State, excluded: set[str]) -> dict[str, list]:
     """What each published page but *excluded* gives the index, as kept (JSON)."""
     return {
