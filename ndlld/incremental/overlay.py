@@ -31,7 +31,10 @@ class Overlay:
             self._added_about[subject_value(triple)].append(triple)
             if isinstance(triple.object, NamedNode):
                 self._added_pointing[triple.object.value].append(triple)
-        self.changed_stated = {f"{subject_value(t)} {t.predicate.value}" for t in self.removed | self.added}
+        changed = self.removed | self.added
+        self.changed_stated = {f"{subject_value(t)} {t.predicate.value}" for t in changed}
+        self._changed_subjects = {subject_value(t) for t in changed}
+        self._changed_objects = {t.object.value for t in changed if isinstance(t.object, NamedNode)}
         self._answers: dict[tuple[str, str], Sequence[Triple]] = {}
         self._documents: list[str] | None = None
 
@@ -47,37 +50,40 @@ class Overlay:
             found[f"{subject_value(triple)} {triple.predicate.value}"].append(triple)
         self._answers.update((("stated", key), triples) for key, triples in found.items())
 
-    def _merged(self, kept: Iterable[Triple], added: list[Triple]) -> list[Triple]:
-        found = {t for t in kept if t not in self.removed}
+    def _read(self, subject: str | None, predicate: str | None, obj: str | None, changed: bool, added: list[Triple]) -> list[Triple]:
+        """The store's statements that match, in statement order; when *changed* (the change
+        removed or added some that match), minus those removed, plus *added*."""
+        s, p, o = (NamedNode(term) if term is not None else None for term in (subject, predicate, obj))
+        stored = [q.triple for q in self.store.quads_for_pattern(s, p, o, self.graph)]
+        if not changed:  # the most answers, by far: the store's are the new graph's
+            return sorted(stored, key=statement_order)
+        found = {t for t in stored if t not in self.removed}
         found.update(added)
         return sorted(found, key=statement_order)
 
     def about(self, subject: str) -> Sequence[Triple]:
         key = ("about", subject)
-        if key not in self._answers:
-            stored = (q.triple for q in self.store.quads_for_pattern(NamedNode(subject), None, None, self.graph))
-            self._answers[key] = self._merged(stored, self._added_about.get(subject, []))
-        return self._answers[key]
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._read(
+                subject, None, None, subject in self._changed_subjects, self._added_about.get(subject, [])
+            )
+        return found
 
     def stated(self, subject: str, predicate: str) -> Sequence[Triple]:
         key = ("stated", f"{subject} {predicate}")
         found = self._answers.get(key)
         if found is None:
-            stored = [q.triple for q in self.store.quads_for_pattern(NamedNode(subject), NamedNode(predicate), None, self.graph)]
-            if key[1] in self.changed_stated:
-                added = [t for t in self._added_about.get(subject, ()) if t.predicate.value == predicate]
-                found = self._merged(stored, added)
-            else:  # as stored: most answers are of one statement, which the change left alone
-                found = sorted(stored, key=statement_order)
-            self._answers[key] = found
+            added = [t for t in self._added_about.get(subject, ()) if t.predicate.value == predicate]
+            found = self._answers[key] = self._read(subject, predicate, None, key[1] in self.changed_stated, added)
         return found
 
     def pointing_at(self, obj: str) -> Sequence[Triple]:
         key = ("pointing_at", obj)
-        if key not in self._answers:
-            stored = (q.triple for q in self.store.quads_for_pattern(None, None, NamedNode(obj), self.graph))
-            self._answers[key] = self._merged(stored, self._added_pointing.get(obj, []))
-        return self._answers[key]
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._read(None, None, obj, obj in self._changed_objects, self._added_pointing.get(obj, []))
+        return found
 
     def subjects_of(self, document: str) -> list[str]:
         """The subjects of *document* (itself and its hash resources) in the new graph."""
