@@ -194,8 +194,11 @@ def rewrite_dumps(
         replaced = {run: new_pieces(state, overlay, context, kind, chunks, run, every) for run in runs}
         layouts[kind] = write_dump(kind, old_dir / name, new_dir / name, chunks, replaced)
         written += [new_dir / name, new_dir / f"{name}.gz"]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib and reading let go of the GIL
-        digests = dict(zip((p.name for p in written), pool.map(sha256_of, written)))
-    (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
-    keep_layout(state, layouts)
+    if touched:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib and reading let go of the GIL
+            digests = dict(zip((p.name for p in written), pool.map(sha256_of, written)))
+        (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
+        keep_layout(state, layouts)
+    else:  # every chunk copied: the files are those published, and so are their checksums
+        (new_dir / "SHA256SUMS").write_bytes((old_dir / "SHA256SUMS").read_bytes())
     return [*written, new_dir / "SHA256SUMS"]
