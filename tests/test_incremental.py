@@ -192,6 +192,21 @@ def test_a_page_changed_by_hand_in_the_output_is_written_again(synthetic: Path, 
     assert (out / "id" / "org-000003.html").read_bytes() == right
 
 
+@pytest.mark.parametrize("name", ["index.html", "sitemap.xml", "void.ttl", "vocab.html", "static/style.css"])
+def test_a_companion_changed_by_hand_is_written_again_when_nothing_changed(synthetic: Path, tmp_path: Path, name: str):
+    """The index and the other files beside the pages are kept as published when the graph
+    did not change, but not one edited in the output since."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    build(synthetic, out, cache_dir=cache)  # nothing changed: the companions kept, or made again
+    right = (out / name).read_bytes()
+    (out / name).write_bytes(right + b"changed by hand")
+    build(synthetic, out, cache_dir=cache)
+    assert (out / name).read_bytes() == right
+    build(synthetic, out, cache_dir=cache)
+    assert (out / name).read_bytes() == right
+
+
 def test_a_record_rewritten_with_the_same_size_and_time_is_read_again(synthetic: Path, tmp_path: Path):
     """Its change time (which no program can set back) shows it."""
     cache, out = tmp_path / "cache", tmp_path / "dist"
