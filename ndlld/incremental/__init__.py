@@ -132,12 +132,22 @@ class Change:
         header = json.dumps(site_header(view), sort_keys=True, default=str)
         documents = set(view.documents())
         again, kept = self._pages_to_render(documents, header, new, previous)
-        self.pages: dict = dict(render_pages(view, sorted(again), writer))
+        entries = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state, set()).items()}
+        publisher = view.publisher
+        self.pages: dict = dict(render_pages(view, sorted(again - {publisher}), writer))
         self.pages.update(dict.fromkeys(self._gone(documents)))
+        # The publisher's page lists what the others give it: made again when it read what changed, or when that did.
+        gives_other = pages.give_other_involvements(entries, self.pages)
+        for document, page in self.pages.items():
+            entries.pop(document, None)
+            if page is not None:
+                entries[document] = page.entry
+        if publisher in documents and (publisher in again or gives_other):
+            kept.pop(publisher, None)
+            self.pages.update(render_pages(view, [publisher], writer, entries=entries))
+            entries[publisher] = self.pages[publisher].entry
         self.header = header
-        index = {document: Entry.from_json(kept) for document, kept in pages.entries(self.state, set(self.pages)).items()}
-        index.update({document: page.entry for document, page in self.pages.items() if page is not None})
-        render_companions(view, vocabulary, writer, self.triples(), index)
+        render_companions(view, vocabulary, writer, self.triples(), entries)
         return [str(p.relative_to(new)) for p in written] + [name for files in kept.values() for name in files] + writer.written
 
     def _pages_to_render(self, documents: set[str], header: str, new: Path, previous: Path) -> tuple[set[str], dict]:
