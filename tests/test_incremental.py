@@ -307,3 +307,43 @@ def test_cli_keeps_the_state_beside_the_output_unless_told(good_data: Path, tmp_
     shutil.rmtree(tmp_path / ".site.cache")
     assert runner.invoke(cli, ["build", "--data", str(good_data), "--out", str(out), "--no-cache"]).exit_code == 0
     assert not (tmp_path / ".site.cache").exists()
+
+
+# -- the publisher's statements, judged one at a time ------------------------------------------
+
+
+def _lone_member(data: Path) -> Path:
+    """A member of the publisher's whose record no other file names: one that can be deleted."""
+    texts = {path: path.read_text(encoding="utf-8") for path in sorted(data.rglob("*.yaml"))}
+    members = [path for path in sorted((data / "organizations").rglob("org-*.yaml")) if "member: ndl" in texts[path]]
+    return next(path for path in members if not any(path.stem in text for other, text in texts.items() if other != path))
+
+
+def _findings(report) -> list[str]:
+    return [f"{f.severity} {f.focus} {f.path} {f.value} {f.message} {f.origin}" for f in report.findings]
+
+
+def test_a_member_deleted_keeps_what_counting_shapes_say_of_the_publisher(synthetic: Path, tmp_path: Path):
+    """The publisher's memberships are each judged alone, and not seen again when one goes;
+    its names are counted (a Japanese one is wanted), and are: the warning stays."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    _edit(synthetic / "organizations" / "ndl.yaml", "  ja: 国立国会図書館\n", "")
+    build(synthetic, out, cache_dir=cache)
+    _lone_member(synthetic).unlink()
+    warm = build(synthetic, out, cache_dir=cache).report
+    scratch = build(synthetic, tmp_path / "scratch").report
+    assert _findings(warm) == _findings(scratch)
+    assert any(f.focus == "ndl" and f.severity == "Warning" and "Japanese name" in f.message for f in warm.findings)
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
+def test_a_membership_retyped_under_the_publisher_is_found_as_from_scratch(synthetic: Path, tmp_path: Path):
+    """The publisher's link to a membership is judged by the membership's type: when that
+    changes, the link is checked again, though the publisher's statements did not change."""
+    cache = tmp_path / "cache"
+    build(synthetic, tmp_path / "dist", cache_dir=cache)
+    member = _lone_member(synthetic)
+    _edit(member, "type: OrganizationRole", "type: Place")
+    warm, scratch = validate(synthetic, cache_dir=cache), validate(synthetic)
+    assert _findings(warm) == _findings(scratch)
+    assert any(f.focus == "ndl" and f.path == "schema:memberOf" for f in warm.findings), _findings(warm)

@@ -114,10 +114,11 @@ class Change:
 
     def check(self, rules: Rules, context: Context) -> Report:
         """The report on the new graph, the documents the change touched checked again."""
-        kept = self.state.text("incoming")  # of the shapes, which the state's fingerprint holds: not read again
-        needs = json.loads(kept) if kept else rules.incoming
-        self.checked = findings.documents_to_check(self.state, self.overlay, self.delta, needs)
-        return findings.recheck(self.state, self.overlay, self.checked, rules, needs, self.base, self.inverses, context)
+        # Of the shapes, which the state's fingerprint holds: not read again.
+        kept, alone = self.state.text("incoming"), self.state.text("alone")
+        seen = findings.Seen(json.loads(kept) if kept else rules.incoming, json.loads(alone) if alone else None)
+        self.checked = findings.documents_to_check(self.state, self.overlay, self.delta, seen.needs)
+        return findings.recheck(self.state, self.overlay, self.checked, rules, seen, self.delta, context)
 
     def write(self, new: Path, previous: Path, vocabulary: list[Triple], context: Context) -> list[str]:
         """The new output's dumps and pages in *new*: what the change touched made again, the
@@ -217,6 +218,7 @@ def remember(
     from ndlld.site import SiteView, site_header
 
     inverses = inverse_properties(schemaorg_path())
+    rules = project_rules()
     state.clear()
     files = record_files(data_dir)
     _, notes = records.changed_files(state, files[1:], time.time_ns())
@@ -233,7 +235,8 @@ def remember(
         "dataset_path": files[0][0],
         "base": graph.base,
         "inverses": json.dumps(inverses),
-        "incoming": json.dumps(project_rules().incoming),
+        "incoming": json.dumps(rules.incoming),
+        "alone": json.dumps(rules.alone),
         "entities": len(graph.nodes),
         "triples": len(graph),
         "version": version or "",
