@@ -7,7 +7,9 @@ went, ``in_document`` of its document, ``pointing_at`` an object that gained or
 lost one, and ``documents`` when a page appeared or went. The pages that asked
 one of those are rendered again; every other page's files are kept as published,
 once the file system shows they are (inode, size, time), else linked from the
-published output, else rendered again too.
+published output, else rendered again too. The publisher's page lists the
+involvements the other pages give it (their :class:`ndlld.site.Entry`, kept):
+it is rendered again too when one of those pages gives other ones.
 """
 
 from __future__ import annotations
@@ -57,11 +59,32 @@ def keep_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> No
         state.db.execute("DELETE FROM pages WHERE document = ?", (document,))
         digest = _reads_digest(page.reads) if page is not None else None
         if before is None or before[0] != digest:  # a page made again mostly reads what it read before
-            state.db.execute("DELETE FROM reads WHERE document = ?", (document,))
-            if page is not None:
-                _note_reads(state, document, page.reads, lookup)
+            _change_reads(state, document, page.reads if page is not None else frozenset(), lookup)
         if page is not None and digest is not None:
             _note_page(state, out_dir, document, page, digest)
+
+
+def _change_reads(state: State, document: str, reads: frozenset[Read], lookup: Lookup) -> None:
+    """The rows of what *document* read made those of *reads*: only the rows that differ
+    are written, as a page made again mostly reads what it read before."""
+    rows = state.db.execute(
+        "SELECT lookups.id, kind, key FROM reads JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ?", (document,)
+    )
+    noted = {(kind, key): number for number, kind, key in rows}
+    state.db.executemany(
+        "DELETE FROM reads WHERE document = ? AND lookup = ?", ((document, n) for read, n in noted.items() if read not in reads)
+    )
+    _note_reads(state, document, [read for read in reads if read not in noted], lookup)
+
+
+def give_other_involvements(kept: dict, made: dict) -> bool:
+    """Whether a page of *made* (each a :class:`ndlld.site.Written`; None: gone) gives the
+    publisher's page other involvements than its entry as *kept* (:class:`ndlld.site.Entry`)."""
+    for document, page in made.items():
+        before = kept[document].involvements if document in kept else ()
+        if before != (page.entry.involvements if page is not None else ()):
+            return True
+    return False
 
 
 def _note_page(state: State, out_dir: Path, document: str, page, digest: bytes) -> None:

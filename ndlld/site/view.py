@@ -221,6 +221,10 @@ class SiteView:
         subjects = sorted(self._described(document)[0], key=lambda s: (s != document, s))
         return [self.section(subject, self.path(document), most) for subject in subjects]
 
+    def described(self, document: str) -> list[str]:
+        """The resources described on *document*'s page: the document and its hash resources with statements."""
+        return self._described(document)[0]
+
     @remembered
     def _described(self, document: str) -> tuple[list[str], list[str]]:
         """The resources described on *document*'s page, and those of them or held by them
@@ -320,29 +324,18 @@ class SiteView:
         return [(self.link(source, page), how) for _, how, source in ordered[:most]], len(ordered)
 
     # -- the publisher's dated parts ---------------------------------------
-    def involvements(self, about: str | None = None) -> list[Involvement]:
-        """The publisher's dated parts: roles it holds, meetings it attended or hosted.
+    def involvements(self, about: str) -> list[Involvement]:
+        """The publisher's dated parts (roles it holds, meetings it attended or hosted)
+        shown on *about*'s page: those described on it or held in what it describes (the
+        document itself, or one of its hash resources that has statements).
 
-        With *about*, only those described on that document's page or held in what it
-        describes (the document itself, or one of its hash resources that has statements).
-        """
-        return self._all_involvements() if about is None else self._involvements_of(about)
-
-    @remembered
-    def _all_involvements(self) -> list[Involvement]:
-        """Everything the publisher links to, or is linked from, that has a start date."""
-        publisher = self.publisher
-        if not publisher:
-            return []
-        related = [t.object.value for t in self.graph.about(publisher) if isinstance(t.object, NamedNode)]
-        related += [subject_value(t) for t in self.graph.pointing_at(publisher)]
-        found = (self._involvement(iri) for iri in dict.fromkeys(related))
-        return _by_year([made[0] for made in found if made is not None])
+        Found from the document's side, so that its page reads its own statements and
+        those of the roles and meetings around it, not all the publisher's: the
+        publisher's page lists those the other pages give (:func:`ndlld.site.index_entry`)."""
+        return self._involvements_of(about)
 
     @remembered
     def _involvements_of(self, document: str) -> list[Involvement]:
-        """Found from the document's side, so that its page reads its own statements and
-        those of the roles and meetings around it, not all the publisher's."""
         publisher = self.publisher
         found = []
         for iri in self._around(document) if publisher else ():
@@ -350,7 +343,7 @@ class SiteView:
             made = self._involvement(iri) if publisher and self.value(iri, _START_DATE) and self._linked_with(iri, publisher) else None
             if made is not None and document in _pages_of(iri, made[1]):
                 found.append(made[0])
-        return _by_year(found)
+        return by_year(found)
 
     def _around(self, document: str) -> list[str]:
         """What may be an involvement shown on *document*'s page: its resources with a start
@@ -414,7 +407,8 @@ def _pages_of(iri: str, held_in: str | None) -> set[str]:
     return {document_of(iri)} | ({document_of(held_in)} if held_in else set())
 
 
-def _by_year(involvements: Iterable[Involvement]) -> list[Involvement]:
+def by_year(involvements: Iterable[Involvement]) -> list[Involvement]:
+    """Involvements by year, then label, then IRI: one order however they were gathered."""
     return sorted(involvements, key=lambda i: (i.year, i.label, i.iri))
 
 
