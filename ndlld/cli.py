@@ -130,7 +130,14 @@ def validate(data_dir: Path, output_format: str, cache_dir: Path | None, no_cach
     """
     from ndlld.build import validate as run_validate
 
-    report = run_validate(data_dir, cache_dir=_cache_dir(Path("dist"), cache_dir, no_cache), engine=engine)
+    try:
+        report = run_validate(data_dir, cache_dir=_cache_dir(Path("dist"), cache_dir, no_cache), engine=engine)
+    except NdlldError as err:
+        if output_format == "json":  # a program reads JSON whatever happened; a person still sees the lines
+            from ndlld.checks.report import errors_json
+
+            click.echo(errors_json(err))
+        raise
     click.echo(getattr(report, output_format)())
     sys.exit(0 if report.conforms else 1)
 

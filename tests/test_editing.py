@@ -1,0 +1,147 @@
+"""The editing loop as a librarian meets it (issue 23, item 4), through the real ndlld command:
+no record file skipped, every file's problems in one run, the JSON report whatever happened,
+hints that say what to do."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ndlld.cli import cli
+
+from conftest import TESTS, add_fixture
+
+BAD = TESTS / "records" / "bad"
+
+
+def run(*args: object):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch):
+    """validate keeps its cache beside dist/ in the working directory: a test's own."""
+    monkeypatch.chdir(tmp_path)
+
+
+# -- no file skipped -------------------------------------------------------------------
+
+
+def test_a_yml_record_is_read_like_a_yaml_one(good_data: Path, tmp_path: Path):
+    shutil.copyfile(BAD / "unknown-key.yaml", good_data / "organizations" / "unknown-key.yml")
+    result = run("validate", "--data", good_data)
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == f"{good_data / 'organizations' / 'unknown-key.yml'}:7: unknown key 'homepage'; see ontology/context.jsonld for the keys\n"
+    )
+    (good_data / "organizations" / "unknown-key.yml").unlink()
+    shutil.move(good_data / "organizations" / "foundation.yaml", good_data / "organizations" / "foundation.yml")
+    built = run("build", "--data", good_data, "--out", tmp_path / "dist")
+    assert built.exit_code == 0, built.output
+    assert (tmp_path / "dist" / "id" / "foundation.html").is_file()
+
+
+def test_a_dataset_yml_is_named_not_passed_over(good_data: Path):
+    shutil.move(good_data / "dataset.yaml", good_data / "dataset.yml")
+    result = run("validate", "--data", good_data)
+    assert result.exit_code == 2
+    assert result.stderr == f"{good_data / 'dataset.yml'}: the dataset file is read as dataset.yaml; rename it\n"
+
+
+# -- every file's problems in one run -----------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_a_yaml_syntax_error_hides_no_other_files_problems(command: str, good_data: Path, tmp_path: Path):
+    broken = add_fixture(good_data, BAD / "unquoted-colon.yaml")
+    unknown = add_fixture(good_data, BAD / "unknown-key.yaml")
+    year = add_fixture(good_data, BAD / "bad-year.yaml")
+    args = ["--out", tmp_path / "dist"] if command == "build" else []
+    result = run(command, "--data", good_data, *args)
+    assert result.exit_code == 2
+    assert [line.split(": ", 1)[0] for line in result.stderr.splitlines()] == sorted([f"{year}:6", f"{broken}:6", f"{unknown}:7"]), (
+        result.stderr
+    )
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_broken_file_makes_no_false_dangling_reference(good_data: Path):
+    """The records that refer to ndl stay quiet while ndl.yaml cannot be read: only its own line."""
+    (good_data / "organizations" / "ndl.yaml").write_text("id: ndl\ntype: Organization\nname: Note: x\n")
+    result = run("validate", "--data", good_data, "--no-cache")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{good_data / 'organizations' / 'ndl.yaml'}:3: YAML syntax: mapping values are not allowed in this context; "
+        "a value with ': ' in it must be in quotes: quote the value (name: \"Note: x\")"
+    ]
+
+
+# -- validate --format json -----------------------------------------------------------------
+
+
+def test_validate_json_when_records_cannot_be_read_has_the_same_findings(good_data: Path):
+    add_fixture(good_data, BAD / "tabs.yaml")
+    add_fixture(good_data, BAD / "unknown-key.yaml")
+    text = run("validate", "--data", good_data)
+    as_json = run("validate", "--data", good_data, "--format", "json")
+    assert text.exit_code == as_json.exit_code == 2
+    report = json.loads(as_json.stdout)
+    assert report["conforms"] is False
+    assert [f"{f['file']}:{f['line']}: {f['message']}" for f in report["findings"]] == text.stderr.splitlines()
+    assert {f["severity"] for f in report["findings"]} == {"Error"}
+    assert all(set(f) == {"severity", "message", "focus", "path", "value", "shape", "file", "line"} for f in report["findings"])
+
+
+def test_validate_json_without_a_data_directory(tmp_path: Path):
+    result = run("validate", "--data", tmp_path / "nowhere", "--format", "json")
+    assert result.exit_code == 2
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["severity"] == "Error" and "no dataset.yaml" in finding["message"] and finding["file"] is None
+
+
+def test_every_field_of_the_json_report_is_documented_and_shape_names_a_shape(good_data: Path):
+    add_fixture(good_data, TESTS / "shapes" / "bad" / "no-english-name.yaml")
+    report = json.loads(run("validate", "--data", good_data, "--format", "json").stdout)
+    assert {f["shape"] for f in report["findings"]} == {"https://w3id.org/ndlld/shapes#EnglishName"} or all(
+        f["shape"].startswith("https://w3id.org/ndlld/shapes#") for f in report["findings"]
+    )
+    checks = (TESTS.parent / "docs" / "checks.md").read_text(encoding="utf-8")
+    table = checks.split("## The JSON report", 1)[1]
+    documented = set(re.findall(r"^\| `(\w+)`(?:, `(\w+)`)? \|", table, re.M))
+    fields = {name for pair in documented for name in pair if name}
+    assert set(report["findings"][0]) == fields
+    assert '"conforms"' in table
+
+
+# -- hints ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "line", "hint"),
+    [
+        ("unquoted-colon.yaml", 6, "quote the value"),
+        ("area-key.yaml", 6, "unknown key 'area'; did you mean 'areaServed'?"),
+        ("member-uppercase.yaml", 8, "did you mean 'ndl'?"),
+        ("language-eng.yaml", 5, "'eng' is not a known language tag; English is 'en'"),
+    ],
+)
+def test_hints_say_what_to_do(fixture: str, line: int, hint: str, good_data: Path):
+    target = add_fixture(good_data, BAD / fixture)
+    result = run("validate", "--data", good_data)
+    assert result.exit_code == 2
+    [reported] = result.stderr.splitlines()
+    assert reported.startswith(f"{target}:{line}: ") and hint in reported
+
+
+def test_a_two_letter_code_that_is_no_language_is_named(good_data: Path):
+    ifla = good_data / "organizations" / "ifla.yaml"
+    ifla.write_text(ifla.read_text().replace("  ja: 国際図書館連盟", "  jp: 国際図書館連盟"))
+    result = run("validate", "--data", good_data)
+    assert result.exit_code == 2
+    assert result.stderr == f"{ifla}:5: 'jp' is not a known language tag: 'jp' is no ISO 639-1 language code (English is en, Japanese ja)\n"
