@@ -302,13 +302,18 @@ def release_of(graph: Graph) -> tuple[str | None, str | None]:
 
 
 def embed_snippet(data_dir: str | Path, record_id: str) -> str:
-    """The schema.org JSON-LD block of the resource whose record id is *record_id*."""
+    """The schema.org JSON-LD block of the resource whose record id is *record_id*, or whose
+    IRI it is (as every page shows it)."""
     import difflib
 
     from ndlld.site import embed_snippet as snippet
 
     context = Context.load(context_path())
     graph = load_graph(data_dir, context)
+    if "://" in record_id:
+        if not record_id.startswith(resource_base(graph.base)):
+            raise ConfigError(f"<{record_id}> is not an IRI of this dataset: its resources' IRIs start with {resource_base(graph.base)}")
+        record_id = record_id[len(resource_base(graph.base)) :]
     iri = resource_base(graph.base) + record_id
     if "#" in record_id or iri not in graph.nodes:
         known = [i[len(resource_base(graph.base)) :] for i in graph.nodes if "#" not in i]

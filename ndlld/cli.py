@@ -239,12 +239,13 @@ def diff(old: str, new: str, output_format: str, out_dir: Path, max_bytes: int, 
 
 @cli.command()
 @data_option
-@click.argument("record_id")
+@click.argument("record_id", metavar="ID|IRI")
 @_reports_errors
 def embed(data_dir: Path, record_id: str):
     """Print the schema.org JSON-LD block of one resource, for pasting into another page.
 
-    RECORD_ID is the id of its record, e.g. ifla.
+    ID|IRI is the id of its record (ifla), or the IRI its page shows
+    (https://w3id.org/ndlld/id/ifla).
     """
     from ndlld.build import embed_snippet
 
@@ -426,6 +427,10 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir,
     cache_dir = cache_dir if cache_dir is not None else _default_cache_dir(out_dir)
     if not endpoint and not (out_dir / "dataset.nt").is_file():
         from ndlld.build import build as run_build  # only here: a query starts faster without it
+        from ndlld.queries import check_parameters
+        from ndlld.sources import read_base
+
+        check_parameters(selected, bindings, read_base(data_dir))  # a mistyped parameter is told before a build
 
         click.echo(str(run_build(data_dir, out_dir, cache_dir=cache_dir)), err=True)
     target, base = open_target(endpoint, graph, data_dir, out_dir, cache_dir)

@@ -145,3 +145,57 @@ def test_a_two_letter_code_that_is_no_language_is_named(good_data: Path):
     result = run("validate", "--data", good_data)
     assert result.exit_code == 2
     assert result.stderr == f"{ifla}:5: 'jp' is not a known language tag: 'jp' is no ISO 639-1 language code (English is en, Japanese ja)\n"
+
+
+# -- query, embed ---------------------------------------------------------------------------
+
+
+def test_query_with_an_id_no_record_has_says_so(tmp_path: Path):
+    from conftest import DATA
+
+    built = run("build", "--data", DATA, "--out", tmp_path / "dist")
+    assert built.exit_code == 0, built.output
+    result = run("query", "organization", "--param", "organization=nope", "--data", DATA, "--out", tmp_path / "dist")
+    assert result.exit_code == 2
+    assert result.stderr == "no record has the id 'nope' (--param organization=nope); the ids are those of the records, such as ifla\n"
+    found = run("query", "organization", "--param", "organization=cdnlao", "--format", "nt", "--data", DATA, "--out", tmp_path / "dist")
+    assert found.exit_code == 0 and "<https://w3id.org/ndlld/id/cdnlao>" in found.stdout
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("year=19x", "'year' must be a whole number; got '19x'"),
+        ("colour=red", "query 'founded-before' has no parameter 'colour' (its parameters: year, limit)"),
+    ],
+)
+def test_query_with_a_bad_parameter_builds_nothing_first(param: str, message: str, tmp_path: Path):
+    from conftest import DATA
+
+    result = run("query", "founded-before", "--param", param, "--data", DATA, "--out", tmp_path / "dist")
+    assert result.exit_code == 2
+    assert result.stderr == message + "\n"
+    assert not (tmp_path / "dist").exists() and not (tmp_path / ".dist.cache").exists()
+
+
+def test_embed_takes_the_iri_its_page_shows_and_prints_readable_json_ld():
+    from conftest import DATA
+
+    by_id = run("embed", "ifla", "--data", DATA)
+    by_iri = run("embed", "https://w3id.org/ndlld/id/ifla", "--data", DATA)
+    assert by_id.exit_code == by_iri.exit_code == 0, by_iri.output
+    assert by_iri.stdout == by_id.stdout
+    comment, script = by_id.stdout.split("\n", 1)
+    assert comment == (
+        "<!-- International Federation of Library Associations and Institutions: schema.org description from "
+        "The National Diet Library's international cooperation network (https://w3id.org/ndlld/id/ifla) -->"
+    )
+    assert script.startswith('<script type="application/ld+json">\n{\n  "@context": {\n    "@vocab": "http://schema.org/",')
+    document = json.loads(script.removeprefix('<script type="application/ld+json">').removesuffix("</script>\n"))
+    assert document["@graph"][0]["@id"] == "https://w3id.org/ndlld/id/ifla"
+    other = run("embed", "https://example.org/id/ifla", "--data", DATA)
+    assert other.exit_code == 2
+    assert (
+        other.stderr
+        == "<https://example.org/id/ifla> is not an IRI of this dataset: its resources' IRIs start with https://w3id.org/ndlld/id/\n"
+    )
