@@ -46,6 +46,7 @@ class Summary:
     written: list[str] = field(repr=False)  # relative to out_dir
     seconds: float
     report: Report
+    release_note: str | None = None  # what a release did (ndlld.releases.release_note)
 
     @property
     def files(self) -> list[Path]:
@@ -204,6 +205,7 @@ class _Run:
     say: Callable[[str], None]
     started: float
     context: Context = field(default_factory=lambda: Context.load(context_path()))
+    release_note: str | None = None
     vocabulary: list[Triple] = field(default_factory=lambda: read_triples(ontology_path(), RdfFormat.TURTLE))
 
     def from_scratch(self, state: State | None = None) -> Summary:
@@ -232,7 +234,7 @@ class _Run:
             staging.remove_all_but(files)
         if state is not None:
             incremental.remember(state, self.data_dir, self.out_dir, graph, parts, report, layout, pages, self.vocabulary, self.context)
-        return Summary(self.out_dir, len(graph.nodes), len(graph), files, time.perf_counter() - self.started, report)
+        return Summary(self.out_dir, len(graph.nodes), len(graph), files, time.perf_counter() - self.started, report, self.release_note)
 
     def incrementally(self, change: incremental.Change) -> Summary:
         """Each stage over what changed since the last build, the rest kept."""
@@ -246,11 +248,13 @@ class _Run:
             files += self._releases(staging.path, change.version_and_time(), change.base)
             staging.remove_all_but(files)
         change.commit(report, self.out_dir)
-        return Summary(self.out_dir, change.entities(), change.triples(), files, time.perf_counter() - self.started, report)
+        return Summary(
+            self.out_dir, change.entities(), change.triples(), files, time.perf_counter() - self.started, report, self.release_note
+        )
 
     def _releases(self, new: Path, version_and_time: tuple[str | None, str | None], base: str) -> list[str]:
         """The releases of the output being replaced, carried over; this build's too, if asked."""
-        from ndlld.releases import add_release, carry_over
+        from ndlld.releases import add_release, carry_over, release_note
 
         carry_over(self.out_dir, new)
         if not self.release:
@@ -258,7 +262,9 @@ class _Run:
         version, released_at = version_and_time
         if not version or not released_at:
             raise ConfigError("a release needs 'version' and 'dateModified' in dataset.yaml")
-        return [str(path.relative_to(new)) for path in add_release(new, version, released_at, base)]
+        added = add_release(new, version, released_at, base)
+        self.release_note = release_note(self.out_dir, version, bool(added), written_in=new)
+        return [str(path.relative_to(new)) for path in added]
 
 
 DUMPS_BESIDE_FROM = 50_000  # statements from which the dumps are written by a process of their own

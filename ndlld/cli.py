@@ -50,11 +50,11 @@ def data_option(command):
     )(command)
 
 
-def cache_options(command):
+def cache_options(command, where: str = ".dist.cache beside --out"):
     command = click.option(
         "--cache-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Where to keep what was made of each record and resource [default: .dist.cache beside dist/, or beside --out].",
+        help=f"Where to keep what was made of each record and resource [default: {where}].",
     )(command)
     return click.option("--no-cache", is_flag=True, help="Read and check everything anew, and keep nothing.")(command)
 
@@ -108,25 +108,25 @@ def cli():
     """Publish the National Diet Library's international cooperation network as Linked Open Data."""
 
 
+def format_option(choices: list[str], help: str):
+    """--format, its first choice the default (the one for people)."""
+    return click.option("--format", "output_format", type=click.Choice(choices), default=choices[0], show_default=True, help=help)
+
+
 @cli.command()
 @data_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "turtle"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs, turtle for the SHACL report graph.",
+@format_option(
+    ["text", "json", "turtle"], "text for people, json for programs (always, whatever happened), turtle for the SHACL report graph."
 )
-@cache_options
+@functools.partial(cache_options, where="the .dist.cache that ndlld build keeps for dist/ here")
 @engine_option
 @_reports_errors
 def validate(data_dir: Path, output_format: str, cache_dir: Path | None, no_cache: bool, engine: str):
-    """Check the records, then the graph against shapes/.
+    """Check the records, then the graph against shapes/, and report every problem.
 
     Exit 0 when the data conforms (warnings allowed), 1 on violations, 2 when
     the records cannot be read. Uses the cache of `ndlld build` (.dist.cache),
-    so only what changed is checked again.
+    so only what changed is checked again; nothing is written but that cache.
     """
     from ndlld.build import validate as run_validate
 
@@ -142,15 +142,20 @@ def validate(data_dir: Path, output_format: str, cache_dir: Path | None, no_cach
     sys.exit(0 if report.conforms else 1)
 
 
-def out_option(command):
+def out_option(command, help: str = "Output directory; replaced as a whole only when the build succeeds."):
     return click.option(
         "--out",
         "out_dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=Path("dist"),
         show_default=True,
-        help="Output directory; replaced as a whole only when the build succeeds.",
+        help=help,
     )(command)
+
+
+def built_option(what: str):
+    """--out for a command that reads a build (*what* it does with it), and makes one if there is none."""
+    return functools.partial(out_option, help=f"The build {what}; built first (from --data) when it holds none.")
 
 
 def quiet_option(command):
@@ -208,25 +213,31 @@ def release(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: boo
         engine=engine,
     )
     click.echo(str(summary))
+    click.echo(summary.release_note)
 
 
 @cli.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@out_option
+@format_option(
+    ["text", "nt", "json"],
+    "text: a change list for people, by name; nt: the N-Triples added (+) and removed (-); json: both counts and lines, for programs.",
+)
+@functools.partial(out_option, help="The output whose releases/ a version names.")
 @fetch_options
 @_reports_errors
 def diff(old: str, new: str, output_format: str, out_dir: Path, max_bytes: int, timeout: float):
-    """Report the triples added and removed between OLD and NEW, by resource.
+    """Say what changed between two versions of the dataset, resource by resource.
 
     OLD and NEW are dump files (.nt, .ttl, .jsonld, .ndjson, optionally .gz), URLs
     of dumps, or release versions in OUT/releases/.
     """
     from ndlld.changes import diff as run_diff
+    from ndlld.context import Context
     from ndlld.fetch import Limits
     from ndlld.harvest import read_triples
     from ndlld.releases import release_dump
+    from ndlld.resources import context_path
 
     def triples(spec: str):
         # Whatever exists by that name is read as a file (and refused if it is not a regular one).
@@ -234,7 +245,8 @@ def diff(old: str, new: str, output_format: str, out_dir: Path, max_bytes: int, 
         return read_triples(path, Limits(max_bytes, timeout))[0]
 
     changes = run_diff(triples(old), triples(new))
-    click.echo(changes.text() if output_format == "text" else changes.json(), nl=False)
+    shown = {"text": lambda: changes.text(Context.load(context_path())), "nt": changes.ntriples, "json": changes.json}
+    click.echo(shown[output_format](), nl=False)
 
 
 @cli.command()
@@ -259,7 +271,7 @@ def _seconds(name: str, default: float, help: str):
 
 @cli.command()
 @data_option
-@out_option
+@built_option("to serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @_seconds("--query-timeout", 10.0, "A query still running after this is stopped (503).")
@@ -396,7 +408,7 @@ def queries():
 @click.option("--endpoint", metavar="URL", help="Query this SPARQL 1.1 endpoint instead of the embedded store.")
 @click.option("--graph", metavar="IRI", help="With --endpoint: the graph holding the dataset (default: <base>id/dataset).")
 @data_option
-@out_option
+@built_option("to query (its store, else its dumps)")
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -457,7 +469,7 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir,
     help="How long to wait for the store to connect, take data or answer, before trying again.",
 )
 @data_option
-@out_option
+@built_option("whose dumps to load")
 @_reports_errors
 def publish(store, update, query_url, graph, retries, timeout, data_dir, out_dir):
     """Load the built dataset into a SPARQL 1.1 store, replacing its named graph at once.

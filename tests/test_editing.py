@@ -199,3 +199,76 @@ def test_embed_takes_the_iri_its_page_shows_and_prints_readable_json_ld():
         other.stderr
         == "<https://example.org/id/ifla> is not an IRI of this dataset: its resources' IRIs start with https://w3id.org/ndlld/id/\n"
     )
+
+
+# -- release, diff ----------------------------------------------------------------------------
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.fixture
+def two_releases(good_data: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "dist"
+    first = run("release", "--data", good_data, "--out", out, "-q")
+    assert first.exit_code == 0, first.output
+    assert re.fullmatch(
+        re.escape(f"released 0.0.1 into {out / 'releases' / '0.0.1'}: ")
+        + r"\d+ resource\(s\) created, 0 updated, 0 deleted \(the first release\); "
+        + re.escape(f"{out / 'releases' / 'latest'} points to it"),
+        first.stdout.splitlines()[1],
+    ), first.stdout
+    _edit(good_data / "dataset.yaml", "version: 0.0.1", "version: 0.0.2")
+    _edit(good_data / "organizations" / "ifla.yaml", "value: 1700", "value: 1800")
+    second = run("release", "--data", good_data, "--out", out, "-q")
+    assert second.exit_code == 0, second.output
+    assert second.stdout.splitlines()[1] == (
+        f"released 0.0.2 into {out / 'releases' / '0.0.2'}: 0 resource(s) created, 2 updated, 0 deleted since 0.0.1; "
+        f"{out / 'releases' / 'latest'} points to it"
+    )
+    again = run("release", "--data", good_data, "--out", out, "-q")
+    assert again.stdout.splitlines()[1] == f"release 0.0.2 is already in {out / 'releases' / '0.0.2'} with this very data: nothing released"
+    return out
+
+
+def test_diff_reads_as_a_change_list_for_people(two_releases: Path):
+    result = run("diff", "0.0.1", "0.0.2", "--out", two_releases)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "updated IFLA <https://example.org/ndlld/id/ifla>" in lines
+    assert "  IFLA · member count: 1,700 → 1,800" in lines
+    assert any(re.fullmatch(r"  .+ · version: 0\.0\.1 → 0\.0\.2", line) for line in lines), lines
+    assert lines[-1] == "2 triple(s) added, 2 removed, in 2 resource(s)"
+
+
+def test_diff_for_programs_as_n_triples_or_json(two_releases: Path):
+    member_count = "<https://example.org/ndlld/id/ifla#member-count> <http://schema.org/value>"
+    nt = run("diff", "0.0.1", "0.0.2", "--out", two_releases, "--format", "nt")
+    assert nt.exit_code == 0, nt.output
+    assert f'  + {member_count} "1800"^^<http://www.w3.org/2001/XMLSchema#integer> .' in nt.stdout.splitlines()
+    assert f'  - {member_count} "1700"^^<http://www.w3.org/2001/XMLSchema#integer> .' in nt.stdout.splitlines()
+    report = json.loads(run("diff", "0.0.1", "0.0.2", "--out", two_releases, "--format", "json").stdout)
+    assert report["added"] == report["removed"] == 2
+
+
+# -- each command's help ---------------------------------------------------------------------
+
+
+def _help(command: str) -> str:
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    return result.stdout
+
+
+def test_each_command_says_what_it_does_in_words_of_its_own():
+    firsts = {name: command.get_short_help_str(200) for name, command in cli.commands.items()}
+    assert len(set(firsts.values())) == len(firsts), firsts
+    assert "--out" not in _help("validate") and "dist/" in _help("validate")
+    assert _help("diff").split("\n\n")[1].strip().startswith("Say what changed between two versions")
+    build_out = next(p.help for p in cli.commands["build"].params if p.name == "out_dir")
+    for name in ("diff", "query", "serve", "publish"):
+        [out] = [p.help for p in cli.commands[name].params if p.name == "out_dir"]
+        assert out != build_out, name
