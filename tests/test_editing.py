@@ -272,3 +272,31 @@ def test_each_command_says_what_it_does_in_words_of_its_own():
     for name in ("diff", "query", "serve", "publish"):
         [out] = [p.help for p in cli.commands[name].params if p.name == "out_dir"]
         assert out != build_out, name
+
+
+# -- harvesting the project's own pages ----------------------------------------------------------
+
+
+def test_one_page_is_harvested_as_a_part_of_the_dataset(real_dist: Path, tmp_path: Path):
+    """The page's JSON-LD links to the source and the NDL without describing them: a part, not a broken whole."""
+    result = run("harvest", real_dist / "id" / "ifla.html", "--into", tmp_path / "store")
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(
+        r"harvested \d+ triples about \d+ resources from .+ \(html\) into <.+>; the data conforms: 0 violation\(s\), 1 warning\(s\)\n",
+        result.stdout,
+    )
+
+
+def test_harvest_findings_speak_of_triples_not_of_yaml(real_dist: Path, tmp_path: Path):
+    source = "<https://w3id.org/ndlld/id/source/ndl-links>"
+    lines = (real_dist / "dataset.nt").read_text(encoding="utf-8").splitlines()
+    broken = tmp_path / "no-source-record.nt"
+    broken.write_text("\n".join(line for line in lines if not line.startswith(source)) + "\n", encoding="utf-8")
+    result = run("harvest", broken, "--into", tmp_path / "store")
+    assert result.exit_code == 1
+    findings = result.stderr.splitlines()[:-1]
+    assert (
+        "Violation: dcterms:source must name a document resource such as source/ndl-links [https://w3id.org/ndlld/id/ifla dcterms:source]"
+        in findings
+    )
+    assert not [line for line in findings if "add '" in line or "record" in line or re.search(r"'\w+'", line)]
