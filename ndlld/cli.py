@@ -511,6 +511,36 @@ def harvest(source: str, store_dir: Path, accept_violations: bool, max_bytes: in
 
 
 @cli.command()
+@click.argument("target", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--base", required=True, metavar="IRI", help="Where your dataset will live: every IRI starts with it (https://lod.example.org/)."
+)
+@click.option("--publisher", required=True, metavar="NAME", help="Your institution's name in English: the publisher of the dataset.")
+@click.option(
+    "--country", default="JP", show_default=True, metavar="CODE", help="Your country's ISO 3166-1 alpha-2 code, for the example place."
+)
+@click.option("--country-name", default="Japan", show_default=True, metavar="NAME", help="Your country's name in English.")
+@click.option(
+    "--licence", default="https://creativecommons.org/licenses/by/4.0/", show_default=True, metavar="IRI", help="The data's licence."
+)
+@_reports_errors
+def init(target: Path, base: str, publisher: str, country: str, country_name: str, licence: str):
+    """Start a dataset of your own: a new data directory that builds and validates at once.
+
+    DIR (new or empty) gets dataset.yaml with your base IRI, publisher and licence,
+    and one record of each kind to edit: an organization, a series of meetings,
+    a web site, a country, a source.
+    """
+    from ndlld.starter import Institution
+    from ndlld.starter import init as run_init
+
+    written = run_init(target, Institution(base, publisher, country, country_name, licence))
+    click.echo(
+        f"wrote {len(written)} files into {target} for <{base}>; next: ndlld validate --data {target}, then ndlld build --data {target}"
+    )
+
+
+@cli.command()
 @click.option("--orgs", type=click.IntRange(1), required=True, help="How many organizations.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed writes the same files.")
 @click.option(

@@ -401,14 +401,19 @@ def version_problem(version: str) -> str | None:
 _BASE = re.compile(r"^https?://[\w.-]+(:\d{1,5})?/([^\s?#]*/)?$")
 
 
+def base_problem(base: object) -> str | None:
+    """Why *base* cannot be the base of a dataset's IRIs, or None if it can."""
+    if not isinstance(base, str) or not _BASE.match(base) or not _valid_iri(base):
+        return "'base' must be an http(s) IRI ending in '/', e.g. https://example.org/ (a host name; no spaces, '?' or '#')"
+    return None
+
+
 def _base(dataset: Record) -> str:
     base = dataset.data.get("base")
-    if not isinstance(base, str) or not _BASE.match(base) or not _valid_iri(base):
-        raise SourceError(
-            "'base' must be an http(s) IRI ending in '/', e.g. https://example.org/ (a host name; no spaces, '?' or '#')",
-            path=dataset.path,
-            line=dataset.line(("base",)),
-        )
+    problem = base_problem(base)
+    if problem:
+        raise SourceError(problem, path=dataset.path, line=dataset.line(("base",)))
+    assert isinstance(base, str)  # base_problem says so
     return base
 
 
