@@ -8,6 +8,7 @@ a user never sees a traceback for bad input.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -334,7 +335,8 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
     """Serve the site with content negotiation, and a read-only SPARQL endpoint at /sparql.
 
     Builds first when the output directory holds no build yet. SIGTERM or Ctrl-C
-    lets the requests in flight finish, then exits with 0.
+    lets the requests in flight finish, then exits with 0; exits with 3 when it
+    cannot listen on --host and --port (the port is taken).
     """
     import signal
 
@@ -352,6 +354,8 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
     cap = connection_cap(limits, open_files)
     if cap < 1:
         raise ConfigError(f"the open-file limit ({open_files}) leaves no room for connections: raise it (ulimit -n)")
+    listening = _listening_socket(host, port, BACKLOG)
+    port = listening.getsockname()[1]  # the one the system chose, for --port 0
     app = create_app(out_dir, limits)
     click.echo(f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql); Ctrl-C stops", err=True)
     if cap < limits.max_connections:
@@ -362,7 +366,7 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
     # done; with these handlers that ends the command normally (exit code 0).
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: None)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -375,6 +379,26 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
         timeout_graceful_shutdown=int(limits.query_timeout) + 5,
         h11_max_incomplete_event_size=limits.max_url_bytes + 16_384,
     )
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _listening_socket(host: str, port: int, backlog: int):
+    """A socket bound to *host*:*port* and listening, or an AddressError (exit code 3): bound
+    here, before "serving …" is printed, so that the line is only said when it is true."""
+    import socket
+
+    from ndlld.errors import AddressError
+
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+        listening.listen(backlog)
+    except OSError as err:
+        listening.close()
+        taken = " (is another server running there? choose another with --port)" if err.errno == errno.EADDRINUSE else ""
+        raise AddressError(f"cannot listen on {host}:{port}: {err.strerror}{taken}") from None
+    return listening
 
 
 def _queries_dir() -> Path:

@@ -300,3 +300,29 @@ def test_harvest_findings_speak_of_triples_not_of_yaml(real_dist: Path, tmp_path
         in findings
     )
     assert not [line for line in findings if "add '" in line or "record" in line or re.search(r"'\w+'", line)]
+
+
+# -- serve: "serving" only once it listens ---------------------------------------------------------
+
+
+def test_serve_on_a_taken_port_exits_3_with_one_line(real_dist: Path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "ndlld", "serve", "--out", str(real_dist), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 3
+    assert (
+        result.stderr
+        == f"cannot listen on 127.0.0.1:{port}: Address already in use (is another server running there? choose another with --port)\n"
+    )
+    assert "serving" not in result.stdout + result.stderr
