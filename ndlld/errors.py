@@ -109,6 +109,13 @@ class ShapesError(NdlldError):
     """shapes/ cannot be loaded or is not valid SHACL."""
 
 
+class AddressError(NdlldError):
+    """``ndlld serve`` cannot listen where it was asked: the port is taken, or the address is
+    not this machine's (exit code 3, so that a script can tell it from bad input)."""
+
+    exit_code = 3
+
+
 class QueryError(NdlldError):
     """A query could not be run: malformed, or the endpoint failed."""
 

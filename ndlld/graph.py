@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 import re
 from array import array
 from dataclasses import dataclass, field
@@ -85,7 +86,8 @@ def resource_base(base: str) -> str:
 
 
 def build_graph(sources: Sources, context: Context, inverses: dict[str, str] | None = None) -> Graph:
-    """Turn every record into triples; raise :class:`SourceErrors` listing every problem.
+    """Turn every record into triples; raise :class:`SourceErrors` listing every problem,
+    those of the files that could not be read (``sources.unread``) with the others'.
 
     *inverses* maps a property IRI to its inverse (schema:subOrganization to
     schema:parentOrganization and back): a link a record states one way is
@@ -94,9 +96,10 @@ def build_graph(sources: Sources, context: Context, inverses: dict[str, str] | N
     reader = _Reader(context, sources.base)
     for record in [sources.dataset, *sources.records]:
         reader.read(record)
-    reader.check_references()
-    if reader.errors:
-        raise SourceErrors(reader.errors)
+    if not sources.unread:  # else a reference may be to a record in a file that could not be read
+        reader.check_references()
+    if reader.errors or sources.unread:
+        raise SourceErrors([*sources.unread, *reader.errors])
     if inverses:
         _add_inverses(reader.graph, inverses)
     return reader.graph
@@ -205,9 +208,8 @@ class _Reader:
         return subject
 
     def unknown_key(self, record: Record, key: str, at: Pointer) -> None:
-        known = [*self.context.terms, self.id_key, self.type_key]
-        close = difflib.get_close_matches(key, known, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else "; see ontology/context.jsonld for the keys"
+        close = closest_key(key, [*self.context.terms, self.id_key, self.type_key])
+        hint = f"; did you mean '{close}'?" if close else "; see ontology/context.jsonld for the keys"
         self.error(f"unknown key '{key}'{hint}", record, at)
 
     def type(self, record: Record, subject: NamedNode, value: Any, at: Pointer) -> None:
@@ -317,8 +319,9 @@ class _Reader:
             return
         predicate = NamedNode(term.iri)
         for language, texts in value.items():
-            if not _LANGUAGE_TAG.match(language):
-                self.error(f"'{language}' is not a language tag such as en or ja", record, at + (language,))
+            problem = language_problem(language)
+            if problem:
+                self.error(problem, record, at + (language,))
                 continue
             for text, text_at in _items(texts, at + (language,)):
                 if not isinstance(text, str) or not text.strip():
@@ -338,6 +341,48 @@ class _Reader:
                 close = difflib.get_close_matches(name, [n[len(self.base) :] for n in self.graph.nodes], n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 self.errors.append(SourceError(f"'{name}' is not described by any record{hint}", path=origin.path, line=origin.line))
+
+
+def closest_key(key: str, known: list[str]) -> str | None:
+    """The key of *known* that *key* most likely means: the shortest that it begins, in any
+    case (``area``: ``areaServed``), else one it misspells (``foundngYear``)."""
+    lowered = key.lower()
+    begun = sorted((k for k in known if len(lowered) >= 3 and k.lower().startswith(lowered)), key=len)
+    if begun:
+        return begun[0]
+    close = difflib.get_close_matches(key, known, n=1)
+    return close[0] if close else None
+
+
+def language_problem(tag: str) -> str | None:
+    """Why *tag* is not a BCP 47 language tag of a known language, or None if it is one.
+
+    A language with a two-letter ISO 639-1 code is tagged with it (``en``, not ``eng``); a
+    three-letter code of another language (``ain``) cannot be checked against the list.
+    """
+    if not _LANGUAGE_TAG.match(tag):
+        return f"'{tag}' is not a language tag such as en or ja"
+    primary = tag.split("-")[0].lower()
+    known = _languages()
+    if primary in known and known[primary][1]:
+        name, instead = known[primary]
+        return f"'{tag}' is not a known language tag; {name} is '{instead}' (BCP 47 takes the two-letter code)"
+    if len(primary) == 2 and primary not in known:
+        return f"'{tag}' is not a known language tag: '{primary}' is no ISO 639-1 language code (English is en, Japanese ja)"
+    return None
+
+
+@functools.cache
+def _languages() -> dict[str, tuple[str, str]]:
+    """code -> (English name, the code to use instead or ''), from ontology/languages.tsv."""
+    from ndlld.resources import languages_path
+
+    found = {}
+    for line in languages_path().read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            code, name, *instead = line.split("\t")
+            found[code] = (name, instead[0] if instead else "")
+    return found
 
 
 def _items(value: Any, at: Pointer):
@@ -456,8 +501,6 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
     from pyoxigraph import RdfFormat, parse
 
     read_errors = [SourceError(m, path=p, line=line) for part in parts for p, line, m in part.read_errors]
-    if read_errors:
-        raise SourceErrors(read_errors)
     reader = _Reader(context, base)
     reader.read(dataset)
     graph = reader.graph
@@ -476,9 +519,10 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
     reader.references += [
         (iri, Origin(part.paths[path_index], line)) for part in parts for iri, path_index, line in part.references if iri not in nodes
     ]
-    reader.check_references()
-    if reader.errors:
-        raise SourceErrors(reader.errors)
+    if not read_errors:  # as build_graph: a reference may be to a record in a file that could not be read
+        reader.check_references()
+    if reader.errors or read_errors:
+        raise SourceErrors([*read_errors, *reader.errors])
     if inverses:
         _add_inverses(graph, inverses)
     return graph

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import signal
 import socket
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
-from ndlld.errors import ConfigError
+from ndlld.errors import AddressError, ConfigError
 from ndlld.server import Limits
 
 STOPS = {signal.SIGTERM, signal.SIGINT}
@@ -45,7 +46,7 @@ def listening(host: str, port: int, backlog: int, shared: bool = True) -> socket
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     except OSError as err:
-        raise ConfigError(f"cannot listen on {host}:{port}: {err}") from None
+        raise AddressError(f"cannot listen on {host}:{port}: {err}") from None
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if shared:
@@ -54,7 +55,8 @@ def listening(host: str, port: int, backlog: int, shared: bool = True) -> socket
         sock.bind((host, port))
     except OSError as err:
         sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {err.strerror}") from None
+        taken = " (is another server running there? choose another with --port)" if err.errno == errno.EADDRINUSE else ""
+        raise AddressError(f"cannot listen on {host}:{port}: {err.strerror}{taken}") from None
     sock.listen(backlog)
     return sock
 

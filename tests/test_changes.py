@@ -96,7 +96,9 @@ def test_diff_of_files_as_text(two_releases: Path):
     result = run("diff", old, new)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == re.search(r"\d+ triple\(s\) added, \d+ removed, in 4 resource\(s\)", result.stdout)[0]
-    assert f"updated {ID}ifla" in result.stdout and f"deleted {ID}foundation" in result.stdout
+    assert f"updated IFLA <{ID}ifla>" in result.stdout and f"deleted A foundation <{ID}foundation>" in result.stdout
+    as_nt = run("diff", old, new, "--format", "nt")
+    assert f"updated {ID}ifla" in as_nt.stdout and f"deleted {ID}foundation" in as_nt.stdout
 
 
 def test_diff_of_an_unknown_release_is_a_clear_error(two_releases: Path):

@@ -150,7 +150,11 @@ def test_a_triple_term_as_an_object_is_a_finding_not_a_crash(suffix: str, tmp_pa
     )
     result = run("harvest", partner, "--into", tmp_path / "store")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output  # an exit, not a crash
-    for said in ("'parentOrganization' must name an organization", "'memberOf' must lead to", "'source' must name a document"):
+    for said in (
+        "schema:parentOrganization must name an organization",
+        "schema:memberOf must lead to",
+        "dcterms:source must name a document",
+    ):
         assert said in result.stderr
     assert store_triples(tmp_path / "store") == []
 

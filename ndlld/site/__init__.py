@@ -266,7 +266,7 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
     }
     html = env.get_template("resource.html").render(site=site, page=page, root=_root(path))
     snippet = env.get_template("embed.html").render(
-        site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(own)))
+        site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(own)), indent=2)
     )
     *variants, embed = page_files(path)
     return {
@@ -650,6 +650,9 @@ def embed_snippet(triples: Iterable[Triple], vocabulary: list[Triple], context: 
         environment()
         .get_template("embed.html")
         .render(
-            site=site_header(view), name=view.name(iri), iri=iri, jsonld=script_element(embedded_document(schema_org_view(description)))
+            site=site_header(view),
+            name=view.name(iri),
+            iri=iri,
+            jsonld=script_element(embedded_document(schema_org_view(description)), indent=2),
         )
     )
