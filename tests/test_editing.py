@@ -222,6 +222,7 @@ def two_releases(good_data: Path, tmp_path: Path) -> Path:
         first.stdout.splitlines()[1],
     ), first.stdout
     _edit(good_data / "dataset.yaml", "version: 0.0.1", "version: 0.0.2")
+    _edit(good_data / "dataset.yaml", "dateModified: 2026-01-31", "dateModified: 2026-02-28")  # releases follow in time
     _edit(good_data / "organizations" / "ifla.yaml", "value: 1700", "value: 1800")
     second = run("release", "--data", good_data, "--out", out, "-q")
     assert second.exit_code == 0, second.output
@@ -241,7 +242,7 @@ def test_diff_reads_as_a_change_list_for_people(two_releases: Path):
     assert "updated IFLA <https://example.org/ndlld/id/ifla>" in lines
     assert "  IFLA · member count: 1,700 → 1,800" in lines
     assert any(re.fullmatch(r"  .+ · version: 0\.0\.1 → 0\.0\.2", line) for line in lines), lines
-    assert lines[-1] == "2 triple(s) added, 2 removed, in 2 resource(s)"
+    assert lines[-1] == "3 triple(s) added, 3 removed, in 2 resource(s)"  # the count, the version, the date
 
 
 def test_diff_for_programs_as_n_triples_or_json(two_releases: Path):
@@ -251,7 +252,7 @@ def test_diff_for_programs_as_n_triples_or_json(two_releases: Path):
     assert f'  + {member_count} "1800"^^<http://www.w3.org/2001/XMLSchema#integer> .' in nt.stdout.splitlines()
     assert f'  - {member_count} "1700"^^<http://www.w3.org/2001/XMLSchema#integer> .' in nt.stdout.splitlines()
     report = json.loads(run("diff", "0.0.1", "0.0.2", "--out", two_releases, "--format", "json").stdout)
-    assert report["added"] == report["removed"] == 2
+    assert report["added"] == report["removed"] == 3
 
 
 # -- each command's help ---------------------------------------------------------------------
