@@ -37,7 +37,6 @@ from ndlld.sources import Pointer, Record, Sources
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")  # BCP 47, the common forms
 _YEAR = re.compile(r"^[0-9]{4}\Z")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-_DURATION = re.compile(r"-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")  # xsd:duration
 # Control characters HTML and XML do not allow in text; YAML lets them in through escapes ("\0").
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -373,10 +372,6 @@ def _typed_literal(datatype: NamedNode, value: Any) -> Literal | str:
     if datatype == XSD.date:
         if not isinstance(value, str) or not _DATE.match(value) or not _valid_date(value):
             return f"must be a date such as 2003-10-01, not {value!r}"
-        return Literal(value, datatype=datatype)
-    if datatype == XSD.duration:
-        if not isinstance(value, str) or not _DURATION.fullmatch(value):
-            return f"must be a duration such as P1Y (every year) or P3Y, not {value!r}"
         return Literal(value, datatype=datatype)
     if datatype == XSD.integer:
         if isinstance(value, bool) or not isinstance(value, int):
