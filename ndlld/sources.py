@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,8 @@ def read_record(path: Path) -> Record:
     node = _compose(path, text)
     if node is None:
         raise SourceError("the file is empty", path=path, line=1)
+    if ">" in text:  # a folded block scalar may have joined lines of Japanese with spaces
+        _unfold_wide(node, text.splitlines())
     record = Record(path=path, data=None)
     errors: list[SourceError] = []
     record.data = _convert(node, (), record, errors, set() if "*" in text else None)
@@ -183,6 +186,56 @@ def read_record(path: Path) -> Record:
     if not isinstance(record.data, dict):
         raise SourceError("a record must be a mapping of keys to values", path=path, line=1)
     return record
+
+
+def _unfold_wide(root: yaml.Node, lines: list[str]) -> None:
+    """Take back the spaces YAML put between lines of a folded scalar (``>``) where the
+    characters on both sides are wide (Japanese, Chinese): written without spaces, such
+    text gains none from being wrapped. This is CSS Text 3's rule for line breaks
+    (https://www.w3.org/TR/css-text-3/#line-break-transform): a break between two East
+    Asian wide, fullwidth or halfwidth characters, Hangul aside, is removed."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:  # an alias: the same node again
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.style == ">":
+                node.value = _joined(node.value, lines[node.start_mark.line + 1 : node.end_mark.line + 1])
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            todo.extend(value for _, value in node.value)
+
+
+def _joined(value: str, lines: list[str]) -> str:
+    """*value*, folded from *lines*, with each fold between two wide characters undone.
+    A fold is the single space YAML put where one line of the text ended and the next
+    began; the lines are found in the value in order, and the first not found ends it."""
+    out: list[str] = []
+    cursor = 0
+    for line in lines:
+        content = line.strip()
+        at = value.find(content, cursor) if content else -1
+        if at < 0:
+            if content:
+                break
+            continue
+        gap = value[cursor:at]
+        if cursor and gap == " " and _wide(value[cursor - 1]) and _wide(value[at]):
+            gap = ""
+        out += [gap, content]
+        cursor = at + len(content)
+    return "".join(out) + value[cursor:]
+
+
+def _wide(character: str) -> bool:
+    return unicodedata.east_asian_width(character) in ("W", "F", "H") and not _HANGUL.match(character)
+
+
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7ff\uffa0-\uffdc]")
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -277,6 +277,7 @@ class _Membership:
     name_ja: str
     start: int
     has_member: bool = True
+    end: int | None = None  # the year a later membership superseded it
 
 
 @dataclass(slots=True)
@@ -389,7 +390,7 @@ def _memberships(rng: random.Random, founded: int | None) -> list[_Membership]:
     start = min(rng.randint(first, first + 30), 2025)
     if rng.random() < 0.15:  # associate member first, regular member later (as the NDL in the IFLA)
         later = min(start + rng.randint(1, 15), 2025)
-        return [_Membership(*CATEGORIES[0], start), _Membership(*CATEGORIES[1], later)]
+        return [_Membership(*CATEGORIES[0], start, end=later), _Membership(*CATEGORIES[1], later)]
     return [_Membership(*rng.choice(CATEGORIES), start)]
 
 
@@ -429,7 +430,8 @@ def _org_yaml(org: _Org) -> str:
         out.append(f"areaServed: {org.area}\n")
     if org.count:
         count = org.count
-        out.append(f"memberCount:\n  id: {org.id}#member-count\n  type: QuantitativeValue\n  value: {count.value}\n")
+        number = "minValue" if count.qualifier == "MoreThan" else "value"  # "more than n": a lower bound
+        out.append(f"memberCount:\n  id: {org.id}#member-count\n  type: QuantitativeValue\n  {number}: {count.value}\n")
         if count.qualifier:
             out.append(f"  countQualifier: {count.qualifier}\n")
         out.append(f"  unitText: {count.unit}\n")
@@ -442,16 +444,24 @@ def _org_yaml(org: _Org) -> str:
         out.extend(f"  - country/{code.lower()}\n" for code in org.countries)
     if org.memberships:
         out.append("\n# The NDL's membership (schema.org Role pattern).\nmember:\n")
-        for role in org.memberships:
-            slug = role.name_en.replace(" ", "-")
-            out.append(f"  - id: {org.id}#ndl-{slug}\n    type: OrganizationRole\n")
-            if role.has_member:
-                out.append("    member: ndl\n")
-            out.append(
-                f"    roleName:\n      en: {role.name_en}\n      ja: {role.name_ja}\n    membershipCategory: {role.category}\n"
-                f"    startYear: {role.start}\n    source: {SOURCE}\n"
-            )
+        out.extend(_membership_yaml(org, role) for role in org.memberships)
     out.append(f"source: {SOURCE}\n")
+    return "".join(out)
+
+
+def _membership_yaml(org: _Org, role: _Membership) -> str:
+    """One membership role, as an item of the organization's ``member:`` list."""
+    slug = role.name_en.replace(" ", "-")
+    out = [f"  - id: {org.id}#ndl-{slug}\n    type: OrganizationRole\n"]
+    if role.has_member:
+        out.append("    member: ndl\n")
+    out.append(
+        f"    roleName:\n      en: {role.name_en}\n      ja: {role.name_ja}\n    membershipCategory: {role.category}\n"
+        f"    startYear: {role.start}\n"
+    )
+    if role.end:
+        out.append(f"    endYear: {role.end}\n")
+    out.append(f"    source: {SOURCE}\n")
     return "".join(out)
 
 
@@ -467,6 +477,7 @@ def _events_yaml(rng: random.Random, org: _Org) -> str:
         f"# The meetings of the {org.en}, and the NDL's part in them.\n"
         f"id: {series}\ntype: EventSeries\nname:\n  en: {name_en} the {short}\n  ja: {org.ja}{name_ja}\n"
         f"organizer: {org.id}\nmeetingFrequency: {frequency}\n"
+        f"eventSchedule:\n  id: {series}#schedule\n  type: Schedule\n  repeatFrequency: P{every}Y\n"
         f"attendee:\n  - id: {series}#ndl-participant\n    type: Role\n    attendee: ndl\n"
         f"    roleName:\n      en: {rng.choice(ATTENDANCE)}\n    startYear: {first + (joined - 1) * every}\n"
         f"    source: {SOURCE}\nsubEvent:\n"

@@ -296,7 +296,7 @@ class SiteView:
         """A count as the source words it: 'more than 1,700 members'."""
         if not any(t.value == _QUANTITY for t in self.values(iri, _RDF_TYPE)):  # most links are not counts
             return None
-        value = self.value(iri, str(SCHEMA) + "value")
+        value = self.value(iri, str(SCHEMA) + "value") or self.value(iri, str(SCHEMA) + "minValue")  # "more than": a lower bound
         unit = self.value(iri, str(SCHEMA) + "unitText") or ""
         qualifier = self.value(iri, str(NDL) + "countQualifier")
         number = f"{int(value):,}" if value and value.isdigit() else (value or "?")
