@@ -287,6 +287,7 @@ class SiteView:
             if predicate in _LINKS and isinstance(triple.object, NamedNode):
                 found = identify(triple.object.value) if predicate == _SAME_AS else None
                 group = found[0].name if found else "home page" if predicate != _SAME_AS else "same as"
+                self.name(triple.object.value)  # read, as for every resource a page links to, though the graph names none outside it
                 shown = Link(triple.object.value, found[1] if found else triple.object.value, external=True)
                 cited = [self.link(source, page) for source in sorted(set(sources[(predicate, triple.object.value)]))]
                 groups[group].append((shown, cited))
