@@ -598,6 +598,37 @@ def init(target: Path, base: str, publisher: str, country: str, country_name: st
     )
 
 
+@cli.group()
+def links():
+    """Links outward: sameAs to the authorities of ontology/authorities.yaml, home pages."""
+
+
+@links.command("check")
+@data_option
+@click.option(
+    "--base",
+    "bases",
+    multiple=True,
+    metavar="KEY=URL",
+    help="Ask the authority KEY (wikidata, viaf, isni, ...) at URL instead of its own address; repeatable.",
+)
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Seconds for each question.")
+@_reports_errors
+def links_check(data_dir: Path, bases: tuple[str, ...], timeout: float):
+    """Ask each authority whether the records' identifiers exist and still name the same thing.
+
+    Needs the network; never part of a build. One line a link; exit code 2 if an
+    authority could not be asked, 1 if a link is gone or renamed, 0 otherwise.
+    """
+    from ndlld.linkcheck import check_links, parse_bases
+
+    result = check_links(data_dir, parse_bases(bases), timeout)
+    for outcome in result.outcomes:
+        click.echo(str(outcome))
+    click.echo(result.summary(), err=result.exit_code != 0)
+    sys.exit(result.exit_code)
+
+
 @cli.command()
 @click.option("--orgs", type=click.IntRange(1), required=True, help="How many organizations.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed writes the same files.")

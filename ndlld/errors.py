@@ -136,8 +136,9 @@ class HarvestError(NdlldError):
     """An input that cannot be harvested: unreachable, truncated, corrupt, or not of its type,
     or past a limit. One short line, whatever a stranger's server or file put in it."""
 
-    def __init__(self, message: str, *, hint: tuple[str, str] | None = None):
+    def __init__(self, message: str, *, hint: tuple[str, str] | None = None, status: int | None = None):
         super().__init__(short_line(message), hint=hint)
+        self.status = status  # the HTTP status that refused it, if one did
 
 
 class PublishError(NdlldError):

@@ -4,11 +4,15 @@ The records are YAML-LD (https://www.w3.org/TR/yaml-ld/): JSON-LD written as
 YAML. This module turns them into triples the way a JSON-LD 1.1 processor
 would (https://www.w3.org/TR/json-ld11-api/#deserialize-json-ld-to-rdf-algorithm)
 for the subset of JSON-LD the context uses, and differs from one on purpose
-in three ways that serve the librarian who edits the records:
+in four ways that serve the librarian who edits the records:
 
 * a key the context does not define is an error, not silently dropped;
 * every node must have an ``id`` (no blank nodes a consumer cannot link to);
-* every triple remembers the file and line it was written on.
+* every triple remembers the file and line it was written on;
+* a link outward (``sameAs``, ``url``) is written ``{id: IRI, source: record}``, and
+  its source is the link's: stated of the link by RDF reification
+  (``…/id/ifla#sameas-wikidata-q46166``, an ``rdf:Statement``), where a JSON-LD
+  processor would state it of the linked resource (ndlld.links).
 
 The tests check that pyld, an independent JSON-LD processor, makes the same
 triples from every record.
@@ -31,7 +35,8 @@ from pyoxigraph import Literal, NamedNode, Triple
 from ndlld.context import Context, Term
 from ndlld.errors import SourceError, SourceErrors
 from ndlld.ids import IRI_FORBIDDEN, id_problem, not_an_iri, suggested_id
-from ndlld.namespaces import RDF_TYPE, XSD
+from ndlld.links import country_link_problems, link_problem, mapping_problem, statement_iri
+from ndlld.namespaces import RDF, RDF_TYPE, SCHEMA, XSD
 from ndlld.sources import Pointer, Record, Sources
 
 # ASCII digits only (\d takes every script's), and \Z, not $ (which lets a final newline through)
@@ -40,6 +45,9 @@ _YEAR = re.compile(r"^[0-9]{4}\Z")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 # Control characters HTML and XML do not allow in text; YAML lets them in through escapes ("\0").
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Links outward: each is stated with the source that supports it (ndlld.links).
+SAME_AS = str(SCHEMA) + "sameAs"
+LINK_PROPERTIES = {SAME_AS, str(SCHEMA) + "url"}
 
 
 class Origin(NamedTuple):
@@ -205,6 +213,8 @@ class _Reader:
                     self.value(record, subject, self.context.terms[key], item, item_at)
             else:
                 self.unknown_key(record, key, at)
+        if "countryCode" in data:
+            self.country_links(record, data, pointer)
         return subject
 
     def unknown_key(self, record: Record, key: str, at: Pointer) -> None:
@@ -235,6 +245,9 @@ class _Reader:
         if isinstance(value, dict) and not term.is_reference:
             self.error(f"'{term.name}' takes a value, not a mapping", record, at)
             return
+        if term.iri in LINK_PROPERTIES:
+            self.link(record, subject, term, value, at)
+            return
         if term.is_reference:  # a reverse term is one: its object becomes the subject
             node = self.node(record, value, at) if isinstance(value, dict) else self.reference(record, term, value, at)
             if node is not None:
@@ -244,6 +257,48 @@ class _Reader:
         literal = self.literal(record, term, value, at)
         if literal is not None:
             self.emit(Triple(subject, NamedNode(term.iri), literal), record, at)
+
+    def link(self, record: Record, subject: NamedNode, term: Term, value: Any, at: Pointer) -> None:
+        """A link outward (sameAs, url) and the statement that names its source: written
+        ``{id: IRI, source: record}``; a link without its source is refused."""
+        if not isinstance(value, dict):
+            if self.reference(record, term, value, at) is not None:  # else it said what is wrong
+                self.error(
+                    f"'{term.name}' needs the source that supports it: write '- id: {value}' and under it 'source: <a source record>'",
+                    record,
+                    at,
+                )
+            return
+        target = self.link_target(record, term, value, at)
+        if target is None:
+            return
+        line_at = at + (self.id_key,)
+        predicate = NamedNode(term.iri)
+        self.emit(Triple(subject, predicate, target), record, line_at)
+        statement = NamedNode(statement_iri(subject.value, term.name, target.value))
+        for triple_predicate, obj in ((RDF_TYPE, RDF.Statement), (RDF.subject, subject), (RDF.predicate, predicate), (RDF.object, target)):
+            self.emit(Triple(statement, triple_predicate, obj), record, line_at)
+        source = self.context.terms["source"]
+        for item, item_at in _items(value["source"], at + ("source",)):
+            self.value(record, statement, source, item, item_at)
+
+    def link_target(self, record: Record, term: Term, value: dict, at: Pointer) -> NamedNode | None:
+        """The IRI a link written as a mapping leads to, if it is one: an IRI, with a source,
+        and (for an authority's identifier) the right check digits."""
+        wrong = mapping_problem(term.name, value, self.id_key)
+        if wrong:
+            self.error(wrong, record, at)
+            return None
+        target = self.reference(record, term, value[self.id_key], at + (self.id_key,))
+        wrong = link_problem(target.value) if target is not None and term.iri == SAME_AS else None
+        if wrong:
+            self.error(wrong, record, at + (self.id_key,))
+            return None
+        return target
+
+    def country_links(self, record: Record, data: dict, pointer: Pointer) -> None:
+        for message, relative in country_link_problems(data, self.id_key):
+            self.error(message, record, pointer + relative)
 
     def reference(self, record: Record, term: Term, value: Any, at: Pointer) -> NamedNode | None:
         if not isinstance(value, str):

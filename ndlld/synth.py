@@ -26,6 +26,9 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ndlld import links
+from ndlld.links import CROCKFORD
+
 __all__ = ["DEFECT_KINDS", "Summary", "synthesize"]
 
 BASE = "https://example.org/synth/"
@@ -33,6 +36,12 @@ VERSION = "1.0.0"
 DATE = "2026-01-01"  # dateModified and datePublished: fixed, never the clock
 SOURCE = "source/synthetic"
 PER_DIRECTORY = 1000
+EU_COUNTRIES = "source/eu-countries"
+EU_COUNTRIES_RECORD = (
+    "# The table of countries the countries link to, by their ISO 3166-1 alpha-3 codes.\n"
+    f"id: {EU_COUNTRIES}\ntype: CreativeWork\nname:\n  en: Countries and territories (EU Publications Office authority table)\n"
+    "url:\n  - id: http://publications.europa.eu/resource/authority/country\n    source: source/eu-countries\n"
+)
 
 # The violations ``defects`` plants, one per defective organization; each is
 # reported by a shape in shapes/ at the organization's own file.
@@ -445,6 +454,7 @@ def _org_yaml(org: _Org) -> str:
     if org.memberships:
         out.append("\n# The NDL's membership (schema.org Role pattern).\nmember:\n")
         out.extend(_membership_yaml(org, role) for role in org.memberships)
+    out.append(_links_yaml(org.id))
     out.append(f"source: {SOURCE}\n")
     return "".join(out)
 
@@ -463,6 +473,41 @@ def _membership_yaml(org: _Org, role: _Membership) -> str:
         out.append(f"    endYear: {role.end}\n")
     out.append(f"    source: {SOURCE}\n")
     return "".join(out)
+
+
+# Made-up identifiers, one per organization number, before their check characters, of the form
+# of each authority of ontology/authorities.yaml (the country table aside: countries link to it).
+SYNTHETIC_IDS = {
+    "wikidata": lambda n: f"Q{1_000_000 + n}",
+    "viaf": lambda n: str(100_000_000 + n),
+    "isni": lambda n: f"0000000{n:08d}",
+    "ror": lambda n: "0" + "".join(CROCKFORD[(n * 7919 + 1_048_576) // 32**i % 32] for i in range(5, -1, -1)),
+    "ndlna": lambda n: str(10_000_000 + n),
+    "lcnaf": lambda n: f"n{n:08d}",
+    "geonames": lambda n: str(1_000_000 + n),
+}
+
+
+def synthetic_link(number: int) -> str:
+    """Organization *number*'s sameAs link: the authorities in turn, each identifier completed
+    with its check characters."""
+    key = list(SYNTHETIC_IDS)[number // 6 % len(SYNTHETIC_IDS)]
+    authority = links.authority(key)
+    identifier = SYNTHETIC_IDS[key](number)  # without its check characters, which follow it
+    if authority.check != "none":
+        identifier += links.CHECKS[authority.check][0](identifier)
+    return authority.iri_of(identifier)
+
+
+def _links_yaml(org_id: str) -> str:
+    """One organization in six links to an authority (every authority by the 37th), another to a
+    home page: chosen by number, not by the random choices, which stay those of the data before links."""
+    number = int(org_id.removeprefix("org-"))
+    if number % 6 == 1:
+        return f"sameAs:\n  - id: {synthetic_link(number)}\n    source: {SOURCE}\n"
+    if number % 6 == 4:
+        return f"url:\n  - id: https://www.example.org/{org_id}/\n    source: {SOURCE}\n"
+    return ""
 
 
 def _events_yaml(rng: random.Random, org: _Org) -> str:
@@ -513,7 +558,7 @@ def _publication_yaml(rng: random.Random, org: _Org) -> tuple[str, str]:
         head = (
             f"id: {work}\ntype: WebSite\nname:\n  en: {short} Web site\n  ja: {org.ja}ウェブサイト\n"
             f"description:\n  en: >-\n    The Web site of the {org.en}.\n"
-            f"about: {org.id}\npublisher: {org.id}\nurl: https://www.example.org/{org.id}/\n"
+            f"about: {org.id}\npublisher: {org.id}\nurl:\n  - id: https://www.example.org/{org.id}/\n    source: {SOURCE}\n"
         )
     return work, f"# {short}: a publication\n{head}source: {SOURCE}\n"
 
@@ -522,7 +567,8 @@ def _fixed_files(orgs: int, seed: int) -> dict[str, str]:
     """dataset.yaml, the NDL, the sources and the places: the same for every size."""
     countries = "".join(
         f"  - id: country/{code.lower()}\n    type: Country\n    name:\n      en: {en}\n      ja: {ja}\n"
-        f'    countryCode: "{code}"\n    source: [{SOURCE}, source/iso-3166-1]\n'
+        f'    countryCode: "{code}"\n    sameAs:\n      - id: {links.country_link(code)}\n'
+        f"        source: [source/iso-3166-1, {EU_COUNTRIES}]\n    source: [{SOURCE}, source/iso-3166-1]\n"
         for code, en, ja, _ in COUNTRIES
     )
     regions = "".join(
@@ -569,6 +615,7 @@ def _fixed_files(orgs: int, seed: int) -> dict[str, str]:
             'and their subdivisions, Part 1: Country code"\n'
             "description:\n  en: The two-letter (alpha-2) country codes given as countryCode.\n"
         ),
+        "sources/eu-countries.yaml": EU_COUNTRIES_RECORD,
         "places/countries.yaml": f"# Countries, with ISO 3166-1 alpha-2 codes.\ngraph:\n{countries}",
         "places/regions.yaml": f"# Regions organizations serve.\ngraph:\n{regions}",
         "places/cities.yaml": f"# Cities where meetings are held.\ngraph:\n{cities}",

@@ -45,8 +45,10 @@ def two_releases(good_data: Path, tmp_path: Path) -> Path:
     edit(
         good_data,
         "places/countries.yaml",
-        "    source: source/page\n",
-        '    source: source/page\n  - id: country/fr\n    type: Country\n    name:\n      en: France\n    countryCode: "FR"\n    source: source/page\n',
+        "        source: source/page\n    source: source/page\n",
+        "        source: source/page\n    source: source/page\n  - id: country/fr\n    type: Country\n    name:\n      en: France\n"
+        '    countryCode: "FR"\n    sameAs:\n      - id: http://publications.europa.eu/resource/authority/country/FRA\n'
+        "        source: source/page\n    source: source/page\n",
     )  # created
     build(good_data, out, release=True)
     return out

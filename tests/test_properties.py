@@ -283,7 +283,7 @@ def organizations(draw) -> list[dict]:
         if draw(st.booleans()):
             record["areaServed"] = "country/jp"
         if draw(st.booleans()):
-            record["url"] = draw(URL)
+            record["url"] = [{"id": draw(URL), "source": "source/page"}]  # a link outward names its source
         if draw(st.booleans()):
             qualifier = draw(st.sampled_from(["About", "Exactly", "MoreThan"]))
             record["memberCount"] = {
@@ -349,7 +349,7 @@ def expected_literals(records: list[dict]) -> set[tuple]:
         if "foundingDate" in record:
             found.add((subject, SCHEMA + "foundingDate", ("literal", str(record["foundingDate"]), XSD + "date", "")))
         if "url" in record:
-            found.add((subject, SCHEMA + "url", ("iri", record["url"])))
+            found.add((subject, SCHEMA + "url", ("iri", record["url"][0]["id"])))
         if "memberCount" in record:
             count = record["memberCount"]
             number = "minValue" if "minValue" in count else "value"

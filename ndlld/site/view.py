@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode, Triple
 
 from ndlld.context import Context
+from ndlld.links import identify
 from ndlld.lookup import Lookup, Recording, TriplesLookup, document_of, remembered
-from ndlld.namespaces import NDL, RDF_TYPE, SCHEMA
+from ndlld.namespaces import NDL, RDF, RDF_TYPE, SCHEMA
 from ndlld.rdf import subject_value
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -44,6 +45,11 @@ _MEMBER_OF = str(SCHEMA) + "memberOf"
 _START_DATE = str(SCHEMA) + "startDate"
 # What holds a role or meeting that points at it: a meeting its attendee role, a
 # series its meetings, an organization the role of who funds it.
+_STATEMENT = str(RDF) + "Statement"
+_RDF_SUBJECT, _RDF_PREDICATE, _RDF_OBJECT = (str(RDF) + name for name in ("subject", "predicate", "object"))
+_SAME_AS = str(SCHEMA) + "sameAs"
+_LINKS = (_SAME_AS, str(SCHEMA) + "url")  # links outward: shown by authority (LinkGroup)
+_LINK_SOURCE = "source of its links"  # how a source's page lists what cites it for a link
 _HOLDING = (str(SCHEMA) + "attendee", str(SCHEMA) + "funder", str(SCHEMA) + "subEvent")
 
 
@@ -74,6 +80,14 @@ class Statement:
 
 
 @dataclass
+class LinkGroup:
+    """A resource's links outward to one authority (or its home pages), each with its sources."""
+
+    authority: str
+    links: list[tuple[Link, list[Link]]]
+
+
+@dataclass
 class Section:
     """One resource on a page: the document itself, or one of its hash resources."""
 
@@ -82,6 +96,7 @@ class Section:
     title: str
     types: list[str]
     statements: list[Statement] = field(default_factory=list)
+    links: list[LinkGroup] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -219,6 +234,8 @@ class SiteView:
     def sections(self, document: str, most: int | None = None) -> list[Section]:
         """The document first, then its hash resources in IRI order; at most *most* values a statement."""
         subjects = sorted(self._described(document)[0], key=lambda s: (s != document, s))
+        # A link's statement (its source) is shown with the link, in the links of what it is about.
+        subjects = [s for s in subjects if _STATEMENT not in self.types(s)]
         return [self.section(subject, self.path(document), most) for subject in subjects]
 
     def described(self, document: str) -> list[str]:
@@ -271,7 +288,7 @@ class SiteView:
         shown_above = set(_NAME_PROPERTIES[:2]) | (set() if fragment else {str(SCHEMA) + "description"})
         rows: dict[str, list] = defaultdict(list)
         for triple in self.graph.about(iri):
-            if triple.predicate != RDF_TYPE and triple.predicate.value not in shown_above:
+            if triple.predicate != RDF_TYPE and triple.predicate.value not in shown_above and triple.predicate.value not in _LINKS:
                 rows[self.property_label(triple.predicate.value)].append(self.show(triple.object, page))
         if fragment:  # a role names its holder by the link that points at it: NDL memberOf role
             for triple in self.graph.pointing_at(iri):
@@ -282,7 +299,29 @@ class SiteView:
             values.sort(key=_sort_key)
             statements.append(Statement(label, values[:most], len(values) - len(values[:most])))
         title = self.quantity(iri) or self.name(iri)
-        return Section(fragment, iri, title, [self.name(t) for t in self.types(iri)], statements)
+        return Section(fragment, iri, title, [self.name(t) for t in self.types(iri)], statements, self.links(iri, page))
+
+    def links(self, iri: str, page: str) -> list[LinkGroup]:
+        """*iri*'s links outward grouped by the authority's name (home pages first), each link
+        shown by its identifier with the sources its statement names."""
+        sources: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for triple in self.graph.pointing_at(iri):
+            if triple.predicate.value == _RDF_SUBJECT:
+                statement = subject_value(triple)
+                link = (self.value(statement, _RDF_PREDICATE) or "", self.value(statement, _RDF_OBJECT) or "")
+                sources[link] += [o.value for o in self.values(statement, DCTERMS_SOURCE)]
+        groups: dict[str, list[tuple[Link, list[Link]]]] = defaultdict(list)
+        for triple in self.graph.about(iri):
+            predicate = triple.predicate.value
+            if predicate in _LINKS and isinstance(triple.object, NamedNode):
+                found = identify(triple.object.value) if predicate == _SAME_AS else None
+                group = found[0].name if found else "home page" if predicate != _SAME_AS else "same as"
+                self.name(triple.object.value)  # read, as for every resource a page links to, though the graph names none outside it
+                shown = Link(triple.object.value, found[1] if found else triple.object.value, external=True)
+                cited = [self.link(source, page) for source in sorted(set(sources[(predicate, triple.object.value)]))]
+                groups[group].append((shown, cited))
+        order = sorted(groups, key=lambda name: (name not in ("home page", "same as"), name.lower()))
+        return [LinkGroup(name, sorted(groups[name], key=lambda link: link[0].text)) for name in order]
 
     def show(self, obj, page: str) -> Text | Link:
         if isinstance(obj, Literal):
@@ -312,11 +351,14 @@ class SiteView:
         rows = set()
         for target in targets:
             for triple in self.graph.pointing_at(target):
-                source = subject_value(triple)
+                source, predicate = subject_value(triple), triple.predicate.value
+                if predicate == DCTERMS_SOURCE and _STATEMENT in self.types(source):  # a link's source: who links
+                    source, predicate = self.value(source, _RDF_SUBJECT) or source, _LINK_SOURCE
                 if triple.predicate == RDF_TYPE or document_of(source) == document:
                     continue
-                predicate = triple.predicate.value
-                how = labels.get(predicate) or labels.setdefault(predicate, self.property_label(predicate))
+                how = labels.get(predicate) or labels.setdefault(
+                    predicate, _LINK_SOURCE if predicate == _LINK_SOURCE else self.property_label(predicate)
+                )
                 rows.add((source, how))
         # Links made only for the rows shown: the page of a source every record cites has them all.
         ordered = sorted((self.link_text(source).lower(), how, source) for source, how in rows)
