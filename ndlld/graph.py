@@ -35,9 +35,9 @@ from pyoxigraph import Literal, NamedNode, Triple
 from ndlld.context import Context, Term
 from ndlld.errors import SourceError, SourceErrors
 from ndlld.ids import IRI_FORBIDDEN, id_problem, not_an_iri, suggested_id
-from ndlld.links import country_link_problems, link_problem, mapping_problem, statement_iri
-from ndlld.namespaces import RDF, RDF_TYPE, SCHEMA, XSD
-from ndlld.sources import Pointer, Record, Sources
+from ndlld.links import LINK_PROPERTIES, LinkReader
+from ndlld.namespaces import RDF_TYPE, XSD
+from ndlld.sources import Pointer, Record, Sources, pointed_items
 
 # ASCII digits only (\d takes every script's), and \Z, not $ (which lets a final newline through)
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")  # BCP 47, the common forms
@@ -45,9 +45,6 @@ _YEAR = re.compile(r"^[0-9]{4}\Z")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 # Control characters HTML and XML do not allow in text; YAML lets them in through escapes ("\0").
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-# Links outward: each is stated with the source that supports it (ndlld.links).
-SAME_AS = str(SCHEMA) + "sameAs"
-LINK_PROPERTIES = {SAME_AS, str(SCHEMA) + "url"}
 
 
 class Origin(NamedTuple):
@@ -125,7 +122,7 @@ def _add_inverses(graph: Graph, inverses: dict[str, str], candidates: list[Tripl
                 graph.triples.append(mirrored)
 
 
-class _Reader:
+class _Reader(LinkReader):
     def __init__(self, context: Context, base: str):
         self.context = context
         self.base = resource_base(base)
@@ -206,10 +203,10 @@ class _Reader:
             if key == self.id_key:
                 continue
             if key == self.type_key:
-                for item, item_at in _items(value, at):
+                for item, item_at in pointed_items(value, at):
                     self.type(record, subject, item, item_at)
             elif key in self.context.terms:
-                for item, item_at in _items(value, at):
+                for item, item_at in pointed_items(value, at):
                     self.value(record, subject, self.context.terms[key], item, item_at)
             else:
                 self.unknown_key(record, key, at)
@@ -257,48 +254,6 @@ class _Reader:
         literal = self.literal(record, term, value, at)
         if literal is not None:
             self.emit(Triple(subject, NamedNode(term.iri), literal), record, at)
-
-    def link(self, record: Record, subject: NamedNode, term: Term, value: Any, at: Pointer) -> None:
-        """A link outward (sameAs, url) and the statement that names its source: written
-        ``{id: IRI, source: record}``; a link without its source is refused."""
-        if not isinstance(value, dict):
-            if self.reference(record, term, value, at) is not None:  # else it said what is wrong
-                self.error(
-                    f"'{term.name}' needs the source that supports it: write '- id: {value}' and under it 'source: <a source record>'",
-                    record,
-                    at,
-                )
-            return
-        target = self.link_target(record, term, value, at)
-        if target is None:
-            return
-        line_at = at + (self.id_key,)
-        predicate = NamedNode(term.iri)
-        self.emit(Triple(subject, predicate, target), record, line_at)
-        statement = NamedNode(statement_iri(subject.value, term.name, target.value))
-        for triple_predicate, obj in ((RDF_TYPE, RDF.Statement), (RDF.subject, subject), (RDF.predicate, predicate), (RDF.object, target)):
-            self.emit(Triple(statement, triple_predicate, obj), record, line_at)
-        source = self.context.terms["source"]
-        for item, item_at in _items(value["source"], at + ("source",)):
-            self.value(record, statement, source, item, item_at)
-
-    def link_target(self, record: Record, term: Term, value: dict, at: Pointer) -> NamedNode | None:
-        """The IRI a link written as a mapping leads to, if it is one: an IRI, with a source,
-        and (for an authority's identifier) the right check digits."""
-        wrong = mapping_problem(term.name, value, self.id_key)
-        if wrong:
-            self.error(wrong, record, at)
-            return None
-        target = self.reference(record, term, value[self.id_key], at + (self.id_key,))
-        wrong = link_problem(target.value) if target is not None and term.iri == SAME_AS else None
-        if wrong:
-            self.error(wrong, record, at + (self.id_key,))
-            return None
-        return target
-
-    def country_links(self, record: Record, data: dict, pointer: Pointer) -> None:
-        for message, relative in country_link_problems(data, self.id_key):
-            self.error(message, record, pointer + relative)
 
     def reference(self, record: Record, term: Term, value: Any, at: Pointer) -> NamedNode | None:
         if not isinstance(value, str):
@@ -378,7 +333,7 @@ class _Reader:
             if problem:
                 self.error(problem, record, at + (language,))
                 continue
-            for text, text_at in _items(texts, at + (language,)):
+            for text, text_at in pointed_items(texts, at + (language,)):
                 if not isinstance(text, str) or not text.strip():
                     self.error(f"'{term.name}' in '{language}' must be non-empty text", record, text_at)
                     continue
@@ -438,13 +393,6 @@ def _languages() -> dict[str, tuple[str, str]]:
             code, name, *instead = line.split("\t")
             found[code] = (name, instead[0] if instead else "")
     return found
-
-
-def _items(value: Any, at: Pointer):
-    """A value or each item of a list, with its pointer."""
-    if isinstance(value, list):
-        return [(item, at + (i,)) for i, item in enumerate(value)]
-    return [(value, at)]
 
 
 def _control_message(control: re.Match[str]) -> str:

@@ -22,11 +22,16 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
+from pyoxigraph import NamedNode, Triple
 
+from ndlld.context import Context, Term
 from ndlld.errors import ConfigError
+from ndlld.namespaces import RDF, RDF_TYPE
 from ndlld.resources import resource_dir
+from ndlld.sources import Pointer, Record, pointed_items
 
 CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"  # base32 without i, l, o and u
 COUNTRY_AUTHORITY = "eu-country"
@@ -223,3 +228,70 @@ def statement_iri(subject: str, term: str, target: str) -> str:
     else:
         name = f"{term.lower()}-{hashlib.sha256(target.encode('utf-8')).hexdigest()[:12]}"
     return f"{document}#{fragment}-{name}" if fragment else f"{document}#{name}"
+
+
+# -- reading a record's links --------------------------------------------------------------
+SAME_AS = "http://schema.org/sameAs"
+LINK_PROPERTIES = {SAME_AS, "http://schema.org/url"}  # links outward: each stated with its source
+
+
+class LinkReader:
+    """How the record reader (:mod:`ndlld.graph`) reads a link outward and the statement
+    that names its source; the reader gives the methods stubbed here."""
+
+    context: Context
+    id_key: str
+
+    def error(self, message: str, record: Record, pointer: Pointer) -> None:
+        raise NotImplementedError
+
+    def emit(self, triple: Triple, record: Record, pointer: Pointer) -> None:
+        raise NotImplementedError
+
+    def value(self, record: Record, subject: NamedNode, term: Term, value: Any, at: Pointer) -> None:
+        raise NotImplementedError
+
+    def reference(self, record: Record, term: Term, value: Any, at: Pointer) -> NamedNode | None:
+        raise NotImplementedError
+
+    def link(self, record: Record, subject: NamedNode, term: Term, value: Any, at: Pointer) -> None:
+        """A link outward (sameAs, url) and the statement that names its source: written
+        ``{id: IRI, source: record}``; a link without its source is refused."""
+        if not isinstance(value, dict):
+            if self.reference(record, term, value, at) is not None:  # else it said what is wrong
+                self.error(
+                    f"'{term.name}' needs the source that supports it: write '- id: {value}' and under it 'source: <a source record>'",
+                    record,
+                    at,
+                )
+            return
+        target = self.link_target(record, term, value, at)
+        if target is None:
+            return
+        line_at = at + (self.id_key,)
+        predicate = NamedNode(term.iri)
+        self.emit(Triple(subject, predicate, target), record, line_at)
+        statement = NamedNode(statement_iri(subject.value, term.name, target.value))
+        for triple_predicate, obj in ((RDF_TYPE, RDF.Statement), (RDF.subject, subject), (RDF.predicate, predicate), (RDF.object, target)):
+            self.emit(Triple(statement, triple_predicate, obj), record, line_at)
+        source = self.context.terms["source"]
+        for item, item_at in pointed_items(value["source"], at + ("source",)):
+            self.value(record, statement, source, item, item_at)
+
+    def link_target(self, record: Record, term: Term, value: dict, at: Pointer) -> NamedNode | None:
+        """The IRI a link written as a mapping leads to, if it is one: an IRI, with a source,
+        and (for an authority's identifier) the right check digits."""
+        wrong = mapping_problem(term.name, value, self.id_key)
+        if wrong:
+            self.error(wrong, record, at)
+            return None
+        target = self.reference(record, term, value[self.id_key], at + (self.id_key,))
+        wrong = link_problem(target.value) if target is not None and term.iri == SAME_AS else None
+        if wrong:
+            self.error(wrong, record, at + (self.id_key,))
+            return None
+        return target
+
+    def country_links(self, record: Record, data: dict, pointer: Pointer) -> None:
+        for message, relative in country_link_problems(data, self.id_key):
+            self.error(message, record, pointer + relative)

@@ -500,3 +500,10 @@ def _dataset_node(dataset: Record) -> Record:
             raise SourceError(problem, path=dataset.path, line=dataset.line(pointer))
     lines = {pointer[1:]: line for pointer, line in dataset.lines.items() if pointer[:1] == ("dataset",)}
     return Record(path=dataset.path, data=dataset.data["dataset"], lines=lines)
+
+
+def pointed_items(value: Any, at: Pointer) -> list[tuple[Any, Pointer]]:
+    """A value or each item of a list, with its pointer."""
+    if isinstance(value, list):
+        return [(item, at + (i,)) for i, item in enumerate(value)]
+    return [(value, at)]
