@@ -24,7 +24,7 @@ from ndlld import incremental
 from ndlld.checks import DEFAULT_ENGINE, Report, check_with_project_shapes, project_rules
 from ndlld.context import Context
 from ndlld.dumps import Chunk, read_triples, write_dumps
-from ndlld.errors import ConfigError, ConformanceError, SourceError, SourceErrors
+from ndlld.errors import ConfigError, ConformanceError, NdlldError, SourceError, SourceErrors
 from ndlld.graph import Graph, Part, build_graph, merge_parts, read_each, read_part, resource_base
 from ndlld.incremental.state import State
 from ndlld.output import Lock, Staging, Writer
@@ -189,7 +189,13 @@ def build(
         with State.open(cache_dir) as state:
             with state.writing():
                 change = incremental.change(state, run.data_dir, run.out_dir, run.context)
-                summary = run.from_scratch(state) if change is None else run.incrementally(change)
+                try:
+                    summary = run.from_scratch(state) if change is None else run.incrementally(change)
+                except NdlldError as err:
+                    # Its traceback's frames would keep the state's store, and the store's lock, in a
+                    # process that goes on (a test, a server that builds): the error says what went wrong.
+                    del change
+                    raise err.with_traceback(None) from None
             state.checkpoint(run.out_dir)
             return summary
 

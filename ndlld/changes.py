@@ -38,7 +38,8 @@ ACTIVITY = {"created": "Create", "updated": "Update", "deleted": "Delete"}
 JSONLD_COMPACTED = "http://www.w3.org/ns/json-ld#compacted"  # the JSON-LD variants are compacted
 # `rights` must be a Creative Commons or RightsStatements.org URI (section 3.1).
 RIGHTS = re.compile(r"^https?://(creativecommons\.org/(licenses|publicdomain)/|rightsstatements\.org/vocab/)\S+$")
-SCHEMA_VALUE = "http://schema.org/value"
+# A count's number: its value, or its lower bound ("more than 1,700").
+COUNT_NUMBERS = {"http://schema.org/value", "http://schema.org/minValue"}
 RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _NAMES = {"http://schema.org/alternateName": 0, "http://schema.org/name": 1}  # the better label first
 _NUMBERS = {f"http://www.w3.org/2001/XMLSchema#{name}" for name in ("integer", "int", "long", "nonNegativeInteger", "positiveInteger")}
@@ -137,7 +138,7 @@ def _where(document: str, subject: str, predicate: str, changes: Changes, contex
     if subject != document:
         fragment = subject.partition("#")[2]
         parts.append(fragment.replace("-", " ") if fragment else subject)
-    if predicate != SCHEMA_VALUE:
+    if predicate not in COUNT_NUMBERS:
         parts.append(_property_name(predicate, context))
     return " · ".join(parts)
 

@@ -223,7 +223,7 @@ def two_releases(good_data: Path, tmp_path: Path) -> Path:
     ), first.stdout
     _edit(good_data / "dataset.yaml", "version: 0.0.1", "version: 0.0.2")
     _edit(good_data / "dataset.yaml", "dateModified: 2026-01-31", "dateModified: 2026-02-28")  # releases follow in time
-    _edit(good_data / "organizations" / "ifla.yaml", "value: 1700", "value: 1800")
+    _edit(good_data / "organizations" / "ifla.yaml", "minValue: 1700", "minValue: 1800")
     second = run("release", "--data", good_data, "--out", out, "-q")
     assert second.exit_code == 0, second.output
     assert second.stdout.splitlines()[1] == (
@@ -246,7 +246,7 @@ def test_diff_reads_as_a_change_list_for_people(two_releases: Path):
 
 
 def test_diff_for_programs_as_n_triples_or_json(two_releases: Path):
-    member_count = "<https://example.org/ndlld/id/ifla#member-count> <http://schema.org/value>"
+    member_count = "<https://example.org/ndlld/id/ifla#member-count> <http://schema.org/minValue>"
     nt = run("diff", "0.0.1", "0.0.2", "--out", two_releases, "--format", "nt")
     assert nt.exit_code == 0, nt.output
     assert f'  + {member_count} "1800"^^<http://www.w3.org/2001/XMLSchema#integer> .' in nt.stdout.splitlines()

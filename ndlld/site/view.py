@@ -271,6 +271,7 @@ class SiteView:
         ]
         linked = [t.object.value for t in own if isinstance(t.object, NamedNode) and t.predicate != RDF_TYPE]
         linked += [subject_value(t) for t in incoming]
+        linked += [document_of(subject_value(t)) for t in incoming]  # a hash resource's page lists it by its owner's name
         names = [t for iri in dict.fromkeys(linked) if document_of(iri) != document for t in self.names(iri)]
         return own + incoming + names
 
