@@ -97,7 +97,8 @@ def _in_document(document: str, term) -> bool:
 
 def test_resource_rdf_has_every_link_its_page_lists(real_dist: Path):
     """What the page lists under 'Linked from', read from its HTML, is in its RDF: a
-    statement of that resource pointing at this one (or a hash resource of it) and its name."""
+    statement of that resource (or of a hash resource of it) pointing at this one (or a hash
+    resource of it), and its name."""
     listed = 0
     for page in PAGES_OF(real_dist):
         document = BASE + page.relative_to(real_dist).with_suffix("").as_posix()
@@ -105,7 +106,11 @@ def test_resource_rdf_has_every_link_its_page_lists(real_dist: Path):
         tree = lxml_html.fromstring(page.read_bytes())
         for anchor in tree.xpath("//section[@class='links-here']//li/a"):
             source = rdflib.URIRef(_absolute(anchor.get("href"), page.relative_to(real_dist).as_posix()))
-            pointing = [o for o in graph.objects(source) if str(o).partition("#")[0] == document]
+            pointing = [  # a statement of it, or of one of its hash resources (a link's sourcing statement)
+                o
+                for s, o in graph.subject_objects()
+                if str(source) in (str(s), str(s).partition("#")[0]) and str(o).partition("#")[0] == document
+            ]
             assert pointing, (page.name, source)
             shown = anchor.text_content().strip()
             if shown != source.removeprefix(BASE):  # a name, not the path of what has none
