@@ -6,13 +6,23 @@
   through the results.
 * Both are bounded as ``/sparql`` is: the query's length, the results, and the time
   (``--query-timeout``); an index query runs in a thread, so pages never wait for it.
-* Both read the index of the output being served at each request: a build that swaps a
-  new output in is followed at once.
+* The index is the one a build with the cache keeps beside its state
+  (:mod:`ndlld.incremental.search`) while it is that of the output served; else one made
+  from the output's dumps, once per output, in a directory of the server's own
+  (:class:`Indexes`). Each request finds out which, with a ``stat`` of ``SHA256SUMS``: a
+  build that swaps a new output in is followed at once.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import logging
+import os
+import tempfile
+import threading
 import time
+import weakref
 from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -27,7 +37,7 @@ from ndlld import reconcile
 from ndlld.conneg import choose
 from ndlld.errors import LimitError
 from ndlld.reconcile import RequestError, Service
-from ndlld.search import MAX_QUERY_CHARS, MAX_RESULTS, Hit, Query, SearchIndex
+from ndlld.search import INDEX_FILE, MAX_QUERY_CHARS, MAX_RESULTS, Hit, Query, Resource, SearchIndex, connect, made_with, write_all
 from ndlld.web import text
 
 HTML, JSON = "text/html", "application/json"
@@ -42,12 +52,156 @@ def _environment() -> jinja2.Environment:
     return environment()
 
 
-class Finder:
-    """What /search and /reconcile answer from: the index of *root*, the dataset's base IRI
-    and title, and how long a request may take."""
+class Indexes:
+    """Where the search index of the output in *dist_dir* is: the one a build keeps in
+    *cache_dir* while it is that output's, else one made from the output's dumps into
+    *made_dir* (its name the output's digest, made once for all the server processes
+    sharing the directory; a directory of its own, removed with this object, when none is
+    given)."""
 
-    def __init__(self, root: Path, base: str, title: str, timeout: float):
-        self.index, self.base, self.title, self.timeout = SearchIndex(root), base, title, timeout
+    CATCH_UP = 2.0  # seconds an output swapped in waits for the build to commit its index
+
+    def __init__(self, dist_dir: Path, cache_dir: Path, made_dir: Path | None = None):
+        self.dist_dir, self.kept = dist_dir, cache_dir / INDEX_FILE
+        if made_dir is None:
+            made_dir = Path(tempfile.mkdtemp(prefix="ndlld-search-"))
+            weakref.finalize(self, _remove_tree, made_dir)
+        self.made_dir = made_dir
+        self._lock = threading.Lock()
+        self._found: tuple[tuple | None, SearchIndex] | None = None  # the identity of SHA256SUMS, and its index
+
+    def current(self) -> SearchIndex:
+        """The index of the output served now: a ``stat``, unless the output changed (then
+        it may wait for a build's index, or make one, which the server's log says: call it
+        in a thread)."""
+        index, note = self._current()
+        if note:
+            LOG.warning("%s", note)
+        return index
+
+    def prepare(self) -> str | None:
+        """Find the index now, or make it: what to tell about it, or None."""
+        return self._current()[1]
+
+    def _current(self) -> tuple[SearchIndex, str | None]:
+        seen = _identity(self.dist_dir / "SHA256SUMS")
+        found = self._found
+        if found is not None and found[0] == seen:
+            return found[1], None
+        with self._lock:
+            if self._found is not None and self._found[0] == seen:
+                return self._found[1], None
+            index, note = self._located(wait=self._found is not None)
+            self._found = (seen, index)
+            return index, note
+
+    def _located(self, wait: bool) -> tuple[SearchIndex, str | None]:
+        digest = _digest(self.dist_dir / "SHA256SUMS")
+        deadline = time.monotonic() + (self.CATCH_UP if wait else 0.0)
+        while made_with(self.kept) != digest:
+            if time.monotonic() >= deadline or not self.kept.is_file():
+                path, seconds = self._made(digest)
+                if seconds is None:  # made by another process, which said so
+                    return SearchIndex(path), None
+                return SearchIndex(path), (
+                    f"search: no index of this output kept in {self.kept.parent} (built with --no-cache, or elsewhere):"
+                    f" made one from its dumps in {seconds:.1f} s"
+                )
+            time.sleep(0.05)
+        return SearchIndex(self.kept), None
+
+    def _made(self, digest: str) -> tuple[Path, float | None]:
+        """The index made from the dumps of the output whose ``SHA256SUMS`` has *digest*, and
+        the seconds it took (None: it was there)."""
+        path = self.made_dir / f"{digest}.sqlite"
+        self.made_dir.mkdir(parents=True, exist_ok=True)
+        with _locked(self.made_dir / f"{digest}.lock"):  # another process may be making it
+            if path.is_file():
+                return path, None
+            started = time.perf_counter()
+            for _ in range(3):  # a build may swap another output in while the dumps are read
+                resources, base = index_of_output(self.dist_dir)
+                if _digest(self.dist_dir / "SHA256SUMS") == digest:
+                    break
+            part = path.with_suffix(".part")
+            part.unlink(missing_ok=True)
+            db = connect(part)
+            try:
+                db.execute("PRAGMA journal_mode=DELETE")  # read only from now on: no log beside it
+                db.execute("BEGIN")
+                write_all(db, resources, base, digest)
+                db.execute("COMMIT")
+            finally:
+                db.close()
+            os.replace(part, path)
+        return path, time.perf_counter() - started
+
+
+LOG = logging.getLogger("uvicorn.error")  # the server's own log, through ndlld.connections.log_config
+
+
+def index_of_output(dist_dir: Path) -> tuple[list[Resource], str]:
+    """What the search index holds of the output in *dist_dir*, from its dumps (as the build
+    has it from the pages, :func:`ndlld.site.search_entry`), and the dataset's base IRI."""
+    from pyoxigraph import RdfFormat
+
+    from ndlld.context import Context
+    from ndlld.dumps import DATASET_FILES, read_triples
+    from ndlld.resources import context_path
+    from ndlld.site import search_entry
+    from ndlld.site.view import SiteView
+    from ndlld.store import read_base
+
+    base = read_base(dist_dir)
+    view = SiteView.of(read_triples(dist_dir / DATASET_FILES["ntriples"], RdfFormat.N_TRIPLES), [], base, Context.load(context_path()))
+    return [found for document in sorted(view.documents()) if (found := search_entry(view, document)) is not None], base
+
+
+def _identity(path: Path) -> tuple | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "none"
+
+
+class _locked:
+    """An exclusive ``flock`` on *path* for the block: one process makes an index, the others wait for it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self) -> None:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc) -> None:
+        os.close(self.fd)
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class Finder:
+    """What /search and /reconcile answer from: the *indexes* of the output served, the
+    dataset's base IRI and title, and how long a request may take."""
+
+    def __init__(self, indexes: Indexes, base: str, title: str, timeout: float):
+        self.indexes, self.base, self.title, self.timeout = indexes, base, title, timeout
+
+    async def _on_index(self, function, *args):
+        """*function* of the current index and *args*, in a thread: pages never wait for it."""
+        return await run_in_threadpool(lambda: function(self.indexes.current(), *args))
 
     # -- /search ----------------------------------------------------------------------------
     async def search(self, request: Request) -> Response:
@@ -68,7 +222,7 @@ class Finder:
             return self._refused(media_type, q, refusal, 400)
         query = Query(q, limit=limit + 1, offset=offset, deadline=time.monotonic() + self.timeout)
         try:
-            hits = await run_in_threadpool(self.index.search, query)
+            hits = await self._on_index(SearchIndex.search, query)
         except LimitError as err:
             return self._refused(media_type, q, str(err), err.status)
         more = len(hits) > limit
@@ -145,10 +299,10 @@ class Finder:
             if "queries" in form:
                 batch = reconcile.parse_json(form["queries"], "queries")
                 deadline = time.monotonic() + self.timeout
-                return JSONResponse(await run_in_threadpool(reconcile.reconcile, self.index, service, batch, deadline))
+                return JSONResponse(await self._on_index(reconcile.reconcile, service, batch, deadline))
             if "extend" in form:
                 query = reconcile.parse_json(form["extend"], "extend")
-                return JSONResponse(await run_in_threadpool(reconcile.extend, self.index, service, query))
+                return JSONResponse(await self._on_index(reconcile.extend, service, query))
             if request.method == "POST":
                 raise RequestError("POST 'queries' or 'extend' as application/x-www-form-urlencoded")
             return JSONResponse(reconcile.manifest(service))
@@ -171,7 +325,7 @@ class Finder:
                     raise RequestError(f"the prefix may have at most {MAX_QUERY_CHARS} characters")
                 cursor = _number(params.get("cursor"), 0, 0, 10_000)
                 kind = what.split("/")[1]
-                return JSONResponse(await run_in_threadpool(reconcile.suggest, self.index, service, kind, prefix, cursor))
+                return JSONResponse(await self._on_index(reconcile.suggest, service, kind, prefix, cursor))
             if what == "properties":
                 limit = _number(params.get("limit"), 0, 0, 100) or None
                 return JSONResponse(reconcile.propose_properties(params.get("type"), limit))
@@ -182,7 +336,7 @@ class Finder:
         return text(f"not found: /reconcile/{what}; the manifest at /reconcile lists what there is", 404)
 
     async def _preview(self, service: Service, id_: str) -> Response:
-        shown = await run_in_threadpool(reconcile.preview, self.index, service, id_)
+        shown = await self._on_index(reconcile.preview, service, id_)
         if shown is None:
             return text(f"no resource with id '{id_}'", 404)
         html = _environment().get_template("reconcile-preview.html").render(p=shown)

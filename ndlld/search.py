@@ -1,12 +1,16 @@
 """The search index: the names, alternate names and descriptions of every resource the
-index page lists, in English and Japanese, as one SQLite file that ``ndlld build``
-writes beside the pages (``search.sqlite``) and ``ndlld serve`` queries at ``/search``
-and ``/reconcile`` (:mod:`ndlld.reconcile`).
+index page lists, in English and Japanese, as a SQLite file that ``ndlld serve`` queries
+at ``/search`` and ``/reconcile`` (:mod:`ndlld.reconcile`).
 
 * SQLite FTS5 (https://sqlite.org/fts5.html), in Python's standard library: the file is
-  queried where it lies, by every server process, without loading it, and a static host
-  could query it from the browser with HTTP range requests (sql.js-httpvfs). Why a
-  database and not a JSON index: bench/search.md.
+  queried where it lies, by every server process, without loading it. Why a database and
+  not a JSON index: bench/search.md.
+* It is not in the output: a build with the cache keeps it beside its state and changes
+  the rows of the pages it makes again (:mod:`ndlld.incremental.search`), and SQLite
+  changed in place is not byte for byte what a build from scratch writes, which every file
+  of the output must be. A server without it makes one from the output's dumps
+  (:mod:`ndlld.finding`). Either way it is a function of the resources: the same queries
+  get the same answers (tests/test_incremental.py).
 * Japanese is written without spaces between words, so every run of kana and kanji is
   indexed as its character bigrams (and its last character, so that one character can be
   looked up by prefix); other scripts by word. Both sides are folded the same way: NFKC
@@ -14,25 +18,24 @@ and ``/reconcile`` (:mod:`ndlld.reconcile`).
   FTS5's ``unicode61`` tokenizer then drops diacritics. Kana and kanji stay as written:
   no reading is guessed.
 * Ranking: a name, alternate name, abbreviation or id equal to the query (folded,
-  punctuation aside, without a leading "The") first, then names that begin with it (the shortest first), then the other resources matching
-  every word, names weighing ten times descriptions (FTS5's bm25).
-
-The file is a function of the resources alone, made whole by every build (an incremental
-one too) in the same order, so that its bytes are the same however the build was made.
+  punctuation aside, without a leading "The") first, then names that begin with it (the
+  shortest first), then the other resources matching every word, names weighing ten times
+  descriptions (FTS5's bm25); ties by IRI, so that no answer depends on the rows' order.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from ndlld.errors import ConfigError, LimitError
+from ndlld.errors import LimitError
 
 INDEX_FILE = "search.sqlite"
 MAX_QUERY_CHARS = 200  # of a query: longer ones are refused (400)
@@ -41,12 +44,13 @@ MAX_TOKENS = 24  # of a query's words and bigrams: the rest are ignored
 CANDIDATES = 50  # looked at by a fuzzy query, the best by bm25
 COMMON = 2_000  # names a word may be in and still help a fuzzy query find one
 NAME, ALTERNATE, DESCRIPTION = "name", "alternateName", "description"
-_SCHEMA_SQL = """
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
-CREATE TABLE resource(id INTEGER PRIMARY KEY, iri TEXT UNIQUE, texts TEXT, types TEXT);
-CREATE TABLE name_key(key TEXT, id INTEGER, PRIMARY KEY(key, id)) WITHOUT ROWID;
-CREATE VIRTUAL TABLE words USING fts5(names, descriptions, tokenize = 'unicode61 remove_diacritics 2', detail = column);
-"""
+_SCHEMA = (
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID",
+    "CREATE TABLE resource(id INTEGER PRIMARY KEY, iri TEXT UNIQUE, texts TEXT, types TEXT)",
+    "CREATE TABLE name_key(key TEXT, id INTEGER, PRIMARY KEY(key, id)) WITHOUT ROWID",
+    "CREATE INDEX name_key_by_id ON name_key(id)",
+    "CREATE VIRTUAL TABLE words USING fts5(names, descriptions, tokenize = 'unicode61 remove_diacritics 2', detail = column)",
+)
 # Kana, kanji and their marks (々, ー): written without spaces, indexed by bigrams.
 _CJK = "\u3005\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(f"([{_CJK}]+)|((?:(?![{_CJK}])[^\\W_])+)")
@@ -107,31 +111,90 @@ def tokens(text: str, query: bool = False) -> list[str]:
     return found
 
 
-# -- the file the build writes ---------------------------------------------------------
-def index_bytes(resources: Iterable[Resource], base: str) -> bytes:
-    """The search index of *resources* (by IRI order) as the bytes of a SQLite file."""
-    import json
+# -- writing it ----------------------------------------------------------------------------
+FORMAT = "2"  # of the tables below: an index of another format is made again whole
 
-    connection = sqlite3.connect(":memory:")
+
+def connect(path: Path) -> sqlite3.Connection:
+    """The index at *path* to write, in autocommit mode (transactions are the caller's), its
+    journal a write-ahead log: the server processes read the last committed state while a
+    build writes the next one."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    return db
+
+
+def write_all(db: sqlite3.Connection, resources: Iterable[Resource], base: str, output: str = "") -> None:
+    """The tables of *db* made again with *resources* alone (by IRI order), inside the
+    caller's transaction."""
+    for table in ("words", "name_key", "resource", "meta"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - these names
+    for statement in _SCHEMA:  # one by one: executescript would commit the caller's transaction
+        db.execute(statement)
+    db.executemany("INSERT INTO meta VALUES (?, ?)", [("base", base), ("format", FORMAT), ("output", output)])
+    for resource in sorted(resources, key=lambda r: r.iri):
+        _insert(db, resource, base)
+    db.execute("INSERT INTO words(words) VALUES ('optimize')")
+
+
+def change(db: sqlite3.Connection, resources: Mapping[str, Resource | None]) -> int:
+    """The rows of the IRIs of *resources* made theirs (None: removed), inside the caller's
+    transaction; those already so are left alone. How many changed."""
+    base = meta(db, "base") or ""
+    changed = 0
+    for iri, resource in sorted(resources.items()):
+        row = db.execute("SELECT id, texts, types FROM resource WHERE iri = ?", (iri,)).fetchone()
+        if row is not None and resource is not None and _resource(iri, row[1], row[2]) == resource:
+            continue
+        if row is not None:
+            db.execute("DELETE FROM words WHERE rowid = ?", (row[0],))
+            db.execute("DELETE FROM name_key WHERE id = ?", (row[0],))
+            db.execute("DELETE FROM resource WHERE id = ?", (row[0],))
+        if resource is not None:
+            _insert(db, resource, base)
+        changed += 1
+    return changed
+
+
+def meta(db: sqlite3.Connection, key: str) -> str | None:
+    """A value of the index's meta table (``base``, ``format``, ``output``); None when there
+    is none, or no such table (not an index of this format)."""
     try:
-        connection.executescript(_SCHEMA_SQL)
-        connection.execute("INSERT INTO meta VALUES ('base', ?), ('format', '1')", (base,))
-        for number, resource in enumerate(sorted(resources, key=lambda r: r.iri), start=1):
-            connection.execute(
-                "INSERT INTO resource VALUES (?, ?, ?, ?)",
-                (number, resource.iri, json.dumps(resource.texts, ensure_ascii=False), " ".join(resource.types)),
-            )
-            keys = {name_key(text) for text in resource.names} | {name_key(resource.iri[len(base) + 3 :])}
-            connection.executemany("INSERT OR IGNORE INTO name_key VALUES (?, ?)", [(key, number) for key in keys if key])
-            names = " ".join(token for text in resource.names for token in tokens(text))
-            descriptions = " ".join(token for text in resource.all(DESCRIPTION) for token in tokens(text))
-            connection.execute("INSERT INTO words(rowid, names, descriptions) VALUES (?, ?, ?)", (number, names, descriptions))
-        connection.execute("INSERT INTO words(words) VALUES ('optimize')")
-        connection.commit()
-        connection.execute("VACUUM")
-        return connection.serialize()
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return row[0] if row else None
+
+
+def set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def _insert(db: sqlite3.Connection, resource: Resource, base: str) -> None:
+    texts = json.dumps(resource.texts, ensure_ascii=False)
+    number = db.execute(
+        "INSERT INTO resource(iri, texts, types) VALUES (?, ?, ?)", (resource.iri, texts, " ".join(resource.types))
+    ).lastrowid
+    keys = {name_key(text) for text in resource.names} | {name_key(resource.iri[len(base) + 3 :])}
+    db.executemany("INSERT OR IGNORE INTO name_key VALUES (?, ?)", [(key, number) for key in sorted(keys) if key])
+    names = " ".join(token for text in resource.names for token in tokens(text))
+    descriptions = " ".join(token for text in resource.all(DESCRIPTION) for token in tokens(text))
+    db.execute("INSERT INTO words(rowid, names, descriptions) VALUES (?, ?, ?)", (number, names, descriptions))
+
+
+def made_with(path: Path) -> str | None:
+    """The ``output`` the index at *path* was made for (the SHA-256 of its ``SHA256SUMS``),
+    when it is an index of this format; else None."""
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        return meta(db, "output") if meta(db, "format") == FORMAT else None
     finally:
-        connection.close()
+        db.close()
 
 
 # -- queries, for ndlld serve --------------------------------------------------------------
@@ -157,16 +220,11 @@ class Query:
 
 
 class SearchIndex:
-    """The index file of an output, opened afresh for each query: a build swaps a new
-    output in whole, so the next query reads the new file, and one under way its own."""
+    """The index file at *path*, opened afresh for each query: a build that changes it
+    commits at once, so the next query reads the new rows, and one under way its own."""
 
-    def __init__(self, dist_dir: Path):
-        self.path = dist_dir / INDEX_FILE
-
-    def check(self) -> None:
-        """A ConfigError when there is no index to query (an output older than search)."""
-        if not self.path.is_file():
-            raise ConfigError(f"no {INDEX_FILE} in {self.path.parent}: run 'ndlld build' again", path=self.path.parent)
+    def __init__(self, path: Path):
+        self.path = path
 
     @staticmethod
     def refuse(text: str) -> str | None:
@@ -223,7 +281,7 @@ class SearchIndex:
         if match is not None:
             sql = (
                 "SELECT r.iri, r.texts, r.types, bm25(words, 10.0, 1.0) AS rank FROM words JOIN resource r ON r.id = words.rowid "
-                "WHERE words MATCH ? ORDER BY rank LIMIT ?"
+                "WHERE words MATCH ? ORDER BY rank, r.iri LIMIT ?"
             )
             wanted = max(query.offset + query.limit, CANDIDATES) * (4 if query.types else 1)
             for iri, texts, types, rank in connection.execute(sql, (match, wanted)):
@@ -252,8 +310,9 @@ class _Connection:
 
     def __enter__(self) -> sqlite3.Connection:
         try:
-            # immutable: the file is never written in place (a build writes a new one), so no locks
-            self.connection = sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+            # Read-only, not immutable: a build changes the file in place (SQLite's write-ahead log
+            # keeps each reader on the state it began with).
+            self.connection = sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro", uri=True, check_same_thread=False)
         except sqlite3.Error as err:
             raise LimitError(f"the search index cannot be read now: {err}", 503) from None
         self.connection.set_progress_handler(lambda: time.monotonic() > self.deadline, 100)
@@ -296,6 +355,4 @@ def _match(words: list[str], operator: str) -> str | None:
 
 
 def _resource(iri: str, texts: str, types: str) -> Resource:
-    import json
-
     return Resource(iri, tuple(types.split()), tuple(tuple(t) for t in json.loads(texts)))

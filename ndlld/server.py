@@ -47,7 +47,8 @@ from ndlld import web
 from ndlld.conneg import choose
 from ndlld.dumps import DATASET_FILES
 from ndlld.errors import ConfigError, LimitError, NdlldError, short_line
-from ndlld.finding import Finder
+from ndlld.finding import Finder, Indexes
+from ndlld.output import cache_dir_of
 from ndlld.queries import Query, load_queries
 from ndlld.querypool import GRAPH_FORMATS, SOLUTION_FORMATS, QueryPool
 from ndlld.resources import resource_dir
@@ -100,19 +101,21 @@ class Limits:
     max_connections: int = 1_000  # open at once (fewer when the open-file limit is low) -> 503
 
 
-def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
+def create_app(dist_dir: str | Path, limits: Limits = Limits(), indexes: Indexes | None = None) -> Starlette:
     """The ASGI application serving *dist_dir* (and its dataset at /sparql).
 
     Its query workers start here, so that a dataset they cannot load is an
     error before anything listens, and stop with the application's lifespan.
-    """
+    /search and /reconcile answer from *indexes* (by default, the index kept in the
+    cache beside *dist_dir*, or one made from its dumps)."""
     root = Path(dist_dir).resolve()
     for name in (DATASET_FILES["ntriples"], "ontology.ttl"):
         if not (root / name).is_file():
             raise ConfigError(f"no {name} in {dist_dir}: run 'ndlld build' first", path=dist_dir)
     base = read_base(root)  # fails now, in one line, rather than in a worker
     service = _Service(base, title_of(root, base), load_queries(resource_dir("queries")))
-    finder = Finder(root, base, service.title, limits.query_timeout)
+    indexes = indexes or Indexes(root, cache_dir_of(root))
+    finder = Finder(indexes, base, service.title, limits.query_timeout)
     pool = QueryPool(root, limits)
     pool.start()
 

@@ -51,7 +51,6 @@ FILE_TYPES = {
     ".json": "application/json",
     ".gz": "application/gzip",
     ".trig": "application/trig; charset=utf-8",
-    ".sqlite": "application/vnd.sqlite3",  # the search index (ndlld.search)
 }
 # Files without an extension, by their path in the site.
 NAMED_FILES = {".well-known/void": "text/turtle; charset=utf-8", "SHA256SUMS": "text/plain; charset=utf-8"}
@@ -67,8 +66,7 @@ EXPOSED = ["Link", "Content-Location", "ETag"]
 COMPRESSIBLE = frozenset(
     media_type.split(";")[0]
     for media_type in (*CONTENT_TYPES.values(), *FILE_TYPES.values(), *NAMED_FILES.values())
-    # A SQLite file is read by ranges (sql.js-httpvfs), which a compressed answer has not.
-    if media_type.split(";")[0] not in ("application/gzip", "application/vnd.sqlite3")
+    if media_type.split(";")[0] not in ("application/gzip",)
 )
 COMPRESS_FROM = 256  # bytes: below, gzip saves next to nothing (nginx: gzip_min_length)
 # Files up to this size are kept in memory (a thousand at most, and as many compressed):

@@ -197,7 +197,6 @@ CASES = {
     "robots.txt": Case("/robots.txt", {}, 200, {"Content-Type": "text/plain; charset=utf-8"}),
     "VoID at its well-known address": Case("/.well-known/void", {}, 200, {"Content-Type": "text/turtle; charset=utf-8"}),
     "sitemap": Case("/sitemap.xml", {}, 200, {"Content-Type": "application/xml; charset=utf-8"}),
-    "the search index": Case("/search.sqlite", {}, 200, {"Content-Type": "application/vnd.sqlite3"}),
 }
 
 

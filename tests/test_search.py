@@ -1,14 +1,18 @@
-"""`ndlld serve`'s /search: the index the build writes (search.sqlite), searched in English
-and Japanese (no spaces between words; full-width and half-width forms; kana and kanji as
+"""`ndlld serve`'s /search: the index a build with the cache keeps beside its state
+(search.sqlite), or that the server makes from the output's dumps, searched in English and
+Japanese (no spaces between words; full-width and half-width forms; kana and kanji as
 written), ranked exact names and abbreviations first, as HTML and JSON, within its limits,
-and following a rebuild. In-process through Starlette's test client."""
+and following rebuilds. In-process through Starlette's test client, and `ndlld serve`."""
 
 from __future__ import annotations
 
 import html
+import json
 import shutil
 import sqlite3
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import html5lib
@@ -17,18 +21,34 @@ from starlette.testclient import TestClient
 
 from ndlld.build import build
 from ndlld.errors import LimitError
+from ndlld.finding import Indexes, index_of_output
 from ndlld.search import INDEX_FILE, MAX_QUERY_CHARS, Query, SearchIndex
 from ndlld.server import create_app
 
-from conftest import DATA
+from conftest import DATA, free_port, server_process
 
 BASE = "https://w3id.org/ndlld/"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
 
 @pytest.fixture(scope="module")
-def client(real_dist: Path):
-    with TestClient(create_app(real_dist)) as client:
+def kept(tmp_path_factory) -> tuple[Path, Path]:
+    """An output built with the cache, and the cache."""
+    out = tmp_path_factory.mktemp("kept") / "dist"
+    build(DATA, out, cache_dir=out.parent / "cache")
+    return out, out.parent / "cache"
+
+
+@pytest.fixture(scope="module", params=["kept", "made"])
+def client(request, real_dist: Path):
+    """A server on the index a build kept, and one on the index it made from the dumps of
+    an output built without the cache: the same answers."""
+    if request.param == "kept":
+        out, cache = request.getfixturevalue("kept")
+        app = create_app(out, indexes=Indexes(out, cache))
+    else:
+        app = create_app(real_dist)
+    with TestClient(app) as client:
         yield client
 
 
@@ -38,10 +58,20 @@ def ids(client: TestClient, q: str, **params) -> list[str]:
     return [result["path"].removeprefix("id/") for result in answer.json()["results"]]
 
 
-def test_the_build_writes_the_index_as_a_sqlite_file(real_dist: Path):
-    with sqlite3.connect(f"file:{real_dist / INDEX_FILE}?mode=ro", uri=True) as connection:
+def test_the_build_keeps_the_index_beside_its_state_not_in_the_output(kept: tuple[Path, Path]):
+    out, cache = kept
+    assert not (out / INDEX_FILE).exists()
+    with sqlite3.connect(f"file:{cache / INDEX_FILE}?mode=ro", uri=True) as connection:
         (organizations,) = connection.execute("SELECT COUNT(*) FROM resource WHERE types LIKE '%Organization%'").fetchone()
     assert organizations == 18  # every organization of data/, and nothing else of its kind
+
+
+def test_the_index_made_from_the_dumps_holds_what_the_build_kept(kept: tuple[Path, Path]):
+    out, cache = kept
+    resources, _ = index_of_output(out)
+    index = SearchIndex(cache / INDEX_FILE)
+    assert index.get(r.iri for r in resources) == {r.iri: r for r in resources}
+    assert sum(index.types().values()) == sum(len(r.types) for r in resources)
 
 
 @pytest.mark.parametrize(
@@ -137,14 +167,14 @@ def test_limits_are_refused_in_one_line(client: TestClient, params: dict, status
     assert page.status_code == status and says in html.unescape(page.text)  # the form, saying why
 
 
-def test_a_query_past_its_time_is_stopped(real_dist: Path):
+def test_a_query_past_its_time_is_stopped(kept: tuple[Path, Path]):
     with pytest.raises(LimitError) as stopped:
-        SearchIndex(real_dist).search(Query("library", deadline=time.monotonic() - 1))
+        SearchIndex(kept[1] / INDEX_FILE).search(Query("library", deadline=time.monotonic() - 1))
     assert stopped.value.status == 503
 
 
-def test_search_follows_a_rebuild_and_reads_japanese_as_written(tmp_path: Path):
-    data, out = tmp_path / "data", tmp_path / "dist"
+def test_search_follows_rebuilds_and_reads_japanese_as_written(tmp_path: Path):
+    data, out, cache = tmp_path / "data", tmp_path / "dist", tmp_path / "cache"
     shutil.copytree(DATA, data)
     record = data / "organizations" / "kana.yaml"
     record.write_text(
@@ -152,12 +182,40 @@ def test_search_follows_a_rebuild_and_reads_japanese_as_written(tmp_path: Path):
         "description:\n  en: A record of the test.\nsource: source/ndl-links\n",
         encoding="utf-8",
     )
-    build(data, out)
-    with TestClient(create_app(out)) as client:
+
+    def rename(old: str, new: str) -> None:
+        record.write_text(record.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+    build(data, out, cache_dir=cache)
+    indexes = Indexes(out, cache)
+    with TestClient(create_app(out, indexes=indexes)) as client:
         assert ids(client, "ｶﾅﾃｽﾄ") == ["kana"]  # half-width katakana, folded to full-width
         assert ids(client, "テスト図書") == ["kana"]
         assert ids(client, "かなてすと") == []  # hiragana is not katakana: no reading is guessed
-        record.write_text(record.read_text(encoding="utf-8").replace("Kana Test Library", "Renamed Library"), encoding="utf-8")
-        build(data, out, cache_dir=tmp_path / "cache")
-        assert ids(client, "renamed") == ["kana"]  # the same server, the new output
-        assert ids(client, "Kana Test") == []
+        rename("Kana Test Library", "Renamed Library")
+        assert any("changed record" in line for line in _built(data, out, cache))  # the kept index's rows changed
+        assert ids(client, "renamed") == ["kana"] and ids(client, "Kana Test") == []  # the same server, the new output
+        assert indexes.current().path == cache / INDEX_FILE
+        rename("Renamed Library", "Unkept Library")
+        build(data, out)  # without the cache: the kept index is not that of this output
+        assert ids(client, "unkept") == ["kana"] and ids(client, "renamed") == []
+        assert indexes.current().path.parent == indexes.made_dir
+        build(data, out, cache_dir=cache)  # from scratch: the state does not describe the output
+        assert ids(client, "unkept") == ["kana"] and indexes.current().path == cache / INDEX_FILE
+
+
+def _built(data: Path, out: Path, cache: Path) -> list[str]:
+    said: list[str] = []
+    build(data, out, cache_dir=cache, progress=said.append)
+    return said
+
+
+def test_serve_without_a_kept_index_makes_one_and_says_so(real_dist: Path, tmp_path: Path):
+    port, log = free_port(), tmp_path / "serve.log"
+    command = [sys.executable, "-m", "ndlld", "serve", "--out", str(real_dist), "--port", str(port), "--processes", "2"]
+    with server_process(command, "/", port, log=log) as (url, _):
+        for _ in range(6):  # on new connections, which the kernel spreads over the processes
+            with urllib.request.urlopen(url + "/search?q=IFLA&format=json") as answer:
+                assert json.load(answer)["results"][0]["path"] == "id/ifla"
+    said = log.read_text(encoding="utf-8")
+    assert said.count("made one from its dumps") == 1, said  # once, before the processes started

@@ -6,10 +6,11 @@ changed since (:mod:`~ndlld.incremental.records`), sees the new graph as that
 store and the delta (:mod:`~ndlld.incremental.overlay`), and makes again only what
 the delta touches: the resources whose surroundings it reaches are checked again
 (:mod:`~ndlld.incremental.findings`), the dump chunks holding a resource whose
-statements changed are written again (:mod:`~ndlld.incremental.dumps`), and the
+statements changed are written again (:mod:`~ndlld.incremental.dumps`), the
 pages that looked up something it changed are rendered again
-(:mod:`~ndlld.incremental.pages`). The stages know nothing of this: each is given
-a smaller input.
+(:mod:`~ndlld.incremental.pages`), and the search index's rows of those pages
+written again (:mod:`~ndlld.incremental.search`). The stages know nothing of this:
+each is given a smaller input.
 
 When the state cannot say what changed (there is none yet; ndlld's code, shapes,
 vocabulary or templates changed; ``dataset.yaml`` changed; the output is not the
@@ -149,9 +150,21 @@ class Change:
             self.pages.update(render_pages(view, [publisher], writer, entries=entries))
             entries[publisher] = self.pages[publisher].entry
         self.header = header
+        self._index_for_search(view, documents)
         kept_names = [name for files in kept.values() for name in files]
         kept_names += self._companions(view, vocabulary, writer, previous, header != self.state.text("header"), entries)
         return [str(p.relative_to(new)) for p in written] + kept_names + writer.written
+
+    def _index_for_search(self, view, documents: set[str]) -> None:
+        """The search index's rows of the pages made again or gone; all of them when the
+        kept index is not that of the last output."""
+        from ndlld.site import search_entry
+
+        kept = self.state.search
+        if kept.of_output(self.state.get("output")):
+            kept.change({document: page.searched if page is not None else None for document, page in self.pages.items()})
+        else:
+            kept.write_all(filter(None, (search_entry(view, document) for document in sorted(documents))), self.base)
 
     def _companions(self, view, vocabulary: list[Triple], writer: Writer, previous: Path, header_changed: bool, entries: dict) -> list[str]:
         """The site's companions made again with *writer*, unless kept as published: the
@@ -192,7 +205,9 @@ class Change:
 
     def commit(self, report: Report, out_dir: Path) -> None:
         """The state of this build, once published in *out_dir*: the tables and the graph
-        store follow the delta (the transaction is committed by the caller)."""
+        store follow the delta (the transaction is committed by the caller); the search
+        index is committed first, as soon as the output is published."""
+        self.state.search.publish(out_dir)
         subjects = {subject_value(t) for t in self.delta.removed | self.delta.added}
         gone = {s for s in subjects if not self.overlay.about(s)}
         change_subjects(self.state, gone, subjects - gone)
@@ -232,7 +247,8 @@ def remember(
     vocabulary: list[Triple],
     context: Context,
 ) -> None:
-    """Keep the whole state of a build made from scratch, once published in *out_dir*."""
+    """Keep the whole state of a build made from scratch, once published in *out_dir*;
+    the search index written by :func:`index_for_search` committed first."""
     from ndlld.build import inverse_properties, release_of
     from ndlld.checks import project_rules
     from ndlld.resources import schemaorg_path
@@ -240,6 +256,7 @@ def remember(
 
     inverses = inverse_properties(schemaorg_path())
     rules = project_rules()
+    state.search.publish(out_dir)
     state.clear()
     files = record_files(data_dir)
     _, notes = records.changed_files(state, files[1:], time.time_ns())
@@ -268,3 +285,10 @@ def remember(
     }.items():
         state.put(key, value)
     state.load_graph(graph.triples, dataset_graph(graph.base), vocabulary, VOCABULARY_GRAPH)
+
+
+def index_for_search(state: State, pages: dict, base: str) -> None:
+    """The search index of a build from scratch, of its *pages* (each a
+    :class:`ndlld.site.Written`), written whole; committed by :func:`remember` once the
+    output is published."""
+    state.search.write_all((page.searched for page in pages.values() if page.searched is not None), base)

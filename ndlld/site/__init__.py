@@ -53,6 +53,7 @@ from ndlld.parallel import fork_map
 from ndlld.queries import load_queries
 from ndlld.rdf import serialized, subject_value
 from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
+from ndlld.search import ALTERNATE, DESCRIPTION, NAME, Resource
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, by_year, relative
@@ -102,6 +103,7 @@ class Written:
     files: list[str]
     reads: frozenset[Read]
     entry: Entry
+    searched: Resource | None  # what the search index holds of it (ndlld.incremental.search)
 
 
 def render_site(
@@ -149,7 +151,7 @@ def _pages_of(shared: tuple, documents: list[str]) -> dict[str, Written]:
     for document in documents:
         page = render_page(view, env, site, document, entries)
         writer.files(page.files)
-        pages[document] = Written(list(page.files), frozenset(page.reads), page.entry)
+        pages[document] = Written(list(page.files), frozenset(page.reads), page.entry, page.searched)
     return pages
 
 
@@ -161,7 +163,6 @@ def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, 
     facts = file_facts(writer.out_dir)
     releases = writer.previous is not None and (writer.previous / "releases" / "changes.json").is_file()
     writer.files(render_index(view, env, site, facts, entries, releases))
-    writer.files(render_search_index(view.base, entries))
     writer.files(render_sparql_page(site))
     writer.files(render_vocabulary(view, env, site, vocabulary))
     base = view.base
@@ -216,6 +217,7 @@ class Page:
     files: dict[str, bytes]
     reads: set[Read]
     entry: Entry
+    searched: Resource | None
 
 
 def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: str, entries: Mapping[str, Entry] | None = None) -> Page:
@@ -226,12 +228,13 @@ def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: s
     are not among its reads either (:func:`publisher_involvements`)."""
     with view.graph.reads() as reads:
         entry = index_entry(view, document)
+        searched = search_entry(view, document)
         if document == view.publisher:
             involvements = publisher_involvements({**(entries or {}), document: entry})
         else:
             involvements = view.involvements(about=document)
         files = _resource_files(view, env, site, document, involvements)
-    return Page(files, reads, entry)
+    return Page(files, reads, entry, searched)
 
 
 def publisher_involvements(entries: Mapping[str, Entry]) -> list[Involvement]:
@@ -522,7 +525,6 @@ class Listed:
     short_name: str
     types: tuple[str, ...]
     parents: tuple[str, ...]
-    texts: tuple[tuple[str, str, str], ...] = ()  # (property, language, text): what search finds it by
 
 
 @dataclass(frozen=True)
@@ -546,10 +548,7 @@ class Entry:
     def from_json(cls, kept: list) -> Entry:
         listed, links, involvements = kept
         return cls(
-            tuple(
-                Listed(iri, name, short, tuple(types), tuple(parents), tuple(tuple(text) for text in texts))
-                for iri, name, short, types, parents, texts in listed
-            ),
+            tuple(Listed(iri, name, short, tuple(types), tuple(parents)) for iri, name, short, types, parents in listed),
             tuple((how, organization) for how, organization in links),
             tuple(Involvement(*i) for i in involvements),
         )
@@ -565,7 +564,7 @@ def index_entry(view: SiteView, document: str) -> Entry:
         types = view.types(subject)
         if _LISTED_TYPES.intersection(types):
             parents = tuple(o.value for o in view.values(subject, str(SCHEMA) + "parentOrganization") if isinstance(o, NamedNode))
-            listed.append(Listed(subject, view.name(subject), view.short_name(subject), tuple(types), parents, _searched(view, subject)))
+            listed.append(Listed(subject, view.name(subject), view.short_name(subject), tuple(types), parents))
     publisher = view.publisher
     if publisher is None:
         return Entry(tuple(listed))
@@ -573,26 +572,22 @@ def index_entry(view: SiteView, document: str) -> Entry:
     return Entry(tuple(listed), tuple(_publisher_links(view, document, publisher)), tuple(own))
 
 
-_SEARCHED = tuple(str(SCHEMA) + p for p in ("name", "alternateName", "description"))
+_SEARCHED = tuple(str(SCHEMA) + p for p in (NAME, ALTERNATE, DESCRIPTION))
 
 
-def _searched(view: SiteView, iri: str) -> tuple[tuple[str, str, str], ...]:
-    """The names, alternate names and descriptions of *iri*, as the search index holds them."""
-    return tuple(
+def search_entry(view: SiteView, document: str) -> Resource | None:
+    """What the search index holds of *document*, when the index page lists it: its types,
+    and its names, alternate names and descriptions in every language."""
+    types = view.types(document)
+    if not _LISTED_TYPES.intersection(types):
+        return None
+    texts = tuple(
         (predicate.removeprefix(str(SCHEMA)), o.language or "", o.value)
         for predicate in _SEARCHED
-        for o in sorted(view.values(iri, predicate), key=lambda o: (o.language or "", o.value))
+        for o in sorted(view.values(document, predicate), key=lambda o: (o.language or "", o.value))
         if isinstance(o, Literal)
     )
-
-
-def render_search_index(base: str, entries: dict[str, Entry]) -> dict[str, bytes]:
-    """``search.sqlite``: what ``ndlld serve`` searches (:mod:`ndlld.search`), made of each
-    page's *entries* as the index page is."""
-    from ndlld.search import INDEX_FILE, Resource, index_bytes
-
-    listed = {item.iri: item for entry in entries.values() for item in entry.listed if "#" not in item.iri}
-    return {INDEX_FILE: index_bytes((Resource(i.iri, i.types, i.texts) for i in listed.values()), base)}
+    return Resource(document, tuple(types), texts)
 
 
 def _publisher_links(view: SiteView, document: str, publisher: str) -> list[tuple[str, str]]:
