@@ -263,6 +263,7 @@ class Finder:
             _environment()
             .get_template("search.html")
             .render(
+                static=False,
                 title=self.title,
                 q=q,
                 results=results,

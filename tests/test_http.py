@@ -197,6 +197,7 @@ CASES = {
     "robots.txt": Case("/robots.txt", {}, 200, {"Content-Type": "text/plain; charset=utf-8"}),
     "VoID at its well-known address": Case("/.well-known/void", {}, 200, {"Content-Type": "text/turtle; charset=utf-8"}),
     "sitemap": Case("/sitemap.xml", {}, 200, {"Content-Type": "application/xml; charset=utf-8"}),
+    "the search page's static copy": Case("/search.html", {}, 200, {"Content-Type": "text/html; charset=utf-8"}),
 }
 
 

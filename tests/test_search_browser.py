@@ -1,6 +1,6 @@
 """The search page and the reconciliation preview in a real browser (Debian's Chromium, as
 tests/test_browser.py launches it) against a real `ndlld serve`: a name typed in Japanese
-and submitted, the results as links, no accessibility violation (axe-core), all without a
+and submitted, on the search page and in a page's header, the results as links, no accessibility violation (axe-core), all without a
 script and under the site's Content-Security-Policy (a violation is a console error, which
 fails). Screenshots in tests/output/."""
 
@@ -24,6 +24,16 @@ def test_a_japanese_name_typed_and_submitted_finds_the_library(page, served: str
     page.screenshot(path=str(OUTPUT / "search.png"), full_page=True)
     first.click()
     page.wait_for_url(served + "/id/ndl.html")
+
+
+def test_the_form_in_a_pages_header_searches(page, served: str):  # noqa: F811
+    page.goto(served + "/id/ifla.html")
+    page.locator("header.site form[role=search] input[name=q]").fill("ＮＤＬ")  # full-width, as a Japanese keyboard may type it
+    with page.expect_navigation():
+        page.locator("header.site form[role=search] button").click()
+    assert page.url == served + "/search?q=%EF%BC%AE%EF%BC%A4%EF%BC%AC"
+    assert page.locator("ol.results li a").first.inner_text() == "National Diet Library"
+    assert page.locator("header.site form").count() == 0  # the search page has one form, its own
 
 
 def test_the_search_page_and_the_preview_have_no_accessibility_violation(page, served: str):  # noqa: F811

@@ -30,6 +30,7 @@ them all; an incremental build renders only the pages a change touched
 
 from __future__ import annotations
 
+import functools
 import heapq
 import os
 from collections import defaultdict
@@ -53,7 +54,7 @@ from ndlld.parallel import fork_map
 from ndlld.queries import load_queries
 from ndlld.rdf import serialized, subject_value
 from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
-from ndlld.search import ALTERNATE, DESCRIPTION, NAME, Resource
+from ndlld.search import ALTERNATE, DESCRIPTION, MAX_QUERY_CHARS, NAME, Resource
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, by_year, relative
@@ -82,7 +83,7 @@ class Download:
 
 
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html", "xml", "svg"]),
         trim_blocks=True,
@@ -91,6 +92,16 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         auto_reload=False,  # one build, one set of templates: no stat of the file at every page
     )
+    env.globals.update(search_words=search_words(), max_query_chars=MAX_QUERY_CHARS)
+    return env
+
+
+@functools.cache
+def search_words() -> dict[str, str]:
+    """The words of the search form and pages (``search-words.yaml``), in one place."""
+    import yaml
+
+    return yaml.safe_load((_HERE / "search-words.yaml").read_text(encoding="utf-8"))
 
 
 PARALLEL_PAGES = 2_000  # from this many pages on, they are written by one process per core
@@ -164,6 +175,7 @@ def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, 
     releases = writer.previous is not None and (writer.previous / "releases" / "changes.json").is_file()
     writer.files(render_index(view, env, site, facts, entries, releases))
     writer.files(render_sparql_page(site))
+    writer.files(render_search_page(env, site))
     writer.files(render_vocabulary(view, env, site, vocabulary))
     base = view.base
     urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
@@ -390,6 +402,15 @@ def render_sparql_page(site: dict) -> dict[str, bytes]:
 
     form = Form(site["title"], static=True)
     return {"sparql.html": form_page(form, load_queries(resource_dir("queries"))).encode("utf-8")}
+
+
+def render_search_page(env: jinja2.Environment, site: dict) -> dict[str, bytes]:
+    """``search.html``: the search page as a copy of the site without its server shows it,
+    so that the header's form leads somewhere on any static server (which answers
+    ``/search`` with it): it says that searching needs ``ndlld serve``, and where to look
+    instead. ``ndlld serve`` answers ``/search`` itself (:mod:`ndlld.finding`)."""
+    values = {"q": "", "results": [], "first": 1, "next_href": None, "error": None, "json_href": ""}
+    return {"search.html": env.get_template("search.html").render(title=site["title"], static=True, **values).encode("utf-8")}
 
 
 def _downloads(releases: bool = False) -> list[Download]:
