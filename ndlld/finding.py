@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import sqlite3
 import tempfile
 import threading
 import time
@@ -35,7 +36,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from ndlld import reconcile
 from ndlld.conneg import choose
-from ndlld.errors import LimitError
+from ndlld.errors import LimitError, NdlldError, short_line
 from ndlld.reconcile import RequestError, Service
 from ndlld.search import INDEX_FILE, MAX_QUERY_CHARS, MAX_RESULTS, Hit, Query, Resource, SearchIndex, connect, made_with, write_all
 from ndlld.web import text
@@ -100,7 +101,10 @@ class Indexes:
         deadline = time.monotonic() + (self.CATCH_UP if wait else 0.0)
         while made_with(self.kept) != digest:
             if time.monotonic() >= deadline or not self.kept.is_file():
-                path, seconds = self._made(digest)
+                try:
+                    path, seconds = self._made(digest)
+                except (OSError, sqlite3.Error, NdlldError) as err:  # the output removed, the disk full …
+                    raise LimitError(f"no search index of {self.dist_dir} can be made now: {short_line(str(err))}", 503) from None
                 if seconds is None:  # made by another process, which said so
                     return SearchIndex(path), None
                 return SearchIndex(path), (

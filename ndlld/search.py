@@ -118,9 +118,12 @@ FORMAT = "2"  # of the tables below: an index of another format is made again wh
 def connect(path: Path) -> sqlite3.Connection:
     """The index at *path* to write, in autocommit mode (transactions are the caller's), its
     journal a write-ahead log: the server processes read the last committed state while a
-    build writes the next one."""
+    build writes the next one. A commit is not synced to the disk (only the log's checkpoints
+    are): a build's last one lost to a power cut leaves the index behind its output, which the
+    next build sees and writes it whole (:mod:`ndlld.incremental.search`)."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
     return db
 
 

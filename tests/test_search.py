@@ -219,3 +219,14 @@ def test_serve_without_a_kept_index_makes_one_and_says_so(real_dist: Path, tmp_p
                 assert json.load(answer)["results"][0]["path"] == "id/ifla"
     said = log.read_text(encoding="utf-8")
     assert said.count("made one from its dumps") == 1, said  # once, before the processes started
+
+
+def test_an_index_that_cannot_be_made_is_a_503_in_one_line(real_dist: Path, tmp_path: Path):
+    out = Path(shutil.copytree(real_dist, tmp_path / "dist"))
+    with TestClient(create_app(out)) as client:
+        assert ids(client, "IFLA")[0] == "ifla"
+        (out / "dataset.nt").unlink()  # an output broken by hand under the server
+        (out / "SHA256SUMS").write_text("another output\n", encoding="utf-8")
+        answer = client.get("/search", params={"q": "IFLA", "format": "json"})
+        assert answer.status_code == 503 and answer.text.count("\n") == 1, answer.text
+        assert answer.text.startswith(f"no search index of {out.resolve()} can be made now: ")
