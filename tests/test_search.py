@@ -11,6 +11,7 @@ import json
 import shutil
 import sqlite3
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -230,3 +231,54 @@ def test_an_index_that_cannot_be_made_is_a_503_in_one_line(real_dist: Path, tmp_
         answer = client.get("/search", params={"q": "IFLA", "format": "json"})
         assert answer.status_code == 503 and answer.text.count("\n") == 1, answer.text
         assert answer.text.startswith(f"no search index of {out.resolve()} can be made now: ")
+
+
+def test_server_processes_read_the_kept_index_while_a_build_changes_it(tmp_path: Path):
+    """Two `ndlld serve` processes on an output built with the cache, asked in a loop while a
+    build with the cache renames the IFLA: every answer is the old name or the new, and every
+    answer asked after the build returned is the new one; no index is made from the dumps."""
+    data, out, cache = tmp_path / "data", tmp_path / "dist", tmp_path / "cache"
+    shutil.copytree(DATA, data)
+    build(data, out, cache_dir=cache)
+    old, new = "International Federation of Library Associations and Institutions", "Renamed Federation"
+    port, log = free_port(), tmp_path / "serve.log"
+    command = [
+        sys.executable,
+        "-m",
+        "ndlld",
+        "serve",
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        "--port",
+        str(port),
+        "--processes",
+        "2",
+    ]
+    answers: list[tuple[float, int, str]] = []
+    stop = threading.Event()
+
+    def ask(url: str) -> None:
+        while not stop.is_set():
+            asked = time.monotonic()
+            with urllib.request.urlopen(url + "/search?q=IFLA&format=json") as answer:  # a connection each: both processes
+                answers.append((asked, answer.status, json.load(answer)["results"][0]["name"]))
+
+    with server_process(command, "/", port, log=log) as (url, _):
+        asking = threading.Thread(target=ask, args=(url,))
+        asking.start()
+        try:
+            record = data / "organizations" / "ifla.yaml"
+            record.write_text(record.read_text(encoding="utf-8").replace(f"en: {old}", f"en: {new}", 1), encoding="utf-8")
+            build(data, out, cache_dir=cache)
+            built = time.monotonic()
+            while len([a for a in answers if a[0] > built]) < 10:
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            asking.join()
+    assert {status for _, status, _ in answers} == {200}
+    assert {name for _, _, name in answers} <= {old, new}
+    assert {name for asked, _, name in answers if asked > built} == {new}
+    assert "made one from its dumps" not in log.read_text(encoding="utf-8")
