@@ -59,6 +59,7 @@ def vocabulary_page(vocabulary: list[Triple], context: Context) -> dict:
     return {
         "title": title.get("en", "Vocabulary"),
         "title_ja": title.get("ja", ""),
+        "titles": {language: title[language] for language in ("en", "ja") if language in title},
         "descriptions": [{"text": comment[lang], "language": lang} for lang in ("en", "ja") if lang in comment],
         "namespace": str(NDL),
         "version": version,
