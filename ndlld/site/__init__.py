@@ -36,12 +36,13 @@ from __future__ import annotations
 import heapq
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup, escape
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple
 
 from ndlld.changes import FEED_MEDIA_TYPE
@@ -99,9 +100,35 @@ def environment() -> jinja2.Environment:
     env.filters["fill"] = fill
     env.filters["plural"] = plural
     env.filters["doc"] = jinja2.pass_context(lambda context, href: document_href(href, context["lang"]))
+    env.filters["lang_attr"] = jinja2.pass_context(lambda context, language: _lang_attribute(language, context["lang"]))
+    env.filters["shown"] = jinja2.pass_context(lambda context, value: shown(value, context["lang"]))
     env.globals["languages"] = LANGUAGES
     env.globals["language_names"] = {language: messages(language)["language_name"] for language in LANGUAGES}
     return env
+
+
+def _lang_attribute(language: str | None, page_language: str) -> Markup:
+    """`` lang="en"`` for a text in another language than the page's; nothing otherwise."""
+    return Markup(f' lang="{escape(language)}"') if language and language != page_language else Markup("")
+
+
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def shown(value: Text | Link | Mapping, page_language: str) -> Markup:
+    """A value of a page (a :class:`Text`, a :class:`Link`, or a mapping of their fields) as
+    HTML, in a page in *page_language*: a link inside the site leads to the page in that
+    language; a link from the records only when following it is safe (http, https, mailto:
+    a javascript: or data: IRI is valid RDF, and shown as text); a text in another language
+    than the page's says so. (A filter, not a macro: pages show thousands of values.)"""
+    get = value.get if isinstance(value, Mapping) else lambda name, default=None: getattr(value, name, default)
+    text, language, href = escape(get("text")), get("language"), get("href")
+    attribute = _lang_attribute(language, page_language)
+    if href is not None and not get("external", False):
+        return Markup(f'<a href="{escape(document_href(href, page_language))}"{attribute}>{text}</a>')
+    if href is not None and href.lower().startswith(_SAFE_SCHEMES):
+        return Markup(f'<a href="{escape(href)}" rel="external"{attribute}>{text}</a>')
+    return Markup(f"<span{attribute}>{text}</span>") if attribute and href is None else text
 
 
 def language_context(language: str, alternates: dict[str, str]) -> dict:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ndlld.conneg import LANGUAGES, language_suffix
 from ndlld.context import Context
@@ -40,7 +40,7 @@ def term_labels(context: Context) -> dict[str, dict[str, str]]:
 def fill(sentence: str, **values: object) -> Markup:
     """*sentence* with its ``{placeholders}`` filled: the sentence and every value that is not
     markup already escaped, so a value may be a link made by the template."""
-    return Markup.escape(sentence).format(**values)
+    return Markup(str(escape(sentence)).format(**{name: str(escape(value)) for name, value in values.items()}))
 
 
 def plural(forms: list[str], count: int) -> str:
