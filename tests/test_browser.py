@@ -58,15 +58,27 @@ def launch(playwright, profile: Path, **options):
     )
 
 
-@pytest.fixture(scope="module")
-def browser(playwright, tmp_path_factory):
-    context = launch(playwright, tmp_path_factory.mktemp("chromium-profile"), viewport={"width": 1280, "height": 900})
+def _context(playwright, tmp_path_factory, **options):
+    context = launch(playwright, tmp_path_factory.mktemp("chromium-profile"), viewport={"width": 1280, "height": 900}, **options)
     yield context
     context.close()
 
 
-@pytest.fixture
-def page(browser, served):
+@pytest.fixture(scope="module")
+def browser(playwright, tmp_path_factory):
+    yield from _context(playwright, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def japanese_browser(playwright, tmp_path_factory):
+    """Chromium set to Japanese: it sends Accept-Language: ja-JP,ja;q=0.9."""
+    yield from _context(playwright, tmp_path_factory, locale="ja-JP")
+
+
+MISSING = "/id/nothing"  # asked for on purpose: its 404 (and the icon the browser then asks for) is no fault
+
+
+def _guarded_tab(browser, served: str):
     """A tab that refuses every request that would leave the local server."""
     tab = browser.new_page()
     outside: list[str] = []
@@ -79,13 +91,27 @@ def page(browser, served):
             outside.append(route.request.url)
             route.abort()
 
+    def noted(message) -> None:
+        if message.type == "error" and not message.location.get("url", "").endswith((MISSING, "/favicon.ico")):
+            errors.append(f"{message.text} {message.location.get('url')}")
+
     tab.route("**/*", guard)
     errors: list[str] = []
-    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    tab.on("console", noted)
     yield tab
     tab.close()
     assert outside == [], "the page tried to load resources from elsewhere"
     assert errors == []
+
+
+@pytest.fixture
+def page(browser, served):
+    yield from _guarded_tab(browser, served)
+
+
+@pytest.fixture
+def japanese_page(japanese_browser, served):
+    yield from _guarded_tab(japanese_browser, served)
 
 
 def dom_jsonld(page) -> list[dict]:
@@ -246,32 +272,6 @@ def _terms_of(page, section: str) -> list[str]:
 
 
 # -- the pages in Japanese: a browser whose language is Japanese ------------------------------
-
-
-MISSING = "/id/nothing"
-
-
-@pytest.fixture(scope="module")
-def japanese_browser(playwright, tmp_path_factory):
-    """Chromium set to Japanese: it sends Accept-Language: ja-JP,ja;q=0.9."""
-    context = launch(playwright, tmp_path_factory.mktemp("chromium-ja"), viewport={"width": 1280, "height": 900}, locale="ja-JP")
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def japanese_page(japanese_browser, served):
-    tab = japanese_browser.new_page()
-    errors: list[str] = []
-
-    def noted(message) -> None:  # the 404 of the page asked for on purpose (and its icon) is no fault
-        if message.type == "error" and not message.location.get("url", "").endswith((MISSING, "/favicon.ico")):
-            errors.append(f"{message.text} {message.location.get('url')}")
-
-    tab.on("console", noted)
-    yield tab
-    tab.close()
-    assert errors == []
 
 
 def test_a_japanese_browser_gets_the_japanese_site_and_can_switch(japanese_page, served: str):
