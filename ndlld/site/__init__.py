@@ -401,7 +401,7 @@ def render_index(
         "involvements": [_timeline_row(view, i, "", "") for i in shown_involvements],
         "involvements_more": involvements_more,
         "organizations": [
-            {"href": view.path(o.iri), "text": o.name, "abbreviation": o.short_name if o.short_name != o.name else ""}
+            {"href": view.path(o.iri), "text": o.name, "ja": o.name_ja, "abbreviation": o.short_name if o.short_name != o.name else ""}
             for o in shown_organizations
         ],
         "organizations_more": organizations_more,
@@ -436,7 +436,7 @@ def _groups(view: SiteView, listed: dict[str, Listed]) -> list[dict]:
         members = [item for item in listed.values() if "#" not in item.iri and types & set(item.types)]
         shown, more = _first(sorted(members, key=_by_name))
         if shown:
-            groups.append({"key": key, "links": [_link(view, item) for item in shown], "more": more})
+            groups.append({"key": key, "links": [(_link(view, item), item.name_ja) for item in shown], "more": more})
     return groups
 
 
@@ -592,6 +592,7 @@ class Listed:
     short_name: str
     types: tuple[str, ...]
     parents: tuple[str, ...]
+    name_ja: str = ""  # the Japanese name, where the records give one: the Japanese index shows it
 
 
 @dataclass(frozen=True)
@@ -614,7 +615,7 @@ class Entry:
     def from_json(cls, kept: list) -> Entry:
         listed, links, involvements = kept
         return cls(
-            tuple(Listed(iri, name, short, tuple(types), tuple(parents)) for iri, name, short, types, parents in listed),
+            tuple(Listed(iri, name, short, tuple(types), tuple(parents), ja) for iri, name, short, types, parents, ja in listed),
             tuple((how, organization) for how, organization in links),
             tuple(Involvement(*i) for i in involvements),
         )
@@ -627,7 +628,8 @@ def index_entry(view: SiteView, document: str) -> Entry:
         types = view.types(subject)
         if _LISTED_TYPES.intersection(types):
             parents = tuple(o.value for o in view.values(subject, str(SCHEMA) + "parentOrganization") if isinstance(o, NamedNode))
-            listed.append(Listed(subject, view.name(subject), view.short_name(subject), tuple(types), parents))
+            name_ja = view.text(subject, str(SCHEMA) + "name", "ja") or ""
+            listed.append(Listed(subject, view.name(subject), view.short_name(subject), tuple(types), parents, name_ja))
     if document != view.publisher:
         return Entry(tuple(listed))
     return Entry(tuple(listed), tuple(_publisher_links(view, document)), tuple(view.involvements()))
