@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -287,17 +288,8 @@ def nginx_serving(dist: Path, tmp: Path) -> tuple[subprocess.Popen, str]:
         [shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf")], stderr=subprocess.PIPE
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=1).close()
-            return process, url
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(
-                    f"nginx did not start: {(tmp / 'error.log').read_text() if (tmp / 'error.log').exists() else ''}"
-                ) from None
-            time.sleep(0.2)
+    _wait_for(process, url, 30, lambda: f"nginx did not start: {(tmp / 'error.log').read_text() if (tmp / 'error.log').exists() else ''}")
+    return process, url
 
 
 def beside_nginx(serve_url: str, dist: Path, clients: int, seconds: float) -> dict:
@@ -435,17 +427,13 @@ def start_server(dist: Path, query_timeout: float) -> tuple[subprocess.Popen, st
         stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=1).close()
-            return process, url
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(
-                    f"ndlld serve did not start: {process.stderr.read().decode() if process.poll() is not None else 'timeout'}"
-                ) from None
-            time.sleep(0.2)
+    _wait_for(
+        process,
+        url,
+        60,
+        lambda: f"ndlld serve did not start: {process.stderr.read().decode() if process.poll() is not None else 'timeout'}",
+    )
+    return process, url
 
 
 def main() -> None:
@@ -491,6 +479,19 @@ def main() -> None:
         Path(args.report).write_text(report(results), encoding="utf-8")
     print(f"{results['requests']} requests, {results['per_second']}/s, {results['errors']} errors -> {args.out}")
     sys.exit(1 if results["errors"] else 0)
+
+
+def _wait_for(process: subprocess.Popen, url: str, seconds: float, why: Callable[[], str]) -> None:
+    """Until *url* answers; SystemExit with *why* if *process* ends or *seconds* pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(why()) from None
+            time.sleep(0.2)
 
 
 if __name__ == "__main__":

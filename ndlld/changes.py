@@ -22,10 +22,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pyoxigraph import RdfFormat, Triple
+from pyoxigraph import Literal, RdfFormat, Triple, parse
 
+from ndlld.context import Context
 from ndlld.graph import document_of
-from ndlld.rdf import serialized, subject_value
+from ndlld.rdf import Term, serialized, subject_value, term_text
 
 # The spec's context, by the IRI its section 3.4.1 names; a copy is in tests/contexts/.
 DISCOVERY_CONTEXT = "http://iiif.io/api/discovery/1/context.json"
@@ -37,6 +38,11 @@ ACTIVITY = {"created": "Create", "updated": "Update", "deleted": "Delete"}
 JSONLD_COMPACTED = "http://www.w3.org/ns/json-ld#compacted"  # the JSON-LD variants are compacted
 # `rights` must be a Creative Commons or RightsStatements.org URI (section 3.1).
 RIGHTS = re.compile(r"^https?://(creativecommons\.org/(licenses|publicdomain)/|rightsstatements\.org/vocab/)\S+$")
+# A count's number: its value, or its lower bound ("more than 1,700").
+COUNT_NUMBERS = {"http://schema.org/value", "http://schema.org/minValue"}
+RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_NAMES = {"http://schema.org/alternateName": 0, "http://schema.org/name": 1}  # the better label first
+_NUMBERS = {f"http://www.w3.org/2001/XMLSchema#{name}" for name in ("integer", "int", "long", "nonNegativeInteger", "positiveInteger")}
 
 
 @dataclass
@@ -54,6 +60,7 @@ class Changes:
     """The difference between two versions, by resource."""
 
     resources: list[ResourceChange]
+    labels: dict[str, str] = field(default_factory=dict)  # IRI -> what people call it (IFLA), from either version
 
     @property
     def added(self) -> int:
@@ -66,7 +73,22 @@ class Changes:
     def summary(self) -> str:
         return f"{self.added} triple(s) added, {self.removed} removed, in {len(self.resources)} resource(s)"
 
-    def text(self) -> str:
+    def text(self, context: Context) -> str:
+        """The change list for people: each resource by its name, each change as
+        ``IFLA · member count: 1,700 → 1,800`` (*context* names the properties)."""
+        lines = []
+        for change in self.resources:
+            lines.append(f"{change.status} {self.label(change.iri)} <{change.iri}>")
+            lines += _readable(change, self, context)
+        lines.append(self.summary())
+        return "\n".join(lines) + "\n"
+
+    def label(self, iri: str) -> str:
+        """What people call the resource *iri*: its short name, else its name, else its IRI."""
+        return self.labels.get(iri, iri)
+
+    def ntriples(self) -> str:
+        """The statements each resource gained (+) and lost (-), as N-Triples lines."""
         lines = []
         for change in self.resources:
             lines.append(f"{change.status} {change.iri}")
@@ -88,6 +110,72 @@ class Changes:
             )
             + "\n"
         )
+
+
+def _readable(change: ResourceChange, changes: Changes, context: Context) -> list[str]:
+    """*change*'s statements by subject and property: a value replaced as ``old → new``,
+    others as ``+`` and ``-``."""
+    by_statement: dict[tuple[str, str], tuple[list[Term], list[Term]]] = {}
+    for lines, side in ((change.removed, 0), (change.added, 1)):
+        for quad in parse("\n".join(lines), format=RdfFormat.N_TRIPLES):
+            t = quad.triple
+            by_statement.setdefault((term_text(t.subject), t.predicate.value), ([], []))[side].append(t.object)
+    found = []
+    for (subject, predicate), (removed, added) in sorted(by_statement.items()):
+        where = _where(change.iri, subject, predicate, changes, context)
+        if len(removed) == len(added) == 1:
+            found.append(f"  {where}: {_value(removed[0], changes, context)} → {_value(added[0], changes, context)}")
+            continue
+        found += [f"  - {where}: {_value(value, changes, context)}" for value in removed]
+        found += [f"  + {where}: {_value(value, changes, context)}" for value in added]
+    return found
+
+
+def _where(document: str, subject: str, predicate: str, changes: Changes, context: Context) -> str:
+    """``IFLA · member count``: the resource, the part of its page, and the property (a
+    count's value is the count itself)."""
+    parts = [changes.label(document)]
+    if subject != document:
+        fragment = subject.partition("#")[2]
+        parts.append(fragment.replace("-", " ") if fragment else subject)
+    if predicate not in COUNT_NUMBERS:
+        parts.append(_property_name(predicate, context))
+    return " · ".join(parts)
+
+
+def _property_name(iri: str, context: Context) -> str:
+    """``startYear`` as ``start year``: the records' name of a property, in words."""
+    if iri == RDF_TYPE_IRI:
+        return "type"
+    name = next((t.name for t in context.terms.values() if t.iri == iri and not t.reverse), None)
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower() if name else context.compact(iri)
+
+
+def _value(term: Term, changes: Changes, context: Context) -> str:
+    """A value as people read it: 1,800; a name (ja) for a text in another language than
+    English; a resource by its name."""
+    if isinstance(term, Literal):
+        text = term.value
+        if term.datatype.value in _NUMBERS and re.fullmatch(r"[+-]?\d+", text):
+            return f"{int(text):,}"
+        shown = text if len(text) <= 100 else text[:99] + "…"
+        return f"{shown} ({term.language})" if term.language and term.language != "en" else shown
+    iri = term_text(term)
+    return context.name_of(iri) or changes.labels.get(iri) or iri
+
+
+def labels_of(triples: Iterable[Triple]) -> dict[str, str]:
+    """What people call each resource: its short name (alternateName) in English or without a
+    language, else its English name, else any name."""
+    ranked: dict[str, tuple[int, str]] = {}
+    for t in triples:
+        if not isinstance(t.object, Literal) or t.predicate.value not in _NAMES:
+            continue
+        rank = _NAMES[t.predicate.value] + (0 if t.object.language in (None, "en") else 2)
+        subject = term_text(t.subject)
+        if subject not in ranked or (rank, t.object.value) < ranked[subject]:
+            ranked[subject] = (rank, t.object.value)
+    return {iri: text for iri, (_, text) in ranked.items()}
 
 
 def _lines(triples: Iterable[Triple]) -> set[str]:
@@ -112,7 +200,7 @@ def diff(old: Iterable[Triple], new: Iterable[Triple]) -> Changes:
     for change in changes.values():
         change.added.sort()
         change.removed.sort()
-    return Changes(sorted(changes.values(), key=lambda c: c.iri))
+    return Changes(sorted(changes.values(), key=lambda c: c.iri), {**labels_of(old), **labels_of(new)})
 
 
 def _document_of_line(line: str) -> str:

@@ -407,33 +407,50 @@ class Statements:
         self._nodes: dict[bytes, dict] = {}  # compacted once for both JSON-LD dumps
         self._compactor = _Compactor(context)
 
-    def pieces(self, first: bool = True, heads: bool = True) -> dict[str, list[Piece]]:
-        """Each dump's pieces, by the dump's kind (:data:`DATASET_FILES`): its chunks, and
-        its head and tail with *heads*. The first chunk of the JSON-LD dump has no comma
-        before it: these chunks start the dump when *first*."""
+    def pieces(self, first: bool = True, heads: bool = True, kinds: Iterable[str] = tuple(DATASET_FILES)) -> dict[str, list[Piece]]:
+        """Each dump's pieces, by the dump's kind (:data:`DATASET_FILES`; only *kinds*): its
+        chunks, and its head and tail with *heads*. The first chunk of the JSON-LD dump has
+        no comma before it: these chunks start the dump when *first*."""
+        wanted = set(kinds)
+        made = self._line_pieces(heads, wanted) if wanted & {"turtle", "ntriples"} else {}
+        self.lines_of.clear()  # the JSON-LD is made from the triples: their lines' memory for its nodes
+        if "jsonld" in wanted:
+            made["jsonld"] = self._jsonld_pieces(first, heads)
+        if "ndjson" in wanted:
+            made["ndjson"] = self._ndjson_pieces()
+        return {kind: made[kind] for kind in DATASET_FILES if kind in wanted}
+
+    def _line_pieces(self, heads: bool, kinds: set[str]) -> dict[str, list[Piece]]:
         turtle_pieces, ntriples_pieces = [], []
         for start, end in _runs(self.subjects, self.every):
             some = self.subjects[start:end]
             last = some[-1].decode("utf-8")
-            ntriples_pieces.append(_piece(self._ntriples(some), last))
-            turtle_pieces.append(_piece(self._turtle(some), last))
-        self.lines_of.clear()  # the JSON-LD is made from the triples: their lines' memory for its nodes
-        if heads and self.triples:  # pyoxigraph writes no prefixes for no statements
+            if "ntriples" in kinds:
+                ntriples_pieces.append(_piece(self._ntriples(some), last))
+            if "turtle" in kinds:
+                turtle_pieces.append(_piece(self._turtle(some), last))
+        if heads and self.triples and "turtle" in kinds:  # pyoxigraph writes no prefixes for no statements
             head = _PREFIX_LINES.match(serialized(self.triples[:1], RdfFormat.TURTLE, PREFIXES))
             turtle_pieces.insert(0, _piece(head.group(0) if head else b""))
+        return {"turtle": turtle_pieces, "ntriples": ntriples_pieces}
+
+    def _jsonld_pieces(self, first: bool, heads: bool) -> list[Piece]:
         jsonld_pieces = [_piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode())] if heads else []
         for start, end in _runs([s[1:-1] for s in self.by_iri], self.every):
             some = self.by_iri[start:end]
             jsonld_pieces.append(_piece(self._jsonld(some, first and start == 0), some[-1][1:-1].decode("utf-8")))
         if heads:
             jsonld_pieces.append(_piece(b"\n]}\n"))
+        return jsonld_pieces
+
+    def _ndjson_pieces(self) -> list[Piece]:
         names = sorted(self.documents)
         ndjson_pieces = []
         for start, end in _runs([name.encode("utf-8") for name in names], self.every):
             documents = names[start:end]
             nodes = [n for name in documents for n in self._nodes_of(self.documents[name])]
             ndjson_pieces.append(_piece(ndjson([], self.context, nodes), documents[-1]))
-        return {"turtle": turtle_pieces, "jsonld": jsonld_pieces, "ntriples": ntriples_pieces, "ndjson": ndjson_pieces}
+        return ndjson_pieces
 
     def _ntriples(self, some: list[bytes]) -> bytes:
         return b"".join(line for s in some for line in self.lines_of[s])

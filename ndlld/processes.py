@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import signal
 import socket
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
-from ndlld.errors import ConfigError
+from ndlld.errors import AddressError, ConfigError
 from ndlld.server import Limits
 
 STOPS = {signal.SIGTERM, signal.SIGINT}
@@ -45,7 +46,7 @@ def listening(host: str, port: int, backlog: int, shared: bool = True) -> socket
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     except OSError as err:
-        raise ConfigError(f"cannot listen on {host}:{port}: {err}") from None
+        raise AddressError(f"cannot listen on {host}:{port}: {err}") from None
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if shared:
@@ -54,7 +55,8 @@ def listening(host: str, port: int, backlog: int, shared: bool = True) -> socket
         sock.bind((host, port))
     except OSError as err:
         sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {err.strerror}") from None
+        taken = " (is another server running there? choose another with --port)" if err.errno == errno.EADDRINUSE else ""
+        raise AddressError(f"cannot listen on {host}:{port}: {err.strerror}{taken}") from None
     sock.listen(backlog)
     return sock
 
@@ -76,6 +78,9 @@ class Processes:
         for stop in STOPS:
             signal.signal(stop, self.stop)
         ready = []
+        # None serves before all are ready: a connection answered by one whose sibling then
+        # fails to start would see the server vanish. They wait for this pipe to close.
+        go, self._go = os.pipe()
         for queries, cap in zip(shares(self.limits.query_workers, self.count), shares(self.cap, self.count), strict=True):
             own = replace(self.limits, query_workers=queries)
             read, write = os.pipe()
@@ -86,19 +91,24 @@ class Processes:
                     signal.signal(stop, signal.SIG_DFL)
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
                 os.close(read)
-                _child(write, partial(prepare, own, cap))
+                os.close(self._go)
+                _child(write, go, partial(prepare, own, cap))
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
             os.close(write)
             self.pids.append(pid)
             ready.append(read)
+        os.close(go)
         answers = [_read_all(read) for read in ready]  # each until its process has started, or failed
         if self.stopping:  # told to stop meanwhile: wait() collects them
+            os.close(self._go)
             return []
         problems = [answer[len("error:") :] for answer in answers if answer.startswith("error:")]
         if problems or any(not answer for answer in answers):
             self.stop()
             self.wait()
+            os.close(self._go)
             raise ConfigError(problems[0] if problems else "a server process stopped while starting")
+        os.close(self._go)  # all ready: serve
         return sorted({answer[len("ready:") :] for answer in answers} - {""})
 
     def stop(self, *_) -> None:
@@ -127,8 +137,9 @@ class Processes:
         return worst
 
 
-def _child(write: int, prepare: Callable[[], tuple[str, Callable[[], None]]]) -> None:
-    """In a forked process: tell the parent it is ready (or why not), serve, and exit."""
+def _child(write: int, go: int, prepare: Callable[[], tuple[str, Callable[[], None]]]) -> None:
+    """In a forked process: tell the parent it is ready (or why not), wait until all are
+    (the parent closes *go*), serve, and exit."""
     _die_with_parent()
     try:
         note, serve = prepare()
@@ -140,6 +151,8 @@ def _child(write: int, prepare: Callable[[], tuple[str, Callable[[], None]]]) ->
         os._exit(2)
     os.write(write, f"ready:{note}".encode())
     os.close(write)
+    os.read(go, 1)  # returns at the close of the other end, once every process is ready
+    os.close(go)
     code = 0
     try:
         serve()

@@ -149,6 +149,23 @@ def _write(path: Path, content: bytes) -> Path:
     return path
 
 
+def release_note(out_dir: Path, version: str, new: bool, written_in: Path | None = None) -> str:
+    """What ``ndlld release`` says it did: where release *version* is in *out_dir*, and what
+    it changed since the release before (from its page of the change feed, in *written_in*
+    while the output is staged there); or that it was there already."""
+    target = out_dir / RELEASES / version
+    if not new:
+        return f"release {version} is already in {target} with this very data: nothing released"
+    page = json.loads(((written_in or out_dir) / RELEASES / version / "changes.json").read_text(encoding="utf-8"))
+    counts = {kind: sum(item["type"] == kind for item in page["orderedItems"]) for kind in ("Create", "Update", "Delete")}
+    previous = page["prev"]["id"].split("/")[-2] if "prev" in page else None
+    since = f"since {previous}" if previous else "(the first release)"
+    return (
+        f"released {version} into {target}: {counts['Create']} resource(s) created, {counts['Update']} updated, "
+        f"{counts['Delete']} deleted {since}; {out_dir / RELEASES / 'latest'} points to it"
+    )
+
+
 def _latest(releases: Path) -> str | None:
     latest = releases / "latest"
     return os.readlink(latest) if latest.is_symlink() else None

@@ -96,11 +96,13 @@ def three_releases(data: Path, out: Path, cache: Path | None = None) -> None:
     """0.0.1; 0.0.2 creates country/fr, updates ifla, deletes foundation; 0.0.3 updates ifla
     again and deletes country/fr: a resource in two pages, and one created then deleted."""
     release(data, out, "0.0.1", "2026-01-31", cache)
-    edit(data, "organizations/ifla.yaml", "value: 1700", "value: 1800")
+    edit(data, "organizations/ifla.yaml", "minValue: 1700", "minValue: 1800")
     (data / "organizations" / "foundation.yaml").unlink()
-    edit(data, "places/countries.yaml", "    source: source/page\n", "    source: source/page\n" + FRANCE)
+    edit(
+        data, "places/countries.yaml", "\n    source: source/page\n", "\n    source: source/page\n" + FRANCE
+    )  # the country's, not its link's
     release(data, out, "0.0.2", "2026-02-28", cache)
-    edit(data, "organizations/ifla.yaml", "value: 1800", "value: 1900")
+    edit(data, "organizations/ifla.yaml", "minValue: 1800", "minValue: 1900")
     edit(data, "places/countries.yaml", FRANCE, "")
     release(data, out, "0.0.3", "2026-03-31", cache)
 
@@ -480,13 +482,14 @@ def replicated(site: Site, *mode: str) -> list[dict]:
 
 def test_the_ldes_client_of_the_community_reads_the_stream_and_ends_with_the_latest_dump(site: Site):
     """npm's ldes-client (rdf-connect), in ordered ascending mode: every activity of the IIIF
-    feed is a member, emitted once, oldest first; materialized to the latest version of each
+    feed is a member, emitted once; materialized to the latest version of each
     resource, the members' triples are the latest dump and the deleted resources are deleted."""
     activities = {a["id"]: a for p in pages(site) for a in p["orderedItems"]}
     members = replicated(site)
     assert sorted(m["id"] for m in members) == sorted(activities)
-    times = [activities[m["id"]]["endTime"] for m in members]
-    assert times == sorted(times)
+    # Not asserted: that it emits them oldest first. Under load, ldes-client 0.3.0 has been seen
+    # to emit a later release's node before an earlier one's whose fetch was slower, though the
+    # root bounds both; the order is checked by the client written from the spec (above).
     latest = [list(parse(m["quads"].encode(), format=RdfFormat.N_QUADS)) for m in replicated(site, "latest")]
     payload = {str(q.triple) for quads in latest for q in quads if not isinstance(q.graph_name, DefaultGraph)}
     assert payload == site.dump("0.0.3")
@@ -540,7 +543,7 @@ def test_releases_built_incrementally_are_byte_identical(tmp_path: Path):
 def test_a_release_older_than_the_last_is_refused(good_data: Path, tmp_path: Path):
     out = tmp_path / "dist"
     release(good_data, out, "0.0.1", "2026-01-31")
-    edit(good_data, "organizations/ifla.yaml", "value: 1700", "value: 1800")
+    edit(good_data, "organizations/ifla.yaml", "minValue: 1700", "minValue: 1800")
     for date in ("2026-01-31", "2025-12-31"):
         result = CliRunner().invoke(cli, ["release", "--data", str(_versioned(good_data, date)), "--out", str(out)])
         assert result.exit_code != 0 and "Traceback" not in result.output
@@ -582,7 +585,7 @@ HOSTILE = {
         _keep,
         _keep,
         lambda t: t.replace(
-            "<http://schema.org/value> 1800", '<http://schema.org/value> 1800 .\n\t<{u}id/ndl> <http://schema.org/name> "x"'
+            "<http://schema.org/minValue> 1800", '<http://schema.org/minValue> 1800 .\n\t<{u}id/ndl> <http://schema.org/name> "x"'
         ),
     ),
     "not-an-activity-of-ours": (_keep, _keep, lambda t: t.replace("a as:Update", "a as:Move", 1)),
@@ -628,7 +631,7 @@ def test_a_stream_begun_after_older_releases_links_only_the_nodes_it_has(good_da
     release(good_data, out, "0.0.1", "2026-01-31")
     for name in ("feed.trig", "position.json"):  # as a release made before the stream was
         (out / "releases" / "0.0.1" / name).unlink()
-    edit(good_data, "organizations/ifla.yaml", "value: 1700", "value: 1800")
+    edit(good_data, "organizations/ifla.yaml", "minValue: 1700", "minValue: 1800")
     release(good_data, out, "0.0.2", "2026-02-28")
     root = list(parse(path=str(out / "releases" / "feed.trig"), format=RdfFormat.TRIG))
     nodes = {q.object.value for q in root if q.predicate == NamedNode(TREE + "node")}

@@ -48,7 +48,8 @@ def run(*args):
 def test_each_dump_over_http_loads_as_the_canonical_graph(served: str, real_dist: Path, tmp_path: Path, name: str):
     result = run("harvest", f"{served}/{name}", "--into", tmp_path / "store")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"harvested {len(canonical(real_dist))} triples about 90 resources from {served}/{name}")
+    resources = len({t.subject for t in canonical(real_dist)})
+    assert result.stdout.startswith(f"harvested {len(canonical(real_dist))} triples about {resources} resources from {served}/{name}")
     assert set(store_triples(tmp_path / "store")) == canonical(real_dist)
 
 
@@ -150,7 +151,11 @@ def test_a_triple_term_as_an_object_is_a_finding_not_a_crash(suffix: str, tmp_pa
     )
     result = run("harvest", partner, "--into", tmp_path / "store")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output  # an exit, not a crash
-    for said in ("'parentOrganization' must name an organization", "'memberOf' must lead to", "'source' must name a document"):
+    for said in (
+        "schema:parentOrganization must name an organization",
+        "schema:memberOf must lead to",
+        "dcterms:source must name a document",
+    ):
         assert said in result.stderr
     assert store_triples(tmp_path / "store") == []
 

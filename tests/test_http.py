@@ -361,7 +361,7 @@ def test_a_port_taken_stops_serve_with_one_line(site: Path):
                 text=True,
                 timeout=120,
             )
-            assert run.returncode == 2, run.stderr
+            assert run.returncode == 3, run.stderr  # the documented code of a taken port
             assert run.stderr.strip().count("\n") == 0 and "Traceback" not in run.stderr
             assert f"127.0.0.1:{port}" in run.stderr
 

@@ -18,7 +18,8 @@ from conftest import ROOT, program
 
 def test_a_short_load_has_no_errors(real_dist: Path, tmp_path: Path):
     out = tmp_path / "load.json"
-    with serving(real_dist, "--query-timeout", "3") as (url, _):
+    # Two workers a server process: the expensive query holds one of its process's for 3 s at a time.
+    with serving(real_dist, "--query-timeout", "3", "--query-workers", "4") as (url, _):
         run = subprocess.run(
             [
                 sys.executable,

@@ -50,7 +50,7 @@ from ndlld.conneg import CONTENT_TYPES, LANGUAGES, language_suffix, static_langu
 from ndlld.context import Context
 from ndlld.dumps import Ordered, ntriples, turtle
 from ndlld.dumps import jsonld as jsonld_dump
-from ndlld.lookup import Read
+from ndlld.lookup import Read, document_of
 from ndlld.namespaces import NDL, PREFIXES, SCHEMA
 from ndlld.output import Writer
 from ndlld.parallel import fork_map
@@ -60,7 +60,8 @@ from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.messages import document_href, fill, messages, plural
-from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, relative
+from ndlld.site.outward import outward_links
+from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, by_year, relative
 from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, dataset_page_triples, file_facts, void_triples
 from ndlld.web import COMPRESSIBLE, DOCUMENT_LINKS, EXPOSED, NOT_FOUND_PAGE
 
@@ -169,25 +170,35 @@ def render_site(
     return pages
 
 
-def render_pages(view: SiteView, documents: list[str], writer: Writer, parallel_from: int = PARALLEL_PAGES) -> dict[str, Written]:
-    """The pages of *documents*, in processes from *parallel_from* pages on."""
+def render_pages(
+    view: SiteView, documents: list[str], writer: Writer, parallel_from: int = PARALLEL_PAGES, entries: Mapping[str, Entry] | None = None
+) -> dict[str, Written]:
+    """The pages of *documents*, in processes from *parallel_from* pages on; the publisher's
+    last, with what the others give it: theirs, and *entries* of the pages not made here."""
     site = site_header(view)
-    shared = (view, site, writer.out_dir, writer.previous)
-    if len(documents) < parallel_from or (os.cpu_count() or 1) < 2:
-        pages = _pages_of(shared, documents)
-    else:
-        workers = os.cpu_count() or 1
-        made = fork_map(_pages_of, [documents[i::workers] for i in range(workers)], shared)
-        pages = {document: page for part in made for document, page in part.items()}
+    publisher = view.publisher
+    others = [document for document in documents if document != publisher]
+    pages = _pages_in_parallel((view, site, writer.out_dir, writer.previous, {}), others, parallel_from)
+    if publisher is not None and len(others) < len(documents):
+        given = {**(entries or {}), **{document: page.entry for document, page in pages.items()}}
+        pages.update(_pages_of((view, site, writer.out_dir, writer.previous, given), [publisher]))
     writer.written += [name for page in pages.values() for name in page.files]
     return pages
 
 
+def _pages_in_parallel(shared: tuple, documents: list[str], parallel_from: int) -> dict[str, Written]:
+    if len(documents) < parallel_from or (os.cpu_count() or 1) < 2:
+        return _pages_of(shared, documents)
+    workers = os.cpu_count() or 1
+    made = fork_map(_pages_of, [documents[i::workers] for i in range(workers)], shared)
+    return {document: page for part in made for document, page in part.items()}
+
+
 def _pages_of(shared: tuple, documents: list[str]) -> dict[str, Written]:
-    view, site, out_dir, previous = shared
+    view, site, out_dir, previous, entries = shared
     writer, env, pages = Writer(out_dir, previous), environment(), {}
     for document in documents:
-        page = render_page(view, env, site, document)
+        page = render_page(view, env, site, document, entries)
         writer.files(page.files)
         pages[document] = Written(list(page.files), frozenset(page.reads), page.entry)
     return pages
@@ -261,24 +272,35 @@ class Page:
     entry: Entry
 
 
-def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> Page:
+def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: str, entries: Mapping[str, Entry] | None = None) -> Page:
     """The page of *document* with its description as Turtle, N-Triples and JSON-LD and
     its embed snippet, and what it gives the index (:func:`index_entry`). *site* is
-    :func:`site_header`'s, and not among the reads."""
+    :func:`site_header`'s, and not among the reads. The publisher's page lists every
+    involvement: its own and those the other pages give (*entries*, by document), which
+    are not among its reads either (:func:`publisher_involvements`)."""
     with view.graph.reads() as reads:
-        files = _resource_files(view, env, site, document)
         entry = index_entry(view, document)
+        if document == view.publisher:
+            involvements = publisher_involvements({**(entries or {}), document: entry})
+        else:
+            involvements = view.involvements(about=document)
+        files = _resource_files(view, env, site, document, involvements)
     return Page(files, reads, entry)
 
 
-def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> dict[str, bytes]:
+def publisher_involvements(entries: Mapping[str, Entry]) -> list[Involvement]:
+    """Every involvement of the publisher: those each page gives (*entries*), by year."""
+    return by_year(i for entry in entries.values() for i in entry.involvements)
+
+
+def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str, involved: list[Involvement]) -> dict[str, bytes]:
     path = view.path(document)
     own = view.graph.in_document(document)
     description = view.description(document)
     if document == view.dataset:  # the dumps' descriptions have the dataset's hash IRIs: here is where they lead
         distributions = dataset_page_triples(view)
         own, description = [*own, *distributions], [*description, *distributions]
-    involvements, involvements_more = _first(view.involvements(about=document if document != view.publisher else None))
+    involvements, involvements_more = _first(involved)
     file = path.rsplit("/", 1)[-1]
     shared = {
         "iri": document,
@@ -299,7 +321,9 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
             "name_ja": view.text(document, str(SCHEMA) + "name", "ja"),
             "name_en": view.text(document, str(SCHEMA) + "name", "en"),
             "types": [view.named(t, language) for t in view.types(document)],
-            "sections": view.sections(document, LIST_SHOWN, language),
+            "sections": [
+                (section, outward_links(view, section.iri, path, language)) for section in view.sections(document, LIST_SHOWN, language)
+            ],
             "links_here": links_here,
             "links_here_more": linked_from - len(links_here),
             "sources": [view.link(source, path, language) for source in view.sources(document)],
@@ -308,7 +332,7 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
         context = language_context(language, alternates(file))
         pages.append(template.render(site=site, page=page, root=_root(path), **context).encode("utf-8"))
     snippet = env.get_template("embed.html").render(
-        site=site, name=view.name(document), iri=document, jsonld=script_element(embedded_document(schema_org_view(own)))
+        site=site, name=view.name(document), iri=document, jsonld=script_element(embedded_document(schema_org_view(own)), indent=2)
     )
     *variants, embed = page_files(path)
     return {
@@ -391,7 +415,7 @@ def render_index(
     listed = {item.iri: item for entry in entries.values() for item in entry.listed}
     organizations = sorted((item for item in listed.values() if ORGANIZATION_TYPES & set(item.types)), key=_by_name)
     nodes, edges = _network(view, organizations, entries)
-    involvements = [i for entry in entries.values() for i in entry.involvements]
+    involvements = publisher_involvements(entries)
     groups = _groups(view, listed)
     shown_involvements, involvements_more = _first(involvements)
     shown_organizations, organizations_more = _first(organizations)
@@ -597,8 +621,9 @@ class Listed:
 
 @dataclass(frozen=True)
 class Entry:
-    """What a page gives the index: its resources to list and, on the publisher's page, the
-    publisher's links to the organizations it takes part in and its involvements."""
+    """What a page gives the index: its resources to list and, through the resources it
+    describes, the publisher's links to the organizations it takes part in and its
+    involvements (which the publisher's page lists too)."""
 
     listed: tuple[Listed, ...] = ()
     links: tuple[tuple[str, str], ...] = ()  # (how, organization)
@@ -622,7 +647,10 @@ class Entry:
 
 
 def index_entry(view: SiteView, document: str) -> Entry:
-    """What the page of *document* gives the index, looked up through its view."""
+    """What the page of *document* gives the index, looked up through its view: the
+    resources it lists and, of the publisher's links and involvements, those of the
+    resources it describes (on the publisher's page, also those of resources without a
+    page), so that no page reads all the publisher's."""
     listed = []
     for subject in sorted({subject_value(t) for t in view.graph.in_document(document)}):
         types = view.types(subject)
@@ -630,21 +658,38 @@ def index_entry(view: SiteView, document: str) -> Entry:
             parents = tuple(o.value for o in view.values(subject, str(SCHEMA) + "parentOrganization") if isinstance(o, NamedNode))
             name_ja = view.text(subject, str(SCHEMA) + "name", "ja") or ""
             listed.append(Listed(subject, view.name(subject), view.short_name(subject), tuple(types), parents, name_ja))
-    if document != view.publisher:
+    publisher = view.publisher
+    if publisher is None:
         return Entry(tuple(listed))
-    return Entry(tuple(listed), tuple(_publisher_links(view, document)), tuple(view.involvements()))
+    own = [i for i in view.involvements(about=document) if document_of(i.iri) == document]
+    return Entry(tuple(listed), tuple(_publisher_links(view, document, publisher)), tuple(own))
 
 
-def _publisher_links(view: SiteView, publisher: str) -> list[tuple[str, str]]:
-    """How the publisher takes part in each organization, through a role, meeting or publication."""
-    links = [(t.predicate.value, t.object.value) for t in view.graph.about(publisher) if isinstance(t.object, NamedNode)]
-    links += [(t.predicate.value, subject_value(t)) for t in view.graph.pointing_at(publisher)]
+def _publisher_links(view: SiteView, document: str, publisher: str) -> list[tuple[str, str]]:
+    """How the publisher takes part in each organization through a role, meeting or
+    publication described on *document*'s page (a statement between it and the publisher)."""
+    links = []
+    for subject in view.described(document):
+        links += [(t.predicate.value, subject) for t in view.graph.pointing_at(subject) if subject_value(t) == publisher]
+        links += [(t.predicate.value, subject) for t in view.graph.about(subject) if t.object == NamedNode(publisher)]
+    if document == publisher:  # what it links with that no page describes (outside the site)
+        links += [
+            (t.predicate.value, t.object.value)
+            for t in view.graph.about(publisher)
+            if isinstance(t.object, NamedNode) and _outside(view, t.object)
+        ]
+        links += [(t.predicate.value, subject_value(t)) for t in view.graph.pointing_at(publisher) if _outside(view, t.subject)]
     found = []
     for predicate, other in links:
         label = _EDGE_LABELS.get(predicate)
         if label:
             found += [(label, organization) for organization in sorted(_organizations_of(view, other))]
     return found
+
+
+def _outside(view: SiteView, term) -> bool:
+    """Whether *term* is a resource no page describes: not an IRI under the site's id/."""
+    return not (isinstance(term, NamedNode) and term.value.startswith(view.base + "id/"))
 
 
 def render_vocabulary(view: SiteView, env: jinja2.Environment, site: dict, vocabulary: list[Triple]) -> dict[str, bytes]:
@@ -714,6 +759,9 @@ def embed_snippet(triples: Iterable[Triple], vocabulary: list[Triple], context: 
         environment()
         .get_template("embed.html")
         .render(
-            site=site_header(view), name=view.name(iri), iri=iri, jsonld=script_element(embedded_document(schema_org_view(description)))
+            site=site_header(view),
+            name=view.name(iri),
+            iri=iri,
+            jsonld=script_element(embedded_document(schema_org_view(description)), indent=2),
         )
     )

@@ -30,9 +30,9 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from ndlld.context import Context
 from ndlld.lookup import Lookup, Recording, TriplesLookup, document_of, remembered
-from ndlld.namespaces import NDL, RDF_TYPE, SCHEMA
+from ndlld.namespaces import NDL, RDF, RDF_TYPE, SCHEMA
 from ndlld.rdf import subject_value
-from ndlld.site.messages import term_labels
+from ndlld.site.messages import messages, term_labels
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
@@ -47,6 +47,10 @@ _ROLES = {str(SCHEMA) + "Role", str(SCHEMA) + "OrganizationRole"}
 _START_DATE = str(SCHEMA) + "startDate"
 # What holds a role or meeting that points at it: a meeting its attendee role, a
 # series its meetings, an organization the role of who funds it.
+_STATEMENT = str(RDF) + "Statement"
+_RDF_SUBJECT = str(RDF) + "subject"
+LINKS_OUTWARD = (str(SCHEMA) + "sameAs", str(SCHEMA) + "url")  # shown by authority, below the table (ndlld.site.outward)
+_LINK_SOURCE = "source of its links"  # a source's page lists what cites it for a link: no property says how
 _HOLDING = (str(SCHEMA) + "attendee", str(SCHEMA) + "funder", str(SCHEMA) + "subEvent")
 
 
@@ -257,7 +261,13 @@ class SiteView:
     def sections(self, document: str, most: int | None = None, language: str = "en") -> list[Section]:
         """The document first, then its hash resources in IRI order; at most *most* values a statement."""
         subjects = sorted(self._described(document)[0], key=lambda s: (s != document, s))
+        # A link's statement (its source) is shown with the link, in the links of what it is about.
+        subjects = [s for s in subjects if _STATEMENT not in self.types(s)]
         return [self.section(subject, self.path(document), most, language) for subject in subjects]
+
+    def described(self, document: str) -> list[str]:
+        """The resources described on *document*'s page: the document and its hash resources with statements."""
+        return self._described(document)[0]
 
     @remembered
     def _described(self, document: str) -> tuple[list[str], list[str]]:
@@ -288,6 +298,7 @@ class SiteView:
         ]
         linked = [t.object.value for t in own if isinstance(t.object, NamedNode) and t.predicate != RDF_TYPE]
         linked += [subject_value(t) for t in incoming]
+        linked += [document_of(subject_value(t)) for t in incoming]  # a hash resource's page lists it by its owner's name
         names = [t for iri in dict.fromkeys(linked) if document_of(iri) != document for t in self.names(iri)]
         return own + incoming + names
 
@@ -321,9 +332,9 @@ class SiteView:
 
     def _shown_rows(self, iri: str, fragment: str | None) -> list[Triple]:
         """*iri*'s statements its table shows: not its type, nor what the page says above it
-        (the name; the document's description and sources), nor a hash resource's sources
-        where they are the document's."""
-        shown_above = set(_NAME_PROPERTIES[:2]) | (set() if fragment else {str(SCHEMA) + "description", DCTERMS_SOURCE})
+        (the name; the document's description and sources) or below it (its links outward:
+        :mod:`ndlld.site.outward`), nor a hash resource's sources where they are the document's."""
+        shown_above = {*_NAME_PROPERTIES[:2], *LINKS_OUTWARD} | (set() if fragment else {str(SCHEMA) + "description", DCTERMS_SOURCE})
         document_sources = {o.value for o in self.values(document_of(iri), DCTERMS_SOURCE)} if fragment else set()
         return [
             t
@@ -345,7 +356,7 @@ class SiteView:
         """A count as the source words it: 'more than 1,700 members'."""
         if not any(t.value == _QUANTITY for t in self.values(iri, _RDF_TYPE)):  # most links are not counts
             return None
-        value = self.value(iri, str(SCHEMA) + "value")
+        value = self.value(iri, str(SCHEMA) + "value") or self.value(iri, str(SCHEMA) + "minValue")  # "more than": a lower bound
         unit = self.value(iri, str(SCHEMA) + "unitText") or ""
         qualifier = self.value(iri, str(NDL) + "countQualifier")
         number = f"{int(value):,}" if value and value.isdigit() else (value or "?")
@@ -361,11 +372,14 @@ class SiteView:
         rows = set()
         for target in targets:
             for triple in self.graph.pointing_at(target):
-                source = subject_value(triple)
+                source, predicate = subject_value(triple), triple.predicate.value
+                if predicate == DCTERMS_SOURCE and _STATEMENT in self.types(source):  # a link's source: who links
+                    source, predicate = self.value(source, _RDF_SUBJECT) or source, _LINK_SOURCE
                 if triple.predicate == RDF_TYPE or document_of(source) == document:
                     continue
-                predicate = triple.predicate.value
-                how = labels.get(predicate) or labels.setdefault(predicate, self.property_label(predicate, language))
+                how = labels.get(predicate) or labels.setdefault(
+                    predicate, link_source_label(language) if predicate == _LINK_SOURCE else self.property_label(predicate, language)
+                )
                 rows.add((source, how))
         # Links made only for the rows shown: the page of a source every record cites has them all.
         ordered = sorted((self.link_text(source, language).text.lower(), how.text, how, source) for source, how in rows)
@@ -373,29 +387,18 @@ class SiteView:
         return [(self.link(source, page, language), how) for _, _, how, source in ordered[:most]], len(ordered)
 
     # -- the publisher's dated parts ---------------------------------------
-    def involvements(self, about: str | None = None) -> list[Involvement]:
-        """The publisher's dated parts: roles it holds, meetings it attended or hosted.
+    def involvements(self, about: str) -> list[Involvement]:
+        """The publisher's dated parts (roles it holds, meetings it attended or hosted)
+        shown on *about*'s page: those described on it or held in what it describes (the
+        document itself, or one of its hash resources that has statements).
 
-        With *about*, only those described on that document's page or held in what it
-        describes (the document itself, or one of its hash resources that has statements).
-        """
-        return self._all_involvements() if about is None else self._involvements_of(about)
-
-    @remembered
-    def _all_involvements(self) -> list[Involvement]:
-        """Everything the publisher links to, or is linked from, that has a start date."""
-        publisher = self.publisher
-        if not publisher:
-            return []
-        related = [t.object.value for t in self.graph.about(publisher) if isinstance(t.object, NamedNode)]
-        related += [subject_value(t) for t in self.graph.pointing_at(publisher)]
-        found = (self._involvement(iri) for iri in dict.fromkeys(related))
-        return _by_year([made[0] for made in found if made is not None])
+        Found from the document's side, so that its page reads its own statements and
+        those of the roles and meetings around it, not all the publisher's: the
+        publisher's page lists those the other pages give (:func:`ndlld.site.index_entry`)."""
+        return self._involvements_of(about)
 
     @remembered
     def _involvements_of(self, document: str) -> list[Involvement]:
-        """Found from the document's side, so that its page reads its own statements and
-        those of the roles and meetings around it, not all the publisher's."""
         publisher = self.publisher
         found = []
         for iri in self._around(document) if publisher else ():
@@ -403,7 +406,7 @@ class SiteView:
             made = self._involvement(iri) if publisher and self.value(iri, _START_DATE) and self._linked_with(iri, publisher) else None
             if made is not None and document in _pages_of(iri, made[1]):
                 found.append(made[0])
-        return _by_year(found)
+        return by_year(found)
 
     def _around(self, document: str) -> list[str]:
         """What may be an involvement shown on *document*'s page: its resources with a start
@@ -451,6 +454,11 @@ class SiteView:
         return self.short_name(organizers[0]) if organizers else self.short_name(iri)
 
 
+def link_source_label(language: str) -> Text:
+    """How a source's page says what cites it for a link outward (no property says it)."""
+    return Text(messages(language)["links"]["source_of"], language)
+
+
 def _labels(vocabulary: Iterable[Triple]) -> dict[str, dict[str, str]]:
     """The vocabulary's labels, by IRI and language (the first of each, as the file gives them)."""
     labels: dict[str, dict[str, str]] = {}
@@ -465,7 +473,9 @@ def _pages_of(iri: str, held_in: str | None) -> set[str]:
     return {document_of(iri)} | ({document_of(held_in)} if held_in else set())
 
 
-def _by_year(involvements: Iterable[Involvement]) -> list[Involvement]:
+def by_year(involvements: Iterable[Involvement]) -> list[Involvement]:
+    """Involvements by year, then name, then what holds them, then IRI: one order however
+    they were gathered, and the same in every language."""
     return sorted(involvements, key=lambda i: (i.year, i.name, i.held, i.iri))
 
 
