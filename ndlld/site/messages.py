@@ -25,7 +25,8 @@ LOCALES = Path(__file__).parent / "locales"
 @cache
 def messages(language: str) -> dict[str, Any]:
     """The catalogue of *language*."""
-    return yaml.safe_load((LOCALES / f"{language}.yaml").read_text(encoding="utf-8"))
+    text = (LOCALES / f"{language}.yaml").read_text(encoding="utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml's: every build reads them
 
 
 def term_labels(context: Context) -> dict[str, dict[str, str]]:

@@ -170,6 +170,7 @@ def _size_for(lines: tuple[str, ...], inner: float, scale: float) -> float:
     return size
 
 
+@functools.lru_cache(maxsize=4096)  # the picture is drawn once for each language, with the same labels
 def _fit_label(text: str, radius: float, largest: float, smallest: float, scale: float = 1.0) -> _Label:
     """Wrap and size a label to fit inside its circle; below the smallest size, cut it short with '…'."""
     words = text.split()

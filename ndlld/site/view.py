@@ -367,24 +367,27 @@ class SiteView:
     def links_here(self, document: str, most: int | None = None, language: str = "en") -> tuple[list[tuple[Link, Text]], int]:
         """Resources on other pages that link to this page's resources, as (who, how), by
         name: the first *most* of them (all by default), and how many there are in all."""
-        targets = self._described(document)[0]
         labels: dict[str, Text] = {}  # predicate -> how it is shown
+        for predicate in {predicate for _, predicate in self._linking(document)}:
+            labels[predicate] = link_source_label(language) if predicate == _LINK_SOURCE else self.property_label(predicate, language)
+        rows = {(source, labels[predicate]) for source, predicate in self._linking(document)}  # one row a label
+        # Links made only for the rows shown: the page of a source every record cites has them all.
+        ordered = sorted((self.link_text(source, language).text.lower(), how.text, how.language or "", source, how) for source, how in rows)
+        page = self.path(document)
+        return [(self.link(source, page, language), how) for *_, source, how in ordered[:most]], len(ordered)
+
+    @remembered
+    def _linking(self, document: str) -> frozenset[tuple[str, str]]:
+        """(who, by which predicate) of :meth:`links_here`, the same in every language."""
         rows = set()
-        for target in targets:
+        for target in self._described(document)[0]:
             for triple in self.graph.pointing_at(target):
                 source, predicate = subject_value(triple), triple.predicate.value
                 if predicate == DCTERMS_SOURCE and _STATEMENT in self.types(source):  # a link's source: who links
                     source, predicate = self.value(source, _RDF_SUBJECT) or source, _LINK_SOURCE
-                if triple.predicate == RDF_TYPE or document_of(source) == document:
-                    continue
-                how = labels.get(predicate) or labels.setdefault(
-                    predicate, link_source_label(language) if predicate == _LINK_SOURCE else self.property_label(predicate, language)
-                )
-                rows.add((source, how))
-        # Links made only for the rows shown: the page of a source every record cites has them all.
-        ordered = sorted((self.link_text(source, language).text.lower(), how.text, how, source) for source, how in rows)
-        page = self.path(document)
-        return [(self.link(source, page, language), how) for _, _, how, source in ordered[:most]], len(ordered)
+                if triple.predicate != RDF_TYPE and document_of(source) != document:
+                    rows.add((source, predicate))
+        return frozenset(rows)
 
     # -- the publisher's dated parts ---------------------------------------
     def involvements(self, about: str) -> list[Involvement]:
