@@ -614,6 +614,10 @@ def test_labels_say_what_they_are_about(real_dist: Path):
     ndl = lxml_html.fromstring((real_dist / "id" / "ndl.html").read_bytes())
     member_of = ndl.xpath("//dt[.='member of']/following-sibling::dd[1]//a/text()")
     assert "associate member, IFLA" in member_of and "regular member, IFLA" in member_of
+    # A role whose name names its organization already is not named again with it.
+    funders = [" ".join(li.text_content().split()) for li in ndl.xpath("//section[@class='links-here']//li")]
+    assert "donor to core activities of the IFLA (funder)" in funders, funders
+    assert "contributor to part of Japan's national association membership fee, IFLA (funder)" in funders
     linked = [" ".join(li.text_content().split()) for li in ndl.xpath("//section[@class='links-here']//li")]
     presenters = [text for text in linked if text.startswith("presenter of reports")]
     assert len(presenters) == 2 and len(set(presenters)) == 2 and all(", " in text for text in presenters)

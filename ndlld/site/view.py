@@ -242,8 +242,9 @@ class SiteView:
         named = self.named(iri, language)
         if "#" in iri and _ROLES.intersection(self.types(iri)):
             held_in = self._held_in(iri)
-            if held_in is not None and held_in != iri:
-                return Text(f"{named.text}, {self.short_name(held_in)}", named.language)
+            holder = self.short_name(held_in) if held_in is not None and held_in != iri else None
+            if holder and holder not in (word.strip(".,;:()") for word in named.text.split()):  # 'donor to … of the IFLA' names it
+                return Text(f"{named.text}, {holder}", named.language)
         return named
 
     @remembered
