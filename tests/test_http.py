@@ -181,6 +181,12 @@ CASES = {
     "document, If-None-Match": Case("/id/ifla.ttl", {}, 304, conditional="ETag"),
     "document, If-Modified-Since": Case("/id/ifla.html", {}, 304, conditional="Last-Modified"),
     "index, If-None-Match": Case("/", {}, 304, conditional="ETag"),
+    # The same for the page Accept-Language chose: the validator is that page's, and the answer varies.
+    "index, Japanese, If-None-Match": Case("/", {"Accept-Language": JAPANESE}, 304, vary=("accept-language",), conditional="ETag"),
+    "vocabulary, Japanese, If-None-Match": Case(
+        "/vocab", {"Accept": BROWSER, "Accept-Language": JAPANESE}, 304, vary=("accept", "accept-language"), conditional="ETag"
+    ),
+    "Japanese page, If-Modified-Since": Case("/id/ifla.ja.html", {}, 304, conditional="Last-Modified"),
     "document, If-None-Match of another version": Case("/id/ifla.ttl", {"If-None-Match": '"0-0"'}, 200),
     "dump, If-Modified-Since": Case("/dataset.nt", {}, 304, conditional="Last-Modified"),
     # Compression, for clients that accept it.
@@ -243,7 +249,7 @@ CASES = {
 def test_every_server_answers_alike(server: str, case: Case):
     request = dict(case.request)
     if case.conditional:
-        _, first, _ = fetch(server + case.path)
+        _, first, _ = fetch(server + case.path, headers=case.request)
         request["If-None-Match" if case.conditional == "ETag" else "If-Modified-Since"] = first[case.conditional]
     status, headers, body = fetch(server + case.path, case.method, request)
     assert status == case.status, body[:300]
@@ -392,6 +398,14 @@ def test_accept_language_chooses_the_page(server: str, site: Path, path: str, la
     assert body == (site / page).read_bytes()
     expected_lang = "ja" if page.endswith(".ja.html") else "en"
     assert f'<html lang="{expected_lang}">'.encode() in body
+
+
+def test_a_validator_of_one_languages_page_is_not_the_others(server: str):
+    """The English index's ETag, sent by a browser now set to Japanese: the Japanese index, whole."""
+    _, english, _ = fetch(server + "/")
+    status, headers, body = fetch(server + "/", headers={"Accept-Language": JAPANESE, "If-None-Match": english["ETag"]})
+    assert status == 200 and headers["Content-Language"] == "ja" and b'<html lang="ja">' in body
+    assert headers["ETag"] != english["ETag"]
 
 
 def test_the_sparql_form_follows_accept_language(server: str):
