@@ -50,7 +50,7 @@ _START_DATE = str(SCHEMA) + "startDate"
 _STATEMENT = str(RDF) + "Statement"
 _RDF_SUBJECT = str(RDF) + "subject"
 LINKS_OUTWARD = (str(SCHEMA) + "sameAs", str(SCHEMA) + "url")  # shown by authority, below the table (ndlld.site.outward)
-_LINK_SOURCE = "source of its links"  # a source's page lists what cites it for a link: no property says how
+_LINK_SOURCE = "ndlld:link-source"  # in place of a predicate: what cites a source for a link (worded by link_source_label)
 _HOLDING = (str(SCHEMA) + "attendee", str(SCHEMA) + "funder", str(SCHEMA) + "subEvent")
 
 
