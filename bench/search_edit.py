@@ -10,7 +10,7 @@ and the processes it waited for). The trees take their turns within each round, 
 the machine's other work falls on all of them alike.
 
 Last, one more edit by this checkout, in this process under cProfile: the time in the
-search index's functions (:func:`ndlld.site.search_entry` as the pages are made, and
+search index's functions (:func:`ndlld.site.search.search_entry` as the pages are made, and
 :meth:`ndlld.incremental.search.KeptIndex.change` and ``publish``) against the whole build.
 Run on demand, e.g. at 10,000 organizations against main and the branch before this change:
 
@@ -37,7 +37,7 @@ from scale import RESULTS, ROOT, commit
 
 # The index's own functions, as cProfile names them (file, function): their cumulative time.
 SEARCH_FUNCTIONS = {
-    ("ndlld/site/__init__.py", "search_entry"),
+    ("ndlld/site/search.py", "search_entry"),
     ("ndlld/incremental/__init__.py", "_index_for_search"),
     ("ndlld/incremental/search.py", "publish"),
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -348,14 +349,16 @@ def _seconds(name: str, default: float, help: str):
     metavar="N",
     help="Server processes, each on a core of its own; --max-connections and --query-workers are shared among them.",
 )
+@click.option("--watch", is_flag=True, help="Build again whenever a record file changes; the pages, /sparql and /search follow each build.")
 @_reports_errors
-def serve(data_dir: Path, out_dir: Path, cache_dir: Path | None, host: str, port: int, processes: int, **limit_options):
+def serve(data_dir: Path, out_dir: Path, cache_dir: Path | None, host: str, port: int, processes: int, watch: bool, **limit_options):
     """Serve the site with content negotiation, a read-only SPARQL endpoint at /sparql,
     and search (/search) and reconciliation (/reconcile).
 
-    Builds first when the output directory holds no build yet. SIGTERM or Ctrl-C
-    lets the requests in flight finish, then exits with 0; exits with 3 when it
-    cannot listen on --host and --port (the port is taken).
+    Builds first when the output directory holds no build yet, and again on each
+    change of a record with --watch. SIGTERM or Ctrl-C lets the requests in flight
+    finish, then exits with 0; exits with 3 when it cannot listen on --host and
+    --port (the port is taken).
     """
     import tempfile
 
@@ -363,14 +366,19 @@ def serve(data_dir: Path, out_dir: Path, cache_dir: Path | None, host: str, port
     from ndlld.finding import Indexes
     from ndlld.server import Limits
 
-    cache_dir = _kept_in(out_dir, cache_dir)
+    kept = _kept_in(out_dir, cache_dir)
     if not (out_dir / "index.html").is_file():
-        click.echo(str(run_build(data_dir, out_dir, cache_dir=cache_dir)), err=True)
+        click.echo(str(run_build(data_dir, out_dir, cache_dir=kept)), err=True)
+    # The watch's builds keep their state, and so the search index, where this server looks for it.
+    start_watching = (lambda: _watching(data_dir, out_dir, cache_dir)) if watch else None
     with tempfile.TemporaryDirectory(prefix="ndlld-search-") as made:  # search indexes made from the dumps, shared by the processes
-        _serve(out_dir, Indexes(out_dir.resolve(), cache_dir, Path(made)), host, port, processes, Limits(**limit_options))
+        indexes = Indexes(out_dir.resolve(), kept, Path(made))
+        _serve(out_dir, indexes, host, port, processes, Limits(**limit_options), start_watching)
 
 
-def _serve(out_dir: Path, indexes, host: str, port: int, processes: int, limits) -> None:
+def _serve(out_dir: Path, indexes, host: str, port: int, processes: int, limits, start_watching: Callable | None) -> None:
+    """Serve *out_dir* in *processes*; with *start_watching*, this process watches (calling
+    it once the servers are up) and the server is a child even when there is one."""
     from ndlld.connections import BACKLOG, connection_cap, open_file_limit
     from ndlld.errors import ConfigError
     from ndlld.processes import Processes, listening
@@ -383,7 +391,7 @@ def _serve(out_dir: Path, indexes, host: str, port: int, processes: int, limits)
     alone = listening(host, port, BACKLOG, shared=False)  # refused if anything has the port (exit code 3)
     port = alone.getsockname()[1]  # the one the system chose, for --port 0
     search_note = indexes.prepare()  # found, or made, once for every process
-    if processes == 1:
+    if processes == 1 and start_watching is None:
         note, run = _server(out_dir, indexes, host, port, limits, cap)
         _serving(out_dir, host, port, processes, cap, limits, open_files, [n for n in (note, search_note) if n])
         run([alone])
@@ -395,9 +403,25 @@ def _serve(out_dir: Path, indexes, host: str, port: int, processes: int, limits)
     )
     if not group.stopping:
         _serving(out_dir, host, port, processes, cap, limits, open_files, notes + ([search_note] if search_note else []))
+    stop_watching = start_watching() if start_watching is not None and not group.stopping else None
     code = group.wait()
+    if stop_watching:
+        stop_watching()
     if code:
         sys.exit(code)
+
+
+def _watching(data_dir: Path, out_dir: Path, cache_dir: Path | None):
+    """Start building again on each change of a record (see :mod:`ndlld.watch`), into the
+    cache *cache_dir* when serve was given one."""
+    from ndlld.watch import watching
+
+    def changed(paths: list[str]) -> None:
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        click.echo(f"changed: {', '.join(paths[:3])}{more}; building again", err=True)
+
+    click.echo(f"watching {data_dir} for changes to records", err=True)
+    return watching(data_dir, out_dir, [out_dir, _kept_in(out_dir, cache_dir)], changed, cache_dir)
 
 
 def _server(out_dir: Path, indexes, host: str, port: int, limits, cap: int):

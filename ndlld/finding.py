@@ -3,7 +3,8 @@
 
 * ``/search?q=`` answers HTML for a browser and JSON for a program, by ``Accept`` or by
   ``format=html|json``, with ``Vary: Accept``; ``limit`` (at most 100) and ``offset`` page
-  through the results.
+  through the results. The page is in the language of ``lang``, else the one
+  ``Accept-Language`` chooses (as /sparql's form is), with ``Vary: Accept, Accept-Language``.
 * Both are bounded as ``/sparql`` is: the query's length, the results, and the time
   (``--query-timeout``); an index query runs in a thread, so pages never wait for it.
 * The index is the one a build with the cache keeps beside its state
@@ -24,6 +25,8 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -35,15 +38,31 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from ndlld import reconcile
-from ndlld.conneg import choose
+from ndlld.conneg import LANGUAGES, choose
 from ndlld.errors import LimitError, NdlldError, short_line
 from ndlld.reconcile import RequestError, Service
-from ndlld.search import INDEX_FILE, MAX_QUERY_CHARS, MAX_RESULTS, Hit, Query, Resource, SearchIndex, connect, made_with, write_all
+from ndlld.search import (
+    DESCRIPTION,
+    INDEX_FILE,
+    MAX_QUERY_CHARS,
+    MAX_RESULTS,
+    NAME,
+    Hit,
+    Query,
+    Resource,
+    SearchIndex,
+    connect,
+    made_with,
+    write_all,
+)
+from ndlld.service import form_language
+from ndlld.site.view import Text
 from ndlld.web import text
 
 HTML, JSON = "text/html", "application/json"
 DEFAULT_RESULTS = 20
 _VARY = {"Vary": "Accept"}
+_HTML_VARY = {"Vary": "Accept, Accept-Language"}  # the page is in the language Accept-Language chooses
 
 
 @cache
@@ -51,6 +70,16 @@ def _environment() -> jinja2.Environment:
     from ndlld.site import environment
 
     return environment()
+
+
+@cache
+def _type_labels() -> dict[str, dict[str, str]]:
+    """The catalogues' names of types, by IRI and language."""
+    from ndlld.context import Context
+    from ndlld.resources import context_path
+    from ndlld.site.messages import term_labels
+
+    return term_labels(Context.load(context_path()))
 
 
 class Indexes:
@@ -146,13 +175,13 @@ LOG = logging.getLogger("uvicorn.error")  # the server's own log, through ndlld.
 
 def index_of_output(dist_dir: Path) -> tuple[list[Resource], str]:
     """What the search index holds of the output in *dist_dir*, from its dumps (as the build
-    has it from the pages, :func:`ndlld.site.search_entry`), and the dataset's base IRI."""
+    has it from the pages, :func:`ndlld.site.search.search_entry`), and the dataset's base IRI."""
     from pyoxigraph import RdfFormat
 
     from ndlld.context import Context
     from ndlld.dumps import DATASET_FILES, read_triples
     from ndlld.resources import context_path
-    from ndlld.site import search_entry
+    from ndlld.site.search import search_entry
     from ndlld.site.view import SiteView
     from ndlld.store import read_base
 
@@ -196,12 +225,35 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What /search was asked, and the language of the page that answers."""
+
+    q: str
+    language: str
+
+    def href(self, offset: int, limit: int = DEFAULT_RESULTS, *, named: bool = False, **more: str) -> str:
+        """The search again from *offset*: the next page of results, or (*named*: its language
+        named even when it is the default) this one in another language."""
+        params = {"q": self.q, **({"lang": self.language} if named or self.language != LANGUAGES[0] else {})}
+        params.update(
+            {**({"offset": str(offset)} if offset else {}), **({"limit": str(limit)} if limit != DEFAULT_RESULTS else {}), **more}
+        )
+        return "search?" + urlencode(params)
+
+
+def _in_language(resource: Resource, kind: str, language: str) -> Text | None:
+    """*resource*'s text of *kind* in *language*, else in English."""
+    return next((Text(t, wanted) for wanted in dict.fromkeys((language, "en")) if (t := resource.text(kind, wanted))), None)
+
+
 class Finder:
     """What /search and /reconcile answer from: the *indexes* of the output served, the
     dataset's base IRI and title, and how long a request may take."""
 
-    def __init__(self, indexes: Indexes, base: str, title: str, timeout: float):
-        self.indexes, self.base, self.title, self.timeout = indexes, base, title, timeout
+    def __init__(self, indexes: Indexes, base: str, titles: Mapping[str, Text], timeout: float):
+        self.indexes, self.base, self.titles, self.timeout = indexes, base, titles, timeout
+        self.title = titles[LANGUAGES[0]].text  # the service's name, for programs
 
     async def _on_index(self, function, *args):
         """*function* of the current index and *args*, in a thread: pages never wait for it."""
@@ -214,31 +266,27 @@ class Finder:
         media_type = {"html": HTML, "json": JSON}.get(requested or "") if requested else choose(request.headers.get("accept"), [JSON, HTML])
         if media_type is None:
             return text("not acceptable: search answers application/json or text/html (format=json or format=html)", 406, _VARY)
-        q = params.get("q", "")
+        asked = _Asked(params.get("q", ""), form_language(params, request.headers) if media_type == HTML else LANGUAGES[0])
         try:
             limit, offset = _number(params.get("limit"), DEFAULT_RESULTS, 1, MAX_RESULTS), _number(params.get("offset"), 0, 0, 10_000)
         except RequestError as err:
-            return self._refused(media_type, q, str(err), err.status)
-        if media_type == HTML and not q:
-            return self._page(q, [], 0, None)  # the empty form
-        refusal = SearchIndex.refuse(q)
+            return self._refused(media_type, asked, str(err), err.status)
+        if media_type == HTML and not asked.q:
+            return self._page(asked, [], 0, None)  # the empty form
+        refusal = SearchIndex.refuse(asked.q)
         if refusal is not None:
-            return self._refused(media_type, q, refusal, 400)
-        query = Query(q, limit=limit + 1, offset=offset, deadline=time.monotonic() + self.timeout)
+            return self._refused(media_type, asked, refusal, 400)
+        query = Query(asked.q, limit=limit + 1, offset=offset, deadline=time.monotonic() + self.timeout)
         try:
             hits = await self._on_index(SearchIndex.search, query)
         except LimitError as err:
-            return self._refused(media_type, q, str(err), err.status)
+            return self._refused(media_type, asked, str(err), err.status)
         more = len(hits) > limit
         hits = hits[:limit]
-        next_href = (
-            "search?" + urlencode({"q": q, "offset": offset + limit, **({"limit": limit} if limit != DEFAULT_RESULTS else {})})
-            if more
-            else None
-        )
         if media_type == HTML:
-            return self._page(q, hits, offset, next_href)
-        body = {"query": q, "offset": offset, "results": [self._result(h) for h in hits], "next": next_href and next_href + "&format=json"}
+            return self._page(asked, hits, offset, asked.href(offset + limit, limit) if more else None)
+        following = asked.href(offset + limit, limit, format="json") if more else None
+        body = {"query": asked.q, "offset": offset, "results": [self._result(h) for h in hits], "next": following}
         return JSONResponse(body, headers=_VARY)
 
     def _result(self, hit: Hit) -> dict:
@@ -255,34 +303,49 @@ class Finder:
             "exact": hit.exact,
         }
 
-    def _page(self, q: str, hits: list[Hit], offset: int, next_href: str | None, error: str | None = None, status: int = 200) -> Response:
-        results = []
-        for hit in hits:
-            found = self._result(hit)
-            found["abbreviation"] = ", ".join(found["alternateName"])
-            found["types"] = [reconcile.type_name(t) for t in found["types"]]
-            found["name_ja"] = found["name_ja"] if found["name_ja"] != found["name"] else None
-            results.append(found)
+    def _shown(self, hit: Hit, language: str) -> dict:
+        """A result as the page in *language* shows it: its name in that language (else in
+        English), its names in the others, its description, and its types' names."""
+        resource = hit.resource
+        name = _in_language(resource, NAME, language) or Text(resource.name, None)
+        others = [Text(t, other) for other in LANGUAGES if other != name.language and (t := resource.text(NAME, other)) and t != name.text]
+        labels = _type_labels()
+        return {
+            "path": resource.iri.removeprefix(self.base),
+            "name": name,
+            "others": others,
+            "abbreviation": ", ".join(resource.all("alternateName")),
+            "description": _in_language(resource, DESCRIPTION, language),
+            "types": [labels.get(t, {}).get(language) or reconcile.type_name(t) for t in resource.types],
+        }
+
+    def _page(
+        self, asked: _Asked, hits: list[Hit], offset: int, next_href: str | None, error: str | None = None, status: int = 200
+    ) -> Response:
+        from ndlld.site import language_context
+
+        language = asked.language
+        alternates = {other: _Asked(asked.q, other).href(offset, named=True) for other in LANGUAGES}
         html = (
             _environment()
             .get_template("search.html")
             .render(
                 static=False,
-                title=self.title,
-                q=q,
-                results=results,
+                title=self.titles[language],
+                q=asked.q,
+                results=[self._shown(hit, language) for hit in hits],
                 first=offset + 1,
                 next_href=next_href,
                 error=error,
-                max_chars=MAX_QUERY_CHARS,
-                json_href="search?" + urlencode({"q": q, "format": "json"}),
+                json_href="search?" + urlencode({"q": asked.q, "format": "json"}),
+                **language_context(language, alternates),
             )
         )
-        return HTMLResponse(html, status_code=status, headers=_VARY)
+        return HTMLResponse(html, status_code=status, headers=_HTML_VARY)
 
-    def _refused(self, media_type: str, q: str, message: str, status: int) -> Response:
+    def _refused(self, media_type: str, asked: _Asked, message: str, status: int) -> Response:
         if media_type == HTML:
-            return self._page(q, [], 0, None, message, status)
+            return self._page(asked, [], 0, None, message, status)
         return text(message, status, _VARY)
 
     # -- /reconcile ---------------------------------------------------------------------------

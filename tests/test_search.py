@@ -125,8 +125,31 @@ def test_a_browser_gets_a_page_of_links(client: TestClient):
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
     page = html5lib.parse(answer.text)
     links = [a.get("href") for a in page.iter(f"{XHTML}a") if a.get("href", "").startswith("id/")]
-    assert links[0] == "id/ifla" and "id/ifla-pac" in links
+    assert links[0] == "id/ifla.html" and "id/ifla-pac.html" in links  # the pages, in the page's language
     assert page.find(f".//{XHTML}input[@name='q']").get("value") == "IFLA"
+    assert page.get("lang") == "en" and {"Accept", "Accept-Language"} <= {v.strip() for v in answer.headers["vary"].split(",")}
+
+
+def test_a_browser_set_to_japanese_gets_the_page_in_japanese(client: TestClient):
+    answer = client.get("/search?q=NDL", headers={"Accept": "text/html", "Accept-Language": "ja-JP,ja;q=0.9,en;q=0.8"})
+    page = html5lib.parse(answer.text)
+    assert page.get("lang") == "ja" and "Accept-Language" in answer.headers["vary"]
+    assert page.find(f".//{XHTML}h1").text == "検索" and "の検索結果" in answer.text
+    first = page.find(f".//{XHTML}ol/{XHTML}li/{XHTML}a")
+    assert (first.get("href"), first.text, first.get("lang")) == ("id/ndl.ja.html", "国立国会図書館", None)
+    english = page.find(f".//{XHTML}ol/{XHTML}li/{XHTML}span[@lang='en']")
+    assert english.text == "National Diet Library"
+    assert "図書館" in {t.strip() for t in page.find(f".//{XHTML}ol/{XHTML}li/{XHTML}span[@class='types']").text.split(",")}
+    switch = [a.get("href") for a in page.iter(f"{XHTML}a") if a.get("hreflang") == "en"]
+    assert switch == ["search?q=NDL&lang=en"]
+    # the switch and the form's hidden field name the language, over the browser's
+    named = client.get("/search?q=NDL&lang=en", headers={"Accept": "text/html", "Accept-Language": "ja"})
+    assert html5lib.parse(named.text).get("lang") == "en"
+    japanese = client.get("/search?q=NDL&lang=ja", headers={"Accept": "text/html"})
+    assert html5lib.parse(japanese.text).find(f".//{XHTML}input[@name='lang']").get("value") == "ja"
+    # JSON is the same in any language
+    asked = {"q": "NDL", "format": "json"}
+    assert client.get("/search", params=asked, headers={"Accept-Language": "ja"}).json() == client.get("/search", params=asked).json()
 
 
 def test_format_outweighs_accept(client: TestClient):

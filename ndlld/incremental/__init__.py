@@ -158,7 +158,7 @@ class Change:
     def _index_for_search(self, view, documents: set[str]) -> None:
         """The search index's rows of the pages made again or gone; all of them when the
         kept index is not that of the last output."""
-        from ndlld.site import search_entry
+        from ndlld.site.search import search_entry
 
         kept = self.state.search
         if kept.of_output(self.state.get("output")):
