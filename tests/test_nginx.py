@@ -114,6 +114,9 @@ def test_the_search_form_leads_to_the_page_that_says_where_to_look(static_server
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
     assert body == (real_dist / "search.html").read_bytes() and b"ndlld serve" in body
     assert get(static_server + "/reconcile")[0] == 404  # the API is the server's alone
+    # A Japanese page's form is in Japanese, and keeps its language for `ndlld serve`'s answer.
+    japanese = (real_dist / "id" / "ifla.ja.html").read_text(encoding="utf-8")
+    assert '<input type="hidden" name="lang" value="ja">' in japanese and 'placeholder="検索"' in japanese
 
 
 def test_htaccess_sets_the_same_security_headers(real_dist: Path):

@@ -41,7 +41,7 @@ def test_the_search_page_and_the_preview_have_no_accessibility_violation(page, s
 
     axe = Axe()
     found = {}
-    for path in ("/search", "/search?q=library", "/search?q=zzzz", "/reconcile/preview?id=ndl"):
+    for path in ("/search", "/search?q=library", "/search?q=zzzz", "/search?q=図書館&lang=ja", "/reconcile/preview?id=ndl"):
         page.goto(served + path)
         results = axe.run(page, options={"resultTypes": ["violations"]}).response
         assert results["testEngine"]["name"] == "axe-core" and len(results["passes"]) > 5
