@@ -32,6 +32,20 @@ def _eventually(check, what: str, log: Path, seconds: float = 90) -> None:
         time.sleep(0.3)
 
 
+def _saved(record: Path, text: str, log: Path) -> None:
+    """Write *text* to *record* until the watch says it changed: serve says it watches a
+    moment before the watching thread observes the files, and an edit in between is missed."""
+    seen = log.read_text().count("changed:")
+    for _ in range(6):
+        record.write_text(text, encoding="utf-8")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if log.read_text().count("changed:") > seen:
+                return
+            time.sleep(0.3)
+    raise AssertionError(f"the watch never saw {record.name} change; serve said:\n{log.read_text(errors='replace')}")
+
+
 def _page(url: str) -> str:
     with urllib.request.urlopen(url + "/id/ifla.html", timeout=10) as response:
         return response.read().decode()
@@ -54,7 +68,7 @@ def test_an_edited_record_is_served_without_a_restart(good_data: Path, tmp_path:
         assert IFLA_NAME in _page(url)
         _eventually(lambda: "watching" in log.read_text(), "watched the records", log)
 
-        record.write_text(record.read_text(encoding="utf-8").replace(IFLA_NAME, "World Library Federation"), encoding="utf-8")
+        _saved(record, record.read_text(encoding="utf-8").replace(IFLA_NAME, "World Library Federation"), log)
         _eventually(lambda: "World Library Federation" in _page(url), "served the edited page", log)
         assert "World Library Federation" in _names(url)
         assert "changed: organizations/ifla.yaml; building again" in log.read_text()
@@ -77,3 +91,21 @@ def test_only_record_files_outside_the_output_start_a_build(tmp_path: Path):
         assert watched(Change.modified, str(data / name)), name
     for name in ("dist/id/ifla.jsonld", "dist/sitemap.yaml", ".dist.cache/state.yaml", "organizations/.ifla.yaml.swp", "notes.txt"):
         assert not watched(Change.modified, str(data / name)), name
+
+
+def test_the_builds_of_the_watch_keep_the_search_index_in_serves_cache(good_data: Path, tmp_path: Path):
+    port, log, out, cache = free_port(), tmp_path / "serve.log", tmp_path / "dist", tmp_path / "kept"
+    command = [sys.executable, "-m", "ndlld", "serve", "--watch", "--data", str(good_data), "--out", str(out)]
+    command += ["--cache-dir", str(cache), "--port", str(port), "--processes", "1"]
+    record = good_data / "organizations" / "ifla.yaml"
+
+    def found(q: str) -> list[str]:
+        with urllib.request.urlopen(url + "/search?" + urllib.parse.urlencode({"q": q, "format": "json"}), timeout=30) as response:
+            return [result["id"] for result in json.load(response)["results"]]
+
+    with server_process(command, "/", port, log=log) as (url, _process):
+        _eventually(lambda: "watching" in log.read_text(), "watched the records", log)
+        _saved(record, record.read_text(encoding="utf-8").replace(IFLA_NAME, "Federation of Zebra Librarians"), log)
+        _eventually(lambda: found("zebra librarians") == [IFLA], "found the edited name", log)
+    assert (cache / "search.sqlite").is_file() and not (tmp_path / ".dist.cache").exists()
+    assert "made one from its dumps" not in log.read_text(), "the server must read the index the watch's builds kept"
