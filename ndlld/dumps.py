@@ -11,6 +11,12 @@
   harvesters that stream; the context by its absolute IRI
   (``https://w3id.org/ndlld/context.jsonld``, a copy beside the dump), so a
   line read alone, without the file's URL, still means what it says.
+* ``dataset.trig`` and ``dataset.nq`` -- the same statements as an RDF dataset in TriG
+  (https://www.w3.org/TR/trig/) and N-Quads (https://www.w3.org/TR/n-quads/), each in
+  the named graph of each source or passage that states it (:mod:`ndlld.provenance`):
+  their union is the graph of the other dumps. The TriG is grouped by subject as the
+  Turtle is, a block per graph (TriG takes the union of blocks of one name); the
+  N-Quads lines are sorted.
 * each of them gzip-compressed (``.gz``), and ``SHA256SUMS`` for them all.
 
 They are made in chunks of resources (:class:`Chunks`), each compressed on its
@@ -36,18 +42,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
 from ndlld.context import Context
 from ndlld.graph import document_of
-from ndlld.namespaces import CONTEXT_IRI, PREFIXES, RDF_TYPE, XSD
-from ndlld.rdf import serialized, subject_value
+from ndlld.lookup import TriplesLookup
+from ndlld.namespaces import CONTEXT_IRI, PREFIXES, RDF_TYPE, W3ID, XSD
+from ndlld.provenance import Provenance
+from ndlld.rdf import serialized, serialized_quads, subject_value
 
 _TYPE = b" <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
 _FIRST = b" <\x01> "
 _SUBJECT_LINE = re.compile(rb"\n(?=[^\t@\n])")
 
-DATASET_FILES = {"turtle": "dataset.ttl", "jsonld": "dataset.jsonld", "ntriples": "dataset.nt", "ndjson": "dataset.ndjson"}
+DATASET_FILES = {
+    "turtle": "dataset.ttl",
+    "jsonld": "dataset.jsonld",
+    "ntriples": "dataset.nt",
+    "ndjson": "dataset.ndjson",
+    "trig": "dataset.trig",
+    "nquads": "dataset.nq",
+}
 
 
 def read_triples(path: Path, rdf_format: RdfFormat) -> list[Triple]:
@@ -249,16 +264,18 @@ def _one_or_many(values: list):
 
 
 def write_dumps(
-    triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, chunk_every: int = 0
+    triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, chunk_every: int = 0, base: str = W3ID
 ) -> tuple[list[Path], dict[str, list[Chunk]]]:
     """Write the dataset dumps, their gzip files and SHA256SUMS, the ontology and the context
     into *out_dir*; return the files written and where each dump's chunks lie in them.
+    *base* is that of the dataset's IRIs (``base`` in dataset.yaml), for the name of the
+    graph of the project's own statements.
 
     The dumps are made in chunks (:class:`Statements`), which an incremental build makes
     again one by one; the bytes are those of :func:`turtle`, :func:`ntriples`,
     :func:`jsonld` and :func:`ndjson` all the same (tested)."""
     out_dir = Path(out_dir)
-    statements = Statements(triples, context, chunk_every or CHUNK_EVERY)
+    statements = Statements(triples, context, chunk_every or CHUNK_EVERY, Provenance(TriplesLookup(triples), base))
     files: dict[str, bytes] = {}
     layout: dict[str, list[Chunk]] = {}
     for kind, pieces in statements.pieces().items():
@@ -369,8 +386,8 @@ class Statements:
     pieces are the whole dumps; made for the resources of some chunks (an incremental
     build), they are those chunks, the same bytes."""
 
-    def __init__(self, triples: list[Triple], context: Context, every: int = CHUNK_EVERY):
-        self.triples, self.context, self.every = triples, context, every
+    def __init__(self, triples: list[Triple], context: Context, every: int, provenance: Provenance):
+        self.triples, self.context, self.every, self.provenance = triples, context, every, provenance
         self.lines_of: dict[bytes, list[bytes]] = {}  # subject, as N-Triples writes it -> its lines
         self.triples_of: dict[bytes, list[Triple]] = {}  # subject -> the triples of its lines, in their order
         by_line_of: dict[bytes, dict[bytes, Triple]] = {}
@@ -401,16 +418,20 @@ class Statements:
         """Each dump's pieces, by the dump's kind (:data:`DATASET_FILES`): its chunks, and
         its head and tail with *heads*. The first chunk of the JSON-LD dump has no comma
         before it: these chunks start the dump when *first*."""
-        turtle_pieces, ntriples_pieces = [], []
+        turtle_pieces, ntriples_pieces, trig_pieces, nquads_pieces = [], [], [], []
         for start, end in _runs(self.subjects, self.every):
             some = self.subjects[start:end]
             last = some[-1].decode("utf-8")
             ntriples_pieces.append(_piece(self._ntriples(some), last))
             turtle_pieces.append(_piece(self._turtle(some), last))
+            trig, nquads = self._quads(some)
+            trig_pieces.append(_piece(trig, last))
+            nquads_pieces.append(_piece(nquads, last))
         self.lines_of.clear()  # the JSON-LD is made from the triples: their lines' memory for its nodes
         if heads and self.triples:  # pyoxigraph writes no prefixes for no statements
             head = _PREFIX_LINES.match(serialized(self.triples[:1], RdfFormat.TURTLE, PREFIXES))
             turtle_pieces.insert(0, _piece(head.group(0) if head else b""))
+            trig_pieces.insert(0, turtle_pieces[0])
         jsonld_pieces = [_piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode())] if heads else []
         for start, end in _runs([s[1:-1] for s in self.by_iri], self.every):
             some = self.by_iri[start:end]
@@ -423,7 +444,14 @@ class Statements:
             documents = names[start:end]
             nodes = [n for name in documents for n in self._nodes_of(self.documents[name])]
             ndjson_pieces.append(_piece(ndjson([], self.context, nodes), documents[-1]))
-        return {"turtle": turtle_pieces, "jsonld": jsonld_pieces, "ntriples": ntriples_pieces, "ndjson": ndjson_pieces}
+        return {
+            "turtle": turtle_pieces,
+            "jsonld": jsonld_pieces,
+            "ntriples": ntriples_pieces,
+            "ndjson": ndjson_pieces,
+            "trig": trig_pieces,
+            "nquads": nquads_pieces,
+        }
 
     def _ntriples(self, some: list[bytes]) -> bytes:
         return b"".join(line for s in some for line in self.lines_of[s])
@@ -432,6 +460,20 @@ class Statements:
         triples = [t for s in some for t in _type_first(s, self.lines_of[s], self.triples_of[s])]
         text = serialized(triples, RdfFormat.TURTLE, PREFIXES)
         return b"\n" + _SUBJECT_LINE.sub(b"\n\n", _PREFIX_LINES.sub(b"", text, count=1))  # as turtle() spaces subjects
+
+    def _quads(self, some: list[bytes]) -> tuple[bytes, bytes]:
+        """The TriG and the N-Quads of the subjects *some*: each subject's statements by
+        graph, then in Turtle's order; the N-Quads lines sorted."""
+        quads = []
+        for s in some:
+            by_graph: dict[str, list[Triple]] = defaultdict(list)
+            for triple in _type_first(s, self.lines_of[s], self.triples_of[s]):
+                for graph in self.provenance.graphs(triple):
+                    by_graph[graph].append(triple)
+            quads += [Quad(t.subject, t.predicate, t.object, NamedNode(g)) for g in sorted(by_graph) for t in by_graph[g]]
+        trig = _PREFIX_LINES.sub(b"", serialized_quads(quads, RdfFormat.TRIG, PREFIXES), count=1)
+        nquads = b"".join(sorted(serialized_quads(quads, RdfFormat.N_QUADS).splitlines(keepends=True)))
+        return trig, nquads
 
     def _jsonld(self, some: list[bytes], first: bool) -> bytes:
         text = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in self._nodes_of(some))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeAlias
 
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, Triple, serialize
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, Triple, serialize
 
 # Any term of a triple: what its object may be.
 Term: TypeAlias = NamedNode | BlankNode | Literal | Triple
@@ -41,6 +41,11 @@ def term_text(term: Term) -> str:
 def serialized(triples: Iterable[Triple], rdf_format: RdfFormat, prefixes: dict[str, str] | None = None) -> bytes:
     """*triples* written in *rdf_format*."""
     return _written(serialize(triples, format=rdf_format, prefixes=prefixes))
+
+
+def serialized_quads(quads: Iterable[Quad], rdf_format: RdfFormat, prefixes: dict[str, str] | None = None) -> bytes:
+    """*quads* written in *rdf_format*, a format of datasets (TriG, N-Quads)."""
+    return _written(serialize(quads, format=rdf_format, prefixes=prefixes))
 
 
 def results_serialized(results: QuerySolutions | QueryBoolean, results_format: QueryResultsFormat) -> bytes:

@@ -6,6 +6,12 @@ changed, or next to one whose boundary moved, is made again from the new graph;
 every other chunk's bytes are copied from the published file by the kernel
 (``os.copy_file_range``), and its piece of the gzip file likewise. The files are
 then read once, for their checksums and the gzip file's CRC.
+
+The dumps of named graphs (TriG, N-Quads) fall as the N-Triples do, but a statement's
+graphs depend on what its resource's sources say (:mod:`ndlld.provenance`): a change
+to a resource touches its whole document there, and the resources of other documents
+that link to its hash resources; a change to what a source is cited for, or to its
+passages, touches them all.
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ from ndlld.dumps import DATASET_FILES, LAST_BLOCK, Chunk, Piece, Statements, che
 from ndlld.incremental.overlay import Overlay
 from ndlld.incremental.state import State
 from ndlld.lookup import document_of
-from ndlld.rdf import subject_value
+from ndlld.provenance import CITATION_PREDICATES, SOURCE, Provenance
+from ndlld.rdf import subject_value, term_text
 
 # The dumps whose chunks fall alike (by N-Triples subject), and the key each kind orders by.
-_KEYS = {"ntriples": "nt", "turtle": "nt", "jsonld": "iri", "ndjson": "document"}
+_KEYS = {"ntriples": "nt", "turtle": "nt", "jsonld": "iri", "ndjson": "document", "trig": "nt", "nquads": "nt"}
+_QUADS = ("trig", "nquads")
 
 
 def key_of(kind: str, subject: str) -> str:
@@ -83,7 +91,7 @@ def subjects_between(state: State, overlay: Overlay, kind: str, after: str | Non
 
 
 def new_pieces(
-    state: State, overlay: Overlay, context: Context, kind: str, chunks: list[Chunk], run: tuple[int, int], every: int
+    state: State, overlay: Overlay, context: Context, kind: str, chunks: list[Chunk], run: tuple[int, int], every: int, base: str
 ) -> list[Piece]:
     """The pieces that replace the chunks ``chunks[i:j]`` of the dump *kind*."""
     start, end = run
@@ -93,7 +101,7 @@ def new_pieces(
     triples = [t for s in subjects for t in overlay.about(s)]
     if not triples:
         return []
-    return Statements(triples, context, every).pieces(first=start == 0, heads=False)[kind]
+    return Statements(triples, context, every, Provenance(overlay, base)).pieces(first=start == 0, heads=False)[kind]
 
 
 def write_dump(kind: str, old: Path, new: Path, chunks: list[Chunk], replaced: dict[tuple[int, int], list[Piece]]) -> list[Chunk]:
@@ -180,18 +188,43 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def provenance_touched(overlay: Overlay, touched: list[str]) -> list[str] | None:
+    """The subjects whose statements' graphs a change at *touched* may move, or None when
+    it may move any (it changed what a source is cited for, or its passages)."""
+    if _source_changed(overlay, touched):
+        return None
+    found = set(touched)
+    for document in {document_of(s) for s in touched}:
+        for subject in overlay.subjects_of(document):
+            found.add(subject)
+            if "#" in subject:  # links to it from other documents take its sources
+                found.update(subject_value(t) for t in overlay.pointing_at(subject))
+    return sorted(found)
+
+
+def _source_changed(overlay: Overlay, touched: list[str]) -> bool:
+    """Whether a change touched what a source is cited for, a passage, or a source itself."""
+    changed = overlay.added | overlay.removed
+    if any(t.predicate.value in CITATION_PREDICATES and t.predicate.value != SOURCE for t in changed):
+        return True
+    cited = {term_text(t.object) for t in changed if t.predicate.value == SOURCE}
+    return any(s in cited or any(p.predicate.value == SOURCE for p in overlay.pointing_at(s)) for s in touched)
+
+
 def rewrite_dumps(
-    state: State, overlay: Overlay, context: Context, touched: Iterable[str], old_dir: Path, new_dir: Path, every: int
+    state: State, overlay: Overlay, context: Context, touched: Iterable[str], old_dir: Path, new_dir: Path, every: int, base: str
 ) -> list[Path]:
     """Each dump and gzip file written into *new_dir* from those in *old_dir* and the
     chunks the *touched* subjects changed; SHA256SUMS of them all. The new layout is noted."""
     touched = list(touched)
+    moved = provenance_touched(overlay, touched)
     layouts: dict[str, list[Chunk]] = {}
     written: list[Path] = []
     for kind, name in DATASET_FILES.items():
         chunks = layout(state, kind)
-        runs = touched_runs(chunks, {key_of(kind, s) for s in touched}) if chunks else []
-        replaced = {run: new_pieces(state, overlay, context, kind, chunks, run, every) for run in runs}
+        reach = (moved if moved is not None else [chunk.last[1:-1] for chunk in chunks]) if kind in _QUADS else touched
+        runs = touched_runs(chunks, {key_of(kind, s) for s in reach}) if chunks else []
+        replaced = {run: new_pieces(state, overlay, context, kind, chunks, run, every, base) for run in runs}
         layouts[kind] = write_dump(kind, old_dir / name, new_dir / name, chunks, replaced)
         written += [new_dir / name, new_dir / f"{name}.gz"]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib and reading let go of the GIL

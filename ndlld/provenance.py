@@ -1,0 +1,128 @@
+"""Where each statement comes from: the named graphs of the sources, or the passages of them, that state it.
+
+The records name the sources of each resource (``source``, ``dcterms:source``); the
+source records say what each is cited for and where in them each resource is
+described, so that every statement of the graph can be put in the named graph of
+what states it (an RDF 1.1 dataset, https://www.w3.org/TR/rdf11-concepts/#section-dataset):
+
+* a passage of a source (a W3C Web Annotation ``oa:SpecificResource`` with an
+  ``oa:TextPositionSelector``, https://www.w3.org/TR/annotation-model/#text-position-selector)
+  whose ``dcterms:subject`` is the resource's document: the passage's graph;
+* else the source itself: its graph, named by its IRI;
+* a source with ``ndl:citedFor`` states only the statements with those properties
+  (text only in its ``schema:inLanguage``); the resource's other sources state the rest;
+* ``dcterms:source`` itself is in the graph of the source it names;
+* a resource that names no source (the source records, their passages) and the
+  ``schema:Dataset`` are the project's own: :func:`project_graph`.
+
+Everything is read from the graph through a :class:`~ndlld.lookup.Lookup`, so the
+same rules hold for a build from scratch and for an incremental one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pyoxigraph import Literal, NamedNode, Quad, Triple
+
+from ndlld.lookup import Lookup, document_of
+from ndlld.namespaces import DCTERMS, NDL, OA, RDF_TYPE, SCHEMA
+from ndlld.rdf import subject_value
+
+SOURCE = DCTERMS.source.value
+_SUBJECT = DCTERMS.subject.value
+_HAS_SOURCE = OA.hasSource.value
+_CITED_FOR = NDL.citedFor.value
+_IN_LANGUAGE = SCHEMA.inLanguage.value
+_DATASET = SCHEMA.Dataset
+
+# The statements that say where others come from: a change to one may move statements of other resources.
+CITATION_PREDICATES = frozenset({SOURCE, _SUBJECT, _HAS_SOURCE, _CITED_FOR, _IN_LANGUAGE})
+
+
+def project_graph(base: str) -> str:
+    """The graph of what the project states itself: the dataset's description, the sources'."""
+    return base + "id/dataset#project"
+
+
+class Provenance:
+    """The graphs of each statement of the graph *lookup* reads (:meth:`graphs`)."""
+
+    def __init__(self, lookup: Lookup, base: str):
+        self.lookup = lookup
+        self.project = project_graph(base)
+        self._sources: dict[str, tuple[str, ...]] = {}
+        self._cited_for: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._passages: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def graphs(self, triple: Triple) -> list[str]:
+        """The names of the graphs *triple* is in, sorted (at least one)."""
+        subject = subject_value(triple)
+        predicate = triple.predicate.value
+        if predicate == SOURCE and isinstance(triple.object, NamedNode):
+            return list(self.citations(triple.object.value, document_of(subject)))
+        holder = self._holder(subject, triple.object)
+        sources = self.sources(holder)
+        if not sources:
+            return [self.project]
+        stating = [s for s in sources if self._states(s, predicate, triple.object)]
+        if not stating:
+            stating = [s for s in sources if not self._scope(s)[0]] or list(sources)
+        return sorted({g for s in stating for g in self.citations(s, document_of(holder))})
+
+    def quads(self, triples: Iterable[Triple]) -> list[Quad]:
+        """Each of *triples* in each of its graphs."""
+        return [Quad(t.subject, t.predicate, t.object, NamedNode(g)) for t in triples for g in self.graphs(t)]
+
+    def _holder(self, subject: str, obj) -> str:
+        """The resource whose sources state a statement: its subject, but for a link to a
+        hash resource of another document (the NDL's memberships, written in the
+        organization's record), that resource."""
+        if isinstance(obj, NamedNode) and "#" in obj.value and document_of(obj.value) != document_of(subject):
+            if self.sources(obj.value):
+                return obj.value
+        return subject
+
+    def sources(self, resource: str) -> tuple[str, ...]:
+        """The sources of *resource* (else of its document); none for the project's own."""
+        found = self._sources.get(resource)
+        if found is None:
+            if any(t.object == _DATASET for t in self.lookup.stated(resource, RDF_TYPE.value)):
+                found = ()
+            else:
+                found = tuple(sorted(t.object.value for t in self.lookup.stated(resource, SOURCE) if isinstance(t.object, NamedNode)))
+                if not found and "#" in resource:
+                    found = self.sources(document_of(resource))
+            self._sources[resource] = found
+        return found
+
+    def _scope(self, source: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The properties *source* is cited for (none: all), and its languages."""
+        found = self._cited_for.get(source)
+        if found is None:
+            cited = frozenset(t.object.value for t in self.lookup.stated(source, _CITED_FOR) if isinstance(t.object, NamedNode))
+            languages = frozenset(t.object.value.lower() for t in self.lookup.stated(source, _IN_LANGUAGE) if isinstance(t.object, Literal))
+            found = self._cited_for[source] = (cited, languages)
+        return found
+
+    def _states(self, source: str, predicate: str, obj) -> bool:
+        """Whether *source*, cited for some properties, states a statement of *predicate*."""
+        cited, languages = self._scope(source)
+        if predicate not in cited:
+            return False
+        language = obj.language if isinstance(obj, Literal) else None
+        return not (language and languages) or language.lower() in languages or language.lower().split("-")[0] in languages
+
+    def citations(self, source: str, document: str) -> tuple[str, ...]:
+        """The passages of *source* about *document*, else *source* itself."""
+        key = (source, document)
+        found = self._passages.get(key)
+        if found is None:
+            passages = {
+                subject_value(t)
+                for t in self.lookup.pointing_at(document)
+                if t.predicate.value == _SUBJECT
+                and any(h.object == NamedNode(source) for h in self.lookup.stated(subject_value(t), _HAS_SOURCE))
+            }
+            found = self._passages[key] = tuple(sorted(passages)) or (source,)
+        return found
