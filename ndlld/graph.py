@@ -373,20 +373,13 @@ def _typed_literal(datatype: NamedNode, value: Any) -> Literal | str:
         if not isinstance(value, str) or not _DATE.match(value) or not _valid_date(value):
             return f"must be a date such as 2003-10-01, not {value!r}"
         return Literal(value, datatype=datatype)
-    if datatype in (XSD.integer, XSD.nonNegativeInteger):
-        return _whole_number(datatype, value)
+    if datatype == XSD.integer:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be a whole number, not {value!r}"
+        return Literal(str(value), datatype=datatype)
     if not isinstance(value, str):
         return f"takes text, not {value!r}"
     return Literal(value, datatype=datatype)
-
-
-def _whole_number(datatype: NamedNode, value: Any) -> Literal | str:
-    """An xsd:integer, or an xsd:nonNegativeInteger (a character offset), or what is wrong."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        return f"must be a whole number, not {value!r}"
-    if value < 0 and datatype == XSD.nonNegativeInteger:
-        return f"must be a whole number from 0, not {value!r}"
-    return Literal(str(value), datatype=datatype)
 
 
 def _valid_date(text: str) -> bool:

@@ -105,7 +105,23 @@ def break_and_mend(data: Path, rnd: random.Random) -> None:
         broken.write_text("id: broken\ntype: Organization\nfoundingYear: 19999\n", encoding="utf-8")
 
 
-EDITS = [rename_organization, change_year, add_organization, delete_record, move_record, edit_dataset, break_and_mend]
+def move_passage(data: Path, rnd: random.Random) -> None:
+    """A place moved from one passage of the synthetic source to the other: its statements
+    change graphs in the quads dumps, though no triple of it changed."""
+    path = data / "sources" / "synthetic-passages.yaml"
+    if not path.exists():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    subjects = [i for i, line in enumerate(lines) if line.strip().startswith("subject: [")]
+    first, second = (lines[i].strip()[len("subject: [") : -1].split(", ") for i in subjects)
+    if len(first) > 1:
+        second.append(first.pop(rnd.randrange(len(first))))
+        for i, places in zip(subjects, (first, second)):
+            lines[i] = f"    subject: [{', '.join(places)}]\n"
+        path.write_text("".join(lines), encoding="utf-8")
+
+
+EDITS = [rename_organization, change_year, add_organization, delete_record, move_record, edit_dataset, break_and_mend, move_passage]
 
 
 @pytest.mark.parametrize("seed", SEQUENCES)
