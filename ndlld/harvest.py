@@ -3,7 +3,8 @@ and load it into a local store.
 
 It reads what ndlld itself publishes, and what partner organizations may:
 JSON-LD (``.jsonld``), newline-delimited JSON-LD (``.ndjson``), Turtle
-(``.ttl``), N-Triples (``.nt``), each optionally gzip-compressed (``.gz``),
+(``.ttl``), N-Triples (``.nt``), TriG (``.trig``) and N-Quads (``.nq``) as the
+union of their graphs, each optionally gzip-compressed (``.gz``),
 and HTML pages with embedded JSON-LD; from a file or an http(s) URL, read
 within the limits of :mod:`ndlld.fetch` (bytes, time, where redirects lead).
 The format comes from the HTTP Content-Type or the file's extension, and the
@@ -48,6 +49,8 @@ FORMATS = {
     ".ndjson": "ndjson",
     ".ttl": "turtle",
     ".nt": "ntriples",
+    ".trig": "trig",
+    ".nq": "nquads",
     ".html": "html",
     ".htm": "html",
 }
@@ -58,9 +61,12 @@ MEDIA_TYPES = {
     "application/ndjson": "ndjson",
     "text/turtle": "turtle",
     "application/n-triples": "ntriples",
+    "application/trig": "trig",
+    "application/n-quads": "nquads",
     "text/html": "html",
     "application/xhtml+xml": "html",
 }
+_RDF_FORMATS = {"turtle": RdfFormat.TURTLE, "ntriples": RdfFormat.N_TRIPLES, "trig": RdfFormat.TRIG, "nquads": RdfFormat.N_QUADS}
 SCHEMA_CONTEXTS = {"http://schema.org", "https://schema.org"}
 OWN_CONTEXTS = {CONTEXT_IRI, CONTEXT_IRI.replace("https:", "http:", 1)}
 MAX_DEPTH = 100  # JSON objects and arrays nested at most this deep (ndlld's dumps: 5; pyld fails near 500)
@@ -90,7 +96,7 @@ def _format_of(source: str, media_type: str | None, name: str) -> str:
         raise HarvestError(f"{source}: served as {media_type}, but its name says {expected}")
     kind = MEDIA_TYPES.get(media_type or "") or expected
     if kind is None:
-        raise HarvestError(f"{source}: unknown format; name it .jsonld, .ndjson, .ttl, .nt or .html (optionally .gz)")
+        raise HarvestError(f"{source}: unknown format; name it .jsonld, .ndjson, .ttl, .nt, .trig, .nq or .html (optionally .gz)")
     return kind
 
 
@@ -119,9 +125,8 @@ def read_triples(source: str, limits: Limits = Limits()) -> tuple[list[Triple], 
 
 
 def _parse(content: bytes, kind: str, source: str, limits: Limits) -> list[Triple]:
-    if kind in ("turtle", "ntriples"):
-        rdf_format = RdfFormat.TURTLE if kind == "turtle" else RdfFormat.N_TRIPLES
-        triples = [q.triple for q in parse(content, format=rdf_format, base_iri=_base_of(source))]
+    if kind in _RDF_FORMATS:  # of a dataset (TriG, N-Quads), the union of its graphs: the triples dumps' graph
+        triples = list(dict.fromkeys(q.triple for q in parse(content, format=_RDF_FORMATS[kind], base_iri=_base_of(source))))
         for triple in triples:
             for term in triple:
                 _check_length(getattr(term, "value", ""), source)  # a triple term has none of its own

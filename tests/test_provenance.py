@@ -154,3 +154,17 @@ def test_each_passage_is_a_part_of_the_page_that_names_what_it_is_about(real_qua
             abbreviation = passage.rpartition("#")[2].upper()
             words = {"JAPAN-FOUNDATION": "Japan Foundation", "IHJ": "International House of Japan"}
             assert words.get(abbreviation, abbreviation) in text[start:end], passage
+
+
+@pytest.mark.parametrize("name", ["dataset.trig", "dataset.nq.gz"])
+def test_harvest_and_diff_read_the_quads_dumps_as_their_union(real_dist: Path, tmp_path: Path, name: str):
+    from click.testing import CliRunner
+
+    from ndlld.cli import cli
+
+    same = CliRunner().invoke(cli, ["diff", str(real_dist / "dataset.nt"), str(real_dist / name)])
+    assert same.exit_code == 0, same.output
+    assert same.output.startswith("0 triple(s) added, 0 removed")
+    harvested = CliRunner().invoke(cli, ["harvest", str(real_dist / name), "--into", str(tmp_path / "store")])
+    assert harvested.exit_code == 0, harvested.output
+    assert f"harvested {len(_triples(real_dist / 'dataset.nt'))} triples" in harvested.output
