@@ -349,7 +349,7 @@ def test_a_page_linked_from_many_lists_the_first_and_counts_the_rest(tmp_path: P
     assert shown == every[:3]
     assert more == f"… and {len(every) - 3:,} more, in the dumps and through SPARQL."
     tree = lxml_html.fromstring((dist / "id" / "source" / "ndl-links.html").read_bytes())
-    [href] = tree.xpath("//p[@class='more']/a/@href")
+    [href] = tree.xpath("//section[@class='links-here']//p[@class='more']/a/@href")
     assert href == "../../index.html#downloads" and lxml_html.fromstring((dist / "index.html").read_bytes()).xpath("//*[@id='downloads']")
 
 
