@@ -211,6 +211,7 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
     description = view.graph.in_document(document)
     links_here, linked_from = view.links_here(document, most=LIST_SHOWN)
     involvements, involvements_more = _first(view.involvements(about=document if document != view.publisher else None))
+    sections = view.sections(document, most=LIST_SHOWN)
     page = {
         "iri": document,
         "file": path.rsplit("/", 1)[-1],
@@ -219,7 +220,8 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
         "abbreviation": ", ".join(sorted(o.value for o in view.values(document, str(SCHEMA) + "alternateName"))),
         "types": [view.name(t) for t in view.types(document)],
         "descriptions": _texts(view, document, str(SCHEMA) + "description"),
-        "sections": view.sections(document, most=LIST_SHOWN),
+        "sections": sections,
+        "cited": sections[0].sources if sections and sections[0].iri == document else [],
         "links_here": links_here,
         "links_here_more": linked_from - len(links_here),
         "sources": [view.link(source, path) for source in view.sources(document)],

@@ -30,7 +30,8 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from ndlld.context import Context
 from ndlld.lookup import Lookup, Recording, TriplesLookup, document_of, remembered
-from ndlld.namespaces import NDL, RDF_TYPE, SCHEMA
+from ndlld.namespaces import NDL, OA, RDF_TYPE, SCHEMA
+from ndlld.provenance import Provenance, project_graph
 from ndlld.rdf import subject_value
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -42,6 +43,7 @@ _RDF_TYPE = RDF_TYPE.value
 _QUANTITY = str(SCHEMA) + "QuantitativeValue"
 _MEMBER_OF = str(SCHEMA) + "memberOf"
 _START_DATE = str(SCHEMA) + "startDate"
+_HAS_SOURCE = OA.hasSource.value
 # What holds a role or meeting that points at it: a meeting its attendee role, a
 # series its meetings, an organization the role of who funds it.
 _HOLDING = (str(SCHEMA) + "attendee", str(SCHEMA) + "funder", str(SCHEMA) + "subEvent")
@@ -71,6 +73,7 @@ class Statement:
     label: str
     values: list[Text | Link]
     more: int = 0  # values not shown
+    sources: list[Link] = field(default_factory=list)  # what states the values shown: sources, passages
 
 
 @dataclass
@@ -82,6 +85,7 @@ class Section:
     title: str
     types: list[str]
     statements: list[Statement] = field(default_factory=list)
+    sources: list[Link] = field(default_factory=list)  # what states its name, types (and description) shown above
 
 
 @dataclass(frozen=True)
@@ -219,7 +223,9 @@ class SiteView:
     def sections(self, document: str, most: int | None = None) -> list[Section]:
         """The document first, then its hash resources in IRI order; at most *most* values a statement."""
         subjects = sorted(self._described(document)[0], key=lambda s: (s != document, s))
-        return [self.section(subject, self.path(document), most) for subject in subjects]
+        # One per page, reading through the page's Recording: what it keeps is what this page read.
+        provenance = Provenance(self.graph, self.base)
+        return [self.section(subject, self.path(document), most, provenance) for subject in subjects]
 
     @remembered
     def _described(self, document: str) -> tuple[list[str], list[str]]:
@@ -237,23 +243,48 @@ class SiteView:
                 dated.append(t.object.value)
         return list(subjects), dated
 
-    def section(self, iri: str, page: str, most: int | None = None) -> Section:
+    def section(self, iri: str, page: str, most: int | None = None, provenance: Provenance | None = None) -> Section:
+        """One resource's section, each row with the sources of its values shown, as the
+        quads dumps attribute them (:mod:`ndlld.provenance`)."""
+        provenance = provenance or Provenance(self.graph, self.base)
         fragment = iri.partition("#")[2] or None
         shown_above = set(_NAME_PROPERTIES[:2]) | (set() if fragment else {str(SCHEMA) + "description"})
-        rows: dict[str, list] = defaultdict(list)
+        rows: dict[str, list[tuple[Text | Link, Triple]]] = defaultdict(list)
+        above = []
         for triple in self.graph.about(iri):
-            if triple.predicate != RDF_TYPE and triple.predicate.value not in shown_above:
-                rows[self.property_label(triple.predicate.value)].append(self.show(triple.object, page))
+            if triple.predicate == RDF_TYPE or triple.predicate.value in shown_above:
+                above.append(triple)
+            else:
+                rows[self.property_label(triple.predicate.value)].append((self.show(triple.object, page), triple))
         if fragment:  # a role names its holder by the link that points at it: NDL memberOf role
             for triple in self.graph.pointing_at(iri):
                 if triple.predicate.value == _MEMBER_OF:
-                    rows["member"].append(self.link(subject_value(triple), page))
+                    rows["member"].append((self.link(subject_value(triple), page), triple))
         statements = []
-        for label, values in sorted(rows.items()):
-            values.sort(key=_sort_key)
-            statements.append(Statement(label, values[:most], len(values) - len(values[:most])))
+        for label, pairs in sorted(rows.items()):
+            pairs.sort(key=lambda pair: _sort_key(pair[0]))
+            shown = pairs[:most]
+            cited = self.cited([t for _, t in shown], page, provenance)
+            statements.append(Statement(label, [v for v, _ in shown], len(pairs) - len(shown), cited))
         title = self.quantity(iri) or self.name(iri)
-        return Section(fragment, iri, title, [self.name(t) for t in self.types(iri)], statements)
+        types = [self.name(t) for t in self.types(iri)]
+        return Section(fragment, iri, title, types, statements, self.cited(above, page, provenance))
+
+    def cited(self, triples: list[Triple], page: str, provenance: Provenance) -> list[Link]:
+        """Links to what states *triples*: the graphs the quads put them in, by name."""
+        graphs = {graph for triple in triples for graph in provenance.graphs(triple)}
+        return sorted((self.citation(graph, page) for graph in graphs), key=lambda link: (link.text.lower(), link.href))
+
+    def citation(self, graph: str, page: str) -> Link:
+        """A link to a graph of the quads: a passage (its place on its source's page, named by the
+        source and its anchor), a source, or the project's own statements (the dataset's page)."""
+        if graph == project_graph(self.base):
+            return Link(relative(self.path(self.dataset), page), "the project's own")
+        link = self.link(graph, page)
+        source = self.value(graph, _HAS_SOURCE) if "#" in graph else None
+        if source:
+            return Link(link.href, f"{self.link_text(source)} § {graph.partition('#')[2]}", link.external)
+        return link
 
     def show(self, obj, page: str) -> Text | Link:
         if isinstance(obj, Literal):
