@@ -13,6 +13,13 @@ a JSON file and a short Markdown report.
 Without --url it starts `ndlld serve` on the built dist/ (building it first if
 needed) on a free loopback port, and stops it with SIGTERM afterwards.
 
+Then, beside nginx: pages and files only, the same requests sent by wrk (a load
+generator in C, HTTP/1.1 keep-alive: a Python client could not keep nginx busy) to
+`ndlld serve` and to a real nginx with the server/nginx.conf `ndlld build` wrote, on
+the same machine and the same files, one after the other; requests per second of
+each, and serve's as a share of nginx's. Only with the server this starts (no --url),
+and skipped with --no-nginx or when nginx or wrk is missing (Debian packages nginx, wrk).
+
     bench/load.py                                   # 64 clients, 30 s: bench/results/load.json, bench/load.md
     bench/load.py --url http://127.0.0.1:8000 --clients 16 --seconds 3 --out /tmp/load.json --report -
 """
@@ -25,12 +32,16 @@ import json
 import os
 import platform
 import random
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -55,13 +66,23 @@ class Kind:
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 MIX = (
-    Kind("page", 50, tuple(("GET", path, HTML, None) for path in ("/", "/id/ifla", "/id/ndl", "/id/cdnlao", "/vocab"))),
+    Kind("page", 40, tuple(("GET", path, HTML, None) for path in ("/", "/id/ifla.html", "/id/ndl.html", "/id/cdnlao.html", "/vocab"))),
+    Kind(
+        "redirect",  # a resource IRI: 303 See Other to its document
+        10,
+        (
+            ("GET", "/id/ifla", HTML, None),
+            ("GET", "/id/ifla", {"Accept": "text/turtle"}, None),
+            ("GET", "/id/ndl", {"Accept": "application/ld+json"}, None),
+        ),
+        status=303,
+    ),
     Kind(
         "data",
         20,
         (
-            ("GET", "/id/ifla", {"Accept": "text/turtle"}, None),
-            ("GET", "/id/ndl", {"Accept": "application/ld+json"}, None),
+            ("GET", "/id/ifla.ttl", {"Accept": "text/turtle"}, None),
+            ("GET", "/id/ndl.jsonld", {"Accept": "application/ld+json"}, None),
             ("GET", "/id/country/jp.nt", {}, None),
         ),
     ),
@@ -194,6 +215,131 @@ def latencies(samples: list[float]) -> dict:
     return {"p50_ms": rank(0.50), "p99_ms": rank(0.99), "max_ms": round(1000 * ordered[-1], 1)}
 
 
+# -- pages and files beside nginx -----------------------------------------------
+# (what, path, Accept): pages and files as a browser and a linked-data client ask for them.
+BESIDE = (
+    ("a page", "/id/ifla.html", HTML["Accept"]),
+    ("a resource IRI: 303", "/id/ifla", "text/turtle"),
+    ("a document, Turtle", "/id/ndl.ttl", "text/turtle"),
+    ("the index", "/", HTML["Accept"]),
+    ("the vocabulary, negotiated", "/vocab", "application/ld+json"),
+    ("a missing page: 404", "/id/nothing", HTML["Accept"]),
+)
+NGINX_MAIN = """
+user root;
+worker_processes auto;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    default_type application/octet-stream;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {tmp}/site.conf;
+}}
+"""
+
+
+def wrk(url: str, accept: str, clients: int, seconds: float) -> dict:
+    """Requests per second of one path under *clients* keep-alive connections, by wrk."""
+    threads = str(min(clients, os.cpu_count() or 1))
+    command = [
+        "wrk",
+        "-t",
+        threads,
+        "-c",
+        str(clients),
+        "-d",
+        f"{seconds:g}s",
+        "-H",
+        f"Accept: {accept}",
+        "-H",
+        "Accept-Encoding: gzip",
+        url,
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    wrong = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "per_second": float(found[1]) if found else 0.0,
+        "not_2xx_3xx": int(wrong[1]) if wrong else 0,
+        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+    }
+
+
+def nginx_serving(dist: Path, tmp: Path) -> tuple[subprocess.Popen, str]:
+    """nginx with the generated site configuration on a free port, one worker per core; every
+    client here comes from one address, so the per-client cap is lifted."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    site = (dist / "server" / "nginx.conf").read_text(encoding="utf-8")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{port} reuseport;").replace("root /var/www/ndlld;", f"root {dist};")
+    site = site.replace("limit_conn ndlld_per_client 32;", "limit_conn ndlld_per_client 4096;")
+    (tmp / "site.conf").write_text(site, encoding="utf-8")
+    (tmp / "nginx.conf").write_text(NGINX_MAIN.format(tmp=tmp), encoding="utf-8")
+    process = subprocess.Popen(
+        [shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf")], stderr=subprocess.PIPE
+    )
+    url = f"http://127.0.0.1:{port}"
+    _wait_for(process, url, 30, lambda: f"nginx did not start: {(tmp / 'error.log').read_text() if (tmp / 'error.log').exists() else ''}")
+    return process, url
+
+
+def beside_nginx(serve_url: str, dist: Path, clients: int, seconds: float) -> dict:
+    """Each of :data:`BESIDE` sent to `ndlld serve` at *serve_url*, then to nginx."""
+    rows = {
+        name: {"path": path, "accept": accept, "serve": wrk(serve_url + path, accept, clients, seconds)} for name, path, accept in BESIDE
+    }
+    with tempfile.TemporaryDirectory(prefix="ndlld-bench-nginx-") as tmp:
+        process, url = nginx_serving(dist, Path(tmp))
+        try:
+            for name, path, accept in BESIDE:
+                rows[name]["nginx"] = wrk(url + path, accept, clients, seconds)
+        finally:
+            os.kill(process.pid, signal.SIGQUIT)
+            process.wait(timeout=30)
+    for row in rows.values():
+        row["share"] = round(row["serve"]["per_second"] / row["nginx"]["per_second"], 3) if row["nginx"]["per_second"] else None
+    serve_total = sum(row["serve"]["per_second"] for row in rows.values())
+    nginx_total = sum(row["nginx"]["per_second"] for row in rows.values())
+    return {"clients": clients, "seconds": seconds, "rows": rows, "share": round(serve_total / nginx_total, 3) if nginx_total else None}
+
+
+def beside_report(beside: dict, processes: int | None) -> str:
+    """The Markdown section of the run beside nginx."""
+    rows = [
+        f"| {name} | `{row['path']}` | {row['serve']['per_second']:,.0f} | {row['nginx']['per_second']:,.0f} | {row['share']} |"
+        for name, row in beside["rows"].items()
+    ]
+    wrong = sum(
+        row[server]["socket_errors"] + (row[server]["not_2xx_3xx"] if row["path"] != "/id/nothing" else 0)
+        for row in beside["rows"].values()
+        for server in ("serve", "nginx")
+    )
+    return f"""
+## Pages and files beside nginx
+
+The same requests sent by wrk ({beside["clients"]} keep-alive connections, {beside["seconds"]:g} s each,
+`Accept-Encoding: gzip`) to `ndlld serve` ({processes or "?"} processes) and to nginx (one worker
+per core) with the `server/nginx.conf` the build wrote, on the same files, one after the other.
+wrk shares the cores with the server it loads. Responses not 2xx or 3xx (the 404 row aside) or
+failed: {wrong}.
+
+| request | path | serve, per second | nginx, per second | serve ÷ nginx |
+| --- | --- | ---: | ---: | ---: |
+{chr(10).join(rows)}
+
+**serve answers {beside["share"]} of what nginx answers, over these requests.**
+"""
+
+
 # -- where it ran -------------------------------------------------------------
 def environment() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in _lines("/proc/cpuinfo") if line.startswith("model name")), platform.machine())
@@ -235,6 +381,8 @@ def report(results: dict) -> str:
     ]
     alongside = results["pages_while_expensive_query_ran"]
     versions = ", ".join(f"{name} {version}" for name, version in env["versions"].items())
+    beside = results.get("beside_nginx")
+    beside_text = beside_report(beside, limits.get("processes")) if beside else ""
     return f"""# `ndlld serve` under load
 
 {results["clients"]} concurrent clients for {results["seconds"]} s on loopback against `ndlld serve`
@@ -254,15 +402,15 @@ Pages served while the expensive query was running: {alongside["requests"]}, p50
 p99 {alongside["p99_ms"]} ms, max {alongside["max_ms"]} ms: queries run in worker processes, so pages
 do not wait for them.
 
-- page: `/`, `/id/…` and `/vocab` as HTML; data: resource IRIs as Turtle or JSON-LD and a `.nt`
-  file; dump: `dataset.nt`, `.ttl`, `.jsonld.gz`; sparql: COUNT, SELECT as CSV, CONSTRUCT, ASK.
+- page: `/`, `/id/….html` and `/vocab` as HTML; redirect: resource IRIs, answered 303 to their
+  HTML, Turtle or JSON-LD; data: a resource's `.ttl`, `.jsonld` and `.nt`; dump: `dataset.nt`, `.ttl`, `.jsonld.gz`; sparql: COUNT, SELECT as CSV, CONSTRUCT, ASK.
 - The client and the server share the machine's {env["machine"]["cores"]} cores, so the figures are
   a floor for the server alone; the machine was also running other work (load average
   {env["machine"]["load_average_before"][0]} before the run, {env["machine"]["load_average_after"][0]} after).
 
 Machine: {env["machine"]["cpu"]}, {env["machine"]["cores"]} cores, {env["machine"]["memory"]}, {env["machine"]["system"]}.
 Versions: {versions}. Run on {env["date"]} at commit `{env["commit"]}`.
-"""
+{beside_text}"""
 
 
 # -- a server to load, when none is given -------------------------------------
@@ -279,17 +427,13 @@ def start_server(dist: Path, query_timeout: float) -> tuple[subprocess.Popen, st
         stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=1).close()
-            return process, url
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(
-                    f"ndlld serve did not start: {process.stderr.read().decode() if process.poll() is not None else 'timeout'}"
-                ) from None
-            time.sleep(0.2)
+    _wait_for(
+        process,
+        url,
+        60,
+        lambda: f"ndlld serve did not start: {process.stderr.read().decode() if process.poll() is not None else 'timeout'}",
+    )
+    return process, url
 
 
 def main() -> None:
@@ -301,6 +445,8 @@ def main() -> None:
     parser.add_argument("--query-timeout", type=float, default=10, help="For the server this starts.")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
     parser.add_argument("--report", default=str(ROOT / "bench" / "load.md"), help="Markdown report; - for none.")
+    parser.add_argument("--no-nginx", action="store_true", help="Only the mix: not pages and files beside nginx.")
+    parser.add_argument("--nginx-seconds", type=float, default=10, help="Per request and server, beside nginx.")
     args = parser.parse_args()
 
     load_before = [round(x, 2) for x in os.getloadavg()]  # other work on the machine shows here
@@ -310,6 +456,9 @@ def main() -> None:
         process, url = start_server(args.dist, args.query_timeout)
     try:
         results = asyncio.run(load(url, args.clients, args.seconds))
+        nginx = Path(shutil.which("nginx") or "/usr/sbin/nginx")
+        if args.url is None and not args.no_nginx and shutil.which("wrk") and nginx.exists():  # the files of --dist, served by both
+            results["beside_nginx"] = beside_nginx(url, args.dist, args.clients, args.nginx_seconds)
     finally:
         if process is not None:
             os.kill(process.pid, signal.SIGTERM)
@@ -318,13 +467,31 @@ def main() -> None:
     results["environment"]["machine"]["load_average_before"] = load_before
     if args.url is None:
         triples = (args.dist / "dataset.nt").read_bytes().count(b"\n")
-        results["server"] = {"url": "ndlld serve on 127.0.0.1", "query_timeout": args.query_timeout, "triples": triples}
+        results["server"] = {
+            "url": "ndlld serve on 127.0.0.1",
+            "query_timeout": args.query_timeout,
+            "triples": triples,
+            "processes": os.cpu_count(),  # serve's default
+        }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if args.report != "-":
         Path(args.report).write_text(report(results), encoding="utf-8")
     print(f"{results['requests']} requests, {results['per_second']}/s, {results['errors']} errors -> {args.out}")
     sys.exit(1 if results["errors"] else 0)
+
+
+def _wait_for(process: subprocess.Popen, url: str, seconds: float, why: Callable[[], str]) -> None:
+    """Until *url* answers; SystemExit with *why* if *process* ends or *seconds* pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(why()) from None
+            time.sleep(0.2)
 
 
 if __name__ == "__main__":

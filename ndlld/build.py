@@ -24,7 +24,7 @@ from ndlld import incremental
 from ndlld.checks import DEFAULT_ENGINE, Report, check_with_project_shapes, project_rules
 from ndlld.context import Context
 from ndlld.dumps import Chunk, read_triples, write_dumps
-from ndlld.errors import ConfigError, ConformanceError, SourceError, SourceErrors
+from ndlld.errors import ConfigError, ConformanceError, NdlldError, SourceError, SourceErrors
 from ndlld.graph import Graph, Part, build_graph, merge_parts, read_each, read_part, resource_base
 from ndlld.incremental.state import State
 from ndlld.output import Lock, Staging, Writer
@@ -46,6 +46,7 @@ class Summary:
     written: list[str] = field(repr=False)  # relative to out_dir
     seconds: float
     report: Report
+    release_note: str | None = None  # what a release did (ndlld.releases.release_note)
 
     @property
     def files(self) -> list[Path]:
@@ -188,7 +189,13 @@ def build(
         with State.open(cache_dir) as state:
             with state.writing():
                 change = incremental.change(state, run.data_dir, run.out_dir, run.context)
-                summary = run.from_scratch(state) if change is None else run.incrementally(change)
+                try:
+                    summary = run.from_scratch(state) if change is None else run.incrementally(change)
+                except NdlldError as err:
+                    # Its traceback's frames would keep the state's store, and the store's lock, in a
+                    # process that goes on (a test, a server that builds): the error says what went wrong.
+                    del change
+                    raise err.with_traceback(None) from None
             state.checkpoint(run.out_dir)
             return summary
 
@@ -204,6 +211,7 @@ class _Run:
     say: Callable[[str], None]
     started: float
     context: Context = field(default_factory=lambda: Context.load(context_path()))
+    release_note: str | None = None
     vocabulary: list[Triple] = field(default_factory=lambda: read_triples(ontology_path(), RdfFormat.TURTLE))
 
     def from_scratch(self, state: State | None = None) -> Summary:
@@ -228,11 +236,11 @@ class _Run:
                 pages = render_site(view, self.vocabulary, writer, len(graph), dumps_written=dumps)
             written, layout = dumps()
             files = [str(path.relative_to(staging.path)) for path in written] + writer.written
-            files += self._releases(staging.path, release_of(graph), graph.base)
+            files += self._releases(staging.path, release_of(graph), graph.base, files)
             staging.remove_all_but(files)
         if state is not None:
             incremental.remember(state, self.data_dir, self.out_dir, graph, parts, report, layout, pages, self.vocabulary, self.context)
-        return Summary(self.out_dir, len(graph.nodes), len(graph), files, time.perf_counter() - self.started, report)
+        return Summary(self.out_dir, len(graph.nodes), len(graph), files, time.perf_counter() - self.started, report, self.release_note)
 
     def incrementally(self, change: incremental.Change) -> Summary:
         """Each stage over what changed since the last build, the rest kept."""
@@ -243,22 +251,32 @@ class _Run:
         with Staging(self.out_dir, spare=True, keep=PAGE_DIRECTORIES) as staging:
             self.say("writing the dumps and pages they touch")
             files = change.write(staging.path, self.out_dir, self.vocabulary, self.context)
-            files += self._releases(staging.path, change.version_and_time(), change.base)
+            files += self._releases(staging.path, change.version_and_time(), change.base, files)
             staging.remove_all_but(files)
         change.commit(report, self.out_dir)
-        return Summary(self.out_dir, change.entities(), change.triples(), files, time.perf_counter() - self.started, report)
+        return Summary(
+            self.out_dir, change.entities(), change.triples(), files, time.perf_counter() - self.started, report, self.release_note
+        )
 
-    def _releases(self, new: Path, version_and_time: tuple[str | None, str | None], base: str) -> list[str]:
-        """The releases of the output being replaced, carried over; this build's too, if asked."""
-        from ndlld.releases import add_release, carry_over
+    def _releases(self, new: Path, version_and_time: tuple[str | None, str | None], base: str, files: list[str]) -> list[str]:
+        """The releases of the output being replaced, carried over; this build's too, if asked;
+        and the page of each resource a release had that this build (its *files*) has not."""
+        from ndlld.releases import add_release, carry_over, release_note
+        from ndlld.site.gone import render_gone
 
         carry_over(self.out_dir, new)
-        if not self.release:
-            return []
-        version, released_at = version_and_time
-        if not version or not released_at:
-            raise ConfigError("a release needs 'version' and 'dateModified' in dataset.yaml")
-        return [str(path.relative_to(new)) for path in add_release(new, version, released_at, base)]
+        written = []
+        if self.release:
+            version, released_at = version_and_time
+            if not version or not released_at:
+                raise ConfigError("a release needs 'version' and 'dateModified' in dataset.yaml")
+            added = add_release(new, version, released_at, base)
+            self.release_note = release_note(self.out_dir, version, bool(added), written_in=new)
+            written = [str(path.relative_to(new)) for path in added]
+        documents = {name.removesuffix(".html") for name in files if name.startswith(PAGE_DIRECTORIES[0] + "/") and name.endswith(".html")}
+        writer = Writer(new, self.out_dir if self.out_dir.is_dir() else None)
+        writer.files(render_gone(new, documents, base))
+        return written + writer.written
 
 
 DUMPS_BESIDE_FROM = 50_000  # statements from which the dumps are written by a process of their own
@@ -302,13 +320,18 @@ def release_of(graph: Graph) -> tuple[str | None, str | None]:
 
 
 def embed_snippet(data_dir: str | Path, record_id: str) -> str:
-    """The schema.org JSON-LD block of the resource whose record id is *record_id*."""
+    """The schema.org JSON-LD block of the resource whose record id is *record_id*, or whose
+    IRI it is (as every page shows it)."""
     import difflib
 
     from ndlld.site import embed_snippet as snippet
 
     context = Context.load(context_path())
     graph = load_graph(data_dir, context)
+    if "://" in record_id:
+        if not record_id.startswith(resource_base(graph.base)):
+            raise ConfigError(f"<{record_id}> is not an IRI of this dataset: its resources' IRIs start with {resource_base(graph.base)}")
+        record_id = record_id[len(resource_base(graph.base)) :]
     iri = resource_base(graph.base) + record_id
     if "#" in record_id or iri not in graph.nodes:
         known = [i[len(resource_base(graph.base)) :] for i in graph.nodes if "#" not in i]

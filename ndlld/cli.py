@@ -50,11 +50,11 @@ def data_option(command):
     )(command)
 
 
-def cache_options(command):
+def cache_options(command, where: str = ".dist.cache beside --out"):
     command = click.option(
         "--cache-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Where to keep what was made of each record and resource [default: .dist.cache beside dist/, or beside --out].",
+        help=f"Where to keep what was made of each record and resource [default: {where}].",
     )(command)
     return click.option("--no-cache", is_flag=True, help="Read and check everything anew, and keep nothing.")(command)
 
@@ -108,42 +108,54 @@ def cli():
     """Publish the National Diet Library's international cooperation network as Linked Open Data."""
 
 
+def format_option(choices: list[str], help: str):
+    """--format, its first choice the default (the one for people)."""
+    return click.option("--format", "output_format", type=click.Choice(choices), default=choices[0], show_default=True, help=help)
+
+
 @cli.command()
 @data_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "turtle"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs, turtle for the SHACL report graph.",
+@format_option(
+    ["text", "json", "turtle"], "text for people, json for programs (always, whatever happened), turtle for the SHACL report graph."
 )
-@cache_options
+@functools.partial(cache_options, where="the .dist.cache that ndlld build keeps for dist/ here")
 @engine_option
 @_reports_errors
 def validate(data_dir: Path, output_format: str, cache_dir: Path | None, no_cache: bool, engine: str):
-    """Check the records, then the graph against shapes/.
+    """Check the records, then the graph against shapes/, and report every problem.
 
     Exit 0 when the data conforms (warnings allowed), 1 on violations, 2 when
     the records cannot be read. Uses the cache of `ndlld build` (.dist.cache),
-    so only what changed is checked again.
+    so only what changed is checked again; nothing is written but that cache.
     """
     from ndlld.build import validate as run_validate
 
-    report = run_validate(data_dir, cache_dir=_cache_dir(Path("dist"), cache_dir, no_cache), engine=engine)
+    try:
+        report = run_validate(data_dir, cache_dir=_cache_dir(Path("dist"), cache_dir, no_cache), engine=engine)
+    except NdlldError as err:
+        if output_format == "json":  # a program reads JSON whatever happened; a person still sees the lines
+            from ndlld.checks.report import errors_json
+
+            click.echo(errors_json(err))
+        raise
     click.echo(getattr(report, output_format)())
     sys.exit(0 if report.conforms else 1)
 
 
-def out_option(command):
+def out_option(command, help: str = "Output directory; replaced as a whole only when the build succeeds."):
     return click.option(
         "--out",
         "out_dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=Path("dist"),
         show_default=True,
-        help="Output directory; replaced as a whole only when the build succeeds.",
+        help=help,
     )(command)
+
+
+def built_option(what: str):
+    """--out for a command that reads a build (*what* it does with it), and makes one if there is none."""
+    return functools.partial(out_option, help=f"The build {what}; built first (from --data) when it holds none.")
 
 
 def quiet_option(command):
@@ -201,25 +213,31 @@ def release(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: boo
         engine=engine,
     )
     click.echo(str(summary))
+    click.echo(summary.release_note)
 
 
 @cli.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@out_option
+@format_option(
+    ["text", "nt", "json"],
+    "text: a change list for people, by name; nt: the N-Triples added (+) and removed (-); json: both counts and lines, for programs.",
+)
+@functools.partial(out_option, help="The output whose releases/ a version names.")
 @fetch_options
 @_reports_errors
 def diff(old: str, new: str, output_format: str, out_dir: Path, max_bytes: int, timeout: float):
-    """Report the triples added and removed between OLD and NEW, by resource.
+    """Say what changed between two versions of the dataset, resource by resource.
 
     OLD and NEW are dump files (.nt, .ttl, .jsonld, .ndjson, optionally .gz), URLs
     of dumps, or release versions in OUT/releases/.
     """
     from ndlld.changes import diff as run_diff
+    from ndlld.context import Context
     from ndlld.fetch import Limits
     from ndlld.harvest import read_triples
     from ndlld.releases import release_dump
+    from ndlld.resources import context_path
 
     def triples(spec: str):
         # Whatever exists by that name is read as a file (and refused if it is not a regular one).
@@ -227,17 +245,19 @@ def diff(old: str, new: str, output_format: str, out_dir: Path, max_bytes: int, 
         return read_triples(path, Limits(max_bytes, timeout))[0]
 
     changes = run_diff(triples(old), triples(new))
-    click.echo(changes.text() if output_format == "text" else changes.json(), nl=False)
+    shown = {"text": lambda: changes.text(Context.load(context_path())), "nt": changes.ntriples, "json": changes.json}
+    click.echo(shown[output_format](), nl=False)
 
 
 @cli.command()
 @data_option
-@click.argument("record_id")
+@click.argument("record_id", metavar="ID|IRI")
 @_reports_errors
 def embed(data_dir: Path, record_id: str):
     """Print the schema.org JSON-LD block of one resource, for pasting into another page.
 
-    RECORD_ID is the id of its record, e.g. ifla.
+    ID|IRI is the id of its record (ifla), or the IRI its page shows
+    (https://w3id.org/ndlld/id/ifla).
     """
     from ndlld.build import embed_snippet
 
@@ -251,7 +271,7 @@ def _seconds(name: str, default: float, help: str):
 
 @cli.command()
 @data_option
-@out_option
+@built_option("to serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @_seconds("--query-timeout", 10.0, "A query still running after this is stopped (503).")
@@ -309,21 +329,27 @@ def _seconds(name: str, default: float, help: str):
     help="Connections open at once (fewer if the open-file limit is low); past it, the one waiting longest "
     "for its request is closed, or the new one gets 503 when none waits.",
 )
+@click.option(
+    "--processes",
+    default=os.cpu_count() or 1,
+    show_default="the number of cores",
+    type=click.IntRange(1, 256),
+    metavar="N",
+    help="Server processes, each on a core of its own; --max-connections and --query-workers are shared among them.",
+)
 @_reports_errors
-def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
+def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, **limit_options):
     """Serve the site with content negotiation, and a read-only SPARQL endpoint at /sparql.
 
     Builds first when the output directory holds no build yet. SIGTERM or Ctrl-C
-    lets the requests in flight finish, then exits with 0.
+    lets the requests in flight finish, then exits with 0; exits with 3 when it
+    cannot listen on --host and --port (the port is taken).
     """
-    import signal
-
-    import uvicorn
-
     from ndlld.build import build as run_build
-    from ndlld.connections import BACKLOG, BoundedH11Protocol, connection_cap, log_config, open_file_limit
+    from ndlld.connections import BACKLOG, connection_cap, open_file_limit
     from ndlld.errors import ConfigError
-    from ndlld.server import Limits, create_app
+    from ndlld.processes import Processes, listening
+    from ndlld.server import Limits
 
     if not (out_dir / "index.html").is_file():
         click.echo(str(run_build(data_dir, out_dir)), err=True)
@@ -332,17 +358,36 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
     cap = connection_cap(limits, open_files)
     if cap < 1:
         raise ConfigError(f"the open-file limit ({open_files}) leaves no room for connections: raise it (ulimit -n)")
+    processes = min(processes, cap)
+    alone = listening(host, port, BACKLOG, shared=False)  # refused if anything has the port (exit code 3)
+    port = alone.getsockname()[1]  # the one the system chose, for --port 0
+    if processes == 1:
+        note, run = _server(out_dir, host, port, limits, cap)
+        _serving(out_dir, host, port, processes, cap, limits, open_files, [note] if note else [])
+        run([alone])
+        return
+    alone.close()
+    group = Processes(limits, cap, processes)
+    notes = group.start(lambda own, own_cap: _in_process(_server(out_dir, host, port, own, own_cap), listening(host, port, BACKLOG)))
+    if not group.stopping:
+        _serving(out_dir, host, port, processes, cap, limits, open_files, notes)
+    code = group.wait()
+    if code:
+        sys.exit(code)
+
+
+def _server(out_dir: Path, host: str, port: int, limits, cap: int):
+    """The application on *out_dir*, its query workers started: a note to print (or ""),
+    and the function that serves it, on its own socket or on those it is given."""
+    import signal
+
+    import uvicorn
+
+    from ndlld.connections import BACKLOG, BoundedH11Protocol, log_config
+    from ndlld.server import create_app
+
     app = create_app(out_dir, limits)
-    click.echo(f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql); Ctrl-C stops", err=True)
-    if cap < limits.max_connections:
-        click.echo(f"at most {cap} connections at once: the open-file limit is {open_files}", err=True)
-    if not app.state.pool.sandboxed:
-        click.echo("the query workers run without a seccomp filter (no libseccomp here): SERVICE is still refused", err=True)
-    # uvicorn shuts down gracefully on these signals, then raises them again once
-    # done; with these handlers that ends the command normally (exit code 0).
-    for stop in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop, lambda *_: None)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -350,11 +395,38 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, **limit_options):
         log_config=log_config(),
         http=BoundedH11Protocol.bounded(limits, cap),
         backlog=BACKLOG,
-        # uvicorn types it int, and hands it to loop.call_later, which takes fractions of a second too.
-        timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]
+        # uvicorn hands it to loop.call_later, which takes fractions of a second.
+        timeout_keep_alive=limits.idle_timeout,
         timeout_graceful_shutdown=int(limits.query_timeout) + 5,
         h11_max_incomplete_event_size=limits.max_url_bytes + 16_384,
     )
+
+    def run(sockets) -> None:
+        # uvicorn shuts down gracefully on these signals, then raises them again once
+        # done; with these handlers that ends the command normally (exit code 0).
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop, lambda *_: None)
+        uvicorn.Server(config).run(sockets=sockets)
+
+    note = (
+        "" if app.state.pool.sandboxed else "the query workers run without a seccomp filter (no libseccomp here): SERVICE is still refused"
+    )
+    return note, run
+
+
+def _in_process(server, sock):
+    note, run = server
+    return note, lambda: run([sock])
+
+
+def _serving(out_dir: Path, host: str, port: int, processes: int, cap: int, limits, open_files: int, notes: list[str]) -> None:
+    """What serve says once it listens."""
+    cores = f", {processes} processes" if processes > 1 else ""
+    click.echo(f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql{cores}); Ctrl-C stops", err=True)
+    if cap < limits.max_connections:
+        click.echo(f"at most {cap} connections at once: the open-file limit is {open_files}", err=True)
+    for note in notes:
+        click.echo(note, err=True)
 
 
 def _queries_dir() -> Path:
@@ -388,7 +460,7 @@ def queries():
 @click.option("--endpoint", metavar="URL", help="Query this SPARQL 1.1 endpoint instead of the embedded store.")
 @click.option("--graph", metavar="IRI", help="With --endpoint: the graph holding the dataset (default: <base>id/dataset).")
 @data_option
-@out_option
+@built_option("to query (its store, else its dumps)")
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -419,6 +491,10 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir,
     cache_dir = cache_dir if cache_dir is not None else _default_cache_dir(out_dir)
     if not endpoint and not (out_dir / "dataset.nt").is_file():
         from ndlld.build import build as run_build  # only here: a query starts faster without it
+        from ndlld.queries import check_parameters
+        from ndlld.sources import read_base
+
+        check_parameters(selected, bindings, read_base(data_dir))  # a mistyped parameter is told before a build
 
         click.echo(str(run_build(data_dir, out_dir, cache_dir=cache_dir)), err=True)
     target, base = open_target(endpoint, graph, data_dir, out_dir, cache_dir)
@@ -445,7 +521,7 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir,
     help="How long to wait for the store to connect, take data or answer, before trying again.",
 )
 @data_option
-@out_option
+@built_option("whose dumps to load")
 @_reports_errors
 def publish(store, update, query_url, graph, retries, timeout, data_dir, out_dir):
     """Load the built dataset into a SPARQL 1.1 store, replacing its named graph at once.
@@ -472,9 +548,14 @@ def publish(store, update, query_url, graph, retries, timeout, data_dir, out_dir
     help="The local store (a directory) to load into.",
 )
 @click.option("--accept-violations", is_flag=True, help="Load even when the data violates the shapes.")
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="SOURCE is a release's dump: replay the changes the feed lists after it (its position.json says where) before loading.",
+)
 @fetch_options
 @_reports_errors
-def harvest(source: str, store_dir: Path, accept_violations: bool, max_bytes: int, timeout: float):
+def harvest(source: str, store_dir: Path, accept_violations: bool, follow: bool, max_bytes: int, timeout: float):
     """Load a dump or a page with embedded JSON-LD into a local store, checked against shapes/.
 
     SOURCE is a file or an http(s) URL: .jsonld, .ndjson, .ttl, .nt (optionally .gz) or .html.
@@ -483,7 +564,69 @@ def harvest(source: str, store_dir: Path, accept_violations: bool, max_bytes: in
     from ndlld.fetch import Limits
     from ndlld.harvest import harvest as run_harvest
 
-    click.echo(str(run_harvest(source, store_dir, accept_violations=accept_violations, limits=Limits(max_bytes, timeout))))
+    limits = Limits(max_bytes, timeout)
+    click.echo(str(run_harvest(source, store_dir, accept_violations=accept_violations, limits=limits, follow=follow)))
+
+
+@cli.command()
+@click.argument("target", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--base", required=True, metavar="IRI", help="Where your dataset will live: every IRI starts with it (https://lod.example.org/)."
+)
+@click.option("--publisher", required=True, metavar="NAME", help="Your institution's name in English: the publisher of the dataset.")
+@click.option(
+    "--country", default="JP", show_default=True, metavar="CODE", help="Your country's ISO 3166-1 alpha-2 code, for the example place."
+)
+@click.option("--country-name", default="Japan", show_default=True, metavar="NAME", help="Your country's name in English.")
+@click.option(
+    "--licence", default="https://creativecommons.org/licenses/by/4.0/", show_default=True, metavar="IRI", help="The data's licence."
+)
+@_reports_errors
+def init(target: Path, base: str, publisher: str, country: str, country_name: str, licence: str):
+    """Start a dataset of your own: a new data directory that builds and validates at once.
+
+    DIR (new or empty) gets dataset.yaml with your base IRI, publisher and licence,
+    and one record of each kind to edit: an organization, a series of meetings,
+    a web site, a country, a source.
+    """
+    from ndlld.starter import Institution
+    from ndlld.starter import init as run_init
+
+    written = run_init(target, Institution(base, publisher, country, country_name, licence))
+    click.echo(
+        f"wrote {len(written)} files into {target} for <{base}>; next: ndlld validate --data {target}, then ndlld build --data {target}"
+    )
+
+
+@cli.group()
+def links():
+    """Links outward: sameAs to the authorities of ontology/authorities.yaml, home pages."""
+
+
+@links.command("check")
+@data_option
+@click.option(
+    "--base",
+    "bases",
+    multiple=True,
+    metavar="KEY=URL",
+    help="Ask the authority KEY (wikidata, viaf, isni, ...) at URL instead of its own address; repeatable.",
+)
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Seconds for each question.")
+@_reports_errors
+def links_check(data_dir: Path, bases: tuple[str, ...], timeout: float):
+    """Ask each authority whether the records' identifiers exist and still name the same thing.
+
+    Needs the network; never part of a build. One line a link; exit code 2 if an
+    authority could not be asked, 1 if a link is gone or renamed, 0 otherwise.
+    """
+    from ndlld.linkcheck import check_links, parse_bases
+
+    result = check_links(data_dir, parse_bases(bases), timeout)
+    for outcome in result.outcomes:
+        click.echo(str(outcome))
+    click.echo(result.summary(), err=result.exit_code != 0)
+    sys.exit(result.exit_code)
 
 
 @cli.command()

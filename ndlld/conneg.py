@@ -39,7 +39,9 @@ and :func:`negotiate` returns ``None``: the server answers 406.
 'jsonld'
 >>> media_type_of(negotiate("text/turtle, */*;q=0.1"))
 'text/turtle; charset=utf-8'
->>> negotiate("application/rdf+xml") is None
+>>> negotiate("application/rdf+xml")
+'rdf'
+>>> negotiate("image/png") is None
 True
 """
 
@@ -55,6 +57,8 @@ MEDIA_TYPES: dict[str, str] = {
     "application/ld+json": "jsonld",
     "application/n-triples": "nt",
     "application/json": "jsonld",  # plain JSON clients get JSON-LD, which is JSON
+    "application/rdf+xml": "rdf",  # older harvesters ask for RDF/XML only
+    "application/n-quads": "nq",
 }
 """Media type -> file extension of the representation served for it, in server preference order."""
 
@@ -63,6 +67,8 @@ CONTENT_TYPES: dict[str, str] = {
     "ttl": "text/turtle; charset=utf-8",
     "jsonld": "application/ld+json; charset=utf-8",
     "nt": "application/n-triples; charset=utf-8",
+    "rdf": "application/rdf+xml; charset=utf-8",
+    "nq": "application/n-quads; charset=utf-8",
 }
 """File extension -> the ``Content-Type`` header value the representation is served with."""
 
@@ -160,7 +166,7 @@ def _quality(media_type: str, ranges: list[Range], exact_only: bool) -> tuple[fl
     return best
 
 
-def negotiate(accept: str | None, available: Iterable[str] = ("html", "ttl", "jsonld", "nt")) -> str | None:
+def negotiate(accept: str | None, available: Iterable[str] = tuple(CONTENT_TYPES)) -> str | None:
     """The extension of the representation to serve for ``accept``, or None for 406 Not Acceptable.
 
     ``available`` lists extensions of :data:`CONTENT_TYPES` in server preference order;

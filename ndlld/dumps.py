@@ -49,7 +49,7 @@ from ndlld.graph import document_of
 from ndlld.lookup import TriplesLookup
 from ndlld.namespaces import CONTEXT_IRI, PREFIXES, RDF_TYPE, W3ID, XSD
 from ndlld.provenance import Provenance
-from ndlld.rdf import serialized, serialized_quads, subject_value
+from ndlld.rdf import serialized, serialized_dataset, subject_value
 
 _TYPE = b" <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
 _FIRST = b" <\x01> "
@@ -105,17 +105,27 @@ class Ordered:
         return b"".join(sorted(lines))  # nearly in order already: the sort merges short runs
 
 
-def turtle(triples: Iterable[Triple], ordered: Ordered | None = None) -> bytes:
+def turtle(triples: Iterable[Triple], ordered: Ordered | None = None, first: str | None = None) -> bytes:
     """Turtle with the project's prefixes, a blank line before each subject; statements in
-    the :class:`Ordered` order (subjects sorted, rdf:type first in each)."""
+    the :class:`Ordered` order (subjects sorted, rdf:type first in each); those of the
+    document *first*, then of its hash resources, before the others: a reader of a
+    resource's file meets the resource first."""
     ordered = ordered or Ordered(triples)
     for triple in ordered.triples:
         if isinstance(triple.subject, BlankNode) or isinstance(triple.object, BlankNode):
             raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
-    text = serialized(ordered.triples, RdfFormat.TURTLE, PREFIXES)
+    written = ordered.triples
+    if first is not None:  # a stable sort: each part keeps its order
+        written = sorted(written, key=lambda t: _first_key(subject_value(t), first))
+    text = serialized(written, RdfFormat.TURTLE, PREFIXES)
     # pyoxigraph escapes newlines inside literals, so a line that starts with neither a tab
     # (a continued statement) nor '@' (a prefix) starts a subject.
     return _SUBJECT_LINE.sub(b"\n\n", text)
+
+
+def _first_key(subject: str, first: str) -> tuple[bool, bool]:
+    """The document *first* itself, then its hash resources, then the rest."""
+    return subject != first, document_of(subject) != first
 
 
 def ntriples(triples: Iterable[Triple], ordered: Ordered | None = None) -> bytes:
@@ -386,7 +396,7 @@ class Statements:
     pieces are the whole dumps; made for the resources of some chunks (an incremental
     build), they are those chunks, the same bytes."""
 
-    def __init__(self, triples: list[Triple], context: Context, every: int, provenance: Provenance):
+    def __init__(self, triples: list[Triple], context: Context, every: int = CHUNK_EVERY, provenance: Provenance | None = None):
         self.triples, self.context, self.every, self.provenance = triples, context, every, provenance
         self.lines_of: dict[bytes, list[bytes]] = {}  # subject, as N-Triples writes it -> its lines
         self.triples_of: dict[bytes, list[Triple]] = {}  # subject -> the triples of its lines, in their order
@@ -414,44 +424,55 @@ class Statements:
         self._nodes: dict[bytes, dict] = {}  # compacted once for both JSON-LD dumps
         self._compactor = _Compactor(context)
 
-    def pieces(self, first: bool = True, heads: bool = True) -> dict[str, list[Piece]]:
-        """Each dump's pieces, by the dump's kind (:data:`DATASET_FILES`): its chunks, and
-        its head and tail with *heads*. The first chunk of the JSON-LD dump has no comma
-        before it: these chunks start the dump when *first*."""
-        turtle_pieces, ntriples_pieces, trig_pieces, nquads_pieces = [], [], [], []
+    def pieces(self, first: bool = True, heads: bool = True, kinds: Iterable[str] = tuple(DATASET_FILES)) -> dict[str, list[Piece]]:
+        """Each dump's pieces, by the dump's kind (:data:`DATASET_FILES`; only *kinds*): its
+        chunks, and its head and tail with *heads*. The first chunk of the JSON-LD dump has
+        no comma before it: these chunks start the dump when *first*."""
+        wanted = set(kinds)
+        made = self._line_pieces(heads, wanted) if wanted & {"turtle", "ntriples", "trig", "nquads"} else {}
+        self.lines_of.clear()  # the JSON-LD is made from the triples: their lines' memory for its nodes
+        if "jsonld" in wanted:
+            made["jsonld"] = self._jsonld_pieces(first, heads)
+        if "ndjson" in wanted:
+            made["ndjson"] = self._ndjson_pieces()
+        return {kind: made[kind] for kind in DATASET_FILES if kind in wanted}
+
+    def _line_pieces(self, heads: bool, kinds: set[str]) -> dict[str, list[Piece]]:
+        """The pieces of the dumps ordered by N-Triples subject: Turtle, N-Triples, TriG, N-Quads."""
+        made: dict[str, list[Piece]] = {kind: [] for kind in ("turtle", "ntriples", "trig", "nquads") if kind in kinds}
         for start, end in _runs(self.subjects, self.every):
             some = self.subjects[start:end]
             last = some[-1].decode("utf-8")
-            ntriples_pieces.append(_piece(self._ntriples(some), last))
-            turtle_pieces.append(_piece(self._turtle(some), last))
-            trig, nquads = self._quads(some)
-            trig_pieces.append(_piece(trig, last))
-            nquads_pieces.append(_piece(nquads, last))
-        self.lines_of.clear()  # the JSON-LD is made from the triples: their lines' memory for its nodes
+            if "ntriples" in kinds:
+                made["ntriples"].append(_piece(self._ntriples(some), last))
+            if "turtle" in kinds:
+                made["turtle"].append(_piece(self._turtle(some), last))
+            if "trig" in kinds or "nquads" in kinds:
+                for kind, text in self._quads(some, kinds).items():
+                    made[kind].append(_piece(text, last))
         if heads and self.triples:  # pyoxigraph writes no prefixes for no statements
             head = _PREFIX_LINES.match(serialized(self.triples[:1], RdfFormat.TURTLE, PREFIXES))
-            turtle_pieces.insert(0, _piece(head.group(0) if head else b""))
-            trig_pieces.insert(0, turtle_pieces[0])
+            for kind in {"turtle", "trig"} & kinds:  # the TriG's prefixes are the Turtle's
+                made[kind].insert(0, _piece(head.group(0) if head else b""))
+        return made
+
+    def _jsonld_pieces(self, first: bool, heads: bool) -> list[Piece]:
         jsonld_pieces = [_piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode())] if heads else []
         for start, end in _runs([s[1:-1] for s in self.by_iri], self.every):
             some = self.by_iri[start:end]
             jsonld_pieces.append(_piece(self._jsonld(some, first and start == 0), some[-1][1:-1].decode("utf-8")))
         if heads:
             jsonld_pieces.append(_piece(b"\n]}\n"))
+        return jsonld_pieces
+
+    def _ndjson_pieces(self) -> list[Piece]:
         names = sorted(self.documents)
         ndjson_pieces = []
         for start, end in _runs([name.encode("utf-8") for name in names], self.every):
             documents = names[start:end]
             nodes = [n for name in documents for n in self._nodes_of(self.documents[name])]
             ndjson_pieces.append(_piece(ndjson([], self.context, nodes), documents[-1]))
-        return {
-            "turtle": turtle_pieces,
-            "jsonld": jsonld_pieces,
-            "ntriples": ntriples_pieces,
-            "ndjson": ndjson_pieces,
-            "trig": trig_pieces,
-            "nquads": nquads_pieces,
-        }
+        return ndjson_pieces
 
     def _ntriples(self, some: list[bytes]) -> bytes:
         return b"".join(line for s in some for line in self.lines_of[s])
@@ -461,9 +482,11 @@ class Statements:
         text = serialized(triples, RdfFormat.TURTLE, PREFIXES)
         return b"\n" + _SUBJECT_LINE.sub(b"\n\n", _PREFIX_LINES.sub(b"", text, count=1))  # as turtle() spaces subjects
 
-    def _quads(self, some: list[bytes]) -> tuple[bytes, bytes]:
-        """The TriG and the N-Quads of the subjects *some*: each subject's statements by
-        graph, then in Turtle's order; the N-Quads lines sorted."""
+    def _quads(self, some: list[bytes], kinds: set[str]) -> dict[str, bytes]:
+        """The TriG and the N-Quads of the subjects *some* (those of *kinds*): each subject's
+        statements by graph, then in Turtle's order; the N-Quads lines sorted."""
+        if self.provenance is None:
+            raise ValueError("the quads dumps need the provenance of the statements")
         quads = []
         for s in some:
             by_graph: dict[str, list[Triple]] = defaultdict(list)
@@ -471,9 +494,12 @@ class Statements:
                 for graph in self.provenance.graphs(triple):
                     by_graph[graph].append(triple)
             quads += [Quad(t.subject, t.predicate, t.object, NamedNode(g)) for g in sorted(by_graph) for t in by_graph[g]]
-        trig = _PREFIX_LINES.sub(b"", serialized_quads(quads, RdfFormat.TRIG, PREFIXES), count=1)
-        nquads = b"".join(sorted(serialized_quads(quads, RdfFormat.N_QUADS).splitlines(keepends=True)))
-        return trig, nquads
+        made = {}
+        if "trig" in kinds:
+            made["trig"] = _PREFIX_LINES.sub(b"", serialized_dataset(quads, RdfFormat.TRIG, PREFIXES), count=1)
+        if "nquads" in kinds:
+            made["nquads"] = b"".join(sorted(serialized_dataset(quads, RdfFormat.N_QUADS).splitlines(keepends=True)))
+        return made
 
     def _jsonld(self, some: list[bytes], first: bool) -> bytes:
         text = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in self._nodes_of(some))

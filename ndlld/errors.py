@@ -109,6 +109,13 @@ class ShapesError(NdlldError):
     """shapes/ cannot be loaded or is not valid SHACL."""
 
 
+class AddressError(NdlldError):
+    """``ndlld serve`` cannot listen where it was asked: the port is taken, or the address is
+    not this machine's (exit code 3, so that a script can tell it from bad input)."""
+
+    exit_code = 3
+
+
 class QueryError(NdlldError):
     """A query could not be run: malformed, or the endpoint failed."""
 
@@ -129,8 +136,9 @@ class HarvestError(NdlldError):
     """An input that cannot be harvested: unreachable, truncated, corrupt, or not of its type,
     or past a limit. One short line, whatever a stranger's server or file put in it."""
 
-    def __init__(self, message: str, *, hint: tuple[str, str] | None = None):
+    def __init__(self, message: str, *, hint: tuple[str, str] | None = None, status: int | None = None):
         super().__init__(short_line(message), hint=hint)
+        self.status = status  # the HTTP status that refused it, if one did
 
 
 class PublishError(NdlldError):

@@ -68,11 +68,12 @@ def is_url(source: str) -> bool:
     return urlsplit(source).scheme in ("http", "https")
 
 
-def fetch(source: str, limits: Limits = Limits()) -> Fetched:
-    """The bytes of a path or http(s) URL, within *limits*; HarvestError (one line) otherwise."""
+def fetch(source: str, limits: Limits = Limits(), accept: str | None = None) -> Fetched:
+    """The bytes of a path or http(s) URL (asked for as *accept*, if given), within *limits*;
+    HarvestError (one line, with the HTTP status if one refused it) otherwise."""
     deadline = Deadline(source, limits.timeout)
     if is_url(source):
-        return _fetch_url(source, limits, deadline)
+        return _fetch_url(source, limits, deadline, accept)
     name = Path(source).name
     return Fetched(_read_all(_file_chunks(source, limits), source, name, False, limits, deadline), None, name)
 
@@ -211,7 +212,7 @@ def _file_chunks(source: str, limits: Limits) -> Iterator[bytes]:
 # -- HTTP -------------------------------------------------------------------------------
 
 
-def _fetch_url(source: str, limits: Limits, deadline: Deadline) -> Fetched:
+def _fetch_url(source: str, limits: Limits, deadline: Deadline, accept: str | None = None) -> Fetched:
     import httpcore
     import httpx
 
@@ -223,11 +224,11 @@ def _fetch_url(source: str, limits: Limits, deadline: Deadline) -> Fetched:
         raise HarvestError(f"{source}: not a URL ndlld can fetch (no host)")
     backend = _Guarded(url.raw_host.decode("ascii"), deadline)
     with httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), network_backend=backend) as pool:
-        response, at = _follow(pool, url, source, deadline)
+        response, at = _follow(pool, url, source, deadline, accept)
         try:
             headers = _headers(response)
             if response.status >= 400:  # its body is not read at all
-                raise HarvestError(f"{source}: HTTP {response.status}" + (f" from {at}" if at != url else ""))
+                raise HarvestError(f"{source}: HTTP {response.status}" + (f" from {at}" if at != url else ""), status=response.status)
             content = _read_body(response, headers, source, url.path, limits, deadline)
         finally:
             response.close()
@@ -249,10 +250,10 @@ def _read_body(response, headers: dict[str, str], source: str, name: str, limits
     return _read_all(_network_chunks(response, source, deadline), source, name, encoding != "identity", limits, deadline)
 
 
-def _follow(pool, url, source: str, deadline: Deadline):
+def _follow(pool, url, source: str, deadline: Deadline, accept: str | None = None):
     """The response at *url* once redirects (at most MAX_REDIRECTS) are followed, and the URL it came from."""
     for _ in range(MAX_REDIRECTS + 1):
-        response = _get(pool, url, source, deadline)
+        response = _get(pool, url, source, deadline, accept)
         if response.status not in REDIRECTS:
             return response, url
         location = _headers(response).get("location")
@@ -275,11 +276,13 @@ def _next_hop(url, location: str, source: str):
     return hop
 
 
-def _get(pool, url, source: str, deadline: Deadline):
+def _get(pool, url, source: str, deadline: Deadline, accept: str | None = None):
     import httpcore
 
     target = httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path)
     headers = [(b"Host", url.netloc), (b"Accept-Encoding", b"identity"), (b"User-Agent", f"ndlld/{__version__}".encode("ascii"))]
+    if accept:
+        headers.append((b"Accept", accept.encode("ascii")))
     where = "" if str(url) == source else f" at {url}"
     try:
         left = deadline.cap(None)

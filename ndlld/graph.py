@@ -4,11 +4,15 @@ The records are YAML-LD (https://www.w3.org/TR/yaml-ld/): JSON-LD written as
 YAML. This module turns them into triples the way a JSON-LD 1.1 processor
 would (https://www.w3.org/TR/json-ld11-api/#deserialize-json-ld-to-rdf-algorithm)
 for the subset of JSON-LD the context uses, and differs from one on purpose
-in three ways that serve the librarian who edits the records:
+in four ways that serve the librarian who edits the records:
 
 * a key the context does not define is an error, not silently dropped;
 * every node must have an ``id`` (no blank nodes a consumer cannot link to);
-* every triple remembers the file and line it was written on.
+* every triple remembers the file and line it was written on;
+* a link outward (``sameAs``, ``url``) is written ``{id: IRI, source: record}``, and
+  its source is the link's: stated of the link by RDF reification
+  (``…/id/ifla#sameas-wikidata-q46166``, an ``rdf:Statement``), where a JSON-LD
+  processor would state it of the linked resource (ndlld.links).
 
 The tests check that pyld, an independent JSON-LD processor, makes the same
 triples from every record.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 import re
 from array import array
 from dataclasses import dataclass, field
@@ -30,8 +35,9 @@ from pyoxigraph import Literal, NamedNode, Triple
 from ndlld.context import Context, Term
 from ndlld.errors import SourceError, SourceErrors
 from ndlld.ids import IRI_FORBIDDEN, id_problem, not_an_iri, suggested_id
+from ndlld.links import LINK_PROPERTIES, LinkReader
 from ndlld.namespaces import RDF_TYPE, XSD
-from ndlld.sources import Pointer, Record, Sources
+from ndlld.sources import Pointer, Record, Sources, pointed_items
 
 # ASCII digits only (\d takes every script's), and \Z, not $ (which lets a final newline through)
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")  # BCP 47, the common forms
@@ -85,7 +91,8 @@ def resource_base(base: str) -> str:
 
 
 def build_graph(sources: Sources, context: Context, inverses: dict[str, str] | None = None) -> Graph:
-    """Turn every record into triples; raise :class:`SourceErrors` listing every problem.
+    """Turn every record into triples; raise :class:`SourceErrors` listing every problem,
+    those of the files that could not be read (``sources.unread``) with the others'.
 
     *inverses* maps a property IRI to its inverse (schema:subOrganization to
     schema:parentOrganization and back): a link a record states one way is
@@ -94,9 +101,10 @@ def build_graph(sources: Sources, context: Context, inverses: dict[str, str] | N
     reader = _Reader(context, sources.base)
     for record in [sources.dataset, *sources.records]:
         reader.read(record)
-    reader.check_references()
-    if reader.errors:
-        raise SourceErrors(reader.errors)
+    if not sources.unread:  # else a reference may be to a record in a file that could not be read
+        reader.check_references()
+    if reader.errors or sources.unread:
+        raise SourceErrors([*sources.unread, *reader.errors])
     if inverses:
         _add_inverses(reader.graph, inverses)
     return reader.graph
@@ -114,7 +122,7 @@ def _add_inverses(graph: Graph, inverses: dict[str, str], candidates: list[Tripl
                 graph.triples.append(mirrored)
 
 
-class _Reader:
+class _Reader(LinkReader):
     def __init__(self, context: Context, base: str):
         self.context = context
         self.base = resource_base(base)
@@ -195,19 +203,20 @@ class _Reader:
             if key == self.id_key:
                 continue
             if key == self.type_key:
-                for item, item_at in _items(value, at):
+                for item, item_at in pointed_items(value, at):
                     self.type(record, subject, item, item_at)
             elif key in self.context.terms:
-                for item, item_at in _items(value, at):
+                for item, item_at in pointed_items(value, at):
                     self.value(record, subject, self.context.terms[key], item, item_at)
             else:
                 self.unknown_key(record, key, at)
+        if "countryCode" in data:
+            self.country_links(record, data, pointer)
         return subject
 
     def unknown_key(self, record: Record, key: str, at: Pointer) -> None:
-        known = [*self.context.terms, self.id_key, self.type_key]
-        close = difflib.get_close_matches(key, known, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else "; see ontology/context.jsonld for the keys"
+        close = closest_key(key, [*self.context.terms, self.id_key, self.type_key])
+        hint = f"; did you mean '{close}'?" if close else "; see ontology/context.jsonld for the keys"
         self.error(f"unknown key '{key}'{hint}", record, at)
 
     def type(self, record: Record, subject: NamedNode, value: Any, at: Pointer) -> None:
@@ -232,6 +241,9 @@ class _Reader:
             return
         if isinstance(value, dict) and not term.is_reference:
             self.error(f"'{term.name}' takes a value, not a mapping", record, at)
+            return
+        if term.iri in LINK_PROPERTIES:
+            self.link(record, subject, term, value, at)
             return
         if term.is_reference:  # a reverse term is one: its object becomes the subject
             node = self.node(record, value, at) if isinstance(value, dict) else self.reference(record, term, value, at)
@@ -317,10 +329,11 @@ class _Reader:
             return
         predicate = NamedNode(term.iri)
         for language, texts in value.items():
-            if not _LANGUAGE_TAG.match(language):
-                self.error(f"'{language}' is not a language tag such as en or ja", record, at + (language,))
+            problem = language_problem(language)
+            if problem:
+                self.error(problem, record, at + (language,))
                 continue
-            for text, text_at in _items(texts, at + (language,)):
+            for text, text_at in pointed_items(texts, at + (language,)):
                 if not isinstance(text, str) or not text.strip():
                     self.error(f"'{term.name}' in '{language}' must be non-empty text", record, text_at)
                     continue
@@ -340,11 +353,46 @@ class _Reader:
                 self.errors.append(SourceError(f"'{name}' is not described by any record{hint}", path=origin.path, line=origin.line))
 
 
-def _items(value: Any, at: Pointer):
-    """A value or each item of a list, with its pointer."""
-    if isinstance(value, list):
-        return [(item, at + (i,)) for i, item in enumerate(value)]
-    return [(value, at)]
+def closest_key(key: str, known: list[str]) -> str | None:
+    """The key of *known* that *key* most likely means: the shortest that it begins, in any
+    case (``area``: ``areaServed``), else one it misspells (``foundngYear``)."""
+    lowered = key.lower()
+    begun = sorted((k for k in known if len(lowered) >= 3 and k.lower().startswith(lowered)), key=len)
+    if begun:
+        return begun[0]
+    close = difflib.get_close_matches(key, known, n=1)
+    return close[0] if close else None
+
+
+def language_problem(tag: str) -> str | None:
+    """Why *tag* is not a BCP 47 language tag of a known language, or None if it is one.
+
+    A language with a two-letter ISO 639-1 code is tagged with it (``en``, not ``eng``); a
+    three-letter code of another language (``ain``) cannot be checked against the list.
+    """
+    if not _LANGUAGE_TAG.match(tag):
+        return f"'{tag}' is not a language tag such as en or ja"
+    primary = tag.split("-")[0].lower()
+    known = _languages()
+    if primary in known and known[primary][1]:
+        name, instead = known[primary]
+        return f"'{tag}' is not a known language tag; {name} is '{instead}' (BCP 47 takes the two-letter code)"
+    if len(primary) == 2 and primary not in known:
+        return f"'{tag}' is not a known language tag: '{primary}' is no ISO 639-1 language code (English is en, Japanese ja)"
+    return None
+
+
+@functools.cache
+def _languages() -> dict[str, tuple[str, str]]:
+    """code -> (English name, the code to use instead or ''), from ontology/languages.tsv."""
+    from ndlld.resources import languages_path
+
+    found = {}
+    for line in languages_path().read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            code, name, *instead = line.split("\t")
+            found[code] = (name, instead[0] if instead else "")
+    return found
 
 
 def _control_message(control: re.Match[str]) -> str:
@@ -456,8 +504,6 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
     from pyoxigraph import RdfFormat, parse
 
     read_errors = [SourceError(m, path=p, line=line) for part in parts for p, line, m in part.read_errors]
-    if read_errors:
-        raise SourceErrors(read_errors)
     reader = _Reader(context, base)
     reader.read(dataset)
     graph = reader.graph
@@ -476,9 +522,10 @@ def merge_parts(dataset: Record, parts: list[Part], base: str, context: Context,
     reader.references += [
         (iri, Origin(part.paths[path_index], line)) for part in parts for iri, path_index, line in part.references if iri not in nodes
     ]
-    reader.check_references()
-    if reader.errors:
-        raise SourceErrors(reader.errors)
+    if not read_errors:  # as build_graph: a reference may be to a record in a file that could not be read
+        reader.check_references()
+    if reader.errors or read_errors:
+        raise SourceErrors([*read_errors, *reader.errors])
     if inverses:
         _add_inverses(graph, inverses)
     return graph

@@ -28,6 +28,7 @@ parser, like pyoxigraph's, stops at 16 MiB a term).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,9 +36,11 @@ from urllib.parse import urljoin
 
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store, Triple, parse
 
+from ndlld.context import Context
 from ndlld.errors import ConformanceError, HarvestError
 from ndlld.fetch import Limits, fetch, is_url, out_of_memory
 from ndlld.namespaces import CONTEXT_IRI
+from ndlld.rdf import subject_value, term_text
 from ndlld.resources import context_path
 
 if TYPE_CHECKING:
@@ -82,11 +85,13 @@ class Harvested:
     triples: list[Triple]
     graph: NamedNode
     report: Report | None = None
+    replayed: int | None = None  # changes of the feed applied after the dump (--follow)
 
     def __str__(self) -> str:
         subjects = len({t.subject for t in self.triples})
         checked = f"; {self.report.summary()}" if self.report is not None else ""
-        return f"harvested {len(self.triples)} triples about {subjects} resources from {self.source} ({self.format}) into <{self.graph.value}>{checked}"
+        followed = f", {self.replayed} later change(s) of the feed replayed," if self.replayed is not None else ""
+        return f"harvested {len(self.triples)} triples about {subjects} resources from {self.source} ({self.format}){followed} into <{self.graph.value}>{checked}"
 
 
 def _format_of(source: str, media_type: str | None, name: str) -> str:
@@ -288,12 +293,23 @@ def graph_name(source: str) -> NamedNode:
 
 
 def harvest(
-    source: str, store_dir: str | Path, check: bool = True, accept_violations: bool = False, limits: Limits = Limits()
+    source: str,
+    store_dir: str | Path,
+    check: bool = True,
+    accept_violations: bool = False,
+    limits: Limits = Limits(),
+    follow: bool = False,
 ) -> Harvested:
     """Read *source* within *limits*, check it against shapes/, and load it into the store at
-    *store_dir*, replacing what an earlier harvest of the same source loaded."""
+    *store_dir*, replacing what an earlier harvest of the same source loaded. With *follow*,
+    *source* is a release's dump, brought up to date from the change feed first (:mod:`ndlld.replay`)."""
     triples, kind = read_triples(source, limits)
-    report = _check(triples) if check else None
+    replayed = None
+    if follow:
+        from ndlld.replay import follow as replay
+
+        triples, replayed = replay(source, triples, limits)
+    report = _check(triples, part=kind == "html") if check else None
     if report is not None and not report.conforms and not accept_violations:
         raise ConformanceError(report)
     graph = graph_name(source)
@@ -309,16 +325,82 @@ def harvest(
         store.flush()
     finally:
         del store  # releases the store's lock now, so that the next harvest can open it
-    return Harvested(source, kind, triples, graph, report)
+    return Harvested(source, kind, triples, graph, report, replayed)
 
 
-def _check(triples: list[Triple]) -> Report:
-    """SHACL against shapes/ (no file and line: the records are someone else's)."""
-    from ndlld.checks import check_with_project_shapes
-    from ndlld.context import Context
+def _check(triples: list[Triple], part: bool = False) -> Report:
+    """SHACL against shapes/, the findings worded in triples (no file and line, no YAML: the
+    data is someone else's). A *part* of a dataset (one page's JSON-LD) is not held to what
+    only the whole can show: the types of what it links to, the statements that point at it."""
+    from ndlld.checks import check_with_project_shapes, merged_report
     from ndlld.graph import Graph
 
-    return check_with_project_shapes(Graph(base="", triples=triples), Context.load(context_path()))
+    graph, context = Graph(base="", triples=triples), Context.load(context_path())
+    report = check_with_project_shapes(graph, context)
+    described = {subject_value(t) for t in triples}
+    results = {document: _reworded(kept, described if part else None, context) for document, kept in report.by_document.items()}
+    return merged_report({document: kept for document, kept in results.items() if kept}, graph, context)
+
+
+# The advice a shape's message gives the editor of a record ("…: add 'source: …'"), and the
+# record keys it names in quotes: left out, and named as the properties they are.
+_ADVICE = re.compile(r"[:;] (?:add|put) .*$")
+_KEY = re.compile(r"'(\w+)'")
+
+
+def _in_triples(message: str, context: Context) -> str:
+    """A shape's message for the editor of a record, about triples instead: no advice on
+    what to write in YAML, each key as its property (``'source'``: ``dcterms:source``)."""
+
+    def prop(key: re.Match[str]) -> str:
+        term = context.terms.get(key.group(1))
+        return context.compact(term.iri) if term is not None else key.group(0)
+
+    return _KEY.sub(prop, _ADVICE.sub("", message)).replace("record", "resource")
+
+
+def _reworded(triples: list[Triple], described: set[str] | None, context: Context) -> list[Triple]:
+    """One document's SHACL results with each message about triples (:func:`_in_triples`);
+    with *described* (the subjects of a part of a dataset), without the results only the
+    whole could settle (:func:`_for_the_whole`)."""
+    from ndlld.checks.report import RESULT_MESSAGE
+
+    dropped = _for_the_whole(triples, described) if described is not None else set()
+    return [
+        Triple(t.subject, t.predicate, Literal(_in_triples(t.object.value, context)))
+        if t.predicate == RESULT_MESSAGE and isinstance(t.object, Literal)
+        else t
+        for t in triples
+        if t.subject not in dropped
+    ]
+
+
+def _for_the_whole(triples: list[Triple], described: set[str]) -> set:
+    """The nodes of the results (and their trees) that a part of a dataset, describing the
+    resources *described*, cannot settle: the class of a resource it does not describe, a
+    path followed backwards (the statements pointing at it are in other parts)."""
+    from ndlld.checks.report import DETAIL, RESULT_PATH, SOURCE_COMPONENT, VALUE, first, index
+    from ndlld.namespaces import SH
+
+    about = index(triples)
+    details = {t.object for t in triples if t.predicate == DETAIL}
+    dropped: set = set()
+    for result in [s for s in about if s not in details and SOURCE_COMPONENT in about[s]]:
+        path, value = first(about, result, RESULT_PATH), first(about, result, VALUE)
+        of_class = first(about, result, SOURCE_COMPONENT) == SH.ClassConstraintComponent
+        if not isinstance(path, NamedNode) or (of_class and value is not None and term_text(value) not in described):
+            dropped |= _tree(about, result)
+    return dropped
+
+
+def _tree(about, node) -> set:
+    """*node* and every blank node below it: a result's tree in a report graph."""
+    found = {node}
+    for objects in about.get(node, {}).values():
+        for value in objects:
+            if isinstance(value, BlankNode) and value not in found:
+                found |= _tree(about, value)
+    return found
 
 
 def store_triples(store_dir: str | Path, graph: NamedNode | None = None) -> list[Triple]:

@@ -18,7 +18,7 @@ _ID_CHARACTERS = "a-z, 0-9, '-', '_' and '.'"
 MAX_ID_PART = 200  # bytes of an id between slashes: it names files (ifla.html, ifla.jsonld), at most 255 bytes on most systems
 MAX_ID = 1000  # bytes of a whole id: its files' paths stay far below the 4,096 of Linux, its IRI below a server's request line
 # The files a resource's page is written as (ndlld.site): an id 'a.ttl' would be the Turtle of 'a'.
-PAGE_SUFFIXES = (".html", ".ttl", ".nt", ".jsonld")
+PAGE_SUFFIXES = (".html", ".ttl", ".nt", ".jsonld", ".rdf", ".nq")
 
 
 def id_problem(written: str) -> str | None:

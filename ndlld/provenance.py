@@ -12,6 +12,11 @@ what states it (an RDF 1.1 dataset, https://www.w3.org/TR/rdf11-concepts/#sectio
 * a source with ``ndl:citedFor`` states only the statements with those properties
   (text only in its ``schema:inLanguage``); the resource's other sources state the rest;
 * ``dcterms:source`` itself is in the graph of the source it names;
+* a statement that an ``rdf:Statement`` describes (RDF reification: the links outward,
+  :mod:`ndlld.links`) is in the graphs of the sources that ``rdf:Statement`` names, and so
+  are the ``rdf:Statement``'s own statements: the reification says which source states
+  the link, the named graphs hold the link where that source's statements are
+  (``ndl:citedFor`` does not narrow them: the record named the sources of this statement);
 * a resource that names no source (the source records, their passages) and the
   ``schema:Dataset`` are the project's own: :func:`project_graph`.
 
@@ -26,18 +31,18 @@ from collections.abc import Iterable
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
 from ndlld.lookup import Lookup, document_of
-from ndlld.namespaces import DCTERMS, NDL, OA, RDF_TYPE, SCHEMA
-from ndlld.rdf import subject_value
+from ndlld.namespaces import DCTERMS, NDL, OA, RDF, RDF_TYPE, SCHEMA
+from ndlld.rdf import Term, subject_value, term_text
 
 SOURCE = DCTERMS.source.value
-_SUBJECT = DCTERMS.subject.value
-_HAS_SOURCE = OA.hasSource.value
-_CITED_FOR = NDL.citedFor.value
-_IN_LANGUAGE = SCHEMA.inLanguage.value
+ABOUT = DCTERMS.subject.value  # a passage's: the resources it is about
+HAS_SOURCE = OA.hasSource.value
+CITED_FOR = NDL.citedFor.value
+IN_LANGUAGE = SCHEMA.inLanguage.value
+REIFIED = RDF.subject.value  # an rdf:Statement's: the subject of the statement it describes
+_PREDICATE, _OBJECT = RDF.predicate.value, RDF.object.value
 _DATASET = SCHEMA.Dataset
-
-# The statements that say where others come from: a change to one may move statements of other resources.
-CITATION_PREDICATES = frozenset({SOURCE, _SUBJECT, _HAS_SOURCE, _CITED_FOR, _IN_LANGUAGE})
+_STATEMENT = RDF.Statement
 
 
 def project_graph(base: str) -> str:
@@ -54,6 +59,7 @@ class Provenance:
         self._sources: dict[str, tuple[str, ...]] = {}
         self._cited_for: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._passages: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._reifications: dict[str, dict[tuple[str, Term], str]] = {}
 
     def graphs(self, triple: Triple) -> list[str]:
         """The names of the graphs *triple* is in, sorted (at least one)."""
@@ -61,6 +67,11 @@ class Provenance:
         predicate = triple.predicate.value
         if predicate == SOURCE and isinstance(triple.object, NamedNode):
             return list(self.citations(triple.object.value, document_of(subject)))
+        if self._is_statement(subject):  # a link's reification: where the link is
+            return self._stating(subject)
+        reified = self._reified(subject).get((predicate, triple.object))
+        if reified is not None:
+            return self._stating(reified)
         holder = self._holder(subject, triple.object)
         sources = self.sources(holder)
         if not sources:
@@ -69,6 +80,30 @@ class Provenance:
         if not stating:
             stating = [s for s in sources if not self._scope(s)[0]] or list(sources)
         return sorted({g for s in stating for g in self.citations(s, document_of(holder))})
+
+    def _is_statement(self, resource: str) -> bool:
+        return any(t.object == _STATEMENT for t in self.lookup.stated(resource, RDF_TYPE.value))
+
+    def _reified(self, resource: str) -> dict[tuple[str, Term], str]:
+        """The statements of *resource* an ``rdf:Statement`` describes: (predicate, object) -> that rdf:Statement."""
+        found = self._reifications.get(resource)
+        if found is None:
+            found = self._reifications[resource] = {}
+            for t in self.lookup.pointing_at(resource):
+                statement = subject_value(t)
+                if t.predicate.value == REIFIED and self._is_statement(statement):
+                    for p in self.lookup.stated(statement, _PREDICATE):
+                        for o in self.lookup.stated(statement, _OBJECT):
+                            found[(term_text(p.object), o.object)] = statement
+        return found
+
+    def _stating(self, statement: str) -> list[str]:
+        """The graphs of a reified statement and of its ``rdf:Statement``: its sources', the
+        passages of them about its subject's document; the project's if it names none."""
+        subjects = [t.object.value for t in self.lookup.stated(statement, REIFIED) if isinstance(t.object, NamedNode)]
+        document = document_of(subjects[0] if subjects else statement)
+        sources = [t.object.value for t in self.lookup.stated(statement, SOURCE) if isinstance(t.object, NamedNode)]
+        return sorted({g for s in sources for g in self.citations(s, document)}) or [self.project]
 
     def quads(self, triples: Iterable[Triple]) -> list[Quad]:
         """Each of *triples* in each of its graphs."""
@@ -100,8 +135,8 @@ class Provenance:
         """The properties *source* is cited for (none: all), and its languages."""
         found = self._cited_for.get(source)
         if found is None:
-            cited = frozenset(t.object.value for t in self.lookup.stated(source, _CITED_FOR) if isinstance(t.object, NamedNode))
-            languages = frozenset(t.object.value.lower() for t in self.lookup.stated(source, _IN_LANGUAGE) if isinstance(t.object, Literal))
+            cited = frozenset(t.object.value for t in self.lookup.stated(source, CITED_FOR) if isinstance(t.object, NamedNode))
+            languages = frozenset(t.object.value.lower() for t in self.lookup.stated(source, IN_LANGUAGE) if isinstance(t.object, Literal))
             found = self._cited_for[source] = (cited, languages)
         return found
 
@@ -121,8 +156,8 @@ class Provenance:
             passages = {
                 subject_value(t)
                 for t in self.lookup.pointing_at(document)
-                if t.predicate.value == _SUBJECT
-                and any(h.object == NamedNode(source) for h in self.lookup.stated(subject_value(t), _HAS_SOURCE))
+                if t.predicate.value == ABOUT
+                and any(h.object == NamedNode(source) for h in self.lookup.stated(subject_value(t), HAS_SOURCE))
             }
             found = self._passages[key] = tuple(sorted(passages)) or (source,)
         return found

@@ -102,7 +102,7 @@ class Query:
 def _term(parameter: Parameter, raw: str, base: str) -> str:
     """*raw* as an RDF term in SPARQL syntax, or a ParameterError saying what was expected."""
     if parameter.type == "iri":
-        iri = raw if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", raw) else base + "id/" + raw
+        iri = raw if _is_absolute(raw) else base + "id/" + raw
         if _IRI_FORBIDDEN.search(iri):
             raise ParameterError(f"'{parameter.name}' must be a record id such as ifla, or an IRI; got {raw!r}")
         return str(NamedNode(iri))
@@ -114,6 +114,11 @@ def _term(parameter: Parameter, raw: str, base: str) -> str:
     if datatype == "string":
         return str(Literal(raw))
     return str(Literal(raw, datatype=NamedNode(str(XSD) + datatype)))
+
+
+def _is_absolute(raw: str) -> bool:
+    """Whether a parameter's value is an IRI (it has a scheme) rather than a record id."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", raw) is not None
 
 
 def _values_block(term: str, block: re.Match[str]) -> str:
@@ -257,4 +262,21 @@ def run_query(query: Query, params: dict[str, str], target, base: str):
     """
     text = query.bind(params, base)
     check_syntax(text, query.path)
+    for name, raw in params.items():
+        if query.parameters[name].type == "iri":
+            _check_described(target, name, raw, _term(query.parameters[name], raw, base))
     return target.query(text)
+
+
+def _check_described(target, name: str, raw: str, term: str) -> None:
+    """A ParameterError when the resource *raw* names is nowhere in the dataset: the query
+    would answer nothing, and the reason is a mistyped id, not the data."""
+    if bool(target.query(f"ASK {{ {{ {term} ?p ?o }} UNION {{ ?s ?p {term} }} }}")):
+        return
+    what = f"the IRI {term}" if _is_absolute(raw) else f"the id '{raw}'"
+    raise ParameterError(f"no record has {what} (--param {name}={raw}); the ids are those of the records, such as ifla")
+
+
+def check_parameters(query: Query, params: dict[str, str], base: str) -> None:
+    """Raise a ParameterError when *params* do not fit *query*: before anything is built for it."""
+    query.bind(params, base)

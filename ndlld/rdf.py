@@ -43,7 +43,7 @@ def serialized(triples: Iterable[Triple], rdf_format: RdfFormat, prefixes: dict[
     return _written(serialize(triples, format=rdf_format, prefixes=prefixes))
 
 
-def serialized_quads(quads: Iterable[Quad], rdf_format: RdfFormat, prefixes: dict[str, str] | None = None) -> bytes:
+def serialized_dataset(quads: Iterable[Quad], rdf_format: RdfFormat, prefixes: dict[str, str] | None = None) -> bytes:
     """*quads* written in *rdf_format*, a format of datasets (TriG, N-Quads)."""
     return _written(serialize(quads, format=rdf_format, prefixes=prefixes))
 

@@ -34,5 +34,10 @@ def schemaorg_path() -> Path:
     return resource_dir("ontology") / "schemaorg.ttl"
 
 
+def languages_path() -> Path:
+    """The language codes a record may tag text with (made by scripts/regen_languages.py)."""
+    return resource_dir("ontology") / "languages.tsv"
+
+
 def shapes_dir() -> Path:
     return resource_dir("shapes")

@@ -1,10 +1,11 @@
 """``ndlld serve``: the published site over HTTP, as a linked-data server would.
 
 * Every resource IRI answers by content negotiation (RFC 9110 §12.5.1, the
-  table in :mod:`ndlld.conneg`): HTML for browsers, Turtle, JSON-LD or
-  N-Triples for clients by their ``Accept`` header, ``Vary: Accept`` on every
-  negotiated answer, 406 when nothing fits. The explicit ``.ttl``,
-  ``.jsonld``, ``.nt`` and ``.html`` URLs answer as files.
+  table in :mod:`ndlld.conneg`): 303 See Other to the HTML for browsers, to
+  Turtle, JSON-LD, N-Triples, RDF/XML or N-Quads for clients by their ``Accept``
+  header, ``Vary: Accept`` on every negotiated answer, 406 when nothing fits; the
+  documents answer as files, 304 when the client has them, gzip-compressed when
+  it accepts that; 404 and 410 have pages (:mod:`ndlld.web`).
 * ``/sparql`` is a read-only SPARQL 1.1 Protocol endpoint
   (https://www.w3.org/TR/sparql11-protocol/) over the embedded store: GET and
   POST, results as JSON, XML, CSV or TSV, graphs as Turtle, JSON-LD or
@@ -22,63 +23,33 @@ Built on Starlette (ASGI) and served by uvicorn.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import multiprocessing
-import os
-import shutil
-import signal
-import tempfile
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
-from pyoxigraph import (
-    NamedNode,
-    QueryBoolean,
-    QueryResultsFormat,
-    QuerySolution,
-    QuerySolutions,
-    QueryTriples,
-    RdfFormat,
-    Variable,
-    parse_query_results,
-)
+from pyoxigraph import NamedNode
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ndlld.conneg import CONTENT_TYPES, choose, negotiate
+from ndlld import web
+from ndlld.conneg import choose
 from ndlld.dumps import DATASET_FILES
-from ndlld.errors import ConfigError, LimitError, QueryError, short_line
-from ndlld.queries import check_nesting, refuse_outbound
-from ndlld.rdf import results_serialized, serialized
-from ndlld.sandbox import forbid_network
-from ndlld.store import EmbeddedStore, read_base
-
-# Files served as they are, by extension.
-FILE_TYPES = {
-    **{f".{ext}": content_type for ext, content_type in CONTENT_TYPES.items()},
-    ".css": "text/css; charset=utf-8",
-    ".xml": "application/xml; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".txt": "text/plain; charset=utf-8",
-    ".ndjson": "application/x-ndjson; charset=utf-8",
-    ".json": "application/json",
-    ".gz": "application/gzip",
-}
-# Files without an extension, by their path in the site.
-NAMED_FILES = {".well-known/void": "text/turtle; charset=utf-8", "SHA256SUMS": "text/plain; charset=utf-8"}
-NEGOTIATED = ("html", "ttl", "jsonld", "nt")
+from ndlld.errors import ConfigError, LimitError, NdlldError, short_line
+from ndlld.queries import Query, load_queries
+from ndlld.querypool import GRAPH_FORMATS, SOLUTION_FORMATS, QueryPool
+from ndlld.resources import resource_dir
+from ndlld.service import DESCRIPTION_FORMATS, FOR_A_TABLE, HTML, PROTOCOL_PARAMETERS, Form, description_bytes, form_page, table, title_of
+from ndlld.store import read_base
+from ndlld.web import text as _text
 
 # On every response, and in the generated nginx.conf and .htaccess (tests/test_nginx.py
 # checks they agree). The pages run no script: the JSON-LD in <script type="application/ld+json">
@@ -92,22 +63,9 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
-# SPARQL results: media type -> pyoxigraph format, server preference first.
-SOLUTION_FORMATS = {
-    "application/sparql-results+json": QueryResultsFormat.JSON,
-    "application/sparql-results+xml": QueryResultsFormat.XML,
-    "text/csv": QueryResultsFormat.CSV,
-    "text/tab-separated-values": QueryResultsFormat.TSV,
-    "application/json": QueryResultsFormat.JSON,
-    "application/xml": QueryResultsFormat.XML,
-}
-GRAPH_FORMATS = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/ld+json": RdfFormat.JSON_LD,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-}
-# Plain JSON and XML clients get the SPARQL results formats.
-_CANONICAL = {"application/json": "application/sparql-results+json", "application/xml": "application/sparql-results+xml"}
+# What the CORS middleware adds to an answer to another site's script.
+_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": ", ".join(web.EXPOSED)}
+
 _SHORT_FORMATS = {
     "json": "application/sparql-results+json",
     "xml": "application/sparql-results+xml",
@@ -148,15 +106,16 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
     for name in (DATASET_FILES["ntriples"], "ontology.ttl"):
         if not (root / name).is_file():
             raise ConfigError(f"no {name} in {dist_dir}: run 'ndlld build' first", path=dist_dir)
-    read_base(root)  # fails now, in one line, rather than in a worker
+    base = read_base(root)  # fails now, in one line, rather than in a worker
+    service = _Service(base, title_of(root, base), load_queries(resource_dir("queries")))
     pool = QueryPool(root, limits)
     pool.start()
 
     async def sparql(request: Request) -> Response:
-        return await _sparql(request, pool, limits)
+        return await _sparql(request, pool, limits, service)
 
     async def resource(request: Request) -> Response:
-        return _resource(request, root)
+        return _page(request.scope, root)  # for the 405 of other methods: _Guard answers GET and HEAD
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -170,9 +129,12 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/{path:path}", resource, methods=["GET", "HEAD"]),
     ]
-    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD"], allow_headers=["*"])]
+    cors = Middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD"], allow_headers=["*"], expose_headers=web.EXPOSED
+    )
+    middleware = [cors]
     app = _GuardedStarlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
-    app.state.limits, app.state.pool = limits, pool
+    app.state.limits, app.state.pool, app.state.root = limits, pool, root
     return app
 
 
@@ -181,15 +143,17 @@ class _GuardedStarlette(Starlette):
     """Starlette with :class:`_Guard` outside everything, its error pages included."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return _Guard(super().build_middleware_stack(), self.state.limits)
+        return _Guard(super().build_middleware_stack(), self.state.limits, self.state.root)
 
 
 class _Guard:
     """Refuses over-long URLs (414), bodies (413) and two body lengths (400) before any
-    work, and adds :data:`SECURITY_HEADERS` to every response."""
+    work, and adds :data:`SECURITY_HEADERS` to every response. Pages and files
+    (a GET or HEAD of anything but /sparql) it answers itself: the router and the
+    middleware of the SPARQL endpoint would cost more than the answer."""
 
-    def __init__(self, app: ASGIApp, limits: Limits):
-        self.app, self.limits = app, limits
+    def __init__(self, app: ASGIApp, limits: Limits, root: Path):
+        self.app, self.limits, self.root = app, limits, root
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -205,6 +169,8 @@ class _Guard:
         refusal = self._refusal(scope)
         if refusal is not None:
             return await refusal(scope, receive, send_with_headers)
+        if scope["method"] in ("GET", "HEAD") and scope["path"] != "/sparql":
+            return await _page(scope, self.root)(scope, receive, send_with_headers)
         limit = self.limits.max_request_bytes
         received = 0
 
@@ -245,355 +211,155 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return _text(detail, exc.status_code, exc.headers)
 
 
-def _text(message: str, status: int, headers: Mapping[str, str] | None = None) -> Response:
-    """One line of plain text: whatever of the request it quotes, escaped and cut short."""
-    return PlainTextResponse(short_line(message) + "\n", status_code=status, headers=headers)
-
-
 # -- pages and files ------------------------------------------------------
-def _resource(request: Request, root: Path) -> Response:
-    """The file *request* names, or the variant of the resource its Accept header chooses."""
-    path = request.scope["path"]  # percent-decoded once by the server, never again
-    if path in ("", "/"):
-        return FileResponse(root / "index.html", media_type=FILE_TYPES[".html"])
-    target = _inside(root, path.lstrip("/"))
-    if target is None:
-        return _not_found()
-    if target.is_dir() and path.endswith("/"):
-        return RedirectResponse(_url_path(path.rstrip("/") or "/"), status_code=301)
-    # A directory without the '/' may share its name with a page: id/x beside id/x/y.
-    named = NAMED_FILES.get(target.relative_to(root).as_posix())
-    if target.is_file() and (named or target.suffix in FILE_TYPES):
-        return FileResponse(target, media_type=named or FILE_TYPES[target.suffix])
-    return _negotiated(request, root, path)
-
-
-def _negotiated(request: Request, root: Path, path: str) -> Response:
-    """The variant of the resource at *path* (``id/x``: ``id/x.html``, ``id/x.ttl``, ...)
-    that the Accept header chooses."""
-    # Each variant is checked as a path of its own: a variant may be a symlink too.
-    variants = {ext: _inside(root, f"{path.lstrip('/')}.{ext}") for ext in NEGOTIATED}
-    available = {ext: file for ext, file in variants.items() if file is not None and file.is_file()}
-    if not available:
-        return _not_found()
-    chosen = negotiate(request.headers.get("accept"), list(available))
-    if chosen is None:
-        listing = ", ".join(CONTENT_TYPES[ext].split(";")[0] for ext in available)
-        return _text(f"not acceptable: this resource is available as {listing}", 406, {"Vary": "Accept"})
-    headers = {"Vary": "Accept", "Content-Location": _url_path(f"{path.rsplit('/', 1)[-1]}.{chosen}")}
-    return FileResponse(available[chosen], media_type=CONTENT_TYPES[chosen], headers=headers)
-
-
-def _inside(root: Path, relative: str) -> Path | None:
-    """*relative* under *root*, or None when it could leave it: ``..``, a backslash,
-    a NUL, or a symlink that resolves outside."""
-    parts = relative.split("/")
-    if any(part in ("..", ".") for part in parts) or "" in parts[:-1] or "\\" in relative or "\x00" in relative:
-        return None
-    candidate = (root / relative).resolve()
-    return candidate if candidate == root or candidate.is_relative_to(root) else None
-
-
-def _url_path(path: str) -> str:
-    """*path* (decoded) as it is written in a URL: a header built from it must be Latin-1,
-    and a name in Japanese is not (RFC 3986 percent-encoding of its UTF-8)."""
-    return quote(path, safe="/!$&'()*+,;=:@")
-
-
-def _not_found() -> Response:
-    return _text("not found", 404)
+def _page(scope: Scope, root: Path) -> Response:
+    """The file a GET or HEAD names, or the document of the resource it names (:mod:`ndlld.web`),
+    readable by scripts of any site (CORS, as the middleware would say it)."""
+    headers = Headers(scope=scope)
+    try:
+        response = web.answer(headers, root, scope["path"])  # percent-decoded once by the server, never again
+    except OSError:  # gone between a look and a read: a build replaced it
+        response = web.not_found(root)
+    if "origin" in headers:
+        response.headers.update(_CORS)
+    return response
 
 
 # -- SPARQL 1.1 Protocol -----------------------------------------------------
-async def _sparql(request: Request, pool: QueryPool, limits: Limits) -> Response:
-    query, error = await _query_of(request)
-    if error:
-        return error
+@dataclass(frozen=True)
+class _Service:
+    """What /sparql knows besides the workers: the dataset's base IRI and title, and the named queries."""
+
+    base: str
+    title: str
+    queries: Mapping[str, Query]
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A query as a request asked it: its text, and the named query and values it was bound from."""
+
+    text: str
+    named: str | None = None
+    values: Mapping[str, str] | None = None
+
+
+async def _sparql(request: Request, pool: QueryPool, limits: Limits, service: _Service) -> Response:
+    params = request.query_params
+    if request.method in ("GET", "HEAD") and not {"query", "named", "update"} & set(params):
+        return _describe(request, service)
+    html = _wants_html(request)
+    asked, error = await _query_of(request, service)
+    if asked is None or error is not None:
+        assert error is not None
+        return _html_error(service, error) if html else error
     # The protocol's dataset parameters; without them, the dataset graph is the default graph.
-    default = request.query_params.getlist("default-graph-uri")
-    named = request.query_params.getlist("named-graph-uri")
-    requested = request.query_params.get("format")
-    accept = _SHORT_FORMATS.get(requested, requested) if requested else request.headers.get("accept")
+    default = params.getlist("default-graph-uri")
+    named = params.getlist("named-graph-uri")
+    requested = params.get("format")
+    accept = FOR_A_TABLE if html else _SHORT_FORMATS.get(requested, requested) if requested else request.headers.get("accept")
     try:
-        status, body, media_type = await pool.run((query, default, named, accept), limits.query_timeout)
+        status, body, media_type = await pool.run((asked.text, default, named, accept), limits.query_timeout)
     except LimitError as err:
-        return _text(str(err), err.status)
+        status, body, media_type = err.status, str(err), None
+    if html:
+        return _html_answer(service, asked, status, body, media_type)
     if isinstance(body, str):  # why the query has no answer; status says which way it failed
         return _text(body, status)
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
 
-async def _query_of(request: Request) -> tuple[str | None, Response | None]:
-    """The query text from a GET (or HEAD) or POST request, or the error response to give."""
+def _wants_html(request: Request) -> bool:
+    """Whether the answer is to be a page: the form asked for one (format=html), or a
+    browser, which names HTML before anything else a query's answer can be."""
+    requested = request.query_params.get("format")
+    if requested:
+        return requested == "html"
+    offered = [*SOLUTION_FORMATS, *GRAPH_FORMATS, HTML]
+    return choose(request.headers.get("accept"), offered) == HTML
+
+
+def _describe(request: Request, service: _Service) -> Response:
+    """/sparql without a query: the Service Description, or the form for a browser."""
+    media_type = choose(request.headers.get("accept"), DESCRIPTION_FORMATS)
+    headers = {"Vary": "Accept"}
+    if media_type is None:
+        return _text("not acceptable: the service description is available as " + ", ".join(DESCRIPTION_FORMATS), 406, headers)
+    if media_type == HTML:
+        return HTMLResponse(form_page(Form(service.title), service.queries), headers=headers)
+    try:  # the endpoint as this client reached it; a Host header that makes no IRI gets the published one
+        endpoint = NamedNode(str(request.url.replace(query="", fragment=""))).value
+    except ValueError:
+        endpoint = service.base + "sparql"
+    body = description_bytes(endpoint, service.base, media_type)
+    return Response(body, media_type=media_type + "; charset=utf-8", headers=headers)
+
+
+def _html_answer(service: _Service, asked: _Asked, status: int, body: bytes | str, media_type: str | None) -> Response:
+    """The form with the query in it, and its answer as a table (or why there is none)."""
+    form = Form(service.title, asked.text, asked.named, asked.values)
+    if isinstance(body, str) or media_type is None:
+        form.error = short_line(str(body))
+    else:
+        form.answer = table(body, media_type, service.base)
+    return HTMLResponse(form_page(form, service.queries), status_code=status, headers={"Vary": "Accept"})
+
+
+def _html_error(service: _Service, error: Response) -> Response:
+    """A refused request (a bad parameter, no query) as the form saying why."""
+    message = bytes(error.body).decode("utf-8").strip()
+    return HTMLResponse(form_page(Form(service.title, error=message), service.queries), status_code=error.status_code)
+
+
+async def _query_of(request: Request, service: _Service) -> tuple[_Asked | None, Response | None]:
+    """The query from a GET (or HEAD) or POST request, or the error response to give."""
     if request.method in ("GET", "HEAD"):
         params = request.query_params
         if "update" in params:
             return None, _read_only()
+        if "named" in params and "query" not in params:
+            return _named(params, service)
         query = params.get("query")
     else:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type == "application/sparql-update":
-            return None, _read_only()
-        if content_type not in ("application/sparql-query", "application/x-www-form-urlencoded"):
-            return None, _text("POST a query as application/sparql-query or application/x-www-form-urlencoded", 415)
-        try:
-            body = (await request.body()).decode("utf-8", errors="replace")
-        except ClientDisconnect:  # gone, or cut off at its body's deadline: no one to answer
-            return None, _text("the client went away", 400)
-        if content_type == "application/sparql-query":
-            query = body
-        else:
-            form = parse_qs(body)
-            if "update" in form:
-                return None, _read_only()
-            query = form.get("query", [None])[0]
+        query, error = await _posted_query(request)
+        if error is not None:
+            return None, error
     if not query:
         return None, _text("give a SPARQL query in the 'query' parameter", 400)
-    return str(query), None
+    return _Asked(str(query)), None
+
+
+def _named(params: Mapping[str, str], service: _Service) -> tuple[_Asked | None, Response | None]:
+    """A named query of queries/ bound to the request's other parameters (its defaults for the rest)."""
+    name = params["named"]
+    query = service.queries.get(name)
+    if query is None:
+        return None, _text(f"no named query '{name}': the form at /sparql lists them", 404)
+    values = {key: value for key, value in params.items() if key not in PROTOCOL_PARAMETERS}
+    try:
+        return _Asked(query.bind(values, service.base), name, values), None
+    except NdlldError as err:
+        return None, _text(str(err), 400)
+
+
+async def _posted_query(request: Request) -> tuple[str | None, Response | None]:
+    """The query of a POST: its body, or its form's 'query'."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/sparql-update":
+        return None, _read_only()
+    if content_type not in ("application/sparql-query", "application/x-www-form-urlencoded"):
+        return None, _text("POST a query as application/sparql-query or application/x-www-form-urlencoded", 415)
+    try:
+        body = (await request.body()).decode("utf-8", errors="replace")
+    except ClientDisconnect:  # gone, or cut off at its body's deadline: no one to answer
+        return None, _text("the client went away", 400)
+    if content_type == "application/sparql-query":
+        return body, None
+    form = parse_qs(body)
+    if "update" in form:
+        return None, _read_only()
+    return form.get("query", [None])[0], None
 
 
 def _read_only() -> Response:
     return _text("this SPARQL endpoint is read-only: updates are refused", 403)
-
-
-# -- query workers ------------------------------------------------------------
-class QueryPool:
-    """Worker processes, each with the dataset in its own store, one query at a time.
-
-    A query waits for a free worker, then runs there; at its deadline the worker
-    is killed, which is the only way to stop pyoxigraph mid-query, and a fresh
-    one is started in its place. The event loop only waits, so pages are served
-    meanwhile.
-    """
-
-    def __init__(self, dist_dir: Path, limits: Limits):
-        self.dist_dir, self.limits = dist_dir, limits
-        # A fork server: a clean process (no copy of the server's threads and sockets)
-        # that has imported this module once, so a worker starts in a tenth of a second.
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["ndlld.server"])
-        self._threads = ThreadPoolExecutor(max_workers=2 * limits.query_workers + 2, thread_name_prefix="ndlld-query")
-        self._idle: asyncio.Queue | None = None  # made by open(), in the event loop's time
-        self._workers: set = set()
-        self._replacing: set[asyncio.Task] = set()
-        # Each worker's stderr, read when it dies: its last words say why.
-        self._stderr = Path(tempfile.mkdtemp(prefix="ndlld-query-"))
-        self.sandboxed = True  # whether the workers could forbid themselves the network
-
-    def start(self) -> None:
-        """Start the workers and wait until each holds the dataset: one that cannot
-        load it is a ConfigError, raised here, before the server listens."""
-        workers = [self._spawn() for _ in range(self.limits.query_workers)]
-        try:
-            for worker in workers:
-                self._wait_ready(worker)
-        except ConfigError:
-            for process, connection in workers:
-                process.kill()
-                connection.close()
-            shutil.rmtree(self._stderr, ignore_errors=True)
-            raise
-        self._workers.update(workers)
-
-    async def open(self) -> None:
-        """Hand the workers to the running event loop (the application's startup)."""
-        if not self._workers:
-            self.start()
-        self._idle = asyncio.Queue()
-        for worker in self._workers:
-            self._idle.put_nowait(worker)
-
-    async def stop(self) -> None:
-        for task in self._replacing:
-            task.cancel()
-        for process, connection in list(self._workers):
-            connection.close()  # the worker's recv() ends, and so does the worker
-            process.join(timeout=2)
-            if process.is_alive():
-                process.kill()
-                process.join()
-        self._workers.clear()
-        self._threads.shutdown(wait=False, cancel_futures=True)
-        shutil.rmtree(self._stderr, ignore_errors=True)
-
-    def pids(self) -> set[int]:
-        """The worker processes' ids (for tests and monitoring)."""
-        return {process.pid for process, _ in self._workers}
-
-    async def run(self, request: tuple, timeout: float) -> tuple[int, bytes | str, str | None]:
-        """(status, body or message, media type) of *request*, within *timeout* seconds."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        try:
-            worker = await asyncio.wait_for(self._queue().get(), timeout)
-        except TimeoutError:
-            raise LimitError(f"busy: no query worker became free within {timeout:g} s; try again later", 503) from None
-        process, connection = worker
-        try:
-            connection.send(request)
-            return await asyncio.wait_for(loop.run_in_executor(self._threads, connection.recv), deadline - loop.time())
-        except TimeoutError:
-            self._retire(worker)
-            raise LimitError(f"query timeout: the query ran past the limit of {timeout:g} s and was stopped", 503) from None
-        except (EOFError, OSError):
-            raise LimitError(f"query failed: {self._retire(worker)}", 503) from None
-        except BaseException:  # cancelled: the worker may be mid-query
-            self._retire(worker)
-            raise
-        finally:
-            if worker in self._workers:
-                self._queue().put_nowait(worker)
-
-    def _retire(self, worker) -> str:
-        """Kill *worker* and start another in its place, in the background; say why it
-        stopped, if it had stopped before."""
-        process, _ = worker
-        self._workers.discard(worker)
-        process.kill()
-        process.join(timeout=5)
-        stderr = self._stderr / f"{process.pid}.log"
-        try:
-            last_words = stderr.read_bytes()[-4096:].decode("utf-8", "replace")
-            stderr.unlink()
-        except OSError:
-            last_words = ""
-        # The connection is not closed here: a thread may still be in its recv(), which
-        # the kill ends with EOFError; closing it now could hand that thread a reused fd.
-        task = asyncio.get_running_loop().create_task(self._add())
-        self._replacing.add(task)
-        task.add_done_callback(self._replacing.discard)
-        return _why_stopped(process.exitcode, last_words, self.limits.query_memory_mb)
-
-    async def _add(self) -> None:
-        """A fresh worker for the pool, once it holds the dataset."""
-        worker = self._spawn()
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._threads, self._wait_ready, worker)
-        except ConfigError:  # it loaded once, so this is rare: the pool goes on with one worker less
-            worker[0].kill()
-            return
-        self._workers.add(worker)
-        self._queue().put_nowait(worker)
-
-    def _queue(self) -> asyncio.Queue:
-        """The idle workers, waiting in the queue that open() made."""
-        if self._idle is None:
-            raise RuntimeError("the query pool is used before QueryPool.open()")
-        return self._idle
-
-    def _spawn(self) -> tuple:
-        parent, child = self._context.Pipe()
-        process = self._context.Process(
-            target=_query_worker,
-            args=(child, str(self.dist_dir), self.limits.max_results, self.limits.query_memory_mb, str(self._stderr)),
-            name="ndlld-query",
-            daemon=True,
-        )
-        process.start()
-        child.close()
-        return process, parent
-
-    def _wait_ready(self, worker: tuple) -> None:
-        process, connection = worker
-        try:
-            answer = connection.recv()  # "ready", or why not
-        except (EOFError, OSError):
-            memory = f"; it may need more than --query-memory {self.limits.query_memory_mb} MB" if self.limits.query_memory_mb else ""
-            answer = f"a query worker stopped while loading {self.dist_dir}{memory}"
-        if not str(answer).startswith("ready"):
-            raise ConfigError(str(answer))
-        self.sandboxed = answer == "ready"
-
-
-def _query_worker(connection, dist_dir: str, max_results: int, memory_mb: int, stderr_dir: str) -> None:
-    """A worker process: load the dataset, then answer queries until the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops the workers
-    os.nice(5)  # where cores are short, pages go first
-    # Answers and errors go through the pipe. What Rust writes as it aborts (out of
-    # memory, with a backtrace) goes to a file the server reads only if this one dies.
-    os.dup2(os.open(os.path.join(stderr_dir, f"{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
-    sandboxed = forbid_network()  # a second wall behind refuse_outbound
-    if memory_mb:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
-    try:
-        store = EmbeddedStore.open(dist_dir)
-    except Exception as err:  # noqa: BLE001 - reported to the server as one line
-        connection.send(f"the query worker could not load {dist_dir}: {err}")
-        return
-    connection.send("ready" if sandboxed else "ready, without a seccomp filter")
-    while True:
-        try:
-            query, default, named, accept = connection.recv()
-        except (EOFError, OSError):
-            return
-        connection.send(_answer(store, query, default, named, accept, max_results))
-
-
-def _answer(
-    store: EmbeddedStore, query: str, default: list[str], named: list[str], accept: str | None, max_results: int
-) -> tuple[int, bytes | str, str | None]:
-    """(status, body or message, media type) of one query, in the worker."""
-    try:
-        check_nesting(query)  # before pyoxigraph's parser recurses that deep
-        refuse_outbound(query)
-        result = store.query(
-            query, default_graph=[NamedNode(iri) for iri in default] or None, named_graphs=[NamedNode(iri) for iri in named] or None
-        )
-        formats = SOLUTION_FORMATS if isinstance(result, (QuerySolutions, QueryBoolean)) else GRAPH_FORMATS
-        media_type = choose(accept, formats)
-        if media_type is None:
-            kind = "results" if formats is SOLUTION_FORMATS else "graphs"
-            return 406, f"not acceptable: {kind} are available as " + ", ".join(formats), None
-        body = _body(result, media_type, max_results)
-        if body is None:
-            return 400, f"too many results: the query gives more than {max_results}; add LIMIT (and OFFSET to page through them)", None
-    except (QueryError, ValueError) as err:
-        return 400, str(err), None
-    except MemoryError:
-        return 503, "query failed: it needed more memory than a query may use", None
-    except Exception as err:  # noqa: BLE001 - pyoxigraph's evaluation errors (OSError, ...) as one line
-        return 500, f"query failed: {str(err).splitlines()[0] if str(err) else type(err).__name__}", None
-    return 200, body, _CANONICAL.get(media_type, media_type) + "; charset=utf-8"
-
-
-def _body(result: QuerySolutions | QueryBoolean | QueryTriples, media_type: str, max_results: int) -> bytes | None:
-    """*result* written as *media_type*, or None when it has more than *max_results* rows or triples."""
-    if isinstance(result, QueryBoolean):
-        return results_serialized(result, SOLUTION_FORMATS[media_type])
-    if isinstance(result, QuerySolutions):
-        variables = result.variables
-        rows = list(islice(result, max_results + 1))
-        return results_serialized(_solutions(variables, rows), SOLUTION_FORMATS[media_type]) if len(rows) <= max_results else None
-    triples = list(islice(result, max_results + 1))
-    return serialized(triples, GRAPH_FORMATS[media_type]) if len(triples) <= max_results else None
-
-
-def _why_stopped(exitcode: int | None, stderr: str, memory_mb: int) -> str:
-    """Why a query worker stopped mid-query, as far as its exit status and its last
-    words on stderr tell."""
-    if "memory allocation of" in stderr:  # Rust's last words when an allocation fails
-        return "it needed more memory than a query may use" + (f" ({memory_mb} MB)" if memory_mb else "")
-    if exitcode is None or exitcode >= 0:
-        return f"its worker stopped unexpectedly (exit code {exitcode})"
-    try:
-        name = signal.Signals(-exitcode).name
-    except ValueError:
-        name = f"signal {-exitcode}"
-    if -exitcode == signal.SIGSEGV:  # pyoxigraph recurses: this is how a stack overflow ends
-        return f"its worker crashed ({name}), most likely out of stack: the query nests or chains too deeply"
-    if -exitcode == signal.SIGKILL:
-        return f"its worker was killed ({name}), most likely by the system for want of memory"
-    return f"its worker stopped unexpectedly ({name})"
-
-
-def _solutions(variables: list[Variable], rows: list[QuerySolution]) -> QuerySolutions:
-    """*rows*, already counted, as solutions again: written out as SPARQL TSV, whose
-    cells are terms in N-Triples syntax (tabs and newlines escaped), and read back."""
-    lines = ["\t".join(str(variable) for variable in variables)]
-    lines += ["\t".join("" if row[v] is None else str(row[v]) for v in variables) for row in rows]
-    solutions = parse_query_results(("\n".join(lines) + "\n").encode("utf-8"), format=QueryResultsFormat.TSV)
-    if not isinstance(solutions, QuerySolutions):  # TSV holds only solutions: never an ASK's boolean
-        raise TypeError("SPARQL TSV read back as a boolean")
-    return solutions

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,9 @@ def _implicit_tag(value: str) -> str:
 
 
 DATASET_FILE = "dataset.yaml"
+# A record file is named either way YAML files are: an editor's or a colleague's habit
+# must not make a record vanish from the dataset without a word.
+RECORD_SUFFIXES = (".yaml", ".yml")
 
 # Limits far beyond any real record, so that a broken or hostile file is
 # refused with a message rather than exhausting memory or the stack.
@@ -88,6 +92,9 @@ class Sources:
     base: str
     dataset: Record
     records: list[Record]
+    # What the files that could not be read said: the graph stage reports it with what it
+    # finds in the others, so that one broken file does not hide the rest's problems.
+    unread: list[SourceError] = field(default_factory=list)
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -169,6 +176,8 @@ def read_record(path: Path) -> Record:
     node = _compose(path, text)
     if node is None:
         raise SourceError("the file is empty", path=path, line=1)
+    if ">" in text:  # a folded block scalar may have joined lines of Japanese with spaces
+        _unfold_wide(node, text.splitlines())
     record = Record(path=path, data=None)
     errors: list[SourceError] = []
     record.data = _convert(node, (), record, errors, set() if "*" in text else None)
@@ -177,6 +186,56 @@ def read_record(path: Path) -> Record:
     if not isinstance(record.data, dict):
         raise SourceError("a record must be a mapping of keys to values", path=path, line=1)
     return record
+
+
+def _unfold_wide(root: yaml.Node, lines: list[str]) -> None:
+    """Take back the spaces YAML put between lines of a folded scalar (``>``) where the
+    characters on both sides are wide (Japanese, Chinese): written without spaces, such
+    text gains none from being wrapped. This is CSS Text 3's rule for line breaks
+    (https://www.w3.org/TR/css-text-3/#line-break-transform): a break between two East
+    Asian wide, fullwidth or halfwidth characters, Hangul aside, is removed."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:  # an alias: the same node again
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.style == ">":
+                node.value = _joined(node.value, lines[node.start_mark.line + 1 : node.end_mark.line + 1])
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            todo.extend(value for _, value in node.value)
+
+
+def _joined(value: str, lines: list[str]) -> str:
+    """*value*, folded from *lines*, with each fold between two wide characters undone.
+    A fold is the single space YAML put where one line of the text ended and the next
+    began; the lines are found in the value in order, and the first not found ends it."""
+    out: list[str] = []
+    cursor = 0
+    for line in lines:
+        content = line.strip()
+        at = value.find(content, cursor) if content else -1
+        if at < 0:
+            if content:
+                break
+            continue
+        gap = value[cursor:at]
+        if cursor and gap == " " and _wide(value[cursor - 1]) and _wide(value[at]):
+            gap = ""
+        out += [gap, content]
+        cursor = at + len(content)
+    return "".join(out) + value[cursor:]
+
+
+def _wide(character: str) -> bool:
+    return unicodedata.east_asian_width(character) in ("W", "F", "H") and not _HANGUL.match(character)
+
+
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7ff\uffa0-\uffdc]")
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -229,34 +288,61 @@ def _syntax_error(path: Path, text: str, err: yaml.MarkedYAMLError) -> SourceErr
         mark, problem = err.context_mark, f"{err.context} that never ends"
     line = mark.line + 1 if mark else None
     lines = text.splitlines()
-    if line and line <= len(lines) and "\t" in lines[line - 1]:
-        problem += " (a tab: indent with spaces)"
-    return SourceError(f"YAML syntax: {problem}", path=path, line=line)
+    return SourceError(
+        f"YAML syntax: {problem}{_advice(problem, lines[line - 1] if line and line <= len(lines) else '')}", path=path, line=line
+    )
+
+
+def _advice(problem: str, line: str) -> str:
+    """What to do about YAML's *problem* on *line*, for the two mistakes editors make most."""
+    if "\t" in line:
+        return " (a tab: indent with spaces)"
+    if problem.startswith("mapping values are not allowed"):  # 'name: Note: this' read as a key inside a value
+        example = _quoted(line) or 'name: "Note: this"'
+        return f"; a value with ': ' in it must be in quotes: quote the value ({example})"
+    return ""
+
+
+def _quoted(line: str) -> str | None:
+    """*line* (``key: text: more``) with its value in double quotes, or None if it is not that simple."""
+    key, colon, value = line.strip().removeprefix("- ").partition(": ")
+    if not colon or not re.fullmatch(r"[\w@-]+", key) or not value or value[0] in "'\"[{|>&*!#":
+        return None
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{key}: "{escaped}"'
 
 
 def load_sources(data_dir: str | Path) -> Sources:
-    """Read ``dataset.yaml`` and every other ``*.yaml`` record below *data_dir*.
+    """Read ``dataset.yaml`` and every other record file (``*.yaml``, ``*.yml``) below *data_dir*.
 
     All files are read before anything is reported, so one run lists every
-    broken file, not only the first.
+    broken file, not only the first: the problems of the files that cannot be
+    read are kept in :attr:`Sources.unread`, for :func:`ndlld.graph.build_graph`
+    to report with those of the others. Without a readable dataset.yaml (it
+    gives the base of every IRI) the read errors of every file are raised at once.
     """
     errors: list[SourceError] = []
     records: list[Record] = []
-    for path in record_paths(data_dir):
+    paths = record_paths(data_dir)
+    for path in paths:
         try:
             records.append(read_record(path))
         except SourceErrors as err:
             errors.extend(err.errors)
         except SourceError as err:
             errors.append(err)
-    if errors:
+    if not records or records[0].path != paths[0]:  # dataset.yaml itself could not be read
         raise SourceErrors(errors)
     dataset, records = records[0], records[1:]
-    return Sources(base=_base(dataset), dataset=_dataset_node(dataset), records=records)
+    try:
+        base, node = _base(dataset), _dataset_node(dataset)
+    except SourceError as err:
+        raise SourceErrors([err, *errors]) from None
+    return Sources(base=base, dataset=node, records=records, unread=errors)
 
 
 def record_paths(data_dir: str | Path) -> list[Path]:
-    """dataset.yaml, then every other ``*.yaml`` below *data_dir* in path order."""
+    """dataset.yaml, then every other record file below *data_dir* in path order."""
     return [Path(path) for path, _ in record_files(data_dir)]
 
 
@@ -264,14 +350,14 @@ def record_files(data_dir: str | Path) -> list[tuple[str, os.stat_result | None]
     """What :func:`record_paths` gives, as text, each with what ``os.stat`` says of it (None
     if it cannot say).
 
-    The files ``Path.rglob("*.yaml")`` finds, in the order ``sorted`` gives them (by
+    The files ``Path.rglob`` finds for each of :data:`RECORD_SUFFIXES`, in the order ``sorted`` gives them (by
     path component), but found with ``os.scandir`` and stated from their directory,
     not by walking their whole path again: an edit reads the facts of every file.
     """
     data_dir = Path(data_dir)
     dataset_path = data_dir / DATASET_FILE
     if not dataset_path.is_file():
-        raise ConfigError(f"no {DATASET_FILE} in {data_dir}: is this an ndlld data directory?")
+        raise _no_dataset(data_dir)
     top = str(data_dir)
     prefix = "" if top == "." else top if top.endswith("/") else top + "/"  # as Path joins: '.' vanishes
     found: list[tuple[str, os.stat_result | None]] = []
@@ -290,8 +376,15 @@ def record_files(data_dir: str | Path) -> list[tuple[str, os.stat_result | None]
     return [(dataset, next((info for path, info in found if path == dataset), None)), *others]
 
 
+def _no_dataset(data_dir: str | Path) -> ConfigError:
+    """What to say of a directory without dataset.yaml: the file is found by that name only."""
+    if (Path(data_dir) / "dataset.yml").is_file():
+        return ConfigError(f"{Path(data_dir) / 'dataset.yml'}: the dataset file is read as {DATASET_FILE}; rename it")
+    return ConfigError(f"no {DATASET_FILE} in {data_dir}: is this an ndlld data directory?")
+
+
 def _walk(prefix: str, fd: int, found: list[tuple[str, os.stat_result | None]]) -> None:
-    """Add the ``*.yaml`` entries of the open directory *fd* (and below) to *found*. As
+    """Add the record files (:data:`RECORD_SUFFIXES`) of the open directory *fd* (and below) to *found*. As
     ``Path.rglob``: any kind of entry whose name matches, symbolic links to directories
     not followed, directories it may not list passed by."""
     try:
@@ -301,7 +394,7 @@ def _walk(prefix: str, fd: int, found: list[tuple[str, os.stat_result | None]]) 
         return
     for entry in entries:
         name = entry.name
-        if name.endswith(".yaml"):
+        if name.endswith(RECORD_SUFFIXES):
             try:
                 info = entry.stat()
             except OSError:
@@ -332,7 +425,7 @@ def read_base(data_dir: str | Path) -> str:
     """The base IRI set in *data_dir*/dataset.yaml, without reading the other records."""
     path = Path(data_dir) / DATASET_FILE
     if not path.is_file():
-        raise ConfigError(f"no {DATASET_FILE} in {data_dir}: is this an ndlld data directory?")
+        raise _no_dataset(data_dir)
     return _base(read_record(path))
 
 
@@ -340,7 +433,7 @@ def read_base(data_dir: str | Path) -> str:
 # characters), and none of the names that directory keeps for itself.
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
 MAX_VERSION = 64
-RESERVED_VERSIONS = ("latest", "changes.json")  # releases/latest, releases/changes.json
+RESERVED_VERSIONS = ("latest", "changes.json", "feed.trig")  # releases/latest, the feed and the stream
 
 
 def version_problem(version: str) -> str | None:
@@ -361,14 +454,19 @@ def version_problem(version: str) -> str | None:
 _BASE = re.compile(r"^https?://[\w.-]+(:\d{1,5})?/([^\s?#]*/)?$")
 
 
+def base_problem(base: object) -> str | None:
+    """Why *base* cannot be the base of a dataset's IRIs, or None if it can."""
+    if not isinstance(base, str) or not _BASE.match(base) or not _valid_iri(base):
+        return "'base' must be an http(s) IRI ending in '/', e.g. https://example.org/ (a host name; no spaces, '?' or '#')"
+    return None
+
+
 def _base(dataset: Record) -> str:
     base = dataset.data.get("base")
-    if not isinstance(base, str) or not _BASE.match(base) or not _valid_iri(base):
-        raise SourceError(
-            "'base' must be an http(s) IRI ending in '/', e.g. https://example.org/ (a host name; no spaces, '?' or '#')",
-            path=dataset.path,
-            line=dataset.line(("base",)),
-        )
+    problem = base_problem(base)
+    if problem:
+        raise SourceError(problem, path=dataset.path, line=dataset.line(("base",)))
+    assert isinstance(base, str)  # base_problem says so
     return base
 
 
@@ -402,3 +500,10 @@ def _dataset_node(dataset: Record) -> Record:
             raise SourceError(problem, path=dataset.path, line=dataset.line(pointer))
     lines = {pointer[1:]: line for pointer, line in dataset.lines.items() if pointer[:1] == ("dataset",)}
     return Record(path=dataset.path, data=dataset.data["dataset"], lines=lines)
+
+
+def pointed_items(value: Any, at: Pointer) -> list[tuple[Any, Pointer]]:
+    """A value or each item of a list, with its pointer."""
+    if isinstance(value, list):
+        return [(item, at + (i,)) for i, item in enumerate(value)]
+    return [(value, at)]

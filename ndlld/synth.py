@@ -26,6 +26,9 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ndlld import links
+from ndlld.links import CROCKFORD
+
 __all__ = ["DEFECT_KINDS", "Summary", "synthesize"]
 
 BASE = "https://example.org/synth/"
@@ -33,6 +36,12 @@ VERSION = "1.0.0"
 DATE = "2026-01-01"  # dateModified and datePublished: fixed, never the clock
 SOURCE = "source/synthetic"
 PER_DIRECTORY = 1000
+EU_COUNTRIES = "source/eu-countries"
+EU_COUNTRIES_RECORD = (
+    "# The table of countries the countries link to, by their ISO 3166-1 alpha-3 codes.\n"
+    f"id: {EU_COUNTRIES}\ntype: CreativeWork\nname:\n  en: Countries and territories (EU Publications Office authority table)\n"
+    "url:\n  - id: http://publications.europa.eu/resource/authority/country\n    source: source/eu-countries\n"
+)
 
 # The violations ``defects`` plants, one per defective organization; each is
 # reported by a shape in shapes/ at the organization's own file.
@@ -277,6 +286,7 @@ class _Membership:
     name_ja: str
     start: int
     has_member: bool = True
+    end: int | None = None  # the year a later membership superseded it
 
 
 @dataclass(slots=True)
@@ -389,7 +399,7 @@ def _memberships(rng: random.Random, founded: int | None) -> list[_Membership]:
     start = min(rng.randint(first, first + 30), 2025)
     if rng.random() < 0.15:  # associate member first, regular member later (as the NDL in the IFLA)
         later = min(start + rng.randint(1, 15), 2025)
-        return [_Membership(*CATEGORIES[0], start), _Membership(*CATEGORIES[1], later)]
+        return [_Membership(*CATEGORIES[0], start, end=later), _Membership(*CATEGORIES[1], later)]
     return [_Membership(*rng.choice(CATEGORIES), start)]
 
 
@@ -429,7 +439,8 @@ def _org_yaml(org: _Org) -> str:
         out.append(f"areaServed: {org.area}\n")
     if org.count:
         count = org.count
-        out.append(f"memberCount:\n  id: {org.id}#member-count\n  type: QuantitativeValue\n  value: {count.value}\n")
+        number = "minValue" if count.qualifier == "MoreThan" else "value"  # "more than n": a lower bound
+        out.append(f"memberCount:\n  id: {org.id}#member-count\n  type: QuantitativeValue\n  {number}: {count.value}\n")
         if count.qualifier:
             out.append(f"  countQualifier: {count.qualifier}\n")
         out.append(f"  unitText: {count.unit}\n")
@@ -442,17 +453,61 @@ def _org_yaml(org: _Org) -> str:
         out.extend(f"  - country/{code.lower()}\n" for code in org.countries)
     if org.memberships:
         out.append("\n# The NDL's membership (schema.org Role pattern).\nmember:\n")
-        for role in org.memberships:
-            slug = role.name_en.replace(" ", "-")
-            out.append(f"  - id: {org.id}#ndl-{slug}\n    type: OrganizationRole\n")
-            if role.has_member:
-                out.append("    member: ndl\n")
-            out.append(
-                f"    roleName:\n      en: {role.name_en}\n      ja: {role.name_ja}\n    membershipCategory: {role.category}\n"
-                f"    startYear: {role.start}\n    source: {SOURCE}\n"
-            )
+        out.extend(_membership_yaml(org, role) for role in org.memberships)
+    out.append(_links_yaml(org.id))
     out.append(f"source: {SOURCE}\n")
     return "".join(out)
+
+
+def _membership_yaml(org: _Org, role: _Membership) -> str:
+    """One membership role, as an item of the organization's ``member:`` list."""
+    slug = role.name_en.replace(" ", "-")
+    out = [f"  - id: {org.id}#ndl-{slug}\n    type: OrganizationRole\n"]
+    if role.has_member:
+        out.append("    member: ndl\n")
+    out.append(
+        f"    roleName:\n      en: {role.name_en}\n      ja: {role.name_ja}\n    membershipCategory: {role.category}\n"
+        f"    startYear: {role.start}\n"
+    )
+    if role.end:
+        out.append(f"    endYear: {role.end}\n")
+    out.append(f"    source: {SOURCE}\n")
+    return "".join(out)
+
+
+# Made-up identifiers, one per organization number, before their check characters, of the form
+# of each authority of ontology/authorities.yaml (the country table aside: countries link to it).
+SYNTHETIC_IDS = {
+    "wikidata": lambda n: f"Q{1_000_000 + n}",
+    "viaf": lambda n: str(100_000_000 + n),
+    "isni": lambda n: f"0000000{n:08d}",
+    "ror": lambda n: "0" + "".join(CROCKFORD[(n * 7919 + 1_048_576) // 32**i % 32] for i in range(5, -1, -1)),
+    "ndlna": lambda n: str(10_000_000 + n),
+    "lcnaf": lambda n: f"n{n:08d}",
+    "geonames": lambda n: str(1_000_000 + n),
+}
+
+
+def synthetic_link(number: int) -> str:
+    """Organization *number*'s sameAs link: the authorities in turn, each identifier completed
+    with its check characters."""
+    key = list(SYNTHETIC_IDS)[number // 6 % len(SYNTHETIC_IDS)]
+    authority = links.authority(key)
+    identifier = SYNTHETIC_IDS[key](number)  # without its check characters, which follow it
+    if authority.check != "none":
+        identifier += links.CHECKS[authority.check][0](identifier)
+    return authority.iri_of(identifier)
+
+
+def _links_yaml(org_id: str) -> str:
+    """One organization in six links to an authority (every authority by the 37th), another to a
+    home page: chosen by number, not by the random choices, which stay those of the data before links."""
+    number = int(org_id.removeprefix("org-"))
+    if number % 6 == 1:
+        return f"sameAs:\n  - id: {synthetic_link(number)}\n    source: {SOURCE}\n"
+    if number % 6 == 4:
+        return f"url:\n  - id: https://www.example.org/{org_id}/\n    source: {SOURCE}\n"
+    return ""
 
 
 def _events_yaml(rng: random.Random, org: _Org) -> str:
@@ -467,6 +522,7 @@ def _events_yaml(rng: random.Random, org: _Org) -> str:
         f"# The meetings of the {org.en}, and the NDL's part in them.\n"
         f"id: {series}\ntype: EventSeries\nname:\n  en: {name_en} the {short}\n  ja: {org.ja}{name_ja}\n"
         f"organizer: {org.id}\nmeetingFrequency: {frequency}\n"
+        f"eventSchedule:\n  id: {series}#schedule\n  type: Schedule\n  repeatFrequency: P{every}Y\n"
         f"attendee:\n  - id: {series}#ndl-participant\n    type: Role\n    attendee: ndl\n"
         f"    roleName:\n      en: {rng.choice(ATTENDANCE)}\n    startYear: {first + (joined - 1) * every}\n"
         f"    source: {SOURCE}\nsubEvent:\n"
@@ -502,7 +558,7 @@ def _publication_yaml(rng: random.Random, org: _Org) -> tuple[str, str]:
         head = (
             f"id: {work}\ntype: WebSite\nname:\n  en: {short} Web site\n  ja: {org.ja}ウェブサイト\n"
             f"description:\n  en: >-\n    The Web site of the {org.en}.\n"
-            f"about: {org.id}\npublisher: {org.id}\nurl: https://www.example.org/{org.id}/\n"
+            f"about: {org.id}\npublisher: {org.id}\nurl:\n  - id: https://www.example.org/{org.id}/\n    source: {SOURCE}\n"
         )
     return work, f"# {short}: a publication\n{head}source: {SOURCE}\n"
 
@@ -524,7 +580,8 @@ def _fixed_files(orgs: int, seed: int) -> dict[str, str]:
     """dataset.yaml, the NDL, the sources and the places: the same for every size."""
     countries = "".join(
         f"  - id: country/{code.lower()}\n    type: Country\n    name:\n      en: {en}\n      ja: {ja}\n"
-        f'    countryCode: "{code}"\n    source: [{SOURCE}, source/iso-3166-1]\n'
+        f'    countryCode: "{code}"\n    sameAs:\n      - id: {links.country_link(code)}\n'
+        f"        source: [source/iso-3166-1, {EU_COUNTRIES}]\n    source: [{SOURCE}, source/iso-3166-1]\n"
         for code, en, ja, _ in COUNTRIES
     )
     regions = "".join(
@@ -573,6 +630,7 @@ def _fixed_files(orgs: int, seed: int) -> dict[str, str]:
             "description:\n  en: The two-letter (alpha-2) country codes given as countryCode.\n"
             "citedFor: ndl:countryCode\n"
         ),
+        "sources/eu-countries.yaml": EU_COUNTRIES_RECORD,
         "places/countries.yaml": f"# Countries, with ISO 3166-1 alpha-2 codes.\ngraph:\n{countries}",
         "places/regions.yaml": f"# Regions organizations serve.\ngraph:\n{regions}",
         "places/cities.yaml": f"# Cities where meetings are held.\ngraph:\n{cities}",

@@ -4,6 +4,7 @@ copies of the small good dataset in tests/records/good to break on purpose."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import re
 import select
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -412,6 +414,18 @@ def http_get(url: str, accept: str | None = None):
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as err:
         return err.code, err.headers, err.read()
+
+
+def http_fetch(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One request, no redirect followed, no decoding: the status, the headers and the body as sent."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
 
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"

@@ -343,6 +343,7 @@ BAD_VERSIONS = {
     "absolute": "{tmp}/abs/path",
     "latest": "latest",
     "feed": "changes.json",
+    "stream": "FEED.trig",
     "hidden": ".hidden",
     "climbs-back": "1.0/../x",
     "space": "a b",
@@ -508,7 +509,7 @@ def test_index_lists_the_names_intact(hostile_dist: Path):
 
 def test_iris_that_would_run_code_are_data_not_links(hostile_dist: Path):
     fixture = TESTS / "records" / "hostile" / "hostile-iris.yaml"
-    iris = yaml.safe_load(fixture.read_text(encoding="utf-8"))["sameAs"]
+    iris = [link["id"] for link in yaml.safe_load(fixture.read_text(encoding="utf-8"))["sameAs"]]
     subject = rdflib.URIRef(ID + "hostile-iris")
     for name in ["dataset.nt", "dataset.ttl", "dataset.jsonld", "id/hostile-iris.jsonld"]:
         graph = read(hostile_dist / name)

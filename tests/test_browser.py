@@ -103,19 +103,23 @@ def test_index_then_an_organization(page, served: str, real_dist: Path):
     page.screenshot(path=str(OUTPUT / "index.png"), full_page=True)
 
     page.locator("section.organizations a", has_text="International Federation of Library Associations").click()
-    page.wait_for_url(served + "/id/ifla")
+    page.wait_for_url(served + "/id/ifla.html")  # the IRI answers 303 to its page
     assert page.locator("h1").inner_text() == "International Federation of Library Associations and Institutions"
     assert page.locator("section.timeline li").count() == 2
     [document] = dom_jsonld(page)
     described = rdflib.Graph().parse(real_dist / "id" / "ifla.nt", format="nt")
-    assert isomorphic(to_graph(document), described)
+    own = rdflib.Graph()  # the page embeds the resource's own statements; its .nt has the links to it too
+    for triple in described.triples((None, None, None)):
+        if str(triple[0]).partition("#")[0] == "https://w3id.org/ndlld/id/ifla":
+            own.add(triple)
+    assert isomorphic(to_graph(document), own) and len(own) < len(described)
     page.screenshot(path=str(OUTPUT / "ifla.png"), full_page=True)
 
 
 def test_network_picture_links_to_pages(page, served: str):
     page.goto(served + "/")
     page.locator("figure svg a[href='id/cdnlao']").first.click()
-    page.wait_for_url(served + "/id/cdnlao")
+    page.wait_for_url(served + "/id/cdnlao.html")  # the IRI answers 303 to its page
     assert "Asia and Oceania" in page.locator("h1").inner_text()
     page.screenshot(path=str(OUTPUT / "cdnlao.png"), full_page=True)
 
@@ -165,11 +169,19 @@ def test_the_security_policy_stops_an_injected_script(browser, served: str):
 
 
 def _kinds_of_page(dist: Path) -> dict[str, str]:
-    """One page of each kind the site has: the index, the vocabulary, and a resource page
+    """One page of each kind the site has: the index, the vocabulary, the SPARQL form, the
+    404 page, and a resource page
     of every type the dataset has (each type's first, by id), the NDL's (the largest) and
     IFLA's (roles and counts in sections)."""
     dataset = rdflib.Graph().parse(dist / "dataset.nt", format="nt")
-    pages = {"index": "/", "vocabulary": "/vocab", "ndl": "/id/ndl", "ifla": "/id/ifla"}
+    pages = {
+        "index": "/",
+        "vocabulary": "/vocab",
+        "ndl": "/id/ndl",
+        "ifla": "/id/ifla",
+        "sparql": "/sparql",
+        "not found": "/404.html",
+    }  # the page of a 404, as a file
     base = "https://w3id.org/ndlld/"
     for kind in sorted(set(dataset.objects(None, rdflib.RDF.type))):
         documents = sorted(str(s) for s in dataset.subjects(rdflib.RDF.type, kind) if "#" not in str(s))
@@ -190,7 +202,8 @@ def test_every_kind_of_page_has_no_accessibility_violation(page, served: str, re
     for kind, path in kinds.items():
         page.goto(served + path)
         results = axe.run(page, options={"resultTypes": ["violations"]}).response
-        assert results["testEngine"]["name"] == "axe-core" and len(results["passes"]) > 20 and results["url"] == served + path
+        assert results["testEngine"]["name"] == "axe-core" and len(results["passes"]) > 10 and results["url"] == page.url
+        assert page.url in (served + path, served + path + ".html")  # a resource's IRI answers 303 to its page
         found[kind] = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in results["violations"]]
     assert found == {kind: [] for kind in kinds}
 

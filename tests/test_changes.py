@@ -40,13 +40,15 @@ def two_releases(good_data: Path, tmp_path: Path) -> Path:
     out = tmp_path / "dist"
     build(good_data, out, release=True)
     next_version(good_data, "0.0.2", "2026-02-28")
-    edit(good_data, "organizations/ifla.yaml", "value: 1700", "value: 1800")  # updated
+    edit(good_data, "organizations/ifla.yaml", "minValue: 1700", "minValue: 1800")  # updated
     (good_data / "organizations" / "foundation.yaml").unlink()  # deleted ...
     edit(
         good_data,
         "places/countries.yaml",
-        "    source: source/page\n",
-        '    source: source/page\n  - id: country/fr\n    type: Country\n    name:\n      en: France\n    countryCode: "FR"\n    source: source/page\n',
+        "        source: source/page\n    source: source/page\n",
+        "        source: source/page\n    source: source/page\n  - id: country/fr\n    type: Country\n    name:\n      en: France\n"
+        '    countryCode: "FR"\n    sameAs:\n      - id: http://publications.europa.eu/resource/authority/country/FRA\n'
+        "        source: source/page\n    source: source/page\n",
     )  # created
     build(good_data, out, release=True)
     return out
@@ -71,7 +73,7 @@ def test_earlier_releases_are_never_rewritten(two_releases: Path, good_data: Pat
 
 
 def test_a_version_is_released_once(two_releases: Path, good_data: Path):
-    edit(good_data, "organizations/ifla.yaml", "value: 1800", "value: 1900")
+    edit(good_data, "organizations/ifla.yaml", "minValue: 1800", "minValue: 1900")
     with pytest.raises(PublishError, match="release 0.0.2 already exists with other data"):
         build(good_data, two_releases, release=True)
     assert "1800" in (two_releases / "releases" / "0.0.2" / "dataset.nt").read_text()
@@ -84,8 +86,8 @@ def test_diff_reports_exactly_the_changed_triples(two_releases: Path):
     statuses = {r["id"].removeprefix(ID): r["status"] for r in report["resources"]}
     assert statuses == {"country/fr": "created", "dataset": "updated", "ifla": "updated", "foundation": "deleted"}
     ifla = next(r for r in report["resources"] if r["id"] == ID + "ifla")
-    assert ifla["added"] == [f'<{ID}ifla#member-count> <http://schema.org/value> "1800"^^<http://www.w3.org/2001/XMLSchema#integer> .']
-    assert ifla["removed"] == [f'<{ID}ifla#member-count> <http://schema.org/value> "1700"^^<http://www.w3.org/2001/XMLSchema#integer> .']
+    assert ifla["added"] == [f'<{ID}ifla#member-count> <http://schema.org/minValue> "1800"^^<http://www.w3.org/2001/XMLSchema#integer> .']
+    assert ifla["removed"] == [f'<{ID}ifla#member-count> <http://schema.org/minValue> "1700"^^<http://www.w3.org/2001/XMLSchema#integer> .']
     old = (two_releases / "releases" / "0.0.1" / "dataset.nt").read_text().splitlines()
     new = (two_releases / "releases" / "0.0.2" / "dataset.nt").read_text().splitlines()
     assert report["added"] == len(set(new) - set(old)) and report["removed"] == len(set(old) - set(new))
@@ -96,7 +98,9 @@ def test_diff_of_files_as_text(two_releases: Path):
     result = run("diff", old, new)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == re.search(r"\d+ triple\(s\) added, \d+ removed, in 4 resource\(s\)", result.stdout)[0]
-    assert f"updated {ID}ifla" in result.stdout and f"deleted {ID}foundation" in result.stdout
+    assert f"updated IFLA <{ID}ifla>" in result.stdout and f"deleted A foundation <{ID}foundation>" in result.stdout
+    as_nt = run("diff", old, new, "--format", "nt")
+    assert f"updated {ID}ifla" in as_nt.stdout and f"deleted {ID}foundation" in as_nt.stdout
 
 
 def test_diff_of_an_unknown_release_is_a_clear_error(two_releases: Path):
@@ -116,7 +120,7 @@ def test_feed_lists_exactly_the_changed_resources(two_releases: Path):
     assert collection["last"]["id"].endswith("releases/0.0.2/changes.json")
     assert collection["first"]["id"].endswith("releases/0.0.1/changes.json")
     page = json.loads((releases / "0.0.2" / "changes.json").read_text())
-    activities = {(item["type"], item["object"]["id"].removeprefix(ID)) for item in page["orderedItems"]}
+    activities = {(item["type"], item["object"]["canonical"].removeprefix(ID)) for item in page["orderedItems"]}
     assert activities == {("Create", "country/fr"), ("Update", "dataset"), ("Update", "ifla"), ("Delete", "foundation")}
     assert {item["endTime"] for item in page["orderedItems"]} == {"2026-02-28T00:00:00Z"}
     assert page["prev"]["id"].endswith("releases/0.0.1/changes.json")

@@ -191,7 +191,7 @@ def test_integers_of_any_length_are_judged_as_pyshacl_judges_them(good_data: Pat
     """rudof fails sh:minInclusive 0 for a count of 10**30 (the property tests found it);
     such a graph is validated by pySHACL, which compares Python's exact integers."""
     record = good_data / "organizations" / "ifla.yaml"
-    record.write_text(record.read_text(encoding="utf-8").replace("value: 1700", f"value: {10**30}"), encoding="utf-8")
+    record.write_text(record.read_text(encoding="utf-8").replace("minValue: 1700", f"minValue: {10**30}"), encoding="utf-8")
     assert f"{10**30}" in record.read_text(encoding="utf-8")
     default, reference = validate(good_data), validate(good_data, engine="pyshacl")
     assert default.conforms and default.findings == reference.findings == []
@@ -285,9 +285,12 @@ def test_what_a_resource_needs_of_the_statements_pointing_at_it_is_read_from_the
 
     assert incoming_needs(load_shapes(shapes_dir())) == {
         "http://purl.org/dc/terms/source": 1,
-        "https://w3id.org/ndlld/vocab#legalStatus": 1,
-        "http://schema.org/memberOf": 1,
         "http://schema.org/parentOrganization": None,  # named in the cycle check's SPARQL
+        # named in the SPARQL of the superseded states' and the schedule's checks
+        **dict.fromkeys(["https://w3id.org/ndlld/vocab#legalStatus", "http://schema.org/memberOf"], None),
+        **dict.fromkeys(["http://schema.org/startDate", "http://schema.org/endDate"], None),
+        **dict.fromkeys(["https://w3id.org/ndlld/vocab#meetingFrequency", "http://www.w3.org/2004/02/skos/core#notation"], None),
+        **dict.fromkeys(["http://schema.org/eventSchedule", "http://schema.org/repeatFrequency"], None),
     }
     assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:minCount 2 .")) == {"http://example.org/p": 2}
     assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 ; sh:class ex:C .")) == {
@@ -298,6 +301,43 @@ def test_what_a_resource_needs_of_the_statements_pointing_at_it_is_read_from_the
     assert incoming_needs(_shapes("ex:S sh:path ( ex:p ex:q ) .")) is None  # a sequence path: not handled
     assert incoming_needs(_shapes("ex:S sh:path [ sh:zeroOrMorePath ex:p ] .")) is None
     assert incoming_needs(_shapes('ex:S sh:sparql [ sh:select "SELECT $this WHERE { ?x ?p $this }" ] .')) is None
+
+
+def test_which_statements_the_shapes_judge_one_at_a_time_is_read_from_the_shapes():
+    """A property judged by each value alone (sh:class, sh:or of such) may be left out of a
+    check; one that is counted, only for the resources the counting shape targets; one
+    named anywhere else, never; and any shape this cannot read keeps every statement."""
+    from pyoxigraph import Literal, NamedNode, Triple
+
+    from ndlld.checks.scope import alone_for, judged_alone
+
+    ex, rdf_type = "http://example.org/", NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    shapes = _shapes(
+        "ex:S sh:targetClass ex:C ; sh:property [ sh:path ex:link ; sh:or ( [ sh:class ex:C ] [ sh:class ex:D ] ) ] ,"
+        " [ sh:path ex:name ; sh:maxCount 1 ] , [ sh:path ex:ref ; sh:node ex:T ] .\n"
+        "ex:T sh:property [ sh:path ex:inner ; sh:datatype ex:x ] .\n"
+        "ex:U sh:targetClass ex:Sub ; sh:property [ sh:path ex:link ; sh:minCount 1 ] ."
+    )
+    alone = judged_alone(shapes, {ex + "Sub": {ex + "Sub", ex + "Top"}, ex + "Top": {ex + "Top"}})
+    assert alone is not None
+    assert ex + "inner" in alone["never"]  # of a shape applied to values: judged with the others
+
+    def of(*types: str) -> set[str]:
+        s = NamedNode(ex + "s")
+        statements = [Triple(s, rdf_type, NamedNode(ex + t)) for t in types]
+        statements += [Triple(s, NamedNode(ex + p), Literal("v")) for p in ("link", "name", "ref", "other")]
+        return alone_for(alone, statements)
+
+    assert of("C") == {ex + "link", ex + "other"}  # ex:name counted and ex:ref applied a shape by ex:S, which targets ex:C
+    assert of("Sub") == {ex + "name", ex + "ref", ex + "other"}  # ex:link counted by ex:U, which targets ex:Sub
+    assert alone_for(None, []) == set()
+    for text in (
+        "ex:S sh:targetClass ex:C ; sh:closed true ; sh:property [ sh:path ex:p ; sh:class ex:C ] .",
+        'ex:S sh:targetClass ex:C ; sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o }" ] .',
+        "ex:S sh:targetNode ex:n ; sh:property [ sh:path ex:p ; sh:class ex:C ] .",
+        "ex:S sh:targetClass ex:C ; sh:rule [ ] .",
+    ):
+        assert judged_alone(_shapes(text), {}) is None, text
 
 
 _CITES = "http://purl.org/dc/terms/source"  # the statements citing a source (its passages point at it too)

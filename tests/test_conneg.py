@@ -13,7 +13,7 @@ import pytest
 from ndlld import conneg
 from ndlld.conneg import CONTENT_TYPES, MEDIA_TYPES, media_type_of, negotiate, parse_accept
 
-ALL = ("html", "ttl", "jsonld", "nt")
+ALL = ("html", "ttl", "jsonld", "nt", "rdf", "nq")
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 JSONLD_COMPACTED = 'application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"'
 
@@ -44,7 +44,10 @@ EXAMPLES = [
     ("text/html;q=0, */*", ALL, "ttl", "q=0: HTML refused, the rest by server order"),
     ("application/json;q=0, application/*", ALL, "jsonld", "refusing an alias refuses not application/ld+json"),
     ("image/png", ALL, None, "nothing we have"),
-    ("application/rdf+xml", ALL, None, "RDF/XML is not served"),
+    ("application/rdf+xml", ALL, "rdf", "RDF/XML, for older harvesters"),
+    ("application/n-quads", ALL, "nq", "N-Quads"),
+    ("application/rdf+xml;q=0.9, text/turtle;q=0.8", ALL, "rdf", "higher q wins, last in server order or not"),
+    ("application/rdf+xml", ALL[:4], None, "RDF/XML not available"),
     ("text/turtle;q=0", ALL, None, "refused, and nothing else asked for"),
     ("*/*;q=0", ALL, None, "everything refused"),
     ("*/*;q=0.1, text/html;q=0", ALL, "ttl", "HTML refused, the rest acceptable"),
@@ -89,8 +92,8 @@ def test_negotiate_defaults_to_every_representation():
 
 
 def test_negotiate_rejects_an_unknown_extension():
-    with pytest.raises(ValueError, match="'rdf'"):
-        negotiate("*/*", available=("ttl", "rdf"))
+    with pytest.raises(ValueError, match="'xml'"):
+        negotiate("*/*", available=("ttl", "xml"))
 
 
 @pytest.mark.parametrize(
@@ -129,7 +132,7 @@ def test_media_type_of(extension: str, content_type: str):
 
 def test_media_type_of_an_unknown_extension():
     with pytest.raises(KeyError):
-        media_type_of("rdf")
+        media_type_of("xml")
 
 
 def test_tables_agree():

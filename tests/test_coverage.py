@@ -1,4 +1,5 @@
-"""Every fact of the source page is in the graph (tests/coverage.yaml lists them)."""
+"""Every fact of the source page is in the graph with its exact value, and what the page
+does not say is not (tests/coverage.yaml lists both)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from ndlld.namespaces import NDL, SCHEMA
 
 from conftest import TESTS
 
-FACTS = yaml.safe_load((TESTS / "coverage.yaml").read_text(encoding="utf-8"))
+ENTRIES = yaml.safe_load((TESTS / "coverage.yaml").read_text(encoding="utf-8"))
+FACTS = [entry for entry in ENTRIES if "fact" in entry]
+ABSENT = [entry for entry in ENTRIES if "absent" in entry]
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +31,8 @@ def _store(triples) -> Store:
 def _prefixes(base: str) -> str:
     return (
         f"PREFIX schema: <{SCHEMA}>\nPREFIX ndl: <{NDL}>\nPREFIX dcterms: <http://purl.org/dc/terms/>\n"
-        f"PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\nPREFIX id: <{resource_base(base)}>\n"
+        f"PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\nPREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+        f"PREFIX id: <{resource_base(base)}>\n"
     )
 
 
@@ -36,6 +40,27 @@ def _prefixes(base: str) -> str:
 def test_fact_is_in_the_graph(store: Store, real_graph, fact: dict):
     answer = store.query(_prefixes(real_graph.base) + fact["ask"])
     assert bool(answer), f"not in the graph: {fact['fact']}"
+
+
+@pytest.mark.parametrize("entry", ABSENT, ids=[a["absent"][:60] for a in ABSENT])
+def test_what_the_page_does_not_say_is_not_in_the_graph(store: Store, real_graph, entry: dict):
+    answer = store.query(_prefixes(real_graph.base) + entry["ask"])
+    assert not bool(answer), f"in the graph, though the page does not say it: {entry['absent']}"
+
+
+def test_every_entry_is_a_fact_or_an_absence():
+    assert len(FACTS) + len(ABSENT) == len(ENTRIES) and len(ABSENT) >= 10
+
+
+def test_an_added_statement_is_noticed(real_graph):
+    """The absences can fail: a place given to the CDNLAO's 16th meeting is found."""
+    from pyoxigraph import NamedNode, Triple
+
+    base = resource_base(real_graph.base)
+    added = Triple(NamedNode(base + "cdnlao-meetings#16"), NamedNode(str(SCHEMA) + "location"), NamedNode(base + "city/tokyo"))
+    store = _store([*real_graph.triples, added])
+    entry = next(a for a in ABSENT if "CDNLAO meetings the NDL hosted" in a["absent"])
+    assert bool(store.query(_prefixes(real_graph.base) + entry["ask"]))
 
 
 def test_a_missing_fact_is_noticed(real_graph):
@@ -47,7 +72,7 @@ def test_a_missing_fact_is_noticed(real_graph):
 
 def test_counts_on_the_page_stay_qualified(store: Store, real_graph):
     """'More than 1,700' and 'about 150' are never published as exact numbers."""
-    query = _prefixes(real_graph.base) + "SELECT ?v ?q WHERE { ?c schema:value ?v ; ndl:countQualifier ?q }"
+    query = _prefixes(real_graph.base) + "SELECT ?v ?q WHERE { ?c schema:value|schema:minValue ?v ; ndl:countQualifier ?q }"
     qualifiers = {int(row["v"].value): row["q"].value.rsplit("#", 1)[1] for row in store.query(query)}
     assert qualifiers[1700] == "MoreThan" and qualifiers[150] == "About"
     assert qualifiers[30] == "About" and qualifiers[50] == "About" and qualifiers[10] == "Exactly"

@@ -21,7 +21,7 @@ README_PATH = ROOT / "README.md"
 README = README_PATH.read_text(encoding="utf-8")
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 MANUALS = [README_PATH, *DOCS]
-README_MOST_LINES = 380
+README_MOST_LINES = 360  # issue 20: "fits in about 350 lines"
 
 
 @pytest.mark.parametrize("command", sorted(cli.commands))

@@ -48,7 +48,8 @@ def run(*args):
 def test_each_dump_over_http_loads_as_the_canonical_graph(served: str, real_dist: Path, tmp_path: Path, name: str):
     result = run("harvest", f"{served}/{name}", "--into", tmp_path / "store")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"harvested {len(canonical(real_dist))} triples about 114 resources from {served}/{name}")
+    resources = len({t.subject for t in canonical(real_dist)})
+    assert result.stdout.startswith(f"harvested {len(canonical(real_dist))} triples about {resources} resources from {served}/{name}")
     assert set(store_triples(tmp_path / "store")) == canonical(real_dist)
 
 
@@ -59,7 +60,10 @@ def test_pages_over_http_load_as_their_descriptions(served: str, real_dist: Path
         # which other pages describe, so it is loaded as it is.
         harvested = harvest(f"{served}/{page}", store, accept_violations=True)
         assert harvested.format == "html"
-        expected = set(read_triples(real_dist / f"{page}.nt", RdfFormat.N_TRIPLES))
+        # The page embeds the resource's own statements; its .nt has the links to it and names too.
+        iri = "https://w3id.org/ndlld/" + page
+        described = read_triples(real_dist / f"{page}.nt", RdfFormat.N_TRIPLES)
+        expected = {t for t in described if str(t.subject.value).partition("#")[0] == iri}
         assert set(store_triples(store, graph_name(f"{served}/{page}"))) == expected
 
 
@@ -147,7 +151,11 @@ def test_a_triple_term_as_an_object_is_a_finding_not_a_crash(suffix: str, tmp_pa
     )
     result = run("harvest", partner, "--into", tmp_path / "store")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output  # an exit, not a crash
-    for said in ("'parentOrganization' must name an organization", "'memberOf' must lead to", "'source' must name a document"):
+    for said in (
+        "schema:parentOrganization must name an organization",
+        "schema:memberOf must lead to",
+        "dcterms:source must name a document",
+    ):
         assert said in result.stderr
     assert store_triples(tmp_path / "store") == []
 

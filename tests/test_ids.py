@@ -28,6 +28,7 @@ from ndlld.conneg import CONTENT_TYPES
 from ndlld.ids import ID_RULE, MAX_ID
 
 from conftest import GOOD, TESTS, add_fixture, program, site_server
+from conftest import http_fetch as fetch
 from conftest import http_get as get
 
 EDGE_IDS = TESTS / "records" / "ids" / "edge-ids.yaml"
@@ -71,16 +72,23 @@ def test_the_build_holds_every_edge_id(edge_dist: Path):
 
 @pytest.mark.parametrize("extension", list(ACCEPT))
 def test_every_iri_answers_with_its_page(server: str, edge_dist: Path, extension: str):
-    """The IRI of each resource, with the server in place of the base: 200, the page's file
-    for the media type asked, its Content-Type (charset included)."""
+    """The IRI of each resource, with the server in place of the base: 303 to the page's
+    file for the media type asked (``Vary: Accept``), which answers 200 with its
+    Content-Type (charset included)."""
     failed = []
     for record_id in sorted(described_ids(edge_dist)):
-        status, headers, body = get(f"{server}/id/{record_id}", ACCEPT[extension])
+        iri = f"{server}/id/{urllib.parse.quote(record_id)}"
+        accept = {"Accept": ACCEPT[extension]} if ACCEPT[extension] else {}
+        status, headers, _ = fetch(iri, headers=accept)
+        document = urllib.parse.urljoin(iri, headers.get("Location", ""))
+        if (status, document) != (303, f"{iri}.{extension}"):
+            failed.append((record_id, status, headers.get("Location")))
+        elif "Accept" not in re.split(r",\s*", headers.get("Vary", "")):
+            failed.append((record_id, "Vary", headers.get("Vary")))
+        status, headers, body = get(iri, ACCEPT[extension])  # the redirect followed
         expected = (edge_dist / "id" / f"{record_id}.{extension}").read_bytes()
         if (status, headers.get("Content-Type"), body == expected) != (200, CONTENT_TYPES[extension], True):
             failed.append((record_id, status, headers.get("Content-Type")))
-        elif "Accept" not in re.split(r",\s*", headers.get("Vary", "")):
-            failed.append((record_id, "Vary", headers.get("Vary")))
     assert not failed
 
 

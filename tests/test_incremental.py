@@ -69,6 +69,17 @@ def change_year(data: Path, rnd: random.Random) -> None:
         record.write_text(text.replace(f"foundingYear: {year}", f"foundingYear: {rnd.randrange(1900, 2020)}", 1), encoding="utf-8")
 
 
+def change_start_year(data: Path, rnd: random.Random) -> None:
+    """A dated part of the publisher's (a membership, a meeting) moved to another year:
+    its page and the publisher's timeline change, which reads none of it."""
+    dated = [path for path in sorted(data.rglob("*.yaml")) if "startYear: " in path.read_text(encoding="utf-8")]
+    if dated:
+        record = rnd.choice(dated)
+        text = record.read_text(encoding="utf-8")
+        year = text.split("startYear: ", 1)[1][:4]
+        record.write_text(text.replace(f"startYear: {year}", f"startYear: {rnd.randrange(1950, 2020)}", 1), encoding="utf-8")
+
+
 def add_organization(data: Path, rnd: random.Random) -> None:
     number = rnd.randrange(10**6)
     (data / "organizations" / f"added-{number}.yaml").write_text(
@@ -121,7 +132,17 @@ def move_passage(data: Path, rnd: random.Random) -> None:
         path.write_text("".join(lines), encoding="utf-8")
 
 
-EDITS = [rename_organization, change_year, add_organization, delete_record, move_record, edit_dataset, break_and_mend, move_passage]
+EDITS = [
+    rename_organization,
+    change_year,
+    change_start_year,
+    add_organization,
+    delete_record,
+    move_record,
+    edit_dataset,
+    break_and_mend,
+    move_passage,
+]
 
 
 @pytest.mark.parametrize("seed", SEQUENCES)
@@ -190,6 +211,23 @@ def test_an_edit_is_built_from_what_changed_and_equals_a_build_from_scratch(synt
     assert len(others) > 2, "the edit shows on other pages too (links to it), which were made again"
 
 
+def test_the_publishers_page_follows_the_parts_other_pages_give_it(synthetic: Path, tmp_path: Path):
+    """A membership's year changed in an organization's record: the publisher's page, which
+    lists the membership without reading it, shows the new year as a build from scratch does."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    texts = {path: path.read_text(encoding="utf-8") for path in sorted((synthetic / "organizations").rglob("org-*.yaml"))}
+    record = next(path for path, text in texts.items() if "member: ndl" in text and "startYear: " in text)
+    year = texts[record].split("startYear: ", 1)[1][:4]
+    assert b"1901" not in (out / "id" / "ndl.html").read_bytes()
+    _edit(record, f"startYear: {year}", "startYear: 1901")
+    said = _built(synthetic, out, cache)
+    assert any("what 1 changed record file(s) touch" in line for line in said), said
+    build(synthetic, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+    assert b"1901" in (out / "id" / "ndl.html").read_bytes()
+
+
 def test_nothing_changed_is_built_from_the_state(synthetic: Path, tmp_path: Path):
     cache, out = tmp_path / "cache", tmp_path / "dist"
     _built(synthetic, out, cache)
@@ -206,6 +244,21 @@ def test_a_page_changed_by_hand_in_the_output_is_written_again(synthetic: Path, 
     page.write_bytes(right.replace(b"<title>", b"<title>changed by hand "))
     build(synthetic, out, cache_dir=cache)
     assert (out / "id" / "org-000003.html").read_bytes() == right
+
+
+@pytest.mark.parametrize("name", ["index.html", "sitemap.xml", "void.ttl", "vocab.html", "static/style.css"])
+def test_a_companion_changed_by_hand_is_written_again_when_nothing_changed(synthetic: Path, tmp_path: Path, name: str):
+    """The index and the other files beside the pages are kept as published when the graph
+    did not change, but not one edited in the output since."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    build(synthetic, out, cache_dir=cache)  # nothing changed: the companions kept, or made again
+    right = (out / name).read_bytes()
+    (out / name).write_bytes(right + b"changed by hand")
+    build(synthetic, out, cache_dir=cache)
+    assert (out / name).read_bytes() == right
+    build(synthetic, out, cache_dir=cache)
+    assert (out / name).read_bytes() == right
 
 
 def test_a_record_rewritten_with_the_same_size_and_time_is_read_again(synthetic: Path, tmp_path: Path):
@@ -295,3 +348,43 @@ def test_cli_keeps_the_state_beside_the_output_unless_told(good_data: Path, tmp_
     shutil.rmtree(tmp_path / ".site.cache")
     assert runner.invoke(cli, ["build", "--data", str(good_data), "--out", str(out), "--no-cache"]).exit_code == 0
     assert not (tmp_path / ".site.cache").exists()
+
+
+# -- the publisher's statements, judged one at a time ------------------------------------------
+
+
+def _lone_member(data: Path) -> Path:
+    """A member of the publisher's whose record no other file names: one that can be deleted."""
+    texts = {path: path.read_text(encoding="utf-8") for path in sorted(data.rglob("*.yaml"))}
+    members = [path for path in sorted((data / "organizations").rglob("org-*.yaml")) if "member: ndl" in texts[path]]
+    return next(path for path in members if not any(path.stem in text for other, text in texts.items() if other != path))
+
+
+def _findings(report) -> list[str]:
+    return [f"{f.severity} {f.focus} {f.path} {f.value} {f.message} {f.origin}" for f in report.findings]
+
+
+def test_a_member_deleted_keeps_what_counting_shapes_say_of_the_publisher(synthetic: Path, tmp_path: Path):
+    """The publisher's memberships are each judged alone, and not seen again when one goes;
+    its names are counted (a Japanese one is wanted), and are: the warning stays."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    _edit(synthetic / "organizations" / "ndl.yaml", "  ja: 国立国会図書館\n", "")
+    build(synthetic, out, cache_dir=cache)
+    _lone_member(synthetic).unlink()
+    warm = build(synthetic, out, cache_dir=cache).report
+    scratch = build(synthetic, tmp_path / "scratch").report
+    assert _findings(warm) == _findings(scratch)
+    assert any(f.focus == "ndl" and f.severity == "Warning" and "Japanese name" in f.message for f in warm.findings)
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
+def test_a_membership_retyped_under_the_publisher_is_found_as_from_scratch(synthetic: Path, tmp_path: Path):
+    """The publisher's link to a membership is judged by the membership's type: when that
+    changes, the link is checked again, though the publisher's statements did not change."""
+    cache = tmp_path / "cache"
+    build(synthetic, tmp_path / "dist", cache_dir=cache)
+    member = _lone_member(synthetic)
+    _edit(member, "type: OrganizationRole", "type: Place")
+    warm, scratch = validate(synthetic, cache_dir=cache), validate(synthetic)
+    assert _findings(warm) == _findings(scratch)
+    assert any(f.focus == "ndl" and f.path == "schema:memberOf" for f in warm.findings), _findings(warm)

@@ -288,13 +288,14 @@ def organizations(draw) -> list[dict]:
         if draw(st.booleans()):
             record["areaServed"] = "country/jp"
         if draw(st.booleans()):
-            record["url"] = draw(URL)
+            record["url"] = [{"id": draw(URL), "source": "source/page"}]  # a link outward names its source
         if draw(st.booleans()):
+            qualifier = draw(st.sampled_from(["About", "Exactly", "MoreThan"]))
             record["memberCount"] = {
                 "id": f"{org_id}#member-count",
                 "type": "QuantitativeValue",
-                "value": draw(st.integers(min_value=0)),
-                "countQualifier": draw(st.sampled_from(["About", "Exactly", "MoreThan"])),
+                "minValue" if qualifier == "MoreThan" else "value": draw(st.integers(min_value=0)),  # "more than": a lower bound
+                "countQualifier": qualifier,
                 "unitText": draw(TEXT),
             }
         roles = []
@@ -310,6 +311,9 @@ def organizations(draw) -> list[dict]:
                     "source": "source/page",
                 }
             )
+        if len(roles) == 2:  # the earlier membership ends when the later one begins
+            earlier, later = sorted(roles, key=lambda role: role["startYear"])
+            earlier["endYear"] = later["startYear"]
         if roles:
             record["member"] = roles if len(roles) > 1 or draw(st.booleans()) else roles[0]
         record["source"] = "source/page"
@@ -350,10 +354,11 @@ def expected_literals(records: list[dict]) -> set[tuple]:
         if "foundingDate" in record:
             found.add((subject, SCHEMA + "foundingDate", ("literal", str(record["foundingDate"]), XSD + "date", "")))
         if "url" in record:
-            found.add((subject, SCHEMA + "url", ("iri", record["url"])))
+            found.add((subject, SCHEMA + "url", ("iri", record["url"][0]["id"])))
         if "memberCount" in record:
             count = record["memberCount"]
-            found.add((BASE + count["id"], SCHEMA + "value", ("literal", str(count["value"]), XSD + "integer", "")))
+            number = "minValue" if "minValue" in count else "value"
+            found.add((BASE + count["id"], SCHEMA + number, ("literal", str(count[number]), XSD + "integer", "")))
             found.add((BASE + count["id"], SCHEMA + "unitText", ("literal", count["unitText"], XSD + "string", "")))
         roles = record.get("member", [])
         for role in roles if isinstance(roles, list) else [roles]:

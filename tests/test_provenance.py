@@ -129,7 +129,7 @@ def test_sparql_finds_the_source_of_a_statement(real_dist: Path):
     store.load(path=str(real_dist / "dataset.trig"), format=RdfFormat.TRIG)
     query = f"""PREFIX oa: <{OA}>
         SELECT ?source ?start ?end WHERE {{
-          GRAPH ?g {{ <{BASE}ifla#member-count> <http://schema.org/value> ?value }}
+          GRAPH ?g {{ <{BASE}ifla#member-count> <http://schema.org/minValue> ?value }}
           ?g oa:hasSource ?source ; oa:hasSelector [ oa:start ?start ; oa:end ?end ] .
         }}"""
     rows = [(r["source"].value, int(r["start"].value), int(r["end"].value)) for r in store.query(query, use_default_graph_as_union=True)]

@@ -4,6 +4,7 @@ independent tools (extruct, pyld) read back as exactly that description."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,20 +50,101 @@ def test_every_resource_has_a_page(real_dist: Path):
 
 
 def test_embedded_jsonld_is_the_resources_description(real_dist: Path):
+    """The page embeds the resource's own statements; its RDF files say the same and more
+    (:func:`test_resource_rdf_has_its_incoming_links_and_names`), each the same graph."""
     for page in PAGES_OF(real_dist):
         [document] = embedded(page)
         described = rdflib.Graph().parse(page.with_suffix(".nt"), format="nt")
-        assert len(described) > 0
-        assert isomorphic(to_graph(document), described), page.name
+        iri = BASE + page.relative_to(real_dist).with_suffix("").as_posix()
+        own = rdflib.Graph()
+        for triple in described:  # not what points at it, nor the names of others (under the base)
+            if str(triple[0]).partition("#")[0] == iri or not str(triple[0]).startswith(BASE):
+                own.add(triple)
+        assert len(own) > 0
+        assert isomorphic(to_graph(document), own), page.name
         assert isomorphic(read_jsonld(page.with_suffix(".jsonld")), described), page.name
         assert isomorphic(rdflib.Graph().parse(page.with_suffix(".ttl"), format="turtle"), described), page.name
 
 
+BASE = "https://w3id.org/ndlld/"
+NAMED_BY = [rdflib.URIRef("http://schema.org/" + p) for p in ("name", "roleName")]
+
+
+def test_resource_rdf_has_its_incoming_links_and_names(real_dist: Path):
+    """Each resource's RDF holds, as LodView and Pubby's do, its own statements, every
+    statement of another resource pointing at it or its hash resources, and the names
+    (in every language) of what it links to and what links to it."""
+    dataset = rdflib.Graph().parse(real_dist / "dataset.nt", format="nt")
+    checked_incoming = 0
+    for page in PAGES_OF(real_dist):
+        document = BASE + page.relative_to(real_dist).with_suffix("").as_posix()
+        described = set(rdflib.Graph().parse(page.with_suffix(".nt"), format="nt"))
+        ours = partial(_in_document, document)
+        incoming = {t for t in dataset if ours(t[2]) and not ours(t[0])}
+        assert incoming <= described, page.name
+        checked_incoming += len(incoming)
+        linked = {t[2] for t in described if ours(t[0]) and t[1] != rdflib.RDF.type} | {t[0] for t in incoming}
+        for other in linked - {term for term in linked if ours(term)}:
+            names = {(other, p, o) for p in NAMED_BY for o in dataset.objects(other, p)}
+            first = next((p for p in NAMED_BY if (other, p, None) in dataset), None)
+            assert {t for t in names if t[1] == first} <= described, (page.name, other)
+    assert checked_incoming > 100
+
+
+def _in_document(document: str, term) -> bool:
+    return str(term).partition("#")[0] == document
+
+
+def test_resource_rdf_has_every_link_its_page_lists(real_dist: Path):
+    """What the page lists under 'Linked from', read from its HTML, is in its RDF: a
+    statement of that resource (or of a hash resource of it) pointing at this one (or a hash
+    resource of it), and its name."""
+    listed = 0
+    for page in PAGES_OF(real_dist):
+        document = BASE + page.relative_to(real_dist).with_suffix("").as_posix()
+        graph = rdflib.Graph().parse(page.with_suffix(".nt"), format="nt")
+        tree = lxml_html.fromstring(page.read_bytes())
+        for anchor in tree.xpath("//section[@class='links-here']//li/a"):
+            source = rdflib.URIRef(_absolute(anchor.get("href"), page.relative_to(real_dist).as_posix()))
+            pointing = [  # a statement of it, or of one of its hash resources (a link's sourcing statement)
+                o
+                for s, o in graph.subject_objects()
+                if str(source) in (str(s), str(s).partition("#")[0]) and str(o).partition("#")[0] == document
+            ]
+            assert pointing, (page.name, source)
+            shown = anchor.text_content().strip()
+            if shown != source.removeprefix(BASE):  # a name, not the path of what has none
+                assert rdflib.Literal(shown, lang="en") in set(graph.objects(source)), (page.name, source)
+            listed += 1
+    assert listed > 50
+
+
+def _absolute(href: str, page: str) -> str:
+    """A relative link of the page at *page* (``id/ndl.html``) as the IRI it names."""
+    from urllib.parse import urljoin
+
+    return urljoin(BASE + page.removesuffix(".html"), href)
+
+
+def test_resource_turtle_starts_with_the_resource(real_dist: Path):
+    for page in PAGES_OF(real_dist):
+        document = BASE + page.relative_to(real_dist).with_suffix("").as_posix()
+        text = page.with_suffix(".ttl").read_text(encoding="utf-8")
+        first = next(line for line in text.splitlines() if line and not line.startswith("@prefix"))
+        assert first.startswith(f"<{document}> "), page.name
+
+
 def test_descriptions_together_are_the_dataset(real_dist: Path):
+    """Every statement of the dataset is on a page; beyond them, a page says only what
+    void.ttl says (the page of the dataset: its distributions, whose IRIs lead there)."""
     union = rdflib.Graph()
     for page in PAGES_OF(real_dist):
         union.parse(page.with_suffix(".nt"), format="nt")
-    assert isomorphic(union, rdflib.Graph().parse(real_dist / "dataset.nt", format="nt"))
+    dataset = rdflib.Graph().parse(real_dist / "dataset.nt", format="nt")
+    void = rdflib.Graph().parse(real_dist / "void.ttl", format="turtle")
+    assert all(triple in union for triple in dataset)
+    beyond = [triple for triple in union if triple not in dataset]
+    assert beyond and all(triple in void for triple in beyond)
 
 
 def test_pages_are_html5_with_languages_and_nothing_external(real_dist: Path):

@@ -3,6 +3,7 @@ file, line and a message a librarian can act on ('# expect:' in each file)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from ndlld.build import load_graph
 from ndlld.errors import SourceError, SourceErrors
 from ndlld.sources import load_sources, read_record
 
-from conftest import GOOD, TESTS, add_fixture, expectations
+from conftest import DATA, GOOD, TESTS, add_fixture, expectations
 
 BAD = sorted((TESTS / "records" / "bad").glob("*.yaml"))
 
@@ -51,7 +52,7 @@ def test_lines_are_those_of_keys_and_list_items():
     record = read_record(GOOD / "organizations" / "ifla.yaml")
     assert record.line(("member",)) == 15
     assert record.line(("member", 0, "startYear")) == 22
-    assert record.line(("memberCount", "value")) == 12
+    assert record.line(("memberCount", "minValue")) == 12
     assert record.line(("name", "ja")) == 5
 
 
@@ -167,3 +168,55 @@ def test_record_files_are_those_rglob_finds_in_the_order_sorted_gives(tmp_path: 
         assert found[str(Path(top) / "a" / "b.yaml")].st_ino == (Path(top) / "a" / "b.yaml").stat().st_ino
     monkeypatch.chdir(data)
     assert record_paths(".") == [Path(DATASET_FILE)] + sorted(p for p in Path(".").rglob("*.yaml") if p != Path(DATASET_FILE))
+
+
+def test_folded_japanese_lines_join_without_spaces(tmp_path: Path):
+    """A folded scalar (>) joins its lines with spaces, which Japanese does not put
+    between words: between two wide characters the fold adds nothing; next to Latin
+    letters, and in English, it stays a space; a blank line stays a line break."""
+    path = tmp_path / "folded.yaml"
+    path.write_text(
+        "id: folded\n"
+        "description:\n"
+        "  ja: >-\n"
+        "    国立国会図書館が国内外で協力している機関（国立図書館長会議、\n"
+        "    地域の図書館団体）と、\n"
+        "    IFLAの活動\n"
+        "    です。\n"
+        "\n"
+        "    次の段落\n"
+        "  en: >-\n"
+        "    Linked Open Data\n"
+        "    about libraries.\n"
+        "source: source/page\n",
+        encoding="utf-8",
+    )
+    description = read_record(path).data["description"]
+    assert (
+        description["ja"] == "国立国会図書館が国内外で協力している機関（国立図書館長会議、地域の図書館団体）と、 IFLAの活動です。\n次の段落"
+    )
+    assert description["en"] == "Linked Open Data about libraries."
+    assert read_record(path).line(("source",)) == 13
+
+
+def test_the_real_japanese_texts_have_no_stray_spaces():
+    """No Japanese text of the real data has an ASCII space between two Japanese characters."""
+    stray = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef] [\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+    found = [
+        (record.path.name, text)
+        for record in [load_sources(DATA).dataset, *load_sources(DATA).records]
+        for text in _texts(record.data)
+        if stray.search(text)
+    ]
+    assert found == []
+
+
+def _texts(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)

@@ -50,7 +50,7 @@ def test_valid_data_conforms_with_about_20_triples_per_organization(tmp_path: Pa
     report = validate(tmp_path)
     assert report.conforms
     assert report.findings == [], report.text()  # no warnings either
-    assert 15 <= len(load_graph(tmp_path)) / 200 <= 25
+    assert 15 <= len(load_graph(tmp_path)) / 200 <= 27  # links outward on one in three
 
 
 def test_each_defect_is_one_violation_in_its_organizations_file(tmp_path: Path):

@@ -33,6 +33,7 @@ FACTS = {d.file: FileFacts(1, "0" * 64) for d in DISTRIBUTIONS}  # what the dump
 SDO = "http://schema.org/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 DCTERMS_SOURCE = "http://purl.org/dc/terms/source"
+RDF_STATEMENT = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#Statement")
 BASE = "https://example.org/"
 ID = BASE + "id/"
 DATASET = ID + "dataset"
@@ -49,9 +50,13 @@ def _view(triples: list[Triple], context, base: str = BASE) -> SiteView:
     return SiteView.of(triples, VOCABULARY, base, context)
 
 
-def _pages(view: SiteView) -> dict[str, Page]:
-    site = site_header(view)
-    return {document: render_page(view, ENV, site, document) for document in view.documents()}
+def _pages(view: SiteView, site: dict | None = None) -> dict[str, Page]:
+    """Every page, the publisher's last: it lists the involvements the others give."""
+    site = site or site_header(view)
+    pages = {document: render_page(view, ENV, site, document) for document in view.documents() if document != view.publisher}
+    if view.publisher in view.documents():
+        pages[view.publisher] = render_page(view, ENV, site, view.publisher, {document: page.entry for document, page in pages.items()})
+    return pages
 
 
 def _site(view: SiteView, triples: int) -> tuple:
@@ -152,24 +157,28 @@ def test_a_pages_reads_name_every_resource_it_shows(real_graph, context):
     were made for this page or kept from another one."""
     warm = _view(real_graph.triples, context, real_graph.base)
     site = site_header(warm)
-    pages = {document: render_page(warm, ENV, site, document) for document in warm.documents()}
+    pages = _pages(warm)
     lookup = warm.graph.lookup  # asked directly, this notes nothing
     assert len(pages) > 50
     for document, page in pages.items():
         asked = {("in_document", document)}
         named = set()  # resources of which the page reads all it says, or what it shows (a name)
+        statements = {t.subject.value for t in lookup.in_document(document) if t.object == RDF_STATEMENT}
         for triple in lookup.in_document(document):
             asked.add(("pointing_at", triple.subject.value))
             named.add(triple.subject.value)
+            if triple.subject.value in statements:  # a link's statement: shown as the link, with its sources
+                continue
             if isinstance(triple.object, NamedNode):
                 named.add(triple.object.value)
-        for involvement in warm.involvements(about=document if document != warm.publisher else None):
+        for involvement in warm.involvements(about=document):
             named.add(involvement.iri)
         assert asked <= page.reads, document
         read_of = {key if kind == "about" else key.split(" ")[0] for kind, key in page.reads if kind in ("about", "stated")}
         assert named <= read_of, document
         fresh = _view(real_graph.triples, context, real_graph.base)
-        assert render_page(fresh, ENV, site, document).reads == page.reads, document
+        given = {other: kept.entry for other, kept in pages.items() if other != document}
+        assert render_page(fresh, ENV, site, document, given).reads == page.reads, document
 
 
 def test_the_view_has_no_room_for_a_memo_that_would_hide_its_reads(real_graph, context):
@@ -204,12 +213,46 @@ def test_a_change_to_what_a_page_did_not_read_leaves_it_as_it_was(graph: list[Tr
     before = _view(graph, context)
     site = site_header(before)
     # In order, with one view: the later pages use names kept from the earlier ones.
-    pages = {document: render_page(before, ENV, site, document) for document in before.documents()}
+    pages = _pages(before)
     for change in dict.fromkeys([added, *graph]):
         after = _view([t for t in graph if t != change] if change in graph else [*graph, change], context)
         touched = _lookups_changed_by(change, before, after)
+        made = _pages(after, site)
         for document, page in pages.items():
-            if touched & page.reads:
+            if touched & page.reads or document not in made:
+                continue
+            if document == before.publisher and _involvements_given(pages, document) != _involvements_given(made, document):
+                event("the publisher's page, given other involvements")
+                assert made[document].files != page.files, (document, change)
                 continue
             event("a page that did not read the change")
-            assert render_page(after, ENV, site, document).files == page.files, (document, change)
+            assert made[document].files == page.files, (document, change)
+
+
+def _involvements_given(pages: dict[str, Page], publisher: str) -> set:
+    """What the other pages give the publisher's page."""
+    return {involvement for document, page in pages.items() if document != publisher for involvement in page.entry.involvements}
+
+
+@EXAMPLES
+@given(graph=GRAPHS)
+def test_the_publishers_page_lists_every_dated_part_it_takes_linked_with_it(graph: list[Triple], context):
+    """Whichever page describes a dated role or meeting, the publisher's page and the index
+    list it when the publisher links to it or it to the publisher: from what each page gives."""
+    view = _view(graph, context)
+    pages = _pages(view)
+    dated = {t.subject.value for t in graph if t.predicate.value == SDO + "startDate"}
+    linked = {t.object.value for t in graph if t.subject.value == PUBLISHER} | {
+        t.subject.value for t in graph if t.object.value == PUBLISHER
+    }
+    expected = sorted(dated & linked)
+    given = [involvement.iri for page in pages.values() for involvement in page.entry.involvements]
+    assert sorted(given) == expected
+    if expected:
+        event("the publisher has dated parts")
+        html = pages[PUBLISHER].files["id/ndl.html"].decode("utf-8") if PUBLISHER in pages else None  # no page: nothing said of it
+        index = render_index(view, ENV, site_header(view), FACTS, {document: page.entry for document, page in pages.items()})
+        for iri in expected:
+            href = iri.removeprefix(ID)
+            assert html is None or f'href="{href}"' in html, iri
+            assert f'href="id/{href}"' in index["index.html"].decode("utf-8"), iri

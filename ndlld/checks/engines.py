@@ -42,6 +42,8 @@ from ndlld.rdf import Term, serialized, subject_of, subject_value
 if TYPE_CHECKING:
     import rdflib
 
+    from ndlld.checks.scope import Alone
+
 ENGINES = ("rudof", "pyshacl")
 DEFAULT_ENGINE = "rudof"
 RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -161,6 +163,13 @@ class Rules:
         from ndlld.checks.scope import incoming_needs
 
         return incoming_needs(self.shapes_graph)
+
+    @cached_property
+    def alone(self) -> Alone | None:
+        """Which statements the shapes judge one at a time (:func:`ndlld.checks.scope.judged_alone`)."""
+        from ndlld.checks.scope import judged_alone
+
+        return judged_alone(self.shapes_graph, self.superclasses)
 
     @cached_property
     def shapes_graph(self) -> rdflib.Graph:

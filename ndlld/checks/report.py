@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse
 
 from ndlld.context import Context
+from ndlld.errors import NdlldError, SourceErrors
 from ndlld.graph import Graph, Origin, document_of
 from ndlld.namespaces import NDLSH, RDF, SH
 from ndlld.rdf import Term, serialized, term_text
@@ -99,6 +100,27 @@ class Report:
 
     def turtle(self) -> str:
         return self.graph.serialize(format="turtle")
+
+
+def errors_json(error: NdlldError) -> str:
+    """What ``validate --format json`` writes when the checks could not run (records that
+    cannot be read, no dataset.yaml): the report's shape, each problem a finding of severity
+    ``Error`` with its file and line, so a program reads one format whatever happened."""
+    errors = error.errors if isinstance(error, SourceErrors) else [error]
+    findings = [
+        {
+            "severity": "Error",
+            "message": e.message,
+            "focus": None,
+            "path": None,
+            "value": None,
+            "shape": None,
+            "file": e.path,
+            "line": e.line,
+        }
+        for e in errors
+    ]
+    return json.dumps({"conforms": False, "findings": findings}, ensure_ascii=False, indent=2)
 
 
 def merged_report(results: Mapping[str, Iterable[Triple]], graph: Graph, context: Context | None = None) -> Report:

@@ -4,13 +4,15 @@ A document's results depend only on its *surroundings*: its own statements, thos
 pointing at its subjects as far as the shapes can see them (:func:`incoming_needs`),
 the types of what it points at (for sh:class), and the parent links above it (for
 the cycle check). So a document can be validated with its surroundings as the data,
-and validated again only when they change (:func:`touched_documents`).
+and validated again only when they change (:func:`touched_documents`). Of its own
+statements, those the shapes judge one at a time need not be seen again while nothing
+they depend on changed (:func:`judged_alone`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from pyoxigraph import NamedNode, Triple
 
@@ -37,14 +39,16 @@ TOO_MANY_PARENTS = (
 Needs = dict[str, int | None] | None
 
 
-def surroundings(lookup: Lookup, document: str, needs: Needs) -> set[Triple]:
+def surroundings(lookup: Lookup, document: str, needs: Needs, left_out: Callable[[Triple], bool] | None = None) -> set[Triple]:
     """What the shapes look at to validate the resources of *document*: its statements,
     those pointing at its subjects that *needs* keeps (of a bounded property, the first
     ones in :func:`ndlld.lookup.statement_order`), the types of what it points at, and
-    every parent link above it."""
-    own = lookup.in_document(document)
+    every parent link above it. Its statements for which *left_out* holds, and the types
+    of what only they point at, are left out (see :func:`judged_alone`)."""
+    every = lookup.in_document(document)
+    own = every if left_out is None else [t for t in every if not left_out(t)]
     found = set(own)
-    for subject in dict.fromkeys(subject_value(t) for t in own):
+    for subject in dict.fromkeys(subject_value(t) for t in every):
         found.update(kept_pointing_at(lookup.pointing_at(subject), needs))
     for target in {t.object.value for t in own if isinstance(t.object, NamedNode)}:
         found.update(t for t in lookup.about(target) if t.predicate.value == RDF_TYPE_IRI)
@@ -201,6 +205,200 @@ def incoming_needs(shapes: rdflib.Graph) -> Needs:
         for predicate in predicates:
             _need(needs, predicate, None)
     return needs
+
+
+# Parameters by which a property shape judges each value alone: its result on one
+# statement depends on that statement and the value's types, not on the other values.
+_BY_VALUE = {
+    str(SH) + name
+    for name in (
+        "class", "datatype", "nodeKind", "in", "languageIn", "pattern", "flags", "minLength", "maxLength",
+        "minInclusive", "maxInclusive", "minExclusive", "maxExclusive",
+    )
+}  # fmt: skip
+_LOGICAL = {str(SH) + name for name in ("or", "and", "xone", "not")}
+_TARGETS = {str(SH) + name for name in ("targetClass", "targetSubjectsOf", "targetObjectsOf")}
+# Parameters that compare a property's values with another property's, named by its IRI.
+_COMPARING = {str(SH) + name for name in ("equals", "disjoint", "lessThan", "lessThanOrEquals")}
+# The SHACL terms :func:`judged_alone` reads; shapes using any other (sh:rule, a custom
+# constraint component ...) may look at anything.
+_KNOWN = {
+    str(SH) + name
+    for name in (
+        "property", "path", "targetClass", "targetSubjectsOf", "targetObjectsOf", "targetNode", "target", "message",
+        "severity", "name", "description", "order", "group", "deactivated", "sparql", "select", "prefixes",
+        "declare", "prefix", "namespace", "minCount", "maxCount", "uniqueLang", "hasValue", "node",
+        "qualifiedValueShape", "qualifiedMinCount", "qualifiedMaxCount", "qualifiedValueShapesDisjoint", "closed",
+        "ignoredProperties", "inversePath", "alternativePath", "zeroOrMorePath", "oneOrMorePath", "zeroOrOnePath",
+    )
+} | _BY_VALUE | _LOGICAL | _COMPARING  # fmt: skip
+
+
+class Alone(TypedDict):
+    """Which statements the shapes judge one at a time (:func:`judged_alone`), as the state keeps it."""
+
+    never: list[str]  # the properties always judged with the others
+    # By property: the classes, and the properties, of the resources whose statements of it
+    # a counting shape targets (and so judges together).
+    counted: dict[str, dict[str, list[str]]]
+
+
+def judged_alone(shapes: rdflib.Graph, superclasses: Mapping[str, set[str]]) -> Alone | None:
+    """Of the statements of a resource, which the *shapes* judge one at a time (see
+    :func:`alone_for`): those of a property that only property shapes follow forwards
+    whose parameters judge each value alone (sh:class, sh:datatype, sh:in, sh:or of such
+    ...), and only as shapes targeted by class or subjects of a property, not nested in
+    others. A statement of such a property that has no result, and whose value's types
+    did not change, still has none: the check of its resource's document need not see it
+    again. A property is judged together for the resources targeted by the shapes that
+    count it (sh:minCount, sh:qualifiedMinCount ...), and for every resource when named by
+    a target, a SPARQL constraint, a comparison, a path other than itself or its inverse,
+    or a shape nested in another. None (every statement judged with the others) for closed
+    shapes, SPARQL-based, custom or node targets, and SHACL this does not read.
+    *superclasses*: each class of the vocabulary with those above it."""
+    import rdflib
+
+    never = _never_alone(shapes)
+    if never is None:
+        return None
+    nested = _applied_to_values(shapes)
+    counted: dict[str, dict[str, set[str]]] = {}
+    for shape, path in shapes.subject_objects(rdflib.URIRef(str(SH) + "path")):
+        inverse = _inverse_path(shapes, path)
+        if inverse is False or (inverse is None and not isinstance(path, rdflib.URIRef)):  # not a property or its inverse
+            never.update(str(node) for node in _reachable(shapes, [path]) if isinstance(node, rdflib.URIRef) and node != rdflib.RDF.nil)
+            continue
+        followed = str(inverse if inverse is not None else path)
+        if shape in nested:
+            never.add(followed)
+        elif inverse is None:  # an inverse is seen from the value's side, in its document's check
+            _count(shapes, shape, followed, superclasses, never, counted)
+    return {
+        "never": sorted(never),
+        "counted": {p: {k: sorted(v) for k, v in kinds.items()} for p, kinds in sorted(counted.items()) if p not in never},
+    }
+
+
+def alone_for(alone: Alone | None, statements: Sequence[Triple]) -> set[str]:
+    """The properties whose statements the shapes judge one at a time for the resource
+    whose *statements* these are (all of them; :func:`judged_alone`): every property of
+    its statements but those never judged alone, and those counted for one of its classes
+    or properties. Empty for None."""
+    if alone is None:
+        return set()
+    types = {term_text(t.object) for t in statements if t.predicate.value == RDF_TYPE_IRI}
+    properties = {t.predicate.value for t in statements}
+    counted = alone["counted"]
+    return {
+        p
+        for p in properties.difference(alone["never"])
+        if p not in counted or not (types.intersection(counted[p]["classes"]) or properties.intersection(counted[p]["properties"]))
+    }
+
+
+def _never_alone(shapes: rdflib.Graph) -> set[str] | None:
+    """The properties a target, a comparison or a SPARQL constraint names, and rdf:type;
+    None when the shapes may look at any statement together."""
+    import rdflib
+
+    if any(str(p).startswith(str(SH)) and str(p) not in _KNOWN for p in set(shapes.predicates())):
+        return None
+    if any((None, rdflib.URIRef(str(SH) + name), None) in shapes for name in ("closed", "targetNode", "target")):
+        return None
+    never: set[str] = {RDF_TYPE_IRI}
+    named = _COMPARING | {str(SH) + "targetSubjectsOf", str(SH) + "targetObjectsOf"}
+    never.update(str(o) for p in named for o in shapes.objects(None, rdflib.URIRef(p)))
+    for constraint in shapes.objects(None, rdflib.URIRef(str(SH) + "sparql")):
+        predicates = _sparql_predicates(shapes.value(constraint, rdflib.URIRef(str(SH) + "select")))
+        if predicates is None:
+            return None
+        never.update(str(p) for p in predicates)
+    return never
+
+
+def _applied_to_values(shapes: rdflib.Graph) -> set:
+    """What a property shape's parameters lead to: shapes applied to its values, not to
+    the resources its shape targets."""
+    import rdflib
+
+    path = rdflib.URIRef(str(SH) + "path")
+    return _reachable(shapes, [o for shape in set(shapes.subjects(path, None)) for p, o in shapes.predicate_objects(shape) if p != path])
+
+
+def _reachable(shapes: rdflib.Graph, start: list) -> set:
+    """The nodes of *shapes* reached from *start* by following statements forwards."""
+    found: set = set()
+    todo = list(start)
+    while todo:
+        node = todo.pop()
+        if node not in found:
+            found.add(node)
+            todo += [o for _, o in shapes.predicate_objects(node)]
+    return found
+
+
+def _count(
+    shapes: rdflib.Graph,
+    shape,
+    followed: str,
+    superclasses: Mapping[str, set[str]],
+    never: set[str],
+    counted: dict[str, dict[str, set[str]]],
+) -> None:
+    """Note how the property shape *shape* judges the statements of *followed*: one at a
+    time (nothing to note), together for the resources it targets, or always together."""
+    targets = _direct_targets(shapes, shape)
+    if targets is None or targets[2]:  # inside another shape's constraint, or of resources known by what points at them
+        never.add(followed)
+    elif not _by_value(shapes, shape, 0):
+        kinds = counted.setdefault(followed, {"classes": set(), "properties": set()})
+        kinds["classes"].update(_and_below(superclasses, targets[0]))
+        kinds["properties"].update(targets[1])
+
+
+def _direct_targets(shapes: rdflib.Graph, shape) -> tuple[set[str], set[str], bool] | None:
+    """The targets a property shape is applied by (classes, subjects of properties, and
+    whether objects of a property): its own, or those of the targeted shape whose
+    sh:property it is; None when it is part of another shape's constraint, or shared."""
+    import rdflib
+
+    holders = list(shapes.subject_predicates(shape))
+    if not holders:
+        owner = shape
+    elif len(holders) == 1 and holders[0][1] == rdflib.URIRef(str(SH) + "property") and not list(shapes.subject_predicates(holders[0][0])):
+        owner = holders[0][0]
+    else:
+        return None
+    found = {kind: {str(o) for o in shapes.objects(owner, rdflib.URIRef(kind))} for kind in _TARGETS}
+    if not any(found.values()):
+        return None
+    return found[str(SH) + "targetClass"], found[str(SH) + "targetSubjectsOf"], bool(found[str(SH) + "targetObjectsOf"])
+
+
+def _by_value(shapes: rdflib.Graph, shape, depth: int) -> bool:
+    """Whether *shape* judges each value alone: only parameters of :data:`_BY_VALUE`, and
+    sh:or, sh:and, sh:xone, sh:not of shapes that do, without paths of their own."""
+    import rdflib
+    from rdflib.collection import Collection
+
+    if depth > 8:
+        return False
+    for predicate, value in shapes.predicate_objects(shape):
+        name = str(predicate)
+        if name in _NOT_CONSTRAINTS or name in _BY_VALUE:
+            continue
+        if name not in _LOGICAL:
+            return False
+        members = [value] if name == str(SH) + "not" else list(Collection(shapes, value))
+        for member in members:
+            if (member, rdflib.URIRef(str(SH) + "path"), None) in shapes or not _by_value(shapes, member, depth + 1):
+                return False
+    return True
+
+
+def _and_below(superclasses: Mapping[str, set[str]], classes: set[str]) -> set[str]:
+    """*classes* and every class of the vocabulary below one of them."""
+    return set(classes) | {cls for cls, above in superclasses.items() if above & classes}
 
 
 def _need(needs: dict[str, int | None], predicate, bound: int | None) -> None:

@@ -37,7 +37,7 @@ from ndlld.incremental import dumps, findings, pages, records
 from ndlld.incremental.overlay import Overlay
 from ndlld.incremental.records import Delta
 from ndlld.incremental.state import State, change_subjects, note_subjects
-from ndlld.lookup import document_of
+from ndlld.lookup import TriplesLookup, document_of
 from ndlld.output import Writer
 from ndlld.rdf import subject_value
 from ndlld.resources import resource_dir
@@ -114,15 +114,16 @@ class Change:
 
     def check(self, rules: Rules, context: Context) -> Report:
         """The report on the new graph, the documents the change touched checked again."""
-        kept = self.state.text("incoming")  # of the shapes, which the state's fingerprint holds: not read again
-        needs = json.loads(kept) if kept else rules.incoming
-        self.checked = findings.documents_to_check(self.state, self.overlay, self.delta, needs)
-        return findings.recheck(self.state, self.overlay, self.checked, rules, needs, self.base, self.inverses, context)
+        # Of the shapes, which the state's fingerprint holds: not read again.
+        kept, alone = self.state.text("incoming"), self.state.text("alone")
+        seen = findings.Seen(json.loads(kept) if kept else rules.incoming, json.loads(alone) if alone else None)
+        self.checked = findings.documents_to_check(self.state, self.overlay, self.delta, seen.needs)
+        return findings.recheck(self.state, self.overlay, self.checked, rules, seen, self.delta, context)
 
     def write(self, new: Path, previous: Path, vocabulary: list[Triple], context: Context) -> list[str]:
         """The new output's dumps and pages in *new*: what the change touched made again, the
         rest taken from the published output *previous*; the names of all its files."""
-        from ndlld.site import Entry, SiteView, render_companions, render_pages, site_header
+        from ndlld.site import Entry, SiteView, render_pages, site_header
 
         touched = {subject_value(t) for t in self.delta.removed | self.delta.added}
         written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY, self.base)
@@ -132,13 +133,41 @@ class Change:
         header = json.dumps(site_header(view), sort_keys=True, default=str)
         documents = set(view.documents())
         again, kept = self._pages_to_render(documents, header, new, previous)
-        self.pages: dict = dict(render_pages(view, sorted(again), writer))
+        self.overlay.use_kept(pages.kept_answers(self.state, again))
+        entries = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state, set()).items()}
+        publisher = view.publisher
+        self.pages: dict = dict(render_pages(view, sorted(again - {publisher}), writer))
         self.pages.update(dict.fromkeys(self._gone(documents)))
+        # The publisher's page lists what the others give it: made again when it read what changed, or when that did.
+        gives_other = pages.give_other_involvements(entries, self.pages)
+        for document, page in self.pages.items():
+            entries.pop(document, None)
+            if page is not None:
+                entries[document] = page.entry
+        if publisher in documents and (publisher in again or gives_other):
+            kept.pop(publisher, None)
+            self.pages.update(render_pages(view, [publisher], writer, entries=entries))
+            entries[publisher] = self.pages[publisher].entry
         self.header = header
-        index = {document: Entry.from_json(kept) for document, kept in pages.entries(self.state, set(self.pages)).items()}
-        index.update({document: page.entry for document, page in self.pages.items() if page is not None})
-        render_companions(view, vocabulary, writer, self.triples(), index)
-        return [str(p.relative_to(new)) for p in written] + [name for files in kept.values() for name in files] + writer.written
+        kept_names = [name for files in kept.values() for name in files]
+        kept_names += self._companions(view, vocabulary, writer, previous, header != self.state.text("header"), entries)
+        return [str(p.relative_to(new)) for p in written] + kept_names + writer.written
+
+    def _companions(self, view, vocabulary: list[Triple], writer: Writer, previous: Path, header_changed: bool, entries: dict) -> list[str]:
+        """The site's companions made again with *writer*, unless kept as published: the
+        names of the files kept. They show the graph as a whole (the dumps' sizes and
+        checksums, what each page gives the index, *entries*): kept only when it did not change."""
+        from ndlld.site import render_companions
+
+        self.companions: list[str] | None = None
+        files = pages.kept_companions(self.state)
+        graph_changed = header_changed or bool(self.delta.removed or self.delta.added)
+        if files is not None and not graph_changed and not pages.place_kept(writer.out_dir, previous, {"": files}):
+            return list(files)
+        first = len(writer.written)
+        render_companions(view, vocabulary, writer, self.triples(), entries)
+        self.companions = writer.written[first:]
+        return []
 
     def _pages_to_render(self, documents: set[str], header: str, new: Path, previous: Path) -> tuple[set[str], dict]:
         """The pages to render again (all, when what every page shows changed), and the
@@ -168,7 +197,10 @@ class Change:
         gone = {s for s in subjects if not self.overlay.about(s)}
         change_subjects(self.state, gone, subjects - gone)
         findings.keep_findings(self.state, report, self.base, self.checked)
-        pages.keep_pages(self.state, out_dir, self.pages)
+        pages.keep_pages(self.state, out_dir, self.pages, self.overlay)
+        pages.keep_answers(self.state, self.overlay, self.overlay.changed_stated)
+        if self.companions is not None:
+            pages.note_companions(self.state, out_dir, self.companions)
         nodes = sum(len(c.after.nodes) if c.after else 0 for c in self.delta.files) - sum(
             len(c.before.nodes) if c.before else 0 for c in self.delta.files
         )
@@ -207,6 +239,7 @@ def remember(
     from ndlld.site import SiteView, site_header
 
     inverses = inverse_properties(schemaorg_path())
+    rules = project_rules()
     state.clear()
     files = record_files(data_dir)
     _, notes = records.changed_files(state, files[1:], time.time_ns())
@@ -214,16 +247,18 @@ def remember(
     note_subjects(state, {subject_value(t) for t in graph.triples})
     findings.keep_findings(state, report, graph.base)
     dumps.keep_layout(state, layout)
-    pages.keep_all_pages(state, out_dir, written)
+    lookup = TriplesLookup(graph.triples)
+    pages.keep_all_pages(state, out_dir, written, lookup)
     version, released = release_of(graph)
-    view = SiteView.of(graph.triples, vocabulary, graph.base, context)
+    view = SiteView(lookup, vocabulary, graph.base, context)
     for key, value in {
         "fingerprint": fingerprint(),
         "dataset": _digest(data_dir / DATASET_FILE),
         "dataset_path": files[0][0],
         "base": graph.base,
         "inverses": json.dumps(inverses),
-        "incoming": json.dumps(project_rules().incoming),
+        "incoming": json.dumps(rules.incoming),
+        "alone": json.dumps(rules.alone),
         "entities": len(graph.nodes),
         "triples": len(graph),
         "version": version or "",

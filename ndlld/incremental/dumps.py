@@ -27,10 +27,12 @@ from pathlib import Path
 from ndlld.context import Context
 from ndlld.dumps import DATASET_FILES, LAST_BLOCK, Chunk, Piece, Statements, checksums_of_digests
 from ndlld.incremental.overlay import Overlay
-from ndlld.incremental.state import State
+from ndlld.incremental.state import SUBJECT_NT, State
 from ndlld.lookup import document_of
-from ndlld.provenance import CITATION_PREDICATES, SOURCE, Provenance
+from ndlld.provenance import ABOUT, CITED_FOR, HAS_SOURCE, IN_LANGUAGE, SOURCE, Provenance
 from ndlld.rdf import subject_value, term_text
+
+CITATION_PREDICATES = frozenset({SOURCE, ABOUT, HAS_SOURCE, CITED_FOR, IN_LANGUAGE})
 
 # The dumps whose chunks fall alike (by N-Triples subject), and the key each kind orders by.
 _KEYS = {"ntriples": "nt", "turtle": "nt", "jsonld": "iri", "ndjson": "document", "trig": "nt", "nquads": "nt"}
@@ -79,7 +81,7 @@ def touched_runs(chunks: list[Chunk], keys: Iterable[str]) -> list[tuple[int, in
 def subjects_between(state: State, overlay: Overlay, kind: str, after: str | None, upto: str | None) -> list[str]:
     """The subjects of the new graph whose key for *kind* is above *after* and at most
     *upto* (None: no bound)."""
-    column = {"nt": "'<' || iri || '>'", "iri": "iri", "document": "document"}[_KEYS[kind]]
+    column = {"nt": SUBJECT_NT, "iri": "iri", "document": "document"}[_KEYS[kind]]
     query = f"SELECT iri FROM subjects WHERE {column} > ? AND {column} <= ?"  # noqa: S608 - one of three columns
     low, high = after if after is not None else "", upto if upto is not None else "\U0010ffff"
     found = {iri for (iri,) in state.db.execute(query, (low, high))}
@@ -101,7 +103,7 @@ def new_pieces(
     triples = [t for s in subjects for t in overlay.about(s)]
     if not triples:
         return []
-    return Statements(triples, context, every, Provenance(overlay, base)).pieces(first=start == 0, heads=False)[kind]
+    return Statements(triples, context, every, Provenance(overlay, base)).pieces(first=start == 0, heads=False, kinds=[kind])[kind]
 
 
 def write_dump(kind: str, old: Path, new: Path, chunks: list[Chunk], replaced: dict[tuple[int, int], list[Piece]]) -> list[Chunk]:
@@ -227,8 +229,11 @@ def rewrite_dumps(
         replaced = {run: new_pieces(state, overlay, context, kind, chunks, run, every, base) for run in runs}
         layouts[kind] = write_dump(kind, old_dir / name, new_dir / name, chunks, replaced)
         written += [new_dir / name, new_dir / f"{name}.gz"]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib and reading let go of the GIL
-        digests = dict(zip((p.name for p in written), pool.map(sha256_of, written)))
-    (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
-    keep_layout(state, layouts)
+    if touched:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib and reading let go of the GIL
+            digests = dict(zip((p.name for p in written), pool.map(sha256_of, written)))
+        (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
+        keep_layout(state, layouts)
+    else:  # every chunk copied: the files are those published, and so are their checksums
+        (new_dir / "SHA256SUMS").write_bytes((old_dir / "SHA256SUMS").read_bytes())
     return [*written, new_dir / "SHA256SUMS"]

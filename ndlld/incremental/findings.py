@@ -12,29 +12,40 @@ from scratch traces them. Every other document keeps its findings.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import astuple
+from collections.abc import Callable, Iterable
+from dataclasses import astuple, dataclass
 
-from pyoxigraph import NamedNode, RdfFormat, Triple, parse
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
 
 from ndlld.checks import Finding, Report, Rules, check, combined, documents_reached_by, surroundings
-from ndlld.checks.scope import Needs
+from ndlld.checks.scope import RDF_TYPE_IRI, Alone, Needs, alone_for
 from ndlld.context import Context
 from ndlld.graph import Graph, Origin, Part
 from ndlld.incremental.overlay import Overlay
 from ndlld.incremental.records import Delta, decode_part
 from ndlld.incremental.state import State, statement_digest, to_json
 from ndlld.lookup import document_of
-from ndlld.rdf import serialized, subject_value
+from ndlld.namespaces import SH
+from ndlld.rdf import serialized, subject_value, term_text
 
 
-def recheck(
-    state: State, overlay: Overlay, documents: set[str], rules: Rules, needs: Needs, base: str, inverses: dict[str, str], context: Context
-) -> Report:
+@dataclass
+class Seen:
+    """What the shapes see of a graph: the statements pointing at a resource they need
+    (:func:`ndlld.checks.scope.incoming_needs`), and those they judge one at a time
+    (:func:`ndlld.checks.scope.judged_alone`)."""
+
+    needs: Needs
+    alone: Alone | None = None
+
+
+def recheck(state: State, overlay: Overlay, documents: set[str], rules: Rules, seen: Seen, delta: Delta, context: Context) -> Report:
     """The report on the new graph: *documents* validated again (:func:`documents_to_check`),
     the others' findings as the state keeps them."""
     present = {document for document in documents if overlay.in_document(document)}
-    fresh = check(region(state, overlay, present, needs, base, inverses), rules, present, context) if present else Report([], [], {})
+    base, inverses = state.text("base"), json.loads(state.text("inverses"))
+    data = region(state, overlay, present, seen, delta.removed | delta.added, base, inverses) if present else None
+    fresh = check(data, rules, present, context) if data is not None else Report([], [], {})
     return combined([kept_report(state, documents), fresh])
 
 
@@ -48,11 +59,14 @@ def documents_to_check(state: State, overlay: Overlay, delta: Delta, needs: Need
     return found | {document_of(subject_value(t)) for t in delta.removed | delta.added}
 
 
-def region(state: State, overlay: Overlay, documents: set[str], needs: Needs, base: str, inverses: dict[str, str]) -> Graph:
-    """The surroundings of *documents*, with where each statement and resource was stated."""
+def region(
+    state: State, overlay: Overlay, documents: set[str], seen: Seen, changed: set[Triple], base: str, inverses: dict[str, str]
+) -> Graph:
+    """The surroundings of *documents*, with where each statement and resource was stated;
+    but the statements a document's check need not see again (:func:`_left_out`)."""
     triples = set()
     for document in documents:
-        triples |= surroundings(overlay, document, needs)
+        triples |= surroundings(overlay, document, seen.needs, _left_out(state, overlay, document, seen.alone, changed))
     ordered = sorted(triples, key=str)
     graph = Graph(base=base, triples=ordered)
     graph.origins = _origins(state, ordered, inverses)
@@ -62,6 +76,56 @@ def region(state: State, overlay: Overlay, documents: set[str], needs: Needs, ba
         if row:
             graph.nodes[iri] = Origin(*row)
     return graph
+
+
+def _left_out(state: State, overlay: Overlay, document: str, alone: Alone | None, changed: set[Triple]) -> Callable[[Triple], bool] | None:
+    """Which of *document*'s statements its check need not see again: of a property the
+    shapes judge one statement at a time for its subject (:func:`ndlld.checks.scope.alone_for`),
+    of a subject whose other statements did not change, with no result on that subject
+    and property in the state; unchanged, and of a literal or a resource of another
+    document whose types did not change. Their results are still none: the publisher's
+    thousands of memberships are not checked again when one comes or goes. None: every
+    statement is seen."""
+    if alone is None:
+        return None
+    by_subject: dict[str, list[Triple]] = {}
+    for triple in overlay.in_document(document):
+        if isinstance(triple.subject, NamedNode):  # a blank node's results could not be told from another's
+            by_subject.setdefault(triple.subject.value, []).append(triple)
+    touched: dict[str, set[str]] = {}
+    for triple in changed:
+        touched.setdefault(subject_value(triple), set()).add(triple.predicate.value)
+    resulted = _results_about(state, document)
+    judged = {subject: alone_for(alone, statements) - resulted.get(subject, set()) for subject, statements in by_subject.items()}
+    judged = {subject: found for subject, found in judged.items() if found and touched.get(subject, set()) <= found}
+    if not judged:
+        return None
+    retyped = {subject for subject, predicates in touched.items() if RDF_TYPE_IRI in predicates}
+
+    def settled(value: object) -> bool:
+        """A value whose part in a result cannot have changed."""
+        return isinstance(value, Literal) or (
+            isinstance(value, NamedNode) and document_of(value.value) != document and value.value not in retyped
+        )
+
+    return lambda t: t.predicate.value in judged.get(subject_value(t), ()) and t not in changed and settled(t.object)
+
+
+def _results_about(state: State, document: str) -> dict[str, set[str]]:
+    """By focus node, the properties of the results the state keeps of *document*."""
+    row = state.db.execute("SELECT results FROM findings WHERE document = ?", (document,)).fetchone()
+    if row is None:
+        return {}
+    triples = [q.triple for q in parse(row[0].encode("utf-8"), format=RdfFormat.N_TRIPLES)]
+    focus = {t.subject: term_text(t.object) for t in triples if t.predicate.value == _FOCUS_NODE}
+    found: dict[str, set[str]] = {}
+    for t in triples:
+        if t.predicate.value == _RESULT_PATH and t.subject in focus and isinstance(t.object, NamedNode):
+            found.setdefault(focus[t.subject], set()).add(t.object.value)
+    return found
+
+
+_FOCUS_NODE, _RESULT_PATH = str(SH) + "focusNode", str(SH) + "resultPath"
 
 
 def _origins(state: State, triples: list[Triple], inverses: dict[str, str]) -> dict[Triple, Origin]:

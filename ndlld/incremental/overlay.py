@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from pyoxigraph import NamedNode, Store, Triple
 
+from ndlld.incremental.state import triples_of
 from ndlld.lookup import document_of, statement_order
 from ndlld.rdf import subject_value
 
@@ -30,35 +31,59 @@ class Overlay:
             self._added_about[subject_value(triple)].append(triple)
             if isinstance(triple.object, NamedNode):
                 self._added_pointing[triple.object.value].append(triple)
+        changed = self.removed | self.added
+        self.changed_stated = {f"{subject_value(t)} {t.predicate.value}" for t in changed}
+        self._changed_subjects = {subject_value(t) for t in changed}
+        self._changed_objects = {t.object.value for t in changed if isinstance(t.object, NamedNode)}
         self._answers: dict[tuple[str, str], Sequence[Triple]] = {}
         self._documents: list[str] | None = None
 
-    def _merged(self, kept: Iterable[Triple], added: list[Triple]) -> list[Triple]:
-        found = {t for t in kept if t not in self.removed}
+    def use_kept(self, answers: dict[str, str]) -> None:
+        """Take the last graph's answers to ``stated`` reads (by key, as N-Triples) as the
+        new graph's, but for those the change answers differently: a page that names
+        thousands of resources then reads their names at once, not one by one from the store."""
+        found: dict[str, list[Triple]] = {
+            key: [] for key in answers if key not in self.changed_stated and ("stated", key) not in self._answers
+        }
+        text = "\n".join(answers[key] for key in found if answers[key])
+        for triple in triples_of(text) if text else ():
+            found[f"{subject_value(triple)} {triple.predicate.value}"].append(triple)
+        self._answers.update((("stated", key), triples) for key, triples in found.items())
+
+    def _read(self, subject: str | None, predicate: str | None, obj: str | None, changed: bool, added: list[Triple]) -> list[Triple]:
+        """The store's statements that match, in statement order; when *changed* (the change
+        removed or added some that match), minus those removed, plus *added*."""
+        s, p, o = (NamedNode(term) if term is not None else None for term in (subject, predicate, obj))
+        stored = [q.triple for q in self.store.quads_for_pattern(s, p, o, self.graph)]
+        if not changed:  # the most answers, by far: the store's are the new graph's
+            return sorted(stored, key=statement_order)
+        found = {t for t in stored if t not in self.removed}
         found.update(added)
         return sorted(found, key=statement_order)
 
     def about(self, subject: str) -> Sequence[Triple]:
         key = ("about", subject)
-        if key not in self._answers:
-            stored = (q.triple for q in self.store.quads_for_pattern(NamedNode(subject), None, None, self.graph))
-            self._answers[key] = self._merged(stored, self._added_about.get(subject, []))
-        return self._answers[key]
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._read(
+                subject, None, None, subject in self._changed_subjects, self._added_about.get(subject, [])
+            )
+        return found
 
     def stated(self, subject: str, predicate: str) -> Sequence[Triple]:
         key = ("stated", f"{subject} {predicate}")
-        if key not in self._answers:
-            stored = (q.triple for q in self.store.quads_for_pattern(NamedNode(subject), NamedNode(predicate), None, self.graph))
+        found = self._answers.get(key)
+        if found is None:
             added = [t for t in self._added_about.get(subject, ()) if t.predicate.value == predicate]
-            self._answers[key] = self._merged(stored, added)
-        return self._answers[key]
+            found = self._answers[key] = self._read(subject, predicate, None, key[1] in self.changed_stated, added)
+        return found
 
     def pointing_at(self, obj: str) -> Sequence[Triple]:
         key = ("pointing_at", obj)
-        if key not in self._answers:
-            stored = (q.triple for q in self.store.quads_for_pattern(None, None, NamedNode(obj), self.graph))
-            self._answers[key] = self._merged(stored, self._added_pointing.get(obj, []))
-        return self._answers[key]
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._read(None, None, obj, obj in self._changed_objects, self._added_pointing.get(obj, []))
+        return found
 
     def subjects_of(self, document: str) -> list[str]:
         """The subjects of *document* (itself and its hash resources) in the new graph."""

@@ -7,7 +7,9 @@ went, ``in_document`` of its document, ``pointing_at`` an object that gained or
 lost one, and ``documents`` when a page appeared or went. The pages that asked
 one of those are rendered again; every other page's files are kept as published,
 once the file system shows they are (inode, size, time), else linked from the
-published output, else rendered again too.
+published output, else rendered again too. The publisher's page lists the
+involvements the other pages give it (their :class:`ndlld.site.Entry`, kept):
+it is rendered again too when one of those pages gives other ones.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Triple
 
-from ndlld.incremental.state import READ_INDEXES, State, to_json
-from ndlld.lookup import Read, document_of
+from ndlld.incremental.state import READ_INDEXES, State, ntriples, to_json
+from ndlld.lookup import Lookup, Read, document_of
 from ndlld.output import hard_link
 from ndlld.rdf import subject_value
 
@@ -48,19 +50,41 @@ def pages_reading(state: State, reads: set[Read]) -> set[str]:
     return found
 
 
-def keep_pages(state: State, out_dir: Path, written: dict) -> None:
+def keep_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> None:
     """Note each page's files (as they lie in *out_dir*) and what it read (each a
-    :class:`ndlld.site.Written`); None: the page is gone."""
+    :class:`ndlld.site.Written`); None: the page is gone. *lookup* is the new graph,
+    which answers the ``stated`` reads kept."""
     for document, page in written.items():
         before = state.db.execute("SELECT reads FROM pages WHERE document = ?", (document,)).fetchone()
         state.db.execute("DELETE FROM pages WHERE document = ?", (document,))
         digest = _reads_digest(page.reads) if page is not None else None
         if before is None or before[0] != digest:  # a page made again mostly reads what it read before
-            state.db.execute("DELETE FROM reads WHERE document = ?", (document,))
-            if page is not None:
-                _note_reads(state, document, page.reads)
+            _change_reads(state, document, page.reads if page is not None else frozenset(), lookup)
         if page is not None and digest is not None:
             _note_page(state, out_dir, document, page, digest)
+
+
+def _change_reads(state: State, document: str, reads: frozenset[Read], lookup: Lookup) -> None:
+    """The rows of what *document* read made those of *reads*: only the rows that differ
+    are written, as a page made again mostly reads what it read before."""
+    rows = state.db.execute(
+        "SELECT lookups.id, kind, key FROM reads JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ?", (document,)
+    )
+    noted = {(kind, key): number for number, kind, key in rows}
+    state.db.executemany(
+        "DELETE FROM reads WHERE document = ? AND lookup = ?", ((document, n) for read, n in noted.items() if read not in reads)
+    )
+    _note_reads(state, document, [read for read in reads if read not in noted], lookup)
+
+
+def give_other_involvements(kept: dict, made: dict) -> bool:
+    """Whether a page of *made* (each a :class:`ndlld.site.Written`; None: gone) gives the
+    publisher's page other involvements than its entry as *kept* (:class:`ndlld.site.Entry`)."""
+    for document, page in made.items():
+        before = kept[document].involvements if document in kept else ()
+        if before != (page.entry.involvements if page is not None else ()):
+            return True
+    return False
 
 
 def _note_page(state: State, out_dir: Path, document: str, page, digest: bytes) -> None:
@@ -68,14 +92,19 @@ def _note_page(state: State, out_dir: Path, document: str, page, digest: bytes) 
     state.db.execute("INSERT INTO pages VALUES (?, ?, ?, ?)", (document, to_json(facts), to_json(page.entry.to_json()), digest))
 
 
-def _note_reads(state: State, document: str, reads: Iterable[Read]) -> None:
-    state.db.executemany("INSERT OR IGNORE INTO lookups (kind, key) VALUES (?, ?)", reads)
+def _note_reads(state: State, document: str, reads: Iterable[Read], lookup: Lookup) -> None:
+    # A read already kept keeps its answer: the same in the new graph, or made so by keep_answers.
+    answers = stated_answers(lookup, [key for kind, key in reads if kind == "stated"])
+    state.db.executemany(
+        "INSERT OR IGNORE INTO lookups (kind, key, answer) VALUES (?, ?, ?)",
+        ((k, v, answers.get(v) if k == "stated" else None) for k, v in reads),
+    )
     state.db.executemany(
         "INSERT OR IGNORE INTO reads SELECT ?, id FROM lookups WHERE kind = ? AND key = ?", ((document, k, v) for k, v in reads)
     )
 
 
-def keep_all_pages(state: State, out_dir: Path, written: dict) -> None:
+def keep_all_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> None:
     """:func:`keep_pages` into an emptied state: each read numbered here and the rows
     written in the order of their keys, the indexes made once they are all in (row by
     row, they would be written all over a table of millions)."""
@@ -89,13 +118,56 @@ def keep_all_pages(state: State, out_dir: Path, written: dict) -> None:
         rows = sorted({numbers.setdefault(read, len(numbers) + 1) for read in page.reads})
         state.db.executemany("INSERT INTO reads VALUES (?, ?)", ((document, number) for number in rows))
         _note_page(state, out_dir, document, page, _reads_digest(page.reads))
-    state.db.executemany("INSERT INTO lookups VALUES (?, ?, ?)", ((number, kind, key) for (kind, key), number in numbers.items()))
+    answers = stated_answers(lookup, [key for kind, key in numbers if kind == "stated"])
+    state.db.executemany(
+        "INSERT INTO lookups VALUES (?, ?, ?, ?)",
+        ((number, kind, key, answers.get(key) if kind == "stated" else None) for (kind, key), number in numbers.items()),
+    )
     for statement in READ_INDEXES.values():
         state.db.execute(statement)
 
 
+def stated_answers(lookup: Lookup, keys: Iterable[str]) -> dict[str, str]:
+    """*lookup*'s answer to each ``stated`` read (``"subject predicate"``), as N-Triples:
+    all written at once, then cut back into answers (one line a statement)."""
+    found = {key: lookup.stated(*key.split(" ", 1)) for key in keys}
+    lines = iter(ntriples([t for answer in found.values() for t in answer]).split("\n"))
+    return {key: "\n".join(next(lines) for _ in answer) for key, answer in found.items()}
+
+
+def keep_answers(state: State, lookup: Lookup, keys: Iterable[str]) -> None:
+    """The kept answers of the ``stated`` reads *keys*, which a change answers
+    differently, made those of *lookup* (the new graph)."""
+    answers = stated_answers(lookup, keys)
+    state.db.executemany("UPDATE lookups SET answer = ? WHERE kind = 'stated' AND key = ?", ((text, key) for key, text in answers.items()))
+
+
+def kept_answers(state: State, documents: Iterable[str]) -> dict[str, str]:
+    """The kept answers (N-Triples) of the ``stated`` reads of the pages of *documents*."""
+    found: dict[str, str] = {}
+    for document in documents:
+        rows = state.db.execute(
+            "SELECT key, answer FROM reads JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ? AND lookups.kind = 'stated'",
+            (document,),
+        )
+        found.update(rows)
+    return found
+
+
 def _reads_digest(reads: Iterable[Read]) -> bytes:
     return hashlib.blake2b("\n".join(sorted(f"{kind} {key}" for kind, key in reads)).encode(), digest_size=16).digest()
+
+
+def kept_companions(state: State) -> dict[str, list[int] | None] | None:
+    """The files of the site's companions (the index, the sitemaps, VoID …) with their
+    facts as published; None when they were not noted."""
+    kept = state.text("companions")
+    return json.loads(kept) if kept else None
+
+
+def note_companions(state: State, out_dir: Path, files: Iterable[str]) -> None:
+    """Keep the companions' files as they lie in *out_dir*."""
+    state.put("companions", to_json({name: _facts_row(f"{out_dir}/{name}") for name in files}))
 
 
 def entries(state: State, excluded: set[str]) -> dict[str, list]:

@@ -35,7 +35,8 @@ from ndlld.errors import ConfigError
 from ndlld.rdf import serialized
 from ndlld.store import dataset_graph
 
-SCHEMA_VERSION = 6  # of the files below; another version is started again from scratch
+SUBJECT_NT = "'<' || iri || '>'"  # a subject as N-Triples writes it, in SQL: the key of subjects_by_nt
+SCHEMA_VERSION = 7  # of the files below; another version is started again from scratch
 GENERATION = NamedNode("urn:ndlld:state:generation")  # where the graph store keeps its generation
 
 _TABLES = """
@@ -61,9 +62,10 @@ CREATE TABLE IF NOT EXISTS findings (document TEXT PRIMARY KEY, results TEXT, fi
 CREATE TABLE IF NOT EXISTS chunks (dump TEXT, last TEXT, offset INTEGER, length INTEGER,
     zoffset INTEGER, zlength INTEGER, crc INTEGER, PRIMARY KEY (dump, last)) WITHOUT ROWID;
 -- each page's files as published (name, inode, size, mtime), what it gives the index, and what it
--- read (a digest of its reads, and each read)
+-- read (a digest of its reads, and each read); of a `stated` read, its answer in the graph as
+-- N-Triples: a page that names thousands of resources reads them again from here, in one query
 CREATE TABLE IF NOT EXISTS pages (document TEXT PRIMARY KEY, files TEXT, entry TEXT, reads BLOB) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS lookups (id INTEGER PRIMARY KEY, kind TEXT, key TEXT);
+CREATE TABLE IF NOT EXISTS lookups (id INTEGER PRIMARY KEY, kind TEXT, key TEXT, answer TEXT);
 CREATE TABLE IF NOT EXISTS reads (document TEXT, lookup INTEGER, PRIMARY KEY (document, lookup)) WITHOUT ROWID;
 """
 # The pages' reads by what was read: dropped while a build from scratch writes millions of rows.
@@ -72,6 +74,8 @@ READ_INDEXES = {
     "reads_by_lookup": "CREATE INDEX IF NOT EXISTS reads_by_lookup ON reads (lookup)",
 }
 _TABLES += "".join(f"{statement};\n" for statement in READ_INDEXES.values())
+# The subjects by N-Triples subject, the order of two dumps: a chunk's subjects found without a scan.
+_TABLES += f"CREATE INDEX IF NOT EXISTS subjects_by_nt ON subjects ({SUBJECT_NT});\n"
 
 
 def statement_digest(line: bytes) -> bytes:

@@ -3,8 +3,10 @@
 ``render_site`` writes, beside the dumps:
 
 * ``id/<slug>.html`` for every resource (its hash resources on the same
-  page), with its description embedded as JSON-LD, and the same description
-  as ``id/<slug>.ttl``, ``.jsonld`` and ``.nt``;
+  page), with its description embedded as JSON-LD, and its RDF as
+  ``id/<slug>.ttl``, ``.jsonld`` and ``.nt``: that description, the statements
+  pointing at it and the names of what it links to or from
+  (:meth:`SiteView.description`);
 * ``index.html`` with the network and timeline pictures and the dataset's
   schema.org ``Dataset`` description; ``vocab.html`` (and ``vocab.ttl`` …)
   documenting the NDL vocabulary; ``embed/<slug>.html`` snippets;
@@ -31,27 +33,31 @@ from __future__ import annotations
 import heapq
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple
 
+from ndlld.changes import FEED_MEDIA_TYPE
 from ndlld.conneg import CONTENT_TYPES, static_server_rules
 from ndlld.context import Context
 from ndlld.dumps import Ordered, ntriples, turtle
 from ndlld.dumps import jsonld as jsonld_dump
-from ndlld.lookup import Read
-from ndlld.namespaces import NDL, SCHEMA
+from ndlld.lookup import Read, document_of
+from ndlld.namespaces import NDL, PREFIXES, SCHEMA
 from ndlld.output import Writer
 from ndlld.parallel import fork_map
-from ndlld.rdf import subject_value
+from ndlld.queries import load_queries
+from ndlld.rdf import serialized, subject_value
+from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 from ndlld.site import svg
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
-from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, relative
-from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, file_facts, void_triples
+from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, by_year, relative
+from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, dataset_page_triples, file_facts, void_triples
+from ndlld.web import COMPRESSIBLE, EXPOSED, NOT_FOUND_PAGE
 
 _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"
@@ -62,6 +68,9 @@ TIMELINE_SIZE = 120  # involvements drawn at most (spread over the years); the l
 # list the whole dataset, megabytes each. The dumps and SPARQL have them all.
 LIST_SHOWN = 1_000
 SITEMAP_URLS = 50_000  # the most one sitemap may list (https://www.sitemaps.org/protocol.html)
+# The files of a resource's description, by extension (ndlld.conneg.CONTENT_TYPES): the page,
+# then the RDF formats, in the server's order of preference.
+DESCRIPTIONS = tuple(CONTENT_TYPES)
 
 
 @dataclass(frozen=True)
@@ -110,25 +119,35 @@ def render_site(
     return pages
 
 
-def render_pages(view: SiteView, documents: list[str], writer: Writer, parallel_from: int = PARALLEL_PAGES) -> dict[str, Written]:
-    """The pages of *documents*, in processes from *parallel_from* pages on."""
+def render_pages(
+    view: SiteView, documents: list[str], writer: Writer, parallel_from: int = PARALLEL_PAGES, entries: Mapping[str, Entry] | None = None
+) -> dict[str, Written]:
+    """The pages of *documents*, in processes from *parallel_from* pages on; the publisher's
+    last, with what the others give it: theirs, and *entries* of the pages not made here."""
     site = site_header(view)
-    shared = (view, site, writer.out_dir, writer.previous)
-    if len(documents) < parallel_from or (os.cpu_count() or 1) < 2:
-        pages = _pages_of(shared, documents)
-    else:
-        workers = os.cpu_count() or 1
-        made = fork_map(_pages_of, [documents[i::workers] for i in range(workers)], shared)
-        pages = {document: page for part in made for document, page in part.items()}
+    publisher = view.publisher
+    others = [document for document in documents if document != publisher]
+    pages = _pages_in_parallel((view, site, writer.out_dir, writer.previous, {}), others, parallel_from)
+    if publisher is not None and len(others) < len(documents):
+        given = {**(entries or {}), **{document: page.entry for document, page in pages.items()}}
+        pages.update(_pages_of((view, site, writer.out_dir, writer.previous, given), [publisher]))
     writer.written += [name for page in pages.values() for name in page.files]
     return pages
 
 
+def _pages_in_parallel(shared: tuple, documents: list[str], parallel_from: int) -> dict[str, Written]:
+    if len(documents) < parallel_from or (os.cpu_count() or 1) < 2:
+        return _pages_of(shared, documents)
+    workers = os.cpu_count() or 1
+    made = fork_map(_pages_of, [documents[i::workers] for i in range(workers)], shared)
+    return {document: page for part in made for document, page in part.items()}
+
+
 def _pages_of(shared: tuple, documents: list[str]) -> dict[str, Written]:
-    view, site, out_dir, previous = shared
+    view, site, out_dir, previous, entries = shared
     writer, env, pages = Writer(out_dir, previous), environment(), {}
     for document in documents:
-        page = render_page(view, env, site, document)
+        page = render_page(view, env, site, document, entries)
         writer.files(page.files)
         pages[document] = Written(list(page.files), frozenset(page.reads), page.entry)
     return pages
@@ -140,7 +159,9 @@ def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, 
     env = environment()
     site = site_header(view)
     facts = file_facts(writer.out_dir)
-    writer.files(render_index(view, env, site, facts, entries))
+    releases = writer.previous is not None and (writer.previous / "releases" / "changes.json").is_file()
+    writer.files(render_index(view, env, site, facts, entries, releases))
+    writer.files(render_sparql_page(site))
     writer.files(render_vocabulary(view, env, site, vocabulary))
     base = view.base
     urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
@@ -152,7 +173,7 @@ def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, 
 
 def page_files(path: str) -> list[str]:
     """The files of the page at site path *path* (``id/ifla``), as the site writes them."""
-    return [path + ".html", path + ".ttl", path + ".nt", path + ".jsonld", "embed/" + path.removeprefix("id/") + ".html"]
+    return [*(f"{path}.{extension}" for extension in DESCRIPTIONS), "embed/" + path.removeprefix("id/") + ".html"]
 
 
 def site_header(view: SiteView) -> dict:
@@ -196,21 +217,36 @@ class Page:
     entry: Entry
 
 
-def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> Page:
+def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: str, entries: Mapping[str, Entry] | None = None) -> Page:
     """The page of *document* with its description as Turtle, N-Triples and JSON-LD and
     its embed snippet, and what it gives the index (:func:`index_entry`). *site* is
-    :func:`site_header`'s, and not among the reads."""
+    :func:`site_header`'s, and not among the reads. The publisher's page lists every
+    involvement: its own and those the other pages give (*entries*, by document), which
+    are not among its reads either (:func:`publisher_involvements`)."""
     with view.graph.reads() as reads:
-        files = _resource_files(view, env, site, document)
         entry = index_entry(view, document)
+        if document == view.publisher:
+            involvements = publisher_involvements({**(entries or {}), document: entry})
+        else:
+            involvements = view.involvements(about=document)
+        files = _resource_files(view, env, site, document, involvements)
     return Page(files, reads, entry)
 
 
-def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str) -> dict[str, bytes]:
+def publisher_involvements(entries: Mapping[str, Entry]) -> list[Involvement]:
+    """Every involvement of the publisher: those each page gives (*entries*), by year."""
+    return by_year(i for entry in entries.values() for i in entry.involvements)
+
+
+def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str, involved: list[Involvement]) -> dict[str, bytes]:
     path = view.path(document)
-    description = view.graph.in_document(document)
+    own = view.graph.in_document(document)
+    description = view.description(document)
+    if document == view.dataset:  # the dumps' descriptions have the dataset's hash IRIs: here is where they lead
+        distributions = dataset_page_triples(view)
+        own, description = [*own, *distributions], [*description, *distributions]
     links_here, linked_from = view.links_here(document, most=LIST_SHOWN)
-    involvements, involvements_more = _first(view.involvements(about=document if document != view.publisher else None))
+    involvements, involvements_more = _first(involved)
     sections = view.sections(document, most=LIST_SHOWN)
     page = {
         "iri": document,
@@ -227,21 +263,43 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
         "sources": [view.link(source, path) for source in view.sources(document)],
         "involvements": [_timeline_row(view, i, path) for i in involvements],
         "involvements_more": involvements_more,
-        "jsonld": script_element(embedded_document(description)),
+        "jsonld": script_element(embedded_document(own)),
+        "distributions": _distributions(path) if document == view.dataset else [],
     }
     html = env.get_template("resource.html").render(site=site, page=page, root=_root(path))
     snippet = env.get_template("embed.html").render(
-        site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(description)))
+        site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(own)), indent=2)
     )
-    html_file, ttl, nt, jsonld_file, embed = page_files(path)
-    ordered = Ordered(description)
+    *variants, embed = page_files(path)
     return {
-        html_file: html.encode("utf-8"),
-        ttl: turtle(description, ordered),
-        nt: ntriples(description, ordered),
-        jsonld_file: jsonld_dump(description, view.context),
+        **dict(zip(variants, [html.encode("utf-8"), *descriptions(description, view.context, first=document)], strict=True)),
         embed: snippet.encode("utf-8"),
     }
+
+
+def _distributions(path: str) -> list[dict]:
+    """The dumps, on the page of the dataset: each under the fragment of its IRI."""
+    root = _root(path)
+    return [
+        {"anchor": d.key, "title": d.title, "href": root + d.file, "media_type": d.media_type, "compressed": d.compressed}
+        for d in DISTRIBUTIONS
+    ]
+
+
+def descriptions(triples: Sequence[Triple], context: Context, first: str | None = None) -> list[bytes]:
+    """*triples* in each RDF format of :data:`DESCRIPTIONS` after the HTML, in that order.
+
+    N-Quads of one graph, the default graph, is N-Triples: the same bytes, for clients
+    that ask for quads. The Turtle starts with *first*, the resource described."""
+    ordered = Ordered(triples)
+    nt = ntriples(triples, ordered)
+    return [
+        turtle(triples, ordered, first=first),
+        jsonld_dump(triples, context),
+        nt,
+        serialized(ordered.triples, RdfFormat.RDF_XML, PREFIXES),
+        nt,
+    ]
 
 
 def _first(items: list) -> tuple[list, int]:
@@ -276,15 +334,16 @@ def _timeline_row(view: SiteView, involvement, path: str) -> dict:
 
 
 def render_index(
-    view: SiteView, env: jinja2.Environment, site: dict, facts: dict[str, FileFacts], entries: dict[str, Entry]
+    view: SiteView, env: jinja2.Environment, site: dict, facts: dict[str, FileFacts], entries: dict[str, Entry], releases: bool = False
 ) -> dict[str, bytes]:
     """``index.html``: the network and timeline pictures, the lists of resources, the
-    downloads; made of what each page gives the index (its *entries*), so that an
-    incremental build need not look the whole graph up again."""
+    downloads and services (the releases and their feed when the output has *releases*);
+    made of what each page gives the index (its *entries*), so that an incremental build
+    need not look the whole graph up again."""
     listed = {item.iri: item for entry in entries.values() for item in entry.listed}
     organizations = sorted((item for item in listed.values() if ORGANIZATION_TYPES & set(item.types)), key=_by_name)
     nodes, edges = _network(view, organizations, entries)
-    involvements = [i for entry in entries.values() for i in entry.involvements]
+    involvements = publisher_involvements(entries)
     entries_shown = [svg.TimelineEntry(i.year, i.label, view.path(i.iri)) for i in spread(involvements, TIMELINE_SIZE)]
     groups = _groups(view, listed)
     shown_involvements, involvements_more = _first(involvements)
@@ -302,7 +361,7 @@ def render_index(
         ],
         organizations_more=organizations_more,
         groups=groups,
-        downloads=_downloads(),
+        downloads=_downloads(releases),
         jsonld=script_element(dataset_jsonld(view, facts)),
     )
     return {"index.html": html.encode("utf-8")}
@@ -319,11 +378,29 @@ def _groups(view: SiteView, listed: dict[str, Listed]) -> list[dict]:
     return groups
 
 
-def _downloads() -> list[Download]:
+def render_sparql_page(site: dict) -> dict[str, bytes]:
+    """``sparql.html``: the SPARQL page as a copy of the site without an endpoint shows it,
+    so that the index's link to ``sparql`` leads somewhere on any static server: the
+    named queries, to run with ``ndlld query`` or on a store loaded with the dumps.
+    ``ndlld serve`` answers ``/sparql`` itself, with the form that runs them."""
+    from ndlld.resources import resource_dir
+    from ndlld.service import Form, form_page  # it renders with this module's templates
+
+    form = Form(site["title"], static=True)
+    return {"sparql.html": form_page(form, load_queries(resource_dir("queries"))).encode("utf-8")}
+
+
+def _downloads(releases: bool = False) -> list[Download]:
     downloads = [Download(d.title, d.file, "application/gzip" if d.compressed else d.media_type) for d in DISTRIBUTIONS]
     downloads.append(Download("SHA-256 checksums of the dumps", "SHA256SUMS", "text/plain"))
     downloads.append(Download("VoID and DCAT description", "void.ttl", "text/turtle"))
     downloads.append(Download("Sitemap", "sitemap.xml", "application/xml"))
+    # The services: the endpoint void.ttl names as its void:sparqlEndpoint (at /sparql of
+    # `ndlld serve`, or of a store behind the same path), and what `ndlld release` keeps.
+    downloads.append(Download("SPARQL endpoint, with a query form and the named queries", "sparql", "application/sparql-query"))
+    if releases:
+        downloads.append(Download("Releases: the change feed, a page per release", "releases/changes.json", "application/activity+json"))
+        downloads.append(Download("The latest release: its files and checksums", "releases/latest/SHA256SUMS", "text/plain"))
     return downloads
 
 
@@ -450,8 +527,9 @@ class Listed:
 
 @dataclass(frozen=True)
 class Entry:
-    """What a page gives the index: its resources to list and, on the publisher's page, the
-    publisher's links to the organizations it takes part in and its involvements."""
+    """What a page gives the index: its resources to list and, through the resources it
+    describes, the publisher's links to the organizations it takes part in and its
+    involvements (which the publisher's page lists too)."""
 
     listed: tuple[Listed, ...] = ()
     links: tuple[tuple[str, str], ...] = ()  # (how, organization)
@@ -475,22 +553,37 @@ class Entry:
 
 
 def index_entry(view: SiteView, document: str) -> Entry:
-    """What the page of *document* gives the index, looked up through its view."""
+    """What the page of *document* gives the index, looked up through its view: the
+    resources it lists and, of the publisher's links and involvements, those of the
+    resources it describes (on the publisher's page, also those of resources without a
+    page), so that no page reads all the publisher's."""
     listed = []
     for subject in sorted({subject_value(t) for t in view.graph.in_document(document)}):
         types = view.types(subject)
         if _LISTED_TYPES.intersection(types):
             parents = tuple(o.value for o in view.values(subject, str(SCHEMA) + "parentOrganization") if isinstance(o, NamedNode))
             listed.append(Listed(subject, view.name(subject), view.short_name(subject), tuple(types), parents))
-    if document != view.publisher:
+    publisher = view.publisher
+    if publisher is None:
         return Entry(tuple(listed))
-    return Entry(tuple(listed), tuple(_publisher_links(view, document)), tuple(view.involvements()))
+    own = [i for i in view.involvements(about=document) if document_of(i.iri) == document]
+    return Entry(tuple(listed), tuple(_publisher_links(view, document, publisher)), tuple(own))
 
 
-def _publisher_links(view: SiteView, publisher: str) -> list[tuple[str, str]]:
-    """How the publisher takes part in each organization, through a role, meeting or publication."""
-    links = [(t.predicate.value, t.object.value) for t in view.graph.about(publisher) if isinstance(t.object, NamedNode)]
-    links += [(t.predicate.value, subject_value(t)) for t in view.graph.pointing_at(publisher)]
+def _publisher_links(view: SiteView, document: str, publisher: str) -> list[tuple[str, str]]:
+    """How the publisher takes part in each organization through a role, meeting or
+    publication described on *document*'s page (a statement between it and the publisher)."""
+    links = []
+    for subject in view.described(document):
+        links += [(t.predicate.value, subject) for t in view.graph.pointing_at(subject) if subject_value(t) == publisher]
+        links += [(t.predicate.value, subject) for t in view.graph.about(subject) if t.object == NamedNode(publisher)]
+    if document == publisher:  # what it links with that no page describes (outside the site)
+        links += [
+            (t.predicate.value, t.object.value)
+            for t in view.graph.about(publisher)
+            if isinstance(t.object, NamedNode) and _outside(view, t.object)
+        ]
+        links += [(t.predicate.value, subject_value(t)) for t in view.graph.pointing_at(publisher) if _outside(view, t.subject)]
     found = []
     for predicate, other in links:
         label = _EDGE_LABELS.get(predicate)
@@ -499,17 +592,21 @@ def _publisher_links(view: SiteView, publisher: str) -> list[tuple[str, str]]:
     return found
 
 
+def _outside(view: SiteView, term) -> bool:
+    """Whether *term* is a resource no page describes: not an IRI under the site's id/."""
+    return not (isinstance(term, NamedNode) and term.value.startswith(view.base + "id/"))
+
+
 def render_vocabulary(view: SiteView, env: jinja2.Environment, site: dict, vocabulary: list[Triple]) -> dict[str, bytes]:
     """``vocab.html`` documenting the NDL vocabulary, and the vocabulary in each format."""
     from ndlld.site.vocab import vocabulary_page
 
     page = vocabulary_page(vocabulary, view.context)
     jsonld = script_element(embedded_document(vocabulary))
+    html = env.get_template("vocab.html").render(site=site, vocab=page, root="", jsonld=jsonld).encode("utf-8")
     return {
-        VOCABULARY_PATH + ".html": env.get_template("vocab.html").render(site=site, vocab=page, root="", jsonld=jsonld).encode("utf-8"),
-        VOCABULARY_PATH + ".ttl": turtle(vocabulary),
-        VOCABULARY_PATH + ".nt": ntriples(vocabulary),
-        VOCABULARY_PATH + ".jsonld": jsonld_dump(vocabulary, view.context),
+        f"{VOCABULARY_PATH}.{extension}": body
+        for extension, body in zip(DESCRIPTIONS, [html, *descriptions(vocabulary, view.context)], strict=True)
     }
 
 
@@ -521,12 +618,27 @@ def render_void(view: SiteView, triples: int, facts: dict[str, FileFacts]) -> di
 
 
 def render_server_rules(env: jinja2.Environment, base: str) -> dict[str, bytes]:
-    """The content negotiation of ``ndlld serve`` for a static nginx or Apache server."""
+    """What ``ndlld serve`` does over HTTP (:mod:`ndlld.web`), for a static nginx or Apache
+    server; the 404 page the three send, and ``robots.txt`` naming the sitemap."""
     rules = static_server_rules()
     host = urlsplit(base).hostname or "_"
+    names = {
+        "rules": rules,
+        "host": host,
+        "documents": DESCRIPTIONS,
+        "content_types": CONTENT_TYPES,
+        "compressible": sorted(COMPRESSIBLE),
+        "exposed": ", ".join(EXPOSED),
+        "sparql": base + "sparql",
+        "feed_type": FEED_MEDIA_TYPE,
+        "immutable": IMMUTABLE,
+        "immutable_path": IMMUTABLE_PATH.pattern,
+    }
     return {
-        "server/nginx.conf": env.get_template("nginx.conf").render(rules=rules, host=host).encode("utf-8"),
-        ".htaccess": env.get_template("htaccess").render(rules=rules, page_types=CONTENT_TYPES).encode("utf-8"),
+        "server/nginx.conf": env.get_template("nginx.conf").render(**names).encode("utf-8"),
+        ".htaccess": env.get_template("htaccess").render(**names).encode("utf-8"),
+        NOT_FOUND_PAGE: env.get_template(NOT_FOUND_PAGE).render().encode("utf-8"),
+        "robots.txt": env.get_template("robots.txt").render(sitemap=base + "sitemap.xml").encode("utf-8"),
     }
 
 
@@ -540,6 +652,9 @@ def embed_snippet(triples: Iterable[Triple], vocabulary: list[Triple], context: 
         environment()
         .get_template("embed.html")
         .render(
-            site=site_header(view), name=view.name(iri), iri=iri, jsonld=script_element(embedded_document(schema_org_view(description)))
+            site=site_header(view),
+            name=view.name(iri),
+            iri=iri,
+            jsonld=script_element(embedded_document(schema_org_view(description)), indent=2),
         )
     )

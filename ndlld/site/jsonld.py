@@ -90,9 +90,10 @@ def embedded_document(triples: Iterable[Triple]) -> dict:
     return {"@context": EMBED_CONTEXT, "@graph": nodes}
 
 
-def script_element(document: dict) -> str:
-    """``<script type="application/ld+json">`` holding *document*, safe inside HTML."""
-    text = json.dumps(document, ensure_ascii=False)  # compact: the C encoder, fast on large pages
+def script_element(document: dict, indent: int | None = None) -> str:
+    """``<script type="application/ld+json">`` holding *document*, safe inside HTML; with
+    *indent*, laid out for a person to read (the snippets to paste into other pages)."""
+    text = json.dumps(document, ensure_ascii=False, indent=indent)  # compact by default: the C encoder, fast on large pages
     text = text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
     return f'<script type="application/ld+json">\n{text}\n</script>'
 

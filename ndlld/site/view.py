@@ -23,14 +23,15 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
 from ndlld.context import Context
+from ndlld.links import identify
 from ndlld.lookup import Lookup, Recording, TriplesLookup, document_of, remembered
-from ndlld.namespaces import NDL, OA, RDF_TYPE, SCHEMA
+from ndlld.namespaces import NDL, OA, RDF, RDF_TYPE, SCHEMA
 from ndlld.provenance import Provenance, project_graph
 from ndlld.rdf import subject_value
 
@@ -46,6 +47,11 @@ _START_DATE = str(SCHEMA) + "startDate"
 _HAS_SOURCE = OA.hasSource.value
 # What holds a role or meeting that points at it: a meeting its attendee role, a
 # series its meetings, an organization the role of who funds it.
+_STATEMENT = str(RDF) + "Statement"
+_RDF_SUBJECT, _RDF_PREDICATE, _RDF_OBJECT = (str(RDF) + name for name in ("subject", "predicate", "object"))
+_SAME_AS = str(SCHEMA) + "sameAs"
+_LINKS = (_SAME_AS, str(SCHEMA) + "url")  # links outward: shown by authority (LinkGroup)
+_LINK_SOURCE = "source of its links"  # how a source's page lists what cites it for a link
 _HOLDING = (str(SCHEMA) + "attendee", str(SCHEMA) + "funder", str(SCHEMA) + "subEvent")
 
 
@@ -77,6 +83,14 @@ class Statement:
 
 
 @dataclass
+class LinkGroup:
+    """A resource's links outward to one authority (or its home pages), each with its sources."""
+
+    authority: str
+    links: list[tuple[Link, list[Link]]]
+
+
+@dataclass
 class Section:
     """One resource on a page: the document itself, or one of its hash resources."""
 
@@ -86,6 +100,7 @@ class Section:
     types: list[str]
     statements: list[Statement] = field(default_factory=list)
     sources: list[Link] = field(default_factory=list)  # what states its name, types (and description) shown above
+    links: list[LinkGroup] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -223,9 +238,15 @@ class SiteView:
     def sections(self, document: str, most: int | None = None) -> list[Section]:
         """The document first, then its hash resources in IRI order; at most *most* values a statement."""
         subjects = sorted(self._described(document)[0], key=lambda s: (s != document, s))
+        # A link's statement (its source) is shown with the link, in the links of what it is about.
+        subjects = [s for s in subjects if _STATEMENT not in self.types(s)]
         # One per page, reading through the page's Recording: what it keeps is what this page read.
         provenance = Provenance(self.graph, self.base)
         return [self.section(subject, self.path(document), most, provenance) for subject in subjects]
+
+    def described(self, document: str) -> list[str]:
+        """The resources described on *document*'s page: the document and its hash resources with statements."""
+        return self._described(document)[0]
 
     @remembered
     def _described(self, document: str) -> tuple[list[str], list[str]]:
@@ -243,23 +264,38 @@ class SiteView:
                 dated.append(t.object.value)
         return list(subjects), dated
 
+    def description(self, document: str) -> list[Triple]:
+        """What *document*'s own RDF says, as LodView and Pubby describe a resource: its
+        statements (and its hash resources'), the statements of other pages pointing at
+        them, and the names of every resource these link to or from."""
+        own = list(self.graph.in_document(document))
+        incoming = [
+            t
+            for target in self._described(document)[0]
+            for t in self.graph.pointing_at(target)
+            if document_of(subject_value(t)) != document
+        ]
+        linked = [t.object.value for t in own if isinstance(t.object, NamedNode) and t.predicate != RDF_TYPE]
+        linked += [subject_value(t) for t in incoming]
+        linked += [document_of(subject_value(t)) for t in incoming]  # a hash resource's page lists it by its owner's name
+        names = [t for iri in dict.fromkeys(linked) if document_of(iri) != document for t in self.names(iri)]
+        return own + incoming + names
+
+    def names(self, iri: str) -> Sequence[Triple]:
+        """*iri*'s statements of the first property it is named by (:meth:`name`'s order),
+        in every language it has."""
+        for predicate in _NAME_PROPERTIES:
+            found = self.graph.stated(iri, predicate)
+            if found:
+                return found
+        return ()
+
     def section(self, iri: str, page: str, most: int | None = None, provenance: Provenance | None = None) -> Section:
         """One resource's section, each row with the sources of its values shown, as the
         quads dumps attribute them (:mod:`ndlld.provenance`)."""
         provenance = provenance or Provenance(self.graph, self.base)
         fragment = iri.partition("#")[2] or None
-        shown_above = set(_NAME_PROPERTIES[:2]) | (set() if fragment else {str(SCHEMA) + "description"})
-        rows: dict[str, list[tuple[Text | Link, Triple]]] = defaultdict(list)
-        above = []
-        for triple in self.graph.about(iri):
-            if triple.predicate == RDF_TYPE or triple.predicate.value in shown_above:
-                above.append(triple)
-            else:
-                rows[self.property_label(triple.predicate.value)].append((self.show(triple.object, page), triple))
-        if fragment:  # a role names its holder by the link that points at it: NDL memberOf role
-            for triple in self.graph.pointing_at(iri):
-                if triple.predicate.value == _MEMBER_OF:
-                    rows["member"].append((self.link(subject_value(triple), page), triple))
+        rows, above = self._rows(iri, page, fragment)
         statements = []
         for label, pairs in sorted(rows.items()):
             pairs.sort(key=lambda pair: _sort_key(pair[0]))
@@ -268,7 +304,25 @@ class SiteView:
             statements.append(Statement(label, [v for v, _ in shown], len(pairs) - len(shown), cited))
         title = self.quantity(iri) or self.name(iri)
         types = [self.name(t) for t in self.types(iri)]
-        return Section(fragment, iri, title, types, statements, self.cited(above, page, provenance))
+        cited = self.cited(above, page, provenance)
+        return Section(fragment, iri, title, types, statements, cited, self.links(iri, page, provenance))
+
+    def _rows(self, iri: str, page: str, fragment: str | None) -> tuple[dict[str, list[tuple[Text | Link, Triple]]], list[Triple]]:
+        """A section's rows by label, each value beside its statement, and the statements
+        shown above them (name, types, the document's description); links are shown apart."""
+        shown_above = set(_NAME_PROPERTIES[:2]) | (set() if fragment else {str(SCHEMA) + "description"})
+        rows: dict[str, list[tuple[Text | Link, Triple]]] = defaultdict(list)
+        above = []
+        for triple in self.graph.about(iri):
+            if triple.predicate == RDF_TYPE or triple.predicate.value in shown_above:
+                above.append(triple)
+            elif triple.predicate.value not in _LINKS:
+                rows[self.property_label(triple.predicate.value)].append((self.show(triple.object, page), triple))
+        if fragment:  # a role names its holder by the link that points at it: NDL memberOf role
+            for triple in self.graph.pointing_at(iri):
+                if triple.predicate.value == _MEMBER_OF:
+                    rows["member"].append((self.link(subject_value(triple), page), triple))
+        return rows, above
 
     def cited(self, triples: list[Triple], page: str, provenance: Provenance) -> list[Link]:
         """Links to what states *triples*: the graphs the quads put them in, by name."""
@@ -286,6 +340,22 @@ class SiteView:
             return Link(link.href, f"{self.link_text(source)} § {graph.partition('#')[2]}", link.external)
         return link
 
+    def links(self, iri: str, page: str, provenance: Provenance) -> list[LinkGroup]:
+        """*iri*'s links outward grouped by the authority's name (home pages first), each link
+        shown by its identifier with the sources its statement names: the graphs the quads
+        put it in (:meth:`cited`)."""
+        groups: dict[str, list[tuple[Link, list[Link]]]] = defaultdict(list)
+        for triple in self.graph.about(iri):
+            predicate = triple.predicate.value
+            if predicate in _LINKS and isinstance(triple.object, NamedNode):
+                found = identify(triple.object.value) if predicate == _SAME_AS else None
+                group = found[0].name if found else "home page" if predicate != _SAME_AS else "same as"
+                self.name(triple.object.value)  # read, as for every resource a page links to, though the graph names none outside it
+                shown = Link(triple.object.value, found[1] if found else triple.object.value, external=True)
+                groups[group].append((shown, self.cited([triple], page, provenance)))
+        order = sorted(groups, key=lambda name: (name not in ("home page", "same as"), name.lower()))
+        return [LinkGroup(name, sorted(groups[name], key=lambda link: link[0].text)) for name in order]
+
     def show(self, obj, page: str) -> Text | Link:
         if isinstance(obj, Literal):
             return Text(obj.value, obj.language)
@@ -298,7 +368,7 @@ class SiteView:
         """A count as the source words it: 'more than 1,700 members'."""
         if not any(t.value == _QUANTITY for t in self.values(iri, _RDF_TYPE)):  # most links are not counts
             return None
-        value = self.value(iri, str(SCHEMA) + "value")
+        value = self.value(iri, str(SCHEMA) + "value") or self.value(iri, str(SCHEMA) + "minValue")  # "more than": a lower bound
         unit = self.value(iri, str(SCHEMA) + "unitText") or ""
         qualifier = self.value(iri, str(NDL) + "countQualifier")
         number = f"{int(value):,}" if value and value.isdigit() else (value or "?")
@@ -314,11 +384,14 @@ class SiteView:
         rows = set()
         for target in targets:
             for triple in self.graph.pointing_at(target):
-                source = subject_value(triple)
+                source, predicate = subject_value(triple), triple.predicate.value
+                if predicate == DCTERMS_SOURCE and _STATEMENT in self.types(source):  # a link's source: who links
+                    source, predicate = self.value(source, _RDF_SUBJECT) or source, _LINK_SOURCE
                 if triple.predicate == RDF_TYPE or document_of(source) == document:
                     continue
-                predicate = triple.predicate.value
-                how = labels.get(predicate) or labels.setdefault(predicate, self.property_label(predicate))
+                how = labels.get(predicate) or labels.setdefault(
+                    predicate, _LINK_SOURCE if predicate == _LINK_SOURCE else self.property_label(predicate)
+                )
                 rows.add((source, how))
         # Links made only for the rows shown: the page of a source every record cites has them all.
         ordered = sorted((self.link_text(source).lower(), how, source) for source, how in rows)
@@ -326,29 +399,18 @@ class SiteView:
         return [(self.link(source, page), how) for _, how, source in ordered[:most]], len(ordered)
 
     # -- the publisher's dated parts ---------------------------------------
-    def involvements(self, about: str | None = None) -> list[Involvement]:
-        """The publisher's dated parts: roles it holds, meetings it attended or hosted.
+    def involvements(self, about: str) -> list[Involvement]:
+        """The publisher's dated parts (roles it holds, meetings it attended or hosted)
+        shown on *about*'s page: those described on it or held in what it describes (the
+        document itself, or one of its hash resources that has statements).
 
-        With *about*, only those described on that document's page or held in what it
-        describes (the document itself, or one of its hash resources that has statements).
-        """
-        return self._all_involvements() if about is None else self._involvements_of(about)
-
-    @remembered
-    def _all_involvements(self) -> list[Involvement]:
-        """Everything the publisher links to, or is linked from, that has a start date."""
-        publisher = self.publisher
-        if not publisher:
-            return []
-        related = [t.object.value for t in self.graph.about(publisher) if isinstance(t.object, NamedNode)]
-        related += [subject_value(t) for t in self.graph.pointing_at(publisher)]
-        found = (self._involvement(iri) for iri in dict.fromkeys(related))
-        return _by_year([made[0] for made in found if made is not None])
+        Found from the document's side, so that its page reads its own statements and
+        those of the roles and meetings around it, not all the publisher's: the
+        publisher's page lists those the other pages give (:func:`ndlld.site.index_entry`)."""
+        return self._involvements_of(about)
 
     @remembered
     def _involvements_of(self, document: str) -> list[Involvement]:
-        """Found from the document's side, so that its page reads its own statements and
-        those of the roles and meetings around it, not all the publisher's."""
         publisher = self.publisher
         found = []
         for iri in self._around(document) if publisher else ():
@@ -356,7 +418,7 @@ class SiteView:
             made = self._involvement(iri) if publisher and self.value(iri, _START_DATE) and self._linked_with(iri, publisher) else None
             if made is not None and document in _pages_of(iri, made[1]):
                 found.append(made[0])
-        return _by_year(found)
+        return by_year(found)
 
     def _around(self, document: str) -> list[str]:
         """What may be an involvement shown on *document*'s page: its resources with a start
@@ -420,7 +482,8 @@ def _pages_of(iri: str, held_in: str | None) -> set[str]:
     return {document_of(iri)} | ({document_of(held_in)} if held_in else set())
 
 
-def _by_year(involvements: Iterable[Involvement]) -> list[Involvement]:
+def by_year(involvements: Iterable[Involvement]) -> list[Involvement]:
+    """Involvements by year, then label, then IRI: one order however they were gathered."""
     return sorted(involvements, key=lambda i: (i.year, i.label, i.iri))
 
 
