@@ -12,11 +12,12 @@ what states it (an RDF 1.1 dataset, https://www.w3.org/TR/rdf11-concepts/#sectio
 * a source with ``ndl:citedFor`` states only the statements with those properties
   (text only in its ``schema:inLanguage``); the resource's other sources state the rest;
 * ``dcterms:source`` itself is in the graph of the source it names;
-* a statement that an ``rdf:Statement`` describes (RDF reification: the links outward,
-  :mod:`ndlld.links`) is in the graphs of the sources that ``rdf:Statement`` names, and so
-  are the ``rdf:Statement``'s own statements: the reification says which source states
-  the link, the named graphs hold the link where that source's statements are
-  (``ndl:citedFor`` does not narrow them: the record named the sources of this statement);
+* a link outward, which an ``rdf:Statement`` describes (RDF reification,
+  :func:`ndlld.links.statement_iri`), is in the graphs of the sources that
+  ``rdf:Statement`` names, and so are the ``rdf:Statement``'s own statements: the
+  reification says which source states the link, the named graphs hold the link where
+  that source's statements are (``ndl:citedFor`` does not narrow them: the record named
+  the sources of this statement);
 * a resource that names no source (the source records, their passages) and the
   ``schema:Dataset`` are the project's own: :func:`project_graph`.
 
@@ -30,9 +31,10 @@ from collections.abc import Iterable
 
 from pyoxigraph import Literal, NamedNode, Quad, Triple
 
+from ndlld.links import link_statement
 from ndlld.lookup import Lookup, document_of
 from ndlld.namespaces import DCTERMS, NDL, OA, RDF, RDF_TYPE, SCHEMA
-from ndlld.rdf import Term, subject_value, term_text
+from ndlld.rdf import subject_value
 
 SOURCE = DCTERMS.source.value
 ABOUT = DCTERMS.subject.value  # a passage's: the resources it is about
@@ -40,7 +42,6 @@ HAS_SOURCE = OA.hasSource.value
 CITED_FOR = NDL.citedFor.value
 IN_LANGUAGE = SCHEMA.inLanguage.value
 REIFIED = RDF.subject.value  # an rdf:Statement's: the subject of the statement it describes
-_PREDICATE, _OBJECT = RDF.predicate.value, RDF.object.value
 _DATASET = SCHEMA.Dataset
 _STATEMENT = RDF.Statement
 
@@ -59,43 +60,37 @@ class Provenance:
         self._sources: dict[str, tuple[str, ...]] = {}
         self._cited_for: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._passages: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._reifications: dict[str, dict[tuple[str, Term], str]] = {}
+        self._statements: dict[str, bool] = {}  # whether each subject is an rdf:Statement
 
     def graphs(self, triple: Triple) -> list[str]:
         """The names of the graphs *triple* is in, sorted (at least one)."""
         subject = subject_value(triple)
-        predicate = triple.predicate.value
-        if predicate == SOURCE and isinstance(triple.object, NamedNode):
+        if triple.predicate.value == SOURCE and isinstance(triple.object, NamedNode):
             return list(self.citations(triple.object.value, document_of(subject)))
-        if self._is_statement(subject):  # a link's reification: where the link is
-            return self._stating(subject)
-        reified = self._reified(subject).get((predicate, triple.object))
-        if reified is not None:
-            return self._stating(reified)
+        statement = self._statement_of(subject, triple)
+        if statement is not None:
+            return self._stating(statement)
         holder = self._holder(subject, triple.object)
         sources = self.sources(holder)
         if not sources:
             return [self.project]
-        stating = [s for s in sources if self._states(s, predicate, triple.object)]
+        stating = [s for s in sources if self._states(s, triple.predicate.value, triple.object)]
         if not stating:
             stating = [s for s in sources if not self._scope(s)[0]] or list(sources)
         return sorted({g for s in stating for g in self.citations(s, document_of(holder))})
 
-    def _is_statement(self, resource: str) -> bool:
-        return any(t.object == _STATEMENT for t in self.lookup.stated(resource, RDF_TYPE.value))
-
-    def _reified(self, resource: str) -> dict[tuple[str, Term], str]:
-        """The statements of *resource* an ``rdf:Statement`` describes: (predicate, object) -> that rdf:Statement."""
-        found = self._reifications.get(resource)
-        if found is None:
-            found = self._reifications[resource] = {}
-            for t in self.lookup.pointing_at(resource):
-                statement = subject_value(t)
-                if t.predicate.value == REIFIED and self._is_statement(statement):
-                    for p in self.lookup.stated(statement, _PREDICATE):
-                        for o in self.lookup.stated(statement, _OBJECT):
-                            found[(term_text(p.object), o.object)] = statement
-        return found
+    def _statement_of(self, subject: str, triple: Triple) -> str | None:
+        """The rdf:Statement whose sources state *triple*: its subject, if that is one (a link's
+        reification), or the one describing it, if it is a link outward; else None."""
+        is_statement = self._statements.get(subject)
+        if is_statement is None:
+            is_statement = self._statements[subject] = any(t.object == _STATEMENT for t in self.lookup.stated(subject, RDF_TYPE.value))
+        if is_statement:
+            return subject
+        statement = link_statement(triple)
+        if statement is not None and any(t.object == triple.subject for t in self.lookup.stated(statement, REIFIED)):
+            return statement
+        return None
 
     def _stating(self, statement: str) -> list[str]:
         """The graphs of a reified statement and of its ``rdf:Statement``: its sources', the

@@ -118,6 +118,27 @@ def test_the_ndls_membership_is_stated_where_the_organization_is(real_quads: set
         assert quad.graph_name.value == f"{BASE}source/ndl-links#{organization}", quad
 
 
+@pytest.mark.parametrize("which", ["real", "synthetic"])
+def test_a_reified_link_is_in_the_graphs_of_the_sources_its_statement_names(which: str, real_dist: Path, synthetic_dist: Path):
+    """The two ways of saying where a link comes from agree: the rdf:Statement that describes a
+    link names its sources, and the quads put the link, and that rdf:Statement, in their graphs
+    (neither source has a passage about the resources linked here) and in no other."""
+    store = Store()
+    store.load(path=str((real_dist if which == "real" else synthetic_dist) / "dataset.nq"), format=RdfFormat.N_QUADS)
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    prefixes = f"PREFIX rdf: <{rdf}> PREFIX dcterms: <http://purl.org/dc/terms/>"
+    links = f"""{prefixes} SELECT DISTINCT ?st ?s ?p ?o WHERE {{ GRAPH ?any {{
+        ?st a rdf:Statement ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o }} }}"""
+    found = list(store.query(links))
+    assert len(found) >= (3 if which == "real" else 30), "links to check"
+    for row in found:
+        st, s, p, o = row["st"], row["s"], row["p"], row["o"]
+        named = {q.object.value for q in store.quads_for_pattern(st, NamedNode("http://purl.org/dc/terms/source"), None)}
+        link_graphs = {q.graph_name.value for q in store.quads_for_pattern(s, p, o)}
+        statement_graphs = {q.graph_name.value for q in store.quads_for_pattern(st, NamedNode(rdf + "type"), None)}
+        assert link_graphs == statement_graphs == named, (st.value, link_graphs, statement_graphs, named)
+
+
 def test_the_projects_own_statements_are_in_its_graph(real_quads: set[Quad]):
     licence = _graphs_of(real_quads, BASE + "dataset", "http://schema.org/license")
     assert licence == {BASE + "dataset#project"}
