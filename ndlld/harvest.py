@@ -40,7 +40,7 @@ from ndlld.context import Context
 from ndlld.errors import ConformanceError, HarvestError
 from ndlld.fetch import Limits, fetch, is_url, out_of_memory
 from ndlld.namespaces import CONTEXT_IRI
-from ndlld.rdf import subject_value, term_text
+from ndlld.rdf import Graphs, subject_value, term_text
 from ndlld.resources import context_path
 
 if TYPE_CHECKING:
@@ -112,10 +112,18 @@ def _format_of_name(name: str) -> str | None:
 
 def read_triples(source: str, limits: Limits = Limits()) -> tuple[list[Triple], str]:
     """The triples of a dump or page, and its format; HarvestError when it is not well formed or not within *limits*."""
+    triples, _, kind = read_dataset(source, limits)
+    return triples, kind
+
+
+def read_dataset(source: str, limits: Limits = Limits()) -> tuple[list[Triple], Graphs | None, str]:
+    """The triples of a dump or page (of TriG or N-Quads, the union of its graphs), the named
+    graphs each is in (None for a format of one graph), and its format; HarvestError when it is
+    not well formed or not within *limits*."""
     fetched = fetch(source, limits)
     kind = _format_of(source, fetched.media_type, fetched.name)
     try:
-        triples = _parse(fetched.content, kind, source, limits)
+        triples, graphs = _parse(fetched.content, kind, source, limits)
     except SyntaxError as err:
         raise HarvestError(f"{source}: not valid {kind}: {str(err).splitlines()[0]}") from None
     except UnicodeDecodeError:
@@ -126,23 +134,26 @@ def read_triples(source: str, limits: Limits = Limits()) -> tuple[list[Triple], 
         raise out_of_memory(source) from None
     if not triples:
         raise HarvestError(f"{source}: no statements in it")
-    return triples, kind
+    return triples, graphs, kind
 
 
-def _parse(content: bytes, kind: str, source: str, limits: Limits) -> list[Triple]:
+def _parse(content: bytes, kind: str, source: str, limits: Limits) -> tuple[list[Triple], Graphs | None]:
     if kind in _RDF_FORMATS:  # of a dataset (TriG, N-Quads), the union of its graphs: the triples dumps' graph
-        triples = list(dict.fromkeys(q.triple for q in parse(content, format=_RDF_FORMATS[kind], base_iri=_base_of(source))))
-        for triple in triples:
+        graphs: dict[Triple, set[str]] = {}
+        for quad in parse(content, format=_RDF_FORMATS[kind], base_iri=_base_of(source)):
+            graphs.setdefault(quad.triple, set()).add(getattr(quad.graph_name, "value", ""))  # the default graph: ""
+        for triple in graphs:
             for term in triple:
                 _check_length(getattr(term, "value", ""), source)  # a triple term has none of its own
-        return triples
+        dataset = kind in ("trig", "nquads")
+        return list(graphs), {t: frozenset(g) for t, g in graphs.items()} if dataset else None
     contexts = Contexts(source, limits)
     if kind == "jsonld":
-        return _from_jsonld([_json(content, source)], source, contexts)
+        return _from_jsonld([_json(content, source)], source, contexts), None
     if kind == "ndjson":
         documents = [_json(line, source, number) for number, line in enumerate(content.splitlines(), 1) if line.strip()]
-        return _from_jsonld(documents, source, contexts)
-    return _from_html(content, source, contexts)
+        return _from_jsonld(documents, source, contexts), None
+    return _from_html(content, source, contexts), None
 
 
 def _base_of(source: str) -> str:
