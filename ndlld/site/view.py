@@ -48,7 +48,7 @@ _HAS_SOURCE = OA.hasSource.value
 # What holds a role or meeting that points at it: a meeting its attendee role, a
 # series its meetings, an organization the role of who funds it.
 _STATEMENT = str(RDF) + "Statement"
-_RDF_SUBJECT, _RDF_PREDICATE, _RDF_OBJECT = (str(RDF) + name for name in ("subject", "predicate", "object"))
+_RDF_SUBJECT = str(RDF) + "subject"
 _SAME_AS = str(SCHEMA) + "sameAs"
 _LINKS = (_SAME_AS, str(SCHEMA) + "url")  # links outward: shown by authority (LinkGroup)
 _LINK_SOURCE = "source of its links"  # how a source's page lists what cites it for a link
