@@ -41,6 +41,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
@@ -52,6 +53,7 @@ from ndlld.provenance import Provenance
 from ndlld.rdf import serialized, serialized_dataset, subject_value
 
 _TYPE = b" <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+_Item = TypeVar("_Item")
 _FIRST = b" <\x01> "
 _SUBJECT_LINE = re.compile(rb"\n(?=[^\t@\n])")
 
@@ -360,10 +362,10 @@ def assemble(pieces: list[Piece]) -> tuple[bytes, bytes, list[Chunk]]:
     return text, gz, chunks
 
 
-def _type_first(subject: bytes, lines: list[bytes], triples: list[Triple]) -> list[Triple]:
-    """A subject's triples in its sorted N-Triples lines' order, with its rdf:type
-    statements first (in order): Turtle's order. The type lines are one run of the
-    sorted lines, found by bisection."""
+def _type_first(subject: bytes, lines: list[bytes], triples: list[_Item]) -> list[_Item]:
+    """A subject's triples (or what stands beside each) in its sorted N-Triples lines'
+    order, with its rdf:type statements first (in order): Turtle's order. The type lines
+    are one run of the sorted lines, found by bisection."""
     start = bisect_left(lines, subject + _TYPE)
     end = bisect_left(lines, subject + _TYPE + b"\xff", start)  # no N-Triples line holds the byte 0xff
     return triples[start:end] + triples[:start] + triples[end:] if start else triples
@@ -484,21 +486,30 @@ class Statements:
 
     def _quads(self, some: list[bytes], kinds: set[str]) -> dict[str, bytes]:
         """The TriG and the N-Quads of the subjects *some* (those of *kinds*): each subject's
-        statements by graph, then in Turtle's order; the N-Quads lines sorted."""
+        statements by graph, then in Turtle's order; the N-Quads lines sorted. Each statement
+        is attributed once; an N-Quads line is its N-Triples line with the graph's name."""
         if self.provenance is None:
             raise ValueError("the quads dumps need the provenance of the statements")
-        quads = []
+        names: dict[str, NamedNode] = {}
+        quads: list[Quad] = []
+        lines: list[bytes] = []
         for s in some:
-            by_graph: dict[str, list[Triple]] = defaultdict(list)
-            for triple in _type_first(s, self.lines_of[s], self.triples_of[s]):
-                for graph in self.provenance.graphs(triple):
-                    by_graph[graph].append(triple)
-            quads += [Quad(t.subject, t.predicate, t.object, NamedNode(g)) for g in sorted(by_graph) for t in by_graph[g]]
+            graphs = [self.provenance.graphs(t) for t in self.triples_of[s]]
+            if "nquads" in kinds:
+                lines += [line[:-3] + b" <" + g.encode("utf-8") + b"> .\n" for line, gs in zip(self.lines_of[s], graphs) for g in gs]
+            if "trig" in kinds:
+                by_graph: dict[str, list[Triple]] = defaultdict(list)
+                for triple, gs in _type_first(s, self.lines_of[s], list(zip(self.triples_of[s], graphs))):
+                    for g in gs:
+                        by_graph[g].append(triple)
+                for g in sorted(by_graph):
+                    name = names.get(g) or names.setdefault(g, NamedNode(g))
+                    quads += [Quad(t.subject, t.predicate, t.object, name) for t in by_graph[g]]
         made = {}
         if "trig" in kinds:
             made["trig"] = _PREFIX_LINES.sub(b"", serialized_dataset(quads, RdfFormat.TRIG, PREFIXES), count=1)
         if "nquads" in kinds:
-            made["nquads"] = b"".join(sorted(serialized_dataset(quads, RdfFormat.N_QUADS).splitlines(keepends=True)))
+            made["nquads"] = b"".join(sorted(lines))
         return made
 
     def _jsonld(self, some: list[bytes], first: bool) -> bytes:

@@ -61,23 +61,42 @@ class Provenance:
         self._cited_for: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._passages: dict[tuple[str, str], tuple[str, ...]] = {}
         self._statements: dict[str, bool] = {}  # whether each subject is an rdf:Statement
+        self._narrow: dict[tuple[str, ...], bool] = {}
+        self._all: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}  # (sources, document) -> the graphs of all they state
 
-    def graphs(self, triple: Triple) -> list[str]:
+    def graphs(self, triple: Triple) -> tuple[str, ...]:
         """The names of the graphs *triple* is in, sorted (at least one)."""
         subject = subject_value(triple)
         if triple.predicate.value == SOURCE and isinstance(triple.object, NamedNode):
-            return list(self.citations(triple.object.value, document_of(subject)))
+            return self.citations(triple.object.value, document_of(subject))
         statement = self._statement_of(subject, triple)
         if statement is not None:
             return self._stating(statement)
-        holder = self._holder(subject, triple.object)
+        return self._by_sources(self._holder(subject, triple.object), triple)
+
+    def _by_sources(self, holder: str, triple: Triple) -> tuple[str, ...]:
+        """The graphs of *triple*, a statement of *holder*'s: its sources', or the passages of
+        them about its document; of a source cited for some properties, only those."""
         sources = self.sources(holder)
         if not sources:
-            return [self.project]
+            return (self.project,)
+        document = document_of(holder)
+        if not self._narrowed(sources):  # each of them states it: the same graphs for every statement of the document
+            found = self._all.get((sources, document))
+            if found is None:
+                found = self._all[(sources, document)] = tuple(sorted({g for s in sources for g in self.citations(s, document)}))
+            return found
         stating = [s for s in sources if self._states(s, triple.predicate.value, triple.object)]
         if not stating:
             stating = [s for s in sources if not self._scope(s)[0]] or list(sources)
-        return sorted({g for s in stating for g in self.citations(s, document_of(holder))})
+        return tuple(sorted({g for s in stating for g in self.citations(s, document)}))
+
+    def _narrowed(self, sources: tuple[str, ...]) -> bool:
+        """Whether one of *sources* is cited for some properties only."""
+        found = self._narrow.get(sources)
+        if found is None:
+            found = self._narrow[sources] = any(self._scope(s)[0] for s in sources)
+        return found
 
     def _statement_of(self, subject: str, triple: Triple) -> str | None:
         """The rdf:Statement whose sources state *triple*: its subject, if that is one (a link's
@@ -92,13 +111,13 @@ class Provenance:
             return statement
         return None
 
-    def _stating(self, statement: str) -> list[str]:
+    def _stating(self, statement: str) -> tuple[str, ...]:
         """The graphs of a reified statement and of its ``rdf:Statement``: its sources', the
         passages of them about its subject's document; the project's if it names none."""
         subjects = [t.object.value for t in self.lookup.stated(statement, REIFIED) if isinstance(t.object, NamedNode)]
         document = document_of(subjects[0] if subjects else statement)
         sources = [t.object.value for t in self.lookup.stated(statement, SOURCE) if isinstance(t.object, NamedNode)]
-        return sorted({g for s in sources for g in self.citations(s, document)}) or [self.project]
+        return tuple(sorted({g for s in sources for g in self.citations(s, document)})) or (self.project,)
 
     def quads(self, triples: Iterable[Triple]) -> list[Quad]:
         """Each of *triples* in each of its graphs."""
