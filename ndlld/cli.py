@@ -345,13 +345,15 @@ def _seconds(name: str, default: float, help: str):
     metavar="N",
     help="Server processes, each on a core of its own; --max-connections and --query-workers are shared among them.",
 )
+@click.option("--watch", is_flag=True, help="Build again whenever a record file changes; the pages and /sparql follow each build.")
 @_reports_errors
-def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, **limit_options):
+def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, watch: bool, **limit_options):
     """Serve the site with content negotiation, and a read-only SPARQL endpoint at /sparql.
 
-    Builds first when the output directory holds no build yet. SIGTERM or Ctrl-C
-    lets the requests in flight finish, then exits with 0; exits with 3 when it
-    cannot listen on --host and --port (the port is taken).
+    Builds first when the output directory holds no build yet, and again on each
+    change of a record with --watch. SIGTERM or Ctrl-C lets the requests in flight
+    finish, then exits with 0; exits with 3 when it cannot listen on --host and
+    --port (the port is taken).
     """
     from ndlld.build import build as run_build
     from ndlld.connections import BACKLOG, connection_cap, open_file_limit
@@ -360,7 +362,7 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, *
     from ndlld.server import Limits
 
     if not (out_dir / "index.html").is_file():
-        click.echo(str(run_build(data_dir, out_dir)), err=True)
+        click.echo(str(run_build(data_dir, out_dir, cache_dir=_default_cache_dir(out_dir) if watch else None)), err=True)
     limits = Limits(**limit_options)
     open_files = open_file_limit()
     cap = connection_cap(limits, open_files)
@@ -369,7 +371,7 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, *
     processes = min(processes, cap)
     alone = listening(host, port, BACKLOG, shared=False)  # refused if anything has the port (exit code 3)
     port = alone.getsockname()[1]  # the one the system chose, for --port 0
-    if processes == 1:
+    if processes == 1 and not watch:  # with --watch, this process watches and the server is a child
         note, run = _server(out_dir, host, port, limits, cap)
         _serving(out_dir, host, port, processes, cap, limits, open_files, [note] if note else [])
         run([alone])
@@ -379,9 +381,24 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, *
     notes = group.start(lambda own, own_cap: _in_process(_server(out_dir, host, port, own, own_cap), listening(host, port, BACKLOG)))
     if not group.stopping:
         _serving(out_dir, host, port, processes, cap, limits, open_files, notes)
+    stop_watching = _watching(data_dir, out_dir) if watch and not group.stopping else None
     code = group.wait()
+    if stop_watching:
+        stop_watching()
     if code:
         sys.exit(code)
+
+
+def _watching(data_dir: Path, out_dir: Path):
+    """Start building again on each change of a record (see :mod:`ndlld.watch`)."""
+    from ndlld.watch import watching
+
+    def changed(paths: list[str]) -> None:
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        click.echo(f"changed: {', '.join(paths[:3])}{more}; building again", err=True)
+
+    click.echo(f"watching {data_dir} for changes to records", err=True)
+    return watching(data_dir, out_dir, [out_dir, _default_cache_dir(out_dir)], changed)
 
 
 def _server(out_dir: Path, host: str, port: int, limits, cap: int):

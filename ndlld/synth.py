@@ -347,7 +347,7 @@ def _parent_for(rng: random.Random, orgs: list[_Org]) -> _Org:
 def _branch(rng: random.Random, org_id: str, parent: _Org, where_en: str) -> _Org:
     """A committee, section or office of *parent*, named after it."""
     branch_en, branch_ja = rng.choice(BRANCH_KINDS)
-    founded = parent.founded + rng.randint(0, 30) if parent.founded and rng.random() < 0.6 else None
+    founded = min(parent.founded + rng.randint(0, 30), 2025) if parent.founded and rng.random() < 0.6 else None
     return _Org(
         org_id,
         type="Organization",

@@ -291,6 +291,9 @@ def test_what_a_resource_needs_of_the_statements_pointing_at_it_is_read_from_the
         **dict.fromkeys(["http://schema.org/startDate", "http://schema.org/endDate"], None),
         **dict.fromkeys(["https://w3id.org/ndlld/vocab#meetingFrequency", "http://www.w3.org/2004/02/skos/core#notation"], None),
         **dict.fromkeys(["http://schema.org/eventSchedule", "http://schema.org/repeatFrequency"], None),
+        # named in the SPARQL of the check of years against the dataset's dateModified
+        **dict.fromkeys(["http://schema.org/foundingDate", "http://schema.org/datePublished", "http://schema.org/dateModified"], None),
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": None,
     }
     assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:minCount 2 .")) == {"http://example.org/p": 2}
     assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 ; sh:class ex:C .")) == {
@@ -469,6 +472,8 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
     child = next(p for p in organizations if "parentOrganization: " in p.read_text(encoding="utf-8"))
     parent_id = re.search(r"parentOrganization: (\S+)", child.read_text(encoding="utf-8")).group(1)
     parent = next(p for p in organizations if p.stem == parent_id)
+    dated = next(p for p in organizations[20:] if "\nfoundingYear: " in p.read_text(encoding="utf-8"))
+    founded = re.search(r"\nfoundingYear: \d+", dated.read_text(encoding="utf-8")).group(0)
     monkeypatch.setattr("ndlld.checks.partition.RUDOF_WHOLE_TRIPLES", 0)  # the path of a large graph
 
     def findings(**options) -> list[str]:
@@ -484,6 +489,7 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
         ("a statement pointing at a resource", cites_once, "source: source/once", "source: source/synthetic"),
         ("the type of what every record points at", data / "sources" / "synthetic.yaml", "type: CreativeWork", "type: Place"),
         ("a parent link, making a cycle", parent, "\nsource: ", f"\nparentOrganization: {child.stem}\nsource: "),
+        ("a year after the dataset's dateModified, which only dataset.yaml states", dated, founded, "\nfoundingYear: 2099"),
     ]
     for what, path, old, new in edits:
         _replace(path, old, new)
@@ -494,6 +500,7 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
         before = warm
     assert any("source/once" in f and "where its facts come from" in f for f in before)
     assert sum(f"[{child.stem} " in f or f"[{parent.stem} " in f for f in before if "Violation" in f) >= 2
+    assert any(f"[{dated.stem} schema:foundingDate]" in f and "Warning: falls in a year after" in f for f in before)
 
 
 def _example_graph():
