@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from ndlld import __version__
-from ndlld.errors import NdlldError
+from ndlld.errors import HarvestError, NdlldError
 
 
 def _reports_errors(command):
@@ -231,8 +231,9 @@ def release(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: boo
 @click.argument("old")
 @click.argument("new")
 @format_option(
-    ["text", "nt", "json"],
-    "text: a change list for people, by name; nt: the N-Triples added (+) and removed (-); json: both counts and lines, for programs.",
+    ["text", "nt", "nq", "json"],
+    "text: a change list for people, by name; nt: the N-Triples added (+) and removed (-); nq: the same as N-Quads,"
+    " each statement in its graphs (of two datasets); json: the counts and lines, for programs.",
 )
 @functools.partial(out_option, help="The output whose releases/ a version names.")
 @fetch_options
@@ -240,23 +241,30 @@ def release(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: boo
 def diff(old: str, new: str, output_format: str, out_dir: Path, max_bytes: int, timeout: float):
     """Say what changed between two versions of the dataset, resource by resource.
 
-    OLD and NEW are dump files (.nt, .ttl, .jsonld, .ndjson, optionally .gz), URLs
-    of dumps, or release versions in OUT/releases/.
+    OLD and NEW are dump files (.nt, .ttl, .jsonld, .ndjson, .trig, .nq, optionally
+    .gz), URLs of dumps, or release versions in OUT/releases/. Between two datasets
+    (.trig, .nq; releases have them), statements that moved from one source's graph
+    to another's are reported too.
     """
     from ndlld.changes import diff as run_diff
     from ndlld.context import Context
     from ndlld.fetch import Limits
-    from ndlld.harvest import read_triples
+    from ndlld.harvest import read_dataset
     from ndlld.releases import release_dump
     from ndlld.resources import context_path
 
-    def triples(spec: str):
+    def read(spec: str):
         # Whatever exists by that name is read as a file (and refused if it is not a regular one).
         path = spec if os.path.lexists(spec) or "://" in spec else str(release_dump(out_dir, spec))
-        return read_triples(path, Limits(max_bytes, timeout))[0]
+        return read_dataset(path, Limits(max_bytes, timeout))
 
-    changes = run_diff(triples(old), triples(new))
-    shown = {"text": lambda: changes.text(Context.load(context_path())), "nt": changes.ntriples, "json": changes.json}
+    (old_triples, old_graphs, old_kind), (new_triples, new_graphs, new_kind) = read(old), read(new)
+    graphs = (old_graphs, new_graphs) if old_graphs is not None and new_graphs is not None else None
+    if output_format == "nq" and graphs is None:
+        given = f"{old} is {old_kind}" if old_graphs is None else f"{new} is {new_kind}"
+        raise HarvestError(f"--format nq compares two datasets (TriG or N-Quads), but {given}")
+    changes = run_diff(old_triples, new_triples, graphs)
+    shown = {"text": lambda: changes.text(Context.load(context_path())), "nt": changes.ntriples, "nq": changes.nquads, "json": changes.json}
     click.echo(shown[output_format](), nl=False)
 
 

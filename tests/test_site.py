@@ -202,6 +202,43 @@ def test_page_shows_names_counts_involvement_and_source(real_dist: Path):
     assert tree.xpath("//section[@id='ndl-regular-member']")
 
 
+def cited_in_row(tree, label: str) -> list[tuple[str, str]]:
+    """The (text, href) of what a page's row names as the source of its values."""
+    return [(a.text_content(), a.get("href")) for a in tree.xpath(f"//dt[.='{label}']/following-sibling::dd[1]/span[@class='cited']/a")]
+
+
+def cited_above(tree) -> list[tuple[str, str]]:
+    return [(a.text_content(), a.get("href")) for a in tree.xpath("//article/p[@class='cited-above']//a")]
+
+
+def test_each_statement_names_its_source_as_the_quads_do(real_dist: Path):
+    jp = lxml_html.fromstring((real_dist / "id" / "country" / "jp.html").read_bytes())
+    iso = "ISO 3166-1: Codes for the representation of names of countries and their subdivisions, Part 1: Country code"
+    assert cited_in_row(jp, "country code") == [(iso, "../source/iso-3166-1.html")]
+    # Its name is the NDL page's, in the passages about Japan (each an anchor of the source's page).
+    page = "International Cooperation > Links"
+    assert cited_above(jp) == [(f"{page} § {part}", f"../source/ndl-links.html#{part}") for part in ("ifla", "ihj", "japan-foundation")]
+    # The NDL's Japanese name is the Act's; its English name the page's introduction.
+    ndl = lxml_html.fromstring((real_dist / "id" / "ndl.html").read_bytes())
+    assert {text for text, _ in cited_above(ndl)} == {f"{page} § introduction", "National Diet Library Law (Act No. 5 of 1948)"}
+    # A role's statements are the passage's about the organization it is held in.
+    ifla = lxml_html.fromstring((real_dist / "id" / "ifla.html").read_bytes())
+    assert cited_in_row(ifla, "member count") == [(f"{page} § ifla", "source/ndl-links.html#ifla")]
+    # A source's own description is the project's, linked to the dataset's page.
+    links = lxml_html.fromstring((real_dist / "id" / "source" / "ndl-links.html").read_bytes())
+    assert cited_in_row(links, "publisher") == [("the project's own", "../dataset.html")]
+
+
+def test_the_japanese_page_words_its_sources_in_japanese(real_dist: Path):
+    jp = lxml_html.fromstring((real_dist / "id" / "country" / "jp.ja.html").read_bytes())
+    [above] = jp.xpath("//article/p[@class='cited-above']/span[@class='cited']")
+    assert above.text == "名称・種別の出典: " and [a.get("lang") for a in above.xpath("./a")] == ["en", "en", "en"]
+    assert [a.get("href") for a in above.xpath("./a")][0] == "../source/ndl-links.ja.html#ifla"
+    links = lxml_html.fromstring((real_dist / "id" / "source" / "ndl-links.ja.html").read_bytes())
+    own = links.xpath("//dd/span[@class='cited']/a[@href='../dataset.ja.html']")
+    assert own and {a.text_content() for a in own} == {"本プロジェクト自身の記述"} and not own[0].get("lang")
+
+
 def test_script_content_cannot_break_out(good_data: Path, tmp_path: Path):
     hostile = '</script><script>alert(1)</script> <!-- ]]> {{ 7*7 }} """ & é'
     fixture = good_data / "organizations" / "hostile.yaml"
@@ -437,7 +474,7 @@ def test_a_page_linked_from_many_lists_the_first_and_counts_the_rest(tmp_path: P
     assert shown == every[:3]
     assert more == f"… and {len(every) - 3:,} more, in the dumps and through SPARQL."
     tree = lxml_html.fromstring((dist / "id" / "source" / "ndl-links.html").read_bytes())
-    [href] = tree.xpath("//p[@class='more']/a/@href")
+    [href] = tree.xpath("//section[@class='links-here']//p[@class='more']/a/@href")
     assert href == "../../index.html#downloads" and lxml_html.fromstring((dist / "index.html").read_bytes()).xpath("//*[@id='downloads']")
 
 
@@ -497,7 +534,7 @@ def test_a_page_lists_the_first_values_and_involvements_and_counts_the_rest(real
         found = {}
         for dt in tree.xpath("//section[@class='node'][1]//dt"):
             dd = dt.getnext()
-            values = [" ".join(v.split()) for v in dd.xpath("./text()|./a/text()|./span/text()") if v.strip()]
+            values = [" ".join(v.split()) for v in dd.xpath("./text()|./a/text()|./span[not(@class='cited')]/text()") if v.strip()]
             found[dt.text] = (values, " ".join(" ".join(dd.xpath("./p[@class='more']//text()")).split()))
         timeline = [" ".join(li.text_content().split()) for li in tree.xpath("//section[@class='timeline']//li")]
         found["involvements"] = (timeline, " ".join(" ".join(tree.xpath("//section[@class='timeline']/p[@class='more']//text()")).split()))

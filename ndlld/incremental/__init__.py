@@ -127,7 +127,7 @@ class Change:
         from ndlld.site import Entry, SiteView, render_pages, site_header
 
         touched = {subject_value(t) for t in self.delta.removed | self.delta.added}
-        written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY)
+        written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY, self.base)
         writer = Writer(new, previous)
         writer.files({name: (previous / name).read_bytes() for name in ("ontology.ttl", "context.jsonld")})
         view = SiteView(self.overlay, vocabulary, self.base, context)

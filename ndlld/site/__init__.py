@@ -54,11 +54,13 @@ from ndlld.lookup import Read, document_of
 from ndlld.namespaces import NDL, PREFIXES, SCHEMA
 from ndlld.output import Writer
 from ndlld.parallel import fork_map
+from ndlld.provenance import Provenance
 from ndlld.queries import load_queries
 from ndlld.rdf import serialized, subject_value
 from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 from ndlld.search import MAX_QUERY_CHARS, Resource
 from ndlld.site import svg
+from ndlld.site.cited import Citations
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.messages import document_href, fill, messages, plural
 from ndlld.site.outward import outward_links
@@ -320,17 +322,19 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
     }
     template = env.get_template("resource.html")
     pages = []
+    provenance = Provenance(view.graph, view.base)  # one a page, reading through its Recording
     for language in LANGUAGES:
         links_here, linked_from = view.links_here(document, LIST_SHOWN, language)
+        cite = Citations(view, provenance, path, language)
+        sections = view.sections(document, LIST_SHOWN, language, cite)
         page = {
             **shared,
             "name": view.named(document, language),
             "name_ja": view.text(document, str(SCHEMA) + "name", "ja"),
             "name_en": view.text(document, str(SCHEMA) + "name", "en"),
             "types": [view.named(t, language) for t in view.types(document)],
-            "sections": [
-                (section, outward_links(view, section.iri, path, language)) for section in view.sections(document, LIST_SHOWN, language)
-            ],
+            "sections": [(section, outward_links(view, section.iri, path, cite, language)) for section in sections],
+            "cited": sections[0].sources if sections and sections[0].iri == document else [],  # shown under its names
             "links_here": links_here,
             "links_here_more": linked_from - len(links_here),
             "sources": [view.link(source, path, language) for source in view.sources(document)],

@@ -23,7 +23,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -80,6 +80,7 @@ class Statement:
     values: list[Text | Link]
     more: int = 0  # values not shown
     language: str | None = None  # of the label
+    sources: list[Link] = field(default_factory=list)  # what states the values shown: sources, passages
 
 
 @dataclass
@@ -91,6 +92,17 @@ class Section:
     title: Text
     types: list[Text]
     statements: list[Statement] = field(default_factory=list)
+    sources: list[Link] = field(default_factory=list)  # what states its name, types (and description) shown above
+
+
+# What states some statements, as links of a page (ndlld.site.cited.Citations): the view
+# reads the graph, the quads' attribution is ndlld.provenance's.
+Cite = Callable[[list[Triple]], list[Link]]
+
+
+def _uncited(triples: list[Triple]) -> list[Link]:
+    """No sources shown: a view used without the attribution (the tests of the view alone)."""
+    return []
 
 
 @dataclass(frozen=True)
@@ -259,12 +271,13 @@ class SiteView:
         return Text(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower(), "en")
 
     # -- what a page shows -------------------------------------------------
-    def sections(self, document: str, most: int | None = None, language: str = "en") -> list[Section]:
-        """The document first, then its hash resources in IRI order; at most *most* values a statement."""
+    def sections(self, document: str, most: int | None = None, language: str = "en", cite: Cite | None = None) -> list[Section]:
+        """The document first, then its hash resources in IRI order; at most *most* values a
+        statement, each row with what states it (:meth:`section`)."""
         subjects = sorted(self._described(document)[0], key=lambda s: (s != document, s))
         # A link's statement (its source) is shown with the link, in the links of what it is about.
         subjects = [s for s in subjects if _STATEMENT not in self.types(s)]
-        return [self.section(subject, self.path(document), most, language) for subject in subjects]
+        return [self.section(subject, self.path(document), most, language, cite) for subject in subjects]
 
     def described(self, document: str) -> list[str]:
         """The resources described on *document*'s page: the document and its hash resources with statements."""
@@ -312,38 +325,49 @@ class SiteView:
                 return found
         return ()
 
-    def section(self, iri: str, page: str, most: int | None = None, language: str = "en") -> Section:
-        """One resource's table. Its sources are said once, under the page (:meth:`sources`),
-        not again as a row of the document's table; a hash resource's, where they differ."""
+    def section(self, iri: str, page: str, most: int | None = None, language: str = "en", cite: Cite | None = None) -> Section:
+        """One resource's table, each row with what states the values it shows (*cite*:
+        :class:`ndlld.site.cited.Citations`, as the quads dumps attribute them). Its sources
+        are said once, under the page (:meth:`sources`), not again as a row of the document's
+        table; a hash resource's, where they differ."""
+        cite = cite or _uncited
         fragment = iri.partition("#")[2] or None
-        rows: dict[Text, list] = defaultdict(list)
-        for triple in self._shown_rows(iri, fragment):
-            rows[self.property_label(triple.predicate.value, language)].append(self.show(triple.object, page, language))
+        shown, above = self._shown_rows(iri, fragment)
+        rows: dict[Text, list[tuple[Text | Link, Triple]]] = defaultdict(list)
+        for triple in shown:
+            rows[self.property_label(triple.predicate.value, language)].append((self.show(triple.object, page, language), triple))
         if fragment:  # a role names its holder by the link that points at it: NDL memberOf role
             for triple in self.graph.pointing_at(iri):
                 if triple.predicate.value == _MEMBER_OF:
-                    rows[self.property_label(_MEMBER, language)].append(self.link(subject_value(triple), page, language))
+                    rows[self.property_label(_MEMBER, language)].append((self.link(subject_value(triple), page, language), triple))
         statements = []
-        for label, values in sorted(rows.items(), key=lambda row: row[0].text):
-            values.sort(key=_sort_key)
-            statements.append(Statement(label.text, values[:most], len(values) - len(values[:most]), label.language))
+        for label, pairs in sorted(rows.items(), key=lambda row: row[0].text):
+            pairs.sort(key=lambda pair: _sort_key(pair[0]))
+            first = pairs[:most]
+            statements.append(
+                Statement(label.text, [v for v, _ in first], len(pairs) - len(first), label.language, cite([t for _, t in first]))
+            )
         quantity = self.quantity(iri)
         title = Text(quantity, "en") if quantity else self.named(iri, language)
-        return Section(fragment, iri, title, [self.named(t, language) for t in self.types(iri)], statements)
+        return Section(fragment, iri, title, [self.named(t, language) for t in self.types(iri)], statements, cite(above))
 
-    def _shown_rows(self, iri: str, fragment: str | None) -> list[Triple]:
-        """*iri*'s statements its table shows: not its type, nor what the page says above it
-        (the name; the document's description and sources) or below it (its links outward:
-        :mod:`ndlld.site.outward`), nor a hash resource's sources where they are the document's."""
-        shown_above = {*_NAME_PROPERTIES[:2], *LINKS_OUTWARD} | (set() if fragment else {str(SCHEMA) + "description", DCTERMS_SOURCE})
+    def _shown_rows(self, iri: str, fragment: str | None) -> tuple[list[Triple], list[Triple]]:
+        """*iri*'s statements its table shows, and those the page shows above it (its type and
+        name; the document's description). Not below it (its links outward:
+        :mod:`ndlld.site.outward`), nor the document's sources (said under the page), nor a
+        hash resource's sources where they are the document's."""
+        above_it = {*_NAME_PROPERTIES[:2]} | (set() if fragment else {str(SCHEMA) + "description"})
+        elsewhere = {*LINKS_OUTWARD} | (set() if fragment else {DCTERMS_SOURCE})
         document_sources = {o.value for o in self.values(document_of(iri), DCTERMS_SOURCE)} if fragment else set()
-        return [
-            t
-            for t in self.graph.about(iri)
-            if t.predicate != RDF_TYPE
-            and t.predicate.value not in shown_above
-            and not (t.predicate.value == DCTERMS_SOURCE and isinstance(t.object, NamedNode) and t.object.value in document_sources)
-        ]
+        shown, above = [], []
+        for t in self.graph.about(iri):
+            if t.predicate == RDF_TYPE or t.predicate.value in above_it:
+                above.append(t)
+            elif t.predicate.value not in elsewhere and not (
+                t.predicate.value == DCTERMS_SOURCE and isinstance(t.object, NamedNode) and t.object.value in document_sources
+            ):
+                shown.append(t)
+        return shown, above
 
     def show(self, obj, page: str, language: str = "en") -> Text | Link:
         if isinstance(obj, Literal):
