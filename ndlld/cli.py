@@ -397,8 +397,9 @@ def _watching(data_dir: Path, out_dir: Path):
         more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
         click.echo(f"changed: {', '.join(paths[:3])}{more}; building again", err=True)
 
+    stop = watching(data_dir, out_dir, [out_dir, _default_cache_dir(out_dir)], changed)
     click.echo(f"watching {data_dir} for changes to records", err=True)
-    return watching(data_dir, out_dir, [out_dir, _default_cache_dir(out_dir)], changed)
+    return stop
 
 
 def _server(out_dir: Path, host: str, port: int, limits, cap: int):
