@@ -428,8 +428,9 @@ def _watching(data_dir: Path, out_dir: Path, cache_dir: Path | None):
         more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
         click.echo(f"changed: {', '.join(paths[:3])}{more}; building again", err=True)
 
+    stop = watching(data_dir, out_dir, [out_dir, _kept_in(out_dir, cache_dir)], changed, cache_dir)
     click.echo(f"watching {data_dir} for changes to records", err=True)
-    return watching(data_dir, out_dir, [out_dir, _kept_in(out_dir, cache_dir)], changed, cache_dir)
+    return stop
 
 
 def _server(out_dir: Path, indexes, host: str, port: int, limits, cap: int):
