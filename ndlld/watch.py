@@ -82,8 +82,6 @@ def rebuild_on_change(
             continue
         changed(sorted({str(Path(path).relative_to(data_dir)) for _, path in changes}))
         subprocess.run(build_command(data_dir, out_dir, cache_dir), check=False)
-        if stop.is_set():
-            return
 
 
 def watching(

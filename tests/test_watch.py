@@ -32,20 +32,6 @@ def _eventually(check, what: str, log: Path, seconds: float = 90) -> None:
         time.sleep(0.3)
 
 
-def _saved(record: Path, text: str, log: Path) -> None:
-    """Write *text* to *record* until the watch says it changed: serve says it watches a
-    moment before the watching thread observes the files, and an edit in between is missed."""
-    seen = log.read_text().count("changed:")
-    for _ in range(6):
-        record.write_text(text, encoding="utf-8")
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            if log.read_text().count("changed:") > seen:
-                return
-            time.sleep(0.3)
-    raise AssertionError(f"the watch never saw {record.name} change; serve said:\n{log.read_text(errors='replace')}")
-
-
 def _page(url: str) -> str:
     with urllib.request.urlopen(url + "/id/ifla.html", timeout=10) as response:
         return response.read().decode()
@@ -68,7 +54,7 @@ def test_an_edited_record_is_served_without_a_restart(good_data: Path, tmp_path:
         assert IFLA_NAME in _page(url)
         _eventually(lambda: "watching" in log.read_text(), "watched the records", log)
 
-        _saved(record, record.read_text(encoding="utf-8").replace(IFLA_NAME, "World Library Federation"), log)
+        record.write_text(record.read_text(encoding="utf-8").replace(IFLA_NAME, "World Library Federation"), encoding="utf-8")
         _eventually(lambda: "World Library Federation" in _page(url), "served the edited page", log)
         assert "World Library Federation" in _names(url)
         assert "changed: organizations/ifla.yaml; building again" in log.read_text()
@@ -105,7 +91,7 @@ def test_the_builds_of_the_watch_keep_the_search_index_in_serves_cache(good_data
 
     with server_process(command, "/", port, log=log) as (url, _process):
         _eventually(lambda: "watching" in log.read_text(), "watched the records", log)
-        _saved(record, record.read_text(encoding="utf-8").replace(IFLA_NAME, "Federation of Zebra Librarians"), log)
+        record.write_text(record.read_text(encoding="utf-8").replace(IFLA_NAME, "Federation of Zebra Librarians"), encoding="utf-8")
         _eventually(lambda: found("zebra librarians") == [IFLA], "found the edited name", log)
     assert (cache / "search.sqlite").is_file() and not (tmp_path / ".dist.cache").exists()
     assert "made one from its dumps" not in log.read_text(), "the server must read the index the watch's builds kept"
