@@ -479,7 +479,10 @@ def _in_process(server, sock):
 def _serving(out_dir: Path, host: str, port: int, processes: int, cap: int, limits, open_files: int, notes: list[str]) -> None:
     """What serve says once it listens."""
     cores = f", {processes} processes" if processes > 1 else ""
-    click.echo(f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql{cores}); Ctrl-C stops", err=True)
+    click.echo(
+        f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql, search at /search, reconciliation at /reconcile{cores}); Ctrl-C stops",
+        err=True,
+    )
     if cap < limits.max_connections:
         click.echo(f"at most {cap} connections at once: the open-file limit is {open_files}", err=True)
     for note in notes:
