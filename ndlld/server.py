@@ -106,6 +106,7 @@ class Limits:
     body_timeout: float = 30.0
     send_timeout: float = 30.0
     max_connections: int = 1_000  # open at once (fewer when the open-file limit is low) -> 503
+    page_cache_mb: int = 32  # answers of pages and files kept by each server process (ndlld.httpcache); 0: none
 
 
 def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
