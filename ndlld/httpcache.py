@@ -48,7 +48,7 @@ KEYED = frozenset(
 )
 BODY = frozenset({b"content-length", b"transfer-encoding"})  # a request with a body is never answered from here
 LIFETIME = 1.0  # seconds: a file edited in place by hand, not by a build, is seen this late at most
-ENTRY_BYTES = 512  # what an answer costs beside its bytes (its key, its record), counted against the bound
+ENTRY_BYTES = 512  # what an answer costs beside its bytes and its key's (the objects holding them)
 
 Key = tuple[bytes, bytes, tuple[tuple[bytes, bytes], ...]]
 
@@ -83,18 +83,21 @@ class Answer:
         close = b"" if keep_alive else b"connection: close\r\n"
         return b"".join((self.status_line, server_headers, self.headers, close, b"\r\n", self.body))
 
-    def size(self) -> int:
-        return len(self.status_line) + len(self.headers) + len(self.body) + ENTRY_BYTES
+    def cost(self, key: Key) -> int:
+        """The bytes it holds kept under *key*, that key's included (a target and headers may be long)."""
+        _, target, headers = key
+        keyed = sum(len(name) + len(value) for name, value in headers)
+        return len(self.status_line) + len(self.headers) + len(self.body) + len(target) + keyed + ENTRY_BYTES
 
 
 class HttpCache:
     """The answers of one server process for the build in *root*: at most *max_bytes*
-    (their bytes and :data:`ENTRY_BYTES` each) and *max_entries* of them."""
+    (:meth:`Answer.cost`) and *max_entries* of them."""
 
     def __init__(self, root: Path, max_bytes: int, max_entries: int = 4_096):
         self.root, self.max_bytes, self.max_entries = root, max_bytes, max_entries
         self.answers: OrderedDict[Key, Answer] = OrderedDict()  # least recently used first
-        self.total = 0  # bytes, as Answer.size counts them
+        self.total = 0  # bytes, as Answer.cost counts them
         self.generation: tuple | None = None  # of the output the answers came from
 
     def look(self) -> tuple | None:
@@ -133,12 +136,12 @@ class HttpCache:
         if key in self.answers:
             self._drop(key)
         self.answers[key] = answer
-        self.total += answer.size()
+        self.total += answer.cost(key)
         while self.answers and (self.total > self.max_bytes or len(self.answers) > self.max_entries):
             self._drop(next(iter(self.answers)))
 
     def _drop(self, key: Key) -> None:
-        self.total -= self.answers.pop(key).size()
+        self.total -= self.answers.pop(key).cost(key)
 
 
 def answer_of(head: bytes, server_headers: bytes, body: bytes) -> Answer | None:

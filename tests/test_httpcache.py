@@ -6,7 +6,8 @@ first left) on a build of the real data: a new build is answered at once, an ans
 given only to a request asking the same (its Accept, Accept-Language, Accept-Encoding,
 Origin, validators), HEAD has no body, requests sent back to back are answered in order,
 a connection asked to close is closed, and a request's head has a bound (431). The table
-of tests/test_http.py, sent with and without the cache, is compared there."""
+of tests/test_http.py, sent with and without the cache, is compared there. Last, the cache
+itself: what it keeps, its bound in bytes and answers, and a new output dropping all."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from ndlld.build import build
+from ndlld.httpcache import HttpCache, answer_of, key_of
+from ndlld.web import CACHED_UP_TO
 
 from conftest import DATA, connect, free_port, http_fetch, read_until_closed, server_process
 
@@ -171,3 +174,86 @@ def test_a_request_head_past_its_bound_is_431_and_closed(url: str):
         assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer[:200]
         assert answer.endswith(f"may have at most {limit} bytes\n".encode())
     assert http_fetch(url + "/")[0] == 200
+
+
+# -- the cache itself ------------------------------------------------------------------
+SERVER = b"date: Sat, 05 Dec 2026 10:00:00 GMT\r\nserver: uvicorn\r\n"
+
+
+def response(status: bytes = b"200 OK", headers: bytes = b"", body: bytes = b"x") -> tuple[bytes, bytes, bytes]:
+    """A response as uvicorn writes it: the head (uvicorn's own headers after the status line), the server's headers, the body."""
+    head = b"HTTP/1.1 " + status + b"\r\n" + SERVER + headers + b"content-length: %d\r\n\r\n" % len(body)
+    return head, SERVER, body
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "kept"),
+    [
+        (b"GET", [(b"accept", b"text/turtle"), (b"user-agent", b"curl")], True),
+        (b"HEAD", [], True),
+        (b"POST", [], False),
+        (b"GET", [(b"content-length", b"0")], False),
+        (b"GET", [(b"transfer-encoding", b"chunked")], False),
+    ],
+)
+def test_only_a_get_or_head_without_a_body_has_a_key(method: bytes, headers: list, kept: bool):
+    key = key_of(method, b"/id/ifla", headers)
+    assert (key is not None) == kept
+    if key is not None:
+        assert key == (method, b"/id/ifla", tuple(header for header in headers if header[0] != b"user-agent"))
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "kept"),
+    [
+        (b"303 See Other", b"vary: Accept, Accept-Language\r\nlocation: ifla.ttl\r\n", True),
+        (b"404 Not Found", b"vary: Accept-Language\r\n", True),
+        (b"500 Internal Server Error", b"", False),
+        (b"503 Service Unavailable", b"", False),
+        (b"200 OK", b"vary: User-Agent\r\n", False),
+        (b"200 OK", b"vary: *\r\n", False),
+        (b"200 OK", b"set-cookie: a=b\r\n", False),
+        (b"200 OK", b"cache-control: no-store\r\n", False),
+        (b"400 Bad Request", b"connection: close\r\n", False),
+    ],
+)
+def test_what_answers_are_kept(status: bytes, headers: bytes, kept: bool):
+    answer = answer_of(*response(status, headers))
+    assert (answer is not None) == kept
+    if answer is not None:  # given again as it was written, but for the server's own headers
+        assert answer.response(SERVER, keep_alive=True) == b"".join(response(status, headers)[::2])
+        close = answer.response(b"date: now\r\n", keep_alive=False)
+        assert close.startswith(b"HTTP/1.1 " + status + b"\r\ndate: now\r\n") and close.endswith(b"connection: close\r\n\r\nx")
+
+
+def test_the_answers_kept_are_bounded_the_least_recently_used_dropped_first(tmp_path: Path):
+    cache = HttpCache(tmp_path, max_bytes=50_000, max_entries=20)
+    generation = cache.look()
+    answer = answer_of(*response(body=b"x" * 1_000))
+    for n in range(100):
+        cache.keep(key_of(b"GET", b"/%d" % n, []), generation, answer)
+        cache.get(key_of(b"GET", b"/0", []))  # the first, used again each time: kept
+    assert len(cache.answers) == 20 and cache.total <= 50_000
+    assert cache.get(key_of(b"GET", b"/0", [])) is answer and cache.get(key_of(b"GET", b"/99", [])) is answer
+    assert cache.get(key_of(b"GET", b"/1", [])) is None
+    cache.keep(key_of(b"GET", b"/big", []), generation, answer_of(*response(body=b"x" * (CACHED_UP_TO + 1))))
+    assert cache.get(key_of(b"GET", b"/big", [])) is None  # sent from disk, never kept
+    long_target = b"/" + b"y" * 8_000  # a key counts too: 8 KB targets fill the bound by 6 answers
+    for n in range(10):
+        cache.keep(key_of(b"GET", long_target + b"%d" % n, []), generation, answer)
+    assert cache.total <= 50_000 and len(cache.answers) <= 6
+
+
+def test_a_new_output_drops_every_answer_and_an_old_one_is_not_kept(tmp_path: Path):
+    (tmp_path / "dist").mkdir()
+    cache = HttpCache(tmp_path / "dist", max_bytes=50_000)
+    before = cache.look()
+    cache.keep(key_of(b"GET", b"/", []), before, answer_of(*response()))
+    assert cache.get(key_of(b"GET", b"/", [])) is not None
+    (tmp_path / "dist").rename(tmp_path / "old")  # a build's swap, as ndlld.output makes it without renameat2
+    assert cache.look() is None and cache.get(key_of(b"GET", b"/", [])) is None
+    (tmp_path / "dist").mkdir()
+    after = cache.look()
+    assert after != before and cache.get(key_of(b"GET", b"/", [])) is None and cache.total == 0
+    cache.keep(key_of(b"GET", b"/", []), before, answer_of(*response()))  # made from the output before
+    assert cache.get(key_of(b"GET", b"/", [])) is None
