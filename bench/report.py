@@ -337,7 +337,7 @@ def readme() -> str:
     others = "".join(
         f"- [{title}]({name}): {what}\n"
         for name, title, what in (
-            ("load.md", "ndlld serve under load", "64 clients on pages, dumps and SPARQL (`load.py`)"),
+            ("load.md", "ndlld serve under load", "64 clients on pages, dumps and SPARQL, and pages and files beside nginx (`load.py`)"),
             ("queries-100000.md", "queries at 100,000 organizations", "each query of queries/ before and after (`queries_at_scale.py`)"),
             (
                 "search.md",

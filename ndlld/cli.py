@@ -288,6 +288,12 @@ def _seconds(name: str, default: float, help: str):
     return click.option(name, default=default, show_default=True, type=click.FloatRange(0.1), metavar="SECONDS", help=help)
 
 
+def _megabytes(name: str, default: int, help: str):
+    """An option of ``serve`` that is an amount of memory, given to :class:`ndlld.server.Limits` as ``<name>_mb``."""
+    dest = name.removeprefix("--").replace("-", "_") + "_mb"
+    return click.option(name, dest, default=default, show_default=True, type=click.IntRange(0), metavar="MB", help=help)
+
+
 @cli.command()
 @data_option
 @built_option("to serve")
@@ -327,14 +333,9 @@ def _seconds(name: str, default: float, help: str):
     metavar="N",
     help="Queries run at once, each in a process of its own with its own copy of the dataset.",
 )
-@click.option(
-    "--query-memory",
-    "query_memory_mb",
-    default=2_048,
-    show_default=True,
-    type=click.IntRange(0),
-    metavar="MB",
-    help="Memory a query worker may use (0: no limit).",
+@_megabytes("--query-memory", 2_048, "Memory a query worker may use (0: no limit).")
+@_megabytes(
+    "--page-cache", 32, "Answers of pages and files each process keeps in memory and gives again without the application (0: none)."
 )
 @_seconds("--idle-timeout", 5.0, "A connection that sends nothing this long, before its first request or between two, is closed.")
 @_seconds("--header-timeout", 10.0, "A request's headers must be in this long after the connection opened or the last answer ended (408).")
@@ -440,22 +441,23 @@ def _server(out_dir: Path, indexes, host: str, port: int, limits, cap: int):
 
     import uvicorn
 
-    from ndlld.connections import BACKLOG, BoundedH11Protocol, log_config
+    from ndlld.connections import BACKLOG, BoundedProtocol, log_config
+    from ndlld.httpcache import HttpCache
     from ndlld.server import create_app
 
     app = create_app(out_dir, limits, indexes)
+    cache = HttpCache(app.state.root, limits.page_cache_mb * 2**20) if limits.page_cache_mb else None
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level="warning",
         log_config=log_config(),
-        http=BoundedH11Protocol.bounded(limits, cap),
+        http=BoundedProtocol.bounded(limits, cap, cache),
         backlog=BACKLOG,
         # uvicorn hands it to loop.call_later, which takes fractions of a second.
         timeout_keep_alive=limits.idle_timeout,
         timeout_graceful_shutdown=int(limits.query_timeout) + 5,
-        h11_max_incomplete_event_size=limits.max_url_bytes + 16_384,
     )
 
     def run(sockets) -> None:

@@ -111,6 +111,7 @@ class Limits:
     body_timeout: float = 30.0
     send_timeout: float = 30.0
     max_connections: int = 1_000  # open at once (fewer when the open-file limit is low) -> 503
+    page_cache_mb: int = 32  # answers of pages and files kept by each server process (ndlld.httpcache); 0: none
 
 
 def create_app(dist_dir: str | Path, limits: Limits = Limits(), indexes: Indexes | None = None) -> Starlette:
@@ -194,7 +195,7 @@ class _Guard:
         refusal = self._refusal(scope)
         if refusal is not None:
             return await refusal(scope, receive, send_with_headers)
-        if scope["method"] in ("GET", "HEAD") and not _is_service(scope["path"]):
+        if scope["method"] in ("GET", "HEAD") and not web.is_service(scope["path"]):
             return await _page(scope, self.root)(scope, receive, send_with_headers)
         limit = self.limits.max_request_bytes
         received = 0
@@ -223,13 +224,6 @@ class _Guard:
         if length.isdigit() and int(length) > self.limits.max_request_bytes:
             return _text(f"request too large: the body may have at most {self.limits.max_request_bytes} bytes", 413)
         return None
-
-
-SERVICES = ("/sparql", "/search", "/reconcile")  # answered by the application, not as files
-
-
-def _is_service(path: str) -> bool:
-    return path in SERVICES or path.startswith("/reconcile/")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -63,6 +63,15 @@ DOCUMENTS = tuple(CONTENT_TYPES)  # a resource's documents, by extension, in the
 THINGS = "id/"  # under it, a path without a document's extension names a thing: 303
 GONE = "gone/"  # gone/id/x.html: the page of a resource a release had and this build has not
 NOT_FOUND_PAGE = "404.html"
+# Paths the application answers itself, not from the files: never looked for on disk, and never
+# answered from the kept answers (ndlld.httpcache), as they are the query workers' and the index's.
+SERVICES = ("/sparql", "/search", "/reconcile")
+
+
+def is_service(path: str) -> bool:
+    return path in SERVICES or path.startswith("/reconcile/")
+
+
 # Headers a script on another site may read (CORS), beside those it always may: the
 # documents a resource has, and which one it got.
 EXPOSED = ["Link", "Content-Location", "ETag"]

@@ -11,6 +11,7 @@ Fetch (CORS), the Sitemaps protocol (robots.txt)."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.client
 import shutil
@@ -271,6 +272,35 @@ def test_every_server_answers_alike(server: str, case: Case):
     if status != 304:  # a 304 need not repeat them: the client has the response they came with
         for name, value in SECURITY_HEADERS.items():
             assert headers.get_all(name) == [value], name
+
+
+# -- serve's answers kept in memory (ndlld/httpcache.py) -----------------------------------
+@pytest.fixture(scope="module")
+def serve_twice(site: Path):
+    """`ndlld serve` as it runs, and with no answer kept (--page-cache 0); one process each,
+    so that a request sent twice to the first meets the answer the first time left."""
+    with contextlib.ExitStack() as servers:
+        urls = []
+        for more in ([], ["--page-cache", "0"]):
+            port = free_port()
+            command = [sys.executable, "-m", "ndlld", "serve", "--out", str(site), "--port", str(port), "--processes", "1", *more]
+            urls.append(servers.enter_context(server_process(command, "/", port))[0])
+        yield urls
+
+
+@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
+def test_a_kept_answer_is_the_applications(serve_twice: list[str], case: Case):
+    """The whole answer, every header but Date in its order and the body, byte for byte."""
+    answers = []
+    for url, times in zip(serve_twice, (2, 1)):
+        request = dict(case.request)
+        if case.conditional:
+            _, first, _ = fetch(url + case.path, headers=case.request)
+            request["If-None-Match" if case.conditional == "ETag" else "If-Modified-Since"] = first[case.conditional]
+        for _ in range(times):
+            status, headers, body = fetch(url + case.path, case.method, request)
+        answers.append((status, [(name.lower(), value) for name, value in headers.items() if name.lower() != "date"], body))
+    assert answers[0] == answers[1]
 
 
 # -- what the bodies are ---------------------------------------------------------------
