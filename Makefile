@@ -20,13 +20,20 @@ build: $(VENV)/.installed
 # client is on PyPI), as locked in tests/ldes/, no install script run. Without npm, that test is
 # skipped (under CI it fails).
 LDES_CLIENT := tests/ldes/node_modules/.package-lock.json
+# The Nu HTML Checker (vnu.jar) tests/test_site.py runs on the pages, from npm's vnu-jar as
+# locked in tests/nu/ (PyPI has only an old one); it needs Java, which .ci/run installs.
+NU_CHECKER := tests/nu/node_modules/.package-lock.json
 
-test: $(VENV)/.installed-test build $(LDES_CLIENT)
+test: $(VENV)/.installed-test build $(LDES_CLIENT) $(NU_CHECKER)
 	$(BIN)/pytest
 
 $(LDES_CLIENT): tests/ldes/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --ignore-scripts --no-audit --no-fund --prefix tests/ldes >/dev/null; \
 	else echo "npm is not installed: the test with the LDES client will be skipped"; fi
+
+$(NU_CHECKER): tests/nu/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --ignore-scripts --no-audit --no-fund --prefix tests/nu >/dev/null; \
+	else echo "npm is not installed: the test with the Nu HTML Checker will be skipped"; fi
 
 # The habits CI keeps (.ci/run): ruff's lints, its formatting, the type check, and the complexity ceiling.
 lint: $(VENV)/.installed-test

@@ -4,7 +4,10 @@ independent tools (extruct, pyld) read back as exactly that description."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -664,3 +667,56 @@ def test_labels_say_what_they_are_about(real_dist: Path):
         assert not re.search(r"\bid/[a-z0-9/_.-]+#", text), page.name  # a resource is named, never shown as its path
         assert len(tree.xpath("//h2[.='Sources'] | //dt[.='source']")) <= 1 + len(tree.xpath("//section[@id]//dt[.='source']")), page.name
         assert not tree.xpath("//section[@class='node'][not(@id)]//dt[.='source']"), page.name
+
+
+# -- the Nu HTML Checker: the W3C validator's engine, from npm's vnu-jar (tests/nu/) ---------
+NU_JAR = Path(__file__).parent / "nu" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+GONE = "cdnlao-newsletter"  # a record no other refers to but the page's passage about it
+
+
+def nu_checker(pages: list[Path]) -> list[dict]:
+    """The messages of the Nu HTML Checker on *pages*, errors only: missing (Java or the jar),
+    the test is skipped, or fails under CI, where .ci/run installs both."""
+    java = shutil.which("java")
+    if java is None or not NU_JAR.is_file():
+        if os.environ.get("CI"):
+            raise RuntimeError("the Nu HTML Checker needs Java and tests/nu (make test installs it; .ci/run, Java)")
+        pytest.skip("the Nu HTML Checker is not installed here (npm ci --prefix tests/nu, and Java)")
+    checked = subprocess.run(
+        [java, "-jar", str(NU_JAR), "--errors-only", "--format", "json", *map(str, pages)], capture_output=True, text=True, timeout=300
+    )
+    return json.loads(checked.stderr)["messages"]
+
+
+@pytest.fixture(scope="module")
+def released_and_deleted(tmp_path_factory) -> Path:
+    """The real data released, then built without one record: its 410 page exists too."""
+    data = Path(shutil.copytree(DATA, tmp_path_factory.mktemp("nu") / "data"))
+    out = data.parent / "dist"
+    build(data, out, release=True)
+    (data / "publications" / f"{GONE}.yaml").unlink()
+    passages = data / "sources" / "ndl-links.yaml"
+    passages.write_text(passages.read_text(encoding="utf-8").replace(f", {GONE},", ","), encoding="utf-8")
+    build(data, out)
+    return out
+
+
+def test_every_page_passes_the_nu_html_checker(released_and_deleted: Path):
+    """Every HTML document of the site, in both languages: the index, resources, vocabulary,
+    SPARQL form, search, 404 and 410 pages, releases. The embed/ files are not documents but
+    snippets to paste into one."""
+    pages = sorted(p for p in released_and_deleted.rglob("*.html") if "embed" not in p.relative_to(released_and_deleted).parts)
+    kinds = {p.relative_to(released_and_deleted).parts[0] for p in pages}
+    assert {"index.html", "index.ja.html", "vocab.html", "404.html", "sparql.html", "id", "gone"} <= kinds
+    assert nu_checker(pages) == []
+
+
+def test_the_nu_html_checker_finds_what_it_is_asked_to_find(real_dist: Path, tmp_path: Path):
+    """The check above can fail: a page with an element where it may not be, and one without
+    its title, are each reported."""
+    page = (real_dist / "id" / "ifla.html").read_text(encoding="utf-8")
+    broken = [tmp_path / "nested.html", tmp_path / "untitled.html"]
+    broken[0].write_text(page.replace("<main", "<main><main></main", 1), encoding="utf-8")
+    broken[1].write_text(re.sub(r"<title>.*?</title>", "", page, count=1, flags=re.S), encoding="utf-8")
+    messages = nu_checker(broken)
+    assert {Path(urlsplit(m["url"]).path).name for m in messages if m["type"] == "error"} == {"nested.html", "untitled.html"}

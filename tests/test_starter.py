@@ -94,3 +94,19 @@ def test_init_refuses_what_it_cannot_start(tmp_path: Path):
     bad_country = run("init", tmp_path / "new", "--base", BASE, "--publisher", "X", "--country", "Germany")
     assert bad_country.exit_code == 2 and "ISO 3166-1 alpha-2" in bad_country.stderr
     assert not (tmp_path / "new").exists()
+
+
+def test_the_new_sites_headings_name_its_publisher_not_the_ndl(started: Path, tmp_path: Path):
+    """The index's and the publisher's page's headings, and the pictures, in both languages."""
+    assert run("build", "--data", started, "--out", tmp_path / "mydist").exit_code == 0
+    site = tmp_path / "mydist"
+    name = "Example &#34;City&#34; Library: Central"
+    for page, heading in [
+        ("index.html", f"The {name}'s involvement over time"),
+        ("id/example-city-library-central.html", f"The {name}'s involvement"),
+        ("index.ja.html", f"{name}の関わりの年表"),  # no Japanese name: its English one
+        ("id/example-city-library-central.ja.html", f"{name}の関わり"),
+    ]:
+        text = (site / page).read_text(encoding="utf-8").replace("&#39;", "'").replace("&quot;", "&#34;")
+        assert heading in text, page
+        assert "NDL" not in text and "国立国会図書館" not in text, page

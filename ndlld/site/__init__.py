@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup, escape
-from pyoxigraph import Literal, NamedNode, RdfFormat, Triple
+from pyoxigraph import NamedNode, RdfFormat, Triple
 
 from ndlld.changes import FEED_MEDIA_TYPE
 from ndlld.conneg import CONTENT_TYPES, LANGUAGES, language_suffix, static_language_rules, static_server_rules
@@ -61,8 +61,9 @@ from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 from ndlld.search import MAX_QUERY_CHARS, Resource
 from ndlld.site import svg
 from ndlld.site.cited import Citations
+from ndlld.site.header import site_header, texts
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
-from ndlld.site.messages import document_href, fill, messages, plural
+from ndlld.site.messages import document_href, fill, messages, naming, plural
 from ndlld.site.outward import outward_links
 from ndlld.site.search import render_search_page, search_entry
 from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, by_year, relative
@@ -236,34 +237,6 @@ def page_files(path: str) -> list[str]:
     return [*pages, *(f"{path}.{extension}" for extension in DESCRIPTIONS[1:]), "embed/" + path.removeprefix("id/") + ".html"]
 
 
-def site_header(view: SiteView) -> dict:
-    """What every page's header and footer say about the dataset: the same for every page,
-    so not among any page's reads (whoever keeps pages compares it as a whole)."""
-    dataset = view.dataset
-    license_iri = view.value(dataset, str(SCHEMA) + "license") or ""
-    return {
-        "title": view.name(dataset),
-        "title_ja": view.text(dataset, str(SCHEMA) + "name", "ja"),
-        "titles": {language: view.named(dataset, language) for language in LANGUAGES},
-        "publishers": {language: view.named(view.publisher, language) for language in LANGUAGES} if view.publisher else {},
-        "descriptions": _texts(view, dataset, str(SCHEMA) + "description"),
-        "version": view.value(dataset, str(SCHEMA) + "version") or "",
-        "modified": view.value(dataset, str(SCHEMA) + "dateModified") or "",
-        "license": license_iri,
-        "license_name": _LICENSES.get(license_iri, license_iri),
-        "publisher": view.name(view.publisher) if view.publisher else "",
-    }
-
-
-_LICENSES = {"https://creativecommons.org/licenses/by/4.0/": "CC BY 4.0"}
-
-
-def _texts(view: SiteView, iri: str, predicate: str) -> list[Text]:
-    """English first, then by language, then by the text (a page shows its own language's first)."""
-    texts = [Text(o.value, o.language) for o in view.values(iri, predicate) if isinstance(o, Literal)]
-    return sorted(texts, key=lambda t: (t.language != "en", t.language or "", t.text))
-
-
 def _root(path: str) -> str:
     """The relative way up from the page at *path* to the site root: '../' for id/ifla."""
     return "../" * path.count("/")
@@ -315,7 +288,7 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
         "iri": document,
         "file": file,
         "abbreviation": ", ".join(sorted(o.value for o in view.values(document, str(SCHEMA) + "alternateName"))),
-        "descriptions": _texts(view, document, str(SCHEMA) + "description"),
+        "descriptions": texts(view, document, str(SCHEMA) + "description"),
         "involvements_more": involvements_more,
         "jsonld": script_element(embedded_document(own)),
         "distributions": _distributions(path) if document == view.dataset else [],
@@ -446,7 +419,7 @@ def render_index(
     }
     files = {}
     for language in LANGUAGES:
-        words = messages(language)
+        words = naming(language, site["publisher_short"][language])
         suffix = language_suffix(language)
         timeline = [
             svg.TimelineEntry(i.year, involvement_label(i, language), document_href(view.path(i.iri), language))

@@ -9,6 +9,7 @@ their language the schema.org terms that the vocabulary files name in English on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,33 @@ def fill(sentence: str, **values: object) -> Markup:
     """*sentence* with its ``{placeholders}`` filled: the sentence and every value that is not
     markup already escaped, so a value may be a link made by the template."""
     return Markup(str(escape(sentence)).format(**{name: str(escape(value)) for name, value in values.items()}))
+
+
+def publisher_short(names: Mapping[str, Any], abbreviations: list[str]) -> dict[str, str]:
+    """The publisher as the headings name it ("The NDL's involvement", "国立国会図書館の関わり"),
+    by language, from its *names* there (each a view.Text): its name where the name is in that language and the
+    language is not English; else its first abbreviation; else its name."""
+    short = {}
+    for language in LANGUAGES:
+        name = names.get(language)
+        if name is not None and name.language == language != "en":
+            short[language] = name.text
+        else:
+            short[language] = (sorted(abbreviations) or [name.text if name else messages(language)["site"]["unnamed_publisher"]])[0]
+    return short
+
+
+@cache
+def naming(language: str, publisher: str) -> dict[str, Any]:
+    """The catalogue of *language* with ``{publisher}`` filled in, for the pictures (whose
+    words are not filled by a template)."""
+
+    def filled(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: filled(item) for key, item in value.items()}
+        return value.replace("{publisher}", publisher) if isinstance(value, str) else value
+
+    return filled(messages(language))
 
 
 def plural(forms: list[str], count: int) -> str:

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 import jinja2
 
-from ndlld.site.messages import messages, plural
+from ndlld.site.messages import messages, naming, plural
 
 CENTER_GROUP = "center"
 
@@ -273,7 +273,7 @@ def network_svg(nodes: list[NetworkNode], edges: list[NetworkEdge], words: Mappi
     """
     _check_network(nodes, edges)
     ids = {"root": "ndlld-network", "title": "ndlld-network-title", "desc": "ndlld-network-desc", "arrow": "ndlld-network-arrow"}
-    words = words or messages("en")["network"]  # the catalogue's words for this picture
+    words = words or naming("en", messages("en")["site"]["unnamed_publisher"])["network"]  # the catalogue's words for this picture
     title = words["title"]
     if not nodes:
         return _render("network.svg", ids=ids, title=title, empty=True, desc=words["empty"], nothing=words["nothing"])
@@ -563,7 +563,7 @@ def timeline_svg(entries: list[TimelineEntry], words: Mapping[str, Any] | None =
     thin line.
     """
     ids = {"root": "ndlld-timeline", "title": "ndlld-timeline-title", "desc": "ndlld-timeline-desc"}
-    words = words or messages("en")["timeline"]  # the catalogue's words for this picture
+    words = words or naming("en", messages("en")["site"]["unnamed_publisher"])["timeline"]  # the catalogue's words for this picture
     title = words["title"]
     if not entries:
         return _render("timeline.svg", ids=ids, title=title, empty=True, desc=words["empty"], nothing=words["nothing"])
