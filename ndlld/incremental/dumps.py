@@ -23,6 +23,7 @@ from ndlld.dumps import DATASET_FILES, LAST_BLOCK, Chunk, Piece, Statements, che
 from ndlld.incremental.overlay import Overlay
 from ndlld.incremental.state import SUBJECT_NT, State
 from ndlld.lookup import document_of
+from ndlld.output import hard_link
 from ndlld.rdf import subject_value
 
 # The dumps whose chunks fall alike (by N-Triples subject), and the key each kind orders by.
@@ -186,6 +187,11 @@ def rewrite_dumps(
     """Each dump and gzip file written into *new_dir* from those in *old_dir* and the
     chunks the *touched* subjects changed; SHA256SUMS of them all. The new layout is noted."""
     touched = list(touched)
+    names = [f"{name}{gz}" for name in DATASET_FILES.values() for gz in ("", ".gz")] + ["SHA256SUMS"]
+    if not touched:  # no chunk changed: the files are those published (replaced, never written into, by a later build)
+        for name in names:
+            hard_link(old_dir / name, new_dir / name)
+        return [new_dir / name for name in names]
     layouts: dict[str, list[Chunk]] = {}
     written: list[Path] = []
     for kind, name in DATASET_FILES.items():
@@ -194,11 +200,8 @@ def rewrite_dumps(
         replaced = {run: new_pieces(state, overlay, context, kind, chunks, run, every) for run in runs}
         layouts[kind] = write_dump(kind, old_dir / name, new_dir / name, chunks, replaced)
         written += [new_dir / name, new_dir / f"{name}.gz"]
-    if touched:
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib and reading let go of the GIL
-            digests = dict(zip((p.name for p in written), pool.map(sha256_of, written)))
-        (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
-        keep_layout(state, layouts)
-    else:  # every chunk copied: the files are those published, and so are their checksums
-        (new_dir / "SHA256SUMS").write_bytes((old_dir / "SHA256SUMS").read_bytes())
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib and reading let go of the GIL
+        digests = dict(zip((p.name for p in written), pool.map(sha256_of, written)))
+    (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
+    keep_layout(state, layouts)
     return [*written, new_dir / "SHA256SUMS"]
