@@ -130,33 +130,35 @@ class Change:
         writer = Writer(new, previous)
         writer.files({name: (previous / name).read_bytes() for name in ("ontology.ttl", "context.jsonld")})
         view = SiteView(self.overlay, vocabulary, self.base, context)
-        header = json.dumps(site_header(view), sort_keys=True, default=str)
-        documents = set(view.documents())
-        again, kept = self._pages_to_render(documents, header, new, previous)
+        self.header = json.dumps(site_header(view), sort_keys=True, default=str)
+        header_changed = self.header != self.state.text("header")
+        appeared, gone = self._pages_changed(view)
+        again, kept = self._pages_to_render(view, header_changed, appeared, gone, new, previous)
         self.overlay.use_kept(pages.kept_answers(self.state, again))
-        entries = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state, set()).items()}
         publisher = view.publisher
         self.pages: dict = dict(render_pages(view, sorted(again - {publisher}), writer))
-        self.pages.update(dict.fromkeys(self._gone(documents)))
+        self.pages.update(dict.fromkeys(gone))
         # The publisher's page lists what the others give it: made again when it read what changed, or when that did.
-        gives_other = pages.give_other_involvements(entries, self.pages)
-        for document, page in self.pages.items():
-            entries.pop(document, None)
-            if page is not None:
-                entries[document] = page.entry
-        if publisher in documents and (publisher in again or gives_other):
+        before = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state, self.pages).items()}
+        if publisher is not None and (publisher in again or (publisher in kept and pages.give_other_involvements(before, self.pages))):
             kept.pop(publisher, None)
-            self.pages.update(render_pages(view, [publisher], writer, entries=entries))
-            entries[publisher] = self.pages[publisher].entry
-        self.header = header
+            self.pages.update(render_pages(view, [publisher], writer, entries=self._entries()))
         kept_names = [name for files in kept.values() for name in files]
-        kept_names += self._companions(view, vocabulary, writer, previous, header != self.state.text("header"), entries)
+        kept_names += self._companions(view, vocabulary, writer, previous, header_changed)
         return [str(p.relative_to(new)) for p in written] + kept_names + writer.written
 
-    def _companions(self, view, vocabulary: list[Triple], writer: Writer, previous: Path, header_changed: bool, entries: dict) -> list[str]:
+    def _entries(self) -> dict:
+        """What every page gives the index: as kept, but for the pages made (or gone) now."""
+        from ndlld.site import Entry
+
+        entries = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state).items() if document not in self.pages}
+        entries.update((document, page.entry) for document, page in self.pages.items() if page is not None)
+        return entries
+
+    def _companions(self, view, vocabulary: list[Triple], writer: Writer, previous: Path, header_changed: bool) -> list[str]:
         """The site's companions made again with *writer*, unless kept as published: the
         names of the files kept. They show the graph as a whole (the dumps' sizes and
-        checksums, what each page gives the index, *entries*): kept only when it did not change."""
+        checksums, what each page gives the index): kept only when it did not change."""
         from ndlld.site import render_companions
 
         self.companions: list[str] | None = None
@@ -165,24 +167,34 @@ class Change:
         if files is not None and not graph_changed and not pages.place_kept(writer.out_dir, previous, {"": files}):
             return list(files)
         first = len(writer.written)
-        render_companions(view, vocabulary, writer, self.triples(), entries)
+        render_companions(view, vocabulary, writer, self.triples(), self._entries())
         self.companions = writer.written[first:]
         return []
 
-    def _pages_to_render(self, documents: set[str], header: str, new: Path, previous: Path) -> tuple[set[str], dict]:
+    def _pages_to_render(
+        self, view, header_changed: bool, appeared: set[str], gone: set[str], new: Path, previous: Path
+    ) -> tuple[set[str], dict]:
         """The pages to render again (all, when what every page shows changed), and the
         files of those kept, placed in *new*."""
-        if header != self.state.text("header"):
-            return documents, {}
+        if header_changed:
+            return set(view.documents()), {}
         reads = pages.touched_reads(self.delta.removed, self.delta.added, self.documents_changed())
-        again = (pages.pages_reading(self.state, reads) | (documents - pages.published(self.state))) & documents
-        kept = pages.kept_files(self.state, again)
-        kept = {document: files for document, files in kept.items() if document in documents}
+        again = (pages.pages_reading(self.state, reads) - gone) | appeared
+        kept = pages.kept_files(self.state, again | gone)
         hand_edited = pages.place_kept(new, previous, kept)
         return again | hand_edited, {d: files for d, files in kept.items() if d not in hand_edited}
 
-    def _gone(self, documents: set[str]) -> set[str]:
-        return pages.published(self.state) - documents
+    def _pages_changed(self, view) -> tuple[set[str], set[str]]:
+        """The pages that appear, and those that go, with the change."""
+        touched = {document_of(subject_value(t)) for t in self.delta.removed | self.delta.added}
+        appeared: set[str] = set()
+        gone: set[str] = set()
+        for document in filter(view.has_page, touched):
+            published = self.state.db.execute("SELECT 1 FROM pages WHERE document = ?", (document,)).fetchone() is not None
+            present = bool(self.overlay.subjects_of(document))
+            if present != published:
+                (appeared if present else gone).add(document)
+        return appeared, gone
 
     def documents_changed(self) -> bool:
         """Whether a document appeared or went."""
