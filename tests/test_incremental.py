@@ -262,6 +262,38 @@ def test_an_edit_that_breaks_other_records_is_found_with_a_warm_cache(good_data:
     assert {f.origin.path.rsplit("/", 1)[-1] for f in warm.findings if f.severity == "Violation"} >= {"ifla.yaml", "ndl.yaml"}
 
 
+def test_a_membership_superseded_by_an_edit_is_found_with_a_warm_cache(synthetic: Path, tmp_path: Path):
+    """The check of superseded memberships reads the member's other memberships: with one
+    of the publisher's memberships gone and a later one added beside another, unchanged,
+    in the same build, the state finds what a check of the whole graph finds (the
+    unchanged one must end), and once mended builds the same files."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    texts = {path: path.read_text(encoding="utf-8") for path in sorted(synthetic.rglob("*.yaml"))}
+    members = [path for path in _records(synthetic) if "member: ndl" in texts[path] and "endYear" not in texts[path]]
+    gone = next(path for path in members if not any(path.stem in text for other, text in texts.items() if other != path))
+    joined = next(path for path in members if path != gone)
+    build(synthetic, out, cache_dir=cache)
+    gone.unlink()
+    later = f"""member:
+  - id: {joined.stem}#ndl-later-member
+    type: OrganizationRole
+    member: ndl
+    roleName:
+      en: regular member
+    membershipCategory: RegularMember
+    startYear: 2099
+    source: source/synthetic
+"""
+    _edit(joined, "member:\n", later)
+    warm, scratch = validate(synthetic, cache_dir=cache), validate(synthetic)
+    assert [str(f) for f in warm.findings] == [str(f) for f in scratch.findings]
+    assert any("later membership" in f.message and "ndl-later-member" not in f.focus for f in warm.findings)
+    joined.write_text(texts[joined], encoding="utf-8")
+    build(synthetic, out, cache_dir=cache)
+    build(synthetic, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
 def test_findings_and_report_with_the_state_are_those_without(tmp_path: Path):
     data, cache = DATA, tmp_path / "cache"
     build(data, tmp_path / "dist", cache_dir=cache)
