@@ -289,9 +289,9 @@ def test_a_membership_superseded_by_an_edit_is_found_with_a_warm_cache(synthetic
     assert [str(f) for f in warm.findings] == [str(f) for f in scratch.findings]
     assert any("later membership" in f.message and "ndl-later-member" not in f.focus for f in warm.findings)
     joined.write_text(texts[joined], encoding="utf-8")
-    build(synthetic, out, cache_dir=cache)
-    build(synthetic, tmp_path / "scratch")
+    warm_build, scratch_build = build(synthetic, out, cache_dir=cache), build(synthetic, tmp_path / "scratch")
     assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+    assert (warm_build.entities, warm_build.triples) == (scratch_build.entities, scratch_build.triples)
 
 
 def test_findings_and_report_with_the_state_are_those_without(tmp_path: Path):

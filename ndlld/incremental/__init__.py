@@ -24,6 +24,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from pyoxigraph import NamedNode, Triple
@@ -213,20 +214,26 @@ class Change:
         pages.keep_answers(self.state, self.overlay, self.overlay.changed_stated)
         if self.companions is not None:
             pages.note_companions(self.state, out_dir, self.companions)
-        nodes = sum(len(c.after.nodes) if c.after else 0 for c in self.delta.files) - sum(
-            len(c.before.nodes) if c.before else 0 for c in self.delta.files
-        )
-        self.state.put("entities", self.entities() + nodes)
+        self.state.put("entities", self.entities())
         self.state.put("triples", self.triples())
         self.state.put("header", self.header)
         self.state.put("output", _digest(out_dir / "SHA256SUMS"))
         self.state.change_graph(self.delta.removed, self.delta.added, self.graph_name)
 
+    @cached_property
+    def _counts(self) -> tuple[int, int]:
+        """How many entities and statements the new graph has (the state's, before and after :meth:`commit`)."""
+        nodes = sum(len(c.after.nodes) if c.after else 0 for c in self.delta.files) - sum(
+            len(c.before.nodes) if c.before else 0 for c in self.delta.files
+        )
+        triples = len(self.delta.added) - len(self.delta.removed)
+        return int(self.state.text("entities")) + nodes, int(self.state.text("triples")) + triples
+
     def triples(self) -> int:
-        return int(self.state.text("triples")) + len(self.delta.added) - len(self.delta.removed)
+        return self._counts[1]
 
     def entities(self) -> int:
-        return int(self.state.text("entities"))
+        return self._counts[0]
 
     def version_and_time(self) -> tuple[str | None, str | None]:
         return self.state.text("version") or None, self.state.text("released") or None
