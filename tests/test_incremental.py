@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from ndlld.build import build, validate
 from ndlld.cli import cli
+from ndlld.dumps import ends_chunk
 from ndlld.incremental import fingerprint
 from ndlld.synth import synthesize
 
@@ -292,6 +293,23 @@ def test_a_membership_superseded_by_an_edit_is_found_with_a_warm_cache(synthetic
     warm_build, scratch_build = build(synthetic, out, cache_dir=cache), build(synthetic, tmp_path / "scratch")
     assert _snapshot(out) == _snapshot(tmp_path / "scratch")
     assert (warm_build.entities, warm_build.triples) == (scratch_build.entities, scratch_build.triples)
+
+
+def test_records_whose_resources_end_a_dump_chunk_deleted(tmp_path: Path):
+    """A dump chunk ends after a resource its key picks (:func:`ndlld.dumps.ends_chunk`): with
+    that resource gone, its chunk joins the next. Records chosen so (at 60 synthetic
+    organizations, seed 5), one for the N-Triples order, one for the JSON-LD's."""
+    data, cache, out = tmp_path / "data", tmp_path / "cache", tmp_path / "dist"
+    synthesize(data, orgs=60, seed=5)
+    build(data, out, cache_dir=cache)
+    records = {path.stem: path for path in _records(data)}
+    base = "https://example.org/synth/id/"
+    assert ends_chunk(f"<{base}org-000023>".encode()) and ends_chunk(f"{base}org-000017#member-count".encode())
+    for name in ("org-000023", "org-000017"):
+        records[name].unlink()
+    build(data, out, cache_dir=cache)
+    build(data, tmp_path / "scratch")
+    assert _files(out) == _files(tmp_path / "scratch")
 
 
 def test_findings_and_report_with_the_state_are_those_without(tmp_path: Path):

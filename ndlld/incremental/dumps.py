@@ -14,7 +14,7 @@ import hashlib
 import os
 import zlib
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -52,14 +52,17 @@ def _row(chunk: Chunk) -> tuple:
     return (chunk.last, chunk.offset, chunk.length, chunk.zoffset, chunk.zlength, chunk.crc)
 
 
-def touched_runs(chunks: list[Chunk], keys: Iterable[str]) -> list[tuple[int, int]]:
-    """The runs ``[i, j)`` of *chunks* to make again for changes at *keys*: each key's chunk
-    and the one after it (a boundary it removed joins them), runs that touch merged."""
+def touched_runs(chunks: list[Chunk], keys: Iterable[str], gone: Collection[str] = ()) -> list[tuple[int, int]]:
+    """The runs ``[i, j)`` of *chunks* to make again for changes at *keys*: each key's chunk,
+    and the one after it when the key ends its chunk and is *gone* (the boundary it made
+    goes with it, and joins them); runs that touch merged."""
     lasts = [chunk.last for chunk in chunks]
     marked = set()
     for key in keys:
         at = min(bisect_left(lasts, key), len(chunks) - 1)
-        marked.update({at, min(at + 1, len(chunks) - 1)})
+        marked.add(at)
+        if key in gone and lasts[at] == key:
+            marked.add(min(at + 1, len(chunks) - 1))
     runs: list[tuple[int, int]] = []
     for at in sorted(marked):
         if runs and runs[-1][1] == at:
@@ -67,6 +70,14 @@ def touched_runs(chunks: list[Chunk], keys: Iterable[str]) -> list[tuple[int, in
         else:
             runs.append((at, at + 1))
     return runs
+
+
+def _gone_keys(overlay: Overlay, kind: str, gone: Iterable[str]) -> set[str]:
+    """The keys of *kind* that no subject has any more, of the subjects *gone*."""
+    keys = {key_of(kind, subject) for subject in gone}
+    if _KEYS[kind] != "document":  # one subject a key
+        return keys
+    return {document for document in keys if not overlay.subjects_of(document)}
 
 
 def subjects_between(state: State, overlay: Overlay, kind: str, after: str | None, upto: str | None) -> list[str]:
@@ -194,9 +205,10 @@ def rewrite_dumps(
         return [new_dir / name for name in names]
     layouts: dict[str, list[Chunk]] = {}
     written: list[Path] = []
+    gone = [s for s in touched if not overlay.about(s)]
     for kind, name in DATASET_FILES.items():
         chunks = layout(state, kind)
-        runs = touched_runs(chunks, {key_of(kind, s) for s in touched}) if chunks else []
+        runs = touched_runs(chunks, {key_of(kind, s) for s in touched}, _gone_keys(overlay, kind, gone)) if chunks else []
         replaced = {run: new_pieces(state, overlay, context, kind, chunks, run, every) for run in runs}
         layouts[kind] = write_dump(kind, old_dir / name, new_dir / name, chunks, replaced)
         written += [new_dir / name, new_dir / f"{name}.gz"]
