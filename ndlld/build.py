@@ -262,7 +262,6 @@ class _Run:
         """The releases of the output being replaced, carried over; this build's too, if asked;
         and the page of each resource a release had that this build (its *files*) has not."""
         from ndlld.releases import add_release, carry_over, release_note, versions
-        from ndlld.site.gone import render_gone
 
         carry_over(self.out_dir, new)
         written = []
@@ -275,6 +274,8 @@ class _Run:
             written = [str(path.relative_to(new)) for path in added]
         writer = Writer(new, self.out_dir if self.out_dir.is_dir() else None)
         if versions(new):  # the pages of this build, to tell which resources of a release are gone
+            from ndlld.site.gone import render_gone  # the site's code: not loaded by a build that makes no page
+
             documents = {
                 name.removesuffix(".html") for name in files if name.startswith(PAGE_DIRECTORIES[0] + "/") and name.endswith(".html")
             }

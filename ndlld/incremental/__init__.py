@@ -23,9 +23,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyoxigraph import NamedNode, Triple
 
@@ -44,6 +46,9 @@ from ndlld.rdf import subject_value
 from ndlld.resources import resource_dir
 from ndlld.sources import DATASET_FILE, record_files
 from ndlld.store import VOCABULARY_GRAPH, dataset_graph
+
+if TYPE_CHECKING:
+    from ndlld.site import SiteView
 
 # More changed files than this share of all, and reading everything is no slower.
 FROM_SCRATCH_SHARE = 0.2
@@ -124,68 +129,76 @@ class Change:
     def write(self, new: Path, previous: Path, vocabulary: list[Triple], context: Context) -> list[str]:
         """The new output's dumps and pages in *new*: what the change touched made again, the
         rest taken from the published output *previous*; the names of all its files."""
-        from ndlld.site import Entry, SiteView, render_pages, site_header
-
         touched = {subject_value(t) for t in self.delta.removed | self.delta.added}
         written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY)
         writer = Writer(new, previous)
         writer.files({name: (previous / name).read_bytes() for name in ("ontology.ttl", "context.jsonld")})
-        view = SiteView(self.overlay, vocabulary, self.base, context)
-        self.header = json.dumps(site_header(view), sort_keys=True, default=str)
+        view = _view_of(self.overlay, vocabulary, self.base, context)
+        # What every page's header shows is read from the graph: with the graph, it did not change.
+        self.header = _header(view()) if touched else self.state.text("header")
         header_changed = self.header != self.state.text("header")
-        appeared, gone = self._pages_changed(view)
+        appeared, gone = self._pages_changed(view()) if touched else (set(), set())
         again, kept = self._pages_to_render(view, header_changed, appeared, gone, new, previous)
-        self.overlay.use_kept(pages.kept_answers(self.state, again))
-        publisher = view.publisher
-        self.pages: dict = dict(render_pages(view, sorted(again - {publisher}), writer))
-        self.pages.update(dict.fromkeys(gone))
-        # The publisher's page lists what the others give it: made again when it read what changed, or when that did.
-        before = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state, self.pages).items()}
-        if publisher is not None and (publisher in again or (publisher in kept and pages.give_other_involvements(before, self.pages))):
-            kept.pop(publisher, None)
-            self.pages.update(render_pages(view, [publisher], writer, entries=self._entries()))
+        self.pages: dict = self._render(view(), again, gone, kept, writer) if again or gone else {}
         kept_names = [name for files in kept.values() for name in files]
         kept_names += self._companions(view, vocabulary, writer, previous, header_changed)
         return [str(p.relative_to(new)) for p in written] + kept_names + writer.written
 
-    def _entries(self) -> dict:
-        """What every page gives the index: as kept, but for the pages made (or gone) now."""
+    def _render(self, view: SiteView, again: set[str], gone: set[str], kept: dict, writer: Writer) -> dict:
+        """The pages of *again* made with *writer*, and those *gone* (None); the publisher's
+        too, which lists what the others give it, when one of them gives it other ones."""
+        from ndlld.site import Entry, render_pages
+
+        self.overlay.use_kept(pages.kept_answers(self.state, again))
+        publisher = view.publisher
+        made: dict = dict(render_pages(view, sorted(again - {publisher}), writer))
+        made.update(dict.fromkeys(gone))
+        before = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state, made).items()}
+        if publisher is not None and (publisher in again or (publisher in kept and pages.give_other_involvements(before, made))):
+            kept.pop(publisher, None)
+            made.update(render_pages(view, [publisher], writer, entries=self._entries(made)))
+        return made
+
+    def _entries(self, made: dict) -> dict:
+        """What every page gives the index: as kept, but for the pages *made* (or gone) now."""
         from ndlld.site import Entry
 
-        entries = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state).items() if document not in self.pages}
-        entries.update((document, page.entry) for document, page in self.pages.items() if page is not None)
+        entries = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state).items() if document not in made}
+        entries.update((document, page.entry) for document, page in made.items() if page is not None)
         return entries
 
-    def _companions(self, view, vocabulary: list[Triple], writer: Writer, previous: Path, header_changed: bool) -> list[str]:
+    def _companions(
+        self, view: Callable[[], SiteView], vocabulary: list[Triple], writer: Writer, previous: Path, header_changed: bool
+    ) -> list[str]:
         """The site's companions made again with *writer*, unless kept as published: the
         names of the files kept. They show the graph as a whole (the dumps' sizes and
         checksums, what each page gives the index): kept only when it did not change."""
-        from ndlld.site import render_companions
-
         self.companions: list[str] | None = None
         files = pages.kept_companions(self.state)
         graph_changed = header_changed or bool(self.delta.removed or self.delta.added)
         if files is not None and not graph_changed and not pages.place_kept(writer.out_dir, previous, {"": files}):
             return list(files)
+        from ndlld.site import render_companions
+
         first = len(writer.written)
-        render_companions(view, vocabulary, writer, self.triples(), self._entries())
+        render_companions(view(), vocabulary, writer, self.triples(), self._entries(self.pages))
         self.companions = writer.written[first:]
         return []
 
     def _pages_to_render(
-        self, view, header_changed: bool, appeared: set[str], gone: set[str], new: Path, previous: Path
+        self, view: Callable[[], SiteView], header_changed: bool, appeared: set[str], gone: set[str], new: Path, previous: Path
     ) -> tuple[set[str], dict]:
         """The pages to render again (all, when what every page shows changed), and the
         files of those kept, placed in *new*."""
         if header_changed:
-            return set(view.documents()), {}
+            return set(view().documents()), {}
         reads = pages.touched_reads(self.delta.removed, self.delta.added, self.documents_changed())
         again = (pages.pages_reading(self.state, reads) - gone) | appeared
         kept = pages.kept_files(self.state, again | gone)
         hand_edited = pages.place_kept(new, previous, kept)
         return again | hand_edited, {d: files for d, files in kept.items() if d not in hand_edited}
 
-    def _pages_changed(self, view) -> tuple[set[str], set[str]]:
+    def _pages_changed(self, view: SiteView) -> tuple[set[str], set[str]]:
         """The pages that appear, and those that go, with the change."""
         touched = {document_of(subject_value(t)) for t in self.delta.removed | self.delta.added}
         appeared: set[str] = set()
@@ -239,6 +252,26 @@ class Change:
         return self.state.text("version") or None, self.state.text("released") or None
 
 
+def _view_of(lookup: Overlay, vocabulary: list[Triple], base: str, context: Context) -> Callable[[], SiteView]:
+    """The new graph as the pages show it, made on first use: a build that makes no page
+    does not load the site's code."""
+
+    @cache
+    def view() -> SiteView:
+        from ndlld.site import SiteView
+
+        return SiteView(lookup, vocabulary, base, context)
+
+    return view
+
+
+def _header(view: SiteView) -> str:
+    """What every page's header and footer show, as the state keeps it."""
+    from ndlld.site import site_header
+
+    return json.dumps(site_header(view), sort_keys=True, default=str)
+
+
 def remember(
     state: State,
     data_dir: Path,
@@ -255,7 +288,7 @@ def remember(
     from ndlld.build import inverse_properties, release_of
     from ndlld.checks import project_rules
     from ndlld.resources import schemaorg_path
-    from ndlld.site import SiteView, site_header
+    from ndlld.site import SiteView
 
     inverses = inverse_properties(schemaorg_path())
     rules = project_rules()
@@ -282,7 +315,7 @@ def remember(
         "triples": len(graph),
         "version": version or "",
         "released": released or "",
-        "header": json.dumps(site_header(view), sort_keys=True, default=str),
+        "header": _header(view),
         "output": _digest(out_dir / "SHA256SUMS"),
     }.items():
         state.put(key, value)
