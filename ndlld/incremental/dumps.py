@@ -56,6 +56,8 @@ def touched_runs(chunks: list[Chunk], keys: Iterable[str], gone: Collection[str]
     """The runs ``[i, j)`` of *chunks* to make again for changes at *keys*: each key's chunk,
     and the one after it when the key ends its chunk and is *gone* (the boundary it made
     goes with it, and joins them); runs that touch merged."""
+    if not chunks:
+        return []
     lasts = [chunk.last for chunk in chunks]
     marked = set()
     for key in keys:
@@ -108,10 +110,12 @@ def new_pieces(
     return Statements(triples, context, every).pieces(first=start == 0, heads=False, kinds=[kind])[kind]
 
 
-def write_dump(kind: str, old: Path, new: Path, chunks: list[Chunk], replaced: dict[tuple[int, int], list[Piece]]) -> list[Chunk]:
+def write_dump(
+    kind: str, old: Path, new: Path, chunks: list[Chunk], replaced: dict[tuple[int, int], list[Piece]]
+) -> tuple[list[Chunk], str]:
     """The dump *kind* at *new* (and its gzip file): the file at *old* with the chunks of each
-    run in *replaced* given instead by its pieces; where each chunk now lies. *chunks* are
-    the old file's (at least one: an empty dump is made from scratch)."""
+    run in *replaced* given instead by its pieces; where each chunk now lies, and the new
+    dump's SHA-256. *chunks* are the old file's (at least one: an empty dump is made from scratch)."""
     plan = _plan(chunks, replaced)
     head_end = chunks[0].offset
     with open(old, "rb") as source, open(new, "wb", buffering=0) as target:
@@ -151,11 +155,11 @@ def _copy(source, target, offset: int, length: int) -> None:
     target.seek(0, os.SEEK_END)
 
 
-def _write_gzip(old: Path, new: Path, chunks: list[Chunk], placed: list[tuple[Chunk | Piece, int]]) -> list[Chunk]:
+def _write_gzip(old: Path, new: Path, chunks: list[Chunk], placed: list[tuple[Chunk | Piece, int]]) -> tuple[list[Chunk], str]:
     """The gzip file of the dump at *new*: the old gzip file's head and tail pieces and its
     kept chunks' deflate pieces copied, the others' written; the CRC and size of the whole
-    dump at its end."""
-    crc, size = _crc_and_size(new)
+    dump at its end. The dump is read once, for them and its SHA-256, which is returned."""
+    crc, size, digest = _crc_size_and_digest(new)
     old_gz, new_gz = Path(f"{old}.gz"), Path(f"{new}.gz")
     trailer = len(LAST_BLOCK) + 8  # CRC-32 and size
     layout: list[Chunk] = []
@@ -173,15 +177,16 @@ def _write_gzip(old: Path, new: Path, chunks: list[Chunk], placed: list[tuple[Ch
         tail = chunks[-1].zoffset + chunks[-1].zlength
         _copy(source, target, tail, old_gz.stat().st_size - trailer - tail)  # the dump's tail
         target.write(LAST_BLOCK + crc.to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little"))
-    return layout
+    return layout, digest
 
 
-def _crc_and_size(path: Path) -> tuple[int, int]:
-    crc, size = 0, 0
+def _crc_size_and_digest(path: Path) -> tuple[int, int, str]:
+    crc, size, digest = 0, 0, hashlib.sha256()
     with open(path, "rb") as file:
         while block := file.read(1 << 22):
             crc, size = zlib.crc32(block, crc), size + len(block)
-    return crc, size
+            digest.update(block)
+    return crc, size, digest.hexdigest()
 
 
 def sha256_of(path: Path) -> str:
@@ -204,16 +209,16 @@ def rewrite_dumps(
             hard_link(old_dir / name, new_dir / name)
         return [new_dir / name for name in names]
     layouts: dict[str, list[Chunk]] = {}
-    written: list[Path] = []
+    digests: dict[str, str] = {}
     gone = [s for s in touched if not overlay.about(s)]
     for kind, name in DATASET_FILES.items():
         chunks = layout(state, kind)
-        runs = touched_runs(chunks, {key_of(kind, s) for s in touched}, _gone_keys(overlay, kind, gone)) if chunks else []
+        runs = touched_runs(chunks, {key_of(kind, s) for s in touched}, _gone_keys(overlay, kind, gone))
         replaced = {run: new_pieces(state, overlay, context, kind, chunks, run, every) for run in runs}
-        layouts[kind] = write_dump(kind, old_dir / name, new_dir / name, chunks, replaced)
-        written += [new_dir / name, new_dir / f"{name}.gz"]
+        layouts[kind], digests[name] = write_dump(kind, old_dir / name, new_dir / name, chunks, replaced)
+    compressed = [new_dir / f"{name}.gz" for name in DATASET_FILES.values()]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib and reading let go of the GIL
-        digests = dict(zip((p.name for p in written), pool.map(sha256_of, written)))
+        digests.update(zip((p.name for p in compressed), pool.map(sha256_of, compressed)))
     (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
     keep_layout(state, layouts)
-    return [*written, new_dir / "SHA256SUMS"]
+    return [new_dir / name for name in names]
