@@ -56,6 +56,7 @@ SHACL = "SHACL (ndlld: rudof)"
 DUMP_STATEMENTS = "dump: statements by subject (for all four)"
 DUMP_RDF = "dump: Turtle + N-Triples and their gzip"
 DUMP_JSON = "dump: JSON-LD + NDJSON and their gzip"
+DUMP_QUADS = "dump: TriG + N-Quads and their gzip (each statement attributed)"
 WRITE_DUMPS = "dumps: write_dumps, from nothing"
 PAGES = "pages"
 LOAD = "load into the store"
@@ -68,7 +69,7 @@ JSON_FLOOR = "json: JSON-LD + NDJSON by the C encoder, the same node objects"
 JSON_GZIP_FLOOR = "zlib: gzip JSON-LD + NDJSON"
 FILES_FLOOR = "files: create the pages' files (one process per core)"  # the floor of the pages
 PYSHACL = "pySHACL: one run, whole graph"  # not a floor: the engine rudof replaced, on the same graph and shapes
-RDF_KINDS, JSON_KINDS = ("turtle", "ntriples"), ("jsonld", "ndjson")
+RDF_KINDS, JSON_KINDS, QUADS_KINDS = ("turtle", "ntriples"), ("jsonld", "ndjson"), ("trig", "nquads")
 
 
 def peak_mb() -> float:
@@ -166,15 +167,20 @@ def commit() -> str:
 
 def only(kinds: tuple[str, ...], triples: list, context):
     """The statements by subject, whose pieces() makes only the dumps of *kinds*: the other
-    family's subjects emptied, so that its loops run over nothing. Each family is so timed
-    on the code write_dumps runs; :func:`dumps` checks the bytes are those of write_dumps."""
+    families' subjects emptied, so that their loops run over nothing. Each family is so timed
+    on the code write_dumps runs (the quads' with the index their attribution reads, made
+    here, untimed); :func:`dumps` checks the bytes are those of write_dumps."""
     from ndlld.dumps import Statements
+    from ndlld.lookup import TriplesLookup
+    from ndlld.namespaces import W3ID
+    from ndlld.provenance import Provenance
 
-    statements = Statements(triples, context)
-    if kinds == RDF_KINDS:
-        statements.by_iri, statements.documents = [], {}
-    else:
+    provenance = Provenance(TriplesLookup(triples), W3ID) if kinds == QUADS_KINDS else None  # write_dumps' default base
+    statements = Statements(triples, context, provenance=provenance)
+    if kinds == JSON_KINDS:
         statements.subjects = []
+    else:
+        statements.by_iri, statements.documents = [], {}
     return statements
 
 
@@ -182,7 +188,7 @@ def assembled(statements, kinds: tuple[str, ...]) -> dict[str, tuple[bytes, byte
     """Each dump of *kinds*: its text, its gzip file and its chunks, as write_dumps makes them."""
     from ndlld.dumps import assemble
 
-    pieces = statements.pieces()
+    pieces = statements.pieces(kinds=kinds)
     return {kind: assemble(pieces[kind]) for kind in kinds}
 
 
@@ -197,7 +203,7 @@ def dumps(s: Stages, triples: list, context, out: Path, best_of: int) -> bool:
 
     s.run(DUMP_STATEMENTS, Statements, triples, context, best_of=best_of)
     made = {}
-    for name, kinds in ((DUMP_RDF, RDF_KINDS), (DUMP_JSON, JSON_KINDS)):
+    for name, kinds in ((DUMP_RDF, RDF_KINDS), (DUMP_JSON, JSON_KINDS), (DUMP_QUADS, QUADS_KINDS)):
         files = s.run(name, assembled, kinds, best_of=best_of, setup=lambda k=kinds: only(k, triples, context))
         made.update(
             {

@@ -228,7 +228,7 @@ class _Run:
         with Staging(self.out_dir, spare=state is not None, keep=PAGE_DIRECTORIES) as staging:
             writer = Writer(staging.path, self.out_dir if self.out_dir.is_dir() else None)
             self.say("writing the dumps")
-            with _dumps_beside(graph.triples, self.vocabulary, self.context, staging.path) as dumps:
+            with _dumps_beside(graph.triples, self.vocabulary, self.context, staging.path, graph.base) as dumps:
                 self.say("writing the pages")
                 from ndlld.site import SiteView, render_site  # jinja2 and the templates: not needed to validate
 
@@ -288,22 +288,22 @@ DUMPS_BESIDE_FROM = 50_000  # statements from which the dumps are written by a p
 
 @contextmanager
 def _dumps_beside(
-    triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path
+    triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, base: str
 ) -> Iterator[Callable[[], tuple[list[Path], dict[str, list[Chunk]]]]]:
     """Write the dumps while the body runs (the pages): in a process forked now, when the
     graph is large and there is a core for it, else before the body. Yields a function
     that returns what :func:`write_dumps` returned (or raises what it raised)."""
     if len(triples) < DUMPS_BESIDE_FROM or _cores() < 2:
-        made = write_dumps(triples, ontology, context, out_dir)
+        made = write_dumps(triples, ontology, context, out_dir, base=base)
         yield lambda: made
         return
-    with beside(_write_dumps, (triples, ontology, context, out_dir)) as forked:
+    with beside(_write_dumps, (triples, ontology, context, out_dir, base)) as forked:
         yield forked  # leaving the block waits for the child, also when the body failed
 
 
 def _write_dumps(shared: tuple) -> tuple[list[Path], dict[str, list[Chunk]]]:
-    triples, ontology, context, out_dir = shared
-    return write_dumps(triples, ontology, context, out_dir)
+    triples, ontology, context, out_dir, base = shared
+    return write_dumps(triples, ontology, context, out_dir, base=base)
 
 
 def _progress(progress: Callable[[str], None] | None) -> Callable[[str], None]:

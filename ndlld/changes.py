@@ -3,7 +3,10 @@
 A change is counted per resource (a page: a resource with its hash resources,
 so an edited membership of the NDL in the IFLA is a change of ``…/id/ifla``).
 A resource is *created* when the old version says nothing about it,
-*deleted* when the new one says nothing, and *updated* otherwise.
+*deleted* when the new one says nothing, and *updated* otherwise. Between two
+datasets (TriG, N-Quads: each statement in the graphs of what states it), a
+statement of both versions in other graphs has *moved*: its resource is updated,
+though its triples are not.
 
 The feed is the IIIF Change Discovery API 1.0 (https://iiif.io/api/discovery/1.0/),
 level 2: an ActivityStreams ``OrderedCollection`` whose pages are the releases,
@@ -26,7 +29,7 @@ from pyoxigraph import Literal, RdfFormat, Triple, parse
 
 from ndlld.context import Context
 from ndlld.graph import document_of
-from ndlld.rdf import Term, serialized, subject_value, term_text
+from ndlld.rdf import Graphs, Term, serialized, subject_value, term_text
 
 # The spec's context, by the IRI its section 3.4.1 names; a copy is in tests/contexts/.
 DISCOVERY_CONTEXT = "http://iiif.io/api/discovery/1/context.json"
@@ -45,14 +48,24 @@ _NAMES = {"http://schema.org/alternateName": 0, "http://schema.org/name": 1}  # 
 _NUMBERS = {f"http://www.w3.org/2001/XMLSchema#{name}" for name in ("integer", "int", "long", "nonNegativeInteger", "positiveInteger")}
 
 
+@dataclass(frozen=True)
+class Move:
+    """A statement of both versions that is in other named graphs in the new one."""
+
+    statement: str  # an N-Triples line
+    before: tuple[str, ...]  # the graphs it was in, sorted
+    after: tuple[str, ...]
+
+
 @dataclass
 class ResourceChange:
-    """The triples one resource gained and lost."""
+    """The triples one resource gained and lost, and its statements that moved between graphs."""
 
     iri: str
     status: str  # created, updated, deleted
     added: list[str] = field(default_factory=list)  # N-Triples lines
     removed: list[str] = field(default_factory=list)
+    moved: list[Move] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +74,7 @@ class Changes:
 
     resources: list[ResourceChange]
     labels: dict[str, str] = field(default_factory=dict)  # IRI -> what people call it (IFLA), from either version
+    graphs: tuple[Graphs, Graphs] | None = None  # of two datasets, the graphs of each statement, old and new
 
     @property
     def added(self) -> int:
@@ -70,8 +84,13 @@ class Changes:
     def removed(self) -> int:
         return sum(len(r.removed) for r in self.resources)
 
+    @property
+    def moved(self) -> int:
+        return sum(len(r.moved) for r in self.resources)
+
     def summary(self) -> str:
-        return f"{self.added} triple(s) added, {self.removed} removed, in {len(self.resources)} resource(s)"
+        moved = f", {self.moved} moved between graphs" if self.moved else ""
+        return f"{self.added} triple(s) added, {self.removed} removed{moved}, in {len(self.resources)} resource(s)"
 
     def text(self, context: Context) -> str:
         """The change list for people: each resource by its name, each change as
@@ -84,7 +103,10 @@ class Changes:
         return "\n".join(lines) + "\n"
 
     def label(self, iri: str) -> str:
-        """What people call the resource *iri*: its short name, else its name, else its IRI."""
+        """What people call the resource *iri*: its short name, else its name, else its IRI;
+        a passage of a source as the source's and its anchor (``Links § ifla``)."""
+        if iri not in self.labels and "#" in iri and document_of(iri) in self.labels:
+            return f"{self.labels[document_of(iri)]} § {iri.partition('#')[2]}"
         return self.labels.get(iri, iri)
 
     def ntriples(self) -> str:
@@ -97,19 +119,61 @@ class Changes:
         lines.append(self.summary())
         return "\n".join(lines) + "\n"
 
+    def nquads(self) -> str:
+        """As :meth:`ntriples`, with N-Quads lines: each statement in each of its graphs, so
+        that a statement moved is a quad removed and one added. For two datasets only."""
+        if self.graphs is None:
+            raise ValueError("the N-Quads of a change are those of two datasets")
+        lines = []
+        for change in self.resources:
+            lines.append(f"{change.status} {change.iri}")
+            lines += _quad_lines(change, *self.graphs)
+        lines.append(self.summary())
+        return "\n".join(lines) + "\n"
+
     def json(self) -> str:
         return (
             json.dumps(
                 {
                     "added": self.added,
                     "removed": self.removed,
-                    "resources": [{"id": r.iri, "status": r.status, "added": r.added, "removed": r.removed} for r in self.resources],
+                    "moved": self.moved,
+                    "resources": [_resource_json(r) for r in self.resources],
                 },
                 ensure_ascii=False,
                 indent=2,
             )
             + "\n"
         )
+
+
+def _resource_json(change: ResourceChange) -> dict:
+    found: dict[str, object] = {"id": change.iri, "status": change.status, "added": change.added, "removed": change.removed}
+    if change.moved:
+        found["moved"] = [{"statement": m.statement, "from": list(m.before), "to": list(m.after)} for m in change.moved]
+    return found
+
+
+def _quad_lines(change: ResourceChange, old: Graphs, new: Graphs) -> list[str]:
+    """*change*'s quads added (+) and removed (-): its triples' in their graphs, and those of
+    the graphs its statements moved to and from."""
+    added = [(line, new[_triple(line)]) for line in change.added]
+    removed = [(line, old[_triple(line)]) for line in change.removed]
+    for move in change.moved:
+        added.append((move.statement, frozenset(move.after) - frozenset(move.before)))
+        removed.append((move.statement, frozenset(move.before) - frozenset(move.after)))
+    return sorted(f"  + {_quad(line, graph)}" for line, graphs in added for graph in graphs) + sorted(
+        f"  - {_quad(line, graph)}" for line, graphs in removed for graph in graphs
+    )
+
+
+def _triple(line: str) -> Triple:
+    return next(parse(line.encode("utf-8"), format=RdfFormat.N_TRIPLES)).triple
+
+
+def _quad(line: str, graph: str) -> str:
+    """An N-Triples line as the N-Quads line of the statement in *graph* ("" the default graph)."""
+    return f"{line[: -len(' .')]} <{graph}> ." if graph else line
 
 
 def _readable(change: ResourceChange, changes: Changes, context: Context) -> list[str]:
@@ -128,6 +192,11 @@ def _readable(change: ResourceChange, changes: Changes, context: Context) -> lis
             continue
         found += [f"  - {where}: {_value(value, changes, context)}" for value in removed]
         found += [f"  + {where}: {_value(value, changes, context)}" for value in added]
+    for move in change.moved:
+        t = _triple(move.statement)
+        where = _where(change.iri, term_text(t.subject), t.predicate.value, changes, context)
+        stated = [", ".join(changes.label(g) if g else "the default graph" for g in graphs) for graphs in (move.before, move.after)]
+        found.append(f"  ~ {where}: {_value(t.object, changes, context)}, stated by {stated[0]} → by {stated[1]}")
     return found
 
 
@@ -184,8 +253,9 @@ def _lines(triples: Iterable[Triple]) -> set[str]:
     return {line.decode("utf-8") for line in serialized(list(triples), RdfFormat.N_TRIPLES).split(b"\n") if line}
 
 
-def diff(old: Iterable[Triple], new: Iterable[Triple]) -> Changes:
-    """The triples added and removed, grouped by the resource (document) they describe."""
+def diff(old: Iterable[Triple], new: Iterable[Triple], graphs: tuple[Graphs, Graphs] | None = None) -> Changes:
+    """The triples added and removed, grouped by the resource (document) they describe; with the
+    *graphs* of two datasets (old, new), the statements of both in other graphs too."""
     old, new = list(old), list(new)
     old_lines, new_lines = _lines(old), _lines(new)
     old_documents = {document_of(subject_value(t)) for t in old}
@@ -197,10 +267,22 @@ def diff(old: Iterable[Triple], new: Iterable[Triple]) -> Changes:
             status = "created" if document not in old_documents else "deleted" if document not in new_documents else "updated"
             changes[document] = ResourceChange(document, status)
         (changes[document].added if sign == "+" else changes[document].removed).append(line)
+    if graphs is not None:
+        for move in _moves(*graphs):
+            document = _document_of_line(move.statement)
+            changes.setdefault(document, ResourceChange(document, "updated")).moved.append(move)
     for change in changes.values():
         change.added.sort()
         change.removed.sort()
-    return Changes(sorted(changes.values(), key=lambda c: c.iri), {**labels_of(old), **labels_of(new)})
+        change.moved.sort(key=lambda m: m.statement)
+    return Changes(sorted(changes.values(), key=lambda c: c.iri), {**labels_of(old), **labels_of(new)}, graphs)
+
+
+def _moves(old: Graphs, new: Graphs) -> list[Move]:
+    """The statements of both datasets that are in other graphs in *new*."""
+    moved = [t for t in old.keys() & new.keys() if old[t] != new[t]]
+    lines = serialized(moved, RdfFormat.N_TRIPLES).decode("utf-8").split("\n")  # one a triple, in their order
+    return [Move(line, tuple(sorted(old[t])), tuple(sorted(new[t]))) for t, line in zip(moved, lines)]
 
 
 def _document_of_line(line: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from ndlld import __version__
-from ndlld.errors import NdlldError
+from ndlld.errors import HarvestError, NdlldError
 
 
 def _reports_errors(command):
@@ -220,8 +220,9 @@ def release(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: boo
 @click.argument("old")
 @click.argument("new")
 @format_option(
-    ["text", "nt", "json"],
-    "text: a change list for people, by name; nt: the N-Triples added (+) and removed (-); json: both counts and lines, for programs.",
+    ["text", "nt", "nq", "json"],
+    "text: a change list for people, by name; nt: the N-Triples added (+) and removed (-); nq: the same as N-Quads,"
+    " each statement in its graphs (of two datasets); json: the counts and lines, for programs.",
 )
 @functools.partial(out_option, help="The output whose releases/ a version names.")
 @fetch_options
@@ -229,23 +230,30 @@ def release(data_dir: Path, out_dir: Path, cache_dir: Path | None, no_cache: boo
 def diff(old: str, new: str, output_format: str, out_dir: Path, max_bytes: int, timeout: float):
     """Say what changed between two versions of the dataset, resource by resource.
 
-    OLD and NEW are dump files (.nt, .ttl, .jsonld, .ndjson, optionally .gz), URLs
-    of dumps, or release versions in OUT/releases/.
+    OLD and NEW are dump files (.nt, .ttl, .jsonld, .ndjson, .trig, .nq, optionally
+    .gz), URLs of dumps, or release versions in OUT/releases/. Between two datasets
+    (.trig, .nq; releases have them), statements that moved from one source's graph
+    to another's are reported too.
     """
     from ndlld.changes import diff as run_diff
     from ndlld.context import Context
     from ndlld.fetch import Limits
-    from ndlld.harvest import read_triples
+    from ndlld.harvest import read_dataset
     from ndlld.releases import release_dump
     from ndlld.resources import context_path
 
-    def triples(spec: str):
+    def read(spec: str):
         # Whatever exists by that name is read as a file (and refused if it is not a regular one).
         path = spec if os.path.lexists(spec) or "://" in spec else str(release_dump(out_dir, spec))
-        return read_triples(path, Limits(max_bytes, timeout))[0]
+        return read_dataset(path, Limits(max_bytes, timeout))
 
-    changes = run_diff(triples(old), triples(new))
-    shown = {"text": lambda: changes.text(Context.load(context_path())), "nt": changes.ntriples, "json": changes.json}
+    (old_triples, old_graphs, old_kind), (new_triples, new_graphs, new_kind) = read(old), read(new)
+    graphs = (old_graphs, new_graphs) if old_graphs is not None and new_graphs is not None else None
+    if output_format == "nq" and graphs is None:
+        given = f"{old} is {old_kind}" if old_graphs is None else f"{new} is {new_kind}"
+        raise HarvestError(f"--format nq compares two datasets (TriG or N-Quads), but {given}")
+    changes = run_diff(old_triples, new_triples, graphs)
+    shown = {"text": lambda: changes.text(Context.load(context_path())), "nt": changes.ntriples, "nq": changes.nquads, "json": changes.json}
     click.echo(shown[output_format](), nl=False)
 
 
@@ -337,13 +345,15 @@ def _seconds(name: str, default: float, help: str):
     metavar="N",
     help="Server processes, each on a core of its own; --max-connections and --query-workers are shared among them.",
 )
+@click.option("--watch", is_flag=True, help="Build again whenever a record file changes; the pages and /sparql follow each build.")
 @_reports_errors
-def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, **limit_options):
+def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, watch: bool, **limit_options):
     """Serve the site with content negotiation, and a read-only SPARQL endpoint at /sparql.
 
-    Builds first when the output directory holds no build yet. SIGTERM or Ctrl-C
-    lets the requests in flight finish, then exits with 0; exits with 3 when it
-    cannot listen on --host and --port (the port is taken).
+    Builds first when the output directory holds no build yet, and again on each
+    change of a record with --watch. SIGTERM or Ctrl-C lets the requests in flight
+    finish, then exits with 0; exits with 3 when it cannot listen on --host and
+    --port (the port is taken).
     """
     from ndlld.build import build as run_build
     from ndlld.connections import BACKLOG, connection_cap, open_file_limit
@@ -352,7 +362,7 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, *
     from ndlld.server import Limits
 
     if not (out_dir / "index.html").is_file():
-        click.echo(str(run_build(data_dir, out_dir)), err=True)
+        click.echo(str(run_build(data_dir, out_dir, cache_dir=_default_cache_dir(out_dir) if watch else None)), err=True)
     limits = Limits(**limit_options)
     open_files = open_file_limit()
     cap = connection_cap(limits, open_files)
@@ -361,7 +371,7 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, *
     processes = min(processes, cap)
     alone = listening(host, port, BACKLOG, shared=False)  # refused if anything has the port (exit code 3)
     port = alone.getsockname()[1]  # the one the system chose, for --port 0
-    if processes == 1:
+    if processes == 1 and not watch:  # with --watch, this process watches and the server is a child
         note, run = _server(out_dir, host, port, limits, cap)
         _serving(out_dir, host, port, processes, cap, limits, open_files, [note] if note else [])
         run([alone])
@@ -371,9 +381,24 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, *
     notes = group.start(lambda own, own_cap: _in_process(_server(out_dir, host, port, own, own_cap), listening(host, port, BACKLOG)))
     if not group.stopping:
         _serving(out_dir, host, port, processes, cap, limits, open_files, notes)
+    stop_watching = _watching(data_dir, out_dir) if watch and not group.stopping else None
     code = group.wait()
+    if stop_watching:
+        stop_watching()
     if code:
         sys.exit(code)
+
+
+def _watching(data_dir: Path, out_dir: Path):
+    """Start building again on each change of a record (see :mod:`ndlld.watch`)."""
+    from ndlld.watch import watching
+
+    def changed(paths: list[str]) -> None:
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        click.echo(f"changed: {', '.join(paths[:3])}{more}; building again", err=True)
+
+    click.echo(f"watching {data_dir} for changes to records", err=True)
+    return watching(data_dir, out_dir, [out_dir, _default_cache_dir(out_dir)], changed)
 
 
 def _server(out_dir: Path, host: str, port: int, limits, cap: int):

@@ -250,3 +250,82 @@ def static_server_rules() -> list[tuple[str, str]]:
         for media_type, extension in ranges:
             rules.append((extension, r"(^|,)\s*" + re.escape(media_type).replace("\\/", "/") + lookahead))
     return rules
+
+
+# -- the language of a page: Accept-Language -------------------------------
+# RFC 9110 §12.5.4 (https://www.rfc-editor.org/rfc/rfc9110#section-12.5.4): the
+# pages are written in each of LANGUAGES, the first the default. A page's files
+# are ``x.html`` in the default language and ``x.<lang>.html`` in each other
+# (docs/serving.md says why), so the language's suffix is what the URL adds.
+LANGUAGES: tuple[str, ...] = ("en", "ja")
+"""The languages of the pages, the default first (what a client that states no preference gets)."""
+
+_LANGUAGE_RANGE = re.compile(r"\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def language_suffix(language: str) -> str:
+    """What a page's file name adds for *language*: ``""`` for the default, ``".ja"`` for Japanese."""
+    return "" if language == LANGUAGES[0] else f".{language}"
+
+
+def parse_accept_language(header: str | None) -> list[tuple[str, float]]:
+    """The language ranges of an ``Accept-Language`` value and their q, in the client's order
+    (lowercased; malformed elements left out).
+
+    >>> parse_accept_language("ja-JP, ja;q=0.9, en;q=0.5, ??")
+    [('ja-jp', 1.0), ('ja', 0.9), ('en', 0.5)]
+    """
+    ranges = []
+    for element in (header or "").split(","):
+        language_range, *parameters = (part.strip() for part in element.split(";"))
+        if not _LANGUAGE_RANGE.fullmatch(language_range):
+            continue
+        q = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                q = float(value.strip()) if _QVALUE.fullmatch(value.strip()) else -1.0
+        if q >= 0:
+            ranges.append((language_range.lower(), q))
+    return ranges
+
+
+def negotiate_language(header: str | None, available: Sequence[str] = LANGUAGES) -> str:
+    """The language of *available* to serve for ``Accept-Language`` *header*: the highest q,
+    a tag named before ``*``, then the one the client names first, then the server's order;
+    the first of *available* when the client accepts none of them (a page in some language
+    is more use than 406).
+
+    A range matches a language it names, or one of its subtags (``ja-JP`` asks for ``ja``,
+    as RFC 4647 §3.4 lookup falls back).
+
+    >>> negotiate_language("ja,en-US;q=0.9,en;q=0.8"), negotiate_language("en-GB,en;q=0.9,ja;q=0.8")
+    ('ja', 'en')
+    >>> negotiate_language(None), negotiate_language("fr, de;q=0.5"), negotiate_language("ja;q=0, *")
+    ('en', 'en', 'en')
+    """
+    best: tuple | None = None
+    chosen = available[0]
+    ranges = parse_accept_language(header)
+    for order, language in enumerate(available):
+        named = [(q, -position) for position, (r, q) in enumerate(ranges) if r == language or r.startswith(language + "-")]
+        anything = [(q, -position) for position, (r, q) in enumerate(ranges) if r == "*"]
+        q, position = max(named) if named else max(anything, default=(0.0, 0))
+        key = (q, bool(named), position, -order)
+        if q > 0 and (best is None or key > best):
+            best, chosen = key, language
+    return chosen
+
+
+def static_language_rules() -> list[tuple[str, str]]:
+    """(suffix, regular expression over Accept-Language) for nginx and Apache, which cannot
+    weigh q-values: a language other than the default is chosen when it is named, with a q
+    above 0, before the default is. Browsers list their languages by preference, so for
+    them this is :func:`negotiate_language`'s choice."""
+    default = re.escape(LANGUAGES[0])
+    rules = []
+    for language in LANGUAGES[1:]:
+        before = rf"^(?:(?!\s*{default}(?:-|;|,|\s|$))[^,]*,)*"  # elements that do not name the default
+        named = rf"\s*{re.escape(language)}(?:-[A-Za-z0-9-]*)?\s*"
+        rules.append((language_suffix(language), before + named + r"(?:;(?!\s*q=0(?:\.0*)?\s*(?:,|$))[^,]*)?(?:,|$)"))
+    return rules

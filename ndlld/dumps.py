@@ -11,6 +11,12 @@
   harvesters that stream; the context by its absolute IRI
   (``https://w3id.org/ndlld/context.jsonld``, a copy beside the dump), so a
   line read alone, without the file's URL, still means what it says.
+* ``dataset.trig`` and ``dataset.nq`` -- the same statements as an RDF dataset in TriG
+  (https://www.w3.org/TR/trig/) and N-Quads (https://www.w3.org/TR/n-quads/), each in
+  the named graph of each source or passage that states it (:mod:`ndlld.provenance`):
+  their union is the graph of the other dumps. The TriG is grouped by subject as the
+  Turtle is, a block per graph (TriG takes the union of blocks of one name); the
+  N-Quads lines are sorted.
 * each of them gzip-compressed (``.gz``), and ``SHA256SUMS`` for them all.
 
 They are made in chunks of resources (:class:`Chunks`), each compressed on its
@@ -35,19 +41,30 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
 from ndlld.context import Context
 from ndlld.graph import document_of
-from ndlld.namespaces import CONTEXT_IRI, PREFIXES, RDF_TYPE, XSD
-from ndlld.rdf import serialized, subject_value
+from ndlld.lookup import TriplesLookup
+from ndlld.namespaces import CONTEXT_IRI, PREFIXES, RDF_TYPE, W3ID, XSD
+from ndlld.provenance import Provenance
+from ndlld.rdf import serialized, serialized_dataset, subject_value
 
 _TYPE = b" <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+_Item = TypeVar("_Item")
 _FIRST = b" <\x01> "
 _SUBJECT_LINE = re.compile(rb"\n(?=[^\t@\n])")
 
-DATASET_FILES = {"turtle": "dataset.ttl", "jsonld": "dataset.jsonld", "ntriples": "dataset.nt", "ndjson": "dataset.ndjson"}
+DATASET_FILES = {
+    "turtle": "dataset.ttl",
+    "jsonld": "dataset.jsonld",
+    "ntriples": "dataset.nt",
+    "ndjson": "dataset.ndjson",
+    "trig": "dataset.trig",
+    "nquads": "dataset.nq",
+}
 
 
 def read_triples(path: Path, rdf_format: RdfFormat) -> list[Triple]:
@@ -259,16 +276,18 @@ def _one_or_many(values: list):
 
 
 def write_dumps(
-    triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, chunk_every: int = 0
+    triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, chunk_every: int = 0, base: str = W3ID
 ) -> tuple[list[Path], dict[str, list[Chunk]]]:
     """Write the dataset dumps, their gzip files and SHA256SUMS, the ontology and the context
     into *out_dir*; return the files written and where each dump's chunks lie in them.
+    *base* is that of the dataset's IRIs (``base`` in dataset.yaml), for the name of the
+    graph of the project's own statements.
 
     The dumps are made in chunks (:class:`Statements`), which an incremental build makes
     again one by one; the bytes are those of :func:`turtle`, :func:`ntriples`,
     :func:`jsonld` and :func:`ndjson` all the same (tested)."""
     out_dir = Path(out_dir)
-    statements = Statements(triples, context, chunk_every or CHUNK_EVERY)
+    statements = Statements(triples, context, chunk_every or CHUNK_EVERY, Provenance(TriplesLookup(triples), base))
     files: dict[str, bytes] = {}
     layout: dict[str, list[Chunk]] = {}
     for kind, pieces in statements.pieces().items():
@@ -343,10 +362,10 @@ def assemble(pieces: list[Piece]) -> tuple[bytes, bytes, list[Chunk]]:
     return text, gz, chunks
 
 
-def _type_first(subject: bytes, lines: list[bytes], triples: list[Triple]) -> list[Triple]:
-    """A subject's triples in its sorted N-Triples lines' order, with its rdf:type
-    statements first (in order): Turtle's order. The type lines are one run of the
-    sorted lines, found by bisection."""
+def _type_first(subject: bytes, lines: list[bytes], triples: list[_Item]) -> list[_Item]:
+    """A subject's triples (or what stands beside each) in its sorted N-Triples lines'
+    order, with its rdf:type statements first (in order): Turtle's order. The type lines
+    are one run of the sorted lines, found by bisection."""
     start = bisect_left(lines, subject + _TYPE)
     end = bisect_left(lines, subject + _TYPE + b"\xff", start)  # no N-Triples line holds the byte 0xff
     return triples[start:end] + triples[:start] + triples[end:] if start else triples
@@ -379,8 +398,8 @@ class Statements:
     pieces are the whole dumps; made for the resources of some chunks (an incremental
     build), they are those chunks, the same bytes."""
 
-    def __init__(self, triples: list[Triple], context: Context, every: int = CHUNK_EVERY):
-        self.triples, self.context, self.every = triples, context, every
+    def __init__(self, triples: list[Triple], context: Context, every: int = CHUNK_EVERY, provenance: Provenance | None = None):
+        self.triples, self.context, self.every, self.provenance = triples, context, every, provenance
         self.lines_of: dict[bytes, list[bytes]] = {}  # subject, as N-Triples writes it -> its lines
         self.triples_of: dict[bytes, list[Triple]] = {}  # subject -> the triples of its lines, in their order
         by_line_of: dict[bytes, dict[bytes, Triple]] = {}
@@ -412,7 +431,7 @@ class Statements:
         chunks, and its head and tail with *heads*. The first chunk of the JSON-LD dump has
         no comma before it: these chunks start the dump when *first*."""
         wanted = set(kinds)
-        made = self._line_pieces(heads, wanted) if wanted & {"turtle", "ntriples"} else {}
+        made = self._line_pieces(heads, wanted) if wanted & {"turtle", "ntriples", "trig", "nquads"} else {}
         self.lines_of.clear()  # the JSON-LD is made from the triples: their lines' memory for its nodes
         if "jsonld" in wanted:
             made["jsonld"] = self._jsonld_pieces(first, heads)
@@ -421,18 +440,23 @@ class Statements:
         return {kind: made[kind] for kind in DATASET_FILES if kind in wanted}
 
     def _line_pieces(self, heads: bool, kinds: set[str]) -> dict[str, list[Piece]]:
-        turtle_pieces, ntriples_pieces = [], []
+        """The pieces of the dumps ordered by N-Triples subject: Turtle, N-Triples, TriG, N-Quads."""
+        made: dict[str, list[Piece]] = {kind: [] for kind in ("turtle", "ntriples", "trig", "nquads") if kind in kinds}
         for start, end in _runs(self.subjects, self.every):
             some = self.subjects[start:end]
             last = some[-1].decode("utf-8")
             if "ntriples" in kinds:
-                ntriples_pieces.append(_piece(self._ntriples(some), last))
+                made["ntriples"].append(_piece(self._ntriples(some), last))
             if "turtle" in kinds:
-                turtle_pieces.append(_piece(self._turtle(some), last))
-        if heads and self.triples and "turtle" in kinds:  # pyoxigraph writes no prefixes for no statements
+                made["turtle"].append(_piece(self._turtle(some), last))
+            if "trig" in kinds or "nquads" in kinds:
+                for kind, text in self._quads(some, kinds).items():
+                    made[kind].append(_piece(text, last))
+        if heads and self.triples:  # pyoxigraph writes no prefixes for no statements
             head = _PREFIX_LINES.match(serialized(self.triples[:1], RdfFormat.TURTLE, PREFIXES))
-            turtle_pieces.insert(0, _piece(head.group(0) if head else b""))
-        return {"turtle": turtle_pieces, "ntriples": ntriples_pieces}
+            for kind in {"turtle", "trig"} & kinds:  # the TriG's prefixes are the Turtle's
+                made[kind].insert(0, _piece(head.group(0) if head else b""))
+        return made
 
     def _jsonld_pieces(self, first: bool, heads: bool) -> list[Piece]:
         jsonld_pieces = [_piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode())] if heads else []
@@ -459,6 +483,34 @@ class Statements:
         triples = [t for s in some for t in _type_first(s, self.lines_of[s], self.triples_of[s])]
         text = serialized(triples, RdfFormat.TURTLE, PREFIXES)
         return b"\n" + _SUBJECT_LINE.sub(b"\n\n", _PREFIX_LINES.sub(b"", text, count=1))  # as turtle() spaces subjects
+
+    def _quads(self, some: list[bytes], kinds: set[str]) -> dict[str, bytes]:
+        """The TriG and the N-Quads of the subjects *some* (those of *kinds*): each subject's
+        statements by graph, then in Turtle's order; the N-Quads lines sorted. Each statement
+        is attributed once; an N-Quads line is its N-Triples line with the graph's name."""
+        if self.provenance is None:
+            raise ValueError("the quads dumps need the provenance of the statements")
+        names: dict[str, NamedNode] = {}
+        quads: list[Quad] = []
+        lines: list[bytes] = []
+        for s in some:
+            graphs = [self.provenance.graphs(t) for t in self.triples_of[s]]
+            if "nquads" in kinds:
+                lines += [line[:-3] + b" <" + g.encode("utf-8") + b"> .\n" for line, gs in zip(self.lines_of[s], graphs) for g in gs]
+            if "trig" in kinds:
+                by_graph: dict[str, list[Triple]] = defaultdict(list)
+                for triple, gs in _type_first(s, self.lines_of[s], list(zip(self.triples_of[s], graphs))):
+                    for g in gs:
+                        by_graph[g].append(triple)
+                for g in sorted(by_graph):
+                    name = names.get(g) or names.setdefault(g, NamedNode(g))
+                    quads += [Quad(t.subject, t.predicate, t.object, name) for t in by_graph[g]]
+        made = {}
+        if "trig" in kinds:
+            made["trig"] = _PREFIX_LINES.sub(b"", serialized_dataset(quads, RdfFormat.TRIG, PREFIXES), count=1)
+        if "nquads" in kinds:
+            made["nquads"] = b"".join(sorted(lines))
+        return made
 
     def _jsonld(self, some: list[bytes], first: bool) -> bytes:
         text = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in self._nodes_of(some))

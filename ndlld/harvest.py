@@ -3,7 +3,8 @@ and load it into a local store.
 
 It reads what ndlld itself publishes, and what partner organizations may:
 JSON-LD (``.jsonld``), newline-delimited JSON-LD (``.ndjson``), Turtle
-(``.ttl``), N-Triples (``.nt``), each optionally gzip-compressed (``.gz``),
+(``.ttl``), N-Triples (``.nt``), TriG (``.trig``) and N-Quads (``.nq``) as the
+union of their graphs, each optionally gzip-compressed (``.gz``),
 and HTML pages with embedded JSON-LD; from a file or an http(s) URL, read
 within the limits of :mod:`ndlld.fetch` (bytes, time, where redirects lead).
 The format comes from the HTTP Content-Type or the file's extension, and the
@@ -39,7 +40,7 @@ from ndlld.context import Context
 from ndlld.errors import ConformanceError, HarvestError
 from ndlld.fetch import Limits, fetch, is_url, out_of_memory
 from ndlld.namespaces import CONTEXT_IRI
-from ndlld.rdf import subject_value, term_text
+from ndlld.rdf import Graphs, subject_value, term_text
 from ndlld.resources import context_path
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ FORMATS = {
     ".ndjson": "ndjson",
     ".ttl": "turtle",
     ".nt": "ntriples",
+    ".trig": "trig",
+    ".nq": "nquads",
     ".html": "html",
     ".htm": "html",
 }
@@ -61,9 +64,12 @@ MEDIA_TYPES = {
     "application/ndjson": "ndjson",
     "text/turtle": "turtle",
     "application/n-triples": "ntriples",
+    "application/trig": "trig",
+    "application/n-quads": "nquads",
     "text/html": "html",
     "application/xhtml+xml": "html",
 }
+_RDF_FORMATS = {"turtle": RdfFormat.TURTLE, "ntriples": RdfFormat.N_TRIPLES, "trig": RdfFormat.TRIG, "nquads": RdfFormat.N_QUADS}
 SCHEMA_CONTEXTS = {"http://schema.org", "https://schema.org"}
 OWN_CONTEXTS = {CONTEXT_IRI, CONTEXT_IRI.replace("https:", "http:", 1)}
 MAX_DEPTH = 100  # JSON objects and arrays nested at most this deep (ndlld's dumps: 5; pyld fails near 500)
@@ -95,7 +101,7 @@ def _format_of(source: str, media_type: str | None, name: str) -> str:
         raise HarvestError(f"{source}: served as {media_type}, but its name says {expected}")
     kind = MEDIA_TYPES.get(media_type or "") or expected
     if kind is None:
-        raise HarvestError(f"{source}: unknown format; name it .jsonld, .ndjson, .ttl, .nt or .html (optionally .gz)")
+        raise HarvestError(f"{source}: unknown format; name it .jsonld, .ndjson, .ttl, .nt, .trig, .nq or .html (optionally .gz)")
     return kind
 
 
@@ -106,10 +112,18 @@ def _format_of_name(name: str) -> str | None:
 
 def read_triples(source: str, limits: Limits = Limits()) -> tuple[list[Triple], str]:
     """The triples of a dump or page, and its format; HarvestError when it is not well formed or not within *limits*."""
+    triples, _, kind = read_dataset(source, limits)
+    return triples, kind
+
+
+def read_dataset(source: str, limits: Limits = Limits()) -> tuple[list[Triple], Graphs | None, str]:
+    """The triples of a dump or page (of TriG or N-Quads, the union of its graphs), the named
+    graphs each is in (None for a format of one graph), and its format; HarvestError when it is
+    not well formed or not within *limits*."""
     fetched = fetch(source, limits)
     kind = _format_of(source, fetched.media_type, fetched.name)
     try:
-        triples = _parse(fetched.content, kind, source, limits)
+        triples, graphs = _parse(fetched.content, kind, source, limits)
     except SyntaxError as err:
         raise HarvestError(f"{source}: not valid {kind}: {str(err).splitlines()[0]}") from None
     except UnicodeDecodeError:
@@ -120,24 +134,26 @@ def read_triples(source: str, limits: Limits = Limits()) -> tuple[list[Triple], 
         raise out_of_memory(source) from None
     if not triples:
         raise HarvestError(f"{source}: no statements in it")
-    return triples, kind
+    return triples, graphs, kind
 
 
-def _parse(content: bytes, kind: str, source: str, limits: Limits) -> list[Triple]:
-    if kind in ("turtle", "ntriples"):
-        rdf_format = RdfFormat.TURTLE if kind == "turtle" else RdfFormat.N_TRIPLES
-        triples = [q.triple for q in parse(content, format=rdf_format, base_iri=_base_of(source))]
-        for triple in triples:
+def _parse(content: bytes, kind: str, source: str, limits: Limits) -> tuple[list[Triple], Graphs | None]:
+    if kind in _RDF_FORMATS:  # of a dataset (TriG, N-Quads), the union of its graphs: the triples dumps' graph
+        graphs: dict[Triple, set[str]] = {}
+        for quad in parse(content, format=_RDF_FORMATS[kind], base_iri=_base_of(source)):
+            graphs.setdefault(quad.triple, set()).add(getattr(quad.graph_name, "value", ""))  # the default graph: ""
+        for triple in graphs:
             for term in triple:
                 _check_length(getattr(term, "value", ""), source)  # a triple term has none of its own
-        return triples
+        dataset = kind in ("trig", "nquads")
+        return list(graphs), {t: frozenset(g) for t, g in graphs.items()} if dataset else None
     contexts = Contexts(source, limits)
     if kind == "jsonld":
-        return _from_jsonld([_json(content, source)], source, contexts)
+        return _from_jsonld([_json(content, source)], source, contexts), None
     if kind == "ndjson":
         documents = [_json(line, source, number) for number, line in enumerate(content.splitlines(), 1) if line.strip()]
-        return _from_jsonld(documents, source, contexts)
-    return _from_html(content, source, contexts)
+        return _from_jsonld(documents, source, contexts), None
+    return _from_html(content, source, contexts), None
 
 
 def _base_of(source: str) -> str:

@@ -19,6 +19,9 @@ MAX_ID_PART = 200  # bytes of an id between slashes: it names files (ifla.html, 
 MAX_ID = 1000  # bytes of a whole id: its files' paths stay far below the 4,096 of Linux, its IRI below a server's request line
 # The files a resource's page is written as (ndlld.site): an id 'a.ttl' would be the Turtle of 'a'.
 PAGE_SUFFIXES = (".html", ".ttl", ".nt", ".jsonld", ".rdf", ".nq")
+# The languages a page is written in besides the default: 'x.ja.html' is the Japanese page of 'x',
+# so an id 'x.ja' would have its page taken for it (ndlld.conneg.LANGUAGES).
+LANGUAGE_SUFFIXES = (".ja",)
 
 
 def id_problem(written: str) -> str | None:
@@ -34,6 +37,9 @@ def id_problem(written: str) -> str | None:
     if document.endswith(PAGE_SUFFIXES):
         suffix = "." + document.rpartition(".")[2]
         return f"the id '{written}' ends in '{suffix}', as the files of a page do: its page would be taken for another's; use '-' instead of '.'"
+    if document.endswith(LANGUAGE_SUFFIXES):
+        suffix = "." + document.rpartition(".")[2]
+        return f"the id '{written}' ends in '{suffix}', as the page of another in that language does; use '-' instead of '.'"
     return None
 
 

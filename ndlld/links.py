@@ -230,9 +230,21 @@ def statement_iri(subject: str, term: str, target: str) -> str:
     return f"{document}#{fragment}-{name}" if fragment else f"{document}#{name}"
 
 
-# -- reading a record's links --------------------------------------------------------------
 SAME_AS = "http://schema.org/sameAs"
-LINK_PROPERTIES = {SAME_AS, "http://schema.org/url"}  # links outward: each stated with its source
+_LINK_TERMS = {SAME_AS: "sameAs", "http://schema.org/url": "url"}  # each property of a link outward, by its term
+LINK_PROPERTIES = set(_LINK_TERMS)  # links outward: each stated with its source
+
+
+def link_statement(triple: Triple) -> str | None:
+    """The IRI of the statement (an ``rdf:Statement``) that names the sources of *triple*, if
+    it is a link outward (:func:`statement_iri`); None for any other triple."""
+    term = _LINK_TERMS.get(triple.predicate.value)
+    if term is None or not isinstance(triple.subject, NamedNode) or not isinstance(triple.object, NamedNode):
+        return None
+    return statement_iri(triple.subject.value, term, triple.object.value)
+
+
+# -- reading a record's links --------------------------------------------------------------
 
 
 class LinkReader:

@@ -23,6 +23,8 @@ NDLSH = Namespace(W3ID + "shapes#")  # the shapes of shapes/, each named, so a r
 RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
+OA = Namespace("http://www.w3.org/ns/oa#")  # W3C Web Annotation: the passages statements come from
 
 RDF_TYPE = RDF.type
 
@@ -30,6 +32,7 @@ RDF_TYPE = RDF.type
 PREFIXES = {
     "dcterms": "http://purl.org/dc/terms/",
     "ndl": str(NDL),
+    "oa": str(OA),
     "owl": "http://www.w3.org/2002/07/owl#",
     "rdf": str(RDF),
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",

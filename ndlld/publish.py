@@ -24,6 +24,14 @@ nor a graph emptied by a failed upload:
   and loads the graph in one transaction); Oxigraph 0.5.9 and earlier cleared
   the graph in one transaction and loaded it in another.
 
+Besides the dataset's graph (the union: ``dataset.nt``) and the vocabulary's,
+each graph of ``dataset.nq`` goes into the store under its own name: the graph
+of each source, or passage of one, that states its statements, and the project's
+own (:mod:`ndlld.provenance`). They are as few as the sources and passages, not
+the resources. A graph the last publish of the same base put there and this
+build no longer has (a passage removed) is dropped: the old project graph
+describes every source and passage, so it names them.
+
 Transient failures (the connection drops, no answer within the timeout, 429,
 500, 502, 503, 504) are retried with exponential backoff; then the error is
 one line naming the request and the endpoint. Credentials come from the
@@ -36,17 +44,22 @@ the graph holds, and the answer is checked against the dump.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import IO
 
 import httpx
-from pyoxigraph import NamedNode, RdfFormat
+from pyoxigraph import NamedNode, RdfFormat, parse
 
 from ndlld.dumps import DATASET_FILES, read_triples
 from ndlld.errors import ConfigError, PublishError, printable
+from ndlld.namespaces import RDF_TYPE, SCHEMA
+from ndlld.provenance import project_graph
 from ndlld.store import VOCABULARY_GRAPH, dataset_graph, read_base
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -63,13 +76,19 @@ class Published:
     vocabulary_triples: int
     in_store: int | None
     method: str
+    source_graphs: int = 0  # the graphs of the sources and passages (and the project's)
+    source_quads: int = 0
 
     def __str__(self) -> str:
         checked = f"; the store holds {self.in_store}" if self.in_store is not None else ""
+        sources = f", {self.source_quads} into {self.source_graphs} graphs of their sources," if self.source_graphs else ""
         return (
-            f"published {self.triples} triples into <{self.graph}> and {self.vocabulary_triples} "
+            f"published {self.triples} triples into <{self.graph}>{sources} and {self.vocabulary_triples} "
             f"vocabulary triples into <{VOCABULARY_GRAPH.value}> by {self.method}{checked}"
         )
+
+
+Upload = tuple[Path, RdfFormat, int]  # a graph's file, its format, and how many distinct triples it holds
 
 
 class _FileBody:
@@ -142,34 +161,98 @@ def publish(
         raise ConfigError(f"no {dataset.name} in {dist_dir}: run 'ndlld build' first", path=dist_dir)
     if not store and not update:
         raise ConfigError("give --store (Graph Store Protocol) or --update (SPARQL Update), or both")
-    target = NamedNode(graph) if graph else dataset_graph(read_base(dist_dir))
+    base = read_base(dist_dir)
+    target = NamedNode(graph) if graph else dataset_graph(base)
     triples = sum(1 for _ in open(dataset, "rb"))
     if not triples:
         raise ConfigError(f"{dataset} is empty: nothing to publish", path=dataset)
-    vocabulary = len(set(read_triples(ontology, RdfFormat.TURTLE)))
+    graphs: dict[NamedNode, Upload] = {
+        target: (dataset, RdfFormat.N_TRIPLES, triples),
+        VOCABULARY_GRAPH: (ontology, RdfFormat.TURTLE, len(set(read_triples(ontology, RdfFormat.TURTLE)))),
+    }
     client = _Client(attempts, backoff, timeout)
-    try:
-        if update:
-            graphs = {target: (dataset, RdfFormat.N_TRIPLES, triples), VOCABULARY_GRAPH: (ontology, RdfFormat.TURTLE, vocabulary)}
-            method = _staged(client, store, update, graphs)
-        elif store:  # (one of the two, checked above)
-            if not _put(client, store, target, dataset, RdfFormat.N_TRIPLES):
-                raise PublishError(f"{_show(store)} has no Graph Store Protocol; give its SPARQL Update endpoint with --update")
-            _put(client, store, VOCABULARY_GRAPH, ontology, RdfFormat.TURTLE)
-            method = "the Graph Store Protocol"
-        in_store = _count(client, store, query, target)
-    finally:
-        client.close()
+    with tempfile.TemporaryDirectory(prefix="ndlld-publish-") as split_dir:
+        sources = split_graphs(dist_dir / DATASET_FILES["nquads"], Path(split_dir), set(graphs))
+        project = _Project(NamedNode(project_graph(base)), target, set(graphs) | set(sources))
+        try:
+            method = _upload(client, store, update, {**sources, **graphs}, project)
+            in_store = _count(client, store, query, target)
+            _check_graphs(client, query, sources)
+        finally:
+            client.close()
     if in_store is not None and in_store != triples:
         raise PublishError(f"{_show(query or store)}: the store holds {in_store} triples in <{target.value}>, the dump {triples}")
-    return Published(target.value, triples, vocabulary, in_store, method)
+    return Published(
+        target.value, triples, graphs[VOCABULARY_GRAPH][2], in_store, method, len(sources), sum(u[2] for u in sources.values())
+    )
 
 
-def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedNode, tuple[Path, RdfFormat, int]]) -> str:
+@dataclass
+class _Project:
+    """Which graphs a publish keeps: the project's graph (whose old version names the old
+    sources and passages), the dataset's graph, and every graph it puts."""
+
+    graph: NamedNode
+    target: NamedNode
+    keep: set[NamedNode]
+
+    def stale(self, described: set[NamedNode], datasets: set[NamedNode]) -> list[NamedNode]:
+        """Of the resources the old project graph describes, the graphs to drop."""
+        return sorted(described - datasets - self.keep, key=lambda g: g.value)
+
+
+def _upload(client: _Client, store: str | None, update: str | None, graphs: dict[NamedNode, Upload], project: _Project) -> str:
+    """Put *graphs* in the store, staged and swapped with *update*, else by one PUT each; returns how."""
+    if update:
+        return _staged(client, store, update, graphs, project)
+    assert store  # (one of the two, checked by publish)
+    # The dataset's graph first: a store without the Graph Store Protocol is found before anything is put.
+    if not _put(client, store, project.target, *graphs[project.target][:2]):
+        raise PublishError(f"{_show(store)} has no Graph Store Protocol; give its SPARQL Update endpoint with --update")
+    stale = _stale_by_gsp(client, store, project) if project.graph in graphs else []  # before the project graph is put
+    for name, (path, rdf_format, _) in graphs.items():
+        if name != project.target:
+            _put(client, store, name, path, rdf_format)
+    for name in stale:
+        response = client.request("DELETE", store, params={"graph": name.value})
+        if response.status_code != 404:  # already gone
+            _raise_for(response, "DELETE", store)
+    return "the Graph Store Protocol"
+
+
+def split_graphs(quads: Path, into: Path, reserved: set[NamedNode]) -> dict[NamedNode, Upload]:
+    """The named graphs of the N-Quads dump *quads*, each written to an N-Triples file in
+    *into*: one pass over the dump, one file open per graph (they are the sources and
+    passages, a few). None when the build has no quads dump. The dump holds each quad
+    once, so a graph's lines are its distinct triples."""
+    if not quads.is_file():
+        return {}
+    files: dict[NamedNode, IO[str]] = {}
+    counts: Counter[NamedNode] = Counter()
+    try:
+        for quad in parse(path=str(quads), format=RdfFormat.N_QUADS):
+            name = quad.graph_name
+            if not isinstance(name, NamedNode) or name in reserved:
+                raise ConfigError(f"{quads} has a statement outside the graphs of its sources: {quad}", path=quads)
+            out = files.get(name)
+            if out is None:
+                out = files[name] = open(into / f"{len(files)}.nt", "w", encoding="utf-8")
+            out.write(f"{quad.triple} .\n")
+            counts[name] += 1
+    except SyntaxError as err:
+        raise ConfigError(f"{quads} is not N-Quads: {_first_line(str(err))}", path=quads) from None
+    finally:
+        for out in files.values():
+            out.close()
+    return {name: (Path(out.name), RdfFormat.N_TRIPLES, counts[name]) for name, out in sorted(files.items(), key=lambda kv: kv[0].value)}
+
+
+def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedNode, Upload], project: _Project) -> str:
     """Upload each of *graphs* (file, format, number of distinct triples) into a staging
-    graph, then swap them all in place in one update request; on failure drop the staging graphs, once, if the store answers.
+    graph, then swap them all in place in one update request, which first drops the stale
+    graphs; on failure drop the staging graphs, once, if the store answers.
     Returns how the triples went."""
-    staging = {graph: NamedNode(graph.value.partition("#")[0] + "-ndlld-staging") for graph in graphs}
+    staging = {graph: staging_graph(graph) for graph in graphs}
     by_gsp = bool(store)
     try:
         for graph, (path, rdf_format, _) in graphs.items():
@@ -177,7 +260,10 @@ def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedN
                 by_gsp = _put(client, store, staging[graph], path, rdf_format)
             if not by_gsp:
                 _insert(client, update, staging[graph], path, rdf_format)
-        _sparql_update(client, update, " ;\n".join(swap_update(graph, staging[graph], graphs[graph][2]) for graph in graphs))
+        swaps = [swap_update(graph, staging[graph], graphs[graph][2]) for graph in graphs]
+        if project.graph in graphs:
+            swaps.insert(0, _stale_update(project, staging[project.target], graphs[project.target][2]))
+        _sparql_update(client, update, " ;\n".join(swaps))
     except PublishError:
         drop = " ;\n".join(f"DROP SILENT GRAPH {s}" for s in staging.values())
         try:
@@ -188,12 +274,52 @@ def _staged(client: _Client, store: str | None, update: str, graphs: dict[NamedN
     return "the Graph Store Protocol and one SPARQL Update" if by_gsp else "SPARQL Update"
 
 
+def staging_graph(graph: NamedNode) -> NamedNode:
+    """Where *graph* is uploaded before the swap: ``<graph>-ndlld-staging``, the fragment
+    kept (the passages of one source differ only by theirs)."""
+    return NamedNode(graph.value + "-ndlld-staging")
+
+
+def _whole(staging: NamedNode, triples: int) -> str:
+    """A pattern that matches once if *staging* holds *triples* triples, else never."""
+    return f"{{ SELECT (COUNT(*) AS ?staged) WHERE {{ GRAPH {staging} {{ ?x ?y ?z }} }} }} FILTER(?staged = {triples})"
+
+
+def _stale_update(project: _Project, staging: NamedNode, triples: int) -> str:
+    """An update operation that empties the graphs of the sources and passages the old
+    project graph describes and this publish does not put, if the dataset's *staging*
+    graph is whole (so only when the dataset is swapped too). It reads the old project
+    graph: it goes before the swaps. Run again it changes nothing."""
+    keep = ", ".join(str(g) for g in sorted(project.keep, key=lambda g: g.value))
+    return (
+        f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ {_whole(staging, triples)} "
+        f"{{ SELECT DISTINCT ?g WHERE {{ GRAPH {project.graph} {{ ?g ?q ?v }} FILTER(isIRI(?g) && ?g NOT IN ({keep})) "
+        f"FILTER NOT EXISTS {{ GRAPH {project.graph} {{ ?g {RDF_TYPE} {SCHEMA.Dataset} }} }} }} }} "
+        f"GRAPH ?g {{ ?s ?p ?o }} }}"
+    )
+
+
+def _stale_by_gsp(client: _Client, store: str, project: _Project) -> list[NamedNode]:
+    """The graphs to drop, read from the old project graph through the Graph Store Protocol."""
+    response = client.request("GET", store, params={"graph": project.graph.value}, headers={"Accept": "application/n-triples"})
+    if response.status_code in (404, 405, 501):  # no such graph yet (or no protocol: the first PUT says so)
+        return []
+    _raise_for(response, "GET", store)
+    described, datasets = set(), set()
+    for triple in parse(response.content, format=RdfFormat.N_TRIPLES):
+        if isinstance(triple.subject, NamedNode):
+            described.add(triple.subject)
+            if triple.predicate == RDF_TYPE and triple.object == SCHEMA.Dataset:
+                datasets.add(triple.subject)
+    return project.stale(described, datasets)
+
+
 def swap_update(graph: NamedNode, staging: NamedNode, triples: int) -> str:
     """Update operations that put *staging* in place of *graph* if it holds *triples*
     triples, and drop it. Run again once *staging* is gone, they change nothing; nor
     do they swap in a staging graph that is not whole (say a late copy of an earlier
     request emptied it half-way through the upload)."""
-    whole = f"{{ SELECT (COUNT(*) AS ?staged) WHERE {{ GRAPH {staging} {{ ?x ?y ?z }} }} }} FILTER(?staged = {triples})"
+    whole = _whole(staging, triples)
     return (
         f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ {whole} GRAPH {graph} {{ ?s ?p ?o }} }} ;\n"
         f"INSERT {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ {whole} GRAPH {staging} {{ ?s ?p ?o }} }} ;\n"
@@ -238,6 +364,20 @@ def _count(client: _Client, store: str | None, query: str | None, graph: NamedNo
         _raise_for(response, "GET", store)
         return sum(1 for line in response.content.splitlines() if line.strip() and not line.startswith(b"#"))
     return None
+
+
+def _check_graphs(client: _Client, query: str | None, graphs: dict[NamedNode, Upload]) -> None:
+    """With a query endpoint, that the store holds each of *graphs* whole (one query for all)."""
+    if not query or not graphs:
+        return
+    values = " ".join(str(g) for g in graphs)
+    text = f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g"
+    response = client.request("POST", query, data={"query": text}, headers={"Accept": "application/sparql-results+json"})
+    _raise_for(response, "POST", query)
+    held = {row["g"]["value"]: int(row["n"]["value"]) for row in response.json()["results"]["bindings"]}
+    for graph, (_, _, triples) in graphs.items():
+        if held.get(graph.value, 0) != triples:
+            raise PublishError(f"{_show(query)}: the store holds {held.get(graph.value, 0)} triples in <{graph.value}>, the dump {triples}")
 
 
 def _raise_for(response: httpx.Response, method: str, url: str) -> None:

@@ -16,6 +16,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, QueryBoolean, QueryR
 
 # Any term of a triple: what its object may be.
 Term: TypeAlias = NamedNode | BlankNode | Literal | Triple
+# Each statement of a dataset (TriG, N-Quads), and the names of the graphs it is in ("" the default graph).
+Graphs: TypeAlias = dict[Triple, frozenset[str]]
 
 
 def subject_of(triple: Triple) -> NamedNode | BlankNode:

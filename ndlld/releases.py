@@ -176,9 +176,11 @@ def _triples(path: Path) -> list:
 
 
 def release_dump(out_dir: Path, version: str) -> Path:
-    """The N-Triples dump of a release, for ``ndlld diff``."""
+    """The dump of a release for ``ndlld diff``: its N-Quads, which say what states each
+    statement, else (a release made before there were any) its N-Triples."""
     path = out_dir / RELEASES / version / DATASET_FILES["ntriples"]
     if version_problem(version) or not path.is_file():
         known = ", ".join(versions(out_dir)) or "none"
         raise PublishError(f"no release {version} in {out_dir / RELEASES} (releases: {known})")
-    return path
+    quads = path.with_name(DATASET_FILES["nquads"])
+    return quads if quads.is_file() else path

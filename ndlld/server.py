@@ -47,7 +47,19 @@ from ndlld.errors import ConfigError, LimitError, NdlldError, short_line
 from ndlld.queries import Query, load_queries
 from ndlld.querypool import GRAPH_FORMATS, SOLUTION_FORMATS, QueryPool
 from ndlld.resources import resource_dir
-from ndlld.service import DESCRIPTION_FORMATS, FOR_A_TABLE, HTML, PROTOCOL_PARAMETERS, Form, description_bytes, form_page, table, title_of
+from ndlld.service import (
+    DESCRIPTION_FORMATS,
+    FOR_A_TABLE,
+    HTML,
+    PROTOCOL_PARAMETERS,
+    Form,
+    description_bytes,
+    form_language,
+    form_page,
+    table,
+    title_of,
+)
+from ndlld.site.view import Text
 from ndlld.store import read_base
 from ndlld.web import text as _text
 
@@ -231,7 +243,7 @@ class _Service:
     """What /sparql knows besides the workers: the dataset's base IRI and title, and the named queries."""
 
     base: str
-    title: str
+    title: Mapping[str, Text]  # by language
     queries: Mapping[str, Query]
 
 
@@ -249,10 +261,11 @@ async def _sparql(request: Request, pool: QueryPool, limits: Limits, service: _S
     if request.method in ("GET", "HEAD") and not {"query", "named", "update"} & set(params):
         return _describe(request, service)
     html = _wants_html(request)
+    language = form_language(params, request.headers)
     asked, error = await _query_of(request, service)
     if asked is None or error is not None:
         assert error is not None
-        return _html_error(service, error) if html else error
+        return _html_error(service, error, language) if html else error
     # The protocol's dataset parameters; without them, the dataset graph is the default graph.
     default = params.getlist("default-graph-uri")
     named = params.getlist("named-graph-uri")
@@ -263,7 +276,7 @@ async def _sparql(request: Request, pool: QueryPool, limits: Limits, service: _S
     except LimitError as err:
         status, body, media_type = err.status, str(err), None
     if html:
-        return _html_answer(service, asked, status, body, media_type)
+        return _html_answer(service, asked, status, body, media_type, language)
     if isinstance(body, str):  # why the query has no answer; status says which way it failed
         return _text(body, status)
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
@@ -282,11 +295,12 @@ def _wants_html(request: Request) -> bool:
 def _describe(request: Request, service: _Service) -> Response:
     """/sparql without a query: the Service Description, or the form for a browser."""
     media_type = choose(request.headers.get("accept"), DESCRIPTION_FORMATS)
-    headers = {"Vary": "Accept"}
+    headers = dict(_HTML_VARY)  # the form is in the language Accept-Language chooses
     if media_type is None:
         return _text("not acceptable: the service description is available as " + ", ".join(DESCRIPTION_FORMATS), 406, headers)
     if media_type == HTML:
-        return HTMLResponse(form_page(Form(service.title), service.queries), headers=headers)
+        language = form_language(request.query_params, request.headers)
+        return HTMLResponse(form_page(Form(service.title, language=language), service.queries), headers=_HTML_VARY)
     try:  # the endpoint as this client reached it; a Host header that makes no IRI gets the published one
         endpoint = NamedNode(str(request.url.replace(query="", fragment=""))).value
     except ValueError:
@@ -295,20 +309,24 @@ def _describe(request: Request, service: _Service) -> Response:
     return Response(body, media_type=media_type + "; charset=utf-8", headers=headers)
 
 
-def _html_answer(service: _Service, asked: _Asked, status: int, body: bytes | str, media_type: str | None) -> Response:
+def _html_answer(service: _Service, asked: _Asked, status: int, body: bytes | str, media_type: str | None, language: str) -> Response:
     """The form with the query in it, and its answer as a table (or why there is none)."""
-    form = Form(service.title, asked.text, asked.named, asked.values)
+    form = Form(service.title, asked.text, asked.named, asked.values, language=language)
     if isinstance(body, str) or media_type is None:
         form.error = short_line(str(body))
     else:
         form.answer = table(body, media_type, service.base)
-    return HTMLResponse(form_page(form, service.queries), status_code=status, headers={"Vary": "Accept"})
+    return HTMLResponse(form_page(form, service.queries), status_code=status, headers=_HTML_VARY)
 
 
-def _html_error(service: _Service, error: Response) -> Response:
+def _html_error(service: _Service, error: Response, language: str) -> Response:
     """A refused request (a bad parameter, no query) as the form saying why."""
     message = bytes(error.body).decode("utf-8").strip()
-    return HTMLResponse(form_page(Form(service.title, error=message), service.queries), status_code=error.status_code)
+    form = Form(service.title, error=message, language=language)
+    return HTMLResponse(form_page(form, service.queries), status_code=error.status_code, headers=_HTML_VARY)
+
+
+_HTML_VARY = {"Vary": "Accept, Accept-Language"}  # the form is in the language Accept-Language chooses
 
 
 async def _query_of(request: Request, service: _Service) -> tuple[_Asked | None, Response | None]:

@@ -22,10 +22,11 @@ from pathlib import Path
 import jinja2
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
 
+from ndlld.conneg import LANGUAGES, negotiate_language
 from ndlld.dumps import read_triples
 from ndlld.queries import Query
 from ndlld.rdf import serialized
-from ndlld.site import environment
+from ndlld.site import environment, language_context
 from ndlld.site.view import Link, Text
 from ndlld.store import VOCABULARY_GRAPH, dataset_graph
 
@@ -43,7 +44,7 @@ DESCRIPTION_FORMATS = {
 # What a worker is asked for when the answer is to be a table: results as JSON, statements as N-Triples.
 FOR_A_TABLE = "application/sparql-results+json, application/n-triples"
 # Parameters of /sparql itself: never a named query's parameter.
-PROTOCOL_PARAMETERS = frozenset({"query", "named", "format", "default-graph-uri", "named-graph-uri"})
+PROTOCOL_PARAMETERS = frozenset({"query", "named", "format", "default-graph-uri", "named-graph-uri", "lang"})
 _PLACEHOLDERS = ("urn:ndlld:endpoint", "urn:ndlld:dataset", "urn:ndlld:vocabulary")
 DCTERMS_TITLE = "http://purl.org/dc/terms/title"
 _PREFIXES = {
@@ -61,14 +62,16 @@ def _environment() -> jinja2.Environment:
     return environment()
 
 
-def title_of(dist_dir: Path, base: str) -> str:
-    """The dataset's title in English, as the VoID description of *dist_dir* gives it."""
+def title_of(dist_dir: Path, base: str) -> dict[str, Text]:
+    """The dataset's title in each language of the pages (English where there is none in
+    one), as the VoID description of *dist_dir* gives it."""
     dataset = dataset_graph(base)
+    found: dict[str | None, str] = {}
     for triple in read_triples(dist_dir / "void.ttl", RdfFormat.TURTLE):
         if triple.subject == dataset and triple.predicate.value == DCTERMS_TITLE and isinstance(triple.object, Literal):
-            if triple.object.language == "en":
-                return triple.object.value
-    return "ndlld"
+            found.setdefault(triple.object.language, triple.object.value)
+    english = Text(found.get("en", "ndlld"), "en")
+    return {language: Text(found[language], language) if language in found else english for language in LANGUAGES}
 
 
 def description(endpoint: str, base: str) -> list[Triple]:
@@ -145,18 +148,20 @@ class Form:
     """What the form page shows: the query in the form, the named query it came from
     (with the values given), and its answer or why there is none."""
 
-    title: str
+    title: Mapping[str, Text]  # by language
     query: str = ""
     named: str | None = None
     values: Mapping[str, str] | None = None
     answer: Table | None = None
     error: str | None = None
     static: bool = False  # the page a build writes, for a copy of the site served without an endpoint
+    language: str = LANGUAGES[0]
 
 
-def form_page(form: Form, queries: Mapping[str, Query]) -> str:
+def form_page(form: Form, queries: Mapping[str, Query], alternates: Mapping[str, str] | None = None) -> str:
     """The query form, the answer to its query as a table, and the named queries with
-    their parameters (the values given to the one chosen filled in)."""
+    their parameters (the values given to the one chosen filled in), in the form's language;
+    *alternates*: where the form is in each language (by default, ``sparql?lang=…``)."""
     listed = []
     for q in queries.values():
         given = form.values if q.name == form.named and form.values is not None else {}
@@ -165,4 +170,13 @@ def form_page(form: Form, queries: Mapping[str, Query]) -> str:
             for p in q.parameters.values()
         ]
         listed.append({"name": q.name, "title": q.title or q.name, "description": q.description, "parameters": parameters, "text": q.text})
-    return _environment().get_template("sparql.html").render(form=form, queries=listed)
+    alternates = alternates or {language: f"sparql?lang={language}" for language in LANGUAGES}
+    context = language_context(form.language, dict(alternates))
+    return _environment().get_template("sparql.html").render(form=form, queries=listed, title=form.title[form.language], **context)
+
+
+def form_language(params: Mapping[str, str], headers: Mapping[str, str]) -> str:
+    """The language of the form: the one its ``lang`` parameter names (the switch, and the
+    form's own hidden field), else the one ``Accept-Language`` chooses."""
+    asked = params.get("lang")
+    return asked if asked in LANGUAGES else negotiate_language(headers.get("accept-language"))

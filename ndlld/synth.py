@@ -347,7 +347,7 @@ def _parent_for(rng: random.Random, orgs: list[_Org]) -> _Org:
 def _branch(rng: random.Random, org_id: str, parent: _Org, where_en: str) -> _Org:
     """A committee, section or office of *parent*, named after it."""
     branch_en, branch_ja = rng.choice(BRANCH_KINDS)
-    founded = parent.founded + rng.randint(0, 30) if parent.founded and rng.random() < 0.6 else None
+    founded = min(parent.founded + rng.randint(0, 30), 2025) if parent.founded and rng.random() < 0.6 else None
     return _Org(
         org_id,
         type="Organization",
@@ -563,6 +563,19 @@ def _publication_yaml(rng: random.Random, org: _Org) -> tuple[str, str]:
     return work, f"# {short}: a publication\n{head}source: {SOURCE}\n"
 
 
+def _passages() -> str:
+    """Passages of the synthetic source, each about some places: made-up offsets into a
+    text that does not exist, so that the quads dumps have passages' graphs at every size."""
+    places = [f"country/{code.lower()}" for code, *_ in COUNTRIES] + [f"region/{rid}" for rid, *_ in REGIONS]
+    halves = [places[: len(places) // 2 + 1], places[len(places) // 2 :]]  # one place in both
+    return "# Where in the synthetic source the places are described.\ngraph:\n" + "".join(
+        f"  - id: {SOURCE}#places-{n}\n    type: SpecificResource\n    hasSource: {SOURCE}\n"
+        f"    hasSelector: {{id: {SOURCE}#places-{n}-position, type: TextPositionSelector, start: {n * 100}, end: {n * 100 + 99}}}\n"
+        f"    subject: [{', '.join(half)}]\n"
+        for n, half in enumerate(halves)
+    )
+
+
 def _fixed_files(orgs: int, seed: int) -> dict[str, str]:
     """dataset.yaml, the NDL, the sources and the places: the same for every size."""
     countries = "".join(
@@ -607,13 +620,15 @@ def _fixed_files(orgs: int, seed: int) -> dict[str, str]:
             "  ja: ndlld.synthが生成したデータ\n"
             "description:\n  en: >-\n    Made-up names (English, and Japanese from a fixed list of syllables\n"
             "    and suffixes), dates and links, for benchmarks; none of them is true.\n"
-            "inLanguage: [en, ja]\n"
+            f"inLanguage: [en, ja]\ncapturedOn: {DATE}\n"
         ),
+        "sources/synthetic-passages.yaml": _passages(),
         "sources/iso-3166-1.yaml": (
-            "# The international standard the country codes come from.\nid: source/iso-3166-1\n"
+            "# The international standard the country codes come from, and only they.\nid: source/iso-3166-1\n"
             'type: CreativeWork\nname:\n  en: "ISO 3166-1: Codes for the representation of names of countries '
             'and their subdivisions, Part 1: Country code"\n'
             "description:\n  en: The two-letter (alpha-2) country codes given as countryCode.\n"
+            "citedFor: ndl:countryCode\n"
         ),
         "sources/eu-countries.yaml": EU_COUNTRIES_RECORD,
         "places/countries.yaml": f"# Countries, with ISO 3166-1 alpha-2 codes.\ngraph:\n{countries}",

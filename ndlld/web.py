@@ -20,6 +20,11 @@
 * A resource deleted in a release answers **410 Gone** with the page the build wrote
   for it (``gone/id/x.html``, naming the last release that had it); anything else
   missing answers 404 with the site's ``404.html``, which links back to the index.
+* Every page is written in each language of :data:`ndlld.conneg.LANGUAGES`: ``x.html``
+  in English, ``x.ja.html`` in Japanese. Where the URL names no language (a resource's
+  IRI, ``/``, ``/vocab``, a missing path, a gone resource's IRI), ``Accept-Language``
+  chooses (:func:`ndlld.conneg.negotiate_language`), with ``Vary: Accept-Language``;
+  a page says its language in ``Content-Language``.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from starlette.datastructures import Headers
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 
 from ndlld.changes import FEED_MEDIA_TYPE, FEED_PATH
-from ndlld.conneg import CONTENT_TYPES, negotiate
+from ndlld.conneg import CONTENT_TYPES, LANGUAGES, language_suffix, negotiate, negotiate_language
 from ndlld.errors import short_line
 from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 
@@ -77,11 +82,13 @@ CACHED_UP_TO = 128 * 1024
 def answer(headers: Headers, root: Path, path: str) -> Response:
     """The answer to a GET or HEAD of *path* (percent-decoded, from the site's root *root*)."""
     if path in ("", "/"):
-        return file_answer(headers, root / "index.html", FILE_TYPES[".html"])
+        index = f"index{language_suffix(negotiate_language(headers.get('accept-language')))}.html"
+        more = {"Vary": "Accept-Language", "Content-Location": index, "Content-Language": language_of(index) or ""}
+        return file_answer(headers, root / index, FILE_TYPES[".html"], more)
     relative = path.lstrip("/")
     target = inside(root, relative)
     if target is None:
-        return not_found(root)
+        return not_found(root, headers)
     if target.is_dir() and path.endswith("/"):
         return RedirectResponse(url_path(path.rstrip("/") or "/"), status_code=301)
     # A directory without the '/' may share its name with a page: id/x beside id/x/y.
@@ -96,20 +103,24 @@ def _negotiated(headers: Headers, root: Path, relative: str) -> Response:
     ``id/x.ttl``, ...) that the Accept header chooses: a 303 to it for a thing, the
     document itself for the vocabulary."""
     # Each variant is checked as a path of its own: a variant may be a symlink too.
-    variants = {ext: inside(root, f"{relative}.{ext}") for ext in DOCUMENTS}
+    html = f"{language_suffix(negotiate_language(headers.get('accept-language')))}.html"  # the page in the language chosen
+    variants = {ext: inside(root, relative + (html if ext == "html" else f".{ext}")) for ext in DOCUMENTS}
     available = {ext: file for ext, file in variants.items() if file is not None and file.is_file()}
     if not available:
-        return gone_or_not_found(root, relative)
+        return gone_or_not_found(root, relative, headers)
     name = relative.rsplit("/", 1)[-1]
     chosen = negotiate(headers.get("accept"), list(available))
+    vary = "Accept, Accept-Language"
     if chosen is None:
         listing = ", ".join(CONTENT_TYPES[ext].split(";")[0] for ext in available)
-        return text(f"not acceptable: this resource is available as {listing}", 406, {"Vary": "Accept"})
-    document = url_path(f"{name}.{chosen}")
+        return text(f"not acceptable: this resource is available as {listing}", 406, {"Vary": vary})
+    document = url_path(name + (html if chosen == "html" else f".{chosen}"))
     if relative.startswith(THINGS):
         links = link_header(name, "describedby")
-        return Response(f"see other: {document}\n", 303, {"Location": document, "Vary": "Accept", "Link": links}, "text/plain")
-    more = {"Vary": "Accept", "Content-Location": document, "Link": link_header(name, "alternate")}
+        return Response(f"see other: {document}\n", 303, {"Location": document, "Vary": vary, "Link": links}, "text/plain")
+    more = {"Vary": vary, "Content-Location": document, "Link": link_header(name, "alternate")}
+    if chosen == "html":
+        more["Content-Language"] = language_of(document) or ""
     return file_answer(headers, available[chosen], CONTENT_TYPES[chosen], more)
 
 
@@ -118,16 +129,36 @@ def _file_headers(relative: str) -> dict[str, str]:
     files, which never change, say so (the LDES server primer asks it of immutable pages)."""
     if IMMUTABLE_PATH.fullmatch(relative):
         return {"Cache-Control": IMMUTABLE}
+    language = language_of(relative)
+    found = {"Content-Language": language} if language else {}
     stem, _, extension = relative.rpartition(".")
+    if extension == "html" and language != LANGUAGES[0]:
+        stem = stem.removesuffix(language_suffix(language or ""))
     if extension not in DOCUMENTS or not (stem.startswith(THINGS) or stem == "vocab"):
-        return {}
-    return {"Link": link_header(stem.rsplit("/", 1)[-1], "alternate")}
+        return found
+    return {**found, "Link": link_header(stem.rsplit("/", 1)[-1], "alternate")}
+
+
+def language_of(relative: str) -> str | None:
+    """The language of a page by its name (``x.ja.html``: ja, ``x.html``: the default); None
+    for a file that is not a page."""
+    if not relative.endswith(".html"):
+        return None
+    return next((language for language in LANGUAGES[1:] if relative.endswith(f"{language_suffix(language)}.html")), LANGUAGES[0])
 
 
 def link_header(name: str, relation: str) -> str:
     """A Link header (RFC 8288) naming each document of the resource *name* with its type,
-    relative to the resource's own URL."""
-    return ", ".join(f'<{url_path(name)}.{ext}>; rel="{relation}"; type="{CONTENT_TYPES[ext].split(";")[0]}"' for ext in DOCUMENTS)
+    relative to the resource's own URL: the page in each language (with its ``hreflang``),
+    then the RDF formats."""
+    return ", ".join(f'<{url_path(name)}{suffix}>; rel="{relation}"; {attributes}' for suffix, attributes in DOCUMENT_LINKS)
+
+
+# Each document of a resource, for its Link header: the name's ending, and what the link says of it.
+DOCUMENT_LINKS = [
+    *((f"{language_suffix(language)}.html", f'type="text/html"; hreflang="{language}"') for language in LANGUAGES),
+    *((f".{ext}", f'type="{CONTENT_TYPES[ext].split(";")[0]}"') for ext in DOCUMENTS[1:]),
+]
 
 
 # -- files: 200 or 304, compressed or not ---------------------------------------
@@ -193,22 +224,31 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
 
 
 # -- 404 and 410 ------------------------------------------------------------------
-def gone_or_not_found(root: Path, relative: str) -> Response:
+def gone_or_not_found(root: Path, relative: str, headers: Headers | None = None) -> Response:
     """410 with the page of a resource deleted in a release (for its IRI and its
-    documents' names alike), or 404."""
+    documents' names alike), or 404; in the language a page's name says (``x.ja.html``
+    is gone/id/x.ja.html), else the one ``Accept-Language`` chooses."""
     stem, _, extension = relative.rpartition(".")
     thing = stem if extension in DOCUMENTS else relative  # an id never ends in a document's extension
-    page = inside(root, f"{GONE}{thing}.html") if thing.startswith(THINGS) else None
+    suffix = "" if extension == "html" else _chosen_suffix(headers)
+    page = inside(root, f"{GONE}{thing}{suffix}.html") if thing.startswith(THINGS) else None
     if page is not None and page.is_file():
-        return Response(_read_whole(page), 410, media_type=FILE_TYPES[".html"])
-    return not_found(root)
+        language = language_of(page.name) or ""
+        return Response(_read_whole(page), 410, {"Vary": "Accept-Language", "Content-Language": language}, FILE_TYPES[".html"])
+    return not_found(root, headers)
 
 
-def not_found(root: Path) -> Response:
-    """404 with the site's page, which links back to the index (one line of text if there is none)."""
-    page = root / NOT_FOUND_PAGE
+def _chosen_suffix(headers: Headers | None) -> str:
+    return language_suffix(negotiate_language(headers.get("accept-language") if headers is not None else None))
+
+
+def not_found(root: Path, headers: Headers | None = None) -> Response:
+    """404 with the site's page in the language ``Accept-Language`` chooses, which links
+    back to the index (one line of text if there is none)."""
+    page = root / f"404{_chosen_suffix(headers)}.html"
     if page.is_file():
-        return Response(_read_whole(page), 404, media_type=FILE_TYPES[".html"])
+        language = language_of(page.name) or ""
+        return Response(_read_whole(page), 404, {"Vary": "Accept-Language", "Content-Language": language}, FILE_TYPES[".html"])
     return text("not found", 404)
 
 

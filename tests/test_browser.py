@@ -58,15 +58,27 @@ def launch(playwright, profile: Path, **options):
     )
 
 
-@pytest.fixture(scope="module")
-def browser(playwright, tmp_path_factory):
-    context = launch(playwright, tmp_path_factory.mktemp("chromium-profile"), viewport={"width": 1280, "height": 900})
+def _context(playwright, tmp_path_factory, **options):
+    context = launch(playwright, tmp_path_factory.mktemp("chromium-profile"), viewport={"width": 1280, "height": 900}, **options)
     yield context
     context.close()
 
 
-@pytest.fixture
-def page(browser, served):
+@pytest.fixture(scope="module")
+def browser(playwright, tmp_path_factory):
+    yield from _context(playwright, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def japanese_browser(playwright, tmp_path_factory):
+    """Chromium set to Japanese: it sends Accept-Language: ja-JP,ja;q=0.9."""
+    yield from _context(playwright, tmp_path_factory, locale="ja-JP")
+
+
+MISSING = "/id/nothing"  # asked for on purpose: its 404 (and the icon the browser then asks for) is no fault
+
+
+def _guarded_tab(browser, served: str):
     """A tab that refuses every request that would leave the local server."""
     tab = browser.new_page()
     outside: list[str] = []
@@ -79,13 +91,27 @@ def page(browser, served):
             outside.append(route.request.url)
             route.abort()
 
+    def noted(message) -> None:
+        if message.type == "error" and not message.location.get("url", "").endswith((MISSING, "/favicon.ico")):
+            errors.append(f"{message.text} {message.location.get('url')}")
+
     tab.route("**/*", guard)
     errors: list[str] = []
-    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    tab.on("console", noted)
     yield tab
     tab.close()
     assert outside == [], "the page tried to load resources from elsewhere"
     assert errors == []
+
+
+@pytest.fixture
+def page(browser, served):
+    yield from _guarded_tab(browser, served)
+
+
+@pytest.fixture
+def japanese_page(japanese_browser, served):
+    yield from _guarded_tab(japanese_browser, served)
 
 
 def dom_jsonld(page) -> list[dict]:
@@ -118,7 +144,7 @@ def test_index_then_an_organization(page, served: str, real_dist: Path):
 
 def test_network_picture_links_to_pages(page, served: str):
     page.goto(served + "/")
-    page.locator("figure svg a[href='id/cdnlao']").first.click()
+    page.locator("figure svg a[href='id/cdnlao.html']").first.click()
     page.wait_for_url(served + "/id/cdnlao.html")  # the IRI answers 303 to its page
     assert "Asia and Oceania" in page.locator("h1").inner_text()
     page.screenshot(path=str(OUTPUT / "cdnlao.png"), full_page=True)
@@ -129,7 +155,7 @@ def test_readable_without_javascript(playwright, served: str, tmp_path: Path):
     tab = context.new_page()
     tab.goto(served + "/id/ndl")
     assert tab.locator("h1").inner_text() == "National Diet Library"
-    assert tab.locator("[lang=ja]").first.inner_text() == "国立国会図書館"
+    assert tab.locator("p.name-ja[lang=ja]").first.inner_text() == "国立国会図書館"
     assert tab.locator("section.timeline li").count() >= 5
     context.close()
 
@@ -204,6 +230,7 @@ def test_every_kind_of_page_has_no_accessibility_violation(page, served: str, re
         results = axe.run(page, options={"resultTypes": ["violations"]}).response
         assert results["testEngine"]["name"] == "axe-core" and len(results["passes"]) > 10 and results["url"] == page.url
         assert page.url in (served + path, served + path + ".html")  # a resource's IRI answers 303 to its page
+        assert page.evaluate("() => document.documentElement.lang") == "en"
         found[kind] = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in results["violations"]]
     assert found == {kind: [] for kind in kinds}
 
@@ -242,3 +269,66 @@ def test_the_vocabulary_page_has_contents_and_embeds_the_vocabulary(page, served
 
 def _terms_of(page, section: str) -> list[str]:
     return page.eval_on_selector_all(f"section#{section} article.term", "articles => articles.map(a => a.id)")
+
+
+# -- the pages in Japanese: a browser whose language is Japanese ------------------------------
+
+
+def test_a_japanese_browser_gets_the_japanese_site_and_can_switch(japanese_page, served: str):
+    OUTPUT.mkdir(exist_ok=True)
+    page = japanese_page
+    page.goto(served + "/")
+    assert page.evaluate("() => document.documentElement.lang") == "ja"
+    assert page.title() == "国立国会図書館の国際協力ネットワーク"
+    assert page.locator("section.network h2").inner_text() == "協力関係のネットワーク"
+    page.screenshot(path=str(OUTPUT / "index-ja.png"), full_page=True)
+
+    page.locator("section.organizations a", has_text="International Federation of Library Associations").click()
+    page.wait_for_url(served + "/id/ifla.ja.html")
+    assert page.locator("section.timeline h2").inner_text() == "国立国会図書館の関わり"
+    assert page.locator("section.timeline li").first.inner_text().startswith("1966")
+    page.screenshot(path=str(OUTPUT / "ifla-ja.png"), full_page=True)
+
+    page.goto(served + "/id/ndl")  # the IRI: 303 to the page in the browser's language
+    page.wait_for_url(served + "/id/ndl.ja.html")
+    assert page.locator("h1").inner_text() == "国立国会図書館"
+    page.screenshot(path=str(OUTPUT / "ndl-ja.png"), full_page=True)
+
+    page.locator("nav.languages a", has_text="English").click()  # the switch, then the English site onwards
+    page.wait_for_url(served + "/id/ndl.html")
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    page.locator("section.sources a", has_text="National Diet Library Law").click()
+    assert page.url.endswith(".html") and not page.url.endswith(".ja.html")
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+
+
+def test_the_japanese_vocabulary_form_and_error_pages(japanese_page, served: str):
+    page = japanese_page
+    for path, name, heading in (
+        ("/vocab", "vocab-ja", "目次"),
+        ("/sparql", "sparql-ja", "登録済みの検索式"),
+        (MISSING, "404-ja", "ページが見つかりません"),
+    ):
+        page.goto(served + path)
+        assert page.evaluate("() => document.documentElement.lang") == "ja"
+        assert heading in page.locator("main").inner_text(), path
+        page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+    page.goto(served + "/sparql?named=organization")  # a named query's answer, still in Japanese
+    assert page.evaluate("() => document.documentElement.lang") == "ja"
+    assert page.locator("section.answer h2").inner_text().startswith("結果")
+
+
+def test_every_kind_of_japanese_page_has_no_accessibility_violation(japanese_page, served: str, real_dist: Path):
+    """axe-core on each kind of page as a Japanese browser gets it (WCAG 2 A and AA and
+    axe's best practices, the language attributes included)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    found = {}
+    for kind, path in _kinds_of_page(real_dist).items():
+        japanese_page.goto(served + path.replace("/404.html", "/404.ja.html"))
+        assert japanese_page.evaluate("() => document.documentElement.lang") == "ja", path
+        results = axe.run(japanese_page, options={"resultTypes": ["violations"]}).response
+        assert results["testEngine"]["name"] == "axe-core" and len(results["passes"]) > 10
+        found[kind] = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in results["violations"]]
+    assert found == {kind: [] for kind in found}

@@ -200,7 +200,7 @@ def test_a_failure_in_the_dumps_process_fails_the_build(good_data: Path, tmp_pat
     build(good_data, out)
     before = _snapshot(out)
     monkeypatch.setattr(ndlld.build, "DUMPS_BESIDE_FROM", 0)
-    monkeypatch.setattr(ndlld.build, "write_dumps", lambda *args: 1 / 0)
+    monkeypatch.setattr(ndlld.build, "write_dumps", lambda *args, **kwargs: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         build(good_data, out)
     assert _snapshot(out) == before

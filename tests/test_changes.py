@@ -113,6 +113,56 @@ def test_diff_of_an_unknown_release_is_a_clear_error(two_releases: Path):
         assert result.exit_code == 2 and result.stderr.startswith(f"no release {spec} in "), result.stderr
 
 
+PASSAGE = """graph:
+  - id: source/page#ifla
+    type: SpecificResource
+    hasSource: source/page
+    hasSelector: {id: source/page#ifla-position, type: TextPositionSelector, start: 10, end: 20}
+    subject: [ifla]
+"""
+
+
+@pytest.fixture
+def moved(good_data: Path, tmp_path: Path) -> Path:
+    """Release 0.0.1 of the fixture, then 0.0.2 where a passage of the source page is about the
+    IFLA: the IFLA's statements, none changed, move from the page's graph to the passage's."""
+    out = tmp_path / "dist"
+    build(good_data, out, release=True)
+    next_version(good_data, "0.0.2", "2026-02-28")
+    (good_data / "sources" / "page-passages.yaml").write_text(PASSAGE, encoding="utf-8")
+    build(good_data, out, release=True)
+    return out
+
+
+def test_diff_of_releases_reports_statements_moved_between_graphs(moved: Path):
+    text = run("diff", "0.0.1", "0.0.2", "--out", moved)
+    assert text.exit_code == 0, text.output
+    assert f"updated IFLA <{ID}ifla>" in text.stdout
+    assert (
+        "  ~ IFLA · name: International Federation of Library Associations and Institutions, stated by A source page → by A source page § ifla"
+        in text.stdout
+    )
+    # The IFLA, the NDL (its link to its role in the IFLA moved too), the page (its passage), the dataset:
+    assert text.stdout.splitlines()[-1].endswith("moved between graphs, in 4 resource(s)")
+    report = json.loads(run("diff", "0.0.1", "0.0.2", "--out", moved, "--format", "json").stdout)
+    ifla = next(r for r in report["resources"] if r["id"] == ID + "ifla")
+    assert ifla["added"] == ifla["removed"] == []
+    name = f'<{ID}ifla> <http://schema.org/name> "International Federation of Library Associations and Institutions"@en .'
+    assert {"statement": name, "from": [ID + "source/page"], "to": [ID + "source/page#ifla"]} in ifla["moved"]
+    assert report["moved"] == sum(len(r.get("moved", [])) for r in report["resources"]) > 0
+    quads = run("diff", "0.0.1", "0.0.2", "--out", moved, "--format", "nq").stdout
+    assert f"  + {name[:-2]} <{ID}source/page#ifla> ." in quads and f"  - {name[:-2]} <{ID}source/page> ." in quads
+    triples = run("diff", "0.0.1", "0.0.2", "--out", moved, "--format", "nt").stdout
+    assert name not in triples, "N-Triples cannot say which graph: the union did not change"
+
+
+def test_diff_as_quads_needs_two_datasets(moved: Path):
+    old = moved / "releases" / "0.0.1" / "dataset.nt"
+    result = run("diff", old, "0.0.2", "--out", moved, "--format", "nq")
+    assert result.exit_code == 2
+    assert result.stderr == f"--format nq compares two datasets (TriG or N-Quads), but {old} is ntriples\n"
+
+
 def test_feed_lists_exactly_the_changed_resources(two_releases: Path):
     releases = two_releases / "releases"
     collection = json.loads((releases / "changes.json").read_text())

@@ -291,6 +291,9 @@ def test_what_a_resource_needs_of_the_statements_pointing_at_it_is_read_from_the
         **dict.fromkeys(["http://schema.org/startDate", "http://schema.org/endDate"], None),
         **dict.fromkeys(["https://w3id.org/ndlld/vocab#meetingFrequency", "http://www.w3.org/2004/02/skos/core#notation"], None),
         **dict.fromkeys(["http://schema.org/eventSchedule", "http://schema.org/repeatFrequency"], None),
+        # named in the SPARQL of the check of years against the dataset's dateModified
+        **dict.fromkeys(["http://schema.org/foundingDate", "http://schema.org/datePublished", "http://schema.org/dateModified"], None),
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": None,
     }
     assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:minCount 2 .")) == {"http://example.org/p": 2}
     assert incoming_needs(_shapes("ex:S sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 ; sh:class ex:C .")) == {
@@ -374,6 +377,9 @@ def test_a_sparql_constraint_judges_what_it_names_together_where_its_shape_targe
     assert of("D", beside="C") == {ex + "other"}  # beside a resource the constraint targets: ex:p and ex:q together too
 
 
+_CITES = "http://purl.org/dc/terms/source"  # the statements citing a source (its passages point at it too)
+
+
 def test_a_resource_pointed_at_by_many_keeps_what_its_shapes_can_see(tmp_path: Path):
     """The source every synthetic record cites keeps one of the statements citing it."""
     from ndlld.build import load_graph
@@ -389,9 +395,9 @@ def test_a_resource_pointed_at_by_many_keeps_what_its_shapes_can_see(tmp_path: P
     bounded = Surroundings(graph, project_rules().incoming)
     documents = every.own
     hub = next(name for name in documents if name.endswith("/source/synthetic"))
-    citing = [t for t in every.of(hub) if t.object.value == hub]
+    citing = [t for t in every.of(hub) if t.object.value == hub and t.predicate.value == _CITES]
     assert len(citing) > 60
-    assert len([t for t in bounded.of(hub) if t.object.value == hub]) == 1
+    assert len([t for t in bounded.of(hub) if t.object.value == hub and t.predicate.value == _CITES]) == 1
     assert set(bounded.of(hub)) <= set(every.of(hub))
     cut = parts(every, sorted(documents), chunk=10**9, most=50)
     assert [hub] in cut  # larger than a part: alone in its own
@@ -500,6 +506,8 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
     child = next(p for p in organizations if "parentOrganization: " in p.read_text(encoding="utf-8"))
     parent_id = re.search(r"parentOrganization: (\S+)", child.read_text(encoding="utf-8")).group(1)
     parent = next(p for p in organizations if p.stem == parent_id)
+    dated = next(p for p in organizations[20:] if "\nfoundingYear: " in p.read_text(encoding="utf-8"))
+    founded = re.search(r"\nfoundingYear: \d+", dated.read_text(encoding="utf-8")).group(0)
     monkeypatch.setattr("ndlld.checks.partition.RUDOF_WHOLE_TRIPLES", 0)  # the path of a large graph
 
     def findings(**options) -> list[str]:
@@ -515,6 +523,7 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
         ("a statement pointing at a resource", cites_once, "source: source/once", "source: source/synthetic"),
         ("the type of what every record points at", data / "sources" / "synthetic.yaml", "type: CreativeWork", "type: Place"),
         ("a parent link, making a cycle", parent, "\nsource: ", f"\nparentOrganization: {child.stem}\nsource: "),
+        ("a year after the dataset's dateModified, which only dataset.yaml states", dated, founded, "\nfoundingYear: 2099"),
     ]
     for what, path, old, new in edits:
         _replace(path, old, new)
@@ -525,6 +534,7 @@ def test_after_edits_that_change_what_other_resources_see_the_cached_report_is_t
         before = warm
     assert any("source/once" in f and "where its facts come from" in f for f in before)
     assert sum(f"[{child.stem} " in f or f"[{parent.stem} " in f for f in before if "Violation" in f) >= 2
+    assert any(f"[{dated.stem} schema:foundingDate]" in f and "Warning: falls in a year after" in f for f in before)
 
 
 def _example_graph():
@@ -606,8 +616,8 @@ def test_the_one_pass_index_holds_the_surroundings_a_lookup_gives(tmp_path: Path
     for document in index.own:
         assert index.of(document) == surroundings(lookup, document, needs), document
     hub = next(name for name in index.own if name.endswith("/source/synthetic"))
-    citing = [t for t in surroundings(lookup, hub, needs) if t.object.value == hub]
-    every = sorted((t for t in graph.triples if t.object.value == hub), key=statement_order)
+    citing = [t for t in surroundings(lookup, hub, needs) if t.object.value == hub and t.predicate.value == _CITES]
+    every = sorted((t for t in graph.triples if t.object.value == hub and t.predicate.value == _CITES), key=statement_order)
     assert citing == every[:1] if bounded else sorted(citing, key=statement_order) == every
     parents = [t for t in graph.triples if t.predicate.value == "http://schema.org/parentOrganization"]
     assert parents and all(t in index.of(t.subject.value) for t in parents)

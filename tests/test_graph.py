@@ -269,6 +269,9 @@ def domain_and_range_problems(triples, vocabularies: Vocabularies) -> list[str]:
             by_predicate.setdefault(t.predicate.value, set()).add((t.subject.value, t.object.value))
     for concept in vocabularies.ndl.subjects(rdflib.RDF.type, rdflib.URIRef("http://www.w3.org/2004/02/skos/core#Concept")):
         types.setdefault(str(concept), set()).add("http://www.w3.org/2004/02/skos/core#Concept")
+    for kind in (rdflib.RDF.Property, rdflib.OWL.ObjectProperty, rdflib.OWL.DatatypeProperty):  # what ndl:citedFor names
+        for term in vocabularies.graph.subjects(rdflib.RDF.type, kind):
+            types.setdefault(str(term), set()).add(RDF_NS + "Property")
     problems = []
     for t in triples:
         predicate = t.predicate.value

@@ -34,7 +34,7 @@ from conftest import http_fetch as fetch
 program("nginx", "nginx")
 program("apache2", "apache2")
 
-GONE = "cdnlao-newsletter"  # a record nothing else refers to: deleted after the release
+GONE = "cdnlao-newsletter"  # a record no other refers to but the page's passage about it: deleted after the release
 GONE_FILE = Path("publications") / f"{GONE}.yaml"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 
@@ -46,6 +46,8 @@ def site(tmp_path_factory) -> Path:
     out = data.parent / "dist"
     build(data, out, release=True)
     (data / GONE_FILE).unlink()
+    passages = data / "sources" / "ndl-links.yaml"  # where in the page each record's statements are
+    passages.write_text(passages.read_text(encoding="utf-8").replace(f", {GONE},", ","), encoding="utf-8")
     build(data, out)
     return out
 
@@ -57,8 +59,12 @@ def server(request, site: Path, tmp_path_factory) -> str:
 
 
 def links(name: str, relation: str) -> str:
-    """The Link header naming each document of *name*, relative to the resource's URL."""
-    return ", ".join(f'<{name}.{ext}>; rel="{relation}"; type="{CONTENT_TYPES[ext].split(";")[0]}"' for ext in CONTENT_TYPES)
+    """The Link header naming each document of *name*, relative to the resource's URL: the
+    page in English and in Japanese, then the RDF."""
+    pages = [f'<{name}.html>; rel="{relation}"; type="text/html"; hreflang="en"']
+    pages.append(f'<{name}.ja.html>; rel="{relation}"; type="text/html"; hreflang="ja"')
+    rdf = [f'<{name}.{ext}>; rel="{relation}"; type="{CONTENT_TYPES[ext].split(";")[0]}"' for ext in list(CONTENT_TYPES)[1:]]
+    return ", ".join(pages + rdf)
 
 
 def tokens(headers: http.client.HTTPMessage, name: str) -> set[str]:
@@ -84,27 +90,29 @@ class Case:
     method: str = "GET"
 
 
-def thing(accept: str | None, document: str, path: str = "/id/ifla") -> Case:
+def thing(accept: str | None, document: str, path: str = "/id/ifla", language: str | None = None) -> Case:
     name = path.rsplit("/", 1)[-1]
+    request = {"Accept": accept} if accept is not None else {}
     return Case(
         path,
-        {"Accept": accept} if accept is not None else {},
+        {**request, "Accept-Language": language} if language is not None else request,
         303,
         {"Link": links(name, "describedby")},
-        vary=("accept",),
+        vary=("accept", "accept-language"),
         location=f"{path}.{document}",
     )
 
 
 def document(path: str, extension: str, **more) -> Case:
     name = path.rsplit("/", 1)[-1]
-    return Case(
-        f"{path}.{extension}",
-        more.pop("request", {}),
-        200,
-        {"Content-Type": CONTENT_TYPES[extension], "Link": links(name, "alternate")},
-        **more,
-    )
+    headers = {"Content-Type": CONTENT_TYPES[extension.rpartition(".")[2]], "Link": links(name, "alternate")}
+    if extension.endswith("html"):  # a page says its language
+        headers["Content-Language"] = "ja" if extension == "ja.html" else "en"
+    return Case(f"{path}.{extension}", more.pop("request", {}), 200, headers, **more)
+
+
+JAPANESE = "ja,en-US;q=0.9,en;q=0.8"  # Chromium set to Japanese
+ENGLISH_THEN_JAPANESE = "en-GB,en;q=0.9,ja;q=0.8"
 
 
 HTML = CONTENT_TYPES["html"]
@@ -123,8 +131,19 @@ CASES = {
     "thing, a nested id": thing("text/turtle", "ttl", "/id/country/jp"),
     "thing, HEAD": Case("/id/ifla", {"Accept": "text/turtle"}, 303, vary=("accept",), location="/id/ifla.ttl", method="HEAD"),
     "thing, nothing acceptable": Case("/id/ifla", {"Accept": "image/png"}, 406, vary=("accept",)),
+    # The page in the language Accept-Language chooses (English by default).
+    "thing, a Japanese browser": thing(BROWSER, "ja.html", language=JAPANESE),
+    "thing, Japanese by its region only": thing(BROWSER, "ja.html", language="ja-JP"),
+    "thing, English before Japanese": thing(BROWSER, "html", language=ENGLISH_THEN_JAPANESE),
+    "thing, Japanese refused": thing(BROWSER, "html", language="ja;q=0, fr"),
+    "thing, a language there is no page in": thing(BROWSER, "html", language="fr-CH, fr;q=0.9"),
+    "thing, Japanese, no Accept": thing(None, "ja.html", language="ja"),
+    "thing, Japanese, Turtle": thing("text/turtle", "ttl", language=JAPANESE),
+    "thing, Japanese, a nested id": thing(BROWSER, "ja.html", "/id/country/jp", language=JAPANESE),
     # Its documents: files, with a Link to each variant.
     "document, HTML": document("/id/ifla", "html"),
+    "document, the Japanese page": document("/id/ifla", "ja.html", request={"Accept-Language": "en"}),
+    "document, the English page to a Japanese browser": document("/id/ifla", "html", request={"Accept-Language": JAPANESE}),
     "document, Turtle": document("/id/ifla", "ttl", request={"Accept": "text/html"}),
     "document, JSON-LD": document("/id/ifla", "jsonld"),
     "document, N-Triples": document("/id/ifla", "nt"),
@@ -147,12 +166,29 @@ CASES = {
         vary=("accept",),
     ),
     "vocabulary, no Accept": Case("/vocab", {}, 200, {"Content-Type": HTML, "Content-Location": "vocab.html"}, vary=("accept",)),
+    "vocabulary, a Japanese browser": Case(
+        "/vocab",
+        {"Accept": BROWSER, "Accept-Language": JAPANESE},
+        200,
+        {"Content-Type": HTML, "Content-Location": "vocab.ja.html", "Content-Language": "ja"},
+        vary=("accept", "accept-language"),
+    ),
+    "vocabulary, Turtle to a Japanese browser": Case(
+        "/vocab", {"Accept": "text/turtle", "Accept-Language": JAPANESE}, 200, {"Content-Location": "vocab.ttl"}, vary=("accept",)
+    ),
+    "vocabulary, the Japanese page": document("/vocab", "ja.html"),
     "vocabulary, nothing acceptable": Case("/vocab", {"Accept": "image/png"}, 406, vary=("accept",)),
     "vocabulary document": document("/vocab", "nq"),
     # Conditional requests: the client has it already.
     "document, If-None-Match": Case("/id/ifla.ttl", {}, 304, conditional="ETag"),
     "document, If-Modified-Since": Case("/id/ifla.html", {}, 304, conditional="Last-Modified"),
     "index, If-None-Match": Case("/", {}, 304, conditional="ETag"),
+    # The same for the page Accept-Language chose: the validator is that page's, and the answer varies.
+    "index, Japanese, If-None-Match": Case("/", {"Accept-Language": JAPANESE}, 304, vary=("accept-language",), conditional="ETag"),
+    "vocabulary, Japanese, If-None-Match": Case(
+        "/vocab", {"Accept": BROWSER, "Accept-Language": JAPANESE}, 304, vary=("accept", "accept-language"), conditional="ETag"
+    ),
+    "Japanese page, If-Modified-Since": Case("/id/ifla.ja.html", {}, 304, conditional="Last-Modified"),
     "document, If-None-Match of another version": Case("/id/ifla.ttl", {"If-None-Match": '"0-0"'}, 200),
     "dump, If-Modified-Since": Case("/dataset.nt", {}, 304, conditional="Last-Modified"),
     # Compression, for clients that accept it.
@@ -192,8 +228,19 @@ CASES = {
     "gone thing": Case(f"/id/{GONE}", {"Accept": "text/turtle"}, 410, {"Content-Type": HTML}),
     "gone document": Case(f"/id/{GONE}.ttl", {}, 410, {"Content-Type": HTML}),
     "gone page": Case(f"/id/{GONE}.html", {}, 410, {"Content-Type": HTML}),
+    "gone thing, Japanese": Case(f"/id/{GONE}", {"Accept-Language": JAPANESE}, 410, {"Content-Type": HTML}, vary=("accept-language",)),
+    "gone Japanese page": Case(f"/id/{GONE}.ja.html", {}, 410, {"Content-Type": HTML}),
+    "missing, Japanese": Case("/nothing/at/all.css", {"Accept-Language": JAPANESE}, 404, {"Content-Type": HTML}, vary=("accept-language",)),
     # Files of the site.
-    "index": Case("/", {}, 200, {"Content-Type": HTML}),
+    "index": Case("/", {}, 200, {"Content-Type": HTML, "Content-Language": "en"}, vary=("accept-language",)),
+    "index, a Japanese browser": Case(
+        "/", {"Accept-Language": JAPANESE}, 200, {"Content-Type": HTML, "Content-Language": "ja"}, vary=("accept-language",)
+    ),
+    "index, English before Japanese": Case("/", {"Accept-Language": ENGLISH_THEN_JAPANESE}, 200, {"Content-Language": "en"}),
+    "index, the Japanese page": Case("/index.ja.html", {}, 200, {"Content-Type": HTML, "Content-Language": "ja"}),
+    "SPARQL form, a Japanese browser": Case(
+        "/sparql", {"Accept": BROWSER, "Accept-Language": JAPANESE}, 200, {"Content-Type": HTML}, vary=("accept-language",)
+    ),
     "robots.txt": Case("/robots.txt", {}, 200, {"Content-Type": "text/plain; charset=utf-8"}),
     "VoID at its well-known address": Case("/.well-known/void", {}, 200, {"Content-Type": "text/turtle; charset=utf-8"}),
     "sitemap": Case("/sitemap.xml", {}, 200, {"Content-Type": "application/xml; charset=utf-8"}),
@@ -204,7 +251,7 @@ CASES = {
 def test_every_server_answers_alike(server: str, case: Case):
     request = dict(case.request)
     if case.conditional:
-        _, first, _ = fetch(server + case.path)
+        _, first, _ = fetch(server + case.path, headers=case.request)
         request["If-None-Match" if case.conditional == "ETag" else "If-Modified-Since"] = first[case.conditional]
     status, headers, body = fetch(server + case.path, case.method, request)
     assert status == case.status, body[:300]
@@ -215,7 +262,7 @@ def test_every_server_answers_alike(server: str, case: Case):
         assert headers.get(name) is None, name
     if case.location is not None:
         assert urlsplit(urljoin(server + case.path, headers["Location"])).path == case.location
-    if status == 200 and case.method == "GET":
+    if status == 200 and case.method == "GET" and case.path != "/sparql":  # serve makes the form: no file
         assert headers["ETag"] and headers["Last-Modified"]
     if status != 304:  # a 304 need not repeat them: the client has the response they came with
         for name, value in SECURITY_HEADERS.items():
@@ -257,7 +304,7 @@ def test_a_compressed_answer_is_the_file(server: str, site: Path):
 def test_the_404_page_links_back_to_the_index(server: str, site: Path):
     status, _, body = fetch(server + "/id/nothing/deeper")
     assert status == 404 and body == (site / "404.html").read_bytes()
-    assert b'<a href="/">' in body
+    assert b'<a href="/index.html">' in body
 
 
 def test_the_410_page_names_the_last_release_that_had_it(server: str):
@@ -325,3 +372,46 @@ def test_a_port_taken_stops_serve_with_one_line(site: Path):
             assert run.returncode == 3, run.stderr  # the documented code of a taken port
             assert run.stderr.strip().count("\n") == 0 and "Traceback" not in run.stderr
             assert f"127.0.0.1:{port}" in run.stderr
+
+
+# -- the language of the pages -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "language", "page"),
+    [
+        ("/id/ifla", JAPANESE, "id/ifla.ja.html"),
+        ("/id/ifla", ENGLISH_THEN_JAPANESE, "id/ifla.html"),
+        ("/", JAPANESE, "index.ja.html"),
+        ("/", None, "index.html"),
+        ("/vocab", JAPANESE, "vocab.ja.html"),
+        ("/id/nothing", JAPANESE, "404.ja.html"),
+        ("/id/nothing", None, "404.html"),
+        (f"/id/{GONE}", JAPANESE, f"gone/id/{GONE}.ja.html"),
+        (f"/id/{GONE}.ttl", JAPANESE, f"gone/id/{GONE}.ja.html"),
+        (f"/id/{GONE}.html", JAPANESE, f"gone/id/{GONE}.html"),
+        (f"/id/{GONE}", None, f"gone/id/{GONE}.html"),
+    ],
+)
+def test_accept_language_chooses_the_page(server: str, site: Path, path: str, language: str | None, page: str):
+    """Followed as a browser follows a 303: the body is the build's page in the language chosen."""
+    headers = {"Accept": BROWSER, **({"Accept-Language": language} if language else {})}
+    status, answer_headers, body = fetch(server + path, headers=headers)
+    if status == 303:
+        status, _, body = fetch(urljoin(server + path, answer_headers["Location"]), headers=headers)
+    assert body == (site / page).read_bytes()
+    expected_lang = "ja" if page.endswith(".ja.html") else "en"
+    assert f'<html lang="{expected_lang}">'.encode() in body
+
+
+def test_a_validator_of_one_languages_page_is_not_the_others(server: str):
+    """The English index's ETag, sent by a browser now set to Japanese: the Japanese index, whole."""
+    _, english, _ = fetch(server + "/")
+    status, headers, body = fetch(server + "/", headers={"Accept-Language": JAPANESE, "If-None-Match": english["ETag"]})
+    assert status == 200 and headers["Content-Language"] == "ja" and b'<html lang="ja">' in body
+    assert headers["ETag"] != english["ETag"]
+
+
+def test_the_sparql_form_follows_accept_language(server: str):
+    status, _, body = fetch(server + "/sparql", headers={"Accept": BROWSER, "Accept-Language": JAPANESE})
+    assert status == 200 and b'<html lang="ja">' in body and "登録済みの検索式".encode() in body
+    status, _, body = fetch(server + "/sparql", headers={"Accept": BROWSER})
+    assert status == 200 and b'<html lang="en">' in body and b"Named queries" in body

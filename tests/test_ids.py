@@ -128,6 +128,6 @@ def test_every_link_of_the_index_and_the_pages_leads_to_a_page(server: str, edge
         for href in tree.xpath("//a/@href"):
             if not re.match(r"^[a-z]+:", href):
                 linked.add(urllib.parse.urljoin(f"/{page}", href).partition("#")[0])
-    assert {"/id/x", "/id/x/y", "/id/x.var", "/id/" + "q" * 200} <= linked
+    assert {"/id/x.html", "/id/x/y.html", "/id/x.var.html", "/id/" + "q" * 200 + ".html"} <= linked
     failed = [(path, status) for path in sorted(linked) if (status := get(server + path)[0]) != 200]
     assert not failed

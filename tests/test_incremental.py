@@ -23,6 +23,8 @@ from ndlld.build import build, validate
 from ndlld.cli import cli
 from ndlld.dumps import ends_chunk
 from ndlld.incremental import fingerprint
+from ndlld.rdf import subject_value
+from ndlld.synth import BASE as SYNTH_BASE
 from ndlld.synth import synthesize
 
 from conftest import DATA, ROOT
@@ -117,7 +119,67 @@ def break_and_mend(data: Path, rnd: random.Random) -> None:
         broken.write_text("id: broken\ntype: Organization\nfoundingYear: 19999\n", encoding="utf-8")
 
 
-EDITS = [rename_organization, change_year, change_start_year, add_organization, delete_record, move_record, edit_dataset, break_and_mend]
+def move_passage(data: Path, rnd: random.Random) -> None:
+    """A place moved from one passage of the synthetic source to the other: its statements
+    change graphs in the quads dumps, though no triple of it changed."""
+    path = data / "sources" / "synthetic-passages.yaml"
+    if not path.exists():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    subjects = [i for i, line in enumerate(lines) if line.strip().startswith("subject: [")]
+    first, second = (lines[i].strip()[len("subject: [") : -1].split(", ") for i in subjects)
+    if len(first) > 1:
+        second.append(first.pop(rnd.randrange(len(first))))
+        for i, places in zip(subjects, (first, second)):
+            lines[i] = f"    subject: [{', '.join(places)}]\n"
+        path.write_text("".join(lines), encoding="utf-8")
+
+
+def source_a_link_elsewhere(data: Path, rnd: random.Random) -> None:
+    """A link outward sourced to another source, or back: its rdf:Statement changes, and the
+    link itself moves to that source's graph in the quads dumps, though no triple of it changed."""
+    linking = [p for p in _records(data) if "\n  - id: " in p.read_text(encoding="utf-8")]
+    if linking:
+        record = rnd.choice(linking)
+        text = record.read_text(encoding="utf-8")
+        swapped = text.replace("    source: source/synthetic\n", "    source: source/eu-countries\n", 1)
+        if swapped == text:
+            swapped = text.replace("    source: source/eu-countries\n", "    source: source/synthetic\n", 1)
+        record.write_text(swapped, encoding="utf-8")
+
+
+def cite_a_source_for_less(data: Path, rnd: random.Random) -> None:
+    """What ISO 3166-1 is cited for given, or taken away: every country's statements change graphs."""
+    path = data / "sources" / "iso-3166-1.yaml"
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        cited = "citedFor: ndl:countryCode\n"
+        path.write_text(text.replace(cited, "") if cited in text else text + cited, encoding="utf-8")
+
+
+def add_a_source(data: Path, rnd: random.Random) -> None:
+    """A second source for an organization, or one source again: all its statements, its hash
+    resources' and the links to them from other records change graphs."""
+    record = rnd.choice(_records(data))
+    text = record.read_text(encoding="utf-8")
+    one, two = "\nsource: source/synthetic\n", "\nsource: [source/synthetic, source/eu-countries]\n"
+    record.write_text(text.replace(two, one) if two in text else text.replace(one, two), encoding="utf-8")
+
+
+EDITS = [
+    rename_organization,
+    change_year,
+    change_start_year,
+    add_organization,
+    delete_record,
+    move_record,
+    edit_dataset,
+    break_and_mend,
+    move_passage,
+    source_a_link_elsewhere,
+    cite_a_source_for_less,
+    add_a_source,
+]
 
 
 @pytest.mark.parametrize("seed", SEQUENCES)
@@ -184,6 +246,61 @@ def test_an_edit_is_built_from_what_changed_and_equals_a_build_from_scratch(synt
     own_page = "id/" + record.stem + ".html"
     others = [name for name, content in incremental.items() if name.endswith(".html") and name != own_page and b"Renamed " in content]
     assert len(others) > 2, "the edit shows on other pages too (links to it), which were made again"
+
+
+def _graphs_by_triple(nquads: bytes) -> dict[str, set[str]]:
+    """Each triple of an N-Quads dump (as N-Triples writes it) and the graphs it is in."""
+    found: dict[str, set[str]] = {}
+    for line in nquads.decode("utf-8").splitlines():
+        triple, graph = line[: line.rindex(" <")], line[line.rindex(" <") + 1 : -2]
+        found.setdefault(triple, set()).add(graph)
+    return found
+
+
+@pytest.mark.parametrize("edit", [move_passage, source_a_link_elsewhere, cite_a_source_for_less, add_a_source], ids=lambda e: e.__name__)
+def test_statements_moved_between_graphs_are_built_from_what_changed(synthetic: Path, tmp_path: Path, edit):
+    """An edit to what states some statements, not to them: built from the changed record
+    alone, the quads dumps are those of a build from scratch, with statements in other graphs."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    before = _graphs_by_triple((out / "dataset.nq").read_bytes())
+    edit(synthetic, random.Random(3))
+    said = _built(synthetic, out, cache)
+    assert any("what 1 changed record file(s) touch" in line for line in said), said
+    build(synthetic, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+    after = _graphs_by_triple((out / "dataset.nq").read_bytes())
+    moved = [t for t in before.keys() & after.keys() if before[t] != after[t]]
+    assert moved, "the edit moved no statement from one graph to another"
+
+
+def test_a_name_changed_reaches_no_other_quads(synthetic: Path, tmp_path: Path):
+    """What a change to a resource's name can move in the quads dumps is that resource alone;
+    a second source for it reaches its hash resources and the links to them too."""
+    from ndlld.context import Context
+    from ndlld.incremental import change
+    from ndlld.incremental.dumps import quads_reach
+    from ndlld.incremental.state import State
+    from ndlld.resources import context_path
+
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    texts = {p: p.read_text(encoding="utf-8") for p in _records(synthetic)}
+    record = next(p for p, text in texts.items() if "member: ndl" in text)
+    iri = SYNTH_BASE + "id/" + record.stem
+
+    def reach() -> set[str]:
+        with State.open(cache) as state, state.writing(keep=False):
+            found = change(state, synthetic, out, Context.load(context_path()))
+            assert found is not None
+            return quads_reach(found.overlay, {subject_value(t) for t in found.delta.removed | found.delta.added})
+
+    _edit(record, "en: ", "en: Renamed ")
+    assert reach() == {iri}
+    _edit(record, "\nsource: source/synthetic\n", "\nsource: [source/synthetic, source/eu-countries]\n")
+    reached = reach()
+    assert iri in reached and any(s.startswith(iri + "#") for s in reached), reached
+    assert SYNTH_BASE + "id/ndl" in reached, "the publisher links to its role here: that link takes the role's sources"
 
 
 def test_the_publishers_page_follows_the_parts_other_pages_give_it(synthetic: Path, tmp_path: Path):

@@ -189,6 +189,11 @@ def read_dump(path: Path) -> set[tuple]:
         return triples_of_rdflib(content, "turtle")
     if name.endswith(".nt"):
         return triples_of_rdflib(content, "nt")
+    if name.endswith((".trig", ".nq")):  # a dataset: the union of its graphs
+        with literals_as_written():
+            dataset = rdflib.Dataset()
+            dataset.parse(data=content.decode("utf-8"), format="trig" if name.endswith(".trig") else "nquads")
+            return {(str(s), str(p), term_of_rdflib(o)) for s, p, o, _ in dataset.quads()}
     if name.endswith(".jsonld"):
         return triples_of_pyld(json.loads(content), path.parent)
     assert name.endswith(".ndjson")

@@ -303,7 +303,7 @@ def test_status_codes(client: TestClient, method: str, path: str, headers: dict,
     response = client.request(method, path, headers=headers)
     assert response.status_code == status
     if status == 404:  # the site's page, with a way back
-        assert response.headers["content-type"] == "text/html; charset=utf-8" and '<a href="/">' in response.text
+        assert response.headers["content-type"] == "text/html; charset=utf-8" and '<a href="/index.html">' in response.text
     else:
         assert response.text.endswith("\n") and response.text.count("\n") == 1  # one line, no traceback
     if status == 405:

@@ -4,6 +4,7 @@ independent tools (extruct, pyld) read back as exactly that description."""
 from __future__ import annotations
 
 import json
+import re
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,7 +23,8 @@ from ndlld.build import build
 from conftest import DATA, ROOT
 from test_dumps import read_jsonld
 
-PAGES_OF = lambda dist: sorted((dist / "id").rglob("*.html"))  # noqa: E731
+PAGES_OF = lambda dist: sorted(p for p in (dist / "id").rglob("*.html") if not p.name.endswith(".ja.html"))  # noqa: E731
+JAPANESE_PAGES_OF = lambda dist: sorted((dist / "id").rglob("*.ja.html"))  # noqa: E731
 
 
 def _no_network(url, options=None):
@@ -113,8 +115,11 @@ def test_resource_rdf_has_every_link_its_page_lists(real_dist: Path):
             ]
             assert pointing, (page.name, source)
             shown = anchor.text_content().strip()
-            if shown != source.removeprefix(BASE):  # a name, not the path of what has none
-                assert rdflib.Literal(shown, lang="en") in set(graph.objects(source)), (page.name, source)
+            # Its name, and for a role what holds it ('associate member, IFLA'); what has no
+            # name is named by its type ('Legal status').
+            names = {str(o) for o in graph.objects(source) if isinstance(o, rdflib.Literal) and o.language == "en"}
+            if names:
+                assert any(shown == name or shown.startswith(f"{name}, ") for name in names), (page.name, source)
             listed += 1
     assert listed > 50
 
@@ -123,7 +128,8 @@ def _absolute(href: str, page: str) -> str:
     """A relative link of the page at *page* (``id/ndl.html``) as the IRI it names."""
     from urllib.parse import urljoin
 
-    return urljoin(BASE + page.removesuffix(".html"), href)
+    path, hash_, fragment = urljoin(BASE + page.removesuffix(".html"), href).partition("#")
+    return path.removesuffix(".html").removesuffix(".ja") + hash_ + fragment  # a link to a page names its resource
 
 
 def test_resource_turtle_starts_with_the_resource(real_dist: Path):
@@ -163,7 +169,7 @@ def test_pages_are_html5_with_languages_and_nothing_external(real_dist: Path):
         for element in tree.xpath("//*[@lang]"):
             assert element.get("lang") in {"en", "ja"}
     ja = lxml_html.fromstring((real_dist / "id" / "ndl.html").read_bytes())
-    assert ja.xpath("//*[@lang='ja']/text()")[0] == "国立国会図書館"
+    assert ja.xpath("//p[@class='name-ja'][@lang='ja']/text()")[0] == "国立国会図書館"
 
 
 def test_every_link_between_pages_resolves(real_dist: Path):
@@ -194,6 +200,43 @@ def test_page_shows_names_counts_involvement_and_source(real_dist: Path):
     assert timeline == ["1966 associate member, IFLA", "1976 regular member, IFLA"]
     assert tree.xpath("//section[@class='sources']//a/text()") == ["International Cooperation > Links"]
     assert tree.xpath("//section[@id='ndl-regular-member']")
+
+
+def cited_in_row(tree, label: str) -> list[tuple[str, str]]:
+    """The (text, href) of what a page's row names as the source of its values."""
+    return [(a.text_content(), a.get("href")) for a in tree.xpath(f"//dt[.='{label}']/following-sibling::dd[1]/span[@class='cited']/a")]
+
+
+def cited_above(tree) -> list[tuple[str, str]]:
+    return [(a.text_content(), a.get("href")) for a in tree.xpath("//article/p[@class='cited-above']//a")]
+
+
+def test_each_statement_names_its_source_as_the_quads_do(real_dist: Path):
+    jp = lxml_html.fromstring((real_dist / "id" / "country" / "jp.html").read_bytes())
+    iso = "ISO 3166-1: Codes for the representation of names of countries and their subdivisions, Part 1: Country code"
+    assert cited_in_row(jp, "country code") == [(iso, "../source/iso-3166-1.html")]
+    # Its name is the NDL page's, in the passages about Japan (each an anchor of the source's page).
+    page = "International Cooperation > Links"
+    assert cited_above(jp) == [(f"{page} § {part}", f"../source/ndl-links.html#{part}") for part in ("ifla", "ihj", "japan-foundation")]
+    # The NDL's Japanese name is the Act's; its English name the page's introduction.
+    ndl = lxml_html.fromstring((real_dist / "id" / "ndl.html").read_bytes())
+    assert {text for text, _ in cited_above(ndl)} == {f"{page} § introduction", "National Diet Library Law (Act No. 5 of 1948)"}
+    # A role's statements are the passage's about the organization it is held in.
+    ifla = lxml_html.fromstring((real_dist / "id" / "ifla.html").read_bytes())
+    assert cited_in_row(ifla, "member count") == [(f"{page} § ifla", "source/ndl-links.html#ifla")]
+    # A source's own description is the project's, linked to the dataset's page.
+    links = lxml_html.fromstring((real_dist / "id" / "source" / "ndl-links.html").read_bytes())
+    assert cited_in_row(links, "publisher") == [("the project's own", "../dataset.html")]
+
+
+def test_the_japanese_page_words_its_sources_in_japanese(real_dist: Path):
+    jp = lxml_html.fromstring((real_dist / "id" / "country" / "jp.ja.html").read_bytes())
+    [above] = jp.xpath("//article/p[@class='cited-above']/span[@class='cited']")
+    assert above.text == "名称・種別の出典: " and [a.get("lang") for a in above.xpath("./a")] == ["en", "en", "en"]
+    assert [a.get("href") for a in above.xpath("./a")][0] == "../source/ndl-links.ja.html#ifla"
+    links = lxml_html.fromstring((real_dist / "id" / "source" / "ndl-links.ja.html").read_bytes())
+    own = links.xpath("//dd/span[@class='cited']/a[@href='../dataset.ja.html']")
+    assert own and {a.text_content() for a in own} == {"本プロジェクト自身の記述"} and not own[0].get("lang")
 
 
 def test_script_content_cannot_break_out(good_data: Path, tmp_path: Path):
@@ -253,7 +296,7 @@ def test_index_draws_the_network_and_timeline(real_dist: Path):
     svgs = tree.xpath("//*[local-name()='svg']")
     assert len(svgs) == 2
     network_links = {a.get("href") for a in svgs[0].xpath(".//*[local-name()='a']")}
-    assert {"id/ifla", "id/ndl", "id/cdnlao"} <= network_links
+    assert {"id/ifla.html", "id/ndl.html", "id/cdnlao.html"} <= network_links
     years = [" ".join(li.text_content().split())[:4] for li in tree.xpath("//section[@class='timeline']//li")]
     assert years == sorted(years) and years[0] == "1966" and years[-1] == "2008"
 
@@ -431,7 +474,7 @@ def test_a_page_linked_from_many_lists_the_first_and_counts_the_rest(tmp_path: P
     assert shown == every[:3]
     assert more == f"… and {len(every) - 3:,} more, in the dumps and through SPARQL."
     tree = lxml_html.fromstring((dist / "id" / "source" / "ndl-links.html").read_bytes())
-    [href] = tree.xpath("//p[@class='more']/a/@href")
+    [href] = tree.xpath("//section[@class='links-here']//p[@class='more']/a/@href")
     assert href == "../../index.html#downloads" and lxml_html.fromstring((dist / "index.html").read_bytes()).xpath("//*[@id='downloads']")
 
 
@@ -491,7 +534,7 @@ def test_a_page_lists_the_first_values_and_involvements_and_counts_the_rest(real
         found = {}
         for dt in tree.xpath("//section[@class='node'][1]//dt"):
             dd = dt.getnext()
-            values = [" ".join(v.split()) for v in dd.xpath("./text()|./a/text()|./span/text()") if v.strip()]
+            values = [" ".join(v.split()) for v in dd.xpath("./text()|./a/text()|./span[not(@class='cited')]/text()") if v.strip()]
             found[dt.text] = (values, " ".join(" ".join(dd.xpath("./p[@class='more']//text()")).split()))
         timeline = [" ".join(li.text_content().split()) for li in tree.xpath("//section[@class='timeline']//li")]
         found["involvements"] = (timeline, " ".join(" ".join(tree.xpath("//section[@class='timeline']/p[@class='more']//text()")).split()))
@@ -522,3 +565,102 @@ def test_a_name_given_again_is_noted_as_read_by_the_page_that_asks(context):
     with view.graph.reads() as reads:
         assert view.name(ifla) == "IFLA"
     assert reads == {("stated", f"{ifla} http://schema.org/name")}
+
+
+# -- the pages in Japanese -------------------------------------------------------------------
+_LATIN_WORDS = re.compile(r"[A-Za-z]{2,}(?:[ ’'-]+[A-Za-z]+){2,}")  # three words or more: a phrase, not a name like 'CC BY'
+
+
+def _language_of(element) -> str:
+    while element is not None:
+        if element.get("lang") is not None:
+            return element.get("lang")
+        element = element.getparent()
+    return ""
+
+
+def test_the_catalogues_have_the_same_words():
+    import yaml
+
+    def keys(tree: dict, prefix: str = "") -> set[str]:
+        found = set()
+        for key, value in tree.items():
+            found.add(prefix + key)
+            # the names of terms and authorities: only where a language has its own
+            if isinstance(value, dict) and key not in ("terms", "authorities"):
+                found |= keys(value, f"{prefix}{key}.")
+        return found
+
+    catalogues = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in (ROOT / "ndlld" / "site" / "locales").glob("*.yaml")}
+    assert set(catalogues) == {"en", "ja"}
+    assert keys(catalogues["en"]) == keys(catalogues["ja"])
+
+
+def test_every_page_is_built_in_japanese_too(real_dist: Path):
+    for page in [
+        *PAGES_OF(real_dist),
+        real_dist / "index.html",
+        real_dist / "vocab.html",
+        real_dist / "404.html",
+        real_dist / "sparql.html",
+    ]:
+        japanese = page.with_name(page.name.removesuffix(".html") + ".ja.html")
+        tree = lxml_html.fromstring(japanese.read_bytes())
+        assert tree.get("lang") == "ja", japanese
+        [switch] = tree.xpath("//nav[@class='languages']/a")  # back to the English page
+        assert (switch.get("href").lstrip("/"), switch.get("hreflang"), switch.get("lang"), switch.text) == (
+            page.name,
+            "en",
+            "en",
+            "English",
+        )
+        [english_switch] = lxml_html.fromstring(page.read_bytes()).xpath("//nav[@class='languages']/a")
+        assert (english_switch.get("href").lstrip("/"), english_switch.get("lang"), english_switch.text) == (japanese.name, "ja", "日本語")
+
+
+def test_japanese_pages_mark_every_english_phrase(real_dist: Path):
+    """Whatever the records say only in English is shown as English (lang="en") on a
+    Japanese page, so that a browser and a screen reader read it as such; the rest is the
+    catalogue's Japanese. Code, IRIs and the pictures' labels are left out."""
+    pages = [
+        *JAPANESE_PAGES_OF(real_dist),
+        *(real_dist / name for name in ("index.ja.html", "vocab.ja.html", "404.ja.html", "sparql.ja.html")),
+    ]
+    unmarked = []
+    for page in pages:
+        tree = lxml_html.fromstring(page.read_bytes())
+        for element in tree.iter():
+            if not isinstance(element.tag, str) or element.tag in ("code", "pre", "script", "style", "title", "textarea", "option"):
+                continue
+            if any(ancestor.tag in ("code", "pre", "svg", "textarea") for ancestor in element.iterancestors()) or element.tag == "svg":
+                continue
+            for text in (element.text, *(child.tail for child in element)):
+                if text and _LATIN_WORDS.search(text) and _language_of(element) == "ja":
+                    unmarked.append((page.name, text.strip()[:60]))
+    assert unmarked == []
+    ndl = lxml_html.fromstring((real_dist / "id" / "ndl.ja.html").read_bytes())
+    assert ndl.xpath("//h1/text()") == ["国立国会図書館"] and ndl.xpath("//p[@class='name-ja'][@lang='en']/text()") == [
+        "National Diet Library"
+    ]
+    assert "国立国会図書館の関わり" in ndl.xpath("//h2/text()") and "出典" in ndl.xpath("//h2/text()")
+
+
+def test_labels_say_what_they_are_about(real_dist: Path):
+    """The labels issue 23 found meaningless out of context: a role without its organization,
+    two like roles without their series, a raw path for a legal status, 'Source' twice."""
+    ndl = lxml_html.fromstring((real_dist / "id" / "ndl.html").read_bytes())
+    member_of = ndl.xpath("//dt[.='member of']/following-sibling::dd[1]//a/text()")
+    assert "associate member, IFLA" in member_of and "regular member, IFLA" in member_of
+    # A role whose name names its organization already is not named again with it.
+    funders = [" ".join(li.text_content().split()) for li in ndl.xpath("//section[@class='links-here']//li")]
+    assert "donor to core activities of the IFLA (funder)" in funders, funders
+    assert "contributor to part of Japan's national association membership fee, IFLA (funder)" in funders
+    linked = [" ".join(li.text_content().split()) for li in ndl.xpath("//section[@class='links-here']//li")]
+    presenters = [text for text in linked if text.startswith("presenter of reports")]
+    assert len(presenters) == 2 and len(set(presenters)) == 2 and all(", " in text for text in presenters)
+    for page in PAGES_OF(real_dist):
+        tree = lxml_html.fromstring(page.read_bytes())
+        text = " ".join(tree.xpath("//body//text()[not(ancestor::script)][not(ancestor::code)]"))
+        assert not re.search(r"\bid/[a-z0-9/_.-]+#", text), page.name  # a resource is named, never shown as its path
+        assert len(tree.xpath("//h2[.='Sources'] | //dt[.='source']")) <= 1 + len(tree.xpath("//section[@id]//dt[.='source']")), page.name
+        assert not tree.xpath("//section[@class='node'][not(@id)]//dt[.='source']"), page.name

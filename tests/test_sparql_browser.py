@@ -40,8 +40,8 @@ def test_the_index_links_to_the_form_which_answers_as_a_table(page, served: str)
     assert "ORDER BY ?name" in page.locator("textarea#query").input_value()  # the query stays in the form
     page.screenshot(path=str(OUTPUT / "sparql.png"), full_page=True)
     # an IRI of the dataset leads to its page on this server
-    page.locator("section.answer a[href='id/ifla']").click()
-    page.wait_for_url(served + "/id/ifla.html")  # the IRI answers 303 to its page
+    page.locator("section.answer a[href='id/ifla.html']").click()
+    page.wait_for_url(served + "/id/ifla.html")  # the table links the page in the form's language
     assert page.locator("h1").inner_text() == "International Federation of Library Associations and Institutions"
 
 

@@ -56,6 +56,8 @@ def test_a_new_data_directory_validates_and_builds_at_once(started: Path, tmp_pa
     assert f"<{BASE}id/dataset> <http://schema.org/publisher> <{BASE}id/example-city-library-central> ." in dump
     assert f'<{BASE}id/country/de> <http://schema.org/name> "Germany"@en .' in dump
     assert "<https://w3id.org/ndlld/id/" not in dump
+    for japanese in ("index.ja.html", "id/example-city-library-central.ja.html", "404.ja.html", "sparql.ja.html", "vocab.ja.html"):
+        assert '<html lang="ja">' in (tmp_path / "mydist" / japanese).read_text(encoding="utf-8"), japanese  # its site in Japanese too
 
 
 def test_one_record_of_each_kind(started: Path):

@@ -250,9 +250,11 @@ def test_the_publishers_page_lists_every_dated_part_it_takes_linked_with_it(grap
     assert sorted(given) == expected
     if expected:
         event("the publisher has dated parts")
-        html = pages[PUBLISHER].files["id/ndl.html"].decode("utf-8") if PUBLISHER in pages else None  # no page: nothing said of it
         index = render_index(view, ENV, site_header(view), FACTS, {document: page.entry for document, page in pages.items()})
-        for iri in expected:
-            href = iri.removeprefix(ID)
-            assert html is None or f'href="{href}"' in html, iri
-            assert f'href="id/{href}"' in index["index.html"].decode("utf-8"), iri
+        for suffix in ("", ".ja"):  # the pages link to the page of their language
+            html = pages[PUBLISHER].files[f"id/ndl{suffix}.html"].decode("utf-8") if PUBLISHER in pages else None  # no page: nothing said
+            for iri in expected:
+                path, hash_, fragment = iri.removeprefix(ID).partition("#")
+                href = f"{path}{suffix}.html{hash_}{fragment}"
+                assert html is None or f'href="{href}"' in html, iri
+                assert f'href="id/{href}"' in index[f"index{suffix}.html"].decode("utf-8"), iri

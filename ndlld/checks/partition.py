@@ -24,7 +24,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple
 
 from ndlld.checks.engines import Rules, engine_for, focus_nodes, run
 from ndlld.checks.report import by_document, parse_ntriples, refused
-from ndlld.checks.scope import PARENT_IRI, RDF_TYPE_IRI, TOO_MANY_PARENTS, Needs, too_many_parents
+from ndlld.checks.scope import DATASET_CLASS_IRI, MODIFIED_IRI, PARENT_IRI, RDF_TYPE_IRI, TOO_MANY_PARENTS, Needs, too_many_parents
 from ndlld.graph import Graph, document_of
 from ndlld.lookup import statement_order
 from ndlld.rdf import Term, serialized, subject_of, subject_value, term_text
@@ -35,6 +35,8 @@ RUDOF_WHOLE_TRIPLES = 250_000
 # Statements (about) per rudof part, two parts at a time on 2 cores; a resource's
 # statements are seldom split across parts.
 PART_TRIPLES = 100_000
+
+_DATASET_CLASS = NamedNode(DATASET_CLASS_IRI)
 
 _INTEGER_TYPES = {
     "http://www.w3.org/2001/XMLSchema#" + name
@@ -93,6 +95,7 @@ class Surroundings:
         self.types: dict[str, list[int]] = {}  # subject -> its rdf:type statements
         self.parents: dict[str, list[tuple[int, str]]] = {}  # organization -> (statement, parent)
         self.named_parents: dict[str, list[int]] = {}  # the same, where the parent is an IRI
+        self.dataset: list[int] = []  # its type and date of last change: in every document's surroundings
         self.blank_subjects = self.long_integers = False
         self._keep_first(self._read(graph.triples, needs), needs or {})
 
@@ -124,9 +127,20 @@ class Surroundings:
                 self.long_integers = len(target.value) > 18 and target.datatype.value in _INTEGER_TYPES
             if predicate == RDF_TYPE_IRI:
                 types.setdefault(value, []).append(position)
+                if target == _DATASET_CLASS:
+                    self.dataset.append(position)
             elif predicate == PARENT_IRI:
                 self._parent(value, position, target)
+        self._dataset_modified()
         return bounded
+
+    def _dataset_modified(self) -> None:
+        """Add the dataset's date of last change to its type, read in the pass: every
+        document's check sees them (:func:`ndlld.checks.scope.dataset_modified`)."""
+        triples = self.triples
+        for subject in {subject_of(triples[p]).value for p in self.dataset}:
+            own = self.own[document_of(subject)]
+            self.dataset += [p for p in own if triples[p].predicate.value == MODIFIED_IRI and subject_of(triples[p]).value == subject]
 
     def _subject(self, subject: NamedNode | BlankNode, value: str) -> tuple[list[int], dict[str, None]]:
         """The lists a subject's statements go to: its document's."""
@@ -177,6 +191,7 @@ class Surroundings:
     def positions(self, document: str) -> set[int]:
         """The positions in the graph of the surroundings of *document*."""
         found = set(self.own.get(document, ()))
+        found.update(self.dataset)
         if document in self.parents:
             found |= self.above(document)[0]
         # Each subject and object once: the NDL states thousands of facts and is

@@ -2,8 +2,9 @@
 
 A document's results depend only on its *surroundings*: its own statements, those
 pointing at its subjects as far as the shapes can see them (:func:`incoming_needs`),
-the types of what it points at (for sh:class), and the parent links above it (for
-the cycle check). So a document can be validated with its surroundings as the data,
+the types of what it points at (for sh:class), the parent links above it (for
+the cycle check) and the dataset's date of last change (:func:`dataset_modified`).
+So a document can be validated with its surroundings as the data,
 and validated again only when they change (:func:`touched_documents`). Of its own
 statements, those the shapes judge one at a time need not be seen again while nothing
 they depend on changed (:func:`judged_alone`).
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 PARENT_IRI = "http://schema.org/parentOrganization"
+DATASET_CLASS_IRI, MODIFIED_IRI = "http://schema.org/Dataset", "http://schema.org/dateModified"
 
 # The cycle check's property path (parentOrganization+) is followed by rdflib
 # recursively: about a thousand organizations above one would exhaust Python's
@@ -53,7 +55,16 @@ def surroundings(lookup: Lookup, document: str, needs: Needs, left_out: Callable
     for target in {t.object.value for t in own if isinstance(t.object, NamedNode)}:
         found.update(t for t in lookup.about(target) if t.predicate.value == RDF_TYPE_IRI)
     found.update(parent_links_above(lookup, document))
+    found.update(dataset_modified(lookup))
     return found
+
+
+def dataset_modified(lookup: Lookup) -> list[Triple]:
+    """The dataset's type and date of last change: every document's surroundings hold them,
+    as a shape compares the years each record states with that date. A change of it is
+    a change of dataset.yaml, after which everything is checked again."""
+    found = [t for t in lookup.pointing_at(DATASET_CLASS_IRI) if t.predicate.value == RDF_TYPE_IRI]
+    return found + [t for dataset in found for t in lookup.stated(subject_value(dataset), MODIFIED_IRI)]
 
 
 def kept_pointing_at(pointing: Iterable[Triple], needs: Needs) -> list[Triple]:

@@ -130,7 +130,7 @@ class Change:
         """The new output's dumps and pages in *new*: what the change touched made again, the
         rest taken from the published output *previous*; the names of all its files."""
         touched = {subject_value(t) for t in self.delta.removed | self.delta.added}
-        written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY)
+        written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY, self.base)
         writer = Writer(new, previous)
         writer.files({name: (previous / name).read_bytes() for name in ("ontology.ttl", "context.jsonld")})
         view = _view_of(self.overlay, vocabulary, self.base, context)

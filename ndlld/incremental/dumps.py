@@ -6,6 +6,13 @@ changed, or next to one whose boundary moved, is made again from the new graph;
 every other chunk's bytes are copied from the published file by the kernel
 (``os.copy_file_range``), and its piece of the gzip file likewise. The files are
 then read once, for their checksums and the gzip file's CRC.
+
+The dumps of named graphs (TriG, N-Quads) fall as the N-Triples do, and a chunk of
+theirs is made again for the same reason; but a statement's graphs also depend on
+what is said of its sources, their passages and its reification
+(:mod:`ndlld.provenance`), so a change can move statements it did not change:
+:func:`quads_reach` finds them, from what the provenance reads. The two are made
+in one pass, which attributes each statement once.
 """
 
 from __future__ import annotations
@@ -18,16 +25,21 @@ from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from pyoxigraph import NamedNode, Triple
+
 from ndlld.context import Context
 from ndlld.dumps import DATASET_FILES, LAST_BLOCK, Chunk, Piece, Statements, checksums_of_digests
 from ndlld.incremental.overlay import Overlay
 from ndlld.incremental.state import SUBJECT_NT, State
 from ndlld.lookup import document_of
+from ndlld.namespaces import RDF, RDF_TYPE
 from ndlld.output import hard_link
+from ndlld.provenance import ABOUT, CITED_FOR, HAS_SOURCE, IN_LANGUAGE, REIFIED, SOURCE, Provenance
 from ndlld.rdf import subject_value
 
 # The dumps whose chunks fall alike (by N-Triples subject), and the key each kind orders by.
-_KEYS = {"ntriples": "nt", "turtle": "nt", "jsonld": "iri", "ndjson": "document"}
+_KEYS = {"ntriples": "nt", "turtle": "nt", "jsonld": "iri", "ndjson": "document", "trig": "nt", "nquads": "nt"}
+_QUADS = ("trig", "nquads")
 
 
 def key_of(kind: str, subject: str) -> str:
@@ -97,17 +109,24 @@ def subjects_between(state: State, overlay: Overlay, kind: str, after: str | Non
 
 
 def new_pieces(
-    state: State, overlay: Overlay, context: Context, kind: str, chunks: list[Chunk], run: tuple[int, int], every: int
-) -> list[Piece]:
-    """The pieces that replace the chunks ``chunks[i:j]`` of the dump *kind*."""
+    state: State,
+    overlay: Overlay,
+    context: Context,
+    kinds: tuple[str, ...],
+    chunks: list[Chunk],
+    run: tuple[int, int],
+    every: int,
+    provenance: Provenance,
+) -> dict[str, list[Piece]]:
+    """The pieces that replace the chunks ``chunks[i:j]`` of the dumps *kinds* (which fall alike)."""
     start, end = run
     after = chunks[start - 1].last if start else None
     upto = chunks[end - 1].last if end < len(chunks) else None
-    subjects = subjects_between(state, overlay, kind, after, upto)
+    subjects = subjects_between(state, overlay, kinds[0], after, upto)
     triples = [t for s in subjects for t in overlay.about(s)]
     if not triples:
-        return []
-    return Statements(triples, context, every).pieces(first=start == 0, heads=False, kinds=[kind])[kind]
+        return {kind: [] for kind in kinds}
+    return Statements(triples, context, every, provenance).pieces(first=start == 0, heads=False, kinds=kinds)
 
 
 def write_dump(
@@ -197,8 +216,65 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+# What the provenance reads of a resource, of a source, of a passage and of an rdf:Statement.
+_OF_HOLDER = frozenset({SOURCE, RDF_TYPE.value})
+_OF_SOURCE = frozenset({CITED_FOR, IN_LANGUAGE})
+_OF_PASSAGE = frozenset({ABOUT, HAS_SOURCE})
+_OF_STATEMENT = frozenset({SOURCE, RDF_TYPE.value, REIFIED, RDF.predicate.value, RDF.object.value})
+
+
+def quads_reach(overlay: Overlay, touched: Iterable[str]) -> set[str]:
+    """The subjects whose quads a change may have changed: those whose statements it changed
+    (*touched*), and those whose statements' graphs it may have moved: the resources whose
+    sources changed (and the hash resources that take theirs, and the links to those from
+    other documents); the resources citing a source whose scope changed; the documents a
+    changed passage is or was about; the subject of a changed rdf:Statement."""
+    reach = set(touched)
+    holders: set[str] = set()
+    documents: set[str] = set()
+    for triple in overlay.added | overlay.removed:
+        _note(overlay, triple, reach, holders, documents)
+    held = {subject for document in documents for subject in overlay.subjects_of(document)}
+    for holder in holders:
+        held.update([holder] if "#" in holder else [holder, *overlay.subjects_of(holder)])
+    for subject in held:
+        reach.add(subject)
+        reach.update(_taking(overlay, subject))
+    return reach
+
+
+def _note(overlay: Overlay, triple: Triple, reach: set[str], holders: set[str], documents: set[str]) -> None:
+    """What a changed *triple* reaches, in the sets of :func:`quads_reach`."""
+    subject, predicate = subject_value(triple), triple.predicate.value
+    named = [triple.object.value] if isinstance(triple.object, NamedNode) else []
+    if predicate in _OF_HOLDER:
+        holders.add(subject)
+    if predicate in _OF_SOURCE:
+        holders.update(subject_value(t) for t in overlay.pointing_at(subject) if t.predicate.value == SOURCE)
+    if predicate in _OF_PASSAGE:
+        about = _objects(overlay.stated(subject, ABOUT)) + (named if predicate == ABOUT else [])
+        documents.update(document_of(o) for o in about)
+    if predicate in _OF_STATEMENT:
+        reach.update(_objects(overlay.stated(subject, REIFIED)) + (named if predicate == REIFIED else []))
+
+
+def _objects(triples: Iterable[Triple]) -> list[str]:
+    return [t.object.value for t in triples if isinstance(t.object, NamedNode)]
+
+
+def _taking(overlay: Overlay, subject: str) -> list[str]:
+    """The subjects with statements whose graphs are *subject*'s: links to it from another
+    document when it is a hash resource, and the rdf:Statements describing its statements."""
+    own = document_of(subject)
+    return [
+        subject_value(t)
+        for t in overlay.pointing_at(subject)
+        if t.predicate.value == REIFIED or ("#" in subject and document_of(subject_value(t)) != own)
+    ]
+
+
 def rewrite_dumps(
-    state: State, overlay: Overlay, context: Context, touched: Iterable[str], old_dir: Path, new_dir: Path, every: int
+    state: State, overlay: Overlay, context: Context, touched: Iterable[str], old_dir: Path, new_dir: Path, every: int, base: str
 ) -> list[Path]:
     """Each dump and gzip file written into *new_dir* from those in *old_dir* and the
     chunks the *touched* subjects changed; SHA256SUMS of them all. The new layout is noted."""
@@ -208,13 +284,12 @@ def rewrite_dumps(
         for name in names:
             hard_link(old_dir / name, new_dir / name)
         return [new_dir / name for name in names]
+    remake = _Remake(state, overlay, context, every, Provenance(overlay, base), touched)
     layouts: dict[str, list[Chunk]] = {}
     digests: dict[str, str] = {}
-    gone = [s for s in touched if not overlay.about(s)]
     for kind, name in DATASET_FILES.items():
         chunks = layout(state, kind)
-        runs = touched_runs(chunks, {key_of(kind, s) for s in touched}, _gone_keys(overlay, kind, gone))
-        replaced = {run: new_pieces(state, overlay, context, kind, chunks, run, every) for run in runs}
+        replaced = {run: remake.pieces(kind, chunks, run) for run in remake.runs(kind, chunks)}
         layouts[kind], digests[name] = write_dump(kind, old_dir / name, new_dir / name, chunks, replaced)
     compressed = [new_dir / f"{name}.gz" for name in DATASET_FILES.values()]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib and reading let go of the GIL
@@ -222,3 +297,30 @@ def rewrite_dumps(
     (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
     keep_layout(state, layouts)
     return [new_dir / name for name in names]
+
+
+class _Remake:
+    """The chunks made again, each kind's in its own format, but the TriG's and the
+    N-Quads' together: their chunks fall alike, and a statement is attributed once."""
+
+    def __init__(self, state: State, overlay: Overlay, context: Context, every: int, provenance: Provenance, touched: list[str]):
+        self.state, self.overlay, self.context, self.every, self.provenance = state, overlay, context, every, provenance
+        self._made: dict[tuple, dict[str, list[Piece]]] = {}
+        self.touched = touched
+        self.reach = quads_reach(overlay, touched)
+        self.gone = [s for s in touched if not overlay.about(s)]
+
+    def runs(self, kind: str, chunks: list[Chunk]) -> list[tuple[int, int]]:
+        """The runs of *chunks* of the dump *kind* to make again: those of the *touched*
+        subjects, and in the quads dumps those of the subjects whose graphs the change may
+        have moved too; the next chunk joined where a subject that ended one is gone."""
+        subjects = self.reach if kind in _QUADS else self.touched
+        return touched_runs(chunks, {key_of(kind, s) for s in subjects}, _gone_keys(self.overlay, kind, self.gone))
+
+    def pieces(self, kind: str, chunks: list[Chunk], run: tuple[int, int]) -> list[Piece]:
+        kinds = _QUADS if kind in _QUADS else (kind,)
+        start, end = run
+        key = (kinds, chunks[start - 1].last if start else None, chunks[end - 1].last if end < len(chunks) else None)
+        if key not in self._made:
+            self._made[key] = new_pieces(self.state, self.overlay, self.context, kinds, chunks, run, self.every, self.provenance)
+        return self._made[key][kind]

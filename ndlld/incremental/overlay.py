@@ -74,8 +74,12 @@ class Overlay:
         key = ("stated", f"{subject} {predicate}")
         found = self._answers.get(key)
         if found is None:
-            added = [t for t in self._added_about.get(subject, ()) if t.predicate.value == predicate]
-            found = self._answers[key] = self._read(subject, predicate, None, key[1] in self.changed_stated, added)
+            about = self._answers.get(("about", subject))
+            if about is not None:  # every statement of it read already (a dump chunk made again): no store read
+                found = self._answers[key] = [t for t in about if t.predicate.value == predicate]
+            else:
+                added = [t for t in self._added_about.get(subject, ()) if t.predicate.value == predicate]
+                found = self._answers[key] = self._read(subject, predicate, None, key[1] in self.changed_stated, added)
         return found
 
     def pointing_at(self, obj: str) -> Sequence[Triple]:

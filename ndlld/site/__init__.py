@@ -3,12 +3,15 @@
 ``render_site`` writes, beside the dumps:
 
 * ``id/<slug>.html`` for every resource (its hash resources on the same
-  page), with its description embedded as JSON-LD, and its RDF as
+  page), in English, and ``id/<slug>.ja.html`` in Japanese (each language of
+  :data:`ndlld.conneg.LANGUAGES`, worded by :mod:`ndlld.site.messages`), with
+  its description embedded as JSON-LD, and its RDF as
   ``id/<slug>.ttl``, ``.jsonld`` and ``.nt``: that description, the statements
   pointing at it and the names of what it links to or from
   (:meth:`SiteView.description`);
 * ``index.html`` with the network and timeline pictures and the dataset's
-  schema.org ``Dataset`` description; ``vocab.html`` (and ``vocab.ttl`` …)
+  schema.org ``Dataset`` description; ``vocab.html`` (and ``vocab.ttl`` …), each
+  page in every language, as the resources' are,
   documenting the NDL vocabulary; ``embed/<slug>.html`` snippets;
 * ``sitemap.xml`` and ``void.ttl`` (VoID and DCAT);
 * ``server/nginx.conf`` and ``.htaccess``: the same content negotiation on a
@@ -34,15 +37,16 @@ import heapq
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup, escape
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple
 
 from ndlld.changes import FEED_MEDIA_TYPE
-from ndlld.conneg import CONTENT_TYPES, static_server_rules
+from ndlld.conneg import CONTENT_TYPES, LANGUAGES, language_suffix, static_language_rules, static_server_rules
 from ndlld.context import Context
 from ndlld.dumps import Ordered, ntriples, turtle
 from ndlld.dumps import jsonld as jsonld_dump
@@ -50,14 +54,18 @@ from ndlld.lookup import Read, document_of
 from ndlld.namespaces import NDL, PREFIXES, SCHEMA
 from ndlld.output import Writer
 from ndlld.parallel import fork_map
+from ndlld.provenance import Provenance
 from ndlld.queries import load_queries
 from ndlld.rdf import serialized, subject_value
 from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 from ndlld.site import svg
+from ndlld.site.cited import Citations
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
+from ndlld.site.messages import document_href, fill, messages, plural
+from ndlld.site.outward import outward_links
 from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, by_year, relative
 from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, dataset_page_triples, file_facts, void_triples
-from ndlld.web import COMPRESSIBLE, EXPOSED, NOT_FOUND_PAGE
+from ndlld.web import COMPRESSIBLE, DOCUMENT_LINKS, EXPOSED, NOT_FOUND_PAGE
 
 _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"
@@ -81,7 +89,9 @@ class Download:
 
 
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    """The templates' environment. A page is rendered once in each language, with ``lang``
+    and its catalogue ``t`` (:func:`language_context`); the macros are imported with context."""
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html", "xml", "svg"]),
         trim_blocks=True,
@@ -90,6 +100,49 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         auto_reload=False,  # one build, one set of templates: no stat of the file at every page
     )
+    env.filters["fill"] = fill
+    env.filters["plural"] = plural
+    env.filters["doc"] = jinja2.pass_context(lambda context, href: document_href(href, context["lang"]))
+    env.filters["lang_attr"] = jinja2.pass_context(lambda context, language: _lang_attribute(language, context["lang"]))
+    env.filters["shown"] = jinja2.pass_context(lambda context, value: shown(value, context["lang"]))
+    env.globals["languages"] = LANGUAGES
+    env.globals["language_names"] = {language: messages(language)["language_name"] for language in LANGUAGES}
+    return env
+
+
+def _lang_attribute(language: str | None, page_language: str) -> Markup:
+    """`` lang="en"`` for a text in another language than the page's; nothing otherwise."""
+    return Markup(f' lang="{escape(language)}"') if language and language != page_language else Markup("")
+
+
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def shown(value: Text | Link | Mapping, page_language: str) -> Markup:
+    """A value of a page (a :class:`Text`, a :class:`Link`, or a mapping of their fields) as
+    HTML, in a page in *page_language*: a link inside the site leads to the page in that
+    language; a link from the records only when following it is safe (http, https, mailto:
+    a javascript: or data: IRI is valid RDF, and shown as text); a text in another language
+    than the page's says so. (A filter, not a macro: pages show thousands of values.)"""
+    get = value.get if isinstance(value, Mapping) else lambda name, default=None: getattr(value, name, default)
+    text, language, href = escape(get("text")), get("language"), get("href")
+    attribute = _lang_attribute(language, page_language)
+    if href is not None and not get("external", False):
+        return Markup(f'<a href="{escape(document_href(href, page_language))}"{attribute}>{text}</a>')
+    if href is not None and href.lower().startswith(_SAFE_SCHEMES):
+        return Markup(f'<a href="{escape(href)}" rel="external"{attribute}>{text}</a>')
+    return Markup(f"<span{attribute}>{text}</span>") if attribute and href is None else text
+
+
+def language_context(language: str, alternates: dict[str, str]) -> dict:
+    """What a template needs to be rendered in *language*: its catalogue, and where the same
+    page is in each language (*alternates*, by language), for the switch and ``hreflang``."""
+    return {"lang": language, "t": messages(language), "alternates": alternates}
+
+
+def alternates(stem: str) -> dict[str, str]:
+    """The file names of a page of *stem* (``ifla``, ``index``) in each language."""
+    return {language: f"{stem}{language_suffix(language)}.html" for language in LANGUAGES}
 
 
 PARALLEL_PAGES = 2_000  # from this many pages on, they are written by one process per core
@@ -172,8 +225,10 @@ def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, 
 
 
 def page_files(path: str) -> list[str]:
-    """The files of the page at site path *path* (``id/ifla``), as the site writes them."""
-    return [*(f"{path}.{extension}" for extension in DESCRIPTIONS), "embed/" + path.removeprefix("id/") + ".html"]
+    """The files of the page at site path *path* (``id/ifla``), as the site writes them: the
+    page in each language, its RDF in each format, its embed snippet."""
+    pages = [f"{path}{language_suffix(language)}.html" for language in LANGUAGES]
+    return [*pages, *(f"{path}.{extension}" for extension in DESCRIPTIONS[1:]), "embed/" + path.removeprefix("id/") + ".html"]
 
 
 def site_header(view: SiteView) -> dict:
@@ -184,6 +239,8 @@ def site_header(view: SiteView) -> dict:
     return {
         "title": view.name(dataset),
         "title_ja": view.text(dataset, str(SCHEMA) + "name", "ja"),
+        "titles": {language: view.named(dataset, language) for language in LANGUAGES},
+        "publishers": {language: view.named(view.publisher, language) for language in LANGUAGES} if view.publisher else {},
         "descriptions": _texts(view, dataset, str(SCHEMA) + "description"),
         "version": view.value(dataset, str(SCHEMA) + "version") or "",
         "modified": view.value(dataset, str(SCHEMA) + "dateModified") or "",
@@ -197,7 +254,7 @@ _LICENSES = {"https://creativecommons.org/licenses/by/4.0/": "CC BY 4.0"}
 
 
 def _texts(view: SiteView, iri: str, predicate: str) -> list[Text]:
-    """English first, then by language, then by the text."""
+    """English first, then by language, then by the text (a page shows its own language's first)."""
     texts = [Text(o.value, o.language) for o in view.values(iri, predicate) if isinstance(o, Literal)]
     return sorted(texts, key=lambda t: (t.language != "en", t.language or "", t.text))
 
@@ -245,32 +302,45 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
     if document == view.dataset:  # the dumps' descriptions have the dataset's hash IRIs: here is where they lead
         distributions = dataset_page_triples(view)
         own, description = [*own, *distributions], [*description, *distributions]
-    links_here, linked_from = view.links_here(document, most=LIST_SHOWN)
     involvements, involvements_more = _first(involved)
-    page = {
+    file = path.rsplit("/", 1)[-1]
+    shared = {
         "iri": document,
-        "file": path.rsplit("/", 1)[-1],
-        "name": view.name(document),
-        "name_ja": view.text(document, str(SCHEMA) + "name", "ja"),
+        "file": file,
         "abbreviation": ", ".join(sorted(o.value for o in view.values(document, str(SCHEMA) + "alternateName"))),
-        "types": [view.name(t) for t in view.types(document)],
         "descriptions": _texts(view, document, str(SCHEMA) + "description"),
-        "sections": view.sections(document, most=LIST_SHOWN),
-        "links_here": links_here,
-        "links_here_more": linked_from - len(links_here),
-        "sources": [view.link(source, path) for source in view.sources(document)],
-        "involvements": [_timeline_row(view, i, path) for i in involvements],
         "involvements_more": involvements_more,
         "jsonld": script_element(embedded_document(own)),
         "distributions": _distributions(path) if document == view.dataset else [],
     }
-    html = env.get_template("resource.html").render(site=site, page=page, root=_root(path))
+    template = env.get_template("resource.html")
+    pages = []
+    provenance = Provenance(view.graph, view.base)  # one a page, reading through its Recording
+    for language in LANGUAGES:
+        links_here, linked_from = view.links_here(document, LIST_SHOWN, language)
+        cite = Citations(view, provenance, path, language)
+        sections = view.sections(document, LIST_SHOWN, language, cite)
+        page = {
+            **shared,
+            "name": view.named(document, language),
+            "name_ja": view.text(document, str(SCHEMA) + "name", "ja"),
+            "name_en": view.text(document, str(SCHEMA) + "name", "en"),
+            "types": [view.named(t, language) for t in view.types(document)],
+            "sections": [(section, outward_links(view, section.iri, path, cite, language)) for section in sections],
+            "cited": sections[0].sources if sections and sections[0].iri == document else [],  # shown under its names
+            "links_here": links_here,
+            "links_here_more": linked_from - len(links_here),
+            "sources": [view.link(source, path, language) for source in view.sources(document)],
+            "involvements": [_timeline_row(view, i, path, language) for i in involvements],
+        }
+        context = language_context(language, alternates(file))
+        pages.append(template.render(site=site, page=page, root=_root(path), **context).encode("utf-8"))
     snippet = env.get_template("embed.html").render(
-        site=site, name=page["name"], iri=document, jsonld=script_element(embedded_document(schema_org_view(own)), indent=2)
+        site=site, name=view.name(document), iri=document, jsonld=script_element(embedded_document(schema_org_view(own)), indent=2)
     )
     *variants, embed = page_files(path)
     return {
-        **dict(zip(variants, [html.encode("utf-8"), *descriptions(description, view.context, first=document)], strict=True)),
+        **dict(zip(variants, [*pages, *descriptions(description, view.context, first=document)], strict=True)),
         embed: snippet.encode("utf-8"),
     }
 
@@ -327,8 +397,16 @@ def spread(items: list, most: int) -> list:
     return [items[i * len(items) // most] for i in range(most)]
 
 
-def _timeline_row(view: SiteView, involvement, path: str) -> dict:
-    return {"year": involvement.year, "label": involvement.label, "href": relative(view.path(involvement.iri), path)}
+def _timeline_row(view: SiteView, involvement: Involvement, path: str, language: str) -> dict:
+    return {"year": involvement.year, "item": involvement, "href": relative(view.path(involvement.iri), path)}
+
+
+def involvement_label(involvement: Involvement, language: str) -> str:
+    """'attended the 1st meeting of the CDNLAO', '1st meeting of the CDNLAO に参加': as the
+    catalogue of *language* words it."""
+    words = messages(language)["involvement"]
+    kind = involvement.kind if involvement.kind != "role" or involvement.held else "role_alone"
+    return str(words[kind].format(name=involvement.name, held=involvement.held))
 
 
 def render_index(
@@ -342,37 +420,51 @@ def render_index(
     organizations = sorted((item for item in listed.values() if ORGANIZATION_TYPES & set(item.types)), key=_by_name)
     nodes, edges = _network(view, organizations, entries)
     involvements = publisher_involvements(entries)
-    entries_shown = [svg.TimelineEntry(i.year, i.label, view.path(i.iri)) for i in spread(involvements, TIMELINE_SIZE)]
     groups = _groups(view, listed)
     shown_involvements, involvements_more = _first(involvements)
     shown_organizations, organizations_more = _first(organizations)
-    html = env.get_template("index.html").render(
-        site=site,
-        root="",
-        network=svg.network_svg(nodes, edges),
-        timeline=svg.timeline_svg(entries_shown),
-        involvements=[_timeline_row(view, i, "") for i in shown_involvements],
-        involvements_more=involvements_more,
-        organizations=[
-            {"href": view.path(o.iri), "text": o.name, "abbreviation": o.short_name if o.short_name != o.name else ""}
+    shared = {
+        "site": site,
+        "root": "",
+        "involvements": [_timeline_row(view, i, "", "") for i in shown_involvements],
+        "involvements_more": involvements_more,
+        "organizations": [
+            {"href": view.path(o.iri), "text": o.name, "ja": o.name_ja, "abbreviation": o.short_name if o.short_name != o.name else ""}
             for o in shown_organizations
         ],
-        organizations_more=organizations_more,
-        groups=groups,
-        downloads=_downloads(releases),
-        jsonld=script_element(dataset_jsonld(view, facts)),
-    )
-    return {"index.html": html.encode("utf-8")}
+        "organizations_more": organizations_more,
+        "groups": groups,
+        "downloads": _downloads(releases),
+        "jsonld": script_element(dataset_jsonld(view, facts)),
+    }
+    files = {}
+    for language in LANGUAGES:
+        words = messages(language)
+        suffix = language_suffix(language)
+        timeline = [
+            svg.TimelineEntry(i.year, involvement_label(i, language), document_href(view.path(i.iri), language))
+            for i in spread(involvements, TIMELINE_SIZE)
+        ]
+        local_nodes = [replace(node, href=document_href(node.href, language)) for node in nodes]
+        local_edges = [replace(edge, label=", ".join(words["edges"].get(w, w) for w in edge.label.split(", "))) for edge in edges]
+        html = env.get_template("index.html").render(
+            network=svg.network_svg(local_nodes, local_edges, words["network"]),
+            timeline=svg.timeline_svg(timeline, words["timeline"]),
+            **shared,
+            **language_context(language, alternates("index")),
+        )
+        files[f"index{suffix}.html"] = html.encode("utf-8")
+    return files
 
 
 def _groups(view: SiteView, listed: dict[str, Listed]) -> list[dict]:
     """The index's lists of resources by kind: the first of each by name."""
     groups = []
-    for label, types in _GROUPS:
+    for key, types in _GROUPS:
         members = [item for item in listed.values() if "#" not in item.iri and types & set(item.types)]
         shown, more = _first(sorted(members, key=_by_name))
         if shown:
-            groups.append({"label": label, "links": [_link(view, item) for item in shown], "more": more})
+            groups.append({"key": key, "links": [(_link(view, item), item.name_ja) for item in shown], "more": more})
     return groups
 
 
@@ -384,21 +476,28 @@ def render_sparql_page(site: dict) -> dict[str, bytes]:
     from ndlld.resources import resource_dir
     from ndlld.service import Form, form_page  # it renders with this module's templates
 
-    form = Form(site["title"], static=True)
-    return {"sparql.html": form_page(form, load_queries(resource_dir("queries"))).encode("utf-8")}
+    queries = load_queries(resource_dir("queries"))
+    return {
+        f"sparql{language_suffix(language)}.html": form_page(
+            Form(site["titles"], static=True, language=language), queries, alternates("sparql")
+        ).encode("utf-8")
+        for language in LANGUAGES
+    }
 
 
 def _downloads(releases: bool = False) -> list[Download]:
+    """The dumps (named by their titles, in English), and the site's other files and services
+    (named by a key of the catalogue's ``downloads``)."""
     downloads = [Download(d.title, d.file, "application/gzip" if d.compressed else d.media_type) for d in DISTRIBUTIONS]
-    downloads.append(Download("SHA-256 checksums of the dumps", "SHA256SUMS", "text/plain"))
-    downloads.append(Download("VoID and DCAT description", "void.ttl", "text/turtle"))
-    downloads.append(Download("Sitemap", "sitemap.xml", "application/xml"))
+    downloads.append(Download("checksums", "SHA256SUMS", "text/plain"))
+    downloads.append(Download("void", "void.ttl", "text/turtle"))
+    downloads.append(Download("sitemap", "sitemap.xml", "application/xml"))
     # The services: the endpoint void.ttl names as its void:sparqlEndpoint (at /sparql of
     # `ndlld serve`, or of a store behind the same path), and what `ndlld release` keeps.
-    downloads.append(Download("SPARQL endpoint, with a query form and the named queries", "sparql", "application/sparql-query"))
+    downloads.append(Download("sparql", "sparql", "application/sparql-query"))
     if releases:
-        downloads.append(Download("Releases: the change feed, a page per release", "releases/changes.json", "application/activity+json"))
-        downloads.append(Download("The latest release: its files and checksums", "releases/latest/SHA256SUMS", "text/plain"))
+        downloads.append(Download("feed", "releases/changes.json", "application/activity+json"))
+        downloads.append(Download("latest", "releases/latest/SHA256SUMS", "text/plain"))
     return downloads
 
 
@@ -413,12 +512,12 @@ def _link(view: SiteView, item: Listed) -> Link:
     return Link(item.iri, item.name, external=True)
 
 
-_GROUPS = [
-    ("Organizations", ORGANIZATION_TYPES),
-    ("Meeting series and programmes", {str(SCHEMA) + "EventSeries"}),
-    ("Publications and web sites", {str(SCHEMA) + t for t in ("Periodical", "WebSite", "WebPage")}),
-    ("Places", {str(SCHEMA) + t for t in ("Country", "City", "Place")}),
-    ("Sources", {str(SCHEMA) + t for t in ("Legislation", "CreativeWork")}),
+_GROUPS = [  # by the key of their heading in the catalogues' ``groups``
+    ("organizations", ORGANIZATION_TYPES),
+    ("series", {str(SCHEMA) + "EventSeries"}),
+    ("publications", {str(SCHEMA) + t for t in ("Periodical", "WebSite", "WebPage")}),
+    ("places", {str(SCHEMA) + t for t in ("Country", "City", "Place")}),
+    ("sources", {str(SCHEMA) + t for t in ("Legislation", "CreativeWork")}),
 ]
 
 # How the publisher takes part, by the property that links it, for the network picture.
@@ -521,6 +620,7 @@ class Listed:
     short_name: str
     types: tuple[str, ...]
     parents: tuple[str, ...]
+    name_ja: str = ""  # the Japanese name, where the records give one: the Japanese index shows it
 
 
 @dataclass(frozen=True)
@@ -544,7 +644,7 @@ class Entry:
     def from_json(cls, kept: list) -> Entry:
         listed, links, involvements = kept
         return cls(
-            tuple(Listed(iri, name, short, tuple(types), tuple(parents)) for iri, name, short, types, parents in listed),
+            tuple(Listed(iri, name, short, tuple(types), tuple(parents), ja) for iri, name, short, types, parents, ja in listed),
             tuple((how, organization) for how, organization in links),
             tuple(Involvement(*i) for i in involvements),
         )
@@ -560,7 +660,8 @@ def index_entry(view: SiteView, document: str) -> Entry:
         types = view.types(subject)
         if _LISTED_TYPES.intersection(types):
             parents = tuple(o.value for o in view.values(subject, str(SCHEMA) + "parentOrganization") if isinstance(o, NamedNode))
-            listed.append(Listed(subject, view.name(subject), view.short_name(subject), tuple(types), parents))
+            name_ja = view.text(subject, str(SCHEMA) + "name", "ja") or ""
+            listed.append(Listed(subject, view.name(subject), view.short_name(subject), tuple(types), parents, name_ja))
     publisher = view.publisher
     if publisher is None:
         return Entry(tuple(listed))
@@ -601,11 +702,14 @@ def render_vocabulary(view: SiteView, env: jinja2.Environment, site: dict, vocab
 
     page = vocabulary_page(vocabulary, view.context)
     jsonld = script_element(embedded_document(vocabulary))
-    html = env.get_template("vocab.html").render(site=site, vocab=page, root="", jsonld=jsonld).encode("utf-8")
-    return {
-        f"{VOCABULARY_PATH}.{extension}": body
-        for extension, body in zip(DESCRIPTIONS, [html, *descriptions(vocabulary, view.context)], strict=True)
+    files = {
+        f"{VOCABULARY_PATH}{language_suffix(language)}.html": env.get_template("vocab.html")
+        .render(site=site, vocab=page, root="", jsonld=jsonld, **language_context(language, alternates(VOCABULARY_PATH)))
+        .encode("utf-8")
+        for language in LANGUAGES
     }
+    rdf = zip(DESCRIPTIONS[1:], descriptions(vocabulary, view.context), strict=True)
+    return {**files, **{f"{VOCABULARY_PATH}.{extension}": body for extension, body in rdf}}
 
 
 def render_void(view: SiteView, triples: int, facts: dict[str, FileFacts]) -> dict[str, bytes]:
@@ -622,6 +726,10 @@ def render_server_rules(env: jinja2.Environment, base: str) -> dict[str, bytes]:
     host = urlsplit(base).hostname or "_"
     names = {
         "rules": rules,
+        "language_rules": static_language_rules(),
+        "page_languages": [(language_suffix(language), language) for language in reversed(LANGUAGES)],
+        "language_suffixes": "|".join(language_suffix(language).replace(".", "\\.") for language in LANGUAGES[1:]),
+        "document_links": DOCUMENT_LINKS,
         "host": host,
         "documents": DESCRIPTIONS,
         "content_types": CONTENT_TYPES,
@@ -635,7 +743,12 @@ def render_server_rules(env: jinja2.Environment, base: str) -> dict[str, bytes]:
     return {
         "server/nginx.conf": env.get_template("nginx.conf").render(**names).encode("utf-8"),
         ".htaccess": env.get_template("htaccess").render(**names).encode("utf-8"),
-        NOT_FOUND_PAGE: env.get_template(NOT_FOUND_PAGE).render().encode("utf-8"),
+        **{
+            f"404{language_suffix(language)}.html": env.get_template(NOT_FOUND_PAGE)
+            .render(**language_context(language, {other: "/" + name for other, name in alternates("404").items()}))
+            .encode("utf-8")
+            for language in LANGUAGES
+        },
         "robots.txt": env.get_template("robots.txt").render(sitemap=base + "sitemap.xml").encode("utf-8"),
     }
 

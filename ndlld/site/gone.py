@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ndlld.conneg import LANGUAGES, language_suffix
 from ndlld.dumps import DATASET_FILES
 from ndlld.graph import resource_base
 from ndlld.releases import RELEASES, versions
@@ -23,7 +24,7 @@ _DUMPS = ("turtle", "jsonld", "ntriples")
 def render_gone(out_dir: Path, documents: set[str], base: str) -> dict[str, bytes]:
     """``gone/<path>.html`` for each resource document (``id/x``) a release in *out_dir*
     had and *documents* (this build's) has not, naming the last release that had it."""
-    from ndlld.site import environment
+    from ndlld.site import alternates, environment, language_context
 
     last_had: dict[str, str] = {}
     for version in versions(out_dir):  # oldest first: a later release overwrites
@@ -37,8 +38,12 @@ def render_gone(out_dir: Path, documents: set[str], base: str) -> dict[str, byte
         root = "../" * path.count("/")
         dumps = [(DATASET_FILES[kind], f"{root}{RELEASES}/{version}/{DATASET_FILES[kind]}") for kind in _DUMPS]
         released = _released(out_dir, version)
-        html = template.render(iri=base + path, version=version, released=released, dumps=dumps, root=root)
-        pages[f"{GONE}{path}.html"] = html.encode("utf-8")
+        for language in LANGUAGES:
+            # Served at the resource's IRI and its documents' names (x.ja.html for this one): the
+            # switch leads to the other's name, which answers 410 with the other's page.
+            context = language_context(language, alternates(path.rsplit("/", 1)[-1]))
+            html = template.render(iri=base + path, version=version, released=released, dumps=dumps, root=root, **context)
+            pages[f"{GONE}{path}{language_suffix(language)}.html"] = html.encode("utf-8")
     return pages
 
 

@@ -26,11 +26,14 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jinja2
+
+from ndlld.site.messages import messages, plural
 
 CENTER_GROUP = "center"
 
@@ -118,10 +121,6 @@ def _em_width(text: str) -> float:
     return width
 
 
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else plural or word + 's'}"
-
-
 # --- the network --------------------------------------------------------------------------
 
 _ONE_RING_MAX = 24  # ring nodes drawn on one ring; more are set alternately on two rings
@@ -171,6 +170,7 @@ def _size_for(lines: tuple[str, ...], inner: float, scale: float) -> float:
     return size
 
 
+@functools.lru_cache(maxsize=4096)  # the picture is drawn once for each language, with the same labels
 def _fit_label(text: str, radius: float, largest: float, smallest: float, scale: float = 1.0) -> _Label:
     """Wrap and size a label to fit inside its circle; below the smallest size, cut it short with '…'."""
     words = text.split()
@@ -259,7 +259,7 @@ def _ring_order(ring: list[NetworkNode], edges: list[NetworkEdge]) -> list[Netwo
     return order
 
 
-def network_svg(nodes: list[NetworkNode], edges: list[NetworkEdge]) -> str:
+def network_svg(nodes: list[NetworkNode], edges: list[NetworkEdge], words: Mapping[str, Any] | None = None) -> str:
     """The network as an inline SVG: the "center" node in the middle, the others around it.
 
     The others go round one ring (two interleaved rings when there are more
@@ -273,9 +273,10 @@ def network_svg(nodes: list[NetworkNode], edges: list[NetworkEdge]) -> str:
     """
     _check_network(nodes, edges)
     ids = {"root": "ndlld-network", "title": "ndlld-network-title", "desc": "ndlld-network-desc", "arrow": "ndlld-network-arrow"}
-    title = "The NDL's international cooperation network"
+    words = words or messages("en")["network"]  # the catalogue's words for this picture
+    title = words["title"]
     if not nodes:
-        return _render("network.svg", ids=ids, title=title, empty=True, desc="There are no organizations to show.")
+        return _render("network.svg", ids=ids, title=title, empty=True, desc=words["empty"], nothing=words["nothing"])
 
     center = next((n for n in nodes if n.group == CENTER_GROUP), None)
     ring = _ring_order([n for n in nodes if n is not center], edges)
@@ -298,7 +299,7 @@ def network_svg(nodes: list[NetworkNode], edges: list[NetworkEdge]) -> str:
         "network.svg",
         ids=ids,
         title=title,
-        desc=_network_desc(center, ring, len(edge_views)),
+        desc=_network_desc(center, ring, len(edge_views), words),
         empty=False,
         view_box=" ".join(_num(v) for v in (-half, -half, width, height)),
         width=_num(width),
@@ -409,14 +410,15 @@ def _legend(ring: list[NetworkNode], tokens: list[str], half: float) -> tuple[li
     return legend, (y + 22 - half) if legend else 0
 
 
-def _network_desc(center: NetworkNode | None, ring: list[NetworkNode], relationships: int) -> str:
+def _network_desc(center: NetworkNode | None, ring: list[NetworkNode], relationships: int, words: Mapping[str, Any]) -> str:
     """The picture's <desc>: what is in the middle, how many are around it, of which groups."""
     groups = Counter(_clean(n.group) for n in ring)
     described = f" ({', '.join(f'{groups[g]} {g}' for g in sorted(groups))})" if len(groups) > 1 else ""
-    relations = _plural(relationships, "relationship")
+    relations = plural(words["relationships"], relationships)
+    count = plural(words["organizations"], len(ring))
     if center:
-        return f"{_clean(center.label)} in the middle, {_plural(len(ring), 'organization')} around it{described}, and {relations}."
-    return f"{_plural(len(ring), 'organization')}{described} and {relations} between them."
+        return str(words["centered"].format(center=_clean(center.label), count=count, groups=described, relations=relations))
+    return str(words["uncentered"].format(count=count, groups=described, relations=relations))
 
 
 def _node_view(node: NetworkNode, x: float, y: float, radius: float, label: _Label) -> dict:
@@ -551,7 +553,7 @@ def timeline_label_width(text: str) -> float:
     return max(len(text) * TIMELINE_CHAR_WIDTH, _em_width(text) * TIMELINE_FONT * 0.95)
 
 
-def timeline_svg(entries: list[TimelineEntry]) -> str:
+def timeline_svg(entries: list[TimelineEntry], words: Mapping[str, Any] | None = None) -> str:
     """The involvements on a horizontal time axis, with ticks every ten years.
 
     Each entry is a marker at its year with the year and label beside it (to its
@@ -561,9 +563,10 @@ def timeline_svg(entries: list[TimelineEntry]) -> str:
     thin line.
     """
     ids = {"root": "ndlld-timeline", "title": "ndlld-timeline-title", "desc": "ndlld-timeline-desc"}
-    title = "The NDL's involvement over time"
+    words = words or messages("en")["timeline"]  # the catalogue's words for this picture
+    title = words["title"]
     if not entries:
-        return _render("timeline.svg", ids=ids, title=title, empty=True, desc="There are no dated involvements to show.")
+        return _render("timeline.svg", ids=ids, title=title, empty=True, desc=words["empty"], nothing=words["nothing"])
 
     entries = sorted(entries, key=lambda e: (e.year, _clean(e.label), e.href))
     first, last = entries[0].year, entries[-1].year
@@ -574,12 +577,12 @@ def timeline_svg(entries: list[TimelineEntry]) -> str:
     width = max(axis.x_of(axis.end) + axis.left, max(p.box[1] for p in placed) + 12)
     height = axis_y + 34
     ticks = [{"x": _num(axis.x_of(year)), "year": str(year)} for year in range(axis.start, axis.end + 1, 10)]
-    years = f"in {first}" if first == last else f"from {first} to {last}"
+    years = (words["one_year"] if first == last else words["years"]).format(first=first, last=last)
     return _render(
         "timeline.svg",
         ids=ids,
         title=title,
-        desc=f"{_plural(len(entries), 'dated involvement')} of the NDL {years}, on a time axis marked every ten years.",
+        desc=words["described"].format(count=plural(words["involvements"], len(entries)), years=years),
         empty=False,
         view_box=f"0 0 {_num(width)} {_num(height)}",
         width=_num(width),

@@ -23,16 +23,16 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
 from ndlld.context import Context
-from ndlld.links import identify
 from ndlld.lookup import Lookup, Recording, TriplesLookup, document_of, remembered
 from ndlld.namespaces import NDL, RDF, RDF_TYPE, SCHEMA
 from ndlld.rdf import subject_value
+from ndlld.site.messages import messages, term_labels
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
@@ -42,14 +42,15 @@ _NAME_PROPERTIES = (str(SCHEMA) + "name", str(SCHEMA) + "roleName", SKOS_PREF_LA
 _RDF_TYPE = RDF_TYPE.value
 _QUANTITY = str(SCHEMA) + "QuantitativeValue"
 _MEMBER_OF = str(SCHEMA) + "memberOf"
+_MEMBER = str(SCHEMA) + "member"  # the inverse of memberOf: how a role names its holder
+_ROLES = {str(SCHEMA) + "Role", str(SCHEMA) + "OrganizationRole"}
 _START_DATE = str(SCHEMA) + "startDate"
 # What holds a role or meeting that points at it: a meeting its attendee role, a
 # series its meetings, an organization the role of who funds it.
 _STATEMENT = str(RDF) + "Statement"
-_RDF_SUBJECT, _RDF_PREDICATE, _RDF_OBJECT = (str(RDF) + name for name in ("subject", "predicate", "object"))
-_SAME_AS = str(SCHEMA) + "sameAs"
-_LINKS = (_SAME_AS, str(SCHEMA) + "url")  # links outward: shown by authority (LinkGroup)
-_LINK_SOURCE = "source of its links"  # how a source's page lists what cites it for a link
+_RDF_SUBJECT = str(RDF) + "subject"
+LINKS_OUTWARD = (str(SCHEMA) + "sameAs", str(SCHEMA) + "url")  # shown by authority, below the table (ndlld.site.outward)
+_LINK_SOURCE = "ndlld:link-source"  # in place of a predicate: what cites a source for a link (worded by link_source_label)
 _HOLDING = (str(SCHEMA) + "attendee", str(SCHEMA) + "funder", str(SCHEMA) + "subEvent")
 
 
@@ -68,6 +69,7 @@ class Link:
     href: str
     text: str
     external: bool = False
+    language: str | None = None  # of the text, when it is in one (a name; not a compact IRI)
 
 
 @dataclass
@@ -77,14 +79,8 @@ class Statement:
     label: str
     values: list[Text | Link]
     more: int = 0  # values not shown
-
-
-@dataclass
-class LinkGroup:
-    """A resource's links outward to one authority (or its home pages), each with its sources."""
-
-    authority: str
-    links: list[tuple[Link, list[Link]]]
+    language: str | None = None  # of the label
+    sources: list[Link] = field(default_factory=list)  # what states the values shown: sources, passages
 
 
 @dataclass
@@ -93,18 +89,32 @@ class Section:
 
     anchor: str | None
     iri: str
-    title: str
-    types: list[str]
+    title: Text
+    types: list[Text]
     statements: list[Statement] = field(default_factory=list)
-    links: list[LinkGroup] = field(default_factory=list)
+    sources: list[Link] = field(default_factory=list)  # what states its name, types (and description) shown above
+
+
+# What states some statements, as links of a page (ndlld.site.cited.Citations): the view
+# reads the graph, the quads' attribution is ndlld.provenance's.
+Cite = Callable[[list[Triple]], list[Link]]
+
+
+def _uncited(triples: list[Triple]) -> list[Link]:
+    """No sources shown: a view used without the attribution (the tests of the view alone)."""
+    return []
 
 
 @dataclass(frozen=True)
 class Involvement:
-    """A dated part the publisher (the NDL) took: a membership, a role, a meeting."""
+    """A dated part the publisher (the NDL) took: a membership, a role, a meeting. *kind*
+    says how ('hosted' or 'attended' a meeting, or held a 'role'); the pages word it in
+    their language around *name* and *held* (the short name of what the role is held in)."""
 
     year: int
-    label: str
+    kind: str
+    name: str
+    held: str
     iri: str
 
 
@@ -122,6 +132,9 @@ class SiteView:
         self.base = base
         self.context = context
         self.labels = _labels(vocabulary)  # IRI -> language -> label
+        for iri, by_language in term_labels(context).items():  # the vocabulary's own labels first
+            for language, label in by_language.items():
+                self.labels.setdefault(iri, {}).setdefault(language, label)
         self.dataset = self.base + "id/dataset"
 
     @classmethod
@@ -159,19 +172,30 @@ class SiteView:
                 return obj.value
         return None
 
-    @remembered
     def name(self, iri: str, language: str = "en") -> str:
-        """The name to show for *iri*: its name, role name or label, else a short IRI.
+        """The name to show for *iri* (:meth:`named`)."""
+        return self.named(iri, language).text
+
+    @remembered
+    def named(self, iri: str, language: str = "en") -> Text:
+        """The name to show for *iri* and its language: its name, role name or label in
+        *language*, else in English; else the label of its type for a resource on another's
+        page (a legal status), else a short IRI.
 
         Kept once made: the index sorts every organization by name, and pages name what
         they link to."""
-        for predicate in _NAME_PROPERTIES:
-            found = self.text(iri, predicate, language)
-            if found:
-                return found
-        if iri in self.labels:
-            return self.labels[iri].get(language) or self.labels[iri].get("en") or next(iter(self.labels[iri].values()))
-        return self.context.compact(iri) if not iri.startswith(self.base) else iri[len(self.base) :]
+        for wanted in dict.fromkeys((language, "en")):
+            for predicate in _NAME_PROPERTIES:
+                found = self.text(iri, predicate, wanted)
+                if found:
+                    return Text(found, wanted)
+            if wanted in self.labels.get(iri, {}):
+                return Text(self.labels[iri][wanted], wanted)
+        if "" in self.labels.get(iri, {}):  # the labels of schemaorg.ttl, English untagged
+            return Text(self.labels[iri][""], "en")
+        if iri.startswith(self.base) and "#" in iri and self.types(iri):
+            return self.named(self.types(iri)[0], language)
+        return Text(self.context.compact(iri) if not iri.startswith(self.base) else iri[len(self.base) :])
 
     def short_name(self, iri: str) -> str:
         """An abbreviation where there is one (IFLA), the shortest (then the first by its
@@ -203,43 +227,60 @@ class SiteView:
         first, then its own, by name."""
         general = {o.value for o in self.values(self.dataset, DCTERMS_SOURCE)}
         cited = {o.value for o in self.values(document, DCTERMS_SOURCE)}
-        return sorted(cited, key=lambda iri: (iri not in general, self.link_text(iri).lower(), iri))
+        return sorted(cited, key=lambda iri: (iri not in general, self.link_text(iri).text.lower(), iri))
 
     # -- paths and links ---------------------------------------------------
     def path(self, iri: str) -> str:
         """The site-relative path of a resource's page: ``id/ifla`` (with ``#fragment``)."""
         return iri[len(self.base) :]
 
-    def link(self, iri: str, from_path: str) -> Link:
+    def link(self, iri: str, from_path: str, language: str = "en") -> Link:
         """A link from the page at *from_path* to *iri*: relative inside the site."""
+        text = self.link_text(iri, language)
         if iri.startswith(self.base):
-            return Link(relative(self.path(iri), from_path), self.link_text(iri))
-        return Link(iri, self.link_text(iri), external=True)
+            return Link(relative(self.path(iri), from_path), text.text, language=text.language)
+        return Link(iri, text.text, external=True, language=text.language)
 
-    def link_text(self, iri: str) -> str:
-        """What a link to *iri* says: its name inside the site, else its label or compact IRI."""
-        if iri.startswith(self.base):
-            return self.name(iri)
-        return self.labels.get(iri, {}).get("en") or self.context.compact(iri)
+    def link_text(self, iri: str, language: str = "en") -> Text:
+        """What a link to *iri* says: its name inside the site, else its label or compact IRI.
+        A role or a meeting's part on another page is named with what holds it ('associate
+        member, IFLA'): several have the same name."""
+        if not iri.startswith(self.base):
+            label = self.labels.get(iri, {})
+            return (
+                Text(label[language], language)
+                if language in label
+                else Text(label["en"], "en")
+                if "en" in label
+                else Text(self.context.compact(iri))
+            )
+        named = self.named(iri, language)
+        if "#" in iri and _ROLES.intersection(self.types(iri)):
+            held_in = self._held_in(iri)
+            holder = self.short_name(held_in) if held_in is not None and held_in != iri else None
+            if holder and holder not in (word.strip(".,;:()") for word in named.text.split()):  # 'donor to … of the IFLA' names it
+                return Text(f"{named.text}, {holder}", named.language)
+        return named
 
     @remembered
-    def property_label(self, predicate: str) -> str:
-        """``schema:parentOrganization`` as 'parent organization', ndl: terms by their rdfs:label.
+    def property_label(self, predicate: str, language: str = "en") -> Text:
+        """``schema:parentOrganization`` as 'parent organization', ndl: terms by their rdfs:label,
+        in *language* where the vocabulary or the site's messages have it, else in English.
         Kept once made: every row of every page has one (it reads the vocabulary only)."""
-        if predicate in self.labels and "en" in self.labels[predicate]:
-            return self.labels[predicate]["en"]
-        if predicate == _RDF_TYPE:
-            return "type"
+        for wanted in dict.fromkeys((language, "en")):
+            if wanted in self.labels.get(predicate, {}):
+                return Text(self.labels[predicate][wanted], wanted)
         local = re.split(r"[/#]", predicate)[-1]
-        return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower()
+        return Text(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower(), "en")
 
     # -- what a page shows -------------------------------------------------
-    def sections(self, document: str, most: int | None = None) -> list[Section]:
-        """The document first, then its hash resources in IRI order; at most *most* values a statement."""
+    def sections(self, document: str, most: int | None = None, language: str = "en", cite: Cite | None = None) -> list[Section]:
+        """The document first, then its hash resources in IRI order; at most *most* values a
+        statement, each row with what states it (:meth:`section`)."""
         subjects = sorted(self._described(document)[0], key=lambda s: (s != document, s))
         # A link's statement (its source) is shown with the link, in the links of what it is about.
         subjects = [s for s in subjects if _STATEMENT not in self.types(s)]
-        return [self.section(subject, self.path(document), most) for subject in subjects]
+        return [self.section(subject, self.path(document), most, language, cite) for subject in subjects]
 
     def described(self, document: str) -> list[str]:
         """The resources described on *document*'s page: the document and its hash resources with statements."""
@@ -287,53 +328,57 @@ class SiteView:
                 return found
         return ()
 
-    def section(self, iri: str, page: str, most: int | None = None) -> Section:
+    def section(self, iri: str, page: str, most: int | None = None, language: str = "en", cite: Cite | None = None) -> Section:
+        """One resource's table, each row with what states the values it shows (*cite*:
+        :class:`ndlld.site.cited.Citations`, as the quads dumps attribute them). Its sources
+        are said once, under the page (:meth:`sources`), not again as a row of the document's
+        table; a hash resource's, where they differ."""
+        cite = cite or _uncited
         fragment = iri.partition("#")[2] or None
-        shown_above = set(_NAME_PROPERTIES[:2]) | (set() if fragment else {str(SCHEMA) + "description"})
-        rows: dict[str, list] = defaultdict(list)
-        for triple in self.graph.about(iri):
-            if triple.predicate != RDF_TYPE and triple.predicate.value not in shown_above and triple.predicate.value not in _LINKS:
-                rows[self.property_label(triple.predicate.value)].append(self.show(triple.object, page))
+        shown, above = self._shown_rows(iri, fragment)
+        rows: dict[Text, list[tuple[Text | Link, Triple]]] = defaultdict(list)
+        for triple in shown:
+            rows[self.property_label(triple.predicate.value, language)].append((self.show(triple.object, page, language), triple))
         if fragment:  # a role names its holder by the link that points at it: NDL memberOf role
             for triple in self.graph.pointing_at(iri):
                 if triple.predicate.value == _MEMBER_OF:
-                    rows["member"].append(self.link(subject_value(triple), page))
+                    rows[self.property_label(_MEMBER, language)].append((self.link(subject_value(triple), page, language), triple))
         statements = []
-        for label, values in sorted(rows.items()):
-            values.sort(key=_sort_key)
-            statements.append(Statement(label, values[:most], len(values) - len(values[:most])))
-        title = self.quantity(iri) or self.name(iri)
-        return Section(fragment, iri, title, [self.name(t) for t in self.types(iri)], statements, self.links(iri, page))
+        for label, pairs in sorted(rows.items(), key=lambda row: row[0].text):
+            pairs.sort(key=lambda pair: _sort_key(pair[0]))
+            first = pairs[:most]
+            statements.append(
+                Statement(label.text, [v for v, _ in first], len(pairs) - len(first), label.language, cite([t for _, t in first]))
+            )
+        quantity = self.quantity(iri)
+        title = Text(quantity, "en") if quantity else self.named(iri, language)
+        return Section(fragment, iri, title, [self.named(t, language) for t in self.types(iri)], statements, cite(above))
 
-    def links(self, iri: str, page: str) -> list[LinkGroup]:
-        """*iri*'s links outward grouped by the authority's name (home pages first), each link
-        shown by its identifier with the sources its statement names."""
-        sources: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for triple in self.graph.pointing_at(iri):
-            if triple.predicate.value == _RDF_SUBJECT:
-                statement = subject_value(triple)
-                link = (self.value(statement, _RDF_PREDICATE) or "", self.value(statement, _RDF_OBJECT) or "")
-                sources[link] += [o.value for o in self.values(statement, DCTERMS_SOURCE)]
-        groups: dict[str, list[tuple[Link, list[Link]]]] = defaultdict(list)
-        for triple in self.graph.about(iri):
-            predicate = triple.predicate.value
-            if predicate in _LINKS and isinstance(triple.object, NamedNode):
-                found = identify(triple.object.value) if predicate == _SAME_AS else None
-                group = found[0].name if found else "home page" if predicate != _SAME_AS else "same as"
-                self.name(triple.object.value)  # read, as for every resource a page links to, though the graph names none outside it
-                shown = Link(triple.object.value, found[1] if found else triple.object.value, external=True)
-                cited = [self.link(source, page) for source in sorted(set(sources[(predicate, triple.object.value)]))]
-                groups[group].append((shown, cited))
-        order = sorted(groups, key=lambda name: (name not in ("home page", "same as"), name.lower()))
-        return [LinkGroup(name, sorted(groups[name], key=lambda link: link[0].text)) for name in order]
+    def _shown_rows(self, iri: str, fragment: str | None) -> tuple[list[Triple], list[Triple]]:
+        """*iri*'s statements its table shows, and those the page shows above it (its type and
+        name; the document's description). Not below it (its links outward:
+        :mod:`ndlld.site.outward`), nor the document's sources (said under the page), nor a
+        hash resource's sources where they are the document's."""
+        above_it = {*_NAME_PROPERTIES[:2]} | (set() if fragment else {str(SCHEMA) + "description"})
+        elsewhere = {*LINKS_OUTWARD} | (set() if fragment else {DCTERMS_SOURCE})
+        document_sources = {o.value for o in self.values(document_of(iri), DCTERMS_SOURCE)} if fragment else set()
+        shown, above = [], []
+        for t in self.graph.about(iri):
+            if t.predicate == RDF_TYPE or t.predicate.value in above_it:
+                above.append(t)
+            elif t.predicate.value not in elsewhere and not (
+                t.predicate.value == DCTERMS_SOURCE and isinstance(t.object, NamedNode) and t.object.value in document_sources
+            ):
+                shown.append(t)
+        return shown, above
 
-    def show(self, obj, page: str) -> Text | Link:
+    def show(self, obj, page: str, language: str = "en") -> Text | Link:
         if isinstance(obj, Literal):
             return Text(obj.value, obj.language)
         quantity = self.quantity(obj.value)
-        if quantity:
-            return Link(relative(self.path(obj.value), page), quantity)
-        return self.link(obj.value, page)
+        if quantity:  # worded from the record's unit, which is English
+            return Link(relative(self.path(obj.value), page), quantity, language="en")
+        return self.link(obj.value, page, language)
 
     def quantity(self, iri: str) -> str | None:
         """A count as the source words it: 'more than 1,700 members'."""
@@ -347,27 +392,30 @@ class SiteView:
             return f"{self.name(qualifier)} {number} {unit}".strip()
         return f"{number} {unit}".strip()
 
-    def links_here(self, document: str, most: int | None = None) -> tuple[list[tuple[Link, str]], int]:
+    def links_here(self, document: str, most: int | None = None, language: str = "en") -> tuple[list[tuple[Link, Text]], int]:
         """Resources on other pages that link to this page's resources, as (who, how), by
         name: the first *most* of them (all by default), and how many there are in all."""
-        targets = self._described(document)[0]
-        labels: dict[str, str] = {}  # predicate -> how it is shown
+        labels: dict[str, Text] = {}  # predicate -> how it is shown
+        for predicate in {predicate for _, predicate in self._linking(document)}:
+            labels[predicate] = link_source_label(language) if predicate == _LINK_SOURCE else self.property_label(predicate, language)
+        rows = {(source, labels[predicate]) for source, predicate in self._linking(document)}  # one row a label
+        # Links made only for the rows shown: the page of a source every record cites has them all.
+        ordered = sorted((self.link_text(source, language).text.lower(), how.text, how.language or "", source, how) for source, how in rows)
+        page = self.path(document)
+        return [(self.link(source, page, language), how) for *_, source, how in ordered[:most]], len(ordered)
+
+    @remembered
+    def _linking(self, document: str) -> frozenset[tuple[str, str]]:
+        """(who, by which predicate) of :meth:`links_here`, the same in every language."""
         rows = set()
-        for target in targets:
+        for target in self._described(document)[0]:
             for triple in self.graph.pointing_at(target):
                 source, predicate = subject_value(triple), triple.predicate.value
                 if predicate == DCTERMS_SOURCE and _STATEMENT in self.types(source):  # a link's source: who links
                     source, predicate = self.value(source, _RDF_SUBJECT) or source, _LINK_SOURCE
-                if triple.predicate == RDF_TYPE or document_of(source) == document:
-                    continue
-                how = labels.get(predicate) or labels.setdefault(
-                    predicate, _LINK_SOURCE if predicate == _LINK_SOURCE else self.property_label(predicate)
-                )
-                rows.add((source, how))
-        # Links made only for the rows shown: the page of a source every record cites has them all.
-        ordered = sorted((self.link_text(source).lower(), how, source) for source, how in rows)
-        page = self.path(document)
-        return [(self.link(source, page), how) for _, how, source in ordered[:most]], len(ordered)
+                if triple.predicate != RDF_TYPE and document_of(source) != document:
+                    rows.add((source, predicate))
+        return frozenset(rows)
 
     # -- the publisher's dated parts ---------------------------------------
     def involvements(self, about: str) -> list[Involvement]:
@@ -413,7 +461,12 @@ class SiteView:
         if not start:
             return None
         held_in = self._held_in(iri)
-        return Involvement(int(start[:4]), self._involvement_label(iri, held_in), iri), held_in
+        if str(SCHEMA) + "Event" in self.types(iri):
+            hosted = any(o.value == self.publisher for o in self.values(iri, str(SCHEMA) + "organizer"))
+            kind, held = ("hosted" if hosted else "attended"), ""
+        else:
+            kind, held = "role", self._organizer(held_in) if held_in else ""
+        return Involvement(int(start[:4]), kind, self.name(iri), held, iri), held_in
 
     def _held_in(self, iri: str) -> str | None:
         """What a role is held in (the organization or series), for its label: the first
@@ -431,12 +484,10 @@ class SiteView:
         organizers = sorted(o.value for o in self.values(iri, str(SCHEMA) + "organizer"))
         return self.short_name(organizers[0]) if organizers else self.short_name(iri)
 
-    def _involvement_label(self, iri: str, held_in: str | None) -> str:
-        name = self.name(iri)
-        if str(SCHEMA) + "Event" in self.types(iri):
-            hosted = any(o.value == self.publisher for o in self.values(iri, str(SCHEMA) + "organizer"))
-            return f"{'hosted' if hosted else 'attended'} the {name}"
-        return f"{name}, {self._organizer(held_in)}" if held_in else name
+
+def link_source_label(language: str) -> Text:
+    """How a source's page says what cites it for a link outward (no property says it)."""
+    return Text(messages(language)["links"]["source_of"], language)
 
 
 def _labels(vocabulary: Iterable[Triple]) -> dict[str, dict[str, str]]:
@@ -454,8 +505,9 @@ def _pages_of(iri: str, held_in: str | None) -> set[str]:
 
 
 def by_year(involvements: Iterable[Involvement]) -> list[Involvement]:
-    """Involvements by year, then label, then IRI: one order however they were gathered."""
-    return sorted(involvements, key=lambda i: (i.year, i.label, i.iri))
+    """Involvements by year, then name, then what holds them, then IRI: one order however
+    they were gathered, and the same in every language."""
+    return sorted(involvements, key=lambda i: (i.year, i.name, i.held, i.iri))
 
 
 def relative(target: str, from_path: str) -> str:

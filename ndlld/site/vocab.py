@@ -59,6 +59,7 @@ def vocabulary_page(vocabulary: list[Triple], context: Context) -> dict:
     return {
         "title": title.get("en", "Vocabulary"),
         "title_ja": title.get("ja", ""),
+        "titles": {language: title[language] for language in ("en", "ja") if language in title},
         "descriptions": [{"text": comment[lang], "language": lang} for lang in ("en", "ja") if lang in comment],
         "namespace": str(NDL),
         "version": version,
@@ -113,5 +114,5 @@ def _show(value: NamedNode | BlankNode | Literal | Triple, context: Context) -> 
             return {"href": "#" + value.value.rpartition("#")[2], "text": context.compact(value.value)}
         return {"href": value.value, "text": context.compact(value.value)}
     if isinstance(value, Triple):  # a triple term: as N-Triples writes it
-        return {"href": None, "text": str(value)}
-    return {"href": None, "text": value.value}
+        return {"href": None, "text": str(value), "language": None}
+    return {"href": None, "text": value.value, "language": value.language if isinstance(value, Literal) else None}
