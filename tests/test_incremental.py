@@ -2,10 +2,11 @@
 
 A property test: random sequences of edits to a synthetic data directory (records
 added, changed, deleted and renamed; dataset.yaml edited; a record broken and
-mended), each followed by a build with the cache and one without; every file of
-the two outputs must be the same bytes, and a build that fails must fail with the
-same message and leave the output as it was. The suite runs a few short
-sequences; ``NDLLD_THOROUGH=1`` runs many long ones.
+mended; a year after the dataset's dateModified), each followed by a build with the
+cache and one without; every file of the two outputs must be the same bytes, the
+summaries must count the same entities, statements, files and warnings, and a build
+that fails must fail with the same message and leave the output as it was. The suite
+runs a few short sequences; ``NDLLD_THOROUGH=1`` runs many long ones.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from click.testing import CliRunner
 
 from ndlld.build import build, validate
 from ndlld.cli import cli
-from ndlld.dumps import ends_chunk
+from ndlld.dumps import DATASET_FILES, ends_chunk
 from ndlld.incremental import fingerprint
 from ndlld.rdf import subject_value
 from ndlld.synth import BASE as SYNTH_BASE
@@ -45,10 +47,12 @@ def _files(out: Path) -> dict[str, str]:
     return found
 
 
-def _run(*args) -> tuple[int, str]:
+def _run(*args) -> tuple[int, str, str]:
+    """The exit code, the errors, and the summary without where and how long (what was built:
+    entities, statements, files and warnings)."""
     result = CliRunner().invoke(cli, [str(a) for a in args])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.stderr
+    return result.exit_code, result.stderr, re.sub(r" into .* in [0-9.]+ s", "", result.stdout)
 
 
 # -- edits, each a function of the data directory and a random generator ----------------
@@ -81,6 +85,18 @@ def change_start_year(data: Path, rnd: random.Random) -> None:
         text = record.read_text(encoding="utf-8")
         year = text.split("startYear: ", 1)[1][:4]
         record.write_text(text.replace(f"startYear: {year}", f"startYear: {rnd.randrange(1950, 2020)}", 1), encoding="utf-8")
+
+
+def year_after_date_modified(data: Path, rnd: random.Random) -> None:
+    """A founding or start year after the dataset's dateModified (a warning), or back: the
+    check of a date reads the dataset's date, in another document."""
+    dated = [path for path in sorted(data.rglob("*.yaml")) if re.search(r"(foundingYear|startYear): ", path.read_text(encoding="utf-8"))]
+    if dated:
+        record = rnd.choice(dated)
+        text = record.read_text(encoding="utf-8")
+        key, year = re.search(r"(foundingYear|startYear): ([0-9]+)", text).groups()
+        later = str(rnd.randrange(1950, 2020) if int(year) > 2026 else rnd.randrange(2027, 2100))
+        record.write_text(text.replace(f"{key}: {year}", f"{key}: {later}", 1), encoding="utf-8")
 
 
 def add_organization(data: Path, rnd: random.Random) -> None:
@@ -170,6 +186,7 @@ EDITS = [
     rename_organization,
     change_year,
     change_start_year,
+    year_after_date_modified,
     add_organization,
     delete_record,
     move_record,
@@ -188,7 +205,7 @@ def test_incremental_builds_make_the_files_of_builds_from_scratch(seed: int, tmp
     data = tmp_path / "data"
     synthesize(data, orgs=25, seed=seed)
     out, cache = tmp_path / "dist", tmp_path / "cache"
-    code, errors = _run("build", "--data", data, "--out", out, "--cache-dir", cache)
+    code, errors, _ = _run("build", "--data", data, "--out", out, "--cache-dir", cache)
     assert code == 0, errors
     for step in range(STEPS):
         edit = rnd.choice(EDITS)
@@ -321,11 +338,17 @@ def test_the_publishers_page_follows_the_parts_other_pages_give_it(synthetic: Pa
 
 
 def test_nothing_changed_is_built_from_the_state(synthetic: Path, tmp_path: Path):
+    """With nothing changed, every dump (the quads' too), its gzip file and the checksums
+    are the files published, linked: not one byte of them written again."""
     cache, out = tmp_path / "cache", tmp_path / "dist"
     _built(synthetic, out, cache)
     before = _snapshot(out)
+    dumps = [f"{name}{gz}" for name in DATASET_FILES.values() for gz in ("", ".gz")] + ["SHA256SUMS"]
+    assert {"dataset.trig", "dataset.nq.gz"} <= set(dumps)
+    inodes = {name: (out / name).stat().st_ino for name in dumps}
     assert any("what 0 changed record file(s) touch" in line for line in _built(synthetic, out, cache))
     assert _snapshot(out) == before
+    assert {name: (out / name).stat().st_ino for name in dumps} == inodes
 
 
 def test_a_page_changed_by_hand_in_the_output_is_written_again(synthetic: Path, tmp_path: Path):
@@ -517,6 +540,29 @@ def test_a_member_deleted_keeps_what_counting_shapes_say_of_the_publisher(synthe
     assert _findings(warm) == _findings(scratch)
     assert any(f.focus == "ndl" and f.severity == "Warning" and "Japanese name" in f.message for f in warm.findings)
     assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
+def test_a_year_after_the_datasets_date_modified_is_found_with_a_warm_cache(synthetic: Path, tmp_path: Path):
+    """The check of a year reads the dataset's dateModified, in another document: a year
+    edited past it is warned of as from scratch; the warning stays through an edit of the
+    record's name, and goes with the year."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    record = next(path for path in _records(synthetic) if "foundingYear: " in path.read_text(encoding="utf-8"))
+    year = record.read_text(encoding="utf-8").split("foundingYear: ", 1)[1][:4]
+
+    def warned() -> bool:
+        warm, scratch = build(synthetic, out, cache_dir=cache).report, build(synthetic, tmp_path / "scratch").report
+        assert _findings(warm) == _findings(scratch)
+        assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+        return any(f.focus == record.stem and "dateModified" in f.message for f in warm.findings)
+
+    _edit(record, f"foundingYear: {year}", "foundingYear: 2099")
+    assert warned()
+    _edit(record, "en: ", "en: Renamed ")
+    assert warned()
+    _edit(record, "foundingYear: 2099", f"foundingYear: {year}")
+    assert not warned()
 
 
 def test_a_membership_retyped_under_the_publisher_is_found_as_from_scratch(synthetic: Path, tmp_path: Path):
