@@ -339,6 +339,13 @@ def readme() -> str:
         for name, title, what in (
             ("load.md", "ndlld serve under load", "64 clients on pages, dumps and SPARQL (`load.py`)"),
             ("queries-100000.md", "queries at 100,000 organizations", "each query of queries/ before and after (`queries_at_scale.py`)"),
+            (
+                "search.md",
+                "the search index",
+                "its build, size and searches at 1,000 and 10,000 organizations, and reconciliation batches (`search.py`); a"
+                " one-record edit by ndlld versions side by side, and the index's share of it (`search_edit.py`, figures in"
+                " [history.md](history.md#issue-23-the-search-index-beside-the-state))",
+            ),
             ("query-engines.md", "the embedded SPARQL engine", "pyoxigraph against rdflib on the queries of queries/ (`query_engines.py`)"),
         )
         if (HERE / name).exists()

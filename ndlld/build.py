@@ -238,6 +238,8 @@ class _Run:
             files = [str(path.relative_to(staging.path)) for path in written] + writer.written
             files += self._releases(staging.path, release_of(graph), graph.base, files)
             staging.remove_all_but(files)
+            if state is not None:
+                incremental.index_for_search(state, pages, graph.base)
         if state is not None:
             incremental.remember(state, self.data_dir, self.out_dir, graph, parts, report, layout, pages, self.vocabulary, self.context)
         return Summary(self.out_dir, len(graph.nodes), len(graph), files, time.perf_counter() - self.started, report, self.release_note)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -92,14 +93,24 @@ def fetch_options(command):
     )(command)
 
 
+def built_cache_option(what: str):
+    """--cache-dir of a command that reads what the build in --out kept: *what*."""
+    return click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"The cache of the build in --out, whose {what} [default: .dist.cache beside --out].",
+    )
+
+
 def _cache_dir(out_dir: Path, cache_dir: Path | None, no_cache: bool) -> Path | None:
-    if no_cache:
-        return None
-    return cache_dir if cache_dir is not None else _default_cache_dir(out_dir)
+    return None if no_cache else _kept_in(out_dir, cache_dir)
 
 
-def _default_cache_dir(out_dir: Path) -> Path:
-    return out_dir.parent / f".{out_dir.name}.cache"
+def _kept_in(out_dir: Path, cache_dir: Path | None) -> Path:
+    """The cache of the build in *out_dir*: *cache_dir*, or the one beside it."""
+    from ndlld.output import cache_dir_of
+
+    return cache_dir if cache_dir is not None else cache_dir_of(out_dir)
 
 
 @click.group()
@@ -280,6 +291,7 @@ def _seconds(name: str, default: float, help: str):
 @cli.command()
 @data_option
 @built_option("to serve")
+@built_cache_option("search index /search and /reconcile answer from (else one is made from the dumps)")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @_seconds("--query-timeout", 10.0, "A query still running after this is stopped (503).")
@@ -345,25 +357,40 @@ def _seconds(name: str, default: float, help: str):
     metavar="N",
     help="Server processes, each on a core of its own; --max-connections and --query-workers are shared among them.",
 )
-@click.option("--watch", is_flag=True, help="Build again whenever a record file changes; the pages and /sparql follow each build.")
+@click.option("--watch", is_flag=True, help="Build again whenever a record file changes; the pages, /sparql and /search follow each build.")
 @_reports_errors
-def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, watch: bool, **limit_options):
-    """Serve the site with content negotiation, and a read-only SPARQL endpoint at /sparql.
+def serve(data_dir: Path, out_dir: Path, cache_dir: Path | None, host: str, port: int, processes: int, watch: bool, **limit_options):
+    """Serve the site with content negotiation, a read-only SPARQL endpoint at /sparql,
+    and search (/search) and reconciliation (/reconcile).
 
     Builds first when the output directory holds no build yet, and again on each
     change of a record with --watch. SIGTERM or Ctrl-C lets the requests in flight
     finish, then exits with 0; exits with 3 when it cannot listen on --host and
     --port (the port is taken).
     """
+    import tempfile
+
     from ndlld.build import build as run_build
+    from ndlld.finding import Indexes
+    from ndlld.server import Limits
+
+    kept = _kept_in(out_dir, cache_dir)
+    if not (out_dir / "index.html").is_file():
+        click.echo(str(run_build(data_dir, out_dir, cache_dir=kept)), err=True)
+    # The watch's builds keep their state, and so the search index, where this server looks for it.
+    start_watching = (lambda: _watching(data_dir, out_dir, cache_dir)) if watch else None
+    with tempfile.TemporaryDirectory(prefix="ndlld-search-") as made:  # search indexes made from the dumps, shared by the processes
+        indexes = Indexes(out_dir.resolve(), kept, Path(made))
+        _serve(out_dir, indexes, host, port, processes, Limits(**limit_options), start_watching)
+
+
+def _serve(out_dir: Path, indexes, host: str, port: int, processes: int, limits, start_watching: Callable | None) -> None:
+    """Serve *out_dir* in *processes*; with *start_watching*, this process watches (calling
+    it once the servers are up) and the server is a child even when there is one."""
     from ndlld.connections import BACKLOG, connection_cap, open_file_limit
     from ndlld.errors import ConfigError
     from ndlld.processes import Processes, listening
-    from ndlld.server import Limits
 
-    if not (out_dir / "index.html").is_file():
-        click.echo(str(run_build(data_dir, out_dir, cache_dir=_default_cache_dir(out_dir) if watch else None)), err=True)
-    limits = Limits(**limit_options)
     open_files = open_file_limit()
     cap = connection_cap(limits, open_files)
     if cap < 1:
@@ -371,17 +398,20 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, w
     processes = min(processes, cap)
     alone = listening(host, port, BACKLOG, shared=False)  # refused if anything has the port (exit code 3)
     port = alone.getsockname()[1]  # the one the system chose, for --port 0
-    if processes == 1 and not watch:  # with --watch, this process watches and the server is a child
-        note, run = _server(out_dir, host, port, limits, cap)
-        _serving(out_dir, host, port, processes, cap, limits, open_files, [note] if note else [])
+    search_note = indexes.prepare()  # found, or made, once for every process
+    if processes == 1 and start_watching is None:
+        note, run = _server(out_dir, indexes, host, port, limits, cap)
+        _serving(out_dir, host, port, processes, cap, limits, open_files, [n for n in (note, search_note) if n])
         run([alone])
         return
     alone.close()
     group = Processes(limits, cap, processes)
-    notes = group.start(lambda own, own_cap: _in_process(_server(out_dir, host, port, own, own_cap), listening(host, port, BACKLOG)))
+    notes = group.start(
+        lambda own, own_cap: _in_process(_server(out_dir, indexes, host, port, own, own_cap), listening(host, port, BACKLOG))
+    )
     if not group.stopping:
-        _serving(out_dir, host, port, processes, cap, limits, open_files, notes)
-    stop_watching = _watching(data_dir, out_dir) if watch and not group.stopping else None
+        _serving(out_dir, host, port, processes, cap, limits, open_files, notes + ([search_note] if search_note else []))
+    stop_watching = start_watching() if start_watching is not None and not group.stopping else None
     code = group.wait()
     if stop_watching:
         stop_watching()
@@ -389,19 +419,21 @@ def serve(data_dir: Path, out_dir: Path, host: str, port: int, processes: int, w
         sys.exit(code)
 
 
-def _watching(data_dir: Path, out_dir: Path):
-    """Start building again on each change of a record (see :mod:`ndlld.watch`)."""
+def _watching(data_dir: Path, out_dir: Path, cache_dir: Path | None):
+    """Start building again on each change of a record (see :mod:`ndlld.watch`), into the
+    cache *cache_dir* when serve was given one."""
     from ndlld.watch import watching
 
     def changed(paths: list[str]) -> None:
         more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
         click.echo(f"changed: {', '.join(paths[:3])}{more}; building again", err=True)
 
+    stop = watching(data_dir, out_dir, [out_dir, _kept_in(out_dir, cache_dir)], changed, cache_dir)
     click.echo(f"watching {data_dir} for changes to records", err=True)
-    return watching(data_dir, out_dir, [out_dir, _default_cache_dir(out_dir)], changed)
+    return stop
 
 
-def _server(out_dir: Path, host: str, port: int, limits, cap: int):
+def _server(out_dir: Path, indexes, host: str, port: int, limits, cap: int):
     """The application on *out_dir*, its query workers started: a note to print (or ""),
     and the function that serves it, on its own socket or on those it is given."""
     import signal
@@ -411,7 +443,7 @@ def _server(out_dir: Path, host: str, port: int, limits, cap: int):
     from ndlld.connections import BACKLOG, BoundedH11Protocol, log_config
     from ndlld.server import create_app
 
-    app = create_app(out_dir, limits)
+    app = create_app(out_dir, limits, indexes)
     config = uvicorn.Config(
         app,
         host=host,
@@ -447,7 +479,10 @@ def _in_process(server, sock):
 def _serving(out_dir: Path, host: str, port: int, processes: int, cap: int, limits, open_files: int, notes: list[str]) -> None:
     """What serve says once it listens."""
     cores = f", {processes} processes" if processes > 1 else ""
-    click.echo(f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql{cores}); Ctrl-C stops", err=True)
+    click.echo(
+        f"serving {out_dir} at http://{host}:{port}/ (SPARQL at /sparql, search at /search, reconciliation at /reconcile{cores}); Ctrl-C stops",
+        err=True,
+    )
     if cap < limits.max_connections:
         click.echo(f"at most {cap} connections at once: the open-file limit is {open_files}", err=True)
     for note in notes:
@@ -486,11 +521,7 @@ def queries():
 @click.option("--graph", metavar="IRI", help="With --endpoint: the graph holding the dataset (default: <base>id/dataset).")
 @data_option
 @built_option("to query (its store, else its dumps)")
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The cache of the build in --out, whose store of the graph is opened [default: .dist.cache beside --out].",
-)
+@built_cache_option("store of the graph is opened")
 @_reports_errors
 def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir, cache_dir):
     """Run a named query, a query file, or a query from standard input (-).
@@ -513,7 +544,7 @@ def query(query_spec, params, output_format, endpoint, graph, data_dir, out_dir,
             raise ParameterError(f"--param takes KEY=VALUE, not {item!r}")
         bindings[key] = value
     selected = find_query(query_spec, _queries_dir())
-    cache_dir = cache_dir if cache_dir is not None else _default_cache_dir(out_dir)
+    cache_dir = _kept_in(out_dir, cache_dir)
     if not endpoint and not (out_dir / "dataset.nt").is_file():
         from ndlld.build import build as run_build  # only here: a query starts faster without it
         from ndlld.queries import check_parameters

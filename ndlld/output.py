@@ -20,6 +20,12 @@ from pathlib import Path
 from ndlld.errors import ConfigError, PublishError
 
 
+def cache_dir_of(out_dir: Path) -> Path:
+    """Where a build keeps its state for *out_dir* unless told otherwise: ``.dist.cache``
+    beside ``dist`` (:mod:`ndlld.incremental`)."""
+    return out_dir.parent / f".{out_dir.name}.cache"
+
+
 class Lock:
     """Only one build writes *out_dir* at a time: a second one stops with a clear message.
 

@@ -98,6 +98,7 @@ class QueryPool:
         # Each worker's stderr, read when it dies: its last words say why.
         self._stderr = Path(tempfile.mkdtemp(prefix="ndlld-query-"))
         self.sandboxed = True  # whether the workers could forbid themselves the network
+        self._stopped = False  # no worker is started once the pool is stopping
 
     def start(self) -> None:
         """Start the workers and wait until each holds the dataset: one that cannot
@@ -112,6 +113,8 @@ class QueryPool:
         """A full set of workers holding one and the same output (:attr:`identity` set to
         it); a ConfigError, and none left running, when they cannot load it."""
         for _ in range(3):  # a build may swap its output in while they load: they load again
+            if self._stopped:  # serve is stopping while a new build was being loaded
+                raise ConfigError("the query workers were stopped")
             workers = [self._spawn() for _ in range(self.limits.query_workers)]
             try:
                 loaded = [self._wait_ready(worker) for worker in workers]
@@ -142,6 +145,7 @@ class QueryPool:
         self._following = asyncio.get_running_loop().create_task(self._follow())
 
     async def stop(self) -> None:
+        self._stopped = True
         for task in [*self._replacing, *(t for t in (self._following, self._reloading) if t is not None)]:
             task.cancel()
         for process, connection in [*self._workers, *self._retiring]:
@@ -323,7 +327,11 @@ def _query_worker(connection, dist_dir: str, max_results: int, memory_mb: int, s
     os.nice(5)  # where cores are short, pages go first
     # Answers and errors go through the pipe. What Rust writes as it aborts (out of
     # memory, with a backtrace) goes to a file the server reads only if this one dies.
-    os.dup2(os.open(os.path.join(stderr_dir, f"{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+    try:
+        log = os.open(os.path.join(stderr_dir, f"{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except FileNotFoundError:  # the pool stopped (and took the folder away) while this one started
+        return
+    os.dup2(log, 2)
     sandboxed = forbid_network()  # a second wall behind refuse_outbound
     if memory_mb:
         import resource

@@ -10,6 +10,9 @@
   (https://www.w3.org/TR/sparql11-protocol/) over the embedded store: GET and
   POST, results as JSON, XML, CSV or TSV, graphs as Turtle, JSON-LD or
   N-Triples; updates are refused.
+* ``/search`` searches the names and descriptions, and ``/reconcile`` is the W3C
+  Reconciliation API 0.2 over them (:mod:`ndlld.finding`), both from the search index
+  the build writes.
 
 It is meant to face the open web, so every request is bounded (:class:`Limits`):
 queries run in worker processes, because pyoxigraph evaluates a query in Rust
@@ -44,6 +47,8 @@ from ndlld import web
 from ndlld.conneg import choose
 from ndlld.dumps import DATASET_FILES
 from ndlld.errors import ConfigError, LimitError, NdlldError, short_line
+from ndlld.finding import Finder, Indexes
+from ndlld.output import cache_dir_of
 from ndlld.queries import Query, load_queries
 from ndlld.querypool import GRAPH_FORMATS, SOLUTION_FORMATS, QueryPool
 from ndlld.resources import resource_dir
@@ -108,18 +113,21 @@ class Limits:
     max_connections: int = 1_000  # open at once (fewer when the open-file limit is low) -> 503
 
 
-def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
+def create_app(dist_dir: str | Path, limits: Limits = Limits(), indexes: Indexes | None = None) -> Starlette:
     """The ASGI application serving *dist_dir* (and its dataset at /sparql).
 
     Its query workers start here, so that a dataset they cannot load is an
     error before anything listens, and stop with the application's lifespan.
-    """
+    /search and /reconcile answer from *indexes* (by default, the index kept in the
+    cache beside *dist_dir*, or one made from its dumps)."""
     root = Path(dist_dir).resolve()
     for name in (DATASET_FILES["ntriples"], "ontology.ttl"):
         if not (root / name).is_file():
             raise ConfigError(f"no {name} in {dist_dir}: run 'ndlld build' first", path=dist_dir)
     base = read_base(root)  # fails now, in one line, rather than in a worker
     service = _Service(base, title_of(root, base), load_queries(resource_dir("queries")))
+    indexes = indexes or Indexes(root, cache_dir_of(root))
+    finder = Finder(indexes, base, service.title, limits.query_timeout)
     pool = QueryPool(root, limits)
     pool.start()
 
@@ -139,6 +147,9 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits()) -> Starlette:
 
     routes = [
         Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/search", finder.search, methods=["GET", "HEAD"]),
+        Route("/reconcile", finder.reconcile, methods=["GET", "POST"]),
+        Route("/reconcile/{what:path}", finder.reconcile_more, methods=["GET", "HEAD"]),
         Route("/{path:path}", resource, methods=["GET", "HEAD"]),
     ]
     cors = Middleware(
@@ -161,8 +172,8 @@ class _GuardedStarlette(Starlette):
 class _Guard:
     """Refuses over-long URLs (414), bodies (413) and two body lengths (400) before any
     work, and adds :data:`SECURITY_HEADERS` to every response. Pages and files
-    (a GET or HEAD of anything but /sparql) it answers itself: the router and the
-    middleware of the SPARQL endpoint would cost more than the answer."""
+    (a GET or HEAD of anything but the services) it answers itself: the router and the
+    middleware of the services would cost more than the answer."""
 
     def __init__(self, app: ASGIApp, limits: Limits, root: Path):
         self.app, self.limits, self.root = app, limits, root
@@ -176,12 +187,14 @@ class _Guard:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if "frame-ancestors *" in headers["Content-Security-Policy"]:  # a page made to be framed
+                    del headers["X-Frame-Options"]
             await send(message)
 
         refusal = self._refusal(scope)
         if refusal is not None:
             return await refusal(scope, receive, send_with_headers)
-        if scope["method"] in ("GET", "HEAD") and scope["path"] != "/sparql":
+        if scope["method"] in ("GET", "HEAD") and not _is_service(scope["path"]):
             return await _page(scope, self.root)(scope, receive, send_with_headers)
         limit = self.limits.max_request_bytes
         received = 0
@@ -210,6 +223,13 @@ class _Guard:
         if length.isdigit() and int(length) > self.limits.max_request_bytes:
             return _text(f"request too large: the body may have at most {self.limits.max_request_bytes} bytes", 413)
         return None
+
+
+SERVICES = ("/sparql", "/search", "/reconcile")  # answered by the application, not as files
+
+
+def _is_service(path: str) -> bool:
+    return path in SERVICES or path.startswith("/reconcile/")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

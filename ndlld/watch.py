@@ -24,6 +24,9 @@ from ndlld.sources import RECORD_SUFFIXES
 # `git checkout` of many records, is several file events.
 DEBOUNCE_MS = 1_600
 STEP_MS = 200
+# The watcher says it is idle this often: its first word tells that it is watching (an
+# edit saved before that could be missed), and the thread sees a stop within this long.
+IDLE_MS = 200
 
 
 class RecordFilter(DefaultFilter):
@@ -41,32 +44,61 @@ class RecordFilter(DefaultFilter):
         return super().__call__(change, path) and path.endswith(RECORD_SUFFIXES)
 
 
-def build_command(data_dir: Path, out_dir: Path) -> list[str]:
-    """The build `serve --watch` runs: the one a user would, with its kept state."""
-    return [sys.executable, "-m", "ndlld", "build", "--data", str(data_dir), "--out", str(out_dir), "--quiet"]
+def build_command(data_dir: Path, out_dir: Path, cache_dir: Path | None = None) -> list[str]:
+    """The build `serve --watch` runs: the one a user would, with its kept state (in
+    *cache_dir*, when not the one beside *out_dir*), which holds the search index served."""
+    cache = ["--cache-dir", str(cache_dir)] if cache_dir is not None else []
+    return [sys.executable, "-m", "ndlld", "build", "--data", str(data_dir), "--out", str(out_dir), *cache, "--quiet"]
 
 
 def rebuild_on_change(
-    data_dir: Path, out_dir: Path, outputs: list[Path], stop: threading.Event, changed: Callable[[list[str]], None]
+    data_dir: Path,
+    out_dir: Path,
+    outputs: list[Path],
+    stop: threading.Event,
+    changed: Callable[[list[str]], None],
+    cache_dir: Path | None = None,
+    ready: threading.Event | None = None,
 ) -> None:
     """Until *stop* is set: each time record files below *data_dir* change, call *changed*
-    with their paths (relative to *data_dir*), then build *out_dir* again. A build's
-    summary or errors go to this process's output; a build that fails publishes nothing,
-    so the server goes on with the last good one until the next edit."""
+    with their paths (relative to *data_dir*), then build *out_dir* again (its state in
+    *cache_dir*, by default the one beside it). A build's summary or errors go to this
+    process's output; a build that fails publishes nothing, so the server goes on with the
+    last good one until the next edit. *ready* is set once the system reports every change
+    below *data_dir*."""
     data_dir = data_dir.resolve()
-    for changes in watch(data_dir, watch_filter=RecordFilter(outputs), stop_event=stop, debounce=DEBOUNCE_MS, step=STEP_MS):
+    for changes in watch(
+        data_dir,
+        watch_filter=RecordFilter(outputs),
+        stop_event=stop,
+        debounce=DEBOUNCE_MS,
+        step=STEP_MS,
+        rust_timeout=IDLE_MS,
+        yield_on_timeout=True,
+    ):
+        if not changes:  # idle: the watcher is in place
+            if ready is not None:
+                ready.set()
+            continue
         changed(sorted({str(Path(path).relative_to(data_dir)) for _, path in changes}))
-        subprocess.run(build_command(data_dir, out_dir), check=False)
-        if stop.is_set():
-            return
+        subprocess.run(build_command(data_dir, out_dir, cache_dir), check=False)
 
 
-def watching(data_dir: Path, out_dir: Path, outputs: list[Path], changed: Callable[[list[str]], None]) -> Callable[[], None]:
-    """Start :func:`rebuild_on_change` in a thread; returns the function that stops it
-    (waiting for a build under way to finish, so that nothing is left half-written)."""
-    stop = threading.Event()
-    thread = threading.Thread(target=rebuild_on_change, args=(data_dir, out_dir, outputs, stop, changed), name="ndlld-watch", daemon=True)
+def watching(
+    data_dir: Path, out_dir: Path, outputs: list[Path], changed: Callable[[list[str]], None], cache_dir: Path | None = None
+) -> Callable[[], None]:
+    """Start :func:`rebuild_on_change` in a thread, and return once it watches (so that
+    an edit saved after is seen); returns the function that stops it (waiting for a build
+    under way to finish, so that nothing is left half-written)."""
+    stop, ready = threading.Event(), threading.Event()
+    thread = threading.Thread(
+        target=rebuild_on_change,
+        args=(data_dir, out_dir, outputs, stop, changed, cache_dir, ready),
+        name="ndlld-watch",
+        daemon=True,
+    )
     thread.start()
+    ready.wait(timeout=60)  # a data directory of very many directories takes a while to watch
 
     def stopped() -> None:
         stop.set()

@@ -244,6 +244,10 @@ CASES = {
     "robots.txt": Case("/robots.txt", {}, 200, {"Content-Type": "text/plain; charset=utf-8"}),
     "VoID at its well-known address": Case("/.well-known/void", {}, 200, {"Content-Type": "text/turtle; charset=utf-8"}),
     "sitemap": Case("/sitemap.xml", {}, 200, {"Content-Type": "application/xml; charset=utf-8"}),
+    "the search page's static copy": Case("/search.html", {}, 200, {"Content-Type": "text/html; charset=utf-8"}),
+    "search page, a Japanese browser": Case(
+        "/search", {"Accept": BROWSER, "Accept-Language": JAPANESE}, 200, {"Content-Type": HTML}, vary=("accept-language",)
+    ),
 }
 
 
@@ -262,7 +266,7 @@ def test_every_server_answers_alike(server: str, case: Case):
         assert headers.get(name) is None, name
     if case.location is not None:
         assert urlsplit(urljoin(server + case.path, headers["Location"])).path == case.location
-    if status == 200 and case.method == "GET" and case.path != "/sparql":  # serve makes the form: no file
+    if status == 200 and case.method == "GET" and case.path not in ("/sparql", "/search"):  # serve makes the forms: no file
         assert headers["ETag"] and headers["Last-Modified"]
     if status != 304:  # a 304 need not repeat them: the client has the response they came with
         for name, value in SECURITY_HEADERS.items():
@@ -319,7 +323,7 @@ def test_the_410_page_names_the_last_release_that_had_it(server: str):
 def test_robots_txt_names_the_sitemap(server: str):
     status, _, body = fetch(server + "/robots.txt")
     assert status == 200 and "\nSitemap: https://w3id.org/ndlld/sitemap.xml\n" in body.decode()
-    assert "\nDisallow: /sparql\n" in body.decode()
+    assert "\nDisallow: /sparql\nDisallow: /search\nDisallow: /reconcile\n" in body.decode()
 
 
 # -- the build's side ------------------------------------------------------------------
@@ -415,3 +419,11 @@ def test_the_sparql_form_follows_accept_language(server: str):
     assert status == 200 and b'<html lang="ja">' in body and "登録済みの検索式".encode() in body
     status, _, body = fetch(server + "/sparql", headers={"Accept": BROWSER})
     assert status == 200 and b'<html lang="en">' in body and b"Named queries" in body
+
+
+def test_the_search_page_follows_accept_language(server: str):
+    """`ndlld serve`'s form, or the static servers' copy of the page (search.ja.html): in Japanese for a Japanese browser."""
+    status, _, body = fetch(server + "/search", headers={"Accept": BROWSER, "Accept-Language": JAPANESE})
+    assert status == 200 and b'<html lang="ja">' in body and "<h1>検索</h1>".encode() in body
+    status, _, body = fetch(server + "/search", headers={"Accept": BROWSER})
+    assert status == 200 and b'<html lang="en">' in body and b"<h1>Search</h1>" in body

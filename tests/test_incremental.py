@@ -5,8 +5,10 @@ added, changed, deleted and renamed; dataset.yaml edited; a record broken and
 mended; a year after the dataset's dateModified), each followed by a build with the
 cache and one without; every file of the two outputs must be the same bytes, the
 summaries must count the same entities, statements, files and warnings, and a build
-that fails must fail with the same message and leave the output as it was. The suite
-runs a few short sequences; ``NDLLD_THOROUGH=1`` runs many long ones.
+that fails must fail with the same message and leave the output as it was. The search
+index the cache keeps (changed in place, so not compared byte for byte) must answer a
+set of searches as one made from the dumps of the build from scratch. The suite runs a
+few short sequences; ``NDLLD_THOROUGH=1`` runs many long ones.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from click.testing import CliRunner
 from ndlld.build import build, validate
 from ndlld.cli import cli
 from ndlld.dumps import DATASET_FILES, ends_chunk
+from ndlld.finding import Indexes, index_of_output
 from ndlld.incremental import fingerprint
 from ndlld.rdf import subject_value
+from ndlld.search import INDEX_FILE, Query, Resource, SearchIndex, tokens
 from ndlld.synth import BASE as SYNTH_BASE
 from ndlld.synth import synthesize
 
@@ -66,6 +70,14 @@ def rename_organization(data: Path, rnd: random.Random) -> None:
     record = rnd.choice(_records(data))
     text = record.read_text(encoding="utf-8")
     record.write_text(text.replace("en: ", f"en: Renamed {rnd.randrange(1000)} ", 1), encoding="utf-8")
+
+
+def rename_otherwise(data: Path, rnd: random.Random) -> None:
+    """Another Japanese name and abbreviation: what search finds by bigrams and exactly."""
+    record = rnd.choice(_records(data))
+    number = rnd.randrange(1000)
+    text = record.read_text(encoding="utf-8").replace("ja: ", f"ja: 改名{number}", 1)
+    record.write_text(text.replace("alternateName: ", f"alternateName: X{number}", 1), encoding="utf-8")
 
 
 def change_year(data: Path, rnd: random.Random) -> None:
@@ -184,6 +196,7 @@ def add_a_source(data: Path, rnd: random.Random) -> None:
 
 EDITS = [
     rename_organization,
+    rename_otherwise,
     change_year,
     change_start_year,
     year_after_date_modified,
@@ -217,9 +230,27 @@ def test_incremental_builds_make_the_files_of_builds_from_scratch(seed: int, tmp
         assert incremental == from_scratch, f"step {step} ({edit.__name__})"
         if incremental[0] == 0:
             assert _files(out) == _files(scratch), f"step {step} ({edit.__name__})"
+            resources, _ = index_of_output(scratch)
+            made = Indexes(scratch, tmp_path / "none", tmp_path / f"made-{step}")  # from the dumps
+            assert _searched(SearchIndex(cache / INDEX_FILE), resources) == _searched(made.current(), resources), f"step {step}: search"
         else:
             assert _files(out) == before, f"step {step} ({edit.__name__}): a failed build changed the output"
+        assert Indexes(out, cache).current().path == cache / INDEX_FILE, f"step {step}: the kept index is not the output's"
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _searched(index: SearchIndex, resources: list[Resource]) -> dict:
+    """What *index* answers of *resources* (those of the build from scratch): each as it
+    holds it, the count of each type (so none more), and the results (in order, with their
+    ranks) of searches by every name, whole, by word and by its first letters, by every word
+    of the descriptions, and by Japanese bigrams; and the candidates reconciliation scores."""
+    names = {text for resource in resources for kind, _, text in resource.texts if kind != "description"}
+    words = {word for resource in resources for _, _, text in resource.texts for word in tokens(text, query=True)}
+    answers = {}
+    for q in sorted(names | words | {name[:3] for name in names}):
+        answers[q] = [(h.resource.iri, h.exact, h.rank) for h in index.search(Query(q, limit=100))]
+        answers["~" + q] = [(h.resource.iri, h.exact, h.rank) for h in index.candidates(Query(q, limit=100))]
+    return {"resources": index.get(r.iri for r in resources), "types": index.types(), "answers": answers}
 
 
 # -- what a user sees of the cache ---------------------------------------------------------
@@ -263,6 +294,27 @@ def test_an_edit_is_built_from_what_changed_and_equals_a_build_from_scratch(synt
     own_page = "id/" + record.stem + ".html"
     others = [name for name, content in incremental.items() if name.endswith(".html") and name != own_page and b"Renamed " in content]
     assert len(others) > 2, "the edit shows on other pages too (links to it), which were made again"
+
+
+@pytest.mark.parametrize("loss", ["removed", "not a database"])
+def test_a_search_index_lost_from_the_cache_is_made_whole_by_the_next_edit(synthetic: Path, tmp_path: Path, loss: str):
+    """The rest of the state still serves: the edit is built incrementally, and the index
+    written whole from the new graph answers as one made from the dumps."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    index = cache / INDEX_FILE
+    if loss == "removed":
+        index.unlink()
+    else:
+        index.write_bytes(b"left by something else")
+    assert Indexes(out, cache, tmp_path / "made").current().path != index  # a server meanwhile makes one of its own
+    _edit(sorted((synthetic / "organizations").rglob("org-*.yaml"))[3], "en: ", "en: Renamed ")
+    assert any("what 1 changed record file(s) touch" in line for line in _built(synthetic, out, cache))
+    made = Indexes(out, tmp_path / "none", tmp_path / "made")
+    assert Indexes(out, cache).current().path == index
+    resources, _ = index_of_output(out)
+    assert _searched(SearchIndex(index), resources) == _searched(made.current(), resources)
+    assert [h.resource.iri for h in SearchIndex(index).search(Query("renamed"))] != []
 
 
 def _graphs_by_triple(nquads: bytes) -> dict[str, set[str]]:

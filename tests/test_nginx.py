@@ -95,6 +95,7 @@ def test_static_server_serves_files_pages_and_vocabulary(static_server: str, rea
         ("/id/nothing", None, 404),
         ("/nothing", None, 404),
         ("/sparql", None, 200),  # the copy of its page, without an endpoint
+        ("/search?q=ifla", None, 200),  # the same for search
     ],
 )
 def test_static_server_sends_the_security_headers_of_ndlld_serve(static_server: str, path: str, accept, status: int):
@@ -102,6 +103,20 @@ def test_static_server_sends_the_security_headers_of_ndlld_serve(static_server: 
     assert got == status
     for name, value in SECURITY_HEADERS.items():
         assert headers.get_all(name) == [value], name  # once each, as ndlld serve sends them
+
+
+def test_the_search_form_leads_to_the_page_that_says_where_to_look(static_server: str, real_dist: Path):
+    """Every page's header has the search form (action ``search``): without ``ndlld serve``
+    behind the static server, it leads to the copy of the search page, which says so."""
+    page = (real_dist / "id" / "ifla.html").read_text(encoding="utf-8")
+    assert '<form class="find" role="search" method="get" action="../search">' in page
+    status, headers, body = get(static_server + "/search?q=ifla")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert body == (real_dist / "search.html").read_bytes() and b"ndlld serve" in body
+    assert get(static_server + "/reconcile")[0] == 404  # the API is the server's alone
+    # A Japanese page's form is in Japanese, and keeps its language for `ndlld serve`'s answer.
+    japanese = (real_dist / "id" / "ifla.ja.html").read_text(encoding="utf-8")
+    assert '<input type="hidden" name="lang" value="ja">' in japanese and 'placeholder="検索"' in japanese
 
 
 def test_htaccess_sets_the_same_security_headers(real_dist: Path):

@@ -48,9 +48,11 @@ from ndlld.cli import cli
 from ndlld.context import Context
 from ndlld.dumps import DATASET_FILES, read_triples, write_dumps
 from ndlld.errors import NdlldError
+from ndlld.finding import Indexes
 from ndlld.graph import CONTROL_CHARACTERS, resource_base
 from ndlld.ids import ID_RULE, id_problem
 from ndlld.resources import context_path, ontology_path
+from ndlld.search import INDEX_FILE, Query, SearchIndex, name_key
 
 from conftest import GOOD, ROOT
 
@@ -446,13 +448,27 @@ def dumps_read_back_as(graph, out: Path) -> None:
 @settings(max_examples=max(5, EXAMPLES // 10))
 def test_valid_records_conform_and_build(generated):
     """The generator makes records the checks accept, so the round trip above is about valid
-    data; and the whole build, pages and all, takes them (it stops on a violation)."""
-    with data_with(generated[1]) as directory:
-        summary = build(directory, directory.parent / "dist")
+    data; and the whole build, pages and all, takes them (it stops on a violation). Search
+    finds each by its names, as the index the build keeps and one made from the dumps hold them."""
+    records, files = generated
+    with data_with(files) as directory:
+        out, cache = directory.parent / "dist", directory.parent / "cache"
+        summary = build(directory, out, cache_dir=cache)
         assert summary.report.conforms
-        assert triples_of_rdflib((directory.parent / "dist" / "dataset.nt").read_bytes(), "nt") == triples_of_graph(
-            load_graph(directory, CONTEXT).triples
-        )
+        assert triples_of_rdflib((out / "dataset.nt").read_bytes(), "nt") == triples_of_graph(load_graph(directory, CONTEXT).triples)
+        made = Indexes(out, directory.parent / "none", directory.parent / "made")
+        for index in (SearchIndex(cache / INDEX_FILE), made.current()):
+            found_by_names(index, records)
+
+
+def found_by_names(index: SearchIndex, records: list[dict]) -> None:
+    """Each record is an exact hit of a search for each of its names that has a letter or digit."""
+    for record in records:
+        names = record.get("alternateName", [])
+        for name in [*record["name"].values(), *(names if isinstance(names, list) else [names])]:
+            if name_key(name):
+                hits = index.search(Query(name, limit=100))
+                assert BASE + record["id"] in {h.resource.iri for h in hits if h.exact}, f"{name!r} does not find {record['id']}"
 
 
 # -- junk ----------------------------------------------------------------------------

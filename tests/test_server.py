@@ -6,6 +6,7 @@ and real server processes on loopback ports."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -31,6 +32,7 @@ from starlette.testclient import TestClient
 
 from ndlld.errors import QueryError
 from ndlld.queries import SERVICE_REFUSED, check_syntax
+from ndlld.querypool import QueryPool
 from ndlld.server import SECURITY_HEADERS, Limits, create_app
 
 from conftest import ROOT, PrivateStore, connect, free_port, read_until_closed, sending_nothing, server_process, trickle
@@ -977,3 +979,19 @@ def test_past_the_cap_a_new_connection_gets_503_when_none_waits(wide: Path):
             except urllib.error.HTTPError:  # the stalled ones take a moment to go
                 assert time.monotonic() < deadline, "the server never made room again"
                 time.sleep(0.2)
+
+
+def test_a_query_pool_stopped_while_it_loads_a_new_build_stops_quietly(real_dist: Path, capfd):
+    """serve stopped (Ctrl-C) while its workers load a new build: those still starting end without a word."""
+
+    async def stop_while_reloading() -> None:
+        pool = QueryPool(real_dist, Limits())
+        await pool.open()
+        reloading = asyncio.get_running_loop().create_task(pool.reload())
+        await asyncio.sleep(0.05)  # the new workers are starting
+        await pool.stop()
+        reloading.cancel()
+
+    asyncio.run(stop_while_reloading())
+    time.sleep(1.5)  # time for what the last workers started would print
+    assert "Traceback" not in capfd.readouterr().err

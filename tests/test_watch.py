@@ -77,3 +77,21 @@ def test_only_record_files_outside_the_output_start_a_build(tmp_path: Path):
         assert watched(Change.modified, str(data / name)), name
     for name in ("dist/id/ifla.jsonld", "dist/sitemap.yaml", ".dist.cache/state.yaml", "organizations/.ifla.yaml.swp", "notes.txt"):
         assert not watched(Change.modified, str(data / name)), name
+
+
+def test_the_builds_of_the_watch_keep_the_search_index_in_serves_cache(good_data: Path, tmp_path: Path):
+    port, log, out, cache = free_port(), tmp_path / "serve.log", tmp_path / "dist", tmp_path / "kept"
+    command = [sys.executable, "-m", "ndlld", "serve", "--watch", "--data", str(good_data), "--out", str(out)]
+    command += ["--cache-dir", str(cache), "--port", str(port), "--processes", "1"]
+    record = good_data / "organizations" / "ifla.yaml"
+
+    def found(q: str) -> list[str]:
+        with urllib.request.urlopen(url + "/search?" + urllib.parse.urlencode({"q": q, "format": "json"}), timeout=30) as response:
+            return [result["id"] for result in json.load(response)["results"]]
+
+    with server_process(command, "/", port, log=log) as (url, _process):
+        _eventually(lambda: "watching" in log.read_text(), "watched the records", log)
+        record.write_text(record.read_text(encoding="utf-8").replace(IFLA_NAME, "Federation of Zebra Librarians"), encoding="utf-8")
+        _eventually(lambda: found("zebra librarians") == [IFLA], "found the edited name", log)
+    assert (cache / "search.sqlite").is_file() and not (tmp_path / ".dist.cache").exists()
+    assert "made one from its dumps" not in log.read_text(), "the server must read the index the watch's builds kept"

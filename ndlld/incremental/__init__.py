@@ -6,10 +6,11 @@ changed since (:mod:`~ndlld.incremental.records`), sees the new graph as that
 store and the delta (:mod:`~ndlld.incremental.overlay`), and makes again only what
 the delta touches: the resources whose surroundings it reaches are checked again
 (:mod:`~ndlld.incremental.findings`), the dump chunks holding a resource whose
-statements changed are written again (:mod:`~ndlld.incremental.dumps`), and the
+statements changed are written again (:mod:`~ndlld.incremental.dumps`), the
 pages that looked up something it changed are rendered again
-(:mod:`~ndlld.incremental.pages`). The stages know nothing of this: each is given
-a smaller input.
+(:mod:`~ndlld.incremental.pages`), and the search index's rows of those pages
+written again (:mod:`~ndlld.incremental.search`). The stages know nothing of this:
+each is given a smaller input.
 
 When the state cannot say what changed (there is none yet; ndlld's code, shapes,
 vocabulary or templates changed; ``dataset.yaml`` changed; the output is not the
@@ -140,6 +141,7 @@ class Change:
         appeared, gone = self._pages_changed(view()) if touched else (set(), set())
         again, kept = self._pages_to_render(view, header_changed, appeared, gone, new, previous)
         self.pages: dict = self._render(view(), again, gone, kept, writer) if again or gone else {}
+        self._index_for_search(view)
         kept_names = [name for files in kept.values() for name in files]
         kept_names += self._companions(view, vocabulary, writer, previous, header_changed)
         return [str(p.relative_to(new)) for p in written] + kept_names + writer.written
@@ -166,6 +168,18 @@ class Change:
         entries = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state).items() if document not in made}
         entries.update((document, page.entry) for document, page in made.items() if page is not None)
         return entries
+
+    def _index_for_search(self, view: Callable[[], SiteView]) -> None:
+        """The search index's rows of the pages made again or gone (none, and no site code
+        loaded, when no page was); all of them when the kept index is not that of the last output."""
+        kept = self.state.search
+        if kept.of_output(self.state.get("output")):
+            kept.change({document: page.searched if page is not None else None for document, page in self.pages.items()})
+            return
+        from ndlld.site.search import search_entry
+
+        shown = view()
+        kept.write_all(filter(None, (search_entry(shown, document) for document in sorted(shown.documents()))), self.base)
 
     def _companions(
         self, view: Callable[[], SiteView], vocabulary: list[Triple], writer: Writer, previous: Path, header_changed: bool
@@ -218,7 +232,9 @@ class Change:
 
     def commit(self, report: Report, out_dir: Path) -> None:
         """The state of this build, once published in *out_dir*: the tables and the graph
-        store follow the delta (the transaction is committed by the caller)."""
+        store follow the delta (the transaction is committed by the caller); the search
+        index is committed first, as soon as the output is published."""
+        self.state.search.publish(out_dir)
         subjects = {subject_value(t) for t in self.delta.removed | self.delta.added}
         gone = {s for s in subjects if not self.overlay.about(s)}
         change_subjects(self.state, gone, subjects - gone)
@@ -284,7 +300,8 @@ def remember(
     vocabulary: list[Triple],
     context: Context,
 ) -> None:
-    """Keep the whole state of a build made from scratch, once published in *out_dir*."""
+    """Keep the whole state of a build made from scratch, once published in *out_dir*;
+    the search index written by :func:`index_for_search` committed first."""
     from ndlld.build import inverse_properties, release_of
     from ndlld.checks import project_rules
     from ndlld.resources import schemaorg_path
@@ -292,6 +309,7 @@ def remember(
 
     inverses = inverse_properties(schemaorg_path())
     rules = project_rules()
+    state.search.publish(out_dir)
     state.clear()
     files = record_files(data_dir)
     _, notes = records.changed_files(state, files[1:], time.time_ns())
@@ -320,3 +338,10 @@ def remember(
     }.items():
         state.put(key, value)
     state.load_graph(graph.triples, dataset_graph(graph.base), vocabulary, VOCABULARY_GRAPH)
+
+
+def index_for_search(state: State, pages: dict, base: str) -> None:
+    """The search index of a build from scratch, of its *pages* (each a
+    :class:`ndlld.site.Written`), written whole; committed by :func:`remember` once the
+    output is published."""
+    state.search.write_all((page.searched for page in pages.values() if page.searched is not None), base)

@@ -14,7 +14,9 @@ Two stores in the cache directory (``.dist.cache/`` beside ``dist/``):
 
 Both are written only when a build has published its output, each in one
 transaction, and both carry the same generation number: a build killed between
-the two leaves them apart, and the next one starts again from scratch.
+the two leaves them apart, and the next one starts again from scratch. Beside them,
+``search.sqlite``, the search index ``ndlld serve`` reads
+(:mod:`ndlld.incremental.search`), notes the output it is of.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store,
 
 from ndlld import published
 from ndlld.errors import ConfigError
+from ndlld.incremental.search import KeptIndex, remove_index
 from ndlld.rdf import serialized
 from ndlld.store import dataset_graph
 
@@ -90,6 +93,7 @@ class State:
     directory: Path
     db: sqlite3.Connection
     store: Store
+    search: KeptIndex
 
     @classmethod
     def open(cls, directory: str | Path) -> State:
@@ -107,9 +111,10 @@ class State:
             store = Store(str(directory / "graph"))
         except (OSError, sqlite3.DatabaseError) as err:
             raise ConfigError(f"cannot use the build cache: {err}", path=directory) from None
-        return cls(directory, db, store)
+        return cls(directory, db, store, KeptIndex(directory))
 
     def close(self) -> None:
+        self.search.close()
         self.db.close()
         del self.store
 
@@ -151,7 +156,9 @@ class State:
             yield
         except BaseException:
             self.db.execute("ROLLBACK")
+            self.search.rollback()
             raise
+        self.search.rollback()  # what the build wrote and did not publish (KeptIndex.publish)
         if not keep:
             self.db.execute("ROLLBACK")
             return
@@ -229,6 +236,7 @@ def _remove(directory: Path) -> None:
     for name in ("state.sqlite", "state.sqlite-wal", "state.sqlite-shm"):
         (directory / name).unlink(missing_ok=True)
     shutil.rmtree(directory / "graph", ignore_errors=True)
+    remove_index(directory)
     published.forget(directory)  # a checkpoint a query has open stays until the next build
 
 

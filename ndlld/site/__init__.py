@@ -58,11 +58,13 @@ from ndlld.provenance import Provenance
 from ndlld.queries import load_queries
 from ndlld.rdf import serialized, subject_value
 from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
+from ndlld.search import MAX_QUERY_CHARS, Resource
 from ndlld.site import svg
 from ndlld.site.cited import Citations
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.messages import document_href, fill, messages, plural
 from ndlld.site.outward import outward_links
+from ndlld.site.search import render_search_page, search_entry
 from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, by_year, relative
 from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, dataset_page_triples, file_facts, void_triples
 from ndlld.web import COMPRESSIBLE, DOCUMENT_LINKS, EXPOSED, NOT_FOUND_PAGE
@@ -106,6 +108,7 @@ def environment() -> jinja2.Environment:
     env.filters["lang_attr"] = jinja2.pass_context(lambda context, language: _lang_attribute(language, context["lang"]))
     env.filters["shown"] = jinja2.pass_context(lambda context, value: shown(value, context["lang"]))
     env.globals["languages"] = LANGUAGES
+    env.globals["max_query_chars"] = MAX_QUERY_CHARS  # the search form's
     env.globals["language_names"] = {language: messages(language)["language_name"] for language in LANGUAGES}
     return env
 
@@ -155,6 +158,7 @@ class Written:
     files: list[str]
     reads: frozenset[Read]
     entry: Entry
+    searched: Resource | None  # what the search index holds of it (ndlld.incremental.search)
 
 
 def render_site(
@@ -202,7 +206,7 @@ def _pages_of(shared: tuple, documents: list[str]) -> dict[str, Written]:
     for document in documents:
         page = render_page(view, env, site, document, entries)
         writer.files(page.files)
-        pages[document] = Written(list(page.files), frozenset(page.reads), page.entry)
+        pages[document] = Written(list(page.files), frozenset(page.reads), page.entry, page.searched)
     return pages
 
 
@@ -215,6 +219,7 @@ def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, 
     releases = writer.previous is not None and (writer.previous / "releases" / "changes.json").is_file()
     writer.files(render_index(view, env, site, facts, entries, releases))
     writer.files(render_sparql_page(site))
+    writer.files(render_search_page(env, site))
     writer.files(render_vocabulary(view, env, site, vocabulary))
     base = view.base
     urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
@@ -272,6 +277,7 @@ class Page:
     files: dict[str, bytes]
     reads: set[Read]
     entry: Entry
+    searched: Resource | None
 
 
 def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: str, entries: Mapping[str, Entry] | None = None) -> Page:
@@ -282,12 +288,13 @@ def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: s
     are not among its reads either (:func:`publisher_involvements`)."""
     with view.graph.reads() as reads:
         entry = index_entry(view, document)
+        searched = search_entry(view, document)
         if document == view.publisher:
             involvements = publisher_involvements({**(entries or {}), document: entry})
         else:
             involvements = view.involvements(about=document)
         files = _resource_files(view, env, site, document, involvements)
-    return Page(files, reads, entry)
+    return Page(files, reads, entry, searched)
 
 
 def publisher_involvements(entries: Mapping[str, Entry]) -> list[Involvement]:
@@ -608,7 +615,7 @@ def _organizations_of(view: SiteView, iri: str) -> set[str]:
 
 # -- what each page gives the index ---------------------------------------------------------
 
-_LISTED_TYPES = frozenset().union(*(types for _, types in _GROUPS))
+LISTED_TYPES = frozenset().union(*(types for _, types in _GROUPS))  # what the index lists (and search finds)
 
 
 @dataclass(frozen=True)
@@ -658,7 +665,7 @@ def index_entry(view: SiteView, document: str) -> Entry:
     listed = []
     for subject in sorted({subject_value(t) for t in view.graph.in_document(document)}):
         types = view.types(subject)
-        if _LISTED_TYPES.intersection(types):
+        if LISTED_TYPES.intersection(types):
             parents = tuple(o.value for o in view.values(subject, str(SCHEMA) + "parentOrganization") if isinstance(o, NamedNode))
             name_ja = view.text(subject, str(SCHEMA) + "name", "ja") or ""
             listed.append(Listed(subject, view.name(subject), view.short_name(subject), tuple(types), parents, name_ja))
