@@ -403,6 +403,33 @@ def test_nothing_changed_is_built_from_the_state(synthetic: Path, tmp_path: Path
     assert {name: (out / name).stat().st_ino for name in dumps} == inodes
 
 
+def test_nothing_changed_after_an_edit_loads_no_site_code_and_keeps_the_search_index(synthetic: Path, tmp_path: Path):
+    """A build that makes no page or companion does not import the site's code (jinja2,
+    the templates): the kept search index has no row to change, and stays the index of
+    the output, answering as one made from the dumps, the edit before it included."""
+    import subprocess
+    import sys
+
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    _built(synthetic, out, cache)
+    _edit(sorted((synthetic / "organizations").rglob("org-*.yaml"))[3], "en: ", "en: Renamed ")
+    assert any("what 1 changed record file(s) touch" in line for line in _built(synthetic, out, cache))
+    script = (
+        "import sys; from ndlld.build import build\n"
+        "said = []\n"
+        f"build({str(synthetic)!r}, {str(out)!r}, cache_dir={str(cache)!r}, progress=said.append)\n"
+        "print(any('what 0 changed record file(s) touch' in line for line in said))\n"
+        "print(sorted(m for m in ('jinja2', 'ndlld.site') if m in sys.modules))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == ["True", "[]"]
+    assert Indexes(out, cache).current().path == cache / INDEX_FILE
+    resources, _ = index_of_output(out)
+    made = Indexes(out, tmp_path / "none", tmp_path / "made")
+    assert _searched(SearchIndex(cache / INDEX_FILE), resources) == _searched(made.current(), resources)
+    assert [h.resource.iri for h in SearchIndex(cache / INDEX_FILE).search(Query("renamed"))] != []
+
+
 def test_a_page_changed_by_hand_in_the_output_is_written_again(synthetic: Path, tmp_path: Path):
     cache, out = tmp_path / "cache", tmp_path / "dist"
     build(synthetic, out, cache_dir=cache)
