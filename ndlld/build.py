@@ -263,8 +263,7 @@ class _Run:
     def _releases(self, new: Path, version_and_time: tuple[str | None, str | None], base: str, files: list[str]) -> list[str]:
         """The releases of the output being replaced, carried over; this build's too, if asked;
         and the page of each resource a release had that this build (its *files*) has not."""
-        from ndlld.releases import add_release, carry_over, release_note
-        from ndlld.site.gone import render_gone
+        from ndlld.releases import add_release, carry_over, release_note, versions
 
         carry_over(self.out_dir, new)
         written = []
@@ -275,9 +274,14 @@ class _Run:
             added = add_release(new, version, released_at, base)
             self.release_note = release_note(self.out_dir, version, bool(added), written_in=new)
             written = [str(path.relative_to(new)) for path in added]
-        documents = {name.removesuffix(".html") for name in files if name.startswith(PAGE_DIRECTORIES[0] + "/") and name.endswith(".html")}
         writer = Writer(new, self.out_dir if self.out_dir.is_dir() else None)
-        writer.files(render_gone(new, documents, base))
+        if versions(new):  # the pages of this build, to tell which resources of a release are gone
+            from ndlld.site.gone import render_gone  # the site's code: not loaded by a build that makes no page
+
+            documents = {
+                name.removesuffix(".html") for name in files if name.startswith(PAGE_DIRECTORIES[0] + "/") and name.endswith(".html")
+            }
+            writer.files(render_gone(new, documents, base))
         return written + writer.written
 
 

@@ -343,6 +343,40 @@ def test_which_statements_the_shapes_judge_one_at_a_time_is_read_from_the_shapes
         assert judged_alone(_shapes(text), {}) is None, text
 
 
+def test_a_sparql_constraint_judges_what_it_names_together_where_its_shape_targets():
+    """The properties a SPARQL constraint names are judged together in the documents of the
+    resources its shape targets, whose query may read any resource beside them (the
+    publisher's memberships are read by its roles' checks, not by its own); for every
+    resource when the constraint's shape is applied to values."""
+    from pyoxigraph import Literal, NamedNode, Triple
+
+    from ndlld.checks.scope import alone_for, judged_alone, queried_in
+
+    ex, rdf_type = "http://example.org/", NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    alone = judged_alone(
+        _shapes(
+            'ex:S sh:targetClass ex:C ; sh:sparql [ sh:select "SELECT $this WHERE { ?x <http://example.org/p> $this , ?y .'
+            ' $this <http://example.org/q> ?v }" ] .\n'
+            "ex:T sh:targetClass ex:D ; sh:property [ sh:path ex:r ; sh:node ex:U ] .\n"
+            'ex:U sh:sparql [ sh:select "SELECT $this WHERE { $this <http://example.org/s> ?v }" ] .'
+        ),
+        {},
+    )
+    assert alone is not None
+
+    def of(kind: str, beside: str = "D") -> set[str]:
+        """What a resource of *kind* has judged alone, in a document with one of *beside*."""
+        s, other = NamedNode(ex + "s"), NamedNode(ex + "s#beside")
+        statements = [Triple(s, rdf_type, NamedNode(ex + kind))]
+        statements += [Triple(s, NamedNode(ex + p), Literal("v")) for p in ("p", "q", "r", "s", "other")]
+        document = [*statements, Triple(other, rdf_type, NamedNode(ex + beside))]
+        return alone_for(alone, statements) - queried_in(alone, document)
+
+    assert of("C") == {ex + "r", ex + "other"}  # ex:p and ex:q named by the constraint of ex:S, which targets ex:C
+    assert of("D") == {ex + "p", ex + "q", ex + "other"}  # ex:s named by a constraint applied to values: never alone
+    assert of("D", beside="C") == {ex + "other"}  # beside a resource the constraint targets: ex:p and ex:q together too
+
+
 _CITES = "http://purl.org/dc/terms/source"  # the statements citing a source (its passages point at it too)
 
 

@@ -2,12 +2,13 @@
 
 A property test: random sequences of edits to a synthetic data directory (records
 added, changed, deleted and renamed; dataset.yaml edited; a record broken and
-mended), each followed by a build with the cache and one without; every file of
-the two outputs must be the same bytes, and a build that fails must fail with the
-same message and leave the output as it was. The search index the cache keeps
-(changed in place, so not compared byte for byte) must answer a set of searches as
-one made from the dumps of the build from scratch. The suite runs a few short
-sequences; ``NDLLD_THOROUGH=1`` runs many long ones.
+mended; a year after the dataset's dateModified), each followed by a build with the
+cache and one without; every file of the two outputs must be the same bytes, the
+summaries must count the same entities, statements, files and warnings, and a build
+that fails must fail with the same message and leave the output as it was. The search
+index the cache keeps (changed in place, so not compared byte for byte) must answer a
+set of searches as one made from the dumps of the build from scratch. The suite runs a
+few short sequences; ``NDLLD_THOROUGH=1`` runs many long ones.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from click.testing import CliRunner
 
 from ndlld.build import build, validate
 from ndlld.cli import cli
+from ndlld.dumps import DATASET_FILES, ends_chunk
 from ndlld.finding import Indexes, index_of_output
 from ndlld.incremental import fingerprint
 from ndlld.rdf import subject_value
@@ -48,10 +51,12 @@ def _files(out: Path) -> dict[str, str]:
     return found
 
 
-def _run(*args) -> tuple[int, str]:
+def _run(*args) -> tuple[int, str, str]:
+    """The exit code, the errors, and the summary without where and how long (what was built:
+    entities, statements, files and warnings)."""
     result = CliRunner().invoke(cli, [str(a) for a in args])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.stderr
+    return result.exit_code, result.stderr, re.sub(r" into .* in [0-9.]+ s", "", result.stdout)
 
 
 # -- edits, each a function of the data directory and a random generator ----------------
@@ -92,6 +97,18 @@ def change_start_year(data: Path, rnd: random.Random) -> None:
         text = record.read_text(encoding="utf-8")
         year = text.split("startYear: ", 1)[1][:4]
         record.write_text(text.replace(f"startYear: {year}", f"startYear: {rnd.randrange(1950, 2020)}", 1), encoding="utf-8")
+
+
+def year_after_date_modified(data: Path, rnd: random.Random) -> None:
+    """A founding or start year after the dataset's dateModified (a warning), or back: the
+    check of a date reads the dataset's date, in another document."""
+    dated = [path for path in sorted(data.rglob("*.yaml")) if re.search(r"(foundingYear|startYear): ", path.read_text(encoding="utf-8"))]
+    if dated:
+        record = rnd.choice(dated)
+        text = record.read_text(encoding="utf-8")
+        key, year = re.search(r"(foundingYear|startYear): ([0-9]+)", text).groups()
+        later = str(rnd.randrange(1950, 2020) if int(year) > 2026 else rnd.randrange(2027, 2100))
+        record.write_text(text.replace(f"{key}: {year}", f"{key}: {later}", 1), encoding="utf-8")
 
 
 def add_organization(data: Path, rnd: random.Random) -> None:
@@ -182,6 +199,7 @@ EDITS = [
     rename_otherwise,
     change_year,
     change_start_year,
+    year_after_date_modified,
     add_organization,
     delete_record,
     move_record,
@@ -200,7 +218,7 @@ def test_incremental_builds_make_the_files_of_builds_from_scratch(seed: int, tmp
     data = tmp_path / "data"
     synthesize(data, orgs=25, seed=seed)
     out, cache = tmp_path / "dist", tmp_path / "cache"
-    code, errors = _run("build", "--data", data, "--out", out, "--cache-dir", cache)
+    code, errors, _ = _run("build", "--data", data, "--out", out, "--cache-dir", cache)
     assert code == 0, errors
     for step in range(STEPS):
         edit = rnd.choice(EDITS)
@@ -372,11 +390,44 @@ def test_the_publishers_page_follows_the_parts_other_pages_give_it(synthetic: Pa
 
 
 def test_nothing_changed_is_built_from_the_state(synthetic: Path, tmp_path: Path):
+    """With nothing changed, every dump (the quads' too), its gzip file and the checksums
+    are the files published, linked: not one byte of them written again."""
     cache, out = tmp_path / "cache", tmp_path / "dist"
     _built(synthetic, out, cache)
     before = _snapshot(out)
+    dumps = [f"{name}{gz}" for name in DATASET_FILES.values() for gz in ("", ".gz")] + ["SHA256SUMS"]
+    assert {"dataset.trig", "dataset.nq.gz"} <= set(dumps)
+    inodes = {name: (out / name).stat().st_ino for name in dumps}
     assert any("what 0 changed record file(s) touch" in line for line in _built(synthetic, out, cache))
     assert _snapshot(out) == before
+    assert {name: (out / name).stat().st_ino for name in dumps} == inodes
+
+
+def test_nothing_changed_after_an_edit_loads_no_site_code_and_keeps_the_search_index(synthetic: Path, tmp_path: Path):
+    """A build that makes no page or companion does not import the site's code (jinja2,
+    the templates): the kept search index has no row to change, and stays the index of
+    the output, answering as one made from the dumps, the edit before it included."""
+    import subprocess
+    import sys
+
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    _built(synthetic, out, cache)
+    _edit(sorted((synthetic / "organizations").rglob("org-*.yaml"))[3], "en: ", "en: Renamed ")
+    assert any("what 1 changed record file(s) touch" in line for line in _built(synthetic, out, cache))
+    script = (
+        "import sys; from ndlld.build import build\n"
+        "said = []\n"
+        f"build({str(synthetic)!r}, {str(out)!r}, cache_dir={str(cache)!r}, progress=said.append)\n"
+        "print(any('what 0 changed record file(s) touch' in line for line in said))\n"
+        "print(sorted(m for m in ('jinja2', 'ndlld.site') if m in sys.modules))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == ["True", "[]"]
+    assert Indexes(out, cache).current().path == cache / INDEX_FILE
+    resources, _ = index_of_output(out)
+    made = Indexes(out, tmp_path / "none", tmp_path / "made")
+    assert _searched(SearchIndex(cache / INDEX_FILE), resources) == _searched(made.current(), resources)
+    assert [h.resource.iri for h in SearchIndex(cache / INDEX_FILE).search(Query("renamed"))] != []
 
 
 def test_a_page_changed_by_hand_in_the_output_is_written_again(synthetic: Path, tmp_path: Path):
@@ -429,6 +480,55 @@ def test_an_edit_that_breaks_other_records_is_found_with_a_warm_cache(good_data:
     scratch = validate(good_data)
     assert [str(f) for f in warm.findings] == [str(f) for f in scratch.findings]
     assert {f.origin.path.rsplit("/", 1)[-1] for f in warm.findings if f.severity == "Violation"} >= {"ifla.yaml", "ndl.yaml"}
+
+
+def test_a_membership_superseded_by_an_edit_is_found_with_a_warm_cache(synthetic: Path, tmp_path: Path):
+    """The check of superseded memberships reads the member's other memberships: with one
+    of the publisher's memberships gone and a later one added beside another, unchanged,
+    in the same build, the state finds what a check of the whole graph finds (the
+    unchanged one must end), and once mended builds the same files."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    texts = {path: path.read_text(encoding="utf-8") for path in sorted(synthetic.rglob("*.yaml"))}
+    members = [path for path in _records(synthetic) if "member: ndl" in texts[path] and "endYear" not in texts[path]]
+    gone = next(path for path in members if not any(path.stem in text for other, text in texts.items() if other != path))
+    joined = next(path for path in members if path != gone)
+    build(synthetic, out, cache_dir=cache)
+    gone.unlink()
+    later = f"""member:
+  - id: {joined.stem}#ndl-later-member
+    type: OrganizationRole
+    member: ndl
+    roleName:
+      en: regular member
+    membershipCategory: RegularMember
+    startYear: 2099
+    source: source/synthetic
+"""
+    _edit(joined, "member:\n", later)
+    warm, scratch = validate(synthetic, cache_dir=cache), validate(synthetic)
+    assert [str(f) for f in warm.findings] == [str(f) for f in scratch.findings]
+    assert any("later membership" in f.message and "ndl-later-member" not in f.focus for f in warm.findings)
+    joined.write_text(texts[joined], encoding="utf-8")
+    warm_build, scratch_build = build(synthetic, out, cache_dir=cache), build(synthetic, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+    assert (warm_build.entities, warm_build.triples) == (scratch_build.entities, scratch_build.triples)
+
+
+def test_records_whose_resources_end_a_dump_chunk_deleted(tmp_path: Path):
+    """A dump chunk ends after a resource its key picks (:func:`ndlld.dumps.ends_chunk`): with
+    that resource gone, its chunk joins the next. Records chosen so (at 60 synthetic
+    organizations, seed 5), one for the N-Triples order, one for the JSON-LD's."""
+    data, cache, out = tmp_path / "data", tmp_path / "cache", tmp_path / "dist"
+    synthesize(data, orgs=60, seed=5)
+    build(data, out, cache_dir=cache)
+    records = {path.stem: path for path in _records(data)}
+    base = "https://example.org/synth/id/"
+    assert ends_chunk(f"<{base}org-000023>".encode()) and ends_chunk(f"{base}org-000017#member-count".encode())
+    for name in ("org-000023", "org-000017"):
+        records[name].unlink()
+    build(data, out, cache_dir=cache)
+    build(data, tmp_path / "scratch")
+    assert _files(out) == _files(tmp_path / "scratch")
 
 
 def test_findings_and_report_with_the_state_are_those_without(tmp_path: Path):
@@ -519,6 +619,29 @@ def test_a_member_deleted_keeps_what_counting_shapes_say_of_the_publisher(synthe
     assert _findings(warm) == _findings(scratch)
     assert any(f.focus == "ndl" and f.severity == "Warning" and "Japanese name" in f.message for f in warm.findings)
     assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
+def test_a_year_after_the_datasets_date_modified_is_found_with_a_warm_cache(synthetic: Path, tmp_path: Path):
+    """The check of a year reads the dataset's dateModified, in another document: a year
+    edited past it is warned of as from scratch; the warning stays through an edit of the
+    record's name, and goes with the year."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    record = next(path for path in _records(synthetic) if "foundingYear: " in path.read_text(encoding="utf-8"))
+    year = record.read_text(encoding="utf-8").split("foundingYear: ", 1)[1][:4]
+
+    def warned() -> bool:
+        warm, scratch = build(synthetic, out, cache_dir=cache).report, build(synthetic, tmp_path / "scratch").report
+        assert _findings(warm) == _findings(scratch)
+        assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+        return any(f.focus == record.stem and "dateModified" in f.message for f in warm.findings)
+
+    _edit(record, f"foundingYear: {year}", "foundingYear: 2099")
+    assert warned()
+    _edit(record, "en: ", "en: Renamed ")
+    assert warned()
+    _edit(record, "foundingYear: 2099", f"foundingYear: {year}")
+    assert not warned()
 
 
 def test_a_membership_retyped_under_the_publisher_is_found_as_from_scratch(synthetic: Path, tmp_path: Path):

@@ -252,6 +252,10 @@ class Alone(TypedDict):
     # By property: the classes, and the properties, of the resources whose statements of it
     # a counting shape targets (and so judges together).
     counted: dict[str, dict[str, list[str]]]
+    # By property: the classes, and the properties, of the resources targeted by a SPARQL
+    # constraint naming it; its query may read the statements of any resource beside them,
+    # so it is judged together for every resource of a document that holds one.
+    queried: dict[str, dict[str, list[str]]]
 
 
 def judged_alone(shapes: rdflib.Graph, superclasses: Mapping[str, set[str]]) -> Alone | None:
@@ -262,32 +266,26 @@ def judged_alone(shapes: rdflib.Graph, superclasses: Mapping[str, set[str]]) -> 
     others. A statement of such a property that has no result, and whose value's types
     did not change, still has none: the check of its resource's document need not see it
     again. A property is judged together for the resources targeted by the shapes that
-    count it (sh:minCount, sh:qualifiedMinCount ...), and for every resource when named by
-    a target, a SPARQL constraint, a comparison, a path other than itself or its inverse,
-    or a shape nested in another. None (every statement judged with the others) for closed
-    shapes, SPARQL-based, custom or node targets, and SHACL this does not read.
-    *superclasses*: each class of the vocabulary with those above it."""
-    import rdflib
-
+    count it (sh:minCount, sh:qualifiedMinCount ...), for every resource of a document
+    holding one that a SPARQL constraint naming it targets (:func:`queried_in`), and for
+    every resource when named by a target, a comparison, a path other than itself or its
+    inverse, or a SPARQL constraint or shape nested in another. None (every
+    statement judged with the others) for closed shapes, SPARQL-based, custom or node
+    targets, and SHACL this does not read. *superclasses*: each class of the vocabulary
+    with those above it."""
     never = _never_alone(shapes)
     if never is None:
         return None
-    nested = _applied_to_values(shapes)
     counted: dict[str, dict[str, set[str]]] = {}
-    for shape, path in shapes.subject_objects(rdflib.URIRef(str(SH) + "path")):
-        inverse = _inverse_path(shapes, path)
-        if inverse is False or (inverse is None and not isinstance(path, rdflib.URIRef)):  # not a property or its inverse
-            never.update(str(node) for node in _reachable(shapes, [path]) if isinstance(node, rdflib.URIRef) and node != rdflib.RDF.nil)
-            continue
-        followed = str(inverse if inverse is not None else path)
-        if shape in nested:
-            never.add(followed)
-        elif inverse is None:  # an inverse is seen from the value's side, in its document's check
-            _count(shapes, shape, followed, superclasses, never, counted)
-    return {
-        "never": sorted(never),
-        "counted": {p: {k: sorted(v) for k, v in kinds.items()} for p, kinds in sorted(counted.items()) if p not in never},
-    }
+    queried: dict[str, dict[str, set[str]]] = {}
+    _paths_judged(shapes, superclasses, never, counted)
+    if not _sparql_together(shapes, superclasses, never, queried):
+        return None
+
+    def kept(judged: dict[str, dict[str, set[str]]]) -> dict[str, dict[str, list[str]]]:
+        return {p: {k: sorted(v) for k, v in kinds.items()} for p, kinds in sorted(judged.items()) if p not in never}
+
+    return {"never": sorted(never), "counted": kept(counted), "queried": kept(queried)}
 
 
 def alone_for(alone: Alone | None, statements: Sequence[Triple]) -> set[str]:
@@ -307,9 +305,23 @@ def alone_for(alone: Alone | None, statements: Sequence[Triple]) -> set[str]:
     }
 
 
+def queried_in(alone: Alone | None, statements: Iterable[Triple]) -> set[str]:
+    """The properties judged together for every resource of a document whose *statements*
+    these are (all of them): those named by a SPARQL constraint that targets one of its
+    resources, whose query may read its neighbours' statements."""
+    queried = alone.get("queried", {}) if alone is not None else {}
+    types: set[str] = set()
+    properties: set[str] = set()
+    for t in statements:
+        properties.add(t.predicate.value)
+        if t.predicate.value == RDF_TYPE_IRI:
+            types.add(term_text(t.object))
+    return {p for p, kinds in queried.items() if types.intersection(kinds["classes"]) or properties.intersection(kinds["properties"])}
+
+
 def _never_alone(shapes: rdflib.Graph) -> set[str] | None:
-    """The properties a target, a comparison or a SPARQL constraint names, and rdf:type;
-    None when the shapes may look at any statement together."""
+    """The properties a target or a comparison names, and rdf:type; None when the shapes
+    may look at any statement together."""
     import rdflib
 
     if any(str(p).startswith(str(SH)) and str(p) not in _KNOWN for p in set(shapes.predicates())):
@@ -319,11 +331,6 @@ def _never_alone(shapes: rdflib.Graph) -> set[str] | None:
     never: set[str] = {RDF_TYPE_IRI}
     named = _COMPARING | {str(SH) + "targetSubjectsOf", str(SH) + "targetObjectsOf"}
     never.update(str(o) for p in named for o in shapes.objects(None, rdflib.URIRef(p)))
-    for constraint in shapes.objects(None, rdflib.URIRef(str(SH) + "sparql")):
-        predicates = _sparql_predicates(shapes.value(constraint, rdflib.URIRef(str(SH) + "select")))
-        if predicates is None:
-            return None
-        never.update(str(p) for p in predicates)
     return never
 
 
@@ -362,9 +369,54 @@ def _count(
     if targets is None or targets[2]:  # inside another shape's constraint, or of resources known by what points at them
         never.add(followed)
     elif not _by_value(shapes, shape, 0):
-        kinds = counted.setdefault(followed, {"classes": set(), "properties": set()})
-        kinds["classes"].update(_and_below(superclasses, targets[0]))
-        kinds["properties"].update(targets[1])
+        _together(targets, followed, superclasses, counted)
+
+
+def _paths_judged(
+    shapes: rdflib.Graph, superclasses: Mapping[str, set[str]], never: set[str], counted: dict[str, dict[str, set[str]]]
+) -> None:
+    """Note how each property shape judges the property its path follows."""
+    import rdflib
+
+    nested = _applied_to_values(shapes)
+    for shape, path in shapes.subject_objects(rdflib.URIRef(str(SH) + "path")):
+        inverse = _inverse_path(shapes, path)
+        if inverse is False or (inverse is None and not isinstance(path, rdflib.URIRef)):  # not a property or its inverse
+            never.update(str(node) for node in _reachable(shapes, [path]) if isinstance(node, rdflib.URIRef) and node != rdflib.RDF.nil)
+            continue
+        followed = str(inverse if inverse is not None else path)
+        if shape in nested:
+            never.add(followed)
+        elif inverse is None:  # an inverse is seen from the value's side, in its document's check
+            _count(shapes, shape, followed, superclasses, never, counted)
+
+
+def _sparql_together(
+    shapes: rdflib.Graph, superclasses: Mapping[str, set[str]], never: set[str], queried: dict[str, dict[str, set[str]]]
+) -> bool:
+    """Note the properties each SPARQL constraint names: judged together in the documents
+    of the resources its shape targets (by class or subjects of a property), for every
+    resource otherwise. False for a query that may name any property."""
+    import rdflib
+
+    for holder, constraint in shapes.subject_objects(rdflib.URIRef(str(SH) + "sparql")):
+        named = _sparql_predicates(shapes.value(constraint, rdflib.URIRef(str(SH) + "select")))
+        if named is None:
+            return False
+        targets = _direct_targets(shapes, holder)
+        for followed in map(str, named):
+            if targets is None or targets[2]:
+                never.add(followed)
+            else:
+                _together(targets, followed, superclasses, queried)
+    return True
+
+
+def _together(targets: tuple[set[str], set[str], bool], followed: str, superclasses: Mapping[str, set[str]], judged: dict) -> None:
+    """*followed* judged together for the resources of *targets* (classes and below, subjects of properties)."""
+    kinds = judged.setdefault(followed, {"classes": set(), "properties": set()})
+    kinds["classes"].update(_and_below(superclasses, targets[0]))
+    kinds["properties"].update(targets[1])
 
 
 def _direct_targets(shapes: rdflib.Graph, shape) -> tuple[set[str], set[str], bool] | None:

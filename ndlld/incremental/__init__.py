@@ -24,8 +24,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyoxigraph import NamedNode, Triple
 
@@ -44,6 +47,9 @@ from ndlld.rdf import subject_value
 from ndlld.resources import resource_dir
 from ndlld.sources import DATASET_FILE, record_files
 from ndlld.store import VOCABULARY_GRAPH, dataset_graph
+
+if TYPE_CHECKING:
+    from ndlld.site import SiteView
 
 # More changed files than this share of all, and reading everything is no slower.
 FROM_SCRATCH_SHARE = 0.2
@@ -124,78 +130,99 @@ class Change:
     def write(self, new: Path, previous: Path, vocabulary: list[Triple], context: Context) -> list[str]:
         """The new output's dumps and pages in *new*: what the change touched made again, the
         rest taken from the published output *previous*; the names of all its files."""
-        from ndlld.site import Entry, SiteView, render_pages, site_header
-
         touched = {subject_value(t) for t in self.delta.removed | self.delta.added}
         written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY, self.base)
         writer = Writer(new, previous)
         writer.files({name: (previous / name).read_bytes() for name in ("ontology.ttl", "context.jsonld")})
-        view = SiteView(self.overlay, vocabulary, self.base, context)
-        header = json.dumps(site_header(view), sort_keys=True, default=str)
-        documents = set(view.documents())
-        again, kept = self._pages_to_render(documents, header, new, previous)
-        self.overlay.use_kept(pages.kept_answers(self.state, again))
-        entries = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state, set()).items()}
-        publisher = view.publisher
-        self.pages: dict = dict(render_pages(view, sorted(again - {publisher}), writer))
-        self.pages.update(dict.fromkeys(self._gone(documents)))
-        # The publisher's page lists what the others give it: made again when it read what changed, or when that did.
-        gives_other = pages.give_other_involvements(entries, self.pages)
-        for document, page in self.pages.items():
-            entries.pop(document, None)
-            if page is not None:
-                entries[document] = page.entry
-        if publisher in documents and (publisher in again or gives_other):
-            kept.pop(publisher, None)
-            self.pages.update(render_pages(view, [publisher], writer, entries=entries))
-            entries[publisher] = self.pages[publisher].entry
-        self.header = header
-        self._index_for_search(view, documents)
+        view = _view_of(self.overlay, vocabulary, self.base, context)
+        # What every page's header shows is read from the graph: with the graph, it did not change.
+        self.header = _header(view()) if touched else self.state.text("header")
+        header_changed = self.header != self.state.text("header")
+        appeared, gone = self._pages_changed(view()) if touched else (set(), set())
+        again, kept = self._pages_to_render(view, header_changed, appeared, gone, new, previous)
+        self.pages: dict = self._render(view(), again, gone, kept, writer) if again or gone else {}
+        self._index_for_search(view)
         kept_names = [name for files in kept.values() for name in files]
-        kept_names += self._companions(view, vocabulary, writer, previous, header != self.state.text("header"), entries)
+        kept_names += self._companions(view, vocabulary, writer, previous, header_changed)
         return [str(p.relative_to(new)) for p in written] + kept_names + writer.written
 
-    def _index_for_search(self, view, documents: set[str]) -> None:
-        """The search index's rows of the pages made again or gone; all of them when the
-        kept index is not that of the last output."""
-        from ndlld.site.search import search_entry
+    def _render(self, view: SiteView, again: set[str], gone: set[str], kept: dict, writer: Writer) -> dict:
+        """The pages of *again* made with *writer*, and those *gone* (None); the publisher's
+        too, which lists what the others give it, when one of them gives it other ones."""
+        from ndlld.site import Entry, render_pages
 
+        self.overlay.use_kept(pages.kept_answers(self.state, again))
+        publisher = view.publisher
+        made: dict = dict(render_pages(view, sorted(again - {publisher}), writer))
+        made.update(dict.fromkeys(gone))
+        before = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state, made).items()}
+        if publisher is not None and (publisher in again or (publisher in kept and pages.give_other_involvements(before, made))):
+            kept.pop(publisher, None)
+            made.update(render_pages(view, [publisher], writer, entries=self._entries(made)))
+        return made
+
+    def _entries(self, made: dict) -> dict:
+        """What every page gives the index: as kept, but for the pages *made* (or gone) now."""
+        from ndlld.site import Entry
+
+        entries = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state).items() if document not in made}
+        entries.update((document, page.entry) for document, page in made.items() if page is not None)
+        return entries
+
+    def _index_for_search(self, view: Callable[[], SiteView]) -> None:
+        """The search index's rows of the pages made again or gone (none, and no site code
+        loaded, when no page was); all of them when the kept index is not that of the last output."""
         kept = self.state.search
         if kept.of_output(self.state.get("output")):
             kept.change({document: page.searched if page is not None else None for document, page in self.pages.items()})
-        else:
-            kept.write_all(filter(None, (search_entry(view, document) for document in sorted(documents))), self.base)
+            return
+        from ndlld.site.search import search_entry
 
-    def _companions(self, view, vocabulary: list[Triple], writer: Writer, previous: Path, header_changed: bool, entries: dict) -> list[str]:
+        shown = view()
+        kept.write_all(filter(None, (search_entry(shown, document) for document in sorted(shown.documents()))), self.base)
+
+    def _companions(
+        self, view: Callable[[], SiteView], vocabulary: list[Triple], writer: Writer, previous: Path, header_changed: bool
+    ) -> list[str]:
         """The site's companions made again with *writer*, unless kept as published: the
         names of the files kept. They show the graph as a whole (the dumps' sizes and
-        checksums, what each page gives the index, *entries*): kept only when it did not change."""
-        from ndlld.site import render_companions
-
+        checksums, what each page gives the index): kept only when it did not change."""
         self.companions: list[str] | None = None
         files = pages.kept_companions(self.state)
         graph_changed = header_changed or bool(self.delta.removed or self.delta.added)
         if files is not None and not graph_changed and not pages.place_kept(writer.out_dir, previous, {"": files}):
             return list(files)
+        from ndlld.site import render_companions
+
         first = len(writer.written)
-        render_companions(view, vocabulary, writer, self.triples(), entries)
+        render_companions(view(), vocabulary, writer, self.triples(), self._entries(self.pages))
         self.companions = writer.written[first:]
         return []
 
-    def _pages_to_render(self, documents: set[str], header: str, new: Path, previous: Path) -> tuple[set[str], dict]:
+    def _pages_to_render(
+        self, view: Callable[[], SiteView], header_changed: bool, appeared: set[str], gone: set[str], new: Path, previous: Path
+    ) -> tuple[set[str], dict]:
         """The pages to render again (all, when what every page shows changed), and the
         files of those kept, placed in *new*."""
-        if header != self.state.text("header"):
-            return documents, {}
+        if header_changed:
+            return set(view().documents()), {}
         reads = pages.touched_reads(self.delta.removed, self.delta.added, self.documents_changed())
-        again = (pages.pages_reading(self.state, reads) | (documents - pages.published(self.state))) & documents
-        kept = pages.kept_files(self.state, again)
-        kept = {document: files for document, files in kept.items() if document in documents}
+        again = (pages.pages_reading(self.state, reads) - gone) | appeared
+        kept = pages.kept_files(self.state, again | gone)
         hand_edited = pages.place_kept(new, previous, kept)
         return again | hand_edited, {d: files for d, files in kept.items() if d not in hand_edited}
 
-    def _gone(self, documents: set[str]) -> set[str]:
-        return pages.published(self.state) - documents
+    def _pages_changed(self, view: SiteView) -> tuple[set[str], set[str]]:
+        """The pages that appear, and those that go, with the change."""
+        touched = {document_of(subject_value(t)) for t in self.delta.removed | self.delta.added}
+        appeared: set[str] = set()
+        gone: set[str] = set()
+        for document in filter(view.has_page, touched):
+            published = self.state.db.execute("SELECT 1 FROM pages WHERE document = ?", (document,)).fetchone() is not None
+            present = bool(self.overlay.subjects_of(document))
+            if present != published:
+                (appeared if present else gone).add(document)
+        return appeared, gone
 
     def documents_changed(self) -> bool:
         """Whether a document appeared or went."""
@@ -216,23 +243,49 @@ class Change:
         pages.keep_answers(self.state, self.overlay, self.overlay.changed_stated)
         if self.companions is not None:
             pages.note_companions(self.state, out_dir, self.companions)
-        nodes = sum(len(c.after.nodes) if c.after else 0 for c in self.delta.files) - sum(
-            len(c.before.nodes) if c.before else 0 for c in self.delta.files
-        )
-        self.state.put("entities", self.entities() + nodes)
+        self.state.put("entities", self.entities())
         self.state.put("triples", self.triples())
         self.state.put("header", self.header)
         self.state.put("output", _digest(out_dir / "SHA256SUMS"))
         self.state.change_graph(self.delta.removed, self.delta.added, self.graph_name)
 
+    @cached_property
+    def _counts(self) -> tuple[int, int]:
+        """How many entities and statements the new graph has (the state's, before and after :meth:`commit`)."""
+        nodes = sum(len(c.after.nodes) if c.after else 0 for c in self.delta.files) - sum(
+            len(c.before.nodes) if c.before else 0 for c in self.delta.files
+        )
+        triples = len(self.delta.added) - len(self.delta.removed)
+        return int(self.state.text("entities")) + nodes, int(self.state.text("triples")) + triples
+
     def triples(self) -> int:
-        return int(self.state.text("triples")) + len(self.delta.added) - len(self.delta.removed)
+        return self._counts[1]
 
     def entities(self) -> int:
-        return int(self.state.text("entities"))
+        return self._counts[0]
 
     def version_and_time(self) -> tuple[str | None, str | None]:
         return self.state.text("version") or None, self.state.text("released") or None
+
+
+def _view_of(lookup: Overlay, vocabulary: list[Triple], base: str, context: Context) -> Callable[[], SiteView]:
+    """The new graph as the pages show it, made on first use: a build that makes no page
+    does not load the site's code."""
+
+    @cache
+    def view() -> SiteView:
+        from ndlld.site import SiteView
+
+        return SiteView(lookup, vocabulary, base, context)
+
+    return view
+
+
+def _header(view: SiteView) -> str:
+    """What every page's header and footer show, as the state keeps it."""
+    from ndlld.site import site_header
+
+    return json.dumps(site_header(view), sort_keys=True, default=str)
 
 
 def remember(
@@ -252,7 +305,7 @@ def remember(
     from ndlld.build import inverse_properties, release_of
     from ndlld.checks import project_rules
     from ndlld.resources import schemaorg_path
-    from ndlld.site import SiteView, site_header
+    from ndlld.site import SiteView
 
     inverses = inverse_properties(schemaorg_path())
     rules = project_rules()
@@ -280,7 +333,7 @@ def remember(
         "triples": len(graph),
         "version": version or "",
         "released": released or "",
-        "header": json.dumps(site_header(view), sort_keys=True, default=str),
+        "header": _header(view),
         "output": _digest(out_dir / "SHA256SUMS"),
     }.items():
         state.put(key, value)

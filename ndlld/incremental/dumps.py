@@ -21,7 +21,7 @@ import hashlib
 import os
 import zlib
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from ndlld.incremental.overlay import Overlay
 from ndlld.incremental.state import SUBJECT_NT, State
 from ndlld.lookup import document_of
 from ndlld.namespaces import RDF, RDF_TYPE
+from ndlld.output import hard_link
 from ndlld.provenance import ABOUT, CITED_FOR, HAS_SOURCE, IN_LANGUAGE, REIFIED, SOURCE, Provenance
 from ndlld.rdf import subject_value
 
@@ -63,14 +64,19 @@ def _row(chunk: Chunk) -> tuple:
     return (chunk.last, chunk.offset, chunk.length, chunk.zoffset, chunk.zlength, chunk.crc)
 
 
-def touched_runs(chunks: list[Chunk], keys: Iterable[str]) -> list[tuple[int, int]]:
-    """The runs ``[i, j)`` of *chunks* to make again for changes at *keys*: each key's chunk
-    and the one after it (a boundary it removed joins them), runs that touch merged."""
+def touched_runs(chunks: list[Chunk], keys: Iterable[str], gone: Collection[str] = ()) -> list[tuple[int, int]]:
+    """The runs ``[i, j)`` of *chunks* to make again for changes at *keys*: each key's chunk,
+    and the one after it when the key ends its chunk and is *gone* (the boundary it made
+    goes with it, and joins them); runs that touch merged."""
+    if not chunks:
+        return []
     lasts = [chunk.last for chunk in chunks]
     marked = set()
     for key in keys:
         at = min(bisect_left(lasts, key), len(chunks) - 1)
-        marked.update({at, min(at + 1, len(chunks) - 1)})
+        marked.add(at)
+        if key in gone and lasts[at] == key:
+            marked.add(min(at + 1, len(chunks) - 1))
     runs: list[tuple[int, int]] = []
     for at in sorted(marked):
         if runs and runs[-1][1] == at:
@@ -78,6 +84,14 @@ def touched_runs(chunks: list[Chunk], keys: Iterable[str]) -> list[tuple[int, in
         else:
             runs.append((at, at + 1))
     return runs
+
+
+def _gone_keys(overlay: Overlay, kind: str, gone: Iterable[str]) -> set[str]:
+    """The keys of *kind* that no subject has any more, of the subjects *gone*."""
+    keys = {key_of(kind, subject) for subject in gone}
+    if _KEYS[kind] != "document":  # one subject a key
+        return keys
+    return {document for document in keys if not overlay.subjects_of(document)}
 
 
 def subjects_between(state: State, overlay: Overlay, kind: str, after: str | None, upto: str | None) -> list[str]:
@@ -115,10 +129,12 @@ def new_pieces(
     return Statements(triples, context, every, provenance).pieces(first=start == 0, heads=False, kinds=kinds)
 
 
-def write_dump(kind: str, old: Path, new: Path, chunks: list[Chunk], replaced: dict[tuple[int, int], list[Piece]]) -> list[Chunk]:
+def write_dump(
+    kind: str, old: Path, new: Path, chunks: list[Chunk], replaced: dict[tuple[int, int], list[Piece]]
+) -> tuple[list[Chunk], str]:
     """The dump *kind* at *new* (and its gzip file): the file at *old* with the chunks of each
-    run in *replaced* given instead by its pieces; where each chunk now lies. *chunks* are
-    the old file's (at least one: an empty dump is made from scratch)."""
+    run in *replaced* given instead by its pieces; where each chunk now lies, and the new
+    dump's SHA-256. *chunks* are the old file's (at least one: an empty dump is made from scratch)."""
     plan = _plan(chunks, replaced)
     head_end = chunks[0].offset
     with open(old, "rb") as source, open(new, "wb", buffering=0) as target:
@@ -158,11 +174,11 @@ def _copy(source, target, offset: int, length: int) -> None:
     target.seek(0, os.SEEK_END)
 
 
-def _write_gzip(old: Path, new: Path, chunks: list[Chunk], placed: list[tuple[Chunk | Piece, int]]) -> list[Chunk]:
+def _write_gzip(old: Path, new: Path, chunks: list[Chunk], placed: list[tuple[Chunk | Piece, int]]) -> tuple[list[Chunk], str]:
     """The gzip file of the dump at *new*: the old gzip file's head and tail pieces and its
     kept chunks' deflate pieces copied, the others' written; the CRC and size of the whole
-    dump at its end."""
-    crc, size = _crc_and_size(new)
+    dump at its end. The dump is read once, for them and its SHA-256, which is returned."""
+    crc, size, digest = _crc_size_and_digest(new)
     old_gz, new_gz = Path(f"{old}.gz"), Path(f"{new}.gz")
     trailer = len(LAST_BLOCK) + 8  # CRC-32 and size
     layout: list[Chunk] = []
@@ -180,15 +196,16 @@ def _write_gzip(old: Path, new: Path, chunks: list[Chunk], placed: list[tuple[Ch
         tail = chunks[-1].zoffset + chunks[-1].zlength
         _copy(source, target, tail, old_gz.stat().st_size - trailer - tail)  # the dump's tail
         target.write(LAST_BLOCK + crc.to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little"))
-    return layout
+    return layout, digest
 
 
-def _crc_and_size(path: Path) -> tuple[int, int]:
-    crc, size = 0, 0
+def _crc_size_and_digest(path: Path) -> tuple[int, int, str]:
+    crc, size, digest = 0, 0, hashlib.sha256()
     with open(path, "rb") as file:
         while block := file.read(1 << 22):
             crc, size = zlib.crc32(block, crc), size + len(block)
-    return crc, size
+            digest.update(block)
+    return crc, size, digest.hexdigest()
 
 
 def sha256_of(path: Path) -> str:
@@ -262,33 +279,43 @@ def rewrite_dumps(
     """Each dump and gzip file written into *new_dir* from those in *old_dir* and the
     chunks the *touched* subjects changed; SHA256SUMS of them all. The new layout is noted."""
     touched = list(touched)
-    reach = quads_reach(overlay, touched) if touched else set()
-    remake = _Remake(state, overlay, context, every, Provenance(overlay, base))
+    names = [f"{name}{gz}" for name in DATASET_FILES.values() for gz in ("", ".gz")] + ["SHA256SUMS"]
+    if not touched:  # no chunk changed: the files are those published (replaced, never written into, by a later build)
+        for name in names:
+            hard_link(old_dir / name, new_dir / name)
+        return [new_dir / name for name in names]
+    remake = _Remake(state, overlay, context, every, Provenance(overlay, base), touched)
     layouts: dict[str, list[Chunk]] = {}
-    written: list[Path] = []
+    digests: dict[str, str] = {}
     for kind, name in DATASET_FILES.items():
         chunks = layout(state, kind)
-        runs = touched_runs(chunks, {key_of(kind, s) for s in (reach if kind in _QUADS else touched)}) if chunks else []
-        replaced = {run: remake.pieces(kind, chunks, run) for run in runs}
-        layouts[kind] = write_dump(kind, old_dir / name, new_dir / name, chunks, replaced)
-        written += [new_dir / name, new_dir / f"{name}.gz"]
-    if touched:
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib and reading let go of the GIL
-            digests = dict(zip((p.name for p in written), pool.map(sha256_of, written)))
-        (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
-        keep_layout(state, layouts)
-    else:  # every chunk copied: the files are those published, and so are their checksums
-        (new_dir / "SHA256SUMS").write_bytes((old_dir / "SHA256SUMS").read_bytes())
-    return [*written, new_dir / "SHA256SUMS"]
+        replaced = {run: remake.pieces(kind, chunks, run) for run in remake.runs(kind, chunks)}
+        layouts[kind], digests[name] = write_dump(kind, old_dir / name, new_dir / name, chunks, replaced)
+    compressed = [new_dir / f"{name}.gz" for name in DATASET_FILES.values()]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib and reading let go of the GIL
+        digests.update(zip((p.name for p in compressed), pool.map(sha256_of, compressed)))
+    (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
+    keep_layout(state, layouts)
+    return [new_dir / name for name in names]
 
 
 class _Remake:
     """The chunks made again, each kind's in its own format, but the TriG's and the
     N-Quads' together: their chunks fall alike, and a statement is attributed once."""
 
-    def __init__(self, state: State, overlay: Overlay, context: Context, every: int, provenance: Provenance):
+    def __init__(self, state: State, overlay: Overlay, context: Context, every: int, provenance: Provenance, touched: list[str]):
         self.state, self.overlay, self.context, self.every, self.provenance = state, overlay, context, every, provenance
         self._made: dict[tuple, dict[str, list[Piece]]] = {}
+        self.touched = touched
+        self.reach = quads_reach(overlay, touched)
+        self.gone = [s for s in touched if not overlay.about(s)]
+
+    def runs(self, kind: str, chunks: list[Chunk]) -> list[tuple[int, int]]:
+        """The runs of *chunks* of the dump *kind* to make again: those of the *touched*
+        subjects, and in the quads dumps those of the subjects whose graphs the change may
+        have moved too; the next chunk joined where a subject that ended one is gone."""
+        subjects = self.reach if kind in _QUADS else self.touched
+        return touched_runs(chunks, {key_of(kind, s) for s in subjects}, _gone_keys(self.overlay, kind, self.gone))
 
     def pieces(self, kind: str, chunks: list[Chunk], run: tuple[int, int]) -> list[Piece]:
         kinds = _QUADS if kind in _QUADS else (kind,)

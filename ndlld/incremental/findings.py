@@ -18,7 +18,7 @@ from dataclasses import astuple, dataclass
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
 
 from ndlld.checks import Finding, Report, Rules, check, combined, documents_reached_by, surroundings
-from ndlld.checks.scope import RDF_TYPE_IRI, Alone, Needs, alone_for
+from ndlld.checks.scope import RDF_TYPE_IRI, Alone, Needs, alone_for, queried_in
 from ndlld.context import Context
 from ndlld.graph import Graph, Origin, Part
 from ndlld.incremental.overlay import Overlay
@@ -80,7 +80,8 @@ def region(
 
 def _left_out(state: State, overlay: Overlay, document: str, alone: Alone | None, changed: set[Triple]) -> Callable[[Triple], bool] | None:
     """Which of *document*'s statements its check need not see again: of a property the
-    shapes judge one statement at a time for its subject (:func:`ndlld.checks.scope.alone_for`),
+    shapes judge one statement at a time for its subject (:func:`ndlld.checks.scope.alone_for`)
+    and in its document (:func:`ndlld.checks.scope.queried_in`),
     of a subject whose other statements did not change, with no result on that subject
     and property in the state; unchanged, and of a literal or a resource of another
     document whose types did not change. Their results are still none: the publisher's
@@ -96,7 +97,8 @@ def _left_out(state: State, overlay: Overlay, document: str, alone: Alone | None
     for triple in changed:
         touched.setdefault(subject_value(triple), set()).add(triple.predicate.value)
     resulted = _results_about(state, document)
-    judged = {subject: alone_for(alone, statements) - resulted.get(subject, set()) for subject, statements in by_subject.items()}
+    together = queried_in(alone, overlay.in_document(document))
+    judged = {subject: alone_for(alone, statements) - resulted.get(subject, set()) - together for subject, statements in by_subject.items()}
     judged = {subject: found for subject, found in judged.items() if found and touched.get(subject, set()) <= found}
     if not judged:
         return None

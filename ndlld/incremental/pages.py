@@ -170,16 +170,12 @@ def note_companions(state: State, out_dir: Path, files: Iterable[str]) -> None:
     state.put("companions", to_json({name: _facts_row(f"{out_dir}/{name}") for name in files}))
 
 
-def entries(state: State, excluded: set[str]) -> dict[str, list]:
-    """What each published page but *excluded* gives the index, as kept (JSON)."""
-    return {
-        document: json.loads(entry) for document, entry in state.db.execute("SELECT document, entry FROM pages") if document not in excluded
-    }
-
-
-def published(state: State) -> set[str]:
-    """The documents whose pages the last build published."""
-    return {document for (document,) in state.db.execute("SELECT document FROM pages")}
+def entries(state: State, documents: Iterable[str] | None = None) -> dict[str, list]:
+    """What each published page of *documents* (every one, when None) gives the index, as kept (JSON)."""
+    if documents is None:
+        return {document: json.loads(entry) for document, entry in state.db.execute("SELECT document, entry FROM pages")}
+    rows = {document: state.db.execute("SELECT entry FROM pages WHERE document = ?", (document,)).fetchone() for document in documents}
+    return {document: json.loads(row[0]) for document, row in rows.items() if row}
 
 
 def _facts_row(path: str) -> list[int] | None:

@@ -206,8 +206,11 @@ class SiteView:
     @remembered
     def documents(self) -> list[str]:
         """The IRIs that get a page: every described resource without a fragment, under the base."""
-        prefix = self.base + "id/"
-        return [iri for iri in self.graph.documents() if iri.startswith(prefix) and "#" not in iri]
+        return [iri for iri in self.graph.documents() if self.has_page(iri)]
+
+    def has_page(self, document: str) -> bool:
+        """Whether *document*, when described, gets a page."""
+        return document.startswith(self.base + "id/") and "#" not in document
 
     @remembered
     def organizations(self) -> list[str]:
