@@ -20,16 +20,18 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from lxml import html as lxml_html
 
 from ndlld.build import build, validate
 from ndlld.cli import cli
 from ndlld.dumps import DATASET_FILES, ends_chunk
 from ndlld.incremental import fingerprint
 from ndlld.rdf import subject_value
+from ndlld.site import page_files
 from ndlld.synth import BASE as SYNTH_BASE
 from ndlld.synth import synthesize
 
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, WIDELY_CITED
 
 THOROUGH = bool(os.environ.get("NDLLD_THOROUGH"))
 SEQUENCES = range(40) if THOROUGH else range(4)
@@ -263,6 +265,34 @@ def test_an_edit_is_built_from_what_changed_and_equals_a_build_from_scratch(synt
     own_page = "id/" + record.stem + ".html"
     others = [name for name, content in incremental.items() if name.endswith(".html") and name != own_page and b"Renamed " in content]
     assert len(others) > 2, "the edit shows on other pages too (links to it), which were made again"
+
+
+def _listed_on(page: Path) -> set[str]:
+    """The pages (file names, without fragments) a page lists under 'Linked from'."""
+    tree = lxml_html.fromstring(page.read_bytes())
+    return {href.rpartition("/")[2].partition("#")[0] for href in tree.xpath("//section[@class='links-here']//li/a/@href")}
+
+
+def test_a_name_edited_past_the_first_listed_leaves_the_cited_sources_files(widely_cited, tmp_path: Path):
+    """A resource renamed that the page of the source every record cites does not list (it
+    lists the first rows, and its RDF the statements of those rows): the source's files are
+    those published, not written again, and the build equals one from scratch."""
+    data = Path(shutil.copytree(widely_cited[0], tmp_path / "data"))
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(data, out, cache_dir=cache)
+    listed = set().union(*(_listed_on(out / name) for name in page_files(WIDELY_CITED) if name.endswith(".html")))
+    record = next(p for p in _records(data) if f"{p.stem}.html" not in listed and "source: source/synthetic" in p.read_text("utf-8"))
+    files = {name: (out / name).stat() for name in page_files(WIDELY_CITED)}
+    _edit(record, "en: ", "en: Zz ")  # last by name, in English and in Japanese where it has no Japanese name
+    said = _built(data, out, cache)
+    assert any("what 1 changed record file(s) touch" in line for line in said), said
+    for name, before in files.items():
+        after = (out / name).stat()
+        assert (after.st_ino, after.st_mtime_ns, after.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size), name
+    build(data, tmp_path / "scratch")
+    incremental = _snapshot(out)
+    assert incremental == _snapshot(tmp_path / "scratch")
+    assert b"Zz " in incremental["dataset.nt"] and b"Zz " in incremental[f"id/{record.stem}.html"]
 
 
 def _graphs_by_triple(nquads: bytes) -> dict[str, set[str]]:
