@@ -276,7 +276,8 @@ def _listed_on(page: Path) -> set[str]:
 def test_a_name_edited_past_the_first_listed_leaves_the_cited_sources_files(widely_cited, tmp_path: Path):
     """A resource renamed that the page of the source every record cites does not list (it
     lists the first rows, and its RDF the statements of those rows): the source's files are
-    those published, not written again, and the build equals one from scratch."""
+    those published, not written again, and the build equals one from scratch; renamed
+    again into the first rows, it is listed, as from scratch."""
     data = Path(shutil.copytree(widely_cited[0], tmp_path / "data"))
     cache, out = tmp_path / "cache", tmp_path / "dist"
     build(data, out, cache_dir=cache)
@@ -293,6 +294,14 @@ def test_a_name_edited_past_the_first_listed_leaves_the_cited_sources_files(wide
     incremental = _snapshot(out)
     assert incremental == _snapshot(tmp_path / "scratch")
     assert b"Zz " in incremental["dataset.nt"] and b"Zz " in incremental[f"id/{record.stem}.html"]
+    _edit(record, "en: Zz ", "en: 0 ")  # now among the first: a digit comes before every letter
+    _built(data, out, cache)
+    build(data, tmp_path / "scratch-again")
+    incremental = _snapshot(out)
+    assert incremental == _snapshot(tmp_path / "scratch-again")
+    assert f"{record.stem}.html" in _listed_on(out / f"{WIDELY_CITED}.html")
+    name = record.read_text(encoding="utf-8").split("en: ", 1)[1].splitlines()[0]
+    assert f'"{name}"@en'.encode() in incremental[f"{WIDELY_CITED}.ttl"]
 
 
 def _graphs_by_triple(nquads: bytes) -> dict[str, set[str]]:
