@@ -26,6 +26,7 @@ import pytest
 from ndlld.build import build, load_graph
 from ndlld.context import Context
 from ndlld.resources import context_path
+from ndlld.synth import synthesize
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
@@ -165,6 +166,22 @@ def real_dist(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("real") / "dist"
     build(DATA, out)
     return out
+
+
+# Organizations enough for the source every synthetic record cites to be linked from more
+# resources than a page lists (ndlld.site.LIST_SHOWN): about 1,100 rows.
+WIDELY_CITED_ORGS = 400
+WIDELY_CITED = "id/source/synthetic"  # its site path
+
+
+@pytest.fixture(scope="session")
+def widely_cited(tmp_path_factory) -> tuple[Path, Path]:
+    """Synthetic records whose source is cited by more resources than its page lists, and
+    their build from scratch: (the records, the output). Copy the records to edit them."""
+    root = tmp_path_factory.mktemp("widely-cited")
+    synthesize(root / "data", orgs=WIDELY_CITED_ORGS, seed=1)
+    build(root / "data", root / "dist")
+    return root / "data", root / "dist"
 
 
 def wait_until_up(url: str, process: subprocess.Popen, why, seconds: float = 30) -> None:

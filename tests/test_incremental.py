@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from lxml import html as lxml_html
 
 from ndlld.build import build, validate
 from ndlld.cli import cli
@@ -30,10 +31,11 @@ from ndlld.finding import Indexes, index_of_output
 from ndlld.incremental import fingerprint
 from ndlld.rdf import subject_value
 from ndlld.search import INDEX_FILE, Query, Resource, SearchIndex, tokens
+from ndlld.site import page_files
 from ndlld.synth import BASE as SYNTH_BASE
 from ndlld.synth import synthesize
 
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, WIDELY_CITED
 
 THOROUGH = bool(os.environ.get("NDLLD_THOROUGH"))
 SEQUENCES = range(40) if THOROUGH else range(4)
@@ -315,6 +317,43 @@ def test_a_search_index_lost_from_the_cache_is_made_whole_by_the_next_edit(synth
     resources, _ = index_of_output(out)
     assert _searched(SearchIndex(index), resources) == _searched(made.current(), resources)
     assert [h.resource.iri for h in SearchIndex(index).search(Query("renamed"))] != []
+
+
+def _listed_on(page: Path) -> set[str]:
+    """The pages (file names, without fragments) a page lists under 'Linked from'."""
+    tree = lxml_html.fromstring(page.read_bytes())
+    return {href.rpartition("/")[2].partition("#")[0] for href in tree.xpath("//section[@class='links-here']//li/a/@href")}
+
+
+def test_a_name_edited_past_the_first_listed_leaves_the_cited_sources_files(widely_cited, tmp_path: Path):
+    """A resource renamed that the page of the source every record cites does not list (it
+    lists the first rows, and its RDF the statements of those rows): the source's files are
+    those published, not written again, and the build equals one from scratch; renamed
+    again into the first rows, it is listed, as from scratch."""
+    data = Path(shutil.copytree(widely_cited[0], tmp_path / "data"))
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(data, out, cache_dir=cache)
+    listed = set().union(*(_listed_on(out / name) for name in page_files(WIDELY_CITED) if name.endswith(".html")))
+    record = next(p for p in _records(data) if f"{p.stem}.html" not in listed and "source: source/synthetic" in p.read_text("utf-8"))
+    files = {name: (out / name).stat() for name in page_files(WIDELY_CITED)}
+    _edit(record, "en: ", "en: Zz ")  # last by name, in English and in Japanese where it has no Japanese name
+    said = _built(data, out, cache)
+    assert any("what 1 changed record file(s) touch" in line for line in said), said
+    for name, before in files.items():
+        after = (out / name).stat()
+        assert (after.st_ino, after.st_mtime_ns, after.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size), name
+    build(data, tmp_path / "scratch")
+    incremental = _snapshot(out)
+    assert incremental == _snapshot(tmp_path / "scratch")
+    assert b"Zz " in incremental["dataset.nt"] and b"Zz " in incremental[f"id/{record.stem}.html"]
+    _edit(record, "en: Zz ", "en: 0 ")  # now among the first: a digit comes before every letter
+    _built(data, out, cache)
+    build(data, tmp_path / "scratch-again")
+    incremental = _snapshot(out)
+    assert incremental == _snapshot(tmp_path / "scratch-again")
+    assert f"{record.stem}.html" in _listed_on(out / f"{WIDELY_CITED}.html")
+    name = record.read_text(encoding="utf-8").split("en: ", 1)[1].splitlines()[0]
+    assert f'"{name}"@en'.encode() in incremental[f"{WIDELY_CITED}.ttl"]
 
 
 def _graphs_by_triple(nquads: bytes) -> dict[str, set[str]]:

@@ -23,7 +23,7 @@ from rdflib.compare import isomorphic
 
 from ndlld.build import build
 
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, WIDELY_CITED
 from test_dumps import read_jsonld
 
 PAGES_OF = lambda dist: sorted(p for p in (dist / "id").rglob("*.html") if not p.name.endswith(".ja.html"))  # noqa: E731
@@ -77,8 +77,9 @@ NAMED_BY = [rdflib.URIRef("http://schema.org/" + p) for p in ("name", "roleName"
 
 def test_resource_rdf_has_its_incoming_links_and_names(real_dist: Path):
     """Each resource's RDF holds, as LodView and Pubby's do, its own statements, every
-    statement of another resource pointing at it or its hash resources, and the names
-    (in every language) of what it links to and what links to it."""
+    statement of another resource pointing at it or its hash resources (the real records
+    have fewer than a page lists: :func:`test_a_description_holds_the_statements_pointing_at_it_that_its_page_lists`),
+    and the names (in every language) of what it links to and what links to it."""
     dataset = rdflib.Graph().parse(real_dist / "dataset.nt", format="nt")
     checked_incoming = 0
     for page in PAGES_OF(real_dist):
@@ -127,11 +128,35 @@ def test_resource_rdf_has_every_link_its_page_lists(real_dist: Path):
     assert listed > 50
 
 
-def _absolute(href: str, page: str) -> str:
+def test_a_description_holds_the_statements_pointing_at_it_that_its_page_lists(widely_cited):
+    """Past the first rows of 'Linked from' (ndlld.site.LIST_SHOWN), a resource's RDF holds
+    the statements pointing at it of the rows its page lists, not all: the source every
+    record cites would otherwise hold the whole dataset. The dumps have every one."""
+    from ndlld.site import LIST_SHOWN
+    from ndlld.synth import BASE as SYNTH
+
+    _, dist = widely_cited
+    document, page = SYNTH + WIDELY_CITED, dist / f"{WIDELY_CITED}.html"
+    section = lxml_html.fromstring(page.read_bytes()).xpath("//section[@class='links-here']")[0]
+    listed = [_absolute(a.get("href"), f"{WIDELY_CITED}.html", SYNTH) for a in section.xpath(".//li/a")]
+    assert len(listed) == LIST_SHOWN and section.xpath(".//p[@class='more']")
+    dataset = rdflib.Graph().parse(dist / "dataset.nt", format="nt")
+    ours = partial(_in_document, document)
+    pointing = {t for t in dataset if ours(t[2]) and not ours(t[0])}
+    for extension, syntax in (("nt", "nt"), ("ttl", "turtle")):
+        described = rdflib.Graph().parse(page.with_suffix(f".{extension}"), format=syntax)
+        incoming = {t for t in described if ours(t[2]) and not ours(t[0])}
+        assert incoming < pointing
+        # Who each statement says links here: its subject, or for a link's source the resource that links.
+        linking = {str(dataset.value(s, rdflib.RDF.subject) or s) for s, _, _ in incoming}
+        assert linking == set(listed)
+
+
+def _absolute(href: str, page: str, base: str = BASE) -> str:
     """A relative link of the page at *page* (``id/ndl.html``) as the IRI it names."""
     from urllib.parse import urljoin
 
-    path, hash_, fragment = urljoin(BASE + page.removesuffix(".html"), href).partition("#")
+    path, hash_, fragment = urljoin(base + page.removesuffix(".html"), href).partition("#")
     return path.removesuffix(".html").removesuffix(".ja") + hash_ + fragment  # a link to a page names its resource
 
 

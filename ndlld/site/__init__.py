@@ -7,8 +7,8 @@
   :data:`ndlld.conneg.LANGUAGES`, worded by :mod:`ndlld.site.messages`), with
   its description embedded as JSON-LD, and its RDF as
   ``id/<slug>.ttl``, ``.jsonld`` and ``.nt``: that description, the statements
-  pointing at it and the names of what it links to or from
-  (:meth:`SiteView.description`);
+  pointing at it that its page lists (the first :data:`LIST_SHOWN`) and the names
+  of what it links to or from (:meth:`SiteView.description`);
 * ``index.html`` with the network and timeline pictures and the dataset's
   schema.org ``Dataset`` description; ``vocab.html`` (and ``vocab.ttl`` …), each
   page in every language, as the resources' are,
@@ -278,7 +278,9 @@ def publisher_involvements(entries: Mapping[str, Entry]) -> list[Involvement]:
 def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str, involved: list[Involvement]) -> dict[str, bytes]:
     path = view.path(document)
     own = view.graph.in_document(document)
-    description = view.description(document)
+    # What links here, in each language: the RDF holds the statements of the rows the English page lists.
+    listed = {language: view.linked_from(document, LIST_SHOWN, language) for language in LANGUAGES}
+    description = view.description(document, listed["en"][0])
     if document == view.dataset:  # the dumps' descriptions have the dataset's hash IRIs: here is where they lead
         distributions = dataset_page_triples(view)
         own, description = [*own, *distributions], [*description, *distributions]
@@ -297,7 +299,7 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
     pages = []
     provenance = Provenance(view.graph, view.base)  # one a page, reading through its Recording
     for language in LANGUAGES:
-        links_here, linked_from = view.links_here(document, LIST_SHOWN, language)
+        rows, linked_from = listed[language]
         cite = Citations(view, provenance, path, language)
         sections = view.sections(document, LIST_SHOWN, language, cite)
         page = {
@@ -308,8 +310,8 @@ def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, documen
             "types": [view.named(t, language) for t in view.types(document)],
             "sections": [(section, outward_links(view, section.iri, path, cite, language)) for section in sections],
             "cited": sections[0].sources if sections and sections[0].iri == document else [],  # shown under its names
-            "links_here": links_here,
-            "links_here_more": linked_from - len(links_here),
+            "links_here": [(view.link(source, path, language), how) for source, how in rows],  # links made for the rows shown
+            "links_here_more": linked_from - len(rows),
             "sources": [view.link(source, path, language) for source in view.sources(document)],
             "involvements": [_timeline_row(view, i, path, language) for i in involvements],
         }

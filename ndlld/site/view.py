@@ -23,7 +23,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
@@ -302,17 +302,21 @@ class SiteView:
                 dated.append(t.object.value)
         return list(subjects), dated
 
-    def description(self, document: str) -> list[Triple]:
+    def description(self, document: str, listed: Collection[tuple[str, Text]] | None = None) -> list[Triple]:
         """What *document*'s own RDF says, as LodView and Pubby describe a resource: its
         statements (and its hash resources'), the statements of other pages pointing at
-        them, and the names of every resource these link to or from."""
+        them, and the names of every resource these link to or from.
+
+        The statements pointing at it are those of the rows its English page lists under
+        "Linked from" (*listed*, of :meth:`linked_from`; all rows without), so that the
+        description of a resource every record cites does not hold the whole dataset, and
+        agrees with its page."""
         own = list(self.graph.in_document(document))
-        incoming = [
-            t
-            for target in self._described(document)[0]
-            for t in self.graph.pointing_at(target)
-            if document_of(subject_value(t)) != document
-        ]
+        rows = self._incoming(document)
+        if listed is not None:
+            shown, labels = set(listed), self._row_labels(document, "en")
+            rows = [(t, (source, predicate)) for t, (source, predicate) in rows if (source, labels[predicate]) in shown]
+        incoming = [t for t, _ in rows]
         linked = [t.object.value for t in own if isinstance(t.object, NamedNode) and t.predicate != RDF_TYPE]
         linked += [subject_value(t) for t in incoming]
         linked += [document_of(subject_value(t)) for t in incoming]  # a hash resource's page lists it by its owner's name
@@ -392,30 +396,38 @@ class SiteView:
             return f"{self.name(qualifier)} {number} {unit}".strip()
         return f"{number} {unit}".strip()
 
-    def links_here(self, document: str, most: int | None = None, language: str = "en") -> tuple[list[tuple[Link, Text]], int]:
-        """Resources on other pages that link to this page's resources, as (who, how), by
-        name: the first *most* of them (all by default), and how many there are in all."""
-        labels: dict[str, Text] = {}  # predicate -> how it is shown
-        for predicate in {predicate for _, predicate in self._linking(document)}:
-            labels[predicate] = link_source_label(language) if predicate == _LINK_SOURCE else self.property_label(predicate, language)
+    def linked_from(self, document: str, most: int | None = None, language: str = "en") -> tuple[list[tuple[str, Text]], int]:
+        """Resources on other pages that link to this page's resources, as (who, how shown in
+        *language*), by who's name in *language*, then how: the first *most* of them (all by
+        default), and how many there are in all."""
+        labels = self._row_labels(document, language)
         rows = {(source, labels[predicate]) for source, predicate in self._linking(document)}  # one row a label
-        # Links made only for the rows shown: the page of a source every record cites has them all.
         ordered = sorted((self.link_text(source, language).text.lower(), how.text, how.language or "", source, how) for source, how in rows)
-        page = self.path(document)
-        return [(self.link(source, page, language), how) for *_, source, how in ordered[:most]], len(ordered)
+        return [(source, how) for *_, source, how in ordered[:most]], len(ordered)
+
+    def _row_labels(self, document: str, language: str) -> dict[str, Text]:
+        """How each predicate of a row of :meth:`linked_from` is shown in *language*."""
+        predicates = {predicate for _, predicate in self._linking(document)}
+        return {p: link_source_label(language) if p == _LINK_SOURCE else self.property_label(p, language) for p in predicates}
 
     @remembered
     def _linking(self, document: str) -> frozenset[tuple[str, str]]:
-        """(who, by which predicate) of :meth:`links_here`, the same in every language."""
-        rows = set()
+        """(who, by which predicate) of :meth:`linked_from`, the same in every language."""
+        return frozenset(row for _, row in self._incoming(document))
+
+    def _incoming(self, document: str) -> list[tuple[Triple, tuple[str, str]]]:
+        """Each statement of another page pointing at one of this page's resources, with
+        the row of :meth:`linked_from` it gives: (who, by which predicate). A link's source
+        (the ``rdf:Statement`` of a link) gives the resource that links, by no predicate."""
+        found = []
         for target in self._described(document)[0]:
             for triple in self.graph.pointing_at(target):
                 source, predicate = subject_value(triple), triple.predicate.value
                 if predicate == DCTERMS_SOURCE and _STATEMENT in self.types(source):  # a link's source: who links
                     source, predicate = self.value(source, _RDF_SUBJECT) or source, _LINK_SOURCE
                 if triple.predicate != RDF_TYPE and document_of(source) != document:
-                    rows.add((source, predicate))
-        return frozenset(rows)
+                    found.append((triple, (source, predicate)))
+        return found
 
     # -- the publisher's dated parts ---------------------------------------
     def involvements(self, about: str) -> list[Involvement]:
