@@ -302,6 +302,24 @@ def ndlld_measured(*args, address_space: int = 3 * 1024**3, env: dict | None = N
         return Ran(done.returncode, done.stdout, done.stderr, int(rss.read_text()))
 
 
+# A record no other refers to but the page's passage about it: deleted after a release, so that
+# the site has its 410 page (gone/id/<GONE>.html).
+GONE = "cdnlao-newsletter"
+
+
+@pytest.fixture(scope="session")
+def released_and_deleted(tmp_path_factory) -> Path:
+    """The real data released as 0.1.0, then built again without one record (:data:`GONE`)."""
+    data = Path(shutil.copytree(DATA, tmp_path_factory.mktemp("released") / "data"))
+    out = data.parent / "dist"
+    build(data, out, release=True)
+    (data / "publications" / f"{GONE}.yaml").unlink()
+    passages = data / "sources" / "ndl-links.yaml"  # where in the page each record's statements are
+    passages.write_text(passages.read_text(encoding="utf-8").replace(f", {GONE},", ","), encoding="utf-8")
+    build(data, out)
+    return out
+
+
 @pytest.fixture(scope="session")
 def served(real_dist: Path):
     """A real `ndlld serve` process on a free loopback port, stopped by its pid."""

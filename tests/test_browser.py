@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +22,7 @@ from rdflib.compare import isomorphic
 
 from ndlld.server import SECURITY_HEADERS
 
-from conftest import TESTS
+from conftest import GONE, TESTS, free_port, server_process
 from test_site import to_graph
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -316,6 +317,33 @@ def test_the_japanese_vocabulary_form_and_error_pages(japanese_page, served: str
     page.goto(served + "/sparql?named=organization")  # a named query's answer, still in Japanese
     assert page.evaluate("() => document.documentElement.lang") == "ja"
     assert page.locator("section.answer h2").inner_text().startswith("結果")
+
+
+@pytest.fixture(scope="module")
+def served_with_a_release(released_and_deleted: Path):
+    """A real `ndlld serve` on a site whose last release had a resource this build has not."""
+    port = free_port()
+    command = [sys.executable, "-m", "ndlld", "serve", "--out", str(released_and_deleted), "--port", str(port)]
+    with server_process(command, "/", port) as (url, _process):
+        yield url
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_page_of_a_resource_gone_has_no_accessibility_violation(browser, japanese_browser, served_with_a_release: str, language):
+    """axe-core on the 410 page, which names the last release that had the resource."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    tab = (browser if language == "en" else japanese_browser).new_page()
+    try:
+        answer = tab.goto(f"{served_with_a_release}/id/{GONE}")
+        assert answer is not None and answer.status == 410
+        assert tab.evaluate("() => document.documentElement.lang") == language
+        assert "0.1.0" in tab.locator("main").inner_text()
+        results = Axe().run(tab, options={"resultTypes": ["violations"]}).response
+        assert results["testEngine"]["name"] == "axe-core" and len(results["passes"]) > 10
+        assert [f"{v['id']} ({v['impact']})" for v in results["violations"]] == []
+    finally:
+        tab.close()
 
 
 def test_every_kind_of_japanese_page_has_no_accessibility_violation(japanese_page, served: str, real_dist: Path):

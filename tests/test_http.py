@@ -29,28 +29,19 @@ from ndlld.build import build
 from ndlld.conneg import CONTENT_TYPES, negotiate
 from ndlld.server import SECURITY_HEADERS
 
-from conftest import DATA, free_port, program, server_process, site_server
+from conftest import DATA, GONE, free_port, program, server_process, site_server
 from conftest import http_fetch as fetch
 
 program("nginx", "nginx")
 program("apache2", "apache2")
 
-GONE = "cdnlao-newsletter"  # a record no other refers to but the page's passage about it: deleted after the release
-GONE_FILE = Path("publications") / f"{GONE}.yaml"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The real data released as 0.1.0, then built again without one record."""
-    data = Path(shutil.copytree(DATA, tmp_path_factory.mktemp("http") / "data"))
-    out = data.parent / "dist"
-    build(data, out, release=True)
-    (data / GONE_FILE).unlink()
-    passages = data / "sources" / "ndl-links.yaml"  # where in the page each record's statements are
-    passages.write_text(passages.read_text(encoding="utf-8").replace(f", {GONE},", ","), encoding="utf-8")
-    build(data, out)
-    return out
+def site(released_and_deleted: Path) -> Path:
+    """The real data released as 0.1.0, then built again without one record (GONE)."""
+    return released_and_deleted
 
 
 @pytest.fixture(scope="module", params=["serve", "nginx", "apache"])

@@ -696,7 +696,6 @@ def test_labels_say_what_they_are_about(real_dist: Path):
 
 # -- the Nu HTML Checker: the W3C validator's engine, from npm's vnu-jar (tests/nu/) ---------
 NU_JAR = Path(__file__).parent / "nu" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-GONE = "cdnlao-newsletter"  # a record no other refers to but the page's passage about it
 
 
 def nu_checker(pages: list[Path]) -> list[dict]:
@@ -711,19 +710,6 @@ def nu_checker(pages: list[Path]) -> list[dict]:
         [java, "-jar", str(NU_JAR), "--errors-only", "--format", "json", *map(str, pages)], capture_output=True, text=True, timeout=300
     )
     return json.loads(checked.stderr)["messages"]
-
-
-@pytest.fixture(scope="module")
-def released_and_deleted(tmp_path_factory) -> Path:
-    """The real data released, then built without one record: its 410 page exists too."""
-    data = Path(shutil.copytree(DATA, tmp_path_factory.mktemp("nu") / "data"))
-    out = data.parent / "dist"
-    build(data, out, release=True)
-    (data / "publications" / f"{GONE}.yaml").unlink()
-    passages = data / "sources" / "ndl-links.yaml"
-    passages.write_text(passages.read_text(encoding="utf-8").replace(f", {GONE},", ","), encoding="utf-8")
-    build(data, out)
-    return out
 
 
 def test_every_page_passes_the_nu_html_checker(released_and_deleted: Path):
