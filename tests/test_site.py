@@ -475,7 +475,7 @@ def test_relative_links_are_those_of_posixpath_relpath(target: str, from_path: s
     """relative() computes plain paths itself (relpath was most of linking); the same hrefs."""
     import posixpath
 
-    from ndlld.site.view import relative
+    from ndlld.site.paths import relative
 
     path, hash_, fragment = target.partition("#")
     if not (path or from_path):

@@ -65,8 +65,9 @@ from ndlld.site.header import site_header, texts
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.messages import document_href, fill, messages, naming, plural
 from ndlld.site.outward import outward_links
+from ndlld.site.paths import relative
 from ndlld.site.search import render_search_page, search_entry
-from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, by_year, relative
+from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, by_year
 from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, dataset_page_triples, file_facts, void_triples
 from ndlld.web import COMPRESSIBLE, DOCUMENT_LINKS, EXPOSED, NOT_FOUND_PAGE
 

@@ -13,7 +13,8 @@ from pyoxigraph import Triple
 
 from ndlld.provenance import HAS_SOURCE, Provenance
 from ndlld.site.messages import messages
-from ndlld.site.view import Link, SiteView, relative
+from ndlld.site.paths import relative
+from ndlld.site.view import Link, SiteView
 
 
 class Citations:

@@ -20,7 +20,6 @@ records they came from. The templates only lay out what they are given.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -33,6 +32,7 @@ from ndlld.lookup import Lookup, Recording, TriplesLookup, document_of, remember
 from ndlld.namespaces import NDL, RDF, RDF_TYPE, SCHEMA
 from ndlld.rdf import subject_value
 from ndlld.site.messages import messages, term_labels
+from ndlld.site.paths import relative
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
@@ -520,29 +520,6 @@ def by_year(involvements: Iterable[Involvement]) -> list[Involvement]:
     """Involvements by year, then name, then what holds them, then IRI: one order however
     they were gathered, and the same in every language."""
     return sorted(involvements, key=lambda i: (i.year, i.name, i.held, i.iri))
-
-
-def relative(target: str, from_path: str) -> str:
-    """A link from the page at *from_path* to the site path *target* (both from the site root)."""
-    path, hash_, fragment = target.partition("#")
-    path = path or from_path
-    here = posixpath.dirname(from_path)
-    parts, up = path.split("/"), here.split("/") if here else []
-    if _ODD_SEGMENTS.isdisjoint(parts) and _ODD_SEGMENTS.isdisjoint(up):
-        # What posixpath.relpath gives for plain paths, without its abspath and normpath
-        # calls: a page may link to every organization, and normalizing each path cost more than the link.
-        common = 0
-        for mine, theirs in zip(parts, up):
-            if mine != theirs:
-                break
-            common += 1
-        href = "/".join([".."] * (len(up) - common) + parts[common:]) or "."
-    else:
-        href = posixpath.relpath(path, here or ".")
-    return href + (hash_ + fragment if hash_ else "")
-
-
-_ODD_SEGMENTS = {"", ".", ".."}  # paths with these are left to posixpath.relpath, which normalizes them
 
 
 def _sort_key(value) -> tuple:
