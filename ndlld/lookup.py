@@ -14,7 +14,7 @@ made from, so that an incremental build knows which pages a change touches.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from typing import Protocol, TypeVar
@@ -24,7 +24,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from ndlld.rdf import subject_value
 
 # What was looked up: ("about", subject), ("stated", "subject predicate"), ("pointing_at", object),
-# ("in_document", document) or ("documents", "").
+# ("in_document", document) or ("documents", ""). A list cut short notes two more kinds (:func:`ranked`).
 Read = tuple[str, str]
 T = TypeVar("T")
 
@@ -150,18 +150,39 @@ class Recording:
     @contextmanager
     def reads(self) -> Iterator[set[Read]]:
         """The set of what is looked up inside the block (nested blocks each get theirs)."""
+        with self.apart() as found:
+            try:
+                yield found
+            finally:
+                if len(self._open) > 1:  # the block's own set is still open: the enclosing one is before it
+                    self._open[-2] |= found
+
+    @contextmanager
+    def apart(self) -> Iterator[set[Read]]:
+        """The set of what is looked up inside the block, kept out of the enclosing blocks:
+        the caller notes it, as it is or as :func:`ranked` reads."""
         found: set[Read] = set()
         self._open.append(found)
         try:
             yield found
         finally:
             self._open.pop()
-            if self._open:
-                self._open[-1] |= found
 
     def note(self, reads: Iterable[Read]) -> None:
         if self._open:
             self._open[-1].update(reads)
+
+    def note_cut(self, cut: str, shown: Collection[str], reads: Mapping[str, Iterable[Read]], last: str | None) -> None:
+        """Note what sorting a list read (*reads*: by row, each a ``"who"``) as a page depends
+        on it: the reads of the rows *shown* as they are; those of the others, when the list is
+        cut (*cut*: ``"list language document"``) after the key *last*, as :func:`ranked` reads,
+        which make the page again only when a change sorts their row before *last*. What
+        makes the number of rows is read as it is."""
+        name = cut.rpartition(" ")[0]
+        for row, found in reads.items():
+            self.note(found if last is None or row in shown else ranked(found, f"{name} {row}"))
+        if last is not None:
+            self.note([("cut", f"{cut}\n{last}")])
 
     def about(self, subject: str) -> Sequence[Triple]:
         if self._open:
@@ -219,3 +240,19 @@ def remembered(method: Callable[..., T]) -> Callable[..., T]:
         return found[0]
 
     return wrapper
+
+
+def ranked(reads: Iterable[Read], row: str) -> list[Read]:
+    """*reads*, made to sort *row* (``"list language who"``) of a list cut short after its shown
+    rows, as a page notes them: ``("ranked", "kind key\\nrow")``. A change answering one
+    differently makes the page again only when *row* may sort among the shown rows (its
+    ``("cut", "list language document\\nlast")`` read names the last key shown): the
+    incremental layer asks the view again (``SiteView.still_after``)."""
+    return [("ranked", f"{kind} {key}\n{row}") for kind, key in reads]
+
+
+def unranked(key: str) -> tuple[Read, str]:
+    """The read and the row of a ``ranked`` read's key."""
+    read, _, row = key.partition("\n")
+    kind, _, of = read.partition(" ")
+    return (kind, of), row

@@ -204,10 +204,16 @@ class Change:
     ) -> tuple[set[str], dict]:
         """The pages to render again (all, when what every page shows changed), and the
         files of those kept, placed in *new*."""
+        self.reranked: dict[str, set] = {}
         if header_changed:
             return set(view().documents()), {}
         reads = pages.touched_reads(self.delta.removed, self.delta.added, self.documents_changed())
         again = (pages.pages_reading(self.state, reads) - gone) | appeared
+        # A list cut short is made again only when a row not shown may now sort among those shown.
+        rows = pages.ranked_rows(self.state, reads, again | gone)
+        if rows:
+            moved, self.reranked = pages.rows_moved(self.state, view(), rows)
+            again |= moved
         kept = pages.kept_files(self.state, again | gone)
         hand_edited = pages.place_kept(new, previous, kept)
         return again | hand_edited, {d: files for d, files in kept.items() if d not in hand_edited}
@@ -240,6 +246,7 @@ class Change:
         change_subjects(self.state, gone, subjects - gone)
         findings.keep_findings(self.state, report, self.base, self.checked)
         pages.keep_pages(self.state, out_dir, self.pages, self.overlay)
+        pages.keep_ranked(self.state, {d: r for d, r in self.reranked.items() if d not in self.pages}, self.overlay)
         pages.keep_answers(self.state, self.overlay, self.overlay.changed_stated)
         if self.companions is not None:
             pages.note_companions(self.state, out_dir, self.companions)

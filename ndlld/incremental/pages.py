@@ -23,7 +23,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Triple
 
 from ndlld.incremental.state import READ_INDEXES, State, ntriples, to_json
-from ndlld.lookup import Lookup, Read, document_of
+from ndlld.lookup import Lookup, Read, document_of, ranked, unranked
 from ndlld.output import hard_link
 from ndlld.rdf import subject_value
 
@@ -48,6 +48,64 @@ def pages_reading(state: State, reads: set[Read]) -> set[str]:
         )
         found.update(document for (document,) in rows)
     return found
+
+
+def ranked_rows(state: State, reads: set[Read], skip: set[str]) -> dict[str, set[str]]:
+    """The rows of lists cut short whose keys read one of *reads* (:func:`ndlld.lookup.ranked`),
+    by page, but for the pages of *skip*."""
+    found: dict[str, set[str]] = {}
+    for kind, key in reads:
+        prefix = f"{kind} {key}\n"
+        rows = state.db.execute(
+            "SELECT document, lookups.key FROM reads JOIN lookups ON reads.lookup = lookups.id"
+            " WHERE lookups.kind = 'ranked' AND lookups.key >= ? AND lookups.key < ?",
+            (prefix, f"{kind} {key}\x0b"),  # the keys that start with the prefix: \x0b follows \n
+        )
+        for document, ranked_key in rows:
+            if document not in skip:
+                found.setdefault(document, set()).add(unranked(ranked_key)[1])
+    return found
+
+
+def rows_moved(state: State, view, rows: dict[str, set[str]]) -> tuple[set[str], dict[str, set[Read]]]:
+    """Of the pages of *rows* (:func:`ranked_rows`), those to make again, where a row may now
+    sort among the rows shown (*view*, a :class:`ndlld.site.view.SiteView` of the new graph,
+    says); and for each of the others, what the keys of its rows read now, as ``ranked`` reads."""
+    again: set[str] = set()
+    kept: dict[str, set[Read]] = {}
+    for document, of_page in sorted(rows.items()):
+        last = _cuts(state, document)
+        reread: set[Read] = set()
+        for row in sorted(of_page):
+            with view.graph.apart() as found:
+                after = view.still_after(row, last[row.rsplit(" ", 1)[0]])
+            if not after:
+                again.add(document)
+                break
+            reread.update(ranked(found, row))
+        else:
+            kept[document] = reread
+    return again, kept
+
+
+def _cuts(state: State, document: str) -> dict[str, str]:
+    """The key of the last row shown of each list cut short on *document*'s page, by ``"list language"``."""
+    rows = state.db.execute(
+        "SELECT key FROM reads JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ? AND lookups.kind = 'cut'", (document,)
+    )
+    found = {}
+    for (key,) in rows:
+        head, _, last = key.partition("\n")
+        found[head.rsplit(" ", 1)[0]] = last
+    return found
+
+
+def keep_ranked(state: State, reads: dict[str, set[Read]], lookup: Lookup) -> None:
+    """Add to each kept page's reads what the keys of its rows not shown read now (of
+    :func:`rows_moved`). Those they no longer read stay until the page is made again: a
+    read too many only asks the view again."""
+    for document, found in reads.items():
+        _note_reads(state, document, found, lookup)
 
 
 def keep_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> None:
@@ -148,6 +206,14 @@ def kept_answers(state: State, documents: Iterable[str]) -> dict[str, str]:
     for document in documents:
         rows = state.db.execute(
             "SELECT key, answer FROM reads JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ? AND lookups.kind = 'stated'",
+            (document,),
+        )
+        found.update(rows)
+        # The names read to sort the rows of a list not shown: their answers are those of the same `stated` reads.
+        rows = state.db.execute(
+            "SELECT answers.key, answers.answer FROM reads JOIN lookups ON reads.lookup = lookups.id"
+            " JOIN lookups AS answers ON answers.kind = 'stated' AND answers.key = substr(lookups.key, 8, instr(lookups.key, char(10)) - 8)"
+            " WHERE reads.document = ? AND lookups.kind = 'ranked' AND lookups.key >= 'stated ' AND lookups.key < 'stated!'",
             (document,),
         )
         found.update(rows)

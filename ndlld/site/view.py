@@ -402,8 +402,26 @@ class SiteView:
         default), and how many there are in all."""
         labels = self._row_labels(document, language)
         rows = {(source, labels[predicate]) for source, predicate in self._linking(document)}  # one row a label
-        ordered = sorted((self.link_text(source, language).text.lower(), how.text, how.language or "", source, how) for source, how in rows)
-        return [(source, how) for *_, source, how in ordered[:most]], len(ordered)
+        keys, reads = {}, {}
+        for source in {source for source, _ in rows}:
+            with self.graph.apart() as reads[source]:
+                keys[source] = self._row_key(source, language)
+        ordered = sorted((keys[source], how.text, how.language or "", source, how) for source, how in rows)
+        shown = ordered[:most]
+        last = shown[-1][0] if shown and len(shown) < len(ordered) else None  # the list is cut after it
+        self.graph.note_cut(f"linked_from {language} {document}", {row[3] for row in shown}, reads, last)
+        return [(source, how) for *_, source, how in shown], len(ordered)
+
+    def _row_key(self, source: str, language: str) -> str:
+        """What a row of :meth:`linked_from` sorts by first: the name of who links."""
+        return self.link_text(source, language).text.lower()
+
+    def still_after(self, row: str, last: str) -> bool:
+        """Whether *row* (of a ``ranked`` read: ``"linked_from language who"``) still sorts
+        after *last*, the key of its list's last row shown: its page then stays as it is. A
+        key equal to *last* may sort either side: not after."""
+        _, language, source = row.split(" ", 2)
+        return self._row_key(source, language) > last
 
     def _row_labels(self, document: str, language: str) -> dict[str, Text]:
         """How each predicate of a row of :meth:`linked_from` is shown in *language*."""
