@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
 import os
 import sqlite3
@@ -40,6 +39,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from ndlld import reconcile
 from ndlld.conneg import LANGUAGES, choose
 from ndlld.errors import LimitError, NdlldError, short_line
+from ndlld.published import output_digest
 from ndlld.reconcile import RequestError, Service
 from ndlld.search import (
     DESCRIPTION,
@@ -126,7 +126,7 @@ class Indexes:
             return index, note
 
     def _located(self, wait: bool) -> tuple[SearchIndex, str | None]:
-        digest = _digest(self.dist_dir / "SHA256SUMS")
+        digest = output_digest(self.dist_dir) or "none"
         deadline = time.monotonic() + (self.CATCH_UP if wait else 0.0)
         while made_with(self.kept) != digest:
             if time.monotonic() >= deadline or not self.kept.is_file():
@@ -154,7 +154,7 @@ class Indexes:
             started = time.perf_counter()
             for _ in range(3):  # a build may swap another output in while the dumps are read
                 resources, base = index_of_output(self.dist_dir)
-                if _digest(self.dist_dir / "SHA256SUMS") == digest:
+                if output_digest(self.dist_dir) == digest:
                     break
             part = path.with_suffix(".part")
             part.unlink(missing_ok=True)
@@ -196,13 +196,6 @@ def _identity(path: Path) -> tuple | None:
     except OSError:
         return None
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-
-def _digest(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return "none"
 
 
 class _locked:

@@ -103,6 +103,16 @@ def open_published(cache_dir: Path, out_dir: Path) -> tuple[Store, NamedNode, in
     return None
 
 
+def output_digest(out_dir: Path) -> str | None:
+    """The SHA-256 (hex) of *out_dir*'s ``SHA256SUMS``, which names every file of a build: the
+    output's identity as the state, the search index and the query workers note it; None
+    when there is none to read."""
+    try:
+        return hashlib.sha256((out_dir / "SHA256SUMS").read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def output_identity(out_dir: Path) -> dict | None:
     """What says the output in *out_dir* is the one a build published: each file loading the
     embedded store reads, as the file system knows it, and the digest of ``SHA256SUMS``."""
@@ -113,10 +123,10 @@ def output_identity(out_dir: Path) -> dict | None:
         for name in LOADED_FILES:
             stat = os.stat(out_dir / name)
             files[name] = [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns]
-        sums = hashlib.sha256((out_dir / "SHA256SUMS").read_bytes()).hexdigest()
     except OSError:
         return None
-    return {"files": files, "SHA256SUMS": sums}
+    sums = output_digest(out_dir)
+    return {"files": files, "SHA256SUMS": sums} if sums is not None else None
 
 
 def _read_note(path: Path) -> dict | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from watchfiles import DefaultFilter, watch
 
+from ndlld.errors import ConfigError, short_line
 from ndlld.sources import RECORD_SUFFIXES
 
 # Edits arriving within this long of each other make one build: an editor's save, or a
@@ -89,16 +90,23 @@ def watching(
 ) -> Callable[[], None]:
     """Start :func:`rebuild_on_change` in a thread, and return once it watches (so that
     an edit saved after is seen); returns the function that stops it (waiting for a build
-    under way to finish, so that nothing is left half-written)."""
+    under way to finish, so that nothing is left half-written). A ConfigError when the
+    system will not watch *data_dir* (gone, or out of inotify watches)."""
     stop, ready = threading.Event(), threading.Event()
-    thread = threading.Thread(
-        target=rebuild_on_change,
-        args=(data_dir, out_dir, outputs, stop, changed, cache_dir, ready),
-        name="ndlld-watch",
-        daemon=True,
-    )
+    failed: list[Exception] = []
+
+    def run() -> None:
+        try:
+            rebuild_on_change(data_dir, out_dir, outputs, stop, changed, cache_dir, ready)
+        except Exception as err:  # noqa: BLE001 - the system refused to watch: said by the caller
+            failed.append(err)
+            ready.set()
+
+    thread = threading.Thread(target=run, name="ndlld-watch", daemon=True)
     thread.start()
     ready.wait(timeout=60)  # a data directory of very many directories takes a while to watch
+    if failed:
+        raise ConfigError(f"this directory cannot be watched for changes: {short_line(str(failed[0]))}", path=data_dir)
 
     def stopped() -> None:
         stop.set()

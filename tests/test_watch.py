@@ -14,9 +14,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
 from watchfiles import Change
 
-from ndlld.watch import RecordFilter
+from ndlld.errors import ConfigError
+from ndlld.watch import RecordFilter, watching
 
 from conftest import free_port, server_process
 
@@ -95,3 +97,13 @@ def test_the_builds_of_the_watch_keep_the_search_index_in_serves_cache(good_data
         _eventually(lambda: found("zebra librarians") == [IFLA], "found the edited name", log)
     assert (cache / "search.sqlite").is_file() and not (tmp_path / ".dist.cache").exists()
     assert "made one from its dumps" not in log.read_text(), "the server must read the index the watch's builds kept"
+
+
+def test_a_directory_the_system_will_not_watch_is_one_clear_error(tmp_path: Path):
+    """Not a silent wait, then "watching" said of nothing: the reason, naming the directory."""
+    gone = tmp_path / "data"
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as caught:
+        watching(gone, tmp_path / "dist", [tmp_path / "dist"], lambda paths: None)
+    assert str(caught.value).startswith(f"{gone}: this directory cannot be watched for changes: ")
+    assert time.monotonic() - started < 30

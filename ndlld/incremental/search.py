@@ -15,13 +15,13 @@ killed in between) is written whole from the new graph.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ndlld import search
 from ndlld.errors import ConfigError
+from ndlld.published import output_digest
 from ndlld.search import INDEX_FILE, Resource
 
 
@@ -48,7 +48,9 @@ class KeptIndex:
         if self.db is None or not self.db.in_transaction:
             return
         try:
-            output = hashlib.sha256((out_dir / "SHA256SUMS").read_bytes()).hexdigest()
+            output = output_digest(out_dir)
+            if output is None:
+                raise OSError(f"no SHA256SUMS in {out_dir}")
             search.set_meta(self.db, "output", output)
             self.db.execute("COMMIT")
         except (OSError, sqlite3.Error) as err:
