@@ -103,6 +103,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         auto_reload=False,  # one build, one set of templates: no stat of the file at every page
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters["fill"] = fill
     env.filters["plural"] = plural
@@ -113,6 +114,16 @@ def environment() -> jinja2.Environment:
     env.globals["max_query_chars"] = MAX_QUERY_CHARS  # the search form's
     env.globals["language_names"] = {language: messages(language)["language_name"] for language in LANGUAGES}
     return env
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Jinja's own cache of compiled templates (in the user's temporary directory, keyed by
+    each template's source), as Python keeps __pycache__: compiling them all again would be
+    much of a small build's time. None where that directory cannot be made."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
 
 
 def _lang_attribute(language: str | None, page_language: str) -> Markup:
