@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import wraps
 from typing import Protocol, TypeVar
 
@@ -85,6 +86,21 @@ class Lookup(Protocol):
         one), sorted."""
         ...
 
+    def kept_after(self, cut: str) -> KeptAfter | None:
+        """What the last build knew of the list *cut* short (``"list language document"``):
+        the rows a change left sorting after its shown ones (:class:`KeptAfter`); None when
+        nothing is known (a graph made from scratch)."""
+        ...
+
+
+@dataclass(frozen=True)
+class KeptAfter:
+    """Of a list cut short after the key *last*, the rows that still sort after it (each
+    ``"who"``), with what sorting each read (the reads it is noted with again)."""
+
+    last: str
+    rows: dict[str, set[Read]]
+
 
 class TriplesLookup:
     """A :class:`Lookup` over triples held in memory, indexed once; each answer sorted
@@ -137,6 +153,9 @@ class TriplesLookup:
     def documents(self) -> Sequence[str]:
         return sorted(self._indexes["in_document"])
 
+    def kept_after(self, cut: str) -> KeptAfter | None:
+        return None
+
 
 class Recording:
     """A :class:`Lookup` that notes what is asked of the one it wraps, while
@@ -174,10 +193,11 @@ class Recording:
 
     def note_cut(self, cut: str, shown: Collection[str], reads: Mapping[str, Iterable[Read]], last: str | None) -> None:
         """Note what sorting a list read (*reads*: by row, each a ``"who"``) as a page depends
-        on it: the reads of the rows *shown* as they are; those of the others, when the list is
-        cut (*cut*: ``"list language document"``) after the key *last*, as :func:`ranked` reads,
-        which make the page again only when a change sorts their row before *last*. What
-        makes the number of rows is read as it is."""
+        on it: the reads of the rows *shown* (with those whose key equals *last*) as they are;
+        those of the others, which sort strictly after *last* when the list is cut (*cut*:
+        ``"list language document"``), as :func:`ranked` reads, which make the page again
+        only when a change sorts their row before *last*. What makes the number of rows is
+        read as it is."""
         name = cut.rpartition(" ")[0]
         for row, found in reads.items():
             self.note(found if last is None or row in shown else ranked(found, f"{name} {row}"))
@@ -208,6 +228,9 @@ class Recording:
         if self._open:
             self._open[-1].add(("documents", ""))
         return self.lookup.documents()
+
+    def kept_after(self, cut: str) -> KeptAfter | None:
+        return self.lookup.kept_after(cut)  # not a read of the graph: the rows' own reads are noted with them
 
 
 def remembered(method: Callable[..., T]) -> Callable[..., T]:

@@ -382,6 +382,35 @@ def test_a_name_edited_past_the_first_listed_leaves_the_cited_sources_files(wide
         assert (f'"{name}"@en'.encode() in incremental[f"{WIDELY_CITED}.ttl"]) == (new == "en: 0 ")
 
 
+def _named_nowhere_else(data: Path) -> list[Path]:
+    """The organizations' records whose id no other record names: removed, they break no link."""
+    texts = {path: path.read_text(encoding="utf-8") for path in data.rglob("*.yaml")}
+    return [r for r in _records(data) if not any(re.search(rf"\b{r.stem}\b", t) for p, t in texts.items() if p != r)]
+
+
+def test_a_resource_added_or_removed_where_a_list_is_cut_is_built_as_from_scratch(widely_cited, tmp_path: Path):
+    """The page of the source every record cites shows its first rows and counts the others:
+    an organization removed past the rows shown, put back, and one removed from among them
+    make its pages again, each build the same as one from scratch."""
+    data = Path(shutil.copytree(widely_cited[0], tmp_path / "data"))
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(data, out, cache_dir=cache)
+    page = out / f"{WIDELY_CITED}.html"
+    listed = _listed_on(page) | _listed_on(out / f"{WIDELY_CITED}.ja.html")
+    alone = _named_nowhere_else(data)
+    past = next(r for r in alone if f"{r.stem}.html" not in listed)
+    among = next(r for r in alone if f"{r.stem}.html" in _listed_on(page))
+    kept = past.read_bytes()
+    for step, edit in enumerate([past.unlink, lambda: past.write_bytes(kept), among.unlink]):
+        before = page.read_bytes()
+        edit()
+        said = _built(data, out, cache)
+        assert any("what 1 changed record file(s) touch" in line for line in said), said
+        build(data, tmp_path / f"scratch-{step}")
+        assert _snapshot(out) == _snapshot(tmp_path / f"scratch-{step}")
+        assert page.read_bytes() != before  # another count of rows, at least
+
+
 def _graphs_by_triple(nquads: bytes) -> dict[str, set[str]]:
     """Each triple of an N-Quads dump (as N-Triples writes it) and the graphs it is in."""
     found: dict[str, set[str]] = {}

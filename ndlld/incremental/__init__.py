@@ -152,6 +152,7 @@ class Change:
         from ndlld.site import Entry, render_pages
 
         self.overlay.use_kept(pages.kept_answers(self.state, again))
+        self.overlay.use_kept_after(pages.kept_after(self.state, again, self.touched_rows))
         publisher = view.publisher
         made: dict = dict(render_pages(view, sorted(again - {publisher}), writer))
         made.update(dict.fromkeys(gone))
@@ -205,12 +206,14 @@ class Change:
         """The pages to render again (all, when what every page shows changed), and the
         files of those kept, placed in *new*."""
         self.reranked: dict[str, set] = {}
+        self.touched_rows: dict[str, set[str]] = {}
         if header_changed:
             return set(view().documents()), {}
         reads = pages.touched_reads(self.delta.removed, self.delta.added, self.documents_changed())
         again = (pages.pages_reading(self.state, reads) - gone) | appeared
         # A list cut short is made again only when a row not shown may now sort among those shown.
-        rows = pages.ranked_rows(self.state, reads, again | gone)
+        self.touched_rows = pages.ranked_rows(self.state, reads, gone)
+        rows = {document: found for document, found in self.touched_rows.items() if document not in again}
         if rows:
             moved, self.reranked = pages.rows_moved(self.state, view(), rows)
             again |= moved

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pyoxigraph import NamedNode, Store, Triple
 
 from ndlld.incremental.state import triples_of
-from ndlld.lookup import document_of, statement_order
+from ndlld.lookup import KeptAfter, document_of, statement_order
 from ndlld.rdf import subject_value
 
 
@@ -37,6 +37,7 @@ class Overlay:
         self._changed_objects = {t.object.value for t in changed if isinstance(t.object, NamedNode)}
         self._answers: dict[tuple[str, str], Sequence[Triple]] = {}
         self._documents: list[str] | None = None
+        self._kept_after: dict[str, KeptAfter] = {}
 
     def use_kept(self, answers: dict[str, str]) -> None:
         """Take the last graph's answers to ``stated`` reads (by key, as N-Triples) as the
@@ -49,6 +50,13 @@ class Overlay:
         for triple in triples_of(text) if text else ():
             found[f"{subject_value(triple)} {triple.predicate.value}"].append(triple)
         self._answers.update((("stated", key), triples) for key, triples in found.items())
+
+    def use_kept_after(self, lists: dict[str, KeptAfter]) -> None:
+        """Take what the last build knew of the lists cut short, by cut (:meth:`kept_after`)."""
+        self._kept_after.update(lists)
+
+    def kept_after(self, cut: str) -> KeptAfter | None:
+        return self._kept_after.get(cut)
 
     def _read(self, subject: str | None, predicate: str | None, obj: str | None, changed: bool, added: list[Triple]) -> list[Triple]:
         """The store's statements that match, in statement order; when *changed* (the change

@@ -23,7 +23,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Triple
 
 from ndlld.incremental.state import READ_INDEXES, State, ntriples, to_json
-from ndlld.lookup import Lookup, Read, document_of, ranked, unranked
+from ndlld.lookup import KeptAfter, Lookup, Read, document_of, ranked, unranked
 from ndlld.output import hard_link
 from ndlld.rdf import subject_value
 
@@ -86,6 +86,26 @@ def rows_moved(state: State, view, rows: dict[str, set[str]]) -> tuple[set[str],
         else:
             kept[document] = reread
     return again, kept
+
+
+def kept_after(state: State, documents: Iterable[str], moved: dict[str, set[str]]) -> dict[str, KeptAfter]:
+    """Of the lists cut short on the pages of *documents*, by cut, the rows not shown that
+    a change did not touch (*moved*: by page, the rows of :func:`ranked_rows`), with their
+    reads: they still sort after the last row shown, so the page need not sort them again."""
+    found: dict[str, KeptAfter] = {}
+    for document in documents:
+        rows: dict[str, dict[str, set[Read]]] = {}
+        for (key,) in state.db.execute(
+            "SELECT key FROM reads CROSS JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ? AND lookups.kind = 'ranked'",
+            (document,),
+        ):
+            read, row = unranked(key)
+            if row not in moved.get(document, ()):
+                name, _, who = row.rpartition(" ")
+                rows.setdefault(name, {}).setdefault(who, set()).add(read)
+        for name, last in _cuts(state, document).items():
+            found[f"{name} {document}"] = KeptAfter(last, rows.get(name, {}))
+    return found
 
 
 def _cuts(state: State, document: str) -> dict[str, str]:
@@ -201,20 +221,12 @@ def keep_answers(state: State, lookup: Lookup, keys: Iterable[str]) -> None:
 
 
 def kept_answers(state: State, documents: Iterable[str]) -> dict[str, str]:
-    """The kept answers (N-Triples) of the ``stated`` reads of the pages of *documents*."""
+    """The kept answers (N-Triples) of the ``stated`` reads of the pages of *documents*
+    (not those of the rows of a list not shown: :func:`kept_after` spares reading them)."""
     found: dict[str, str] = {}
     for document in documents:
         rows = state.db.execute(
             "SELECT key, answer FROM reads CROSS JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ? AND lookups.kind = 'stated'",
-            (document,),
-        )
-        found.update(rows)
-        # The names read to sort the rows of a list not shown: their answers are those of the same `stated` reads.
-        # CROSS JOIN: SQLite would otherwise start from every page's `ranked` reads, millions at scale.
-        rows = state.db.execute(
-            "SELECT answers.key, answers.answer FROM reads CROSS JOIN lookups ON reads.lookup = lookups.id"
-            " JOIN lookups AS answers ON answers.kind = 'stated' AND answers.key = substr(lookups.key, 8, instr(lookups.key, char(10)) - 8)"
-            " WHERE reads.document = ? AND lookups.kind = 'ranked' AND lookups.key >= 'stated ' AND lookups.key < 'stated!'",
             (document,),
         )
         found.update(rows)

@@ -399,18 +399,34 @@ class SiteView:
     def linked_from(self, document: str, most: int | None = None, language: str = "en") -> tuple[list[tuple[str, Text]], int]:
         """Resources on other pages that link to this page's resources, as (who, how shown in
         *language*), by who's name in *language*, then how: the first *most* of them (all by
-        default), and how many there are in all."""
+        default), and how many there are in all. The rows the last build left sorting after
+        those shown (:meth:`ndlld.lookup.Lookup.kept_after`) are counted, not sorted again,
+        unless the others are now too few to show."""
         labels = self._row_labels(document, language)
         rows = {(source, labels[predicate]) for source, predicate in self._linking(document)}  # one row a label
-        keys, reads = {}, {}
-        for source in {source for source, _ in rows}:
+        cut = f"linked_from {language} {document}"
+        sources = {source for source, _ in rows}
+        kept = self.graph.kept_after(cut) if most is not None else None
+        after = {source: found for source, found in kept.rows.items() if source in sources} if kept is not None else {}
+        keys: dict[str, str] = {}
+        reads: dict[str, set] = {}
+        ordered = self._ranked(rows, sources - after.keys(), language, keys, reads)
+        if kept is not None and most is not None and (len(ordered) < most or ordered[most - 1][0] > kept.last):
+            ordered = self._ranked(rows, sources, language, keys, reads)  # a row kept after may now be among those shown
+            after = {}
+        reads.update(after)
+        shown = ordered[:most]
+        last = shown[-1][0] if shown and len(shown) < len(rows) else None  # the list is cut after it
+        self.graph.note_cut(cut, {source for source, key in keys.items() if last is None or key <= last}, reads, last)
+        return [(source, how) for *_, source, how in shown], len(rows)
+
+    def _ranked(self, rows: set[tuple[str, Text]], sources: set[str], language: str, keys: dict, reads: dict) -> list[tuple]:
+        """The *rows* of *sources* sorted as :meth:`linked_from` shows them, each source's
+        key and what making it read added to *keys* and *reads*."""
+        for source in sources - keys.keys():
             with self.graph.apart() as reads[source]:
                 keys[source] = self._row_key(source, language)
-        ordered = sorted((keys[source], how.text, how.language or "", source, how) for source, how in rows)
-        shown = ordered[:most]
-        last = shown[-1][0] if shown and len(shown) < len(ordered) else None  # the list is cut after it
-        self.graph.note_cut(f"linked_from {language} {document}", {row[3] for row in shown}, reads, last)
-        return [(source, how) for *_, source, how in shown], len(ordered)
+        return sorted((keys[source], how.text, how.language or "", source, how) for source, how in rows if source in sources)
 
     def _row_key(self, source: str, language: str) -> str:
         """What a row of :meth:`linked_from` sorts by first: the name of who links."""
