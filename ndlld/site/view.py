@@ -31,6 +31,7 @@ from ndlld.context import Context
 from ndlld.lookup import Lookup, Recording, TriplesLookup, document_of, remembered
 from ndlld.namespaces import NDL, RDF, RDF_TYPE, SCHEMA
 from ndlld.rdf import subject_value
+from ndlld.site.cut import cut_short
 from ndlld.site.messages import messages, term_labels
 from ndlld.site.paths import relative
 
@@ -405,28 +406,14 @@ class SiteView:
         labels = self._row_labels(document, language)
         rows = {(source, labels[predicate]) for source, predicate in self._linking(document)}  # one row a label
         cut = f"linked_from {language} {document}"
-        sources = {source for source, _ in rows}
-        kept = self.graph.kept_after(cut) if most is not None else None
-        after = {source: found for source, found in kept.rows.items() if source in sources} if kept is not None else {}
-        keys: dict[str, str] = {}
-        reads: dict[str, set] = {}
-        ordered = self._ranked(rows, sources - after.keys(), language, keys, reads)
-        if kept is not None and most is not None and (len(ordered) < most or ordered[most - 1][0] > kept.last):
-            ordered = self._ranked(rows, sources, language, keys, reads)  # a row kept after may now be among those shown
-            after = {}
-        reads.update(after)
-        shown = ordered[:most]
-        last = shown[-1][0] if shown and len(shown) < len(rows) else None  # the list is cut after it
-        self.graph.note_cut(cut, {source for source, key in keys.items() if last is None or key <= last}, reads, last)
-        return [(source, how) for *_, source, how in shown], len(rows)
 
-    def _ranked(self, rows: set[tuple[str, Text]], sources: set[str], language: str, keys: dict, reads: dict) -> list[tuple]:
-        """The *rows* of *sources* sorted as :meth:`linked_from` shows them, each source's
-        key and what making it read added to *keys* and *reads*."""
-        for source in sources - keys.keys():
-            with self.graph.apart() as reads[source]:
-                keys[source] = self._row_key(source, language)
-        return sorted((keys[source], how.text, how.language or "", source, how) for source, how in rows if source in sources)
+        def key_of(source: str) -> tuple[str, set]:
+            with self.graph.apart() as found:
+                return self._row_key(source, language), found
+
+        made = cut_short(rows, most, key_of, self.graph.kept_after(cut))
+        self.graph.note_cut(cut, made.as_read(), made.reads, made.last)
+        return [(source, how) for *_, source, how in made.shown], made.total
 
     def _row_key(self, source: str, language: str) -> str:
         """What a row of :meth:`linked_from` sorts by first: the name of who links."""
