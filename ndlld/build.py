@@ -233,7 +233,7 @@ class _Run:
                 from ndlld.site import SiteView, render_site  # jinja2 and the templates: not needed to validate
 
                 view = SiteView.of(graph.triples, self.vocabulary, graph.base, self.context)
-                pages = render_site(view, self.vocabulary, writer, len(graph), dumps_written=dumps)
+                pages, companions = render_site(view, self.vocabulary, writer, len(graph), dumps_written=dumps)
             written, layout = dumps()
             files = [str(path.relative_to(staging.path)) for path in written] + writer.written
             files += self._releases(staging.path, release_of(graph), graph.base, files)
@@ -241,7 +241,9 @@ class _Run:
             if state is not None:
                 incremental.index_for_search(state, pages, graph.base)
         if state is not None:
-            incremental.remember(state, self.data_dir, self.out_dir, graph, parts, report, layout, pages, self.vocabulary, self.context)
+            incremental.remember(
+                state, self.data_dir, self.out_dir, graph, parts, report, layout, pages, companions, self.vocabulary, self.context
+            )
         return Summary(self.out_dir, len(graph.nodes), len(graph), files, time.perf_counter() - self.started, report, self.release_note)
 
     def incrementally(self, change: incremental.Change) -> Summary:

@@ -549,6 +549,22 @@ def test_a_companion_changed_by_hand_is_written_again_when_nothing_changed(synth
     assert (out / name).read_bytes() == right
 
 
+def test_an_edit_makes_again_only_the_companions_it_changes(synthetic: Path, tmp_path: Path):
+    """A name edited, the first build after the one from scratch: the index and VoID
+    (the dumps' checksums) are made again; the sitemaps (no document came or went) and
+    the files only the header makes are the files published, not one written again."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    kept = ["sitemap.xml", "vocab.html", "sparql.html", "search.html", ".htaccess", "static/style.css"]
+    inodes = {name: (out / name).stat().st_ino for name in [*kept, "index.html", "void.ttl"]}
+    _edit(sorted((synthetic / "organizations").rglob("org-*.yaml"))[5], "en: ", "en: Renamed ")
+    assert any("what 1 changed record file(s) touch" in line for line in _built(synthetic, out, cache))
+    assert {name: (out / name).stat().st_ino for name in kept} == {name: inodes[name] for name in kept}
+    assert (out / "index.html").stat().st_ino != inodes["index.html"] and (out / "void.ttl").stat().st_ino != inodes["void.ttl"]
+    build(synthetic, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
 def test_a_record_rewritten_with_the_same_size_and_time_is_read_again(synthetic: Path, tmp_path: Path):
     """Its change time (which no program can set back) shows it."""
     cache, out = tmp_path / "cache", tmp_path / "dist"

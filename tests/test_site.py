@@ -409,6 +409,7 @@ def test_pages_written_in_parallel_are_the_same(good_data: Path, tmp_path: Path)
     from ndlld.output import Writer
     from ndlld.resources import context_path, ontology_path
     from ndlld.site import SiteView, render_companions, render_pages
+    from ndlld.site.listing import EntriesListing
 
     context = Context.load(context_path())
     graph = load_graph(good_data, context)
@@ -420,7 +421,7 @@ def test_pages_written_in_parallel_are_the_same(good_data: Path, tmp_path: Path)
         write_dumps(graph.triples, vocabulary, context, out)
         view, writer = SiteView.of(graph.triples, vocabulary, graph.base, context), Writer(out)
         pages = render_pages(view, list(view.documents()), writer, parallel_from=parallel_from)
-        render_companions(view, vocabulary, writer, len(graph), {document: page.entry for document, page in pages.items()})
+        render_companions(view, vocabulary, writer, len(graph), EntriesListing({document: page.entry for document, page in pages.items()}))
         outputs[name] = {path: (out / path).read_bytes() for path in writer.written}
     assert outputs["parallel"] == outputs["serial"] and len(outputs["serial"]) > 40
 

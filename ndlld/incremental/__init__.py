@@ -37,7 +37,7 @@ from ndlld.checks import Report, Rules
 from ndlld.context import Context
 from ndlld.dumps import CHUNK_EVERY, Chunk
 from ndlld.graph import Graph, Part
-from ndlld.incremental import dumps, findings, pages, records
+from ndlld.incremental import dumps, findings, listing, pages, records
 from ndlld.incremental.overlay import Overlay
 from ndlld.incremental.records import Delta
 from ndlld.incremental.state import State, change_subjects, note_subjects
@@ -58,9 +58,10 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 
 def fingerprint(*roots: Path) -> bytes:
     """A digest of every file under *roots*, by default ndlld's code and templates,
-    ontology/ and shapes/: a state made by another ndlld is of no use."""
+    ontology/, shapes/ and queries/ (the SPARQL page lists them): a state made by another
+    ndlld is of no use."""
     digest = hashlib.sha256(f"ndlld {__version__}\n".encode())
-    for root in roots or (_PACKAGE, resource_dir("ontology"), resource_dir("shapes")):
+    for root in roots or (_PACKAGE, resource_dir("ontology"), resource_dir("shapes"), resource_dir("queries")):
         for path in sorted(p for p in Path(root).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             name = str(path.relative_to(root)).encode()
             digest.update(len(name).to_bytes(8, "big") + name + hashlib.sha256(path.read_bytes()).digest())
@@ -138,6 +139,7 @@ class Change:
         # What every page's header shows is read from the graph: with the graph, it did not change.
         self.header = _header(view()) if touched else self.state.text("header")
         header_changed = self.header != self.state.text("header")
+        self.documents_moved = self.documents_changed()
         appeared, gone = self._pages_changed(view()) if touched else (set(), set())
         again, kept = self._pages_to_render(view, header_changed, appeared, gone, new, previous)
         self.pages: dict = self._render(view(), again, gone, kept, writer) if again or gone else {}
@@ -157,18 +159,14 @@ class Change:
         made: dict = dict(render_pages(view, sorted(again - {publisher}), writer))
         made.update(dict.fromkeys(gone))
         before = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state, made).items()}
+        listing.change(self.state, made)
         if publisher is not None and (publisher in again or (publisher in kept and pages.give_other_involvements(before, made))):
             kept.pop(publisher, None)
-            made.update(render_pages(view, [publisher], writer, entries=self._entries(made)))
+            # What the others give it, as kept: their rows now those of the pages made.
+            published = render_pages(view, [publisher], writer, entries=listing.given_entries(self.state))
+            listing.change(self.state, published)
+            made.update(published)
         return made
-
-    def _entries(self, made: dict) -> dict:
-        """What every page gives the index: as kept, but for the pages *made* (or gone) now."""
-        from ndlld.site import Entry
-
-        entries = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state).items() if document not in made}
-        entries.update((document, page.entry) for document, page in made.items() if page is not None)
-        return entries
 
     def _index_for_search(self, view: Callable[[], SiteView]) -> None:
         """The search index's rows of the pages made again or gone (none, and no site code
@@ -185,20 +183,27 @@ class Change:
     def _companions(
         self, view: Callable[[], SiteView], vocabulary: list[Triple], writer: Writer, previous: Path, header_changed: bool
     ) -> list[str]:
-        """The site's companions made again with *writer*, unless kept as published: the
-        names of the files kept. They show the graph as a whole (the dumps' sizes and
-        checksums, what each page gives the index): kept only when it did not change."""
-        self.companions: list[str] | None = None
-        files = pages.kept_companions(self.state)
-        graph_changed = header_changed or bool(self.delta.removed or self.delta.added)
-        if files is not None and not graph_changed and not pages.place_kept(writer.out_dir, previous, {"": files}):
-            return list(files)
-        from ndlld.site import render_companions
+        """The site's companions made again with *writer*, by group (:data:`ndlld.site.COMPANIONS`),
+        when what the group is made of changed, else kept as published (but a group with a
+        file edited by hand): the names of the files kept. The index is made of what the
+        pages give it as the state keeps it (:mod:`ndlld.incremental.listing`)."""
+        changed = {
+            "graph": header_changed or bool(self.delta.removed or self.delta.added),  # the index and VoID
+            "documents": header_changed or self.documents_moved,  # the sitemaps
+            "header": header_changed,  # the rest
+        }
+        noted = pages.kept_companions(self.state) or {}
+        kept = {group: files for group, files in noted.items() if not changed.get(group, True)}
+        edited = pages.place_kept(writer.out_dir, previous, kept)
+        kept = {group: files for group, files in kept.items() if group not in edited}
+        self.companions = {group: list(files) for group, files in kept.items()}
+        again = [group for group in changed if group not in kept]
+        if again:
+            from ndlld.site import render_companions
 
-        first = len(writer.written)
-        render_companions(view(), vocabulary, writer, self.triples(), self._entries(self.pages))
-        self.companions = writer.written[first:]
-        return []
+            made = render_companions(view(), vocabulary, writer, self.triples(), listing.KeptListing(self.state), again)
+            self.companions.update(made)
+        return [name for files in kept.values() for name in files]
 
     def _pages_to_render(
         self, view: Callable[[], SiteView], header_changed: bool, appeared: set[str], gone: set[str], new: Path, previous: Path
@@ -209,7 +214,7 @@ class Change:
         self.touched_rows: dict[str, set[str]] = {}
         if header_changed:
             return set(view().documents()), {}
-        reads = pages.touched_reads(self.delta.removed, self.delta.added, self.documents_changed())
+        reads = pages.touched_reads(self.delta.removed, self.delta.added, self.documents_moved)
         again = (pages.pages_reading(self.state, reads) - gone) | appeared
         # A list cut short is made again only when a row not shown may now sort among those shown.
         self.touched_rows = pages.ranked_rows(self.state, reads, gone)
@@ -251,8 +256,7 @@ class Change:
         pages.keep_pages(self.state, out_dir, self.pages, self.overlay)
         pages.keep_ranked(self.state, {d: r for d, r in self.reranked.items() if d not in self.pages}, self.overlay)
         pages.keep_answers(self.state, self.overlay, self.overlay.changed_stated)
-        if self.companions is not None:
-            pages.note_companions(self.state, out_dir, self.companions)
+        pages.note_companions(self.state, out_dir, self.companions)
         self.state.put("entities", self.entities())
         self.state.put("triples", self.triples())
         self.state.put("header", self.header)
@@ -307,6 +311,7 @@ def remember(
     report: Report,
     layout: dict[str, list[Chunk]],
     written: dict,
+    companions: dict[str, list[str]],
     vocabulary: list[Triple],
     context: Context,
 ) -> None:
@@ -329,6 +334,8 @@ def remember(
     dumps.keep_layout(state, layout)
     lookup = TriplesLookup(graph.triples)
     pages.keep_all_pages(state, out_dir, written, lookup)
+    pages.note_companions(state, out_dir, companions)
+    listing.keep_all(state, {document: page.entry for document, page in written.items()})
     version, released = release_of(graph)
     view = SiteView(lookup, vocabulary, graph.base, context)
     for key, value in {

@@ -237,16 +237,16 @@ def _reads_digest(reads: Iterable[Read]) -> bytes:
     return hashlib.blake2b("\n".join(sorted(f"{kind} {key}" for kind, key in reads)).encode(), digest_size=16).digest()
 
 
-def kept_companions(state: State) -> dict[str, list[int] | None] | None:
-    """The files of the site's companions (the index, the sitemaps, VoID …) with their
-    facts as published; None when they were not noted."""
+def kept_companions(state: State) -> dict[str, dict[str, list[int] | None]] | None:
+    """The files of each group of the site's companions (the index, the sitemaps, VoID …,
+    :data:`ndlld.site.COMPANIONS`) with their facts as published; None when they were not noted."""
     kept = state.text("companions")
     return json.loads(kept) if kept else None
 
 
-def note_companions(state: State, out_dir: Path, files: Iterable[str]) -> None:
-    """Keep the companions' files as they lie in *out_dir*."""
-    state.put("companions", to_json({name: _facts_row(f"{out_dir}/{name}") for name in files}))
+def note_companions(state: State, out_dir: Path, groups: dict[str, list[str]]) -> None:
+    """Keep the files of each group of companions as they lie in *out_dir*."""
+    state.put("companions", to_json({group: {name: _facts_row(f"{out_dir}/{name}") for name in files} for group, files in groups.items()}))
 
 
 def entries(state: State, documents: Iterable[str] | None = None) -> dict[str, list]:

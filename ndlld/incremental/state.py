@@ -39,7 +39,7 @@ from ndlld.rdf import serialized
 from ndlld.store import dataset_graph
 
 SUBJECT_NT = "'<' || iri || '>'"  # a subject as N-Triples writes it, in SQL: the key of subjects_by_nt
-SCHEMA_VERSION = 7  # of the files below; another version is started again from scratch
+SCHEMA_VERSION = 8  # of the files below; another version is started again from scratch
 GENERATION = NamedNode("urn:ndlld:state:generation")  # where the graph store keeps its generation
 
 _TABLES = """
@@ -70,6 +70,14 @@ CREATE TABLE IF NOT EXISTS chunks (dump TEXT, last TEXT, offset INTEGER, length 
 CREATE TABLE IF NOT EXISTS pages (document TEXT PRIMARY KEY, files TEXT, entry TEXT, reads BLOB) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lookups (id INTEGER PRIMARY KEY, kind TEXT, key TEXT, answer TEXT);
 CREATE TABLE IF NOT EXISTS reads (document TEXT, lookup INTEGER, PRIMARY KEY (document, lookup)) WITHOUT ROWID;
+-- what the pages give the index (ndlld.incremental.listing): each resource listed in each list it
+-- is in, by its sort key (its name in lower case) and IRI, with its parents and fields (JSON); and
+-- of each page giving some, the publisher's links and involvements (JSON)
+CREATE TABLE IF NOT EXISTS listed (list TEXT, sort TEXT, iri TEXT, document TEXT, parents TEXT, item TEXT,
+    PRIMARY KEY (list, sort, iri)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS listed_by_document ON listed (document);
+CREATE INDEX IF NOT EXISTS listed_by_iri ON listed (iri);
+CREATE TABLE IF NOT EXISTS given (document TEXT PRIMARY KEY, links TEXT, involvements TEXT) WITHOUT ROWID;
 """
 # The pages' reads by what was read: dropped while a build from scratch writes millions of rows.
 READ_INDEXES = {
@@ -175,7 +183,7 @@ class State:
 
     def clear(self) -> None:
         """Empty both stores (inside :meth:`writing`): the next state is written whole."""
-        for table in ("files", "stated", "nodes", "refs", "subjects", "findings", "chunks", "pages", "lookups", "reads"):
+        for table in ("files", "stated", "nodes", "refs", "subjects", "findings", "chunks", "pages", "lookups", "reads", "listed", "given"):
             self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - the names are these constants
         self.db.execute("DELETE FROM meta WHERE key NOT IN ('schema', 'generation')")
 

@@ -37,7 +37,7 @@ import heapq
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import astuple, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,11 +63,12 @@ from ndlld.site import svg
 from ndlld.site.cited import Citations
 from ndlld.site.header import site_header, texts
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
+from ndlld.site.listing import GROUPS, LISTED_TYPES, ORGANIZATIONS, EntriesListing, Entry, Listed, Listing, given_involvements
 from ndlld.site.messages import document_href, fill, messages, naming, plural
 from ndlld.site.outward import outward_links
 from ndlld.site.paths import relative
 from ndlld.site.search import render_search_page, search_entry
-from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text, by_year
+from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text
 from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, dataset_page_triples, file_facts, void_triples
 from ndlld.web import COMPRESSIBLE, DOCUMENT_LINKS, EXPOSED, NOT_FOUND_PAGE
 
@@ -176,8 +177,9 @@ class Written:
 
 def render_site(
     view: SiteView, vocabulary: list[Triple], writer: Writer, triples: int, dumps_written: Callable[[], object] | None = None
-) -> dict[str, Written]:
-    """Write every page and its companions with *writer*; return what each page wrote and read.
+) -> tuple[dict[str, Written], dict[str, list[str]]]:
+    """Write every page and its companions with *writer*; return what each page wrote and
+    read, and the files of each group of companions (:func:`render_companions`).
 
     The index and the VoID description give the dumps' sizes and checksums: when the
     dumps are being written meanwhile, *dumps_written* waits for them, and is called
@@ -185,8 +187,8 @@ def render_site(
     pages = render_pages(view, list(view.documents()), writer)
     if dumps_written is not None:
         dumps_written()
-    render_companions(view, vocabulary, writer, triples, {document: page.entry for document, page in pages.items()})
-    return pages
+    listing = EntriesListing({document: page.entry for document, page in pages.items()})
+    return pages, render_companions(view, vocabulary, writer, triples, listing)
 
 
 def render_pages(
@@ -223,23 +225,52 @@ def _pages_of(shared: tuple, documents: list[str]) -> dict[str, Written]:
     return pages
 
 
-def render_companions(view: SiteView, vocabulary: list[Triple], writer: Writer, triples: int, entries: dict[str, Entry]) -> None:
-    """What the site has beside the pages: the index (made of each page's *entries*), the
-    vocabulary, the sitemaps, VoID, the static servers' configuration and the style sheet."""
+# The site's companions in groups, by what they are made of besides ndlld's code, templates
+# and vocabulary: "graph", the index and VoID (every page's entry, the dumps' sizes and
+# checksums, the number of statements); "documents", the sitemaps (the documents, and the
+# header's date); "header", the rest (what every page's header shows).
+COMPANIONS = ("graph", "documents", "header")
+
+
+def render_companions(
+    view: SiteView,
+    vocabulary: list[Triple],
+    writer: Writer,
+    triples: int,
+    listing: Listing,
+    groups: Iterable[str] = COMPANIONS,
+) -> dict[str, list[str]]:
+    """What the site has beside the pages, the files of each of *groups* (:data:`COMPANIONS`):
+    the index (made of what the pages give it, as *listing* reads it), the vocabulary, the
+    sitemaps, VoID, the static servers' configuration and the style sheet."""
     env = environment()
     site = site_header(view)
-    facts = file_facts(writer.out_dir)
-    releases = writer.previous is not None and (writer.previous / "releases" / "changes.json").is_file()
-    writer.files(render_index(view, env, site, facts, entries, releases))
-    writer.files(render_sparql_page(site))
-    writer.files(render_search_page(env, site))
-    writer.files(render_vocabulary(view, env, site, vocabulary))
     base = view.base
-    urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
-    writer.files(render_sitemaps(env, base, urls, site["modified"]))
-    writer.files(render_void(view, triples, facts))
-    writer.files(render_server_rules(env, base))
-    writer.files({"static/style.css": (_HERE / "static" / "style.css").read_bytes()})
+
+    def graph() -> dict[str, bytes]:
+        facts = file_facts(writer.out_dir)
+        releases = writer.previous is not None and (writer.previous / "releases" / "changes.json").is_file()
+        return {**render_index(view, env, site, facts, listing, releases), **render_void(view, triples, facts)}
+
+    def documents() -> dict[str, bytes]:
+        urls = [base, base + VOCABULARY_PATH, *view.documents(), base + "void.ttl", *(base + d.file for d in DISTRIBUTIONS)]
+        return render_sitemaps(env, base, urls, site["modified"])
+
+    def header() -> dict[str, bytes]:
+        return {
+            **render_sparql_page(site),
+            **render_search_page(env, site),
+            **render_vocabulary(view, env, site, vocabulary),
+            **render_server_rules(env, base),
+            "static/style.css": (_HERE / "static" / "style.css").read_bytes(),
+        }
+
+    made = {}
+    for group in groups:
+        files = {"graph": graph, "documents": documents, "header": header}[group]()
+        writer.files(files)
+        made[group] = list(files)
+    return made
 
 
 def page_files(path: str) -> list[str]:
@@ -284,7 +315,7 @@ def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: s
 
 def publisher_involvements(entries: Mapping[str, Entry]) -> list[Involvement]:
     """Every involvement of the publisher: those each page gives (*entries*), by year."""
-    return by_year(i for entry in entries.values() for i in entry.involvements)
+    return given_involvements(entries)
 
 
 def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str, involved: list[Involvement]) -> dict[str, bytes]:
@@ -404,19 +435,17 @@ def involvement_label(involvement: Involvement, language: str) -> str:
 
 
 def render_index(
-    view: SiteView, env: jinja2.Environment, site: dict, facts: dict[str, FileFacts], entries: dict[str, Entry], releases: bool = False
+    view: SiteView, env: jinja2.Environment, site: dict, facts: dict[str, FileFacts], listing: Listing, releases: bool = False
 ) -> dict[str, bytes]:
     """``index.html``: the network and timeline pictures, the lists of resources, the
     downloads and services (the releases and their feed when the output has *releases*);
-    made of what each page gives the index (its *entries*), so that an incremental build
-    need not look the whole graph up again."""
-    listed = {item.iri: item for entry in entries.values() for item in entry.listed}
-    organizations = sorted((item for item in listed.values() if ORGANIZATION_TYPES & set(item.types)), key=_by_name)
-    nodes, edges = _network(view, organizations, entries)
-    involvements = publisher_involvements(entries)
-    groups = _groups(view, listed)
+    made of what the pages give the index, as *listing* reads it (:mod:`ndlld.site.listing`),
+    so that an incremental build need not look the whole graph up again."""
+    nodes, edges = _network(view, listing)
+    involvements = listing.involvements()
+    groups = _groups(view, listing)
     shown_involvements, involvements_more = _first(involvements)
-    shown_organizations, organizations_more = _first(organizations)
+    shown_organizations, organizations_more = listing.first(ORGANIZATIONS, LIST_SHOWN)
     shared = {
         "site": site,
         "root": "",
@@ -451,12 +480,11 @@ def render_index(
     return files
 
 
-def _groups(view: SiteView, listed: dict[str, Listed]) -> list[dict]:
+def _groups(view: SiteView, listing: Listing) -> list[dict]:
     """The index's lists of resources by kind: the first of each by name."""
     groups = []
-    for key, types in _GROUPS:
-        members = [item for item in listed.values() if "#" not in item.iri and types & set(item.types)]
-        shown, more = _first(sorted(members, key=_by_name))
+    for key, _ in GROUPS:
+        shown, more = listing.first(f"group {key}", LIST_SHOWN)
         if shown:
             groups.append({"key": key, "links": [(_link(view, item), item.name_ja) for item in shown], "more": more})
     return groups
@@ -495,24 +523,12 @@ def _downloads(releases: bool = False) -> list[Download]:
     return downloads
 
 
-def _by_name(item: Listed) -> tuple[str, str]:
-    return (item.name.lower(), item.iri)  # the IRI breaks ties: same bytes every build
-
-
 def _link(view: SiteView, item: Listed) -> Link:
     """A link from the index to a listed resource."""
     if item.iri.startswith(view.base):
         return Link(relative(view.path(item.iri), ""), item.name)
     return Link(item.iri, item.name, external=True)
 
-
-_GROUPS = [  # by the key of their heading in the catalogues' ``groups``
-    ("organizations", ORGANIZATION_TYPES),
-    ("series", {str(SCHEMA) + "EventSeries"}),
-    ("publications", {str(SCHEMA) + t for t in ("Periodical", "WebSite", "WebPage")}),
-    ("places", {str(SCHEMA) + t for t in ("Country", "City", "Place")}),
-    ("sources", {str(SCHEMA) + t for t in ("Legislation", "CreativeWork")}),
-]
 
 # How the publisher takes part, by the property that links it, for the network picture.
 _EDGE_LABELS = {
@@ -533,15 +549,18 @@ _BACKWARD = {str(SCHEMA) + p for p in ("attendee", "funder", "subEvent")}
 _Edges = dict[tuple[str, str], set[str]]  # (key of one organization, key of another) -> labels
 
 
-def _network(view: SiteView, organizations: list[Listed], entries: dict[str, Entry]) -> tuple[list[svg.NetworkNode], list[svg.NetworkEdge]]:
+def _network(view: SiteView, listing: Listing) -> tuple[list[svg.NetworkNode], list[svg.NetworkEdge]]:
     """Organizations as nodes; parent links and the publisher's part in each as edges."""
-    keys = {item.iri: view.path(item.iri).removeprefix("id/") for item in organizations}
+    parents = listing.organizations()
+    keys = {iri: view.path(iri).removeprefix("id/") for iri in parents}
     center = view.publisher if view.publisher in keys else None  # the publisher, if it is drawn
-    edges = _edges(organizations, keys, center, [link for entry in entries.values() for link in entry.links])
+    edges = _edges(parents, keys, center, listing.links())
+    drawn: Iterable[str] = keys
     if len(keys) > NETWORK_SIZE:  # a picture of thousands of circles shows nothing: the closest partners
         kept = _closest(keys, edges, keys[center] if center is not None else "")
-        organizations = [item for item in organizations if keys[item.iri] in kept]
+        drawn = [iri for iri, key in keys.items() if key in kept]
         edges = {pair: labels for pair, labels in edges.items() if pair[0] in kept and pair[1] in kept}
+    organizations = listing.items(drawn)
     nodes = [
         svg.NetworkNode(
             key=keys[item.iri],
@@ -555,14 +574,14 @@ def _network(view: SiteView, organizations: list[Listed], entries: dict[str, Ent
     return nodes, [svg.NetworkEdge(s, t, ", ".join(sorted(labels))) for (s, t), labels in sorted(edges.items())]
 
 
-def _edges(organizations: list[Listed], keys: dict[str, str], center: str | None, links: list[tuple[str, str]]) -> _Edges:
-    """An edge 'part of' from each organization to its parent; from the publisher (*center*)
+def _edges(parents: dict[str, tuple[str, ...]], keys: dict[str, str], center: str | None, links: list[tuple[str, str]]) -> _Edges:
+    """An edge 'part of' from each organization to its *parents*; from the publisher (*center*)
     to each organization it takes part in, labelled by how (its *links*)."""
     edges: _Edges = {}
-    for item in organizations:
-        for parent in item.parents:
+    for iri, its_parents in parents.items():
+        for parent in its_parents:
             if parent in keys:
-                edges.setdefault((keys[item.iri], keys[parent]), set()).add("part of")
+                edges.setdefault((keys[iri], keys[parent]), set()).add("part of")
     for label, organization in links:
         if center is not None and organization in keys and organization != center:
             edges.setdefault((keys[center], keys[organization]), set()).add(label)
@@ -601,47 +620,6 @@ def _organizations_of(view: SiteView, iri: str) -> set[str]:
 
 
 # -- what each page gives the index ---------------------------------------------------------
-
-LISTED_TYPES = frozenset().union(*(types for _, types in _GROUPS))  # what the index lists (and search finds)
-
-
-@dataclass(frozen=True)
-class Listed:
-    """A resource the index lists (an organization, a series, a place ...): what it shows of it."""
-
-    iri: str
-    name: str
-    short_name: str
-    types: tuple[str, ...]
-    parents: tuple[str, ...]
-    name_ja: str = ""  # the Japanese name, where the records give one: the Japanese index shows it
-
-
-@dataclass(frozen=True)
-class Entry:
-    """What a page gives the index: its resources to list and, through the resources it
-    describes, the publisher's links to the organizations it takes part in and its
-    involvements (which the publisher's page lists too)."""
-
-    listed: tuple[Listed, ...] = ()
-    links: tuple[tuple[str, str], ...] = ()  # (how, organization)
-    involvements: tuple[Involvement, ...] = ()
-
-    def to_json(self) -> list:
-        return [
-            [list(astuple(item)) for item in self.listed],
-            [list(link) for link in self.links],
-            [list(astuple(i)) for i in self.involvements],
-        ]
-
-    @classmethod
-    def from_json(cls, kept: list) -> Entry:
-        listed, links, involvements = kept
-        return cls(
-            tuple(Listed(iri, name, short, tuple(types), tuple(parents), ja) for iri, name, short, types, parents, ja in listed),
-            tuple((how, organization) for how, organization in links),
-            tuple(Involvement(*i) for i in involvements),
-        )
 
 
 def index_entry(view: SiteView, document: str) -> Entry:
