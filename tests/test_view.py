@@ -22,6 +22,7 @@ from ndlld.dumps import read_triples
 from ndlld.lookup import document_of
 from ndlld.resources import ontology_path
 from ndlld.site import Page, environment, render_index, render_page, render_void, site_header
+from ndlld.site.listing import EntriesListing
 from ndlld.site.view import SiteView
 from ndlld.site.void import DISTRIBUTIONS, FileFacts
 
@@ -62,7 +63,7 @@ def _pages(view: SiteView, site: dict | None = None) -> dict[str, Page]:
 def _site(view: SiteView, triples: int) -> tuple:
     """Every page's files, the index made of the pages' entries, and the VoID description."""
     pages = _pages(view)
-    index = render_index(view, ENV, site_header(view), FACTS, {document: page.entry for document, page in pages.items()})
+    index = render_index(view, ENV, site_header(view), FACTS, EntriesListing({document: page.entry for document, page in pages.items()}))
     return {document: page.files for document, page in pages.items()}, index, render_void(view, triples, FACTS)
 
 
@@ -250,7 +251,9 @@ def test_the_publishers_page_lists_every_dated_part_it_takes_linked_with_it(grap
     assert sorted(given) == expected
     if expected:
         event("the publisher has dated parts")
-        index = render_index(view, ENV, site_header(view), FACTS, {document: page.entry for document, page in pages.items()})
+        index = render_index(
+            view, ENV, site_header(view), FACTS, EntriesListing({document: page.entry for document, page in pages.items()})
+        )
         for suffix in ("", ".ja"):  # the pages link to the page of their language
             html = pages[PUBLISHER].files[f"id/ndl{suffix}.html"].decode("utf-8") if PUBLISHER in pages else None  # no page: nothing said
             for iri in expected:
