@@ -225,7 +225,7 @@ class _Run:
             raise ConformanceError(report)
         graph.origins = {}  # for the findings only: dropped before the dumps' process is forked with the rest
         keep(collecting=False)
-        with Staging(self.out_dir, spare=state is not None, keep=PAGE_DIRECTORIES) as staging:
+        with Staging(self.out_dir, spare=state is not None, keep=PAGE_DIRECTORIES, anew=True) as staging:
             writer = Writer(staging.path, self.out_dir if self.out_dir.is_dir() else None)
             self.say("writing the dumps")
             with _dumps_beside(graph.triples, self.vocabulary, self.context, staging.path, graph.base) as dumps:

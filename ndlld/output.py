@@ -73,12 +73,14 @@ class Staging:
     linked from ``dist/``, so an edit costs what changed, not one link per file of
     the site. Everything else in the spare is
     removed first, so every other file is written anew. The first output (none
-    replaced) leaves its own pages linked as the spare. Without *spare*, the
+    replaced) leaves its own pages linked as the spare, and so does an output whose
+    pages were all written *anew* (a build from scratch): the one it replaced shares
+    none of them, and the next build would link every page again. Without *spare*, the
     directory starts empty and the replaced output, and any spare, are removed.
     """
 
-    def __init__(self, out_dir: Path, spare: bool = False, keep: tuple[str, ...] = ()):
-        self.out_dir, self.spare, self.keep = out_dir, spare, keep
+    def __init__(self, out_dir: Path, spare: bool = False, keep: tuple[str, ...] = (), anew: bool = False):
+        self.out_dir, self.spare, self.keep, self.anew = out_dir, spare, keep, anew
         self.reused = False
 
     def __enter__(self) -> Staging:
@@ -130,13 +132,13 @@ class Staging:
         except OSError as err:
             shutil.rmtree(self.path, ignore_errors=True)
             raise PublishError(f"cannot replace the output: {err.strerror}", path=self.out_dir) from None
-        if replaced is not None and self.spare and not self.spare_path.exists():
+        if replaced is not None and self.spare and not self.anew and not self.spare_path.exists():
             try:
                 os.rename(replaced, self.spare_path)
                 return
             except OSError:
                 pass
-        if replaced is None and self.spare:  # the first output: the next build starts from its files
+        if self.spare and (replaced is None or self.anew):  # the next build starts from this output's files
             shutil.rmtree(self.spare_path, ignore_errors=True)
             _mirror(self.out_dir, self.spare_path, self.keep)
         if replaced is not None:

@@ -240,6 +240,22 @@ def test_a_build_starts_from_the_spare_and_never_writes_into_the_published_outpu
     assert _snapshot(out) == _snapshot(tmp_path / "scratch")
 
 
+def test_a_build_from_scratch_leaves_its_own_pages_as_the_spare(good_data: Path, tmp_path: Path):
+    """It wrote every page anew, so the output it replaced shares none with it: the spare
+    is its own pages, linked, and the first edit after it finds them in place."""
+    out, cache = tmp_path / "dist", tmp_path / "cache"
+    build(good_data, out, cache_dir=cache)
+    build(good_data, out, cache_dir=tmp_path / "another cache")  # from scratch, over an output
+    pages = {name: inode for name, inode in _inodes(out).items() if name.startswith(("id/", "embed/"))}
+    assert _inodes(tmp_path / ".dist.spare") == pages
+    _rename(good_data, "foundation", "A foundation", "Renamed")
+    build(good_data, out, cache_dir=tmp_path / "another cache")
+    kept = {name for name, inode in _inodes(out).items() if pages.get(name) == inode}
+    assert "id/ifla.html" in kept and "id/foundation.html" not in kept
+    build(good_data, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
 def test_files_left_in_the_spare_are_used_only_as_the_cache_describes_them(good_data: Path, tmp_path: Path):
     """A page of the spare edited by hand is written again, and the pages of a resource
     gone since are not published."""
