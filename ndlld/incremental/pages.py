@@ -249,10 +249,8 @@ def note_companions(state: State, out_dir: Path, groups: dict[str, list[str]]) -
     state.put("companions", to_json({group: {name: _facts_row(f"{out_dir}/{name}") for name in files} for group, files in groups.items()}))
 
 
-def entries(state: State, documents: Iterable[str] | None = None) -> dict[str, list]:
-    """What each published page of *documents* (every one, when None) gives the index, as kept (JSON)."""
-    if documents is None:
-        return {document: json.loads(entry) for document, entry in state.db.execute("SELECT document, entry FROM pages")}
+def entries(state: State, documents: Iterable[str]) -> dict[str, list]:
+    """What each published page of *documents* gives the index, as kept (JSON)."""
     rows = {document: state.db.execute("SELECT entry FROM pages WHERE document = ?", (document,)).fetchone() for document in documents}
     return {document: json.loads(row[0]) for document, row in rows.items() if row}
 

@@ -301,21 +301,16 @@ def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: s
     its embed snippet, and what it gives the index (:func:`index_entry`). *site* is
     :func:`site_header`'s, and not among the reads. The publisher's page lists every
     involvement: its own and those the other pages give (*entries*, by document), which
-    are not among its reads either (:func:`publisher_involvements`)."""
+    are not among its reads either (:func:`ndlld.site.listing.given_involvements`)."""
     with view.graph.reads() as reads:
         entry = index_entry(view, document)
         searched = search_entry(view, document)
         if document == view.publisher:
-            involvements = publisher_involvements({**(entries or {}), document: entry})
+            involvements = given_involvements({**(entries or {}), document: entry})
         else:
             involvements = view.involvements(about=document)
         files = _resource_files(view, env, site, document, involvements)
     return Page(files, reads, entry, searched)
-
-
-def publisher_involvements(entries: Mapping[str, Entry]) -> list[Involvement]:
-    """Every involvement of the publisher: those each page gives (*entries*), by year."""
-    return given_involvements(entries)
 
 
 def _resource_files(view: SiteView, env: jinja2.Environment, site: dict, document: str, involved: list[Involvement]) -> dict[str, bytes]:

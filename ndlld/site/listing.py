@@ -6,7 +6,7 @@ resources of each list by name, the organizations drawn in the network picture a
 publisher's involvements; it reads them through a :class:`Listing`, not the entries
 themselves, so that an incremental build can give it the lists kept sorted in its state
 (:mod:`ndlld.incremental.listing`) rather than every page's entry to sort again. A build
-from scratch gives it :func:`listing_of` the entries.
+from scratch gives it the entries themselves (:class:`EntriesListing`).
 """
 
 from __future__ import annotations
