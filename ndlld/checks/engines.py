@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -307,8 +307,35 @@ def pyshacl_report(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Gr
     import pyshacl  # heavy: imported only when validating
 
     data += ontology  # what pySHACL's ont_graph does, without its copy of the whole data graph
-    _conforms, report_graph, _text = pyshacl.validate(data, shacl_graph=shapes, inference="none")
+    queried = _queries_parsed_once()(store=data.store, identifier=data.identifier, namespace_manager=data.namespace_manager)
+    _conforms, report_graph, _text = pyshacl.validate(queried, shacl_graph=shapes, inference="none")
     return report_graph
+
+
+@cache
+def _queries_parsed_once() -> type:
+    """An rdflib graph, over the same store, that parses each SPARQL text once.
+
+    pySHACL asks rdflib a SPARQL-based constraint's query, as text, for each focus
+    node, and rdflib parses a text each time it is asked: the parse, not the query,
+    was most of such a constraint's cost. A prepared query is rdflib's way to run one
+    query with other bindings (``prepareQuery``)."""
+    import rdflib
+    from rdflib.plugins.sparql import prepareQuery
+
+    class QueriesParsedOnce(rdflib.Graph):
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.prepared: dict[str, Any] = {}
+
+        def query(self, query_object, *args, **kwargs):
+            if isinstance(query_object, str):
+                if query_object not in self.prepared:  # with the graph's prefixes, as rdflib parses a text
+                    self.prepared[query_object] = prepareQuery(query_object, initNs=dict(self.namespaces()))
+                query_object = self.prepared[query_object]
+            return super().query(query_object, *args, **kwargs)
+
+    return QueriesParsedOnce
 
 
 def focus_nodes(triples: set[Triple], own: set[str], rules: Rules) -> dict[str, set[str]] | None:
