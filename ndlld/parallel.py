@@ -2,9 +2,10 @@
 
 Forked children inherit the parent's memory: the graph, its indexes, the rules,
 built once. What a child needs besides its job is handed to it explicitly, as
-*shared*: with the ``fork`` start method a process's arguments are inherited,
-not pickled, so only the jobs and the answers cross a pipe. Nothing is left in
-a module for children to read.
+*shared*: a forked process inherits it, nothing is pickled but the jobs and the
+answers, which cross a pipe. Nothing is left in a module for children to read.
+Each job has a child of its own, which ends with it: what the job made, and the
+parent's pages it copied as it touched them, go with it.
 
 The collector: a build makes millions of small objects that live until it ends
 (triples, origins, indexes), none in a cycle. Python's cyclic collector walks
@@ -20,10 +21,11 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import selectors
+import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 from ndlld.errors import NdlldError
@@ -57,23 +59,105 @@ def fork_map(
 def fork_map(
     function: Callable[[Any, J], R], jobs: list[J], shared: Any = None, processes: int | None = None, collect: bool | None = None
 ) -> list[R]:
-    """``function(shared, job)`` for each job, in order, each in a forked child.
+    """``function(shared, job)`` for each job, in order: :func:`fork_each`'s answers, all together."""
+    return list(fork_each(function, jobs, shared, processes, collect))
 
-    One job goes to one bare child (a fork and a pipe): a pool's start-up costs more
-    than a small job. More go to a pool of at most *processes* (all cores by default).
-    *collect*: whether the children run the collector (None: as the parent does now).
-    An error a job raises is raised here; a child that dies raises :class:`ChildDied`.
+
+def fork_each(
+    function: Callable[[Any, J], R], jobs: list[J], shared: Any = None, processes: int | None = None, collect: bool | None = None
+) -> Iterator[R]:
+    """``function(shared, job)`` for each job, each in a child forked for it alone, at
+    most *processes* at once (all cores by default); the answers yielded in the order of
+    the jobs, as they come.
+
+    A child ends with its job, so what it made or copied from the parent goes with it:
+    many small jobs hold less memory than a few large ones, and the parent holds only the
+    answers it has not yet handed on. *collect*: whether the children run the collector
+    (None: as the parent does now). An error a job raises is raised here, in its turn;
+    a child that dies raises :class:`ChildDied`.
     """
-    if not jobs:
-        return []
-    if len(jobs) == 1:
-        return [_in_child(function, shared, jobs[0], collect)]
-    workers = min(len(jobs), processes or os.cpu_count() or 1)
-    try:
-        with _pool(workers, function, shared, collect) as pool:
-            return list(pool.map(_call, jobs))
-    except BrokenProcessPool:
-        raise ChildDied("a worker of the pool was killed") from None
+    most = max(1, min(len(jobs), processes or os.cpu_count() or 1))
+    running: dict[int, _Child] = {}  # by the pipe each answers through
+    outcomes: dict[int, tuple[bool, Any]] = {}
+    started = 0
+    with selectors.DefaultSelector() as selector:
+        try:
+            for turn in range(len(jobs)):
+                while turn not in outcomes:
+                    # No more than *most* running, nor answers waiting behind a slow job.
+                    while started < len(jobs) and len(running) < most and started < turn + 2 * most:
+                        child = _Child.fork(function, shared, jobs[started], collect, started)
+                        running[child.pipe] = child
+                        selector.register(child.pipe, selectors.EVENT_READ, child)
+                        started += 1
+                    for key, _ in selector.select():
+                        child = key.data
+                        if child.read():
+                            selector.unregister(child.pipe)
+                            del running[child.pipe]
+                            outcomes[child.number] = child.outcome()
+                done, value = outcomes.pop(turn)
+                if not done:
+                    raise value
+                yield value
+        finally:
+            for child in running.values():
+                child.stop()
+
+
+@dataclass
+class _Child:
+    """A process forked for one job, and what it has sent back so far."""
+
+    pid: int
+    pipe: int
+    number: int
+    sent: list[bytes]
+
+    @classmethod
+    def fork(cls, function: Callable[[Any, J], Any], shared: Any, job: J, collect: bool | None, number: int) -> _Child:
+        reading, writing = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: run the job, send back its outcome, and end at once
+            try:
+                os.close(reading)
+                _collect(collect)
+                outcome: tuple[bool, Any]
+                try:
+                    outcome = (True, function(shared, job))
+                except BaseException as err:  # noqa: BLE001 - the parent raises it
+                    outcome = (False, err)
+                with os.fdopen(writing, "wb") as pipe:
+                    pickle.dump(outcome, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                os._exit(0)
+        os.close(writing)
+        return cls(pid, reading, number, [])
+
+    def read(self) -> bool:
+        """Read what the child has sent; whether it has sent all (its end of the pipe closed)."""
+        chunk = os.read(self.pipe, _PIPE_READ)
+        self.sent.append(chunk)
+        return not chunk
+
+    def outcome(self) -> tuple[bool, Any]:
+        """(True, its answer) or (False, the error it raised), once it has sent all."""
+        os.close(self.pipe)
+        _pid, status = os.waitpid(self.pid, 0)
+        sent = b"".join(self.sent)
+        if not sent:
+            how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.waitstatus_to_exitcode(status)}"
+            return False, ChildDied(how)
+        return pickle.loads(sent)
+
+    def stop(self) -> None:
+        """End a child whose answer is no longer wanted (another job failed)."""
+        os.kill(self.pid, signal.SIGKILL)
+        os.close(self.pipe)
+        os.waitpid(self.pid, 0)
+
+
+_PIPE_READ = 1 << 20  # bytes read from a child's pipe at a time
 
 
 @overload
@@ -91,40 +175,30 @@ def beside(function: Callable[[Any], R], shared: Any = None, collect: bool | Non
     Yields a function that returns what it returned (or raises what it raised).
     Leaving the block waits for the child, also when the body failed.
     """
-    with _pool(1, _alone, (function, shared), collect) as pool:
-        future = pool.submit(_call, None)
+    child = _Child.fork(_alone, function, shared, collect, 0)
+    outcome: list[tuple[bool, Any]] = []
 
-        def result() -> R:
-            try:
-                return future.result()
-            except BrokenProcessPool:
-                raise ChildDied("killed") from None
+    def answer() -> tuple[bool, Any]:
+        if not outcome:
+            while not child.read():
+                pass
+            outcome.append(child.outcome())
+        return outcome[0]
 
+    def result() -> R:
+        done, value = answer()
+        if not done:
+            raise value
+        return value
+
+    try:
         yield result
+    finally:
+        answer()
 
 
-def _alone(shared: tuple[Callable[[Any], R], Any], _job: None) -> R:
-    function, argument = shared
+def _alone(function: Callable[[Any], R], argument: Any) -> R:
     return function(argument)
-
-
-def _pool(workers: int, function: Callable, shared: Any, collect: bool | None) -> ProcessPoolExecutor:
-    import multiprocessing
-
-    return ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), initializer=_started, initargs=(function, shared, collect))
-
-
-# Set in each child of a pool by _started, never in the parent: the function and what it shares.
-_CHILD: dict[str, Any] = {}
-
-
-def _started(function: Callable, shared: Any, collect: bool | None) -> None:
-    _CHILD.update(function=function, shared=shared)
-    _collect(collect)
-
-
-def _call(job: Any) -> Any:
-    return _CHILD["function"](_CHILD["shared"], job)
 
 
 def _collect(collect: bool | None) -> None:
@@ -132,37 +206,6 @@ def _collect(collect: bool | None) -> None:
         gc.enable()
     elif collect is False:
         gc.disable()
-
-
-def _in_child(function: Callable[[S, J], R], shared: S, job: J, collect: bool | None) -> R:
-    """``function(shared, job)`` in one child forked for it, its answer pickled back through a pipe."""
-    reading, writing = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: run the job, send back its outcome, and end at once
-        try:
-            os.close(reading)
-            _collect(collect)
-            outcome: tuple[bool, R | BaseException]
-            try:
-                outcome = (True, function(shared, job))
-            except BaseException as err:  # noqa: BLE001 - the parent raises it
-                outcome = (False, err)
-            with os.fdopen(writing, "wb") as pipe:
-                pickle.dump(outcome, pipe)
-        finally:
-            os._exit(0)
-    os.close(writing)
-    try:
-        with os.fdopen(reading, "rb") as pipe:
-            sent = pipe.read()
-    finally:
-        _pid, status = os.waitpid(pid, 0)
-    if not sent:
-        raise ChildDied(f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.waitstatus_to_exitcode(status)}")
-    done, value = pickle.loads(sent)
-    if not done:
-        raise value
-    return value
 
 
 @contextmanager

@@ -6,10 +6,11 @@ import gc
 import os
 import signal
 import threading
+import time
 
 import pytest
 
-from ndlld.parallel import ChildDied, beside, collector_paused, fork_map, keep, spared
+from ndlld.parallel import ChildDied, beside, collector_paused, fork_each, fork_map, keep, spared
 
 
 def _answer(shared, job):
@@ -19,20 +20,29 @@ def _answer(shared, job):
 def test_every_job_is_answered_in_order_by_forked_children():
     """What the children share is inherited, not pickled: a lock cannot be pickled."""
     shared = {"base": 100, "lock": threading.Lock()}
-    for jobs in ([1], list(range(7))):  # a bare child, or a pool
+    for jobs in ([1], list(range(7))):
         answers = fork_map(_answer, jobs, shared, processes=2)
         assert [answer[0] for answer in answers] == [100 + job for job in jobs]
         assert os.getpid() not in {answer[1] for answer in answers}
     assert fork_map(_answer, [], shared) == []
 
 
-def test_a_closure_runs_in_the_children_as_it_is():
+def test_a_closure_runs_in_the_children_as_it_is_each_job_in_a_child_of_its_own():
     seen = []
-    assert fork_map(lambda shared, job: (seen.append(job), len(seen))[1], [1, 2, 3], processes=1) == [1, 2, 3]
-    assert seen == []  # the children's list, not this one
+    assert fork_map(lambda shared, job: (seen.append(job), list(seen))[1], [1, 2, 3], processes=1) == [[1], [2], [3]]
+    assert seen == []  # the children's lists, not this one
 
 
-@pytest.mark.parametrize("jobs", [[1], [1, 2, 3]], ids=["bare child", "pool"])
+def test_answers_come_one_at_a_time_and_a_child_ends_with_its_job():
+    """What a job made in its child is gone with it: the next job starts from the parent as it was."""
+    answers = fork_each(lambda shared, job: (job, os.getpid()), list(range(6)), processes=2)
+    first = next(answers)
+    rest = list(answers)
+    assert [first[0], *(answer[0] for answer in rest)] == list(range(6))
+    assert len({first[1], *(answer[1] for answer in rest)}) == 6
+
+
+@pytest.mark.parametrize("jobs", [[1], [1, 2, 3]], ids=["one", "several"])
 def test_an_error_in_a_child_is_raised_here(jobs):
     def fails(shared, job):
         raise ValueError(f"job {job} failed")
@@ -41,7 +51,7 @@ def test_an_error_in_a_child_is_raised_here(jobs):
         fork_map(fails, jobs, processes=2)
 
 
-@pytest.mark.parametrize("jobs", [[1], [1, 2, 3]], ids=["bare child", "pool"])
+@pytest.mark.parametrize("jobs", [[1], [1, 2, 3]], ids=["one", "several"])
 def test_a_child_that_dies_is_a_clear_error_not_a_hang(jobs):
     def dies(shared, job):
         os.kill(os.getpid(), signal.SIGKILL)
@@ -97,3 +107,21 @@ def test_work_beside_the_body_runs_in_a_child_and_its_answer_or_error_comes_back
         pass
     with pytest.raises(ChildDied):
         result()
+
+
+def test_an_error_ends_the_children_still_running(tmp_path):
+    """The error comes at once, not after the others' jobs, and leaves no child behind."""
+    started = tmp_path / "started"
+
+    def fails_or_waits(shared, job):
+        if job == 1:
+            started.write_text(str(os.getpid()))
+            time.sleep(600)
+        while not started.exists():
+            time.sleep(0.01)
+        raise ValueError("job 0 failed")
+
+    with pytest.raises(ValueError, match="^job 0 failed$"):
+        fork_map(fails_or_waits, [0, 1], processes=2)
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(int(started.read_text()), 0)

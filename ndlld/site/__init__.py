@@ -53,7 +53,7 @@ from ndlld.dumps import jsonld as jsonld_dump
 from ndlld.lookup import Read, document_of
 from ndlld.namespaces import NDL, PREFIXES, SCHEMA
 from ndlld.output import Writer
-from ndlld.parallel import fork_map
+from ndlld.parallel import fork_each
 from ndlld.provenance import Provenance
 from ndlld.queries import load_queries
 from ndlld.rdf import serialized, subject_value
@@ -163,6 +163,7 @@ def alternates(stem: str) -> dict[str, str]:
 
 
 PARALLEL_PAGES = 2_000  # from this many pages on, they are written by one process per core
+PAGES_AT_ONCE = 1_000  # made by one child before it ends, and the memory it grew with them goes
 
 
 @dataclass(frozen=True)
@@ -210,9 +211,8 @@ def render_pages(
 def _pages_in_parallel(shared: tuple, documents: list[str], parallel_from: int) -> dict[str, Written]:
     if len(documents) < parallel_from or (os.cpu_count() or 1) < 2:
         return _pages_of(shared, documents)
-    workers = os.cpu_count() or 1
-    made = fork_map(_pages_of, [documents[i::workers] for i in range(workers)], shared)
-    return {document: page for part in made for document, page in part.items()}
+    chunks = [documents[start : start + PAGES_AT_ONCE] for start in range(0, len(documents), PAGES_AT_ONCE)]
+    return {document: page for part in fork_each(_pages_of, chunks, shared) for document, page in part.items()}
 
 
 def _pages_of(shared: tuple, documents: list[str]) -> dict[str, Written]:
