@@ -23,6 +23,7 @@ import os
 import pickle
 import selectors
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -95,6 +96,7 @@ def fork_each(
                         if child.read():
                             selector.unregister(child.pipe)
                             del running[child.pipe]
+                            child.end()
                             outcomes[child.number] = child.outcome()
                 done, value = outcomes.pop(turn)
                 if not done:
@@ -113,6 +115,7 @@ class _Child:
     pipe: int
     number: int
     sent: list[bytes]
+    status: int = 0  # as waitpid gives it, once the child has ended
 
     @classmethod
     def fork(cls, function: Callable[[Any, J], Any], shared: Any, job: J, collect: bool | None, number: int) -> _Child:
@@ -140,12 +143,22 @@ class _Child:
         self.sent.append(chunk)
         return not chunk
 
-    def outcome(self) -> tuple[bool, Any]:
-        """(True, its answer) or (False, the error it raised), once it has sent all."""
+    def end(self) -> None:
+        """Once it has sent all: wait for the child to end."""
         os.close(self.pipe)
-        _pid, status = os.waitpid(self.pid, 0)
+        _pid, self.status = os.waitpid(self.pid, 0)
+
+    def read_all(self) -> None:
+        """Read what the child sends until it has sent all, and wait for it to end."""
+        while not self.read():
+            pass
+        self.end()
+
+    def outcome(self) -> tuple[bool, Any]:
+        """(True, its answer) or (False, the error it raised), once it has ended."""
         sent = b"".join(self.sent)
         if not sent:
+            status = self.status
             how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.waitstatus_to_exitcode(status)}"
             return False, ChildDied(how)
         return pickle.loads(sent)
@@ -173,15 +186,20 @@ def beside(function: Callable[[Any], R], shared: Any = None, collect: bool | Non
     """``function(shared)`` in a child forked now, while the body runs.
 
     Yields a function that returns what it returned (or raises what it raised).
-    Leaving the block waits for the child, also when the body failed.
+    Leaving the block waits for the child, also when the body failed. The answer is
+    read as soon as it comes, so that the child ends then with all it holds, rather
+    than wait until it is asked for.
     """
     child = _Child.fork(_alone, function, shared, collect, 0)
+    # The thread only reads and reaps: unpickling, which may import, stays with the thread
+    # that forks (a fork copies no other thread, nor releases what it holds).
+    reader = threading.Thread(target=child.read_all, daemon=True)
+    reader.start()
     outcome: list[tuple[bool, Any]] = []
 
     def answer() -> tuple[bool, Any]:
+        reader.join()
         if not outcome:
-            while not child.read():
-                pass
             outcome.append(child.outcome())
         return outcome[0]
 

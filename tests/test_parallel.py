@@ -125,3 +125,27 @@ def test_an_error_ends_the_children_still_running(tmp_path):
         fork_map(fails_or_waits, [0, 1], processes=2)
     with pytest.raises(ProcessLookupError):  # killed and reaped
         os.kill(int(started.read_text()), 0)
+
+
+def test_work_beside_ends_when_done_though_its_answer_is_not_yet_asked_for(tmp_path):
+    """Its answer, larger than a pipe holds, is read as it comes: the child does not wait,
+    holding all its memory, until the body is over."""
+    marker = tmp_path / "beside"
+
+    def work(shared):
+        marker.write_text(str(os.getpid()))
+        return b"x" * shared
+
+    with beside(work, 4 << 20) as result:
+        while not marker.exists():
+            time.sleep(0.01)
+        pid = int(marker.read_text())
+        for _ in range(3000):  # until it has ended and been reaped, or 30 s
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("the child still waits to be asked for its answer")
+    assert result() == b"x" * (4 << 20)
