@@ -38,7 +38,8 @@ import re
 import zlib
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -179,11 +180,6 @@ def _one_line(text: str) -> str:
     return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def checksums(files: dict[str, bytes]) -> bytes:
-    """A SHA256SUMS file (the format of GNU ``sha256sum``), names sorted."""
-    return checksums_of_digests({name: hashlib.sha256(content).hexdigest() for name, content in files.items()})
-
-
 def checksums_of_digests(digests: dict[str, str]) -> bytes:
     """A SHA256SUMS file of files whose SHA-256 (hexadecimal) is known, names sorted."""
     return "".join(f"{digest}  {name}\n" for name, digest in sorted(digests.items())).encode()
@@ -288,20 +284,21 @@ def write_dumps(
     :func:`jsonld` and :func:`ndjson` all the same (tested)."""
     out_dir = Path(out_dir)
     statements = Statements(triples, context, chunk_every or CHUNK_EVERY, Provenance(TriplesLookup(triples), base))
-    files: dict[str, bytes] = {}
-    layout: dict[str, list[Chunk]] = {}
-    for kind, pieces in statements.pieces().items():
-        name = DATASET_FILES[kind]
-        files[name], files[name + ".gz"], layout[kind] = assemble(pieces)
-    files["SHA256SUMS"] = checksums(files)
-    files["ontology.ttl"] = turtle(ontology)
-    files["context.jsonld"] = (json.dumps(context.document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    written = []
+    # Each piece goes to its files as it is made: the dumps are never all held at once.
+    with ExitStack() as stack:
+        dumps = {kind: stack.enter_context(DumpFile(out_dir / name)) for kind, name in DATASET_FILES.items()}
+        for kind, piece in statements.each_piece():
+            dumps[kind].add(piece)
+    digests = {path.name: digest for dump in dumps.values() for path, digest in dump.digests.items()}
+    files = {
+        "SHA256SUMS": checksums_of_digests(digests),
+        "ontology.ttl": turtle(ontology),
+        "context.jsonld": (json.dumps(context.document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+    }
     for name, content in files.items():
-        path = out_dir / name
-        path.write_bytes(content)
-        written.append(path)
-    return written, layout
+        (out_dir / name).write_bytes(content)
+    written = [path for dump in dumps.values() for path in dump.digests] + [out_dir / name for name in files]
+    return written, {kind: dump.chunks for kind, dump in dumps.items()}
 
 
 # -- Dumps in chunks, so that an edit makes again only the chunks it changed ---------
@@ -349,17 +346,41 @@ def _piece(text: bytes, last: str | None = None) -> Piece:
     return Piece(text, deflate(text), last)
 
 
-def assemble(pieces: list[Piece]) -> tuple[bytes, bytes, list[Chunk]]:
-    """A dump, its gzip file (one member), and where its chunks lie in both, from its pieces."""
-    text = b"".join(piece.text for piece in pieces)
-    body = b"".join(piece.deflated for piece in pieces)
-    gz = GZIP_HEADER + body + LAST_BLOCK + zlib.crc32(text).to_bytes(4, "little") + (len(text) & 0xFFFFFFFF).to_bytes(4, "little")
-    chunks, offset, zoffset = [], 0, len(GZIP_HEADER)
-    for piece in pieces:
+class DumpFile:
+    """A dump and its gzip file (one member), written piece by piece: where its chunks lie
+    in both, and the SHA-256 of each, once closed."""
+
+    def __init__(self, path: Path):
+        self.paths = (path, Path(f"{path}.gz"))
+        self.text, self.gz = open(self.paths[0], "wb"), open(self.paths[1], "wb")
+        self.hashes = (hashlib.sha256(), hashlib.sha256())
+        self.offset, self.zoffset, self.crc = 0, 0, 0
+        self.chunks: list[Chunk] = []
+        self.digests: dict[Path, str] = {}
+        self._write_gz(GZIP_HEADER)
+
+    def add(self, piece: Piece) -> None:
         if piece.last is not None:
-            chunks.append(Chunk(piece.last, offset, len(piece.text), zoffset, len(piece.deflated), zlib.crc32(piece.text)))
-        offset, zoffset = offset + len(piece.text), zoffset + len(piece.deflated)
-    return text, gz, chunks
+            self.chunks.append(Chunk(piece.last, self.offset, len(piece.text), self.zoffset, len(piece.deflated), zlib.crc32(piece.text)))
+        self.text.write(piece.text)
+        self.hashes[0].update(piece.text)
+        self.crc = zlib.crc32(piece.text, self.crc)
+        self.offset += len(piece.text)
+        self._write_gz(piece.deflated)
+
+    def _write_gz(self, data: bytes) -> None:
+        self.gz.write(data)
+        self.hashes[1].update(data)
+        self.zoffset += len(data)
+
+    def __enter__(self) -> DumpFile:
+        return self
+
+    def __exit__(self, *failed: object) -> None:
+        self._write_gz(LAST_BLOCK + self.crc.to_bytes(4, "little") + (self.offset & 0xFFFFFFFF).to_bytes(4, "little"))
+        self.text.close()
+        self.gz.close()
+        self.digests = {path: digest.hexdigest() for path, digest in zip(self.paths, self.hashes)}
 
 
 def _type_first(subject: bytes, lines: list[bytes], triples: list[_Item]) -> list[_Item]:
@@ -430,51 +451,56 @@ class Statements:
         """Each dump's pieces, by the dump's kind (:data:`DATASET_FILES`; only *kinds*): its
         chunks, and its head and tail with *heads*. The first chunk of the JSON-LD dump has
         no comma before it: these chunks start the dump when *first*."""
+        made: dict[str, list[Piece]] = {kind: [] for kind in DATASET_FILES if kind in set(kinds)}
+        for kind, piece in self.each_piece(first, heads, kinds):
+            made[kind].append(piece)
+        return made
+
+    def each_piece(
+        self, first: bool = True, heads: bool = True, kinds: Iterable[str] = tuple(DATASET_FILES)
+    ) -> Iterator[tuple[str, Piece]]:
+        """:meth:`pieces` one at a time, with its dump's kind, each dump's in their order."""
         wanted = set(kinds)
-        made = self._line_pieces(heads, wanted) if wanted & {"turtle", "ntriples", "trig", "nquads"} else {}
+        if wanted & {"turtle", "ntriples", "trig", "nquads"}:
+            yield from self._line_pieces(heads, wanted)
         self.lines_of.clear()  # the JSON-LD is made from the triples: their lines' memory for its nodes
         if "jsonld" in wanted:
-            made["jsonld"] = self._jsonld_pieces(first, heads)
+            yield from (("jsonld", piece) for piece in self._jsonld_pieces(first, heads))
         if "ndjson" in wanted:
-            made["ndjson"] = self._ndjson_pieces()
-        return {kind: made[kind] for kind in DATASET_FILES if kind in wanted}
+            yield from (("ndjson", piece) for piece in self._ndjson_pieces())
 
-    def _line_pieces(self, heads: bool, kinds: set[str]) -> dict[str, list[Piece]]:
+    def _line_pieces(self, heads: bool, kinds: set[str]) -> Iterator[tuple[str, Piece]]:
         """The pieces of the dumps ordered by N-Triples subject: Turtle, N-Triples, TriG, N-Quads."""
-        made: dict[str, list[Piece]] = {kind: [] for kind in ("turtle", "ntriples", "trig", "nquads") if kind in kinds}
+        if heads and self.triples:  # pyoxigraph writes no prefixes for no statements
+            head = _PREFIX_LINES.match(serialized(self.triples[:1], RdfFormat.TURTLE, PREFIXES))
+            for kind in sorted({"turtle", "trig"} & kinds):  # the TriG's prefixes are the Turtle's
+                yield kind, _piece(head.group(0) if head else b"")
         for start, end in _runs(self.subjects, self.every):
             some = self.subjects[start:end]
             last = some[-1].decode("utf-8")
             if "ntriples" in kinds:
-                made["ntriples"].append(_piece(self._ntriples(some), last))
+                yield "ntriples", _piece(self._ntriples(some), last)
             if "turtle" in kinds:
-                made["turtle"].append(_piece(self._turtle(some), last))
+                yield "turtle", _piece(self._turtle(some), last)
             if "trig" in kinds or "nquads" in kinds:
                 for kind, text in self._quads(some, kinds).items():
-                    made[kind].append(_piece(text, last))
-        if heads and self.triples:  # pyoxigraph writes no prefixes for no statements
-            head = _PREFIX_LINES.match(serialized(self.triples[:1], RdfFormat.TURTLE, PREFIXES))
-            for kind in {"turtle", "trig"} & kinds:  # the TriG's prefixes are the Turtle's
-                made[kind].insert(0, _piece(head.group(0) if head else b""))
-        return made
+                    yield kind, _piece(text, last)
 
-    def _jsonld_pieces(self, first: bool, heads: bool) -> list[Piece]:
-        jsonld_pieces = [_piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode())] if heads else []
+    def _jsonld_pieces(self, first: bool, heads: bool) -> Iterator[Piece]:
+        if heads:
+            yield _piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode())
         for start, end in _runs([s[1:-1] for s in self.by_iri], self.every):
             some = self.by_iri[start:end]
-            jsonld_pieces.append(_piece(self._jsonld(some, first and start == 0), some[-1][1:-1].decode("utf-8")))
+            yield _piece(self._jsonld(some, first and start == 0), some[-1][1:-1].decode("utf-8"))
         if heads:
-            jsonld_pieces.append(_piece(b"\n]}\n"))
-        return jsonld_pieces
+            yield _piece(b"\n]}\n")
 
-    def _ndjson_pieces(self) -> list[Piece]:
+    def _ndjson_pieces(self) -> Iterator[Piece]:
         names = sorted(self.documents)
-        ndjson_pieces = []
         for start, end in _runs([name.encode("utf-8") for name in names], self.every):
             documents = names[start:end]
             nodes = [n for name in documents for n in self._nodes_of(self.documents[name])]
-            ndjson_pieces.append(_piece(ndjson([], self.context, nodes), documents[-1]))
-        return ndjson_pieces
+            yield _piece(ndjson([], self.context, nodes), documents[-1])
 
     def _ntriples(self, some: list[bytes]) -> bytes:
         return b"".join(line for s in some for line in self.lines_of[s])
