@@ -13,6 +13,7 @@ made from, so that an incremental build knows which pages a change touches.
 
 from __future__ import annotations
 
+import pickle
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,26 @@ from ndlld.rdf import subject_value
 # ("in_document", document) or ("documents", ""). A list cut short notes two more kinds (:func:`ranked`).
 Read = tuple[str, str]
 T = TypeVar("T")
+
+
+class Reads:
+    """A page's reads, kept packed: a build from scratch holds every page's until it keeps
+    them in the state, and as a set of pairs of strings they took twice the memory. Given
+    back sorted, one at a time."""
+
+    __slots__ = ("_packed",)
+
+    def __init__(self, reads: Iterable[Read]):
+        self._packed = pickle.dumps(tuple(sorted(reads)), pickle.HIGHEST_PROTOCOL)
+
+    def __iter__(self) -> Iterator[Read]:
+        return iter(pickle.loads(self._packed))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Reads) and other._packed == self._packed
+
+    def __hash__(self) -> int:
+        return hash(self._packed)
 
 
 def document_of(iri: str) -> str:

@@ -7,7 +7,7 @@ import random
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from ndlld.lookup import Recording, TriplesLookup, remembered, statement_order
+from ndlld.lookup import Reads, Recording, TriplesLookup, remembered, statement_order
 
 ID = "https://example.org/id/"
 SDO = "http://schema.org/"
@@ -67,3 +67,11 @@ def test_every_question_is_noted_and_kept_answers_note_theirs_again():
     assert inner == {("in_document", ID + "ndl")}
     assert outer == inner | {("documents", "")}
     graph.about(ID + "ndl")  # outside any block: nothing to note, nothing fails
+
+
+def test_a_pages_reads_kept_packed_are_given_back_as_they_were():
+    """Keys may hold spaces and line breaks (a ``ranked`` read's holds its row)."""
+    reads = {("stated", "https://example.org/id/ifla https://schema.org/name"), ("ranked", "about x\nlinked_from en y"), ("documents", "")}
+    packed = Reads(reads)
+    assert list(packed) == sorted(reads) and set(packed) == reads
+    assert packed == Reads(sorted(reads, reverse=True)) and packed != Reads(reads - {("documents", "")})

@@ -137,12 +137,12 @@ def keep_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> No
         state.db.execute("DELETE FROM pages WHERE document = ?", (document,))
         digest = _reads_digest(page.reads) if page is not None else None
         if before is None or before[0] != digest:  # a page made again mostly reads what it read before
-            _change_reads(state, document, page.reads if page is not None else frozenset(), lookup)
+            _change_reads(state, document, set(page.reads) if page is not None else set(), lookup)
         if page is not None and digest is not None:
             _note_page(state, out_dir, document, page, digest)
 
 
-def _change_reads(state: State, document: str, reads: frozenset[Read], lookup: Lookup) -> None:
+def _change_reads(state: State, document: str, reads: set[Read], lookup: Lookup) -> None:
     """The rows of what *document* read made those of *reads*: only the rows that differ
     are written, as a page made again mostly reads what it read before."""
     rows = state.db.execute(

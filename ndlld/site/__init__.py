@@ -50,7 +50,7 @@ from ndlld.conneg import CONTENT_TYPES, LANGUAGES, language_suffix, static_langu
 from ndlld.context import Context
 from ndlld.dumps import Ordered, ntriples, turtle
 from ndlld.dumps import jsonld as jsonld_dump
-from ndlld.lookup import Read, document_of
+from ndlld.lookup import Read, Reads, document_of
 from ndlld.namespaces import NDL, PREFIXES, SCHEMA
 from ndlld.output import Writer
 from ndlld.parallel import fork_each
@@ -171,7 +171,7 @@ class Written:
     """What a page's files are, and what it was made from, once written."""
 
     files: list[str]
-    reads: frozenset[Read]
+    reads: Reads
     entry: Entry
     searched: Resource | None  # what the search index holds of it (ndlld.incremental.search)
 
@@ -221,7 +221,7 @@ def _pages_of(shared: tuple, documents: list[str]) -> dict[str, Written]:
     for document in documents:
         page = render_page(view, env, site, document, entries)
         writer.files(page.files)
-        pages[document] = Written(list(page.files), frozenset(page.reads), page.entry, page.searched)
+        pages[document] = Written(list(page.files), Reads(page.reads), page.entry, page.searched)
     return pages
 
 
