@@ -9,16 +9,20 @@ GB), so the samples are spaced to take at most :data:`SHARE` of one core: a peak
 shorter than the time between two samples can be missed. The largest single
 process's RSS (``getrusage`` of the reaped tree) is kept beside it as a check.
 Linux only; psutil is not among the test requirements, so /proc is read directly.
+Run alone (``python bench/pss.py COMMAND...``), it prints each sample, which shows the
+process where the memory is, and then what it measured.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 EVERY = 0.05  # seconds between samples at least: short enough for commands of a second
 SHARE = 0.1  # of one core, at most, for the samples: the command measured has the machine's cores
@@ -69,13 +73,11 @@ def pss_kb(pid: int) -> int:
     return 0
 
 
-def tree_pss_kb(root: int) -> int:
-    return sum(pss_kb(pid) for pid in descendants(root))
-
-
-def run(command: list[str], **popen: object) -> Measured:
+def run(command: list[str], timeline: TextIO | None = None, **popen: object) -> Measured:
     """Run *command* to its end (a non-zero exit raises CalledProcessError) and measure it.
-    *popen* goes to :class:`subprocess.Popen` (cwd, stdout, ...)."""
+    With *timeline*, each sample is written to it as a line: the seconds since the start,
+    the tree's PSS and each process's, in MB. *popen* goes to :class:`subprocess.Popen`
+    (cwd, stdout, ...)."""
     peak, samples, done = [0], [0], threading.Event()
     started = time.perf_counter()
     process = subprocess.Popen(command, **popen)  # type: ignore[call-overload]
@@ -83,8 +85,11 @@ def run(command: list[str], **popen: object) -> Measured:
     def sample() -> None:
         while not done.is_set():
             began = time.perf_counter()
-            peak[0] = max(peak[0], tree_pss_kb(process.pid))
+            each = [pss_kb(pid) for pid in descendants(process.pid)]
+            peak[0] = max(peak[0], sum(each))
             samples[0] += 1
+            if timeline is not None:
+                print(f"{began - started:7.1f} s {sum(each) // 1024:6d} MB:", *(kb // 1024 for kb in each), file=timeline, flush=True)
             done.wait(max(EVERY, (time.perf_counter() - began) * (1 / SHARE - 1)))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -97,3 +102,9 @@ def run(command: list[str], **popen: object) -> Measured:
     if process.returncode:
         raise subprocess.CalledProcessError(process.returncode, command)
     return Measured(seconds, peak[0] / 1024, usage.ru_maxrss / 1024, samples[0])
+
+
+if __name__ == "__main__":  # python bench/pss.py COMMAND...: its samples on stderr, then what was measured
+    import sys
+
+    print(json.dumps(run(sys.argv[1:], timeline=sys.stderr).as_json()))
