@@ -250,7 +250,9 @@ def _void(view, triples: int) -> list[Triple]:
         Triple(dataset, _n(FOAF + "homepage"), _n(base)),
     ]
     for example in ("ifla", "ndl"):
-        if view.graph.about(base + "id/" + example):
+        # Described, as every record's resource is, with a type: all that is said about the
+        # publisher would be each of its memberships.
+        if view.graph.stated(base + "id/" + example, RDF_TYPE.value):
             out.append(Triple(dataset, _n(VOID + "exampleResource"), _n(base + "id/" + example)))
     return out
 
