@@ -234,6 +234,7 @@ class _Run:
 
                 view = SiteView.of(graph.triples, self.vocabulary, graph.base, self.context)
                 pages, companions = render_site(view, self.vocabulary, writer, len(graph), dumps_written=dumps)
+                del view  # its indexes and memos let go before the state is kept, which makes a lookup of its own
             written, layout = dumps()
             files = [str(path.relative_to(staging.path)) for path in written] + writer.written
             files += self._releases(staging.path, release_of(graph), graph.base, files)
