@@ -451,8 +451,9 @@ class Statements:
         """Each dump's pieces, by the dump's kind (:data:`DATASET_FILES`; only *kinds*): its
         chunks, and its head and tail with *heads*. The first chunk of the JSON-LD dump has
         no comma before it: these chunks start the dump when *first*."""
-        made: dict[str, list[Piece]] = {kind: [] for kind in DATASET_FILES if kind in set(kinds)}
-        for kind, piece in self.each_piece(first, heads, kinds):
+        wanted = set(kinds)
+        made: dict[str, list[Piece]] = {kind: [] for kind in DATASET_FILES if kind in wanted}
+        for kind, piece in self.each_piece(first, heads, wanted):
             made[kind].append(piece)
         return made
 

@@ -135,9 +135,10 @@ def keep_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> No
     for document, page in written.items():
         before = state.db.execute("SELECT reads FROM pages WHERE document = ?", (document,)).fetchone()
         state.db.execute("DELETE FROM pages WHERE document = ?", (document,))
-        digest = _reads_digest(page.reads) if page is not None else None
+        reads = set(page.reads) if page is not None else set()  # unpacked once
+        digest = _reads_digest(reads) if page is not None else None
         if before is None or before[0] != digest:  # a page made again mostly reads what it read before
-            _change_reads(state, document, set(page.reads) if page is not None else set(), lookup)
+            _change_reads(state, document, reads, lookup)
         if page is not None and digest is not None:
             _note_page(state, out_dir, document, page, digest)
 
@@ -193,9 +194,10 @@ def keep_all_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -
         page = written[document]
         if page is None:
             continue
-        rows = sorted({numbers.setdefault(read, len(numbers) + 1) for read in page.reads})
+        reads = list(page.reads)  # unpacked once
+        rows = sorted({numbers.setdefault(read, len(numbers) + 1) for read in reads})
         state.db.executemany("INSERT INTO reads VALUES (?, ?)", ((document, number) for number in rows))
-        _note_page(state, out_dir, document, page, _reads_digest(page.reads))
+        _note_page(state, out_dir, document, page, _reads_digest(reads))
     answers = stated_answers(lookup, [key for kind, key in numbers if kind == "stated"])
     state.db.executemany(
         "INSERT INTO lookups VALUES (?, ?, ?, ?)",

@@ -162,7 +162,7 @@ def alternates(stem: str) -> dict[str, str]:
     return {language: f"{stem}{language_suffix(language)}.html" for language in LANGUAGES}
 
 
-PARALLEL_PAGES = 2_000  # from this many pages on, they are written by one process per core
+PARALLEL_PAGES = 2_000  # from this many pages on, they are written by forked children, one per core at a time
 PAGES_AT_ONCE = 1_000  # made by one child before it ends, and the memory it grew with them goes
 
 
