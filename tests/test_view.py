@@ -237,6 +237,14 @@ def _involvements_given(pages: dict[str, Page], publisher: str) -> set:
 
 @EXAMPLES
 @given(graph=GRAPHS)
+@example(
+    graph=[
+        *_ALWAYS,
+        *ROLES[4:6],
+        _statement("ndl", "parentOrganization", "ndl"),
+        Triple(NamedNode(PUBLISHER), NamedNode(RDF_TYPE), NamedNode(SDO + "Organization")),
+    ]
+)
 def test_the_publishers_page_lists_every_dated_part_it_takes_linked_with_it(graph: list[Triple], context):
     """Whichever page describes a dated role or meeting, the publisher's page and the index
     list it when the publisher links to it or it to the publisher: from what each page gives."""

@@ -575,7 +575,7 @@ def _edges(parents: dict[str, tuple[str, ...]], keys: dict[str, str], center: st
     edges: _Edges = {}
     for iri, its_parents in parents.items():
         for parent in its_parents:
-            if parent in keys:
+            if parent in keys and parent != iri:  # part of itself: the checks refuse it, a picture cannot draw it
                 edges.setdefault((keys[iri], keys[parent]), set()).add("part of")
     for label, organization in links:
         if center is not None and organization in keys and organization != center:
