@@ -79,6 +79,8 @@ CREATE INDEX IF NOT EXISTS listed_by_document ON listed (document);
 CREATE INDEX IF NOT EXISTS listed_by_iri ON listed (iri);
 CREATE TABLE IF NOT EXISTS given (document TEXT PRIMARY KEY, links TEXT, involvements TEXT) WITHOUT ROWID;
 """
+BULK_LOAD_AT_ONCE = 100_000  # statements handed to the graph store's bulk loader at a time
+
 # The pages' reads by what was read: dropped while a build from scratch writes millions of rows.
 READ_INDEXES = {
     "lookups_by_read": "CREATE UNIQUE INDEX IF NOT EXISTS lookups_by_read ON lookups (kind, key)",
@@ -192,7 +194,9 @@ class State:
         """The whole graph into the graph store (emptied first), as the embedded store lays it out."""
         self.store.clear()
         self.store.flush()
-        self.store.bulk_extend(Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+        # A part at a time: the bulk loader holds up to a million statements for each thread.
+        for start in range(0, len(triples), BULK_LOAD_AT_ONCE):
+            self.store.bulk_extend(Quad(t.subject, t.predicate, t.object, graph) for t in triples[start : start + BULK_LOAD_AT_ONCE])
         self.store.bulk_extend(Quad(t.subject, t.predicate, t.object, vocabulary_graph) for t in vocabulary)
 
     def change_graph(self, removed: Iterable[Triple], added: Iterable[Triple], graph: NamedNode) -> None:
