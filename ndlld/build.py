@@ -27,6 +27,7 @@ from ndlld.dumps import Chunk, read_triples, write_dumps
 from ndlld.errors import ConfigError, ConformanceError, NdlldError, SourceError, SourceErrors
 from ndlld.graph import Graph, Part, build_graph, merge_parts, read_each, read_part, resource_base
 from ndlld.incremental.state import State
+from ndlld.lookup import TriplesLookup
 from ndlld.output import Lock, Staging, Writer
 from ndlld.parallel import beside, fork_map, keep, spared
 from ndlld.rdf import subject_value
@@ -227,23 +228,25 @@ class _Run:
         keep(collecting=False)
         with Staging(self.out_dir, spare=state is not None, keep=PAGE_DIRECTORIES, anew=True) as staging:
             writer = Writer(staging.path, self.out_dir if self.out_dir.is_dir() else None)
+            kept = incremental.keeping(state, staging.path) if state is not None else None
             self.say("writing the dumps")
             with _dumps_beside(graph.triples, self.vocabulary, self.context, staging.path, graph.base) as dumps:
                 self.say("writing the pages")
                 from ndlld.site import SiteView, render_site  # jinja2 and the templates: not needed to validate
 
-                view = SiteView.of(graph.triples, self.vocabulary, graph.base, self.context)
-                pages, companions = render_site(view, self.vocabulary, writer, len(graph), dumps_written=dumps)
-                del view  # its indexes and memos let go before the state is kept, which makes a lookup of its own
+                lookup = TriplesLookup(graph.triples)
+                view = SiteView(lookup, self.vocabulary, graph.base, self.context)
+                companions = render_site(view, self.vocabulary, writer, len(graph), dumps_written=dumps, keep=kept)
+                del view  # its memos let go before the state is kept
             written, layout = dumps()
             files = [str(path.relative_to(staging.path)) for path in written] + writer.written
             files += self._releases(staging.path, release_of(graph), graph.base, files)
             staging.remove_all_but(files)
-            if state is not None:
-                incremental.index_for_search(state, pages, graph.base)
-        if state is not None:
+            if kept is not None:
+                incremental.index_for_search(kept, graph.base)
+        if kept is not None:
             incremental.remember(
-                state, self.data_dir, self.out_dir, graph, parts, report, layout, pages, companions, self.vocabulary, self.context
+                kept, self.data_dir, self.out_dir, graph, parts, report, layout, companions, lookup, self.vocabulary, self.context
             )
         return Summary(self.out_dir, len(graph.nodes), len(graph), files, time.perf_counter() - self.started, report, self.release_note)
 

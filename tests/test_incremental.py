@@ -27,6 +27,7 @@ from lxml import html as lxml_html
 from ndlld.build import build, validate
 from ndlld.cli import cli
 from ndlld.dumps import DATASET_FILES, ends_chunk
+from ndlld.errors import PublishError
 from ndlld.finding import Indexes, index_of_output
 from ndlld.incremental import fingerprint
 from ndlld.rdf import subject_value
@@ -495,6 +496,25 @@ def test_nothing_changed_is_built_from_the_state(synthetic: Path, tmp_path: Path
     assert any("what 0 changed record file(s) touch" in line for line in _built(synthetic, out, cache))
     assert _snapshot(out) == before
     assert {name: (out / name).stat().st_ino for name in dumps} == inodes
+
+
+def test_a_build_from_scratch_that_fails_once_its_pages_are_made_leaves_the_last_state(synthetic: Path, tmp_path: Path):
+    """A build from scratch keeps its pages in the state as it makes them; when it fails after
+    (here: the same version released again with other data), the state is still the last
+    build's, which the next build starts from."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache, release=True)
+    before = _snapshot(out)
+    dataset = synthetic / "dataset.yaml"
+    kept = dataset.read_text()
+    dataset.write_text(kept.replace("dateModified: 2026-01-01", "dateModified: 2026-01-02"))
+    said: list[str] = []
+    with pytest.raises(PublishError, match="release 1.0.0 already exists with other data"):
+        build(synthetic, out, cache_dir=cache, release=True, progress=said.append)
+    assert any("writing the pages" in line for line in said)
+    dataset.write_text(kept)
+    assert any("what 0 changed record file(s) touch" in line for line in _built(synthetic, out, cache))
+    assert _snapshot(out) == before
 
 
 def test_nothing_changed_after_an_edit_loads_no_site_code_and_keeps_the_search_index(synthetic: Path, tmp_path: Path):

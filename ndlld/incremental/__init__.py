@@ -41,7 +41,7 @@ from ndlld.incremental import dumps, findings, listing, pages, records
 from ndlld.incremental.overlay import Overlay
 from ndlld.incremental.records import Delta
 from ndlld.incremental.state import State, change_subjects, note_subjects
-from ndlld.lookup import TriplesLookup, document_of
+from ndlld.lookup import Lookup, document_of
 from ndlld.output import Writer
 from ndlld.rdf import subject_value
 from ndlld.resources import resource_dir
@@ -302,40 +302,44 @@ def _header(view: SiteView) -> str:
     return json.dumps(site_header(view), sort_keys=True, default=str)
 
 
+def keeping(state: State, out_dir: Path) -> pages.PagesKept:
+    """The state emptied for a build from scratch, and what keeps its pages as they are made
+    into *out_dir* (:class:`pages.PagesKept`, the *keep* of :func:`ndlld.site.render_site`)."""
+    state.clear()
+    return pages.PagesKept(state, out_dir)
+
+
 def remember(
-    state: State,
+    kept: pages.PagesKept,
     data_dir: Path,
     out_dir: Path,
     graph: Graph,
     parts: list[Part],
     report: Report,
     layout: dict[str, list[Chunk]],
-    written: dict,
     companions: dict[str, list[str]],
+    lookup: Lookup,
     vocabulary: list[Triple],
     context: Context,
 ) -> None:
-    """Keep the whole state of a build made from scratch, once published in *out_dir*;
-    the search index written by :func:`index_for_search` committed first."""
+    """Keep the rest of the state of a build made from scratch, whose pages were *kept* as
+    they were made, once published in *out_dir*; the search index written by
+    :func:`index_for_search` committed first. *lookup* is the graph's, as the pages read it."""
     from ndlld.build import inverse_properties, release_of
     from ndlld.checks import project_rules
     from ndlld.resources import schemaorg_path
     from ndlld.site import SiteView
 
-    inverses = inverse_properties(schemaorg_path())
-    rules = project_rules()
+    state, inverses, rules = kept.state, inverse_properties(schemaorg_path()), project_rules()
     state.search.publish(out_dir)
-    state.clear()
     files = record_files(data_dir)
     _, notes = records.changed_files(state, files[1:], time.time_ns())
     records.note_all(state, parts, notes, inverses)
     note_subjects(state, {subject_value(t) for t in graph.triples})
     findings.keep_findings(state, report, graph.base)
     dumps.keep_layout(state, layout)
-    lookup = TriplesLookup(graph.triples)
-    pages.keep_all_pages(state, out_dir, written, lookup)
+    kept.finish(lookup)
     pages.note_companions(state, out_dir, companions)
-    listing.keep_all(state, {document: page.entry for document, page in written.items()})
     version, released = release_of(graph)
     view = SiteView(lookup, vocabulary, graph.base, context)
     for key, value in {
@@ -357,8 +361,7 @@ def remember(
     state.load_graph(graph.triples, dataset_graph(graph.base), vocabulary, VOCABULARY_GRAPH)
 
 
-def index_for_search(state: State, pages: dict, base: str) -> None:
-    """The search index of a build from scratch, of its *pages* (each a
-    :class:`ndlld.site.Written`), written whole; committed by :func:`remember` once the
-    output is published."""
-    state.search.write_all((page.searched for page in pages.values() if page.searched is not None), base)
+def index_for_search(kept: pages.PagesKept, base: str) -> None:
+    """The search index of a build from scratch, of the pages *kept*, written whole;
+    committed by :func:`remember` once the output is published."""
+    kept.state.search.write_all(kept.searched, base)

@@ -17,15 +17,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyoxigraph import NamedNode, Triple
 
+from ndlld.incremental import listing
 from ndlld.incremental.state import READ_INDEXES, State, ntriples, to_json
 from ndlld.lookup import KeptAfter, Lookup, Read, document_of, ranked, unranked
 from ndlld.output import hard_link
 from ndlld.rdf import subject_value
+
+if TYPE_CHECKING:
+    from ndlld.site import Written
 
 
 def touched_reads(removed: Iterable[Triple], added: Iterable[Triple], documents_changed: bool) -> set[Read]:
@@ -183,28 +188,47 @@ def _note_reads(state: State, document: str, reads: Iterable[Read], lookup: Look
     )
 
 
-def keep_all_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> None:
-    """:func:`keep_pages` into an emptied state: each read numbered here and the rows
-    written in the order of their keys, the indexes made once they are all in (row by
-    row, they would be written all over a table of millions)."""
-    for name in READ_INDEXES:
-        state.db.execute(f"DROP INDEX IF EXISTS {name}")
-    numbers: dict[Read, int] = {}
-    for document in sorted(written):
-        page = written[document]
-        if page is None:
-            continue
-        reads = list(page.reads)  # unpacked once
-        rows = sorted({numbers.setdefault(read, len(numbers) + 1) for read in reads})
-        state.db.executemany("INSERT INTO reads VALUES (?, ?)", ((document, number) for number in rows))
-        _note_page(state, out_dir, document, page, _reads_digest(reads))
-    answers = stated_answers(lookup, [key for kind, key in numbers if kind == "stated"])
-    state.db.executemany(
-        "INSERT INTO lookups VALUES (?, ?, ?, ?)",
-        ((number, kind, key, answers.get(key) if kind == "stated" else None) for (kind, key), number in numbers.items()),
-    )
-    for statement in READ_INDEXES.values():
-        state.db.execute(statement)
+class PagesKept:
+    """The pages of a build from scratch kept into an emptied state as each part of them is
+    made (the *keep* of :func:`ndlld.site.render_site`), so that the build never holds them
+    all: each page's files (as they lie in *out_dir*, whose renaming into place keeps their
+    inode, size and time), its entry's rows (:mod:`ndlld.incremental.listing`) and its reads.
+
+    The reads wait in a table of their own and are numbered once all are in, by SQLite,
+    whose sorts spill to disk rather than to memory; the indexes on them are made last
+    (row by row, they would be written all over a table of millions)."""
+
+    def __init__(self, state: State, out_dir: Path):
+        self.state, self.out_dir = state, out_dir
+        self.searched: list = []  # what the search index holds of each page (:func:`ndlld.incremental.index_for_search`)
+        for name in READ_INDEXES:
+            state.db.execute(f"DROP INDEX IF EXISTS {name}")
+        state.db.execute("CREATE TEMP TABLE made (document TEXT, kind TEXT, key TEXT)")
+
+    def __call__(self, part: Mapping[str, Written]) -> None:
+        for document, page in part.items():
+            reads = tuple(page.reads)  # unpacked once
+            self.state.db.executemany("INSERT INTO temp.made VALUES (?, ?, ?)", ((document, kind, key) for kind, key in reads))
+            _note_page(self.state, self.out_dir, document, page, _reads_digest(reads))
+        listing.keep_all(self.state, {document: page.entry for document, page in part.items()})
+        self.searched += [page.searched for page in part.values() if page.searched is not None]
+
+    def finish(self, lookup: Lookup) -> None:
+        """Number the reads, each ``stated`` one with *lookup*'s answer, and index them."""
+        db = self.state.db
+        distinct = db.execute("SELECT DISTINCT kind, key FROM temp.made ORDER BY kind, key")
+        while batch := distinct.fetchmany(10_000):
+            answers = stated_answers(lookup, [key for kind, key in batch if kind == "stated"])
+            db.executemany(
+                "INSERT INTO lookups (kind, key, answer) VALUES (?, ?, ?)", ((kind, key, answers.get(key)) for kind, key in batch)
+            )
+        db.execute(READ_INDEXES["lookups_by_read"])
+        db.execute(
+            "INSERT OR IGNORE INTO reads SELECT made.document, lookups.id FROM temp.made AS made"
+            " JOIN lookups ON lookups.kind = made.kind AND lookups.key = made.key ORDER BY made.document, lookups.id"
+        )
+        db.execute("DROP TABLE temp.made")
+        db.execute(READ_INDEXES["reads_by_lookup"])
 
 
 def stated_answers(lookup: Lookup, keys: Iterable[str]) -> dict[str, str]:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import heapq
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -163,7 +163,7 @@ def alternates(stem: str) -> dict[str, str]:
 
 
 PARALLEL_PAGES = 2_000  # from this many pages on, they are written by forked children, one per core at a time
-PAGES_AT_ONCE = 1_000  # made by one child before it ends, and the memory it grew with them goes
+PAGES_AT_ONCE = 1_000  # a part of the pages: made by one child, which ends (and the memory it grew goes)
 
 
 @dataclass(frozen=True)
@@ -177,42 +177,64 @@ class Written:
 
 
 def render_site(
-    view: SiteView, vocabulary: list[Triple], writer: Writer, triples: int, dumps_written: Callable[[], object] | None = None
-) -> tuple[dict[str, Written], dict[str, list[str]]]:
-    """Write every page and its companions with *writer*; return what each page wrote and
-    read, and the files of each group of companions (:func:`render_companions`).
+    view: SiteView,
+    vocabulary: list[Triple],
+    writer: Writer,
+    triples: int,
+    dumps_written: Callable[[], object] | None = None,
+    keep: Callable[[dict[str, Written]], None] | None = None,
+) -> dict[str, list[str]]:
+    """Write every page and its companions with *writer*; return the files of each group of
+    companions (:func:`render_companions`). What each part of the pages wrote and read is
+    handed to *keep* as it is made, and let go: the site's pages are never all held at once.
 
     The index and the VoID description give the dumps' sizes and checksums: when the
     dumps are being written meanwhile, *dumps_written* waits for them, and is called
     only once the resource pages are made. *triples*: how many the dataset has."""
-    pages = render_pages(view, list(view.documents()), writer)
+    entries: dict[str, Entry] = {}
+    for part in render_pages_in_parts(view, list(view.documents()), writer):
+        entries.update((document, page.entry) for document, page in part.items())
+        if keep is not None:
+            keep(part)
     if dumps_written is not None:
         dumps_written()
-    listing = EntriesListing({document: page.entry for document, page in pages.items()})
-    return pages, render_companions(view, vocabulary, writer, triples, listing)
+    return render_companions(view, vocabulary, writer, triples, EntriesListing(entries))
 
 
 def render_pages(
     view: SiteView, documents: list[str], writer: Writer, parallel_from: int = PARALLEL_PAGES, entries: Mapping[str, Entry] | None = None
 ) -> dict[str, Written]:
-    """The pages of *documents*, in processes from *parallel_from* pages on; the publisher's
-    last, with what the others give it: theirs, and *entries* of the pages not made here."""
-    site = site_header(view)
+    """The pages of *documents*, made by :func:`render_pages_in_parts`, all together."""
+    return {
+        document: page for part in render_pages_in_parts(view, documents, writer, parallel_from, entries) for document, page in part.items()
+    }
+
+
+def render_pages_in_parts(
+    view: SiteView, documents: list[str], writer: Writer, parallel_from: int = PARALLEL_PAGES, entries: Mapping[str, Entry] | None = None
+) -> Iterator[dict[str, Written]]:
+    """The pages of *documents*, a part at a time (in processes from *parallel_from* pages
+    on), in their order; the publisher's last, with what the others give it: theirs, and
+    *entries* of the pages not made here."""
+    shared = (view, site_header(view), writer.out_dir, writer.previous)
     publisher = view.publisher
     others = [document for document in documents if document != publisher]
-    pages = _pages_in_parallel((view, site, writer.out_dir, writer.previous, {}), others, parallel_from)
+    given = dict(entries or {})
+    for part in _pages_in_parts((*shared, {}), others, parallel_from):
+        given.update((document, page.entry) for document, page in part.items())
+        writer.written += [name for page in part.values() for name in page.files]
+        yield part
     if publisher is not None and len(others) < len(documents):
-        given = {**(entries or {}), **{document: page.entry for document, page in pages.items()}}
-        pages.update(_pages_of((view, site, writer.out_dir, writer.previous, given), [publisher]))
-    writer.written += [name for page in pages.values() for name in page.files]
-    return pages
+        part = _pages_of((*shared, given), [publisher])
+        writer.written += [name for page in part.values() for name in page.files]
+        yield part
 
 
-def _pages_in_parallel(shared: tuple, documents: list[str], parallel_from: int) -> dict[str, Written]:
-    if len(documents) < parallel_from or (os.cpu_count() or 1) < 2:
-        return _pages_of(shared, documents)
+def _pages_in_parts(shared: tuple, documents: list[str], parallel_from: int) -> Iterator[dict[str, Written]]:
     chunks = [documents[start : start + PAGES_AT_ONCE] for start in range(0, len(documents), PAGES_AT_ONCE)]
-    return {document: page for part in fork_each(_pages_of, chunks, shared) for document, page in part.items()}
+    if len(documents) < parallel_from or (os.cpu_count() or 1) < 2:
+        return (_pages_of(shared, chunk) for chunk in chunks)
+    return fork_each(_pages_of, chunks, shared)
 
 
 def _pages_of(shared: tuple, documents: list[str]) -> dict[str, Written]:
