@@ -30,11 +30,12 @@ from ndlld.lookup import statement_order
 from ndlld.rdf import Term, serialized, subject_of, subject_value, term_text
 
 CHUNK_DOCUMENTS = 2_000  # documents (with their hash resources) per pySHACL run, at scale
-# rudof's memory grows with the statements it validates: larger graphs go in parts.
-RUDOF_WHOLE_TRIPLES = 250_000
-# Statements (about) per rudof part, two parts at a time on 2 cores; a resource's
-# statements are seldom split across parts.
-PART_TRIPLES = 100_000
+# rudof's memory grows with the statements it validates, and its time faster than them:
+# larger graphs go in parts (bench/history.md has the sizes measured).
+RUDOF_WHOLE_TRIPLES = 50_000
+# Statements (about) per rudof part, a part to a process; a resource's statements are
+# seldom split across parts.
+PART_TRIPLES = 25_000
 
 _DATASET_CLASS = NamedNode(DATASET_CLASS_IRI)
 
