@@ -115,7 +115,9 @@ def test_an_error_ends_the_children_still_running(tmp_path):
 
     def fails_or_waits(shared, job):
         if job == 1:
-            started.write_text(str(os.getpid()))
+            written = tmp_path / "started.new"
+            written.write_text(str(os.getpid()))
+            written.rename(started)  # whole when seen: the file exists before its text is written
             time.sleep(600)
         while not started.exists():
             time.sleep(0.01)
@@ -133,7 +135,9 @@ def test_work_beside_ends_when_done_though_its_answer_is_not_yet_asked_for(tmp_p
     marker = tmp_path / "beside"
 
     def work(shared):
-        marker.write_text(str(os.getpid()))
+        written = tmp_path / "beside.new"
+        written.write_text(str(os.getpid()))
+        written.rename(marker)  # whole when seen: the file exists before its text is written
         return b"x" * shared
 
     with beside(work, 4 << 20) as result:
