@@ -123,6 +123,9 @@ class KeptAfter:
     rows: dict[str, set[Read]]
 
 
+GROUPED_FROM = 64  # statements about a resource from which TriplesLookup.stated keeps them by predicate
+
+
 class TriplesLookup:
     """A :class:`Lookup` over triples held in memory, indexed once; each answer sorted
     when first asked for."""
@@ -158,10 +161,13 @@ class TriplesLookup:
         return self._answer("about", subject)
 
     def stated(self, subject: str, predicate: str) -> Sequence[Triple]:
+        about = self.about(subject)
+        if len(about) < GROUPED_FROM:  # most resources: a few statements, looked through
+            return [t for t in about if t.predicate.value == predicate]
         grouped = self._by_predicate.get(subject)
         if grouped is None:  # grouped once: a resource with many statements is named on many pages
             grouped = self._by_predicate[subject] = defaultdict(list)
-            for triple in self.about(subject):
+            for triple in about:
                 grouped[triple.predicate.value].append(triple)
         return grouped.get(predicate, ())
 

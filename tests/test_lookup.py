@@ -7,7 +7,7 @@ import random
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from ndlld.lookup import Reads, Recording, TriplesLookup, remembered, statement_order
+from ndlld.lookup import GROUPED_FROM, Reads, Recording, TriplesLookup, remembered, statement_order
 
 ID = "https://example.org/id/"
 SDO = "http://schema.org/"
@@ -39,6 +39,20 @@ def test_answers_are_the_same_whatever_the_order_of_the_graph():
     assert {t.subject.value for t in one.in_document(ID + "ifla")} == {ID + "ifla", ID + "ifla#member"}
     assert list(one.documents()) == [ID + "ifla", ID + "ndl"]
     assert one.about(ID + "nobody") == ()
+
+
+def test_what_is_stated_of_a_resource_is_what_is_said_about_it_by_that_predicate():
+    """A resource with a few statements, and one with more than are looked through (the
+    publisher's memberships), answer alike: in the order of ``about``."""
+    publisher = NamedNode(ID + "ndl")
+    many = [Triple(publisher, NamedNode(SDO + "memberOf"), NamedNode(f"{ID}org-{n:03}")) for n in range(GROUPED_FROM + 5)]
+    lookup = TriplesLookup(_triples() + many[::-1])
+    assert len(lookup.about(ID + "ifla")) < GROUPED_FROM <= len(lookup.about(ID + "ndl"))
+    for subject in (ID + "ifla", ID + "ndl"):
+        for predicate in (SDO + "name", SDO + "memberOf", SDO + "alternateName", SDO + "nothing"):
+            assert list(lookup.stated(subject, predicate)) == [t for t in lookup.about(subject) if t.predicate.value == predicate]
+    assert len(lookup.stated(ID + "ndl", SDO + "memberOf")) == GROUPED_FROM + 7  # and the two of _triples
+    assert [t.object.value for t in lookup.stated(ID + "ifla", SDO + "name")] == ["IFLA", "国際図書館連盟"]
 
 
 class _Page:
