@@ -198,6 +198,7 @@ class State:
         for start in range(0, len(triples), BULK_LOAD_AT_ONCE):
             self.store.bulk_extend(Quad(t.subject, t.predicate, t.object, graph) for t in triples[start : start + BULK_LOAD_AT_ONCE])
         self.store.bulk_extend(Quad(t.subject, t.predicate, t.object, vocabulary_graph) for t in vocabulary)
+        self.store.optimize()  # the parts' files merged: queries read fewer of them
 
     def change_graph(self, removed: Iterable[Triple], added: Iterable[Triple], graph: NamedNode) -> None:
         for t in removed:
