@@ -30,6 +30,7 @@ from ndlld.output import hard_link
 from ndlld.rdf import subject_value
 
 if TYPE_CHECKING:
+    from ndlld.search import Resource
     from ndlld.site import Written
 
 
@@ -200,7 +201,7 @@ class PagesKept:
 
     def __init__(self, state: State, out_dir: Path):
         self.state, self.out_dir = state, out_dir
-        self.searched: list = []  # what the search index holds of each page (:func:`ndlld.incremental.index_for_search`)
+        self.searched: list[Resource] = []  # what the search index holds of each page (:func:`ndlld.incremental.index_for_search`)
         for name in READ_INDEXES:
             state.db.execute(f"DROP INDEX IF EXISTS {name}")
         state.db.execute("CREATE TEMP TABLE made (document TEXT, kind TEXT, key TEXT)")
