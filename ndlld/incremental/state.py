@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID
 -- a record file as the last build read it: what the file system said of it, a digest of its bytes,
 -- and what the graph stage made of it (statements as N-Triples, one line each; the rest JSON)
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, facts BLOB, digest BLOB, part TEXT) WITHOUT ROWID;
+-- what every build reads of them, without their parts, which are large
+CREATE INDEX IF NOT EXISTS files_facts ON files (path, facts, digest);
 -- each statement of the graph (a digest of its N-Triples line) and the files that state it
 -- (directly, or as the inverse of one of theirs): a statement leaves the graph with the last
 CREATE TABLE IF NOT EXISTS stated (statement BLOB, path TEXT, PRIMARY KEY (statement, path)) WITHOUT ROWID;
