@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -43,6 +45,7 @@ from ndlld.incremental.records import Delta
 from ndlld.incremental.state import State, change_subjects, note_subjects
 from ndlld.lookup import Lookup, document_of
 from ndlld.output import Writer
+from ndlld.parallel import beside
 from ndlld.rdf import subject_value
 from ndlld.resources import resource_dir
 from ndlld.sources import DATASET_FILE, record_files
@@ -132,7 +135,6 @@ class Change:
         """The new output's dumps and pages in *new*: what the change touched made again, the
         rest taken from the published output *previous*; the names of all its files."""
         touched = {subject_value(t) for t in self.delta.removed | self.delta.added}
-        written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY, self.base)
         writer = Writer(new, previous)
         writer.files({name: (previous / name).read_bytes() for name in ("ontology.ttl", "context.jsonld")})
         view = _view_of(self.overlay, vocabulary, self.base, context)
@@ -141,7 +143,12 @@ class Change:
         header_changed = self.header != self.state.text("header")
         self.documents_moved = self.documents_changed()
         appeared, gone = self._pages_changed(view()) if touched else (set(), set())
-        again, kept = self._pages_to_render(view, header_changed, appeared, gone, new, previous)
+        again = self._pages_to_render(view, header_changed, appeared, gone)
+        with _placing(pages.noted_files(self.state, again | gone), new, previous) as placed:
+            written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY, self.base)
+        parts = placed()
+        kept = {document: files for part in parts for document, files in part.files.items()}
+        again |= {document for part in parts for document in part.edited}
         self.pages: dict = self._render(view(), again, gone, kept, writer) if again or gone else {}
         self._index_for_search(view)
         kept_names = [name for files in kept.values() for name in files]
@@ -205,15 +212,12 @@ class Change:
             self.companions.update(made)
         return [name for files in kept.values() for name in files]
 
-    def _pages_to_render(
-        self, view: Callable[[], SiteView], header_changed: bool, appeared: set[str], gone: set[str], new: Path, previous: Path
-    ) -> tuple[set[str], dict]:
-        """The pages to render again (all, when what every page shows changed), and the
-        files of those kept, placed in *new*."""
+    def _pages_to_render(self, view: Callable[[], SiteView], header_changed: bool, appeared: set[str], gone: set[str]) -> set[str]:
+        """The pages to render again: all, when what every page shows changed."""
         self.reranked: dict[str, set] = {}
         self.touched_rows: dict[str, set[str]] = {}
         if header_changed:
-            return set(view().documents()), {}
+            return set(view().documents())
         reads = pages.touched_reads(self.delta.removed, self.delta.added, self.documents_moved)
         again = (pages.pages_reading(self.state, reads) - gone) | appeared
         # A list cut short is made again only when a row not shown may now sort among those shown.
@@ -222,9 +226,7 @@ class Change:
         if rows:
             moved, self.reranked = pages.rows_moved(self.state, view(), rows)
             again |= moved
-        kept = pages.kept_files(self.state, again | gone)
-        hand_edited = pages.place_kept(new, previous, kept)
-        return again | hand_edited, {d: files for d, files in kept.items() if d not in hand_edited}
+        return again
 
     def _pages_changed(self, view: SiteView) -> tuple[set[str], set[str]]:
         """The pages that appear, and those that go, with the change."""
@@ -280,6 +282,20 @@ class Change:
 
     def version_and_time(self) -> tuple[str | None, str | None]:
         return self.state.text("version") or None, self.state.text("released") or None
+
+
+@contextmanager
+def _placing(noted: list[tuple[str, str]], new: Path, previous: Path) -> Iterator[Callable[[], list[pages.Placed]]]:
+    """The kept pages of *noted* placed in *new* by a process a core, while the block runs:
+    they stat every file of every page kept, the largest part of an edit at scale beside the
+    dumps. Yields what returns each part placed, once the block is done."""
+    parts = os.cpu_count() or 1
+    with ExitStack() as running:
+        answers = [
+            running.enter_context(beside(pages.place_kept_pages, pages.KeptPages(noted[i::parts], new, previous), collect=False))
+            for i in range(parts)
+        ]
+        yield lambda: [answer() for answer in answers]
 
 
 def _view_of(lookup: Overlay, vocabulary: list[Triple], base: str, context: Context) -> Callable[[], SiteView]:

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -290,13 +291,34 @@ def _facts_row(path: str) -> list[int] | None:
     return [info.st_ino, info.st_size, info.st_mtime_ns]
 
 
-def kept_files(state: State, documents: set[str]) -> dict[str, dict[str, list[int] | None]]:
-    """The files of every page but *documents*, with their facts as published (by name)."""
-    return {
-        document: json.loads(files)
-        for document, files in state.db.execute("SELECT document, files FROM pages")
-        if document not in documents
-    }
+def noted_files(state: State, documents: set[str]) -> list[tuple[str, str]]:
+    """Each page but *documents*, with its files and their facts as published (JSON, as kept)."""
+    return [(document, files) for document, files in state.db.execute("SELECT document, files FROM pages") if document not in documents]
+
+
+@dataclass
+class KeptPages:
+    """Pages kept by a build, to place in its new output (:func:`place_kept_pages`)."""
+
+    noted: list[tuple[str, str]]  # each page with its files as published (:func:`noted_files`)
+    out_dir: Path  # the new output
+    previous: Path  # the published output
+
+
+@dataclass
+class Placed:
+    """Kept pages placed in a new output."""
+
+    edited: set[str]  # those whose files neither output holds as noted (edited by hand): to render again
+    files: dict[str, list[str]]  # the names of the others' files, in place, by page
+
+
+def place_kept_pages(kept: KeptPages) -> Placed:
+    """Place the kept pages' files (:func:`place_kept`). It reads no state, so that forked
+    processes can share the work beside the dumps: it stats every file of every page kept."""
+    pages = {document: json.loads(files) for document, files in kept.noted}
+    edited = place_kept(kept.out_dir, kept.previous, pages)
+    return Placed(edited, {document: list(files) for document, files in pages.items() if document not in edited})
 
 
 def place_kept(out_dir: Path, previous: Path, kept: dict[str, dict[str, list[int] | None]]) -> set[str]:
