@@ -184,12 +184,18 @@ def only(kinds: tuple[str, ...], triples: list, context):
     return statements
 
 
-def assembled(statements, kinds: tuple[str, ...]) -> dict[str, tuple[bytes, bytes, list]]:
-    """Each dump of *kinds*: its text, its gzip file and its chunks, as write_dumps makes them."""
-    from ndlld.dumps import assemble
+def assembled(statements, kinds: tuple[str, ...], directory: Path) -> dict[str, str]:
+    """Each dump of *kinds* and its gzip file, written piece by piece into *directory* as
+    write_dumps writes them: the SHA-256 of each file, by name."""
+    from contextlib import ExitStack
 
-    pieces = statements.pieces(kinds=kinds)
-    return {kind: assemble(pieces[kind]) for kind in kinds}
+    from ndlld.dumps import DATASET_FILES, DumpFile
+
+    with ExitStack() as stack:
+        files = {kind: stack.enter_context(DumpFile(directory / DATASET_FILES[kind])) for kind in kinds}
+        for kind, piece in statements.each_piece(kinds=kinds):
+            files[kind].add(piece)
+    return {path.name: digest for dump in files.values() for path, digest in dump.digests.items()}
 
 
 def dumps(s: Stages, triples: list, context, out: Path, best_of: int) -> bool:
@@ -198,21 +204,15 @@ def dumps(s: Stages, triples: list, context, out: Path, best_of: int) -> bool:
     whole. Returns whether the families' bytes are those write_dumps wrote."""
     from pyoxigraph import RdfFormat
 
-    from ndlld.dumps import DATASET_FILES, Statements, read_triples, write_dumps
+    from ndlld.dumps import Statements, read_triples, write_dumps
     from ndlld.resources import ontology_path
 
     s.run(DUMP_STATEMENTS, Statements, triples, context, best_of=best_of)
     made = {}
+    families = out.parent / "families"
+    families.mkdir(exist_ok=True)
     for name, kinds in ((DUMP_RDF, RDF_KINDS), (DUMP_JSON, JSON_KINDS), (DUMP_QUADS, QUADS_KINDS)):
-        files = s.run(name, assembled, kinds, best_of=best_of, setup=lambda k=kinds: only(k, triples, context))
-        made.update(
-            {
-                DATASET_FILES[k] + gz: _sha256(content)
-                for k, (text, zipped, _) in files.items()
-                for gz, content in (("", text), (".gz", zipped))
-            }
-        )
-        del files  # before write_dumps, so that the peak after it is write_dumps' own
+        made.update(s.run(name, assembled, kinds, families, best_of=best_of, setup=lambda k=kinds: only(k, triples, context)))
     vocabulary = read_triples(ontology_path(), RdfFormat.TURTLE)
     s.run(WRITE_DUMPS, write_dumps, triples, vocabulary, context, out)
     identical = all(_sha256((out / name).read_bytes()) == digest for name, digest in made.items())
