@@ -286,9 +286,9 @@ class Change:
 
 @contextmanager
 def _placing(noted: list[tuple[str, str]], new: Path, previous: Path) -> Iterator[Callable[[], list[pages.Placed]]]:
-    """The kept pages of *noted* placed in *new* by a process a core, while the block runs:
+    """The kept pages of *noted* placed in *new* by a process a core while the block runs:
     they stat every file of every page kept, the largest part of an edit at scale beside the
-    dumps. Yields what returns each part placed, once the block is done."""
+    dumps. Yields a function that returns each process's :class:`pages.Placed` once it is done."""
     parts = os.cpu_count() or 1
     with ExitStack() as running:
         answers = [
