@@ -184,23 +184,17 @@ def only(kinds: tuple[str, ...], triples: list, context):
     return statements
 
 
-def assembled(statements, kinds: tuple[str, ...], directory: Path) -> dict[str, str]:
-    """Each dump of *kinds* and its gzip file, written piece by piece into *directory* as
-    write_dumps writes them: the SHA-256 of each file, by name."""
-    from contextlib import ExitStack
+def family_written(statements, kinds: tuple[str, ...], directory: Path) -> dict[str, str]:
+    """Each dump of *kinds* and its gzip file, written into *directory* by the code
+    write_dumps runs: the SHA-256 of each file, by name."""
+    from ndlld.dumps import write_pieces
 
-    from ndlld.dumps import DATASET_FILES, DumpFile
-
-    with ExitStack() as stack:
-        files = {kind: stack.enter_context(DumpFile(directory / DATASET_FILES[kind])) for kind in kinds}
-        for kind, piece in statements.each_piece(kinds=kinds):
-            files[kind].add(piece)
-    return {path.name: digest for dump in files.values() for path, digest in dump.digests.items()}
+    return {path.name: digest for dump in write_pieces(statements, directory, kinds).values() for path, digest in dump.digests.items()}
 
 
 def dumps(s: Stages, triples: list, context, out: Path, best_of: int) -> bool:
     """The dumps as write_dumps makes them, in chunks: the statements by subject (shared by
-    all four), then each family's pieces assembled with their gzip files, then write_dumps
+    all four), then each family written with its gzip files, then write_dumps
     whole. Returns whether the families' bytes are those write_dumps wrote."""
     from pyoxigraph import RdfFormat
 
@@ -212,7 +206,7 @@ def dumps(s: Stages, triples: list, context, out: Path, best_of: int) -> bool:
     families = out.parent / "families"
     families.mkdir(exist_ok=True)
     for name, kinds in ((DUMP_RDF, RDF_KINDS), (DUMP_JSON, JSON_KINDS), (DUMP_QUADS, QUADS_KINDS)):
-        made.update(s.run(name, assembled, kinds, families, best_of=best_of, setup=lambda k=kinds: only(k, triples, context)))
+        made.update(s.run(name, family_written, kinds, families, best_of=best_of, setup=lambda k=kinds: only(k, triples, context)))
     vocabulary = read_triples(ontology_path(), RdfFormat.TURTLE)
     s.run(WRITE_DUMPS, write_dumps, triples, vocabulary, context, out)
     identical = all(_sha256((out / name).read_bytes()) == digest for name, digest in made.items())

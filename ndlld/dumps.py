@@ -284,11 +284,7 @@ def write_dumps(
     :func:`jsonld` and :func:`ndjson` all the same (tested)."""
     out_dir = Path(out_dir)
     statements = Statements(triples, context, chunk_every or CHUNK_EVERY, Provenance(TriplesLookup(triples), base))
-    # Each piece goes to its files as it is made: the dumps are never all held at once.
-    with ExitStack() as stack:
-        dumps = {kind: stack.enter_context(DumpFile(out_dir / name)) for kind, name in DATASET_FILES.items()}
-        for kind, piece in statements.each_piece():
-            dumps[kind].add(piece)
+    dumps = write_pieces(statements, out_dir)
     digests = {path.name: digest for dump in dumps.values() for path, digest in dump.digests.items()}
     files = {
         "SHA256SUMS": checksums_of_digests(digests),
@@ -344,6 +340,16 @@ _PREFIX_LINES = re.compile(rb"(@prefix [^\n]*\n)*")  # the head of pyoxigraph's 
 
 def _piece(text: bytes, last: str | None = None) -> Piece:
     return Piece(text, deflate(text), last)
+
+
+def write_pieces(statements: Statements, out_dir: Path, kinds: Iterable[str] = tuple(DATASET_FILES)) -> dict[str, DumpFile]:
+    """The dumps of *kinds* and their gzip files written into *out_dir*, by kind. Each piece
+    goes to its files as it is made: the dumps are never all held at once."""
+    with ExitStack() as stack:
+        dumps = {kind: stack.enter_context(DumpFile(out_dir / DATASET_FILES[kind])) for kind in kinds}
+        for kind, piece in statements.each_piece(kinds=kinds):
+            dumps[kind].add(piece)
+    return dumps
 
 
 class DumpFile:
