@@ -259,8 +259,12 @@ class _Run:
         with Staging(self.out_dir, spare=True, keep=PAGE_DIRECTORIES) as staging:
             self.say("writing the dumps and pages they touch")
             files = change.write(staging.path, self.out_dir, self.vocabulary, self.context)
-            files += self._releases(staging.path, change.version_and_time(), change.base, files)
-            staging.remove_all_but(files)
+            # The spare's pages the build did not write, found by a walk of all, in a process
+            # beside the companions, which are made on one core.
+            with beside(staging.unwanted, set(files)) as unwanted:
+                files += change.write_companions(self.vocabulary)
+                files += self._releases(staging.path, change.version_and_time(), change.base, files)
+            staging.remove(unwanted(), files)
         change.commit(report, self.out_dir)
         return Summary(
             self.out_dir, change.entities(), change.triples(), files, time.perf_counter() - self.started, report, self.release_note

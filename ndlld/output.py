@@ -15,6 +15,7 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from ndlld.errors import ConfigError, PublishError
@@ -104,12 +105,18 @@ class Staging:
             raise PublishError(f"cannot write beside {self.out_dir}: {err.strerror}", path=self.out_dir) from None
         return self
 
-    def remove_all_but(self, written: list[str]) -> None:
+    def remove_all_but(self, written: Collection[str]) -> None:
         """Remove what the spare held under *keep* that this build did not write
         (the pages of resources gone since)."""
+        self.remove(self.unwanted(written), written)
+
+    def unwanted(self, written: Collection[str]) -> list[str]:
+        """The files under *keep* not among *written*: of a reused spare, the pages of
+        resources gone since and anything left there by hand. A walk of every page's file."""
         if not self.reused:
-            return
-        wanted = set(written)
+            return []
+        wanted = _as_set(written)
+        found = []
         folders = [(str(self.path / name), name + "/") for name in self.keep]
         while folders:  # by scandir, not os.walk, which would join a path for every file of the site
             folder, relative = folders.pop()
@@ -118,7 +125,15 @@ class Staging:
                     if entry.is_dir(follow_symlinks=False):
                         folders.append((entry.path, relative + entry.name + "/"))
                     elif relative + entry.name not in wanted:
-                        os.unlink(entry.path)
+                        found.append(relative + entry.name)
+        return found
+
+    def remove(self, unwanted: Iterable[str], written: Collection[str]) -> None:
+        """Remove the files of *unwanted* (found by :meth:`unwanted`) but those among *written*."""
+        wanted = _as_set(written)
+        for name in unwanted:
+            if name not in wanted:
+                os.unlink(self.path / name)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
@@ -145,6 +160,10 @@ class Staging:
             shutil.rmtree(replaced, ignore_errors=True)
         if not self.spare:
             shutil.rmtree(self.spare_path, ignore_errors=True)
+
+
+def _as_set(names: Collection[str]) -> Collection[str]:
+    return names if isinstance(names, (set, frozenset)) else set(names)
 
 
 def _mirror(source: Path, target: Path, keep: tuple[str, ...]) -> None:

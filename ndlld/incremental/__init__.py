@@ -133,11 +133,12 @@ class Change:
 
     def write(self, new: Path, previous: Path, vocabulary: list[Triple], context: Context) -> list[str]:
         """The new output's dumps and pages in *new*: what the change touched made again, the
-        rest taken from the published output *previous*; the names of all its files."""
+        rest taken from the published output *previous*; the names of their files. The site's
+        companions follow (:meth:`write_companions`)."""
         touched = {subject_value(t) for t in self.delta.removed | self.delta.added}
-        writer = Writer(new, previous)
+        writer = self._writer = Writer(new, previous)
         writer.files({name: (previous / name).read_bytes() for name in ("ontology.ttl", "context.jsonld")})
-        view = _view_of(self.overlay, vocabulary, self.base, context)
+        view = self._view = _view_of(self.overlay, vocabulary, self.base, context)
         # What every page's header shows is read from the graph: with the graph, it did not change.
         self.header = _header(view()) if touched else self.state.text("header")
         header_changed = self.header != self.state.text("header")
@@ -151,9 +152,17 @@ class Change:
         again |= {document for part in parts for document in part.edited}
         self.pages: dict = self._render(view(), again, gone, kept, writer) if again or gone else {}
         self._index_for_search(view)
+        self._previous, self._header_changed = previous, header_changed
         kept_names = [name for files in kept.values() for name in files]
-        kept_names += self._companions(view, vocabulary, writer, previous, header_changed)
         return [str(p.relative_to(new)) for p in written] + kept_names + writer.written
+
+    def write_companions(self, vocabulary: list[Triple]) -> list[str]:
+        """The site's companions, once :meth:`write` has written the pages: the names of
+        their files, those made again and those kept."""
+        writer = self._writer
+        before = len(writer.written)
+        kept = self._companions(self._view, vocabulary, writer, self._previous, self._header_changed)
+        return kept + writer.written[before:]
 
     def _render(self, view: SiteView, again: set[str], gone: set[str], kept: dict, writer: Writer) -> dict:
         """The pages of *again* made with *writer*, and those *gone* (None); the publisher's
