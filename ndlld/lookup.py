@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
+from itertools import chain, repeat
 from typing import Protocol, TypeVar
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
@@ -34,15 +35,27 @@ T = TypeVar("T")
 class Reads:
     """A page's reads, kept packed: a build from scratch holds every page's until it keeps
     them in the state, and as a set of pairs of strings they took twice the memory. Given
-    back sorted, one at a time."""
+    back sorted, one at a time.
+
+    Packed as each kind's keys, sorted: strings sort faster than pairs of them, and a
+    list of strings pickles smaller (the page every record cites reads over a million
+    times)."""
 
     __slots__ = ("_packed",)
 
     def __init__(self, reads: Iterable[Read]):
-        self._packed = pickle.dumps(tuple(sorted(reads)), pickle.HIGHEST_PROTOCOL)
+        by_kind: dict[str, list[str]] = {}
+        for kind, key in reads:
+            keys = by_kind.get(kind)
+            if keys is None:
+                keys = by_kind[kind] = []
+            keys.append(key)
+        for keys in by_kind.values():
+            keys.sort()
+        self._packed = pickle.dumps(sorted(by_kind.items()), pickle.HIGHEST_PROTOCOL)
 
     def __iter__(self) -> Iterator[Read]:
-        return iter(pickle.loads(self._packed))
+        return chain.from_iterable(zip(repeat(kind), keys) for kind, keys in pickle.loads(self._packed))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Reads) and other._packed == self._packed

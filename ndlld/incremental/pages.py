@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -142,10 +142,10 @@ def keep_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> No
     for document, page in written.items():
         before = state.db.execute("SELECT reads FROM pages WHERE document = ?", (document,)).fetchone()
         state.db.execute("DELETE FROM pages WHERE document = ?", (document,))
-        reads = set(page.reads) if page is not None else set()  # unpacked once
+        reads = tuple(page.reads) if page is not None else ()  # unpacked once, sorted
         digest = _reads_digest(reads) if page is not None else None
         if before is None or before[0] != digest:  # a page made again mostly reads what it read before
-            _change_reads(state, document, reads, lookup)
+            _change_reads(state, document, set(reads), lookup)
         if page is not None and digest is not None:
             _note_page(state, out_dir, document, page, digest)
 
@@ -153,14 +153,15 @@ def keep_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> No
 def _change_reads(state: State, document: str, reads: set[Read], lookup: Lookup) -> None:
     """The rows of what *document* read made those of *reads*: only the rows that differ
     are written, as a page made again mostly reads what it read before."""
-    rows = state.db.execute(
-        "SELECT lookups.id, kind, key FROM reads JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ?", (document,)
+    # As sets, compared in C: the page every record cites reads over a million times.
+    noted = set(
+        state.db.execute("SELECT kind, key FROM reads JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ?", (document,))
     )
-    noted = {(kind, key): number for number, kind, key in rows}
     state.db.executemany(
-        "DELETE FROM reads WHERE document = ? AND lookup = ?", ((document, n) for read, n in noted.items() if read not in reads)
+        "DELETE FROM reads WHERE document = ? AND lookup = (SELECT id FROM lookups WHERE kind = ? AND key = ?)",
+        ((document, kind, key) for kind, key in noted - reads),
     )
-    _note_reads(state, document, [read for read in reads if read not in noted], lookup)
+    _note_reads(state, document, reads - noted, lookup)
 
 
 def give_other_involvements(kept: dict, made: dict) -> bool:
@@ -261,8 +262,10 @@ def kept_answers(state: State, documents: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def _reads_digest(reads: Iterable[Read]) -> bytes:
-    return hashlib.blake2b("\n".join(sorted(f"{kind} {key}" for kind, key in reads)).encode(), digest_size=16).digest()
+def _reads_digest(reads: Sequence[Read]) -> bytes:
+    """A digest of a page's *reads*, sorted (as :class:`ndlld.lookup.Reads` gives them back):
+    no kind of read begins another, so the lines sort as the pairs do."""
+    return hashlib.blake2b("\n".join(map(" ".join, reads)).encode(), digest_size=16).digest()
 
 
 def kept_companions(state: State) -> dict[str, dict[str, list[int] | None]] | None:
