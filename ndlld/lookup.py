@@ -130,10 +130,11 @@ class Lookup(Protocol):
 @dataclass(frozen=True)
 class KeptAfter:
     """Of a list cut short after the key *last*, the rows that still sort after it (each
-    ``"who"``), with what sorting each read (the reads it is noted with again)."""
+    ``"who"``), with what sorting each read as the page noted it (:func:`ranked` reads),
+    which it notes again as they are."""
 
     last: str
-    rows: dict[str, set[Read]]
+    rows: dict[str, list[Read]]
 
 
 GROUPED_FROM = 64  # statements about a resource from which TriplesLookup.stated keeps them by predicate
@@ -231,16 +232,20 @@ class Recording:
         if self._open:
             self._open[-1].update(reads)
 
-    def note_cut(self, cut: str, shown: Collection[str], reads: Mapping[str, Iterable[Read]], last: str | None) -> None:
+    def note_cut(
+        self, cut: str, shown: Collection[str], reads: Mapping[str, Iterable[Read]], last: str | None, kept: Iterable[Read] = ()
+    ) -> None:
         """Note what sorting a list read (*reads*: by row, each a ``"who"``) as a page depends
         on it: the reads of the rows *shown* (with those whose key equals *last*) as they are;
         those of the others, which sort strictly after *last* when the list is cut (*cut*:
         ``"list language document"``), as :func:`ranked` reads, which make the page again
-        only when a change sorts their row before *last*. What makes the number of rows is
-        read as it is."""
+        only when a change sorts their row before *last*; and those of the rows not sorted
+        again (*kept*, of :class:`KeptAfter`), ranked already. What makes the number of rows
+        is read as it is."""
         name = cut.rpartition(" ")[0]
         for row, found in reads.items():
             self.note(found if last is None or row in shown else ranked(found, f"{name} {row}"))
+        self.note(kept)
         if last is not None:
             self.note([("cut", f"{cut}\n{last}")])
 

@@ -101,15 +101,16 @@ def kept_after(state: State, documents: Iterable[str], moved: dict[str, set[str]
     reads: they still sort after the last row shown, so the page need not sort them again."""
     found: dict[str, KeptAfter] = {}
     for document in documents:
-        rows: dict[str, dict[str, set[Read]]] = {}
+        rows: dict[str, dict[str, list[Read]]] = {}
+        touched = moved.get(document, ())
         for (key,) in state.db.execute(
             "SELECT key FROM reads CROSS JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ? AND lookups.kind = 'ranked'",
             (document,),
         ):
-            read, row = unranked(key)
-            if row not in moved.get(document, ()):
+            row = key.partition("\n")[2]  # as unranked() reads it
+            if row not in touched:
                 name, _, who = row.rpartition(" ")
-                rows.setdefault(name, {}).setdefault(who, set()).add(read)
+                rows.setdefault(name, {}).setdefault(who, []).append(("ranked", key))
         for name, last in _cuts(state, document).items():
             found[f"{name} {document}"] = KeptAfter(last, rows.get(name, {}))
     return found

@@ -17,13 +17,15 @@ from ndlld.lookup import KeptAfter, Read
 @dataclass(frozen=True)
 class Cut:
     """The rows shown (each ``(key, text, language, who, how)``), how many rows there are,
-    the key of the last shown when the list is cut after it, and what each row's key read."""
+    the key of the last shown when the list is cut after it, what each row's key read, and
+    what the rows kept after read (ranked already, :class:`ndlld.lookup.KeptAfter`)."""
 
     shown: list[tuple]
     total: int
     last: str | None
     keys: dict[str, str]  # by who, for the rows sorted
-    reads: dict[str, set[Read]]  # by who, the rows kept after included
+    reads: dict[str, set[Read]]  # by who, for the rows sorted
+    kept: list[Read]
 
     def as_read(self) -> set[str]:
         """The rows whose reads a page notes as they are: those sorted up to the last shown,
@@ -47,7 +49,6 @@ def cut_short(rows: set[tuple], most: int | None, key_of: Callable[[str], tuple[
     found = ordered(everyone - after.keys())
     if after and most is not None and kept is not None and (len(found) < most or found[most - 1][0] > kept.last):
         found, after = ordered(everyone), {}  # a row kept after may now be among those shown
-    reads.update(after)
     shown = found[:most]
     last = shown[-1][0] if shown and len(shown) < len(rows) else None
-    return Cut(shown, len(rows), last, keys, reads)
+    return Cut(shown, len(rows), last, keys, reads, [read for found in after.values() for read in found])

@@ -412,7 +412,7 @@ class SiteView:
                 return self._row_key(source, language), found
 
         made = cut_short(rows, most, key_of, self.graph.kept_after(cut))
-        self.graph.note_cut(cut, made.as_read(), made.reads, made.last)
+        self.graph.note_cut(cut, made.as_read(), made.reads, made.last, made.kept)
         return [(source, how) for *_, source, how in made.shown], made.total
 
     def _row_key(self, source: str, language: str) -> str:
@@ -436,10 +436,13 @@ class SiteView:
         """(who, by which predicate) of :meth:`linked_from`, the same in every language."""
         return frozenset(row for _, row in self._incoming(document))
 
+    @remembered
     def _incoming(self, document: str) -> list[tuple[Triple, tuple[str, str]]]:
         """Each statement of another page pointing at one of this page's resources, with
         the row of :meth:`linked_from` it gives: (who, by which predicate). A link's source
-        (the ``rdf:Statement`` of a link) gives the resource that links, by no predicate."""
+        (the ``rdf:Statement`` of a link) gives the resource that links, by no predicate.
+        Kept: the page's list and its description both ask, and the source every record
+        cites has hundreds of thousands."""
         found = []
         for target in self._described(document)[0]:
             for triple in self.graph.pointing_at(target):
