@@ -261,10 +261,12 @@ class _Run:
             files = change.write(staging.path, self.out_dir, self.vocabulary, self.context)
             # The spare's pages the build did not write, found by a walk of all, in a process
             # beside the companions, which are made on one core.
+            pages_written = len(files)
             with beside(staging.unwanted, set(files)) as unwanted:
                 files += change.write_companions(self.vocabulary)
                 files += self._releases(staging.path, change.version_and_time(), change.base, files)
-            staging.remove(unwanted(), files)
+            meanwhile = set(files[pages_written:])
+            staging.remove(name for name in unwanted() if name not in meanwhile)
         change.commit(report, self.out_dir)
         return Summary(
             self.out_dir, change.entities(), change.triples(), files, time.perf_counter() - self.started, report, self.release_note

@@ -44,12 +44,9 @@ class Reads:
     __slots__ = ("_packed",)
 
     def __init__(self, reads: Iterable[Read]):
-        by_kind: dict[str, list[str]] = {}
+        by_kind: defaultdict[str, list[str]] = defaultdict(list)
         for kind, key in reads:
-            keys = by_kind.get(kind)
-            if keys is None:
-                keys = by_kind[kind] = []
-            keys.append(key)
+            by_kind[kind].append(key)
         for keys in by_kind.values():
             keys.sort()
         self._packed = pickle.dumps(sorted(by_kind.items()), pickle.HIGHEST_PROTOCOL)

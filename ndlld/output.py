@@ -16,6 +16,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Collection, Iterable
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from ndlld.errors import ConfigError, PublishError
@@ -108,14 +109,13 @@ class Staging:
     def remove_all_but(self, written: Collection[str]) -> None:
         """Remove what the spare held under *keep* that this build did not write
         (the pages of resources gone since)."""
-        self.remove(self.unwanted(written), written)
+        self.remove(self.unwanted(set(written)))
 
-    def unwanted(self, written: Collection[str]) -> list[str]:
+    def unwanted(self, written: AbstractSet[str]) -> list[str]:
         """The files under *keep* not among *written*: of a reused spare, the pages of
         resources gone since and anything left there by hand. A walk of every page's file."""
         if not self.reused:
             return []
-        wanted = _as_set(written)
         found = []
         folders = [(str(self.path / name), name + "/") for name in self.keep]
         while folders:  # by scandir, not os.walk, which would join a path for every file of the site
@@ -124,16 +124,14 @@ class Staging:
                 for entry in entries:
                     if entry.is_dir(follow_symlinks=False):
                         folders.append((entry.path, relative + entry.name + "/"))
-                    elif relative + entry.name not in wanted:
+                    elif relative + entry.name not in written:
                         found.append(relative + entry.name)
         return found
 
-    def remove(self, unwanted: Iterable[str], written: Collection[str]) -> None:
-        """Remove the files of *unwanted* (found by :meth:`unwanted`) but those among *written*."""
-        wanted = _as_set(written)
-        for name in unwanted:
-            if name not in wanted:
-                os.unlink(self.path / name)
+    def remove(self, names: Iterable[str]) -> None:
+        """Remove the files of *names*, relative to the new output."""
+        for name in names:
+            os.unlink(self.path / name)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
@@ -160,10 +158,6 @@ class Staging:
             shutil.rmtree(replaced, ignore_errors=True)
         if not self.spare:
             shutil.rmtree(self.spare_path, ignore_errors=True)
-
-
-def _as_set(names: Collection[str]) -> Collection[str]:
-    return names if isinstance(names, (set, frozenset)) else set(names)
 
 
 def _mirror(source: Path, target: Path, keep: tuple[str, ...]) -> None:

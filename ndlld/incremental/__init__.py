@@ -152,7 +152,7 @@ class Change:
         again |= {document for part in parts for document in part.edited}
         self.pages: dict = self._render(view(), again, gone, kept, writer) if again or gone else {}
         self._index_for_search(view)
-        self._previous, self._header_changed = previous, header_changed
+        self._previous = previous
         kept_names = [name for files in kept.values() for name in files]
         return [str(p.relative_to(new)) for p in written] + kept_names + writer.written
 
@@ -161,7 +161,8 @@ class Change:
         their files, those made again and those kept."""
         writer = self._writer
         before = len(writer.written)
-        kept = self._companions(self._view, vocabulary, writer, self._previous, self._header_changed)
+        header_changed = self.header != self.state.text("header")  # the state's is the last build's until commit()
+        kept = self._companions(self._view, vocabulary, writer, self._previous, header_changed)
         return kept + writer.written[before:]
 
     def _render(self, view: SiteView, again: set[str], gone: set[str], kept: dict, writer: Writer) -> dict:
