@@ -329,3 +329,43 @@ def static_language_rules() -> list[tuple[str, str]]:
         named = rf"\s*{re.escape(language)}(?:-[A-Za-z0-9-]*)?\s*"
         rules.append((language_suffix(language), before + named + r"(?:;(?!\s*q=0(?:\.0*)?\s*(?:,|$))[^,]*)?(?:,|$)"))
     return rules
+
+
+# -- the site's files, as served -----------------------------------------
+# ndlld.web serves them so; the static servers' configurations the site writes say the same.
+
+# Files served as they are, by extension.
+FILE_TYPES = {
+    **{f".{ext}": content_type for ext, content_type in CONTENT_TYPES.items()},
+    ".css": "text/css; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".ndjson": "application/x-ndjson; charset=utf-8",
+    ".json": "application/json",
+    ".gz": "application/gzip",
+    ".trig": "application/trig; charset=utf-8",
+}
+# Files without an extension, by their path in the site.
+NAMED_FILES = {".well-known/void": "text/turtle; charset=utf-8", "SHA256SUMS": "text/plain; charset=utf-8"}
+DOCUMENTS = tuple(CONTENT_TYPES)  # a resource's documents, by extension, in the server's order
+THINGS = "id/"  # under it, a path without a document's extension names a thing: 303
+GONE = "gone/"  # gone/id/x.html: the page of a resource a release had and this build has not
+NOT_FOUND_PAGE = "404.html"
+
+# Headers a script on another site may read (CORS), beside those it always may: the
+# documents a resource has, and which one it got.
+EXPOSED = ["Link", "Content-Location", "ETag"]
+# Compressed when the client accepts gzip (nginx's gzip_types and Apache's
+# AddOutputFilterByType DEFLATE in the generated configurations list the same).
+COMPRESSIBLE = frozenset(
+    media_type.split(";")[0]
+    for media_type in (*CONTENT_TYPES.values(), *FILE_TYPES.values(), *NAMED_FILES.values())
+    if media_type.split(";")[0] not in ("application/gzip",)
+)
+
+# Each document of a resource, for its Link header: the name's ending, and what the link says of it.
+DOCUMENT_LINKS = [
+    *((f"{language_suffix(language)}.html", f'type="text/html"; hreflang="{language}"') for language in LANGUAGES),
+    *((f".{ext}", f'type="{CONTENT_TYPES[ext].split(";")[0]}"') for ext in DOCUMENTS[1:]),
+]

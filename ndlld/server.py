@@ -44,7 +44,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ndlld import web
-from ndlld.conneg import choose
+from ndlld.conneg import EXPOSED, choose
 from ndlld.dumps import DATASET_FILES
 from ndlld.errors import ConfigError, LimitError, NdlldError, short_line
 from ndlld.finding import Finder, Indexes
@@ -81,7 +81,7 @@ SECURITY_HEADERS = {
 }
 
 # What the CORS middleware adds to an answer to another site's script.
-_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": ", ".join(web.EXPOSED)}
+_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": ", ".join(EXPOSED)}
 
 _SHORT_FORMATS = {
     "json": "application/sparql-results+json",
@@ -154,7 +154,7 @@ def create_app(dist_dir: str | Path, limits: Limits = Limits(), indexes: Indexes
         Route("/{path:path}", resource, methods=["GET", "HEAD"]),
     ]
     cors = Middleware(
-        CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD"], allow_headers=["*"], expose_headers=web.EXPOSED
+        CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "HEAD"], allow_headers=["*"], expose_headers=EXPOSED
     )
     middleware = [cors]
     app = _GuardedStarlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: _http_error})

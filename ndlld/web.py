@@ -41,28 +41,23 @@ from starlette.datastructures import Headers
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 
 from ndlld.changes import FEED_MEDIA_TYPE, FEED_PATH
-from ndlld.conneg import CONTENT_TYPES, LANGUAGES, language_suffix, negotiate, negotiate_language
+from ndlld.conneg import (
+    COMPRESSIBLE,
+    CONTENT_TYPES,
+    DOCUMENT_LINKS,
+    DOCUMENTS,
+    FILE_TYPES,
+    GONE,
+    LANGUAGES,
+    NAMED_FILES,
+    THINGS,
+    language_suffix,
+    negotiate,
+    negotiate_language,
+)
 from ndlld.errors import short_line
 from ndlld.releases import IMMUTABLE, IMMUTABLE_PATH
 
-# Files served as they are, by extension.
-FILE_TYPES = {
-    **{f".{ext}": content_type for ext, content_type in CONTENT_TYPES.items()},
-    ".css": "text/css; charset=utf-8",
-    ".xml": "application/xml; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".txt": "text/plain; charset=utf-8",
-    ".ndjson": "application/x-ndjson; charset=utf-8",
-    ".json": "application/json",
-    ".gz": "application/gzip",
-    ".trig": "application/trig; charset=utf-8",
-}
-# Files without an extension, by their path in the site.
-NAMED_FILES = {".well-known/void": "text/turtle; charset=utf-8", "SHA256SUMS": "text/plain; charset=utf-8"}
-DOCUMENTS = tuple(CONTENT_TYPES)  # a resource's documents, by extension, in the server's order
-THINGS = "id/"  # under it, a path without a document's extension names a thing: 303
-GONE = "gone/"  # gone/id/x.html: the page of a resource a release had and this build has not
-NOT_FOUND_PAGE = "404.html"
 # Paths the application answers itself, not from the files: never looked for on disk, and never
 # answered from the kept answers (ndlld.httpcache), as they are the query workers' and the index's.
 SERVICES = ("/sparql", "/search", "/reconcile")
@@ -72,16 +67,6 @@ def is_service(path: str) -> bool:
     return path in SERVICES or path.startswith("/reconcile/")
 
 
-# Headers a script on another site may read (CORS), beside those it always may: the
-# documents a resource has, and which one it got.
-EXPOSED = ["Link", "Content-Location", "ETag"]
-# Compressed when the client accepts gzip (nginx's gzip_types and Apache's
-# AddOutputFilterByType DEFLATE in the generated configurations list the same).
-COMPRESSIBLE = frozenset(
-    media_type.split(";")[0]
-    for media_type in (*CONTENT_TYPES.values(), *FILE_TYPES.values(), *NAMED_FILES.values())
-    if media_type.split(";")[0] not in ("application/gzip",)
-)
 COMPRESS_FROM = 256  # bytes: below, gzip saves next to nothing (nginx: gzip_min_length)
 # Files up to this size are kept in memory (a thousand at most, and as many compressed):
 # bigger ones, the dumps, are sent from disk as they are (each has its .gz beside it).
@@ -161,13 +146,6 @@ def link_header(name: str, relation: str) -> str:
     relative to the resource's own URL: the page in each language (with its ``hreflang``),
     then the RDF formats."""
     return ", ".join(f'<{url_path(name)}{suffix}>; rel="{relation}"; {attributes}' for suffix, attributes in DOCUMENT_LINKS)
-
-
-# Each document of a resource, for its Link header: the name's ending, and what the link says of it.
-DOCUMENT_LINKS = [
-    *((f"{language_suffix(language)}.html", f'type="text/html"; hreflang="{language}"') for language in LANGUAGES),
-    *((f".{ext}", f'type="{CONTENT_TYPES[ext].split(";")[0]}"') for ext in DOCUMENTS[1:]),
-]
 
 
 # -- files: 200 or 304, compressed or not ---------------------------------------

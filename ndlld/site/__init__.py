@@ -46,7 +46,17 @@ from markupsafe import Markup, escape
 from pyoxigraph import NamedNode, RdfFormat, Triple
 
 from ndlld.changes import FEED_MEDIA_TYPE
-from ndlld.conneg import CONTENT_TYPES, LANGUAGES, language_suffix, static_language_rules, static_server_rules
+from ndlld.conneg import (
+    COMPRESSIBLE,
+    CONTENT_TYPES,
+    DOCUMENT_LINKS,
+    EXPOSED,
+    LANGUAGES,
+    NOT_FOUND_PAGE,
+    language_suffix,
+    static_language_rules,
+    static_server_rules,
+)
 from ndlld.context import Context
 from ndlld.dumps import Ordered, ntriples, turtle
 from ndlld.dumps import jsonld as jsonld_dump
@@ -70,7 +80,6 @@ from ndlld.site.paths import relative
 from ndlld.site.search import render_search_page, search_entry
 from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text
 from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, dataset_page_triples, file_facts, void_triples
-from ndlld.web import COMPRESSIBLE, DOCUMENT_LINKS, EXPOSED, NOT_FOUND_PAGE
 
 _HERE = Path(__file__).parent
 VOCABULARY_PATH = "vocab"

@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ndlld.conneg import LANGUAGES, language_suffix
+from ndlld.conneg import GONE, LANGUAGES, language_suffix
 from ndlld.dumps import DATASET_FILES
 from ndlld.graph import resource_base
 from ndlld.releases import RELEASES, versions
-from ndlld.web import GONE
 
 _DUMPS = ("turtle", "jsonld", "ntriples")
 
