@@ -104,21 +104,22 @@ def _clean(text: str) -> str:
 
 def _em_width(text: str) -> float:
     """Estimated width of a text in em, rather wide (DejaVu Sans), so estimates err on the safe side."""
-    width = 0.0
-    for char in text:
-        if unicodedata.east_asian_width(char) in "WF":
-            width += 1.0
-        elif char == " ":
-            width += 0.32
-        elif char in "fijlrtI.,:;'!|()[]-/":
-            width += 0.36
-        elif char in "mwMW":
-            width += 0.92
-        elif char.isupper() or char.isdigit():
-            width += 0.72
-        else:
-            width += 0.6
-    return width
+    return sum(map(_char_width, text))
+
+
+@functools.cache  # labels are measured many times over while their wrapping is chosen
+def _char_width(char: str) -> float:
+    if unicodedata.east_asian_width(char) in "WF":
+        return 1.0
+    if char == " ":
+        return 0.32
+    if char in "fijlrtI.,:;'!|()[]-/":
+        return 0.36
+    if char in "mwMW":
+        return 0.92
+    if char.isupper() or char.isdigit():
+        return 0.72
+    return 0.6
 
 
 # --- the network --------------------------------------------------------------------------
