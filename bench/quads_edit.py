@@ -80,7 +80,9 @@ def measured_build(data: Path, out: Path) -> tuple[float, dict[str, float], int]
         pass
     timed(dumps, "quads_reach", seconds)
     timed(dumps, "rewrite_dumps", seconds)
-    timed(dumps, "write_dump", seconds, key=lambda args: f" {args[0]}")  # copying each dump's kept chunks, writing the new
+    timed(
+        dumps, "write_dump", seconds, key=lambda args: f" {getattr(args[0], 'name', args[0])}"
+    )  # each dump's kept chunks copied, the new written
     started = time.process_time()
     summary = build(data, out, cache_dir=out.parent / f".{out.name}.cache")
     return time.process_time() - started, seconds, summary.triples

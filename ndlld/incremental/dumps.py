@@ -2,17 +2,18 @@
 
 Each dump is a run of chunks (:mod:`ndlld.dumps`), and the state knows where each
 chunk of the published files lies. A chunk holding a resource whose statements
-changed, or next to one whose boundary moved, is made again from the new graph;
-every other chunk's bytes are copied from the published file by the kernel
-(``os.copy_file_range``), and its piece of the gzip file likewise. The files are
-then read once, for their checksums and the gzip file's CRC.
+changed, or next to one whose boundary moved, is made again from the new graph:
+the statements the published N-Triples dump holds of its resources, with the
+change applied; the dumps whose chunks fall alike (those keyed by N-Triples
+subject) in one pass. Every other chunk's bytes are copied from the published
+file by the kernel (``os.copy_file_range``), and its piece of the gzip file
+likewise. The files are then read once, for their checksums and the gzip file's CRC.
 
 The dumps of named graphs (TriG, N-Quads) fall as the N-Triples do, and a chunk of
 theirs is made again for the same reason; but a statement's graphs also depend on
 what is said of its sources, their passages and its reification
 (:mod:`ndlld.provenance`), so a change can move statements it did not change:
-:func:`quads_reach` finds them, from what the provenance reads. The two are made
-in one pass, which attributes each statement once.
+:func:`quads_reach` finds them, from what the provenance reads.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from __future__ import annotations
 import hashlib
 import os
 import zlib
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
 from ndlld.context import Context
 from ndlld.dumps import DATASET_FILES, LAST_BLOCK, Chunk, Piece, Statements, checksums_of_digests
@@ -77,13 +79,7 @@ def touched_runs(chunks: list[Chunk], keys: Iterable[str], gone: Collection[str]
         marked.add(at)
         if key in gone and lasts[at] == key:
             marked.add(min(at + 1, len(chunks) - 1))
-    runs: list[tuple[int, int]] = []
-    for at in sorted(marked):
-        if runs and runs[-1][1] == at:
-            runs[-1] = (runs[-1][0], at + 1)
-        else:
-            runs.append((at, at + 1))
-    return runs
+    return _spans(marked)
 
 
 def _gone_keys(overlay: Overlay, kind: str, gone: Iterable[str]) -> set[str]:
@@ -113,44 +109,54 @@ def new_pieces(
     overlay: Overlay,
     context: Context,
     kinds: tuple[str, ...],
-    chunks: list[Chunk],
-    run: tuple[int, int],
+    bounds: tuple[str | None, str | None],
     every: int,
     provenance: Provenance,
 ) -> dict[str, list[Piece]]:
-    """The pieces that replace the chunks ``chunks[i:j]`` of the dumps *kinds* (which fall alike)."""
-    start, end = run
-    after = chunks[start - 1].last if start else None
-    upto = chunks[end - 1].last if end < len(chunks) else None
+    """The pieces of the dumps *kinds* (whose chunks fall alike) that replace their chunks
+    from the key above ``bounds[0]`` to ``bounds[1]`` (None: the dump's start, or its end)."""
+    after, upto = bounds
     subjects = subjects_between(state, overlay, kinds[0], after, upto)
     triples = [t for s in subjects for t in overlay.about(s)]
     if not triples:
         return {kind: [] for kind in kinds}
-    return Statements(triples, context, every, provenance).pieces(first=start == 0, heads=False, kinds=kinds)
+    return Statements(triples, context, every, provenance).pieces(first=after is None, heads=False, kinds=kinds)
 
 
-def write_dump(
-    kind: str, old: Path, new: Path, chunks: list[Chunk], replaced: dict[tuple[int, int], list[Piece]]
-) -> tuple[list[Chunk], str]:
-    """The dump *kind* at *new* (and its gzip file): the file at *old* with the chunks of each
-    run in *replaced* given instead by its pieces; where each chunk now lies, and the new
-    dump's SHA-256. *chunks* are the old file's (at least one: an empty dump is made from scratch)."""
-    plan = _plan(chunks, replaced)
+def bounds_of(chunks: list[Chunk], run: tuple[int, int]) -> tuple[str | None, str | None]:
+    """The keys a run ``[i, j)`` of *chunks* lies between: above the last of the chunk before it,
+    up to its own last (None for the dump's start or end)."""
+    start, end = run
+    return (chunks[start - 1].last if start else None, chunks[end - 1].last if end < len(chunks) else None)
+
+
+def nt_bounds(kind: str, bounds: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
+    """Keys of N-Triples subjects (``<iri>``) between which lies every subject whose key for
+    *kind* is between *bounds*: a subject's IRI, and its document, begin its N-Triples key
+    after the ``<``."""
+    if _KEYS[kind] == "nt":
+        return bounds
+    after, upto = bounds
+    return (None if after is None else f"<{after}", None if upto is None else f"<{upto}\U0010ffff")
+
+
+def write_dump(old: Path, new: Path, chunks: list[Chunk], replaced: dict[tuple[int, int], list[Piece]]) -> list[tuple[Chunk | Piece, int]]:
+    """The dump at *new*: the file at *old* with the chunks of each run in *replaced* given
+    instead by its pieces; each chunk and piece with its offset in *new*. *chunks* are the
+    old file's (at least one: an empty dump is made from scratch)."""
     head_end = chunks[0].offset
+    placed: list[tuple[Chunk | Piece, int]] = []
     with open(old, "rb") as source, open(new, "wb", buffering=0) as target:
         _copy(source, target, 0, head_end)
-        placed: list[tuple[Chunk | Piece, int]] = []
-        for item in plan:
-            at = target.tell()
+        for item in _plan(chunks, replaced):
+            placed.append((item, target.tell()))
             if isinstance(item, Chunk):
                 _copy(source, target, item.offset, item.length)
-                placed.append((item, at))
             else:
                 target.write(item.text)
-                placed.append((item, at))
         tail = chunks[-1].offset + chunks[-1].length
         _copy(source, target, tail, old.stat().st_size - tail)
-    return _write_gzip(old, new, chunks, placed)
+    return placed
 
 
 def _plan(chunks: list[Chunk], replaced: dict[tuple[int, int], list[Piece]]) -> list[Chunk | Piece]:
@@ -174,11 +180,10 @@ def _copy(source, target, offset: int, length: int) -> None:
     target.seek(0, os.SEEK_END)
 
 
-def _write_gzip(old: Path, new: Path, chunks: list[Chunk], placed: list[tuple[Chunk | Piece, int]]) -> tuple[list[Chunk], str]:
-    """The gzip file of the dump at *new*: the old gzip file's head and tail pieces and its
-    kept chunks' deflate pieces copied, the others' written; the CRC and size of the whole
-    dump at its end. The dump is read once, for them and its SHA-256, which is returned."""
-    crc, size, digest = _crc_size_and_digest(new)
+def write_gzip(old: Path, new: Path, chunks: list[Chunk], placed: list[tuple[Chunk | Piece, int]], crc: int, size: int) -> list[Chunk]:
+    """The gzip file of the dump at *new* (:func:`write_dump`), whose CRC-32 is *crc* and
+    size *size*: the old gzip file's head and tail pieces and its kept chunks' deflate
+    pieces copied, the others' written; where each chunk now lies."""
     old_gz, new_gz = Path(f"{old}.gz"), Path(f"{new}.gz")
     trailer = len(LAST_BLOCK) + 8  # CRC-32 and size
     layout: list[Chunk] = []
@@ -196,7 +201,7 @@ def _write_gzip(old: Path, new: Path, chunks: list[Chunk], placed: list[tuple[Ch
         tail = chunks[-1].zoffset + chunks[-1].zlength
         _copy(source, target, tail, old_gz.stat().st_size - trailer - tail)  # the dump's tail
         target.write(LAST_BLOCK + crc.to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little"))
-    return layout, digest
+    return layout
 
 
 def _crc_size_and_digest(path: Path) -> tuple[int, int, str]:
@@ -284,15 +289,17 @@ def rewrite_dumps(
         for name in names:
             hard_link(old_dir / name, new_dir / name)
         return [new_dir / name for name in names]
+    layouts = {kind: layout(state, kind) for kind in DATASET_FILES}
     remake = _Remake(state, overlay, context, every, Provenance(overlay, base), touched)
-    layouts: dict[str, list[Chunk]] = {}
+    remade = remake.pieces(layouts, old_dir / DATASET_FILES["ntriples"])
+    placed = {kind: write_dump(old_dir / name, new_dir / name, layouts[kind], remade[kind]) for kind, name in DATASET_FILES.items()}
     digests: dict[str, str] = {}
-    for kind, name in DATASET_FILES.items():
-        chunks = layout(state, kind)
-        replaced = {run: remake.pieces(kind, chunks, run) for run in remake.runs(kind, chunks)}
-        layouts[kind], digests[name] = write_dump(kind, old_dir / name, new_dir / name, chunks, replaced)
-    compressed = [new_dir / f"{name}.gz" for name in DATASET_FILES.values()]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib and reading let go of the GIL
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib, zlib and reading let go of the GIL
+        sums = pool.map(_crc_size_and_digest, [new_dir / name for name in DATASET_FILES.values()])
+        for (kind, name), (crc, size, digest) in zip(DATASET_FILES.items(), sums):  # each gzip file once its dump's sums come
+            layouts[kind] = write_gzip(old_dir / name, new_dir / name, layouts[kind], placed[kind], crc, size)
+            digests[name] = digest
+        compressed = [new_dir / f"{name}.gz" for name in DATASET_FILES.values()]
         digests.update(zip((p.name for p in compressed), pool.map(sha256_of, compressed)))
     (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
     keep_layout(state, layouts)
@@ -300,12 +307,13 @@ def rewrite_dumps(
 
 
 class _Remake:
-    """The chunks made again, each kind's in its own format, but the TriG's and the
-    N-Quads' together: their chunks fall alike, and a statement is attributed once."""
+    """The chunks a change makes again: those of the subjects it *touched* (and in the quads
+    dumps, of those whose graphs it may have moved), made once for all the dumps whose chunks
+    fall alike (each statement attributed once), from the statements the last N-Triples dump
+    holds of them with the change applied."""
 
     def __init__(self, state: State, overlay: Overlay, context: Context, every: int, provenance: Provenance, touched: list[str]):
         self.state, self.overlay, self.context, self.every, self.provenance = state, overlay, context, every, provenance
-        self._made: dict[tuple, dict[str, list[Piece]]] = {}
         self.touched = touched
         self.reach = quads_reach(overlay, touched)
         self.gone = [s for s in touched if not overlay.about(s)]
@@ -317,10 +325,48 @@ class _Remake:
         subjects = self.reach if kind in _QUADS else self.touched
         return touched_runs(chunks, {key_of(kind, s) for s in subjects}, _gone_keys(self.overlay, kind, self.gone))
 
-    def pieces(self, kind: str, chunks: list[Chunk], run: tuple[int, int]) -> list[Piece]:
-        kinds = _QUADS if kind in _QUADS else (kind,)
-        start, end = run
-        key = (kinds, chunks[start - 1].last if start else None, chunks[end - 1].last if end < len(chunks) else None)
-        if key not in self._made:
-            self._made[key] = new_pieces(self.state, self.overlay, self.context, kinds, chunks, run, self.every, self.provenance)
-        return self._made[key][kind]
+    def pieces(self, layouts: dict[str, list[Chunk]], ntriples: Path) -> dict[str, dict[tuple[int, int], list[Piece]]]:
+        """By dump, the runs of its chunks (in *layouts*) to make again, each with the pieces
+        that replace it; the dumps keyed alike whose runs lie between the same keys made in
+        one pass. The statements are the last N-Triples dump's (*ntriples*) with the change applied."""
+        runs = {kind: self.runs(kind, chunks) for kind, chunks in layouts.items()}
+        wanted: dict[tuple[str, tuple[str | None, str | None]], list[str]] = defaultdict(list)
+        for kind, kind_runs in runs.items():
+            for run in kind_runs:
+                wanted[(_KEYS[kind], bounds_of(layouts[kind], run))].append(kind)
+        self._read_last(ntriples, layouts["ntriples"], [nt_bounds(kinds[0], bounds) for (_, bounds), kinds in wanted.items()])
+        made = {
+            (column, bounds): new_pieces(self.state, self.overlay, self.context, tuple(kinds), bounds, self.every, self.provenance)
+            for (column, bounds), kinds in wanted.items()
+        }
+        return {
+            kind: {run: made[(_KEYS[kind], bounds_of(layouts[kind], run))][kind] for run in kind_runs} for kind, kind_runs in runs.items()
+        }
+
+    def _read_last(self, ntriples: Path, chunks: list[Chunk], between: list[tuple[str | None, str | None]]) -> None:
+        """Give the overlay the last graph's statements of every subject whose N-Triples key
+        lies *between* some bounds, read from the chunks of the last N-Triples dump holding
+        them (each subject's lines lie in one): pyoxigraph parses them faster than the store
+        answers one subject at a time."""
+        lasts = [chunk.last for chunk in chunks]
+        wanted: set[int] = set()
+        for after, upto in between:
+            first = 0 if after is None else bisect_right(lasts, after)
+            last = len(chunks) - 1 if upto is None else bisect_left(lasts, upto)
+            wanted.update(range(first, min(last, len(chunks) - 1) + 1))
+        with open(ntriples, "rb") as file:
+            for start, end in _spans(wanted):
+                file.seek(chunks[start].offset)
+                text = file.read(chunks[end - 1].offset + chunks[end - 1].length - chunks[start].offset)
+                self.overlay.use_last(quad.triple for quad in parse(text, format=RdfFormat.N_TRIPLES))
+
+
+def _spans(indexes: Iterable[int]) -> list[tuple[int, int]]:
+    """*indexes* as runs ``[i, j)`` of consecutive ones, in order."""
+    spans: list[tuple[int, int]] = []
+    for index in sorted(indexes):
+        if spans and spans[-1][1] == index:
+            spans[-1] = (spans[-1][0], index + 1)
+        else:
+            spans.append((index, index + 1))
+    return spans

@@ -62,12 +62,27 @@ class Overlay:
         """The store's statements that match, in statement order; when *changed* (the change
         removed or added some that match), minus those removed, plus *added*."""
         s, p, o = (NamedNode(term) if term is not None else None for term in (subject, predicate, obj))
-        stored = [q.triple for q in self.store.quads_for_pattern(s, p, o, self.graph)]
+        return self._changed([q.triple for q in self.store.quads_for_pattern(s, p, o, self.graph)], changed, added)
+
+    def _changed(self, stored: list[Triple], changed: bool, added: list[Triple]) -> list[Triple]:
+        """The last graph's *stored* statements in the new one, in statement order."""
         if not changed:  # the most answers, by far: the store's are the new graph's
             return sorted(stored, key=statement_order)
         found = {t for t in stored if t not in self.removed}
         found.update(added)
         return sorted(found, key=statement_order)
+
+    def use_last(self, triples: Iterable[Triple]) -> None:
+        """Take *triples*, every statement the last graph had of their subjects (a chunk of its
+        N-Triples dump), as what :meth:`about` reads of the store for those subjects."""
+        by_subject: dict[str, list[Triple]] = defaultdict(list)
+        for triple in triples:
+            by_subject[subject_value(triple)].append(triple)
+        for subject, stored in by_subject.items():
+            key = ("about", subject)
+            if key not in self._answers:
+                changed = subject in self._changed_subjects
+                self._answers[key] = self._changed(stored, changed, self._added_about.get(subject, []))
 
     def about(self, subject: str) -> Sequence[Triple]:
         key = ("about", subject)
