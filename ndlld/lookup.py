@@ -27,7 +27,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from ndlld.rdf import subject_value
 
 # What was looked up: ("about", subject), ("stated", "subject predicate"), ("pointing_at", object),
-# ("in_document", document) or ("documents", ""). A list cut short notes two more kinds (:func:`ranked`).
+# ("in_document", document) or ("documents", ""). A list cut short notes three more kinds (:func:`ranked`,
+# and ("kept", row) of a row whose reads the page takes as the last build kept them: :class:`KeptAfter`).
 Read = tuple[str, str]
 T = TypeVar("T")
 
@@ -127,11 +128,11 @@ class Lookup(Protocol):
 @dataclass(frozen=True)
 class KeptAfter:
     """Of a list cut short after the key *last*, the rows that still sort after it (each
-    ``"who"``), with what sorting each read as the page noted it (:func:`ranked` reads),
-    which it notes again as they are."""
+    ``"who"``): what sorting each read stays as the last build kept it (:func:`ranked` reads),
+    and a page made again notes only that it keeps them (``("kept", row)``)."""
 
     last: str
-    rows: dict[str, list[Read]]
+    rows: frozenset[str]
 
 
 GROUPED_FROM = 64  # statements about a resource from which TriplesLookup.stated keeps them by predicate
@@ -230,19 +231,19 @@ class Recording:
             self._open[-1].update(reads)
 
     def note_cut(
-        self, cut: str, shown: Collection[str], reads: Mapping[str, Iterable[Read]], last: str | None, kept: Iterable[Read] = ()
+        self, cut: str, shown: Collection[str], reads: Mapping[str, Iterable[Read]], last: str | None, kept: Iterable[str] = ()
     ) -> None:
         """Note what sorting a list read (*reads*: by row, each a ``"who"``) as a page depends
         on it: the reads of the rows *shown* (with those whose key equals *last*) as they are;
         those of the others, which sort strictly after *last* when the list is cut (*cut*:
         ``"list language document"``), as :func:`ranked` reads, which make the page again
-        only when a change sorts their row before *last*; and those of the rows not sorted
-        again (*kept*, of :class:`KeptAfter`), ranked already. What makes the number of rows
-        is read as it is."""
+        only when a change sorts their row before *last*; and the rows not sorted again
+        (*kept*, of :class:`KeptAfter`) as kept, their reads as the last build left them.
+        What makes the number of rows is read as it is."""
         name = cut.rpartition(" ")[0]
         for row, found in reads.items():
             self.note(found if last is None or row in shown else ranked(found, f"{name} {row}"))
-        self.note(kept)
+        self.note(("kept", f"{name} {who}") for who in kept)
         if last is not None:
             self.note([("cut", f"{cut}\n{last}")])
 

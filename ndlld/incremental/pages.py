@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,15 +63,13 @@ def ranked_rows(state: State, reads: set[Read], skip: set[str]) -> dict[str, set
     by page, but for the pages of *skip*."""
     found: dict[str, set[str]] = {}
     for kind, key in reads:
-        prefix = f"{kind} {key}\n"
         rows = state.db.execute(
-            "SELECT document, lookups.key FROM reads JOIN lookups ON reads.lookup = lookups.id"
-            " WHERE lookups.kind = 'ranked' AND lookups.key >= ? AND lookups.key < ?",
-            (prefix, f"{kind} {key}\x0b"),  # the keys that start with the prefix: \x0b follows \n
+            "SELECT document, row FROM lookups JOIN ranked ON ranked.lookup = lookups.id WHERE lookups.kind = ? AND lookups.key = ?",
+            (kind, key),
         )
-        for document, ranked_key in rows:
+        for document, row in rows:
             if document not in skip:
-                found.setdefault(document, set()).add(unranked(ranked_key)[1])
+                found.setdefault(document, set()).add(row)
     return found
 
 
@@ -97,22 +96,18 @@ def rows_moved(state: State, view, rows: dict[str, set[str]]) -> tuple[set[str],
 
 def kept_after(state: State, documents: Iterable[str], moved: dict[str, set[str]]) -> dict[str, KeptAfter]:
     """Of the lists cut short on the pages of *documents*, by cut, the rows not shown that
-    a change did not touch (*moved*: by page, the rows of :func:`ranked_rows`), with their
-    reads: they still sort after the last row shown, so the page need not sort them again."""
+    a change did not touch (*moved*: by page, the rows of :func:`ranked_rows`): they still
+    sort after the last row shown, so the page need not sort them again."""
     found: dict[str, KeptAfter] = {}
     for document in documents:
-        rows: dict[str, dict[str, list[Read]]] = {}
+        rows: dict[str, set[str]] = defaultdict(set)
         touched = moved.get(document, ())
-        for (key,) in state.db.execute(
-            "SELECT key FROM reads CROSS JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ? AND lookups.kind = 'ranked'",
-            (document,),
-        ):
-            row = key.partition("\n")[2]  # as unranked() reads it
+        for (row,) in state.db.execute("SELECT DISTINCT row FROM ranked WHERE document = ?", (document,)):
             if row not in touched:
                 name, _, who = row.rpartition(" ")
-                rows.setdefault(name, {}).setdefault(who, []).append(("ranked", key))
+                rows[name].add(who)
         for name, last in _cuts(state, document).items():
-            found[f"{name} {document}"] = KeptAfter(last, rows.get(name, {}))
+            found[f"{name} {document}"] = KeptAfter(last, frozenset(rows.get(name, ())))
     return found
 
 
@@ -129,11 +124,12 @@ def _cuts(state: State, document: str) -> dict[str, str]:
 
 
 def keep_ranked(state: State, reads: dict[str, set[Read]], lookup: Lookup) -> None:
-    """Add to each kept page's reads what the keys of its rows not shown read now (of
-    :func:`rows_moved`). Those they no longer read stay until the page is made again: a
-    read too many only asks the view again."""
+    """Make what the keys of each kept page's rows not shown read (of :func:`rows_moved`)
+    what they read now."""
     for document, found in reads.items():
-        _note_reads(state, document, found, lookup)
+        by_row = _split(found)[1]
+        state.db.executemany("DELETE FROM ranked WHERE document = ? AND row = ?", ((document, row) for row in by_row))
+        _note_ranked(state, document, by_row, lookup)
 
 
 def keep_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> None:
@@ -153,16 +149,38 @@ def keep_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> No
 
 def _change_reads(state: State, document: str, reads: set[Read], lookup: Lookup) -> None:
     """The rows of what *document* read made those of *reads*: only the rows that differ
-    are written, as a page made again mostly reads what it read before."""
-    # As sets, compared in C: the page every record cites reads over a million times.
+    are written, as a page made again mostly reads what it read before; the rows of its
+    lists that it kept (``("kept", row)``) keep what their keys read, untouched."""
+    plain, by_row, kept = _split(reads)
+    # As sets, compared in C: the page every record cites reads hundreds of thousands of times.
     noted = set(
         state.db.execute("SELECT kind, key FROM reads JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ?", (document,))
     )
     state.db.executemany(
         "DELETE FROM reads WHERE document = ? AND lookup = (SELECT id FROM lookups WHERE kind = ? AND key = ?)",
-        ((document, kind, key) for kind, key in noted - reads),
+        ((document, kind, key) for kind, key in noted - plain),
     )
-    _note_reads(state, document, reads - noted, lookup)
+    _note_reads(state, document, plain - noted, lookup)
+    rows = {row for (row,) in state.db.execute("SELECT DISTINCT row FROM ranked WHERE document = ?", (document,))}
+    state.db.executemany("DELETE FROM ranked WHERE document = ? AND row = ?", ((document, row) for row in rows - kept))
+    _note_ranked(state, document, by_row, lookup)
+
+
+def _split(reads: Iterable[Read]) -> tuple[set[Read], dict[str, set[Read]], set[str]]:
+    """A page's *reads* as the state keeps them: those of the page, those of each row of a
+    list by row (``ranked`` reads), and the rows kept (``kept``)."""
+    plain: set[Read] = set()
+    by_row: dict[str, set[Read]] = defaultdict(set)
+    kept: set[str] = set()
+    for kind, key in reads:
+        if kind == "ranked":
+            read, row = unranked(key)
+            by_row[row].add(read)
+        elif kind == "kept":
+            kept.add(key)
+        else:
+            plain.add((kind, key))
+    return plain, by_row, kept
 
 
 def give_other_involvements(kept: dict, made: dict) -> bool:
@@ -192,6 +210,20 @@ def _note_reads(state: State, document: str, reads: Iterable[Read], lookup: Look
     )
 
 
+def _note_ranked(state: State, document: str, by_row: Mapping[str, Iterable[Read]], lookup: Lookup) -> None:
+    """Note what sorting each row of *by_row* read, of a list on *document*'s page."""
+    reads = {read for found in by_row.values() for read in found}
+    answers = stated_answers(lookup, [key for kind, key in reads if kind == "stated"])
+    state.db.executemany(
+        "INSERT OR IGNORE INTO lookups (kind, key, answer) VALUES (?, ?, ?)",
+        ((k, v, answers.get(v) if k == "stated" else None) for k, v in reads),
+    )
+    state.db.executemany(
+        "INSERT OR IGNORE INTO ranked SELECT ?, ?, id FROM lookups WHERE kind = ? AND key = ?",
+        ((document, row, kind, key) for row, found in by_row.items() for kind, key in found),
+    )
+
+
 class PagesKept:
     """The pages of a build from scratch kept into an emptied state as each part of them is
     made (the *keep* of :func:`ndlld.site.render_site`), so that the build never holds them
@@ -207,12 +239,16 @@ class PagesKept:
         self.searched: list[Resource] = []  # what the search index holds of each page (:func:`ndlld.incremental.index_for_search`)
         for name in READ_INDEXES:
             state.db.execute(f"DROP INDEX IF EXISTS {name}")
-        state.db.execute("CREATE TEMP TABLE made (document TEXT, kind TEXT, key TEXT)")
+        state.db.execute("CREATE TEMP TABLE made (document TEXT, row TEXT, kind TEXT, key TEXT)")  # row: of a ranked read
 
     def __call__(self, part: Mapping[str, Written]) -> None:
         for document, page in part.items():
             reads = tuple(page.reads)  # unpacked once
-            self.state.db.executemany("INSERT INTO temp.made VALUES (?, ?, ?)", ((document, kind, key) for kind, key in reads))
+            plain, by_row, _ = _split(reads)  # no row is kept from a build before
+            self.state.db.executemany("INSERT INTO temp.made VALUES (?, NULL, ?, ?)", ((document, kind, key) for kind, key in plain))
+            self.state.db.executemany(
+                "INSERT INTO temp.made VALUES (?, ?, ?, ?)", ((document, row, *read) for row, found in by_row.items() for read in found)
+            )
             _note_page(self.state, self.out_dir, document, page, _reads_digest(reads))
         listing.keep_all(self.state, {document: page.entry for document, page in part.items()})
         self.searched += [page.searched for page in part.values() if page.searched is not None]
@@ -229,10 +265,16 @@ class PagesKept:
         db.execute(READ_INDEXES["lookups_by_read"])
         db.execute(
             "INSERT OR IGNORE INTO reads SELECT made.document, lookups.id FROM temp.made AS made"
-            " JOIN lookups ON lookups.kind = made.kind AND lookups.key = made.key ORDER BY made.document, lookups.id"
+            " JOIN lookups ON lookups.kind = made.kind AND lookups.key = made.key WHERE made.row IS NULL ORDER BY made.document, lookups.id"
+        )
+        db.execute(
+            "INSERT OR IGNORE INTO ranked SELECT made.document, made.row, lookups.id FROM temp.made AS made"
+            " JOIN lookups ON lookups.kind = made.kind AND lookups.key = made.key WHERE made.row IS NOT NULL"
+            " ORDER BY made.document, made.row, lookups.id"
         )
         db.execute("DROP TABLE temp.made")
         db.execute(READ_INDEXES["reads_by_lookup"])
+        db.execute(READ_INDEXES["ranked_by_lookup"])
 
 
 def stated_answers(lookup: Lookup, keys: Iterable[str]) -> dict[str, str]:

@@ -39,7 +39,7 @@ from ndlld.rdf import serialized
 from ndlld.store import dataset_graph
 
 SUBJECT_NT = "'<' || iri || '>'"  # a subject as N-Triples writes it, in SQL: the key of subjects_by_nt
-SCHEMA_VERSION = 8  # of the files below; another version is started again from scratch
+SCHEMA_VERSION = 9  # of the files below; another version is started again from scratch
 GENERATION = NamedNode("urn:ndlld:state:generation")  # where the graph store keeps its generation
 
 _TABLES = """
@@ -72,6 +72,9 @@ CREATE TABLE IF NOT EXISTS chunks (dump TEXT, last TEXT, offset INTEGER, length 
 CREATE TABLE IF NOT EXISTS pages (document TEXT PRIMARY KEY, files TEXT, entry TEXT, reads BLOB) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lookups (id INTEGER PRIMARY KEY, kind TEXT, key TEXT, answer TEXT);
 CREATE TABLE IF NOT EXISTS reads (document TEXT, lookup INTEGER, PRIMARY KEY (document, lookup)) WITHOUT ROWID;
+-- what sorting each row of a list cut short read, of the rows not shown (ndlld.lookup.ranked):
+-- a change to one makes the page again only when the row may now sort among those shown
+CREATE TABLE IF NOT EXISTS ranked (document TEXT, row TEXT, lookup INTEGER, PRIMARY KEY (document, row, lookup)) WITHOUT ROWID;
 -- what the pages give the index (ndlld.incremental.listing): each resource listed in each list it
 -- is in, by its sort key (its name in lower case) and IRI, with its parents and fields (JSON); and
 -- of each page giving some, the publisher's links and involvements (JSON)
@@ -81,12 +84,14 @@ CREATE INDEX IF NOT EXISTS listed_by_document ON listed (document);
 CREATE INDEX IF NOT EXISTS listed_by_iri ON listed (iri);
 CREATE TABLE IF NOT EXISTS given (document TEXT PRIMARY KEY, links TEXT, involvements TEXT) WITHOUT ROWID;
 """
+_DATA_TABLES = "files stated nodes refs subjects findings chunks pages lookups reads ranked listed given".split()  # but meta
 BULK_LOAD_AT_ONCE = 100_000  # statements handed to the graph store's bulk loader at a time
 
 # The pages' reads by what was read: dropped while a build from scratch writes millions of rows.
 READ_INDEXES = {
     "lookups_by_read": "CREATE UNIQUE INDEX IF NOT EXISTS lookups_by_read ON lookups (kind, key)",
     "reads_by_lookup": "CREATE INDEX IF NOT EXISTS reads_by_lookup ON reads (lookup)",
+    "ranked_by_lookup": "CREATE INDEX IF NOT EXISTS ranked_by_lookup ON ranked (lookup)",
 }
 _TABLES += "".join(f"{statement};\n" for statement in READ_INDEXES.values())
 # The subjects by N-Triples subject, the order of two dumps: a chunk's subjects found without a scan.
@@ -187,7 +192,7 @@ class State:
 
     def clear(self) -> None:
         """Empty both stores (inside :meth:`writing`): the next state is written whole."""
-        for table in ("files", "stated", "nodes", "refs", "subjects", "findings", "chunks", "pages", "lookups", "reads", "listed", "given"):
+        for table in _DATA_TABLES:
             self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - the names are these constants
         self.db.execute("DELETE FROM meta WHERE key NOT IN ('schema', 'generation')")
 

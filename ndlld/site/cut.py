@@ -18,14 +18,14 @@ from ndlld.lookup import KeptAfter, Read
 class Cut:
     """The rows shown (each ``(key, text, language, who, how)``), how many rows there are,
     the key of the last shown when the list is cut after it, what each row's key read, and
-    what the rows kept after read (ranked already, :class:`ndlld.lookup.KeptAfter`)."""
+    the rows kept after it, not sorted again (:class:`ndlld.lookup.KeptAfter`)."""
 
     shown: list[tuple]
     total: int
     last: str | None
     keys: dict[str, str]  # by who, for the rows sorted
     reads: dict[str, set[Read]]  # by who, for the rows sorted
-    kept: list[Read]
+    kept: list[str]  # each a who
 
     def as_read(self) -> set[str]:
         """The rows whose reads a page notes as they are: those sorted up to the last shown,
@@ -37,7 +37,7 @@ def cut_short(rows: set[tuple], most: int | None, key_of: Callable[[str], tuple[
     """The first *most* of *rows* (``(who, how)``, *how* a text with a language) by who's key
     (*key_of* gives it and what it read), then by how; all of them when *most* is None."""
     everyone = {who for who, _ in rows}
-    after = {who: found for who, found in kept.rows.items() if who in everyone} if kept is not None and most is not None else {}
+    after = kept.rows & everyone if kept is not None and most is not None else frozenset()
     keys: dict[str, str] = {}
     reads: dict[str, set[Read]] = {}
 
@@ -46,9 +46,9 @@ def cut_short(rows: set[tuple], most: int | None, key_of: Callable[[str], tuple[
             keys[who], reads[who] = key_of(who)
         return sorted((keys[who], how.text, how.language or "", who, how) for who, how in rows if who in whom)
 
-    found = ordered(everyone - after.keys())
+    found = ordered(everyone - after)
     if after and most is not None and kept is not None and (len(found) < most or found[most - 1][0] > kept.last):
-        found, after = ordered(everyone), {}  # a row kept after may now be among those shown
+        found, after = ordered(everyone), frozenset()  # a row kept after may now be among those shown
     shown = found[:most]
     last = shown[-1][0] if shown and len(shown) < len(rows) else None
-    return Cut(shown, len(rows), last, keys, reads, [read for found in after.values() for read in found])
+    return Cut(shown, len(rows), last, keys, reads, list(after))
