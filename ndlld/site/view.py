@@ -447,11 +447,17 @@ class SiteView:
         for target in self._described(document)[0]:
             for triple in self.graph.pointing_at(target):
                 source, predicate = subject_value(triple), triple.predicate.value
-                if predicate == DCTERMS_SOURCE and _STATEMENT in self.types(source):  # a link's source: who links
+                if predicate == DCTERMS_SOURCE and source in self._statements():  # a link's source: who links
                     source, predicate = self.value(source, _RDF_SUBJECT) or source, _LINK_SOURCE
                 if triple.predicate != RDF_TYPE and document_of(source) != document:
                     found.append((triple, (source, predicate)))
         return found
+
+    @remembered
+    def _statements(self) -> frozenset[str]:
+        """The resources typed ``rdf:Statement`` (each link's source), read at once: a source
+        is cited by every resource its records describe, and only a few of them are statements."""
+        return frozenset(subject_value(t) for t in self.graph.pointing_at(_STATEMENT) if t.predicate == RDF_TYPE)
 
     # -- the publisher's dated parts ---------------------------------------
     def involvements(self, about: str) -> list[Involvement]:
