@@ -428,8 +428,14 @@ class SiteView:
 
     def _row_labels(self, document: str, language: str) -> dict[str, Text]:
         """How each predicate of a row of :meth:`linked_from` is shown in *language*."""
-        predicates = {predicate for _, predicate in self._linking(document)}
-        return {p: link_source_label(language) if p == _LINK_SOURCE else self.property_label(p, language) for p in predicates}
+        return {
+            p: link_source_label(language) if p == _LINK_SOURCE else self.property_label(p, language) for p in self._linked_by(document)
+        }
+
+    @remembered
+    def _linked_by(self, document: str) -> frozenset[str]:
+        """The predicates of the rows of :meth:`linked_from`."""
+        return frozenset(predicate for _, predicate in self._linking(document))
 
     @remembered
     def _linking(self, document: str) -> frozenset[tuple[str, str]]:
@@ -444,11 +450,14 @@ class SiteView:
         Kept: the page's list and its description both ask, and the source every record
         cites has hundreds of thousands."""
         found = []
+        statements: frozenset[str] | None = None  # read once, and only by a page that sources point at
         for target in self._described(document)[0]:
             for triple in self.graph.pointing_at(target):
                 source, predicate = subject_value(triple), triple.predicate.value
-                if predicate == DCTERMS_SOURCE and source in self._statements():  # a link's source: who links
-                    source, predicate = self.value(source, _RDF_SUBJECT) or source, _LINK_SOURCE
+                if predicate == DCTERMS_SOURCE:
+                    statements = self._statements() if statements is None else statements
+                    if source in statements:  # a link's source: who links
+                        source, predicate = self.value(source, _RDF_SUBJECT) or source, _LINK_SOURCE
                 if triple.predicate != RDF_TYPE and document_of(source) != document:
                     found.append((triple, (source, predicate)))
         return found
