@@ -27,8 +27,9 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from ndlld.rdf import subject_value
 
 # What was looked up: ("about", subject), ("stated", "subject predicate"), ("pointing_at", object),
-# ("in_document", document) or ("documents", ""). A list cut short notes three more kinds (:func:`ranked`,
-# and ("kept", row) of a row whose reads the page takes as the last build kept them: :class:`KeptAfter`).
+# ("in_document", document) or ("documents", ""). A list cut short notes more kinds of its rows not
+# shown: what each one's key read (:func:`ranked`), the key (:func:`sorted_by`), and ("kept", row) of a
+# row the page takes as the last build kept it (:class:`KeptAfter`).
 Read = tuple[str, str]
 T = TypeVar("T")
 
@@ -127,12 +128,13 @@ class Lookup(Protocol):
 
 @dataclass(frozen=True)
 class KeptAfter:
-    """Of a list cut short after the key *last*, the rows that still sort after it (each
-    ``"who"``): what sorting each read stays as the last build kept it (:func:`ranked` reads),
-    and a page made again notes only that it keeps them (``("kept", row)``)."""
+    """Of a list cut short after the key *last*, the rows that still sort after it, each
+    ``"who"`` with the key it sorted by: what sorting each read stays as the last build kept
+    it (:func:`ranked` reads), and a page made again notes only that it keeps them
+    (``("kept", row)``)."""
 
     last: str
-    rows: frozenset[str]
+    rows: dict[str, str]
 
 
 GROUPED_FROM = 64  # statements about a resource from which TriplesLookup.stated keeps them by predicate
@@ -231,18 +233,28 @@ class Recording:
             self._open[-1].update(reads)
 
     def note_cut(
-        self, cut: str, shown: Collection[str], reads: Mapping[str, Iterable[Read]], last: str | None, kept: Iterable[str] = ()
+        self,
+        cut: str,
+        shown: Collection[str],
+        reads: Mapping[str, Iterable[Read]],
+        keys: Mapping[str, str],
+        last: str | None,
+        kept: Iterable[str] = (),
     ) -> None:
         """Note what sorting a list read (*reads*: by row, each a ``"who"``) as a page depends
         on it: the reads of the rows *shown* (with those whose key equals *last*) as they are;
         those of the others, which sort strictly after *last* when the list is cut (*cut*:
         ``"list language document"``), as :func:`ranked` reads, which make the page again
-        only when a change sorts their row before *last*; and the rows not sorted again
+        only when a change sorts their row before *last*, with the key each sorted by (*keys*,
+        :func:`sorted_by`); and the rows not sorted again
         (*kept*, of :class:`KeptAfter`) as kept, their reads as the last build left them.
         What makes the number of rows is read as it is."""
         name = cut.rpartition(" ")[0]
         for row, found in reads.items():
-            self.note(found if last is None or row in shown else ranked(found, f"{name} {row}"))
+            if last is None or row in shown:
+                self.note(found)
+            else:
+                self.note([*ranked(found, f"{name} {row}"), sorted_by(f"{name} {row}", keys[row])])
         self.note(("kept", f"{name} {who}") for who in kept)
         if last is not None:
             self.note([("cut", f"{cut}\n{last}")])
@@ -313,8 +325,14 @@ def ranked(reads: Iterable[Read], row: str) -> list[Read]:
     rows, as a page notes them: ``("ranked", "kind key\\nrow")``. A change answering one
     differently makes the page again only when *row* may sort among the shown rows (its
     ``("cut", "list language document\\nlast")`` read names the last key shown): the
-    incremental layer asks the view again (``SiteView.still_after``)."""
+    incremental layer asks the view again (``SiteView.row_key``)."""
     return [("ranked", f"{kind} {key}\n{row}") for kind, key in reads]
+
+
+def sorted_by(row: str, key: str) -> Read:
+    """The key a row of a list cut short (``"list language who"``), not shown, sorted by, as a
+    page notes it: a build that makes the page again places the row by it, unread."""
+    return ("sorted", f"{row}\n{key}")
 
 
 def unranked(key: str) -> tuple[Read, str]:

@@ -391,8 +391,9 @@ def _named_nowhere_else(data: Path) -> list[Path]:
 
 def test_a_resource_added_or_removed_where_a_list_is_cut_is_built_as_from_scratch(widely_cited, tmp_path: Path):
     """The page of the source every record cites shows its first rows and counts the others:
-    an organization removed past the rows shown, put back, and one removed from among them
-    make its pages again, each build the same as one from scratch."""
+    an organization removed past the rows shown, put back, and two removed from among them
+    one after the other (the first rows past the cut then shown) make its pages again, each
+    build the same as one from scratch."""
     data = Path(shutil.copytree(widely_cited[0], tmp_path / "data"))
     cache, out = tmp_path / "cache", tmp_path / "dist"
     build(data, out, cache_dir=cache)
@@ -400,9 +401,9 @@ def test_a_resource_added_or_removed_where_a_list_is_cut_is_built_as_from_scratc
     listed = _listed_on(page) | _listed_on(out / f"{WIDELY_CITED}.ja.html")
     alone = _named_nowhere_else(data)
     past = next(r for r in alone if f"{r.stem}.html" not in listed)
-    among = next(r for r in alone if f"{r.stem}.html" in _listed_on(page))
+    among, then = [r for r in alone if f"{r.stem}.html" in _listed_on(page)][:2]
     kept = past.read_bytes()
-    for step, edit in enumerate([past.unlink, lambda: past.write_bytes(kept), among.unlink]):
+    for step, edit in enumerate([past.unlink, lambda: past.write_bytes(kept), among.unlink, then.unlink]):
         before = page.read_bytes()
         edit()
         said = _built(data, out, cache)

@@ -27,7 +27,7 @@ from pyoxigraph import NamedNode, Triple
 
 from ndlld.incremental import listing
 from ndlld.incremental.state import READ_INDEXES, State, ntriples, to_json
-from ndlld.lookup import KeptAfter, Lookup, Read, document_of, ranked, unranked
+from ndlld.lookup import KeptAfter, Lookup, Read, document_of, ranked, sorted_by, unranked
 from ndlld.output import hard_link
 from ndlld.rdf import subject_value
 
@@ -84,11 +84,11 @@ def rows_moved(state: State, view, rows: dict[str, set[str]]) -> tuple[set[str],
         reread: set[Read] = set()
         for row in sorted(of_page):
             with view.graph.apart() as found:
-                after = view.still_after(row, last[row.rsplit(" ", 1)[0]])
-            if not after:
+                key = view.row_key(row)
+            if key <= last[row.rsplit(" ", 1)[0]]:  # a key equal to the last shown may sort either side
                 again.add(document)
                 break
-            reread.update(ranked(found, row))
+            reread.update([*ranked(found, row), sorted_by(row, key)])
         else:
             kept[document] = reread
     return again, kept
@@ -100,14 +100,14 @@ def kept_after(state: State, documents: Iterable[str], moved: dict[str, set[str]
     sort after the last row shown, so the page need not sort them again."""
     found: dict[str, KeptAfter] = {}
     for document in documents:
-        rows: dict[str, set[str]] = defaultdict(set)
+        rows: dict[str, dict[str, str]] = defaultdict(dict)
         touched = moved.get(document, ())
-        for (row,) in state.db.execute("SELECT DISTINCT row FROM ranked WHERE document = ?", (document,)):
+        for row, key in state.db.execute("SELECT row, key FROM row_keys WHERE document = ?", (document,)):
             if row not in touched:
                 name, _, who = row.rpartition(" ")
-                rows[name].add(who)
+                rows[name][who] = key
         for name, last in _cuts(state, document).items():
-            found[f"{name} {document}"] = KeptAfter(last, frozenset(rows.get(name, ())))
+            found[f"{name} {document}"] = KeptAfter(last, rows.get(name, {}))
     return found
 
 
@@ -127,9 +127,9 @@ def keep_ranked(state: State, reads: dict[str, set[Read]], lookup: Lookup) -> No
     """Make what the keys of each kept page's rows not shown read (of :func:`rows_moved`)
     what they read now."""
     for document, found in reads.items():
-        by_row = _split(found)[1]
-        state.db.executemany("DELETE FROM ranked WHERE document = ? AND row = ?", ((document, row) for row in by_row))
-        _note_ranked(state, document, by_row, lookup)
+        _, by_row, keys, _ = _split(found)
+        _forget_rows(state, document, by_row)
+        _note_ranked(state, document, by_row, keys, lookup)
 
 
 def keep_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> None:
@@ -151,7 +151,7 @@ def _change_reads(state: State, document: str, reads: set[Read], lookup: Lookup)
     """The rows of what *document* read made those of *reads*: only the rows that differ
     are written, as a page made again mostly reads what it read before; the rows of its
     lists that it kept (``("kept", row)``) keep what their keys read, untouched."""
-    plain, by_row, kept = _split(reads)
+    plain, by_row, keys, kept = _split(reads)
     # As sets, compared in C: the page every record cites reads hundreds of thousands of times.
     noted = set(
         state.db.execute("SELECT kind, key FROM reads JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ?", (document,))
@@ -161,26 +161,36 @@ def _change_reads(state: State, document: str, reads: set[Read], lookup: Lookup)
         ((document, kind, key) for kind, key in noted - plain),
     )
     _note_reads(state, document, plain - noted, lookup)
-    rows = {row for (row,) in state.db.execute("SELECT DISTINCT row FROM ranked WHERE document = ?", (document,))}
-    state.db.executemany("DELETE FROM ranked WHERE document = ? AND row = ?", ((document, row) for row in rows - kept))
-    _note_ranked(state, document, by_row, lookup)
+    rows = {row for (row,) in state.db.execute("SELECT row FROM row_keys WHERE document = ?", (document,))}
+    _forget_rows(state, document, rows - kept)
+    _note_ranked(state, document, by_row, keys, lookup)
 
 
-def _split(reads: Iterable[Read]) -> tuple[set[Read], dict[str, set[Read]], set[str]]:
-    """A page's *reads* as the state keeps them: those of the page, those of each row of a
-    list by row (``ranked`` reads), and the rows kept (``kept``)."""
+def _split(reads: Iterable[Read]) -> tuple[set[Read], dict[str, set[Read]], dict[str, str], set[str]]:
+    """A page's *reads* as the state keeps them: those of the page; of each row of a list not
+    shown, what its key read (``ranked`` reads) and the key (``sorted``); the rows kept (``kept``)."""
     plain: set[Read] = set()
     by_row: dict[str, set[Read]] = defaultdict(set)
+    keys: dict[str, str] = {}
     kept: set[str] = set()
     for kind, key in reads:
         if kind == "ranked":
             read, row = unranked(key)
             by_row[row].add(read)
+        elif kind == "sorted":
+            row, _, keys[row] = key.partition("\n")
         elif kind == "kept":
             kept.add(key)
         else:
             plain.add((kind, key))
-    return plain, by_row, kept
+    return plain, by_row, keys, kept
+
+
+def _forget_rows(state: State, document: str, rows: Iterable[str]) -> None:
+    """Forget what the keys of *rows* of *document*'s lists read, and the keys."""
+    pairs = [(document, row) for row in rows]
+    state.db.executemany("DELETE FROM ranked WHERE document = ? AND row = ?", pairs)
+    state.db.executemany("DELETE FROM row_keys WHERE document = ? AND row = ?", pairs)
 
 
 def give_other_involvements(kept: dict, made: dict) -> bool:
@@ -210,8 +220,8 @@ def _note_reads(state: State, document: str, reads: Iterable[Read], lookup: Look
     )
 
 
-def _note_ranked(state: State, document: str, by_row: Mapping[str, Iterable[Read]], lookup: Lookup) -> None:
-    """Note what sorting each row of *by_row* read, of a list on *document*'s page."""
+def _note_ranked(state: State, document: str, by_row: Mapping[str, Iterable[Read]], keys: Mapping[str, str], lookup: Lookup) -> None:
+    """Note what sorting each row of *by_row* read, of a list on *document*'s page, and its key (*keys*)."""
     reads = {read for found in by_row.values() for read in found}
     answers = stated_answers(lookup, [key for kind, key in reads if kind == "stated"])
     state.db.executemany(
@@ -222,6 +232,7 @@ def _note_ranked(state: State, document: str, by_row: Mapping[str, Iterable[Read
         "INSERT OR IGNORE INTO ranked SELECT ?, ?, id FROM lookups WHERE kind = ? AND key = ?",
         ((document, row, kind, key) for row, found in by_row.items() for kind, key in found),
     )
+    state.db.executemany("INSERT OR REPLACE INTO row_keys VALUES (?, ?, ?)", ((document, row, key) for row, key in sorted(keys.items())))
 
 
 class PagesKept:
@@ -244,7 +255,8 @@ class PagesKept:
     def __call__(self, part: Mapping[str, Written]) -> None:
         for document, page in part.items():
             reads = tuple(page.reads)  # unpacked once
-            plain, by_row, _ = _split(reads)  # no row is kept from a build before
+            plain, by_row, keys, _ = _split(reads)  # no row is kept from a build before
+            self.state.db.executemany("INSERT INTO row_keys VALUES (?, ?, ?)", ((document, row, key) for row, key in sorted(keys.items())))
             self.state.db.executemany("INSERT INTO temp.made VALUES (?, NULL, ?, ?)", ((document, kind, key) for kind, key in plain))
             self.state.db.executemany(
                 "INSERT INTO temp.made VALUES (?, ?, ?, ?)", ((document, row, *read) for row, found in by_row.items() for read in found)

@@ -39,7 +39,7 @@ from ndlld.rdf import serialized
 from ndlld.store import dataset_graph
 
 SUBJECT_NT = "'<' || iri || '>'"  # a subject as N-Triples writes it, in SQL: the key of subjects_by_nt
-SCHEMA_VERSION = 9  # of the files below; another version is started again from scratch
+SCHEMA_VERSION = 10  # of the files below; another version is started again from scratch
 GENERATION = NamedNode("urn:ndlld:state:generation")  # where the graph store keeps its generation
 
 _TABLES = """
@@ -75,6 +75,8 @@ CREATE TABLE IF NOT EXISTS reads (document TEXT, lookup INTEGER, PRIMARY KEY (do
 -- what sorting each row of a list cut short read, of the rows not shown (ndlld.lookup.ranked):
 -- a change to one makes the page again only when the row may now sort among those shown
 CREATE TABLE IF NOT EXISTS ranked (document TEXT, row TEXT, lookup INTEGER, PRIMARY KEY (document, row, lookup)) WITHOUT ROWID;
+-- and the key each such row sorted by: a page made again places it by that, unread
+CREATE TABLE IF NOT EXISTS row_keys (document TEXT, row TEXT, key TEXT, PRIMARY KEY (document, row)) WITHOUT ROWID;
 -- what the pages give the index (ndlld.incremental.listing): each resource listed in each list it
 -- is in, by its sort key (its name in lower case) and IRI, with its parents and fields (JSON); and
 -- of each page giving some, the publisher's links and involvements (JSON)
@@ -84,7 +86,7 @@ CREATE INDEX IF NOT EXISTS listed_by_document ON listed (document);
 CREATE INDEX IF NOT EXISTS listed_by_iri ON listed (iri);
 CREATE TABLE IF NOT EXISTS given (document TEXT PRIMARY KEY, links TEXT, involvements TEXT) WITHOUT ROWID;
 """
-_DATA_TABLES = "files stated nodes refs subjects findings chunks pages lookups reads ranked listed given".split()  # but meta
+_DATA_TABLES = "files stated nodes refs subjects findings chunks pages lookups reads ranked row_keys listed given".split()  # but meta
 BULK_LOAD_AT_ONCE = 100_000  # statements handed to the graph store's bulk loader at a time
 
 # The pages' reads by what was read: dropped while a build from scratch writes millions of rows.

@@ -2,14 +2,17 @@
 
 A page lists at most so many of the resources that link to it. Sorting them takes
 each row's key (a name read from the graph), but an incremental build knows which
-rows still sort after the last one shown (:class:`ndlld.lookup.KeptAfter`): those
-are counted and need no key, unless the others left are too few to show.
+rows still sort after the last one shown, and the key each sorted by
+(:class:`ndlld.lookup.KeptAfter`): those are counted and not read again, unless the
+others left are too few to show; then those whose kept keys come first are read.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 
 from ndlld.lookup import KeptAfter, Read
 
@@ -37,7 +40,7 @@ def cut_short(rows: set[tuple], most: int | None, key_of: Callable[[str], tuple[
     """The first *most* of *rows* (``(who, how)``, *how* a text with a language) by who's key
     (*key_of* gives it and what it read), then by how; all of them when *most* is None."""
     everyone = {who for who, _ in rows}
-    after = kept.rows & everyone if kept is not None and most is not None else frozenset()
+    after = {who: key for who, key in kept.rows.items() if who in everyone} if kept is not None and most is not None else {}
     keys: dict[str, str] = {}
     reads: dict[str, set[Read]] = {}
 
@@ -46,9 +49,18 @@ def cut_short(rows: set[tuple], most: int | None, key_of: Callable[[str], tuple[
             keys[who], reads[who] = key_of(who)
         return sorted((keys[who], how.text, how.language or "", who, how) for who, how in rows if who in whom)
 
-    found = ordered(everyone - after)
+    found = ordered(everyone - after.keys())
     if after and most is not None and kept is not None and (len(found) < most or found[most - 1][0] > kept.last):
-        found, after = ordered(everyone), frozenset()  # a row kept after may now be among those shown
+        after = _still_after(found, after, most)  # a row kept after may now be among those shown
+        found = ordered(everyone - after.keys())
     shown = found[:most]
     last = shown[-1][0] if shown and len(shown) < len(rows) else None
     return Cut(shown, len(rows), last, keys, reads, list(after))
+
+
+def _still_after(found: list[tuple], after: dict[str, str], most: int) -> dict[str, str]:
+    """Of the rows kept *after* (by who, with the key each was kept with), those that sort
+    after the first *most* of them and the rows *found*: the others are to be read and shown.
+    A who of several rows counts once here, so that a few more may be read, never fewer."""
+    cut_at = heapq.nsmallest(most, chain((key for key, *_ in found), after.values()))[-1]
+    return {who: key for who, key in after.items() if key > cut_at}

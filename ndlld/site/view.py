@@ -412,19 +412,18 @@ class SiteView:
                 return self._row_key(source, language), found
 
         made = cut_short(rows, most, key_of, self.graph.kept_after(cut))
-        self.graph.note_cut(cut, made.as_read(), made.reads, made.last, made.kept)
+        self.graph.note_cut(cut, made.as_read(), made.reads, made.keys, made.last, made.kept)
         return [(source, how) for *_, source, how in made.shown], made.total
 
     def _row_key(self, source: str, language: str) -> str:
         """What a row of :meth:`linked_from` sorts by first: the name of who links."""
         return self.link_text(source, language).text.lower()
 
-    def still_after(self, row: str, last: str) -> bool:
-        """Whether *row* (of a ``ranked`` read: ``"linked_from language who"``) still sorts
-        after *last*, the key of its list's last row shown: its page then stays as it is. A
-        key equal to *last* may sort either side: not after."""
+    def row_key(self, row: str) -> str:
+        """The key *row* (of a ``ranked`` read: ``"linked_from language who"``) sorts by now:
+        while it sorts after the key of its list's last row shown, its page stays as it is."""
         _, language, source = row.split(" ", 2)
-        return self._row_key(source, language) > last
+        return self._row_key(source, language)
 
     def _row_labels(self, document: str, language: str) -> dict[str, Text]:
         """How each predicate of a row of :meth:`linked_from` is shown in *language*."""
