@@ -76,7 +76,8 @@ def ranked_rows(state: State, reads: set[Read], skip: set[str]) -> dict[str, set
 def rows_moved(state: State, view, rows: dict[str, set[str]]) -> tuple[set[str], dict[str, set[Read]]]:
     """Of the pages of *rows* (:func:`ranked_rows`), those to make again, where a row may now
     sort among the rows shown (*view*, a :class:`ndlld.site.view.SiteView` of the new graph,
-    says); and for each of the others, what the keys of its rows read now, as ``ranked`` reads."""
+    says); and for each of the others, what the keys of its rows read now and the keys, as
+    ``ranked`` and ``sorted`` reads."""
     again: set[str] = set()
     kept: dict[str, set[Read]] = {}
     for document, of_page in sorted(rows.items()):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -86,7 +87,8 @@ CREATE INDEX IF NOT EXISTS listed_by_document ON listed (document);
 CREATE INDEX IF NOT EXISTS listed_by_iri ON listed (iri);
 CREATE TABLE IF NOT EXISTS given (document TEXT PRIMARY KEY, links TEXT, involvements TEXT) WITHOUT ROWID;
 """
-_DATA_TABLES = "files stated nodes refs subjects findings chunks pages lookups reads ranked row_keys listed given".split()  # but meta
+# Every table but meta, which :meth:`State.clear` empties: read from their definitions, so that none is forgotten.
+_DATA_TABLES = [name for name in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _TABLES) if name != "meta"]
 BULK_LOAD_AT_ONCE = 100_000  # statements handed to the graph store's bulk loader at a time
 
 # The pages' reads by what was read: dropped while a build from scratch writes millions of rows.
