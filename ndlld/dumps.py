@@ -165,10 +165,18 @@ def ndjson(triples: Iterable[Triple], context: Context, nodes: list[dict] | None
     lines: dict[str, list[dict]] = defaultdict(list)
     for node in node_objects(triples, context) if nodes is None else nodes:
         lines[document_of(node[id_key])].append(node)
-    return b"".join(
-        _one_line(json.dumps({"@context": context_url, "@graph": nodes}, ensure_ascii=False, separators=(",", ":"))).encode("utf-8") + b"\n"
-        for _, nodes in sorted(lines.items())
-    )
+    return b"".join(ndjson_line([compact_json(node) for node in nodes], context_url) for _, nodes in sorted(lines.items()))
+
+
+def compact_json(node: dict) -> str:
+    """A node object as an NDJSON line holds it: JSON without spaces, its line breaks escaped."""
+    return _one_line(json.dumps(node, ensure_ascii=False, separators=(",", ":")))
+
+
+def ndjson_line(nodes: list[str], context_url: str = CONTEXT_IRI) -> bytes:
+    """An NDJSON line of a document's nodes (:func:`compact_json`): the JSON of
+    ``{"@context": context_url, "@graph": nodes}``, written without spaces."""
+    return f'{{"@context":{_one_line(json.dumps(context_url, ensure_ascii=False))},"@graph":[{",".join(nodes)}]}}\n'.encode()
 
 
 def _one_line(text: str) -> str:
@@ -417,41 +425,32 @@ def _runs(names: list[bytes], every: int) -> list[tuple[int, int]]:
 
 
 class Statements:
-    """The statements of some resources by subject, sorted, and their dumps' pieces.
+    """The statements of some resources by subject, sorted, and their dumps' pieces, made
+    a chunk at a time.
 
-    The N-Triples lines are written once for all (pyoxigraph's writer is fast on many
-    statements, slow per call) and each kept beside its triple, so that no chunk parses
-    its lines back for the Turtle and JSON-LD writers. Made for the whole graph, the
-    pieces are the whole dumps; made for the resources of some chunks (an incremental
-    build), they are those chunks, the same bytes."""
+    The statements are grouped by subject once; a chunk's N-Triples lines are written when
+    the chunk is made (pyoxigraph's writer is slow per call, fast on a chunk's thousands of
+    statements) and each kept beside its triple, so that no chunk parses its lines back for
+    the Turtle. Only one chunk's lines are held at a time, so that the dumps of a large graph
+    take little memory beside it. Made for the whole graph, the pieces are the whole dumps;
+    made for the resources of some chunks (an incremental build), they are those chunks,
+    the same bytes."""
 
     def __init__(self, triples: list[Triple], context: Context, every: int = CHUNK_EVERY, provenance: Provenance | None = None):
         self.triples, self.context, self.every, self.provenance = triples, context, every, provenance
-        self.lines_of: dict[bytes, list[bytes]] = {}  # subject, as N-Triples writes it -> its lines
-        self.triples_of: dict[bytes, list[Triple]] = {}  # subject -> the triples of its lines, in their order
-        by_line_of: dict[bytes, dict[bytes, Triple]] = {}
-        written = serialized(triples, RdfFormat.N_TRIPLES).splitlines(keepends=True)
-        if len(written) != len(triples):  # one line a triple, in the list's order (line breaks are escaped): never seen otherwise
-            raise ValueError(f"the N-Triples writer wrote {len(written)} lines for {len(triples)} triples")
-        for line, triple in zip(written, triples):
-            subject = line[: line.index(b" ")]
-            by_line = by_line_of.get(subject)
-            if by_line is None:
-                by_line = by_line_of[subject] = {}
-            by_line[line] = triple  # a repeated statement once
-        for subject, by_line in by_line_of.items():
-            if subject.startswith(b"_:"):
-                raise ValueError(f"blank nodes cannot be written deterministically: {next(iter(by_line)).decode()}")
-            lines = self.lines_of[subject] = sorted(by_line)  # N-Triples' order
-            self.triples_of[subject] = [by_line[line] for line in lines]
-        del by_line_of, written
-        self.subjects = sorted(self.lines_of)  # Turtle's and N-Triples' order
+        self.statements_of: dict[bytes, list[Triple]] = defaultdict(list)  # subject, as N-Triples writes it -> its statements
+        for triple in triples:
+            named = triple.subject
+            if not isinstance(named, NamedNode):
+                raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
+            self.statements_of[f"<{named.value}>".encode()].append(triple)
+        self.subjects = sorted(self.statements_of)  # Turtle's and N-Triples' order
         self.by_iri = sorted(self.subjects, key=lambda s: s[1:-1])  # JSON-LD's, by IRI (UTF-8 sorts as code points)
         self.documents: dict[str, list[bytes]] = defaultdict(list)  # NDJSON's lines, each a page's resources
         for subject in self.by_iri:
             self.documents[document_of(subject[1:-1].decode("utf-8"))].append(subject)
-        self._nodes: dict[bytes, dict] = {}  # compacted once for both JSON-LD dumps
         self._compactor = _Compactor(context)
+        self._ndjson_nodes: dict[bytes, str] = {}  # each node as the NDJSON writes it, kept from the JSON-LD's making
 
     def pieces(self, first: bool = True, heads: bool = True, kinds: Iterable[str] = tuple(DATASET_FILES)) -> dict[str, list[Piece]]:
         """Each dump's pieces, by the dump's kind (:data:`DATASET_FILES`; only *kinds*): its
@@ -470,9 +469,8 @@ class Statements:
         wanted = set(kinds)
         if wanted & {"turtle", "ntriples", "trig", "nquads"}:
             yield from self._line_pieces(heads, wanted)
-        self.lines_of.clear()  # the JSON-LD is made from the triples: their lines' memory for its nodes
         if "jsonld" in wanted:
-            yield from (("jsonld", piece) for piece in self._jsonld_pieces(first, heads))
+            yield from (("jsonld", piece) for piece in self._jsonld_pieces(first, heads, keep="ndjson" in wanted))
         if "ndjson" in wanted:
             yield from (("ndjson", piece) for piece in self._ndjson_pieces())
 
@@ -484,21 +482,45 @@ class Statements:
                 yield kind, _piece(head.group(0) if head else b"")
         for start, end in _runs(self.subjects, self.every):
             some = self.subjects[start:end]
+            lines = self._lines(some)
             last = some[-1].decode("utf-8")
             if "ntriples" in kinds:
-                yield "ntriples", _piece(self._ntriples(some), last)
+                yield "ntriples", _piece(b"".join(line for s in some for line in lines[s][0]), last)
             if "turtle" in kinds:
-                yield "turtle", _piece(self._turtle(some), last)
+                yield "turtle", _piece(self._turtle(some, lines), last)
             if "trig" in kinds or "nquads" in kinds:
-                for kind, text in self._quads(some, kinds).items():
+                for kind, text in self._quads(some, lines, kinds).items():
                     yield kind, _piece(text, last)
 
-    def _jsonld_pieces(self, first: bool, heads: bool) -> Iterator[Piece]:
+    def _lines(self, some: list[bytes]) -> dict[bytes, tuple[list[bytes], list[Triple]]]:
+        """Each subject of *some*: its N-Triples lines sorted, each statement once, and the
+        statement of each line."""
+        triples = [t for s in some for t in self.statements_of[s]]
+        written = serialized(triples, RdfFormat.N_TRIPLES).splitlines(keepends=True)
+        if len(written) != len(triples):  # one line a triple, in the list's order (line breaks are escaped): never seen otherwise
+            raise ValueError(f"the N-Triples writer wrote {len(written)} lines for {len(triples)} triples")
+        lines, at = {}, 0
+        for s in some:
+            end = at + len(self.statements_of[s])
+            if not written[at].startswith(s + b" "):  # the subject as the writer wrote it: never seen otherwise
+                raise ValueError(f"the N-Triples writer wrote {written[at].decode()!r} for the subject {s.decode()}")
+            by_line = dict(zip(written[at:end], triples[at:end]))  # a repeated statement once
+            ordered = sorted(by_line)  # N-Triples' order
+            lines[s] = (ordered, [by_line[line] for line in ordered])
+            at = end
+        return lines
+
+    def _jsonld_pieces(self, first: bool, heads: bool, keep: bool) -> Iterator[Piece]:
+        """The JSON-LD's pieces; with *keep*, each node as the NDJSON writes it kept for it."""
         if heads:
             yield _piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode())
         for start, end in _runs([s[1:-1] for s in self.by_iri], self.every):
             some = self.by_iri[start:end]
-            yield _piece(self._jsonld(some, first and start == 0), some[-1][1:-1].decode("utf-8"))
+            nodes = [self._node(s) for s in some]
+            if keep:
+                self._ndjson_nodes.update(zip(some, map(compact_json, nodes)))
+            text = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in nodes)
+            yield _piece((text if first and start == 0 else ",\n" + text).encode("utf-8"), some[-1][1:-1].decode("utf-8"))
         if heads:
             yield _piece(b"\n]}\n")
 
@@ -506,18 +528,15 @@ class Statements:
         names = sorted(self.documents)
         for start, end in _runs([name.encode("utf-8") for name in names], self.every):
             documents = names[start:end]
-            nodes = [n for name in documents for n in self._nodes_of(self.documents[name])]
-            yield _piece(ndjson([], self.context, nodes), documents[-1])
+            lines = [ndjson_line([self._ndjson_node(s) for s in self.documents[name]]) for name in documents]
+            yield _piece(b"".join(lines), documents[-1])
 
-    def _ntriples(self, some: list[bytes]) -> bytes:
-        return b"".join(line for s in some for line in self.lines_of[s])
-
-    def _turtle(self, some: list[bytes]) -> bytes:
-        triples = [t for s in some for t in _type_first(s, self.lines_of[s], self.triples_of[s])]
+    def _turtle(self, some: list[bytes], lines: dict[bytes, tuple[list[bytes], list[Triple]]]) -> bytes:
+        triples = [t for s in some for t in _type_first(s, *lines[s])]
         text = serialized(triples, RdfFormat.TURTLE, PREFIXES)
         return b"\n" + _SUBJECT_LINE.sub(b"\n\n", _PREFIX_LINES.sub(b"", text, count=1))  # as turtle() spaces subjects
 
-    def _quads(self, some: list[bytes], kinds: set[str]) -> dict[str, bytes]:
+    def _quads(self, some: list[bytes], lines: dict[bytes, tuple[list[bytes], list[Triple]]], kinds: set[str]) -> dict[str, bytes]:
         """The TriG and the N-Quads of the subjects *some* (those of *kinds*): each subject's
         statements by graph, then in Turtle's order; the N-Quads lines sorted. Each statement
         is attributed once; an N-Quads line is its N-Triples line with the graph's name."""
@@ -525,14 +544,15 @@ class Statements:
             raise ValueError("the quads dumps need the provenance of the statements")
         names: dict[str, NamedNode] = {}
         quads: list[Quad] = []
-        lines: list[bytes] = []
+        nquads: list[bytes] = []
         for s in some:
-            graphs = [self.provenance.graphs(t) for t in self.triples_of[s]]
+            own_lines, triples = lines[s]
+            graphs = [self.provenance.graphs(t) for t in triples]
             if "nquads" in kinds:
-                lines += [line[:-3] + b" <" + g.encode("utf-8") + b"> .\n" for line, gs in zip(self.lines_of[s], graphs) for g in gs]
+                nquads += [line[:-3] + b" <" + g.encode("utf-8") + b"> .\n" for line, gs in zip(own_lines, graphs) for g in gs]
             if "trig" in kinds:
                 by_graph: dict[str, list[Triple]] = defaultdict(list)
-                for triple, gs in _type_first(s, self.lines_of[s], list(zip(self.triples_of[s], graphs))):
+                for triple, gs in _type_first(s, own_lines, list(zip(triples, graphs))):
                     for g in gs:
                         by_graph[g].append(triple)
                 for g in sorted(by_graph):
@@ -542,18 +562,12 @@ class Statements:
         if "trig" in kinds:
             made["trig"] = _PREFIX_LINES.sub(b"", serialized_dataset(quads, RdfFormat.TRIG, PREFIXES), count=1)
         if "nquads" in kinds:
-            made["nquads"] = b"".join(sorted(lines))
+            made["nquads"] = b"".join(sorted(nquads))
         return made
 
-    def _jsonld(self, some: list[bytes], first: bool) -> bytes:
-        text = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in self._nodes_of(some))
-        return (text if first else ",\n" + text).encode("utf-8")
+    def _node(self, subject: bytes) -> dict:
+        return self._compactor.node(subject[1:-1].decode("utf-8"), self.statements_of[subject])
 
-    def _ndjson(self, documents: list[str]) -> bytes:
-        return ndjson([], self.context, [n for name in documents for n in self._nodes_of(self.documents[name])])
-
-    def _nodes_of(self, some: list[bytes]) -> list[dict]:
-        for s in some:  # node_objects' nodes, from the triples grouped by subject already
-            if s not in self._nodes:
-                self._nodes[s] = self._compactor.node(s[1:-1].decode("utf-8"), self.triples_of[s])
-        return [self._nodes[s] for s in some]
+    def _ndjson_node(self, subject: bytes) -> str:
+        kept = self._ndjson_nodes.pop(subject, None)
+        return kept if kept is not None else compact_json(self._node(subject))
