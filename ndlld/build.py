@@ -229,12 +229,14 @@ class _Run:
         with Staging(self.out_dir, spare=state is not None, keep=PAGE_DIRECTORIES, anew=True) as staging:
             writer = Writer(staging.path, self.out_dir if self.out_dir.is_dir() else None)
             kept = incremental.keeping(state, staging.path) if state is not None else None
+            # One index of the statements, for the dumps' provenance and the pages' view: made
+            # before the dumps' process is forked, it is one in memory, shared by both.
+            lookup = TriplesLookup(graph.triples)
             self.say("writing the dumps")
-            with _dumps_beside(graph.triples, self.vocabulary, self.context, staging.path, graph.base) as dumps:
+            with _dumps_beside(graph.triples, self.vocabulary, self.context, staging.path, graph.base, lookup) as dumps:
                 self.say("writing the pages")
                 from ndlld.site import SiteView, render_site  # jinja2 and the templates: not needed to validate
 
-                lookup = TriplesLookup(graph.triples)
                 view = SiteView(lookup, self.vocabulary, graph.base, self.context)
                 companions = render_site(view, self.vocabulary, writer, len(graph), dumps_written=dumps, keep=kept)
                 del view  # its memos let go before the state is kept
@@ -302,22 +304,22 @@ DUMPS_BESIDE_FROM = 50_000  # statements from which the dumps are written by a p
 
 @contextmanager
 def _dumps_beside(
-    triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, base: str
+    triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, base: str, lookup: TriplesLookup
 ) -> Iterator[Callable[[], tuple[list[Path], dict[str, list[Chunk]]]]]:
     """Write the dumps while the body runs (the pages): in a process forked now, when the
     graph is large and there is a core for it, else before the body. Yields a function
     that returns what :func:`write_dumps` returned (or raises what it raised)."""
     if len(triples) < DUMPS_BESIDE_FROM or _cores() < 2:
-        made = write_dumps(triples, ontology, context, out_dir, base=base)
+        made = write_dumps(triples, ontology, context, out_dir, base=base, lookup=lookup)
         yield lambda: made
         return
-    with beside(_write_dumps, (triples, ontology, context, out_dir, base)) as forked:
+    with beside(_write_dumps, (triples, ontology, context, out_dir, base, lookup)) as forked:
         yield forked  # leaving the block waits for the child, also when the body failed
 
 
 def _write_dumps(shared: tuple) -> tuple[list[Path], dict[str, list[Chunk]]]:
-    triples, ontology, context, out_dir, base = shared
-    return write_dumps(triples, ontology, context, out_dir, base=base)
+    triples, ontology, context, out_dir, base, lookup = shared
+    return write_dumps(triples, ontology, context, out_dir, base=base, lookup=lookup)
 
 
 def _progress(progress: Callable[[str], None] | None) -> Callable[[str], None]:

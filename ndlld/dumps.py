@@ -48,7 +48,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, p
 
 from ndlld.context import Context
 from ndlld.graph import document_of
-from ndlld.lookup import TriplesLookup
+from ndlld.lookup import Lookup, TriplesLookup
 from ndlld.namespaces import CONTEXT_IRI, PREFIXES, RDF_TYPE, W3ID, XSD
 from ndlld.provenance import Provenance
 from ndlld.rdf import serialized, serialized_dataset, subject_value
@@ -280,18 +280,26 @@ def _one_or_many(values: list):
 
 
 def write_dumps(
-    triples: list[Triple], ontology: list[Triple], context: Context, out_dir: Path, chunk_every: int = 0, base: str = W3ID
+    triples: list[Triple],
+    ontology: list[Triple],
+    context: Context,
+    out_dir: Path,
+    chunk_every: int = 0,
+    base: str = W3ID,
+    lookup: Lookup | None = None,
 ) -> tuple[list[Path], dict[str, list[Chunk]]]:
     """Write the dataset dumps, their gzip files and SHA256SUMS, the ontology and the context
     into *out_dir*; return the files written and where each dump's chunks lie in them.
     *base* is that of the dataset's IRIs (``base`` in dataset.yaml), for the name of the
-    graph of the project's own statements.
+    graph of the project's own statements; *lookup*, one over *triples* made already (a
+    page's view reads the same), else one is made for the statements' graphs.
 
     The dumps are made in chunks (:class:`Statements`), which an incremental build makes
     again one by one; the bytes are those of :func:`turtle`, :func:`ntriples`,
     :func:`jsonld` and :func:`ndjson` all the same (tested)."""
     out_dir = Path(out_dir)
-    statements = Statements(triples, context, chunk_every or CHUNK_EVERY, Provenance(TriplesLookup(triples), base))
+    provenance = Provenance(lookup or TriplesLookup(triples), base)
+    statements = Statements(triples, context, chunk_every or CHUNK_EVERY, provenance)
     dumps = write_pieces(statements, out_dir)
     digests = {path.name: digest for dump in dumps.values() for path, digest in dump.digests.items()}
     files = {
