@@ -325,8 +325,26 @@ def ranked(reads: Iterable[Read], row: str) -> list[Read]:
     rows, as a page notes them: ``("ranked", "kind key\\nrow")``. A change answering one
     differently makes the page again only when *row* may sort among the shown rows (its
     ``("cut", "list language document\\nlast")`` read names the last key shown): the
-    incremental layer asks the view again (``SiteView.row_key``)."""
-    return [("ranked", f"{kind} {key}\n{row}") for kind, key in reads]
+    incremental layer asks the view again (``SiteView.row_key``). The reads of *who* itself
+    and of its document (:func:`resource_read`) are left out: the row implies them, and a
+    change to them finds the row by its who (they are most of what a key reads: names)."""
+    who = row_who(row)
+    implied = {who, document_of(who)}
+    return [("ranked", f"{kind} {key}\n{row}") for kind, key in reads if resource_read(kind, key) not in implied]
+
+
+def row_who(row: str) -> str:
+    """The resource a row of a list cut short is (``"list language who"``)."""
+    return row.rpartition(" ")[2]
+
+
+def resource_read(kind: str, key: str) -> str | None:
+    """The resource a read reads: the subject of an ``about`` or ``stated`` read, what a
+    ``pointing_at`` read points at; None for the other kinds."""
+    return key.partition(" ")[0] if kind in _OF_RESOURCE else None
+
+
+_OF_RESOURCE = frozenset({"about", "stated", "pointing_at"})
 
 
 def sorted_by(row: str, key: str) -> Read:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +27,7 @@ from pyoxigraph import NamedNode, Triple
 
 from ndlld.incremental import listing
 from ndlld.incremental.state import READ_INDEXES, State, ntriples, to_json
-from ndlld.lookup import KeptAfter, Lookup, Read, document_of, ranked, sorted_by, unranked
+from ndlld.lookup import KeptAfter, Lookup, Read, document_of, ranked, resource_read, row_who, sorted_by, unranked
 from ndlld.output import hard_link
 from ndlld.rdf import subject_value
 
@@ -60,17 +60,26 @@ def pages_reading(state: State, reads: set[Read]) -> set[str]:
 
 def ranked_rows(state: State, reads: set[Read], skip: set[str]) -> dict[str, set[str]]:
     """The rows of lists cut short whose keys read one of *reads* (:func:`ndlld.lookup.ranked`),
-    by page, but for the pages of *skip*."""
+    by page, but for the pages of *skip*: those whose ranked reads hold one, and those that
+    are the resource one reads (:func:`ndlld.lookup.resource_read`) or a hash resource of it."""
     found: dict[str, set[str]] = {}
     for kind, key in reads:
         rows = state.db.execute(
             "SELECT document, row FROM lookups JOIN ranked ON ranked.lookup = lookups.id WHERE lookups.kind = ? AND lookups.key = ?",
             (kind, key),
         )
-        for document, row in rows:
-            if document not in skip:
-                found.setdefault(document, set()).add(row)
+        _add_rows(found, rows, skip)
+    for who in {resource_read(kind, key) for kind, key in reads} - {None}:
+        # Its hash resources' IRIs sort between its own followed by '#' and by the character after it.
+        rows = state.db.execute("SELECT document, row FROM row_keys WHERE who = ? OR who > ? AND who < ?", (who, f"{who}#", f"{who}$"))
+        _add_rows(found, rows, skip)
     return found
+
+
+def _add_rows(found: dict[str, set[str]], rows: Iterable[tuple[str, str]], skip: set[str]) -> None:
+    for document, row in rows:
+        if document not in skip:
+            found.setdefault(document, set()).add(row)
 
 
 def rows_moved(state: State, view, rows: dict[str, set[str]]) -> tuple[set[str], dict[str, set[Read]]]:
@@ -233,7 +242,12 @@ def _note_ranked(state: State, document: str, by_row: Mapping[str, Iterable[Read
         "INSERT OR IGNORE INTO ranked SELECT ?, ?, id FROM lookups WHERE kind = ? AND key = ?",
         ((document, row, kind, key) for row, found in by_row.items() for kind, key in found),
     )
-    state.db.executemany("INSERT OR REPLACE INTO row_keys VALUES (?, ?, ?)", ((document, row, key) for row, key in sorted(keys.items())))
+    state.db.executemany("INSERT OR REPLACE INTO row_keys VALUES (?, ?, ?, ?)", _row_keys(document, keys))
+
+
+def _row_keys(document: str, keys: Mapping[str, str]) -> Iterator[tuple[str, str, str, str]]:
+    """The ``row_keys`` rows of *keys*, each row's key by row, of *document*'s lists."""
+    return ((document, row, key, row_who(row)) for row, key in sorted(keys.items()))
 
 
 class PagesKept:
@@ -257,7 +271,7 @@ class PagesKept:
         for document, page in part.items():
             reads = tuple(page.reads)  # unpacked once
             plain, by_row, keys, _ = _split(reads)  # no row is kept from a build before
-            self.state.db.executemany("INSERT INTO row_keys VALUES (?, ?, ?)", ((document, row, key) for row, key in sorted(keys.items())))
+            self.state.db.executemany("INSERT INTO row_keys VALUES (?, ?, ?, ?)", _row_keys(document, keys))
             self.state.db.executemany("INSERT INTO temp.made VALUES (?, NULL, ?, ?)", ((document, kind, key) for kind, key in plain))
             self.state.db.executemany(
                 "INSERT INTO temp.made VALUES (?, ?, ?, ?)", ((document, row, *read) for row, found in by_row.items() for read in found)
@@ -288,6 +302,7 @@ class PagesKept:
         db.execute("DROP TABLE temp.made")
         db.execute(READ_INDEXES["reads_by_lookup"])
         db.execute(READ_INDEXES["ranked_by_lookup"])
+        db.execute(READ_INDEXES["row_keys_by_who"])
 
 
 def stated_answers(lookup: Lookup, keys: Iterable[str]) -> dict[str, str]:

@@ -40,7 +40,7 @@ from ndlld.rdf import serialized
 from ndlld.store import dataset_graph
 
 SUBJECT_NT = "'<' || iri || '>'"  # a subject as N-Triples writes it, in SQL: the key of subjects_by_nt
-SCHEMA_VERSION = 10  # of the files below; another version is started again from scratch
+SCHEMA_VERSION = 11  # of the files below; another version is started again from scratch
 GENERATION = NamedNode("urn:ndlld:state:generation")  # where the graph store keeps its generation
 
 _TABLES = """
@@ -76,8 +76,9 @@ CREATE TABLE IF NOT EXISTS reads (document TEXT, lookup INTEGER, PRIMARY KEY (do
 -- what sorting each row of a list cut short read, of the rows not shown (ndlld.lookup.ranked):
 -- a change to one makes the page again only when the row may now sort among those shown
 CREATE TABLE IF NOT EXISTS ranked (document TEXT, row TEXT, lookup INTEGER, PRIMARY KEY (document, row, lookup)) WITHOUT ROWID;
--- and the key each such row sorted by: a page made again places it by that, unread
-CREATE TABLE IF NOT EXISTS row_keys (document TEXT, row TEXT, key TEXT, PRIMARY KEY (document, row)) WITHOUT ROWID;
+-- and the key each such row sorted by: a page made again places it by that, unread; and who the
+-- row is, which a change to what its key read of that resource itself finds it by (not in ranked)
+CREATE TABLE IF NOT EXISTS row_keys (document TEXT, row TEXT, key TEXT, who TEXT, PRIMARY KEY (document, row)) WITHOUT ROWID;
 -- what the pages give the index (ndlld.incremental.listing): each resource listed in each list it
 -- is in, by its sort key (its name in lower case) and IRI, with its parents and fields (JSON); and
 -- of each page giving some, the publisher's links and involvements (JSON)
@@ -96,6 +97,7 @@ READ_INDEXES = {
     "lookups_by_read": "CREATE UNIQUE INDEX IF NOT EXISTS lookups_by_read ON lookups (kind, key)",
     "reads_by_lookup": "CREATE INDEX IF NOT EXISTS reads_by_lookup ON reads (lookup)",
     "ranked_by_lookup": "CREATE INDEX IF NOT EXISTS ranked_by_lookup ON ranked (lookup)",
+    "row_keys_by_who": "CREATE INDEX IF NOT EXISTS row_keys_by_who ON row_keys (who)",
 }
 _TABLES += "".join(f"{statement};\n" for statement in READ_INDEXES.values())
 # The subjects by N-Triples subject, the order of two dumps: a chunk's subjects found without a scan.
