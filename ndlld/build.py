@@ -218,6 +218,7 @@ class _Run:
     def from_scratch(self, state: State | None = None) -> Summary:
         """Every stage over the whole dataset; with *state*, kept whole for the next build."""
         self.say("reading the records")
+        noted = incremental.look_at_records(self.data_dir) if state is not None else {}
         graph, parts = read_each_record(self.data_dir, self.context) if state is not None else (load_graph(self.data_dir, self.context), [])
         keep()
         self.say(f"checking {len(graph)} triples against the shapes")
@@ -248,7 +249,7 @@ class _Run:
                 incremental.index_for_search(kept, graph.base)
         if kept is not None:
             incremental.remember(
-                kept, self.data_dir, self.out_dir, graph, parts, report, layout, companions, lookup, self.vocabulary, self.context
+                kept, self.data_dir, self.out_dir, graph, parts, noted, report, layout, companions, lookup, self.vocabulary, self.context
             )
         return Summary(self.out_dir, len(graph.nodes), len(graph), files, time.perf_counter() - self.started, report, self.release_note)
 

@@ -499,6 +499,24 @@ def test_nothing_changed_is_built_from_the_state(synthetic: Path, tmp_path: Path
     assert {name: (out / name).stat().st_ino for name in dumps} == inodes
 
 
+def test_a_record_edited_while_a_build_from_scratch_runs_is_read_by_the_next(synthetic: Path, tmp_path: Path):
+    """The state notes each record file as the build found it before reading it: a record
+    edited once it was read (here, when the build starts on the dumps) is read again by the
+    next build, whose output is then that of a build from scratch of the edited records."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    record = sorted((synthetic / "organizations").rglob("org-*.yaml"))[5]
+
+    def edit_once_read(line: str) -> None:
+        if "writing the dumps" in line:
+            _edit(record, "en: ", "en: Renamed ")
+
+    build(synthetic, out, cache_dir=cache, progress=edit_once_read)
+    assert b"Renamed " not in (out / "dataset.nt").read_bytes()
+    assert any("what 1 changed record file(s) touch" in line for line in _built(synthetic, out, cache))
+    build(synthetic, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+
+
 def test_a_build_from_scratch_that_fails_once_its_pages_are_made_leaves_the_last_state(synthetic: Path, tmp_path: Path):
     """A build from scratch keeps its pages in the state as it makes them; when it fails after
     (here: the same version released again with other data), the state is still the last

@@ -335,12 +335,20 @@ def keeping(state: State, out_dir: Path) -> pages.PagesKept:
     return pages.PagesKept(state, out_dir)
 
 
+def look_at_records(data_dir: Path) -> dict[str, tuple[bytes | None, bytes]]:
+    """What a build from scratch keeps of each record file (:func:`remember`), taken before
+    it reads them: a record edited while the build runs then differs from its note, and the
+    next build reads it again."""
+    return records.noted_now(record_files(data_dir)[1:], time.time_ns())
+
+
 def remember(
     kept: pages.PagesKept,
     data_dir: Path,
     out_dir: Path,
     graph: Graph,
     parts: list[Part],
+    noted: dict[str, tuple[bytes | None, bytes]],
     report: Report,
     layout: dict[str, list[Chunk]],
     companions: dict[str, list[str]],
@@ -350,7 +358,9 @@ def remember(
 ) -> None:
     """Keep the rest of the state of a build made from scratch, whose pages were *kept* as
     they were made, once published in *out_dir*; the search index written by
-    :func:`index_for_search` committed first. *lookup* is the graph's, as the pages read it."""
+    :func:`index_for_search` committed first. *parts*: what each record file made of the
+    graph, *noted*: what it was before it was read (:func:`look_at_records`); *lookup* is
+    the graph's, as the pages read it."""
     from ndlld.build import inverse_properties, release_of
     from ndlld.checks import project_rules
     from ndlld.resources import schemaorg_path
@@ -359,8 +369,7 @@ def remember(
     state, inverses, rules = kept.state, inverse_properties(schemaorg_path()), project_rules()
     state.search.publish(out_dir)
     files = record_files(data_dir)
-    _, notes = records.changed_files(state, files[1:], time.time_ns())
-    records.note_all(state, parts, notes, inverses)
+    records.note_all(state, parts, noted, inverses)
     note_subjects(state, {subject_value(t) for t in graph.triples})
     findings.keep_findings(state, report, graph.base)
     dumps.keep_layout(state, layout)

@@ -87,6 +87,18 @@ def changed_files(
     return changed, keep
 
 
+def noted_now(files: list[tuple[str, os.stat_result | None]], looked: int) -> dict[str, tuple[bytes | None, bytes]]:
+    """What to note of each record file for a build from scratch, taken before it reads them
+    (*looked*): its facts (None for one changed too close to that) and a digest of its bytes."""
+    recent = looked - RACY_NANOSECONDS
+    noted = {}
+    for path, info in files:
+        digest = _digest(path)
+        if digest is not None:
+            noted[path] = (_trusted(facts(info), recent), digest)
+    return noted
+
+
 def _trusted(now: bytes | None, recent: int) -> bytes | None:
     """*now*, if a later build may trust it; None for a file changed too close to this look."""
     if now is None:
