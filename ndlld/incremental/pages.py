@@ -138,7 +138,7 @@ def keep_ranked(state: State, reads: dict[str, set[Read]], lookup: Lookup) -> No
     what they read now."""
     for document, found in reads.items():
         _, by_row, keys, _ = _split(found)
-        _forget_rows(state, document, by_row)
+        _forget_rows(state, document, keys)  # every row has a key; one whose reads are all implied has no ranked read
         _note_ranked(state, document, by_row, keys, lookup)
 
 
