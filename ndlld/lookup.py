@@ -338,13 +338,13 @@ def row_who(row: str) -> str:
     return row.rpartition(" ")[2]
 
 
+_OF_RESOURCE = frozenset({"about", "stated", "pointing_at"})  # the kinds whose key begins with the resource read
+
+
 def resource_read(kind: str, key: str) -> str | None:
     """The resource a read reads: the subject of an ``about`` or ``stated`` read, what a
     ``pointing_at`` read points at; None for the other kinds."""
     return key.partition(" ")[0] if kind in _OF_RESOURCE else None
-
-
-_OF_RESOURCE = frozenset({"about", "stated", "pointing_at"})
 
 
 def sorted_by(row: str, key: str) -> Read:
