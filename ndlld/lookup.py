@@ -206,6 +206,7 @@ class Recording:
     def __init__(self, lookup: Lookup):
         self.lookup = lookup
         self._open: list[set[Read]] = []
+        self.keeping = True  # whether remembered methods keep their answers (:meth:`unkept`)
 
     @contextmanager
     def reads(self) -> Iterator[set[Read]]:
@@ -227,6 +228,16 @@ class Recording:
             yield found
         finally:
             self._open.pop()
+
+    @contextmanager
+    def unkept(self) -> Iterator[None]:
+        """What :func:`remembered` methods answer inside the block is not kept: a page that
+        asks for hundreds of thousands of names once each, to sort a long list, would keep them all."""
+        before, self.keeping = self.keeping, False
+        try:
+            yield
+        finally:
+            self.keeping = before
 
     def note(self, reads: Iterable[Read]) -> None:
         if self._open:
@@ -312,7 +323,9 @@ def remembered(method: Callable[..., T]) -> Callable[..., T]:
                 graph._open.pop()
                 if graph._open:
                     graph._open[-1] |= reads
-            kept[key] = found = (answer, tuple(reads))  # smaller than a set: there are many
+            found = (answer, tuple(reads))  # smaller than a set: there are many
+            if graph.keeping:
+                kept[key] = found
         elif found[1]:
             self.graph.note(found[1])
         return found[0]
@@ -328,9 +341,14 @@ def ranked(reads: Iterable[Read], row: str) -> list[Read]:
     incremental layer asks the view again (``SiteView.row_key``). The reads of *who* itself
     and of its document (:func:`resource_read`) are left out: the row implies them, and a
     change to them finds the row by its who (they are most of what a key reads: names)."""
-    who = row_who(row)
+    return [("ranked", f"{kind} {key}\n{row}") for kind, key in not_implied(reads, row_who(row))]
+
+
+def not_implied(reads: Iterable[Read], who: str) -> tuple[Read, ...]:
+    """*reads* but those of *who* itself and of its document (:func:`resource_read`), which
+    a row of a list cut short implies (:func:`ranked`): most of what its key reads."""
     implied = {who, document_of(who)}
-    return [("ranked", f"{kind} {key}\n{row}") for kind, key in reads if resource_read(kind, key) not in implied]
+    return tuple(read for read in reads if resource_read(*read) not in implied)
 
 
 def row_who(row: str) -> str:

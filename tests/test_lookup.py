@@ -83,6 +83,28 @@ def test_every_question_is_noted_and_kept_answers_note_theirs_again():
     graph.about(ID + "ndl")  # outside any block: nothing to note, nothing fails
 
 
+class _CountedPage(_Page):
+    made = 0
+
+    @remembered
+    def name(self, iri: str) -> str:
+        self.made += 1
+        return next(t.object.value for t in self.graph.about(iri) if t.predicate.value == SDO + "name")
+
+
+def test_answers_made_while_unkept_are_noted_but_made_again_when_asked_again():
+    """A page that sorts a long list by names asks each once: it does not keep them all."""
+    graph = Recording(TriplesLookup(_triples()))
+    page = _CountedPage(graph)
+    with graph.reads() as first, graph.unkept():
+        assert page.name(ID + "ifla") == "IFLA"
+    with graph.reads() as second:
+        assert page.name(ID + "ifla") == "IFLA"
+        assert page.name(ID + "ifla") == "IFLA"
+    assert first == second == {("about", ID + "ifla")}
+    assert page.made == 2  # once while unkept, once kept
+
+
 def test_a_pages_reads_kept_packed_are_given_back_as_they_were():
     """Keys may hold spaces and line breaks (a ``ranked`` read's holds its row)."""
     reads = {("stated", "https://example.org/id/ifla https://schema.org/name"), ("ranked", "about x\nlinked_from en y"), ("documents", "")}

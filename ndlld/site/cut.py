@@ -10,7 +10,7 @@ others left are too few to show; then those whose kept keys come first are read.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from itertools import chain
 
@@ -27,7 +27,7 @@ class Cut:
     total: int
     last: str | None
     keys: dict[str, str]  # by who, for the rows sorted
-    reads: dict[str, set[Read]]  # by who, for the rows sorted
+    reads: dict[str, Collection[Read]]  # by who, for the rows sorted
     kept: list[str]  # each a who
 
     def as_read(self) -> set[str]:
@@ -36,13 +36,13 @@ class Cut:
         return {who for who, key in self.keys.items() if self.last is None or key <= self.last}
 
 
-def cut_short(rows: set[tuple], most: int | None, key_of: Callable[[str], tuple[str, set[Read]]], kept: KeptAfter | None) -> Cut:
+def cut_short(rows: set[tuple], most: int | None, key_of: Callable[[str], tuple[str, Collection[Read]]], kept: KeptAfter | None) -> Cut:
     """The first *most* of *rows* (``(who, how)``, *how* a text with a language) by who's key
     (*key_of* gives it and what it read), then by how; all of them when *most* is None."""
     everyone = {who for who, _ in rows}
     after = {who: key for who, key in kept.rows.items() if who in everyone} if kept is not None and most is not None else {}
     keys: dict[str, str] = {}
-    reads: dict[str, set[Read]] = {}
+    reads: dict[str, Collection[Read]] = {}
 
     def ordered(whom: set[str]) -> list[tuple]:
         for who in whom - keys.keys():

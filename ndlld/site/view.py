@@ -23,12 +23,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
 from ndlld.context import Context
-from ndlld.lookup import Lookup, Recording, TriplesLookup, document_of, remembered
+from ndlld.lookup import Lookup, Read, Recording, TriplesLookup, document_of, not_implied, remembered
 from ndlld.namespaces import NDL, RDF, RDF_TYPE, SCHEMA
 from ndlld.rdf import subject_value
 from ndlld.site.cut import cut_short
@@ -407,12 +408,20 @@ class SiteView:
         rows = {(source, labels[predicate]) for source, predicate in self._linking(document)}  # one row a label
         cut = f"linked_from {language} {document}"
 
-        def key_of(source: str) -> tuple[str, set]:
-            with self.graph.apart() as found:
-                return self._row_key(source, language), found
+        # A list cut short keeps of each row only what its key read beyond who it is, as a row
+        # not shown notes it, and not the names read: the page every record cites sorts
+        # hundreds of thousands. The keys of the rows shown are asked again, read as they are.
+        long_list = most is not None and len(rows) > most
+
+        def key_of(source: str) -> tuple[str, Collection[Read]]:
+            with self.graph.apart() as found, self.graph.unkept() if long_list else nullcontext():
+                return self._row_key(source, language), not_implied(found, source) if long_list else found
 
         made = cut_short(rows, most, key_of, self.graph.kept_after(cut))
-        self.graph.note_cut(cut, made.as_read(), made.reads, made.keys, made.last, made.kept)
+        shown = made.as_read()
+        for source in shown if long_list else ():
+            self._row_key(source, language)
+        self.graph.note_cut(cut, shown, made.reads, made.keys, made.last, made.kept)
         return [(source, how) for *_, source, how in made.shown], made.total
 
     def _row_key(self, source: str, language: str) -> str:
