@@ -229,7 +229,7 @@ class _Run:
         keep(collecting=False)
         with Staging(self.out_dir, spare=state is not None, keep=PAGE_DIRECTORIES, anew=True) as staging:
             writer = Writer(staging.path, self.out_dir if self.out_dir.is_dir() else None)
-            kept = incremental.keeping(state, staging.path) if state is not None else None
+            kept = incremental.keeping(state, staging.path, graph.base) if state is not None else None
             # One index of the statements, for the dumps' provenance and the pages' view: made
             # before the dumps' process is forked, it is one in memory, shared by both.
             lookup = TriplesLookup(graph.triples)
@@ -246,7 +246,7 @@ class _Run:
             files += self._releases(staging.path, release_of(graph), graph.base, files)
             staging.remove_all_but(files)
             if kept is not None:
-                incremental.index_for_search(kept, graph.base)
+                incremental.index_for_search(kept)
         if kept is not None:
             incremental.remember(
                 kept, self.data_dir, self.out_dir, graph, parts, noted, report, layout, companions, lookup, self.vocabulary, self.context

@@ -130,13 +130,29 @@ def connect(path: Path) -> sqlite3.Connection:
 def write_all(db: sqlite3.Connection, resources: Iterable[Resource], base: str, output: str = "") -> None:
     """The tables of *db* made again with *resources* alone (by IRI order), inside the
     caller's transaction."""
+    start_all(db, base, output)
+    add(db, sorted(resources, key=lambda r: r.iri), base)
+    finish_all(db)
+
+
+def start_all(db: sqlite3.Connection, base: str, output: str = "") -> None:
+    """The tables of *db* made again, empty, inside the caller's transaction: their rows are
+    added as they come (:func:`add`), then :func:`finish_all`."""
     for table in ("words", "name_key", "resource", "meta"):
         db.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - these names
     for statement in _SCHEMA:  # one by one: executescript would commit the caller's transaction
         db.execute(statement)
     db.executemany("INSERT INTO meta VALUES (?, ?)", [("base", base), ("format", FORMAT), ("output", output)])
-    for resource in sorted(resources, key=lambda r: r.iri):
+
+
+def add(db: sqlite3.Connection, resources: Iterable[Resource], base: str) -> None:
+    """Rows for *resources*, none of which the index has, inside the caller's transaction."""
+    for resource in resources:
         _insert(db, resource, base)
+
+
+def finish_all(db: sqlite3.Connection) -> None:
+    """The full-text index of an index written whole merged into one segment, as it is queried."""
     db.execute("INSERT INTO words(words) VALUES ('optimize')")
 
 

@@ -328,11 +328,12 @@ def _header(view: SiteView) -> str:
     return json.dumps(site_header(view), sort_keys=True, default=str)
 
 
-def keeping(state: State, out_dir: Path) -> pages.PagesKept:
-    """The state emptied for a build from scratch, and what keeps its pages as they are made
-    into *out_dir* (:class:`pages.PagesKept`, the *keep* of :func:`ndlld.site.render_site`)."""
+def keeping(state: State, out_dir: Path, base: str) -> pages.PagesKept:
+    """The state emptied for a build from scratch of the dataset at *base*, and what keeps
+    its pages as they are made into *out_dir* (:class:`pages.PagesKept`, the *keep* of
+    :func:`ndlld.site.render_site`)."""
     state.clear()
-    return pages.PagesKept(state, out_dir)
+    return pages.PagesKept(state, out_dir, base)
 
 
 def look_at_records(data_dir: Path) -> dict[str, tuple[bytes | None, bytes]]:
@@ -396,7 +397,7 @@ def remember(
     state.load_graph(graph.triples, dataset_graph(graph.base), vocabulary, VOCABULARY_GRAPH)
 
 
-def index_for_search(kept: pages.PagesKept, base: str) -> None:
-    """The search index of a build from scratch, of the pages *kept*, written whole;
-    committed by :func:`remember` once the output is published."""
-    kept.state.search.write_all(kept.searched, base)
+def index_for_search(kept: pages.PagesKept) -> None:
+    """The search index of a build from scratch, written as the pages were *kept*, made
+    whole; committed by :func:`remember` once the output is published."""
+    kept.state.search.finish_all()

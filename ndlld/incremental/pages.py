@@ -32,7 +32,6 @@ from ndlld.output import hard_link
 from ndlld.rdf import subject_value
 
 if TYPE_CHECKING:
-    from ndlld.search import Resource
     from ndlld.site import Written
 
 
@@ -254,15 +253,16 @@ class PagesKept:
     """The pages of a build from scratch kept into an emptied state as each part of them is
     made (the *keep* of :func:`ndlld.site.render_site`), so that the build never holds them
     all: each page's files (as they lie in *out_dir*, whose renaming into place keeps their
-    inode, size and time), its entry's rows (:mod:`ndlld.incremental.listing`) and its reads.
+    inode, size and time), its entry's rows (:mod:`ndlld.incremental.listing`), its reads, and
+    its rows of the search index (committed by :func:`ndlld.incremental.remember`).
 
     The reads wait in a table of their own and are numbered once all are in, by SQLite,
     whose sorts spill to disk rather than to memory; the indexes on them are made last
     (row by row, they would be written all over a table of millions)."""
 
-    def __init__(self, state: State, out_dir: Path):
+    def __init__(self, state: State, out_dir: Path, base: str):
         self.state, self.out_dir = state, out_dir
-        self.searched: list[Resource] = []  # what the search index holds of each page (:func:`ndlld.incremental.index_for_search`)
+        state.search.start_all(base)  # what each page gives the search index, written as it comes
         for name in READ_INDEXES:
             state.db.execute(f"DROP INDEX IF EXISTS {name}")
         state.db.execute("CREATE TEMP TABLE made (document TEXT, row TEXT, kind TEXT, key TEXT)")  # row: of a ranked read
@@ -278,7 +278,7 @@ class PagesKept:
             )
             _note_page(self.state, self.out_dir, document, page, _reads_digest(reads))
         listing.keep_all(self.state, {document: page.entry for document, page in part.items()})
-        self.searched += [page.searched for page in part.values() if page.searched is not None]
+        self.state.search.add(page.searched for page in part.values() if page.searched is not None)
 
     def finish(self, lookup: Lookup) -> None:
         """Number the reads, each ``stated`` one with *lookup*'s answer, and index them."""
