@@ -477,10 +477,26 @@ class Statements:
         wanted = set(kinds)
         if wanted & {"turtle", "ntriples", "trig", "nquads"}:
             yield from self._line_pieces(heads, wanted)
-        if "jsonld" in wanted:
-            yield from (("jsonld", piece) for piece in self._jsonld_pieces(first, heads, keep="ndjson" in wanted))
-        if "ndjson" in wanted:
+        if "jsonld" in wanted and "ndjson" in wanted:
+            yield from self._jsonld_and_ndjson_pieces(first, heads)
+        elif "jsonld" in wanted:
+            yield from (("jsonld", piece) for piece in self._jsonld_pieces(first, heads, keep=False))
+        elif "ndjson" in wanted:
             yield from (("ndjson", piece) for piece in self._ndjson_pieces())
+
+    def _jsonld_and_ndjson_pieces(self, first: bool, heads: bool) -> Iterator[tuple[str, Piece]]:
+        """The JSON-LD's pieces, each NDJSON piece as soon as the JSON-LD has made all of its
+        nodes: the nodes kept for the NDJSON are a few chunks' at a time, not the graph's."""
+        runs = iter(self._ndjson_runs())
+        waiting = next(runs, None)
+        for piece in self._jsonld_pieces(first, heads, keep=True):
+            yield "jsonld", piece
+            while waiting is not None and all(s in self._ndjson_nodes for d in waiting for s in self.documents[d]):
+                yield "ndjson", self._ndjson_piece(waiting)
+                waiting = next(runs, None)
+        while waiting is not None:
+            yield "ndjson", self._ndjson_piece(waiting)
+            waiting = next(runs, None)
 
     def _line_pieces(self, heads: bool, kinds: set[str]) -> Iterator[tuple[str, Piece]]:
         """The pieces of the dumps ordered by N-Triples subject: Turtle, N-Triples, TriG, N-Quads."""
@@ -533,11 +549,16 @@ class Statements:
             yield _piece(b"\n]}\n")
 
     def _ndjson_pieces(self) -> Iterator[Piece]:
+        return (self._ndjson_piece(documents) for documents in self._ndjson_runs())
+
+    def _ndjson_runs(self) -> list[list[str]]:
+        """The documents of each chunk of the NDJSON, in order."""
         names = sorted(self.documents)
-        for start, end in _runs([name.encode("utf-8") for name in names], self.every):
-            documents = names[start:end]
-            lines = [ndjson_line([self._ndjson_node(s) for s in self.documents[name]]) for name in documents]
-            yield _piece(b"".join(lines), documents[-1])
+        return [names[start:end] for start, end in _runs([name.encode("utf-8") for name in names], self.every)]
+
+    def _ndjson_piece(self, documents: list[str]) -> Piece:
+        lines = [ndjson_line([self._ndjson_node(s) for s in self.documents[name]]) for name in documents]
+        return _piece(b"".join(lines), documents[-1])
 
     def _turtle(self, some: list[bytes], lines: dict[bytes, tuple[list[bytes], list[Triple]]]) -> bytes:
         triples = [t for s in some for t in _type_first(s, *lines[s])]
