@@ -439,8 +439,9 @@ class Statements:
     The statements are grouped by subject once; a chunk's N-Triples lines are written when
     the chunk is made (pyoxigraph's writer is slow per call, fast on a chunk's thousands of
     statements) and each kept beside its triple, so that no chunk parses its lines back for
-    the Turtle. Only one chunk's lines are held at a time, so that the dumps of a large graph
-    take little memory beside it. Made for the whole graph, the pieces are the whole dumps;
+    the Turtle. Only one chunk's lines are held at a time, and the nodes the JSON-LD makes
+    for the NDJSON until the NDJSON's chunk holding them is made, so that the dumps of a large
+    graph take little memory beside it. Made for the whole graph, the pieces are the whole dumps;
     made for the resources of some chunks (an incremental build), they are those chunks,
     the same bytes."""
 
