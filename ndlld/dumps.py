@@ -37,7 +37,7 @@ import json
 import re
 import zlib
 from bisect import bisect_left
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -488,16 +488,12 @@ class Statements:
     def _jsonld_and_ndjson_pieces(self, first: bool, heads: bool) -> Iterator[tuple[str, Piece]]:
         """The JSON-LD's pieces, each NDJSON piece as soon as the JSON-LD has made all of its
         nodes: the nodes kept for the NDJSON are a few chunks' at a time, not the graph's."""
-        runs = iter(self._ndjson_runs())
-        waiting = next(runs, None)
+        runs = deque(self._ndjson_runs())
         for piece in self._jsonld_pieces(first, heads, keep=True):
             yield "jsonld", piece
-            while waiting is not None and all(s in self._ndjson_nodes for d in waiting for s in self.documents[d]):
-                yield "ndjson", self._ndjson_piece(waiting)
-                waiting = next(runs, None)
-        while waiting is not None:
-            yield "ndjson", self._ndjson_piece(waiting)
-            waiting = next(runs, None)
+            while runs and all(s in self._ndjson_nodes for d in runs[0] for s in self.documents[d]):
+                yield "ndjson", self._ndjson_piece(runs.popleft())
+        yield from (("ndjson", self._ndjson_piece(documents)) for documents in runs)
 
     def _line_pieces(self, heads: bool, kinds: set[str]) -> Iterator[tuple[str, Piece]]:
         """The pieces of the dumps ordered by N-Triples subject: Turtle, N-Triples, TriG, N-Quads."""

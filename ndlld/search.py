@@ -131,7 +131,7 @@ def write_all(db: sqlite3.Connection, resources: Iterable[Resource], base: str, 
     """The tables of *db* made again with *resources* alone (by IRI order), inside the
     caller's transaction."""
     start_all(db, base, output)
-    add(db, sorted(resources, key=lambda r: r.iri), base)
+    add(db, sorted(resources, key=lambda r: r.iri))
     finish_all(db)
 
 
@@ -145,8 +145,9 @@ def start_all(db: sqlite3.Connection, base: str, output: str = "") -> None:
     db.executemany("INSERT INTO meta VALUES (?, ?)", [("base", base), ("format", FORMAT), ("output", output)])
 
 
-def add(db: sqlite3.Connection, resources: Iterable[Resource], base: str) -> None:
+def add(db: sqlite3.Connection, resources: Iterable[Resource]) -> None:
     """Rows for *resources*, none of which the index has, inside the caller's transaction."""
+    base = meta(db, "base") or ""
     for resource in resources:
         _insert(db, resource, base)
 

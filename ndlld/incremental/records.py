@@ -77,12 +77,10 @@ def changed_files(
         if before is not None and now is not None and before[0] == now:
             continue
         digest = _digest(path)
-        if before is not None and digest is not None and digest == before[1]:
-            keep[path] = (_trusted(now, recent), digest)
-            continue
-        changed.append(path)
         if digest is not None:
             keep[path] = (_trusted(now, recent), digest)
+        if before is None or digest is None or digest != before[1]:
+            changed.append(path)
     changed += list(noted)  # removed since
     return changed, keep
 

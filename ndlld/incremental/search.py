@@ -31,7 +31,6 @@ class KeptIndex:
     def __init__(self, directory: Path):
         self.path = directory / INDEX_FILE
         self.db: sqlite3.Connection | None = None
-        self.base = ""  # of the index being written whole (:meth:`start_all`)
 
     def of_output(self, output: bytes | str | None) -> bool:
         """Whether the index is that of the output whose ``SHA256SUMS`` has the digest *output*."""
@@ -44,10 +43,9 @@ class KeptIndex:
         """The index written whole, a part at a time as the pages are made (:meth:`add`),
         so that a build from scratch never holds every page's rows: then :meth:`finish_all`."""
         search.start_all(self._begun(), base)
-        self.base = base
 
     def add(self, resources: Iterable[Resource]) -> None:
-        search.add(self._begun(), resources, self.base)
+        search.add(self._begun(), resources)
 
     def finish_all(self) -> None:
         search.finish_all(self._begun())
