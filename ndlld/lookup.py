@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from itertools import chain, repeat
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
@@ -94,6 +94,25 @@ def _same_object_order(triple: Triple) -> tuple:
     return (_term_key(triple.subject), triple.predicate.value)
 
 
+def _by_subject_iri(triple: Triple) -> tuple[str, str]:
+    return (cast(NamedNode, triple.subject).value, triple.predicate.value)
+
+
+def in_order(triples: Iterable[Triple], shared: str | None = None) -> list[Triple]:
+    """*triples* in :func:`statement_order`; when they share their ``"subject"`` or their
+    ``"object"`` (*shared*), sorted by the rest of it. Statements pointing at the source
+    every record cites, hundreds of thousands, are sorted by their subjects' IRIs (when
+    all are IRIs, as in a graph of records): the same order, at half the cost."""
+    if shared == "subject":
+        return sorted(triples, key=_same_subject_order)
+    if shared == "object":
+        found = list(triples)
+        if all(type(t.subject) is NamedNode for t in found):
+            return sorted(found, key=_by_subject_iri)
+        return sorted(found, key=_same_object_order)
+    return sorted(triples, key=statement_order)
+
+
 class Lookup(Protocol):
     """The statements of a graph, asked for by IRI; each answer in :func:`statement_order`."""
 
@@ -108,6 +127,13 @@ class Lookup(Protocol):
 
     def pointing_at(self, obj: str) -> Sequence[Triple]:
         """The statements whose object is the IRI *obj*."""
+        ...
+
+    def pointing_by(self, obj: str, predicate: str, most: int | None = None) -> Sequence[Triple]:
+        """The statements by *predicate* whose object is the IRI *obj*; with *most*, only
+        that many of them (all, if there are no more), which ones the lookup chooses: for a
+        reader to whom so many say as much as all (a shape's ``sh:minCount``), so that the
+        source every record cites is not read whole."""
         ...
 
     def in_document(self, document: str) -> Sequence[Triple]:
@@ -167,7 +193,7 @@ class TriplesLookup:
                 subjects = sorted({t.subject for t in found}, key=_term_key)
                 found[:] = [t for subject in subjects if not isinstance(subject, Triple) for t in self._answer("about", subject.value)]
             else:
-                found.sort(key=_same_subject_order if kind == "about" else _same_object_order)
+                found[:] = in_order(found, "subject" if kind == "about" else "object")
             self._sorted.add((kind, key))
         return found
 
@@ -187,6 +213,10 @@ class TriplesLookup:
 
     def pointing_at(self, obj: str) -> Sequence[Triple]:
         return self._answer("pointing_at", obj)
+
+    def pointing_by(self, obj: str, predicate: str, most: int | None = None) -> Sequence[Triple]:
+        """The first *most* in statement order: in memory, all are at hand."""
+        return [t for t in self.pointing_at(obj) if t.predicate.value == predicate][:most]
 
     def in_document(self, document: str) -> Sequence[Triple]:
         return self._answer("in_document", document)
@@ -284,6 +314,11 @@ class Recording:
         if self._open:
             self._open[-1].add(("pointing_at", obj))
         return self.lookup.pointing_at(obj)
+
+    def pointing_by(self, obj: str, predicate: str, most: int | None = None) -> Sequence[Triple]:
+        if self._open:  # noted as the whole answer it is a part of: what changes it changes that
+            self._open[-1].add(("pointing_at", obj))
+        return self.lookup.pointing_by(obj, predicate, most)
 
     def in_document(self, document: str) -> Sequence[Triple]:
         if self._open:

@@ -770,6 +770,32 @@ def test_a_member_deleted_keeps_what_counting_shapes_say_of_the_publisher(synthe
     assert _snapshot(out) == _snapshot(tmp_path / "scratch")
 
 
+def test_a_source_cited_by_fewer_or_by_none_is_found_as_from_scratch(synthetic: Path, tmp_path: Path):
+    """The shapes ask that some record cite each source: the check of a change reads only as
+    many of the statements citing it as they ask for, not the hundreds of thousands that
+    cite the source every record cites. Of the two records citing a source, either citation
+    taken away leaves it cited (whichever the store gives first), and both, uncited: as from scratch."""
+    cache = tmp_path / "cache"
+    (synthetic / "sources" / "rare.yaml").write_text(
+        "id: source/rare\ntype: CreativeWork\nname:\n  en: A rarely cited document\n", encoding="utf-8"
+    )
+    one, both = "\nsource: source/synthetic\n", "\nsource: [source/synthetic, source/rare]\n"
+    citing = [path for path in _records(synthetic) if one in path.read_text(encoding="utf-8")][:2]
+    for record in citing:
+        _edit(record, one, both)
+    build(synthetic, tmp_path / "dist", cache_dir=cache)
+    uncited = []
+    for taken in ([citing[0]], [citing[1]], citing):  # validate leaves the state as the build left it
+        for record in taken:
+            _edit(record, both, one)
+        warm, scratch = validate(synthetic, cache_dir=cache), validate(synthetic)
+        assert _findings(warm) == _findings(scratch)
+        uncited.append(not warm.conforms and any(f.focus == "source/rare" for f in warm.findings))
+        for record in taken:
+            _edit(record, one, both)
+    assert uncited == [False, False, True]
+
+
 def test_a_year_after_the_datasets_date_modified_is_found_with_a_warm_cache(synthetic: Path, tmp_path: Path):
     """The check of a year reads the dataset's dateModified, in another document: a year
     edited past it is warned of as from scratch; the warning stays through an edit of the

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from ndlld.lookup import GROUPED_FROM, Reads, Recording, TriplesLookup, remembered, statement_order
+from ndlld.lookup import GROUPED_FROM, Reads, Recording, TriplesLookup, in_order, remembered, statement_order
 
 ID = "https://example.org/id/"
 SDO = "http://schema.org/"
@@ -41,6 +41,18 @@ def test_answers_are_the_same_whatever_the_order_of_the_graph():
     assert one.about(ID + "nobody") == ()
 
 
+def test_answers_sharing_a_term_are_sorted_as_every_answer_is():
+    """Sorted by the rest of the key, an answer sharing its subject or its object is in
+    statement order, a blank node among its subjects or not."""
+    ifla = NamedNode(ID + "ifla")
+    pointing = [Triple(NamedNode(ID + name), NamedNode(SDO + p), ifla) for name in ("b", "a", "c") for p in ("x", "memberOf")]
+    blank = Triple(BlankNode("z"), NamedNode(SDO + "memberOf"), ifla)
+    about = [t for t in _triples() if t.subject == ifla]
+    for answer, shared in [(pointing, "object"), ([blank, *pointing], "object"), (about[::-1], "subject"), (_triples()[::-1], None)]:
+        assert in_order(answer, shared) == sorted(answer, key=statement_order)
+    assert in_order([blank, *pointing], "object")[-1] == blank  # IRIs first
+
+
 def test_what_is_stated_of_a_resource_is_what_is_said_about_it_by_that_predicate():
     """A resource with a few statements, and one with more than are looked through (the
     publisher's memberships), answer alike: in the order of ``about``."""
@@ -53,6 +65,22 @@ def test_what_is_stated_of_a_resource_is_what_is_said_about_it_by_that_predicate
             assert list(lookup.stated(subject, predicate)) == [t for t in lookup.about(subject) if t.predicate.value == predicate]
     assert len(lookup.stated(ID + "ndl", SDO + "memberOf")) == GROUPED_FROM + 7  # and the two of _triples
     assert [t.object.value for t in lookup.stated(ID + "ifla", SDO + "name")] == ["IFLA", "国際図書館連盟"]
+
+
+def test_statements_pointing_by_a_predicate_are_the_first_so_many_in_memory_and_noted_whole():
+    """In memory, some statements by a predicate pointing at a resource are the first in
+    statement order; a page asking for them depends on all that point at it."""
+    publisher = NamedNode(ID + "ndl")
+    members = [Triple(NamedNode(f"{ID}org-{n:03}"), NamedNode(SDO + "member"), publisher) for n in range(5)]
+    lookup = TriplesLookup(_triples() + members[::-1])
+    assert list(lookup.pointing_by(ID + "ndl", SDO + "member")) == members
+    assert list(lookup.pointing_by(ID + "ndl", SDO + "member", 2)) == members[:2]
+    assert list(lookup.pointing_by(ID + "ifla", SDO + "memberOf", 5)) == [t for t in _triples() if t.object.value == ID + "ifla"]
+    assert list(lookup.pointing_by(ID + "ndl", SDO + "memberOf")) == []
+    graph = Recording(lookup)
+    with graph.reads() as found:
+        assert len(graph.pointing_by(ID + "ndl", SDO + "member", 1)) == 1
+    assert found == {("pointing_at", ID + "ndl")}
 
 
 class _Page:

@@ -43,15 +43,15 @@ Needs = dict[str, int | None] | None
 
 def surroundings(lookup: Lookup, document: str, needs: Needs, left_out: Callable[[Triple], bool] | None = None) -> set[Triple]:
     """What the shapes look at to validate the resources of *document*: its statements,
-    those pointing at its subjects that *needs* keeps (of a bounded property, the first
-    ones in :func:`ndlld.lookup.statement_order`), the types of what it points at, and
-    every parent link above it. Its statements for which *left_out* holds, and the types
+    those pointing at its subjects that *needs* keeps (:func:`pointing_seen`: of a bounded
+    property, as many as the shapes see, which ones the lookup chooses), the types of what
+    it points at, and every parent link above it. Its statements for which *left_out* holds, and the types
     of what only they point at, are left out (see :func:`judged_alone`)."""
     every = lookup.in_document(document)
     own = every if left_out is None else [t for t in every if not left_out(t)]
     found = set(own)
     for subject in dict.fromkeys(subject_value(t) for t in every):
-        found.update(kept_pointing_at(lookup.pointing_at(subject), needs))
+        found.update(pointing_seen(lookup, subject, needs))
     for target in {t.object.value for t in own if isinstance(t.object, NamedNode)}:
         found.update(t for t in lookup.about(target) if t.predicate.value == RDF_TYPE_IRI)
     found.update(parent_links_above(lookup, document))
@@ -67,21 +67,12 @@ def dataset_modified(lookup: Lookup) -> list[Triple]:
     return found + [t for dataset in found for t in lookup.stated(subject_value(dataset), MODIFIED_IRI)]
 
 
-def kept_pointing_at(pointing: Iterable[Triple], needs: Needs) -> list[Triple]:
-    """Of the statements *pointing* at a resource (in statement order), those the shapes see."""
+def pointing_seen(lookup: Lookup, obj: str, needs: Needs) -> list[Triple]:
+    """Of the statements pointing at *obj*, those the shapes see: every one when *needs* is
+    None; else those of each property they follow backwards, so many of a bounded one."""
     if needs is None:
-        return list(pointing)
-    kept: list[Triple] = []
-    counts: dict[str, int] = {}
-    for t in pointing:
-        predicate = t.predicate.value
-        if predicate not in needs:
-            continue
-        bound = needs[predicate]
-        if bound is None or counts.get(predicate, 0) < bound:
-            counts[predicate] = counts.get(predicate, 0) + 1
-            kept.append(t)
-    return kept
+        return list(lookup.pointing_at(obj))
+    return [t for predicate, bound in needs.items() for t in lookup.pointing_by(obj, predicate, bound)]
 
 
 def parent_links_above(lookup: Lookup, organization: str) -> set[Triple]:

@@ -8,13 +8,14 @@ writing the store: the store is changed only once the build has published
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import islice
 
 from pyoxigraph import NamedNode, Store, Triple
 
 from ndlld.incremental.state import triples_of
-from ndlld.lookup import KeptAfter, document_of, statement_order
+from ndlld.lookup import KeptAfter, document_of, in_order
 from ndlld.rdf import subject_value
 
 
@@ -35,6 +36,7 @@ class Overlay:
         self.changed_stated = {f"{subject_value(t)} {t.predicate.value}" for t in changed}
         self._changed_subjects = {subject_value(t) for t in changed}
         self._changed_objects = {t.object.value for t in changed if isinstance(t.object, NamedNode)}
+        self._removed_pointing = Counter(f"{t.object.value} {t.predicate.value}" for t in self.removed if isinstance(t.object, NamedNode))
         self._answers: dict[tuple[str, str], Sequence[Triple]] = {}
         self._documents: list[str] | None = None
         self._kept_after: dict[str, KeptAfter] = {}
@@ -62,15 +64,17 @@ class Overlay:
         """The store's statements that match, in statement order; when *changed* (the change
         removed or added some that match), minus those removed, plus *added*."""
         s, p, o = (NamedNode(term) if term is not None else None for term in (subject, predicate, obj))
-        return self._changed([q.triple for q in self.store.quads_for_pattern(s, p, o, self.graph)], changed, added)
+        stored = [q.triple for q in self.store.quads_for_pattern(s, p, o, self.graph)]
+        return self._changed(stored, changed, added, "subject" if subject is not None else "object")
 
-    def _changed(self, stored: list[Triple], changed: bool, added: list[Triple]) -> list[Triple]:
-        """The last graph's *stored* statements in the new one, in statement order."""
+    def _changed(self, stored: list[Triple], changed: bool, added: list[Triple], shared: str) -> list[Triple]:
+        """The last graph's *stored* statements in the new one, in statement order (they
+        share their *shared* term: :func:`~ndlld.lookup.in_order`)."""
         if not changed:  # the most answers, by far: the store's are the new graph's
-            return sorted(stored, key=statement_order)
+            return in_order(stored, shared)
         found = {t for t in stored if t not in self.removed}
         found.update(added)
-        return sorted(found, key=statement_order)
+        return in_order(found, shared)
 
     def use_last(self, triples: Iterable[Triple]) -> None:
         """Take *triples*, every statement the last graph had of their subjects (a chunk of its
@@ -82,7 +86,7 @@ class Overlay:
             key = ("about", subject)
             if key not in self._answers:
                 changed = subject in self._changed_subjects
-                self._answers[key] = self._changed(stored, changed, self._added_about.get(subject, []))
+                self._answers[key] = self._changed(stored, changed, self._added_about.get(subject, []), "subject")
 
     def about(self, subject: str) -> Sequence[Triple]:
         key = ("about", subject)
@@ -112,6 +116,24 @@ class Overlay:
             found = self._answers[key] = self._read(None, None, obj, obj in self._changed_objects, self._added_pointing.get(obj, []))
         return found
 
+    def pointing_by(self, obj: str, predicate: str, most: int | None = None) -> Sequence[Triple]:
+        """With *most*, the first statements the store gives that the change left, and those
+        it added, the first *most* of them in statement order: the same ones for the same
+        store, and never all of the hundreds of thousands that cite one source."""
+        key = ("pointing_by", f"{obj} {predicate} {most}")
+        found = self._answers.get(key)
+        if found is None:
+            added = [t for t in self._added_pointing.get(obj, ()) if t.predicate.value == predicate]
+            removed = self._removed_pointing[f"{obj} {predicate}"]
+            if most is None:
+                found = self._read(None, predicate, obj, bool(removed or added), added)
+            else:
+                stored = self.store.quads_for_pattern(None, NamedNode(predicate), NamedNode(obj), self.graph)
+                stored_first = [q.triple for q in islice(stored, most + removed)]
+                found = self._changed(stored_first, bool(removed or added), added, "object")[:most]
+            self._answers[key] = found
+        return found
+
     def subjects_of(self, document: str) -> list[str]:
         """The subjects of *document* (itself and its hash resources) in the new graph."""
         rows = self.db.execute("SELECT iri FROM subjects WHERE document = ?", (document,))
@@ -121,7 +143,7 @@ class Overlay:
     def in_document(self, document: str) -> Sequence[Triple]:
         key = ("in_document", document)
         if key not in self._answers:
-            self._answers[key] = sorted((t for s in self.subjects_of(document) for t in self.about(s)), key=statement_order)
+            self._answers[key] = in_order(t for s in self.subjects_of(document) for t in self.about(s))
         return self._answers[key]
 
     def documents(self) -> Sequence[str]:
