@@ -440,11 +440,12 @@ def test_statements_moved_between_graphs_are_built_from_what_changed(synthetic: 
 
 
 def test_a_name_changed_reaches_no_other_quads(synthetic: Path, tmp_path: Path):
-    """What a change to a resource's name can move in the quads dumps is that resource alone;
-    a second source for it reaches its hash resources and the links to them too."""
+    """What a change to a resource's name can move in the quads dumps is that resource alone,
+    and none of its other statements to other graphs; a second source for it moves all of
+    them, its hash resources' and the links to them too."""
     from ndlld.context import Context
     from ndlld.incremental import change
-    from ndlld.incremental.dumps import quads_reach
+    from ndlld.incremental.dumps import graphs_moved, quads_reach
     from ndlld.incremental.state import State
     from ndlld.resources import context_path
 
@@ -454,18 +455,20 @@ def test_a_name_changed_reaches_no_other_quads(synthetic: Path, tmp_path: Path):
     record = next(p for p, text in texts.items() if "member: ndl" in text)
     iri = SYNTH_BASE + "id/" + record.stem
 
-    def reach() -> set[str]:
+    def reach() -> tuple[set[str], set[str]]:
         with State.open(cache) as state, state.writing(keep=False):
             found = change(state, synthetic, out, Context.load(context_path()))
             assert found is not None
-            return quads_reach(found.overlay, {subject_value(t) for t in found.delta.removed | found.delta.added})
+            touched = {subject_value(t) for t in found.delta.removed | found.delta.added}
+            return quads_reach(found.overlay, touched), graphs_moved(found.overlay)
 
     _edit(record, "en: ", "en: Renamed ")
-    assert reach() == {iri}
+    assert reach() == ({iri}, set())
     _edit(record, "\nsource: source/synthetic\n", "\nsource: [source/synthetic, source/eu-countries]\n")
-    reached = reach()
-    assert iri in reached and any(s.startswith(iri + "#") for s in reached), reached
-    assert SYNTH_BASE + "id/ndl" in reached, "the publisher links to its role here: that link takes the role's sources"
+    reached, moved = reach()
+    assert iri in moved and any(s.startswith(iri + "#") for s in moved), moved
+    assert SYNTH_BASE + "id/ndl" in moved, "the publisher links to its role here: that link takes the role's sources"
+    assert moved <= reached
 
 
 def test_the_publishers_page_follows_the_parts_other_pages_give_it(synthetic: Path, tmp_path: Path):

@@ -13,7 +13,9 @@ The dumps of named graphs (TriG, N-Quads) fall as the N-Triples do, and a chunk 
 theirs is made again for the same reason; but a statement's graphs also depend on
 what is said of its sources, their passages and its reification
 (:mod:`ndlld.provenance`), so a change can move statements it did not change:
-:func:`quads_reach` finds them, from what the provenance reads.
+:func:`graphs_moved` finds them, from what the provenance reads. Every other statement
+of a chunk made again keeps the graphs the last N-Quads dump gives it, and only those
+moved or made are attributed again: the publisher's chunk holds tens of thousands.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import os
 import zlib
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -230,26 +232,33 @@ _OF_STATEMENT = frozenset({SOURCE, RDF_TYPE.value, REIFIED, RDF.predicate.value,
 
 def quads_reach(overlay: Overlay, touched: Iterable[str]) -> set[str]:
     """The subjects whose quads a change may have changed: those whose statements it changed
-    (*touched*), and those whose statements' graphs it may have moved: the resources whose
-    sources changed (and the hash resources that take theirs, and the links to those from
-    other documents); the resources citing a source whose scope changed; the documents a
-    changed passage is or was about; the subject of a changed rdf:Statement."""
-    reach = set(touched)
+    (*touched*), and those whose statements' graphs it may have moved (:func:`graphs_moved`)."""
+    return set(touched) | graphs_moved(overlay)
+
+
+def graphs_moved(overlay: Overlay) -> set[str]:
+    """The subjects whose statements a change may have moved to other graphs, though they did
+    not change: the resources whose sources changed (and the hash resources that take theirs,
+    and the links to those from other documents); the resources citing a source whose scope
+    changed; the documents a changed passage is or was about; the subject of a changed
+    rdf:Statement. What else a statement's graphs depend on is the statement itself: an
+    unchanged statement of another subject keeps its graphs."""
+    moved: set[str] = set()
     holders: set[str] = set()
     documents: set[str] = set()
     for triple in overlay.added | overlay.removed:
-        _note(overlay, triple, reach, holders, documents)
+        _note(overlay, triple, moved, holders, documents)
     held = {subject for document in documents for subject in overlay.subjects_of(document)}
     for holder in holders:
         held.update([holder] if "#" in holder else [holder, *overlay.subjects_of(holder)])
     for subject in held:
-        reach.add(subject)
-        reach.update(_taking(overlay, subject))
-    return reach
+        moved.add(subject)
+        moved.update(_taking(overlay, subject))
+    return moved
 
 
-def _note(overlay: Overlay, triple: Triple, reach: set[str], holders: set[str], documents: set[str]) -> None:
-    """What a changed *triple* reaches, in the sets of :func:`quads_reach`."""
+def _note(overlay: Overlay, triple: Triple, moved: set[str], holders: set[str], documents: set[str]) -> None:
+    """What a changed *triple* reaches, in the sets of :func:`graphs_moved`."""
     subject, predicate = subject_value(triple), triple.predicate.value
     named = [triple.object.value] if isinstance(triple.object, NamedNode) else []
     if predicate in _OF_HOLDER:
@@ -260,7 +269,7 @@ def _note(overlay: Overlay, triple: Triple, reach: set[str], holders: set[str], 
         about = _objects(overlay.stated(subject, ABOUT)) + (named if predicate == ABOUT else [])
         documents.update(document_of(o) for o in about)
     if predicate in _OF_STATEMENT:
-        reach.update(_objects(overlay.stated(subject, REIFIED)) + (named if predicate == REIFIED else []))
+        moved.update(_objects(overlay.stated(subject, REIFIED)) + (named if predicate == REIFIED else []))
 
 
 def _objects(triples: Iterable[Triple]) -> list[str]:
@@ -290,7 +299,7 @@ def rewrite_dumps(
             hard_link(old_dir / name, new_dir / name)
         return [new_dir / name for name in names]
     layouts = {kind: layout(state, kind) for kind in DATASET_FILES}
-    remake = _Remake(state, overlay, context, every, Provenance(overlay, base), touched)
+    remake = _Remake(state, overlay, context, every, base, touched)
     remade = remake.pieces(layouts, old_dir / DATASET_FILES["ntriples"])
     placed = {kind: write_dump(old_dir / name, new_dir / name, layouts[kind], remade[kind]) for kind, name in DATASET_FILES.items()}
     digests: dict[str, str] = {}
@@ -310,12 +319,14 @@ class _Remake:
     """The chunks a change makes again: those of the subjects it *touched* (and in the quads
     dumps, of those whose graphs it may have moved), made once for all the dumps whose chunks
     fall alike (each statement attributed once), from the statements the last N-Triples dump
-    holds of them with the change applied."""
+    holds of them with the change applied, and the graphs the last N-Quads dump puts them in
+    where the change cannot have moved them."""
 
-    def __init__(self, state: State, overlay: Overlay, context: Context, every: int, provenance: Provenance, touched: list[str]):
-        self.state, self.overlay, self.context, self.every, self.provenance = state, overlay, context, every, provenance
+    def __init__(self, state: State, overlay: Overlay, context: Context, every: int, base: str, touched: list[str]):
+        self.state, self.overlay, self.context, self.every, self.base = state, overlay, context, every, base
         self.touched = touched
-        self.reach = quads_reach(overlay, touched)
+        self.moved = graphs_moved(overlay)
+        self.reach = set(touched) | self.moved
         self.gone = [s for s in touched if not overlay.about(s)]
 
     def runs(self, kind: str, chunks: list[Chunk]) -> list[tuple[int, int]]:
@@ -335,8 +346,11 @@ class _Remake:
             for run in kind_runs:
                 wanted[(_KEYS[kind], bounds_of(layouts[kind], run))].append(kind)
         self._read_last(ntriples, layouts["ntriples"], [nt_bounds(kinds[0], bounds) for (_, bounds), kinds in wanted.items()])
+        quads = [bounds for (_, bounds), kinds in wanted.items() if set(kinds) & set(_QUADS)]  # keyed by N-Triples subject
+        known = self._last_graphs(ntriples.with_name(DATASET_FILES["nquads"]), layouts["nquads"], quads)
+        provenance = KnownGraphs(self.overlay, self.base, known)
         made = {
-            (column, bounds): new_pieces(self.state, self.overlay, self.context, tuple(kinds), bounds, self.every, self.provenance)
+            (column, bounds): new_pieces(self.state, self.overlay, self.context, tuple(kinds), bounds, self.every, provenance)
             for (column, bounds), kinds in wanted.items()
         }
         return {
@@ -348,17 +362,48 @@ class _Remake:
         lies *between* some bounds, read from the chunks of the last N-Triples dump holding
         them (each subject's lines lie in one): pyoxigraph parses them faster than the store
         answers one subject at a time."""
-        lasts = [chunk.last for chunk in chunks]
-        wanted: set[int] = set()
-        for after, upto in between:
-            first = 0 if after is None else bisect_right(lasts, after)
-            last = len(chunks) - 1 if upto is None else bisect_left(lasts, upto)
-            wanted.update(range(first, min(last, len(chunks) - 1) + 1))
-        with open(ntriples, "rb") as file:
-            for start, end in _spans(wanted):
-                file.seek(chunks[start].offset)
-                text = file.read(chunks[end - 1].offset + chunks[end - 1].length - chunks[start].offset)
-                self.overlay.use_last(quad.triple for quad in parse(text, format=RdfFormat.N_TRIPLES))
+        for text in _chunks_between(ntriples, chunks, between):
+            self.overlay.use_last(quad.triple for quad in parse(text, format=RdfFormat.N_TRIPLES))
+
+    def _last_graphs(
+        self, nquads: Path, chunks: list[Chunk], between: list[tuple[str | None, str | None]]
+    ) -> dict[Triple, tuple[str, ...]]:
+        """The graphs the last N-Quads dump (*nquads*) puts each statement in, of the subjects
+        whose keys lie *between* some bounds, but those the change may have moved: a statement
+        the change did not make keeps them, without asking the store where it comes from (the
+        publisher's tens of thousands of memberships, each a hash resource of another record)."""
+        found: dict[Triple, list[str]] = defaultdict(list)
+        for text in _chunks_between(nquads, chunks, between):
+            for quad in parse(text, format=RdfFormat.N_QUADS):
+                if subject_value(quad) not in self.moved:
+                    found[quad.triple].append(quad.graph_name.value)  # its lines are sorted: so are its graphs
+        return {triple: tuple(graphs) for triple, graphs in found.items()}
+
+
+class KnownGraphs(Provenance):
+    """The graphs of each statement read from *lookup*, but those *known* already."""
+
+    def __init__(self, lookup: Overlay, base: str, known: Mapping[Triple, tuple[str, ...]]):
+        super().__init__(lookup, base)
+        self.known = known
+
+    def graphs(self, triple: Triple) -> tuple[str, ...]:
+        return self.known.get(triple) or super().graphs(triple)
+
+
+def _chunks_between(path: Path, chunks: list[Chunk], between: list[tuple[str | None, str | None]]) -> Iterator[bytes]:
+    """The text of the runs of *chunks* of the dump at *path* holding the keys that lie
+    between some of the bounds *between* (None: the dump's start, or its end)."""
+    lasts = [chunk.last for chunk in chunks]
+    wanted: set[int] = set()
+    for after, upto in between:
+        first = 0 if after is None else bisect_right(lasts, after)
+        last = len(chunks) - 1 if upto is None else bisect_left(lasts, upto)
+        wanted.update(range(first, min(last, len(chunks) - 1) + 1))
+    with open(path, "rb") as file:
+        for start, end in _spans(wanted):
+            file.seek(chunks[start].offset)
+            yield file.read(chunks[end - 1].offset + chunks[end - 1].length - chunks[start].offset)
 
 
 def _spans(indexes: Iterable[int]) -> list[tuple[int, int]]:
