@@ -530,8 +530,9 @@ class SiteView:
     def _held_in(self, iri: str) -> str | None:
         """What a role is held in (the organization or series), for its label: the first
         it is a member of, else the first that holds it, in statement order."""
-        for triple in self.graph.about(iri):
-            if triple.predicate.value == _MEMBER_OF and isinstance(triple.object, NamedNode):
+        # By predicate: what a page names thousands of roles by is kept (a stated read), not all they say.
+        for triple in self.graph.stated(iri, _MEMBER_OF):
+            if isinstance(triple.object, NamedNode):
                 return triple.object.value
         for triple in self.graph.pointing_at(iri):
             if triple.predicate.value in _HOLDING:
