@@ -45,8 +45,8 @@ def surroundings(lookup: Lookup, document: str, needs: Needs, left_out: Callable
     """What the shapes look at to validate the resources of *document*: its statements,
     those pointing at its subjects that *needs* keeps (:func:`pointing_seen`: of a bounded
     property, as many as the shapes see, which ones the lookup chooses), the types of what
-    it points at, and every parent link above it. Its statements for which *left_out* holds, and the types
-    of what only they point at, are left out (see :func:`judged_alone`)."""
+    it points at, and every parent link above it. Its statements for which *left_out*
+    holds, and the types of what only they point at, are left out (see :func:`judged_alone`)."""
     every = lookup.in_document(document)
     own = every if left_out is None else [t for t in every if not left_out(t)]
     found = set(own)
