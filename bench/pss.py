@@ -6,7 +6,10 @@ shared by a forked child and its parent counts once, split between them, where t
 resident set size (RSS) of each would count it in every process that maps it. The
 kernel walks a process's page tables to sum its PSS (tens of milliseconds for a few
 GB), so the samples are spaced to take at most :data:`SHARE` of one core: a peak
-shorter than the time between two samples can be missed. The largest single
+shorter than the time between two samples can be missed. A sample during which a
+process of the tree started or ended is dropped: its processes, read one after another,
+split their shared pages among different numbers of processes (a child forked after its
+parent was read counts a share the parent counted too). The largest single
 process's RSS (``getrusage`` of the reaped tree) is kept beside it as a check.
 Linux only; psutil is not among the test requirements, so /proc is read directly.
 Run alone (``python bench/pss.py COMMAND...``), it prints each sample, which shows the
@@ -42,8 +45,9 @@ class Measured:
 
 
 def descendants(root: int) -> list[int]:
-    """*root* and every process below it, from each process's parent in /proc/<pid>/stat
-    (the kernel here has no /proc/<pid>/task/<tid>/children)."""
+    """*root* and every live process below it (not an ended one its parent has not reaped,
+    which maps nothing), from each process's state and parent in /proc/<pid>/stat (the
+    kernel here has no /proc/<pid>/task/<tid>/children)."""
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -51,8 +55,9 @@ def descendants(root: int) -> list[int]:
                 stat = Path(entry.path, "stat").read_bytes()
             except OSError:  # gone since the listing
                 continue
-            parent = int(stat[stat.rindex(b")") + 2 :].split()[1])  # after the command's name, which may hold spaces
-            children.setdefault(parent, []).append(int(entry.name))
+            state, parent = stat[stat.rindex(b")") + 2 :].split()[:2]  # after the command's name, which may hold spaces
+            if state != b"Z":
+                children.setdefault(int(parent), []).append(int(entry.name))
     tree, waiting = [], [root]
     while waiting:
         pid = waiting.pop()
@@ -85,7 +90,11 @@ def run(command: list[str], timeline: TextIO | None = None, **popen: object) -> 
     def sample() -> None:
         while not done.is_set():
             began = time.perf_counter()
-            each = [pss_kb(pid) for pid in descendants(process.pid)]
+            tree = descendants(process.pid)
+            each = [pss_kb(pid) for pid in tree]
+            if set(descendants(process.pid)) != set(tree):  # a process started or ended while they were read
+                done.wait(EVERY)
+                continue
             peak[0] = max(peak[0], sum(each))
             samples[0] += 1
             if timeline is not None:
