@@ -3,7 +3,7 @@
 Each dump is a run of chunks (:mod:`ndlld.dumps`), and the state knows where each
 chunk of the published files lies. A chunk holding a resource whose statements
 changed, or next to one whose boundary moved, is made again from the new graph:
-the statements the published N-Triples dump holds of its resources, with the
+the statements the published N-Quads dump holds of its resources, with the
 change applied; the dumps whose chunks fall alike (those keyed by N-Triples
 subject) in one pass. Every other chunk's bytes are copied from the published
 file by the kernel (``os.copy_file_range``), and its piece of the gzip file
@@ -300,7 +300,7 @@ def rewrite_dumps(
         return [new_dir / name for name in names]
     layouts = {kind: layout(state, kind) for kind in DATASET_FILES}
     remake = _Remake(state, overlay, context, every, base, touched)
-    remade = remake.pieces(layouts, old_dir / DATASET_FILES["ntriples"])
+    remade = remake.pieces(layouts, old_dir / DATASET_FILES["nquads"])
     placed = {kind: write_dump(old_dir / name, new_dir / name, layouts[kind], remade[kind]) for kind, name in DATASET_FILES.items()}
     digests: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib, zlib and reading let go of the GIL
@@ -318,9 +318,9 @@ def rewrite_dumps(
 class _Remake:
     """The chunks a change makes again: those of the subjects it *touched* (and in the quads
     dumps, of those whose graphs it may have moved), made once for all the dumps whose chunks
-    fall alike (each statement attributed once), from the statements the last N-Triples dump
-    holds of them with the change applied, and the graphs the last N-Quads dump puts them in
-    where the change cannot have moved them."""
+    fall alike (each statement attributed once), from the statements the last N-Quads dump
+    holds of them with the change applied, and the graphs it puts them in where the change
+    cannot have moved them."""
 
     def __init__(self, state: State, overlay: Overlay, context: Context, every: int, base: str, touched: list[str]):
         self.state, self.overlay, self.context, self.every, self.base = state, overlay, context, every, base
@@ -336,18 +336,16 @@ class _Remake:
         subjects = self.reach if kind in _QUADS else self.touched
         return touched_runs(chunks, {key_of(kind, s) for s in subjects}, _gone_keys(self.overlay, kind, self.gone))
 
-    def pieces(self, layouts: dict[str, list[Chunk]], ntriples: Path) -> dict[str, dict[tuple[int, int], list[Piece]]]:
+    def pieces(self, layouts: dict[str, list[Chunk]], nquads: Path) -> dict[str, dict[tuple[int, int], list[Piece]]]:
         """By dump, the runs of its chunks (in *layouts*) to make again, each with the pieces
         that replace it; the dumps keyed alike whose runs lie between the same keys made in
-        one pass. The statements are the last N-Triples dump's (*ntriples*) with the change applied."""
+        one pass. The statements are the last N-Quads dump's (*nquads*) with the change applied."""
         runs = {kind: self.runs(kind, chunks) for kind, chunks in layouts.items()}
         wanted: dict[tuple[str, tuple[str | None, str | None]], list[str]] = defaultdict(list)
         for kind, kind_runs in runs.items():
             for run in kind_runs:
                 wanted[(_KEYS[kind], bounds_of(layouts[kind], run))].append(kind)
-        self._read_last(ntriples, layouts["ntriples"], [nt_bounds(kinds[0], bounds) for (_, bounds), kinds in wanted.items()])
-        quads = [bounds for (_, bounds), kinds in wanted.items() if set(kinds) & set(_QUADS)]  # keyed by N-Triples subject
-        known = self._last_graphs(ntriples.with_name(DATASET_FILES["nquads"]), layouts["nquads"], quads)
+        known = self._read_last(nquads, layouts["nquads"], [nt_bounds(kinds[0], bounds) for (_, bounds), kinds in wanted.items()])
         provenance = KnownGraphs(self.overlay, self.base, known)
         made = {
             (column, bounds): new_pieces(self.state, self.overlay, self.context, tuple(kinds), bounds, self.every, provenance)
@@ -357,27 +355,22 @@ class _Remake:
             kind: {run: made[(_KEYS[kind], bounds_of(layouts[kind], run))][kind] for run in kind_runs} for kind, kind_runs in runs.items()
         }
 
-    def _read_last(self, ntriples: Path, chunks: list[Chunk], between: list[tuple[str | None, str | None]]) -> None:
+    def _read_last(self, nquads: Path, chunks: list[Chunk], between: list[tuple[str | None, str | None]]) -> dict[Triple, tuple[str, ...]]:
         """Give the overlay the last graph's statements of every subject whose N-Triples key
-        lies *between* some bounds, read from the chunks of the last N-Triples dump holding
+        lies *between* some bounds, read from the chunks of the last N-Quads dump holding
         them (each subject's lines lie in one): pyoxigraph parses them faster than the store
-        answers one subject at a time."""
-        for text in _chunks_between(ntriples, chunks, between):
-            self.overlay.use_last(quad.triple for quad in parse(text, format=RdfFormat.N_TRIPLES))
-
-    def _last_graphs(
-        self, nquads: Path, chunks: list[Chunk], between: list[tuple[str | None, str | None]]
-    ) -> dict[Triple, tuple[str, ...]]:
-        """The graphs the last N-Quads dump (*nquads*) puts each statement in, of the subjects
-        whose keys lie *between* some bounds, but those the change may have moved: a statement
-        the change did not make keeps them, without asking the store where it comes from (the
-        publisher's tens of thousands of memberships, each a hash resource of another record)."""
-        found: dict[Triple, list[str]] = defaultdict(list)
+        answers one subject at a time. Returns the graphs each statement is in there, but
+        those of the subjects the change may have moved: a statement the change did not make
+        keeps them, without asking the store where it comes from (the publisher's tens of
+        thousands of memberships, each a hash resource of another record)."""
+        known: dict[Triple, tuple[str, ...]] = {}
         for text in _chunks_between(nquads, chunks, between):
+            graphs: dict[Triple, list[str]] = defaultdict(list)
             for quad in parse(text, format=RdfFormat.N_QUADS):
-                if subject_value(quad) not in self.moved:
-                    found[quad.triple].append(quad.graph_name.value)  # its lines are sorted: so are its graphs
-        return {triple: tuple(graphs) for triple, graphs in found.items()}
+                graphs[quad.triple].append(quad.graph_name.value)  # its lines are sorted: so are its graphs
+            self.overlay.use_last(graphs)
+            known.update((triple, tuple(found)) for triple, found in graphs.items() if subject_value(triple) not in self.moved)
+        return known
 
 
 class KnownGraphs(Provenance):
