@@ -315,17 +315,20 @@ def write_dumps(
 
 # -- Dumps in chunks, so that an edit makes again only the chunks it changed ---------
 
-CHUNK_EVERY = 256  # a chunk ends, on average, after this many resources (where the resource's name says)
+# A chunk ends, on average, after this many resources (where the resource's name says). An
+# edit makes its chunk again, and that chunk is on average twice this size (a resource more
+# likely falls in a long one); each chunk's deflate piece reaches back into the one before,
+# so small chunks cost the gzip files little (see deflate).
+CHUNK_EVERY = 64
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A part of a dump: its text, and that text as raw deflate (see :func:`deflate`).
-    *last*: the key of the last resource of a chunk (its N-Triples subject, its IRI for
-    the JSON-LD, its document for the NDJSON), or None for a head or a tail."""
+    """A part of a dump: its text, and *last*: the key of the last resource of a chunk (its
+    N-Triples subject, its IRI for the JSON-LD, its document for the NDJSON), or None for a
+    head or a tail. Its gzip file holds it as a deflate piece (see :func:`deflate`)."""
 
     text: bytes
-    deflated: bytes
     last: str | None = None
 
 
@@ -341,21 +344,23 @@ class Chunk:
     crc: int
 
 
-def deflate(text: bytes) -> bytes:
-    """Raw deflate ending on a byte boundary (a sync flush), not final: such pieces,
-    one after another and closed by an empty final block, make one deflate stream
-    (as pigz does); gzip's own level, 6."""
-    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+WINDOW = 32_768  # how far back deflate reaches
+
+
+def deflate(text: bytes, after: bytes = b"") -> bytes:
+    """*text* as raw deflate ending on a byte boundary (a sync flush), not final, that may
+    refer back into the last :data:`WINDOW` bytes of *after*, the text before it: such
+    pieces, one after another and closed by an empty final block, make one deflate stream,
+    which any gunzip reads with its window holding *after* (as pigz does); gzip's own
+    level, 6. Reaching back, a small chunk loses little to being apart; its piece is made
+    again when the chunk before it changes."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15, zdict=after[-WINDOW:])
     return compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
 
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no time (the same input, the same bytes), OS unknown
 LAST_BLOCK = b"\x03\x00"  # an empty final block
 _PREFIX_LINES = re.compile(rb"(@prefix [^\n]*\n)*")  # the head of pyoxigraph's Turtle
-
-
-def _piece(text: bytes, last: str | None = None) -> Piece:
-    return Piece(text, deflate(text), last)
 
 
 def write_pieces(statements: Statements, out_dir: Path, kinds: Iterable[str] = tuple(DATASET_FILES)) -> dict[str, DumpFile]:
@@ -377,18 +382,21 @@ class DumpFile:
         self.text, self.gz = open(self.paths[0], "wb"), open(self.paths[1], "wb")
         self.hashes = (hashlib.sha256(), hashlib.sha256())
         self.offset, self.zoffset, self.crc = 0, 0, 0
+        self.before = b""  # the last piece's text, which the next one's deflate reaches into
         self.chunks: list[Chunk] = []
         self.digests: dict[Path, str] = {}
         self._write_gz(GZIP_HEADER)
 
     def add(self, piece: Piece) -> None:
+        deflated = deflate(piece.text, self.before)
         if piece.last is not None:
-            self.chunks.append(Chunk(piece.last, self.offset, len(piece.text), self.zoffset, len(piece.deflated), zlib.crc32(piece.text)))
+            self.chunks.append(Chunk(piece.last, self.offset, len(piece.text), self.zoffset, len(deflated), zlib.crc32(piece.text)))
         self.text.write(piece.text)
         self.hashes[0].update(piece.text)
         self.crc = zlib.crc32(piece.text, self.crc)
         self.offset += len(piece.text)
-        self._write_gz(piece.deflated)
+        self.before = piece.text
+        self._write_gz(deflated)
 
     def _write_gz(self, data: bytes) -> None:
         self.gz.write(data)
@@ -500,18 +508,18 @@ class Statements:
         if heads and self.triples:  # pyoxigraph writes no prefixes for no statements
             head = _PREFIX_LINES.match(serialized(self.triples[:1], RdfFormat.TURTLE, PREFIXES))
             for kind in sorted({"turtle", "trig"} & kinds):  # the TriG's prefixes are the Turtle's
-                yield kind, _piece(head.group(0) if head else b"")
+                yield kind, Piece(head.group(0) if head else b"")
         for start, end in _runs(self.subjects, self.every):
             some = self.subjects[start:end]
             lines = self._lines(some)
             last = some[-1].decode("utf-8")
             if "ntriples" in kinds:
-                yield "ntriples", _piece(b"".join(line for s in some for line in lines[s][0]), last)
+                yield "ntriples", Piece(b"".join(line for s in some for line in lines[s][0]), last)
             if "turtle" in kinds:
-                yield "turtle", _piece(self._turtle(some, lines), last)
+                yield "turtle", Piece(self._turtle(some, lines), last)
             if "trig" in kinds or "nquads" in kinds:
                 for kind, text in self._quads(some, lines, kinds).items():
-                    yield kind, _piece(text, last)
+                    yield kind, Piece(text, last)
 
     def _lines(self, some: list[bytes]) -> dict[bytes, tuple[list[bytes], list[Triple]]]:
         """Each subject of *some*: its N-Triples lines sorted, each statement once, and the
@@ -534,16 +542,16 @@ class Statements:
     def _jsonld_pieces(self, first: bool, heads: bool, keep: bool) -> Iterator[Piece]:
         """The JSON-LD's pieces; with *keep*, each node as the NDJSON writes it kept for it."""
         if heads:
-            yield _piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode())
+            yield Piece(f'{self.context.inline_head},\n  "@graph": [\n'.encode())
         for start, end in _runs([s[1:-1] for s in self.by_iri], self.every):
             some = self.by_iri[start:end]
             nodes = [self._node(s) for s in some]
             if keep:
                 self._ndjson_nodes.update(zip(some, map(compact_json, nodes)))
             text = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in nodes)
-            yield _piece((text if first and start == 0 else ",\n" + text).encode("utf-8"), some[-1][1:-1].decode("utf-8"))
+            yield Piece((text if first and start == 0 else ",\n" + text).encode("utf-8"), some[-1][1:-1].decode("utf-8"))
         if heads:
-            yield _piece(b"\n]}\n")
+            yield Piece(b"\n]}\n")
 
     def _ndjson_pieces(self) -> Iterator[Piece]:
         return (self._ndjson_piece(documents) for documents in self._ndjson_runs())
@@ -555,7 +563,7 @@ class Statements:
 
     def _ndjson_piece(self, documents: list[str]) -> Piece:
         lines = [ndjson_line([self._ndjson_node(s) for s in self.documents[name]]) for name in documents]
-        return _piece(b"".join(lines), documents[-1])
+        return Piece(b"".join(lines), documents[-1])
 
     def _turtle(self, some: list[bytes], lines: dict[bytes, tuple[list[bytes], list[Triple]]]) -> bytes:
         triples = [t for s in some for t in _type_first(s, *lines[s])]

@@ -7,7 +7,9 @@ the statements the published N-Quads dump holds of its resources, with the
 change applied; the dumps whose chunks fall alike (those keyed by N-Triples
 subject) in one pass. Every other chunk's bytes are copied from the published
 file by the kernel (``os.copy_file_range``), and its piece of the gzip file
-likewise. The files are then read once, for their checksums and the gzip file's CRC.
+likewise, but after a chunk made again: a piece reaches back into the text before
+it, and is deflated again. The files are then read once, for their checksums and
+the gzip file's CRC.
 
 The dumps of named graphs (TriG, N-Quads) fall as the N-Triples do, and a chunk of
 theirs is made again for the same reason; but a statement's graphs also depend on
@@ -28,11 +30,12 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
 from ndlld.context import Context
-from ndlld.dumps import DATASET_FILES, LAST_BLOCK, Chunk, Piece, Statements, checksums_of_digests
+from ndlld.dumps import DATASET_FILES, LAST_BLOCK, WINDOW, Chunk, Piece, Statements, checksums_of_digests, deflate
 from ndlld.incremental.overlay import Overlay
 from ndlld.incremental.state import SUBJECT_NT, State
 from ndlld.lookup import document_of
@@ -146,18 +149,17 @@ def write_dump(old: Path, new: Path, chunks: list[Chunk], replaced: dict[tuple[i
     """The dump at *new*: the file at *old* with the chunks of each run in *replaced* given
     instead by its pieces; each chunk and piece with its offset in *new*. *chunks* are the
     old file's (at least one: an empty dump is made from scratch)."""
-    head_end = chunks[0].offset
     placed: list[tuple[Chunk | Piece, int]] = []
-    with open(old, "rb") as source, open(new, "wb", buffering=0) as target:
-        _copy(source, target, 0, head_end)
+    with _Spliced(old, new) as target:
+        target.copy(0, chunks[0].offset)
         for item in _plan(chunks, replaced):
-            placed.append((item, target.tell()))
+            placed.append((item, target.size))
             if isinstance(item, Chunk):
-                _copy(source, target, item.offset, item.length)
+                target.copy(item.offset, item.length)
             else:
                 target.write(item.text)
         tail = chunks[-1].offset + chunks[-1].length
-        _copy(source, target, tail, old.stat().st_size - tail)
+        target.copy(tail, old.stat().st_size - tail)
     return placed
 
 
@@ -172,38 +174,92 @@ def _plan(chunks: list[Chunk], replaced: dict[tuple[int, int], list[Piece]]) -> 
     return plan + chunks[at:]
 
 
-def _copy(source, target, offset: int, length: int) -> None:
-    """*length* bytes of *source* from *offset* to the end of *target*, by the kernel."""
-    while length > 0:
-        sent = os.copy_file_range(source.fileno(), target.fileno(), length, offset)
-        if sent == 0:
-            raise OSError(f"{source.name} ended before its chunk")
-        offset, length = offset + sent, length - sent
-    target.seek(0, os.SEEK_END)
-
-
 def write_gzip(old: Path, new: Path, chunks: list[Chunk], placed: list[tuple[Chunk | Piece, int]], crc: int, size: int) -> list[Chunk]:
     """The gzip file of the dump at *new* (:func:`write_dump`), whose CRC-32 is *crc* and
-    size *size*: the old gzip file's head and tail pieces and its kept chunks' deflate
-    pieces copied, the others' written; where each chunk now lies."""
+    size *size*: the old gzip file's head copied, and the deflate piece of each kept chunk
+    that follows the same text as before (a piece reaches back into the one before it,
+    :func:`~ndlld.dumps.deflate`); the others' pieces, and the tail's if it follows other
+    text, deflated. Returns where each chunk now lies."""
     old_gz, new_gz = Path(f"{old}.gz"), Path(f"{new}.gz")
     trailer = len(LAST_BLOCK) + 8  # CRC-32 and size
+    tail = chunks[-1].offset + chunks[-1].length  # in the old dump; in the new one, its last bytes
     layout: list[Chunk] = []
-    with open(old_gz, "rb") as source, open(new_gz, "wb", buffering=0) as target:
-        _copy(source, target, 0, chunks[0].zoffset)  # gzip's header, and the dump's head
+    with open(new, "rb") as text, _Spliced(old_gz, new_gz) as target:
+        target.copy(0, chunks[0].zoffset)  # gzip's header, and the dump's head
+        before, follows = 0, chunks[0].offset  # where the text before the next piece starts, in the new dump; where it ended in the old
         for item, offset in placed:
-            zoffset = target.tell()
-            if isinstance(item, Chunk):
-                _copy(source, target, item.zoffset, item.zlength)
+            zoffset = target.size
+            if isinstance(item, Chunk) and item.offset == follows:
+                target.copy(item.zoffset, item.zlength)
                 layout.append(Chunk(item.last, offset, item.length, zoffset, item.zlength, item.crc))
             else:
-                target.write(item.deflated)
+                own = item.text if isinstance(item, Piece) else _read(text, offset, offset + item.length)
+                deflated = deflate(own, _read(text, max(before, offset - WINDOW), offset))
+                target.write(deflated)
                 assert item.last is not None  # a chunk's piece, not a head or tail
-                layout.append(Chunk(item.last, offset, len(item.text), zoffset, len(item.deflated), zlib.crc32(item.text)))
-        tail = chunks[-1].zoffset + chunks[-1].zlength
-        _copy(source, target, tail, old_gz.stat().st_size - trailer - tail)  # the dump's tail
+                layout.append(Chunk(item.last, offset, len(own), zoffset, len(deflated), zlib.crc32(own)))
+            before, follows = offset, item.offset + item.length if isinstance(item, Chunk) else -1
+        ztail = chunks[-1].zoffset + chunks[-1].zlength
+        zlength = old_gz.stat().st_size - trailer - ztail
+        if follows == tail or not zlength:  # the dump's tail (the JSON-LD's close), if it has one
+            target.copy(ztail, zlength)
+        else:
+            end = text.seek(0, os.SEEK_END)
+            start = end - (old.stat().st_size - tail)
+            target.write(deflate(_read(text, start, end), _read(text, max(before, start - WINDOW), start)))
         target.write(LAST_BLOCK + crc.to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little"))
     return layout
+
+
+def _read(file: BinaryIO, start: int, end: int) -> bytes:
+    file.seek(start)
+    return file.read(end - start)
+
+
+class _Spliced:
+    """A file written as ranges of another, copied by the kernel (``os.copy_file_range``),
+    and bytes of its own; ranges that follow one another in both are copied in one call,
+    as a dump's kept chunks mostly do. *size*: the bytes written so far."""
+
+    def __init__(self, source: Path, target: Path):
+        self.source, self.target = open(source, "rb"), open(target, "wb", buffering=0)
+        self.size = 0
+        self._pending: tuple[int, int] | None = None  # a range of the source not copied yet
+
+    def copy(self, offset: int, length: int) -> None:
+        if self._pending is not None and sum(self._pending) == offset:
+            self._pending = (self._pending[0], self._pending[1] + length)
+        else:
+            self._flush()
+            self._pending = (offset, length)
+        self.size += length
+
+    def write(self, data: bytes) -> None:
+        self._flush()
+        self.target.write(data)
+        self.size += len(data)
+
+    def _flush(self) -> None:
+        if self._pending is None:
+            return
+        offset, length = self._pending
+        self._pending = None
+        while length > 0:
+            sent = os.copy_file_range(self.source.fileno(), self.target.fileno(), length, offset)
+            if sent == 0:
+                raise OSError(f"{self.source.name} ended before its chunk")
+            offset, length = offset + sent, length - sent
+
+    def __enter__(self) -> _Spliced:
+        return self
+
+    def __exit__(self, *failed: object) -> None:
+        try:
+            if failed[0] is None:
+                self._flush()
+        finally:
+            self.source.close()
+            self.target.close()
 
 
 def _crc_size_and_digest(path: Path) -> tuple[int, int, str]:
