@@ -204,9 +204,8 @@ def write_gzip(old: Path, new: Path, chunks: list[Chunk], placed: list[tuple[Chu
         if follows == tail or not zlength:  # the dump's tail (the JSON-LD's close), if it has one
             target.copy(ztail, zlength)
         else:
-            end = text.seek(0, os.SEEK_END)
-            start = end - (old.stat().st_size - tail)
-            target.write(deflate(_read(text, start, end), _read(text, max(before, start - WINDOW), start)))
+            start = size - (old.stat().st_size - tail)  # the new dump's *size* bytes end with the tail
+            target.write(deflate(_read(text, start, size), _read(text, max(before, start - WINDOW), start)))
         target.write(LAST_BLOCK + crc.to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little"))
     return layout
 
