@@ -11,7 +11,10 @@ the latency of the pages that were served while the expensive query ran, go to
 a JSON file and a short Markdown report.
 
 Without --url it starts `ndlld serve` on the built dist/ (building it first if
-needed) on a free loopback port, and stops it with SIGTERM afterwards.
+needed) on a free loopback port, and stops it with SIGTERM afterwards. It gives
+that server two query workers a process: the expensive query holds one of its
+process's until the timeout, and the mix's queries must not wait behind it
+(with one, a query sent to that process waits the whole timeout: a 503).
 
 Then, beside nginx: pages and files only, the same requests sent by wrk (a load
 generator in C, HTTP/1.1 keep-alive: a Python client could not keep nginx busy) to
@@ -397,8 +400,9 @@ def report(results: dict) -> str:
 {results["clients"]} concurrent clients for {results["seconds"]} s on loopback against `ndlld serve`
 on the built `dist/` ({limits.get("triples", "?")} triples), with one more client running an expensive
 query (a cross product of the whole graph) over and over, which the server stops at its
-query timeout ({limits.get("query_timeout", "?")} s) with a 503. Written by `bench/load.py`; figures in
-`bench/results/load.json`.
+query timeout ({limits.get("query_timeout", "?")} s) with a 503; its {limits.get("query_workers", "?")} query workers,
+two a process, leave the mix's queries one it does not hold. Written by `bench/load.py`;
+figures in `bench/results/load.json`.
 
 **{results["requests"]} requests, {results["per_second"]} per second, {results["errors"]} errors.**
 {"Every response had the status expected for its kind." if not results["errors"] else "See error_examples in the JSON file."}
@@ -423,14 +427,17 @@ Versions: {versions}. Run on {env["date"]} at commit `{env["commit"]}`.
 
 
 # -- a server to load, when none is given -------------------------------------
-def start_server(dist: Path, query_timeout: float) -> tuple[subprocess.Popen, str]:
+def start_server(dist: Path, query_timeout: float, processes: int) -> tuple[subprocess.Popen, str]:
     if not (dist / "index.html").is_file():
         subprocess.run([sys.executable, "-m", "ndlld", "build", "--out", str(dist), "--quiet"], cwd=ROOT, check=True)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "ndlld", "serve", "--out", str(dist), "--port", str(port), "--query-timeout", str(query_timeout)],
+        [
+            *(sys.executable, "-m", "ndlld", "serve", "--out", str(dist), "--port", str(port)),
+            *("--query-timeout", str(query_timeout), "--processes", str(processes), "--query-workers", str(2 * processes)),
+        ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -459,10 +466,11 @@ def main() -> None:
     args = parser.parse_args()
 
     load_before = [round(x, 2) for x in os.getloadavg()]  # other work on the machine shows here
+    processes = os.cpu_count() or 1  # serve's default
     process = None
     url = args.url
     if url is None:
-        process, url = start_server(args.dist, args.query_timeout)
+        process, url = start_server(args.dist, args.query_timeout, processes)
     try:
         results = asyncio.run(load(url, args.clients, args.seconds))
         nginx = Path(shutil.which("nginx") or "/usr/sbin/nginx")
@@ -480,13 +488,15 @@ def main() -> None:
             "url": "ndlld serve on 127.0.0.1",
             "query_timeout": args.query_timeout,
             "triples": triples,
-            "processes": os.cpu_count(),  # serve's default
+            "processes": processes,
+            "query_workers": 2 * processes,
         }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if args.report != "-":
         Path(args.report).write_text(report(results), encoding="utf-8")
     print(f"{results['requests']} requests, {results['per_second']}/s, {results['errors']} errors -> {args.out}")
+    print(*results["error_examples"], sep="\n", file=sys.stderr)
     sys.exit(1 if results["errors"] else 0)
 
 
