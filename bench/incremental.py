@@ -7,7 +7,7 @@ build in a process of its own: its wall time and the peak PSS of its whole proce
 1. ``from scratch``: the first build, which keeps its state;
 2. ``first edit``: one organization's English name changed, the first build after one
    from scratch: it has no spare output (``.dist.spare``) to start from yet;
-3. ``nothing changed``;
+3. ``nothing changed``, then again with ``--trust-output`` (no file of the output stat'ed);
 4. ``another name``, ``a record added``, ``a record deleted`` (one no other record names):
    edits as they go after the first, from the spare.
 
@@ -53,6 +53,7 @@ from scale import NDLLD, RESULTS, ROOT, commit
 SCRATCH, ANEW = "from scratch", "from scratch, anew"
 FIRST_EDIT, ANOTHER_NAME = "first edit: a name changed", "another name changed"
 UNCHANGED, UNCHANGED_AFTER_SCRATCH = "nothing changed", "nothing changed, after a build from scratch"
+UNCHANGED_TRUSTED = "nothing changed, the output trusted (--trust-output)"
 RACY_SECONDS = 2.5  # a record file changed within 2 s of a build is hashed again by the next: the synthetic files are left older
 ADDED = """# Bench Added Association
 id: {id}
@@ -80,11 +81,11 @@ class Bench:
         self.records = sorted((self.data / "organizations").rglob("org-*.yaml"))
         self.steps: list[dict] = []
 
-    def build(self, step: str, out: Path, kind: str) -> None:
+    def build(self, step: str, out: Path, kind: str, *options: str) -> None:
         """`ndlld build` into *out* as a step of *kind* (scratch, unchanged or edit), then
         its floor on what it published."""
         measured = pss.run(
-            [*NDLLD, "build", "--quiet", "--data", str(self.data), "--out", str(out)], cwd=self.work, stdout=subprocess.DEVNULL
+            [*NDLLD, "build", "--quiet", "--data", str(self.data), "--out", str(out), *options], cwd=self.work, stdout=subprocess.DEVNULL
         )
         row = {"step": step, "kind": kind, **measured.as_json()}
         if kind != "scratch":
@@ -195,6 +196,7 @@ def measure(orgs: int) -> dict:
     bench.rename(bench.records[orgs // 2])
     bench.build(FIRST_EDIT, bench.out, "edit")
     bench.build(UNCHANGED, bench.out, "unchanged")
+    bench.build(UNCHANGED_TRUSTED, bench.out, "unchanged", "--trust-output")
     bench.rename(bench.records[orgs // 3])
     bench.build(ANOTHER_NAME, bench.out, "edit")
     bench.add()

@@ -15,7 +15,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
@@ -26,6 +26,31 @@ def cache_dir_of(out_dir: Path) -> Path:
     """Where a build keeps its state for *out_dir* unless told otherwise: ``.dist.cache``
     beside ``dist`` (:mod:`ndlld.incremental`)."""
     return out_dir.parent / f".{out_dir.name}.cache"
+
+
+class PublishedFiles(Collection[str]):
+    """The names of the files an output holds (relative to it, the releases carried over left
+    out, as a build lists what it wrote), counted by the build that wrote it and listed only
+    when asked: a build that writes nothing would otherwise list a million at 100,000
+    organizations for a summary that prints their number."""
+
+    def __init__(self, out_dir: Path, count: int):
+        self.out_dir, self.count = out_dir, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[str]:
+        from ndlld.releases import RELEASES  # its code is not needed to publish
+
+        for folder, folders, names in os.walk(self.out_dir):
+            relative = os.path.relpath(folder, self.out_dir)
+            if relative == ".":
+                folders[:] = [name for name in folders if name != RELEASES]
+            yield from (name if relative == "." else f"{relative}/{name}" for name in names)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in set(self)
 
 
 class Lock:

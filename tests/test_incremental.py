@@ -228,11 +228,15 @@ def test_incremental_builds_make_the_files_of_builds_from_scratch(seed: int, tmp
         edit(data, rnd)
         before = _files(out)
         scratch = tmp_path / f"scratch-{step}"
-        incremental = _run("build", "--data", data, "--out", out, "--cache-dir", cache)
+        trusting = ("--trust-output",) if step % 2 else ()  # the same as long as a record changed
+        incremental = _run("build", "--data", data, "--out", out, "--cache-dir", cache, *trusting)
         from_scratch = _run("build", "--data", data, "--out", scratch, "--no-cache")
         assert incremental == from_scratch, f"step {step} ({edit.__name__})"
         if incremental[0] == 0:
             assert _files(out) == _files(scratch), f"step {step} ({edit.__name__})"
+            # Nothing changed since: a build trusting the output writes nothing, and says what it holds.
+            assert _run("build", "--data", data, "--out", out, "--cache-dir", cache, "--trust-output") == incremental
+            assert _files(out) == _files(scratch), f"step {step} ({edit.__name__}): trusted"
             resources, _ = index_of_output(scratch)
             made = Indexes(scratch, tmp_path / "none", tmp_path / f"made-{step}")  # from the dumps
             assert _searched(SearchIndex(cache / INDEX_FILE), resources) == _searched(made.current(), resources), f"step {step}: search"
@@ -574,6 +578,25 @@ def test_a_page_changed_by_hand_in_the_output_is_written_again(synthetic: Path, 
     page.write_bytes(right.replace(b"<title>", b"<title>changed by hand "))
     build(synthetic, out, cache_dir=cache)
     assert (out / "id" / "org-000003.html").read_bytes() == right
+
+
+def test_a_build_trusting_the_output_writes_nothing_when_nothing_changed(synthetic: Path, tmp_path: Path):
+    """With --trust-output and no record changed, the output published is left as it is, not
+    one file of it replaced or looked at: a page changed by hand stays so, until a build that
+    does not trust the output (or one that makes that page again) writes it again."""
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    first = build(synthetic, out, cache_dir=cache)
+    page = out / "id" / "org-000003.html"
+    right = page.read_bytes()
+    page.write_bytes(right.replace(b"<title>", b"<title>changed by hand "))
+    inodes = {path: path.stat().st_ino for path in out.rglob("*")}
+    trusted = build(synthetic, out, cache_dir=cache, trust_output=True)
+    assert {path: path.stat().st_ino for path in out.rglob("*")} == inodes
+    assert page.read_bytes() != right
+    assert (trusted.entities, trusted.triples, len(trusted.written)) == (first.entities, first.triples, len(first.written))
+    assert sorted(trusted.written) == sorted(first.written)
+    build(synthetic, out, cache_dir=cache)
+    assert page.read_bytes() == right
 
 
 @pytest.mark.parametrize("name", ["index.html", "sitemap.xml", "void.ttl", "vocab.html", "static/style.css"])

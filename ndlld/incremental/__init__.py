@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -44,7 +44,7 @@ from ndlld.incremental.overlay import Overlay
 from ndlld.incremental.records import Delta
 from ndlld.incremental.state import State, change_subjects, note_subjects
 from ndlld.lookup import Lookup, document_of
-from ndlld.output import Writer
+from ndlld.output import PublishedFiles, Writer
 from ndlld.parallel import beside
 from ndlld.rdf import subject_value
 from ndlld.resources import resource_dir
@@ -122,6 +122,17 @@ class Change:
     overlay: Overlay
     graph_name: NamedNode
     inverses: dict[str, str]
+
+    def unchanged(self) -> bool:
+        """Whether the output published is this build's already: no record file changed, and
+        the search index is that output's (files edited by hand in the output aside, which
+        only placing the kept pages sees)."""
+        state = self.state
+        return not self.delta.files and state.get("files") is not None and state.search.of_output(state.get("output"))
+
+    def published_files(self, out_dir: Path) -> PublishedFiles:
+        """The files of the output published in *out_dir*, as the last build counted them."""
+        return PublishedFiles(out_dir, int(self.state.text("files")))
 
     def check(self, rules: Rules, context: Context) -> Report:
         """The report on the new graph, the documents the change touched checked again."""
@@ -326,6 +337,14 @@ def _header(view: SiteView) -> str:
     from ndlld.site import site_header
 
     return json.dumps(site_header(view), sort_keys=True, default=str)
+
+
+def note_output(state: State, written: Iterable[str]) -> None:
+    """How many files the output holds, but the releases (:class:`PublishedFiles`): a build
+    that writes nothing says so without listing them."""
+    from ndlld.releases import RELEASES
+
+    state.put("files", sum(1 for name in written if not name.startswith(RELEASES + "/")))
 
 
 def keeping(state: State, out_dir: Path, base: str) -> pages.PagesKept:
