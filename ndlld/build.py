@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,8 +183,8 @@ def build(
     only what changed since the last build is read, checked and written again
     (:mod:`ndlld.incremental`); the output is the same. *engine* is the SHACL
     validator (:data:`ndlld.checks.ENGINES`). With *trust_output*, the published output is
-    taken to be as the last build left it: when no record changed, nothing is written, and
-    no file of the output is looked at for an edit by hand.
+    taken to be as the last build left it: no file kept is looked at for an edit by hand,
+    and when no record changed nothing is written.
     """
     run = _Run(Path(data_dir), Path(out_dir), release, engine, _progress(progress), time.perf_counter(), trust_output)
     with Lock(run.out_dir), spared():
@@ -270,11 +270,14 @@ class _Run:
             return Summary(self.out_dir, change.entities(), change.triples(), written, time.perf_counter() - self.started, report)
         with Staging(self.out_dir, spare=True, keep=PAGE_DIRECTORIES) as staging:
             self.say("writing the dumps and pages they touch")
-            files = change.write(staging.path, self.out_dir, self.vocabulary, self.context)
+            trusted = self.trust_output and staging.reused
+            files = change.write(staging.path, self.out_dir, self.vocabulary, self.context, trusted)
             # The spare's pages the build did not write, found by a walk of all, in a process
-            # beside the companions, which are made on one core.
+            # beside the companions, which are made on one core; with the output trusted, the
+            # spare holds none.
             pages_written = len(files)
-            with beside(staging.unwanted, set(files)) as unwanted:
+            walk = nullcontext(list) if trusted else beside(staging.unwanted, set(files))
+            with walk as unwanted:
                 files += change.write_companions(self.vocabulary)
                 files += self._releases(staging.path, change.version_and_time(), change.base, files)
             meanwhile = set(files[pages_written:])

@@ -599,6 +599,31 @@ def test_a_build_trusting_the_output_writes_nothing_when_nothing_changed(synthet
     assert page.read_bytes() == right
 
 
+def test_a_build_trusting_the_output_after_an_edit_looks_at_no_page_it_keeps(synthetic: Path, tmp_path: Path):
+    """With --trust-output, an edit places the pages it keeps by what the last build wrote and
+    removed, and stats none: every file is that of a build from scratch but a page changed by
+    hand, which stays so until a build that does not trust the output."""
+    cache, out, scratch = tmp_path / "cache", tmp_path / "dist", tmp_path / "scratch"
+    build(synthetic, out, cache_dir=cache)
+    page = out / "id" / "org-000003.html"
+    right = page.read_bytes()
+    page.write_bytes(right.replace(b"<title>", b"<title>changed by hand "))
+    records = sorted((synthetic / "organizations").rglob("org-00001*.yaml"))
+    texts = "".join(path.read_text(encoding="utf-8") for path in synthetic.rglob("*.yaml"))
+    alone = next(record for record in records[2:] if texts.count(record.stem) == 1)  # no other record names it
+    for step, record in enumerate([records[0], records[1], alone]):
+        if record == alone:
+            record.unlink()
+        else:
+            _edit(record, "en: ", f"en: Renamed {step} ")
+        build(synthetic, out, cache_dir=cache, trust_output=True)
+        build(synthetic, scratch)
+        differing = {name for name, digest in _files(out).items() if _files(scratch).get(name) != digest}
+        assert differing | (set(_files(scratch)) - set(_files(out))) == {"id/org-000003.html"}, step
+    build(synthetic, out, cache_dir=cache)
+    assert _files(out) == _files(scratch)
+
+
 @pytest.mark.parametrize("name", ["index.html", "sitemap.xml", "void.ttl", "vocab.html", "static/style.css"])
 def test_a_companion_changed_by_hand_is_written_again_when_nothing_changed(synthetic: Path, tmp_path: Path, name: str):
     """The index and the other files beside the pages are kept as published when the graph

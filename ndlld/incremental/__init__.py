@@ -142,10 +142,11 @@ class Change:
         self.checked = findings.documents_to_check(self.state, self.overlay, self.delta, seen.needs)
         return findings.recheck(self.state, self.overlay, self.checked, rules, seen, self.delta, context)
 
-    def write(self, new: Path, previous: Path, vocabulary: list[Triple], context: Context) -> list[str]:
+    def write(self, new: Path, previous: Path, vocabulary: list[Triple], context: Context, trusted: bool = False) -> list[str]:
         """The new output's dumps and pages in *new*: what the change touched made again, the
         rest taken from the published output *previous*; the names of their files. The site's
-        companions follow (:meth:`write_companions`)."""
+        companions follow (:meth:`write_companions`). *trusted*: *new* is the spare, the output
+        *previous* replaced, and both are as their builds left them: no file is looked at."""
         touched = {subject_value(t) for t in self.delta.removed | self.delta.added}
         writer = self._writer = Writer(new, previous)
         writer.files({name: (previous / name).read_bytes() for name in ("ontology.ttl", "context.jsonld")})
@@ -156,16 +157,32 @@ class Change:
         self.documents_moved = self.documents_changed()
         appeared, gone = self._pages_changed(view()) if touched else (set(), set())
         again = self._pages_to_render(view, header_changed, appeared, gone)
-        with _placing(pages.noted_files(self.state, again | gone), new, previous) as placed:
+        noted = pages.noted_files(self.state, again | gone)
+        with self._placing(noted, new, previous, trusted) as placed:
             written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY, self.base)
-        parts = placed()
-        kept = {document: files for part in parts for document, files in part.files.items()}
-        again |= {document for part in parts for document in part.edited}
+        kept, edited = placed()
+        again |= edited
         self.pages: dict = self._render(view(), again, gone, kept, writer) if again or gone else {}
+        self.files_changed = pages.files_changed_by(self.state, self.pages)
+        pages.remove_files(new, self.files_changed[1])
         self._index_for_search(view)
         self._previous = previous
         kept_names = [name for files in kept.values() for name in files]
         return [str(p.relative_to(new)) for p in written] + kept_names + writer.written
+
+    @contextmanager
+    def _placing(
+        self, noted: list[tuple[str, str]], new: Path, previous: Path, trusted: bool
+    ) -> Iterator[Callable[[], tuple[dict[str, list[str]], set[str]]]]:
+        """The kept pages of *noted* placed in *new* while the block runs; yields a function
+        that returns their files by page, and the pages edited by hand (to render again)."""
+        changed = pages.files_changed(self.state) if trusted else None
+        if changed is not None:  # the spare made the published output by the last build's changes
+            pages.catch_up(new, previous, *changed)
+            yield lambda: (pages.kept_names(noted), set())
+            return
+        with _placing(noted, new, previous) as placed:
+            yield lambda: _kept_and_edited(placed())
 
     def write_companions(self, vocabulary: list[Triple]) -> list[str]:
         """The site's companions, once :meth:`write` has written the pages: the names of
@@ -276,6 +293,7 @@ class Change:
         gone = {s for s in subjects if not self.overlay.about(s)}
         change_subjects(self.state, gone, subjects - gone)
         findings.keep_findings(self.state, report, self.base, self.checked)
+        pages.note_files_changed(self.state, *self.files_changed)
         pages.keep_pages(self.state, out_dir, self.pages, self.overlay)
         pages.keep_ranked(self.state, {d: r for d, r in self.reranked.items() if d not in self.pages}, self.overlay)
         pages.keep_answers(self.state, self.overlay, self.overlay.changed_stated)
@@ -317,6 +335,10 @@ def _placing(noted: list[tuple[str, str]], new: Path, previous: Path) -> Iterato
             for i in range(parts)
         ]
         yield lambda: [answer() for answer in answers]
+
+
+def _kept_and_edited(parts: list[pages.Placed]) -> tuple[dict[str, list[str]], set[str]]:
+    return {document: files for part in parts for document, files in part.files.items()}, {d for part in parts for d in part.edited}
 
 
 def _view_of(lookup: Overlay, vocabulary: list[Triple], base: str, context: Context) -> Callable[[], SiteView]:
@@ -394,6 +416,7 @@ def remember(
     findings.keep_findings(state, report, graph.base)
     dumps.keep_layout(state, layout)
     kept.finish(lookup)
+    pages.note_files_changed(state, [], [])  # its spare is a copy of its own output
     pages.note_companions(state, out_dir, companions)
     version, released = release_of(graph)
     view = SiteView(lookup, vocabulary, graph.base, context)

@@ -413,6 +413,56 @@ def place_kept(out_dir: Path, previous: Path, kept: dict[str, dict[str, list[int
     return again
 
 
+def files_changed_by(state: State, made: Mapping[str, Written | None]) -> tuple[list[str], list[str]]:
+    """The page files a build writes and removes, by the pages *made* (None: gone), read
+    before their rows change: the files of the pages made, and the files the same pages had
+    that they have no more."""
+    written = {name for page in made.values() if page is not None for name in page.files}
+    before = (state.db.execute("SELECT files FROM pages WHERE document = ?", (document,)).fetchone() for document in made)
+    removed = {name for row in before if row for name in json.loads(row[0])} - written
+    return sorted(written), sorted(removed)
+
+
+def note_files_changed(state: State, written: list[str], removed: list[str]) -> None:
+    """Keep which page files this build wrote and removed (:func:`files_changed_by`): with
+    the output trusted, the next build makes the spare (this output's predecessor) this
+    output by them alone (:func:`catch_up`)."""
+    state.put("files_changed", to_json({"written": written, "removed": removed}))
+
+
+def files_changed(state: State) -> tuple[list[str], list[str]] | None:
+    """The page files the last build wrote and removed (:func:`note_files_changed`); none
+    changed after a build from scratch, whose spare is its own output; None when not kept."""
+    kept = state.text("files_changed")
+    if not kept:
+        return None
+    changed = json.loads(kept)
+    return changed["written"], changed["removed"]
+
+
+def catch_up(out_dir: Path, previous: Path, written: Iterable[str], removed: Iterable[str]) -> None:
+    """The spare in *out_dir*, the output before *previous*, made *previous* as to its pages:
+    the files its build wrote linked from there, those it removed removed. No other file is
+    looked at: the two outputs are taken to be as their builds left them."""
+    for name in written:
+        _link(f"{previous}/{name}", f"{out_dir}/{name}")
+    remove_files(out_dir, removed)
+
+
+def remove_files(out_dir: Path, names: Iterable[str]) -> None:
+    """The files of *names* removed from *out_dir*, where they are."""
+    for name in names:
+        try:
+            os.unlink(f"{out_dir}/{name}")
+        except FileNotFoundError:
+            pass
+
+
+def kept_names(noted: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """The names of each noted page's files (:func:`noted_files`), none of them looked at."""
+    return {document: list(json.loads(files)) for document, files in noted}
+
+
 def _link(old: str, target: str) -> None:
     os.makedirs(os.path.dirname(target), exist_ok=True)
     hard_link(old, target)
