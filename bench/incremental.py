@@ -9,7 +9,8 @@ build in a process of its own: its wall time and the peak PSS of its whole proce
    from scratch: it has no spare output (``.dist.spare``) to start from yet;
 3. ``nothing changed``, then again with ``--trust-output`` (no file of the output stat'ed);
 4. ``another name``, ``a record added``, ``a record deleted`` (one no other record names):
-   edits as they go after the first, from the spare.
+   edits as they go after the first, from the spare; then each again (another name, record)
+   with ``--trust-output``, which places the pages kept without a stat.
 
 Then the same records are built into a new output with a new state (``from scratch, anew``)
 and built again with nothing changed: the first build after one from scratch. Its output
@@ -105,9 +106,9 @@ class Bench:
         text = record.read_text(encoding="utf-8")
         record.write_text(text.replace("en: ", "en: Edited ", 1), encoding="utf-8")
 
-    def add(self) -> None:
+    def add(self, number: int) -> None:
         digits = len(self.records[0].stem.removeprefix("org-"))
-        new_id = f"org-{self.orgs + 1:0{digits}d}"
+        new_id = f"org-{self.orgs + number:0{digits}d}"
         path = self.summary.file_of(new_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(ADDED.format(id=new_id), encoding="utf-8")
@@ -197,12 +198,14 @@ def measure(orgs: int) -> dict:
     bench.build(FIRST_EDIT, bench.out, "edit")
     bench.build(UNCHANGED, bench.out, "unchanged")
     bench.build(UNCHANGED_TRUSTED, bench.out, "unchanged", "--trust-output")
-    bench.rename(bench.records[orgs // 3])
-    bench.build(ANOTHER_NAME, bench.out, "edit")
-    bench.add()
-    bench.build("a record added", bench.out, "edit")
-    bench.delete()
-    bench.build("a record deleted", bench.out, "edit")
+    for trusting in ((), ("--trust-output",)):  # each edit as it goes, then another trusting the output
+        said = ", the output trusted" if trusting else ""
+        bench.rename(bench.records[orgs // 3 + len(trusting)])
+        bench.build(ANOTHER_NAME + said, bench.out, "edit", *trusting)
+        bench.add(1 + len(trusting))
+        bench.build("a record added" + said, bench.out, "edit", *trusting)
+        bench.delete()
+        bench.build("a record deleted" + said, bench.out, "edit", *trusting)
     anew = bench.work / "anew"
     bench.build(ANEW, anew, "scratch")
     bench.build(UNCHANGED_AFTER_SCRATCH, anew, "unchanged")

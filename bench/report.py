@@ -384,8 +384,10 @@ against `write_dumps`'. Last, the whole commands a user runs, each in a process 
 
 `ndlld build` with its state, each a whole command: from scratch, then after one name changed
 (the first build after one from scratch, with no spare output to start from), with nothing
-changed, after another name changed, a record added and one deleted; then from scratch into a
-new output and again with nothing changed, whose output must be the edits' file for file. The
+changed (then again with `--trust-output`), after another name changed, a record added and one
+deleted, then each of those again trusting the output (no file kept is stat'ed); then from
+scratch into a new output and again with nothing changed, whose output must be the edits' file
+for file. The
 floor of an edit: every record file stat'ed, and the dumps copied by the kernel
 (`os.copy_file_range`, as the build copies its unchanged chunks) and hashed for `SHA256SUMS`
 (one changed name moves every byte after it); of a build with nothing changed, the stat alone.

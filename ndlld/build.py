@@ -13,9 +13,10 @@ the same either way (tests/test_incremental.py).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple
@@ -217,6 +218,7 @@ class _Run:
     trust_output: bool = False
     context: Context = field(default_factory=lambda: Context.load(context_path()))
     release_note: str | None = None
+    released: int = 0  # files of this build's release, which a build that writes nothing does not count
     vocabulary: list[Triple] = field(default_factory=lambda: read_triples(ontology_path(), RdfFormat.TURTLE))
 
     def from_scratch(self, state: State | None = None) -> Summary:
@@ -255,7 +257,7 @@ class _Run:
             incremental.remember(
                 kept, self.data_dir, self.out_dir, graph, parts, noted, report, layout, companions, lookup, self.vocabulary, self.context
             )
-            incremental.note_output(kept.state, files)
+            incremental.note_output(kept.state, len(files) - self.released)
         return Summary(self.out_dir, len(graph.nodes), len(graph), files, time.perf_counter() - self.started, report, self.release_note)
 
     def incrementally(self, change: incremental.Change) -> Summary:
@@ -266,29 +268,31 @@ class _Run:
             raise ConformanceError(report)
         if self.trust_output and not self.release and change.unchanged():
             # Its output is the one published: nothing to write, and no file of it to stat.
-            written = change.published_files(self.out_dir)
-            return Summary(self.out_dir, change.entities(), change.triples(), written, time.perf_counter() - self.started, report)
+            published = change.published_files(self.out_dir)
+            return Summary(self.out_dir, change.entities(), change.triples(), published, time.perf_counter() - self.started, report)
         with Staging(self.out_dir, spare=True, keep=PAGE_DIRECTORIES) as staging:
             self.say("writing the dumps and pages they touch")
-            trusted = self.trust_output and staging.reused
-            files = change.write(staging.path, self.out_dir, self.vocabulary, self.context, trusted)
+            trusted = self.trust_output and not self.release and staging.reused
+            written = change.write(staging.path, self.out_dir, self.vocabulary, self.context, trusted)
+            kept = change.kept_files
             # The spare's pages the build did not write, found by a walk of all, in a process
             # beside the companions, which are made on one core; with the output trusted, the
             # spare holds none.
-            pages_written = len(files)
-            walk = nullcontext(list) if trusted else beside(staging.unwanted, set(files))
+            walk = nullcontext(list) if trusted else beside(staging.unwanted, {*written, *kept})
             with walk as unwanted:
-                files += change.write_companions(self.vocabulary)
-                files += self._releases(staging.path, change.version_and_time(), change.base, files)
-            meanwhile = set(files[pages_written:])
-            staging.remove(name for name in unwanted() if name not in meanwhile)
+                meanwhile = change.write_companions(self.vocabulary)
+                meanwhile += self._releases(staging.path, change.version_and_time(), change.base, chain(written, kept, meanwhile))
+            also = set(meanwhile)
+            staging.remove(name for name in unwanted() if name not in also)
         change.commit(report, self.out_dir)
-        incremental.note_output(change.state, files)
+        count = len(written) + len(kept) + len(meanwhile)
+        incremental.note_output(change.state, count - self.released)
+        files: Collection[str] = change.published_files(self.out_dir) if trusted else [*written, *kept, *meanwhile]
         return Summary(
             self.out_dir, change.entities(), change.triples(), files, time.perf_counter() - self.started, report, self.release_note
         )
 
-    def _releases(self, new: Path, version_and_time: tuple[str | None, str | None], base: str, files: list[str]) -> list[str]:
+    def _releases(self, new: Path, version_and_time: tuple[str | None, str | None], base: str, files: Iterable[str]) -> list[str]:
         """The releases of the output being replaced, carried over; this build's too, if asked;
         and the page of each resource a release had that this build (its *files*) has not."""
         from ndlld.releases import add_release, carry_over, release_note, versions
@@ -302,6 +306,7 @@ class _Run:
             added = add_release(new, version, released_at, base)
             self.release_note = release_note(self.out_dir, version, bool(added), written_in=new)
             written = [str(path.relative_to(new)) for path in added]
+        self.released = len(written)
         writer = Writer(new, self.out_dir if self.out_dir.is_dir() else None)
         if versions(new):  # the pages of this build, to tell which resources of a release are gone
             from ndlld.site.gone import render_gone  # the site's code: not loaded by a build that makes no page

@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -144,9 +144,10 @@ class Change:
 
     def write(self, new: Path, previous: Path, vocabulary: list[Triple], context: Context, trusted: bool = False) -> list[str]:
         """The new output's dumps and pages in *new*: what the change touched made again, the
-        rest taken from the published output *previous*; the names of their files. The site's
-        companions follow (:meth:`write_companions`). *trusted*: *new* is the spare, the output
-        *previous* replaced, and both are as their builds left them: no file is looked at."""
+        rest taken from the published output *previous*; the names of the files written (those
+        kept: :attr:`kept_files`). The site's companions follow (:meth:`write_companions`).
+        *trusted*: *new* is the spare, the output *previous* replaced, and both are as their
+        builds left them: no file is looked at."""
         touched = {subject_value(t) for t in self.delta.removed | self.delta.added}
         writer = self._writer = Writer(new, previous)
         writer.files({name: (previous / name).read_bytes() for name in ("ontology.ttl", "context.jsonld")})
@@ -157,31 +158,36 @@ class Change:
         self.documents_moved = self.documents_changed()
         appeared, gone = self._pages_changed(view()) if touched else (set(), set())
         again = self._pages_to_render(view, header_changed, appeared, gone)
-        noted = pages.noted_files(self.state, again | gone)
-        with self._placing(noted, new, previous, trusted) as placed:
+        with self._placing(again | gone, new, previous, trusted) as placed:
             written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY, self.base)
         kept, edited = placed()
         again |= edited
-        self.pages: dict = self._render(view(), again, gone, kept, writer) if again or gone else {}
+        self.pages: dict = self._render(view(), again, gone, writer) if again or gone else {}
+        skipped = again | gone | set(self.pages)
+        self.kept_files: Collection[str] = (
+            pages.KeptFiles(self.state, skipped)
+            if kept is None
+            else [name for document, files in kept.items() if document not in skipped for name in files]
+        )
         self.files_changed = pages.files_changed_by(self.state, self.pages)
         pages.remove_files(new, self.files_changed[1])
         self._index_for_search(view)
         self._previous = previous
-        kept_names = [name for files in kept.values() for name in files]
-        return [str(p.relative_to(new)) for p in written] + kept_names + writer.written
+        return [str(p.relative_to(new)) for p in written] + writer.written
 
     @contextmanager
     def _placing(
-        self, noted: list[tuple[str, str]], new: Path, previous: Path, trusted: bool
-    ) -> Iterator[Callable[[], tuple[dict[str, list[str]], set[str]]]]:
-        """The kept pages of *noted* placed in *new* while the block runs; yields a function
-        that returns their files by page, and the pages edited by hand (to render again)."""
+        self, skipped: set[str], new: Path, previous: Path, trusted: bool
+    ) -> Iterator[Callable[[], tuple[dict[str, list[str]] | None, set[str]]]]:
+        """The pages kept (all but *skipped*) placed in *new* while the block runs; yields a
+        function that returns their files by page (None, with the output trusted: not read),
+        and the pages edited by hand (to render again)."""
         changed = pages.files_changed(self.state) if trusted else None
         if changed is not None:  # the spare made the published output by the last build's changes
             pages.catch_up(new, previous, *changed)
-            yield lambda: (pages.kept_names(noted), set())
+            yield lambda: (None, set())
             return
-        with _placing(noted, new, previous) as placed:
+        with _placing(pages.noted_files(self.state, skipped), new, previous) as placed:
             yield lambda: _kept_and_edited(placed())
 
     def write_companions(self, vocabulary: list[Triple]) -> list[str]:
@@ -193,7 +199,7 @@ class Change:
         kept = self._companions(self._view, vocabulary, writer, self._previous, header_changed)
         return kept + writer.written[before:]
 
-    def _render(self, view: SiteView, again: set[str], gone: set[str], kept: dict, writer: Writer) -> dict:
+    def _render(self, view: SiteView, again: set[str], gone: set[str], writer: Writer) -> dict:
         """The pages of *again* made with *writer*, and those *gone* (None); the publisher's
         too, which lists what the others give it, when one of them gives it other ones."""
         from ndlld.site import Entry, render_pages
@@ -205,8 +211,8 @@ class Change:
         made.update(dict.fromkeys(gone))
         before = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state, made).items()}
         listing.change(self.state, made)
-        if publisher is not None and (publisher in again or (publisher in kept and pages.give_other_involvements(before, made))):
-            kept.pop(publisher, None)
+        kept = publisher is not None and publisher not in again | gone and pages.published(self.state, publisher)
+        if publisher is not None and (publisher in again or (kept and pages.give_other_involvements(before, made))):
             # What the others give it, as kept: their rows now those of the pages made.
             published = render_pages(view, [publisher], writer, entries=listing.given_entries(self.state))
             listing.change(self.state, published)
@@ -272,9 +278,8 @@ class Change:
         appeared: set[str] = set()
         gone: set[str] = set()
         for document in filter(view.has_page, touched):
-            published = self.state.db.execute("SELECT 1 FROM pages WHERE document = ?", (document,)).fetchone() is not None
             present = bool(self.overlay.subjects_of(document))
-            if present != published:
+            if present != pages.published(self.state, document):
                 (appeared if present else gone).add(document)
         return appeared, gone
 
@@ -294,6 +299,7 @@ class Change:
         change_subjects(self.state, gone, subjects - gone)
         findings.keep_findings(self.state, report, self.base, self.checked)
         pages.note_files_changed(self.state, *self.files_changed)
+        pages.note_page_files(self.state, len(self.kept_files) + sum(len(page.files) for page in self.pages.values() if page is not None))
         pages.keep_pages(self.state, out_dir, self.pages, self.overlay)
         pages.keep_ranked(self.state, {d: r for d, r in self.reranked.items() if d not in self.pages}, self.overlay)
         pages.keep_answers(self.state, self.overlay, self.overlay.changed_stated)
@@ -361,12 +367,10 @@ def _header(view: SiteView) -> str:
     return json.dumps(site_header(view), sort_keys=True, default=str)
 
 
-def note_output(state: State, written: Iterable[str]) -> None:
-    """How many files the output holds, but the releases (:class:`PublishedFiles`): a build
-    that writes nothing says so without listing them."""
-    from ndlld.releases import RELEASES
-
-    state.put("files", sum(1 for name in written if not name.startswith(RELEASES + "/")))
+def note_output(state: State, files: int) -> None:
+    """How many files the output holds, but its release's (:class:`PublishedFiles`): a
+    build that writes nothing says so without listing them."""
+    state.put("files", files)
 
 
 def keeping(state: State, out_dir: Path, base: str) -> pages.PagesKept:

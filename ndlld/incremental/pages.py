@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -262,6 +262,7 @@ class PagesKept:
 
     def __init__(self, state: State, out_dir: Path, base: str):
         self.state, self.out_dir = state, out_dir
+        self.files = 0  # of every page, for note_page_files
         state.search.start_all(base)  # what each page gives the search index, written as it comes
         for name in READ_INDEXES:
             state.db.execute(f"DROP INDEX IF EXISTS {name}")
@@ -277,6 +278,7 @@ class PagesKept:
                 "INSERT INTO temp.made VALUES (?, ?, ?, ?)", ((document, row, *read) for row, found in by_row.items() for read in found)
             )
             _note_page(self.state, self.out_dir, document, page, _reads_digest(reads))
+            self.files += len(page.files)
         listing.keep_all(self.state, {document: page.entry for document, page in part.items()})
         self.state.search.add(page.searched for page in part.values() if page.searched is not None)
 
@@ -303,6 +305,7 @@ class PagesKept:
         db.execute(READ_INDEXES["reads_by_lookup"])
         db.execute(READ_INDEXES["ranked_by_lookup"])
         db.execute(READ_INDEXES["row_keys_by_who"])
+        note_page_files(self.state, self.files)
 
 
 def stated_answers(lookup: Lookup, keys: Iterable[str]) -> dict[str, str]:
@@ -363,6 +366,11 @@ def _facts_row(path: str) -> list[int] | None:
     except OSError:
         return None
     return [info.st_ino, info.st_size, info.st_mtime_ns]
+
+
+def published(state: State, document: str) -> bool:
+    """Whether the last build published a page of *document*."""
+    return state.db.execute("SELECT 1 FROM pages WHERE document = ?", (document,)).fetchone() is not None
 
 
 def noted_files(state: State, documents: set[str]) -> list[tuple[str, str]]:
@@ -434,7 +442,7 @@ def files_changed(state: State) -> tuple[list[str], list[str]] | None:
     """The page files the last build wrote and removed (:func:`note_files_changed`); none
     changed after a build from scratch, whose spare is its own output; None when not kept."""
     kept = state.text("files_changed")
-    if not kept:
+    if not kept or state.get("page_files") is None:
         return None
     changed = json.loads(kept)
     return changed["written"], changed["removed"]
@@ -458,9 +466,37 @@ def remove_files(out_dir: Path, names: Iterable[str]) -> None:
             pass
 
 
-def kept_names(noted: list[tuple[str, str]]) -> dict[str, list[str]]:
-    """The names of each noted page's files (:func:`noted_files`), none of them looked at."""
-    return {document: list(json.loads(files)) for document, files in noted}
+class KeptFiles(Collection[str]):
+    """The files of the pages a build keeps (every page but *skipped*: those made again or
+    gone) as the state notes them, read only when listed: a build trusting its output reads
+    no other page's row. Their number is the state's count of every page's files less those
+    of *skipped*. Read before the build's commit, which changes the rows of *skipped*."""
+
+    def __init__(self, state: State, skipped: set[str]):
+        self.state, self.skipped = state, skipped
+        self.count = int(state.text("page_files")) - files_of(state, skipped)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[str]:
+        for document, files in self.state.db.execute("SELECT document, files FROM pages"):
+            if document not in self.skipped:
+                yield from json.loads(files)
+
+    def __contains__(self, name: object) -> bool:
+        return name in set(self)
+
+
+def files_of(state: State, documents: Iterable[str]) -> int:
+    """How many files the published pages of *documents* have, as the state notes them."""
+    rows = (state.db.execute("SELECT files FROM pages WHERE document = ?", (document,)).fetchone() for document in documents)
+    return sum(len(json.loads(row[0])) for row in rows if row)
+
+
+def note_page_files(state: State, count: int) -> None:
+    """How many files the pages have in all (:class:`KeptFiles`)."""
+    state.put("page_files", count)
 
 
 def _link(old: str, target: str) -> None:
