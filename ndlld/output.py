@@ -17,9 +17,11 @@ import stat
 import tempfile
 from collections.abc import Collection, Iterable, Iterator
 from collections.abc import Set as AbstractSet
+from contextlib import ExitStack
 from pathlib import Path
 
 from ndlld.errors import ConfigError, PublishError
+from ndlld.parallel import beside
 
 
 def cache_dir_of(out_dir: Path) -> Path:
@@ -109,6 +111,7 @@ class Staging:
     def __init__(self, out_dir: Path, spare: bool = False, keep: tuple[str, ...] = (), anew: bool = False):
         self.out_dir, self.spare, self.keep, self.anew = out_dir, spare, keep, anew
         self.reused = False
+        self._removing = ExitStack()
 
     def __enter__(self) -> Staging:
         parent = self.out_dir.resolve().parent
@@ -120,16 +123,21 @@ class Staging:
                 # Renamed first: if this build dies, the next one removes it with any other leftover.
                 os.rename(self.spare_path, self.path)  # over the empty directory just made
                 self.reused = True
-                for entry in os.scandir(self.path):
-                    if entry.name in self.keep and entry.is_dir(follow_symlinks=False):
-                        continue
-                    if entry.is_dir(follow_symlinks=False):
-                        shutil.rmtree(entry.path)
-                    else:
-                        os.unlink(entry.path)
+                self._put_aside(parent)
         except OSError as err:
             raise PublishError(f"cannot write beside {self.out_dir}: {err.strerror}", path=self.out_dir) from None
         return self
+
+    def _put_aside(self, parent: Path) -> None:
+        """The spare's files but the pages moved out of the way, and removed by a process of
+        their own while the build runs: freeing a gigabyte of old dumps takes the kernel a while."""
+        old = [entry.name for entry in os.scandir(self.path) if not (entry.name in self.keep and entry.is_dir(follow_symlinks=False))]
+        if not old:
+            return
+        aside = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.old-", dir=parent))  # a leftover the next Lock removes
+        for name in old:
+            os.rename(self.path / name, aside / name)
+        self._removing.enter_context(beside(shutil.rmtree, aside))
 
     def remove_all_but(self, written: Collection[str]) -> None:
         """Remove what the spare held under *keep* that this build did not write
@@ -159,6 +167,7 @@ class Staging:
             os.unlink(self.path / name)
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        self._removing.close()
         if exc_type is not None:
             shutil.rmtree(self.path, ignore_errors=True)
             if isinstance(exc, OSError):

@@ -78,6 +78,7 @@ from ndlld.site.messages import document_href, fill, messages, naming, plural
 from ndlld.site.outward import outward_links
 from ndlld.site.paths import relative
 from ndlld.site.search import render_search_page, search_entry
+from ndlld.site.templating import bytecode_cache
 from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text
 from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, dataset_page_triples, file_facts, void_triples
 
@@ -113,7 +114,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         auto_reload=False,  # one build, one set of templates: no stat of the file at every page
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=bytecode_cache(),
     )
     env.filters["fill"] = fill
     env.filters["plural"] = plural
@@ -124,16 +125,6 @@ def environment() -> jinja2.Environment:
     env.globals["max_query_chars"] = MAX_QUERY_CHARS  # the search form's
     env.globals["language_names"] = {language: messages(language)["language_name"] for language in LANGUAGES}
     return env
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Jinja's own cache of compiled templates (in the user's temporary directory, keyed by
-    each template's source), as Python keeps __pycache__: compiling them all again would be
-    much of a small build's time. None where that directory cannot be made."""
-    try:
-        return jinja2.FileSystemBytecodeCache()
-    except (OSError, RuntimeError):
-        return None
 
 
 def _lang_attribute(language: str | None, page_language: str) -> Markup:

@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 import jinja2
 
 from ndlld.site.messages import messages, naming, plural
+from ndlld.site.templating import bytecode_cache
 
 CENTER_GROUP = "center"
 
@@ -82,6 +83,8 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,
+        bytecode_cache=bytecode_cache(),
     )
 
 
