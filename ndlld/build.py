@@ -218,7 +218,6 @@ class _Run:
     trust_output: bool = False
     context: Context = field(default_factory=lambda: Context.load(context_path()))
     release_note: str | None = None
-    released: int = 0  # files of this build's release, which a build that writes nothing does not count
     vocabulary: list[Triple] = field(default_factory=lambda: read_triples(ontology_path(), RdfFormat.TURTLE))
 
     def from_scratch(self, state: State | None = None) -> Summary:
@@ -249,7 +248,8 @@ class _Run:
                 del view  # its memos let go before the state is kept
             written, layout = dumps()
             files = [str(path.relative_to(staging.path)) for path in written] + writer.written
-            files += self._releases(staging.path, release_of(graph), graph.base, files)
+            release, gone = self._releases(staging.path, release_of(graph), graph.base, files)
+            files += release + gone
             staging.remove_all_but(files)
             if kept is not None:
                 incremental.index_for_search(kept)
@@ -257,7 +257,7 @@ class _Run:
             incremental.remember(
                 kept, self.data_dir, self.out_dir, graph, parts, noted, report, layout, companions, lookup, self.vocabulary, self.context
             )
-            incremental.note_output(kept.state, len(files) - self.released)
+            incremental.note_output(kept.state, len(files) - len(release))
         return Summary(self.out_dir, len(graph.nodes), len(graph), files, time.perf_counter() - self.started, report, self.release_note)
 
     def incrementally(self, change: incremental.Change) -> Summary:
@@ -281,20 +281,25 @@ class _Run:
             walk = nullcontext(list) if trusted else beside(staging.unwanted, {*written, *kept})
             with walk as unwanted:
                 meanwhile = change.write_companions(self.vocabulary)
-                meanwhile += self._releases(staging.path, change.version_and_time(), change.base, chain(written, kept, meanwhile))
+                release, gone = self._releases(staging.path, change.version_and_time(), change.base, chain(written, kept, meanwhile))
+                meanwhile += release + gone
             also = set(meanwhile)
             staging.remove(name for name in unwanted() if name not in also)
         change.commit(report, self.out_dir)
         count = len(written) + len(kept) + len(meanwhile)
-        incremental.note_output(change.state, count - self.released)
+        incremental.note_output(change.state, count - len(release))
         files: Collection[str] = change.published_files(self.out_dir) if trusted else [*written, *kept, *meanwhile]
         return Summary(
             self.out_dir, change.entities(), change.triples(), files, time.perf_counter() - self.started, report, self.release_note
         )
 
-    def _releases(self, new: Path, version_and_time: tuple[str | None, str | None], base: str, files: Iterable[str]) -> list[str]:
+    def _releases(
+        self, new: Path, version_and_time: tuple[str | None, str | None], base: str, files: Iterable[str]
+    ) -> tuple[list[str], list[str]]:
         """The releases of the output being replaced, carried over; this build's too, if asked;
-        and the page of each resource a release had that this build (its *files*) has not."""
+        and the page of each resource a release had that this build (its *files*) has not: the
+        names of this build's release files (which a build that writes nothing does not count),
+        and of those pages."""
         from ndlld.releases import add_release, carry_over, release_note, versions
 
         carry_over(self.out_dir, new)
@@ -306,7 +311,6 @@ class _Run:
             added = add_release(new, version, released_at, base)
             self.release_note = release_note(self.out_dir, version, bool(added), written_in=new)
             written = [str(path.relative_to(new)) for path in added]
-        self.released = len(written)
         writer = Writer(new, self.out_dir if self.out_dir.is_dir() else None)
         if versions(new):  # the pages of this build, to tell which resources of a release are gone
             from ndlld.site.gone import render_gone  # the site's code: not loaded by a build that makes no page
@@ -315,7 +319,7 @@ class _Run:
                 name.removesuffix(".html") for name in files if name.startswith(PAGE_DIRECTORIES[0] + "/") and name.endswith(".html")
             }
             writer.files(render_gone(new, documents, base))
-        return written + writer.written
+        return written, writer.written
 
 
 DUMPS_BESIDE_FROM = 50_000  # statements from which the dumps are written by a process of their own

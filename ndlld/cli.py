@@ -188,8 +188,8 @@ def _progress(quiet: bool):
 @click.option(
     "--trust-output",
     is_flag=True,
-    help="Take the output to be as the last build left it: look at none of the files kept for an edit by hand "
-    "(a stat of each, a million at 100,000 organizations), and with no record changed write nothing.",
+    help="Take the output to be as the last build left it: look at none of the pages kept for an edit by hand "
+    "(a stat of each of their files, a million at 100,000 organizations), and with no record changed write nothing.",
 )
 @quiet_option
 @_reports_errors

@@ -158,7 +158,7 @@ class Change:
         self.documents_moved = self.documents_changed()
         appeared, gone = self._pages_changed(view()) if touched else (set(), set())
         again = self._pages_to_render(view, header_changed, appeared, gone)
-        with self._placing(again | gone, new, previous, trusted) as placed:
+        with self._place_kept(again | gone, new, previous, trusted) as placed:
             written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY, self.base)
         kept, edited = placed()
         again |= edited
@@ -176,7 +176,7 @@ class Change:
         return [str(p.relative_to(new)) for p in written] + writer.written
 
     @contextmanager
-    def _placing(
+    def _place_kept(
         self, skipped: set[str], new: Path, previous: Path, trusted: bool
     ) -> Iterator[Callable[[], tuple[dict[str, list[str]] | None, set[str]]]]:
         """The pages kept (all but *skipped*) placed in *new* while the block runs; yields a

@@ -426,8 +426,7 @@ def files_changed_by(state: State, made: Mapping[str, Written | None]) -> tuple[
     before their rows change: the files of the pages made, and the files the same pages had
     that they have no more."""
     written = {name for page in made.values() if page is not None for name in page.files}
-    before = (state.db.execute("SELECT files FROM pages WHERE document = ?", (document,)).fetchone() for document in made)
-    removed = {name for row in before if row for name in json.loads(row[0])} - written
+    removed = {name for names in _names_published(state, made).values() for name in names} - written
     return sorted(written), sorted(removed)
 
 
@@ -474,7 +473,7 @@ class KeptFiles(Collection[str]):
 
     def __init__(self, state: State, skipped: set[str]):
         self.state, self.skipped = state, skipped
-        self.count = int(state.text("page_files")) - files_of(state, skipped)
+        self.count = int(state.text("page_files")) - sum(map(len, _names_published(state, skipped).values()))
 
     def __len__(self) -> int:
         return self.count
@@ -488,10 +487,10 @@ class KeptFiles(Collection[str]):
         return name in set(self)
 
 
-def files_of(state: State, documents: Iterable[str]) -> int:
-    """How many files the published pages of *documents* have, as the state notes them."""
-    rows = (state.db.execute("SELECT files FROM pages WHERE document = ?", (document,)).fetchone() for document in documents)
-    return sum(len(json.loads(row[0])) for row in rows if row)
+def _names_published(state: State, documents: Iterable[str]) -> dict[str, list[str]]:
+    """The names of the files of each published page of *documents*, as the state notes them."""
+    rows = {document: state.db.execute("SELECT files FROM pages WHERE document = ?", (document,)).fetchone() for document in documents}
+    return {document: list(json.loads(row[0])) for document, row in rows.items() if row}
 
 
 def note_page_files(state: State, count: int) -> None:
