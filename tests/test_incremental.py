@@ -19,6 +19,7 @@ import random
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -29,10 +30,13 @@ from ndlld.cli import cli
 from ndlld.dumps import DATASET_FILES, ends_chunk
 from ndlld.errors import PublishError
 from ndlld.finding import Indexes, index_of_output
-from ndlld.incremental import fingerprint
+from ndlld.incremental import fingerprint, listing
+from ndlld.incremental.state import State
 from ndlld.rdf import subject_value
 from ndlld.search import INDEX_FILE, Query, Resource, SearchIndex, tokens
 from ndlld.site import page_files
+from ndlld.site.listing import EntriesListing, Entry, Listed
+from ndlld.site.view import Involvement
 from ndlld.synth import BASE as SYNTH_BASE
 from ndlld.synth import synthesize
 
@@ -285,6 +289,60 @@ def _built(data: Path, out: Path, cache: Path) -> list[str]:
     said: list[str] = []
     build(data, out, cache_dir=cache, progress=said.append)
     return said
+
+
+def _network_drawn(out: Path) -> list[str]:
+    """The pages the index's network picture links to."""
+    index = (out / "index.html").read_text(encoding="utf-8")
+    start = index.index('id="ndlld-network"')
+    return re.findall(r'href="(id/[^"]+)\.html"', index[start : index.index("</svg>", start)])
+
+
+MEMBERSHIP = """
+member:
+  - id: {id}#ndl-test-member
+    type: OrganizationRole
+    member: ndl
+    roleName:
+      en: test member
+    startYear: 2001
+    source: source/synthetic
+"""
+
+
+def test_the_network_of_many_organizations_is_drawn_as_from_scratch(tmp_path: Path):
+    """More organizations than the picture draws: the closest are chosen again only when a
+    page made again changes their links, and every edit draws what a build from scratch does."""
+    data, cache, out = tmp_path / "data", tmp_path / "cache", tmp_path / "dist"
+    synthesize(data, orgs=90, seed=2)
+    build(data, out, cache_dir=cache)
+    drawn = _network_drawn(out)
+    records = {record.stem: record for record in _records(data)}
+    outside = next(r for name, r in records.items() if "id/" + name not in drawn and "member: ndl" not in r.read_text("utf-8"))
+    inside = next(r for name, r in records.items() if "id/" + name in drawn and "member:\n" in r.read_text("utf-8"))
+    assert len(drawn) < len(records)
+    edits = [
+        (
+            "a membership of the publisher given",
+            lambda: outside.write_text(outside.read_text("utf-8") + MEMBERSHIP.format(id=outside.stem)),
+        ),
+        ("a drawn organization renamed", lambda: _edit(inside, "en: ", "en: Renamed ")),
+        (
+            "a parent given",
+            lambda: _edit(outside, "\nsource: source/synthetic\n", f"\nparentOrganization: {inside.stem}\nsource: source/synthetic\n"),
+        ),
+        ("a membership taken back", lambda: _edit(outside, MEMBERSHIP.format(id=outside.stem), "")),
+    ]
+    for step, (what, edit) in enumerate(edits):
+        edit()
+        said = _built(data, out, cache)
+        assert any("changed record file(s)" in line for line in said), (what, said)
+        build(data, tmp_path / f"scratch-{step}")
+        assert _files(out) == _files(tmp_path / f"scratch-{step}"), what
+        if step == 0:
+            assert "id/" + outside.stem in _network_drawn(out), "a new member of the publisher is among its closest"
+        if step == 1:
+            assert "Renamed " in (out / "index.html").read_text("utf-8")
 
 
 def test_an_edit_is_built_from_what_changed_and_equals_a_build_from_scratch(synthetic: Path, tmp_path: Path):
@@ -880,3 +938,53 @@ def test_a_membership_retyped_under_the_publisher_is_found_as_from_scratch(synth
     warm, scratch = validate(synthetic, cache_dir=cache), validate(synthetic)
     assert _findings(warm) == _findings(scratch)
     assert any(f.focus == "ndl" and f.path == "schema:memberOf" for f in warm.findings), _findings(warm)
+
+
+# -- what the index reads of the state ----------------------------------------------------------
+
+
+def _random_entry(rnd: random.Random, document: str, iris: list[str]) -> Entry:
+    """A page's entry: an organization or another kind of resource (with hash organizations),
+    parents among *iris*, links of the publisher and involvements, names that tie now and then."""
+    kinds = [("http://schema.org/Organization",), ("http://schema.org/Library",), ("http://schema.org/EventSeries",)]
+    listed = []
+    for iri in [document, *(f"{document}#part-{n}" for n in range(rnd.randrange(3)))]:
+        name = rnd.choice(["Alpha", "beta", "Gamma", "alpha", "Delta"]) + ("" if rnd.random() < 0.3 else f" {rnd.randrange(50)}")
+        parents = tuple(rnd.sample(iris, rnd.randrange(3)))
+        listed.append(Listed(iri, name, name[:3], rnd.choice(kinds), parents, rnd.choice(["", "名"])))
+    links = tuple((rnd.choice(["member", "attends", "funds"]), rnd.choice(iris)) for _ in range(rnd.randrange(4)))
+    involvements = tuple(
+        Involvement(rnd.randrange(1990, 1995), rnd.choice(["role", "attended"]), rnd.choice(["A", "B"]), "", f"{document}#i{n}")
+        for n in range(rnd.randrange(4))
+    )
+    return Entry(tuple(listed), links, involvements)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_lists_the_index_reads_of_the_state_are_those_of_the_entries(seed: int, tmp_path: Path):
+    """The state's rows, changed by the pages made again or gone, read as the index reads them
+    (the first rows of each list and how many more, what the network picture draws, the
+    timeline) are the entries' own, with lists short enough that every rule is met."""
+    rnd = random.Random(seed)
+    documents = [f"https://example.org/id/d{n:02}" for n in range(30)]
+    publisher = documents[0]
+    entries = {document: _random_entry(rnd, document, documents) for document in documents[:20]}
+    key = lambda iri: iri.rsplit("/", 1)[1]  # noqa: E731 - as the index keys them
+    with State.open(tmp_path / "state") as state:
+        with state.writing():
+            listing.keep_all(state, entries)
+        for step in range(25):
+            made: dict = {}
+            for document in rnd.sample(documents, rnd.randrange(1, 4)):
+                gone = document != publisher and rnd.random() < 0.3
+                made[document] = None if gone else SimpleNamespace(entry=_random_entry(rnd, document, documents))
+            with state.writing():
+                listing.change(state, made)
+                entries.update({document: page.entry for document, page in made.items() if page is not None})
+                for document in (document for document, page in made.items() if page is None):
+                    entries.pop(document, None)
+                kept, held = listing.KeptListing(state), EntriesListing(entries)
+                for name in ("organizations", "group organizations", "group series"):
+                    assert kept.first(name, 4) == held.first(name, 4), f"step {step}: {name}"
+                assert kept.network(publisher, 5, key) == held.network(publisher, 5, key), f"step {step}: network"
+                assert kept.timeline(3, 4) == held.timeline(3, 4), f"step {step}: timeline"

@@ -460,7 +460,8 @@ def test_unchanged_pages_are_linked_from_the_output_they_replace(good_data: Path
 def test_the_timeline_picture_is_spread_over_the_years_when_long():
     """Thousands of involvements: the picture draws a spread of them, in order and from the
     first to near the last; the list below it keeps them all."""
-    from ndlld.site import TIMELINE_SIZE, spread
+    from ndlld.site import TIMELINE_SIZE
+    from ndlld.site.listing import spread
 
     items = list(range(5000))
     drawn = spread(items, TIMELINE_SIZE)

@@ -10,19 +10,29 @@ pages made again or gone are changed before the index is made (in the build's op
 transaction, so a failed build leaves them as they were). :class:`KeptListing` reads
 them as the index's :class:`ndlld.site.listing.Listing`; a build from scratch reads the
 entries themselves, and the property test holds both to the same files.
+
+What the index's pictures draw is chosen from every organization's parents and every link
+and involvement of the publisher. The state keeps the choice (meta ``network`` and
+``timeline``) until a page made again changes what it is chosen from (:func:`change`):
+an edit that renames an organization reads 60 rows, not 100,000. The count of each list
+(``counts``) is kept too, changed by the rows of the pages made again.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import astuple
 from typing import TYPE_CHECKING
 
 from ndlld.incremental.state import State, to_json
 
 if TYPE_CHECKING:
-    from ndlld.site.listing import Entry, Listed
-    from ndlld.site.view import Involvement
+    from ndlld.site.listing import Entry, Listed, Network, Timeline
+
+# The choices kept in the state's meta, each dropped when a page made again changes the rows it is made of.
+NETWORK, TIMELINE = "network", "timeline"
+COUNTS = "counts"  # how many rows each list has, by list: changed with the rows (counting reads them all)
 
 
 def keep_all(state: State, entries: Mapping[str, Entry]) -> None:
@@ -32,11 +42,46 @@ def keep_all(state: State, entries: Mapping[str, Entry]) -> None:
 
 def change(state: State, made: Mapping) -> None:
     """The rows of the pages *made* (each a :class:`ndlld.site.Written`; None: gone) made
-    those of their new entries."""
+    those of their new entries; the pictures' choices dropped where their rows changed, and
+    the lists' counts changed with them."""
+    entries = {document: page.entry for document, page in made.items() if page is not None}
+    before = _drawn_from(state, made)
+    counts = _counts(state, made, -1, json.loads(state.get(COUNTS) or "{}"))
     for document in made:
         state.db.execute("DELETE FROM listed WHERE document = ?", (document,))
         state.db.execute("DELETE FROM given WHERE document = ?", (document,))
-    _insert(state, {document: page.entry for document, page in made.items() if page is not None})
+    _insert(state, entries)
+    state.put(COUNTS, to_json(_counts(state, made, 1, counts)))
+    after = _drawn_from(state, made)
+    for kept, rows_before, rows_after in zip((NETWORK, TIMELINE), before, after, strict=True):
+        if rows_before != rows_after:
+            state.put(kept, None)
+
+
+def _counts(state: State, documents: Iterable[str], sign: int, counts: dict[str, int]) -> dict[str, int]:
+    """*counts* (of the lists counted) with the rows of *documents* added (*sign* 1) or taken away (-1)."""
+    for document in documents:
+        for name, rows in state.db.execute("SELECT list, COUNT(*) FROM listed WHERE document = ? GROUP BY list", (document,)):
+            if name in counts:
+                counts[name] += sign * rows
+    return counts
+
+
+def _drawn_from(state: State, documents: Iterable[str]) -> tuple[list, list]:
+    """The rows of *documents* the pictures are chosen from: the organizations' parents and
+    the publisher's links (the network), its involvements (the timeline)."""
+    from ndlld.site.listing import ORGANIZATIONS
+
+    network: list = []
+    timeline: list = []
+    for document in documents:
+        network += state.db.execute(
+            "SELECT iri, parents FROM listed WHERE document = ? AND list = ? ORDER BY iri", (document, ORGANIZATIONS)
+        ).fetchall()
+        for links, involvements in state.db.execute("SELECT links, involvements FROM given WHERE document = ?", (document,)):
+            network.append(links)
+            timeline.append(involvements)
+    return network, timeline
 
 
 def _insert(state: State, entries: Mapping[str, Entry]) -> None:
@@ -82,27 +127,56 @@ def _given_rows(state: State) -> list[tuple[str, str, str]]:
 
 
 class KeptListing:
-    """The state's rows as the index reads them (:class:`ndlld.site.listing.Listing`)."""
+    """The state's rows as the index reads them (:class:`ndlld.site.listing.Listing`); what
+    the pictures draw chosen again only when the state keeps no choice (:func:`change`)."""
 
     def __init__(self, state: State):
+        self._state = state
         self._db = state.db
-        self._given = [(links, involvements) for _, links, involvements in _given_rows(state)]
 
     def first(self, name: str, most: int) -> tuple[list[Listed], int]:
         from ndlld.site.listing import Listed
 
         rows = self._db.execute("SELECT item FROM listed WHERE list = ? ORDER BY sort, iri LIMIT ?", (name, most))
         shown = [Listed.from_json(json.loads(item)) for (item,) in rows]
-        (count,) = self._db.execute("SELECT COUNT(*) FROM listed WHERE list = ?", (name,)).fetchone()
-        return shown, max(count - most, 0)
+        counts = json.loads(self._state.get(COUNTS) or "{}")
+        if name not in counts:
+            (counts[name],) = self._db.execute("SELECT COUNT(*) FROM listed WHERE list = ?", (name,)).fetchone()
+            self._state.put(COUNTS, to_json(counts))
+        return shown, max(counts[name] - most, 0)
 
-    def organizations(self) -> dict[str, tuple[str, ...]]:
+    def network(self, center: str | None, most: int, key: Callable[[str], str]) -> Network:
+        from ndlld.site.listing import Network, drawn_organizations
+
+        kept = self._state.get(NETWORK)
+        kept_center, drawn, links = json.loads(kept) if kept else (None, None, [])
+        if drawn is None or kept_center != center:
+            links = [link for document_links in self._given("links") for link in document_links]
+            drawn = drawn_organizations(self._organizations(), links, center, most, key)
+            chosen = set(drawn)
+            links = [link for link in links if link[1] in chosen]
+            self._state.put(NETWORK, to_json([center, drawn, links]))
+        return Network(self._items(drawn), [(how, organization) for how, organization in links])
+
+    def timeline(self, shown: int, drawn: int) -> Timeline:
+        from ndlld.site.listing import Timeline, timeline_of
+        from ndlld.site.view import Involvement, by_year
+
+        kept = self._state.get(TIMELINE)
+        if kept:
+            first, more, spread = json.loads(kept)
+            return Timeline([Involvement(*i) for i in first], more, [Involvement(*i) for i in spread])
+        made = timeline_of(by_year(Involvement(*i) for document in self._given("involvements") for i in document), shown, drawn)
+        self._state.put(TIMELINE, to_json([[astuple(i) for i in made.first], made.more, [astuple(i) for i in made.drawn]]))
+        return made
+
+    def _organizations(self) -> dict[str, tuple[str, ...]]:
         from ndlld.site.listing import ORGANIZATIONS
 
         rows = self._db.execute("SELECT iri, parents FROM listed WHERE list = ?", (ORGANIZATIONS,))
         return {iri: tuple(json.loads(parents)) if parents else () for iri, parents in rows}
 
-    def items(self, iris: Iterable[str]) -> list[Listed]:
+    def _items(self, iris: Iterable[str]) -> list[Listed]:
         from ndlld.site.listing import ORGANIZATIONS, Listed, by_name
 
         found = []
@@ -111,10 +185,6 @@ class KeptListing:
             found.append(Listed.from_json(json.loads(item)))
         return sorted(found, key=by_name)
 
-    def links(self) -> list[tuple[str, str]]:
-        return [(how, organization) for links, _ in self._given for how, organization in json.loads(links)]
-
-    def involvements(self) -> list[Involvement]:
-        from ndlld.site.view import Involvement, by_year
-
-        return by_year(Involvement(*i) for _, involvements in self._given for i in json.loads(involvements))
+    def _given(self, column: str) -> Iterator[list]:
+        """Each page's links or involvements (*column* of ``given``), in the order of their documents."""
+        return (json.loads(value) for (value,) in self._db.execute(f"SELECT {column} FROM given ORDER BY document"))  # noqa: S608 - a column's name

@@ -33,9 +33,7 @@ them all; an incremental build renders only the pages a change touched
 
 from __future__ import annotations
 
-import heapq
 import os
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -73,7 +71,17 @@ from ndlld.site import svg
 from ndlld.site.cited import Citations
 from ndlld.site.header import site_header, texts
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
-from ndlld.site.listing import GROUPS, LISTED_TYPES, ORGANIZATIONS, EntriesListing, Entry, Listed, Listing, given_involvements
+from ndlld.site.listing import (
+    GROUPS,
+    LISTED_TYPES,
+    ORGANIZATIONS,
+    EntriesListing,
+    Entry,
+    Listed,
+    Listing,
+    given_involvements,
+    network_edges,
+)
 from ndlld.site.messages import document_href, fill, messages, naming, plural
 from ndlld.site.outward import outward_links
 from ndlld.site.paths import relative
@@ -431,14 +439,6 @@ def render_sitemaps(env: jinja2.Environment, base: str, urls: list[str], modifie
     return files
 
 
-def spread(items: list, most: int) -> list:
-    """At most *most* of *items* (in order), evenly spread: a picture of thousands of labels
-    shows nothing, and placing them costs more than the rest of the page."""
-    if len(items) <= most:
-        return items
-    return [items[i * len(items) // most] for i in range(most)]
-
-
 def _timeline_row(view: SiteView, involvement: Involvement, path: str, language: str) -> dict:
     return {"year": involvement.year, "item": involvement, "href": relative(view.path(involvement.iri), path)}
 
@@ -459,15 +459,14 @@ def render_index(
     made of what the pages give the index, as *listing* reads it (:mod:`ndlld.site.listing`),
     so that an incremental build need not look the whole graph up again."""
     nodes, edges = _network(view, listing)
-    involvements = listing.involvements()
+    involved = listing.timeline(LIST_SHOWN, TIMELINE_SIZE)
     groups = _groups(view, listing)
-    shown_involvements, involvements_more = _first(involvements)
     shown_organizations, organizations_more = listing.first(ORGANIZATIONS, LIST_SHOWN)
     shared = {
         "site": site,
         "root": "",
-        "involvements": [_timeline_row(view, i, "", "") for i in shown_involvements],
-        "involvements_more": involvements_more,
+        "involvements": [_timeline_row(view, i, "", "") for i in involved.first],
+        "involvements_more": involved.more,
         "organizations": [
             {"href": view.path(o.iri), "text": o.name, "ja": o.name_ja, "abbreviation": o.short_name if o.short_name != o.name else ""}
             for o in shown_organizations
@@ -482,8 +481,7 @@ def render_index(
         words = naming(language, site["publisher_short"][language])
         suffix = language_suffix(language)
         timeline = [
-            svg.TimelineEntry(i.year, involvement_label(i, language), document_href(view.path(i.iri), language))
-            for i in spread(involvements, TIMELINE_SIZE)
+            svg.TimelineEntry(i.year, involvement_label(i, language), document_href(view.path(i.iri), language)) for i in involved.drawn
         ]
         local_nodes = [replace(node, href=document_href(node.href, language)) for node in nodes]
         local_edges = [replace(edge, label=", ".join(words["edges"].get(w, w) for w in edge.label.split(", "))) for edge in edges]
@@ -563,58 +561,34 @@ _FORWARD = {str(SCHEMA) + p for p in ("memberOf", "organizer", "sponsor", "about
 _BACKWARD = {str(SCHEMA) + p for p in ("attendee", "funder", "subEvent")}
 
 
-_Edges = dict[tuple[str, str], set[str]]  # (key of one organization, key of another) -> labels
-
-
 def _network(view: SiteView, listing: Listing) -> tuple[list[svg.NetworkNode], list[svg.NetworkEdge]]:
     """Organizations as nodes; parent links and the publisher's part in each as edges."""
-    parents = listing.organizations()
-    keys = {iri: view.path(iri).removeprefix("id/") for iri in parents}
-    center = view.publisher if view.publisher in keys else None  # the publisher, if it is drawn
-    edges = _edges(parents, keys, center, listing.links())
-    drawn: Iterable[str] = keys
-    if len(keys) > NETWORK_SIZE:  # a picture of thousands of circles shows nothing: the closest partners
-        kept = _closest(keys, edges, keys[center] if center is not None else "")
-        drawn = [iri for iri, key in keys.items() if key in kept]
-        edges = {pair: labels for pair, labels in edges.items() if pair[0] in kept and pair[1] in kept}
-    organizations = listing.items(drawn)
+    network = listing.network(view.publisher, NETWORK_SIZE, lambda iri: _network_key(view, iri))
+    parents = {item.iri: item.parents for item in network.organizations}
+    center = view.publisher if view.publisher in parents else None  # the publisher, if it is drawn
     nodes = [
         svg.NetworkNode(
-            key=keys[item.iri],
+            key=_network_key(view, item.iri),
             label=item.short_name,
             title=item.name,
             href=view.path(item.iri),
             group="center" if item.iri == center else "organization",
         )
-        for item in organizations
+        for item in network.organizations
     ]
-    return nodes, [svg.NetworkEdge(s, t, ", ".join(sorted(labels))) for (s, t), labels in sorted(edges.items())]
+    edges = sorted(
+        (
+            ((_network_key(view, source), _network_key(view, target)), labels)
+            for (source, target), labels in network_edges(parents, center, network.links).items()
+        ),
+        key=lambda edge: edge[0],
+    )
+    return nodes, [svg.NetworkEdge(source, target, ", ".join(sorted(labels))) for (source, target), labels in edges]
 
 
-def _edges(parents: dict[str, tuple[str, ...]], keys: dict[str, str], center: str | None, links: list[tuple[str, str]]) -> _Edges:
-    """An edge 'part of' from each organization to its *parents*; from the publisher (*center*)
-    to each organization it takes part in, labelled by how (its *links*)."""
-    edges: _Edges = {}
-    for iri, its_parents in parents.items():
-        for parent in its_parents:
-            if parent in keys and parent != iri:  # part of itself: the checks refuse it, a picture cannot draw it
-                edges.setdefault((keys[iri], keys[parent]), set()).add("part of")
-    for label, organization in links:
-        if center is not None and organization in keys and organization != center:
-            edges.setdefault((keys[center], keys[organization]), set()).add(label)
-    return edges
-
-
-def _closest(keys: dict[str, str], edges: _Edges, center_key: str) -> set[str]:
-    """The keys of the :data:`NETWORK_SIZE` organizations with the most links, those of
-    the publisher (*center_key*) counting a hundred times, and the publisher's own."""
-    degree: dict[str, int] = defaultdict(int)
-    for (source, target), labels in edges.items():
-        degree[source] += len(labels) + (100 if source == center_key else 0)
-        degree[target] += len(labels) + (100 if source == center_key else 0)
-    kept = set(heapq.nsmallest(NETWORK_SIZE, keys.values(), key=lambda k: (-degree[k], k)))
-    kept.add(center_key)
-    return kept
+def _network_key(view: SiteView, iri: str) -> str:
+    """An organization's key in the network picture: its path, without ``id/``."""
+    return view.path(iri).removeprefix("id/")
 
 
 def _organizations_of(view: SiteView, iri: str) -> set[str]:

@@ -6,13 +6,15 @@ resources of each list by name, the organizations drawn in the network picture a
 publisher's involvements; it reads them through a :class:`Listing`, not the entries
 themselves, so that an incremental build can give it the lists kept sorted in its state
 (:mod:`ndlld.incremental.listing`) rather than every page's entry to sort again. A build
-from scratch gives it the entries themselves (:class:`EntriesListing`).
+from scratch gives it the entries themselves (:class:`EntriesListing`). Either chooses
+what the pictures draw by the same rules (:func:`drawn_organizations`, :func:`timeline_of`).
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass
 from typing import Protocol
 
@@ -89,6 +91,24 @@ def lists_of(item: Listed) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class Network:
+    """What the network picture draws: organizations (by name), and the publisher's links to them."""
+
+    organizations: list[Listed]
+    links: list[tuple[str, str]]  # (how, organization)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What the index shows of the publisher's involvements: the first listed, how many
+    more there are, and those the picture draws."""
+
+    first: list[Involvement]
+    more: int
+    drawn: list[Involvement]
+
+
 class Listing(Protocol):
     """What the index reads of all the entries."""
 
@@ -96,21 +116,65 @@ class Listing(Protocol):
         """The first *most* of the list *name* (of :func:`lists_of`) by name, and how many more."""
         ...
 
-    def organizations(self) -> dict[str, tuple[str, ...]]:
-        """Every organization's IRI, with those of its parents."""
+    def network(self, center: str | None, most: int, key: Callable[[str], str]) -> Network:
+        """The organizations the network picture draws (:func:`drawn_organizations`; *key*
+        orders ties), with the links of the publisher (*center*) to them."""
         ...
 
-    def items(self, iris: Iterable[str]) -> list[Listed]:
-        """The organizations of *iris*, by name."""
+    def timeline(self, shown: int, drawn: int) -> Timeline:
+        """The publisher's involvements as the index shows them (:func:`timeline_of`)."""
         ...
 
-    def links(self) -> list[tuple[str, str]]:
-        """The publisher's links to organizations, as the entries give them."""
-        ...
 
-    def involvements(self) -> list[Involvement]:
-        """The publisher's involvements, by year."""
-        ...
+Edges = dict[tuple[str, str], set[str]]  # (IRI of one organization, IRI of another) -> labels
+
+
+def network_edges(parents: Mapping[str, tuple[str, ...]], center: str | None, links: Iterable[tuple[str, str]]) -> Edges:
+    """An edge 'part of' from each organization of *parents* to each of its parents among
+    them; from the publisher (*center*, when among them) to each organization it takes
+    part in, labelled by how (*links*)."""
+    edges: Edges = {}
+    for iri, its_parents in parents.items():
+        for parent in its_parents:
+            if parent in parents and parent != iri:  # part of itself: the checks refuse it, a picture cannot draw it
+                edges.setdefault((iri, parent), set()).add("part of")
+    if center is not None and center in parents:
+        for label, organization in links:
+            if organization in parents and organization != center:
+                edges.setdefault((center, organization), set()).add(label)
+    return edges
+
+
+def drawn_organizations(
+    parents: Mapping[str, tuple[str, ...]], links: Iterable[tuple[str, str]], center: str | None, most: int, key: Callable[[str], str]
+) -> list[str]:
+    """Of the organizations of *parents*, those a picture of *most* draws: all of them, or
+    past that the *most* with the most links (:func:`network_edges`; the publisher's,
+    *center*, counting a hundred times, ties by *key*), and the publisher itself."""
+    if len(parents) <= most:  # a picture of thousands of circles shows nothing: the closest partners
+        return list(parents)
+    degree: dict[str, int] = defaultdict(int)
+    for (source, target), labels in network_edges(parents, center, links).items():
+        weight = len(labels) + (100 if source == center else 0)
+        degree[source] += weight
+        degree[target] += weight
+    drawn = set(heapq.nsmallest(most, parents, key=lambda iri: (-degree[iri], key(iri))))
+    if center is not None and center in parents:
+        drawn.add(center)
+    return [iri for iri in parents if iri in drawn]
+
+
+def spread(items: Sequence, most: int) -> list:
+    """At most *most* of *items* (in order), evenly spread: a picture of thousands of labels
+    shows nothing, and placing them costs more than the rest of the page."""
+    if len(items) <= most:
+        return list(items)
+    return [items[i * len(items) // most] for i in range(most)]
+
+
+def timeline_of(involvements: list[Involvement], shown: int, drawn: int) -> Timeline:
+    """The first *shown* of *involvements* (by year), and *drawn* of them spread over the years."""
+    return Timeline(involvements[:shown], max(len(involvements) - shown, 0), spread(involvements, drawn))
 
 
 def given_involvements(entries: Mapping[str, Entry]) -> list[Involvement]:
@@ -133,14 +197,12 @@ class EntriesListing:
         items = self._lists.get(name, [])
         return items[:most], max(len(items) - most, 0)
 
-    def organizations(self) -> dict[str, tuple[str, ...]]:
-        return {item.iri: item.parents for item in self._lists.get(ORGANIZATIONS, [])}
+    def network(self, center: str | None, most: int, key: Callable[[str], str]) -> Network:
+        parents = {item.iri: item.parents for item in self._lists.get(ORGANIZATIONS, [])}
+        links = [link for document in sorted(self._entries) for link in self._entries[document].links]
+        drawn = drawn_organizations(parents, links, center, most, key)
+        chosen = set(drawn)
+        return Network(sorted((self._listed[iri] for iri in drawn), key=by_name), [link for link in links if link[1] in chosen])
 
-    def items(self, iris: Iterable[str]) -> list[Listed]:
-        return sorted((self._listed[iri] for iri in iris), key=by_name)
-
-    def links(self) -> list[tuple[str, str]]:
-        return [link for document in sorted(self._entries) for link in self._entries[document].links]
-
-    def involvements(self) -> list[Involvement]:
-        return given_involvements(self._entries)
+    def timeline(self, shown: int, drawn: int) -> Timeline:
+        return timeline_of(given_involvements(self._entries), shown, drawn)
