@@ -145,6 +145,10 @@ class Lookup(Protocol):
         one), sorted."""
         ...
 
+    def count_documents(self, prefix: str) -> int:
+        """How many of :meth:`documents` start with *prefix*: a count without the list."""
+        ...
+
     def kept_after(self, cut: str) -> KeptAfter | None:
         """What the last build knew of the list *cut* short (``"list language document"``):
         the rows a change left sorting after its shown ones (:class:`KeptAfter`); None when
@@ -223,6 +227,9 @@ class TriplesLookup:
 
     def documents(self) -> Sequence[str]:
         return sorted(self._indexes["in_document"])
+
+    def count_documents(self, prefix: str) -> int:
+        return sum(1 for document in self._indexes["in_document"] if document.startswith(prefix))
 
     def kept_after(self, cut: str) -> KeptAfter | None:
         return None
@@ -329,6 +336,11 @@ class Recording:
         if self._open:
             self._open[-1].add(("documents", ""))
         return self.lookup.documents()
+
+    def count_documents(self, prefix: str) -> int:
+        if self._open:
+            self._open[-1].add(("documents", ""))
+        return self.lookup.count_documents(prefix)
 
     def kept_after(self, cut: str) -> KeptAfter | None:
         return self.lookup.kept_after(cut)  # not a read of the graph: the rows' own reads are noted with them

@@ -152,3 +152,17 @@ class Overlay:
             touched = {document_of(subject_value(t)) for t in self.removed | self.added}
             self._documents = sorted((kept - touched) | {d for d in touched if self.subjects_of(d)})
         return self._documents
+
+    def count_documents(self, prefix: str) -> int:
+        if self._documents is not None or not prefix:
+            return sum(1 for document in self.documents() if document.startswith(prefix))
+        # The kept documents in the range of those starting with the prefix, counted by the index.
+        beyond = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        (kept,) = self.db.execute(
+            "SELECT COUNT(DISTINCT document) FROM subjects WHERE document >= ? AND document < ?", (prefix, beyond)
+        ).fetchone()
+        touched = {document_of(subject_value(t)) for t in self.removed | self.added}
+        for document in (d for d in touched if d.startswith(prefix)):
+            known = self.db.execute("SELECT 1 FROM subjects WHERE document = ?", (document,)).fetchone() is not None
+            kept += bool(self.subjects_of(document)) - known
+        return kept

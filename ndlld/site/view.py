@@ -210,6 +210,10 @@ class SiteView:
         """The IRIs that get a page: every described resource without a fragment, under the base."""
         return [iri for iri in self.graph.documents() if self.has_page(iri)]
 
+    def page_count(self) -> int:
+        """How many documents get a page (:meth:`documents`), counted without listing them."""
+        return self.graph.count_documents(self.base + "id/")  # has_page's test, for a document
+
     def has_page(self, document: str) -> bool:
         """Whether *document*, when described, gets a page."""
         return document.startswith(self.base + "id/") and "#" not in document

@@ -241,7 +241,7 @@ def _void(view, triples: int) -> list[Triple]:
     out = [
         Triple(dataset, RDF_TYPE, _n(VOID + "Dataset")),
         Triple(dataset, _n(VOID + "triples"), Literal(str(triples), datatype=XSD.integer)),
-        Triple(dataset, _n(VOID + "entities"), Literal(str(len(view.documents())), datatype=XSD.integer)),
+        Triple(dataset, _n(VOID + "entities"), Literal(str(view.page_count()), datatype=XSD.integer)),
         Triple(dataset, _n(VOID + "uriSpace"), Literal(base + "id/")),
         Triple(dataset, _n(VOID + "sparqlEndpoint"), _n(base + "sparql")),
         Triple(dataset, _n(VOID + "vocabulary"), _n(str(SCHEMA))),
