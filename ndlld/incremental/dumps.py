@@ -356,15 +356,18 @@ def rewrite_dumps(
     layouts = {kind: layout(state, kind) for kind in DATASET_FILES}
     remake = _Remake(state, overlay, context, every, base, touched)
     remade = remake.pieces(layouts, old_dir / DATASET_FILES["nquads"])
-    placed = {kind: write_dump(old_dir / name, new_dir / name, layouts[kind], remade[kind]) for kind, name in DATASET_FILES.items()}
     digests: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib, zlib and reading let go of the GIL
-        sums = pool.map(_crc_size_and_digest, [new_dir / name for name in DATASET_FILES.values()])
-        for (kind, name), (crc, size, digest) in zip(DATASET_FILES.items(), sums):  # each gzip file once its dump's sums come
+        placed, sums = {}, {}
+        for kind, name in DATASET_FILES.items():  # each dump summed while the next is copied
+            placed[kind] = write_dump(old_dir / name, new_dir / name, layouts[kind], remade[kind])
+            sums[kind] = pool.submit(_crc_size_and_digest, new_dir / name)
+        compressed = {}
+        for kind, name in DATASET_FILES.items():  # each gzip file once its dump's sums come
+            crc, size, digests[name] = sums[kind].result()
             layouts[kind] = write_gzip(old_dir / name, new_dir / name, layouts[kind], placed[kind], crc, size)
-            digests[name] = digest
-        compressed = [new_dir / f"{name}.gz" for name in DATASET_FILES.values()]
-        digests.update(zip((p.name for p in compressed), pool.map(sha256_of, compressed)))
+            compressed[f"{name}.gz"] = pool.submit(sha256_of, new_dir / f"{name}.gz")
+        digests.update((name, digest.result()) for name, digest in compressed.items())
     (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
     keep_layout(state, layouts)
     return [new_dir / name for name in names]
