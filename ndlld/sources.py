@@ -352,7 +352,9 @@ def record_files(data_dir: str | Path) -> list[tuple[str, os.stat_result | None]
 
     The files ``Path.rglob`` finds for each of :data:`RECORD_SUFFIXES`, in the order ``sorted`` gives them (by
     path component), but found with ``os.scandir`` and stated from their directory,
-    not by walking their whole path again: an edit reads the facts of every file.
+    not by walking their whole path again: an edit reads the facts of every file. Each
+    directory's entries are sorted by name and a directory's files follow it: the order by
+    path component, without sorting every path.
     """
     data_dir = Path(data_dir)
     dataset_path = data_dir / DATASET_FILE
@@ -371,9 +373,8 @@ def record_files(data_dir: str | Path) -> list[tuple[str, os.stat_result | None]
         finally:
             os.close(fd)
     dataset = str(dataset_path)
-    # Paths compare component by component: as text with '/' below every other character.
-    others = sorted((entry for entry in found if entry[0] != dataset), key=lambda entry: entry[0].replace("/", "\0"))
-    return [(dataset, next((info for path, info in found if path == dataset), None)), *others]
+    stated = next((info for path, info in found if path == dataset), None)
+    return [(dataset, stated), *(entry for entry in found if entry[0] != dataset)]
 
 
 def _no_dataset(data_dir: str | Path) -> ConfigError:
@@ -389,7 +390,7 @@ def _walk(prefix: str, fd: int, found: list[tuple[str, os.stat_result | None]]) 
     not followed, directories it may not list passed by."""
     try:
         with os.scandir(fd) as listing:
-            entries = list(listing)
+            entries = sorted(listing, key=lambda entry: entry.name)
     except PermissionError:
         return
     for entry in entries:
