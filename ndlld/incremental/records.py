@@ -67,22 +67,29 @@ def changed_files(
 ) -> tuple[list[str], dict[str, tuple[bytes | None, bytes]]]:
     """The record files (but dataset.yaml) whose bytes differ from those the last build read,
     those gone, and what to note of each file read now (facts and digest)."""
-    noted = {path: (facts_, digest) for path, facts_, digest in state.db.execute("SELECT path, facts, digest FROM files")}
+    # The digests are read only for the files whose facts differ: reading them all costs more than the rest.
+    noted = dict(state.db.execute("SELECT path, facts FROM files"))
     noted.pop(state.text("dataset_path"), None)  # its digest says whether it changed (a build from scratch then)
     changed, keep = [], {}
     recent = looked - RACY_NANOSECONDS
     for path, info in files:
         now = facts(info)
+        known = path in noted
         before = noted.pop(path, None)
-        if before is not None and now is not None and before[0] == now:
+        if known and now is not None and before == now:
             continue
         digest = _digest(path)
         if digest is not None:
             keep[path] = (_trusted(now, recent), digest)
-        if before is None or digest is None or digest != before[1]:
+        if not known or digest is None or digest != _noted_digest(state, path):
             changed.append(path)
     changed += list(noted)  # removed since
     return changed, keep
+
+
+def _noted_digest(state: State, path: str) -> bytes | None:
+    row = state.db.execute("SELECT digest FROM files WHERE path = ?", (path,)).fetchone()
+    return row[0] if row else None
 
 
 def noted_now(files: list[tuple[str, os.stat_result | None]], looked: int) -> dict[str, tuple[bytes | None, bytes]]:
