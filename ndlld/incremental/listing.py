@@ -21,6 +21,7 @@ an edit that renames an organization reads 60 rows, not 100,000. The count of ea
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import astuple
 from typing import TYPE_CHECKING
@@ -44,44 +45,37 @@ def change(state: State, made: Mapping) -> None:
     """The rows of the pages *made* (each a :class:`ndlld.site.Written`; None: gone) made
     those of their new entries; the pictures' choices dropped where their rows changed, and
     the lists' counts changed with them."""
-    entries = {document: page.entry for document, page in made.items() if page is not None}
-    before = _drawn_from(state, made)
-    counts = _counts(state, made, -1, json.loads(state.get(COUNTS) or "{}"))
+    before = _rows_of(state, made)
     for document in made:
         state.db.execute("DELETE FROM listed WHERE document = ?", (document,))
         state.db.execute("DELETE FROM given WHERE document = ?", (document,))
-    _insert(state, entries)
-    state.put(COUNTS, to_json(_counts(state, made, 1, counts)))
-    after = _drawn_from(state, made)
-    for kept, rows_before, rows_after in zip((NETWORK, TIMELINE), before, after, strict=True):
-        if rows_before != rows_after:
+    _insert(state, {document: page.entry for document, page in made.items() if page is not None})
+    after = _rows_of(state, made)
+    counts = json.loads(state.get(COUNTS) or "{}")  # of the lists counted so far
+    state.put(COUNTS, to_json({name: count + after[COUNTS][name] - before[COUNTS][name] for name, count in counts.items()}))
+    for kept in (NETWORK, TIMELINE):
+        if before[kept] != after[kept]:
             state.put(kept, None)
 
 
-def _counts(state: State, documents: Iterable[str], sign: int, counts: dict[str, int]) -> dict[str, int]:
-    """*counts* (of the lists counted) with the rows of *documents* added (*sign* 1) or taken away (-1)."""
-    for document in documents:
-        for name, rows in state.db.execute("SELECT list, COUNT(*) FROM listed WHERE document = ? GROUP BY list", (document,)):
-            if name in counts:
-                counts[name] += sign * rows
-    return counts
-
-
-def _drawn_from(state: State, documents: Iterable[str]) -> tuple[list, list]:
-    """The rows of *documents* the pictures are chosen from: the organizations' parents and
-    the publisher's links (the network), its involvements (the timeline)."""
+def _rows_of(state: State, documents: Iterable[str]) -> dict:
+    """Of the rows of *documents*: those the pictures are chosen from (:data:`NETWORK`: the
+    organizations' parents and the publisher's links; :data:`TIMELINE`: its involvements),
+    and how many each list has (:data:`COUNTS`)."""
     from ndlld.site.listing import ORGANIZATIONS
 
-    network: list = []
-    timeline: list = []
+    rows: dict = {NETWORK: [], TIMELINE: [], COUNTS: Counter()}
     for document in documents:
-        network += state.db.execute(
-            "SELECT iri, parents FROM listed WHERE document = ? AND list = ? ORDER BY iri", (document, ORGANIZATIONS)
-        ).fetchall()
+        for name, iri, parents in state.db.execute(
+            "SELECT list, iri, parents FROM listed WHERE document = ? ORDER BY list, iri", (document,)
+        ):
+            rows[COUNTS][name] += 1
+            if name == ORGANIZATIONS:
+                rows[NETWORK].append((iri, parents))
         for links, involvements in state.db.execute("SELECT links, involvements FROM given WHERE document = ?", (document,)):
-            network.append(links)
-            timeline.append(involvements)
-    return network, timeline
+            rows[NETWORK].append(links)
+            rows[TIMELINE].append(involvements)
+    return rows
 
 
 def _insert(state: State, entries: Mapping[str, Entry]) -> None:

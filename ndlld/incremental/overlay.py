@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from itertools import islice
 
 from pyoxigraph import NamedNode, Store, Triple
@@ -149,9 +150,13 @@ class Overlay:
     def documents(self) -> Sequence[str]:
         if self._documents is None:
             kept = {document for (document,) in self.db.execute("SELECT DISTINCT document FROM subjects")}
-            touched = {document_of(subject_value(t)) for t in self.removed | self.added}
-            self._documents = sorted((kept - touched) | {d for d in touched if self.subjects_of(d)})
+            self._documents = sorted((kept - self._touched_documents) | {d for d in self._touched_documents if self.subjects_of(d)})
         return self._documents
+
+    @cached_property
+    def _touched_documents(self) -> set[str]:
+        """The documents of the statements the change removes or adds."""
+        return {document_of(subject_value(t)) for t in self.removed | self.added}
 
     def count_documents(self, prefix: str) -> int:
         if self._documents is not None or not prefix:
@@ -161,8 +166,7 @@ class Overlay:
         (kept,) = self.db.execute(
             "SELECT COUNT(DISTINCT document) FROM subjects WHERE document >= ? AND document < ?", (prefix, beyond)
         ).fetchone()
-        touched = {document_of(subject_value(t)) for t in self.removed | self.added}
-        for document in (d for d in touched if d.startswith(prefix)):
+        for document in (d for d in self._touched_documents if d.startswith(prefix)):
             known = self.db.execute("SELECT 1 FROM subjects WHERE document = ?", (document,)).fetchone() is not None
             kept += bool(self.subjects_of(document)) - known
         return kept
