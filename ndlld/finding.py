@@ -56,7 +56,7 @@ from ndlld.search import (
     write_all,
 )
 from ndlld.service import form_language
-from ndlld.site.view import Text
+from ndlld.site.parts import Text
 from ndlld.web import text
 
 HTML, JSON = "text/html", "application/json"

@@ -64,7 +64,7 @@ from ndlld.service import (
     table,
     title_of,
 )
-from ndlld.site.view import Text
+from ndlld.site.parts import Text
 from ndlld.store import read_base
 from ndlld.web import text as _text
 

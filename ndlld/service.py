@@ -27,7 +27,7 @@ from ndlld.dumps import read_triples
 from ndlld.queries import Query
 from ndlld.rdf import serialized
 from ndlld.site import environment, language_context
-from ndlld.site.view import Link, Text
+from ndlld.site.parts import Link, Text
 from ndlld.store import VOCABULARY_GRAPH, dataset_graph
 
 HTML = "text/html"

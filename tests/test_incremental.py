@@ -36,7 +36,7 @@ from ndlld.rdf import subject_value
 from ndlld.search import INDEX_FILE, Query, Resource, SearchIndex, tokens
 from ndlld.site import page_files
 from ndlld.site.listing import EntriesListing, Entry, Listed
-from ndlld.site.view import Involvement
+from ndlld.site.parts import Involvement
 from ndlld.synth import BASE as SYNTH_BASE
 from ndlld.synth import synthesize
 
@@ -443,6 +443,61 @@ def test_a_name_edited_past_the_first_listed_leaves_the_cited_sources_files(wide
         assert (f"{record.stem}.html" in _listed_on(out / f"{WIDELY_CITED}.html")) == (new == "en: 0 ")
         name = record.read_text(encoding="utf-8").split("en: ", 1)[1].splitlines()[0]
         assert (f'"{name}"@en'.encode() in incremental[f"{WIDELY_CITED}.ttl"]) == (new == "en: 0 ")
+
+
+def _memberships_shown(page: Path) -> set[str]:
+    """The records (by file name) of the roles in other organizations a page shows."""
+    tree = lxml_html.fromstring(page.read_bytes())
+    return {href.partition(".")[0] for href in tree.xpath("//section[@class='node'][1]//dd/a/@href") if "#ndl-" in href}
+
+
+def _years_shown(page: Path) -> list[int]:
+    """The years of the involvements a page shows."""
+    tree = lxml_html.fromstring(page.read_bytes())
+    return [int(li.text_content().split()[0]) for li in tree.xpath("//section[@class='timeline']//li")]
+
+
+def test_a_member_of_the_publisher_renamed_past_its_first_memberships_leaves_its_page(synthetic: Path, tmp_path: Path, monkeypatch):
+    """The publisher holds roles in thousands of organizations: its page shows the first by
+    name and counts the rest. One of them renamed, still past those shown (and its role's
+    year past the involvements shown), leaves the page as published (a mark left in it by hand
+    stays); renamed into the first ones shown in Japanese, then out again, or its role dated
+    among the first involvements and back, the page is made again; every build the same as
+    one from scratch."""
+    import ndlld.site
+
+    monkeypatch.setattr(ndlld.site, "LIST_SHOWN", 3)
+    cache, out = tmp_path / "cache", tmp_path / "dist"
+    build(synthetic, out, cache_dir=cache)
+    pages = [out / "id" / "ndl.html", out / "id" / "ndl.ja.html"]
+    shown = set().union(*map(_memberships_shown, pages))
+    last_year = max(_years_shown(pages[0]))
+    record = next(
+        r
+        for r in _records(synthetic)
+        for text in [r.read_text(encoding="utf-8")]
+        if f"id: {r.stem}#ndl-member\n" in text and "alternateName" not in text and r.stem not in shown
+        if int(re.search(r"startYear: (\d+)", text)[1]) > last_year
+    )
+    for page in pages:
+        _mark_in_place(page, b"<!DOCTYPE html>", b"<!doctype html>")
+    _edit(record, "en: ", "en: Zz ")
+    said = _built(synthetic, out, cache)
+    assert any("what 1 changed record file(s) touch" in line for line in said), said
+    for page in pages:
+        assert page.read_bytes().startswith(b"<!doctype html>"), f"{page} was made again"
+        _mark_in_place(page, b"<!doctype html>", b"<!DOCTYPE html>")
+    build(synthetic, tmp_path / "scratch")
+    assert _snapshot(out) == _snapshot(tmp_path / "scratch")
+    year = re.search(r"startYear: (\d+)", record.read_text(encoding="utf-8"))[0]
+    edits = [("en: Zz ", "en: 0 "), ("en: 0 ", "en: Zz "), (year, "startYear: 1900"), ("startYear: 1900", year)]  # a digit sorts first
+    for step, (old, new) in enumerate(edits):
+        _edit(record, old, new)
+        _built(synthetic, out, cache)
+        build(synthetic, tmp_path / f"scratch-{step}")
+        assert _snapshot(out) == _snapshot(tmp_path / f"scratch-{step}")
+        assert (record.stem in _memberships_shown(pages[1])) == (new == "en: 0 ")
+        assert (1900 in _years_shown(pages[0])) == (new == "startYear: 1900")
 
 
 def _named_nowhere_else(data: Path) -> list[Path]:

@@ -22,6 +22,7 @@ from ndlld.dumps import read_triples
 from ndlld.lookup import document_of
 from ndlld.resources import ontology_path
 from ndlld.site import Page, environment, render_index, render_page, render_void, site_header
+from ndlld.site.involvements import involvements_on
 from ndlld.site.listing import EntriesListing
 from ndlld.site.view import SiteView
 from ndlld.site.void import DISTRIBUTIONS, FileFacts
@@ -172,7 +173,7 @@ def test_a_pages_reads_name_every_resource_it_shows(real_graph, context):
                 continue
             if isinstance(triple.object, NamedNode):
                 named.add(triple.object.value)
-        for involvement in warm.involvements(about=document):
+        for involvement in involvements_on(warm, document):
             named.add(involvement.iri)
         assert asked <= page.reads, document
         read_of = {key if kind == "about" else key.split(" ")[0] for kind, key in page.reads if kind in ("about", "stated")}

@@ -210,12 +210,15 @@ class Change:
         made: dict = dict(render_pages(view, sorted(again - {publisher}), writer))
         made.update(dict.fromkeys(gone))
         before = {document: Entry.from_json(entry) for document, entry in pages.entries(self.state, made).items()}
-        listing.change(self.state, made)
         kept = publisher is not None and publisher not in again | gone and pages.published(self.state, publisher)
-        if publisher is not None and (publisher in again or (kept and pages.give_other_involvements(before, made))):
+        other = kept and listing.change_publishers_page(self.state, before, made)
+        listing.change(self.state, made)
+        if publisher is not None and (publisher in again or other):
             # What the others give it, as kept: their rows now those of the pages made.
-            published = render_pages(view, [publisher], writer, entries=listing.given_entries(self.state))
+            given = listing.given_entries(self.state)
+            published = render_pages(view, [publisher], writer, entries=given)
             listing.change(self.state, published)
+            listing.publishers_page_made(self.state, {**given, publisher: published[publisher].entry})
             made.update(published)
         return made
 

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 # The choices kept in the state's meta, each dropped when a page made again changes the rows it is made of.
 NETWORK, TIMELINE = "network", "timeline"
 COUNTS = "counts"  # how many rows each list has, by list: changed with the rows (counting reads them all)
+# Where the publisher's page cuts the involvements it lists (ndlld.site.last_involvement_shown), as
+# JSON: kept from the entries it was last made of, "null" when it lists them all.
+SHOWN = "involvements shown"
 
 
 def keep_all(state: State, entries: Mapping[str, Entry]) -> None:
@@ -56,6 +59,42 @@ def change(state: State, made: Mapping) -> None:
     for kept in (NETWORK, TIMELINE):
         if before[kept] != after[kept]:
             state.put(kept, None)
+
+
+def change_publishers_page(state: State, before: Mapping[str, Entry], made: Mapping) -> bool:
+    """Whether the pages *made* (each a :class:`ndlld.site.Written`; None: gone), which gave
+    the publisher's page the involvements of their entries *before*, change what it lists:
+    they give other ones, and either not as many (it counts them) or one that sorts before
+    its last one shown. Asked before :func:`change`: where it was cut is read from the rows
+    it was made of when not kept (:func:`publishers_page_made`)."""
+    from ndlld.site.parts import involvement_order
+
+    removed: Counter = Counter()
+    added: Counter = Counter()
+    for document, page in made.items():
+        removed.update(before[document].involvements if document in before else ())
+        added.update(page.entry.involvements if page is not None else ())
+    gone, came = removed - added, added - removed
+    if not gone and not came:
+        return False
+    if gone.total() != came.total():
+        return True
+    last = _last_shown(state)
+    return last is None or any(involvement_order(involvement) <= last for involvement in gone + came)
+
+
+def publishers_page_made(state: State, entries: Mapping[str, Entry]) -> None:
+    """Keep where the publisher's page, made of *entries*, cuts its involvements (meta :data:`SHOWN`)."""
+    from ndlld.site import last_involvement_shown
+
+    state.put(SHOWN, to_json(last_involvement_shown(entries)))
+
+
+def _last_shown(state: State) -> tuple | None:
+    if state.get(SHOWN) is None:  # kept from a build before, or from scratch
+        publishers_page_made(state, given_entries(state))
+    last = json.loads(state.get(SHOWN) or "null")
+    return tuple(last) if last is not None else None
 
 
 def _rows_of(state: State, documents: Iterable[str]) -> dict:
@@ -154,7 +193,7 @@ class KeptListing:
 
     def timeline(self, shown: int, drawn: int) -> Timeline:
         from ndlld.site.listing import Timeline, timeline_of
-        from ndlld.site.view import Involvement, by_year
+        from ndlld.site.parts import Involvement, by_year
 
         kept = self._state.get(TIMELINE)
         if kept:

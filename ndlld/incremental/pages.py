@@ -202,16 +202,6 @@ def _forget_rows(state: State, document: str, rows: Iterable[str]) -> None:
     state.db.executemany("DELETE FROM row_keys WHERE document = ? AND row = ?", pairs)
 
 
-def give_other_involvements(kept: dict, made: dict) -> bool:
-    """Whether a page of *made* (each a :class:`ndlld.site.Written`; None: gone) gives the
-    publisher's page other involvements than its entry as *kept* (:class:`ndlld.site.Entry`)."""
-    for document, page in made.items():
-        before = kept[document].involvements if document in kept else ()
-        if before != (page.entry.involvements if page is not None else ()):
-            return True
-    return False
-
-
 def _note_page(state: State, out_dir: Path, document: str, page, digest: bytes) -> None:
     facts = {name: _facts_row(f"{out_dir}/{name}") for name in page.files}
     state.db.execute("INSERT INTO pages VALUES (?, ?, ?, ?)", (document, to_json(facts), to_json(page.entry.to_json()), digest))

@@ -70,6 +70,7 @@ from ndlld.search import MAX_QUERY_CHARS, Resource
 from ndlld.site import svg
 from ndlld.site.cited import Citations
 from ndlld.site.header import site_header, texts
+from ndlld.site.involvements import involvements_on
 from ndlld.site.jsonld import embedded_document, schema_org_view, script_element
 from ndlld.site.listing import (
     GROUPS,
@@ -84,10 +85,11 @@ from ndlld.site.listing import (
 )
 from ndlld.site.messages import document_href, fill, messages, naming, plural
 from ndlld.site.outward import outward_links
+from ndlld.site.parts import Involvement, Link, Text, involvement_order
 from ndlld.site.paths import relative
 from ndlld.site.search import render_search_page, search_entry
 from ndlld.site.templating import bytecode_cache
-from ndlld.site.view import ORGANIZATION_TYPES, Involvement, Link, SiteView, Text
+from ndlld.site.view import ORGANIZATION_TYPES, SiteView
 from ndlld.site.void import DISTRIBUTIONS, FileFacts, dataset_jsonld, dataset_page_triples, file_facts, void_triples
 
 _HERE = Path(__file__).parent
@@ -338,7 +340,7 @@ def render_page(view: SiteView, env: jinja2.Environment, site: dict, document: s
         if document == view.publisher:
             involvements = given_involvements({**(entries or {}), document: entry})
         else:
-            involvements = view.involvements(about=document)
+            involvements = involvements_on(view, document)
         files = _resource_files(view, env, site, document, involvements)
     return Page(files, reads, entry, searched)
 
@@ -418,6 +420,14 @@ def descriptions(triples: Sequence[Triple], context: Context, first: str | None 
         serialized(ordered.triples, RdfFormat.RDF_XML, PREFIXES),
         nt,
     ]
+
+
+def last_involvement_shown(entries: Mapping[str, Entry]) -> tuple[int, str, str, str] | None:
+    """Where the publisher's page cuts the involvements *entries* give (:func:`given_involvements`,
+    the publisher's own entry among them): the order of the last it shows
+    (:func:`~ndlld.site.view.involvement_order`); None when it shows them all."""
+    involved = given_involvements(entries)
+    return involvement_order(involved[LIST_SHOWN - 1]) if len(involved) > LIST_SHOWN else None
 
 
 def _first(items: list) -> tuple[list, int]:
@@ -628,7 +638,7 @@ def index_entry(view: SiteView, document: str) -> Entry:
     publisher = view.publisher
     if publisher is None:
         return Entry(tuple(listed))
-    own = [i for i in view.involvements(about=document) if document_of(i.iri) == document]
+    own = [i for i in involvements_on(view, document) if document_of(i.iri) == document]
     return Entry(tuple(listed), tuple(_publisher_links(view, document, publisher)), tuple(own))
 
 

@@ -13,8 +13,9 @@ from pyoxigraph import Triple
 
 from ndlld.provenance import HAS_SOURCE, Provenance
 from ndlld.site.messages import messages
+from ndlld.site.parts import Link
 from ndlld.site.paths import relative
-from ndlld.site.view import Link, SiteView
+from ndlld.site.view import SiteView
 
 
 class Citations:

@@ -8,7 +8,8 @@ from pyoxigraph import Literal
 from ndlld.conneg import LANGUAGES
 from ndlld.namespaces import SCHEMA
 from ndlld.site.messages import publisher_short
-from ndlld.site.view import SiteView, Text
+from ndlld.site.parts import Text
+from ndlld.site.view import SiteView
 
 
 def site_header(view: SiteView) -> dict:

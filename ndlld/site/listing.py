@@ -19,7 +19,8 @@ from dataclasses import astuple, dataclass
 from typing import Protocol
 
 from ndlld.namespaces import SCHEMA
-from ndlld.site.view import ORGANIZATION_TYPES, Involvement, by_year
+from ndlld.site.parts import Involvement, by_year
+from ndlld.site.view import ORGANIZATION_TYPES
 
 ORGANIZATIONS = "organizations"  # the index's list of every organization (hash IRIs too)
 GROUPS = [  # the index's lists by kind, by the key of their heading in the catalogues' ``groups``

@@ -18,7 +18,8 @@ from pyoxigraph import NamedNode
 from ndlld.links import identify
 from ndlld.namespaces import SCHEMA
 from ndlld.site.messages import messages
-from ndlld.site.view import Cite, Link, SiteView, Text
+from ndlld.site.parts import Cite, Link, Text
+from ndlld.site.view import SiteView
 
 _SAME_AS = str(SCHEMA) + "sameAs"
 _HOME_PAGE, _SAME = "home_page", "same_as"  # the groups no authority names, by their key in the catalogues

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from typing import cast
 
 from pyoxigraph import Literal, NamedNode, Triple
 
@@ -34,6 +34,7 @@ from ndlld.namespaces import NDL, RDF, RDF_TYPE, SCHEMA
 from ndlld.rdf import subject_value
 from ndlld.site.cut import cut_short
 from ndlld.site.messages import messages, term_labels
+from ndlld.site.parts import Cite, Link, Section, Statement, Text, value_order
 from ndlld.site.paths import relative
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -54,70 +55,15 @@ _RDF_SUBJECT = str(RDF) + "subject"
 LINKS_OUTWARD = (str(SCHEMA) + "sameAs", str(SCHEMA) + "url")  # shown by authority, below the table (ndlld.site.outward)
 _LINK_SOURCE = "ndlld:link-source"  # in place of a predicate: what cites a source for a link (worded by link_source_label)
 _HOLDING = (str(SCHEMA) + "attendee", str(SCHEMA) + "funder", str(SCHEMA) + "subEvent")
+_VALUES = "values"  # the lists of a section's rows cut short: "values|subject|predicate"
 
 
-@dataclass(frozen=True)
-class Text:
-    """A literal as shown: its text and, for tagged text, its language."""
-
-    text: str
-    language: str | None = None
-
-
-@dataclass(frozen=True)
-class Link:
-    """A link to another resource, with the name to show for it."""
-
-    href: str
-    text: str
-    external: bool = False
-    language: str | None = None  # of the text, when it is in one (a name; not a compact IRI)
-
-
-@dataclass
-class Statement:
-    """One row of a resource's table: a property and its values."""
-
-    label: str
-    values: list[Text | Link]
-    more: int = 0  # values not shown
-    language: str | None = None  # of the label
-    sources: list[Link] = field(default_factory=list)  # what states the values shown: sources, passages
-
-
-@dataclass
-class Section:
-    """One resource on a page: the document itself, or one of its hash resources."""
-
-    anchor: str | None
-    iri: str
-    title: Text
-    types: list[Text]
-    statements: list[Statement] = field(default_factory=list)
-    sources: list[Link] = field(default_factory=list)  # what states its name, types (and description) shown above
-
-
-# What states some statements, as links of a page (ndlld.site.cited.Citations): the view
-# reads the graph, the quads' attribution is ndlld.provenance's.
-Cite = Callable[[list[Triple]], list[Link]]
+_NO_HOW = Text("")  # a row of a section's values is the value alone: one property
 
 
 def _uncited(triples: list[Triple]) -> list[Link]:
     """No sources shown: a view used without the attribution (the tests of the view alone)."""
     return []
-
-
-@dataclass(frozen=True)
-class Involvement:
-    """A dated part the publisher (the NDL) took: a membership, a role, a meeting. *kind*
-    says how ('hosted' or 'attended' a meeting, or held a 'role'); the pages word it in
-    their language around *name* and *held* (the short name of what the role is held in)."""
-
-    year: int
-    kind: str
-    name: str
-    held: str
-    iri: str
 
 
 class SiteView:
@@ -262,7 +208,7 @@ class SiteView:
             )
         named = self.named(iri, language)
         if "#" in iri and _ROLES.intersection(self.types(iri)):
-            held_in = self._held_in(iri)
+            held_in = self.held_in(iri)
             holder = self.short_name(held_in) if held_in is not None and held_in != iri else None
             if holder and holder not in (word.strip(".,;:()") for word in named.text.split()):  # 'donor to … of the IFLA' names it
                 return Text(f"{named.text}, {holder}", named.language)
@@ -291,6 +237,11 @@ class SiteView:
     def described(self, document: str) -> list[str]:
         """The resources described on *document*'s page: the document and its hash resources with statements."""
         return self._described(document)[0]
+
+    def dated(self, document: str) -> list[str]:
+        """Those of :meth:`described`, or held by them, that may be the publisher's
+        involvements: with a start date, or a meeting or role they hold."""
+        return self._described(document)[1]
 
     @remembered
     def _described(self, document: str) -> tuple[list[str], list[str]]:
@@ -346,23 +297,63 @@ class SiteView:
         cite = cite or _uncited
         fragment = iri.partition("#")[2] or None
         shown, above = self._shown_rows(iri, fragment)
-        rows: dict[Text, list[tuple[Text | Link, Triple]]] = defaultdict(list)
+        rows: dict[Text, list[tuple[object, Triple]]] = defaultdict(list)
         for triple in shown:
-            rows[self.property_label(triple.predicate.value, language)].append((self.show(triple.object, page, language), triple))
+            rows[self.property_label(triple.predicate.value, language)].append((triple.object, triple))
         if fragment:  # a role names its holder by the link that points at it: NDL memberOf role
             for triple in self.graph.pointing_at(iri):
                 if triple.predicate.value == _MEMBER_OF:
                     rows[self.property_label(_MEMBER, language)].append((self.link(subject_value(triple), page, language), triple))
-        statements = []
-        for label, pairs in sorted(rows.items(), key=lambda row: row[0].text):
-            pairs.sort(key=lambda pair: _sort_key(pair[0]))
-            first = pairs[:most]
-            statements.append(
-                Statement(label.text, [v for v, _ in first], len(pairs) - len(first), label.language, cite([t for _, t in first]))
-            )
+        statements = [
+            self._statement(iri, label, pairs, page, most, language, cite)
+            for label, pairs in sorted(rows.items(), key=lambda row: row[0].text)
+        ]
         quantity = self.quantity(iri)
         title = Text(quantity, "en") if quantity else self.named(iri, language)
         return Section(fragment, iri, title, [self.named(t, language) for t in self.types(iri)], statements, cite(above))
+
+    def _statement(
+        self, iri: str, label: Text, pairs: list[tuple[object, Triple]], page: str, most: int | None, language: str, cite: Cite
+    ) -> Statement:
+        """A row of *iri*'s table, its values (each ``(value, triple)``) by :func:`~ndlld.site.parts.value_order`:
+        the first *most* shown, the others counted. A row of more links of one property than
+        it shows (the publisher's memberships) is cut short as :meth:`linked_from` is."""
+        if most is not None and len(pairs) > most and len({t.predicate.value for _, t in pairs}) == 1:
+            if all(isinstance(value, NamedNode) for value, _ in pairs):
+                return self._links_cut_short(iri, label, [t for _, t in pairs], page, most, language, cite)
+        values = sorted(
+            ((value if isinstance(value, Link) else self.show(value, page, language), t) for value, t in pairs),
+            key=lambda pair: value_order(pair[0]),
+        )
+        first = values[:most]
+        return Statement(label.text, [v for v, _ in first], len(values) - len(first), label.language, cite([t for _, t in first]))
+
+    def _links_cut_short(self, iri: str, label: Text, triples: list[Triple], page: str, most: int, language: str, cite: Cite) -> Statement:
+        """The first *most* of *triples* (of one property, each linking to another resource)
+        by how their links sort (:meth:`_value_key`), as :func:`ndlld.site.cut.cut_short`
+        chooses them: the others' keys are read apart, so that what names them (a member
+        organization renamed) makes the page again only when its link moves among those shown."""
+        by_who = {cast(NamedNode, t.object).value: t for t in triples}
+        cut = f"{_VALUES}|{iri}|{triples[0].predicate.value} {language} {document_of(iri)}"
+
+        def key_of(who: str) -> tuple[str, Collection[Read]]:
+            with self.graph.apart() as found, self.graph.unkept():
+                return self._value_key(who, page, language), not_implied(found, who)
+
+        made = cut_short({(who, _NO_HOW) for who in by_who}, most, key_of, self.graph.kept_after(cut))
+        shown = made.as_read()
+        values = {who: self.show(NamedNode(who), page, language) for who in shown}  # read as they are
+        self.graph.note_cut(cut, shown, made.reads, made.keys, made.last, made.kept)
+        first = [who for *_, who, _ in made.shown]
+        return Statement(
+            label.text, [values[who] for who in first], made.total - len(first), label.language, cite([by_who[who] for who in first])
+        )
+
+    def _value_key(self, who: str, page: str, language: str) -> str:
+        """What a link to *who* in a row of :meth:`section` on *page* sorts by: its text, then
+        where it leads (:func:`~ndlld.site.parts.value_order`, as one string: no name holds a NUL)."""
+        link = cast(Link, self.show(NamedNode(who), page, language))
+        return f"{link.text.lower()}\x00{link.href}"
 
     def _shown_rows(self, iri: str, fragment: str | None) -> tuple[list[Triple], list[Triple]]:
         """*iri*'s statements its table shows, and those the page shows above it (its type and
@@ -435,8 +426,11 @@ class SiteView:
     def row_key(self, row: str) -> str:
         """The key *row* (of a ``ranked`` read: ``"linked_from language who"``) sorts by now:
         while it sorts after the key of its list's last row shown, its page stays as it is."""
-        _, language, source = row.split(" ", 2)
-        return self._row_key(source, language)
+        name, language, who = row.split(" ", 2)
+        if name.startswith(_VALUES + "|"):  # a row of a section: values|subject|predicate
+            subject = name.split("|")[1]
+            return self._value_key(who, self.path(document_of(subject)), language)
+        return self._row_key(who, language)
 
     def _row_labels(self, document: str, language: str) -> dict[str, Text]:
         """How each predicate of a row of :meth:`linked_from` is shown in *language*."""
@@ -480,58 +474,7 @@ class SiteView:
         is cited by every resource its records describe, and only a few of them are statements."""
         return frozenset(subject_value(t) for t in self.graph.pointing_at(_STATEMENT) if t.predicate == RDF_TYPE)
 
-    # -- the publisher's dated parts ---------------------------------------
-    def involvements(self, about: str) -> list[Involvement]:
-        """The publisher's dated parts (roles it holds, meetings it attended or hosted)
-        shown on *about*'s page: those described on it or held in what it describes (the
-        document itself, or one of its hash resources that has statements).
-
-        Found from the document's side, so that its page reads its own statements and
-        those of the roles and meetings around it, not all the publisher's: the
-        publisher's page lists those the other pages give (:func:`ndlld.site.index_entry`)."""
-        return self._involvements_of(about)
-
-    @remembered
-    def _involvements_of(self, document: str) -> list[Involvement]:
-        publisher = self.publisher
-        found = []
-        for iri in self._around(document) if publisher else ():
-            # The start date first: a candidate may be the publisher, linked to everything.
-            made = self._involvement(iri) if publisher and self.value(iri, _START_DATE) and self._linked_with(iri, publisher) else None
-            if made is not None and document in _pages_of(iri, made[1]):
-                found.append(made[0])
-        return by_year(found)
-
-    def _around(self, document: str) -> list[str]:
-        """What may be an involvement shown on *document*'s page: its resources with a start
-        date, what they hold (meetings, attendee roles), and the roles that are members of them."""
-        subjects, found = self._described(document)
-        found = list(found)
-        for holder in dict.fromkeys([document, *subjects]):
-            found += [subject_value(t) for t in self.graph.pointing_at(holder) if t.predicate.value == _MEMBER_OF]
-        return list(dict.fromkeys(found))
-
-    def _linked_with(self, iri: str, publisher: str) -> bool:
-        """Whether the publisher links to *iri* or *iri* to the publisher."""
-        return any(subject_value(t) == publisher for t in self.graph.pointing_at(iri)) or any(
-            isinstance(t.object, NamedNode) and t.object.value == publisher for t in self.graph.about(iri)
-        )
-
-    @remembered
-    def _involvement(self, iri: str) -> tuple[Involvement, str | None] | None:
-        """*iri* as an involvement, with what it is held in; None without a start date."""
-        start = self.value(iri, _START_DATE)
-        if not start:
-            return None
-        held_in = self._held_in(iri)
-        if str(SCHEMA) + "Event" in self.types(iri):
-            hosted = any(o.value == self.publisher for o in self.values(iri, str(SCHEMA) + "organizer"))
-            kind, held = ("hosted" if hosted else "attended"), ""
-        else:
-            kind, held = "role", self._organizer(held_in) if held_in else ""
-        return Involvement(int(start[:4]), kind, self.name(iri), held, iri), held_in
-
-    def _held_in(self, iri: str) -> str | None:
+    def held_in(self, iri: str) -> str | None:
         """What a role is held in (the organization or series), for its label: the first
         it is a member of, else the first that holds it, in statement order."""
         # By predicate: what a page names thousands of roles by is kept (a stated read), not all they say.
@@ -542,11 +485,6 @@ class SiteView:
             if triple.predicate.value in _HOLDING:
                 return subject_value(triple)
         return None
-
-    def _organizer(self, iri: str) -> str:
-        """A series by who runs it ('CDNLAO'), anything else by its short name."""
-        organizers = sorted(o.value for o in self.values(iri, str(SCHEMA) + "organizer"))
-        return self.short_name(organizers[0]) if organizers else self.short_name(iri)
 
 
 def link_source_label(language: str) -> Text:
@@ -561,18 +499,3 @@ def _labels(vocabulary: Iterable[Triple]) -> dict[str, dict[str, str]]:
         if triple.predicate.value in (RDFS_LABEL, SKOS_PREF_LABEL) and isinstance(triple.object, Literal):
             labels.setdefault(subject_value(triple), {}).setdefault(triple.object.language or "", triple.object.value)
     return labels
-
-
-def _pages_of(iri: str, held_in: str | None) -> set[str]:
-    """The documents whose pages show an involvement: its own, and that of what it is held in."""
-    return {document_of(iri)} | ({document_of(held_in)} if held_in else set())
-
-
-def by_year(involvements: Iterable[Involvement]) -> list[Involvement]:
-    """Involvements by year, then name, then what holds them, then IRI: one order however
-    they were gathered, and the same in every language."""
-    return sorted(involvements, key=lambda i: (i.year, i.name, i.held, i.iri))
-
-
-def _sort_key(value) -> tuple:
-    return (0, value.text.lower(), value.href) if isinstance(value, Link) else (1, value.language or "", value.text)
