@@ -8,9 +8,10 @@ build in a process of its own: its wall time and the peak PSS of its whole proce
 2. ``first edit``: one organization's English name changed, the first build after one
    from scratch: it has no spare output (``.dist.spare``) to start from yet;
 3. ``nothing changed``, then again with ``--trust-output`` (no file of the output stat'ed);
-4. ``another name``, ``a record added``, ``a record deleted`` (one no other record names):
-   edits as they go after the first, from the spare; then each again (another name, record)
-   with ``--trust-output``, which places the pages kept without a stat.
+4. ``another name``, ``a member's name`` (of an organization the publisher holds a role in,
+   whose link on the publisher's page names it), ``a record added``, ``a record deleted`` (one
+   no other record names): edits as they go after the first, from the spare; then each again
+   (another name, record) with ``--trust-output``, which places the pages kept without a stat.
 
 Then the same records are built into a new output with a new state (``from scratch, anew``)
 and built again with nothing changed: the first build after one from scratch. Its output
@@ -53,6 +54,7 @@ from scale import NDLLD, RESULTS, ROOT, commit
 
 SCRATCH, ANEW = "from scratch", "from scratch, anew"
 FIRST_EDIT, ANOTHER_NAME = "first edit: a name changed", "another name changed"
+MEMBER_NAME = "a name changed, of an organization the publisher is a member of"
 UNCHANGED, UNCHANGED_AFTER_SCRATCH = "nothing changed", "nothing changed, after a build from scratch"
 UNCHANGED_TRUSTED = "nothing changed, the output trusted (--trust-output)"
 RACY_SECONDS = 2.5  # a record file changed within 2 s of a build is hashed again by the next: the synthetic files are left older
@@ -105,6 +107,12 @@ class Bench:
     def rename(self, record: Path) -> None:
         text = record.read_text(encoding="utf-8")
         record.write_text(text.replace("en: ", "en: Edited ", 1), encoding="utf-8")
+
+    def member(self, number: int) -> Path:
+        """The record of an organization the publisher is a member of: the *number*-th after
+        the one half of the way through them."""
+        members = [record for record in self.records if "member: ndl\n" in record.read_text(encoding="utf-8")]
+        return members[len(members) // 2 + number]
 
     def add(self, number: int) -> None:
         digits = len(self.records[0].stem.removeprefix("org-"))
@@ -202,6 +210,8 @@ def measure(orgs: int) -> dict:
         said = ", the output trusted" if trusting else ""
         bench.rename(bench.records[orgs // 3 + len(trusting)])
         bench.build(ANOTHER_NAME + said, bench.out, "edit", *trusting)
+        bench.rename(bench.member(len(trusting)))
+        bench.build(MEMBER_NAME + said, bench.out, "edit", *trusting)
         bench.add(1 + len(trusting))
         bench.build("a record added" + said, bench.out, "edit", *trusting)
         bench.delete()
