@@ -64,8 +64,8 @@ def change(state: State, made: Mapping) -> None:
 def change_publishers_page(state: State, before: Mapping[str, Entry], made: Mapping) -> bool:
     """Whether the pages *made* (each a :class:`ndlld.site.Written`; None: gone), which gave
     the publisher's page the involvements of their entries *before*, change what it lists:
-    they give other ones, and either not as many (it counts them) or one that sorts before
-    its last one shown. Asked before :func:`change`: where it was cut is read from the rows
+    they give other ones, and either not as many (it counts them) or one that sorts up to
+    the last one it shows. Asked before :func:`change`: where it was cut is read from the rows
     it was made of when not kept (:func:`publishers_page_made`)."""
     from ndlld.site.parts import involvement_order
 

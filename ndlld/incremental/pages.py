@@ -9,7 +9,8 @@ one of those are rendered again; every other page's files are kept as published,
 once the file system shows they are (inode, size, time), else linked from the
 published output, else rendered again too. The publisher's page lists the
 involvements the other pages give it (their :class:`ndlld.site.Entry`, kept):
-it is rendered again too when one of those pages gives other ones.
+it is rendered again too when those pages give other ones among the first it shows, or
+not as many (:func:`ndlld.incremental.listing.change_publishers_page`).
 """
 
 from __future__ import annotations
