@@ -15,7 +15,9 @@ other copy of the graph, so a memo cannot be added that hides what a page read.
 Each lookup answers in :func:`ndlld.lookup.statement_order`, and where several
 statements could give one value (two start dates, two English names) the rule
 says which: so a page depends on the statements alone, not on the order of the
-records they came from. The templates only lay out what they are given.
+records they came from. The templates only lay out what they are given: the plain
+data of :mod:`ndlld.site.parts`. The publisher's dated parts are read through the view
+by :mod:`ndlld.site.involvements`.
 """
 
 from __future__ import annotations
