@@ -11,7 +11,8 @@ build in a process of its own: its wall time and the peak PSS of its whole proce
 4. ``another name``, ``a member's name`` (of an organization the publisher holds a role in,
    whose link on the publisher's page names it), ``a record added``, ``a record deleted`` (one
    no other record names): edits as they go after the first, from the spare; then each again
-   (another name, record) with ``--trust-output``, which places the pages kept without a stat.
+   (another name, a member's, record) with ``--trust-output``, which places the pages kept
+   without a stat.
 
 Then the same records are built into a new output with a new state (``from scratch, anew``)
 and built again with nothing changed: the first build after one from scratch. Its output

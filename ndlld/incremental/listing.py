@@ -91,9 +91,11 @@ def publishers_page_made(state: State, entries: Mapping[str, Entry]) -> None:
 
 
 def _last_shown(state: State) -> tuple | None:
-    if state.get(SHOWN) is None:  # kept from a build before, or from scratch
+    kept = state.get(SHOWN)
+    if kept is None:  # not kept by a build before (one from scratch): the page published was made of these rows
         publishers_page_made(state, given_entries(state))
-    last = json.loads(state.get(SHOWN) or "null")
+        kept = state.get(SHOWN)
+    last = json.loads(kept or "null")
     return tuple(last) if last is not None else None
 
 

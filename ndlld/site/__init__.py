@@ -425,9 +425,9 @@ def descriptions(triples: Sequence[Triple], context: Context, first: str | None 
 def last_involvement_shown(entries: Mapping[str, Entry]) -> tuple[int, str, str, str] | None:
     """Where the publisher's page cuts the involvements *entries* give (:func:`given_involvements`,
     the publisher's own entry among them): the order of the last it shows
-    (:func:`~ndlld.site.view.involvement_order`); None when it shows them all."""
-    involved = given_involvements(entries)
-    return involvement_order(involved[LIST_SHOWN - 1]) if len(involved) > LIST_SHOWN else None
+    (:func:`~ndlld.site.parts.involvement_order`); None when it shows them all (:func:`_first`)."""
+    shown, more = _first(given_involvements(entries))
+    return involvement_order(shown[-1]) if more else None
 
 
 def _first(items: list) -> tuple[list, int]:

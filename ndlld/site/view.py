@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import nullcontext
 from typing import cast
 
@@ -34,7 +34,7 @@ from ndlld.context import Context
 from ndlld.lookup import Lookup, Read, Recording, TriplesLookup, document_of, not_implied, remembered
 from ndlld.namespaces import NDL, RDF, RDF_TYPE, SCHEMA
 from ndlld.rdf import subject_value
-from ndlld.site.cut import cut_short
+from ndlld.site.cut import Cut, cut_short
 from ndlld.site.messages import messages, term_labels
 from ndlld.site.parts import Cite, Link, Section, Statement, Text, value_order
 from ndlld.site.paths import relative
@@ -337,19 +337,10 @@ class SiteView:
         organization renamed) makes the page again only when its link moves among those shown."""
         by_who = {cast(NamedNode, t.object).value: t for t in triples}
         cut = f"{_VALUES}|{iri}|{triples[0].predicate.value} {language} {document_of(iri)}"
-
-        def key_of(who: str) -> tuple[str, Collection[Read]]:
-            with self.graph.apart() as found, self.graph.unkept():
-                return self._value_key(who, page, language), not_implied(found, who)
-
-        made = cut_short({(who, _NO_HOW) for who in by_who}, most, key_of, self.graph.kept_after(cut))
-        shown = made.as_read()
-        values = {who: self.show(NamedNode(who), page, language) for who in shown}  # read as they are
-        self.graph.note_cut(cut, shown, made.reads, made.keys, made.last, made.kept)
+        made = self._cut_short(cut, {(who, _NO_HOW) for who in by_who}, most, lambda who: self._value_key(who, page, language))
         first = [who for *_, who, _ in made.shown]
-        return Statement(
-            label.text, [values[who] for who in first], made.total - len(first), label.language, cite([by_who[who] for who in first])
-        )
+        values: list[Text | Link] = [self.show(NamedNode(who), page, language) for who in first]
+        return Statement(label.text, values, made.total - len(first), label.language, cite([by_who[who] for who in first]))
 
     def _value_key(self, who: str, page: str, language: str) -> str:
         """What a link to *who* in a row of :meth:`section` on *page* sorts by: its text, then
@@ -403,23 +394,29 @@ class SiteView:
         unless the others are now too few to show."""
         labels = self._row_labels(document, language)
         rows = {(source, labels[predicate]) for source, predicate in self._linking(document)}  # one row a label
-        cut = f"linked_from {language} {document}"
+        made = self._cut_short(f"linked_from {language} {document}", rows, most, lambda source: self._row_key(source, language))
+        return [(source, how) for *_, source, how in made.shown], made.total
 
-        # A list cut short keeps of each row only what its key read beyond who it is, as a row
-        # not shown notes it, and not the names read: the page every record cites sorts
-        # hundreds of thousands. The keys of the rows shown are asked again, read as they are.
+    def _cut_short(self, cut: str, rows: set[tuple], most: int | None, key: Callable[[str], str]) -> Cut:
+        """The rows of the list *cut* (``"list language document"``), each ``(who, how)``, cut
+        after the first *most* by who's *key* (:func:`ndlld.site.cut.cut_short`), and what sorting
+        them read noted as the page's (:meth:`ndlld.lookup.Recording.note_cut`).
+
+        A list cut short keeps of each row only what its key read beyond who it is, as a row
+        not shown notes it, and not the names read: the page every record cites sorts hundreds
+        of thousands. The keys of the rows shown are asked again, read as they are."""
         long_list = most is not None and len(rows) > most
 
-        def key_of(source: str) -> tuple[str, Collection[Read]]:
+        def key_of(who: str) -> tuple[str, Collection[Read]]:
             with self.graph.apart() as found, self.graph.unkept() if long_list else nullcontext():
-                return self._row_key(source, language), not_implied(found, source) if long_list else found
+                return key(who), not_implied(found, who) if long_list else found
 
         made = cut_short(rows, most, key_of, self.graph.kept_after(cut))
         shown = made.as_read()
-        for source in shown if long_list else ():
-            self._row_key(source, language)
+        for who in shown if long_list else ():
+            key(who)
         self.graph.note_cut(cut, shown, made.reads, made.keys, made.last, made.kept)
-        return [(source, how) for *_, source, how in made.shown], made.total
+        return made
 
     def _row_key(self, source: str, language: str) -> str:
         """What a row of :meth:`linked_from` sorts by first: the name of who links."""
