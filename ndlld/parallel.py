@@ -13,11 +13,14 @@ them all each time the objects grow by a quarter and finds nothing to free. So
 the parent pauses it while making them (:func:`spared`, :func:`collector_paused`),
 freezes what lives until the end out of its reach (:func:`keep`), and tells each
 child whether to collect (*collect*), since a child's work (pySHACL's rdflib
-graphs, which hold cycles) may need it where the parent's did not.
+graphs, which hold cycles) may need it where the parent's did not. What the parent
+freed before it forks goes back to the system then (:func:`give_back`), so that no
+child copies pages that hold nothing.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
 import pickle
@@ -264,7 +267,20 @@ def spared() -> Iterator[None]:
 
 def keep(collecting: bool = True) -> None:
     """What exists now lives until the run ends: later collections pass it by (and
-    processes forked later share it rather than copy what a collection touches).
+    processes forked later share it rather than copy what a collection touches), and
+    the memory freed so far goes back to the system (:func:`give_back`).
     With *collecting* False, there are no collections until the run ends."""
     gc.freeze()
+    give_back()
     _collect(collecting)
+
+
+def give_back() -> None:
+    """The C heap's free pages returned to the system (glibc's ``malloc_trim``; elsewhere
+    nothing): freed memory stays mapped, and a child forked later that reuses it copies
+    each page it writes, though the parent's copy holds nothing."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)

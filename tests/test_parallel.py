@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import sys
 import threading
 import time
 
 import pytest
 
-from ndlld.parallel import ChildDied, beside, collector_paused, fork_each, fork_map, keep, spared
+from ndlld.parallel import ChildDied, beside, collector_paused, fork_each, fork_map, give_back, keep, spared
 
 
 def _answer(shared, job):
@@ -153,3 +154,21 @@ def test_work_beside_ends_when_done_though_its_answer_is_not_yet_asked_for(tmp_p
         else:
             pytest.fail("the child still waits to be asked for its answer")
     assert result() == b"x" * (4 << 20)
+
+
+def _resident_mib() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) // 1024
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim, read through /proc")
+def test_memory_freed_goes_back_to_the_system():
+    """Freed in the middle of the C heap, it stays mapped (a child forked then would copy
+    it as it reused it) until given back."""
+    held = [b"x" * (64 << 10) for _ in range(2000)]  # 125 MiB written, each below what malloc maps apart
+    last = bytes(64 << 10)  # above them: the hole they leave is not the heap's top, which free() trims
+    del held
+    freed = _resident_mib()
+    give_back()
+    assert _resident_mib() < freed - 100
+    assert len(last) == 64 << 10
