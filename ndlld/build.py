@@ -223,8 +223,13 @@ class _Run:
     def from_scratch(self, state: State | None = None) -> Summary:
         """Every stage over the whole dataset; with *state*, kept whole for the next build."""
         self.say("reading the records")
-        noted = incremental.look_at_records(self.data_dir) if state is not None else {}
-        graph, parts = read_each_record(self.data_dir, self.context) if state is not None else (load_graph(self.data_dir, self.context), [])
+        if state is None:
+            graph = load_graph(self.data_dir, self.context)
+        else:
+            noted = incremental.look_at_records(self.data_dir)
+            graph, parts = read_each_record(self.data_dir, self.context)
+            incremental.start_anew(state, parts, noted)
+            del parts  # kept in the state: not held while the checks, dumps and pages run
         keep()
         self.say(f"checking {len(graph)} triples against the shapes")
         report = check_with_project_shapes(graph, self.context, self.engine)
@@ -255,7 +260,7 @@ class _Run:
                 incremental.index_for_search(kept)
         if kept is not None:
             incremental.remember(
-                kept, self.data_dir, self.out_dir, graph, parts, noted, report, layout, companions, lookup, self.vocabulary, self.context
+                kept, self.data_dir, self.out_dir, graph, report, layout, companions, lookup, self.vocabulary, self.context
             )
             incremental.note_output(kept.state, len(files) - len(release))
         return Summary(self.out_dir, len(graph.nodes), len(graph), files, time.perf_counter() - self.started, report, self.release_note)

@@ -47,7 +47,7 @@ from ndlld.lookup import Lookup, document_of
 from ndlld.output import PublishedFiles, Writer
 from ndlld.parallel import beside
 from ndlld.rdf import subject_value
-from ndlld.resources import resource_dir
+from ndlld.resources import resource_dir, schemaorg_path
 from ndlld.sources import DATASET_FILE, record_files
 from ndlld.store import VOCABULARY_GRAPH, dataset_graph
 
@@ -376,11 +376,23 @@ def note_output(state: State, files: int) -> None:
     state.put("files", files)
 
 
-def keeping(state: State, out_dir: Path, base: str) -> pages.PagesKept:
-    """The state emptied for a build from scratch of the dataset at *base*, and what keeps
-    its pages as they are made into *out_dir* (:class:`pages.PagesKept`, the *keep* of
-    :func:`ndlld.site.render_site`)."""
+def start_anew(state: State, parts: list[Part], noted: dict[str, tuple[bytes | None, bytes]]) -> None:
+    """The state emptied for a build from scratch, and what each record file made of the
+    graph (*parts*) kept in it, with what the file was before it was read (*noted*, of
+    :func:`look_at_records`): as soon as the records are read, so that the build lets the
+    parts go (each file's statements as N-Triples) before it forks the processes of the
+    checks, dumps and pages, which would otherwise all map them. A build that fails rolls
+    it back with the rest (:meth:`State.writing`)."""
+    from ndlld.build import inverse_properties
+
     state.clear()
+    records.note_all(state, parts, noted, inverse_properties(schemaorg_path()))
+
+
+def keeping(state: State, out_dir: Path, base: str) -> pages.PagesKept:
+    """What keeps the pages of a build from scratch of the dataset at *base* as they are
+    made into *out_dir* (:class:`pages.PagesKept`, the *keep* of
+    :func:`ndlld.site.render_site`), in the state :func:`start_anew` emptied."""
     return pages.PagesKept(state, out_dir, base)
 
 
@@ -396,8 +408,6 @@ def remember(
     data_dir: Path,
     out_dir: Path,
     graph: Graph,
-    parts: list[Part],
-    noted: dict[str, tuple[bytes | None, bytes]],
     report: Report,
     layout: dict[str, list[Chunk]],
     companions: dict[str, list[str]],
@@ -407,18 +417,15 @@ def remember(
 ) -> None:
     """Keep the rest of the state of a build made from scratch, whose pages were *kept* as
     they were made, once published in *out_dir*; the search index written by
-    :func:`index_for_search` committed first. *parts*: what each record file made of the
-    graph, *noted*: what it was before it was read (:func:`look_at_records`); *lookup* is
-    the graph's, as the pages read it."""
+    :func:`index_for_search` committed first, the record files kept by :func:`start_anew`.
+    *lookup* is the graph's, as the pages read it."""
     from ndlld.build import inverse_properties, release_of
     from ndlld.checks import project_rules
-    from ndlld.resources import schemaorg_path
     from ndlld.site import SiteView
 
     state, inverses, rules = kept.state, inverse_properties(schemaorg_path()), project_rules()
     state.search.publish(out_dir)
     files = record_files(data_dir)
-    records.note_all(state, parts, noted, inverses)
     note_subjects(state, {subject_value(t) for t in graph.triples})
     findings.keep_findings(state, report, graph.base)
     dumps.keep_layout(state, layout)
