@@ -245,6 +245,8 @@ class _Run:
             lookup = TriplesLookup(graph.triples)
             self.say("writing the dumps")
             with _dumps_beside(graph.triples, self.vocabulary, self.context, staging.path, graph.base, lookup) as dumps:
+                if len(graph) >= PAGES_AFTER_DUMPS_FROM:
+                    dumps()  # written first, by their process alone
                 self.say("writing the pages")
                 from ndlld.site import SiteView, render_site  # jinja2 and the templates: not needed to validate
 
@@ -328,6 +330,10 @@ class _Run:
 
 
 DUMPS_BESIDE_FROM = 50_000  # statements from which the dumps are written by a process of their own
+# Statements from which the pages wait for the dumps' process: it and a page process each copy
+# much of the graph as they read it (each object's reference count), and with the parent's they
+# held more memory than the pages gain in time (bench/history.md).
+PAGES_AFTER_DUMPS_FROM = 1_000_000
 
 
 @contextmanager

@@ -182,24 +182,31 @@ def test_builds_in_different_processes_are_byte_identical(larger_data: Path, tmp
     assert trees[0] == trees[1]
 
 
-def test_dumps_written_beside_the_pages_are_the_same(good_data: Path, tmp_path: Path, monkeypatch):
-    """A large graph's dumps are written by a process of their own while the pages are; the files must not change."""
+@pytest.mark.parametrize("pages_after", [False, True], ids=["while-the-pages-are-made", "before-the-pages"])
+def test_dumps_written_beside_the_pages_are_the_same(good_data: Path, tmp_path: Path, monkeypatch, pages_after: bool):
+    """A large graph's dumps are written by a process of their own while the pages are (or,
+    larger still, before the pages, which wait for it); the files must not change."""
     import ndlld.build
 
     build(good_data, tmp_path / "serial")
     monkeypatch.setattr(ndlld.build, "DUMPS_BESIDE_FROM", 0)
+    if pages_after:
+        monkeypatch.setattr(ndlld.build, "PAGES_AFTER_DUMPS_FROM", 0)
     summary = build(good_data, tmp_path / "beside")
     assert _snapshot(tmp_path / "beside") == _snapshot(tmp_path / "serial")
     assert {str(p.relative_to(tmp_path / "beside")) for p in summary.files} == set(_snapshot(tmp_path / "beside"))
 
 
-def test_a_failure_in_the_dumps_process_fails_the_build(good_data: Path, tmp_path: Path, monkeypatch):
+@pytest.mark.parametrize("pages_after", [False, True], ids=["while-the-pages-are-made", "before-the-pages"])
+def test_a_failure_in_the_dumps_process_fails_the_build(good_data: Path, tmp_path: Path, monkeypatch, pages_after: bool):
     import ndlld.build
 
     out = tmp_path / "dist"
     build(good_data, out)
     before = _snapshot(out)
     monkeypatch.setattr(ndlld.build, "DUMPS_BESIDE_FROM", 0)
+    if pages_after:
+        monkeypatch.setattr(ndlld.build, "PAGES_AFTER_DUMPS_FROM", 0)
     monkeypatch.setattr(ndlld.build, "write_dumps", lambda *args, **kwargs: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         build(good_data, out)
