@@ -382,11 +382,14 @@ def start_anew(state: State, parts: list[Part], noted: dict[str, tuple[bytes | N
     :func:`look_at_records`): as soon as the records are read, so that the build lets the
     parts go (each file's statements as N-Triples) before it forks the processes of the
     checks, dumps and pages, which would otherwise all map them. A build that fails rolls
-    it back with the rest (:meth:`State.writing`)."""
+    it back with the rest (:meth:`State.writing`). The inverse properties the files'
+    statements are mirrored by are kept with them, for the next build's."""
     from ndlld.build import inverse_properties
 
     state.clear()
-    records.note_all(state, parts, noted, inverse_properties(schemaorg_path()))
+    inverses = inverse_properties(schemaorg_path())
+    records.note_all(state, parts, noted, inverses)
+    state.put("inverses", json.dumps(inverses))
 
 
 def keeping(state: State, out_dir: Path, base: str) -> pages.PagesKept:
@@ -419,11 +422,11 @@ def remember(
     they were made, once published in *out_dir*; the search index written by
     :func:`index_for_search` committed first, the record files kept by :func:`start_anew`.
     *lookup* is the graph's, as the pages read it."""
-    from ndlld.build import inverse_properties, release_of
+    from ndlld.build import release_of
     from ndlld.checks import project_rules
     from ndlld.site import SiteView
 
-    state, inverses, rules = kept.state, inverse_properties(schemaorg_path()), project_rules()
+    state, rules = kept.state, project_rules()
     state.search.publish(out_dir)
     files = record_files(data_dir)
     note_subjects(state, {subject_value(t) for t in graph.triples})
@@ -439,7 +442,6 @@ def remember(
         "dataset": _digest(data_dir / DATASET_FILE),
         "dataset_path": files[0][0],
         "base": graph.base,
-        "inverses": json.dumps(inverses),
         "incoming": json.dumps(rules.incoming),
         "alone": json.dumps(rules.alone),
         "entities": len(graph.nodes),
