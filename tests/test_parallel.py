@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import platform
 import signal
 import sys
 import threading
@@ -161,7 +162,9 @@ def _resident_mib() -> int:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) // 1024
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim, read through /proc")
+@pytest.mark.skipif(
+    platform.libc_ver()[0] != "glibc" or not sys.platform.startswith("linux"), reason="glibc's malloc_trim, read through /proc"
+)
 def test_memory_freed_goes_back_to_the_system():
     """Freed in the middle of the C heap, it stays mapped (a child forked then would copy
     it as it reused it) until given back."""
