@@ -30,7 +30,7 @@ from ndlld.cli import cli
 from ndlld.dumps import DATASET_FILES, ends_chunk
 from ndlld.errors import PublishError
 from ndlld.finding import Indexes, index_of_output
-from ndlld.incremental import fingerprint, listing
+from ndlld.incremental import fingerprint, listing, pages
 from ndlld.incremental.state import State
 from ndlld.rdf import subject_value
 from ndlld.search import INDEX_FILE, Query, Resource, SearchIndex, tokens
@@ -221,6 +221,21 @@ EDITS = [
 
 @pytest.mark.parametrize("seed", SEQUENCES)
 def test_incremental_builds_make_the_files_of_builds_from_scratch(seed: int, tmp_path: Path):
+    _edits_built_as_from_scratch(seed, tmp_path)
+
+
+@pytest.mark.parametrize("seed", SEQUENCES)
+def test_builds_reading_what_points_at_a_resource_from_the_state_are_as_from_scratch(seed: int, tmp_path: Path, monkeypatch):
+    """Every answer of what points at a resource kept with the reads of the pages, as that of
+    a source every record cites is (ndlld.incremental.pages.KEPT_POINTING_FROM), and changed
+    by each edit: every build the same as one from scratch."""
+    monkeypatch.setattr(pages, "KEPT_POINTING_FROM", 1)
+    _edits_built_as_from_scratch(seed, tmp_path)
+
+
+def _edits_built_as_from_scratch(seed: int, tmp_path: Path) -> None:
+    """Random edits (:data:`EDITS`), each built with the state, then from scratch: the same
+    outcome, files and search index."""
     rnd = random.Random(seed)
     data = tmp_path / "data"
     synthesize(data, orgs=25, seed=seed)

@@ -203,18 +203,23 @@ def _forget_rows(state: State, document: str, rows: Iterable[str]) -> None:
     state.db.executemany("DELETE FROM row_keys WHERE document = ? AND row = ?", pairs)
 
 
+def _note_lookups(state: State, reads: Collection[Read], lookup: Lookup) -> None:
+    """Number the *reads* not numbered yet, with *lookup*'s answers to those that keep theirs.
+    A read numbered already keeps its answer: the same in the new graph, or made so by
+    :func:`keep_answers`."""
+    answers = answers_kept(lookup, reads)
+    state.db.executemany(
+        "INSERT OR IGNORE INTO lookups (kind, key, answer) VALUES (?, ?, ?)", ((*read, answers.get(read)) for read in reads)
+    )
+
+
 def _note_page(state: State, out_dir: Path, document: str, page, digest: bytes) -> None:
     facts = {name: _facts_row(f"{out_dir}/{name}") for name in page.files}
     state.db.execute("INSERT INTO pages VALUES (?, ?, ?, ?)", (document, to_json(facts), to_json(page.entry.to_json()), digest))
 
 
-def _note_reads(state: State, document: str, reads: Iterable[Read], lookup: Lookup) -> None:
-    # A read already kept keeps its answer: the same in the new graph, or made so by keep_answers.
-    answers = stated_answers(lookup, [key for kind, key in reads if kind == "stated"])
-    state.db.executemany(
-        "INSERT OR IGNORE INTO lookups (kind, key, answer) VALUES (?, ?, ?)",
-        ((k, v, answers.get(v) if k == "stated" else None) for k, v in reads),
-    )
+def _note_reads(state: State, document: str, reads: Collection[Read], lookup: Lookup) -> None:
+    _note_lookups(state, reads, lookup)
     state.db.executemany(
         "INSERT OR IGNORE INTO reads SELECT ?, id FROM lookups WHERE kind = ? AND key = ?", ((document, k, v) for k, v in reads)
     )
@@ -223,11 +228,7 @@ def _note_reads(state: State, document: str, reads: Iterable[Read], lookup: Look
 def _note_ranked(state: State, document: str, by_row: Mapping[str, Iterable[Read]], keys: Mapping[str, str], lookup: Lookup) -> None:
     """Note what sorting each row of *by_row* read, of a list on *document*'s page, and its key (*keys*)."""
     reads = {read for found in by_row.values() for read in found}
-    answers = stated_answers(lookup, [key for kind, key in reads if kind == "stated"])
-    state.db.executemany(
-        "INSERT OR IGNORE INTO lookups (kind, key, answer) VALUES (?, ?, ?)",
-        ((k, v, answers.get(v) if k == "stated" else None) for k, v in reads),
-    )
+    _note_lookups(state, reads, lookup)
     state.db.executemany(
         "INSERT OR IGNORE INTO ranked SELECT ?, ?, id FROM lookups WHERE kind = ? AND key = ?",
         ((document, row, kind, key) for row, found in by_row.items() for kind, key in found),
@@ -274,14 +275,12 @@ class PagesKept:
         self.state.search.add(page.searched for page in part.values() if page.searched is not None)
 
     def finish(self, lookup: Lookup) -> None:
-        """Number the reads, each ``stated`` one with *lookup*'s answer, and index them."""
+        """Number the reads, with *lookup*'s answers to those that keep theirs (:func:`answers_kept`), and index them."""
         db = self.state.db
         distinct = db.execute("SELECT DISTINCT kind, key FROM temp.made ORDER BY kind, key")
         while batch := distinct.fetchmany(10_000):
-            answers = stated_answers(lookup, [key for kind, key in batch if kind == "stated"])
-            db.executemany(
-                "INSERT INTO lookups (kind, key, answer) VALUES (?, ?, ?)", ((kind, key, answers.get(key)) for kind, key in batch)
-            )
+            answers = answers_kept(lookup, batch)
+            db.executemany("INSERT INTO lookups (kind, key, answer) VALUES (?, ?, ?)", ((*read, answers.get(read)) for read in batch))
         db.execute(READ_INDEXES["lookups_by_read"])
         db.execute(
             "INSERT OR IGNORE INTO reads SELECT made.document, lookups.id FROM temp.made AS made"
@@ -299,19 +298,45 @@ class PagesKept:
         note_page_files(self.state, self.files)
 
 
-def stated_answers(lookup: Lookup, keys: Iterable[str]) -> dict[str, str]:
-    """*lookup*'s answer to each ``stated`` read (``"subject predicate"``), as N-Triples:
-    all written at once, then cut back into answers (one line a statement)."""
-    found = {key: lookup.stated(*key.split(" ", 1)) for key in keys}
+# A ``pointing_at`` read keeps its answer when it has at least so many statements: the page of
+# the source every record cites reads its hundreds of thousands back in a fraction of the time
+# the graph store takes to give them one by one (bench/history.md).
+KEPT_POINTING_FROM = 1_000
+
+
+def answers_kept(lookup: Lookup, reads: Iterable[Read]) -> dict[Read, str]:
+    """*lookup*'s answers, as N-Triples, to those of *reads* that keep theirs: each ``stated``
+    one (``"subject predicate"``; a page that names thousands of resources reads their names
+    back at once), and each ``pointing_at`` one of :data:`KEPT_POINTING_FROM` statements or
+    more. All written at once, then cut back into answers (one line a statement)."""
+    found: dict[Read, Sequence[Triple]] = {}
+    for kind, key in reads:
+        if kind == "stated":
+            found[(kind, key)] = lookup.stated(*key.split(" ", 1))
+        elif kind == "pointing_at" and len(answer := lookup.pointing_at(key)) >= KEPT_POINTING_FROM:
+            found[(kind, key)] = answer
     lines = iter(ntriples([t for answer in found.values() for t in answer]).split("\n"))
-    return {key: "\n".join(next(lines) for _ in answer) for key, answer in found.items()}
+    return {read: "\n".join(next(lines) for _ in answer) for read, answer in found.items()}
 
 
-def keep_answers(state: State, lookup: Lookup, keys: Iterable[str]) -> None:
-    """The kept answers of the ``stated`` reads *keys*, which a change answers
-    differently, made those of *lookup* (the new graph)."""
-    answers = stated_answers(lookup, keys)
-    state.db.executemany("UPDATE lookups SET answer = ? WHERE kind = 'stated' AND key = ?", ((text, key) for key, text in answers.items()))
+def keep_answers(state: State, lookup: Lookup, stated: Iterable[str], objects: Iterable[str]) -> None:
+    """The kept answers that a change answers differently, made those of *lookup* (the new
+    graph): of the ``stated`` reads *stated*, and of the ``pointing_at`` reads of *objects*
+    that keep theirs."""
+    reads = [("stated", key) for key in stated]
+    reads += [
+        ("pointing_at", obj)
+        for obj in objects
+        if state.db.execute("SELECT 1 FROM lookups WHERE kind = 'pointing_at' AND key = ? AND answer IS NOT NULL", (obj,)).fetchone()
+    ]
+    answers = {read: _answer(lookup, read) for read in reads if read[0] == "pointing_at"}
+    answers.update(answers_kept(lookup, [read for read in reads if read[0] == "stated"]))
+    state.db.executemany("UPDATE lookups SET answer = ? WHERE kind = ? AND key = ?", ((text, *read) for read, text in answers.items()))
+
+
+def _answer(lookup: Lookup, read: Read) -> str:
+    """*lookup*'s answer to a ``pointing_at`` read as N-Triples, however long (one kept stays kept)."""
+    return ntriples(lookup.pointing_at(read[1]))
 
 
 def kept_answers(state: State, documents: Iterable[str]) -> dict[str, str]:

@@ -68,8 +68,9 @@ CREATE TABLE IF NOT EXISTS findings (document TEXT PRIMARY KEY, results TEXT, fi
 CREATE TABLE IF NOT EXISTS chunks (dump TEXT, last TEXT, offset INTEGER, length INTEGER,
     zoffset INTEGER, zlength INTEGER, crc INTEGER, PRIMARY KEY (dump, last)) WITHOUT ROWID;
 -- each page's files as published (name, inode, size, mtime), what it gives the index, and what it
--- read (a digest of its reads, and each read); of a `stated` read, its answer in the graph as
--- N-Triples: a page that names thousands of resources reads them again from here, in one query
+-- read (a digest of its reads, and each read); of a `stated` read, and of a long `pointing_at` one, its
+-- answer in the graph as N-Triples: a page that names thousands of resources reads them again from
+-- here, in one query, and the page of a source every record cites what points at it
 CREATE TABLE IF NOT EXISTS pages (document TEXT PRIMARY KEY, files TEXT, entry TEXT, reads BLOB) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lookups (id INTEGER PRIMARY KEY, kind TEXT, key TEXT, answer TEXT);
 CREATE TABLE IF NOT EXISTS reads (document TEXT, lookup INTEGER, PRIMARY KEY (document, lookup)) WITHOUT ROWID;
