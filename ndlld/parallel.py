@@ -20,7 +20,6 @@ child copies pages that hold nothing.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import os
 import pickle
@@ -279,6 +278,8 @@ def give_back() -> None:
     """The C heap's free pages returned to the system (glibc's ``malloc_trim``; elsewhere
     nothing): freed memory stays mapped, and a child forked later that reuses it copies
     each page it writes, though the parent's copy holds nothing."""
+    import ctypes  # only where a build forks: not on every command's start
+
     try:
         trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc
