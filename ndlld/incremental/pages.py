@@ -322,21 +322,12 @@ def answers_kept(lookup: Lookup, reads: Iterable[Read]) -> dict[Read, str]:
 def keep_answers(state: State, lookup: Lookup, stated: Iterable[str], objects: Iterable[str]) -> None:
     """The kept answers that a change answers differently, made those of *lookup* (the new
     graph): of the ``stated`` reads *stated*, and of the ``pointing_at`` reads of *objects*
-    that keep theirs."""
-    reads = [("stated", key) for key in stated]
-    reads += [
-        ("pointing_at", obj)
-        for obj in objects
-        if state.db.execute("SELECT 1 FROM lookups WHERE kind = 'pointing_at' AND key = ? AND answer IS NOT NULL", (obj,)).fetchone()
-    ]
-    answers = {read: _answer(lookup, read) for read in reads if read[0] == "pointing_at"}
-    answers.update(answers_kept(lookup, [read for read in reads if read[0] == "stated"]))
+    that keep theirs (however long they are now: one kept stays kept)."""
+    answers = answers_kept(lookup, [("stated", key) for key in stated])
+    for obj in objects:
+        if state.db.execute("SELECT 1 FROM lookups WHERE kind = 'pointing_at' AND key = ? AND answer IS NOT NULL", (obj,)).fetchone():
+            answers[("pointing_at", obj)] = ntriples(lookup.pointing_at(obj))
     state.db.executemany("UPDATE lookups SET answer = ? WHERE kind = ? AND key = ?", ((text, *read) for read, text in answers.items()))
-
-
-def _answer(lookup: Lookup, read: Read) -> str:
-    """*lookup*'s answer to a ``pointing_at`` read as N-Triples, however long (one kept stays kept)."""
-    return ntriples(lookup.pointing_at(read[1]))
 
 
 def kept_answers(state: State, documents: Iterable[str]) -> dict[str, str]:
