@@ -57,11 +57,10 @@ def prepare(orgs: int, work: Path) -> Path:
         return dist
     from pyoxigraph import RdfFormat
 
-    from ndlld.build import inverse_properties
     from ndlld.context import Context
     from ndlld.dumps import ntriples, read_triples, turtle
     from ndlld.graph import build_graph
-    from ndlld.resources import context_path, ontology_path, schemaorg_path
+    from ndlld.resources import context_path, inverse_properties, ontology_path, schemaorg_path
     from ndlld.sources import load_sources
     from ndlld.synth import synthesize
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, Triple
+from pyoxigraph import RdfFormat, Triple
 
 from ndlld import incremental
 from ndlld.checks import DEFAULT_ENGINE, Report, check_with_project_shapes, project_rules
@@ -31,8 +31,7 @@ from ndlld.incremental.state import State
 from ndlld.lookup import TriplesLookup
 from ndlld.output import Lock, Staging, Writer
 from ndlld.parallel import beside, fork_map, keep, spared
-from ndlld.rdf import subject_value
-from ndlld.resources import context_path, ontology_path, schemaorg_path
+from ndlld.resources import context_path, inverse_properties, ontology_path, schemaorg_path
 from ndlld.sources import load_sources, read_dataset, record_files
 
 PAGE_DIRECTORIES = ("id", "embed")  # where the pages' files are, and nothing else
@@ -65,16 +64,6 @@ class Summary:
 # -- the graph ------------------------------------------------------------------------
 
 PARALLEL_RECORDS = 5_000  # from this many record files on, they are read by one process per core
-
-
-def inverse_properties(path: Path) -> dict[str, str]:
-    """The ``schema:inverseOf`` pairs of *path*, both ways round."""
-    inverses = {}
-    for triple in read_triples(path, RdfFormat.TURTLE):
-        if triple.predicate.value == "http://schema.org/inverseOf" and isinstance(triple.object, NamedNode):
-            inverses[subject_value(triple)] = triple.object.value
-            inverses[triple.object.value] = subject_value(triple)
-    return inverses
 
 
 def load_graph(data_dir: str | Path, context: Context | None = None, parallel_from: int = PARALLEL_RECORDS) -> Graph:
@@ -255,6 +244,8 @@ class _Run:
                 del view  # its memos let go before the state is kept
             written, layout = dumps()
             files = [str(path.relative_to(staging.path)) for path in written] + writer.written
+            from ndlld.releases import release_of
+
             release, gone = self._releases(staging.path, release_of(graph), graph.base, files)
             files += release + gone
             staging.remove_all_but(files)
@@ -361,16 +352,6 @@ def _progress(progress: Callable[[str], None] | None) -> Callable[[str], None]:
         return lambda message: None
     started = time.perf_counter()
     return lambda message: progress(f"[{time.perf_counter() - started:6.1f} s] {message}")
-
-
-def release_of(graph: Graph) -> tuple[str | None, str | None]:
-    """The dataset's version, and its date of last change as the release time."""
-    from ndlld.namespaces import SCHEMA
-
-    dataset = graph.base + "id/dataset"
-    found = {t.predicate.value: t.object.value for t in graph.triples if str(t.subject) == f"<{dataset}>" and isinstance(t.object, Literal)}
-    version, modified = found.get(str(SCHEMA) + "version"), found.get(str(SCHEMA) + "dateModified")
-    return version, f"{modified}T00:00:00Z" if modified else None
 
 
 def embed_snippet(data_dir: str | Path, record_id: str) -> str:

@@ -23,12 +23,13 @@ import re
 import shutil
 from pathlib import Path
 
-from pyoxigraph import RdfFormat
+from pyoxigraph import Literal, RdfFormat
 
 from ndlld import eventstream
 from ndlld.changes import diff, feed, release_page
 from ndlld.dumps import DATASET_FILES, read_triples
 from ndlld.errors import PublishError
+from ndlld.graph import Graph, resource_base
 from ndlld.namespaces import SCHEMA
 from ndlld.sources import version_problem
 
@@ -184,3 +185,11 @@ def release_dump(out_dir: Path, version: str) -> Path:
         raise PublishError(f"no release {version} in {out_dir / RELEASES} (releases: {known})")
     quads = path.with_name(DATASET_FILES["nquads"])
     return quads if quads.is_file() else path
+
+
+def release_of(graph: Graph) -> tuple[str | None, str | None]:
+    """The dataset's version, and its date of last change as the release time."""
+    dataset = f"<{resource_base(graph.base)}dataset>"
+    found = {t.predicate.value: t.object.value for t in graph.triples if str(t.subject) == dataset and isinstance(t.object, Literal)}
+    version, modified = found.get(str(SCHEMA) + "version"), found.get(str(SCHEMA) + "dateModified")
+    return version, f"{modified}T00:00:00Z" if modified else None

@@ -1,4 +1,5 @@
-"""Where the project's data files are: ontology/, shapes/, queries/.
+"""Where the project's data files are (ontology/, shapes/, queries/), and what the graph
+takes from schema.org's vocabulary: its inverse properties.
 
 They live at the top of the repository, beside the package (the layout the
 client fixed). An installed wheel carries a copy inside the package
@@ -9,6 +10,10 @@ repository's own directories.
 from __future__ import annotations
 
 from pathlib import Path
+
+from pyoxigraph import NamedNode, RdfFormat, parse
+
+from ndlld.namespaces import SCHEMA
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -41,3 +46,15 @@ def languages_path() -> Path:
 
 def shapes_dir() -> Path:
     return resource_dir("shapes")
+
+
+def inverse_properties(path: Path) -> dict[str, str]:
+    """The ``schema:inverseOf`` pairs of the vocabulary at *path* (Turtle), both ways round:
+    what :func:`ndlld.graph.build_graph` mirrors statements by."""
+    inverses = {}
+    for quad in parse(path=str(path), format=RdfFormat.TURTLE):
+        subject, predicate, inverse = quad.subject, quad.predicate, quad.object
+        if predicate.value == str(SCHEMA) + "inverseOf" and isinstance(subject, NamedNode) and isinstance(inverse, NamedNode):
+            inverses[subject.value] = inverse.value
+            inverses[inverse.value] = subject.value
+    return inverses

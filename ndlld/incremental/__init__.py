@@ -47,7 +47,7 @@ from ndlld.lookup import Lookup, document_of
 from ndlld.output import PublishedFiles, Writer
 from ndlld.parallel import beside
 from ndlld.rdf import subject_value
-from ndlld.resources import resource_dir, schemaorg_path
+from ndlld.resources import inverse_properties, resource_dir, schemaorg_path
 from ndlld.sources import DATASET_FILE, record_files
 from ndlld.store import VOCABULARY_GRAPH, dataset_graph
 
@@ -384,8 +384,6 @@ def start_anew(state: State, parts: list[Part], noted: dict[str, tuple[bytes | N
     checks, dumps and pages, which would otherwise all map them. A build that fails rolls
     it back with the rest (:meth:`State.writing`). The inverse properties the files'
     statements are mirrored by are kept with them, for the next build's."""
-    from ndlld.build import inverse_properties
-
     state.clear()
     inverses = inverse_properties(schemaorg_path())
     records.note_all(state, parts, noted, inverses)
@@ -422,8 +420,8 @@ def remember(
     they were made, once published in *out_dir*; the search index written by
     :func:`index_for_search` committed first, the record files kept by :func:`start_anew`.
     *lookup* is the graph's, as the pages read it."""
-    from ndlld.build import release_of
     from ndlld.checks import project_rules
+    from ndlld.releases import release_of
     from ndlld.site import SiteView
 
     state, rules = kept.state, project_rules()
