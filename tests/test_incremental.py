@@ -1030,6 +1030,54 @@ def _random_entry(rnd: random.Random, document: str, iris: list[str]) -> Entry:
     return Entry(tuple(listed), links, involvements)
 
 
+def _organization(document: str, parents: tuple[str, ...] = (), links: tuple[tuple[str, str], ...] = ()) -> Entry:
+    name = document.rsplit("/", 1)[1]
+    return Entry((Listed(document, name.upper(), name, ("http://schema.org/Organization",), parents),), links)
+
+
+@pytest.mark.parametrize("most", [5, 8])
+@pytest.mark.parametrize("seed", range(3))
+def test_organizations_with_no_edge_come_and_go_as_the_entries_draw_the_network(seed: int, most: int, tmp_path: Path):
+    """Organizations with no edge added and removed, now and then one that others name as
+    their parent or the publisher links to before it is an organization, one linked, one with
+    a parent: what the state draws is what the entries draw at every step, the picture full
+    of organizations with edges (5 drawn, mostly) or not (8, at first)."""
+    rnd = random.Random(seed)
+    d = [f"https://example.org/id/d{n:02}" for n in range(60)]
+    publisher, named, linked = d[0], d[59], d[58]  # named by d05 as its parent, linked by the publisher: not yet organizations
+    entries = {publisher: _organization(publisher, links=(("member", d[1]), ("member", d[2]), ("member", linked)))}
+    entries.update({d[1]: _organization(d[1]), d[2]: _organization(d[2]), d[5]: _organization(d[5], parents=(named,))})
+    entries.update({child: _organization(child, parents=(parent,)) for child, parent in ((d[50], d[1]), (d[51], d[1]), (d[52], d[2]))})
+    entries.update({document: _organization(document) for document in d[20:40]})
+    others = [document for document in d[3:] if document not in (d[5], d[50], d[51], d[52])]
+    key = lambda iri: iri.rsplit("/", 1)[1]  # noqa: E731 - as the index keys them
+    with State.open(tmp_path / "state") as state:
+        with state.writing():
+            listing.keep_all(state, entries)
+        for step in range(40):
+            absent, present = [o for o in others if o not in entries], [o for o in others if o in entries]
+            choice = rnd.random()
+            if choice < 0.1 and {named, linked} & set(absent):
+                made = {o: SimpleNamespace(entry=_organization(o)) for o in {named, linked} & set(absent)}
+            elif choice < 0.15 and present:
+                document = rnd.choice(present)
+                made = {document: SimpleNamespace(entry=_organization(document, links=(("funds", document),)))}
+            elif choice < 0.2 and absent:
+                document = rnd.choice(absent)
+                made = {document: SimpleNamespace(entry=_organization(document, parents=(rnd.choice([d[1], d[2], d[13]]),)))}
+            elif choice < 0.6 and absent:
+                made = {o: SimpleNamespace(entry=_organization(o)) for o in rnd.sample(absent, min(len(absent), rnd.randint(1, 2)))}
+            else:
+                made = dict.fromkeys(rnd.sample(present, min(len(present), rnd.randint(1, 2))))
+            with state.writing():
+                listing.change(state, made)
+                entries.update({document: page.entry for document, page in made.items() if page is not None})
+                for document in (document for document, page in made.items() if page is None):
+                    entries.pop(document, None)
+                drawn = listing.KeptListing(state).network(publisher, most, key)
+                assert drawn == EntriesListing(entries).network(publisher, most, key), step
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_the_lists_the_index_reads_of_the_state_are_those_of_the_entries(seed: int, tmp_path: Path):
     """The state's rows, changed by the pages made again or gone, read as the index reads them

@@ -14,7 +14,9 @@ entries themselves, and the property test holds both to the same files.
 What the index's pictures draw is chosen from every organization's parents and every link
 and involvement of the publisher. The state keeps the choice (meta ``network`` and
 ``timeline``) until a page made again changes what it is chosen from (:func:`change`):
-an edit that renames an organization reads 60 rows, not 100,000. The count of each list
+an edit that renames an organization reads 60 rows, not 100,000. An organization with no
+edge in the picture, added or removed, leaves the network's choice as it is when the
+picture is full of organizations with one (:func:`_still_drawn`). The count of each list
 (``counts``) is kept too, changed by the rows of the pages made again.
 """
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 # The choices kept in the state's meta, each dropped when a page made again changes the rows it is made of.
 NETWORK, TIMELINE = "network", "timeline"
+LINKS = "links"  # of the rows the network is chosen from: the publisher's links (the rest, the organizations')
 COUNTS = "counts"  # how many rows each list has, by list: changed with the rows (counting reads them all)
 # Where the publisher's page cuts the involvements it lists (ndlld.site.last_involvement_shown), as
 # JSON: kept from the entries it was last made of, "null" when it lists them all.
@@ -56,9 +59,33 @@ def change(state: State, made: Mapping) -> None:
     after = _rows_of(state, made)
     counts = json.loads(state.get(COUNTS) or "{}")  # of the lists counted so far
     state.put(COUNTS, to_json({name: count + after[COUNTS][name] - before[COUNTS][name] for name, count in counts.items()}))
-    for kept in (NETWORK, TIMELINE):
-        if before[kept] != after[kept]:
-            state.put(kept, None)
+    if before[LINKS] != after[LINKS] or (before[NETWORK] != after[NETWORK] and not _still_drawn(state, before[NETWORK], after[NETWORK])):
+        state.put(NETWORK, None)
+    if before[TIMELINE] != after[TIMELINE]:
+        state.put(TIMELINE, None)
+
+
+def _still_drawn(state: State, before: list[tuple[str, str | None]], after: list[tuple[str, str | None]]) -> bool:
+    """Whether the network picture's choice kept stands, the organizations of the pages made
+    again having been *before* and being *after* (each IRI with its parents), their links the
+    same: it does when the picture is full (:class:`ndlld.site.listing.Drawn`: each drawn but
+    the publisher has an edge) and they only add or remove organizations with none: no parent,
+    no child among the organizations, no link of the publisher to them from any page."""
+    kept = state.get(NETWORK)
+    if kept is None:
+        return False
+    center, _, _, full, _ = json.loads(kept)
+    changed = set(before) ^ set(after)
+    iris = {iri for iri, _ in changed}
+    if not full or center in iris or any(parents for _, parents in changed):
+        return False
+    from ndlld.site.listing import ORGANIZATIONS
+
+    # An IRI stands in the JSON of parents and links as its JSON string.
+    edges = (
+        "SELECT 1 FROM listed WHERE list = :list AND instr(parents, :iri) UNION ALL SELECT 1 FROM given WHERE instr(links, :iri) LIMIT 1"
+    )
+    return not any(state.db.execute(edges, {"list": ORGANIZATIONS, "iri": to_json(iri)}).fetchone() for iri in iris)
 
 
 def change_publishers_page(state: State, before: Mapping[str, Entry], made: Mapping) -> bool:
@@ -101,11 +128,11 @@ def _last_shown(state: State) -> tuple | None:
 
 def _rows_of(state: State, documents: Iterable[str]) -> dict:
     """Of the rows of *documents*: those the pictures are chosen from (:data:`NETWORK`: the
-    organizations' parents and the publisher's links; :data:`TIMELINE`: its involvements),
-    and how many each list has (:data:`COUNTS`)."""
+    organizations' parents, ``LINKS``: the publisher's links; :data:`TIMELINE`: its
+    involvements), and how many each list has (:data:`COUNTS`)."""
     from ndlld.site.listing import ORGANIZATIONS
 
-    rows: dict = {NETWORK: [], TIMELINE: [], COUNTS: Counter()}
+    rows: dict = {NETWORK: [], LINKS: [], TIMELINE: [], COUNTS: Counter()}
     for document in documents:
         for name, iri, parents in state.db.execute(
             "SELECT list, iri, parents FROM listed WHERE document = ? ORDER BY list, iri", (document,)
@@ -114,7 +141,7 @@ def _rows_of(state: State, documents: Iterable[str]) -> dict:
             if name == ORGANIZATIONS:
                 rows[NETWORK].append((iri, parents))
         for links, involvements in state.db.execute("SELECT links, involvements FROM given WHERE document = ?", (document,)):
-            rows[NETWORK].append(links)
+            rows[LINKS].append(links)
             rows[TIMELINE].append(involvements)
     return rows
 
@@ -184,13 +211,13 @@ class KeptListing:
         from ndlld.site.listing import Network, drawn_organizations
 
         kept = self._state.get(NETWORK)
-        kept_center, drawn, links = json.loads(kept) if kept else (None, None, [])
-        if drawn is None or kept_center != center:
+        kept_center, drawn, links, _, kept_most = json.loads(kept) if kept else (None, None, [], False, None)
+        if drawn is None or kept_center != center or kept_most != most:
             links = [link for document_links in self._given("links") for link in document_links]
-            drawn = drawn_organizations(self._organizations(), links, center, most, key)
+            drawn, full = drawn_organizations(self._organizations(), links, center, most, key)
             chosen = set(drawn)
             links = [link for link in links if link[1] in chosen]
-            self._state.put(NETWORK, to_json([center, drawn, links]))
+            self._state.put(NETWORK, to_json([center, drawn, links, full, most]))
         return Network(self._items(drawn), [(how, organization) for how, organization in links])
 
     def timeline(self, shown: int, drawn: int) -> Timeline:

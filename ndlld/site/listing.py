@@ -16,7 +16,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ndlld.namespaces import SCHEMA
 from ndlld.site.parts import Involvement, by_year
@@ -146,14 +146,24 @@ def network_edges(parents: Mapping[str, tuple[str, ...]], center: str | None, li
     return edges
 
 
+class Drawn(NamedTuple):
+    """The organizations the network picture draws, and whether it is *full*: more
+    organizations than it draws, and each drawn but the publisher with an edge. Then an
+    organization with no edge (no parent among them, none of them its child, no link of the
+    publisher to it), added or removed, is not drawn and changes no other's edges."""
+
+    organizations: list[str]
+    full: bool
+
+
 def drawn_organizations(
     parents: Mapping[str, tuple[str, ...]], links: Iterable[tuple[str, str]], center: str | None, most: int, key: Callable[[str], str]
-) -> list[str]:
+) -> Drawn:
     """Of the organizations of *parents*, those a picture of *most* draws: all of them, or
     past that the *most* with the most links (:func:`network_edges`; the publisher's,
     *center*, counting a hundred times, ties by *key*), and the publisher itself."""
     if len(parents) <= most:  # a picture of thousands of circles shows nothing: the closest partners
-        return list(parents)
+        return Drawn(list(parents), full=False)
     degree: dict[str, int] = defaultdict(int)
     for (source, target), labels in network_edges(parents, center, links).items():
         weight = len(labels) + (100 if source == center else 0)
@@ -162,7 +172,7 @@ def drawn_organizations(
     drawn = set(heapq.nsmallest(most, parents, key=lambda iri: (-degree[iri], key(iri))))
     if center is not None and center in parents:
         drawn.add(center)
-    return [iri for iri in parents if iri in drawn]
+    return Drawn([iri for iri in parents if iri in drawn], full=all(degree[iri] > 0 for iri in drawn if iri != center))
 
 
 def spread(items: Sequence, most: int) -> list:
@@ -201,7 +211,7 @@ class EntriesListing:
     def network(self, center: str | None, most: int, key: Callable[[str], str]) -> Network:
         parents = {item.iri: item.parents for item in self._lists.get(ORGANIZATIONS, [])}
         links = [link for document in sorted(self._entries) for link in self._entries[document].links]
-        drawn = drawn_organizations(parents, links, center, most, key)
+        drawn = drawn_organizations(parents, links, center, most, key).organizations
         chosen = set(drawn)
         return Network(sorted((self._listed[iri] for iri in drawn), key=by_name), [link for link in links if link[1] in chosen])
 
