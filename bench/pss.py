@@ -10,7 +10,9 @@ shorter than the time between two samples can be missed. A sample during which a
 process of the tree started or ended is dropped: its processes, read one after another,
 split their shared pages among different numbers of processes (a child forked after its
 parent was read counts a share the parent counted too). The largest single
-process's RSS (``getrusage`` of the reaped tree) is kept beside it as a check.
+process's RSS is kept beside it as a check: the largest high-water mark (``VmHWM`` of
+``/proc/<pid>/status``) among the samples, not ``getrusage``, whose mark a command
+started from a large process (``bench/scale.py``) carries over from it across exec.
 Linux only; psutil is not among the test requirements, so /proc is read directly.
 Run alone (``python bench/pss.py COMMAND...``), it prints each sample, which shows the
 process where the memory is, and then what it measured.
@@ -37,7 +39,7 @@ class Measured:
 
     seconds: float
     peak_pss_mb: float  # the largest sum of PSS over the process tree, among the samples
-    max_rss_mb: float  # the largest RSS of any one process of the tree (getrusage)
+    max_rss_mb: float  # the largest RSS of any one process of the tree (VmHWM, among the samples)
     samples: int
 
     def as_json(self) -> dict:
@@ -68,10 +70,19 @@ def descendants(root: int) -> list[int]:
 
 def pss_kb(pid: int) -> int:
     """The PSS of one process in kB; 0 when it is gone (or a zombie, which maps nothing)."""
+    return _kb(f"/proc/{pid}/smaps_rollup", b"Pss:")
+
+
+def high_water_kb(pid: int) -> int:
+    """The largest RSS one process has had, in kB (VmHWM); 0 when it is gone."""
+    return _kb(f"/proc/{pid}/status", b"VmHWM:")
+
+
+def _kb(path: str, field: bytes) -> int:
     try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as file:
+        with open(path, "rb") as file:
             for line in file:
-                if line.startswith(b"Pss:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except (OSError, ValueError):
         pass
@@ -83,7 +94,7 @@ def run(command: list[str], timeline: TextIO | None = None, **popen: object) -> 
     With *timeline*, each sample is written to it as a line: the seconds since the start,
     the tree's PSS and each process's, in MB. *popen* goes to :class:`subprocess.Popen`
     (cwd, stdout, ...)."""
-    peak, samples, done = [0], [0], threading.Event()
+    peak, largest, samples, done = [0], [0], [0], threading.Event()
     started = time.perf_counter()
     process = subprocess.Popen(command, **popen)  # type: ignore[call-overload]
 
@@ -96,6 +107,7 @@ def run(command: list[str], timeline: TextIO | None = None, **popen: object) -> 
                 done.wait(EVERY)
                 continue
             peak[0] = max(peak[0], sum(each))
+            largest[0] = max(largest[0], *(high_water_kb(pid) for pid in tree))
             samples[0] += 1
             if timeline is not None:
                 print(f"{began - started:7.1f} s {sum(each) // 1024:6d} MB:", *(kb // 1024 for kb in each), file=timeline, flush=True)
@@ -103,14 +115,14 @@ def run(command: list[str], timeline: TextIO | None = None, **popen: object) -> 
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, status, usage = os.wait4(process.pid, 0)  # its own rusage: the largest RSS of it and the children it reaped
+    _, status, _ = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
         raise subprocess.CalledProcessError(process.returncode, command)
-    return Measured(seconds, peak[0] / 1024, usage.ru_maxrss / 1024, samples[0])
+    return Measured(seconds, peak[0] / 1024, largest[0] / 1024, samples[0])
 
 
 if __name__ == "__main__":  # python bench/pss.py COMMAND...: its samples on stderr, then what was measured
