@@ -29,8 +29,9 @@ from ndlld.rdf import subject_value
 
 # What was looked up: ("about", subject), ("stated", "subject predicate"), ("pointing_at", object),
 # ("in_document", document) or ("documents", ""). A list cut short notes more kinds of its rows not
-# shown: what each one's key read (:func:`ranked`), the key (:func:`sorted_by`), and ("kept", row) of a
-# row the page takes as the last build kept it (:class:`KeptAfter`).
+# shown: what each one's key read (:func:`ranked`), the key (:func:`sorted_by`); and when the page
+# takes rows as the last build kept them (:class:`KeptAfter`), ("kept", list) once and ("unkept", row)
+# of each row the last build kept that it does not.
 Read = tuple[str, str]
 T = TypeVar("T")
 
@@ -176,11 +177,13 @@ class Lookup(Protocol):
 class KeptAfter:
     """Of a list cut short after the key *last*, the rows that still sort after it, each
     ``"who"`` with the key it sorted by: what sorting each read stays as the last build kept
-    it (:func:`ranked` reads), and a page made again notes only that it keeps them
-    (``("kept", row)``)."""
+    it (:func:`ranked` reads), and a page made again notes only that it keeps the list's rows
+    but those it does not (``("kept", list)``, ``("unkept", row)``); and the others the last
+    build kept, which a change *moved*."""
 
     last: str
     rows: dict[str, str]
+    moved: frozenset[str] = frozenset()
 
 
 GROUPED_FROM = 64  # statements about a resource from which TriplesLookup.stated keeps them by predicate
@@ -303,15 +306,16 @@ class Recording:
         reads: Mapping[str, Iterable[Read]],
         keys: Mapping[str, str],
         last: str | None,
-        kept: Iterable[str] = (),
+        unkept: Collection[str] | None = None,
     ) -> None:
         """Note what sorting a list read (*reads*: by row, each a ``"who"``) as a page depends
         on it: the reads of the rows *shown* (with those whose key equals *last*) as they are;
         those of the others, which sort strictly after *last* when the list is cut (*cut*:
         ``"list language document"``), as :func:`ranked` reads, which make the page again
         only when a change sorts their row before *last*, with the key each sorted by (*keys*,
-        :func:`sorted_by`); and the rows not sorted again
-        (*kept*, of :class:`KeptAfter`) as kept, their reads as the last build left them.
+        :func:`sorted_by`). When the rows not sorted again were taken as the last build kept
+        them (:class:`KeptAfter`), their reads stay as it left them: the list is noted as kept,
+        with the rows it kept that are not (*unkept*), one read for hundreds of thousands of rows.
         What makes the number of rows is read as it is."""
         name = cut.rpartition(" ")[0]
         for row, found in reads.items():
@@ -319,7 +323,8 @@ class Recording:
                 self.note(found)
             else:
                 self.note([*ranked(found, f"{name} {row}"), sorted_by(f"{name} {row}", keys[row])])
-        self.note(("kept", f"{name} {who}") for who in kept)
+        if unkept is not None:
+            self.note([("kept", name), *(("unkept", f"{name} {who}") for who in unkept)])
         if last is not None:
             self.note([("cut", f"{cut}\n{last}")])
 

@@ -111,13 +111,16 @@ def kept_after(state: State, documents: Iterable[str], moved: dict[str, set[str]
     found: dict[str, KeptAfter] = {}
     for document in documents:
         rows: dict[str, dict[str, str]] = defaultdict(dict)
+        gone: dict[str, set[str]] = defaultdict(set)
         touched = moved.get(document, ())
         for row, key in state.db.execute("SELECT row, key FROM row_keys WHERE document = ?", (document,)):
+            name, _, who = row.rpartition(" ")
             if row not in touched:
-                name, _, who = row.rpartition(" ")
                 rows[name][who] = key
+            else:
+                gone[name].add(who)
         for name, last in _cuts(state, document).items():
-            found[f"{name} {document}"] = KeptAfter(last, rows.get(name, {}))
+            found[f"{name} {document}"] = KeptAfter(last, rows.get(name, {}), frozenset(gone.get(name, ())))
     return found
 
 
@@ -137,7 +140,7 @@ def keep_ranked(state: State, reads: dict[str, set[Read]], lookup: Lookup) -> No
     """Make what the keys of each kept page's rows not shown read (of :func:`rows_moved`)
     what they read now."""
     for document, found in reads.items():
-        _, by_row, keys, _ = _split(found)
+        _, by_row, keys, *_ = _split(found)
         _forget_rows(state, document, keys)  # every row has a key; one whose reads are all implied has no ranked read
         _note_ranked(state, document, by_row, keys, lookup)
 
@@ -159,10 +162,12 @@ def keep_pages(state: State, out_dir: Path, written: dict, lookup: Lookup) -> No
 
 def _change_reads(state: State, document: str, reads: set[Read], lookup: Lookup) -> None:
     """The rows of what *document* read made those of *reads*: only the rows that differ
-    are written, as a page made again mostly reads what it read before; the rows of its
-    lists that it kept (``("kept", row)``) keep what their keys read, untouched."""
-    plain, by_row, keys, kept = _split(reads)
-    # As sets, compared in C: the page every record cites reads hundreds of thousands of times.
+    are written, as a page made again mostly reads what it read before. Of its lists cut
+    short, those it kept (``("kept", list)``) keep what their rows' keys read, untouched,
+    but for the rows it did not keep (``("unkept", row)``); the others' rows are forgotten."""
+    plain, by_row, keys, kept, unkept = _split(reads)
+    cut_before = _cuts(state, document)  # the lists that had rows not shown
+    # As sets, compared in C: the page every record cites reads tens of thousands of times.
     noted = set(
         state.db.execute("SELECT kind, key FROM reads JOIN lookups ON reads.lookup = lookups.id WHERE reads.document = ?", (document,))
     )
@@ -171,18 +176,21 @@ def _change_reads(state: State, document: str, reads: set[Read], lookup: Lookup)
         ((document, kind, key) for kind, key in noted - plain),
     )
     _note_reads(state, document, plain - noted, lookup)
-    rows = {row for (row,) in state.db.execute("SELECT row FROM row_keys WHERE document = ?", (document,))}
-    _forget_rows(state, document, rows - kept)
+    for name in cut_before.keys() - kept:
+        _forget_list(state, document, name)
+    _forget_rows(state, document, unkept)
     _note_ranked(state, document, by_row, keys, lookup)
 
 
-def _split(reads: Iterable[Read]) -> tuple[set[Read], dict[str, set[Read]], dict[str, str], set[str]]:
+def _split(reads: Iterable[Read]) -> tuple[set[Read], dict[str, set[Read]], dict[str, str], set[str], set[str]]:
     """A page's *reads* as the state keeps them: those of the page; of each row of a list not
-    shown, what its key read (``ranked`` reads) and the key (``sorted``); the rows kept (``kept``)."""
+    shown, what its key read (``ranked`` reads) and the key (``sorted``); the lists kept
+    (``kept``) and the rows of them not kept (``unkept``)."""
     plain: set[Read] = set()
     by_row: dict[str, set[Read]] = defaultdict(set)
     keys: dict[str, str] = {}
     kept: set[str] = set()
+    unkept: set[str] = set()
     for kind, key in reads:
         if kind == "ranked":
             read, row = unranked(key)
@@ -191,9 +199,11 @@ def _split(reads: Iterable[Read]) -> tuple[set[Read], dict[str, set[Read]], dict
             row, _, keys[row] = key.partition("\n")
         elif kind == "kept":
             kept.add(key)
+        elif kind == "unkept":
+            unkept.add(key)
         else:
             plain.add((kind, key))
-    return plain, by_row, keys, kept
+    return plain, by_row, keys, kept, unkept
 
 
 def _forget_rows(state: State, document: str, rows: Iterable[str]) -> None:
@@ -201,6 +211,14 @@ def _forget_rows(state: State, document: str, rows: Iterable[str]) -> None:
     pairs = [(document, row) for row in rows]
     state.db.executemany("DELETE FROM ranked WHERE document = ? AND row = ?", pairs)
     state.db.executemany("DELETE FROM row_keys WHERE document = ? AND row = ?", pairs)
+
+
+def _forget_list(state: State, document: str, name: str) -> None:
+    """Forget what the keys of every row of *document*'s list *name* (``"list language"``) read,
+    and the keys: its rows are ``"list language who"``, a range of the tables' keys."""
+    rows = (document, name + " ", name + "!")  # "!" follows " ": every row beginning "list language "
+    state.db.execute("DELETE FROM ranked WHERE document = ? AND row >= ? AND row < ?", rows)
+    state.db.execute("DELETE FROM row_keys WHERE document = ? AND row >= ? AND row < ?", rows)
 
 
 def _note_lookups(state: State, reads: Collection[Read], lookup: Lookup) -> None:
@@ -263,7 +281,7 @@ class PagesKept:
     def __call__(self, part: Mapping[str, Written]) -> None:
         for document, page in part.items():
             reads = tuple(page.reads)  # unpacked once
-            plain, by_row, keys, _ = _split(reads)  # no row is kept from a build before
+            plain, by_row, keys, *_ = _split(reads)  # no row is kept from a build before
             self.state.db.executemany("INSERT INTO row_keys VALUES (?, ?, ?, ?)", _row_keys(document, keys))
             self.state.db.executemany("INSERT INTO temp.made VALUES (?, NULL, ?, ?)", ((document, kind, key) for kind, key in plain))
             self.state.db.executemany(

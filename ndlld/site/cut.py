@@ -20,15 +20,16 @@ from ndlld.lookup import KeptAfter, Read
 @dataclass(frozen=True)
 class Cut:
     """The rows shown (each ``(key, text, language, who, how)``), how many rows there are,
-    the key of the last shown when the list is cut after it, what each row's key read, and
-    the rows kept after it, not sorted again (:class:`ndlld.lookup.KeptAfter`)."""
+    the key of the last shown when the list is cut after it, what each row's key read, and,
+    when the list took the rows the last build kept after it (:class:`ndlld.lookup.KeptAfter`),
+    those of them it sorted again or no longer has (*unkept*); the others it kept, unsorted."""
 
     shown: list[tuple]
     total: int
     last: str | None
     keys: dict[str, str]  # by who, for the rows sorted
     reads: dict[str, Collection[Read]]  # by who, for the rows sorted
-    kept: list[str]  # each a who
+    unkept: set[str] | None  # each a who; None: the last build kept none
 
     def as_read(self) -> set[str]:
         """The rows whose reads a page notes as they are: those sorted up to the last shown,
@@ -55,7 +56,8 @@ def cut_short(rows: set[tuple], most: int | None, key_of: Callable[[str], tuple[
         found = ordered(everyone - after.keys())
     shown = found[:most]
     last = shown[-1][0] if shown and len(shown) < len(rows) else None
-    return Cut(shown, len(rows), last, keys, reads, list(after))
+    unkept = (kept.rows.keys() - after.keys()) | kept.moved if kept is not None else None
+    return Cut(shown, len(rows), last, keys, reads, unkept)
 
 
 def _still_after(found: list[tuple], after: dict[str, str], most: int) -> dict[str, str]:

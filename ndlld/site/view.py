@@ -415,7 +415,7 @@ class SiteView:
         shown = made.as_read()
         for who in shown if long_list else ():
             key(who)
-        self.graph.note_cut(cut, shown, made.reads, made.keys, made.last, made.kept)
+        self.graph.note_cut(cut, shown, made.reads, made.keys, made.last, made.unkept)
         return made
 
     def _row_key(self, source: str, language: str) -> str:
