@@ -110,17 +110,15 @@ def kept_after(state: State, documents: Iterable[str], moved: dict[str, set[str]
     sort after the last row shown, so the page need not sort them again."""
     found: dict[str, KeptAfter] = {}
     for document in documents:
-        rows: dict[str, dict[str, str]] = defaultdict(dict)
-        gone: dict[str, set[str]] = defaultdict(set)
-        touched = moved.get(document, ())
-        for row, key in state.db.execute("SELECT row, key FROM row_keys WHERE document = ?", (document,)):
-            name, _, who = row.rpartition(" ")
-            if row not in touched:
-                rows[name][who] = key
-            else:
-                gone[name].add(who)
+        touched = moved.get(document, set())
         for name, last in _cuts(state, document).items():
-            found[f"{name} {document}"] = KeptAfter(last, rows.get(name, {}), frozenset(gone.get(name, ())))
+            rows = dict(
+                state.db.execute("SELECT who, key FROM row_keys WHERE document = ? AND row >= ? AND row < ?", _rows_of_list(document, name))
+            )
+            gone = {row_who(row) for row in touched if row.startswith(name + " ") and row_who(row) in rows}
+            for who in gone:
+                del rows[who]
+            found[f"{name} {document}"] = KeptAfter(last, rows, frozenset(gone))
     return found
 
 
@@ -214,11 +212,16 @@ def _forget_rows(state: State, document: str, rows: Iterable[str]) -> None:
 
 
 def _forget_list(state: State, document: str, name: str) -> None:
-    """Forget what the keys of every row of *document*'s list *name* (``"list language"``) read,
-    and the keys: its rows are ``"list language who"``, a range of the tables' keys."""
-    rows = (document, name + " ", name + "!")  # "!" follows " ": every row beginning "list language "
+    """Forget what the keys of every row of *document*'s list *name* read, and the keys."""
+    rows = _rows_of_list(document, name)
     state.db.execute("DELETE FROM ranked WHERE document = ? AND row >= ? AND row < ?", rows)
     state.db.execute("DELETE FROM row_keys WHERE document = ? AND row >= ? AND row < ?", rows)
+
+
+def _rows_of_list(document: str, name: str) -> tuple[str, str, str]:
+    """The range of the ``ranked`` and ``row_keys`` keys of the rows of *document*'s list *name*
+    (``"list language"``): each row is ``"list language who"``, and "!" follows " "."""
+    return document, name + " ", name + "!"
 
 
 def _note_lookups(state: State, reads: Collection[Read], lookup: Lookup) -> None:
