@@ -314,8 +314,9 @@ class Recording:
         ``"list language document"``), as :func:`ranked` reads, which make the page again
         only when a change sorts their row before *last*, with the key each sorted by (*keys*,
         :func:`sorted_by`). When the rows not sorted again were taken as the last build kept
-        them (:class:`KeptAfter`), their reads stay as it left them: the list is noted as kept,
-        with the rows it kept that are not (*unkept*), one read for hundreds of thousands of rows.
+        them (:class:`KeptAfter`), their reads stay as it left them: the list is noted as kept
+        once, for hundreds of thousands of rows, with those of the last build's rows it did not
+        keep (*unkept*).
         What makes the number of rows is read as it is."""
         name = cut.rpartition(" ")[0]
         for row, found in reads.items():
