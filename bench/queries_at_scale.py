@@ -22,6 +22,11 @@ and as they are in the checkout ("after") on the same store, each query's runs
 alternating between the two, so that the load of this shared machine falls on
 both alike.
 
+``--kept DIST`` opens the store a build with the cache kept for its output DIST
+(read-only, as ``ndlld query --out DIST`` does) instead of loading dumps into
+memory. ``--without-order`` times each query as it is ("ordered") and with its
+ORDER BY clause left out ("unordered"), runs alternating: what the sort costs.
+
 Writes (merges into) bench/results/queries-N.json, one entry per label.
 """
 
@@ -86,7 +91,22 @@ def digest(rows: list) -> tuple[int, str, str]:
     return len(rows), ordered, unordered
 
 
-def measure(orgs: int, work: Path, repeat: int, only: set[str], sides: list[tuple[str, Path, str]], given: dict[str, str]) -> dict:
+def open_store(orgs: int, work: Path, kept: Path | None):
+    """The store the queries run on: the one kept for the output *kept*, opened, or else
+    the dumps of *work* loaded into memory."""
+    from ndlld.output import cache_dir_of
+    from ndlld.store import EmbeddedStore
+
+    if kept is None:
+        return EmbeddedStore.open(prepare(orgs, work))
+    if not (cache_dir_of(kept) / "published").is_dir():
+        raise SystemExit(f"no store kept for {kept}: build it with the cache first")
+    return EmbeddedStore.published(kept, cache_dir_of(kept))
+
+
+def measure(
+    orgs: int, work: Path, repeat: int, only: set[str], sides: list[tuple[str, Path, str]], given: dict[str, str], kept: Path | None = None
+) -> dict:
     """Each query of each side (label, queries directory, commit) timed on one store.
 
     With two sides (``--compare``), each query's runs alternate between them, so
@@ -95,15 +115,13 @@ def measure(orgs: int, work: Path, repeat: int, only: set[str], sides: list[tupl
     from pyoxigraph import QuerySolutions
 
     from ndlld.queries import load_queries, run_query
-    from ndlld.store import EmbeddedStore
 
-    dist = prepare(orgs, work)
     started = time.perf_counter()
-    store = EmbeddedStore.open(dist)
+    store = open_store(orgs, work, kept)
     load = time.perf_counter() - started
     base = store.graph.value.removesuffix("id/dataset")
     triples = len(store.store)
-    print(f"{triples} quads loaded in {load:.1f} s", flush=True)
+    print(f"{triples} quads {'opened' if kept else 'loaded'} in {load:.1f} s", flush=True)
     libraries = {label: load_queries(directory) for label, directory, _ in sides}
     names = sorted(set().union(*libraries.values()))
     rows: dict[str, list[dict]] = {label: [] for label, _, _ in sides}
@@ -151,6 +169,7 @@ def measure(orgs: int, work: Path, repeat: int, only: set[str], sides: list[tupl
         "organizations": orgs,
         "quads": triples,
         "load_seconds": round(load, 3),
+        "store": f"kept for {kept}, opened" if kept else "the dumps loaded into memory",
         "repeat": repeat,
         "interleaved": len(sides) > 1,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -193,6 +212,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--compare", metavar="COMMIT", help="time the queries/ of this commit ('before') and of the checkout ('after'), runs alternating"
     )
+    parser.add_argument("--kept", type=Path, metavar="DIST", help="open the store a build with the cache kept for DIST")
+    parser.add_argument("--without-order", action="store_true", help="time each query also without its ORDER BY, runs alternating")
     args = parser.parse_args(argv)
     work = args.work or Path(f"/tmp/ndlld-queries-{args.orgs}")
     only = {n for n in args.only.split(",") if n}
@@ -201,9 +222,13 @@ def main(argv: list[str]) -> None:
         sides = [("before", _queries_at(args.compare, work), args.compare), ("after", ROOT / "queries", _commit())]
     elif args.queries_at:
         sides = [(args.label, _queries_at(args.queries_at, work), args.queries_at)]
+    elif args.without_order:
+        sides = [("ordered", ROOT / "queries", _commit()), ("unordered", _unordered(ROOT / "queries", work), _commit())]
     else:
         sides = [(args.label, ROOT / "queries", _commit())]
-    results = measure(args.orgs, work, args.repeat, only, sides, given)
+    results = measure(args.orgs, work, args.repeat, only, sides, given, args.kept)
+    if args.kept:  # apart from the runs on the store in memory
+        results = {f"kept-{label}": result for label, result in results.items()}
     if args.no_write:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -217,6 +242,17 @@ def main(argv: list[str]) -> None:
         recorded[label] = result
         print(f"wrote {path.relative_to(ROOT)} [{label}]")
     path.write_text(json.dumps(recorded, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _unordered(queries: Path, work: Path) -> Path:
+    """The queries of *queries* without their ORDER BY clause (each on a line of its own),
+    written out to a directory of the work directory."""
+    directory = work / "queries-unordered"
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in queries.glob("*.rq"):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        (directory / path.name).write_text("".join(line for line in lines if not line.startswith("ORDER BY")), encoding="utf-8")
+    return directory
 
 
 def _queries_at(commit: str, work: Path) -> Path:
