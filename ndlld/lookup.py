@@ -153,6 +153,12 @@ class Lookup(Protocol):
         source every record cites is not read whole."""
         ...
 
+    def between(self, subject: str, obj: str) -> Sequence[Triple]:
+        """The statements of *subject* whose object is the IRI *obj*: whether the publisher
+        links to a resource, asked without reading all that points at it (every record
+        points at the source it cites)."""
+        ...
+
     def in_document(self, document: str) -> Sequence[Triple]:
         """The statements whose subject is *document* or one of its hash resources."""
         ...
@@ -240,6 +246,13 @@ class TriplesLookup:
     def pointing_by(self, obj: str, predicate: str, most: int | None = None) -> Sequence[Triple]:
         """The first *most* in statement order: in memory, all are at hand."""
         return [t for t in self.pointing_at(obj) if t.predicate.value == predicate][:most]
+
+    def between(self, subject: str, obj: str) -> Sequence[Triple]:
+        """Looked for among the fewer of *subject*'s statements and those pointing at *obj*."""
+        about, pointing = self._indexes["about"].get(subject, ()), self._indexes["pointing_at"].get(obj, ())
+        if len(about) <= len(pointing):
+            return [t for t in self.about(subject) if isinstance(t.object, NamedNode) and t.object.value == obj]
+        return [t for t in self.pointing_at(obj) if subject_value(t) == subject]
 
     def in_document(self, document: str) -> Sequence[Triple]:
         return self._answer("in_document", document)
@@ -348,6 +361,11 @@ class Recording:
         if self._open:  # noted as the whole answer it is a part of: what changes it changes that
             self._open[-1].add(("pointing_at", obj))
         return self.lookup.pointing_by(obj, predicate, most)
+
+    def between(self, subject: str, obj: str) -> Sequence[Triple]:
+        if self._open:  # noted as pointing_by is
+            self._open[-1].add(("pointing_at", obj))
+        return self.lookup.between(subject, obj)
 
     def in_document(self, document: str) -> Sequence[Triple]:
         if self._open:

@@ -103,6 +103,26 @@ def test_statements_pointing_by_a_predicate_are_the_first_so_many_in_memory_and_
     assert found == {("pointing_at", ID + "ndl")}
 
 
+def test_statements_between_two_resources_are_found_from_either_side_and_noted_whole():
+    """What one resource says of another, found among its statements or among those pointing
+    at the other, whichever are fewer: in the order of either answer; a page asking
+    depends on all that point at the other, as it would reading them."""
+    ndl, ifla = NamedNode(ID + "ndl"), NamedNode(ID + "ifla")
+    citing = [Triple(NamedNode(f"{ID}org-{n:03}"), NamedNode(SDO + "member"), ifla) for n in range(5)]
+    said = [Triple(ndl, NamedNode(SDO + p), ifla) for p in ("sponsor", "funder")]
+    for more in ([], citing, [Triple(ndl, NamedNode(SDO + "knows"), NamedNode(f"{ID}org-{n:03}")) for n in range(9)]):
+        lookup = TriplesLookup(_triples() + said + more[::-1])
+        expected = [t for t in lookup.about(ID + "ndl") if t.object == ifla]
+        assert [t.predicate.value for t in expected] == [SDO + "funder", SDO + "memberOf", SDO + "sponsor"]
+        assert list(lookup.between(ID + "ndl", ID + "ifla")) == expected
+        assert list(lookup.between(ID + "ndl", ID + "ifla")) == [t for t in lookup.pointing_at(ID + "ifla") if t.subject == ndl]
+    assert list(lookup.between(ID + "ifla", ID + "ndl")) == list(lookup.between(ID + "nobody", ID + "ifla")) == []
+    graph = Recording(lookup)
+    with graph.reads() as found:
+        assert len(graph.between(ID + "ndl", ID + "ifla")) == 3
+    assert found == {("pointing_at", ID + "ifla")}
+
+
 class _Page:
     def __init__(self, graph: Recording):
         self.graph = graph

@@ -37,6 +37,7 @@ class Overlay:
         self.changed_stated = {f"{subject_value(t)} {t.predicate.value}" for t in changed}
         self._changed_subjects = {subject_value(t) for t in changed}
         self.changed_objects = {t.object.value for t in changed if isinstance(t.object, NamedNode)}
+        self._changed_between = {f"{subject_value(t)} {t.object.value}" for t in changed if isinstance(t.object, NamedNode)}
         self._removed_pointing = Counter(f"{t.object.value} {t.predicate.value}" for t in self.removed if isinstance(t.object, NamedNode))
         self._answers: dict[tuple[str, str], Sequence[Triple]] = {}
         self._documents: list[str] | None = None
@@ -146,6 +147,14 @@ class Overlay:
                 stored_first = [q.triple for q in islice(stored, most + removed)]
                 found = self._changed(stored_first, bool(removed or added), added, "object")[:most]
             self._answers[key] = found
+        return found
+
+    def between(self, subject: str, obj: str) -> Sequence[Triple]:
+        key = ("between", f"{subject} {obj}")
+        found = self._answers.get(key)
+        if found is None:
+            added = [t for t in self._added_about.get(subject, ()) if t.object == NamedNode(obj)]
+            found = self._answers[key] = self._read(subject, None, obj, key[1] in self._changed_between, added)
         return found
 
     def subjects_of(self, document: str) -> list[str]:

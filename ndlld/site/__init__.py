@@ -647,7 +647,7 @@ def _publisher_links(view: SiteView, document: str, publisher: str) -> list[tupl
     publication described on *document*'s page (a statement between it and the publisher)."""
     links = []
     for subject in view.described(document):
-        links += [(t.predicate.value, subject) for t in view.graph.pointing_at(subject) if subject_value(t) == publisher]
+        links += [(t.predicate.value, subject) for t in view.graph.between(publisher, subject)]
         links += [(t.predicate.value, subject) for t in view.graph.about(subject) if t.object == NamedNode(publisher)]
     if document == publisher:  # what it links with that no page describes (outside the site)
         links += [

@@ -46,13 +46,13 @@ def _around(view: SiteView, document: str) -> list[str]:
     date, what they hold (meetings, attendee roles), and the roles that are members of them."""
     found = list(view.dated(document))
     for holder in dict.fromkeys([document, *view.described(document)]):
-        found += [subject_value(t) for t in view.graph.pointing_at(holder) if t.predicate.value == _MEMBER_OF]
+        found += [subject_value(t) for t in view.graph.pointing_by(holder, _MEMBER_OF)]
     return list(dict.fromkeys(found))
 
 
 def _linked_with(view: SiteView, iri: str, publisher: str) -> bool:
     """Whether the publisher links to *iri* or *iri* to the publisher."""
-    return any(subject_value(t) == publisher for t in view.graph.pointing_at(iri)) or any(
+    return bool(view.graph.between(publisher, iri)) or any(
         isinstance(t.object, NamedNode) and t.object.value == publisher for t in view.graph.about(iri)
     )
 
