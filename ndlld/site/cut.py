@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Collection
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import chain
 
 from ndlld.lookup import KeptAfter, Read
+from ndlld.site.parts import Text
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,21 @@ class Cut:
         return {who for who, key in self.keys.items() if self.last is None or key <= self.last}
 
 
-def cut_short(rows: set[tuple], most: int | None, key_of: Callable[[str], tuple[str, Collection[Read]]], kept: KeptAfter | None) -> Cut:
-    """The first *most* of *rows* (``(who, how)``, *how* a text with a language) by who's key
-    (*key_of* gives it and what it read), then by how; all of them when *most* is None."""
-    everyone = {who for who, _ in rows}
+@dataclass(frozen=True)
+class Rows:
+    """The rows of a list, by who: *hows* gives the texts (each with a language) a who is
+    shown with, each a row of its own, and *total* counts them all; so that a list of
+    hundreds of thousands is not made row by row to show a thousand of them."""
+
+    whos: AbstractSet[str]
+    hows: Callable[[str], Collection[Text]]
+    total: int
+
+
+def cut_short(rows: Rows, most: int | None, key_of: Callable[[str], tuple[str, Collection[Read]]], kept: KeptAfter | None) -> Cut:
+    """The first *most* of *rows* by who's key (*key_of* gives it and what it read), then by
+    how; all of them when *most* is None."""
+    everyone = rows.whos
     after = {who: key for who, key in kept.rows.items() if who in everyone} if kept is not None and most is not None else {}
     keys: dict[str, str] = {}
     reads: dict[str, Collection[Read]] = {}
@@ -48,16 +61,16 @@ def cut_short(rows: set[tuple], most: int | None, key_of: Callable[[str], tuple[
     def ordered(whom: set[str]) -> list[tuple]:
         for who in whom - keys.keys():
             keys[who], reads[who] = key_of(who)
-        return sorted((keys[who], how.text, how.language or "", who, how) for who, how in rows if who in whom)
+        return sorted((keys[who], how.text, how.language or "", who, how) for who in whom for how in rows.hows(who))
 
     found = ordered(everyone - after.keys())
     if after and most is not None and kept is not None and (len(found) < most or found[most - 1][0] > kept.last):
         after = _still_after(found, after, most)  # a row kept after may now be among those shown
         found = ordered(everyone - after.keys())
     shown = found[:most]
-    last = shown[-1][0] if shown and len(shown) < len(rows) else None
+    last = shown[-1][0] if shown and len(shown) < rows.total else None
     unkept = (kept.rows.keys() - after.keys()) | kept.moved if kept is not None else None
-    return Cut(shown, len(rows), last, keys, reads, unkept)
+    return Cut(shown, rows.total, last, keys, reads, unkept)
 
 
 def _still_after(found: list[tuple], after: dict[str, str], most: int) -> dict[str, str]:

@@ -34,7 +34,7 @@ from ndlld.context import Context
 from ndlld.lookup import Lookup, Read, Recording, TriplesLookup, document_of, not_implied, remembered
 from ndlld.namespaces import NDL, RDF, RDF_TYPE, SCHEMA
 from ndlld.rdf import subject_value
-from ndlld.site.cut import Cut, cut_short
+from ndlld.site.cut import Cut, Rows, cut_short
 from ndlld.site.messages import messages, term_labels
 from ndlld.site.parts import Cite, Link, Section, Statement, Text, value_order
 from ndlld.site.paths import relative
@@ -337,7 +337,8 @@ class SiteView:
         organization renamed) makes the page again only when its link moves among those shown."""
         by_who = {cast(NamedNode, t.object).value: t for t in triples}
         cut = f"{_VALUES}|{iri}|{triples[0].predicate.value} {language} {document_of(iri)}"
-        made = self._cut_short(cut, {(who, _NO_HOW) for who in by_who}, most, lambda who: self._value_key(who, page, language))
+        rows = Rows(by_who.keys(), lambda who: (_NO_HOW,), len(by_who))
+        made = self._cut_short(cut, rows, most, lambda who: self._value_key(who, page, language))
         first = [who for *_, who, _ in made.shown]
         values: list[Text | Link] = [self.show(NamedNode(who), page, language) for who in first]
         return Statement(label.text, values, made.total - len(first), label.language, cite([by_who[who] for who in first]))
@@ -393,19 +394,25 @@ class SiteView:
         those shown (:meth:`ndlld.lookup.Lookup.kept_after`) are counted, not sorted again,
         unless the others are now too few to show."""
         labels = self._row_labels(document, language)
-        rows = {(source, labels[predicate]) for source, predicate in self._linking(document)}  # one row a label
+        linking = self._linking(document)
+
+        def hows(source: str) -> set[Text]:  # one row a label: two predicates shown alike are one
+            return {labels[predicate] for predicate in linking[source]}
+
+        alike = len(set(labels.values())) < len(labels)
+        rows = Rows(linking.keys(), hows, sum(len(hows(source)) for source in linking) if alike else self._links_to(document))
         made = self._cut_short(f"linked_from {language} {document}", rows, most, lambda source: self._row_key(source, language))
         return [(source, how) for *_, source, how in made.shown], made.total
 
-    def _cut_short(self, cut: str, rows: set[tuple], most: int | None, key: Callable[[str], str]) -> Cut:
-        """The rows of the list *cut* (``"list language document"``), each ``(who, how)``, cut
-        after the first *most* by who's *key* (:func:`ndlld.site.cut.cut_short`), and what sorting
-        them read noted as the page's (:meth:`ndlld.lookup.Recording.note_cut`).
+    def _cut_short(self, cut: str, rows: Rows, most: int | None, key: Callable[[str], str]) -> Cut:
+        """The rows of the list *cut* (``"list language document"``) cut after the first *most*
+        by who's *key* (:func:`ndlld.site.cut.cut_short`), and what sorting them read noted as
+        the page's (:meth:`ndlld.lookup.Recording.note_cut`).
 
         A list cut short keeps of each row only what its key read beyond who it is, as a row
         not shown notes it, and not the names read: the page every record cites sorts hundreds
         of thousands. The keys of the rows shown are asked again, read as they are."""
-        long_list = most is not None and len(rows) > most
+        long_list = most is not None and rows.total > most
 
         def key_of(who: str) -> tuple[str, Collection[Read]]:
             with self.graph.apart() as found, self.graph.unkept() if long_list else nullcontext():
@@ -440,12 +447,25 @@ class SiteView:
     @remembered
     def _linked_by(self, document: str) -> frozenset[str]:
         """The predicates of the rows of :meth:`linked_from`."""
-        return frozenset(predicate for _, predicate in self._linking(document))
+        return frozenset(predicate for predicates in self._linking(document).values() for predicate in predicates)
 
     @remembered
-    def _linking(self, document: str) -> frozenset[tuple[str, str]]:
-        """(who, by which predicate) of :meth:`linked_from`, the same in every language."""
-        return frozenset(row for _, row in self._incoming(document))
+    def _links_to(self, document: str) -> int:
+        """How many (who, by which predicate) :meth:`linked_from` has."""
+        return sum(map(len, self._linking(document).values()))
+
+    @remembered
+    def _linking(self, document: str) -> dict[str, tuple[str, ...]]:
+        """Who links to :meth:`linked_from`'s page, and by which predicates: the same in every
+        language. Tuples: hundreds of thousands link to the source every record cites, each by one."""
+        by_who: dict[str, tuple[str, ...]] = {}
+        for _, (source, predicate) in self._incoming(document):
+            known = by_who.get(source)
+            if known is None:
+                by_who[source] = (predicate,)
+            elif predicate not in known:
+                by_who[source] = (*known, predicate)
+        return by_who
 
     @remembered
     def _incoming(self, document: str) -> list[tuple[Triple, tuple[str, str]]]:
