@@ -15,6 +15,7 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Collection, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from contextlib import ExitStack
@@ -55,12 +56,25 @@ class PublishedFiles(Collection[str]):
         return isinstance(name, str) and name in set(self)
 
 
+LOCK_WAIT = 0.5  # seconds a build waits for another's lock before it says so (a killed one's children ending)
+
+
+def _locked(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 class Lock:
     """Only one build writes *out_dir* at a time: a second one stops with a clear message.
 
     An advisory ``flock`` on ``.<out_dir>.lock`` beside it; the kernel drops it
     when the build ends, however it ends (SIGKILL included), so it never goes
-    stale. Under the lock, staging directories left by a killed build are removed.
+    stale: its forked children, which share it, end with it (:mod:`ndlld.parallel`),
+    a moment after, which a build starting then waits for. Under the lock, staging
+    directories left by a killed build are removed.
     """
 
     def __init__(self, out_dir: Path):
@@ -74,14 +88,15 @@ class Lock:
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
             raise PublishError(f"cannot write beside {self.out_dir}: {err.strerror}", path=self.out_dir) from None
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self.fd)
-            raise PublishError(
-                "another build is writing this output now; wait for it to finish, then run again",
-                path=self.out_dir,
-            ) from None
+        waited_for = time.monotonic() + LOCK_WAIT
+        while not _locked(self.fd):
+            if time.monotonic() > waited_for:
+                os.close(self.fd)
+                raise PublishError(
+                    "another build is writing this output now; wait for it to finish, then run again",
+                    path=self.out_dir,
+                ) from None
+            time.sleep(0.05)
         for kind in ("new", "old"):
             for leftover in parent.glob(f".{self.out_dir.name}.{kind}-*"):
                 shutil.rmtree(leftover, ignore_errors=True)

@@ -25,10 +25,12 @@ import os
 import pickle
 import selectors
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar, overload
 
 from ndlld.errors import NdlldError
@@ -122,9 +124,13 @@ class _Child:
     @classmethod
     def fork(cls, function: Callable[[Any, J], Any], shared: Any, job: J, collect: bool | None, number: int) -> _Child:
         reading, writing = os.pipe()
+        parent, end_with_parent = os.getpid(), _ending_with_parent()
         pid = os.fork()
         if pid == 0:  # the child: run the job, send back its outcome, and end at once
             try:
+                end_with_parent()
+                if os.getppid() != parent:  # it ended before that: no one waits for the job
+                    os._exit(1)
                 os.close(reading)
                 _collect(collect)
                 outcome: tuple[bool, Any]
@@ -173,6 +179,19 @@ class _Child:
 
 
 _PIPE_READ = 1 << 20  # bytes read from a child's pipe at a time
+_PR_SET_PDEATHSIG = 1  # prctl's option (linux/prctl.h): the signal a process gets when its parent ends
+
+
+@cache
+def _ending_with_parent() -> Callable[[], None]:
+    """What a child calls to be killed when its parent ends, however it ends (Linux; elsewhere
+    nothing): a build killed leaves no child writing on, holding its output's lock."""
+    if not sys.platform.startswith("linux"):
+        return lambda: None
+    import ctypes  # here: only a process that forks loads it
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @overload

@@ -6,6 +6,7 @@ import gc
 import os
 import platform
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -155,6 +156,55 @@ def test_work_beside_ends_when_done_though_its_answer_is_not_yet_asked_for(tmp_p
         else:
             pytest.fail("the child still waits to be asked for its answer")
     assert result() == b"x" * (4 << 20)
+
+
+_KILLED_PARENT = """
+import os, sys, time
+from ndlld.parallel import beside
+
+def wait(marker):
+    with open(marker + ".new", "w") as written:
+        written.write(str(os.getpid()))
+    os.rename(marker + ".new", marker)  # whole when seen
+    time.sleep(600)
+
+with beside(wait, sys.argv[1]):
+    time.sleep(600)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether *pid* still runs: an ended process its new parent has not reaped yet does not."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent's end signalled by the kernel (prctl)")
+def test_a_child_ends_when_its_parent_is_killed(tmp_path):
+    """A process killed at once (SIGKILL: no handler runs) takes its children with it: a build
+    killed leaves none writing on, holding the output's lock."""
+    marker = tmp_path / "child"
+    parent = subprocess.Popen([sys.executable, "-c", _KILLED_PARENT, str(marker)])
+    try:
+        for _ in range(3000):  # until the child has started, or 30 s
+            if marker.exists():
+                break
+            time.sleep(0.01)
+        child = int(marker.read_text())
+        assert _running(child)
+    finally:
+        parent.kill()
+        parent.wait()
+    for _ in range(1000):  # 10 s
+        if not _running(child):
+            break
+        time.sleep(0.01)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the child runs on after its parent was killed")
 
 
 def _resident_mib() -> int:
