@@ -95,13 +95,18 @@ def open_store(orgs: int, work: Path, kept: Path | None):
     """The store the queries run on: the one kept for the output *kept*, opened, or else
     the dumps of *work* loaded into memory."""
     from ndlld.output import cache_dir_of
+    from ndlld.published import open_published
     from ndlld.store import EmbeddedStore
 
     if kept is None:
         return EmbeddedStore.open(prepare(orgs, work))
-    if not (cache_dir_of(kept) / "published").is_dir():
-        raise SystemExit(f"no store kept for {kept}: build it with the cache first")
-    return EmbeddedStore.published(kept, cache_dir_of(kept))
+    # Not EmbeddedStore.published: it loads the dumps when the kept store is not that output's,
+    # and these figures would be of the store in memory.
+    opened = open_published(cache_dir_of(kept), kept)
+    if opened is None:
+        raise SystemExit(f"no store kept for the output in {kept}: build it with the cache first")
+    store, graph, _lock = opened  # the lock held until this process ends
+    return EmbeddedStore(store, graph)
 
 
 def measure(

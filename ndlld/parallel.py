@@ -185,7 +185,8 @@ _PR_SET_PDEATHSIG = 1  # prctl's option (linux/prctl.h): the signal a process ge
 @cache
 def _ending_with_parent() -> Callable[[], None]:
     """What a child calls to be killed when its parent ends, however it ends (Linux; elsewhere
-    nothing): a build killed leaves no child writing on, holding its output's lock."""
+    nothing): a build killed leaves no child writing on, holding its output's lock. The kernel
+    signals when the thread that forked ends: each fork here waits for its child in that thread."""
     if not sys.platform.startswith("linux"):
         return lambda: None
     import ctypes  # here: only a process that forks loads it

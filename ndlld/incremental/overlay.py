@@ -153,7 +153,8 @@ class Overlay:
         key = ("between", f"{subject} {obj}")
         found = self._answers.get(key)
         if found is None:
-            added = [t for t in self._added_about.get(subject, ()) if t.object == NamedNode(obj)]
+            target = NamedNode(obj)
+            added = [t for t in self._added_about.get(subject, ()) if t.object == target]
             found = self._answers[key] = self._read(subject, None, obj, key[1] in self._changed_between, added)
         return found
 
