@@ -32,6 +32,7 @@ expand the result with pyld and compare it with the other dumps.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -46,7 +47,7 @@ from typing import TypeVar
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
-from ndlld.context import Context
+from ndlld.context import Context, Term
 from ndlld.graph import document_of
 from ndlld.lookup import Lookup, TriplesLookup
 from ndlld.namespaces import CONTEXT_IRI, PREFIXES, RDF_TYPE, W3ID, XSD
@@ -56,6 +57,7 @@ from ndlld.rdf import serialized, serialized_dataset, subject_value
 _TYPE = b" <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
 _Item = TypeVar("_Item")
 _FIRST = b" <\x01> "
+_XSD_STRING, _XSD_INTEGER = str(XSD) + "string", str(XSD) + "integer"
 _SUBJECT_LINE = re.compile(rb"\n(?=[^\t@\n])")
 
 DATASET_FILES = {
@@ -71,12 +73,6 @@ DATASET_FILES = {
 def read_triples(path: Path, rdf_format: RdfFormat) -> list[Triple]:
     """The triples of an RDF file (pyoxigraph's parser yields quads in the default graph)."""
     return [quad.triple for quad in parse(path=str(path), format=rdf_format)]
-
-
-def _object_key(term) -> tuple:
-    if isinstance(term, Literal):
-        return (1, term.value, term.datatype.value, term.language or "")
-    return (0, term.value, "", "")
 
 
 class Ordered:
@@ -140,7 +136,10 @@ def node_objects(triples: Iterable[Triple], context: Context) -> list[dict]:
     """One compacted node object per subject, sorted by ``@id``."""
     by_subject: dict[str, list[Triple]] = defaultdict(list)
     for triple in triples:
-        by_subject[subject_value(triple)].append(triple)
+        subject = triple.subject
+        if not isinstance(subject, NamedNode):
+            raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
+        by_subject[subject.value].append(triple)
     compactor = _Compactor(context)
     return [compactor.node(iri, by_subject[iri]) for iri in sorted(by_subject)]
 
@@ -153,7 +152,7 @@ def jsonld(triples: Iterable[Triple], context: Context, nodes: list[dict] | None
     """
     nodes = node_objects(triples, context) if nodes is None else nodes
     head = context.inline_head
-    body = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in nodes)
+    body = ",\n".join(map(node_json, nodes))
     return f'{head},\n  "@graph": [\n{body}\n]}}\n'.encode()
 
 
@@ -168,15 +167,30 @@ def ndjson(triples: Iterable[Triple], context: Context, nodes: list[dict] | None
     return b"".join(ndjson_line([compact_json(node) for node in nodes], context_url) for _, nodes in sorted(lines.items()))
 
 
+# Encoders made once: json.dumps makes one at every call, a cost a dump of many small nodes pays for each.
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def node_json(node: dict) -> str:
+    """A node object as the JSON-LD dump's line holds it, its line breaks escaped."""
+    return _one_line(_JSON(node))
+
+
 def compact_json(node: dict) -> str:
     """A node object as an NDJSON line holds it: JSON without spaces, its line breaks escaped."""
-    return _one_line(json.dumps(node, ensure_ascii=False, separators=(",", ":")))
+    return _one_line(_COMPACT_JSON(node))
 
 
 def ndjson_line(nodes: list[str], context_url: str = CONTEXT_IRI) -> bytes:
     """An NDJSON line of a document's nodes (:func:`compact_json`): the JSON of
     ``{"@context": context_url, "@graph": nodes}``, written without spaces."""
-    return f'{{"@context":{_one_line(json.dumps(context_url, ensure_ascii=False))},"@graph":[{",".join(nodes)}]}}\n'.encode()
+    return f'{{"@context":{_context_json(context_url)},"@graph":[{",".join(nodes)}]}}\n'.encode()
+
+
+@functools.lru_cache(maxsize=4)
+def _context_json(context_url: str) -> str:
+    return _one_line(_JSON(context_url))
 
 
 def _one_line(text: str) -> str:
@@ -193,76 +207,131 @@ def checksums_of_digests(digests: dict[str, str]) -> bytes:
     return "".join(f"{digest}  {name}\n" for name, digest in sorted(digests.items())).encode()
 
 
-def _row_key(row: tuple) -> tuple:
-    return row[:3]
-
-
 class _Compactor:
-    """Chooses, for each statement, the context term that expands back to it."""
+    """Chooses, for each statement, the context term that expands back to it. A graph has
+    few predicates: how the objects of each are written is worked out once (:class:`_Predicate`)."""
 
     def __init__(self, context: Context):
         self.context = context
         self.id_key = context.alias_of.get("@id", "@id")
         self.type_key = context.alias_of.get("@type", "@type")
-        self.terms_by_iri = defaultdict(list)
+        self.terms_by_iri: dict[str, list[Term]] = defaultdict(list)
         for term in sorted(context.terms.values(), key=lambda t: t.name):
             if not term.reverse:
                 self.terms_by_iri[term.iri].append(term)
+        self._predicates: dict[NamedNode, _Predicate] = {}
+        self._short: dict[str, str] = {}
 
     def node(self, iri: str, triples: list[Triple]) -> dict:
-        node: dict = {self.id_key: iri}
-        values: dict[str, list] = defaultdict(list)
-        language_maps: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
-        # rdf:type first, then predicates and objects in order (the subject is the same throughout); each term taken
-        # from its triple once: pyoxigraph makes a new Python object at every access.
-        rows = []
-        for triple in triples:
-            predicate_node, obj = triple.predicate, triple.object
-            if isinstance(obj, BlankNode) or isinstance(triple.subject, BlankNode):
-                raise ValueError(f"blank nodes cannot be written deterministically: {triple}")
-            rows.append((predicate_node != RDF_TYPE, predicate_node.value, _object_key(obj), obj))
-        rows.sort(key=_row_key)
+        """The node object of *iri* with its statements *triples*: rdf:type first, then by
+        predicate and object; a repeated statement once, as in the other dumps."""
+        values: dict[str, list] = {}
+        maps: dict[str, dict[str, list]] = {}  # the values of a language map, by language
+        predicates = self._predicates
+        rows = [(predicates.get(p := t.predicate) or self._predicate(p)).row(t.object) for t in triples]
+        rows.sort()
         last = None
-        for not_type, predicate, object_key, obj in rows:
-            if (not_type, predicate, object_key) == last:
-                continue  # a repeated statement once, as in the other dumps
-            last = (not_type, predicate, object_key)
-            if not not_type and isinstance(obj, NamedNode):
-                values[self.type_key].append(self.context.compact(obj.value))
+        for row in rows:
+            if row == last:  # rows are equal only for equal statements
                 continue
-            key, value, language = self.compact(predicate, obj)
-            if language is not None:
-                language_maps[key][language].append(value)
+            last = row
+            key, value, language = row[6:]
+            if language is None:
+                values.setdefault(key, []).append(value)
             else:
-                values[key].append(value)
-        for key, by_language in language_maps.items():
+                maps.setdefault(key, {}).setdefault(language, []).append(value)
+        for key, by_language in maps.items():
             values[key] = [{lang: _one_or_many(texts) for lang, texts in sorted(by_language.items())}]
-        for key in sorted(values, key=lambda k: (k != self.type_key, k)):
-            node[key] = _one_or_many(values[key])
+        node: dict = {self.id_key: iri}
+        types = values.pop(self.type_key, None)
+        if types is not None:
+            node[self.type_key] = _one_or_many(types)
+        for key in sorted(values):
+            found = values[key]
+            node[key] = found[0] if len(found) == 1 else found
         return node
 
-    def compact(self, predicate: str, obj) -> tuple[str, object, str | None]:
-        """(key, value, language) for one statement; language set for language maps."""
-        for term in self.terms_by_iri.get(predicate, ()):
-            if isinstance(obj, NamedNode):
-                if term.type == "@vocab" and self.context.name_of(obj.value):
-                    return term.name, self.context.name_of(obj.value), None
-                if term.type == "@id":
-                    return term.name, obj.value, None
-            elif obj.language:
-                if term.container == "@language":
-                    return term.name, obj.value, obj.language
-            elif term.type is None and term.container is None and obj.datatype.value == str(XSD) + "string":
-                return term.name, obj.value, None
-            elif term.type == obj.datatype.value:
-                return term.name, _json_integer(obj.value) if term.type == str(XSD) + "integer" else obj.value, None
-        # No term fits: a compact IRI key with an explicit value object.
-        key = self.context.compact(predicate)
+    def _predicate(self, predicate: NamedNode) -> _Predicate:
+        made = self._predicates[predicate] = _Predicate(self, predicate.value)
+        return made
+
+    def short(self, iri: str) -> str:
+        """The context's shortest name of *iri* (:meth:`ndlld.context.Context.compact`), kept:
+        types and datatypes are few and written once a statement."""
+        found = self._short.get(iri)
+        if found is None:
+            found = self._short[iri] = self.context.compact(iri)
+        return found
+
+
+_NAME, _IRI, _ID_OBJECT, _TEXT, _INTEGER, _LANGUAGE_MAP, _LANGUAGE_OBJECT, _TYPED_OBJECT = range(8)
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"  # the datatype of a literal with a language
+
+
+class _Predicate:
+    """How the objects of one predicate are written: for each kind of object (an IRI the
+    context names or not, a literal with a language, or of a datatype) the first term, by
+    name, that expands back to the statement, and the form of its value; without one, a
+    compact IRI key and an explicit value object.
+
+    :meth:`row` gives a statement's row of its node: the order of the dumps (rdf:type first,
+    then predicate, then object: IRIs before literals, by value, datatype and language),
+    then its key, value and, for a language map, its language."""
+
+    def __init__(self, compactor: _Compactor, predicate: str):
+        self.predicate = predicate
+        self.is_type = predicate == RDF_TYPE.value
+        terms = compactor.terms_by_iri.get(predicate, [])
+        fallback = compactor.context.compact(predicate)
+        self.iri = next(((t.name, _IRI) for t in terms if t.type == "@id"), (fallback, _ID_OBJECT))
+        named = ((t.name, _NAME if t.type == "@vocab" else _IRI) for t in terms if t.type in {"@vocab", "@id"})
+        self.iri_named = next(named, self.iri)  # an IRI the context has a name for
+        self.language = next(((t.name, _LANGUAGE_MAP) for t in terms if t.container == "@language"), (fallback, _LANGUAGE_OBJECT))
+        self._terms, self._fallback = terms, fallback
+        self._typed: dict[str, tuple[str, int]] = {}
+        self._name_of, self._short, self._type_key = compactor.context.name_of, compactor.short, compactor.type_key
+
+    def row(self, obj: NamedNode | Literal | BlankNode | Triple) -> tuple:
+        """The row of the statement of this predicate and *obj* (see the class)."""
         if isinstance(obj, NamedNode):
-            return key, {"@id": obj.value}, None
-        if obj.language:
-            return key, {"@value": obj.value, "@language": obj.language}, None
-        return key, {"@value": obj.value, "@type": self.context.compact(obj.datatype.value)}, None
+            return self._iri_row(obj.value)
+        if isinstance(obj, Literal):
+            return self._literal_row(obj)
+        raise ValueError(f"blank nodes and quoted triples cannot be written deterministically: <{self.predicate}> {obj}")
+
+    def _iri_row(self, iri: str) -> tuple:
+        if self.is_type:
+            return (False, self.predicate, 0, iri, "", "", self._type_key, self._short(iri), None)
+        name = self._name_of(iri)
+        key, form = self.iri_named if name else self.iri
+        written: object = name if form == _NAME else iri if form == _IRI else {"@id": iri}
+        return (True, self.predicate, 0, iri, "", "", key, written, None)
+
+    def _literal_row(self, literal: Literal) -> tuple:
+        value, language = literal.value, literal.language
+        written: object
+        if language:
+            key, form = self.language
+            if form == _LANGUAGE_MAP:
+                return (not self.is_type, self.predicate, 1, value, _RDF_LANGSTRING, language, key, value, language)
+            written = {"@value": value, "@language": language}
+            return (not self.is_type, self.predicate, 1, value, _RDF_LANGSTRING, language, key, written, None)
+        datatype = literal.datatype.value
+        key, form = self._typed.get(datatype) or self._typed_term(datatype)
+        if form == _TEXT:
+            written = value
+        else:
+            written = _json_integer(value) if form == _INTEGER else {"@value": value, "@type": self._short(datatype)}
+        return (not self.is_type, self.predicate, 1, value, datatype, "", key, written, None)
+
+    def _typed_term(self, datatype: str) -> tuple[str, int]:
+        """The first term a literal of *datatype* is written by (a plain string by a term without type or container)."""
+        for term in self._terms:
+            if (term.type is None and term.container is None and datatype == _XSD_STRING) or term.type == datatype:
+                made = self._typed[datatype] = (term.name, _INTEGER if term.type == _XSD_INTEGER else _TEXT)
+                return made
+        made = self._typed[datatype] = (self._fallback, _TYPED_OBJECT)
+        return made
 
 
 _JSON_SAFE_INTEGER = 2**53 - 1  # beyond it JSON readers that hold numbers as doubles lose digits (RFC 8259 §6)
@@ -548,7 +617,7 @@ class Statements:
             nodes = [self._node(s) for s in some]
             if keep:
                 self._ndjson_nodes.update(zip(some, map(compact_json, nodes)))
-            text = ",\n".join(_one_line(json.dumps(node, ensure_ascii=False)) for node in nodes)
+            text = ",\n".join(map(node_json, nodes))
             yield Piece((text if first and start == 0 else ",\n" + text).encode("utf-8"), some[-1][1:-1].decode("utf-8"))
         if heads:
             yield Piece(b"\n]}\n")

@@ -211,6 +211,35 @@ def test_a_repeated_triple_is_written_once_and_rdf_type_comes_first():
     assert isomorphic(rdflib.Graph().parse(data=text, format="turtle"), rdflib.Graph().parse(data=b"\n".join(lines).decode(), format="nt"))
 
 
+def test_every_statement_expands_back_whether_a_term_fits_it_or_not(context):
+    """Each predicate's objects by each way the JSON-LD writes them: a term's IRI, a class
+    by its name, a language map, a typed or plain literal, an integer too large for a JSON
+    number, and, where no term of the context fits, a compact IRI key with a value object."""
+    from pyoxigraph import Literal, NamedNode, Triple
+
+    from ndlld.dumps import jsonld, ntriples
+
+    subject, xsd = NamedNode("https://example.org/id/a"), "http://www.w3.org/2001/XMLSchema#"
+    objects = [
+        NamedNode("https://example.org/id/b"),
+        NamedNode("http://schema.org/Library"),
+        Literal("A"),
+        Literal("A", language="en"),
+        Literal("エー", language="ja"),
+        Literal("12", datatype=NamedNode(xsd + "integer")),
+        Literal("99999999999999999999", datatype=NamedNode(xsd + "integer")),
+        Literal("2020", datatype=NamedNode(xsd + "gYear")),
+        Literal("x", datatype=NamedNode("https://example.org/datatype")),
+    ]
+    predicates = [term.iri for term in context.terms.values() if not term.reverse]
+    predicates += ["https://example.org/unknown", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"]
+    triples = [Triple(subject, NamedNode(p), o) for p in dict.fromkeys(predicates) for o in objects]
+    written = to_graph_jsonld(jsonld(triples, context).decode("utf-8"))
+    assert isomorphic(written, rdflib.Graph().parse(data=ntriples(triples).decode("utf-8"), format="nt"))
+    node = json.loads(jsonld(triples, context))["@graph"][0]
+    assert {"@id": "https://example.org/id/b"} in node["https://example.org/unknown"]  # no term fits: a value object
+
+
 def test_chunks_write_a_repeated_triple_once_and_rdf_types_first(context, tmp_path: Path):
     """The chunks' own ordering (each line's triple kept beside it, the type lines
     found by bisection) gives the whole-graph writers' bytes on the tricky cases."""
