@@ -146,6 +146,12 @@ class Lookup(Protocol):
         """The statements whose object is the IRI *obj*."""
         ...
 
+    def pointers(self, obj: str) -> Sequence[tuple[str, str]]:
+        """Who points at the IRI *obj*, and by which predicate: the subject and predicate of
+        each statement of :meth:`pointing_at`, in its order. The same question, a lighter
+        answer: hundreds of thousands point at the source every record cites."""
+        ...
+
     def pointing_by(self, obj: str, predicate: str, most: int | None = None) -> Sequence[Triple]:
         """The statements by *predicate* whose object is the IRI *obj*; with *most*, only
         that many of them (all, if there are no more), which ones the lookup chooses: for a
@@ -242,6 +248,9 @@ class TriplesLookup:
 
     def pointing_at(self, obj: str) -> Sequence[Triple]:
         return self._answer("pointing_at", obj)
+
+    def pointers(self, obj: str) -> Sequence[tuple[str, str]]:
+        return [(subject_value(t), t.predicate.value) for t in self.pointing_at(obj)]
 
     def pointing_by(self, obj: str, predicate: str, most: int | None = None) -> Sequence[Triple]:
         """The first *most* in statement order: in memory, all are at hand."""
@@ -356,6 +365,11 @@ class Recording:
         if self._open:
             self._open[-1].add(("pointing_at", obj))
         return self.lookup.pointing_at(obj)
+
+    def pointers(self, obj: str) -> Sequence[tuple[str, str]]:
+        if self._open:  # the same question as pointing_at
+            self._open[-1].add(("pointing_at", obj))
+        return self.lookup.pointers(obj)
 
     def pointing_by(self, obj: str, predicate: str, most: int | None = None) -> Sequence[Triple]:
         if self._open:  # noted as the whole answer it is a part of: what changes it changes that

@@ -123,6 +123,22 @@ def test_statements_between_two_resources_are_found_from_either_side_and_noted_w
     assert found == {("pointing_at", ID + "ifla")}
 
 
+def test_who_points_at_a_resource_is_what_points_at_it_and_noted_as_that():
+    """The subject and predicate of each statement pointing at a resource, in the order of
+    those statements: the lighter answer a page's "Linked from" asks, noted as the same question."""
+    ifla = NamedNode(ID + "ifla")
+    citing = [Triple(NamedNode(f"{ID}org-{n:03}"), NamedNode(SDO + p), ifla) for n in (3, 1, 2) for p in ("member", "funder")]
+    lookup = TriplesLookup(_triples() + citing)
+    expected = [(t.subject.value, t.predicate.value) for t in lookup.pointing_at(ID + "ifla")]
+    assert list(lookup.pointers(ID + "ifla")) == expected
+    assert expected[:3] == [(ID + "ndl", SDO + "memberOf"), (ID + "org-001", SDO + "funder"), (ID + "org-001", SDO + "member")]
+    assert list(lookup.pointers(ID + "nobody")) == []
+    graph = Recording(lookup)
+    with graph.reads() as found:
+        assert len(graph.pointers(ID + "ifla")) == 7
+    assert found == {("pointing_at", ID + "ifla")}
+
+
 class _Page:
     def __init__(self, graph: Recording):
         self.graph = graph

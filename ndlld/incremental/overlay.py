@@ -8,6 +8,7 @@ writing the store: the store is changed only once the build has published
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from functools import cached_property
@@ -15,7 +16,7 @@ from itertools import islice
 
 from pyoxigraph import NamedNode, Store, Triple
 
-from ndlld.incremental.state import triples_of
+from ndlld.incremental.state import pointers_of, triples_of
 from ndlld.lookup import KeptAfter, changed_in_order, document_of, in_order
 from ndlld.rdf import subject_value
 
@@ -40,6 +41,7 @@ class Overlay:
         self._changed_between = {f"{subject_value(t)} {t.object.value}" for t in changed if isinstance(t.object, NamedNode)}
         self._removed_pointing = Counter(f"{t.object.value} {t.predicate.value}" for t in self.removed if isinstance(t.object, NamedNode))
         self._answers: dict[tuple[str, str], Sequence[Triple]] = {}
+        self._pointers: dict[str, list[tuple[str, str]]] = {}
         self._documents: list[str] | None = None
         self._kept_after: dict[str, KeptAfter] = {}
 
@@ -128,8 +130,39 @@ class Overlay:
         """The last graph's answer to *read*, when the state keeps it with the read
         (:mod:`ndlld.incremental.pages`: a long one): read back faster than the store gives
         its statements one by one."""
+        text = self._kept_text(read)
+        return None if text is None else triples_of(text) if text else []
+
+    def _kept_text(self, read: tuple[str, str]) -> str | None:
         row = self.db.execute("SELECT answer FROM lookups WHERE kind = ? AND key = ? AND answer IS NOT NULL", read).fetchone()
-        return None if row is None else triples_of(row[0]) if row[0] else []
+        return None if row is None else row[0]
+
+    def pointers(self, obj: str) -> Sequence[tuple[str, str]]:
+        """From the last graph's answer when the state keeps it, as text: no statement is made
+        of it (the page of the source every record cites asks only who points at it)."""
+        found = self._pointers.get(obj)
+        if found is None:
+            answered = self._answers.get(("pointing_at", obj))
+            text = self._kept_text(("pointing_at", obj)) if answered is None else None
+            if text is None or not text.startswith("<") or "\n_:" in text:  # no kept answer, or one with blank nodes
+                found = [(subject_value(t), t.predicate.value) for t in (answered or self.pointing_at(obj))]
+            else:
+                found = pointers_of(text)
+                if obj in self.changed_objects:
+                    found = self._changed_pointers(found, obj)
+            self._pointers[obj] = found
+        return found
+
+    def _changed_pointers(self, kept: list[tuple[str, str]], obj: str) -> list[tuple[str, str]]:
+        """The last graph's pointers at *obj* (in order: by subject IRI, then predicate) as the change leaves them."""
+        target = NamedNode(obj)
+        removed = {(subject_value(t), t.predicate.value) for t in self.removed if t.object == target}
+        found = [pair for pair in kept if pair not in removed] if removed else list(kept)
+        for pair in sorted((subject_value(t), t.predicate.value) for t in self._added_pointing.get(obj, ())):
+            at = bisect_left(found, pair)
+            if at == len(found) or found[at] != pair:
+                found.insert(at, pair)
+        return found
 
     def pointing_by(self, obj: str, predicate: str, most: int | None = None) -> Sequence[Triple]:
         """With *most*, the first statements the store gives that the change left, and those

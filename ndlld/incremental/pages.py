@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import NamedNode, Triple
 
 from ndlld.incremental import listing
-from ndlld.incremental.state import READ_INDEXES, State, ntriples, to_json
+from ndlld.incremental.state import READ_INDEXES, State, ntriples, pointing_text, to_json
 from ndlld.lookup import KeptAfter, Lookup, Read, document_of, ranked, resource_read, row_who, sorted_by, unranked
 from ndlld.output import hard_link
 from ndlld.rdf import subject_value
@@ -347,7 +347,7 @@ def keep_answers(state: State, lookup: Lookup, stated: Iterable[str], objects: I
     answers = answers_kept(lookup, [("stated", key) for key in stated])
     for obj in objects:
         if state.db.execute("SELECT 1 FROM lookups WHERE kind = 'pointing_at' AND key = ? AND answer IS NOT NULL", (obj,)).fetchone():
-            answers[("pointing_at", obj)] = ntriples(lookup.pointing_at(obj))
+            answers[("pointing_at", obj)] = pointing_text(obj, lookup.pointers(obj))
     state.db.executemany("UPDATE lookups SET answer = ? WHERE kind = ? AND key = ?", ((text, *read) for read, text in answers.items()))
 
 

@@ -275,6 +275,21 @@ def triples_of(text: str) -> list[Triple]:
     return [q.triple for q in parse(text.encode("utf-8"), format=RdfFormat.N_TRIPLES)]
 
 
+_POINTER = re.compile(r"^<([^>]*)> <([^>]*)>", re.MULTILINE)  # an IRI holds no ">"
+
+
+def pointers_of(text: str) -> list[tuple[str, str]]:
+    """The subject and predicate of each line of N-Triples *text* whose subjects and
+    predicates are IRIs, in its order, without parsing its statements."""
+    return _POINTER.findall(text)
+
+
+def pointing_text(obj: str, pointers: Iterable[tuple[str, str]]) -> str:
+    """N-Triples of the statements pointing at the IRI *obj* of *pointers* (IRIs, as
+    :func:`pointers_of` reads them), one a line: as :func:`ntriples` writes them."""
+    return "\n".join(f"<{subject}> <{predicate}> <{obj}> ." for subject, predicate in pointers)
+
+
 def to_json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 

@@ -274,8 +274,8 @@ class SiteView:
         rows = self._incoming(document)
         if listed is not None:
             shown, labels = set(listed), self._row_labels(document, "en")
-            rows = [(t, (source, predicate)) for t, (source, predicate) in rows if (source, labels[predicate]) in shown]
-        incoming = [t for t, _ in rows]
+            rows = [row for row in rows if (row[3], labels[row[4]]) in shown]  # (…, who, how)
+        incoming = [Triple(NamedNode(subject), NamedNode(predicate), NamedNode(target)) for subject, predicate, target, _, _ in rows]
         linked = [t.object.value for t in own if isinstance(t.object, NamedNode) and t.predicate != RDF_TYPE]
         linked += [subject_value(t) for t in incoming]
         linked += [document_of(subject_value(t)) for t in incoming]  # a hash resource's page lists it by its owner's name
@@ -459,7 +459,7 @@ class SiteView:
         """Who links to :meth:`linked_from`'s page, and by which predicates: the same in every
         language. Tuples: hundreds of thousands link to the source every record cites, each by one."""
         by_who: dict[str, tuple[str, ...]] = {}
-        for _, (source, predicate) in self._incoming(document):
+        for _, _, _, source, predicate in self._incoming(document):
             known = by_who.get(source)
             if known is None:
                 by_who[source] = (predicate,)
@@ -468,30 +468,31 @@ class SiteView:
         return by_who
 
     @remembered
-    def _incoming(self, document: str) -> list[tuple[Triple, tuple[str, str]]]:
-        """Each statement of another page pointing at one of this page's resources, with
-        the row of :meth:`linked_from` it gives: (who, by which predicate). A link's source
-        (the ``rdf:Statement`` of a link) gives the resource that links, by no predicate.
-        Kept: the page's list and its description both ask, and the source every record
-        cites has hundreds of thousands."""
+    def _incoming(self, document: str) -> list[tuple[str, str, str, str, str]]:
+        """Each statement of another page pointing at one of this page's resources, as its
+        subject, predicate and object, with the row of :meth:`linked_from` it gives: who, by
+        which predicate. A link's source (the ``rdf:Statement`` of a link) gives the resource
+        that links, by no predicate. Kept: the page's list and its description both ask, and
+        the source every record cites has hundreds of thousands, asked of the graph as who
+        points at it (:meth:`ndlld.lookup.Lookup.pointers`), not as statements."""
         found = []
         statements: frozenset[str] | None = None  # read once, and only by a page that sources point at
         for target in self._described(document)[0]:
-            for triple in self.graph.pointing_at(target):
-                source, predicate = subject_value(triple), triple.predicate.value
+            for subject, predicate in self.graph.pointers(target):
+                source, how = subject, predicate
                 if predicate == DCTERMS_SOURCE:
                     statements = self._statements() if statements is None else statements
                     if source in statements:  # a link's source: who links
-                        source, predicate = self.value(source, _RDF_SUBJECT) or source, _LINK_SOURCE
-                if triple.predicate != RDF_TYPE and document_of(source) != document:
-                    found.append((triple, (source, predicate)))
+                        source, how = self.value(source, _RDF_SUBJECT) or source, _LINK_SOURCE
+                if predicate != _RDF_TYPE and document_of(source) != document:
+                    found.append((subject, predicate, target, source, how))
         return found
 
     @remembered
     def _statements(self) -> frozenset[str]:
         """The resources typed ``rdf:Statement`` (each link's source), read at once: a source
         is cited by every resource its records describe, and only a few of them are statements."""
-        return frozenset(subject_value(t) for t in self.graph.pointing_at(_STATEMENT) if t.predicate == RDF_TYPE)
+        return frozenset(subject for subject, predicate in self.graph.pointers(_STATEMENT) if predicate == _RDF_TYPE)
 
     def held_in(self, iri: str) -> str | None:
         """What a role is held in (the organization or series), for its label: the first
