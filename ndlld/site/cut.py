@@ -54,7 +54,7 @@ def cut_short(rows: Rows, most: int | None, key_of: Callable[[str], tuple[str, C
     """The first *most* of *rows* by who's key (*key_of* gives it and what it read), then by
     how; all of them when *most* is None."""
     everyone = rows.whos
-    after = {who: key for who, key in kept.rows.items() if who in everyone} if kept is not None and most is not None else {}
+    after = _kept_still(kept.rows, everyone) if kept is not None and most is not None else {}
     keys: dict[str, str] = {}
     reads: dict[str, Collection[Read]] = {}
 
@@ -71,6 +71,18 @@ def cut_short(rows: Rows, most: int | None, key_of: Callable[[str], tuple[str, C
     last = shown[-1][0] if shown and len(shown) < rows.total else None
     unkept = (kept.rows.keys() - after.keys()) | kept.moved if kept is not None else None
     return Cut(shown, rows.total, last, keys, reads, unkept)
+
+
+def _kept_still(rows: dict[str, str], everyone: AbstractSet[str]) -> dict[str, str]:
+    """The rows kept after the cut (*rows*) of those the list still has: the sets compared in C,
+    as the list of the source every record cites has hundreds of thousands of rows."""
+    gone = rows.keys() - everyone
+    if not gone:
+        return rows
+    still = dict(rows)
+    for who in gone:
+        del still[who]
+    return still
 
 
 def _still_after(found: list[tuple], after: dict[str, str], most: int) -> dict[str, str]:
