@@ -285,8 +285,9 @@ def pointers_of(text: str) -> list[tuple[str, str]]:
 
 
 def pointing_text(obj: str, pointers: Iterable[tuple[str, str]]) -> str:
-    """N-Triples of the statements pointing at the IRI *obj* of *pointers* (IRIs, as
-    :func:`pointers_of` reads them), one a line: as :func:`ntriples` writes them."""
+    """N-Triples of the statements pointing at the IRI *obj* of *pointers*, one a line: as
+    :func:`ntriples` writes them, and :func:`pointers_of` reads them. Their subjects are IRIs:
+    a graph with a blank node stops at its dumps, before the state keeps anything of it."""
     return "\n".join(f"<{subject}> <{predicate}> <{obj}> ." for subject, predicate in pointers)
 
 
