@@ -79,6 +79,7 @@ class Context:
         }
         self.alias_of = {keyword: alias for alias, keyword in self.aliases.items()}  # "@id" -> "id"
         self._names_by_iri = {iri: name for name, iri in sorted(self.names.items(), reverse=True)}
+        self._longest_first = sorted(self.prefixes.items(), key=lambda p: -len(p[1]))  # the longest namespace matching wins
 
     def _term(self, name: str, definition: dict) -> Term:
         unsupported = set(definition) - _SUPPORTED
@@ -126,7 +127,7 @@ class Context:
         """The shortest name of *iri*: a defined name, a compact IRI, or the IRI."""
         if iri in self._names_by_iri:
             return self._names_by_iri[iri]
-        for prefix, namespace in sorted(self.prefixes.items(), key=lambda p: -len(p[1])):
+        for prefix, namespace in self._longest_first:
             if iri.startswith(namespace) and len(iri) > len(namespace):
                 return f"{prefix}:{iri[len(namespace) :]}"
         return iri

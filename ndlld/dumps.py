@@ -220,7 +220,6 @@ class _Compactor:
             if not term.reverse:
                 self.terms_by_iri[term.iri].append(term)
         self._predicates: dict[NamedNode, _Predicate] = {}
-        self._short: dict[str, str] = {}
 
     def node(self, iri: str, triples: list[Triple]) -> dict:
         """The node object of *iri* with its statements *triples*: rdf:type first, then by
@@ -247,21 +246,12 @@ class _Compactor:
         if types is not None:
             node[self.type_key] = _one_or_many(types)
         for key in sorted(values):
-            found = values[key]
-            node[key] = found[0] if len(found) == 1 else found
+            node[key] = _one_or_many(values[key])
         return node
 
     def _predicate(self, predicate: NamedNode) -> _Predicate:
         made = self._predicates[predicate] = _Predicate(self, predicate.value)
         return made
-
-    def short(self, iri: str) -> str:
-        """The context's shortest name of *iri* (:meth:`ndlld.context.Context.compact`), kept:
-        types and datatypes are few and written once a statement."""
-        found = self._short.get(iri)
-        if found is None:
-            found = self._short[iri] = self.context.compact(iri)
-        return found
 
 
 _NAME, _IRI, _ID_OBJECT, _TEXT, _INTEGER, _LANGUAGE_MAP, _LANGUAGE_OBJECT, _TYPED_OBJECT = range(8)
@@ -289,7 +279,7 @@ class _Predicate:
         self.language = next(((t.name, _LANGUAGE_MAP) for t in terms if t.container == "@language"), (fallback, _LANGUAGE_OBJECT))
         self._terms, self._fallback = terms, fallback
         self._typed: dict[str, tuple[str, int]] = {}
-        self._name_of, self._short, self._type_key = compactor.context.name_of, compactor.short, compactor.type_key
+        self._name_of, self._compact, self._type_key = compactor.context.name_of, compactor.context.compact, compactor.type_key
 
     def row(self, obj: NamedNode | Literal | BlankNode | Triple) -> tuple:
         """The row of the statement of this predicate and *obj* (see the class)."""
@@ -301,7 +291,7 @@ class _Predicate:
 
     def _iri_row(self, iri: str) -> tuple:
         if self.is_type:
-            return (False, self.predicate, 0, iri, "", "", self._type_key, self._short(iri), None)
+            return (False, self.predicate, 0, iri, "", "", self._type_key, self._compact(iri), None)
         name = self._name_of(iri)
         key, form = self.iri_named if name else self.iri
         written: object = name if form == _NAME else iri if form == _IRI else {"@id": iri}
@@ -321,7 +311,7 @@ class _Predicate:
         if form == _TEXT:
             written = value
         else:
-            written = _json_integer(value) if form == _INTEGER else {"@value": value, "@type": self._short(datatype)}
+            written = _json_integer(value) if form == _INTEGER else {"@value": value, "@type": self._compact(datatype)}
         return (not self.is_type, self.predicate, 1, value, datatype, "", key, written, None)
 
     def _typed_term(self, datatype: str) -> tuple[str, int]:

@@ -277,8 +277,8 @@ class SiteView:
             rows = [row for row in rows if (row[3], labels[row[4]]) in shown]  # (…, who, how)
         incoming = [Triple(NamedNode(subject), NamedNode(predicate), NamedNode(target)) for subject, predicate, target, _, _ in rows]
         linked = [t.object.value for t in own if isinstance(t.object, NamedNode) and t.predicate != RDF_TYPE]
-        linked += [subject_value(t) for t in incoming]
-        linked += [document_of(subject_value(t)) for t in incoming]  # a hash resource's page lists it by its owner's name
+        linked += [subject for subject, *_ in rows]
+        linked += [document_of(subject) for subject, *_ in rows]  # a hash resource's page lists it by its owner's name
         names = [t for iri in dict.fromkeys(linked) if document_of(iri) != document for t in self.names(iri)]
         return own + incoming + names
 
