@@ -7,7 +7,8 @@ as bench/incremental.py's "another name changed"). Each build is the real comman
 process of its own (wall time and CPU time, user and system). One more edit is then built in this process,
 its parts timed: the quads (``Statements._quads``: attributing the statements of the chunks
 made again and writing them; ``quads_reach``), each dump written (``write_dump``: the kept
-chunks copied, the others written, the gzip file), all of them (``rewrite_dumps``), and how
+chunks copied, the others written, the gzip file), all of them (``remake``: the chunks made
+again; ``splice``: the files written, in a thread beside the pages), and how
 many statements were attributed (calls of ``Provenance.graphs``). Run on demand:
 
     .venv/bin/python bench/quads_edit.py 2000
@@ -79,7 +80,9 @@ def measured_build(data: Path, out: Path) -> tuple[float, dict[str, float], int]
     except ImportError:  # a commit without the quads dumps
         pass
     timed(dumps, "quads_reach", seconds)
-    timed(dumps, "rewrite_dumps", seconds)
+    timed(dumps, "rewrite_dumps", seconds)  # before the dumps were written in a thread
+    timed(dumps, "remake", seconds)
+    timed(dumps, "splice", seconds)
     timed(
         dumps, "write_dump", seconds, key=lambda args: f" {getattr(args[0], 'name', args[0])}"
     )  # each dump's kept chunks copied, the new written

@@ -16,6 +16,10 @@ child whether to collect (*collect*), since a child's work (pySHACL's rdflib
 graphs, which hold cycles) may need it where the parent's did not. What the parent
 freed before it forks goes back to the system then (:func:`give_back`), so that no
 child copies pages that hold nothing.
+
+Work that spends its time in the kernel, zlib or hashlib, which let go of the GIL,
+runs in a thread beside the body instead (:func:`in_thread`): the dumps' files are
+written so while the pages are made.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -235,6 +240,18 @@ def beside(function: Callable[[Any], R], shared: Any = None, collect: bool | Non
         yield result
     finally:
         answer()
+
+
+@contextmanager
+def in_thread(work: Callable[[], R]) -> Iterator[Callable[[], R]]:
+    """``work()`` in a thread of this process while the body runs: for work that spends its
+    time where Python lets go of the GIL (the kernel's copies, zlib, hashing), on nothing
+    the body uses.
+
+    Yields a function that returns what it returned (or raises what it raised). Leaving
+    the block waits for the thread, also when the body failed."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(work).result
 
 
 def _alone(function: Callable[[Any], R], argument: Any) -> R:

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from ndlld.parallel import ChildDied, beside, collector_paused, fork_each, fork_map, give_back, keep, spared
+from ndlld.parallel import ChildDied, beside, collector_paused, fork_each, fork_map, give_back, in_thread, keep, spared
 
 
 def _answer(shared, job):
@@ -110,6 +110,39 @@ def test_work_beside_the_body_runs_in_a_child_and_its_answer_or_error_comes_back
         pass
     with pytest.raises(ChildDied):
         result()
+
+
+def test_work_in_a_thread_runs_beside_the_body_and_its_answer_or_error_comes_back():
+    body_ran = threading.Event()
+
+    def work():
+        assert body_ran.wait(10)  # runs while the body does: it waits for it
+        return threading.get_ident()
+
+    with in_thread(work) as result:
+        body_ran.set()
+    assert result() != threading.get_ident()
+
+    def fails():
+        raise OSError("dataset.nt ended before its chunk")
+
+    with in_thread(fails) as result:
+        pass
+    with pytest.raises(OSError, match="ended before its chunk"):
+        result()
+
+
+def test_a_failing_body_waits_for_its_thread_before_the_error_goes_on(tmp_path):
+    """What the thread writes is done with when the caller cleans up after the error."""
+    written = tmp_path / "dataset.nt"
+
+    def work():
+        time.sleep(0.2)
+        written.write_text("<a> <b> <c> .\n")
+
+    with pytest.raises(ValueError, match="a page failed"), in_thread(work):
+        raise ValueError("a page failed")
+    assert written.read_text() == "<a> <b> <c> .\n"
 
 
 def test_an_error_ends_the_children_still_running(tmp_path):

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,7 +45,7 @@ from ndlld.incremental.records import Delta
 from ndlld.incremental.state import State, change_subjects, note_subjects
 from ndlld.lookup import Lookup, document_of
 from ndlld.output import PublishedFiles, Writer
-from ndlld.parallel import beside
+from ndlld.parallel import beside, in_thread
 from ndlld.rdf import subject_value
 from ndlld.resources import inverse_properties, resource_dir, schemaorg_path
 from ndlld.sources import DATASET_FILE, record_files
@@ -54,6 +54,9 @@ from ndlld.store import VOCABULARY_GRAPH, dataset_graph
 if TYPE_CHECKING:
     from ndlld.site import SiteView
 
+# What placing the kept pages gives once done: their files by page (None: not read), and
+# the pages edited by hand.
+Placing = Callable[[], tuple[dict[str, list[str]] | None, set[str]]]
 # More changed files than this share of all, and reading everything is no slower.
 FROM_SCRATCH_SHARE = 0.2
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -159,10 +162,20 @@ class Change:
         appeared, gone = self._pages_changed(view()) if touched else (set(), set())
         again = self._pages_to_render(view, header_changed, appeared, gone)
         with self._place_kept(again | gone, new, previous, trusted) as placed:
-            written = dumps.rewrite_dumps(self.state, self.overlay, context, touched, previous, new, CHUNK_EVERY, self.base)
+            rewrite = dumps.remake(self.state, self.overlay, context, touched, previous, CHUNK_EVERY, self.base)
+            # Written while the pages are made: copying, deflating and hashing, the dumps' work lets go of the GIL.
+            with in_thread(partial(dumps.splice, rewrite, previous, new)) as spliced:
+                self._write_pages(view, again, gone, placed)
+        written, self.layouts = spliced()
+        self._previous = previous
+        return [str(p.relative_to(new)) for p in written] + writer.written
+
+    def _write_pages(self, view: Callable[[], SiteView], again: set[str], gone: set[str], placed: Placing) -> None:
+        """The pages of *again* made and those *gone* removed, once the others are *placed*;
+        their rows in the search index changed."""
         kept, edited = placed()
         again |= edited
-        self.pages: dict = self._render(view(), again, gone, writer) if again or gone else {}
+        self.pages: dict = self._render(view(), again, gone, self._writer) if again or gone else {}
         skipped = again | gone | set(self.pages)
         self.kept_files: Collection[str] = (
             pages.KeptFiles(self.state, skipped)
@@ -170,15 +183,11 @@ class Change:
             else [name for document, files in kept.items() if document not in skipped for name in files]
         )
         self.files_changed = pages.files_changed_by(self.state, self.pages)
-        pages.remove_files(new, self.files_changed[1])
+        pages.remove_files(self._writer.out_dir, self.files_changed[1])
         self._index_for_search(view)
-        self._previous = previous
-        return [str(p.relative_to(new)) for p in written] + writer.written
 
     @contextmanager
-    def _place_kept(
-        self, skipped: set[str], new: Path, previous: Path, trusted: bool
-    ) -> Iterator[Callable[[], tuple[dict[str, list[str]] | None, set[str]]]]:
+    def _place_kept(self, skipped: set[str], new: Path, previous: Path, trusted: bool) -> Iterator[Placing]:
         """The pages kept (all but *skipped*) placed in *new* while the block runs; yields a
         function that returns their files by page (None, with the output trusted: not read),
         and the pages edited by hand (to render again)."""
@@ -301,6 +310,7 @@ class Change:
         gone = {s for s in subjects if not self.overlay.about(s)}
         change_subjects(self.state, gone, subjects - gone)
         findings.keep_findings(self.state, report, self.base, self.checked)
+        dumps.keep_layout(self.state, self.layouts)
         pages.note_files_changed(self.state, *self.files_changed)
         pages.note_page_files(self.state, len(self.kept_files) + sum(len(page.files) for page in self.pages.values() if page is not None))
         pages.keep_pages(self.state, out_dir, self.pages, self.overlay)

@@ -29,6 +29,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -342,25 +343,44 @@ def _taking(overlay: Overlay, subject: str) -> list[str]:
     ]
 
 
-def rewrite_dumps(
-    state: State, overlay: Overlay, context: Context, touched: Iterable[str], old_dir: Path, new_dir: Path, every: int, base: str
-) -> list[Path]:
-    """Each dump and gzip file written into *new_dir* from those in *old_dir* and the
-    chunks the *touched* subjects changed; SHA256SUMS of them all. The new layout is noted."""
+@dataclass(frozen=True)
+class Rewrite:
+    """What a change makes of the dumps before any file is written: each dump's chunks as
+    the state knows them, and the pieces that replace the runs of them it touched (none:
+    the files are those published)."""
+
+    layouts: dict[str, list[Chunk]]
+    pieces: dict[str, dict[tuple[int, int], list[Piece]]]
+
+
+def remake(state: State, overlay: Overlay, context: Context, touched: Iterable[str], old_dir: Path, every: int, base: str) -> Rewrite:
+    """The chunks the *touched* subjects changed, made again from the new graph (the
+    statements of the published N-Quads dump in *old_dir*, with the change applied)."""
     touched = list(touched)
+    if not touched:
+        return Rewrite({}, {})
+    layouts = {kind: layout(state, kind) for kind in DATASET_FILES}
+    pieces = _Remake(state, overlay, context, every, base, touched).pieces(layouts, old_dir / DATASET_FILES["nquads"])
+    return Rewrite(layouts, pieces)
+
+
+def splice(rewrite: Rewrite, old_dir: Path, new_dir: Path) -> tuple[list[Path], dict[str, list[Chunk]]]:
+    """Each dump and gzip file written into *new_dir*: those in *old_dir* with the pieces of
+    *rewrite* in place of the chunks they replace; SHA256SUMS of them all. Returns the
+    files, and where each dump's chunks now lie (to keep: :func:`keep_layout`). It reads
+    no state, and lets go of the GIL for most of its work (the kernel's copies, zlib,
+    hashing): a build runs it in a thread while it makes the pages."""
     names = [f"{name}{gz}" for name in DATASET_FILES.values() for gz in ("", ".gz")] + ["SHA256SUMS"]
-    if not touched:  # no chunk changed: the files are those published (replaced, never written into, by a later build)
+    if not rewrite.layouts:  # no chunk changed: the files are those published (replaced, never written into, by a later build)
         for name in names:
             hard_link(old_dir / name, new_dir / name)
-        return [new_dir / name for name in names]
-    layouts = {kind: layout(state, kind) for kind in DATASET_FILES}
-    remake = _Remake(state, overlay, context, every, base, touched)
-    remade = remake.pieces(layouts, old_dir / DATASET_FILES["nquads"])
+        return [new_dir / name for name in names], {}
+    layouts = dict(rewrite.layouts)
     digests: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib, zlib and reading let go of the GIL
         placed, sums = {}, {}
         for kind, name in DATASET_FILES.items():  # each dump summed while the next is copied
-            placed[kind] = write_dump(old_dir / name, new_dir / name, layouts[kind], remade[kind])
+            placed[kind] = write_dump(old_dir / name, new_dir / name, layouts[kind], rewrite.pieces[kind])
             sums[kind] = pool.submit(_crc_size_and_digest, new_dir / name)
         compressed = {}
         for kind, name in DATASET_FILES.items():  # each gzip file once its dump's sums come
@@ -369,8 +389,7 @@ def rewrite_dumps(
             compressed[f"{name}.gz"] = pool.submit(sha256_of, new_dir / f"{name}.gz")
         digests.update((name, digest.result()) for name, digest in compressed.items())
     (new_dir / "SHA256SUMS").write_bytes(checksums_of_digests(digests))
-    keep_layout(state, layouts)
-    return [new_dir / name for name in names]
+    return [new_dir / name for name in names], layouts
 
 
 class _Remake:
