@@ -16,7 +16,7 @@ from itertools import islice
 
 from pyoxigraph import NamedNode, Store, Triple
 
-from ndlld.incremental.state import pointers_of, triples_of
+from ndlld.incremental.state import keeps_pointers, kept_pointers, triples_of
 from ndlld.lookup import KeptAfter, changed_in_order, document_of, in_order
 from ndlld.rdf import subject_value
 
@@ -118,38 +118,33 @@ class Overlay:
         found = self._answers.get(key)
         if found is None:
             changed, added = obj in self.changed_objects, self._added_pointing.get(obj, [])
-            kept = self._kept_answer(key)
+            kept = self._kept_pointers(obj)
             if kept is None:
                 found = self._read(None, None, obj, changed, added)
             else:  # the last graph's, in order: the change put in its place
-                found = changed_in_order(kept, self.removed, added, "object") if changed else kept
+                target = NamedNode(obj)
+                last = [Triple(NamedNode(subject), NamedNode(predicate), target) for subject, predicate in kept]
+                found = changed_in_order(last, self.removed, added, "object") if changed else last
             self._answers[key] = found
         return found
 
-    def _kept_answer(self, read: tuple[str, str]) -> list[Triple] | None:
-        """The last graph's answer to *read*, when the state keeps it with the read
-        (:mod:`ndlld.incremental.pages`: a long one): read back faster than the store gives
-        its statements one by one."""
-        text = self._kept_text(read)
-        return None if text is None else triples_of(text) if text else []
-
-    def _kept_text(self, read: tuple[str, str]) -> str | None:
-        row = self.db.execute("SELECT answer FROM lookups WHERE kind = ? AND key = ? AND answer IS NOT NULL", read).fetchone()
-        return None if row is None else row[0]
+    def _kept_pointers(self, obj: str) -> list[tuple[str, str]] | None:
+        """Who points at *obj* in the last graph, by which predicate, when the state keeps it
+        with the read (:mod:`ndlld.incremental.pages`: a long one): read back faster than the
+        store gives its statements one by one."""
+        return kept_pointers(self.db, obj) if keeps_pointers(self.db, obj) else None
 
     def pointers(self, obj: str) -> Sequence[tuple[str, str]]:
-        """From the last graph's answer when the state keeps it, as text: no statement is made
-        of it (the page of the source every record cites asks only who points at it)."""
+        """From the last graph's answer when the state keeps it: no statement is made of it
+        (the page of the source every record cites asks only who points at it)."""
         found = self._pointers.get(obj)
         if found is None:
             answered = self._answers.get(("pointing_at", obj))
-            text = self._kept_text(("pointing_at", obj)) if answered is None else None
-            if text is None or not text.startswith("<") or "\n_:" in text:  # no kept answer, or one with blank nodes
+            kept = self._kept_pointers(obj) if answered is None else None
+            if kept is None:
                 found = [(subject_value(t), t.predicate.value) for t in (answered or self.pointing_at(obj))]
             else:
-                found = pointers_of(text)
-                if obj in self.changed_objects:
-                    found = self._changed_pointers(found, obj)
+                found = self._changed_pointers(kept, obj) if obj in self.changed_objects else kept
             self._pointers[obj] = found
         return found
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import NamedNode, Triple
 
 from ndlld.incremental import listing
-from ndlld.incremental.state import READ_INDEXES, State, ntriples, pointing_text, to_json
+from ndlld.incremental.state import READ_INDEXES, State, forget_pointers, keep_pointers, keeps_pointers, ntriples, to_json
 from ndlld.lookup import KeptAfter, Lookup, Read, document_of, ranked, resource_read, row_who, sorted_by, unranked
 from ndlld.output import hard_link
 from ndlld.rdf import subject_value
@@ -229,6 +229,9 @@ def _note_lookups(state: State, reads: Collection[Read], lookup: Lookup) -> None
     A read numbered already keeps its answer: the same in the new graph, or made so by
     :func:`keep_answers`."""
     answers = answers_kept(lookup, reads)
+    for obj in _pointing(answers):
+        if not state.db.execute("SELECT 1 FROM lookups WHERE kind = 'pointing_at' AND key = ?", (obj,)).fetchone():
+            keep_pointers(state.db, obj, lookup.pointers(obj))
     state.db.executemany(
         "INSERT OR IGNORE INTO lookups (kind, key, answer) VALUES (?, ?, ?)", ((*read, answers.get(read)) for read in reads)
     )
@@ -301,6 +304,8 @@ class PagesKept:
         distinct = db.execute("SELECT DISTINCT kind, key FROM temp.made ORDER BY kind, key")
         while batch := distinct.fetchmany(10_000):
             answers = answers_kept(lookup, batch)
+            for obj in _pointing(answers):  # the state was emptied: none is numbered yet
+                keep_pointers(db, obj, lookup.pointers(obj))
             db.executemany("INSERT INTO lookups (kind, key, answer) VALUES (?, ?, ?)", ((*read, answers.get(read)) for read in batch))
         db.execute(READ_INDEXES["lookups_by_read"])
         db.execute(
@@ -328,27 +333,43 @@ KEPT_POINTING_FROM = 1_000
 def answers_kept(lookup: Lookup, reads: Iterable[Read]) -> dict[Read, str]:
     """*lookup*'s answers, as N-Triples, to those of *reads* that keep theirs: each ``stated``
     one (``"subject predicate"``; a page that names thousands of resources reads their names
-    back at once), and each ``pointing_at`` one of :data:`KEPT_POINTING_FROM` statements or
-    more. All written at once, then cut back into answers (one line a statement)."""
+    back at once), all written at once, then cut back into answers (one line a statement);
+    and each ``pointing_at`` one of :data:`KEPT_POINTING_FROM` statements or more, whose
+    answer is ``""`` here: who points is kept as rows (:func:`~ndlld.incremental.state.keep_pointers`)."""
     found: dict[Read, Sequence[Triple]] = {}
+    pointing = []
     for kind, key in reads:
         if kind == "stated":
             found[(kind, key)] = lookup.stated(*key.split(" ", 1))
-        elif kind == "pointing_at" and len(answer := lookup.pointing_at(key)) >= KEPT_POINTING_FROM:
-            found[(kind, key)] = answer
+        elif kind == "pointing_at" and len(lookup.pointing_at(key)) >= KEPT_POINTING_FROM:
+            pointing.append((kind, key))
     lines = iter(ntriples([t for answer in found.values() for t in answer]).split("\n"))
-    return {read: "\n".join(next(lines) for _ in answer) for read, answer in found.items()}
+    answers = {read: "\n".join(next(lines) for _ in answer) for read, answer in found.items()}
+    return answers | dict.fromkeys(pointing, "")
 
 
-def keep_answers(state: State, lookup: Lookup, stated: Iterable[str], objects: Iterable[str]) -> None:
-    """The kept answers that a change answers differently, made those of *lookup* (the new
-    graph): of the ``stated`` reads *stated*, and of the ``pointing_at`` reads of *objects*
-    that keep theirs (however long they are now: one kept stays kept)."""
+def _pointing(answers: Mapping[Read, str]) -> list[str]:
+    """The objects of the ``pointing_at`` reads of *answers*: who points at each is kept as rows."""
+    return [key for kind, key in answers if kind == "pointing_at"]
+
+
+def keep_answers(
+    state: State, lookup: Lookup, stated: Iterable[str], objects: Iterable[str], removed: Iterable[Triple], added: Iterable[Triple]
+) -> None:
+    """The kept answers that a change (the statements *removed* and *added*) answers
+    differently, made those of *lookup* (the new graph): of the ``stated`` reads *stated*,
+    and of the ``pointing_at`` reads of *objects* that keep theirs (however long they are
+    now: one kept stays kept), row by row."""
     answers = answers_kept(lookup, [("stated", key) for key in stated])
-    for obj in objects:
-        if state.db.execute("SELECT 1 FROM lookups WHERE kind = 'pointing_at' AND key = ? AND answer IS NOT NULL", (obj,)).fetchone():
-            answers[("pointing_at", obj)] = pointing_text(obj, lookup.pointers(obj))
     state.db.executemany("UPDATE lookups SET answer = ? WHERE kind = ? AND key = ?", ((text, *read) for read, text in answers.items()))
+    kept = {obj for obj in objects if keeps_pointers(state.db, obj)}
+    for triples, change in ((removed, forget_pointers), (added, keep_pointers)):
+        by_object: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for t in triples:
+            if isinstance(t.object, NamedNode) and t.object.value in kept:
+                by_object[t.object.value].append((subject_value(t), t.predicate.value))
+        for obj, pointers in by_object.items():
+            change(state.db, obj, pointers)
 
 
 def kept_answers(state: State, documents: Iterable[str]) -> dict[str, str]:

@@ -40,7 +40,7 @@ from ndlld.rdf import serialized
 from ndlld.store import dataset_graph
 
 SUBJECT_NT = "'<' || iri || '>'"  # a subject as N-Triples writes it, in SQL: the key of subjects_by_nt
-SCHEMA_VERSION = 11  # of the files below; another version is started again from scratch
+SCHEMA_VERSION = 12  # of the files below; another version is started again from scratch
 GENERATION = NamedNode("urn:ndlld:state:generation")  # where the graph store keeps its generation
 
 _TABLES = """
@@ -73,6 +73,9 @@ CREATE TABLE IF NOT EXISTS chunks (dump TEXT, last TEXT, offset INTEGER, length 
 -- here, in one query, and the page of a source every record cites what points at it
 CREATE TABLE IF NOT EXISTS pages (document TEXT PRIMARY KEY, files TEXT, entry TEXT, reads BLOB) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lookups (id INTEGER PRIMARY KEY, kind TEXT, key TEXT, answer TEXT);
+-- the answer of a long `pointing_at` read (its lookups row's answer is then ''): who points at the
+-- object, by which predicate; changed row by row with the graph, not written again whole
+CREATE TABLE IF NOT EXISTS pointing (object TEXT, subject TEXT, predicate TEXT, PRIMARY KEY (object, subject, predicate)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS reads (document TEXT, lookup INTEGER, PRIMARY KEY (document, lookup)) WITHOUT ROWID;
 -- what sorting each row of a list cut short read, of the rows not shown (ndlld.lookup.ranked):
 -- a change to one makes the page again only when the row may now sort among those shown
@@ -275,20 +278,25 @@ def triples_of(text: str) -> list[Triple]:
     return [q.triple for q in parse(text.encode("utf-8"), format=RdfFormat.N_TRIPLES)]
 
 
-_POINTER = re.compile(r"^<([^>]*)> <([^>]*)>", re.MULTILINE)  # an IRI holds no ">"
+def keeps_pointers(db: sqlite3.Connection, obj: str) -> bool:
+    """Whether the state keeps who points at *obj* (the answer of a long ``pointing_at`` read)."""
+    return db.execute("SELECT 1 FROM lookups WHERE kind = 'pointing_at' AND key = ? AND answer IS NOT NULL", (obj,)).fetchone() is not None
 
 
-def pointers_of(text: str) -> list[tuple[str, str]]:
-    """The subject and predicate of each line of N-Triples *text* whose subjects and
-    predicates are IRIs, in its order, without parsing its statements."""
-    return _POINTER.findall(text)
+def kept_pointers(db: sqlite3.Connection, obj: str) -> list[tuple[str, str]]:
+    """Who points at *obj*, by which predicate, as the state keeps it (:func:`keep_pointers`):
+    in the order of the IRIs, as :func:`ndlld.lookup.in_order` gives such statements."""
+    return db.execute("SELECT subject, predicate FROM pointing WHERE object = ? ORDER BY subject, predicate", (obj,)).fetchall()
 
 
-def pointing_text(obj: str, pointers: Iterable[tuple[str, str]]) -> str:
-    """N-Triples of the statements pointing at the IRI *obj* of *pointers*, one a line: as
-    :func:`ntriples` writes them, and :func:`pointers_of` reads them. Their subjects are IRIs:
-    a graph with a blank node stops at its dumps, before the state keeps anything of it."""
-    return "\n".join(f"<{subject}> <{predicate}> <{obj}> ." for subject, predicate in pointers)
+def keep_pointers(db: sqlite3.Connection, obj: str, pointers: Iterable[tuple[str, str]]) -> None:
+    """Keep who points at the IRI *obj* (*pointers*: subject and predicate IRIs, a graph with
+    a blank node stops at its dumps before the state keeps anything of it)."""
+    db.executemany("INSERT OR IGNORE INTO pointing VALUES (?, ?, ?)", ((obj, subject, predicate) for subject, predicate in pointers))
+
+
+def forget_pointers(db: sqlite3.Connection, obj: str, pointers: Iterable[tuple[str, str]]) -> None:
+    db.executemany("DELETE FROM pointing WHERE object = ? AND subject = ? AND predicate = ?", ((obj, s, p) for s, p in pointers))
 
 
 def to_json(value) -> str:
