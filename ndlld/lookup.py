@@ -14,7 +14,6 @@ made from, so that an incremental build knows which pages a change touches.
 from __future__ import annotations
 
 import pickle
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -113,21 +112,6 @@ def in_order(triples: Iterable[Triple], shared: str | None = None) -> list[Tripl
             return sorted(found, key=_by_subject_iri)
         return sorted(found, key=_same_object_order)
     return sorted(triples, key=statement_order)
-
-
-def changed_in_order(
-    ordered: list[Triple], removed: Collection[Triple], added: Iterable[Triple], shared: str | None = None
-) -> list[Triple]:
-    """An answer *ordered* (by :func:`in_order`, sharing the term *shared*) without the
-    statements *removed*, with those *added* in their places: what :func:`in_order` gives of
-    them, without sorting the hundreds of thousands that point at a widely cited source again."""
-    key = {"subject": _same_subject_order, "object": _same_object_order}.get(shared or "", statement_order)
-    found = [t for t in ordered if t not in removed] if removed else list(ordered)
-    for triple in added:
-        at = bisect_left(found, key(triple), key=key)
-        if at == len(found) or found[at] != triple:
-            found.insert(at, triple)
-    return found
 
 
 class Lookup(Protocol):

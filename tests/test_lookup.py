@@ -7,7 +7,7 @@ import random
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from ndlld.lookup import GROUPED_FROM, Reads, Recording, TriplesLookup, changed_in_order, in_order, remembered, statement_order
+from ndlld.lookup import GROUPED_FROM, Reads, Recording, TriplesLookup, in_order, remembered, statement_order
 
 ID = "https://example.org/id/"
 SDO = "http://schema.org/"
@@ -51,26 +51,6 @@ def test_answers_sharing_a_term_are_sorted_as_every_answer_is():
     for answer, shared in [(pointing, "object"), ([blank, *pointing], "object"), (about[::-1], "subject"), (_triples()[::-1], None)]:
         assert in_order(answer, shared) == sorted(answer, key=statement_order)
     assert in_order([blank, *pointing], "object")[-1] == blank  # IRIs first
-
-
-def test_an_answer_changed_in_place_is_in_the_order_of_one_sorted_anew():
-    """Statements taken out of an answer in order and others put in (one there already, as
-    a change may restate it) give what sorting the new answer gives, whatever it shares."""
-    ifla = NamedNode(ID + "ifla")
-    pointing = [Triple(NamedNode(ID + name), NamedNode(SDO + p), ifla) for name in "bdfh" for p in ("x", "memberOf")]
-    pointing.append(Triple(BlankNode("z"), NamedNode(SDO + "memberOf"), ifla))
-    about = [Triple(ifla, NamedNode(SDO + p), Literal(v)) for p in ("name", "url") for v in "bdf"]
-    for answer, shared in [(pointing, "object"), (about, "subject"), (pointing + about, None)]:
-        ordered, rnd = in_order(answer, shared), random.Random(len(answer))
-        removed = set(rnd.sample(ordered, 3))
-        if shared == "subject":
-            added = [Triple(ifla, NamedNode(SDO + p), Literal(v)) for p in ("alternateName", "name", "zz") for v in "aeg"]
-        else:
-            added = [Triple(NamedNode(ID + name), NamedNode(SDO + "memberOf"), ifla) for name in "aceg"]
-        added.append(ordered[0])  # stated already
-        now = (set(ordered) - removed) | set(added)
-        assert changed_in_order(ordered, removed, added, shared) == in_order(now, shared) == sorted(now, key=statement_order)
-    assert changed_in_order(in_order(pointing, "object"), set(), [], "object") == in_order(pointing, "object")
 
 
 def test_what_is_stated_of_a_resource_is_what_is_said_about_it_by_that_predicate():

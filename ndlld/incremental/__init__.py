@@ -315,9 +315,7 @@ class Change:
         pages.note_page_files(self.state, len(self.kept_files) + sum(len(page.files) for page in self.pages.values() if page is not None))
         pages.keep_pages(self.state, out_dir, self.pages, self.overlay)
         pages.keep_ranked(self.state, {d: r for d, r in self.reranked.items() if d not in self.pages}, self.overlay)
-        pages.keep_answers(
-            self.state, self.overlay, self.overlay.changed_stated, self.overlay.changed_objects, self.delta.removed, self.delta.added
-        )
+        pages.keep_answers(self.state, self.overlay, self.overlay.changed_stated, self.delta.removed, self.delta.added)
         pages.note_companions(self.state, out_dir, self.companions)
         self.state.put("entities", self.entities())
         self.state.put("triples", self.triples())

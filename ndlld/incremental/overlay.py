@@ -17,7 +17,7 @@ from itertools import islice
 from pyoxigraph import NamedNode, Store, Triple
 
 from ndlld.incremental.state import keeps_pointers, kept_pointers, triples_of
-from ndlld.lookup import KeptAfter, changed_in_order, document_of, in_order
+from ndlld.lookup import KeptAfter, document_of, in_order
 from ndlld.rdf import subject_value
 
 
@@ -122,9 +122,9 @@ class Overlay:
             if kept is None:
                 found = self._read(None, None, obj, changed, added)
             else:  # the last graph's, in order: the change put in its place
+                pairs = self._pointers[obj] = self._changed_pointers(kept, obj) if changed else kept
                 target = NamedNode(obj)
-                last = [Triple(NamedNode(subject), NamedNode(predicate), target) for subject, predicate in kept]
-                found = changed_in_order(last, self.removed, added, "object") if changed else last
+                found = [Triple(NamedNode(subject), NamedNode(predicate), target) for subject, predicate in pairs]
             self._answers[key] = found
         return found
 

@@ -21,6 +21,7 @@ import os
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -353,15 +354,14 @@ def _pointing(answers: Mapping[Read, str]) -> list[str]:
     return [key for kind, key in answers if kind == "pointing_at"]
 
 
-def keep_answers(
-    state: State, lookup: Lookup, stated: Iterable[str], objects: Iterable[str], removed: Iterable[Triple], added: Iterable[Triple]
-) -> None:
+def keep_answers(state: State, lookup: Lookup, stated: Iterable[str], removed: Collection[Triple], added: Collection[Triple]) -> None:
     """The kept answers that a change (the statements *removed* and *added*) answers
     differently, made those of *lookup* (the new graph): of the ``stated`` reads *stated*,
-    and of the ``pointing_at`` reads of *objects* that keep theirs (however long they are
-    now: one kept stays kept), row by row."""
+    and of the ``pointing_at`` reads of the objects it changed that keep theirs (however
+    long they are now: one kept stays kept), row by row."""
     answers = answers_kept(lookup, [("stated", key) for key in stated])
     state.db.executemany("UPDATE lookups SET answer = ? WHERE kind = ? AND key = ?", ((text, *read) for read, text in answers.items()))
+    objects = {t.object.value for t in chain(removed, added) if isinstance(t.object, NamedNode)}
     kept = {obj for obj in objects if keeps_pointers(state.db, obj)}
     for triples, change in ((removed, forget_pointers), (added, keep_pointers)):
         by_object: dict[str, list[tuple[str, str]]] = defaultdict(list)
